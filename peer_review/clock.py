@@ -1,0 +1,41 @@
+"""The one place the engine asks what time it is, so a simulation can run a cycle in minutes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextlib import contextmanager
+from typing import Iterator
+
+import pendulum
+
+TIMEZONE = "Europe/London"
+_frozen: dt.datetime | None = None
+
+
+def now() -> dt.datetime:
+    """The current time, timezone-aware (UTC)."""
+    return _frozen or pendulum.now("UTC")
+
+
+def today() -> dt.date:
+    """Today's date in England."""
+    return pendulum.instance(now()).in_timezone(TIMEZONE).date()
+
+
+def set_time(moment: dt.datetime | None) -> None:
+    global _frozen
+    _frozen = moment
+
+
+@contextmanager
+def frozen_at(moment: dt.datetime) -> Iterator[None]:
+    previous = _frozen
+    set_time(moment)
+    try:
+        yield
+    finally:
+        set_time(previous)
+
+
+def at_london(day: dt.date, hour: int = 16) -> dt.datetime:
+    return pendulum.datetime(day.year, day.month, day.day, hour, tz=TIMEZONE).in_timezone("UTC")

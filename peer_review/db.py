@@ -1,0 +1,103 @@
+"""The domain database: which one, its engine, sessions, and schema upgrades (Alembic)."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, create_engine
+
+from peer_review.errors import UserError
+
+DEFAULT_URL = "sqlite:///peer-review.db"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+_configured_url: str | None = None
+_engines: dict[str, Engine] = {}
+
+
+def configure(url: str | None) -> None:
+    """Use this database for the rest of the process (the demo and tests); None goes back to the environment."""
+    global _configured_url
+    _configured_url = url
+
+
+def database_url() -> str:
+    return _configured_url or os.environ.get("PEER_REVIEW_DATABASE_URL") or DEFAULT_URL
+
+
+def _normalise(url: str) -> str:
+    # "postgresql://" means psycopg 3 here, the driver we install
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """The engine for a database, upgraded to the current schema on first use in this process."""
+    url = _normalise(url or database_url())
+    if url not in _engines:
+        kwargs = {"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {"pool_pre_ping": True}
+        engine = create_engine(url, **kwargs)
+        if url.startswith("sqlite"):
+            event.listen(engine, "connect", _sqlite_pragmas)
+        try:
+            upgrade(engine)
+        except Exception as exc:  # a database we cannot reach or use is a user-facing problem
+            engine.dispose()
+            raise UserError(f"cannot use the database {engine.url.render_as_string(hide_password=True)}: {exc}") from None
+        _engines[url] = engine
+    return _engines[url]
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def alembic_config(engine: Engine):
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine) -> str | None:
+    """Bring the schema to the newest migration; returns the revision it is at."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    config = alembic_config(engine)
+    head = ScriptDirectory.from_config(config).get_current_head()
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    if current != head:
+        command.upgrade(config, "head")
+    return head
+
+
+@contextmanager
+def session_scope(url: str | None = None) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back everything on any error."""
+    with Session(get_engine(url), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def dispose_all() -> None:
+    for engine in _engines.values():
+        engine.dispose()
+    _engines.clear()

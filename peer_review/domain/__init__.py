@@ -1,0 +1,1 @@
+"""The domain core: plain Python, importing neither Prefect, the database nor Word."""

@@ -1,0 +1,79 @@
+"""The stages of one review (host trust x strand) and the only moves between them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Stage(StrEnum):
+    SCHEDULED = "scheduled"
+    ASSIGNMENT = "assignment"
+    LINES_OF_ENQUIRY = "lines_of_enquiry"
+    EVIDENCE = "evidence"
+    FINDINGS = "findings"
+    MODERATION = "moderation"
+    REPORT = "report"
+    FEEDBACK = "feedback"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+class Event(StrEnum):
+    OPENED = "opened"
+    TEAM_ASSIGNED = "team_assigned"
+    LINES_PROPOSED = "lines_proposed"
+    LINES_CHANGES_REQUESTED = "lines_changes_requested"
+    LINES_AGREED = "lines_agreed"
+    EVIDENCE_SUBMITTED = "evidence_submitted"
+    FINDINGS_RECORDED = "findings_recorded"
+    ALL_FINDINGS_RECORDED = "all_findings_recorded"
+    REVISION_REQUESTED = "revision_requested"
+    FINDINGS_REVISED = "findings_revised"
+    MODERATION_SIGNED_OFF = "moderation_signed_off"
+    REPORT_CHECKED = "report_checked"
+    REPORT_ISSUED = "report_issued"
+    FEEDBACK_GIVEN = "feedback_given"
+    FEEDBACK_COMPLETE = "feedback_complete"
+
+
+S, E = Stage, Event
+
+#: (stage, event) -> stage after it. Anything not listed is refused.
+TRANSITIONS: dict[tuple[Stage, Event], Stage] = {
+    (S.SCHEDULED, E.OPENED): S.ASSIGNMENT,
+    (S.ASSIGNMENT, E.TEAM_ASSIGNED): S.LINES_OF_ENQUIRY,
+    (S.LINES_OF_ENQUIRY, E.LINES_PROPOSED): S.LINES_OF_ENQUIRY,
+    (S.LINES_OF_ENQUIRY, E.LINES_CHANGES_REQUESTED): S.LINES_OF_ENQUIRY,
+    (S.LINES_OF_ENQUIRY, E.LINES_AGREED): S.EVIDENCE,
+    (S.EVIDENCE, E.EVIDENCE_SUBMITTED): S.FINDINGS,
+    (S.FINDINGS, E.FINDINGS_RECORDED): S.FINDINGS,
+    (S.FINDINGS, E.ALL_FINDINGS_RECORDED): S.MODERATION,
+    (S.MODERATION, E.REVISION_REQUESTED): S.MODERATION,
+    (S.MODERATION, E.FINDINGS_REVISED): S.MODERATION,
+    (S.MODERATION, E.MODERATION_SIGNED_OFF): S.REPORT,
+    (S.REPORT, E.REPORT_CHECKED): S.REPORT,
+    (S.REPORT, E.REPORT_ISSUED): S.FEEDBACK,
+    (S.FEEDBACK, E.FEEDBACK_GIVEN): S.FEEDBACK,
+    (S.FEEDBACK, E.FEEDBACK_COMPLETE): S.CLOSED,
+}
+
+#: The order stages are passed through, for progress displays.
+ORDER: tuple[Stage, ...] = tuple(Stage)
+
+
+class TransitionError(ValueError):
+    pass
+
+
+def next_stage(stage: Stage, event: Event) -> Stage:
+    try:
+        return TRANSITIONS[(stage, event)]
+    except KeyError:
+        allowed = sorted(e.value for (s, e) in TRANSITIONS if s == stage)
+        raise TransitionError(
+            f"'{event.value}' cannot happen while a review is at '{stage.value}'"
+            + (f"; it can: {', '.join(allowed)}" if allowed else "; the review is closed")
+        ) from None

@@ -1,0 +1,243 @@
+"""Plain objects and rules of the review workflow: tasks, their owners, due dates, and what comes next."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from peer_review.domain.lifecycle import Stage
+
+
+class Role(StrEnum):
+    HOST = "host"  # the host trust's CEO
+    PEER = "peer"
+    MODERATOR = "moderator"
+
+
+class TaskKind(StrEnum):
+    PROPOSE_LINES = "propose_lines"
+    AGREE_LINES = "agree_lines"
+    SUBMIT_EVIDENCE = "submit_evidence"
+    RECORD_FINDINGS = "record_findings"
+    MODERATE = "moderate"
+    REVISE_FINDINGS = "revise_findings"
+    CHECK_REPORT = "check_report"
+    ISSUE_REPORT = "issue_report"
+    GIVE_FEEDBACK = "give_feedback"
+
+    @property
+    def title(self) -> str:
+        return TASK_TITLES[self]
+
+
+TASK_TITLES = {
+    TaskKind.PROPOSE_LINES: "Propose lines of enquiry with your self-evaluation",
+    TaskKind.AGREE_LINES: "Agree the lines of enquiry or ask for changes",
+    TaskKind.SUBMIT_EVIDENCE: "Submit the evidence index",
+    TaskKind.RECORD_FINDINGS: "Record findings for the lines of enquiry",
+    TaskKind.MODERATE: "Moderate the findings against the evidence",
+    TaskKind.REVISE_FINDINGS: "Revise the findings the moderator sent back",
+    TaskKind.CHECK_REPORT: "Check the draft report for factual accuracy",
+    TaskKind.ISSUE_REPORT: "Issue the review report",
+    TaskKind.GIVE_FEEDBACK: "Give feedback on the review",
+}
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class FindingKind(StrEnum):
+    STRENGTH = "strength"
+    AREA_FOR_DEVELOPMENT = "area_for_development"
+    GOOD_PRACTICE = "good_practice"
+
+
+class Decision(StrEnum):
+    SUPPORTED = "supported"
+    NEEDS_REVISION = "needs_revision"
+
+
+class Alignment(StrEnum):
+    """How well the host's self-evaluation of a line matched the evidence (not a grade of the trust)."""
+
+    ALIGNED = "aligned"
+    PARTLY_ALIGNED = "partly_aligned"
+    NOT_ALIGNED = "not_aligned"
+
+    @property
+    def label(self) -> str:
+        return {
+            "aligned": "The self-evaluation matched the evidence",
+            "partly_aligned": "The self-evaluation partly matched the evidence",
+            "not_aligned": "The self-evaluation did not match the evidence",
+        }[self.value]
+
+
+class DocumentKind(StrEnum):
+    LINES_AGREEMENT = "lines-of-enquiry-agreement"
+    MODERATION_RECORD = "moderation-record"
+    REPORT_DRAFT = "review-report-draft"
+    REPORT = "review-report"
+
+
+# --- dates -------------------------------------------------------------------------------------
+
+#: Stage deadlines in days relative to the visit: negative before its first day, positive after its last.
+DEFAULT_DEADLINES = {
+    "lines_of_enquiry": -28,
+    "evidence": -7,
+    "findings": 7,
+    "moderation": 14,
+    "report": 28,
+    "feedback": 42,
+}
+
+
+def stage_deadlines(visit_start: dt.date, visit_end: dt.date, offsets: dict[str, int] | None = None) -> dict[str, dt.date]:
+    offsets = offsets or DEFAULT_DEADLINES
+    return {
+        stage: (visit_start if days < 0 else visit_end) + dt.timedelta(days=days)
+        for stage, days in offsets.items()
+    }
+
+
+def task_due(kind: TaskKind, deadlines: dict[str, dt.date], round_: int = 1) -> dt.date:
+    """Due date of a task; later rounds of the same step get a week more each."""
+    week = dt.timedelta(days=7)
+    base = {
+        TaskKind.PROPOSE_LINES: deadlines["lines_of_enquiry"] - week,
+        TaskKind.AGREE_LINES: deadlines["lines_of_enquiry"],
+        TaskKind.SUBMIT_EVIDENCE: deadlines["evidence"],
+        TaskKind.RECORD_FINDINGS: deadlines["findings"],
+        TaskKind.MODERATE: deadlines["moderation"],
+        TaskKind.REVISE_FINDINGS: deadlines["moderation"],
+        TaskKind.CHECK_REPORT: deadlines["report"] - 2 * week,
+        TaskKind.ISSUE_REPORT: deadlines["report"],
+        TaskKind.GIVE_FEEDBACK: deadlines["feedback"],
+    }[kind]
+    return base + (round_ - 1) * week
+
+
+# --- what the engine does next -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaskView:
+    kind: TaskKind
+    round: int
+    status: TaskStatus
+    outcome: str | None = None
+
+
+@dataclass(frozen=True)
+class ReviewView:
+    """What the workflow rules need to know about a review."""
+
+    stage: Stage
+    has_team: bool
+    tasks: tuple[TaskView, ...] = ()
+    documents: frozenset[DocumentKind] = field(default_factory=frozenset)
+
+    def tasks_of(self, kind: TaskKind) -> list[TaskView]:
+        return [t for t in self.tasks if t.kind == kind and t.status != TaskStatus.CANCELLED]
+
+    def latest(self, kind: TaskKind) -> TaskView | None:
+        found = self.tasks_of(kind)
+        return max(found, key=lambda t: t.round) if found else None
+
+
+#: The task each human stage starts with (its follow-up tasks come from submissions).
+OPENING_TASK = {
+    Stage.LINES_OF_ENQUIRY: TaskKind.PROPOSE_LINES,
+    Stage.EVIDENCE: TaskKind.SUBMIT_EVIDENCE,
+    Stage.FINDINGS: TaskKind.RECORD_FINDINGS,
+    Stage.MODERATION: TaskKind.MODERATE,
+    Stage.REPORT: TaskKind.CHECK_REPORT,
+    Stage.FEEDBACK: TaskKind.GIVE_FEEDBACK,
+}
+ENTRY_DOCUMENTS = {Stage.REPORT: (DocumentKind.REPORT_DRAFT,)}
+EXIT_DOCUMENTS = {
+    Stage.LINES_OF_ENQUIRY: (DocumentKind.LINES_AGREEMENT,),
+    Stage.MODERATION: (DocumentKind.MODERATION_RECORD,),
+    Stage.REPORT: (DocumentKind.REPORT,),
+}
+
+
+def stage_complete(review: ReviewView) -> bool:
+    """Whether people have done everything the current stage needs from them."""
+
+    def done(kind: TaskKind, outcome: str | None = None) -> bool:
+        last = review.latest(kind)
+        return last is not None and last.status == TaskStatus.DONE and (outcome is None or last.outcome == outcome)
+
+    def all_done(kind: TaskKind) -> bool:
+        tasks = review.tasks_of(kind)
+        return bool(tasks) and all(t.status == TaskStatus.DONE for t in tasks)
+
+    match review.stage:
+        case Stage.LINES_OF_ENQUIRY:
+            return done(TaskKind.AGREE_LINES, "agreed")
+        case Stage.EVIDENCE:
+            return done(TaskKind.SUBMIT_EVIDENCE)
+        case Stage.FINDINGS:
+            return all_done(TaskKind.RECORD_FINDINGS)
+        case Stage.MODERATION:
+            return done(TaskKind.MODERATE, "signed_off")
+        case Stage.REPORT:
+            return done(TaskKind.ISSUE_REPORT)
+        case Stage.FEEDBACK:
+            return all_done(TaskKind.GIVE_FEEDBACK)
+    return False
+
+
+class Step(StrEnum):
+    """Machine steps: what the engine (not a person) does to move a review on."""
+
+    OPEN_REVIEW = "open_review"
+    ASSIGN_TEAM = "assign_team"
+    OPEN_TASKS = "open_tasks"
+    RENDER_DOCUMENT = "render_document"
+    CLOSE_STAGE = "close_stage"
+
+
+@dataclass(frozen=True)
+class NextStep:
+    step: Step
+    document: DocumentKind | None = None
+
+
+def next_step(review: ReviewView) -> NextStep | None:
+    """The next machine step for a review, or None when it waits on people (or is closed)."""
+    stage = review.stage
+    if stage == Stage.SCHEDULED:
+        return NextStep(Step.OPEN_REVIEW)
+    if stage == Stage.ASSIGNMENT:
+        return NextStep(Step.ASSIGN_TEAM)
+    if stage == Stage.CLOSED:
+        return None
+    for doc in ENTRY_DOCUMENTS.get(stage, ()):
+        if doc not in review.documents:
+            return NextStep(Step.RENDER_DOCUMENT, doc)
+    if not review.tasks_of(OPENING_TASK[stage]):
+        return NextStep(Step.OPEN_TASKS)
+    if not stage_complete(review):
+        return None
+    for doc in EXIT_DOCUMENTS.get(stage, ()):
+        if doc not in review.documents:
+            return NextStep(Step.RENDER_DOCUMENT, doc)
+    return NextStep(Step.CLOSE_STAGE)
+
+
+#: The event that ends each human stage, once `stage_complete` holds.
+CLOSING_EVENT = {
+    Stage.LINES_OF_ENQUIRY: "lines_agreed",
+    Stage.EVIDENCE: "evidence_submitted",
+    Stage.FINDINGS: "all_findings_recorded",
+    Stage.MODERATION: "moderation_signed_off",
+    Stage.REPORT: "report_issued",
+    Stage.FEEDBACK: "feedback_complete",
+}

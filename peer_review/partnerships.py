@@ -1,0 +1,163 @@
+"""Partnerships (a triad or larger group of trusts), loaded from YAML and cross-checked."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from peer_review.errors import UserError
+from peer_review.frameworks import Framework, Id, Text, resolve_framework
+from peer_review.resources import example
+from peer_review.yamlfile import Document
+
+Email = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Contact(_Strict):
+    name: Text
+    email: Email
+
+
+class Moderator(Contact):
+    organisation: Text = "Learn Sheffield"
+    max_reviews_per_term: int = Field(default=2, ge=1)
+
+
+class Reviewer(Contact):
+    role: Text
+    strands: list[str] = Field(default_factory=list, description="strands they can review; empty means any")
+
+
+class Trust(_Strict):
+    id: Id
+    name: Text
+    ceo: Contact
+    strand_order: list[str] = Field(min_length=1)
+    reviewers: list[Reviewer] = Field(min_length=1)
+    conflicts: list[str] = Field(default_factory=list)
+
+
+class Cycle(_Strict):
+    start: dt.date
+    months: int = Field(ge=1, le=24)
+
+
+class PartnershipSpec(_Strict):
+    name: Text
+    framework: Text
+    cycle: Cycle
+    term_dates: Text = "sheffield"
+    visit_days: int = Field(default=2, ge=1, le=3)
+    coordinator: Contact
+    moderators: list[Moderator]
+    trusts: list[Trust] = Field(min_length=2)
+
+
+@dataclass(frozen=True)
+class LoadedPartnership:
+    spec: PartnershipSpec
+    framework: Framework
+    source: Path
+
+
+def default_partnership_path() -> Path:
+    return example("sheffield-triad.yaml")
+
+
+def load_partnership_file(path: str | Path, framework_override: str | Path | None = None) -> LoadedPartnership:
+    """Load and cross-check a partnership; `framework_override` replaces its `framework:` key."""
+    doc = Document.read(path)
+    spec = doc.validate(PartnershipSpec)
+    if framework_override is not None:
+        framework = resolve_framework(str(framework_override), Path.cwd())
+    else:
+        try:
+            framework = resolve_framework(spec.framework, doc.path.parent)
+        except UserError as exc:
+            if exc.source:  # the framework file itself is bad: its own message says where
+                raise
+            raise doc.error(exc.problem, ("framework",)) from None
+    cross_check(doc, spec, framework)
+    return LoadedPartnership(spec=spec, framework=framework, source=doc.path)
+
+
+def cross_check(doc: Document, spec: PartnershipSpec, framework: Framework) -> None:
+    """The rules a schema cannot express; each failure names the key that breaks it."""
+    if not spec.moderators:
+        raise doc.error("at least one moderator is needed: every review has an external moderator", ("moderators",))
+    strands = framework.strand_ids
+    valid = ", ".join(strands)
+    trust_ids: dict[str, int] = {}
+    for t, trust in enumerate(spec.trusts):
+        if trust.id in trust_ids:
+            raise doc.error(f"duplicate trust id '{trust.id}' (first used by trusts[{trust_ids[trust.id]}])", ("trusts", t, "id"))
+        trust_ids[trust.id] = t
+    for t, trust in enumerate(spec.trusts):
+        seen: set[str] = set()
+        for s, strand in enumerate(trust.strand_order):
+            loc = ("trusts", t, "strand_order", s)
+            if strand not in strands:
+                raise doc.error(f"unknown strand '{strand}' for framework '{framework.id}'; valid strands: {valid}", loc)
+            if strand in seen:
+                raise doc.error(f"strand '{strand}' is listed twice; list each strand exactly once", loc)
+            seen.add(strand)
+        missing = [s for s in strands if s not in seen]
+        if missing:
+            raise doc.error(
+                f"strand_order must list every strand of '{framework.id}' exactly once; missing: {', '.join(missing)}",
+                ("trusts", t, "strand_order"),
+            )
+        for r, reviewer in enumerate(trust.reviewers):
+            for s, strand in enumerate(reviewer.strands):
+                if strand not in strands:
+                    raise doc.error(f"unknown strand '{strand}'; valid strands: {valid}", ("trusts", t, "reviewers", r, "strands", s))
+        for c, other in enumerate(trust.conflicts):
+            if other not in trust_ids or other == trust.id:
+                choices = ", ".join(i for i in trust_ids if i != trust.id)
+                raise doc.error(f"conflict with unknown trust '{other}'; other trusts: {choices}", ("trusts", t, "conflicts", c))
+    _check_people(doc, spec)
+
+
+def _check_people(doc: Document, spec: PartnershipSpec) -> None:
+    """One email is one person, and a person belongs to at most one trust (or to none)."""
+    owners: dict[str, tuple[str | None, str, tuple]] = {}
+
+    def claim(contact: Contact, trust: str | None, loc: tuple) -> None:
+        if contact.email not in owners:
+            owners[contact.email] = (trust, contact.name, loc)
+            return
+        other_trust, other_name, other_loc = owners[contact.email]
+        first = doc.place(other_loc)
+        if other_loc[:-1] == loc[:-1] and isinstance(loc[-1], int):
+            raise doc.error(f"{contact.email} is listed twice (first at {first})", loc + ("email",))
+        if other_trust != trust:
+            where = lambda t: f"trust '{t}'" if t else "the coordinating body"  # noqa: E731
+            raise doc.error(
+                f"{contact.email} is in {where(trust)} and also in {where(other_trust)} ({first}); "
+                "a person belongs to one trust, and moderators and the coordinator to none",
+                loc + ("email",),
+            )
+        if other_name != contact.name:
+            raise doc.error(
+                f"{contact.email} is named '{contact.name}' here but '{other_name}' at {first}; one email is one person",
+                loc + ("email",),
+            )
+
+    claim(spec.coordinator, None, ("coordinator",))
+    for m, moderator in enumerate(spec.moderators):
+        claim(moderator, None, ("moderators", m))
+    for t, trust in enumerate(spec.trusts):
+        claim(trust.ceo, trust.id, ("trusts", t, "ceo"))
+        for r, reviewer in enumerate(trust.reviewers):
+            claim(reviewer, trust.id, ("trusts", t, "reviewers", r))

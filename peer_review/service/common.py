@@ -1,0 +1,53 @@
+"""Small helpers shared by the service modules: lookups that fail clearly, and the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, select
+
+from peer_review import clock
+from peer_review.errors import UserError
+from peer_review.tables import AuditEntry, Partnership, Person, Review, Task, Trust
+
+ENGINE = "engine"
+
+
+def audit(session: Session, partnership_id: int, action: str, actor: str = ENGINE, review_id: int | None = None, **detail: Any) -> None:
+    session.add(AuditEntry(at=clock.now(), actor=actor, partnership_id=partnership_id, review_id=review_id, action=action, detail=detail))
+
+
+def get_partnership(session: Session, name: str | None) -> Partnership:
+    partnerships = session.exec(select(Partnership).order_by(Partnership.id)).all()
+    if not partnerships:
+        raise UserError("no partnership is loaded; run `peer-review partnership load FILE` first")
+    if name is None:
+        if len(partnerships) > 1:
+            raise UserError(f"several partnerships are loaded; choose one with --partnership: {', '.join(p.name for p in partnerships)}")
+        return partnerships[0]
+    for partnership in partnerships:
+        if partnership.name == name:
+            return partnership
+    raise UserError(f"no partnership named '{name}'; loaded: {', '.join(p.name for p in partnerships)}")
+
+
+def get_review(session: Session, review_id: int) -> Review:
+    review = session.get(Review, review_id)
+    if review is None:
+        raise UserError(f"no review with id {review_id}; `peer-review status` lists them")
+    return review
+
+
+def get_task(session: Session, task_id: int) -> Task:
+    task = session.get(Task, task_id)
+    if task is None:
+        raise UserError(f"no task with id {task_id}; `peer-review tasks` lists the open ones")
+    return task
+
+
+def person_by_email(session: Session, partnership_id: int, email: str) -> Person | None:
+    return session.exec(select(Person).where(Person.partnership_id == partnership_id, Person.email == email.strip().lower())).first()
+
+
+def trust_of(session: Session, review: Review) -> Trust:
+    return session.get(Trust, review.host_trust_id)

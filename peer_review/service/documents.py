@@ -1,0 +1,209 @@
+"""What goes into each document, storing rendered documents, and writing them out to a folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from pathlib import Path
+
+import pendulum
+
+from sqlmodel import Session, select
+
+from peer_review import clock
+from peer_review.domain.model import Alignment, DocumentKind, FindingKind, TaskKind
+from peer_review.service.common import audit, get_review, trust_of
+from peer_review.service.records import agreed_lines, evidence, findings_of, latest_lines, strand_of, team
+from peer_review.tables import Document, ModerationDecision, Partnership, Person, Review, SelfEvaluationJudgement, Task
+
+ABOUT = (
+    "Trusts in this partnership review each other, strand by strand, with peers from the other trusts "
+    "and an external moderator who checks that every finding rests on evidence. The review follows lines "
+    "of enquiry agreed by the host trust. It names good practice and areas for development; it does not "
+    "give a judgement or grade."
+)
+
+
+def _date(day) -> str:
+    if isinstance(day, dt.datetime):
+        day = pendulum.instance(day).in_timezone(clock.TIMEZONE).date()
+    return f"{day.day} {day:%B %Y}" if day else "not yet"
+
+
+def _visit(review: Review) -> str:
+    if review.visit_start == review.visit_end:
+        return _date(review.visit_start)
+    return f"{_date(review.visit_start)} to {_date(review.visit_end)}"
+
+
+def _completed(session: Session, review: Review, kind: TaskKind) -> Task | None:
+    return session.exec(
+        select(Task).where(Task.review_id == review.id, Task.kind == kind.value, Task.status == "done").order_by(Task.round.desc())
+    ).first()
+
+
+def _common(session: Session, review: Review) -> dict:
+    partnership = session.get(Partnership, review.partnership_id)
+    peers, moderator = team(session, review)
+    members = [{"name": p.name, "role": f"peer reviewer, {p.job_title}", "organisation": p.organisation} for p in peers]
+    if moderator:
+        members.append({"name": moderator.name, "role": "external moderator", "organisation": moderator.organisation})
+    return {
+        "host": trust_of(session, review).name,
+        "strand": review.strand_title,
+        "framework": partnership.framework["title"],
+        "partnership": partnership.name,
+        "visit": _visit(review),
+        "team": members,
+        "moderator": moderator.name if moderator else "",
+    }
+
+
+def lines_agreement_context(session: Session, review: Review) -> dict:
+    agreed = _completed(session, review, TaskKind.AGREE_LINES)
+    proposer = _completed(session, review, TaskKind.PROPOSE_LINES)
+    rounds = review.lines_round
+    return _common(session, review) | {
+        "lines": [
+            {
+                "number": line.number,
+                "title": line.title,
+                "self_evaluation": line.self_evaluation,
+                "source": "From the strand’s suggested lines of enquiry." if line.from_prompt else "The host trust’s own line of enquiry.",
+            }
+            for line in latest_lines(session, review)
+        ],
+        "proposed_by": session.get(Person, proposer.completed_by_id).name if proposer else "",
+        "agreed_by": session.get(Person, agreed.completed_by_id).name if agreed else "",
+        "agreed_on": _date(agreed.completed_at) if agreed else "",
+        "history": "Agreed at the first proposal." if rounds <= 1 else f"Agreed at proposal {rounds}, after the moderator asked for changes.",
+    }
+
+
+def _line_judgements(session: Session, review: Review) -> dict[int, SelfEvaluationJudgement]:
+    rows = session.exec(select(SelfEvaluationJudgement).where(SelfEvaluationJudgement.review_id == review.id))
+    return {j.line_number: j for j in rows}
+
+
+def moderation_context(session: Session, review: Review) -> dict:
+    findings = findings_of(session, review)
+    authors = {p.id: p.name for p in session.exec(select(Person).where(Person.partnership_id == review.partnership_id))}
+    decisions = session.exec(select(ModerationDecision).where(ModerationDecision.review_id == review.id).order_by(ModerationDecision.round))
+    by_finding: dict[int, list] = {}
+    for d in decisions:
+        reason = f": {d.reason}" if d.reason else ""
+        by_finding.setdefault(d.finding_id, []).append({"round": d.round, "decision": d.decision.replace("_", " "), "reason": reason})
+    judgements = _line_judgements(session, review)
+    last = _completed(session, review, TaskKind.MODERATE)
+    lines = []
+    for line in agreed_lines(session, review):
+        j = judgements.get(line.number)
+        lines.append({
+            "number": line.number,
+            "title": line.title,
+            "findings": [
+                {
+                    "ref": f.ref,
+                    "kind": f.kind.replace("_", " "),
+                    "author": authors.get(f.author_id, ""),
+                    "text": f.text,
+                    "evidence": ", ".join(f.evidence),
+                    "decisions": by_finding.get(f.id, []),
+                }
+                for f in findings if f.line_number == line.number
+            ],
+            "alignment": Alignment(j.alignment).label if j else "not judged",
+            "alignment_comment": j.comment if j else "",
+        })
+    return _common(session, review) | {
+        "evidence": [
+            {"ref": e.ref, "title": e.title, "type": e.type, "location": e.location, "personal_data": "yes" if e.personal_data else "no"}
+            for e in evidence(session, review)
+        ],
+        "lines": lines,
+        "rounds": last.round if last else 0,
+        "signed_off_on": _date(last.completed_at) if last else "",
+    }
+
+
+def report_context(session: Session, review: Review, final: bool) -> dict:
+    supported = [f for f in findings_of(session, review) if f.status == "supported"]
+    judgements = _line_judgements(session, review)
+
+    def cite(f) -> str:
+        return f"{f.text} (evidence: {', '.join(f.evidence)})"
+
+    lines = []
+    for line in agreed_lines(session, review):
+        mine = [f for f in supported if f.line_number == line.number]
+        j = judgements.get(line.number)
+        lines.append({
+            "number": line.number,
+            "title": line.title,
+            "self_evaluation": line.self_evaluation,
+            "strengths": [cite(f) for f in mine if f.kind == FindingKind.STRENGTH] or ["None recorded for this line."],
+            "areas_for_development": [cite(f) for f in mine if f.kind == FindingKind.AREA_FOR_DEVELOPMENT] or ["None recorded for this line."],
+            "alignment": Alignment(j.alignment).label if j else "not judged",
+            "alignment_comment": j.comment if j else "",
+        })
+    good = [f"{f.text} (line {f.line_number}; evidence: {', '.join(f.evidence)})" for f in supported if f.kind == FindingKind.GOOD_PRACTICE]
+    counts = {a: sum(1 for j in judgements.values() if j.alignment == a) for a in Alignment}
+    summary = "; ".join(f"{n} line(s): {a.label.lower()}" for a, n in counts.items() if n) or "not judged"
+    return _common(session, review) | {
+        "status": "Final report, issued by the moderator." if final else "DRAFT for the host trust’s factual accuracy check.",
+        "issued_on": _date(review.issued_on) if final else "not yet issued",
+        "about": ABOUT,
+        "lines": lines,
+        "good_practice": good or ["None recorded."],
+        "next_steps": list(review.next_steps) or ["To be agreed when the report is issued."],
+        "statement": review.moderator_statement or "The moderator’s statement is added when the report is issued.",
+        "self_evaluation_summary": summary,
+        "corrections": (
+            [f"Corrected: {c}" for c in review.factual_corrections]
+            or (["The host trust confirmed that the draft was factually accurate."] if final else ["Not yet checked."])
+        ),
+    }
+
+
+def document_context(session: Session, review: Review, kind: DocumentKind) -> dict:
+    if kind == DocumentKind.LINES_AGREEMENT:
+        return lines_agreement_context(session, review)
+    if kind == DocumentKind.MODERATION_RECORD:
+        return moderation_context(session, review)
+    return report_context(session, review, final=kind == DocumentKind.REPORT)
+
+
+def filename(session: Session, review: Review, kind: DocumentKind) -> str:
+    trust = trust_of(session, review).key
+    return f"{review.id:03d}-{trust}-{review.strand_id}-{kind.value}.docx"
+
+
+def render_and_store(session: Session, review: Review, kind: DocumentKind) -> Document:
+    from peer_review.documents import render
+
+    existing = session.exec(select(Document).where(Document.review_id == review.id, Document.kind == kind.value)).first()
+    if existing:
+        return existing
+    content = render(kind, document_context(session, review, kind))
+    doc = Document(review_id=review.id, kind=kind.value, filename=filename(session, review, kind), content=content, sha256=hashlib.sha256(content).hexdigest(), created_at=clock.now())
+    session.add(doc)
+    audit(session, review.partnership_id, "document_rendered", review_id=review.id, kind=kind.value, filename=doc.filename, sha256=doc.sha256)
+    return doc
+
+
+def export_documents(session: Session, out: Path, review_id: int | None = None, kinds: set[str] | None = None) -> list[Path]:
+    """Write stored documents to a folder (all, or one review's); returns the paths written."""
+    query = select(Document).order_by(Document.review_id, Document.id)
+    if review_id is not None:
+        get_review(session, review_id)
+        query = query.where(Document.review_id == review_id)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for doc in session.exec(query):
+        if kinds and doc.kind not in kinds:
+            continue
+        path = out / re.sub(r"[^A-Za-z0-9._-]", "_", doc.filename)
+        path.write_bytes(doc.content)
+        written.append(path)
+    return written

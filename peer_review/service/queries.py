@@ -1,0 +1,117 @@
+"""Read-only views for people: open tasks, review status, and what a task asks for."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, select
+
+from peer_review import clock
+from peer_review.domain.lifecycle import Stage
+from peer_review.domain.model import TaskKind
+from peer_review.service.common import get_partnership, get_review, get_task, trust_of
+from peer_review.service.records import (
+    agreed_lines,
+    evidence,
+    findings_to_moderate,
+    findings_to_revise,
+    latest_lines,
+    strand_of,
+    team,
+)
+from peer_review.tables import Partnership, Person, Review, Task, Trust
+from peer_review.errors import UserError
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    id: int
+    kind: str
+    title: str
+    review_id: int
+    host: str
+    strand: str
+    assignee: str
+    assignee_email: str
+    due: dt.date
+    overdue_days: int
+    round: int
+    note: str
+
+
+def open_tasks(session: Session, person_email: str | None = None, partnership_name: str | None = None) -> list[TaskRow]:
+    query = (
+        select(Task, Review, Person, Trust)
+        .join(Review, Review.id == Task.review_id)
+        .join(Person, Person.id == Task.assignee_id)
+        .join(Trust, Trust.id == Review.host_trust_id)
+        .where(Task.status == "open")
+        .order_by(Task.due, Task.id)
+    )
+    if partnership_name is not None:
+        query = query.where(Review.partnership_id == get_partnership(session, partnership_name).id)
+    if person_email is not None:
+        email = person_email.strip().lower()
+        if not session.exec(select(Person.id).where(Person.email == email)).first():
+            raise UserError(f"no person with email {email} in any loaded partnership")
+        query = query.where(Person.email == email)
+    today = clock.today()
+    return [
+        TaskRow(t.id, t.kind, TaskKind(t.kind).title, r.id, tr.name, r.strand_title, p.name, p.email, t.due, max(0, (today - t.due).days), t.round, t.note)
+        for t, r, p, tr in session.exec(query)
+    ]
+
+
+@dataclass
+class ReviewStatus:
+    id: int
+    partnership: str
+    host: str
+    strand: str
+    position: int
+    stage: str
+    visit_start: dt.date
+    visit_end: dt.date
+    tasks: list[TaskRow] = field(default_factory=list)
+
+
+def status(session: Session, partnership_name: str | None = None) -> list[ReviewStatus]:
+    partnerships = {p.id: p.name for p in session.exec(select(Partnership))}
+    query = select(Review, Trust).join(Trust, Trust.id == Review.host_trust_id).order_by(Review.partnership_id, Review.visit_start, Review.id)
+    if partnership_name is not None:
+        query = query.where(Review.partnership_id == get_partnership(session, partnership_name).id)
+    rows = {
+        r.id: ReviewStatus(r.id, partnerships[r.partnership_id], t.name, r.strand_title, r.position, Stage(r.stage).label, r.visit_start, r.visit_end)
+        for r, t in session.exec(query)
+    }
+    for task in open_tasks(session, partnership_name=partnership_name):
+        if task.review_id in rows:
+            rows[task.review_id].tasks.append(task)
+    return list(rows.values())
+
+
+def task_context(session: Session, task_id: int) -> dict:
+    """Everything a person needs to do a task: the review, and what the input may refer to."""
+    task = get_task(session, task_id)
+    review = get_review(session, task.review_id)
+    kind = TaskKind(task.kind)
+    strand = strand_of(session, review)
+    peers, moderator = team(session, review)
+    context = {
+        "task": task,
+        "kind": kind,
+        "review": review,
+        "host": trust_of(session, review).name,
+        "strand": strand,
+        "assignee": session.get(Person, task.assignee_id),
+        "peers": peers,
+        "moderator": moderator,
+        "lines": agreed_lines(session, review) or latest_lines(session, review),
+        "evidence": evidence(session, review),
+    }
+    if kind == TaskKind.MODERATE:
+        context["findings"] = findings_to_moderate(session, review)
+    elif kind == TaskKind.REVISE_FINDINGS:
+        context["findings"] = findings_to_revise(session, review, task.assignee_id)
+    return context

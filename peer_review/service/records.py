@@ -1,0 +1,80 @@
+"""Reading a review's records: its team, lines, evidence and findings, and what a task may refer to."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from peer_review.domain.model import TaskKind
+from peer_review.tables import Assignment, EvidenceItem, Finding, LineOfEnquiry, Partnership, Person, Review, Task
+
+
+def assignments(session: Session, review: Review) -> list[Assignment]:
+    return list(session.exec(select(Assignment).where(Assignment.review_id == review.id).order_by(Assignment.id)))
+
+
+def team(session: Session, review: Review) -> tuple[list[Person], Person | None]:
+    """(peers, moderator) of a review, in assignment order."""
+    peers, moderator = [], None
+    for a in assignments(session, review):
+        person = session.get(Person, a.person_id)
+        if a.role == "moderator":
+            moderator = person
+        else:
+            peers.append(person)
+    return peers, moderator
+
+
+def lines_of_round(session: Session, review: Review, round_: int) -> list[LineOfEnquiry]:
+    return list(session.exec(select(LineOfEnquiry).where(LineOfEnquiry.review_id == review.id, LineOfEnquiry.round == round_).order_by(LineOfEnquiry.number)))
+
+
+def latest_lines(session: Session, review: Review) -> list[LineOfEnquiry]:
+    """The agreed lines, or before agreement the latest proposal."""
+    if review.lines_round:
+        return lines_of_round(session, review, review.lines_round)
+    rounds = session.exec(select(LineOfEnquiry.round).where(LineOfEnquiry.review_id == review.id)).all()
+    return lines_of_round(session, review, max(rounds)) if rounds else []
+
+
+def agreed_lines(session: Session, review: Review) -> list[LineOfEnquiry]:
+    return lines_of_round(session, review, review.lines_round) if review.lines_round else []
+
+
+def evidence(session: Session, review: Review) -> list[EvidenceItem]:
+    return list(session.exec(select(EvidenceItem).where(EvidenceItem.review_id == review.id).order_by(EvidenceItem.id)))
+
+
+def evidence_refs(session: Session, review: Review) -> list[str]:
+    return [e.ref for e in evidence(session, review)]
+
+
+def findings_of(session: Session, review: Review) -> list[Finding]:
+    return list(session.exec(select(Finding).where(Finding.review_id == review.id).order_by(Finding.id)))
+
+
+def strand_of(session: Session, review: Review) -> dict:
+    framework = session.get(Partnership, review.partnership_id).framework
+    return next(s for s in framework["strands"] if s["id"] == review.strand_id)
+
+
+def findings_to_moderate(session: Session, review: Review) -> list[Finding]:
+    return [f for f in findings_of(session, review) if f.status == "pending"]
+
+
+def findings_to_revise(session: Session, review: Review, author_id: int) -> list[Finding]:
+    return [f for f in findings_of(session, review) if f.status == "needs_revision" and f.author_id == author_id]
+
+
+def validation_context(session: Session, review: Review, task: Task) -> dict:
+    """What a task's input may refer to, for the pydantic validators in domain.inputs."""
+    kind = TaskKind(task.kind)
+    lines = [line.number for line in agreed_lines(session, review)]
+    context: dict = {"lines": lines, "evidence": evidence_refs(session, review)}
+    if kind == TaskKind.RECORD_FINDINGS:
+        context["lead_lines"] = [line.number for line in agreed_lines(session, review) if line.lead_id == task.assignee_id]
+    elif kind == TaskKind.MODERATE:
+        context["findings"] = [f.ref for f in findings_to_moderate(session, review)]
+        context["alignment_required"] = lines if task.round == 1 else None
+    elif kind == TaskKind.REVISE_FINDINGS:
+        context["findings"] = [f.ref for f in findings_to_revise(session, review, task.assignee_id)]
+    return context

@@ -1,0 +1,359 @@
+"""Moving reviews on: the engine's machine steps, and people submitting their tasks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from pydantic import ValidationError
+from sqlmodel import Session, select
+
+from peer_review import clock
+from peer_review.domain import inputs as inp
+from peer_review.domain.assignment import AssignmentError, Candidate, choose_team
+from peer_review.domain.lifecycle import Event, Stage, next_stage
+from peer_review.domain.model import (
+    CLOSING_EVENT,
+    Decision,
+    DocumentKind,
+    NextStep,
+    ReviewView,
+    Step,
+    TaskKind,
+    TaskStatus,
+    TaskView,
+    next_step,
+    task_due,
+)
+from peer_review.errors import UserError
+from peer_review.service.common import ENGINE, audit, get_review, get_task, person_by_email
+from peer_review.service.records import agreed_lines, assignments, findings_of, strand_of, team, validation_context
+from peer_review.tables import (
+    Assignment,
+    Document,
+    EvidenceItem,
+    FeedbackResponse,
+    Finding,
+    LineOfEnquiry,
+    ModerationDecision,
+    Person,
+    Review,
+    SelfEvaluationJudgement,
+    Task,
+    Trust,
+)
+
+# --- the engine's steps ---------------------------------------------------------------------------
+
+
+def review_view(session: Session, review: Review) -> ReviewView:
+    tasks = session.exec(select(Task).where(Task.review_id == review.id)).all()
+    docs = session.exec(select(Document.kind).where(Document.review_id == review.id)).all()
+    has_team = session.exec(select(Assignment.id).where(Assignment.review_id == review.id)).first() is not None
+    return ReviewView(
+        stage=Stage(review.stage),
+        has_team=has_team,
+        tasks=tuple(TaskView(TaskKind(t.kind), t.round, TaskStatus(t.status), t.outcome) for t in tasks),
+        documents=frozenset(DocumentKind(d) for d in docs),
+    )
+
+
+def pending_step(session: Session, review_id: int) -> NextStep | None:
+    return next_step(review_view(session, get_review(session, review_id)))
+
+
+def run_step(session: Session, review_id: int, expected: NextStep) -> bool:
+    """Do one machine step if it is still the pending one (so a repeated or racing run does nothing)."""
+    review = get_review(session, review_id)
+    if next_step(review_view(session, review)) != expected:
+        return False
+    STEPS[expected.step](session, review, expected)
+    return True
+
+
+def advance_review(session_factory: Callable[[], Any], review_id: int) -> list[NextStep]:
+    """Run machine steps, each in its own transaction, until the review waits on people."""
+    done = []
+    while True:
+        with session_factory() as session:
+            step = pending_step(session, review_id)
+            if step is None:
+                return done
+            run_step(session, review_id, step)
+        done.append(step)
+
+
+def _move(session: Session, review: Review, event: Event, actor: str = ENGINE) -> None:
+    before = Stage(review.stage)
+    after = next_stage(before, event)
+    review.stage = after.value
+    session.add(review)
+    if after != before:
+        audit(session, review.partnership_id, "stage_changed", actor, review.id, event=event.value, before=before.value, after=after.value)
+
+
+def _open_review(session: Session, review: Review, _step: NextStep) -> None:
+    _move(session, review, Event.OPENED)
+
+
+def _assign_team(session: Session, review: Review, _step: NextStep) -> None:
+    people = session.exec(select(Person).where(Person.partnership_id == review.partnership_id)).all()
+    trusts = {t.id: t for t in session.exec(select(Trust).where(Trust.partnership_id == review.partnership_id))}
+    host = trusts[review.host_trust_id]
+    conflicts = set(host.conflicts) | {t.key for t in trusts.values() if host.key in t.conflicts}
+    reviewers = [Candidate(p.email, p.name, trusts[p.trust_id].key, tuple(p.strands)) for p in people if p.is_reviewer]
+    moderators = [Candidate(p.email, p.name, None) for p in people if p.is_moderator]
+    load: Counter = Counter()
+    earlier = session.exec(
+        select(Person.email).join(Assignment, Assignment.person_id == Person.id).join(Review, Review.id == Assignment.review_id).where(Review.cycle_id == review.cycle_id)
+    ).all()
+    load.update(earlier)
+    try:
+        choices = choose_team(host.key, review.strand_id, conflicts, reviewers, moderators, load)
+    except AssignmentError as exc:
+        raise UserError(f"review {review.id} ({host.name}, {review.strand_title}): {exc}") from None
+    by_email = {p.email: p for p in people}
+    for choice in choices:
+        session.add(Assignment(review_id=review.id, person_id=by_email[choice.email].id, role=choice.role, reason=choice.reason))
+        audit(session, review.partnership_id, "assigned", ENGINE, review.id, person=choice.email, role=choice.role, reason=choice.reason)
+    _move(session, review, Event.TEAM_ASSIGNED)
+
+
+def open_task(session: Session, review: Review, kind: TaskKind, assignee: Person, round_: int = 1, note: str = "") -> Task:
+    """Create a task once: the key makes a second call return the first task."""
+    key = f"{review.id}/{kind.value}/{round_}/{assignee.id}"
+    existing = session.exec(select(Task).where(Task.key == key)).first()
+    if existing:
+        return existing
+    deadlines = {k: dt.date.fromisoformat(v) for k, v in review.deadlines.items()}
+    task = Task(key=key, review_id=review.id, kind=kind.value, round=round_, assignee_id=assignee.id, due=task_due(kind, deadlines, round_), note=note, created_at=clock.now())
+    session.add(task)
+    session.flush()
+    audit(session, review.partnership_id, "task_opened", ENGINE, review.id, task=task.id, kind=kind.value, assignee=assignee.email, due=task.due.isoformat(), round=round_)
+    return task
+
+
+def host_ceo(session: Session, review: Review) -> Person:
+    return session.exec(select(Person).where(Person.trust_id == review.host_trust_id, Person.is_ceo)).one()
+
+
+def _open_tasks(session: Session, review: Review, _step: NextStep) -> None:
+    stage = Stage(review.stage)
+    ceo = host_ceo(session, review)
+    peers, moderator = team(session, review)
+    match stage:
+        case Stage.LINES_OF_ENQUIRY:
+            open_task(session, review, TaskKind.PROPOSE_LINES, ceo)
+        case Stage.EVIDENCE:
+            open_task(session, review, TaskKind.SUBMIT_EVIDENCE, ceo)
+        case Stage.FINDINGS:
+            for peer in peers:
+                open_task(session, review, TaskKind.RECORD_FINDINGS, peer)
+        case Stage.MODERATION:
+            open_task(session, review, TaskKind.MODERATE, moderator)
+        case Stage.REPORT:
+            open_task(session, review, TaskKind.CHECK_REPORT, ceo)
+        case Stage.FEEDBACK:
+            for person in [ceo, *peers, moderator]:
+                open_task(session, review, TaskKind.GIVE_FEEDBACK, person)
+
+
+def _render_document(session: Session, review: Review, step: NextStep) -> None:
+    from peer_review.service.documents import render_and_store
+
+    render_and_store(session, review, step.document)
+
+
+def _close_stage(session: Session, review: Review, _step: NextStep) -> None:
+    stage = Stage(review.stage)
+    if stage == Stage.LINES_OF_ENQUIRY:
+        _allocate_leads(session, review)
+    _move(session, review, Event(CLOSING_EVENT[stage]))
+
+
+def _allocate_leads(session: Session, review: Review) -> None:
+    """Each agreed line gets a lead peer, in turn, so every line is sure to have findings."""
+    peers, _ = team(session, review)
+    for i, line in enumerate(agreed_lines(session, review)):
+        line.lead_id = peers[i % len(peers)].id
+        session.add(line)
+
+
+STEPS: dict[Step, Callable[[Session, Review, NextStep], None]] = {
+    Step.OPEN_REVIEW: _open_review,
+    Step.ASSIGN_TEAM: _assign_team,
+    Step.OPEN_TASKS: _open_tasks,
+    Step.RENDER_DOCUMENT: _render_document,
+    Step.CLOSE_STAGE: _close_stage,
+}
+
+# --- people's submissions -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Submitted:
+    task_id: int
+    kind: TaskKind
+    review_id: int
+    outcome: str | None
+
+
+def submit(session: Session, task_id: int, data: Any, as_email: str) -> Submitted:
+    """Validate a task's input, record it with its follow-up tasks, and mark the task done.
+
+    Everything happens in the caller's transaction: a refusal at any point writes nothing.
+    """
+    task = get_task(session, task_id)
+    review = get_review(session, task.review_id)
+    actor = person_by_email(session, review.partnership_id, as_email)
+    if actor is None:
+        raise UserError(f"{as_email} is not a person in this review's partnership")
+    assignee = session.get(Person, task.assignee_id)
+    if task.status != TaskStatus.OPEN:
+        who = session.get(Person, task.completed_by_id) if task.completed_by_id else None
+        when = f" on {task.completed_at:%Y-%m-%d}" if task.completed_at else ""
+        raise UserError(f"task {task.id} is already {task.status}" + (f" (by {who.email}{when})" if who else ""))
+    if actor.id != assignee.id and not actor.is_coordinator:
+        raise UserError(f"task {task.id} is assigned to {assignee.email}; only they or the coordinator can submit it")
+    kind = TaskKind(task.kind)
+    if not isinstance(data, dict):
+        raise UserError(f"the input must be a mapping of keys (see `peer-review task template {task.id}`)")
+    try:
+        parsed = inp.INPUT_MODELS[kind].model_validate(data, context=validation_context(session, review, task))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        from peer_review.yamlfile import describe, dotted
+
+        loc = tuple(first["loc"])
+        raise UserError(describe(first), place=dotted(loc) or None, loc=loc) from None
+    outcome = HANDLERS[kind](session, review, task, parsed, actor)
+    task.status = TaskStatus.DONE.value
+    task.outcome = outcome
+    task.input = parsed.model_dump(mode="json")
+    task.completed_at = clock.now()
+    task.completed_by_id = actor.id
+    session.add(task)
+    audit(session, review.partnership_id, "task_completed", actor.email, review.id, task=task.id, kind=kind.value, outcome=outcome, on_behalf_of=assignee.email if actor.id != assignee.id else None)
+    return Submitted(task.id, kind, review.id, outcome)
+
+
+def _propose_lines(session: Session, review: Review, task: Task, data: inp.ProposeLines, actor: Person) -> str:
+    prompts = set(strand_of(session, review).get("prompts", []))
+    for number, line in enumerate(data.lines, start=1):
+        session.add(LineOfEnquiry(review_id=review.id, round=task.round, number=number, title=line.title, from_prompt=line.title in prompts, self_evaluation=line.self_evaluation))
+    _, moderator = team(session, review)
+    open_task(session, review, TaskKind.AGREE_LINES, moderator, task.round)
+    _move(session, review, Event.LINES_PROPOSED, actor.email)
+    return "proposed"
+
+
+def _agree_lines(session: Session, review: Review, task: Task, data: inp.AgreeLines, actor: Person) -> str:
+    if data.decision == "agreed":
+        review.lines_round = task.round
+        session.add(review)
+        return "agreed"
+    open_task(session, review, TaskKind.PROPOSE_LINES, host_ceo(session, review), task.round + 1, note=data.comments)
+    _move(session, review, Event.LINES_CHANGES_REQUESTED, actor.email)
+    return "changes_requested"
+
+
+def _submit_evidence(session: Session, review: Review, task: Task, data: inp.SubmitEvidence, actor: Person) -> str:
+    for number, item in enumerate(data.items, start=1):
+        session.add(EvidenceItem(review_id=review.id, ref=f"E{number}", title=item.title, type=item.type, location=item.location, lines=item.lines, personal_data=item.personal_data))
+    return "submitted"
+
+
+def _record_findings(session: Session, review: Review, task: Task, data: inp.RecordFindings, actor: Person) -> str:
+    count = len(findings_of(session, review))
+    author = session.get(Person, task.assignee_id)
+    for entry in data.lines:
+        for kind, items in (("strength", entry.strengths), ("area_for_development", entry.areas_for_development), ("good_practice", entry.good_practice)):
+            for item in items:
+                count += 1
+                session.add(Finding(review_id=review.id, ref=f"F{count}", line_number=entry.line, author_id=author.id, kind=kind, text=item.text, evidence=item.evidence))
+    session.flush()
+    _move(session, review, Event.FINDINGS_RECORDED, actor.email)
+    return "recorded"
+
+
+def _moderate(session: Session, review: Review, task: Task, data: inp.Moderate, actor: Person) -> str:
+    findings = {f.ref: f for f in findings_of(session, review)}
+    returned: dict[int, list[Finding]] = {}
+    for d in data.findings:
+        finding = findings[d.finding]
+        finding.status = d.decision.value
+        session.add(finding)
+        session.add(ModerationDecision(review_id=review.id, round=task.round, finding_id=finding.id, finding_revision=finding.revision, decision=d.decision.value, reason=d.reason))
+        if d.decision == Decision.NEEDS_REVISION:
+            returned.setdefault(finding.author_id, []).append(finding)
+    for a in data.self_evaluation:
+        existing = session.exec(select(SelfEvaluationJudgement).where(SelfEvaluationJudgement.review_id == review.id, SelfEvaluationJudgement.line_number == a.line)).first()
+        judgement = existing or SelfEvaluationJudgement(review_id=review.id, line_number=a.line, alignment="", comment="")
+        judgement.alignment, judgement.comment = a.alignment.value, a.comment
+        session.add(judgement)
+    if not returned:
+        return "signed_off"
+    for author_id, sent_back in returned.items():
+        reasons = "; ".join(f"{f.ref}: {d.reason}" for f in sent_back for d in data.findings if d.finding == f.ref)
+        open_task(session, review, TaskKind.REVISE_FINDINGS, session.get(Person, author_id), task.round, note=reasons)
+    _move(session, review, Event.REVISION_REQUESTED, actor.email)
+    return "revisions_requested"
+
+
+def _revise_findings(session: Session, review: Review, task: Task, data: inp.ReviseFindings, actor: Person) -> str:
+    findings = {f.ref: f for f in findings_of(session, review)}
+    for revision in data.findings:
+        finding = findings[revision.finding]
+        audit(session, review.partnership_id, "finding_revised", actor.email, review.id, finding=finding.ref, before={"text": finding.text, "evidence": finding.evidence}, revision=finding.revision + 1)
+        finding.text, finding.evidence = revision.text, revision.evidence
+        finding.revision += 1
+        finding.status = "pending"
+        session.add(finding)
+    _move(session, review, Event.FINDINGS_REVISED, actor.email)
+    still_open = session.exec(
+        select(Task).where(Task.review_id == review.id, Task.kind == TaskKind.REVISE_FINDINGS.value, Task.round == task.round, Task.status == "open", Task.id != task.id)
+    ).first()
+    if still_open is None:
+        _, moderator = team(session, review)
+        open_task(session, review, TaskKind.MODERATE, moderator, task.round + 1)
+    return "revised"
+
+
+def _check_report(session: Session, review: Review, task: Task, data: inp.CheckReport, actor: Person) -> str:
+    review.factual_corrections = list(data.corrections)
+    session.add(review)
+    _, moderator = team(session, review)
+    open_task(session, review, TaskKind.ISSUE_REPORT, moderator)
+    _move(session, review, Event.REPORT_CHECKED, actor.email)
+    return "accurate" if data.accurate else "corrections"
+
+
+def _issue_report(session: Session, review: Review, task: Task, data: inp.IssueReport, actor: Person) -> str:
+    review.moderator_statement = data.statement
+    review.next_steps = list(data.next_steps)
+    review.issued_on = clock.today()
+    session.add(review)
+    return "issued"
+
+
+def _give_feedback(session: Session, review: Review, task: Task, data: inp.GiveFeedback, actor: Person) -> str:
+    person = session.get(Person, task.assignee_id)
+    role = next((a.role for a in assignments(session, review) if a.person_id == person.id), "host")
+    session.add(FeedbackResponse(review_id=review.id, person_id=person.id, role=role, **data.model_dump()))
+    _move(session, review, Event.FEEDBACK_GIVEN, actor.email)
+    return "given"
+
+
+HANDLERS: dict[TaskKind, Callable[..., str]] = {
+    TaskKind.PROPOSE_LINES: _propose_lines,
+    TaskKind.AGREE_LINES: _agree_lines,
+    TaskKind.SUBMIT_EVIDENCE: _submit_evidence,
+    TaskKind.RECORD_FINDINGS: _record_findings,
+    TaskKind.MODERATE: _moderate,
+    TaskKind.REVISE_FINDINGS: _revise_findings,
+    TaskKind.CHECK_REPORT: _check_report,
+    TaskKind.ISSUE_REPORT: _issue_report,
+    TaskKind.GIVE_FEEDBACK: _give_feedback,
+}

@@ -1,0 +1,213 @@
+"""Database tables (SQLModel). The schema is created and upgraded by the Alembic migrations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint, event
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Field, SQLModel
+
+
+def _json(**kw: Any) -> Any:
+    return Field(default_factory=list, sa_column=Column(JSON, nullable=False), **kw)
+
+
+class Partnership(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    framework_id: str
+    framework: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # snapshot, so later edits of the file do not rewrite history
+    cycle_start: dt.date
+    cycle_months: int
+    term_dates: str = "sheffield"
+    visit_days: int = 2
+    source: str = ""
+    loaded_at: dt.datetime
+
+
+class Trust(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("partnership_id", "key"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    partnership_id: int = Field(foreign_key="partnership.id", index=True)
+    key: str  # the id users write in YAML
+    name: str
+    strand_order: list = _json()
+    conflicts: list = _json()
+
+
+class Person(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("partnership_id", "email"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    partnership_id: int = Field(foreign_key="partnership.id", index=True)
+    email: str = Field(index=True)
+    name: str
+    trust_id: Optional[int] = Field(default=None, foreign_key="trust.id")
+    job_title: str = ""
+    organisation: str = ""
+    strands: list = _json()
+    is_ceo: bool = False
+    is_reviewer: bool = False
+    is_moderator: bool = False
+    is_coordinator: bool = False
+    max_reviews_per_term: Optional[int] = None
+
+
+class Cycle(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    partnership_id: int = Field(foreign_key="partnership.id", index=True)
+    start: dt.date
+    end: dt.date
+    months: int
+
+
+class Review(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("cycle_id", "host_trust_id", "strand_id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    partnership_id: int = Field(foreign_key="partnership.id", index=True)
+    cycle_id: int = Field(foreign_key="cycle.id", index=True)
+    host_trust_id: int = Field(foreign_key="trust.id", index=True)
+    strand_id: str
+    strand_title: str
+    position: int  # the strand's place in the host CEO's order
+    visit_start: dt.date
+    visit_end: dt.date
+    deadlines: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # stage -> ISO date
+    stage: str = Field(default="scheduled", index=True)
+    lines_round: int = 0  # the round of lines of enquiry that was agreed
+    moderator_statement: str = ""
+    next_steps: list = _json()
+    factual_corrections: list = _json()
+    issued_on: Optional[dt.date] = None
+
+
+class Assignment(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("review_id", "person_id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    review_id: int = Field(foreign_key="review.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    role: str  # peer | moderator
+    status: str = "assigned"
+    reason: str = ""
+
+
+class LineOfEnquiry(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("review_id", "round", "number"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    review_id: int = Field(foreign_key="review.id", index=True)
+    round: int
+    number: int
+    title: str
+    from_prompt: bool = False  # taken verbatim from the strand's suggested prompts
+    self_evaluation: str
+    lead_id: Optional[int] = Field(default=None, foreign_key="person.id")
+
+
+class EvidenceItem(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("review_id", "ref"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    review_id: int = Field(foreign_key="review.id", index=True)
+    ref: str  # E1, E2, ...
+    title: str
+    type: str
+    location: str
+    lines: list = _json()
+    personal_data: bool = False
+
+
+class Finding(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("review_id", "ref"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    review_id: int = Field(foreign_key="review.id", index=True)
+    ref: str  # F1, F2, ...
+    line_number: int
+    author_id: int = Field(foreign_key="person.id")
+    kind: str  # strength | area_for_development | good_practice
+    text: str
+    evidence: list = _json()
+    revision: int = 1
+    status: str = "pending"  # pending | supported | needs_revision
+
+
+class ModerationDecision(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("finding_id", "round"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    review_id: int = Field(foreign_key="review.id", index=True)
+    round: int
+    finding_id: int = Field(foreign_key="finding.id")
+    finding_revision: int
+    decision: str
+    reason: str = ""
+
+
+class SelfEvaluationJudgement(SQLModel, table=True):
+    """The moderator's view of how well the host's self-evaluation of a line matched the evidence."""
+
+    __table_args__ = (UniqueConstraint("review_id", "line_number"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    review_id: int = Field(foreign_key="review.id", index=True)
+    line_number: int
+    alignment: str
+    comment: str
+
+
+class Task(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)  # idempotency: review/kind/round/assignee
+    review_id: int = Field(foreign_key="review.id", index=True)
+    kind: str
+    round: int = 1
+    assignee_id: int = Field(foreign_key="person.id", index=True)
+    due: dt.date
+    status: str = Field(default="open", index=True)
+    outcome: Optional[str] = None
+    note: str = ""  # why the task exists, e.g. the moderator's reason for a revision
+    input: Optional[dict] = Field(default=None, sa_column=Column(JSON))
+    created_at: dt.datetime
+    completed_at: Optional[dt.datetime] = None
+    completed_by_id: Optional[int] = Field(default=None, foreign_key="person.id")
+
+
+class Document(SQLModel, table=True):
+    """A rendered Word document, kept in the database so every worker and machine sees it."""
+
+    __table_args__ = (UniqueConstraint("review_id", "kind"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    review_id: int = Field(foreign_key="review.id", index=True)
+    kind: str
+    filename: str
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    sha256: str
+    created_at: dt.datetime
+
+
+class FeedbackResponse(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("review_id", "person_id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    review_id: int = Field(foreign_key="review.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    role: str
+    helped_us_improve: int
+    fair_and_accurate: int
+    would_take_part_again: bool
+    comments: str = ""
+
+
+class AuditEntry(SQLModel, table=True):
+    """Append-only: who did what, when. Rows are never updated or deleted."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    at: dt.datetime = Field(index=True)
+    actor: str  # an email, or "engine"
+    partnership_id: int = Field(foreign_key="partnership.id", index=True)
+    review_id: Optional[int] = Field(default=None, foreign_key="review.id", index=True)
+    action: str
+    detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _audit_is_append_only(session: OrmSession, _context: Any, _instances: Any) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, AuditEntry):
+            raise RuntimeError("the audit log is append-only: audit entries cannot be changed or deleted")
