@@ -15,7 +15,7 @@ from typing import Callable
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
 from peer_review import clock, db
-from peer_review.partnerships import default_partnership_path, load_partnership_file
+from peer_review.partnerships import LoadedPartnership, default_partnership_path, load_partnership_file
 from peer_review.service import loading, queries, workflow
 from peer_review.service.documents import export_documents
 from peer_review.simulation import answer
@@ -48,28 +48,32 @@ def run_demo(
     framework: str | Path | None = None,
     out: str | Path = "demo-output",
     progress: Callable[[str, int, int], None] = lambda message, done, total: None,
+    database: str | None = None,
 ) -> DemoResult:
+    """Run the cycle into a fresh SQLite file in `out`, or into `database` (which must hold no such partnership)."""
     path = Path(partnership_file) if partnership_file else default_partnership_path()
-    load_partnership_file(path, framework)  # every check before anything is written
+    loaded = load_partnership_file(path, framework)  # every check before anything is written
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    database = out / "peer-review.db"
-    for stale in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
-        stale.unlink(missing_ok=True)
     for old in out.glob("*.docx"):
         old.unlink()
-    url = f"sqlite:///{database.resolve()}"
+    if database is None:
+        sqlite_file = out / "peer-review.db"
+        for stale in (sqlite_file, Path(f"{sqlite_file}-wal"), Path(f"{sqlite_file}-shm")):
+            stale.unlink(missing_ok=True)
+        database = f"sqlite:///{sqlite_file.resolve()}"
+    url = database
     db.configure(url)
     try:
-        return _simulate(path, framework, out, url, progress)
+        return _simulate(loaded, out, url, progress)
     finally:
         db.configure(None)
         clock.set_time(None)
 
 
-def _simulate(path: Path, framework, out: Path, url: str, progress) -> DemoResult:
+def _simulate(loaded: LoadedPartnership, out: Path, url: str, progress) -> DemoResult:
     with db.session_scope() as session:
-        name = loading.load_partnership(session, path, framework).name
+        name = loading.store_partnership(session, loaded).name
         cycle = loading.plan_cycle(session, name)
         total = len(queries.status(session, name))
     today = cycle.start

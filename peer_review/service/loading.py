@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlmodel import Session, select
 
@@ -12,7 +11,7 @@ from peer_review import clock
 from peer_review.domain.model import stage_deadlines
 from peer_review.domain.planning import PlanningError, simple_plan
 from peer_review.errors import UserError
-from peer_review.partnerships import LoadedPartnership, load_partnership_file
+from peer_review.partnerships import LoadedPartnership
 from peer_review.service.common import audit, get_partnership
 from peer_review.tables import Cycle, Partnership, Person, Review, Trust
 
@@ -25,9 +24,8 @@ class LoadResult:
     people: int
 
 
-def load_partnership(session: Session, path: str | Path, framework: str | Path | None = None) -> LoadResult:
-    """Validate a partnership file (and its framework) and store it; nothing is stored if any check fails."""
-    loaded = load_partnership_file(path, framework)
+def store_partnership(session: Session, loaded: LoadedPartnership) -> LoadResult:
+    """Store a partnership that `load_partnership_file` has validated."""
     spec = loaded.spec
     if session.exec(select(Partnership).where(Partnership.name == spec.name)).first():
         raise UserError(f"a partnership named '{spec.name}' is already loaded", source=str(loaded.source), place="name")

@@ -1,0 +1,3 @@
+from peer_review.cli import main
+
+main()

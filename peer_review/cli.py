@@ -1,0 +1,276 @@
+"""The `peer-review` command line: a thin layer over peer_review.service.
+
+Commands that only read or record (status, tasks, task template, submit, report, ...) never import
+Prefect; only `demo` and `advance`, which run flows, load it (lazily, from flows/).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from peer_review.errors import UserError
+
+app = typer.Typer(help="Moderated peer review between multi-academy trusts.", no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+framework_app = typer.Typer(help="Check and show frameworks of enquiry.", no_args_is_help=True)
+partnership_app = typer.Typer(help="Load partnerships (a triad or larger group of trusts).", no_args_is_help=True)
+task_app = typer.Typer(help="Work with one task.", no_args_is_help=True)
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+app.add_typer(framework_app, name="framework")
+app.add_typer(partnership_app, name="partnership")
+app.add_typer(task_app, name="task")
+app.add_typer(db_app, name="db")
+
+out = Console()
+err = Console(stderr=True)
+
+PartnershipOpt = Annotated[Optional[str], typer.Option("--partnership", "-p", help="partnership name (needed when several are loaded)")]
+
+
+def _session():
+    from peer_review.db import session_scope
+
+    return session_scope()
+
+
+# --- frameworks and partnerships ----------------------------------------------------------------
+
+
+@framework_app.command("validate")
+def framework_validate(file: Path) -> None:
+    """Check a framework file; exits non-zero with the line and problem if it is invalid."""
+    from peer_review.frameworks import load_framework_file
+
+    framework = load_framework_file(file)
+    out.print(f"[green]valid[/green]: {framework.title} ({framework.id}), {len(framework.strands)} strands")
+
+
+@framework_app.command("show")
+def framework_show(ref: Annotated[str, typer.Argument(help="a bundled framework id or a path to a .yaml file")]) -> None:
+    """Show a framework's strands, prompts and suggested evidence."""
+    from peer_review.frameworks import resolve_framework
+
+    framework = resolve_framework(ref, Path.cwd())
+    out.print(f"[bold]{framework.title}[/bold] ({framework.id}, version {framework.version})")
+    out.print(f"Source: {framework.source}\n")
+    for number, strand in enumerate(framework.strands, start=1):
+        out.print(f"[bold]{number}. {strand.title}[/bold] [dim]({strand.id}; areas: {', '.join(strand.areas)})[/dim]")
+        out.print(f"   {strand.description}")
+        for prompt in strand.prompts:
+            out.print(f"   - {prompt}")
+        if strand.evidence:
+            out.print(f"   [dim]Evidence: {'; '.join(strand.evidence)}[/dim]")
+        out.print()
+
+
+@framework_app.command("list")
+def framework_list() -> None:
+    """List the bundled frameworks."""
+    from peer_review.frameworks import bundled_frameworks, load_framework_file
+
+    for framework_id, path in bundled_frameworks().items():
+        out.print(f"{framework_id}: {load_framework_file(path).title}")
+
+
+@partnership_app.command("load")
+def partnership_load(file: Path, framework: Annotated[Optional[str], typer.Option(help="use this framework (id or file) instead of the file's")] = None) -> None:
+    """Validate a partnership file and store it (nothing is stored if any check fails)."""
+    from peer_review.partnerships import load_partnership_file
+    from peer_review.service.loading import store_partnership
+
+    loaded = load_partnership_file(file, framework)  # every check before the database is touched
+    with _session() as session:
+        result = store_partnership(session, loaded)
+    out.print(f"loaded '{result.name}': {result.trusts} trusts, {result.people} people")
+
+
+@app.command()
+def plan(partnership: PartnershipOpt = None, start: Annotated[Optional[str], typer.Option(help="cycle start, YYYY-MM-DD (default: the file's)")] = None) -> None:
+    """Plan the review cycle: each trust's strands in its CEO's order, one per half-term."""
+    from peer_review.service.loading import plan_cycle
+    from peer_review.service.queries import status
+
+    start_date = _parse_date(start, "--start") if start else None
+    with _session() as session:
+        cycle = plan_cycle(session, partnership, start_date)
+        reviews = status(session, partnership)
+    _status_table(reviews, f"Cycle {cycle.start} to {cycle.end}")
+
+
+def _parse_date(text: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"{option} must be a date like 2023-11-01, not '{text}'") from None
+
+
+# --- people's tasks -----------------------------------------------------------------------------
+
+
+@app.command()
+def tasks(person: Annotated[Optional[str], typer.Option(help="only this person's tasks (email)")] = None, partnership: PartnershipOpt = None) -> None:
+    """List open tasks, soonest due first; overdue ones are marked."""
+    from peer_review.service.queries import open_tasks
+
+    with _session() as session:
+        rows = open_tasks(session, person, partnership)
+    table = Table(title="Open tasks")
+    for column in ("task", "due", "what", "review", "assignee"):
+        table.add_column(column)
+    for row in rows:
+        due = f"[red]{row.due} OVERDUE {row.overdue_days}d[/red]" if row.overdue_days else str(row.due)
+        table.add_row(str(row.id), due, row.title + (f" (round {row.round})" if row.round > 1 else ""), f"{row.review_id}: {row.host}, {row.strand}", f"{row.assignee} <{row.assignee_email}>")
+    out.print(table if rows else "No open tasks.")
+
+
+@task_app.command("template")
+def task_template(task_id: int) -> None:
+    """Print a YAML skeleton for a task's input, with guidance."""
+    from peer_review.service.queries import task_context
+    from peer_review.service.task_templates import render_template
+
+    with _session() as session:
+        text = render_template(task_context(session, task_id))
+    sys.stdout.write(text)
+
+
+@app.command()
+def submit(task_id: int, file: Path, as_: Annotated[str, typer.Option("--as", help="your email")]) -> None:
+    """Submit a task's input (YAML); it is validated, recorded, and the review moves on."""
+    from peer_review.db import session_scope
+    from peer_review.service import workflow
+    from peer_review.yamlfile import Document
+
+    doc = Document.read(file)
+    try:
+        with session_scope() as session:
+            result = workflow.submit(session, task_id, doc.data, as_)
+    except UserError as exc:
+        if exc.loc or exc.place:
+            raise UserError(exc.problem, source=str(file), place=doc.place(exc.loc)) from None
+        raise
+    steps = workflow.advance_review(session_scope, result.review_id)
+    out.print(f"task {result.task_id} done ({result.outcome}); review {result.review_id} moved on by {len(steps)} step(s)")
+
+
+# --- progress and documents ---------------------------------------------------------------------
+
+
+def _status_table(reviews, title: str) -> None:
+    table = Table(title=title)
+    for column in ("review", "host trust", "strand", "visit", "stage", "open tasks"):
+        table.add_column(column)
+    for r in reviews:
+        open_ = "\n".join(
+            f"{t.kind} - {t.assignee} - due {t.due}" + (f" [red]OVERDUE {t.overdue_days}d[/red]" if t.overdue_days else "") for t in r.tasks
+        )
+        table.add_row(str(r.id), r.host, r.strand, f"{r.visit_start}", r.stage, open_ or "-")
+    out.print(table)
+
+
+@app.command()
+def status(partnership: PartnershipOpt = None) -> None:
+    """Every review: host trust, strand, stage, and open tasks (assignee, due date, overdue)."""
+    from peer_review.service.queries import status as review_status
+
+    with _session() as session:
+        reviews = review_status(session, partnership)
+    if not reviews:
+        out.print("No reviews yet: load a partnership and run `peer-review plan`.")
+        return
+    _status_table(reviews, "Reviews")
+
+
+@app.command()
+def report(
+    review_id: int,
+    out_dir: Annotated[Path, typer.Option("--out", help="folder to write into")] = Path("."),
+    draft: Annotated[bool, typer.Option(help="the draft for the factual accuracy check")] = False,
+    all_: Annotated[bool, typer.Option("--all", help="every document of the review")] = False,
+) -> None:
+    """Write a review's report (.docx) into a folder."""
+    from peer_review.domain.model import DocumentKind
+    from peer_review.service.documents import export_documents
+
+    kind = DocumentKind.REPORT_DRAFT if draft else DocumentKind.REPORT
+    with _session() as session:
+        written = export_documents(session, out_dir, review_id, None if all_ else {kind.value})
+    if not written:
+        hint = "" if draft else "; use --draft for the draft, or --all for every document so far"
+        raise UserError(f"review {review_id} has no {kind.value.replace('-', ' ')} yet{hint}")
+    for path in written:
+        out.print(f"wrote {path}")
+
+
+# --- running flows ------------------------------------------------------------------------------
+
+
+def _quiet_prefect() -> None:
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "60")
+
+
+@app.command()
+def advance(review_id: Annotated[Optional[int], typer.Argument(help="one review; default every review")] = None, partnership: PartnershipOpt = None) -> None:
+    """Run the Prefect flow that moves reviews on as far as the machine can."""
+    _quiet_prefect()
+    from flows.review import advance_cycle, advance_review
+
+    results = {review_id: advance_review(review_id)} if review_id is not None else advance_cycle(partnership)
+    for rid, steps in results.items():
+        out.print(f"review {rid}: {', '.join(steps) or 'nothing to do'}")
+
+
+@app.command()
+def demo(
+    partnership: Annotated[Optional[Path], typer.Option(help="partnership file (default: the bundled Sheffield triad)")] = None,
+    framework: Annotated[Optional[str], typer.Option(help="framework id or file, instead of the partnership's")] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="folder for the documents and the demo database")] = Path("demo-output"),
+) -> None:
+    """Run a whole review cycle with simulated participants, through the Prefect flows."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    _quiet_prefect()
+    from flows.demo import run_demo
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err) as bar:
+        job = bar.add_task("starting Prefect and loading the partnership", total=None)
+
+        def progress(message: str, done: int, total: int) -> None:
+            bar.update(job, description=message, completed=done, total=total)
+
+        result = run_demo(partnership, framework, out_dir, progress)
+    table = Table(title=f"{result.partnership}: {len(result.reviews)} reviews")
+    for column in ("review", "host trust", "strand", "visit", "stage", "documents"):
+        table.add_column(column)
+    for r in result.reviews:
+        docs = sum(1 for p in result.documents if p.name.startswith(f"{r.id:03d}-"))
+        table.add_row(str(r.id), r.host, r.strand, f"{r.visit_start} to {r.visit_end}", r.stage, str(docs))
+    out.print(table)
+    out.print(f"{len(result.documents)} documents in {result.out}/ ; {result.tasks_done} tasks done by simulated participants; {result.flow_runs} advance-cycle flow runs")
+    out.print(f"Database: {result.database}")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the schema (also done automatically on first use)."""
+    from peer_review.db import database_url, get_engine
+
+    get_engine()
+    out.print(f"database at the newest schema: {database_url()}")
+
+
+def main() -> None:
+    try:
+        app()
+    except UserError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        raise SystemExit(2) from None

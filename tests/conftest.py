@@ -1,0 +1,83 @@
+"""Shared fixtures: a private Prefect home, one Prefect test server per session, and the databases under test.
+
+Tests marked `db` run against SQLite, and also against PostgreSQL when PEER_REVIEW_TEST_POSTGRES_URL
+is set (the README's test command sets it; .ci/run uses the README's command).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+_PREFECT_HOME = tempfile.mkdtemp(prefix="peer-review-prefect-")
+os.environ.update(
+    PREFECT_HOME=_PREFECT_HOME,
+    PREFECT_SERVER_ANALYTICS_ENABLED="false",
+    PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="60",
+    PREFECT_LOGGING_LEVEL="WARNING",
+)
+os.environ.pop("PEER_REVIEW_DATABASE_URL", None)
+
+POSTGRES_URL = os.environ.get("PEER_REVIEW_TEST_POSTGRES_URL")
+DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+EXAMPLE = Path(__file__).resolve().parent.parent / "peer_review" / "examples" / "sheffield-triad.yaml"
+
+
+def pytest_generate_tests(metafunc):
+    if "database_url" in metafunc.fixturenames:
+        metafunc.parametrize("database_url", DATABASES, indirect=True)
+
+
+def _reset_postgres(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(request, tmp_path):
+    """A fresh, empty database for one test, used by the service layer and the flows."""
+    from peer_review import db
+
+    if request.param == "postgresql":
+        _reset_postgres(POSTGRES_URL)
+        url = POSTGRES_URL
+    else:
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+    db.dispose_all()
+    db.configure(url)
+    yield url
+    db.configure(None)
+    db.dispose_all()
+
+
+@pytest.fixture(scope="session")
+def prefect_server():
+    """One Prefect test server for the whole session (starting one takes 10-20 s)."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=60):
+        with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            yield
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run `peer-review` as a user would, in a fresh process."""
+    return subprocess.run(
+        [sys.executable, "-m", "peer_review", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        timeout=600,
+    )
