@@ -1,0 +1,134 @@
+"""Whole cycles through the Prefect flows, with simulated participants, and the Word documents read back."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+from docx import Document as Docx
+from sqlmodel import func, select
+
+from conftest import EXAMPLE
+from peer_review import db
+from peer_review.service.documents import ABOUT
+from peer_review.tables import Assignment, AuditEntry, Document, Finding, LineOfEnquiry, ModerationDecision, Person, Review, Task, Trust
+
+REPO = Path(__file__).resolve().parent.parent
+GRADE_WORDS = re.compile(r"\b(outstanding|inadequate|requires improvement|grade[ds]?|scor(e|ed|es|ing)|rating|RAG)\b", re.IGNORECASE)
+
+
+def _text(path: Path) -> str:
+    doc = Docx(str(path))
+    parts = [p.text for p in doc.paragraphs]
+    for table in doc.tables:
+        for row in table.rows:
+            parts.extend(cell.text for cell in row.cells)
+    return "\n".join(parts)
+
+
+def _run(tmp_path, partnership=EXAMPLE, framework=None, database=None):
+    from flows.demo import run_demo
+
+    return run_demo(partnership, framework, tmp_path / "out", database=database)
+
+
+@pytest.mark.db
+def test_triad_cycle_writes_every_document_and_is_idempotent(prefect_server, database_url, tmp_path):
+    result = _run(tmp_path, database=database_url)
+    out = tmp_path / "out"
+    reports = sorted(out.glob("*-review-report.docx"))
+    assert len(reports) == 12
+    assert len(list(out.glob("*-lines-of-enquiry-agreement.docx"))) == 12
+    assert len(list(out.glob("*-moderation-record.docx"))) == 12
+    assert all(r.stage == "closed" for r in result.reviews)
+
+    db.configure(database_url)
+    with db.session_scope() as session:
+        for review in session.exec(select(Review)):
+            host = session.get(Trust, review.host_trust_id)
+            report = next(p for p in reports if p.name.startswith(f"{review.id:03d}-"))
+            text = _text(report)
+            assert host.name in text and review.strand_title in text
+            lines = session.exec(select(LineOfEnquiry).where(LineOfEnquiry.review_id == review.id, LineOfEnquiry.round == review.lines_round)).all()
+            assert 2 <= len(lines) <= 4
+            for line in lines:
+                assert line.title in text and line.from_prompt  # the simulated host takes prompts verbatim
+            findings = session.exec(select(Finding).where(Finding.review_id == review.id)).all()
+            assert findings and all(f.status == "supported" for f in findings)
+            for f in findings:
+                if f.kind != "good_practice":
+                    assert f.text in text
+            # the text people wrote keeps its &, <, > and quotes
+            assert "Leaders & staff share a clear, consistent account of \"" in text
+            assert "(<2 of 3 sampled>)" in text
+            assert "Moderator’s statement" in text and review.moderator_statement in text
+            without_disclaimer = text.replace(ABOUT, "")  # which says that no grade is given
+            assert not GRADE_WORDS.search(without_disclaimer), GRADE_WORDS.search(without_disclaimer)
+            # peers come from every other trust, and never from the host
+            peers = session.exec(select(Person).join(Assignment, Assignment.person_id == Person.id).where(Assignment.review_id == review.id, Assignment.role == "peer")).all()
+            assert len(peers) == 2 and host.id not in {p.trust_id for p in peers}
+            # at least one finding went back to its reviewer and came back revised
+            rounds = session.exec(select(func.max(ModerationDecision.round)).where(ModerationDecision.review_id == review.id)).one()
+            assert rounds >= 2
+            moderation = _text(next(out.glob(f"{review.id:03d}-*-moderation-record.docx")))
+            assert "needs revision" in moderation and "Round 2: supported" in moderation
+
+        before = _snapshot(session)
+
+    # advancing again creates no second task, document or audit entry
+    from flows.review import advance_cycle
+
+    assert advance_cycle(result.partnership) == {}
+    from flows.review import advance_review
+
+    assert advance_review(1) == []
+    with db.session_scope() as session:
+        assert _snapshot(session) == before
+    db.configure(None)
+
+
+def _snapshot(session) -> dict:
+    counts = {t.__name__: session.exec(select(func.count()).select_from(t)).one() for t in (Task, Document, AuditEntry, Finding, Assignment)}
+    counts["documents"] = sorted(hashlib.sha256(d.content).hexdigest() for d in session.exec(select(Document)))
+    return counts
+
+
+def _five_strand_partnership(tmp_path: Path, trusts: int = 3) -> Path:
+    text = EXAMPLE.read_text()
+    order = "[school-improvement, quality-inclusive-education, workforce, finance-operations, governance-leadership]"
+    text = re.sub(r"strand_order: \[[^\]]*\]", "strand_order: " + order, text)
+    text = text.replace("governance-leadership-operations", "governance-leadership")
+    path = tmp_path / "five.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_dfe_framework_with_five_strands(prefect_server, tmp_path):
+    _run(tmp_path, _five_strand_partnership(tmp_path), REPO / "frameworks" / "dfe-trust-quality.yaml")
+    reports = sorted((tmp_path / "out").glob("*-review-report.docx"))
+    assert len(reports) == 15
+    assert "Finance and operations" in "\n".join(_text(r) for r in reports)
+
+
+def test_four_trusts_get_a_peer_from_each_other_trust(prefect_server, tmp_path):
+    text = EXAMPLE.read_text() + """  - id: loxley
+    name: Loxley Valley Trust
+    ceo: {name: Amir Shah, email: amir.shah@loxley.example.org}
+    strand_order: [workforce, school-improvement, quality-inclusive-education, governance-leadership-operations]
+    reviewers:
+      - {name: Beth Ward, email: beth.ward@loxley.example.org, role: Director of Standards, strands: []}
+"""
+    path = tmp_path / "four.yaml"
+    path.write_text(text)
+    result = _run(tmp_path, path)
+    assert len(list((tmp_path / "out").glob("*-review-report.docx"))) == 16
+    db.configure(result.database)
+    with db.session_scope() as session:
+        for review in session.exec(select(Review)):
+            peer_trusts = session.exec(
+                select(Person.trust_id).join(Assignment, Assignment.person_id == Person.id).where(Assignment.review_id == review.id, Assignment.role == "peer")
+            ).all()
+            assert len(peer_trusts) == 3 and len(set(peer_trusts)) == 3 and review.host_trust_id not in peer_trusts
+    db.configure(None)

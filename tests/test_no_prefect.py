@@ -1,0 +1,37 @@
+"""Commands that only read or record must not pay for importing Prefect."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from conftest import EXAMPLE
+
+PROBE = """
+import sys, io, contextlib
+from peer_review import db
+from peer_review.cli import app
+db.configure(sys.argv[1])
+for args in ([ "partnership", "load", sys.argv[2]], ["plan"], ["status"], ["tasks"], ["report", "1", "--out", sys.argv[3], "--all"]):
+    try:
+        app(args, standalone_mode=False)
+    except Exception as exc:
+        print("raised", type(exc).__name__, exc)
+from peer_review.service import workflow
+workflow.advance_review(db.session_scope, 1)
+for args in (["task", "template", "1"], ["tasks", "--person", "helen.marsh@steelvalley.example.org"]):
+    app(args, standalone_mode=False)
+print("PREFECT_LOADED" if any(m == "prefect" or m.startswith("prefect.") for m in sys.modules) else "PREFECT_ABSENT")
+"""
+
+
+def test_read_and_record_commands_do_not_import_prefect(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, f"sqlite:///{tmp_path / 'x.db'}", str(EXAMPLE), str(tmp_path)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Propose lines of enquiry" in result.stdout or "lines:" in result.stdout
+    assert result.stdout.strip().endswith("PREFECT_ABSENT"), result.stdout[-2000:]

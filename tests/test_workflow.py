@@ -1,0 +1,162 @@
+"""Submitting tasks through the service layer (no Prefect): what is accepted, what is refused, and that refusals write nothing."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from sqlmodel import func, select
+
+from conftest import EXAMPLE, run_cli
+from peer_review import db
+from peer_review.errors import UserError
+from peer_review.partnerships import load_partnership_file
+from peer_review.service import loading, queries, workflow
+from peer_review.service.task_templates import render_template
+from peer_review.simulation import answer
+from peer_review.tables import AuditEntry, Finding, Task
+
+pytestmark = pytest.mark.db
+
+CEO = "helen.marsh@steelvalley.example.org"
+
+
+@pytest.fixture
+def triad(database_url):
+    with db.session_scope() as session:
+        loading.store_partnership(session, load_partnership_file(EXAMPLE))
+        loading.plan_cycle(session, None)
+    workflow.advance_review(db.session_scope, 1)
+    return database_url
+
+
+def _open(review_id: int = 1) -> list[queries.TaskRow]:
+    with db.session_scope() as session:
+        return [t for t in queries.open_tasks(session) if t.review_id == review_id]
+
+
+def _do(task: queries.TaskRow) -> None:
+    with db.session_scope() as session:
+        workflow.submit(session, task.id, answer(queries.task_context(session, task.id)), task.assignee_email)
+    workflow.advance_review(db.session_scope, task.review_id)
+
+
+def _until(kind: str) -> queries.TaskRow:
+    for _ in range(30):
+        tasks = _open()
+        match = [t for t in tasks if t.kind == kind]
+        if match:
+            return match[0]
+        _do(tasks[0])
+    raise AssertionError(f"no {kind} task appeared")
+
+
+def _counts() -> tuple[int, int, int]:
+    with db.session_scope() as session:
+        return tuple(session.exec(select(func.count()).select_from(t)).one() for t in (AuditEntry, Task, Finding))
+
+
+def _refused(task_id: int, data, as_email: str, match: str) -> None:
+    before = _counts()
+    with pytest.raises(UserError, match=match):
+        with db.session_scope() as session:
+            workflow.submit(session, task_id, data, as_email)
+    assert _counts() == before, "a refused submission must write nothing"
+
+
+def test_first_task_is_the_host_proposing_lines(triad):
+    [task] = _open()
+    assert task.kind == "propose_lines" and task.assignee_email == CEO
+
+
+def test_refusals_write_nothing(triad):
+    [task] = _open()
+    good = {"lines": [{"title": "A", "self_evaluation": "B"}, {"title": "C", "self_evaluation": "D"}]}
+    _refused(999, good, CEO, "no task with id 999")
+    _refused(task.id, good, "tom.beckett@steelvalley.example.org", f"assigned to {CEO}")
+    _refused(task.id, good, "nobody@example.org", "not a person")
+    _refused(task.id, {"lines": good["lines"][:1]}, CEO, "at least 2 items")
+    _refused(task.id, {"lines": [{"title": "A"}, {"title": "C", "self_evaluation": "D"}]}, CEO, "missing required key 'self_evaluation'")
+    _refused(task.id, {"lines": good["lines"], "grade": "outstanding"}, CEO, "unknown key 'grade'")
+    with db.session_scope() as session:
+        workflow.submit(session, task.id, good, CEO)
+    _refused(task.id, good, CEO, "already done")
+
+
+def test_coordinator_may_submit_on_behalf(triad):
+    [task] = _open()
+    data = {"lines": [{"title": "A", "self_evaluation": "B"}, {"title": "C", "self_evaluation": "D"}]}
+    with db.session_scope() as session:
+        result = workflow.submit(session, task.id, data, "ruth.ashby@coordinator.example.org")
+    assert result.outcome == "proposed"
+
+
+def test_findings_must_cite_evidence_that_exists(triad):
+    task = _until("record_findings")
+    data = answer(_context(task.id))
+    data["lines"][0]["strengths"][0]["evidence"] = ["E99"]
+    _refused(task.id, data, task.assignee_email, "E99 does not exist in this review's evidence index")
+
+
+def test_moderator_sends_a_finding_back_and_a_new_round_follows(triad):
+    task = _until("moderate")
+    with db.session_scope() as session:
+        context = queries.task_context(session, task.id)
+        refs = [f.ref for f in context["findings"]]
+    decisions = [{"finding": ref, "decision": "supported"} for ref in refs]
+    decisions[0] = {"finding": refs[0], "decision": "needs_revision"}
+    data = {"findings": decisions, "self_evaluation": answer(_context(task.id))["self_evaluation"]}
+    _refused(task.id, data, task.assignee_email, "reason is required")
+    decisions[0]["reason"] = "Cite the outcome data."
+    _do(task)  # the simulated moderator sends the first finding back
+    revise = [t for t in _open() if t.kind == "revise_findings"]
+    assert len(revise) == 1 and "F1" in revise[0].note
+    _do(revise[0])
+    [second] = [t for t in _open() if t.kind == "moderate"]
+    assert second.round == 2
+    assert [f.ref for f in _context(second.id)["findings"]] == ["F1"]
+
+
+def _context(task_id: int) -> dict:
+    with db.session_scope() as session:
+        return queries.task_context(session, task_id)
+
+
+def test_templates_are_valid_yaml_for_every_kind_met(triad):
+    seen = set()
+    for _ in range(40):
+        tasks = _open()
+        if not tasks:
+            break
+        for task in tasks:
+            if task.kind not in seen:
+                seen.add(task.kind)
+                text = render_template(_context(task.id))
+                assert isinstance(yaml.safe_load(text), dict), text
+                assert f"peer-review submit {task.id}" in text
+        _do(tasks[0])
+    assert {"propose_lines", "agree_lines", "submit_evidence", "record_findings", "moderate", "revise_findings", "check_report", "issue_report", "give_feedback"} <= seen
+
+
+def test_cli_submit_names_file_and_line(tmp_path):
+    env = {"PEER_REVIEW_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
+    assert run_cli("partnership", "load", EXAMPLE, cwd=tmp_path, env=env).returncode == 0
+    assert run_cli("plan", cwd=tmp_path, env=env).returncode == 0
+    db.configure(env["PEER_REVIEW_DATABASE_URL"])
+    try:
+        workflow.advance_review(db.session_scope, 1)
+    finally:
+        db.configure(None)
+    template = run_cli("task", "template", "1", cwd=tmp_path, env=env)
+    assert template.returncode == 0
+    answer_file = tmp_path / "answer.yaml"
+    answer_file.write_text(template.stdout)  # self_evaluation left empty
+    result = run_cli("submit", "1", answer_file, "--as", CEO, cwd=tmp_path, env=env)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    message = " ".join(result.stderr.split())
+    assert str(answer_file) in message and "line 17 (lines[0].self_evaluation)" in message
+    filled = template.stdout.replace('self_evaluation: ""', 'self_evaluation: "Strong & improving <mostly>"')
+    answer_file.write_text(filled)
+    ok = run_cli("submit", "1", answer_file, "--as", CEO, cwd=tmp_path, env=env)
+    assert ok.returncode == 0, ok.stderr
+    tasks = run_cli("tasks", "--person", "daniel.okafor@coordinator.example.org", cwd=tmp_path, env=env)
+    assert "Agree the lines" in tasks.stdout
