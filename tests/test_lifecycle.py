@@ -39,7 +39,7 @@ def test_revision_rounds_stay_in_moderation():
 
 
 def _view(stage, *tasks, docs=()):
-    return ReviewView(stage=stage, has_team=True, tasks=tuple(TaskView(*t) for t in tasks), documents=frozenset(docs))
+    return ReviewView(stage=stage, tasks=tuple(TaskView(*t) for t in tasks), documents=frozenset(docs))
 
 
 def test_next_step_opens_then_assigns():

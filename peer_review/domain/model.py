@@ -138,7 +138,6 @@ class ReviewView:
     """What the workflow rules need to know about a review."""
 
     stage: Stage
-    has_team: bool
     tasks: tuple[TaskView, ...] = ()
     documents: frozenset[DocumentKind] = field(default_factory=frozenset)
 
@@ -219,17 +218,19 @@ def next_step(review: ReviewView) -> NextStep | None:
         return NextStep(Step.ASSIGN_TEAM)
     if stage == Stage.CLOSED:
         return None
-    for doc in ENTRY_DOCUMENTS.get(stage, ()):
-        if doc not in review.documents:
-            return NextStep(Step.RENDER_DOCUMENT, doc)
+    if missing := _first_missing(ENTRY_DOCUMENTS.get(stage, ()), review):
+        return NextStep(Step.RENDER_DOCUMENT, missing)
     if not review.tasks_of(OPENING_TASK[stage]):
         return NextStep(Step.OPEN_TASKS)
     if not stage_complete(review):
         return None
-    for doc in EXIT_DOCUMENTS.get(stage, ()):
-        if doc not in review.documents:
-            return NextStep(Step.RENDER_DOCUMENT, doc)
+    if missing := _first_missing(EXIT_DOCUMENTS.get(stage, ()), review):
+        return NextStep(Step.RENDER_DOCUMENT, missing)
     return NextStep(Step.CLOSE_STAGE)
+
+
+def _first_missing(documents: tuple[DocumentKind, ...], review: ReviewView) -> DocumentKind | None:
+    return next((doc for doc in documents if doc not in review.documents), None)
 
 
 #: The event that ends each human stage, once `stage_complete` holds.

@@ -51,10 +51,8 @@ from peer_review.tables import (
 def review_view(session: Session, review: Review) -> ReviewView:
     tasks = session.exec(select(Task).where(Task.review_id == review.id)).all()
     docs = session.exec(select(Document.kind).where(Document.review_id == review.id)).all()
-    has_team = session.exec(select(Assignment.id).where(Assignment.review_id == review.id)).first() is not None
     return ReviewView(
         stage=Stage(review.stage),
-        has_team=has_team,
         tasks=tuple(TaskView(TaskKind(t.kind), t.round, TaskStatus(t.status), t.outcome) for t in tasks),
         documents=frozenset(DocumentKind(d) for d in docs),
     )
