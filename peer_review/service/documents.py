@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from peer_review import clock
 from peer_review.domain.model import Alignment, DocumentKind, FindingKind, TaskKind
 from peer_review.service.common import audit, get_review, trust_of
-from peer_review.service.records import agreed_lines, evidence, findings_of, latest_lines, strand_of, team
+from peer_review.service.records import agreed_lines, evidence, findings_of, latest_lines, team
 from peer_review.tables import Document, ModerationDecision, Partnership, Person, Review, SelfEvaluationJudgement, Task
 
 ABOUT = (
