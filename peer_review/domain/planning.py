@@ -56,12 +56,16 @@ def visit_dates(first_day: dt.date, visit_days: int) -> tuple[dt.date, dt.date]:
     return dt.date(start.year, start.month, start.day), dt.date(end.year, end.month, end.day)
 
 
+def cycle_end(start: dt.date, months: int) -> dt.date:
+    end = pendulum.Date(start.year, start.month, start.day).add(months=months)
+    return dt.date(end.year, end.month, end.day)
+
+
 def simple_plan(
     strand_orders: dict[str, list[str]], start: dt.date, months: int, visit_days: int = 2
 ) -> list[PlannedReview]:
     """One review per trust per strand, strand k of every trust in the k-th half-term of the cycle."""
-    cycle_end = pendulum.Date(start.year, start.month, start.day).add(months=months)
-    cycle_end = dt.date(cycle_end.year, cycle_end.month, cycle_end.day)
+    end = cycle_end(start, months)
     longest = max(len(order) for order in strand_orders.values())
     terms = half_term_starts(start)
     slots = [next(terms) for _ in range(longest)]
@@ -72,9 +76,9 @@ def simple_plan(
             monday = term_start + dt.timedelta(days=7 * (1 + index % 4) - term_start.weekday())
             first = monday + dt.timedelta(days=2 * ((index // 4) % 2))
             visit_start, visit_end = visit_dates(first, visit_days)
-            if visit_end > cycle_end:
+            if visit_end > end:
                 raise PlanningError(
-                    f"the cycle of {months} months from {start} ends on {cycle_end}, but trust '{trust}' needs "
+                    f"the cycle of {months} months from {start} ends on {end}, but trust '{trust}' needs "
                     f"{len(order)} half-terms for its strands; lengthen the cycle (at most 24 months)"
                 )
             plan.append(PlannedReview(trust, strand, position, visit_start, visit_end))

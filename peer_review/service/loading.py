@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from peer_review import clock
 from peer_review.domain.model import stage_deadlines
-from peer_review.domain.planning import PlanningError, simple_plan
+from peer_review.domain.planning import PlanningError, cycle_end, simple_plan
 from peer_review.errors import UserError
 from peer_review.partnerships import LoadedPartnership
 from peer_review.service.common import audit, get_partnership
@@ -88,8 +88,7 @@ def plan_cycle(session: Session, partnership_name: str | None, start: dt.date | 
         raise UserError(str(exc)) from None
     titles = {s["id"]: s["title"] for s in partnership.framework["strands"]}
     by_key = {t.key: t for t in trusts}
-    end = max(p.visit_end for p in plan)
-    cycle = Cycle(partnership_id=partnership.id, start=start, end=max(end, start), months=months)
+    cycle = Cycle(partnership_id=partnership.id, start=start, end=cycle_end(start, months), months=months)
     session.add(cycle)
     session.flush()
     for p in plan:

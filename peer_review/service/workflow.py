@@ -30,6 +30,7 @@ from peer_review.domain.model import (
 from peer_review.errors import UserError
 from peer_review.service.common import ENGINE, audit, get_review, get_task, person_by_email
 from peer_review.service.records import agreed_lines, assignments, findings_of, strand_of, team, validation_context
+from peer_review.yamlfile import describe, dotted
 from peer_review.tables import (
     Assignment,
     Document,
@@ -222,8 +223,6 @@ def submit(session: Session, task_id: int, data: Any, as_email: str) -> Submitte
         parsed = inp.INPUT_MODELS[kind].model_validate(data, context=validation_context(session, review, task))
     except ValidationError as exc:
         first = exc.errors()[0]
-        from peer_review.yamlfile import describe, dotted
-
         loc = tuple(first["loc"])
         raise UserError(describe(first), place=dotted(loc) or None, loc=loc) from None
     outcome = HANDLERS[kind](session, review, task, parsed, actor)
