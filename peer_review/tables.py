@@ -130,10 +130,23 @@ class Finding(SQLModel, table=True):
     status: str = "pending"  # pending | supported | needs_revision
 
 
+class ModerationRound(SQLModel, table=True):
+    """One pass of the moderator over the findings still to be decided."""
+
+    __table_args__ = (UniqueConstraint("review_id", "number"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    review_id: int = Field(foreign_key="review.id", index=True)
+    number: int
+    moderator_id: int = Field(foreign_key="person.id")
+    outcome: str  # signed_off | revisions_requested
+    completed_at: dt.datetime
+
+
 class ModerationDecision(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("finding_id", "round"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     review_id: int = Field(foreign_key="review.id", index=True)
+    round_id: int = Field(foreign_key="moderationround.id", index=True)
     round: int
     finding_id: int = Field(foreign_key="finding.id")
     finding_revision: int

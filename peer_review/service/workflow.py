@@ -39,6 +39,7 @@ from peer_review.tables import (
     Finding,
     LineOfEnquiry,
     ModerationDecision,
+    ModerationRound,
     Person,
     Review,
     SelfEvaluationJudgement,
@@ -278,11 +279,15 @@ def _record_findings(session: Session, review: Review, task: Task, data: inp.Rec
 def _moderate(session: Session, review: Review, task: Task, data: inp.Moderate, actor: Person) -> str:
     findings = {f.ref: f for f in findings_of(session, review)}
     returned: dict[int, list[Finding]] = {}
+    outcome = "revisions_requested" if any(d.decision == Decision.NEEDS_REVISION for d in data.findings) else "signed_off"
+    moderation_round = ModerationRound(review_id=review.id, number=task.round, moderator_id=actor.id, outcome=outcome, completed_at=clock.now())
+    session.add(moderation_round)
+    session.flush()
     for d in data.findings:
         finding = findings[d.finding]
         finding.status = d.decision.value
         session.add(finding)
-        session.add(ModerationDecision(review_id=review.id, round=task.round, finding_id=finding.id, finding_revision=finding.revision, decision=d.decision.value, reason=d.reason))
+        session.add(ModerationDecision(review_id=review.id, round_id=moderation_round.id, round=task.round, finding_id=finding.id, finding_revision=finding.revision, decision=d.decision.value, reason=d.reason))
         if d.decision == Decision.NEEDS_REVISION:
             returned.setdefault(finding.author_id, []).append(finding)
     for a in data.self_evaluation:
@@ -291,12 +296,12 @@ def _moderate(session: Session, review: Review, task: Task, data: inp.Moderate, 
         judgement.alignment, judgement.comment = a.alignment.value, a.comment
         session.add(judgement)
     if not returned:
-        return "signed_off"
+        return outcome
     for author_id, sent_back in returned.items():
         reasons = "; ".join(f"{f.ref}: {d.reason}" for f in sent_back for d in data.findings if d.finding == f.ref)
         open_task(session, review, TaskKind.REVISE_FINDINGS, session.get(Person, author_id), task.round, note=reasons)
     _move(session, review, Event.REVISION_REQUESTED, actor.email)
-    return "revisions_requested"
+    return outcome
 
 
 def _revise_findings(session: Session, review: Review, task: Task, data: inp.ReviseFindings, actor: Person) -> str:

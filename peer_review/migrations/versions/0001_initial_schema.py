@@ -229,6 +229,21 @@ def upgrade() -> None:
     with op.batch_alter_table('lineofenquiry', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_lineofenquiry_review_id'), ['review_id'], unique=False)
 
+    op.create_table('moderationround',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('review_id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('moderator_id', sa.Integer(), nullable=False),
+    sa.Column('outcome', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('completed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['moderator_id'], ['person.id'], ),
+    sa.ForeignKeyConstraint(['review_id'], ['review.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('review_id', 'number')
+    )
+    with op.batch_alter_table('moderationround', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_moderationround_review_id'), ['review_id'], unique=False)
+
     op.create_table('selfevaluationjudgement',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('review_id', sa.Integer(), nullable=False),
@@ -271,6 +286,7 @@ def upgrade() -> None:
     op.create_table('moderationdecision',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('review_id', sa.Integer(), nullable=False),
+    sa.Column('round_id', sa.Integer(), nullable=False),
     sa.Column('round', sa.Integer(), nullable=False),
     sa.Column('finding_id', sa.Integer(), nullable=False),
     sa.Column('finding_revision', sa.Integer(), nullable=False),
@@ -278,11 +294,13 @@ def upgrade() -> None:
     sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.ForeignKeyConstraint(['finding_id'], ['finding.id'], ),
     sa.ForeignKeyConstraint(['review_id'], ['review.id'], ),
+    sa.ForeignKeyConstraint(['round_id'], ['moderationround.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('finding_id', 'round')
     )
     with op.batch_alter_table('moderationdecision', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_moderationdecision_review_id'), ['review_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_moderationdecision_round_id'), ['round_id'], unique=False)
 
 
 
@@ -290,6 +308,7 @@ def upgrade() -> None:
 def downgrade() -> None:
 
     with op.batch_alter_table('moderationdecision', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_moderationdecision_round_id'))
         batch_op.drop_index(batch_op.f('ix_moderationdecision_review_id'))
 
     op.drop_table('moderationdecision')
@@ -303,6 +322,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_selfevaluationjudgement_review_id'))
 
     op.drop_table('selfevaluationjudgement')
+    with op.batch_alter_table('moderationround', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_moderationround_review_id'))
+
+    op.drop_table('moderationround')
     with op.batch_alter_table('lineofenquiry', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_lineofenquiry_review_id'))
 
