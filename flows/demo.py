@@ -16,7 +16,7 @@ from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settin
 
 from peer_review import clock, db
 from peer_review.partnerships import LoadedPartnership, default_partnership_path, load_partnership_file
-from peer_review.service import loading, queries, workflow
+from peer_review.service import loading, planning, queries, workflow
 from peer_review.service.documents import export_documents
 from peer_review.simulation import answer
 
@@ -74,9 +74,9 @@ def run_demo(
 def _simulate(loaded: LoadedPartnership, out: Path, url: str, progress) -> DemoResult:
     with db.session_scope() as session:
         name = loading.store_partnership(session, loaded).name
-        cycle = loading.plan_cycle(session, name)
+        plan = planning.plan_cycle(session, name)
         total = len(queries.status(session, name))
-    today = cycle.start
+    today = plan.start
     flow_runs = tasks_done = 0
     # Heartbeats detect crashed runs on workers; in-process they only add a second per flow run.
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):

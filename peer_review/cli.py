@@ -92,16 +92,47 @@ def partnership_load(file: Path, framework: Annotated[Optional[str], typer.Optio
 
 
 @app.command()
-def plan(partnership: PartnershipOpt = None, start: Annotated[Optional[str], typer.Option(help="cycle start, YYYY-MM-DD (default: the file's)")] = None) -> None:
-    """Plan the review cycle: each trust's strands in its CEO's order, one per half-term."""
-    from peer_review.service.loading import plan_cycle
-    from peer_review.service.queries import status
+def plan(
+    partnership: PartnershipOpt = None,
+    start: Annotated[Optional[str], typer.Option(help="cycle start, YYYY-MM-DD (default: the file's)")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="show the plan without storing it")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the plan as JSON")] = False,
+) -> None:
+    """Plan the cycle: visit dates in term time, peers from every other trust and a moderator for each review."""
+    import json
+
+    from peer_review.service.planning import plan_cycle
 
     start_date = _parse_date(start, "--start") if start else None
     with _session() as session:
-        cycle = plan_cycle(session, partnership, start_date)
-        reviews = status(session, partnership)
-    _status_table(reviews, f"Cycle {cycle.start} to {cycle.end}")
+        result = plan_cycle(session, partnership, start_date, dry_run=dry_run)
+    if as_json:
+        sys.stdout.write(json.dumps(result.as_json(), indent=2) + "\n")
+        return
+    table = Table(title=f"{result.partnership}: cycle {result.start} to {result.end}" + (" (dry run, not stored)" if dry_run else ""))
+    for column in ("trust", "#", "strand", "visit", "term", "moderator", "peers"):
+        table.add_column(column)
+    for v in sorted(result.visits, key=lambda v: v.visit_start):
+        table.add_row(v.trust, str(v.position), v.strand, f"{v.visit_start} to {v.visit_end}", v.term, v.moderator, "\n".join(v.peers))
+    out.print(table)
+
+
+@app.command()
+def assign(review_id: int, explain: Annotated[bool, typer.Option("--explain", help="say why each person was chosen")] = False) -> None:
+    """Show a review's team (chosen when the cycle was planned), with the reasons."""
+    from peer_review.service.common import get_review
+    from peer_review.service.records import assignments
+    from peer_review.tables import Person
+
+    with _session() as session:
+        review = get_review(session, review_id)
+        rows = [(a, session.get(Person, a.person_id)) for a in assignments(session, review)]
+    table = Table(title=f"Review {review_id}: team")
+    for column in ("role", "person", "status") + (("why",) if explain else ()):
+        table.add_column(column)
+    for a, person in rows:
+        table.add_row(a.role, f"{person.name} <{person.email}>", a.status, *((a.reason,) if explain else ()))
+    out.print(table)
 
 
 def _parse_date(text: str, option: str) -> dt.date:

@@ -9,9 +9,11 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from peer_review.domain.calendar import SchoolCalendar
 from peer_review.errors import UserError
 from peer_review.frameworks import Framework, Id, Text, resolve_framework
 from peer_review.resources import example
+from peer_review.school_calendars import resolve_calendar
 from peer_review.yamlfile import Document
 
 Email = Annotated[
@@ -32,11 +34,14 @@ class Contact(_Strict):
 class Moderator(Contact):
     organisation: Text = "Learn Sheffield"
     max_reviews_per_term: int = Field(default=2, ge=1)
+    conflicts: list[str] = Field(default_factory=list, description="trust ids or people's emails they must not be paired with")
 
 
 class Reviewer(Contact):
     role: Text
     strands: list[str] = Field(default_factory=list, description="strands they can review; empty means any")
+    conflicts: list[str] = Field(default_factory=list, description="trust ids or people's emails they must not be paired with")
+    previous_employers: list[str] = Field(default_factory=list, description="trusts (ids) they worked for recently")
 
 
 class Trust(_Strict):
@@ -46,11 +51,30 @@ class Trust(_Strict):
     strand_order: list[str] = Field(min_length=1)
     reviewers: list[Reviewer] = Field(min_length=1)
     conflicts: list[str] = Field(default_factory=list)
+    term_dates: Text | None = Field(default=None, description="the trust's own calendar, if not the partnership's")
 
 
 class Cycle(_Strict):
     start: dt.date
     months: int = Field(ge=1, le=24)
+
+
+class Blackout(_Strict):
+    start: dt.date
+    end: dt.date
+    reason: Text
+    trusts: list[str] = Field(default_factory=list, description="the trusts it applies to; empty means all")
+
+
+class Deadlines(_Strict):
+    """Days before the visit's first day (negative) or after its last day (positive)."""
+
+    lines_of_enquiry: int = Field(default=-28, le=-1)
+    evidence: int = Field(default=-7, le=-1)
+    findings: int = Field(default=7, ge=0)
+    moderation: int = Field(default=14, ge=0)
+    report: int = Field(default=28, ge=0)
+    feedback: int = Field(default=42, ge=0)
 
 
 class PartnershipSpec(_Strict):
@@ -59,6 +83,9 @@ class PartnershipSpec(_Strict):
     cycle: Cycle
     term_dates: Text = "sheffield"
     visit_days: int = Field(default=2, ge=1, le=3)
+    peers_per_trust: int = Field(default=1, ge=1, le=3, description="peer reviewers from each other trust")
+    deadlines: Deadlines = Field(default_factory=Deadlines)
+    blackouts: list[Blackout] = Field(default_factory=list)
     coordinator: Contact
     moderators: list[Moderator]
     trusts: list[Trust] = Field(min_length=2)
@@ -69,6 +96,7 @@ class LoadedPartnership:
     spec: PartnershipSpec
     framework: Framework
     source: Path
+    calendars: dict[str, SchoolCalendar]  # by trust id
 
 
 def default_partnership_path() -> Path:
@@ -89,7 +117,20 @@ def load_partnership_file(path: str | Path, framework_override: str | Path | Non
                 raise
             raise doc.error(exc.problem, ("framework",)) from None
     cross_check(doc, spec, framework)
-    return LoadedPartnership(spec=spec, framework=framework, source=doc.path)
+    calendars = {}
+    for t, trust in enumerate(spec.trusts):
+        ref, loc = (trust.term_dates, ("trusts", t, "term_dates")) if trust.term_dates else (spec.term_dates, ("term_dates",))
+        calendars[trust.id] = _calendar(doc, ref, loc)
+    return LoadedPartnership(spec=spec, framework=framework, source=doc.path, calendars=calendars)
+
+
+def _calendar(doc: Document, ref: str, loc: tuple) -> SchoolCalendar:
+    try:
+        return resolve_calendar(ref, doc.path.parent)
+    except UserError as exc:
+        if exc.source:  # the calendar file itself is bad: its own message says where
+            raise
+        raise doc.error(exc.problem, loc) from None
 
 
 def cross_check(doc: Document, spec: PartnershipSpec, framework: Framework) -> None:
@@ -126,11 +167,31 @@ def cross_check(doc: Document, spec: PartnershipSpec, framework: Framework) -> N
             if other not in trust_ids or other == trust.id:
                 choices = ", ".join(i for i in trust_ids if i != trust.id)
                 raise doc.error(f"conflict with unknown trust '{other}'; other trusts: {choices}", ("trusts", t, "conflicts", c))
-    _check_people(doc, spec)
+    for b, blackout in enumerate(spec.blackouts):
+        if blackout.end < blackout.start:
+            raise doc.error(f"the blackout ends ({blackout.end}) before it starts ({blackout.start})", ("blackouts", b, "end"))
+        for i, other in enumerate(blackout.trusts):
+            if other not in trust_ids:
+                raise doc.error(f"unknown trust '{other}'; trusts: {', '.join(trust_ids)}", ("blackouts", b, "trusts", i))
+    emails = _check_people(doc, spec)
+    _check_person_conflicts(doc, spec, set(trust_ids), emails)
 
 
-def _check_people(doc: Document, spec: PartnershipSpec) -> None:
-    """One email is one person, and a person belongs to at most one trust (or to none)."""
+def _check_person_conflicts(doc: Document, spec: PartnershipSpec, trust_ids: set[str], emails: set[str]) -> None:
+    """A person's conflicts name trusts or people that exist; previous employers name trusts."""
+    places = [(("moderators", m), moderator) for m, moderator in enumerate(spec.moderators)]
+    places += [(("trusts", t, "reviewers", r), reviewer) for t, trust in enumerate(spec.trusts) for r, reviewer in enumerate(trust.reviewers)]
+    for loc, person in places:
+        for c, entry in enumerate(person.conflicts):
+            if entry not in trust_ids and entry.lower() not in emails:
+                raise doc.error(f"conflict with '{entry}', which is neither a trust id nor a person's email in this partnership", loc + ("conflicts", c))
+        for e, employer in enumerate(getattr(person, "previous_employers", [])):
+            if employer not in trust_ids:
+                raise doc.error(f"unknown trust '{employer}'; trusts: {', '.join(sorted(trust_ids))}", loc + ("previous_employers", e))
+
+
+def _check_people(doc: Document, spec: PartnershipSpec) -> set[str]:
+    """One email is one person, and a person belongs to at most one trust (or to none); returns the emails."""
     owners: dict[str, tuple[str | None, str, tuple]] = {}
 
     def claim(contact: Contact, trust: str | None, loc: tuple) -> None:
@@ -161,3 +222,4 @@ def _check_people(doc: Document, spec: PartnershipSpec) -> None:
         claim(trust.ceo, trust.id, ("trusts", t, "ceo"))
         for r, reviewer in enumerate(trust.reviewers):
             claim(reviewer, trust.id, ("trusts", t, "reviewers", r))
+    return set(owners)

@@ -23,6 +23,10 @@ class Partnership(SQLModel, table=True):
     cycle_months: int
     term_dates: str = "sheffield"
     visit_days: int = 2
+    peers_per_trust: int = 1
+    deadlines: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # stage -> days from the visit
+    blackouts: list = _json()
+    calendars: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # snapshot by calendar id
     source: str = ""
     loaded_at: dt.datetime
 
@@ -35,6 +39,7 @@ class Trust(SQLModel, table=True):
     name: str
     strand_order: list = _json()
     conflicts: list = _json()
+    calendar_id: str = "sheffield"
 
 
 class Person(SQLModel, table=True):
@@ -52,6 +57,8 @@ class Person(SQLModel, table=True):
     is_moderator: bool = False
     is_coordinator: bool = False
     max_reviews_per_term: Optional[int] = None
+    conflicts: list = _json()  # trust ids and people's emails
+    previous_employers: list = _json()  # trust ids
 
 
 class Cycle(SQLModel, table=True):
@@ -73,6 +80,7 @@ class Review(SQLModel, table=True):
     position: int  # the strand's place in the host CEO's order
     visit_start: dt.date
     visit_end: dt.date
+    term: str = ""  # e.g. "2023-24 autumn", for moderators' termly limits
     deadlines: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # stage -> ISO date
     stage: str = Field(default="scheduled", index=True)
     lines_round: int = 0  # the round of lines of enquiry that was agreed

@@ -10,7 +10,7 @@ from conftest import EXAMPLE, run_cli
 from peer_review import db
 from peer_review.errors import UserError
 from peer_review.partnerships import load_partnership_file
-from peer_review.service import loading, queries, workflow
+from peer_review.service import loading, planning, queries, workflow
 from peer_review.service.task_templates import render_template
 from peer_review.simulation import answer
 from peer_review.tables import AuditEntry, Finding, Task
@@ -24,7 +24,7 @@ CEO = "helen.marsh@steelvalley.example.org"
 def triad(database_url):
     with db.session_scope() as session:
         loading.store_partnership(session, load_partnership_file(EXAMPLE))
-        loading.plan_cycle(session, None)
+        planning.plan_cycle(session, None)
     workflow.advance_review(db.session_scope, 1)
     return database_url
 

@@ -1,19 +1,16 @@
-"""Loading a partnership into the database and planning its review cycle."""
+"""Loading a partnership into the database."""
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
 from peer_review import clock
-from peer_review.domain.model import stage_deadlines
-from peer_review.domain.planning import PlanningError, cycle_end, simple_plan
 from peer_review.errors import UserError
 from peer_review.partnerships import LoadedPartnership
-from peer_review.service.common import audit, get_partnership
-from peer_review.tables import Cycle, Partnership, Person, Review, Trust
+from peer_review.service.common import audit
+from peer_review.tables import Partnership, Person, Trust
 
 
 @dataclass(frozen=True)
@@ -37,6 +34,10 @@ def store_partnership(session: Session, loaded: LoadedPartnership) -> LoadResult
         cycle_months=spec.cycle.months,
         term_dates=spec.term_dates,
         visit_days=spec.visit_days,
+        peers_per_trust=spec.peers_per_trust,
+        deadlines=spec.deadlines.model_dump(),
+        blackouts=[b.model_dump(mode="json") for b in spec.blackouts],
+        calendars={c.id: c.to_dict() for c in loaded.calendars.values()},
         source=str(loaded.source),
         loaded_at=clock.now(),
     )
@@ -61,50 +62,17 @@ def _store_people(session: Session, partnership: Partnership, loaded: LoadedPart
 
     person(spec.coordinator.email, spec.coordinator.name, is_coordinator=True, organisation="coordinating body")
     for m in spec.moderators:
-        person(m.email, m.name, is_moderator=True, organisation=m.organisation, max_reviews_per_term=m.max_reviews_per_term)
+        person(m.email, m.name, is_moderator=True, organisation=m.organisation, max_reviews_per_term=m.max_reviews_per_term, conflicts=[c.lower() if "@" in c else c for c in m.conflicts])
     for t in spec.trusts:
-        trust = Trust(partnership_id=partnership.id, key=t.id, name=t.name, strand_order=list(t.strand_order), conflicts=list(t.conflicts))
+        trust = Trust(partnership_id=partnership.id, key=t.id, name=t.name, strand_order=list(t.strand_order), conflicts=list(t.conflicts), calendar_id=loaded.calendars[t.id].id)
         session.add(trust)
         session.flush()
         person(t.ceo.email, t.ceo.name, trust_id=trust.id, is_ceo=True, job_title="Chief Executive", organisation=t.name)
         for r in t.reviewers:
-            person(r.email, r.name, trust_id=trust.id, is_reviewer=True, job_title=r.role, strands=list(r.strands), organisation=t.name)
+            person(
+                r.email, r.name, trust_id=trust.id, is_reviewer=True, job_title=r.role, strands=list(r.strands), organisation=t.name,
+                conflicts=[c.lower() if "@" in c else c for c in r.conflicts], previous_employers=list(r.previous_employers),
+            )
     session.add_all(people.values())
     session.flush()
     return len(people)
-
-
-def plan_cycle(session: Session, partnership_name: str | None, start: dt.date | None = None, months: int | None = None) -> Cycle:
-    """Create the cycle and its reviews: each trust's strands in its CEO's order, one per half-term."""
-    partnership = get_partnership(session, partnership_name)
-    if session.exec(select(Cycle).where(Cycle.partnership_id == partnership.id)).first():
-        raise UserError(f"partnership '{partnership.name}' already has a planned cycle")
-    start = start or partnership.cycle_start
-    months = months or partnership.cycle_months
-    trusts = session.exec(select(Trust).where(Trust.partnership_id == partnership.id).order_by(Trust.id)).all()
-    try:
-        plan = simple_plan({t.key: list(t.strand_order) for t in trusts}, start, months, partnership.visit_days)
-    except PlanningError as exc:
-        raise UserError(str(exc)) from None
-    titles = {s["id"]: s["title"] for s in partnership.framework["strands"]}
-    by_key = {t.key: t for t in trusts}
-    cycle = Cycle(partnership_id=partnership.id, start=start, end=cycle_end(start, months), months=months)
-    session.add(cycle)
-    session.flush()
-    for p in plan:
-        deadlines = stage_deadlines(p.visit_start, p.visit_end)
-        session.add(
-            Review(
-                partnership_id=partnership.id,
-                cycle_id=cycle.id,
-                host_trust_id=by_key[p.trust].id,
-                strand_id=p.strand,
-                strand_title=titles[p.strand],
-                position=p.position,
-                visit_start=p.visit_start,
-                visit_end=p.visit_end,
-                deadlines={k: v.isoformat() for k, v in deadlines.items()},
-            )
-        )
-    audit(session, partnership.id, "cycle_planned", start=start.isoformat(), months=months, reviews=len(plan))
-    return cycle

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -12,7 +11,6 @@ from sqlmodel import Session, select
 
 from peer_review import clock
 from peer_review.domain import inputs as inp
-from peer_review.domain.assignment import AssignmentError, Candidate, choose_team
 from peer_review.domain.lifecycle import Event, Stage, next_stage
 from peer_review.domain.model import (
     CLOSING_EVENT,
@@ -32,7 +30,6 @@ from peer_review.service.common import ENGINE, audit, get_review, get_task, pers
 from peer_review.service.records import agreed_lines, assignments, findings_of, strand_of, team, validation_context
 from peer_review.yamlfile import describe, dotted
 from peer_review.tables import (
-    Assignment,
     Document,
     EvidenceItem,
     FeedbackResponse,
@@ -44,7 +41,6 @@ from peer_review.tables import (
     Review,
     SelfEvaluationJudgement,
     Task,
-    Trust,
 )
 
 # --- the engine's steps ---------------------------------------------------------------------------
@@ -99,25 +95,10 @@ def _open_review(session: Session, review: Review, _step: NextStep) -> None:
 
 
 def _assign_team(session: Session, review: Review, _step: NextStep) -> None:
-    people = session.exec(select(Person).where(Person.partnership_id == review.partnership_id)).all()
-    trusts = {t.id: t for t in session.exec(select(Trust).where(Trust.partnership_id == review.partnership_id))}
-    host = trusts[review.host_trust_id]
-    conflicts = set(host.conflicts) | {t.key for t in trusts.values() if host.key in t.conflicts}
-    reviewers = [Candidate(p.email, p.name, trusts[p.trust_id].key, tuple(p.strands)) for p in people if p.is_reviewer]
-    moderators = [Candidate(p.email, p.name, None) for p in people if p.is_moderator]
-    load: Counter = Counter()
-    earlier = session.exec(
-        select(Person.email).join(Assignment, Assignment.person_id == Person.id).join(Review, Review.id == Assignment.review_id).where(Review.cycle_id == review.cycle_id)
-    ).all()
-    load.update(earlier)
-    try:
-        choices = choose_team(host.key, review.strand_id, conflicts, reviewers, moderators, load)
-    except AssignmentError as exc:
-        raise UserError(f"review {review.id} ({host.name}, {review.strand_title}): {exc}") from None
-    by_email = {p.email: p for p in people}
-    for choice in choices:
-        session.add(Assignment(review_id=review.id, person_id=by_email[choice.email].id, role=choice.role, reason=choice.reason))
-        audit(session, review.partnership_id, "assigned", ENGINE, review.id, person=choice.email, role=choice.role, reason=choice.reason)
+    """The team was chosen when the cycle was planned; the review moves on once it has one."""
+    peers, moderator = team(session, review)
+    if not peers or moderator is None:
+        raise UserError(f"review {review.id} has no review team; plan the cycle with `peer-review plan`")
     _move(session, review, Event.TEAM_ASSIGNED)
 
 

@@ -1,0 +1,348 @@
+"""Planning a review cycle: visit dates, peer reviewers and a moderator for every review.
+
+A deterministic list-scheduling algorithm. Reviews are placed round by round (every trust's first
+priority, then every trust's second, ...), each at the earliest date in its share of the cycle
+that satisfies every hard constraint, preferring dates away from the first and last week of a
+half-term. Team members are chosen as they are placed, least loaded first, so the constraints that
+involve people (nobody in two overlapping visits, a trust never hosting while its people visit
+elsewhere that week, moderators' termly limits) are checked against real choices. When a review
+cannot be placed, the error says which constraint failed on most candidate dates, and for whom.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+import pendulum
+
+from peer_review.domain.calendar import SchoolCalendar
+
+WEEK = dt.timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class PlanTrust:
+    id: str
+    strand_order: tuple[str, ...]
+    calendar: SchoolCalendar
+    conflicts: frozenset[str] = frozenset()  # trusts this one must not review nor be reviewed by
+
+
+@dataclass(frozen=True)
+class PlanPerson:
+    email: str
+    trust: str | None  # None for moderators
+    strands: tuple[str, ...] = ()  # empty: any strand
+    conflicts: frozenset[str] = frozenset()  # trusts this person must never review (declared, recent employment)
+    max_per_term: int | None = None  # moderators only
+    avoid: frozenset[str] = frozenset()  # people (emails) never to be on the same review team
+
+
+@dataclass(frozen=True)
+class Blackout:
+    start: dt.date
+    end: dt.date
+    reason: str
+    trusts: frozenset[str] = frozenset()  # empty: every trust
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    start: dt.date
+    end: dt.date
+    visit_days: int = 2
+    peers_per_trust: int = 1
+    lead_time: dt.timedelta = dt.timedelta(days=49)  # from the cycle's start: 3 weeks to propose lines, agreed 4 weeks before the visit
+    report_time: dt.timedelta = dt.timedelta(days=28)  # the report is due 4 weeks after the visit, inside the cycle
+
+
+@dataclass(frozen=True)
+class PlannedVisit:
+    trust: str
+    strand: str
+    position: int
+    visit_start: dt.date
+    visit_end: dt.date
+    term: str
+    moderator: str
+    peers: tuple[str, ...]
+    reasons: tuple[tuple[str, str], ...]  # (email, why this person)
+
+
+class PlanInfeasible(ValueError):
+    pass
+
+
+@dataclass
+class Bookings:
+    """What is already committed: shared across partnerships that share moderators."""
+
+    busy: dict[str, set[dt.date]] = field(default_factory=lambda: defaultdict(set))  # email -> visit days
+    hosting: dict[str, set[dt.date]] = field(default_factory=lambda: defaultdict(set))  # trust -> Mondays of weeks it hosts
+    visiting: dict[str, set[dt.date]] = field(default_factory=lambda: defaultdict(set))  # trust -> Mondays of weeks its people visit
+    per_term: Counter = field(default_factory=Counter)  # (moderator, term) -> reviews
+    load: Counter = field(default_factory=Counter)  # email -> reviews this cycle
+
+
+def cycle_end(start: dt.date, months: int) -> dt.date:
+    end = pendulum.Date(start.year, start.month, start.day).add(months=months)
+    return dt.date(end.year, end.month, end.day)
+
+
+def _monday(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def plan_partnership(
+    trusts: list[PlanTrust],
+    people: list[PlanPerson],
+    moderators: list[PlanPerson],
+    settings: PlanSettings,
+    blackouts: list[Blackout] = (),
+    bookings: Bookings | None = None,
+) -> list[PlannedVisit]:
+    bookings = bookings or Bookings()
+    calendars = {t.calendar.id: t.calendar for t in trusts}
+    _check_calendars_cover(calendars.values(), settings)
+    first = settings.start + settings.lead_time
+    last = settings.end - settings.report_time
+    rounds = max(len(t.strand_order) for t in trusts)
+    span = (last - first).days
+    if span < 7 * rounds:
+        raise PlanInfeasible(
+            f"the cycle from {settings.start} to {settings.end} is too short for {rounds} reviews per trust "
+            f"(each needs {settings.lead_time.days} days' lead time and {settings.report_time.days} days for the report)"
+        )
+    by_trust = {t.id: t for t in trusts}
+    previous: dict[str, dt.date] = {}
+    plan: list[PlannedVisit] = []
+    for k in range(rounds):
+        window_start = first + dt.timedelta(days=span * k // rounds)
+        window_end = first + dt.timedelta(days=span * (k + 1) // rounds)
+        for trust in trusts:
+            if k >= len(trust.strand_order):
+                continue
+            strand = trust.strand_order[k]
+            earliest = max(window_start, previous.get(trust.id, first) + dt.timedelta(days=1))
+            visit = _place(trust, strand, k + 1, by_trust, people, moderators, settings, blackouts, bookings, earliest, window_end, last)
+            previous[trust.id] = visit.visit_end
+            plan.append(visit)
+    return plan
+
+
+def _check_calendars_cover(calendars, settings: PlanSettings) -> None:
+    for calendar in calendars:
+        if settings.start > calendar.last_day:
+            raise PlanInfeasible(
+                f"the cycle starts {settings.start}, after the last term the '{calendar.id}' calendar knows "
+                f"(it ends {calendar.last_day}); add the school years from {_school_year(settings.start)} on"
+            )
+
+
+def _school_year(day: dt.date) -> str:
+    year = day.year if day.month >= 8 else day.year - 1
+    return f"{year}-{str(year + 1)[2:]}"
+
+
+def _place(trust, strand, position, by_trust, people, moderators, settings, blackouts, bookings, earliest, window_end, last) -> PlannedVisit:
+    failures: Counter = Counter()
+    others = [t for t in by_trust.values() if t.id != trust.id and t.id not in trust.conflicts and trust.id not in t.conflicts]
+    involved = [trust, *others]
+    candidates = _candidates(involved, settings, blackouts, earliest, last, failures)
+    # prefer the trust's own share of the cycle and dates away from a half-term's edges
+    ordered = sorted(candidates, key=lambda c: (c[0] > window_end, _at_edge(trust.calendar, c), c[0]))
+    for days in ordered:
+        choice = _team(trust, strand, others, days, people, moderators, bookings, failures, settings.peers_per_trust)
+        if choice is None:
+            continue
+        peers, moderator, reasons = choice
+        week = _monday(days[0])
+        term = trust.calendar.half_term_of(days[0]).term
+        for email in (*peers, moderator):
+            bookings.busy[email].update(days)
+            bookings.load[email] += 1
+        bookings.per_term[(moderator, term)] += 1
+        bookings.hosting[trust.id].add(week)
+        for other in {_trust_of(people, email) for email in peers}:
+            bookings.visiting[other].add(week)
+        return PlannedVisit(trust.id, strand, position, days[0], days[-1], term, moderator, tuple(peers), tuple(reasons))
+    raise PlanInfeasible(_explain(trust, strand, earliest, last, failures, by_trust, settings))
+
+
+def _trust_of(people: list[PlanPerson], email: str) -> str | None:
+    return next(p.trust for p in people if p.email == email)
+
+
+def _candidates(involved, settings, blackouts, earliest, last, failures) -> list[tuple[dt.date, ...]]:
+    """Runs of `visit_days` consecutive school days within one week, school days for every trust involved."""
+    found = []
+    day = earliest
+    while day <= last:
+        if day.weekday() + settings.visit_days <= 5:
+            days = tuple(day + dt.timedelta(days=i) for i in range(settings.visit_days))
+            closed = next((t for t in involved for d in days if not t.calendar.is_school_day(d)), None)
+            blocked = next((b for b in blackouts for d in days if b.start <= d <= b.end and (not b.trusts or b.trusts & {t.id for t in involved})), None)
+            if closed is not None:
+                failures[("calendar", closed.calendar.id)] += 1
+            elif blocked is not None:
+                failures[("blackout", blocked.reason)] += 1
+            else:
+                found.append(days)
+        day += dt.timedelta(days=1)
+    return found
+
+
+def _at_edge(calendar: SchoolCalendar, days: tuple[dt.date, ...]) -> bool:
+    half = calendar.half_term_of(days[0])
+    return days[0] - half.start < WEEK or half.end - days[-1] < WEEK
+
+
+def _clash(person: PlanPerson, team: list[str], everyone: dict[str, PlanPerson]) -> bool:
+    """Whether a declared person conflict stops `person` joining a team (either side may declare it)."""
+    return any(email in person.avoid or person.email in everyone[email].avoid for email in team)
+
+
+def _team(trust, strand, others, days, people, moderators, bookings, failures, wanted: int):
+    week = _monday(days[0])
+    everyone = {p.email: p for p in [*people, *moderators]}
+    if week in bookings.visiting[trust.id]:
+        failures[("host busy", trust.id)] += 1
+        return None
+    if week in bookings.hosting[trust.id]:
+        failures[("host busy", trust.id)] += 1
+        return None
+    peers, reasons = [], []
+    for other in others:
+        if week in bookings.hosting[other.id]:
+            failures[("trust hosting", other.id)] += 1
+            return None
+        pool = [
+            p for p in people
+            if p.trust == other.id and trust.id not in p.conflicts and not (bookings.busy[p.email] & set(days)) and not _clash(p, peers, everyone)
+        ]
+        if len(pool) < wanted:
+            failures[("no free reviewer", other.id)] += 1
+            return None
+        ranked = sorted(pool, key=lambda p: (not (not p.strands or strand in p.strands), bookings.load[p.email], not p.strands, p.email))
+        for person in ranked[:wanted]:
+            matched = "declared this strand" if strand in person.strands else ("any strand" if not person.strands else "no one free declared this strand")
+            peers.append(person.email)
+            reasons.append((person.email, f"peer from {other.id}: {matched}; {bookings.load[person.email]} review(s) before this one"))
+    term = trust.calendar.half_term_of(days[0]).term
+    pool = [
+        m for m in moderators
+        if trust.id not in m.conflicts and not (bookings.busy[m.email] & set(days)) and bookings.per_term[(m.email, term)] < (m.max_per_term or 10**6)
+        and not _clash(m, peers, everyone)
+    ]
+    if not pool:
+        failures[("moderators", term)] += 1
+        return None
+    moderator = min(pool, key=lambda m: (bookings.load[m.email], m.email))
+    reasons.append((moderator.email, f"moderator: {bookings.per_term[(moderator.email, term)]} of {moderator.max_per_term} reviews in {term}; {bookings.load[moderator.email]} before this one"))
+    return peers, moderator.email, reasons
+
+
+def _explain(trust, strand, earliest, last, failures, by_trust, settings) -> str:
+    head = f"no date for trust '{trust.id}' to host strand '{strand}' between {earliest} and {last}"
+    if not failures:
+        return f"{head}: the cycle has no room left for it; lengthen the cycle (at most 24 months) or start earlier"
+    (kind, who), count = failures.most_common(1)[0]
+    why = {
+        "calendar": f"the days are not school days in calendar '{who}'",
+        "blackout": f"a blackout window ({who})",
+        "host busy": f"trust '{who}' is hosting or visiting elsewhere that week",
+        "trust hosting": f"trust '{who}' is hosting its own review that week, so its people cannot visit",
+        "no free reviewer": f"no reviewer from trust '{who}' is free and without a conflict",
+        "moderators": f"every moderator is busy or at max_reviews_per_term in {who}",
+    }[kind]
+    return f"{head}: on {count} candidate date(s) {why}"
+
+
+def violations(
+    plan: list[PlannedVisit],
+    trusts: list[PlanTrust],
+    people: list[PlanPerson],
+    moderators: list[PlanPerson],
+    settings: PlanSettings,
+    blackouts: list[Blackout] = (),
+) -> list[str]:
+    """Every hard constraint a plan breaks, in words (empty for a valid plan).
+
+    Independent of how the plan was made: used to re-check a plan after a date moves, and by tests.
+    """
+    problems: list[str] = []
+    by_trust = {t.id: t for t in trusts}
+    trust_of = {p.email: p.trust for p in people}
+    person = {p.email: p for p in [*people, *moderators]}
+    days_of = {}
+    for v in plan:
+        label = f"{v.trust}/{v.strand}"
+        days = [v.visit_start + dt.timedelta(days=i) for i in range((v.visit_end - v.visit_start).days + 1)]
+        days_of[label] = days
+        if len(days) != settings.visit_days:
+            problems.append(f"{label}: the visit lasts {len(days)} day(s), not {settings.visit_days}")
+        if v.visit_start < settings.start or v.visit_end > settings.end:
+            problems.append(f"{label}: the visit is outside the cycle {settings.start} to {settings.end}")
+        involved = {v.trust, *(trust_of.get(e) for e in v.peers)}
+        for trust_id in involved:
+            calendar = by_trust[trust_id].calendar
+            for day in days:
+                if not calendar.is_school_day(day):
+                    problems.append(f"{label}: {day} is not a school day for {trust_id} ({calendar.id})")
+        for b in blackouts:
+            if any(b.start <= d <= b.end for d in days) and (not b.trusts or b.trusts & involved):
+                problems.append(f"{label}: the visit falls in the blackout '{b.reason}'")
+        host = by_trust[v.trust]
+        for email in v.peers:
+            peer_trust = trust_of.get(email)
+            if peer_trust == v.trust:
+                problems.append(f"{label}: {email} would review their own trust")
+            if peer_trust in host.conflicts or v.trust in by_trust[peer_trust].conflicts:
+                problems.append(f"{label}: {email}'s trust {peer_trust} has a declared conflict with {v.trust}")
+            if v.trust in person[email].conflicts:
+                problems.append(f"{label}: {email} has a conflict with {v.trust}")
+        if v.trust in person[v.moderator].conflicts:
+            problems.append(f"{label}: moderator {v.moderator} has a conflict with {v.trust}")
+        team = [*v.peers, v.moderator]
+        for a in team:
+            for b in team:
+                if b in person[a].avoid:
+                    problems.append(f"{label}: {a} and {b} have a declared conflict but are on the same team")
+        others = {t.id for t in trusts if t.id != v.trust and t.id not in host.conflicts and v.trust not in t.conflicts}
+        missing = others - {trust_of.get(e) for e in v.peers}
+        if missing:
+            problems.append(f"{label}: no peer from {', '.join(sorted(missing))}")
+    for trust in trusts:
+        planned = sorted((v for v in plan if v.trust == trust.id), key=lambda v: v.visit_start)
+        if [v.strand for v in planned] != list(trust.strand_order):
+            problems.append(f"{trust.id}: strands are not hosted once each in the CEO's order")
+    # people in two overlapping visits; trusts hosting while their people visit elsewhere that week
+    seen: dict[str, dict[dt.date, str]] = defaultdict(dict)
+    host_weeks: dict[str, dict[dt.date, str]] = defaultdict(dict)
+    visit_weeks: dict[str, dict[dt.date, str]] = defaultdict(dict)
+    per_term: Counter = Counter()
+    for v in plan:
+        label = f"{v.trust}/{v.strand}"
+        week = _monday(v.visit_start)
+        for email in (*v.peers, v.moderator):
+            for day in days_of[label]:
+                if day in seen[email]:
+                    problems.append(f"{email} is in {seen[email][day]} and {label} on {day}")
+                seen[email][day] = label
+        if week in host_weeks[v.trust]:
+            problems.append(f"{v.trust} hosts {host_weeks[v.trust][week]} and {label} in the week of {week}")
+        host_weeks[v.trust][week] = label
+        for email in v.peers:
+            visit_weeks[trust_of.get(email)][week] = label
+        per_term[(v.moderator, v.term)] += 1
+    for trust_id, weeks in host_weeks.items():
+        for week, label in weeks.items():
+            if week in visit_weeks[trust_id]:
+                problems.append(f"{trust_id} hosts {label} in the week of {week} while its people visit {visit_weeks[trust_id][week]}")
+    for (email, term), count in per_term.items():
+        limit = person[email].max_per_term
+        if limit is not None and count > limit:
+            problems.append(f"moderator {email} has {count} reviews in {term}, more than max_reviews_per_term {limit}")
+    return problems

@@ -1,0 +1,159 @@
+"""Planning a partnership's cycle with the scheduler, and storing the plan: reviews, dates and teams."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from peer_review.domain.calendar import SchoolCalendar
+from peer_review.domain.model import stage_deadlines
+from peer_review.domain.scheduling import (
+    Blackout,
+    Bookings,
+    PlanInfeasible,
+    PlannedVisit,
+    PlanPerson,
+    PlanSettings,
+    PlanTrust,
+    cycle_end,
+    plan_partnership,
+)
+from peer_review.errors import UserError
+from peer_review.service.common import audit, get_partnership
+from peer_review.tables import Assignment, Cycle, Partnership, Person, Review, Trust
+
+
+@dataclass(frozen=True)
+class Plan:
+    partnership: str
+    start: dt.date
+    end: dt.date
+    visits: list[PlannedVisit]
+    deadlines: dict[tuple[str, str], dict[str, dt.date]]  # (trust, strand) -> stage -> date
+    stored: bool
+
+    def as_json(self) -> list[dict]:
+        return [
+            {
+                "trust": v.trust,
+                "strand": v.strand,
+                "position": v.position,
+                "visit_start": v.visit_start.isoformat(),
+                "visit_end": v.visit_end.isoformat(),
+                "term": v.term,
+                "moderator": v.moderator,
+                "peers": list(v.peers),
+                "deadlines": {k: d.isoformat() for k, d in self.deadlines[(v.trust, v.strand)].items()},
+                "reasons": dict(v.reasons),
+            }
+            for v in self.visits
+        ]
+
+
+@dataclass(frozen=True)
+class Inputs:
+    trusts: list[PlanTrust]
+    people: list[PlanPerson]
+    moderators: list[PlanPerson]
+    blackouts: list[Blackout]
+
+
+def scheduling_inputs(session: Session, partnership: Partnership) -> Inputs:
+    trusts = session.exec(select(Trust).where(Trust.partnership_id == partnership.id).order_by(Trust.id)).all()
+    people = session.exec(select(Person).where(Person.partnership_id == partnership.id).order_by(Person.id)).all()
+    keys = {t.id: t.key for t in trusts}
+    trust_of_email = {p.email: keys.get(p.trust_id) for p in people}
+    calendars = {cid: SchoolCalendar.from_dict(cid, data) for cid, data in partnership.calendars.items()}
+
+    def person(p: Person) -> PlanPerson:
+        trusts_ = {c for c in p.conflicts if "@" not in c} | set(p.previous_employers)
+        emails = {c for c in p.conflicts if "@" in c}
+        trusts_ |= {trust_of_email[e] for e in emails if trust_of_email.get(e)}
+        return PlanPerson(p.email, keys.get(p.trust_id), tuple(p.strands), frozenset(trusts_), p.max_reviews_per_term, frozenset(emails))
+
+    return Inputs(
+        trusts=[PlanTrust(t.key, tuple(t.strand_order), calendars[t.calendar_id], frozenset(t.conflicts)) for t in trusts],
+        people=[person(p) for p in people if p.is_reviewer],
+        moderators=[person(p) for p in people if p.is_moderator],
+        blackouts=[
+            Blackout(dt.date.fromisoformat(b["start"]), dt.date.fromisoformat(b["end"]), b["reason"], frozenset(b["trusts"]))
+            for b in partnership.blackouts
+        ],
+    )
+
+
+def existing_bookings(session: Session, exclude_partnership: int) -> Bookings:
+    """What people (by email) are already committed to in other partnerships' planned reviews."""
+    bookings = Bookings()
+    rows = session.exec(
+        select(Review, Person.email, Assignment.role)
+        .join(Assignment, Assignment.review_id == Review.id)
+        .join(Person, Person.id == Assignment.person_id)
+        .where(Review.partnership_id != exclude_partnership)
+    )
+    for review, email, role in rows:
+        days = [review.visit_start + dt.timedelta(days=i) for i in range((review.visit_end - review.visit_start).days + 1)]
+        bookings.busy[email].update(days)
+        bookings.load[email] += 1
+        if role == "moderator":
+            bookings.per_term[(email, review.term)] += 1
+    return bookings
+
+
+def plan_cycle(session: Session, partnership_name: str | None, start: dt.date | None = None, dry_run: bool = False) -> Plan:
+    """Plan every review of the partnership's cycle; unless `dry_run`, store reviews and teams."""
+    partnership = get_partnership(session, partnership_name)
+    if session.exec(select(Cycle).where(Cycle.partnership_id == partnership.id)).first():
+        raise UserError(f"partnership '{partnership.name}' already has a planned cycle")
+    start = start or partnership.cycle_start
+    end = cycle_end(start, partnership.cycle_months)
+    inputs = scheduling_inputs(session, partnership)
+    settings = PlanSettings(
+        start,
+        end,
+        partnership.visit_days,
+        partnership.peers_per_trust,
+        lead_time=dt.timedelta(days=21 - partnership.deadlines["lines_of_enquiry"]),
+        report_time=dt.timedelta(days=partnership.deadlines["report"]),
+    )
+    try:
+        visits = plan_partnership(inputs.trusts, inputs.people, inputs.moderators, settings, inputs.blackouts, existing_bookings(session, partnership.id))
+    except PlanInfeasible as exc:
+        raise UserError(f"partnership '{partnership.name}': {exc}") from None
+    deadlines = {(v.trust, v.strand): stage_deadlines(v.visit_start, v.visit_end, partnership.deadlines) for v in visits}
+    plan = Plan(partnership.name, start, end, visits, deadlines, stored=not dry_run)
+    if not dry_run:
+        _store(session, partnership, plan)
+    return plan
+
+
+def _store(session: Session, partnership: Partnership, plan: Plan) -> None:
+    cycle = Cycle(partnership_id=partnership.id, start=plan.start, end=plan.end, months=partnership.cycle_months)
+    session.add(cycle)
+    session.flush()
+    trusts = {t.key: t for t in session.exec(select(Trust).where(Trust.partnership_id == partnership.id))}
+    people = {p.email: p for p in session.exec(select(Person).where(Person.partnership_id == partnership.id))}
+    titles = {s["id"]: s["title"] for s in partnership.framework["strands"]}
+    for v in plan.visits:
+        review = Review(
+            partnership_id=partnership.id,
+            cycle_id=cycle.id,
+            host_trust_id=trusts[v.trust].id,
+            strand_id=v.strand,
+            strand_title=titles[v.strand],
+            position=v.position,
+            visit_start=v.visit_start,
+            visit_end=v.visit_end,
+            term=v.term,
+            deadlines={k: d.isoformat() for k, d in plan.deadlines[(v.trust, v.strand)].items()},
+        )
+        session.add(review)
+        session.flush()
+        reasons = dict(v.reasons)
+        for email in (*v.peers, v.moderator):
+            role = "moderator" if email == v.moderator else "peer"
+            session.add(Assignment(review_id=review.id, person_id=people[email].id, role=role, reason=reasons.get(email, "")))
+            audit(session, partnership.id, "assigned", review_id=review.id, person=email, role=role, reason=reasons.get(email, ""))
+    audit(session, partnership.id, "cycle_planned", start=plan.start.isoformat(), end=plan.end.isoformat(), reviews=len(plan.visits))
