@@ -142,6 +142,36 @@ def _parse_date(text: str, option: str) -> dt.date:
         raise UserError(f"{option} must be a date like 2023-11-01, not '{text}'") from None
 
 
+@app.command()
+def reschedule(
+    review_id: int,
+    visit: Annotated[str, typer.Option(help="the visit's new first day, YYYY-MM-DD")],
+    reason: Annotated[str, typer.Option(help="why it moves (kept in the history)")],
+    as_: Annotated[Optional[str], typer.Option("--as", help="your email: the host CEO, or the coordinator (the default)")] = None,
+) -> None:
+    """Move a review's visit: every constraint is re-checked, deadlines shift, calendars update."""
+    from peer_review.service.rescheduling import reschedule as move
+
+    with _session() as session:
+        change = move(session, review_id, _parse_date(visit, "--visit"), reason, as_)
+    out.print(f"review {review_id}: visit moved from {change.old_start} to {change.new_start} ({change.new_start} to {change.new_end})")
+
+
+@app.command()
+def calendar(
+    out_file: Annotated[Path, typer.Option("--out", help="the .ics file to write")],
+    person: Annotated[Optional[str], typer.Option(help="visits this person is part of (email)")] = None,
+    trust: Annotated[Optional[str], typer.Option(help="visits this trust hosts or its people make (trust id)")] = None,
+) -> None:
+    """Write an iCalendar file of visits, to import into Outlook or Google Calendar."""
+    from peer_review.service.calendars import visits_calendar
+
+    with _session() as session:
+        content = visits_calendar(session, person, trust)
+    out_file.write_bytes(content)
+    out.print(f"wrote {out_file}")
+
+
 # --- people's tasks -----------------------------------------------------------------------------
 
 

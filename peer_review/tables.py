@@ -81,6 +81,7 @@ class Review(SQLModel, table=True):
     visit_start: dt.date
     visit_end: dt.date
     term: str = ""  # e.g. "2023-24 autumn", for moderators' termly limits
+    sequence: int = 0  # how often the visit has moved (the calendar event's SEQUENCE)
     deadlines: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # stage -> ISO date
     stage: str = Field(default="scheduled", index=True)
     lines_round: int = 0  # the round of lines of enquiry that was agreed
@@ -88,6 +89,20 @@ class Review(SQLModel, table=True):
     next_steps: list = _json()
     factual_corrections: list = _json()
     issued_on: Optional[dt.date] = None
+
+
+class VisitChange(SQLModel, table=True):
+    """The history of a review's visit dates: who moved it, when, and why."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    review_id: int = Field(foreign_key="review.id", index=True)
+    old_start: dt.date
+    old_end: dt.date
+    new_start: dt.date
+    new_end: dt.date
+    reason: str
+    changed_by: str
+    changed_at: dt.datetime
 
 
 class Assignment(SQLModel, table=True):

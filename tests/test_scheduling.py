@@ -49,7 +49,7 @@ def partnerships(draw):
     months = draw(st.integers(12, 24))
     end = min(dt.date(start.year + (start.month - 1 + months) // 12, (start.month - 1 + months) % 12 + 1, 1), dt.date(2026, 7, 20))
     blackouts = [Blackout(dt.date(y, 5, 6), dt.date(y, 6, 21), "exam season", frozenset({"t2"})) for y in (2024, 2025)] if draw(st.booleans()) else []
-    return trusts, people, moderators, PlanSettings(start, end, visit_days=draw(st.integers(1, 3))), blackouts
+    return trusts, people, moderators, PlanSettings(start, end, visit_days=draw(st.integers(1, 3)), stagger=draw(st.integers(0, 5))), blackouts
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

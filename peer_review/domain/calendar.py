@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,19 @@ class SchoolCalendar:
                 return half
         return None
 
+    @cached_property
+    def _school_days(self) -> frozenset[dt.date]:
+        days = set()
+        for half in self.half_terms:
+            day = half.start
+            while day <= half.end:
+                if day.weekday() < 5 and day not in self.closed:
+                    days.add(day)
+                day += dt.timedelta(days=1)
+        return frozenset(days)
+
     def is_school_day(self, day: dt.date) -> bool:
-        return day.weekday() < 5 and day not in self.closed and self.half_term_of(day) is not None
+        return day in self._school_days
 
     def school_days(self, start: dt.date, end: dt.date) -> list[dt.date]:
         days, day = [], start

@@ -11,6 +11,7 @@ cannot be placed, the error says which constraint failed on most candidate dates
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ class PlanSettings:
     peers_per_trust: int = 1
     lead_time: dt.timedelta = dt.timedelta(days=49)  # from the cycle's start: 3 weeks to propose lines, agreed 4 weeks before the visit
     report_time: dt.timedelta = dt.timedelta(days=28)  # the report is due 4 weeks after the visit, inside the cycle
+    stagger: int = 0  # groups planned together get different numbers, to spread their visits over the dates
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,22 @@ class Bookings:
     hosting: dict[str, set[dt.date]] = field(default_factory=lambda: defaultdict(set))  # trust -> Mondays of weeks it hosts
     visiting: dict[str, set[dt.date]] = field(default_factory=lambda: defaultdict(set))  # trust -> Mondays of weeks its people visit
     per_term: Counter = field(default_factory=Counter)  # (moderator, term) -> reviews
+    full: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # term -> moderators at their limit
+    by_load: list[tuple[int, str]] = field(default_factory=list)  # moderators, least loaded first
+
+    def know_moderators(self, moderators: list[PlanPerson]) -> None:
+        listed = {email for _, email in self.by_load}
+        for m in moderators:
+            if m.email not in listed:
+                bisect.insort(self.by_load, (self.load[m.email], m.email))
+
+    def add_load(self, email: str) -> None:
+        entry = (self.load[email], email)
+        index = bisect.bisect_left(self.by_load, entry)
+        if index < len(self.by_load) and self.by_load[index] == entry:
+            del self.by_load[index]
+            bisect.insort(self.by_load, (self.load[email] + 1, email))
+        self.load[email] += 1
     load: Counter = field(default_factory=Counter)  # email -> reviews this cycle
 
 
@@ -104,6 +122,7 @@ def plan_partnership(
     bookings: Bookings | None = None,
 ) -> list[PlannedVisit]:
     bookings = bookings or Bookings()
+    bookings.know_moderators(moderators)
     calendars = {t.calendar.id: t.calendar for t in trusts}
     _check_calendars_cover(calendars.values(), settings)
     first = settings.start + settings.lead_time
@@ -150,9 +169,13 @@ def _place(trust, strand, position, by_trust, people, moderators, settings, blac
     failures: Counter = Counter()
     others = [t for t in by_trust.values() if t.id != trust.id and t.id not in trust.conflicts and trust.id not in t.conflicts]
     involved = [trust, *others]
-    candidates = _candidates(involved, settings, blackouts, earliest, last, failures)
-    # prefer the trust's own share of the cycle and dates away from a half-term's edges
-    ordered = sorted(candidates, key=lambda c: (c[0] > window_end, _at_edge(trust.calendar, c), c[0]))
+    # the trust's own share of the cycle first, then later dates; within each, dates away from a half-term's edges
+    phases = ((earliest, min(window_end, last)), (max(earliest, window_end + dt.timedelta(days=1)), last))
+    ordered = (
+        days
+        for since, until in phases  # later dates are only looked at when the trust's own share has none
+        for days in _preferred(_candidates(involved, settings, blackouts, since, until, failures), trust.calendar, settings.stagger)
+    )
     for days in ordered:
         choice = _team(trust, strand, others, days, people, moderators, bookings, failures, settings.peers_per_trust)
         if choice is None:
@@ -162,13 +185,29 @@ def _place(trust, strand, position, by_trust, people, moderators, settings, blac
         term = trust.calendar.half_term_of(days[0]).term
         for email in (*peers, moderator):
             bookings.busy[email].update(days)
-            bookings.load[email] += 1
+            bookings.add_load(email)
         bookings.per_term[(moderator, term)] += 1
+        limit = next(m.max_per_term for m in moderators if m.email == moderator)
+        if limit is not None and bookings.per_term[(moderator, term)] >= limit:
+            bookings.full[term].add(moderator)
         bookings.hosting[trust.id].add(week)
         for other in {_trust_of(people, email) for email in peers}:
             bookings.visiting[other].add(week)
         return PlannedVisit(trust.id, strand, position, days[0], days[-1], term, moderator, tuple(peers), tuple(reasons))
     raise PlanInfeasible(_explain(trust, strand, earliest, last, failures, by_trust, settings))
+
+
+def _preferred(candidates: list[tuple[dt.date, ...]], calendar: SchoolCalendar, stagger: int) -> list[tuple[dt.date, ...]]:
+    """Dates away from a half-term's first and last week first; with a stagger, each group starts part-way
+    through them (by the golden ratio), so groups planned together do not all crowd the first dates."""
+
+    def rotate(group: list) -> list:
+        cut = int(len(group) * ((stagger * 0.6180339887) % 1))
+        return group[cut:] + group[:cut]
+
+    inner = [c for c in candidates if not _at_edge(calendar, c)]
+    edge = [c for c in candidates if _at_edge(calendar, c)]
+    return rotate(inner) + rotate(edge)
 
 
 def _trust_of(people: list[PlanPerson], email: str) -> str | None:
@@ -206,7 +245,9 @@ def _clash(person: PlanPerson, team: list[str], everyone: dict[str, PlanPerson])
 
 def _team(trust, strand, others, days, people, moderators, bookings, failures, wanted: int):
     week = _monday(days[0])
-    everyone = {p.email: p for p in [*people, *moderators]}
+    day_set = set(days)
+    ours = {m.email: m for m in moderators}
+    everyone = {p.email: p for p in people} | ours
     if week in bookings.visiting[trust.id]:
         failures[("host busy", trust.id)] += 1
         return None
@@ -220,7 +261,7 @@ def _team(trust, strand, others, days, people, moderators, bookings, failures, w
             return None
         pool = [
             p for p in people
-            if p.trust == other.id and trust.id not in p.conflicts and not (bookings.busy[p.email] & set(days)) and not _clash(p, peers, everyone)
+            if p.trust == other.id and trust.id not in p.conflicts and bookings.busy[p.email].isdisjoint(day_set) and not _clash(p, peers, everyone)
         ]
         if len(pool) < wanted:
             failures[("no free reviewer", other.id)] += 1
@@ -231,15 +272,21 @@ def _team(trust, strand, others, days, people, moderators, bookings, failures, w
             peers.append(person.email)
             reasons.append((person.email, f"peer from {other.id}: {matched}; {bookings.load[person.email]} review(s) before this one"))
     term = trust.calendar.half_term_of(days[0]).term
-    pool = [
-        m for m in moderators
-        if trust.id not in m.conflicts and not (bookings.busy[m.email] & set(days)) and bookings.per_term[(m.email, term)] < (m.max_per_term or 10**6)
-        and not _clash(m, peers, everyone)
-    ]
-    if not pool:
+    full = bookings.full[term]
+    if len(full) >= len(moderators):  # the common case once a term fills up: say so quickly
         failures[("moderators", term)] += 1
         return None
-    moderator = min(pool, key=lambda m: (bookings.load[m.email], m.email))
+    moderator = next(
+        (
+            m for m in (ours.get(email) for _, email in bookings.by_load)  # least loaded first
+            if m is not None and m.email not in full and bookings.per_term[(m.email, term)] < (m.max_per_term or 10**6)
+            and trust.id not in m.conflicts and bookings.busy[m.email].isdisjoint(day_set) and not _clash(m, peers, everyone)
+        ),
+        None,
+    )
+    if moderator is None:
+        failures[("moderators", term)] += 1
+        return None
     reasons.append((moderator.email, f"moderator: {bookings.per_term[(moderator.email, term)]} of {moderator.max_per_term} reviews in {term}; {bookings.load[moderator.email]} before this one"))
     return peers, moderator.email, reasons
 

@@ -117,6 +117,7 @@ def plan_cycle(session: Session, partnership_name: str | None, start: dt.date | 
         partnership.peers_per_trust,
         lead_time=dt.timedelta(days=21 - partnership.deadlines["lines_of_enquiry"]),
         report_time=dt.timedelta(days=partnership.deadlines["report"]),
+        stagger=partnership.id - 1,  # partnerships sharing moderators spread their visits
     )
     try:
         visits = plan_partnership(inputs.trusts, inputs.people, inputs.moderators, settings, inputs.blackouts, existing_bookings(session, partnership.id))
@@ -157,3 +158,27 @@ def _store(session: Session, partnership: Partnership, plan: Plan) -> None:
             session.add(Assignment(review_id=review.id, person_id=people[email].id, role=role, reason=reasons.get(email, "")))
             audit(session, partnership.id, "assigned", review_id=review.id, person=email, role=role, reason=reasons.get(email, ""))
     audit(session, partnership.id, "cycle_planned", start=plan.start.isoformat(), end=plan.end.isoformat(), reviews=len(plan.visits))
+
+
+def current_plan(session: Session, partnership: Partnership) -> list[PlannedVisit]:
+    """The stored reviews of a partnership, with their teams, in the planner's terms."""
+    trusts = {t.id: t.key for t in session.exec(select(Trust).where(Trust.partnership_id == partnership.id))}
+    teams: dict[int, tuple[list[str], str]] = {}
+    rows = session.exec(
+        select(Assignment.review_id, Assignment.role, Person.email)
+        .join(Person, Person.id == Assignment.person_id)
+        .join(Review, Review.id == Assignment.review_id)
+        .where(Review.partnership_id == partnership.id)
+        .order_by(Assignment.id)
+    )
+    for review_id, role, email in rows:
+        peers, moderator = teams.setdefault(review_id, ([], ""))
+        if role == "moderator":
+            teams[review_id] = (peers, email)
+        else:
+            peers.append(email)
+    reviews = session.exec(select(Review).where(Review.partnership_id == partnership.id).order_by(Review.id))
+    return [
+        PlannedVisit(trusts[r.host_trust_id], r.strand_id, r.position, r.visit_start, r.visit_end, r.term, teams.get(r.id, ([], ""))[1], tuple(teams.get(r.id, ([], ""))[0]), ())
+        for r in reviews
+    ]

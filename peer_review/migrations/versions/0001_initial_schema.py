@@ -101,6 +101,7 @@ def upgrade() -> None:
     sa.Column('visit_start', sa.Date(), nullable=False),
     sa.Column('visit_end', sa.Date(), nullable=False),
     sa.Column('term', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('sequence', sa.Integer(), nullable=False),
     sa.Column('deadlines', sa.JSON(), nullable=False),
     sa.Column('stage', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('lines_round', sa.Integer(), nullable=False),
@@ -291,6 +292,22 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_task_review_id'), ['review_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_task_status'), ['status'], unique=False)
 
+    op.create_table('visitchange',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('review_id', sa.Integer(), nullable=False),
+    sa.Column('old_start', sa.Date(), nullable=False),
+    sa.Column('old_end', sa.Date(), nullable=False),
+    sa.Column('new_start', sa.Date(), nullable=False),
+    sa.Column('new_end', sa.Date(), nullable=False),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('changed_by', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('changed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['review_id'], ['review.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('visitchange', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_visitchange_review_id'), ['review_id'], unique=False)
+
     op.create_table('moderationdecision',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('review_id', sa.Integer(), nullable=False),
@@ -320,6 +337,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_moderationdecision_review_id'))
 
     op.drop_table('moderationdecision')
+    with op.batch_alter_table('visitchange', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_visitchange_review_id'))
+
+    op.drop_table('visitchange')
     with op.batch_alter_table('task', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_task_status'))
         batch_op.drop_index(batch_op.f('ix_task_review_id'))

@@ -1,0 +1,75 @@
+"""Calendar files (RFC 5545) of the visits a person or a trust is part of."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from icalendar import Calendar, Event, Timezone
+from sqlmodel import Session, select
+
+from peer_review import clock
+from peer_review.errors import UserError
+from peer_review.service.records import team
+from peer_review.tables import Assignment, Person, Review, Trust
+
+VISIT_HOURS = (dt.time(9, 0), dt.time(16, 0))
+
+
+def _visits_for_person(session: Session, email: str) -> list[Review]:
+    people = session.exec(select(Person).where(Person.email == email.strip().lower())).all()
+    if not people:
+        raise UserError(f"no person with email {email} in any loaded partnership")
+    ids = [p.id for p in people]
+    trusts = [p.trust_id for p in people if p.trust_id and p.is_ceo]
+    on_team = select(Review).join(Assignment, Assignment.review_id == Review.id).where(Assignment.person_id.in_(ids))
+    hosting = select(Review).where(Review.host_trust_id.in_(trusts))
+    found = {r.id: r for r in session.exec(on_team)} | {r.id: r for r in session.exec(hosting)}
+    return sorted(found.values(), key=lambda r: (r.visit_start, r.id))
+
+
+def _visits_for_trust(session: Session, key: str) -> list[Review]:
+    trusts = session.exec(select(Trust).where(Trust.key == key)).all()
+    if not trusts:
+        raise UserError(f"no trust with id '{key}' in any loaded partnership")
+    ids = [t.id for t in trusts]
+    people = [p.id for p in session.exec(select(Person).where(Person.trust_id.in_(ids)))]
+    hosting = select(Review).where(Review.host_trust_id.in_(ids))
+    visiting = select(Review).join(Assignment, Assignment.review_id == Review.id).where(Assignment.person_id.in_(people))
+    found = {r.id: r for r in session.exec(hosting)} | {r.id: r for r in session.exec(visiting)}
+    return sorted(found.values(), key=lambda r: (r.visit_start, r.id))
+
+
+def visits_calendar(session: Session, person: str | None = None, trust: str | None = None) -> bytes:
+    """One event per visit; stable UIDs, and SEQUENCE goes up each time a visit moves."""
+    if (person is None) == (trust is None):
+        raise UserError("give exactly one of --person EMAIL or --trust ID")
+    reviews = _visits_for_person(session, person) if person else _visits_for_trust(session, trust)
+    cal = Calendar()
+    cal.add("prodid", "-//peer-review//moderated MAT peer review//EN")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", f"Peer review visits: {person or trust}")
+    cal.add("x-wr-timezone", clock.TIMEZONE)
+    cal.add_component(Timezone.from_tzid(clock.TIMEZONE))
+    for review in reviews:
+        host = session.get(Trust, review.host_trust_id)
+        peers, moderator = team(session, review)
+        members = [f"{p.name} ({p.organisation}), peer reviewer" for p in peers]
+        if moderator:
+            members.append(f"{moderator.name} ({moderator.organisation}), external moderator")
+        event = Event()
+        event.add("uid", f"review-{review.id}-visit@peer-review")
+        event.add("sequence", review.sequence)
+        event.add("dtstamp", clock.now())
+        event.add("dtstart", _london(review.visit_start, VISIT_HOURS[0]))
+        event.add("dtend", _london(review.visit_end, VISIT_HOURS[1]))
+        event.add("summary", f"Peer review visit: {host.name} ({review.strand_title})")
+        event.add("location", host.name)
+        event.add("description", "\n".join([f"Strand: {review.strand_title}", f"Host trust: {host.name}", "Review team:", *[f"- {m}" for m in members]]))
+        cal.add_component(event)
+    return cal.to_ical()
+
+
+def _london(day: dt.date, time: dt.time) -> dt.datetime:
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.combine(day, time, tzinfo=ZoneInfo(clock.TIMEZONE))

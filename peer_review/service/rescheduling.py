@@ -1,0 +1,65 @@
+"""Moving a review's visit: every constraint re-checked, deadlines and open tasks shifted, history kept."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from sqlmodel import Session, select
+
+from peer_review import clock
+from peer_review.domain.lifecycle import ORDER, Stage
+from peer_review.domain.model import TaskKind, stage_deadlines, task_due
+from peer_review.domain.scheduling import PlanSettings, violations
+from peer_review.errors import UserError
+from peer_review.service.common import audit, get_review, person_by_email, trust_of
+from peer_review.service.planning import current_plan, scheduling_inputs
+from peer_review.tables import Cycle, Partnership, Person, Task, VisitChange
+
+
+def reschedule(session: Session, review_id: int, first_day: dt.date, reason: str, actor_email: str | None = None) -> VisitChange:
+    """Move a visit (by the host trust's CEO or the coordinator, who is assumed when nobody is named)."""
+    review = get_review(session, review_id)
+    partnership = session.get(Partnership, review.partnership_id)
+    if actor_email is None:
+        actor_email = session.exec(select(Person.email).where(Person.partnership_id == partnership.id, Person.is_coordinator)).one()
+    actor = person_by_email(session, partnership.id, actor_email)
+    if actor is None or not (actor.is_coordinator or (actor.is_ceo and actor.trust_id == review.host_trust_id)):
+        raise UserError(f"only the coordinator or the host trust's CEO can move a visit; {actor_email} is neither")
+    if not reason.strip():
+        raise UserError("give a reason for moving the visit (--reason)")
+    if ORDER.index(Stage(review.stage)) >= ORDER.index(Stage.FINDINGS):
+        raise UserError(f"review {review.id} is at '{Stage(review.stage).label}': its visit has happened and cannot move")
+    inputs = scheduling_inputs(session, partnership)
+    host = trust_of(session, review).key
+    calendar = next(t.calendar for t in inputs.trusts if t.id == host)
+    days = [first_day + dt.timedelta(days=i) for i in range(partnership.visit_days)]
+    half = calendar.half_term_of(first_day)
+    if half is None:
+        raise UserError(f"{first_day} is not in term time for the host trust (calendar '{calendar.id}')")
+    plan = current_plan(session, partnership)
+    cycle = session.get(Cycle, review.cycle_id)
+    settings = PlanSettings(cycle.start, cycle.end, partnership.visit_days, partnership.peers_per_trust)
+    before = set(violations(plan, inputs.trusts, inputs.people, inputs.moderators, settings, inputs.blackouts))
+    index = next(i for i, v in enumerate(plan) if v.trust == host and v.strand == review.strand_id)
+    plan[index] = dataclasses.replace(plan[index], visit_start=days[0], visit_end=days[-1], term=half.term)
+    after = violations(plan, inputs.trusts, inputs.people, inputs.moderators, settings, inputs.blackouts)
+    problems = [p for p in after if p not in before]  # only what the move itself would break
+    if problems:
+        raise UserError(f"review {review.id} cannot move to {first_day}: " + "; ".join(problems))
+    change = VisitChange(
+        review_id=review.id, old_start=review.visit_start, old_end=review.visit_end, new_start=days[0], new_end=days[-1],
+        reason=reason.strip(), changed_by=actor.email, changed_at=clock.now(),
+    )
+    session.add(change)
+    review.visit_start, review.visit_end, review.term = days[0], days[-1], half.term
+    deadlines = stage_deadlines(days[0], days[-1], partnership.deadlines)
+    review.deadlines = {k: d.isoformat() for k, d in deadlines.items()}
+    review.sequence += 1
+    session.add(review)
+    for task in session.exec(select(Task).where(Task.review_id == review.id, Task.status == "open")):
+        task.due = task_due(TaskKind(task.kind), deadlines, task.round)
+        session.add(task)
+    audit(session, partnership.id, "visit_moved", actor.email, review.id, before=[change.old_start.isoformat(), change.old_end.isoformat()], after=[days[0].isoformat(), days[-1].isoformat()], reason=change.reason)
+    return change
+

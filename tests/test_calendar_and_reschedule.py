@@ -1,0 +1,78 @@
+"""Moving a visit (constraints re-checked, deadlines and tasks shifted, history kept) and the .ics files people import."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from icalendar import Calendar
+from sqlmodel import select
+
+from conftest import EXAMPLE
+from peer_review import db
+from peer_review.errors import UserError
+from peer_review.partnerships import load_partnership_file
+from peer_review.service import loading, planning, workflow
+from peer_review.service.calendars import visits_calendar
+from peer_review.service.rescheduling import reschedule
+from peer_review.tables import AuditEntry, Review, Task, VisitChange
+
+pytestmark = pytest.mark.db
+CEO = "helen.marsh@steelvalley.example.org"
+
+
+@pytest.fixture
+def planned(database_url):
+    with db.session_scope() as session:
+        loading.store_partnership(session, load_partnership_file(EXAMPLE))
+        planning.plan_cycle(session, None)
+    workflow.advance_review(db.session_scope, 1)
+
+
+def _events(person=None, trust=None) -> dict[str, dict]:
+    with db.session_scope() as session:
+        cal = Calendar.from_ical(visits_calendar(session, person=person, trust=trust))
+    return {str(e["uid"]): e for e in cal.walk("VEVENT")}
+
+
+def test_person_calendar_has_their_visits_with_team_and_strand(planned):
+    events = _events(person="owen.fletcher@donriver.example.org")
+    with db.session_scope() as session:
+        expected = {r.id for r in session.exec(select(Review))
+                    if "owen.fletcher@donriver.example.org" in [p.email for p in workflow.team(session, r)[0]]}
+    assert {uid for uid in events} == {f"review-{i}-visit@peer-review" for i in expected}
+    first = events["review-1-visit@peer-review"]
+    assert first.decoded("dtstart").tzinfo is not None and str(first["dtstart"].params.get("TZID")) == "Europe/London"
+    assert "Owen Fletcher" in str(first["description"]) and "School improvement" in str(first["description"])
+    assert int(first["sequence"]) == 0
+
+
+def test_moving_a_visit_rechecks_shifts_and_bumps_the_sequence(planned):
+    with db.session_scope() as session:
+        review = session.get(Review, 1)
+        old_start, old_lines = review.visit_start, review.deadlines["lines_of_enquiry"]
+        [task] = session.exec(select(Task).where(Task.review_id == 1, Task.status == "open")).all()
+        old_due = task.due
+    with pytest.raises(UserError, match="not in term time"):
+        with db.session_scope() as session:
+            reschedule(session, 1, dt.date(2024, 2, 12), "half-term", CEO)
+    with pytest.raises(UserError, match="while its people visit"):
+        with db.session_scope() as session:
+            reschedule(session, 1, dt.date(2024, 1, 23), "clash", CEO)
+    with pytest.raises(UserError, match="only the coordinator or the host trust's CEO"):
+        with db.session_scope() as session:
+            reschedule(session, 1, dt.date(2024, 2, 27), "x", "tom.beckett@steelvalley.example.org")
+    with db.session_scope() as session:
+        assert session.exec(select(VisitChange)).all() == []
+        reschedule(session, 1, dt.date(2024, 2, 27), "Ofsted inspection that week", CEO)
+    with db.session_scope() as session:
+        review = session.get(Review, 1)
+        assert (review.visit_start, review.visit_end) == (dt.date(2024, 2, 27), dt.date(2024, 2, 28))
+        assert review.deadlines["lines_of_enquiry"] == "2024-01-30" != old_lines
+        task = session.exec(select(Task).where(Task.review_id == 1, Task.status == "open")).one()
+        assert task.due - old_due == review.visit_start - old_start
+        [change] = session.exec(select(VisitChange)).all()
+        assert (change.old_start, change.reason, change.changed_by) == (old_start, "Ofsted inspection that week", CEO)
+        assert session.exec(select(AuditEntry).where(AuditEntry.action == "visit_moved")).one().actor == CEO
+    event = _events(trust="steel-valley")["review-1-visit@peer-review"]
+    assert int(event["sequence"]) == 1 and event.decoded("dtstart").date() == dt.date(2024, 2, 27)

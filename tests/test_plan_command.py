@@ -1,0 +1,86 @@
+"""`peer-review plan` on the bundled triad and on bad input, as a user runs it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import sqlite3
+
+import pytest
+
+from conftest import EXAMPLE, run_cli
+from peer_review.domain.scheduling import PlannedVisit, PlanPerson, PlanSettings, PlanTrust, violations
+from peer_review.partnerships import load_partnership_file
+
+
+def _env(tmp_path):
+    return {"PEER_REVIEW_DATABASE_URL": f"sqlite:///{tmp_path / 'plan.db'}"}
+
+
+def _load(tmp_path, text=None):
+    path = EXAMPLE
+    if text is not None:
+        path = tmp_path / "partnership.yaml"
+        path.write_text(text)
+    result = run_cli("partnership", "load", path, cwd=tmp_path, env=_env(tmp_path))
+    return path, result
+
+
+def _reviews(tmp_path) -> int:
+    with sqlite3.connect(tmp_path / "plan.db") as connection:
+        return connection.execute("select count(*) from review").fetchone()[0]
+
+
+def test_triad_plan_fits_in_24_months_and_keeps_every_hard_constraint(tmp_path):
+    _load(tmp_path)
+    dry = run_cli("plan", "--dry-run", "--json", cwd=tmp_path, env=_env(tmp_path))
+    assert dry.returncode == 0, dry.stderr
+    assert _reviews(tmp_path) == 0  # a dry run stores nothing
+    stored = run_cli("plan", "--json", cwd=tmp_path, env=_env(tmp_path))
+    assert stored.returncode == 0 and json.loads(stored.stdout) == json.loads(dry.stdout)  # deterministic
+    assert _reviews(tmp_path) == 12
+    rows = json.loads(stored.stdout)
+    start = dt.date(2023, 11, 1)
+    assert all(start < dt.date.fromisoformat(r["visit_start"]) and dt.date.fromisoformat(r["deadlines"]["report"]) <= dt.date(2025, 11, 1) for r in rows)
+    # check the JSON, independently of the planner, against every hard constraint
+    loaded = load_partnership_file(EXAMPLE)
+    trusts = [PlanTrust(t.id, tuple(t.strand_order), loaded.calendars[t.id], frozenset(t.conflicts)) for t in loaded.spec.trusts]
+    people = [PlanPerson(r.email, t.id, tuple(r.strands)) for t in loaded.spec.trusts for r in t.reviewers]
+    moderators = [PlanPerson(m.email, None, max_per_term=m.max_reviews_per_term) for m in loaded.spec.moderators]
+    visits = [
+        PlannedVisit(r["trust"], r["strand"], r["position"], dt.date.fromisoformat(r["visit_start"]), dt.date.fromisoformat(r["visit_end"]), r["term"], r["moderator"], tuple(r["peers"]), ())
+        for r in rows
+    ]
+    assert violations(visits, trusts, people, moderators, PlanSettings(start, dt.date(2025, 11, 1), visit_days=2)) == []
+    again = run_cli("plan", cwd=tmp_path, env=_env(tmp_path))
+    assert again.returncode == 2 and "already has a planned cycle" in again.stderr
+
+
+BAD = {
+    "start after the calendar": (None, ["--start", "2026-09-01"], r"after the last term the 'sheffield' calendar knows.*add the school years from 2026-27"),
+    "cycle too short": (lambda t: t.replace("months: 24", "months: 3"), [], r"too short for 4 reviews per trust"),
+    "moderator pool too small": (
+        lambda t: re.sub(r"  - \{name: Priya Raman.*\n", "", t).replace("max_reviews_per_term: 2", "max_reviews_per_term: 1"),
+        [],
+        r"every moderator is busy or at max_reviews_per_term",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_impossible_plans_are_explained_and_store_nothing(case, tmp_path):
+    mutate, args, expected = BAD[case]
+    _, loaded = _load(tmp_path, mutate(EXAMPLE.read_text()) if mutate else None)
+    assert loaded.returncode == 0, loaded.stderr
+    result = run_cli("plan", *args, cwd=tmp_path, env=_env(tmp_path))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert re.search(expected, " ".join(result.stderr.split())), result.stderr
+    assert _reviews(tmp_path) == 0
+
+
+def test_unknown_person_in_a_conflict_is_refused_at_load(tmp_path):
+    text = EXAMPLE.read_text().replace("strands: [workforce]}", "strands: [workforce], conflicts: [nobody@example.org]}", 1)
+    _, result = _load(tmp_path, text)
+    assert result.returncode == 2
+    assert re.search(r"trusts\[0\]\.reviewers\[1\]\.conflicts\[0\].*neither a trust id nor a person's email", " ".join(result.stderr.split())), result.stderr
