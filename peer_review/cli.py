@@ -97,6 +97,7 @@ def plan(
     start: Annotated[Optional[str], typer.Option(help="cycle start, YYYY-MM-DD (default: the file's)")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="show the plan without storing it")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the plan as JSON")] = False,
+    chart: Annotated[Optional[Path], typer.Option(help="also draw the cycle as a timeline (.svg)")] = None,
 ) -> None:
     """Plan the cycle: visit dates in term time, peers from every other trust and a moderator for each review."""
     import json
@@ -104,8 +105,15 @@ def plan(
     from peer_review.service.planning import plan_cycle
 
     start_date = _parse_date(start, "--start") if start else None
+    if chart is not None and chart.suffix.lower() != ".svg":
+        raise UserError(f"--chart writes SVG: give a file ending in .svg, not '{chart.name}'")
     with _session() as session:
         result = plan_cycle(session, partnership, start_date, dry_run=dry_run)
+        if chart is not None:
+            from peer_review.service.planning import timeline
+
+            chart.write_text(timeline(session, result), encoding="utf-8")
+            err.print(f"wrote {chart}")
     if as_json:
         sys.stdout.write(json.dumps(result.as_json(), indent=2) + "\n")
         return

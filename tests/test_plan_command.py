@@ -84,3 +84,21 @@ def test_unknown_person_in_a_conflict_is_refused_at_load(tmp_path):
     _, result = _load(tmp_path, text)
     assert result.returncode == 2
     assert re.search(r"trusts\[0\]\.reviewers\[1\]\.conflicts\[0\].*neither a trust id nor a person's email", " ".join(result.stderr.split())), result.stderr
+
+
+def test_chart_draws_a_bar_per_visit_and_shades_holidays(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    _load(tmp_path)
+    chart = tmp_path / "cycle.svg"
+    result = run_cli("plan", "--dry-run", "--chart", chart, cwd=tmp_path, env=_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    root = ET.parse(chart).getroot()
+    ns = {"svg": "http://www.w3.org/2000/svg"}
+    visits = [r for r in root.iterfind(".//svg:rect", ns) if r.get("class") == "visit"]
+    holidays = [r for r in root.iterfind(".//svg:rect", ns) if r.get("class") == "holiday"]
+    assert len(visits) == 12 and len(holidays) >= 3 * 5
+    texts = [t.text for t in root.iterfind(".//svg:text", ns)]
+    assert "Steel Valley Academy Trust" in texts and "1. school-improvement" in texts
+    bad = run_cli("plan", "--dry-run", "--chart", tmp_path / "cycle.png", cwd=tmp_path, env=_env(tmp_path))
+    assert bad.returncode == 2 and "give a file ending in .svg" in bad.stderr

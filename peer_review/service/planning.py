@@ -182,3 +182,20 @@ def current_plan(session: Session, partnership: Partnership) -> list[PlannedVisi
         PlannedVisit(trusts[r.host_trust_id], r.strand_id, r.position, r.visit_start, r.visit_end, r.term, teams.get(r.id, ([], ""))[1], tuple(teams.get(r.id, ([], ""))[0]), ())
         for r in reviews
     ]
+
+
+def timeline(session: Session, plan: Plan) -> str:
+    """The plan drawn as an SVG timeline."""
+    from peer_review.timeline import timeline_svg
+
+    partnership = get_partnership(session, plan.partnership)
+    inputs = scheduling_inputs(session, partnership)
+    trusts = session.exec(select(Trust).where(Trust.partnership_id == partnership.id)).all()
+    return timeline_svg(
+        f"{plan.partnership}: review cycle {plan.start} to {plan.end}",
+        plan.visits,
+        {t.id: t.calendar for t in inputs.trusts},
+        {t.key: t.name for t in trusts},
+        plan.start,
+        plan.end,
+    )
