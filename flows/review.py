@@ -37,14 +37,12 @@ def _step_task(step: Step, name: str):
 
 
 open_review = _step_task(Step.OPEN_REVIEW, "open-review")
-assign_team = _step_task(Step.ASSIGN_TEAM, "assign-review-team")
 open_tasks = _step_task(Step.OPEN_TASKS, "open-people-tasks")
 render_document = _step_task(Step.RENDER_DOCUMENT, "render-document")
 close_stage = _step_task(Step.CLOSE_STAGE, "close-stage")
 
 TASKS = {
     Step.OPEN_REVIEW: open_review,
-    Step.ASSIGN_TEAM: assign_team,
     Step.OPEN_TASKS: open_tasks,
     Step.RENDER_DOCUMENT: render_document,
     Step.CLOSE_STAGE: close_stage,

@@ -15,6 +15,19 @@ def answer(ctx: dict) -> dict:
     return _ANSWERS[ctx["kind"]](ctx)
 
 
+def _respond(ctx: dict) -> dict:
+    # On each trust's third review, the first peer asked cannot come, so the demo shows a replacement.
+    peers = ctx["peers"]
+    if ctx["review"].position == 3 and not ctx["declined"] and peers and ctx["assignee"].id == peers[0].id:
+        return {"response": "decline", "reason": "A governors' meeting clashes with the visit."}
+    return {"response": "accept", "reason": ""}
+
+
+def _choose(ctx: dict) -> dict:
+    candidates = ctx["candidates"]
+    return {"person": candidates[0].email if candidates else "", "reason": "Free that week and without a conflict."}
+
+
 def _propose(ctx: dict) -> dict:
     prompts = list(ctx["strand"]["prompts"][:3])
     if len(prompts) < 2:
@@ -144,6 +157,8 @@ def _feedback(ctx: dict) -> dict:
 
 
 _ANSWERS = {
+    TaskKind.RESPOND_TO_ASSIGNMENT: _respond,
+    TaskKind.CHOOSE_REPLACEMENT: _choose,
     TaskKind.PROPOSE_LINES: _propose,
     TaskKind.AGREE_LINES: _agree,
     TaskKind.SUBMIT_EVIDENCE: _evidence,

@@ -199,6 +199,7 @@ class Task(SQLModel, table=True):
     status: str = Field(default="open", index=True)
     outcome: Optional[str] = None
     note: str = ""  # why the task exists, e.g. the moderator's reason for a revision
+    subject: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # what it is about, e.g. who is being replaced
     input: Optional[dict] = Field(default=None, sa_column=Column(JSON))
     created_at: dt.datetime
     completed_at: Optional[dt.datetime] = None

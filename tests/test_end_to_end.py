@@ -67,8 +67,11 @@ def test_triad_cycle_writes_every_document_and_is_idempotent(prefect_server, dat
             without_disclaimer = text.replace(ABOUT, "")  # which says that no grade is given
             assert not GRADE_WORDS.search(without_disclaimer), GRADE_WORDS.search(without_disclaimer)
             # peers come from every other trust, and never from the host
-            peers = session.exec(select(Person).join(Assignment, Assignment.person_id == Person.id).where(Assignment.review_id == review.id, Assignment.role == "peer")).all()
+            peers = session.exec(select(Person).join(Assignment, Assignment.person_id == Person.id).where(Assignment.review_id == review.id, Assignment.role == "peer", Assignment.status == "accepted")).all()
             assert len(peers) == 2 and host.id not in {p.trust_id for p in peers}
+            declined = session.exec(select(Assignment).where(Assignment.review_id == review.id, Assignment.status == "declined")).all()
+            assert len(declined) == (1 if review.position == 3 else 0)  # the simulation declines once per trust
+            assert (review.visit_start.isoformat() in " ".join(_text(report).split())) or f"{review.visit_start.day} {review.visit_start:%B %Y}" in text
             # at least one finding went back to its reviewer and came back revised
             rounds = session.exec(select(func.max(ModerationDecision.round)).where(ModerationDecision.review_id == review.id)).one()
             assert rounds >= 2
@@ -128,7 +131,7 @@ def test_four_trusts_get_a_peer_from_each_other_trust(prefect_server, tmp_path):
     with db.session_scope() as session:
         for review in session.exec(select(Review)):
             peer_trusts = session.exec(
-                select(Person.trust_id).join(Assignment, Assignment.person_id == Person.id).where(Assignment.review_id == review.id, Assignment.role == "peer")
+                select(Person.trust_id).join(Assignment, Assignment.person_id == Person.id).where(Assignment.review_id == review.id, Assignment.role == "peer", Assignment.status == "accepted")
             ).all()
             assert len(peer_trusts) == 3 and len(set(peer_trusts)) == 3 and review.host_trust_id not in peer_trusts
     db.configure(None)

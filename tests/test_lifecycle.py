@@ -42,9 +42,14 @@ def _view(stage, *tasks, docs=()):
     return ReviewView(stage=stage, tasks=tuple(TaskView(*t) for t in tasks), documents=frozenset(docs))
 
 
-def test_next_step_opens_then_assigns():
+def test_next_step_opens_then_asks_the_team():
+    A = Stage.ASSIGNMENT
     assert next_step(_view(Stage.SCHEDULED)) == NextStep(Step.OPEN_REVIEW)
-    assert next_step(_view(Stage.ASSIGNMENT)) == NextStep(Step.ASSIGN_TEAM)
+    assert next_step(_view(A)) == NextStep(Step.OPEN_TASKS)
+    declined = _view(A, (TaskKind.RESPOND_TO_ASSIGNMENT, 1, TaskStatus.DONE, "declined"), (TaskKind.CHOOSE_REPLACEMENT, 1, TaskStatus.OPEN))
+    assert next_step(declined) is None  # waits for the coordinator to choose someone
+    replaced = _view(A, (TaskKind.RESPOND_TO_ASSIGNMENT, 1, TaskStatus.DONE, "declined"), (TaskKind.RESPOND_TO_ASSIGNMENT, 1, TaskStatus.DONE, "accepted"))
+    assert next_step(replaced) == NextStep(Step.CLOSE_STAGE)
 
 
 def test_next_step_waits_on_people_and_then_renders_before_closing():

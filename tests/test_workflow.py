@@ -13,7 +13,7 @@ from peer_review.partnerships import load_partnership_file
 from peer_review.service import loading, planning, queries, workflow
 from peer_review.service.task_templates import render_template
 from peer_review.simulation import answer
-from peer_review.tables import AuditEntry, Finding, Task
+from peer_review.tables import Assignment, AuditEntry, Finding, Person, Review, Task
 
 pytestmark = pytest.mark.db
 
@@ -21,12 +21,19 @@ CEO = "helen.marsh@steelvalley.example.org"
 
 
 @pytest.fixture
-def triad(database_url):
+def planned(database_url):
     with db.session_scope() as session:
         loading.store_partnership(session, load_partnership_file(EXAMPLE))
         planning.plan_cycle(session, None)
     workflow.advance_review(db.session_scope, 1)
     return database_url
+
+
+@pytest.fixture
+def triad(planned):
+    """Review 1 with its team in place (everyone accepted), waiting for the host's lines of enquiry."""
+    _until("propose_lines")
+    return planned
 
 
 def _open(review_id: int = 1) -> list[queries.TaskRow]:
@@ -144,19 +151,65 @@ def test_cli_submit_names_file_and_line(tmp_path):
     db.configure(env["PEER_REVIEW_DATABASE_URL"])
     try:
         workflow.advance_review(db.session_scope, 1)
+        task_id = str(_until("propose_lines").id)  # the team accept their places first
     finally:
         db.configure(None)
-    template = run_cli("task", "template", "1", cwd=tmp_path, env=env)
+    template = run_cli("task", "template", task_id, cwd=tmp_path, env=env)
     assert template.returncode == 0
     answer_file = tmp_path / "answer.yaml"
     answer_file.write_text(template.stdout)  # self_evaluation left empty
-    result = run_cli("submit", "1", answer_file, "--as", CEO, cwd=tmp_path, env=env)
+    result = run_cli("submit", task_id, answer_file, "--as", CEO, cwd=tmp_path, env=env)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     message = " ".join(result.stderr.split())
     assert str(answer_file) in message and "line 17 (lines[0].self_evaluation)" in message
     filled = template.stdout.replace('self_evaluation: ""', 'self_evaluation: "Strong & improving <mostly>"')
     answer_file.write_text(filled)
-    ok = run_cli("submit", "1", answer_file, "--as", CEO, cwd=tmp_path, env=env)
+    ok = run_cli("submit", task_id, answer_file, "--as", CEO, cwd=tmp_path, env=env)
     assert ok.returncode == 0, ok.stderr
     tasks = run_cli("tasks", "--person", "daniel.okafor@coordinator.example.org", cwd=tmp_path, env=env)
     assert "Agree the lines" in tasks.stdout
+
+
+def _respond(task: queries.TaskRow, data: dict) -> None:
+    with db.session_scope() as session:
+        workflow.submit(session, task.id, data, task.assignee_email)
+    workflow.advance_review(db.session_scope, task.review_id)
+
+
+def _team_emails(review_id: int = 1) -> set[str]:
+    with db.session_scope() as session:
+        peers, moderator = workflow.team(session, session.get(Review, review_id))
+        return {p.email for p in peers} | {moderator.email}
+
+
+def test_a_decline_brings_in_a_replacement_from_the_same_trust(planned):
+    tasks = _open()
+    assert {t.kind for t in tasks} == {"respond_to_assignment"} and len(tasks) == 3
+    peer = next(t for t in tasks if t.assignee_email.endswith("donriver.example.org"))
+    _refused(peer.id, {"response": "decline"}, peer.assignee_email, "say why you decline")
+    _respond(peer, {"response": "decline", "reason": "Jury service"})
+    team = _team_emails()
+    assert peer.assignee_email not in team
+    newcomer = next(e for e in team if e.endswith("donriver.example.org"))
+    [ask] = [t for t in _open() if t.assignee_email == newcomer]
+    assert ask.kind == "respond_to_assignment"
+    with db.session_scope() as session:
+        assignment = session.exec(select(Assignment).join(Person, Person.id == Assignment.person_id).where(Person.email == newcomer, Assignment.review_id == 1)).one()
+        assert "replacing " + peer.assignee_email in assignment.reason
+
+
+def test_when_nobody_is_free_the_coordinator_chooses_within_the_constraints(planned):
+    # every other Don River reviewer declines in turn, until nobody from Don River is left
+    for _ in range(5):
+        tasks = [t for t in _open() if t.assignee_email.endswith("donriver.example.org") and t.kind == "respond_to_assignment"]
+        if not tasks:
+            break
+        _respond(tasks[0], {"response": "decline", "reason": "Not available"})
+    [choose] = [t for t in _open() if t.kind == "choose_replacement"]
+    assert choose.assignee_email == "ruth.ashby@coordinator.example.org" and "nobody suitable is free" in choose.note
+    coordinator = choose.assignee_email
+    _refused(choose.id, {"person": "megan.doyle@peakedge.example.org", "reason": "x"}, coordinator, "from the same trust")
+    _refused(choose.id, {"person": "marcus.hale@donriver.example.org", "reason": "x"}, coordinator, "from the same trust")
+    _refused(choose.id, {"person": "owen.fletcher@donriver.example.org", "reason": "x"}, coordinator, "already on .* this review's team")
+    _refused(choose.id, {"person": "nobody@example.org", "reason": "x"}, coordinator, "not a person in this partnership")
+    _refused(choose.id, {"person": "marcus.hale@donriver.example.org", "reason": "The CEO will come"}, "owen.fletcher@donriver.example.org", "assigned to")

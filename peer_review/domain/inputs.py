@@ -48,6 +48,25 @@ def _natural(ref: str) -> tuple[str, int]:
     return head, int(ref[len(head):] or 0)
 
 
+# --- the review team ----------------------------------------------------------------------------
+
+
+class RespondToAssignment(_Input):
+    response: Literal["accept", "decline"]
+    reason: str = ""
+
+    @model_validator(mode="after")
+    def _reason_when_declining(self) -> "RespondToAssignment":
+        if self.response == "decline" and not self.reason.strip():
+            raise ValueError("say why you decline (reason), so the coordinator can plan around it")
+        return self
+
+
+class ChooseReplacement(_Input):
+    person: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=3)] = Field(description="the email of the person to add")
+    reason: Text
+
+
 # --- lines of enquiry ---------------------------------------------------------------------------
 
 
@@ -241,6 +260,8 @@ def _same_set(given: list, expected: list, verb: str, label: str = "finding") ->
 
 
 INPUT_MODELS: dict[TaskKind, type[_Input]] = {
+    TaskKind.RESPOND_TO_ASSIGNMENT: RespondToAssignment,
+    TaskKind.CHOOSE_REPLACEMENT: ChooseReplacement,
     TaskKind.PROPOSE_LINES: ProposeLines,
     TaskKind.AGREE_LINES: AgreeLines,
     TaskKind.SUBMIT_EVIDENCE: SubmitEvidence,

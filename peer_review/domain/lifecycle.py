@@ -23,6 +23,9 @@ class Stage(StrEnum):
 
 class Event(StrEnum):
     OPENED = "opened"
+    ASSIGNMENT_ACCEPTED = "assignment_accepted"
+    ASSIGNMENT_DECLINED = "assignment_declined"
+    MEMBER_REPLACED = "member_replaced"
     TEAM_ASSIGNED = "team_assigned"
     LINES_PROPOSED = "lines_proposed"
     LINES_CHANGES_REQUESTED = "lines_changes_requested"
@@ -44,6 +47,9 @@ S, E = Stage, Event
 #: (stage, event) -> stage after it. Anything not listed is refused.
 TRANSITIONS: dict[tuple[Stage, Event], Stage] = {
     (S.SCHEDULED, E.OPENED): S.ASSIGNMENT,
+    (S.ASSIGNMENT, E.ASSIGNMENT_ACCEPTED): S.ASSIGNMENT,
+    (S.ASSIGNMENT, E.ASSIGNMENT_DECLINED): S.ASSIGNMENT,
+    (S.ASSIGNMENT, E.MEMBER_REPLACED): S.ASSIGNMENT,
     (S.ASSIGNMENT, E.TEAM_ASSIGNED): S.LINES_OF_ENQUIRY,
     (S.LINES_OF_ENQUIRY, E.LINES_PROPOSED): S.LINES_OF_ENQUIRY,
     (S.LINES_OF_ENQUIRY, E.LINES_CHANGES_REQUESTED): S.LINES_OF_ENQUIRY,

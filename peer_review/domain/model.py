@@ -16,6 +16,8 @@ class Role(StrEnum):
 
 
 class TaskKind(StrEnum):
+    RESPOND_TO_ASSIGNMENT = "respond_to_assignment"
+    CHOOSE_REPLACEMENT = "choose_replacement"
     PROPOSE_LINES = "propose_lines"
     AGREE_LINES = "agree_lines"
     SUBMIT_EVIDENCE = "submit_evidence"
@@ -32,6 +34,8 @@ class TaskKind(StrEnum):
 
 
 TASK_TITLES = {
+    TaskKind.RESPOND_TO_ASSIGNMENT: "Accept or decline your place on the review team",
+    TaskKind.CHOOSE_REPLACEMENT: "Choose someone to replace a team member who declined",
     TaskKind.PROPOSE_LINES: "Propose lines of enquiry with your self-evaluation",
     TaskKind.AGREE_LINES: "Agree the lines of enquiry or ask for changes",
     TaskKind.SUBMIT_EVIDENCE: "Submit the evidence index",
@@ -109,6 +113,8 @@ def task_due(kind: TaskKind, deadlines: dict[str, dt.date], round_: int = 1) -> 
     """Due date of a task; later rounds of the same step get a week more each."""
     week = dt.timedelta(days=7)
     base = {
+        TaskKind.RESPOND_TO_ASSIGNMENT: deadlines["lines_of_enquiry"] - 3 * week,
+        TaskKind.CHOOSE_REPLACEMENT: deadlines["lines_of_enquiry"] - 2 * week,
         TaskKind.PROPOSE_LINES: deadlines["lines_of_enquiry"] - week,
         TaskKind.AGREE_LINES: deadlines["lines_of_enquiry"],
         TaskKind.SUBMIT_EVIDENCE: deadlines["evidence"],
@@ -151,6 +157,7 @@ class ReviewView:
 
 #: The task each human stage starts with (its follow-up tasks come from submissions).
 OPENING_TASK = {
+    Stage.ASSIGNMENT: TaskKind.RESPOND_TO_ASSIGNMENT,
     Stage.LINES_OF_ENQUIRY: TaskKind.PROPOSE_LINES,
     Stage.EVIDENCE: TaskKind.SUBMIT_EVIDENCE,
     Stage.FINDINGS: TaskKind.RECORD_FINDINGS,
@@ -178,6 +185,8 @@ def stage_complete(review: ReviewView) -> bool:
         return bool(tasks) and all(t.status == TaskStatus.DONE for t in tasks)
 
     match review.stage:
+        case Stage.ASSIGNMENT:  # every decline has led to a replacement who answered, or to the coordinator's choice
+            return all_done(TaskKind.RESPOND_TO_ASSIGNMENT) and all(t.status == TaskStatus.DONE for t in review.tasks_of(TaskKind.CHOOSE_REPLACEMENT))
         case Stage.LINES_OF_ENQUIRY:
             return done(TaskKind.AGREE_LINES, "agreed")
         case Stage.EVIDENCE:
@@ -197,7 +206,6 @@ class Step(StrEnum):
     """Machine steps: what the engine (not a person) does to move a review on."""
 
     OPEN_REVIEW = "open_review"
-    ASSIGN_TEAM = "assign_team"
     OPEN_TASKS = "open_tasks"
     RENDER_DOCUMENT = "render_document"
     CLOSE_STAGE = "close_stage"
@@ -214,8 +222,6 @@ def next_step(review: ReviewView) -> NextStep | None:
     stage = review.stage
     if stage == Stage.SCHEDULED:
         return NextStep(Step.OPEN_REVIEW)
-    if stage == Stage.ASSIGNMENT:
-        return NextStep(Step.ASSIGN_TEAM)
     if stage == Stage.CLOSED:
         return None
     if missing := _first_missing(ENTRY_DOCUMENTS.get(stage, ()), review):
@@ -235,6 +241,7 @@ def _first_missing(documents: tuple[DocumentKind, ...], review: ReviewView) -> D
 
 #: The event that ends each human stage, once `stage_complete` holds.
 CLOSING_EVENT = {
+    Stage.ASSIGNMENT: "team_assigned",
     Stage.LINES_OF_ENQUIRY: "lines_agreed",
     Stage.EVIDENCE: "evidence_submitted",
     Stage.FINDINGS: "all_findings_recorded",

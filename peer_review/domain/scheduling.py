@@ -55,7 +55,7 @@ class PlanSettings:
     end: dt.date
     visit_days: int = 2
     peers_per_trust: int = 1
-    lead_time: dt.timedelta = dt.timedelta(days=49)  # from the cycle's start: 3 weeks to propose lines, agreed 4 weeks before the visit
+    lead_time: dt.timedelta = dt.timedelta(days=63)  # from the cycle's start: 2 weeks to accept places, 3 to propose lines, agreed 4 weeks before the visit
     report_time: dt.timedelta = dt.timedelta(days=28)  # the report is due 4 weeks after the visit, inside the cycle
     stagger: int = 0  # groups planned together get different numbers, to spread their visits over the dates
 
@@ -393,3 +393,66 @@ def violations(
         if limit is not None and count > limit:
             problems.append(f"moderator {email} has {count} reviews in {term}, more than max_reviews_per_term {limit}")
     return problems
+
+
+def bookings_for(plan: list[PlannedVisit], trust_of: dict[str, str | None], moderators: list[PlanPerson]) -> Bookings:
+    """The commitments a stored plan makes, so one review's team can be changed against all the others."""
+    bookings = Bookings()
+    limits = {m.email: m.max_per_term for m in moderators}
+    for v in plan:
+        days = [v.visit_start + dt.timedelta(days=i) for i in range((v.visit_end - v.visit_start).days + 1)]
+        week = _monday(v.visit_start)
+        bookings.hosting[v.trust].add(week)
+        for email in v.peers:
+            bookings.busy[email].update(days)
+            bookings.load[email] += 1
+            bookings.visiting[trust_of.get(email)].add(week)
+        if v.moderator:
+            bookings.busy[v.moderator].update(days)
+            bookings.load[v.moderator] += 1
+            bookings.per_term[(v.moderator, v.term)] += 1
+            if limits.get(v.moderator) is not None and bookings.per_term[(v.moderator, v.term)] >= limits[v.moderator]:
+                bookings.full[v.term].add(v.moderator)
+    bookings.know_moderators(moderators)
+    return bookings
+
+
+def replacement(
+    visit: PlannedVisit,
+    leaving: str,
+    host: PlanTrust,
+    people: list[PlanPerson],
+    moderators: list[PlanPerson],
+    others: list[PlannedVisit],
+    exclude: set[str],
+) -> tuple[str, str] | None:
+    """Someone to take `leaving`'s place on a review (a peer from the same trust, or another moderator).
+
+    Checked against every other review of the plan; returns (email, why) or None when nobody fits.
+    """
+    everyone = {p.email: p for p in [*people, *moderators]}
+    trust_of = {p.email: p.trust for p in people}
+    bookings = bookings_for(others, trust_of, moderators)
+    days = {visit.visit_start + dt.timedelta(days=i) for i in range((visit.visit_end - visit.visit_start).days + 1)}
+    week = _monday(visit.visit_start)
+    staying = [e for e in (*visit.peers, visit.moderator) if e != leaving]
+    if leaving == visit.moderator:
+        pool = [
+            m for m in moderators
+            if m.email not in exclude and host.id not in m.conflicts and bookings.per_term[(m.email, visit.term)] < (m.max_per_term or 10**6)
+            and bookings.busy[m.email].isdisjoint(days) and not _clash(m, staying, everyone)
+        ]
+        if not pool:
+            return None
+        chosen = min(pool, key=lambda m: (bookings.load[m.email], m.email))
+        return chosen.email, f"moderator, replacing {leaving}: {bookings.per_term[(chosen.email, visit.term)]} of {chosen.max_per_term} reviews in {visit.term}"
+    trust = trust_of[leaving]
+    pool = [
+        p for p in people
+        if p.trust == trust and p.email not in exclude and host.id not in p.conflicts and bookings.busy[p.email].isdisjoint(days)
+        and week not in bookings.hosting[trust] and not _clash(p, staying, everyone)
+    ]
+    if not pool:
+        return None
+    chosen = min(pool, key=lambda p: (not (not p.strands or visit.strand in p.strands), bookings.load[p.email], not p.strands, p.email))
+    return chosen.email, f"peer from {trust}, replacing {leaving}; {bookings.load[chosen.email]} review(s) before this one"

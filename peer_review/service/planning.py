@@ -115,7 +115,7 @@ def plan_cycle(session: Session, partnership_name: str | None, start: dt.date | 
         end,
         partnership.visit_days,
         partnership.peers_per_trust,
-        lead_time=dt.timedelta(days=21 - partnership.deadlines["lines_of_enquiry"]),
+        lead_time=dt.timedelta(days=35 - partnership.deadlines["lines_of_enquiry"]),  # two weeks to answer, three to propose lines
         report_time=dt.timedelta(days=partnership.deadlines["report"]),
         stagger=partnership.id - 1,  # partnerships sharing moderators spread their visits
     )
@@ -168,7 +168,7 @@ def current_plan(session: Session, partnership: Partnership) -> list[PlannedVisi
         select(Assignment.review_id, Assignment.role, Person.email)
         .join(Person, Person.id == Assignment.person_id)
         .join(Review, Review.id == Assignment.review_id)
-        .where(Review.partnership_id == partnership.id)
+        .where(Review.partnership_id == partnership.id, Assignment.status != "declined")
         .order_by(Assignment.id)
     )
     for review_id, role, email in rows:

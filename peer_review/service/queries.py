@@ -13,6 +13,7 @@ from peer_review.domain.model import TaskKind
 from peer_review.service.common import get_partnership, get_review, get_task, trust_of
 from peer_review.service.records import (
     agreed_lines,
+    assignments,
     evidence,
     findings_to_moderate,
     findings_to_revise,
@@ -20,7 +21,7 @@ from peer_review.service.records import (
     strand_of,
     team,
 )
-from peer_review.tables import Partnership, Person, Review, Task, Trust
+from peer_review.tables import Assignment, Partnership, Person, Review, Task, Trust
 from peer_review.errors import UserError
 
 
@@ -110,8 +111,22 @@ def task_context(session: Session, task_id: int) -> dict:
         "lines": agreed_lines(session, review) or latest_lines(session, review),
         "evidence": evidence(session, review),
     }
-    if kind == TaskKind.MODERATE:
+    if kind == TaskKind.RESPOND_TO_ASSIGNMENT:
+        context["declined"] = [session.get(Person, a.person_id).email for a in assignments(session, review) if a.status == "declined"]
+    elif kind == TaskKind.CHOOSE_REPLACEMENT:
+        context["candidates"] = _replacement_candidates(session, review, task.subject)
+    elif kind == TaskKind.MODERATE:
         context["findings"] = findings_to_moderate(session, review)
     elif kind == TaskKind.REVISE_FINDINGS:
         context["findings"] = findings_to_revise(session, review, task.assignee_id)
     return context
+
+
+def _replacement_candidates(session: Session, review: Review, subject: dict) -> list[Person]:
+    """People who could take the leaver's role (before the constraints are checked on submission)."""
+    people = session.exec(select(Person).where(Person.partnership_id == review.partnership_id).order_by(Person.email)).all()
+    on_team = {a.person_id for a in session.exec(select(Assignment).where(Assignment.review_id == review.id))}
+    leaving = next(p for p in people if p.email == subject["leaving"])
+    if subject["role"] == "moderator":
+        return [p for p in people if p.is_moderator and p.id not in on_team]
+    return [p for p in people if p.is_reviewer and p.trust_id == leaving.trust_id and p.id not in on_team]

@@ -16,6 +16,8 @@ def team(session: Session, review: Review) -> tuple[list[Person], Person | None]
     """(peers, moderator) of a review, in assignment order."""
     peers, moderator = [], None
     for a in assignments(session, review):
+        if a.status == "declined":
+            continue
         person = session.get(Person, a.person_id)
         if a.role == "moderator":
             moderator = person

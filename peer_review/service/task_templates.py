@@ -39,7 +39,17 @@ def _evidence_comment(ctx: dict) -> list[str]:
 def render_template(ctx: dict) -> str:
     kind: TaskKind = ctx["kind"]
     out = _header(ctx) + [""]
-    if kind == TaskKind.PROPOSE_LINES:
+    if kind == TaskKind.RESPOND_TO_ASSIGNMENT:
+        team = [f"#   {p.name} ({p.organisation})" for p in ctx["peers"]] + ([f"#   {ctx['moderator'].name} (moderator)"] if ctx["moderator"] else [])
+        out += ["# You are asked to join this review's team:"] + team
+        out += ["# response: accept, or decline with a reason (someone else is then found automatically)",
+                "response: accept", "reason: \"\""]
+    elif kind == TaskKind.CHOOSE_REPLACEMENT:
+        out += ["# Nobody suitable was free. People who could take the place (the choice is checked against every",
+                "# constraint when you submit; a choice that breaks one is refused):"]
+        out += [f"#   {p.email}: {p.name}, {p.job_title or 'moderator'}" for p in ctx["candidates"]] or ["#   (none listed: anyone you name is checked)"]
+        out += ["person: \"\"", "reason: \"\""]
+    elif kind == TaskKind.PROPOSE_LINES:
         out += ["# Propose 2 to 4 lines of enquiry. Use the strand's suggested prompts word for word, or write your own.",
                 "# For each line, give your trust's self-evaluation: what you believe and why (no grades)."]
         out += ["# Suggested prompts:"] + [f"#   - {p}" for p in ctx["strand"]["prompts"]]

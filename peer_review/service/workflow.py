@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -26,10 +27,13 @@ from peer_review.domain.model import (
     task_due,
 )
 from peer_review.errors import UserError
-from peer_review.service.common import ENGINE, audit, get_review, get_task, person_by_email
+from peer_review.service.common import ENGINE, audit, get_review, get_task, person_by_email, trust_of
 from peer_review.service.records import agreed_lines, assignments, findings_of, strand_of, team, validation_context
 from peer_review.yamlfile import describe, dotted
 from peer_review.tables import (
+    Assignment,
+    Cycle,
+    Partnership,
     Document,
     EvidenceItem,
     FeedbackResponse,
@@ -94,22 +98,17 @@ def _open_review(session: Session, review: Review, _step: NextStep) -> None:
     _move(session, review, Event.OPENED)
 
 
-def _assign_team(session: Session, review: Review, _step: NextStep) -> None:
-    """The team was chosen when the cycle was planned; the review moves on once it has one."""
-    peers, moderator = team(session, review)
-    if not peers or moderator is None:
-        raise UserError(f"review {review.id} has no review team; plan the cycle with `peer-review plan`")
-    _move(session, review, Event.TEAM_ASSIGNED)
-
-
-def open_task(session: Session, review: Review, kind: TaskKind, assignee: Person, round_: int = 1, note: str = "") -> Task:
+def open_task(session: Session, review: Review, kind: TaskKind, assignee: Person, round_: int = 1, note: str = "", subject: dict | None = None) -> Task:
     """Create a task once: the key makes a second call return the first task."""
     key = f"{review.id}/{kind.value}/{round_}/{assignee.id}"
     existing = session.exec(select(Task).where(Task.key == key)).first()
     if existing:
         return existing
     deadlines = {k: dt.date.fromisoformat(v) for k, v in review.deadlines.items()}
-    task = Task(key=key, review_id=review.id, kind=kind.value, round=round_, assignee_id=assignee.id, due=task_due(kind, deadlines, round_), note=note, created_at=clock.now())
+    task = Task(
+        key=key, review_id=review.id, kind=kind.value, round=round_, assignee_id=assignee.id, due=task_due(kind, deadlines, round_),
+        note=note, subject=subject or {}, created_at=clock.now(),
+    )
     session.add(task)
     session.flush()
     audit(session, review.partnership_id, "task_opened", ENGINE, review.id, task=task.id, kind=kind.value, assignee=assignee.email, due=task.due.isoformat(), round=round_)
@@ -125,6 +124,11 @@ def _open_tasks(session: Session, review: Review, _step: NextStep) -> None:
     ceo = host_ceo(session, review)
     peers, moderator = team(session, review)
     match stage:
+        case Stage.ASSIGNMENT:
+            if not peers or moderator is None:
+                raise UserError(f"review {review.id} has no review team; plan the cycle with `peer-review plan`")
+            for person in [*peers, moderator]:
+                open_task(session, review, TaskKind.RESPOND_TO_ASSIGNMENT, person)
         case Stage.LINES_OF_ENQUIRY:
             open_task(session, review, TaskKind.PROPOSE_LINES, ceo)
         case Stage.EVIDENCE:
@@ -164,7 +168,6 @@ def _allocate_leads(session: Session, review: Review) -> None:
 
 STEPS: dict[Step, Callable[[Session, Review, NextStep], None]] = {
     Step.OPEN_REVIEW: _open_review,
-    Step.ASSIGN_TEAM: _assign_team,
     Step.OPEN_TASKS: _open_tasks,
     Step.RENDER_DOCUMENT: _render_document,
     Step.CLOSE_STAGE: _close_stage,
@@ -216,6 +219,93 @@ def submit(session: Session, task_id: int, data: Any, as_email: str) -> Submitte
     session.add(task)
     audit(session, review.partnership_id, "task_completed", actor.email, review.id, task=task.id, kind=kind.value, outcome=outcome, on_behalf_of=assignee.email if actor.id != assignee.id else None)
     return Submitted(task.id, kind, review.id, outcome)
+
+
+def _assignment_of(session: Session, review: Review, person_id: int) -> Assignment:
+    return session.exec(select(Assignment).where(Assignment.review_id == review.id, Assignment.person_id == person_id)).one()
+
+
+def _respond(session: Session, review: Review, task: Task, data: inp.RespondToAssignment, actor: Person) -> str:
+    assignment = _assignment_of(session, review, task.assignee_id)
+    if data.response == "accept":
+        assignment.status = "accepted"
+        session.add(assignment)
+        _move(session, review, Event.ASSIGNMENT_ACCEPTED, actor.email)
+        return "accepted"
+    leaving = session.get(Person, task.assignee_id)
+    found = find_replacement(session, review, leaving.email)  # before the decline is recorded: the plan still has them
+    assignment.status = "declined"
+    assignment.reason = f"{assignment.reason}; declined: {data.reason}".lstrip("; ")
+    session.add(assignment)
+    _move(session, review, Event.ASSIGNMENT_DECLINED, actor.email)
+    if found is not None:
+        _add_member(session, review, found[0], assignment.role, found[1], actor.email)
+    else:
+        coordinator = session.exec(select(Person).where(Person.partnership_id == review.partnership_id, Person.is_coordinator)).one()
+        round_ = len(session.exec(select(Task.id).where(Task.review_id == review.id, Task.kind == TaskKind.CHOOSE_REPLACEMENT.value)).all()) + 1
+        note = f"{leaving.name} <{leaving.email}> declined ({data.reason}) and nobody suitable is free; choose a {assignment.role} to replace them"
+        open_task(session, review, TaskKind.CHOOSE_REPLACEMENT, coordinator, round_, note=note, subject={"leaving": leaving.email, "role": assignment.role})
+        audit(session, review.partnership_id, "no_replacement", ENGINE, review.id, leaving=leaving.email, role=assignment.role)
+    return "declined"
+
+
+def find_replacement(session: Session, review: Review, leaving: str) -> tuple[str, str] | None:
+    """The planner's choice of someone to take `leaving`'s place, checked against every other review."""
+    from peer_review.domain.scheduling import replacement
+    from peer_review.service.planning import current_plan, scheduling_inputs
+
+    partnership = session.get(Partnership, review.partnership_id)
+    inputs = scheduling_inputs(session, partnership)
+    host = trust_of(session, review).key
+    plan = current_plan(session, partnership)
+    visit = next(v for v in plan if v.trust == host and v.strand == review.strand_id)
+    others = [v for v in plan if v is not visit]
+    ever = {p.email for a in assignments(session, review) if (p := session.get(Person, a.person_id))}
+    return replacement(visit, leaving, next(t for t in inputs.trusts if t.id == host), inputs.people, inputs.moderators, others, ever)
+
+
+def _add_member(session: Session, review: Review, email: str, role: str, reason: str, actor: str) -> None:
+    person = person_by_email(session, review.partnership_id, email)
+    session.add(Assignment(review_id=review.id, person_id=person.id, role=role, reason=reason))
+    audit(session, review.partnership_id, "assigned", actor, review.id, person=email, role=role, reason=reason)
+    open_task(session, review, TaskKind.RESPOND_TO_ASSIGNMENT, person)
+    _move(session, review, Event.MEMBER_REPLACED, actor)
+
+
+def _choose_replacement(session: Session, review: Review, task: Task, data: inp.ChooseReplacement, actor: Person) -> str:
+    """The coordinator's choice, held to the same constraints as the planner's: never overridden silently."""
+    from peer_review.domain.scheduling import PlanSettings, violations
+    from peer_review.service.planning import current_plan, scheduling_inputs
+
+    partnership = session.get(Partnership, review.partnership_id)
+    person = person_by_email(session, partnership.id, data.person)
+    role, leaving = task.subject["role"], task.subject["leaving"]
+    if person is None:
+        raise UserError(f"{data.person} is not a person in this partnership", loc=("person",))
+    if person.email in {session.get(Person, a.person_id).email for a in assignments(session, review)}:
+        raise UserError(f"{person.email} is already on (or has declined) this review's team", loc=("person",))
+    leaving_person = person_by_email(session, partnership.id, leaving)
+    if role == "moderator" and not person.is_moderator:
+        raise UserError(f"{person.email} is not a moderator", loc=("person",))
+    if role == "peer" and (not person.is_reviewer or person.trust_id != leaving_person.trust_id):
+        raise UserError(f"choose a reviewer from the same trust as {leaving}, so every other trust keeps a peer on the team", loc=("person",))
+    inputs = scheduling_inputs(session, partnership)
+    plan = current_plan(session, partnership)
+    host = trust_of(session, review).key
+    index = next(i for i, v in enumerate(plan) if v.trust == host and v.strand == review.strand_id)
+    visit = plan[index]
+    cycle = session.get(Cycle, review.cycle_id)
+    settings = PlanSettings(cycle.start, cycle.end, partnership.visit_days, partnership.peers_per_trust)
+    before = set(violations(plan, inputs.trusts, inputs.people, inputs.moderators, settings, inputs.blackouts))
+    if role == "moderator":
+        plan[index] = dataclasses.replace(visit, moderator=person.email)
+    else:
+        plan[index] = dataclasses.replace(visit, peers=(*visit.peers, person.email))
+    problems = [p for p in violations(plan, inputs.trusts, inputs.people, inputs.moderators, settings, inputs.blackouts) if p not in before]
+    if problems:
+        raise UserError(f"{person.email} cannot join review {review.id}: " + "; ".join(problems), loc=("person",))
+    _add_member(session, review, person.email, role, f"{role} chosen by the coordinator: {data.reason}", actor.email)
+    return "chosen"
 
 
 def _propose_lines(session: Session, review: Review, task: Task, data: inp.ProposeLines, actor: Person) -> str:
@@ -330,6 +420,8 @@ def _give_feedback(session: Session, review: Review, task: Task, data: inp.GiveF
 
 
 HANDLERS: dict[TaskKind, Callable[..., str]] = {
+    TaskKind.RESPOND_TO_ASSIGNMENT: _respond,
+    TaskKind.CHOOSE_REPLACEMENT: _choose_replacement,
     TaskKind.PROPOSE_LINES: _propose_lines,
     TaskKind.AGREE_LINES: _agree_lines,
     TaskKind.SUBMIT_EVIDENCE: _submit_evidence,
