@@ -91,3 +91,9 @@ def test_start_after_the_calendar_says_which_years_to_add():
     trusts, people, moderators = _triad()
     with pytest.raises(PlanInfeasible, match="add the school years from 2026-27"):
         plan_partnership(trusts, people, moderators, PlanSettings(dt.date(2026, 9, 1), dt.date(2028, 9, 1)))
+
+
+def test_a_cycle_beyond_the_calendar_names_the_missing_years():
+    trusts, people, moderators = _triad()
+    with pytest.raises(PlanInfeasible, match="knows terms only up to 2026-07-20; add the school years 2026-27 to 2027-28"):
+        plan_partnership(trusts, people, moderators, PlanSettings(dt.date(2025, 11, 1), dt.date(2027, 11, 1)))

@@ -152,11 +152,20 @@ def plan_partnership(
 
 
 def _check_calendars_cover(calendars, settings: PlanSettings) -> None:
+    """Refuse, naming the school years to add, rather than squeeze a cycle into the years a calendar knows."""
+    needed_until = settings.end - settings.report_time  # the last day a visit could need
     for calendar in calendars:
         if settings.start > calendar.last_day:
             raise PlanInfeasible(
                 f"the cycle starts {settings.start}, after the last term the '{calendar.id}' calendar knows "
                 f"(it ends {calendar.last_day}); add the school years from {_school_year(settings.start)} on"
+            )
+        known_until = dt.date(calendar.last_day.year, 8, 31)  # the summer after its last school year
+        if needed_until > known_until:
+            raise PlanInfeasible(
+                f"the cycle runs to {settings.end}, but the '{calendar.id}' calendar knows terms only up to "
+                f"{calendar.last_day}; add the school years {_school_year(known_until + dt.timedelta(days=1))} "
+                f"to {_school_year(needed_until)}"
             )
 
 
