@@ -81,3 +81,17 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> sub
         env={**os.environ, **(env or {})},
         timeout=600,
     )
+
+
+@pytest.fixture
+def planned(database_url):
+    """The bundled triad loaded and planned; review 1 opened, its team asked to accept their places."""
+    from peer_review import db
+    from peer_review.partnerships import load_partnership_file
+    from peer_review.service import loading, planning, workflow
+
+    with db.session_scope() as session:
+        loading.store_partnership(session, load_partnership_file(EXAMPLE))
+        planning.plan_cycle(session, None)
+    workflow.advance_review(db.session_scope, 1)
+    return database_url

@@ -8,25 +8,15 @@ import pytest
 from icalendar import Calendar
 from sqlmodel import select
 
-from conftest import EXAMPLE
 from peer_review import db
 from peer_review.errors import UserError
-from peer_review.partnerships import load_partnership_file
-from peer_review.service import loading, planning, workflow
+from peer_review.service import workflow
 from peer_review.service.calendars import visits_calendar
 from peer_review.service.rescheduling import reschedule
 from peer_review.tables import AuditEntry, Review, Task, VisitChange
 
 pytestmark = pytest.mark.db
 CEO = "helen.marsh@steelvalley.example.org"
-
-
-@pytest.fixture
-def planned(database_url):
-    with db.session_scope() as session:
-        loading.store_partnership(session, load_partnership_file(EXAMPLE))
-        planning.plan_cycle(session, None)
-    workflow.advance_review(db.session_scope, 1)
 
 
 def _events(person=None, trust=None) -> dict[str, dict]:

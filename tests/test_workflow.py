@@ -9,8 +9,7 @@ from sqlmodel import func, select
 from conftest import EXAMPLE, run_cli
 from peer_review import db
 from peer_review.errors import UserError
-from peer_review.partnerships import load_partnership_file
-from peer_review.service import loading, planning, queries, workflow
+from peer_review.service import queries, workflow
 from peer_review.service.task_templates import render_template
 from peer_review.simulation import answer
 from peer_review.tables import Assignment, AuditEntry, Finding, Person, Review, Task
@@ -18,15 +17,6 @@ from peer_review.tables import Assignment, AuditEntry, Finding, Person, Review, 
 pytestmark = pytest.mark.db
 
 CEO = "helen.marsh@steelvalley.example.org"
-
-
-@pytest.fixture
-def planned(database_url):
-    with db.session_scope() as session:
-        loading.store_partnership(session, load_partnership_file(EXAMPLE))
-        planning.plan_cycle(session, None)
-    workflow.advance_review(db.session_scope, 1)
-    return database_url
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Callable
 
 from sqlmodel import Session, select
 
@@ -19,6 +20,7 @@ from peer_review.domain.scheduling import (
     PlanTrust,
     cycle_end,
     plan_partnership,
+    violations,
 )
 from peer_review.errors import UserError
 from peer_review.service.common import audit, get_partnership
@@ -58,6 +60,10 @@ class Inputs:
     people: list[PlanPerson]
     moderators: list[PlanPerson]
     blackouts: list[Blackout]
+
+    @property
+    def trusts_by_id(self) -> dict[str, PlanTrust]:
+        return {t.id: t for t in self.trusts}
 
 
 def scheduling_inputs(session: Session, partnership: Partnership) -> Inputs:
@@ -199,3 +205,27 @@ def timeline(session: Session, plan: Plan) -> str:
         plan.start,
         plan.end,
     )
+
+
+def stored_plan_of(session: Session, review: Review) -> tuple[Inputs, list[PlannedVisit], int]:
+    """The planner's inputs and the stored plan of a review's partnership, and the review's place in it."""
+    partnership = session.get(Partnership, review.partnership_id)
+    host = session.get(Trust, review.host_trust_id).key
+    plan = current_plan(session, partnership)
+    index = next(i for i, v in enumerate(plan) if v.trust == host and v.strand == review.strand_id)
+    return scheduling_inputs(session, partnership), plan, index
+
+
+def problems_after(session: Session, review: Review, change: Callable[[PlannedVisit], PlannedVisit]) -> list[str]:
+    """The hard constraints that changing one review of the stored plan would break (old problems left out)."""
+    partnership = session.get(Partnership, review.partnership_id)
+    inputs, plan, index = stored_plan_of(session, review)
+    cycle = session.get(Cycle, review.cycle_id)
+    settings = PlanSettings(cycle.start, cycle.end, partnership.visit_days, partnership.peers_per_trust)
+
+    def check(visits: list[PlannedVisit]) -> list[str]:
+        return violations(visits, inputs.trusts, inputs.people, inputs.moderators, settings, inputs.blackouts)
+
+    before = set(check(plan))
+    plan[index] = change(plan[index])
+    return [problem for problem in check(plan) if problem not in before]

@@ -8,13 +8,13 @@ import datetime as dt
 from sqlmodel import Session, select
 
 from peer_review import clock
+from peer_review.domain.calendar import SchoolCalendar
 from peer_review.domain.lifecycle import ORDER, Stage
 from peer_review.domain.model import TaskKind, stage_deadlines, task_due
-from peer_review.domain.scheduling import PlanSettings, violations
 from peer_review.errors import UserError
 from peer_review.service.common import audit, get_review, person_by_email, trust_of
-from peer_review.service.planning import current_plan, scheduling_inputs
-from peer_review.tables import Cycle, Partnership, Person, Task, VisitChange
+from peer_review.service.planning import problems_after
+from peer_review.tables import Partnership, Person, Task, VisitChange
 
 
 def reschedule(session: Session, review_id: int, first_day: dt.date, reason: str, actor_email: str | None = None) -> VisitChange:
@@ -30,21 +30,13 @@ def reschedule(session: Session, review_id: int, first_day: dt.date, reason: str
         raise UserError("give a reason for moving the visit (--reason)")
     if ORDER.index(Stage(review.stage)) >= ORDER.index(Stage.FINDINGS):
         raise UserError(f"review {review.id} is at '{Stage(review.stage).label}': its visit has happened and cannot move")
-    inputs = scheduling_inputs(session, partnership)
-    host = trust_of(session, review).key
-    calendar = next(t.calendar for t in inputs.trusts if t.id == host)
+    calendar_id = trust_of(session, review).calendar_id
+    calendar = SchoolCalendar.from_dict(calendar_id, partnership.calendars[calendar_id])
     days = [first_day + dt.timedelta(days=i) for i in range(partnership.visit_days)]
     half = calendar.half_term_of(first_day)
     if half is None:
         raise UserError(f"{first_day} is not in term time for the host trust (calendar '{calendar.id}')")
-    plan = current_plan(session, partnership)
-    cycle = session.get(Cycle, review.cycle_id)
-    settings = PlanSettings(cycle.start, cycle.end, partnership.visit_days, partnership.peers_per_trust)
-    before = set(violations(plan, inputs.trusts, inputs.people, inputs.moderators, settings, inputs.blackouts))
-    index = next(i for i, v in enumerate(plan) if v.trust == host and v.strand == review.strand_id)
-    plan[index] = dataclasses.replace(plan[index], visit_start=days[0], visit_end=days[-1], term=half.term)
-    after = violations(plan, inputs.trusts, inputs.people, inputs.moderators, settings, inputs.blackouts)
-    problems = [p for p in after if p not in before]  # only what the move itself would break
+    problems = problems_after(session, review, lambda visit: dataclasses.replace(visit, visit_start=days[0], visit_end=days[-1], term=half.term))
     if problems:
         raise UserError(f"review {review.id} cannot move to {first_day}: " + "; ".join(problems))
     change = VisitChange(

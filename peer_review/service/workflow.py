@@ -27,12 +27,11 @@ from peer_review.domain.model import (
     task_due,
 )
 from peer_review.errors import UserError
-from peer_review.service.common import ENGINE, audit, get_review, get_task, person_by_email, trust_of
+from peer_review.service.common import ENGINE, audit, get_review, get_task, person_by_email
 from peer_review.service.records import agreed_lines, assignments, findings_of, strand_of, team, validation_context
 from peer_review.yamlfile import describe, dotted
 from peer_review.tables import (
     Assignment,
-    Cycle,
     Partnership,
     Document,
     EvidenceItem,
@@ -252,16 +251,13 @@ def _respond(session: Session, review: Review, task: Task, data: inp.RespondToAs
 def find_replacement(session: Session, review: Review, leaving: str) -> tuple[str, str] | None:
     """The planner's choice of someone to take `leaving`'s place, checked against every other review."""
     from peer_review.domain.scheduling import replacement
-    from peer_review.service.planning import current_plan, scheduling_inputs
+    from peer_review.service.planning import stored_plan_of
 
-    partnership = session.get(Partnership, review.partnership_id)
-    inputs = scheduling_inputs(session, partnership)
-    host = trust_of(session, review).key
-    plan = current_plan(session, partnership)
-    visit = next(v for v in plan if v.trust == host and v.strand == review.strand_id)
-    others = [v for v in plan if v is not visit]
-    ever = {p.email for a in assignments(session, review) if (p := session.get(Person, a.person_id))}
-    return replacement(visit, leaving, next(t for t in inputs.trusts if t.id == host), inputs.people, inputs.moderators, others, ever)
+    inputs, plan, index = stored_plan_of(session, review)
+    visit = plan[index]
+    others = plan[:index] + plan[index + 1 :]
+    ever = {session.get(Person, a.person_id).email for a in assignments(session, review)}
+    return replacement(visit, leaving, inputs.trusts_by_id[visit.trust], inputs.people, inputs.moderators, others, ever)
 
 
 def _add_member(session: Session, review: Review, email: str, role: str, reason: str, actor: str) -> None:
@@ -274,8 +270,7 @@ def _add_member(session: Session, review: Review, email: str, role: str, reason:
 
 def _choose_replacement(session: Session, review: Review, task: Task, data: inp.ChooseReplacement, actor: Person) -> str:
     """The coordinator's choice, held to the same constraints as the planner's: never overridden silently."""
-    from peer_review.domain.scheduling import PlanSettings, violations
-    from peer_review.service.planning import current_plan, scheduling_inputs
+    from peer_review.service.planning import problems_after
 
     partnership = session.get(Partnership, review.partnership_id)
     person = person_by_email(session, partnership.id, data.person)
@@ -289,19 +284,10 @@ def _choose_replacement(session: Session, review: Review, task: Task, data: inp.
         raise UserError(f"{person.email} is not a moderator", loc=("person",))
     if role == "peer" and (not person.is_reviewer or person.trust_id != leaving_person.trust_id):
         raise UserError(f"choose a reviewer from the same trust as {leaving}, so every other trust keeps a peer on the team", loc=("person",))
-    inputs = scheduling_inputs(session, partnership)
-    plan = current_plan(session, partnership)
-    host = trust_of(session, review).key
-    index = next(i for i, v in enumerate(plan) if v.trust == host and v.strand == review.strand_id)
-    visit = plan[index]
-    cycle = session.get(Cycle, review.cycle_id)
-    settings = PlanSettings(cycle.start, cycle.end, partnership.visit_days, partnership.peers_per_trust)
-    before = set(violations(plan, inputs.trusts, inputs.people, inputs.moderators, settings, inputs.blackouts))
     if role == "moderator":
-        plan[index] = dataclasses.replace(visit, moderator=person.email)
+        problems = problems_after(session, review, lambda visit: dataclasses.replace(visit, moderator=person.email))
     else:
-        plan[index] = dataclasses.replace(visit, peers=(*visit.peers, person.email))
-    problems = [p for p in violations(plan, inputs.trusts, inputs.people, inputs.moderators, settings, inputs.blackouts) if p not in before]
+        problems = problems_after(session, review, lambda visit: dataclasses.replace(visit, peers=(*visit.peers, person.email)))
     if problems:
         raise UserError(f"{person.email} cannot join review {review.id}: " + "; ".join(problems), loc=("person",))
     _add_member(session, review, person.email, role, f"{role} chosen by the coordinator: {data.reason}", actor.email)
