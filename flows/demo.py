@@ -20,6 +20,7 @@ from peer_review.service import loading, planning, queries, workflow
 from peer_review.service.documents import export_documents
 from peer_review.simulation import answer
 
+from flows.outbox import deliver_outbox
 from flows.review import advance_cycle
 
 LEAD_DAYS = 2
@@ -34,6 +35,7 @@ class DemoResult:
     documents: list[Path]
     flow_runs: int
     tasks_done: int
+    emails: int
 
 
 def _acting_day(due: dt.date) -> dt.date:
@@ -55,7 +57,7 @@ def run_demo(
     loaded = load_partnership_file(path, framework)  # every check before anything is written
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    for old in out.glob("*.docx"):
+    for old in [*out.glob("*.docx"), *out.glob("emails/*.eml")]:
         old.unlink()
     if database is None:
         sqlite_file = out / "peer-review.db"
@@ -98,7 +100,8 @@ def _simulate(loaded: LoadedPartnership, out: Path, url: str, progress) -> DemoR
                     with db.session_scope() as session:
                         workflow.submit(session, task.id, answer(queries.task_context(session, task.id)), task.assignee_email)
                     tasks_done += 1
+    emails = deliver_outbox(str(out / "emails"))
     with db.session_scope() as session:
         documents = export_documents(session, out)
         reviews = queries.status(session, name)
-    return DemoResult(name, url, out, reviews, documents, flow_runs, tasks_done)
+    return DemoResult(name, url, out, reviews, documents, flow_runs, tasks_done, emails)

@@ -278,6 +278,40 @@ def report(
         out.print(f"wrote {path}")
 
 
+@app.command()
+def outbox(all_: Annotated[bool, typer.Option("--all", help="sent messages too")] = False) -> None:
+    """Notifications waiting to be sent (and why, when sending failed)."""
+    from sqlmodel import select
+
+    from peer_review.service.outbox import pending
+    from peer_review.tables import OutboxMessage
+
+    with _session() as session:
+        rows = list(session.exec(select(OutboxMessage).order_by(OutboxMessage.id))) if all_ else pending(session)
+    if not rows:
+        out.print("The outbox is empty." if not all_ else "No notifications yet.")
+        return
+    table = Table(title="Outbox" + (" (all)" if all_ else ": pending"))
+    for column in ("id", "to", "subject", "status", "tries", "last error"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(str(row.id), row.recipient, row.subject, row.status, str(row.attempts), row.last_error or "-")
+    out.print(table)
+
+
+@app.command()
+def send() -> None:
+    """Deliver pending notifications: by SMTP when PEER_REVIEW_SMTP_URL is set, else as .eml files in PEER_REVIEW_OUTBOX_DIR (./outbox)."""
+    from peer_review.channels import channel_from_environment
+    from peer_review.db import session_scope
+    from peer_review.service.outbox import deliver
+
+    result = deliver(session_scope, channel_from_environment())
+    out.print(f"sent {result.sent}, failed {result.failed} (failed messages stay queued: `peer-review outbox`)")
+    if result.failed:
+        raise SystemExit(1)
+
+
 # --- running flows ------------------------------------------------------------------------------
 
 
@@ -324,7 +358,7 @@ def demo(
         docs = sum(1 for p in result.documents if p.name.startswith(f"{r.id:03d}-"))
         table.add_row(str(r.id), r.host, r.strand, f"{r.visit_start} to {r.visit_end}", r.stage, str(docs))
     out.print(table)
-    out.print(f"{len(result.documents)} documents in {result.out}/ ; {result.tasks_done} tasks done by simulated participants; {result.flow_runs} advance-cycle flow runs")
+    out.print(f"{len(result.documents)} documents in {result.out}/ ; {result.emails} notification emails in {result.out}/emails/ ; {result.tasks_done} tasks done by simulated participants; {result.flow_runs} advance-cycle flow runs")
     out.print(f"Database: {result.database}")
 
 

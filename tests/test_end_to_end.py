@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import email
 import hashlib
 import re
+from email import policy
 from pathlib import Path
 
 import pytest
 from docx import Document as Docx
+from icalendar import Calendar
 from sqlmodel import func, select
 
 from conftest import EXAMPLE
 from peer_review import db
 from peer_review.service.documents import ABOUT
-from peer_review.tables import Assignment, AuditEntry, Document, Finding, LineOfEnquiry, ModerationDecision, Person, Review, Task, Trust
+from peer_review.tables import Assignment, AuditEntry, Document, Finding, LineOfEnquiry, ModerationDecision, OutboxMessage, Person, Review, Task, Trust
 
 REPO = Path(__file__).resolve().parent.parent
 GRADE_WORDS = re.compile(r"\b(outstanding|inadequate|requires improvement|grade[ds]?|scor(e|ed|es|ing)|rating|RAG)\b", re.IGNORECASE)
@@ -78,6 +81,21 @@ def test_triad_cycle_writes_every_document_and_is_idempotent(prefect_server, dat
             moderation = _text(next(out.glob(f"{review.id:03d}-*-moderation-record.docx")))
             assert "needs revision" in moderation and "Round 2: supported" in moderation
 
+        # the would-be emails: one .eml per notification event, readable, calendar attachments parse
+        rows = session.exec(select(OutboxMessage)).all()
+        emails = sorted((out / "emails").glob("*.eml"))
+        assert len(emails) == len(rows) == result.emails and all(r.status == "sent" for r in rows)
+        invitations = 0
+        for path in emails:
+            mail = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+            assert mail["To"] and mail["Subject"] and mail.get_body(("plain",)).get_content().strip()
+            for part in mail.iter_attachments():
+                if part.get_content_type() == "text/calendar":
+                    assert Calendar.from_ical(part.get_content()).walk("VEVENT")
+                    invitations += 1
+        assert invitations >= 12 * 3  # every team member is invited to their visit
+        assert {r.event for r in rows} == {"task_assigned", "report_issued"}
+
         before = _snapshot(session)
 
     # advancing again creates no second task, document or audit entry
@@ -93,7 +111,7 @@ def test_triad_cycle_writes_every_document_and_is_idempotent(prefect_server, dat
 
 
 def _snapshot(session) -> dict:
-    counts = {t.__name__: session.exec(select(func.count()).select_from(t)).one() for t in (Task, Document, AuditEntry, Finding, Assignment)}
+    counts = {t.__name__: session.exec(select(func.count()).select_from(t)).one() for t in (Task, Document, AuditEntry, Finding, Assignment, OutboxMessage)}
     counts["documents"] = sorted(hashlib.sha256(d.content).hexdigest() for d in session.exec(select(Document)))
     return counts
 

@@ -44,10 +44,16 @@ def visits_calendar(session: Session, person: str | None = None, trust: str | No
     if (person is None) == (trust is None):
         raise UserError("give exactly one of --person EMAIL or --trust ID")
     reviews = _visits_for_person(session, person) if person else _visits_for_trust(session, trust)
+    return reviews_calendar(session, reviews, f"Peer review visits: {person or trust}")
+
+
+def reviews_calendar(session: Session, reviews: list[Review], name: str) -> bytes:
+    """An iCalendar file with one event per review's visit (also attached to visit emails)."""
     cal = Calendar()
     cal.add("prodid", "-//peer-review//moderated MAT peer review//EN")
     cal.add("version", "2.0")
-    cal.add("x-wr-calname", f"Peer review visits: {person or trust}")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", name)
     cal.add("x-wr-timezone", clock.TIMEZONE)
     cal.add_component(Timezone.from_tzid(clock.TIMEZONE))
     for review in reviews:

@@ -52,6 +52,26 @@ def reschedule(session: Session, review_id: int, first_day: dt.date, reason: str
     for task in session.exec(select(Task).where(Task.review_id == review.id, Task.status == "open")):
         task.due = task_due(TaskKind(task.kind), deadlines, task.round)
         session.add(task)
+    _notify_moved(session, review, change)
     audit(session, partnership.id, "visit_moved", actor.email, review.id, before=[change.old_start.isoformat(), change.old_end.isoformat()], after=[days[0].isoformat(), days[-1].isoformat()], reason=change.reason)
     return change
 
+
+
+def _notify_moved(session: Session, review, change: VisitChange) -> None:
+    """Everyone on the visit hears of the move, with the updated calendar entry (a higher SEQUENCE)."""
+    from peer_review.service.calendars import reviews_calendar
+    from peer_review.service.outbox import notify, review_context
+    from peer_review.service.records import team
+    from peer_review.service.workflow import host_ceo
+
+    context = review_context(session, review)
+    old = f"{change.old_start.day} {change.old_start:%B %Y} to {change.old_end.day} {change.old_end:%B %Y}"
+    ics = reviews_calendar(session, [review], f"Peer review visit: {context['host']}")
+    peers, moderator = team(session, review)
+    for person in [host_ceo(session, review), *peers, moderator]:
+        notify(
+            session, key=f"visit_moved/{review.id}/{review.sequence}/{person.id}", event="visit_moved", person=person,
+            subject=f"Visit moved to {context['visit']}: peer review of {context['host']} ({context['strand']})",
+            context=context | {"old_visit": old, "reason": change.reason}, review=review, ics=ics,
+        )

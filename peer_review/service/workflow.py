@@ -111,7 +111,34 @@ def open_task(session: Session, review: Review, kind: TaskKind, assignee: Person
     session.add(task)
     session.flush()
     audit(session, review.partnership_id, "task_opened", ENGINE, review.id, task=task.id, kind=kind.value, assignee=assignee.email, due=task.due.isoformat(), round=round_)
+    _notify_assigned(session, review, task, assignee)
     return task
+
+
+def _notify_assigned(session: Session, review: Review, task: Task, assignee: Person) -> None:
+    from peer_review.service.calendars import reviews_calendar
+    from peer_review.service.outbox import notify, review_context
+
+    kind = TaskKind(task.kind)
+    context = review_context(session, review)
+    invited = kind == TaskKind.RESPOND_TO_ASSIGNMENT
+    intro = (
+        f"You are invited to the review team for {context['host']}'s review of \"{context['strand']}\". The visit is in the attached calendar entry."
+        if invited
+        else f"There is a task for you in the peer review of {context['host']}."
+    )
+    due = f"{task.due.day} {task.due:%B %Y}"
+    notify(
+        session,
+        key=f"task_assigned/{task.id}",
+        event="task_assigned",
+        person=assignee,
+        subject=f"Action needed by {due}: {kind.title} ({context['host']}, {context['strand']})",
+        context=context | {"intro": intro, "task_title": kind.title, "due": due, "note": task.note, "task_id": task.id},
+        review=review,
+        task=task,
+        ics=reviews_calendar(session, [review], f"Peer review visit: {context['host']}") if invited else None,
+    )
 
 
 def host_ceo(session: Session, review: Review) -> Person:
@@ -390,10 +417,19 @@ def _check_report(session: Session, review: Review, task: Task, data: inp.CheckR
 
 
 def _issue_report(session: Session, review: Review, task: Task, data: inp.IssueReport, actor: Person) -> str:
+    from peer_review.service.outbox import notify, review_context
+
     review.moderator_statement = data.statement
     review.next_steps = list(data.next_steps)
     review.issued_on = clock.today()
     session.add(review)
+    peers, moderator = team(session, review)
+    context = review_context(session, review)
+    for person in [host_ceo(session, review), *peers, moderator]:
+        notify(
+            session, key=f"report_issued/{review.id}/{person.id}", event="report_issued", person=person,
+            subject=f"Report issued: peer review of {context['host']} ({context['strand']})", context=context, review=review,
+        )
     return "issued"
 
 

@@ -328,11 +328,46 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_moderationdecision_review_id'), ['review_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_moderationdecision_round_id'), ['round_id'], unique=False)
 
+    op.create_table('outboxmessage',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('partnership_id', sa.Integer(), nullable=False),
+    sa.Column('review_id', sa.Integer(), nullable=True),
+    sa.Column('task_id', sa.Integer(), nullable=True),
+    sa.Column('event', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('recipient', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('subject', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('text', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('html', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('ics', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('message_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('sent_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['partnership_id'], ['partnership.id'], ),
+    sa.ForeignKeyConstraint(['review_id'], ['review.id'], ),
+    sa.ForeignKeyConstraint(['task_id'], ['task.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('key')
+    )
+    with op.batch_alter_table('outboxmessage', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outboxmessage_partnership_id'), ['partnership_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outboxmessage_review_id'), ['review_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outboxmessage_status'), ['status'], unique=False)
+
 
 
 
 def downgrade() -> None:
 
+    with op.batch_alter_table('outboxmessage', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outboxmessage_status'))
+        batch_op.drop_index(batch_op.f('ix_outboxmessage_review_id'))
+        batch_op.drop_index(batch_op.f('ix_outboxmessage_partnership_id'))
+
+    op.drop_table('outboxmessage')
     with op.batch_alter_table('moderationdecision', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_moderationdecision_round_id'))
         batch_op.drop_index(batch_op.f('ix_moderationdecision_review_id'))

@@ -1,0 +1,21 @@
+"""Sending the notifications in the outbox (a Prefect flow; the sending itself is in peer_review)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import flow
+
+from peer_review.channels import FolderChannel, channel_from_environment
+from peer_review.db import session_scope
+from peer_review.service.outbox import deliver
+
+
+@flow(name="send-outbox")
+def deliver_outbox(folder: str | None = None) -> int:
+    """Deliver every pending message (to `folder` as .eml files, else by the configured channel).
+
+    Failures stay queued with their error. Returns how many went.
+    """
+    channel = FolderChannel(Path(folder)) if folder else channel_from_environment()
+    return deliver(session_scope, channel).sent

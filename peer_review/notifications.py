@@ -1,0 +1,28 @@
+"""Notification emails: the text and HTML of each event, from the Jinja templates in templates/email/."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from peer_review.resources import bundled
+
+SIGNATURE = "peer-review, for your partnership's coordinator"
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(str(bundled("templates") / "email")),
+        autoescape=lambda name: bool(name) and name.endswith(".html.j2"),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def render(event: str, context: dict) -> tuple[str, str]:
+    """(plain text, HTML) for an event; a missing value is an error, never a blank."""
+    context = {"signature": SIGNATURE} | context
+    env = _environment()
+    return env.get_template(f"{event}.txt.j2").render(context), env.get_template(f"{event}.html.j2").render(context)

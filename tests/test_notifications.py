@@ -1,0 +1,109 @@
+"""Notifications: one outbox row per event, delivered over real SMTP, kept when the server fails, never lost."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import socket
+from email import policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from icalendar import Calendar
+from sqlmodel import select
+
+from peer_review import db
+from peer_review.channels import SmtpChannel
+from peer_review.service import outbox, workflow
+from peer_review.service.rescheduling import reschedule
+from peer_review.tables import OutboxMessage
+
+pytestmark = pytest.mark.db
+MODERATOR = "daniel.okafor@coordinator.example.org"
+
+
+class Inbox:
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    yield inbox, f"smtp://127.0.0.1:{controller.port}"
+    controller.stop()
+
+
+def _rows() -> list[OutboxMessage]:
+    with db.session_scope() as session:
+        return list(session.exec(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def test_assignment_reaches_the_moderator_with_the_visit_attached(planned, smtp_server):
+    inbox, url = smtp_server
+    rows = _rows()
+    assert [r.event for r in rows] == ["task_assigned"] * 3  # the team of review 1, asked to accept
+    workflow.advance_review(db.session_scope, 1)  # running the engine again queues nothing new
+    assert len(_rows()) == 3
+    result = outbox.deliver(db.session_scope, SmtpChannel(url))
+    assert (result.sent, result.failed) == (3, 0)
+    [mail] = [m for m in inbox.messages if m["To"] == MODERATOR]
+    assert mail["Subject"].startswith("Action needed by ") and "Accept or decline your place" in mail["Subject"]
+    body = mail.get_body(("plain",)).get_content()
+    assert "peer-review task template" in body and "peer-review submit" in body
+    [attachment] = [part for part in mail.iter_attachments() if part.get_content_type() == "text/calendar"]
+    [event] = Calendar.from_ical(attachment.get_content()).walk("VEVENT")
+    assert str(event["uid"]) == "review-1-visit@peer-review"
+    assert outbox.deliver(db.session_scope, SmtpChannel(url)).sent == 0  # nothing twice
+    assert len(inbox.messages) == 3
+
+
+def test_a_refusing_or_absent_server_keeps_messages_queued_with_the_error(planned):
+    down = SmtpChannel(f"smtp://127.0.0.1:{_free_port()}", timeout=2)
+    result = outbox.deliver(db.session_scope, down)
+    assert (result.sent, result.failed) == (0, 3)
+    for row in _rows():
+        assert row.status == "pending" and row.attempts == 1 and "Connection refused" in row.last_error
+
+
+def test_a_crash_between_sending_and_marking_resends_once_with_the_same_message_id(planned, smtp_server):
+    inbox, url = smtp_server
+    real = SmtpChannel(url)
+
+    class CrashAfterSending:
+        def send(self, message, row):
+            real.send(message, row)
+            raise SystemExit("killed before marking")  # not an ordinary error: the process dies here
+
+    with pytest.raises(SystemExit):
+        outbox.deliver(db.session_scope, CrashAfterSending())
+    assert len(inbox.messages) == 1 and all(r.status == "pending" for r in _rows())
+    assert outbox.deliver(db.session_scope, real).sent == 3
+    ids = [m["Message-ID"] for m in inbox.messages]
+    assert len(ids) == 4 and ids[0] == ids[1] and len(set(ids)) == 3  # one resend, same id, nothing lost
+
+
+def test_moving_a_visit_tells_the_team_with_the_updated_calendar_entry(planned, smtp_server):
+    inbox, url = smtp_server
+    with db.session_scope() as session:
+        reschedule(session, 1, dt.date(2024, 2, 27), "Ofsted inspection", "helen.marsh@steelvalley.example.org")
+    moved = [r for r in _rows() if r.event == "visit_moved"]
+    assert {r.recipient for r in moved} >= {MODERATOR, "helen.marsh@steelvalley.example.org"}
+    outbox.deliver(db.session_scope, SmtpChannel(url))
+    [mail] = [m for m in inbox.messages if m["To"] == MODERATOR and m["Subject"].startswith("Visit moved")]
+    assert "Ofsted inspection" in mail.get_body(("plain",)).get_content()
+    [attachment] = [p for p in mail.iter_attachments() if p.get_content_type() == "text/calendar"]
+    [event] = Calendar.from_ical(attachment.get_content()).walk("VEVENT")
+    assert int(event["sequence"]) == 1
