@@ -312,6 +312,31 @@ def send() -> None:
         raise SystemExit(1)
 
 
+@app.command()
+def remind(today: Annotated[Optional[str], typer.Option(help="sweep as of this date (default: today)")] = None) -> None:
+    """Queue today's reminders, escalations and weekly digests (then `send` delivers them)."""
+    from peer_review.service.reminders import sweep
+
+    with _session() as session:
+        result = sweep(session, _parse_date(today, "--today") if today else None)
+    out.print(f"queued {result.reminders} reminder(s), {result.escalations} escalation(s), {result.digests} digest(s)")
+
+
+@app.command()
+def extend(
+    task_id: int,
+    to: Annotated[str, typer.Option(help="the new due date, YYYY-MM-DD")],
+    reason: Annotated[str, typer.Option(help="why (kept in the history)")],
+    as_: Annotated[Optional[str], typer.Option("--as", help="your email: the review's moderator, or the coordinator (the default)")] = None,
+) -> None:
+    """Give a task more time; reminders follow the new date."""
+    from peer_review.service.reminders import extend as extend_task
+
+    with _session() as session:
+        change = extend_task(session, task_id, _parse_date(to, "--to"), reason, as_)
+    out.print(f"task {task_id}: due {change.new_due} (was {change.old_due})")
+
+
 # --- running flows ------------------------------------------------------------------------------
 
 

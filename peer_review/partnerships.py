@@ -29,6 +29,7 @@ class _Strict(BaseModel):
 class Contact(_Strict):
     name: Text
     email: Email
+    digest_only: bool = Field(default=False, description="only the weekly digest, no email per task or reminder")
 
 
 class Moderator(Contact):
@@ -77,6 +78,16 @@ class Deadlines(_Strict):
     feedback: int = Field(default=42, ge=0)
 
 
+class Reminders(_Strict):
+    """When people are reminded of a task, in days relative to its due date."""
+
+    before: list[int] = Field(default_factory=lambda: [7, 2], description="days before the due date")
+    first_overdue: int = Field(default=1, ge=0, description="days after the due date for the first overdue reminder")
+    overdue_every: int = Field(default=7, ge=1, description="days between later overdue reminders")
+    overdue_max: int = Field(default=3, ge=0, description="overdue reminders at most, then escalation to the coordinator")
+    digest_weekday: int = Field(default=0, ge=0, le=6, description="the weekly digest's day, 0 = Monday")
+
+
 class PartnershipSpec(_Strict):
     name: Text
     framework: Text
@@ -86,6 +97,7 @@ class PartnershipSpec(_Strict):
     peers_per_trust: int = Field(default=1, ge=1, le=3, description="peer reviewers from each other trust")
     deadlines: Deadlines = Field(default_factory=Deadlines)
     blackouts: list[Blackout] = Field(default_factory=list)
+    reminders: Reminders = Field(default_factory=Reminders)
     coordinator: Contact
     moderators: list[Moderator]
     trusts: list[Trust] = Field(min_length=2)

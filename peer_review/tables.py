@@ -27,6 +27,7 @@ class Partnership(SQLModel, table=True):
     deadlines: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # stage -> days from the visit
     blackouts: list = _json()
     calendars: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # snapshot by calendar id
+    reminders: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # see partnerships.Reminders
     source: str = ""
     loaded_at: dt.datetime
 
@@ -59,6 +60,7 @@ class Person(SQLModel, table=True):
     max_reviews_per_term: Optional[int] = None
     conflicts: list = _json()  # trust ids and people's emails
     previous_employers: list = _json()  # trust ids
+    digest_only: bool = False  # only the weekly digest, no email per task or reminder
 
 
 class Cycle(SQLModel, table=True):
@@ -89,6 +91,18 @@ class Review(SQLModel, table=True):
     next_steps: list = _json()
     factual_corrections: list = _json()
     issued_on: Optional[dt.date] = None
+
+
+class DueDateChange(SQLModel, table=True):
+    """The history of a task's due date: extensions, who granted them and why."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    old_due: dt.date
+    new_due: dt.date
+    reason: str
+    changed_by: str
+    changed_at: dt.datetime
 
 
 class VisitChange(SQLModel, table=True):

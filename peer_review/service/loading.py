@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from peer_review import clock
 from peer_review.errors import UserError
-from peer_review.partnerships import LoadedPartnership
+from peer_review.partnerships import Contact, LoadedPartnership
 from peer_review.service.common import audit
 from peer_review.tables import Partnership, Person, Trust
 
@@ -38,6 +38,7 @@ def store_partnership(session: Session, loaded: LoadedPartnership) -> LoadResult
         deadlines=spec.deadlines.model_dump(),
         blackouts=[b.model_dump(mode="json") for b in spec.blackouts],
         calendars={c.id: c.to_dict() for c in loaded.calendars.values()},
+        reminders=spec.reminders.model_dump(),
         source=str(loaded.source),
         loaded_at=clock.now(),
     )
@@ -52,26 +53,30 @@ def _store_people(session: Session, partnership: Partnership, loaded: LoadedPart
     spec = loaded.spec
     people: dict[str, Person] = {}
 
-    def person(email: str, name: str, **flags) -> Person:
-        found = people.get(email)
+    def person(contact: Contact, **flags) -> Person:
+        found = people.get(contact.email)
         if found is None:
-            found = people[email] = Person(partnership_id=partnership.id, email=email, name=name)
+            found = people[contact.email] = Person(partnership_id=partnership.id, email=contact.email, name=contact.name)
+        found.digest_only = found.digest_only or contact.digest_only
         for key, value in flags.items():
             setattr(found, key, value)
         return found
 
-    person(spec.coordinator.email, spec.coordinator.name, is_coordinator=True, organisation="coordinating body")
+    def lowered(conflicts: list[str]) -> list[str]:
+        return [c.lower() if "@" in c else c for c in conflicts]
+
+    person(spec.coordinator, is_coordinator=True, organisation="coordinating body")
     for m in spec.moderators:
-        person(m.email, m.name, is_moderator=True, organisation=m.organisation, max_reviews_per_term=m.max_reviews_per_term, conflicts=[c.lower() if "@" in c else c for c in m.conflicts])
+        person(m, is_moderator=True, organisation=m.organisation, max_reviews_per_term=m.max_reviews_per_term, conflicts=lowered(m.conflicts))
     for t in spec.trusts:
         trust = Trust(partnership_id=partnership.id, key=t.id, name=t.name, strand_order=list(t.strand_order), conflicts=list(t.conflicts), calendar_id=loaded.calendars[t.id].id)
         session.add(trust)
         session.flush()
-        person(t.ceo.email, t.ceo.name, trust_id=trust.id, is_ceo=True, job_title="Chief Executive", organisation=t.name)
+        person(t.ceo, trust_id=trust.id, is_ceo=True, job_title="Chief Executive", organisation=t.name)
         for r in t.reviewers:
             person(
-                r.email, r.name, trust_id=trust.id, is_reviewer=True, job_title=r.role, strands=list(r.strands), organisation=t.name,
-                conflicts=[c.lower() if "@" in c else c for c in r.conflicts], previous_employers=list(r.previous_employers),
+                r, trust_id=trust.id, is_reviewer=True, job_title=r.role, strands=list(r.strands), organisation=t.name,
+                conflicts=lowered(r.conflicts), previous_employers=list(r.previous_employers),
             )
     session.add_all(people.values())
     session.flush()

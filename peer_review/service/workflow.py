@@ -119,6 +119,8 @@ def _notify_assigned(session: Session, review: Review, task: Task, assignee: Per
     from peer_review.service.calendars import reviews_calendar
     from peer_review.service.outbox import notify, review_context
 
+    if assignee.digest_only:  # they hear of it in their weekly digest
+        return
     kind = TaskKind(task.kind)
     context = review_context(session, review)
     invited = kind == TaskKind.RESPOND_TO_ASSIGNMENT

@@ -31,6 +31,7 @@ def upgrade() -> None:
     sa.Column('deadlines', sa.JSON(), nullable=False),
     sa.Column('blackouts', sa.JSON(), nullable=False),
     sa.Column('calendars', sa.JSON(), nullable=False),
+    sa.Column('reminders', sa.JSON(), nullable=False),
     sa.Column('source', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('loaded_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id')
@@ -81,6 +82,7 @@ def upgrade() -> None:
     sa.Column('max_reviews_per_term', sa.Integer(), nullable=True),
     sa.Column('conflicts', sa.JSON(), nullable=False),
     sa.Column('previous_employers', sa.JSON(), nullable=False),
+    sa.Column('digest_only', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['partnership_id'], ['partnership.id'], ),
     sa.ForeignKeyConstraint(['trust_id'], ['trust.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -309,6 +311,20 @@ def upgrade() -> None:
     with op.batch_alter_table('visitchange', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_visitchange_review_id'), ['review_id'], unique=False)
 
+    op.create_table('duedatechange',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('task_id', sa.Integer(), nullable=False),
+    sa.Column('old_due', sa.Date(), nullable=False),
+    sa.Column('new_due', sa.Date(), nullable=False),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('changed_by', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('changed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['task_id'], ['task.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('duedatechange', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_duedatechange_task_id'), ['task_id'], unique=False)
+
     op.create_table('moderationdecision',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('review_id', sa.Integer(), nullable=False),
@@ -373,6 +389,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_moderationdecision_review_id'))
 
     op.drop_table('moderationdecision')
+    with op.batch_alter_table('duedatechange', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_duedatechange_task_id'))
+
+    op.drop_table('duedatechange')
     with op.batch_alter_table('visitchange', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_visitchange_review_id'))
 

@@ -1,0 +1,123 @@
+"""The daily reminder sweep (reminders, escalations, weekly digests) and due-date extensions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+import pendulum
+from sqlmodel import Session, select
+
+from peer_review import clock
+from peer_review.domain.model import TaskKind
+from peer_review.domain.reminders import ReminderRules, reminder_due
+from peer_review.errors import UserError
+from peer_review.service.common import audit, get_review, get_task, person_by_email
+from peer_review.service.outbox import notify, review_context
+from peer_review.service.queries import open_tasks
+from peer_review.tables import DueDateChange, Partnership, Person, Review, Task
+
+
+def _when(day: dt.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+@dataclass(frozen=True)
+class Sweep:
+    reminders: int
+    escalations: int
+    digests: int
+
+
+def sweep(session: Session, today: dt.date | None = None) -> Sweep:
+    """Queue every reminder, escalation and digest owed today; running it again the same day queues nothing."""
+    today = today or clock.today()
+    counts = defaultdict(int)
+    for partnership in session.exec(select(Partnership)):
+        rules = ReminderRules.from_dict(partnership.reminders)
+        coordinator = session.exec(select(Person).where(Person.partnership_id == partnership.id, Person.is_coordinator)).one()
+        rows = session.exec(
+            select(Task, Review, Person)
+            .join(Review, Review.id == Task.review_id)
+            .join(Person, Person.id == Task.assignee_id)
+            .where(Review.partnership_id == partnership.id, Task.status == "open")
+            .order_by(Task.id)
+        ).all()
+        for task, review, person in rows:
+            opened = pendulum.instance(task.created_at).in_timezone(clock.TIMEZONE).date()
+            owed = reminder_due(rules, task.due, opened, today)
+            if owed is None:
+                continue
+            key = f"{owed}/{task.id}/{task.due.isoformat()}"  # a new due date starts the reminders again
+            context = review_context(session, review) | {
+                "task_id": task.id, "task_title": TaskKind(task.kind).title, "due": _when(task.due),
+            }
+            if owed == "escalate":
+                notify(
+                    session, key=f"escalation/{key}", event="escalation", person=coordinator, review=review, task=task,
+                    subject=f"Overdue {(today - task.due).days} days, reminders exhausted: {TaskKind(task.kind).title} ({context['host']}, {context['strand']})",
+                    context=context | {"days_late": (today - task.due).days, "assignee": person.name, "assignee_email": person.email},
+                )
+                counts["escalations"] += 1
+            elif not person.digest_only:
+                late = owed.startswith("overdue")
+                headline = f"This task was due on {_when(task.due)} and is now overdue." if late else f"This task is due on {_when(task.due)}."
+                subject = ("Overdue since " if late else "Reminder: due ") + f"{_when(task.due)}: {TaskKind(task.kind).title} ({context['host']}, {context['strand']})"
+                notify(session, key=f"reminder/{key}", event="reminder", person=person, review=review, task=task, subject=subject, context=context | {"headline": headline})
+                counts["reminders"] += 1
+        if today.weekday() == rules.digest_weekday:
+            counts["digests"] += _digests(session, partnership, coordinator, today)
+    return Sweep(counts["reminders"], counts["escalations"], counts["digests"])
+
+
+def _digests(session: Session, partnership: Partnership, coordinator: Person, today: dt.date) -> int:
+    """Each person's open tasks, and for the coordinator everything overdue in the partnership."""
+    week = f"{today.isocalendar()[0]}-W{today.isocalendar()[1]:02d}"
+    tasks = open_tasks(session, partnership_name=partnership.name)
+    by_person = defaultdict(list)
+    for t in tasks:
+        by_person[t.assignee_email].append(t)
+    sent = 0
+    for email, mine in by_person.items():
+        person = person_by_email(session, partnership.id, email)
+        notify(
+            session, key=f"digest/{person.id}/{week}", event="digest", person=person,
+            subject=f"Your peer review tasks this week: {len(mine)} open" + (f", {sum(1 for t in mine if t.overdue_days)} overdue" if any(t.overdue_days for t in mine) else ""),
+            context={"headline": "Your open peer review tasks:", "tasks": mine},
+        )
+        sent += 1
+    overdue = [t for t in tasks if t.overdue_days]
+    if overdue:
+        notify(
+            session, key=f"overdue_digest/{partnership.id}/{week}", event="digest", person=coordinator,
+            subject=f"{len(overdue)} overdue task(s) in {partnership.name}",
+            context={"headline": f"Overdue tasks in {partnership.name}:", "tasks": overdue},
+        )
+        sent += 1
+    return sent
+
+
+def extend(session: Session, task_id: int, new_due: dt.date, reason: str, actor_email: str | None = None) -> DueDateChange:
+    """Move a task's due date (the coordinator, or the review's moderator); the history is kept."""
+    task = get_task(session, task_id)
+    review = get_review(session, task.review_id)
+    if actor_email is None:
+        actor_email = session.exec(select(Person.email).where(Person.partnership_id == review.partnership_id, Person.is_coordinator)).one()
+    actor = person_by_email(session, review.partnership_id, actor_email)
+    from peer_review.service.records import team
+
+    if actor is None or not (actor.is_coordinator or actor == team(session, review)[1]):
+        raise UserError(f"only the coordinator or the review's moderator can extend a task; {actor_email} is neither")
+    if task.status != "open":
+        raise UserError(f"task {task.id} is already {task.status}")
+    if not reason.strip():
+        raise UserError("give a reason for the extension (--reason)")
+    if new_due <= task.due:
+        raise UserError(f"the new due date must be after the current one ({task.due})")
+    change = DueDateChange(task_id=task.id, old_due=task.due, new_due=new_due, reason=reason.strip(), changed_by=actor.email, changed_at=clock.now())
+    session.add(change)
+    task.due = new_due
+    session.add(task)
+    audit(session, review.partnership_id, "due_date_extended", actor.email, review.id, task=task.id, before=change.old_due.isoformat(), after=new_due.isoformat(), reason=change.reason)
+    return change

@@ -1,0 +1,111 @@
+"""Reminders on a frozen clock walking a review's timeline, delivered over real SMTP; extensions; the rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlmodel import select
+
+from peer_review import clock, db
+from peer_review.channels import SmtpChannel
+from peer_review.domain.reminders import ReminderRules, reminder_due
+from peer_review.errors import UserError
+from peer_review.partnerships import load_partnership_file
+from peer_review.service import loading, outbox, planning, workflow
+from peer_review.service.reminders import extend, sweep
+from peer_review.tables import DueDateChange, OutboxMessage, Task
+from test_notifications import MODERATOR, smtp_server  # noqa: F401  (the SMTP fixture)
+from conftest import EXAMPLE
+
+D = dt.date
+
+
+def test_rules():
+    rules = ReminderRules()
+    due, opened = D(2024, 3, 20), D(2024, 3, 1)
+    assert reminder_due(rules, due, opened, D(2024, 3, 12)) is None
+    assert reminder_due(rules, due, opened, D(2024, 3, 13)) == "before-7"
+    assert reminder_due(rules, due, opened, D(2024, 3, 18)) == "before-2"
+    assert reminder_due(rules, due, opened, D(2024, 3, 20)) is None  # the due day itself
+    assert reminder_due(rules, due, opened, D(2024, 3, 21)) == "overdue-1"
+    assert reminder_due(rules, due, opened, D(2024, 3, 28)) == "overdue-2"
+    assert reminder_due(rules, due, opened, D(2024, 4, 4)) == "overdue-3"
+    assert reminder_due(rules, due, opened, D(2024, 4, 11)) == "escalate"
+    assert reminder_due(rules, due, D(2024, 3, 16), D(2024, 3, 17)) is None  # opened after the 7-day point
+    assert reminder_due(rules, due, opened, D(2024, 3, 19)) == "before-2"  # a late sweep sends only the latest
+
+
+@pytest.mark.db
+def test_a_moderator_hears_exactly_what_they_should_and_when(database_url, smtp_server):  # noqa: F811
+    inbox, url = smtp_server
+    channel = SmtpChannel(url)
+    start = D(2023, 11, 1)
+    with clock.frozen_at(clock.at_london(start, 9)):
+        with db.session_scope() as session:
+            loading.store_partnership(session, load_partnership_file(EXAMPLE))
+            planning.plan_cycle(session, None)
+        workflow.advance_review(db.session_scope, 1)
+    with db.session_scope() as session:
+        mine = [t for t in session.exec(select(Task).where(Task.review_id == 1)) if t.assignee_id == _person_id(session, MODERATOR)]
+    [task] = mine
+    due = task.due
+    received: list[tuple[dt.date, str]] = []
+    day = start
+    while day <= due + dt.timedelta(days=20):
+        with clock.frozen_at(clock.at_london(day, 7)):
+            for _ in range(3):  # the sweep runs three times: only the first queues anything
+                with db.session_scope() as session:
+                    sweep(session)
+                outbox.deliver(db.session_scope, channel)
+            if day == due + dt.timedelta(days=2):  # the moderator accepts, two days late
+                with db.session_scope() as session:
+                    workflow.submit(session, task.id, {"response": "accept"}, MODERATOR)
+        for mail in inbox.messages[len(received):]:
+            received.append((day, mail["Subject"]) if mail["To"] == MODERATOR else (day, None))
+        day += dt.timedelta(days=1)
+    mine = [(d, s) for d, s in received if s is not None]
+    kinds = [(d, s.split(":")[0]) for d, s in mine if not s.startswith("Your peer review tasks")]
+    assert kinds == [
+        (start, f"Action needed by {due.day} {due:%B %Y}"),
+        (due - dt.timedelta(days=7), "Reminder"),
+        (due - dt.timedelta(days=2), "Reminder"),
+        (due + dt.timedelta(days=1), f"Overdue since {due.day} {due:%B %Y}"),
+    ], kinds
+    mondays_open = [d for d in (start + dt.timedelta(days=i) for i in range((due - start).days + 3)) if d.weekday() == 0]
+    assert [d for d, s in mine if s.startswith("Your peer review tasks")] == mondays_open  # weekly digests while it is open
+    assert not [d for d, s in mine if d > due + dt.timedelta(days=2)]  # nothing after completion
+    first = inbox.messages[0]
+    assert any(p.get_content_type() == "text/calendar" for p in first.iter_attachments())
+
+
+def _person_id(session, email):
+    from peer_review.tables import Person
+
+    return session.exec(select(Person.id).where(Person.email == email)).one()
+
+
+@pytest.mark.db
+def test_extending_a_task_keeps_history_and_reminders_follow_the_new_date(planned):
+    with db.session_scope() as session:
+        task = session.exec(select(Task).where(Task.review_id == 1)).first()
+        old = task.due
+    with pytest.raises(UserError, match="only the coordinator or the review's moderator"):
+        with db.session_scope() as session:
+            extend(session, task.id, old + dt.timedelta(days=14), "busy", "helen.marsh@steelvalley.example.org")
+    with pytest.raises(UserError, match="must be after"):
+        with db.session_scope() as session:
+            extend(session, task.id, old, "busy")
+    with db.session_scope() as session:
+        extend(session, task.id, old + dt.timedelta(days=14), "Half-term", MODERATOR)
+    with db.session_scope() as session:
+        assert session.get(Task, task.id).due == old + dt.timedelta(days=14)
+        [change] = session.exec(select(DueDateChange)).all()
+        assert (change.old_due, change.reason, change.changed_by) == (old, "Half-term", MODERATOR)
+    # the day after the old due date nothing is overdue for it; the day after the new one, it is
+    keys = []
+    for day in (old + dt.timedelta(days=1), old + dt.timedelta(days=15)):
+        with db.session_scope() as session:
+            sweep(session, day)
+            keys.append([m.key.split("/")[1] for m in session.exec(select(OutboxMessage).where(OutboxMessage.task_id == task.id, OutboxMessage.event == "reminder"))])
+    assert keys == [[], ["overdue-1"]]
