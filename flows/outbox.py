@@ -19,3 +19,14 @@ def deliver_outbox(folder: str | None = None) -> int:
     """
     channel = FolderChannel(Path(folder)) if folder else channel_from_environment()
     return deliver(session_scope, channel).sent
+
+
+@flow(name="reminder-sweep")
+def reminder_sweep() -> dict[str, int]:
+    """Queue today's reminders, escalations and digests (Europe/London), then send them."""
+    from peer_review.service.reminders import sweep
+
+    with session_scope() as session:
+        queued = sweep(session)
+    sent = deliver(session_scope, channel_from_environment()).sent
+    return {"reminders": queued.reminders, "escalations": queued.escalations, "digests": queued.digests, "sent": sent}
