@@ -1,7 +1,8 @@
 """The `peer-review` command line: a thin layer over peer_review.service.
 
 Commands that only read or record (status, tasks, task template, submit, report, ...) never import
-Prefect; only `demo` and `advance`, which run flows, load it (lazily, from flows/).
+Prefect; only `demo` and `advance`, which run flows, load it (lazily, from flows/), and `submit` when
+a Prefect server is configured (PREFECT_API_URL), to announce the submission to it.
 """
 
 from __future__ import annotations
@@ -225,6 +226,12 @@ def submit(task_id: int, file: Path, as_: Annotated[str, typer.Option("--as", he
         if exc.loc or exc.place:
             raise UserError(exc.problem, source=str(file), place=doc.place(exc.loc)) from None
         raise
+    if os.environ.get("PREFECT_API_URL"):  # a Prefect server runs the flows: tell it, and its trigger advances the review
+        from flows.events import announce_submission
+
+        announce_submission(result.task_id, result.review_id, result.kind.value)
+        out.print(f"task {result.task_id} done ({result.outcome}); review {result.review_id} will be moved on by the advance-review deployment")
+        return
     steps = workflow.advance_review(session_scope, result.review_id)
     out.print(f"task {result.task_id} done ({result.outcome}); review {result.review_id} moved on by {len(steps)} step(s)")
 
