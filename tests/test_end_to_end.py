@@ -94,7 +94,7 @@ def test_triad_cycle_writes_every_document_and_is_idempotent(prefect_server, dat
                     assert Calendar.from_ical(part.get_content()).walk("VEVENT")
                     invitations += 1
         assert invitations >= 12 * 3  # every team member is invited to their visit
-        assert {r.event for r in rows} == {"task_assigned", "report_issued"}
+        assert {r.event for r in rows} == {"visit_scheduled", "task_assigned", "report_issued"}
 
         before = _snapshot(session)
 

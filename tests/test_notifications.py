@@ -54,11 +54,12 @@ def _rows() -> list[OutboxMessage]:
 def test_assignment_reaches_the_moderator_with_the_visit_attached(planned, smtp_server):
     inbox, url = smtp_server
     rows = _rows()
-    assert [r.event for r in rows] == ["task_assigned"] * 3  # the team of review 1, asked to accept
+    assert sum(r.event == "visit_scheduled" for r in rows) == 12  # each host CEO, at planning
+    assert sum(r.event == "task_assigned" for r in rows) == 3  # the team of review 1, asked to accept
     workflow.advance_review(db.session_scope, 1)  # running the engine again queues nothing new
-    assert len(_rows()) == 3
+    assert len(_rows()) == len(rows) == 15
     result = outbox.deliver(db.session_scope, SmtpChannel(url))
-    assert (result.sent, result.failed) == (3, 0)
+    assert (result.sent, result.failed) == (15, 0)
     [mail] = [m for m in inbox.messages if m["To"] == MODERATOR]
     assert mail["Subject"].startswith("Action needed by ") and "Accept or decline your place" in mail["Subject"]
     body = mail.get_body(("plain",)).get_content()
@@ -67,15 +68,30 @@ def test_assignment_reaches_the_moderator_with_the_visit_attached(planned, smtp_
     [event] = Calendar.from_ical(attachment.get_content()).walk("VEVENT")
     assert str(event["uid"]) == "review-1-visit@peer-review"
     assert outbox.deliver(db.session_scope, SmtpChannel(url)).sent == 0  # nothing twice
-    assert len(inbox.messages) == 3
+    assert len(inbox.messages) == 15
+    [host] = [m for m in inbox.messages if m["To"] == "helen.marsh@steelvalley.example.org" and "School improvement" in m["Subject"]]
+    assert host["Subject"].startswith("Visit planned for ")
+    assert any(p.get_content_type() == "text/calendar" for p in host.iter_attachments())
 
 
 def test_a_refusing_or_absent_server_keeps_messages_queued_with_the_error(planned):
     down = SmtpChannel(f"smtp://127.0.0.1:{_free_port()}", timeout=2)
     result = outbox.deliver(db.session_scope, down)
-    assert (result.sent, result.failed) == (0, 3)
+    assert (result.sent, result.failed) == (0, 15)
     for row in _rows():
         assert row.status == "pending" and row.attempts == 1 and "Connection refused" in row.last_error
+
+
+def test_the_outbox_command_shows_what_is_pending_and_why(tmp_path):
+    from conftest import EXAMPLE, run_cli
+
+    env = {"PEER_REVIEW_DATABASE_URL": f"sqlite:///{tmp_path / 'o.db'}", "PEER_REVIEW_SMTP_URL": f"smtp://127.0.0.1:{_free_port()}"}
+    assert run_cli("partnership", "load", EXAMPLE, cwd=tmp_path, env=env).returncode == 0
+    assert run_cli("plan", cwd=tmp_path, env=env).returncode == 0
+    sent = run_cli("send", cwd=tmp_path, env=env)
+    assert sent.returncode == 1 and "sent 0, failed 12" in sent.stdout
+    shown = run_cli("outbox", cwd=tmp_path, env={**env, "COLUMNS": "250"})
+    assert shown.returncode == 0 and shown.stdout.count("Connection refused") == 12 and "Visit planned for" in shown.stdout
 
 
 def test_a_crash_between_sending_and_marking_resends_once_with_the_same_message_id(planned, smtp_server):
@@ -90,9 +106,9 @@ def test_a_crash_between_sending_and_marking_resends_once_with_the_same_message_
     with pytest.raises(SystemExit):
         outbox.deliver(db.session_scope, CrashAfterSending())
     assert len(inbox.messages) == 1 and all(r.status == "pending" for r in _rows())
-    assert outbox.deliver(db.session_scope, real).sent == 3
+    assert outbox.deliver(db.session_scope, real).sent == 15
     ids = [m["Message-ID"] for m in inbox.messages]
-    assert len(ids) == 4 and ids[0] == ids[1] and len(set(ids)) == 3  # one resend, same id, nothing lost
+    assert len(ids) == 16 and ids[0] == ids[1] and len(set(ids)) == 15  # one resend, same id, nothing lost
 
 
 def test_moving_a_visit_tells_the_team_with_the_updated_calendar_entry(planned, smtp_server):

@@ -109,3 +109,19 @@ def test_extending_a_task_keeps_history_and_reminders_follow_the_new_date(planne
             sweep(session, day)
             keys.append([m.key.split("/")[1] for m in session.exec(select(OutboxMessage).where(OutboxMessage.task_id == task.id, OutboxMessage.event == "reminder"))])
     assert keys == [[], ["overdue-1"]]
+
+
+def test_dates_are_englands_across_the_clock_changes():
+    import pendulum
+
+    # 23:30 UTC on the Saturday before the clocks go back is 00:30 BST on Sunday: already Sunday in England
+    with clock.frozen_at(pendulum.datetime(2024, 10, 26, 23, 30, tz="UTC")):
+        assert clock.today() == D(2024, 10, 27)
+    # in winter, UTC and England agree
+    with clock.frozen_at(pendulum.datetime(2024, 3, 30, 23, 30, tz="UTC")):
+        assert clock.today() == D(2024, 3, 30)
+    # the 07:00 sweep is 07:00 in England on both sides of a change
+    assert clock.at_london(D(2024, 3, 30), 7).hour == 7 and clock.at_london(D(2024, 4, 1), 7).hour == 6
+    # a reminder owed on the day the clocks change is still owed that day
+    rules = ReminderRules()
+    assert reminder_due(rules, D(2024, 4, 2), D(2024, 3, 1), D(2024, 3, 31)) == "before-2"

@@ -163,7 +163,24 @@ def _store(session: Session, partnership: Partnership, plan: Plan) -> None:
             role = "moderator" if email == v.moderator else "peer"
             session.add(Assignment(review_id=review.id, person_id=people[email].id, role=role, reason=reasons.get(email, "")))
             audit(session, partnership.id, "assigned", review_id=review.id, person=email, role=role, reason=reasons.get(email, ""))
+        _notify_host(session, review, trusts[v.trust], [people[e] for e in (*v.peers, v.moderator)])
     audit(session, partnership.id, "cycle_planned", start=plan.start.isoformat(), end=plan.end.isoformat(), reviews=len(plan.visits))
+
+
+def _notify_host(session: Session, review: Review, trust: Trust, team: list[Person]) -> None:
+    """The host trust's CEO hears of the visit, with its calendar entry (the team hear when asked to join)."""
+    from peer_review.service.calendars import reviews_calendar
+    from peer_review.service.outbox import notify, review_context
+
+    ceo = session.exec(select(Person).where(Person.trust_id == trust.id, Person.is_ceo)).one()
+    context = review_context(session, review)
+    lines_due = dt.date.fromisoformat(review.deadlines["lines_of_enquiry"])
+    notify(
+        session, key=f"visit_scheduled/{review.id}/{ceo.id}", event="visit_scheduled", person=ceo, review=review,
+        subject=f"Visit planned for {context['visit']}: peer review of {trust.name} ({review.strand_title})",
+        context=context | {"lines_due": f"{lines_due.day} {lines_due:%B %Y}", "team": ", ".join(f"{p.name} ({p.organisation})" for p in team)},
+        ics=reviews_calendar(session, [review], f"Peer review visit: {trust.name}"),
+    )
 
 
 def current_plan(session: Session, partnership: Partnership) -> list[PlannedVisit]:
