@@ -251,17 +251,71 @@ def _status_table(reviews, title: str) -> None:
     out.print(table)
 
 
+STAGE_STYLE = {
+    "scheduled": "dim", "assignment": "cyan", "lines of enquiry": "blue", "evidence": "blue", "findings": "magenta",
+    "moderation": "magenta", "report": "yellow", "feedback": "green", "closed": "bold green",
+}
+
+
 @app.command()
-def status(partnership: PartnershipOpt = None) -> None:
-    """Every review: host trust, strand, stage, and open tasks (assignee, due date, overdue)."""
+def status(
+    partnership: PartnershipOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="the partnership view as JSON")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="one row per review, as CSV")] = False,
+) -> None:
+    """Where every review stands: a trust x strand grid, progress, overdue tasks (and who holds them), what is next."""
+    from peer_review.service.queries import CSV_COLUMNS, overview, overview_csv_rows, overview_json
     from peer_review.service.queries import status as review_status
 
     with _session() as session:
         reviews = review_status(session, partnership)
-    if not reviews:
+        view = overview(session, partnership) if reviews else None
+    if as_json or as_csv:
+        if view is None:
+            raise UserError("no reviews yet: load a partnership and run `peer-review plan`")
+        if as_json:
+            import json
+
+            sys.stdout.write(json.dumps(overview_json(view), indent=2) + "\n")
+        else:
+            import csv
+
+            writer = csv.DictWriter(sys.stdout, fieldnames=CSV_COLUMNS, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(overview_csv_rows(view))
+        return
+    if view is None:
         out.print("No reviews yet: load a partnership and run `peer-review plan`.")
         return
+    grid = Table(title=f"{view.partnership}: stage of each review on {view.today}")
+    grid.add_column("trust")
+    for _sid, title in view.strands:
+        grid.add_column(title)
+    grid.add_column("progress")
+    for trust in view.trusts:
+        cells = []
+        for sid, _title in view.strands:
+            r = trust.cells.get(sid)
+            late = r and any(t.overdue_days for t in r.tasks)
+            cells.append("-" if r is None else f"[{STAGE_STYLE.get(r.stage, '')}]{r.stage}[/]" + (" [red](overdue)[/red]" if late else ""))
+        grid.add_row(trust.name, *cells, f"{trust.closed} of {trust.total} closed")
+    out.print(grid)
+    out.print("Stages, in order: " + " > ".join(STAGE_STYLE) + ". '(overdue)' marks a review with an overdue task.")
     _status_table(reviews, "Reviews")
+    if view.overdue:
+        late = Table(title="Overdue tasks")
+        for column in ("days late", "task", "what", "review", "held by"):
+            late.add_column(column)
+        for t in view.overdue:
+            late.add_row(str(t.overdue_days), str(t.id), t.title, f"{t.review_id}: {t.host}, {t.strand}", f"{t.assignee} <{t.assignee_email}>")
+        out.print(late)
+    if view.milestones:
+        nxt = Table(title="Next milestones (six weeks)")
+        for column in ("date", "what", "review"):
+            nxt.add_column(column)
+        for m in view.milestones:
+            nxt.add_row(str(m.date), m.what, f"{m.review_id}: {m.host}, {m.strand}")
+        out.print(nxt)
 
 
 @app.command()

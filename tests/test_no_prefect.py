@@ -13,7 +13,7 @@ import sys, io, contextlib
 from peer_review import db
 from peer_review.cli import app
 db.configure(sys.argv[1])
-for args in ([ "partnership", "load", sys.argv[2]], ["plan"], ["status"], ["tasks"], ["report", "1", "--out", sys.argv[3], "--all"]):
+for args in ([ "partnership", "load", sys.argv[2]], ["plan"], ["status"], ["status", "--json"], ["status", "--csv"], ["tasks"], ["report", "1", "--out", sys.argv[3], "--all"]):
     try:
         app(args, standalone_mode=False)
     except Exception as exc:

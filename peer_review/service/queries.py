@@ -130,3 +130,108 @@ def _replacement_candidates(session: Session, review: Review, subject: dict) -> 
     if subject["role"] == "moderator":
         return [p for p in people if p.is_moderator and p.id not in on_team]
     return [p for p in people if p.is_reviewer and p.trust_id == leaving.trust_id and p.id not in on_team]
+
+
+@dataclass
+class TrustProgress:
+    key: str
+    name: str
+    cells: dict[str, ReviewStatus]  # strand id -> review
+    closed: int
+    total: int
+
+
+@dataclass
+class Milestone:
+    date: dt.date
+    what: str
+    review_id: int
+    host: str
+    strand: str
+
+
+@dataclass
+class Overview:
+    partnership: str
+    today: dt.date
+    strands: list[tuple[str, str]]  # (id, title), in the framework's order
+    trusts: list[TrustProgress]
+    overdue: list[TaskRow]
+    milestones: list[Milestone]
+
+
+def overview(session: Session, partnership_name: str | None = None, weeks_ahead: int = 6) -> Overview:
+    """The coordinator's view of one partnership: a trust x strand grid, progress, overdue work, what is next."""
+    partnership = get_partnership(session, partnership_name)
+    reviews = status(session, partnership.name)
+    rows = {r.id: r for r in reviews}
+    stored = session.exec(select(Review).where(Review.partnership_id == partnership.id)).all()
+    trusts = session.exec(select(Trust).where(Trust.partnership_id == partnership.id).order_by(Trust.id)).all()
+    today = clock.today()
+    progress = []
+    for trust in trusts:
+        mine = {r.strand_id: rows[r.id] for r in stored if r.host_trust_id == trust.id}
+        progress.append(TrustProgress(trust.key, trust.name, mine, sum(1 for r in mine.values() if r.stage == "closed"), len(mine)))
+    overdue = sorted((t for r in reviews for t in r.tasks if t.overdue_days), key=lambda t: -t.overdue_days)
+    horizon = today + dt.timedelta(weeks=weeks_ahead)
+    milestones = []
+    for review in stored:
+        if review.stage == "closed":
+            continue
+        row = rows[review.id]
+        if today <= review.visit_start <= horizon:
+            milestones.append(Milestone(review.visit_start, "visit", review.id, row.host, row.strand))
+        for stage, day in review.deadlines.items():
+            day = dt.date.fromisoformat(day)
+            if today <= day <= horizon:
+                milestones.append(Milestone(day, f"{stage.replace('_', ' ')} deadline", review.id, row.host, row.strand))
+    strands = [(s["id"], s["title"]) for s in partnership.framework["strands"]]
+    return Overview(partnership.name, today, strands, progress, overdue, sorted(milestones, key=lambda m: (m.date, m.review_id)))
+
+
+def overview_json(view: Overview) -> dict:
+    return {
+        "partnership": view.partnership,
+        "today": view.today.isoformat(),
+        "strands": [{"id": sid, "title": title} for sid, title in view.strands],
+        "trusts": [
+            {
+                "id": t.key,
+                "name": t.name,
+                "closed": t.closed,
+                "reviews": t.total,
+                "grid": {
+                    sid: {"review": r.id, "stage": r.stage, "visit_start": r.visit_start.isoformat(), "visit_end": r.visit_end.isoformat(),
+                          "open_tasks": len(r.tasks), "overdue_tasks": sum(1 for x in r.tasks if x.overdue_days)}
+                    for sid, r in t.cells.items()
+                },
+            }
+            for t in view.trusts
+        ],
+        "overdue": [
+            {"task": t.id, "what": t.title, "review": t.review_id, "host": t.host, "strand": t.strand, "assignee": t.assignee,
+             "email": t.assignee_email, "due": t.due.isoformat(), "days_overdue": t.overdue_days}
+            for t in view.overdue
+        ],
+        "milestones": [{"date": m.date.isoformat(), "what": m.what, "review": m.review_id, "host": m.host, "strand": m.strand} for m in view.milestones],
+    }
+
+
+CSV_COLUMNS = ["review", "trust", "host", "strand", "stage", "visit_start", "visit_end", "open_tasks", "overdue_tasks", "most_overdue_days", "held_up_by"]
+
+
+def overview_csv_rows(view: Overview) -> list[dict]:
+    rows = []
+    for trust in view.trusts:
+        for sid, _title in view.strands:
+            r = trust.cells.get(sid)
+            if r is None:
+                continue
+            late = [t for t in r.tasks if t.overdue_days]
+            rows.append({
+                "review": r.id, "trust": trust.key, "host": trust.name, "strand": sid, "stage": r.stage,
+                "visit_start": r.visit_start.isoformat(), "visit_end": r.visit_end.isoformat(),
+                "open_tasks": len(r.tasks), "overdue_tasks": len(late), "most_overdue_days": max((t.overdue_days for t in late), default=0),
+                "held_up_by": "; ".join(sorted({t.assignee_email for t in late})),
+            })
+    return rows
