@@ -86,7 +86,8 @@ class Bookings:
     visiting: dict[str, set[dt.date]] = field(default_factory=lambda: defaultdict(set))  # trust -> Mondays of weeks its people visit
     per_term: Counter = field(default_factory=Counter)  # (moderator, term) -> reviews
     full: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # term -> moderators at their limit
-    by_load: list[tuple[int, str]] = field(default_factory=list)  # moderators, least loaded first
+    load: Counter = field(default_factory=Counter)  # email -> reviews this cycle
+    by_load: list[tuple[int, str]] = field(default_factory=list)  # moderators by (load, email), least loaded first
 
     def know_moderators(self, moderators: list[PlanPerson]) -> None:
         listed = {email for _, email in self.by_load}
@@ -101,7 +102,6 @@ class Bookings:
             del self.by_load[index]
             bisect.insort(self.by_load, (self.load[email] + 1, email))
         self.load[email] += 1
-    load: Counter = field(default_factory=Counter)  # email -> reviews this cycle
 
 
 def cycle_end(start: dt.date, months: int) -> dt.date:
@@ -282,7 +282,7 @@ def _team(trust, strand, others, days, people, moderators, bookings, failures, w
             reasons.append((person.email, f"peer from {other.id}: {matched}; {bookings.load[person.email]} review(s) before this one"))
     term = trust.calendar.half_term_of(days[0]).term
     full = bookings.full[term]
-    if len(full) >= len(moderators):  # the common case once a term fills up: say so quickly
+    if ours.keys() <= full:  # the common case once a term fills up: say so quickly
         failures[("moderators", term)] += 1
         return None
     moderator = next(
