@@ -37,5 +37,16 @@ def frozen_at(moment: dt.datetime) -> Iterator[None]:
         set_time(previous)
 
 
+def long_date(value: dt.date | dt.datetime) -> str:
+    """'27 November 2023'; a moment is first turned into England's date."""
+    if isinstance(value, dt.datetime):
+        value = pendulum.instance(value).in_timezone(TIMEZONE).date()
+    return f"{value.day} {value:%B %Y}"
+
+
+def date_span(start: dt.date, end: dt.date) -> str:
+    return long_date(start) if start == end else f"{long_date(start)} to {long_date(end)}"
+
+
 def at_london(day: dt.date, hour: int = 16) -> dt.datetime:
     return pendulum.datetime(day.year, day.month, day.day, hour, tz=TIMEZONE).in_timezone("UTC")

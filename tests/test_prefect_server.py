@@ -18,7 +18,6 @@ from conftest import EXAMPLE, run_cli
 from peer_review import db
 from peer_review.partnerships import load_partnership_file
 from peer_review.service import loading, planning, queries, workflow
-from peer_review.simulation import answer
 from peer_review.tables import Task
 
 REPO = Path(__file__).resolve().parent.parent

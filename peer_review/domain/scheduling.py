@@ -109,6 +109,10 @@ def cycle_end(start: dt.date, months: int) -> dt.date:
     return dt.date(end.year, end.month, end.day)
 
 
+def visit_days(start: dt.date, end: dt.date) -> list[dt.date]:
+    return [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+
+
 def _monday(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
@@ -335,7 +339,7 @@ def violations(
     days_of = {}
     for v in plan:
         label = f"{v.trust}/{v.strand}"
-        days = [v.visit_start + dt.timedelta(days=i) for i in range((v.visit_end - v.visit_start).days + 1)]
+        days = visit_days(v.visit_start, v.visit_end)
         days_of[label] = days
         if len(days) != settings.visit_days:
             problems.append(f"{label}: the visit lasts {len(days)} day(s), not {settings.visit_days}")
@@ -409,7 +413,7 @@ def bookings_for(plan: list[PlannedVisit], trust_of: dict[str, str | None], mode
     bookings = Bookings()
     limits = {m.email: m.max_per_term for m in moderators}
     for v in plan:
-        days = [v.visit_start + dt.timedelta(days=i) for i in range((v.visit_end - v.visit_start).days + 1)]
+        days = visit_days(v.visit_start, v.visit_end)
         week = _monday(v.visit_start)
         bookings.hosting[v.trust].add(week)
         for email in v.peers:
@@ -442,7 +446,7 @@ def replacement(
     everyone = {p.email: p for p in [*people, *moderators]}
     trust_of = {p.email: p.trust for p in people}
     bookings = bookings_for(others, trust_of, moderators)
-    days = {visit.visit_start + dt.timedelta(days=i) for i in range((visit.visit_end - visit.visit_start).days + 1)}
+    days = set(visit_days(visit.visit_start, visit.visit_end))
     week = _monday(visit.visit_start)
     staying = [e for e in (*visit.peers, visit.moderator) if e != leaving]
     if leaving == visit.moderator:

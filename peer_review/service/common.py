@@ -49,5 +49,13 @@ def person_by_email(session: Session, partnership_id: int, email: str) -> Person
     return session.exec(select(Person).where(Person.partnership_id == partnership_id, Person.email == email.strip().lower())).first()
 
 
+def coordinator_of(session: Session, partnership_id: int) -> Person:
+    return session.exec(select(Person).where(Person.partnership_id == partnership_id, Person.is_coordinator)).one()
+
+
+def host_ceo(session: Session, review: Review) -> Person:
+    return session.exec(select(Person).where(Person.trust_id == review.host_trust_id, Person.is_ceo)).one()
+
+
 def trust_of(session: Session, review: Review) -> Trust:
     return session.get(Trust, review.host_trust_id)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import re
 from pathlib import Path
 
-import pendulum
 
 from sqlmodel import Session, select
 
@@ -26,15 +24,7 @@ ABOUT = (
 
 
 def _date(day) -> str:
-    if isinstance(day, dt.datetime):
-        day = pendulum.instance(day).in_timezone(clock.TIMEZONE).date()
-    return f"{day.day} {day:%B %Y}" if day else "not yet"
-
-
-def _visit(review: Review) -> str:
-    if review.visit_start == review.visit_end:
-        return _date(review.visit_start)
-    return f"{_date(review.visit_start)} to {_date(review.visit_end)}"
+    return clock.long_date(day) if day else "not yet"
 
 
 def _completed(session: Session, review: Review, kind: TaskKind) -> Task | None:
@@ -54,7 +44,7 @@ def _common(session: Session, review: Review) -> dict:
         "strand": review.strand_title,
         "framework": partnership.framework["title"],
         "partnership": partnership.name,
-        "visit": _visit(review),
+        "visit": clock.date_span(review.visit_start, review.visit_end),
         "team": members,
         "moderator": moderator.name if moderator else "",
     }

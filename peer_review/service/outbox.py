@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -13,10 +12,6 @@ from peer_review import clock
 from peer_review.channels import Channel, build_email
 from peer_review.notifications import render
 from peer_review.tables import OutboxMessage, Person, Review, Task
-
-
-def _when(day: dt.date) -> str:
-    return f"{day.day} {day:%B %Y}"
 
 
 def notify(
@@ -56,7 +51,7 @@ def notify(
 def review_context(session: Session, review: Review) -> dict[str, Any]:
     from peer_review.service.common import trust_of
 
-    visit = _when(review.visit_start) if review.visit_start == review.visit_end else f"{_when(review.visit_start)} to {_when(review.visit_end)}"
+    visit = clock.date_span(review.visit_start, review.visit_end)
     return {"host": trust_of(session, review).name, "strand": review.strand_title, "visit": visit, "review_id": review.id}
 
 

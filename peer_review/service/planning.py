@@ -8,6 +8,7 @@ from typing import Callable
 
 from sqlmodel import Session, select
 
+from peer_review import clock
 from peer_review.domain.calendar import SchoolCalendar
 from peer_review.domain.model import stage_deadlines
 from peer_review.domain.scheduling import (
@@ -21,9 +22,10 @@ from peer_review.domain.scheduling import (
     cycle_end,
     plan_partnership,
     violations,
+    visit_days,
 )
 from peer_review.errors import UserError
-from peer_review.service.common import audit, get_partnership
+from peer_review.service.common import audit, get_partnership, host_ceo
 from peer_review.tables import Assignment, Cycle, Partnership, Person, Review, Trust
 
 
@@ -34,7 +36,6 @@ class Plan:
     end: dt.date
     visits: list[PlannedVisit]
     deadlines: dict[tuple[str, str], dict[str, dt.date]]  # (trust, strand) -> stage -> date
-    stored: bool
 
     def as_json(self) -> list[dict]:
         return [
@@ -100,7 +101,7 @@ def existing_bookings(session: Session, exclude_partnership: int) -> Bookings:
         .where(Review.partnership_id != exclude_partnership)
     )
     for review, email, role in rows:
-        days = [review.visit_start + dt.timedelta(days=i) for i in range((review.visit_end - review.visit_start).days + 1)]
+        days = visit_days(review.visit_start, review.visit_end)
         bookings.busy[email].update(days)
         bookings.load[email] += 1
         if role == "moderator":
@@ -130,7 +131,7 @@ def plan_cycle(session: Session, partnership_name: str | None, start: dt.date | 
     except PlanInfeasible as exc:
         raise UserError(f"partnership '{partnership.name}': {exc}") from None
     deadlines = {(v.trust, v.strand): stage_deadlines(v.visit_start, v.visit_end, partnership.deadlines) for v in visits}
-    plan = Plan(partnership.name, start, end, visits, deadlines, stored=not dry_run)
+    plan = Plan(partnership.name, start, end, visits, deadlines)
     if not dry_run:
         _store(session, partnership, plan)
     return plan
@@ -172,13 +173,13 @@ def _notify_host(session: Session, review: Review, trust: Trust, team: list[Pers
     from peer_review.service.calendars import reviews_calendar
     from peer_review.service.outbox import notify, review_context
 
-    ceo = session.exec(select(Person).where(Person.trust_id == trust.id, Person.is_ceo)).one()
+    ceo = host_ceo(session, review)
     context = review_context(session, review)
     lines_due = dt.date.fromisoformat(review.deadlines["lines_of_enquiry"])
     notify(
         session, key=f"visit_scheduled/{review.id}/{ceo.id}", event="visit_scheduled", person=ceo, review=review,
         subject=f"Visit planned for {context['visit']}: peer review of {trust.name} ({review.strand_title})",
-        context=context | {"lines_due": f"{lines_due.day} {lines_due:%B %Y}", "team": ", ".join(f"{p.name} ({p.organisation})" for p in team)},
+        context=context | {"lines_due": clock.long_date(lines_due), "team": ", ".join(f"{p.name} ({p.organisation})" for p in team)},
         ics=reviews_calendar(session, [review], f"Peer review visit: {trust.name}"),
     )
 

@@ -13,14 +13,10 @@ from peer_review import clock
 from peer_review.domain.model import TaskKind
 from peer_review.domain.reminders import ReminderRules, reminder_due
 from peer_review.errors import UserError
-from peer_review.service.common import audit, get_review, get_task, person_by_email
+from peer_review.service.common import audit, coordinator_of, get_review, get_task, person_by_email
 from peer_review.service.outbox import notify, review_context
 from peer_review.service.queries import open_tasks
 from peer_review.tables import DueDateChange, Partnership, Person, Review, Task
-
-
-def _when(day: dt.date) -> str:
-    return f"{day.day} {day:%B %Y}"
 
 
 @dataclass(frozen=True)
@@ -36,7 +32,7 @@ def sweep(session: Session, today: dt.date | None = None) -> Sweep:
     counts = defaultdict(int)
     for partnership in session.exec(select(Partnership)):
         rules = ReminderRules.from_dict(partnership.reminders)
-        coordinator = session.exec(select(Person).where(Person.partnership_id == partnership.id, Person.is_coordinator)).one()
+        coordinator = coordinator_of(session, partnership.id)
         rows = session.exec(
             select(Task, Review, Person)
             .join(Review, Review.id == Task.review_id)
@@ -51,7 +47,7 @@ def sweep(session: Session, today: dt.date | None = None) -> Sweep:
                 continue
             key = f"{owed}/{task.id}/{task.due.isoformat()}"  # a new due date starts the reminders again
             context = review_context(session, review) | {
-                "task_id": task.id, "task_title": TaskKind(task.kind).title, "due": _when(task.due),
+                "task_id": task.id, "task_title": TaskKind(task.kind).title, "due": clock.long_date(task.due),
             }
             if owed == "escalate":
                 notify(
@@ -62,8 +58,8 @@ def sweep(session: Session, today: dt.date | None = None) -> Sweep:
                 counts["escalations"] += 1
             elif not person.digest_only:
                 late = owed.startswith("overdue")
-                headline = f"This task was due on {_when(task.due)} and is now overdue." if late else f"This task is due on {_when(task.due)}."
-                subject = ("Overdue since " if late else "Reminder: due ") + f"{_when(task.due)}: {TaskKind(task.kind).title} ({context['host']}, {context['strand']})"
+                headline = f"This task was due on {clock.long_date(task.due)} and is now overdue." if late else f"This task is due on {clock.long_date(task.due)}."
+                subject = ("Overdue since " if late else "Reminder: due ") + f"{clock.long_date(task.due)}: {TaskKind(task.kind).title} ({context['host']}, {context['strand']})"
                 notify(session, key=f"reminder/{key}", event="reminder", person=person, review=review, task=task, subject=subject, context=context | {"headline": headline})
                 counts["reminders"] += 1
         if today.weekday() == rules.digest_weekday:
@@ -103,7 +99,7 @@ def extend(session: Session, task_id: int, new_due: dt.date, reason: str, actor_
     task = get_task(session, task_id)
     review = get_review(session, task.review_id)
     if actor_email is None:
-        actor_email = session.exec(select(Person.email).where(Person.partnership_id == review.partnership_id, Person.is_coordinator)).one()
+        actor_email = coordinator_of(session, review.partnership_id).email
     actor = person_by_email(session, review.partnership_id, actor_email)
     from peer_review.service.records import team
 

@@ -12,9 +12,9 @@ from peer_review.domain.calendar import SchoolCalendar
 from peer_review.domain.lifecycle import ORDER, Stage
 from peer_review.domain.model import TaskKind, stage_deadlines, task_due
 from peer_review.errors import UserError
-from peer_review.service.common import audit, get_review, person_by_email, trust_of
+from peer_review.service.common import audit, coordinator_of, get_review, host_ceo, person_by_email, trust_of
 from peer_review.service.planning import problems_after
-from peer_review.tables import Partnership, Person, Task, VisitChange
+from peer_review.tables import Partnership, Task, VisitChange
 
 
 def reschedule(session: Session, review_id: int, first_day: dt.date, reason: str, actor_email: str | None = None) -> VisitChange:
@@ -22,7 +22,7 @@ def reschedule(session: Session, review_id: int, first_day: dt.date, reason: str
     review = get_review(session, review_id)
     partnership = session.get(Partnership, review.partnership_id)
     if actor_email is None:
-        actor_email = session.exec(select(Person.email).where(Person.partnership_id == partnership.id, Person.is_coordinator)).one()
+        actor_email = coordinator_of(session, partnership.id).email
     actor = person_by_email(session, partnership.id, actor_email)
     if actor is None or not (actor.is_coordinator or (actor.is_ceo and actor.trust_id == review.host_trust_id)):
         raise UserError(f"only the coordinator or the host trust's CEO can move a visit; {actor_email} is neither")
@@ -63,10 +63,9 @@ def _notify_moved(session: Session, review, change: VisitChange) -> None:
     from peer_review.service.calendars import reviews_calendar
     from peer_review.service.outbox import notify, review_context
     from peer_review.service.records import team
-    from peer_review.service.workflow import host_ceo
 
     context = review_context(session, review)
-    old = f"{change.old_start.day} {change.old_start:%B %Y} to {change.old_end.day} {change.old_end:%B %Y}"
+    old = clock.date_span(change.old_start, change.old_end)
     ics = reviews_calendar(session, [review], f"Peer review visit: {context['host']}")
     peers, moderator = team(session, review)
     for person in [host_ceo(session, review), *peers, moderator]:

@@ -27,7 +27,7 @@ from peer_review.domain.model import (
     task_due,
 )
 from peer_review.errors import UserError
-from peer_review.service.common import ENGINE, audit, get_review, get_task, person_by_email
+from peer_review.service.common import ENGINE, audit, coordinator_of, get_review, get_task, host_ceo, person_by_email
 from peer_review.service.records import agreed_lines, assignments, findings_of, strand_of, team, validation_context
 from peer_review.yamlfile import describe, dotted
 from peer_review.tables import (
@@ -129,7 +129,7 @@ def _notify_assigned(session: Session, review: Review, task: Task, assignee: Per
         if invited
         else f"There is a task for you in the peer review of {context['host']}."
     )
-    due = f"{task.due.day} {task.due:%B %Y}"
+    due = clock.long_date(task.due)
     notify(
         session,
         key=f"task_assigned/{task.id}",
@@ -141,10 +141,6 @@ def _notify_assigned(session: Session, review: Review, task: Task, assignee: Per
         task=task,
         ics=reviews_calendar(session, [review], f"Peer review visit: {context['host']}") if invited else None,
     )
-
-
-def host_ceo(session: Session, review: Review) -> Person:
-    return session.exec(select(Person).where(Person.trust_id == review.host_trust_id, Person.is_ceo)).one()
 
 
 def _open_tasks(session: Session, review: Review, _step: NextStep) -> None:
@@ -269,7 +265,7 @@ def _respond(session: Session, review: Review, task: Task, data: inp.RespondToAs
     if found is not None:
         _add_member(session, review, found[0], assignment.role, found[1], actor.email)
     else:
-        coordinator = session.exec(select(Person).where(Person.partnership_id == review.partnership_id, Person.is_coordinator)).one()
+        coordinator = coordinator_of(session, review.partnership_id)
         round_ = len(session.exec(select(Task.id).where(Task.review_id == review.id, Task.kind == TaskKind.CHOOSE_REPLACEMENT.value)).all()) + 1
         note = f"{leaving.name} <{leaving.email}> declined ({data.reason}) and nobody suitable is free; choose a {assignment.role} to replace them"
         open_task(session, review, TaskKind.CHOOSE_REPLACEMENT, coordinator, round_, note=note, subject={"leaving": leaving.email, "role": assignment.role})
