@@ -51,8 +51,12 @@ def run_demo(
     out: str | Path = "demo-output",
     progress: Callable[[str, int, int], None] = lambda message, done, total: None,
     database: str | None = None,
+    until: dt.date | None = None,
 ) -> DemoResult:
-    """Run the cycle into a fresh SQLite file in `out`, or into `database` (which must hold no such partnership)."""
+    """Run the cycle into a fresh SQLite file in `out`, or into `database` (which must hold no such partnership).
+
+    With `until`, the simulated participants stop working after that date, leaving the cycle part-way.
+    """
     path = Path(partnership_file) if partnership_file else default_partnership_path()
     loaded = load_partnership_file(path, framework)  # every check before anything is written
     out = Path(out)
@@ -67,13 +71,14 @@ def run_demo(
     url = database
     db.configure(url)
     try:
-        return _simulate(loaded, out, url, progress)
+        return _simulate(loaded, out, url, progress, until)
     finally:
         db.configure(None)
         clock.set_time(None)
 
 
-def _simulate(loaded: LoadedPartnership, out: Path, url: str, progress) -> DemoResult:
+def _simulate(loaded: LoadedPartnership, out: Path, url: str, progress, until: dt.date | None = None) -> DemoResult:
+    clock.set_time(clock.at_london(loaded.spec.cycle.start, 9))  # the coordinator loads and plans on the cycle's first day
     with db.session_scope() as session:
         name = loading.store_partnership(session, loaded).name
         plan = planning.plan_cycle(session, name)
@@ -94,6 +99,8 @@ def _simulate(loaded: LoadedPartnership, out: Path, url: str, progress) -> DemoR
             if not tasks:
                 break
             today = max(today, min(_acting_day(t.due) for t in tasks))
+            if until is not None and today > until:
+                break
             for task in tasks:
                 if _acting_day(task.due) <= today:
                     clock.set_time(clock.at_london(today, 16))

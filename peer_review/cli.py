@@ -423,6 +423,7 @@ def demo(
     partnership: Annotated[Optional[Path], typer.Option(help="partnership file (default: the bundled Sheffield triad)")] = None,
     framework: Annotated[Optional[str], typer.Option(help="framework id or file, instead of the partnership's")] = None,
     out_dir: Annotated[Path, typer.Option("--out", help="folder for the documents and the demo database")] = Path("demo-output"),
+    until: Annotated[Optional[str], typer.Option(help="stop the simulated participants after this date (YYYY-MM-DD), leaving the cycle part-way")] = None,
 ) -> None:
     """Run a whole review cycle with simulated participants, through the Prefect flows."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -436,7 +437,7 @@ def demo(
         def progress(message: str, done: int, total: int) -> None:
             bar.update(job, description=message, completed=done, total=total)
 
-        result = run_demo(partnership, framework, out_dir, progress)
+        result = run_demo(partnership, framework, out_dir, progress, until=_parse_date(until, "--until") if until else None)
     table = Table(title=f"{result.partnership}: {len(result.reviews)} reviews")
     for column in ("review", "host trust", "strand", "visit", "stage", "documents"):
         table.add_column(column)
@@ -446,6 +447,27 @@ def demo(
     out.print(table)
     out.print(f"{len(result.documents)} documents in {result.out}/ ; {result.emails} notification emails in {result.out}/emails/ ; {result.tasks_done} tasks done by simulated participants; {result.flow_runs} advance-cycle flow runs")
     out.print(f"Database: {result.database}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on; anything but localhost needs an access token")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+) -> None:
+    """The coordinator's web view: partnerships, their progress, every review and its documents."""
+    import uvicorn
+
+    from peer_review.web.app import TOKEN_ENV, create_app, is_loopback
+
+    token = os.environ.get(TOKEN_ENV) or None
+    if token is None and not is_loopback(host):
+        raise UserError(f"--host {host} would open the coordinator's view to other computers; set {TOKEN_ENV} to an access token first "
+                        "(for example: export PEER_REVIEW_WEB_TOKEN=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))'))")
+    from peer_review.db import database_url, get_engine
+
+    get_engine()  # fail now, clearly, if the database cannot be used
+    err.print(f"serving {database_url()} on http://{host}:{port}/" + (" (access token required)" if token else " (this computer only)"))
+    uvicorn.run(create_app(token), host=host, port=port, log_level="warning")
 
 
 @db_app.command("upgrade")

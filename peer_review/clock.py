@@ -40,8 +40,13 @@ def frozen_at(moment: dt.datetime) -> Iterator[None]:
 def long_date(value: dt.date | dt.datetime) -> str:
     """'27 November 2023'; a moment is first turned into England's date."""
     if isinstance(value, dt.datetime):
-        value = pendulum.instance(value).in_timezone(TIMEZONE).date()
+        value = local_date(value)
     return f"{value.day} {value:%B %Y}"
+
+
+def local_date(moment: dt.datetime) -> dt.date:
+    """The date in England at a moment (a naive moment, as SQLite returns them, is UTC)."""
+    return pendulum.instance(moment).in_timezone(TIMEZONE).date()
 
 
 def date_span(start: dt.date, end: dt.date) -> str:

@@ -1,14 +1,18 @@
-"""A picture of a cycle: one row per trust, its visits as bars, school holidays shaded (SVG)."""
+"""Pictures of a cycle (SVG): the plan, one row per trust; and progress, planned against actual dates per review."""
 
 from __future__ import annotations
 
 import datetime as dt
 from html import escape
+from typing import TYPE_CHECKING, Callable
 
 from peer_review.domain.calendar import SchoolCalendar
 from peer_review.domain.scheduling import PlannedVisit
 
-LEFT, RIGHT, TOP, ROW, BAR = 240, 30, 60, 54, 22
+if TYPE_CHECKING:
+    from peer_review.service.dashboard import ReviewDates
+
+LEFT, RIGHT, TOP, ROW, BAR, PROGRESS_ROW = 240, 30, 60, 54, 22, 30
 WIDTH = 1100
 COLOURS = ["#1d70b8", "#00703c", "#912b88", "#b58840", "#d4351c", "#28a197"]  # GOV.UK palette, by position
 
@@ -28,13 +32,7 @@ def timeline_svg(title: str, visits: list[PlannedVisit], calendars: dict[str, Sc
         '<rect width="100%" height="100%" fill="#ffffff"/>',
         f'<text x="{LEFT}" y="22" font-size="16" font-weight="bold">{escape(title)}</text>',
     ]
-    month = dt.date(start.year, start.month, 1)
-    while month <= end:
-        if month >= start:
-            out.append(f'<line x1="{x(month):.1f}" y1="{TOP - 14}" x2="{x(month):.1f}" y2="{TOP + ROW * len(trusts)}" stroke="#dddddd"/>')
-            if month.month in (1, 4, 7, 9, 11) and x(month) < WIDTH - RIGHT - 50:
-                out.append(f'<text x="{x(month) + 2:.1f}" y="{TOP - 18}" fill="#505a5f">{month:%b %Y}</text>')
-        month = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    out += _month_grid(x, start, end, TOP + ROW * len(trusts))
     for row, trust in enumerate(trusts):
         y = TOP + row * ROW
         calendar = calendars[trust]
@@ -52,6 +50,68 @@ def timeline_svg(title: str, visits: list[PlannedVisit], calendars: dict[str, Sc
     out.append(f'<text x="{LEFT + 150}" y="{legend_y}">bars: on-site visits, numbered in the CEO\'s order of priority</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+def progress_svg(title: str, reviews: list[ReviewDates], calendars: dict[str, SchoolCalendar], start: dt.date, end: dt.date, today: dt.date) -> str:
+    """One row per review: the planned visit and report date above, the actual visit and issue date below.
+
+    A review not yet issued is drawn up to today, hatched, so a late report is visible at a glance;
+    the host's school holidays are shaded and today is a dashed line.
+    """
+    span = max((end - start).days, 1)
+    scale = (WIDTH - LEFT - RIGHT) / span
+
+    def x(day: dt.date) -> float:
+        return LEFT + (min(max(day, start), end) - start).days * scale
+
+    height = TOP + PROGRESS_ROW * len(reviews) + 70
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="Arial, sans-serif" font-size="12" role="img" aria-labelledby="progress-title">',
+        f'<title id="progress-title">{escape(title)}</title>',
+        '<defs><pattern id="ongoing" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#ffffff"/><rect width="3" height="6" fill="#1d70b8"/></pattern></defs>',
+        '<rect width="100%" height="100%" fill="#ffffff"/>',
+        f'<text x="{LEFT}" y="22" font-size="16" font-weight="bold" fill="#0b0c0c">{escape(title)}</text>',
+    ]
+    out += _month_grid(x, start, end, TOP + PROGRESS_ROW * len(reviews))
+    for row, r in enumerate(reviews):
+        y = TOP + row * PROGRESS_ROW
+        out.append(f'<text x="{LEFT - 8}" y="{y + PROGRESS_ROW / 2 + 4}" text-anchor="end" fill="#0b0c0c">{escape(r.host[:22])}: {r.position}. {escape(r.strand[:14])}</text>')
+        for gap_start, gap_end in _holidays(calendars[r.trust], start, end):
+            out.append(f'<rect class="holiday" x="{x(gap_start):.1f}" y="{y + 2}" width="{max(x(gap_end) - x(gap_start), 1):.1f}" height="{PROGRESS_ROW - 4}" fill="#f3f2f1"/>')
+        planned_start, planned_end = x(r.planned_visit[0]), x(r.planned_report)
+        out.append(f'<rect class="planned" x="{planned_start:.1f}" y="{y + 5}" width="{max(planned_end - planned_start, 4):.1f}" height="8" fill="#ffffff" stroke="#505a5f"><title>{escape(f"planned: visit {r.planned_visit[0]} to {r.planned_visit[1]}, report by {r.planned_report}")}</title></rect>')
+        actual_start = x(r.visit[0])
+        if r.issued_on is not None:
+            finish, fill, what = r.issued_on, "#1d70b8", f"report issued {r.issued_on}"
+        else:
+            finish, fill, what = max(today, r.visit[1]), "url(#ongoing)", f"{r.stage}, report due {r.report_due}"
+        if r.visit[0] <= today or r.issued_on is not None:
+            out.append(f'<rect class="actual" x="{actual_start:.1f}" y="{y + 16}" width="{max(x(finish) - actual_start, 4):.1f}" height="10" fill="{fill}" stroke="#1d70b8"><title>{escape(f"actual: visit {r.visit[0]} to {r.visit[1]}; {what}")}</title></rect>')
+        else:
+            out.append(f'<rect class="visit-to-come" x="{actual_start:.1f}" y="{y + 16}" width="{max(x(r.visit[1] + dt.timedelta(days=1)) - actual_start, 4):.1f}" height="10" fill="#ffffff" stroke="#1d70b8" stroke-dasharray="3 2"><title>{escape(f"visit to come: {r.visit[0]} to {r.visit[1]}")}</title></rect>')
+    if start <= today <= end:
+        out.append(f'<line class="today" x1="{x(today):.1f}" y1="{TOP - 10}" x2="{x(today):.1f}" y2="{TOP + PROGRESS_ROW * len(reviews)}" stroke="#d4351c" stroke-width="2" stroke-dasharray="6 3"/>')
+        out.append(f'<text x="{x(today) + 4:.1f}" y="{TOP - 2}" fill="#0b0c0c" font-weight="bold">today, {today}</text>')
+    legend_y = TOP + PROGRESS_ROW * len(reviews) + 30
+    out.append(
+        f'<rect x="{LEFT}" y="{legend_y - 9}" width="24" height="8" fill="#ffffff" stroke="#505a5f"/><text x="{LEFT + 30}" y="{legend_y}" fill="#0b0c0c">planned: visit to report date</text>'
+        f'<rect x="{LEFT + 230}" y="{legend_y - 10}" width="24" height="10" fill="#1d70b8"/><text x="{LEFT + 260}" y="{legend_y}" fill="#0b0c0c">actual: visit to report issued</text>'
+        f'<rect x="{LEFT + 470}" y="{legend_y - 10}" width="24" height="10" fill="url(#ongoing)" stroke="#1d70b8"/><text x="{LEFT + 500}" y="{legend_y}" fill="#0b0c0c">under way, to today</text>'
+        f'<rect x="{LEFT + 650}" y="{legend_y - 10}" width="14" height="12" fill="#f3f2f1" stroke="#b1b4b6"/><text x="{LEFT + 670}" y="{legend_y}" fill="#0b0c0c">school holidays</text>'
+    )
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def _month_grid(x: Callable[[dt.date], float], start: dt.date, end: dt.date, bottom: float) -> list[str]:
+    out, month = [], dt.date(start.year, start.month, 1)
+    while month <= end:
+        if month >= start:
+            out.append(f'<line x1="{x(month):.1f}" y1="{TOP - 14}" x2="{x(month):.1f}" y2="{bottom}" stroke="#dddddd"/>')
+            if month.month in (1, 4, 7, 9, 11) and x(month) < WIDTH - RIGHT - 50:
+                out.append(f'<text x="{x(month) + 2:.1f}" y="{TOP - 18}" fill="#505a5f">{month:%b %Y}</text>')
+        month = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return out
 
 
 def _holidays(calendar: SchoolCalendar, start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:

@@ -1,0 +1,315 @@
+"""What the coordinator's web pages show: partnerships at a glance, people's load, one review in full,
+and each review's planned and actual dates. Every view is a fixed number of queries, however many
+reviews the database holds (no query per row)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from peer_review import clock
+from peer_review.domain.calendar import SchoolCalendar
+from peer_review.domain.lifecycle import Stage
+from peer_review.domain.model import TaskKind
+from peer_review.errors import UserError
+from peer_review.service.common import trust_of
+from peer_review.tables import (
+    Assignment,
+    AuditEntry,
+    Document,
+    Partnership,
+    Person,
+    Review,
+    Task,
+    Trust,
+    VisitChange,
+)
+
+
+class NotFound(UserError):
+    """An id in a request that names nothing stored."""
+
+
+def get_partnership_by_id(session: Session, partnership_id: int) -> Partnership:
+    partnership = session.get(Partnership, partnership_id)
+    if partnership is None:
+        raise NotFound(f"no partnership with id {partnership_id}")
+    return partnership
+
+
+def get_review_by_id(session: Session, review_id: int) -> Review:
+    review = session.get(Review, review_id)
+    if review is None:
+        raise NotFound(f"no review with id {review_id}")
+    return review
+
+
+# --- partnerships at a glance ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PartnershipSummary:
+    id: int
+    name: str
+    framework: str
+    trusts: int
+    reviews: int
+    closed: int
+    open_tasks: int
+    overdue_tasks: int
+
+
+def partnership_summaries(session: Session) -> list[PartnershipSummary]:
+    today = clock.today()
+    trusts = dict(session.exec(select(Trust.partnership_id, func.count()).group_by(Trust.partnership_id)).all())
+    reviews = dict(session.exec(select(Review.partnership_id, func.count()).group_by(Review.partnership_id)).all())
+    closed = dict(session.exec(select(Review.partnership_id, func.count()).where(Review.stage == Stage.CLOSED.value).group_by(Review.partnership_id)).all())
+    open_tasks: Counter[int] = Counter()
+    overdue: Counter[int] = Counter()
+    rows = session.exec(
+        select(Review.partnership_id, Task.due < today, func.count())
+        .join(Review, Review.id == Task.review_id)
+        .where(Task.status == "open")
+        .group_by(Review.partnership_id, Task.due < today)
+    )
+    for partnership_id, late, count in rows:
+        open_tasks[partnership_id] += count
+        if late:
+            overdue[partnership_id] += count
+    return [
+        PartnershipSummary(p.id, p.name, p.framework.get("title", p.framework_id), trusts.get(p.id, 0), reviews.get(p.id, 0), closed.get(p.id, 0), open_tasks[p.id], overdue[p.id])
+        for p in session.exec(select(Partnership).order_by(Partnership.name))
+    ]
+
+
+# --- who carries how much -----------------------------------------------------------------------
+
+
+@dataclass
+class Load:
+    name: str
+    email: str
+    organisation: str
+    role: str  # peer | moderator
+    reviews: int
+    by_term: dict[str, int]
+    limit_per_term: int | None
+    open_tasks: int
+    overdue_tasks: int
+
+    @property
+    def terms_over_limit(self) -> list[str]:
+        if self.limit_per_term is None:
+            return []
+        return [term for term, count in self.by_term.items() if count > self.limit_per_term]
+
+    @property
+    def busiest_term(self) -> int:
+        return max(self.by_term.values(), default=0)
+
+
+def workload(session: Session, partnership: Partnership) -> list[Load]:
+    """Each reviewer's and moderator's reviews in this partnership (per term too) and open tasks, busiest first."""
+    today = clock.today()
+    rows = session.exec(
+        select(Person, Assignment.role, Review.term)
+        .join(Assignment, Assignment.person_id == Person.id)
+        .join(Review, Review.id == Assignment.review_id)
+        .where(Review.partnership_id == partnership.id, Assignment.status != "declined")
+    )
+    loads: dict[tuple[int, str], Load] = {}
+    for person, role, term in rows:
+        load = loads.get((person.id, role))
+        if load is None:
+            load = loads[(person.id, role)] = Load(person.name, person.email, person.organisation, role, 0, {}, person.max_reviews_per_term, 0, 0)
+        load.reviews += 1
+        load.by_term[term] = load.by_term.get(term, 0) + 1
+    tasks = session.exec(
+        select(Task.assignee_id, Task.due < today, func.count())
+        .join(Review, Review.id == Task.review_id)
+        .where(Review.partnership_id == partnership.id, Task.status == "open")
+        .group_by(Task.assignee_id, Task.due < today)
+    )
+    by_person: dict[int, list[Load]] = defaultdict(list)
+    for (person_id, _role), load in loads.items():
+        by_person[person_id].append(load)
+    for person_id, late, count in tasks:
+        for load in by_person.get(person_id, [])[:1]:  # a person's tasks are counted once, on their first role
+            load.open_tasks += count
+            load.overdue_tasks += count if late else 0
+    return sorted(loads.values(), key=lambda x: (x.role != "moderator", -x.busiest_term, -x.reviews, x.name))
+
+
+# --- planned and actual dates -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReviewDates:
+    """A review's dates as first planned and as they turned out (for the timeline)."""
+
+    review_id: int
+    trust: str  # the host trust's key
+    host: str
+    strand: str
+    position: int
+    stage: str
+    planned_visit: tuple[dt.date, dt.date]
+    planned_report: dt.date
+    visit: tuple[dt.date, dt.date]
+    report_due: dt.date
+    issued_on: dt.date | None
+
+
+def review_dates(session: Session, partnership: Partnership) -> list[ReviewDates]:
+    reviews = session.exec(
+        select(Review, Trust).join(Trust, Trust.id == Review.host_trust_id).where(Review.partnership_id == partnership.id).order_by(Trust.id, Review.position)
+    ).all()
+    first_move: dict[int, VisitChange] = {}
+    moves = session.exec(
+        select(VisitChange).join(Review, Review.id == VisitChange.review_id).where(Review.partnership_id == partnership.id).order_by(VisitChange.id)
+    )
+    for move in moves:
+        first_move.setdefault(move.review_id, move)
+    rows = []
+    for review, trust in reviews:
+        report_due = dt.date.fromisoformat(review.deadlines["report"])
+        move = first_move.get(review.id)
+        planned = (move.old_start, move.old_end) if move else (review.visit_start, review.visit_end)
+        rows.append(ReviewDates(
+            review.id, trust.key, trust.name, review.strand_title, review.position, Stage(review.stage).label,
+            planned, report_due - (review.visit_end - planned[1]),
+            (review.visit_start, review.visit_end), report_due, review.issued_on,
+        ))
+    return rows
+
+
+def calendars_of(partnership: Partnership, session: Session) -> dict[str, SchoolCalendar]:
+    """Each host trust's school calendar, by trust key."""
+    trusts = session.exec(select(Trust).where(Trust.partnership_id == partnership.id)).all()
+    snapshots = {cid: SchoolCalendar.from_dict(cid, data) for cid, data in partnership.calendars.items()}
+    return {t.key: snapshots[t.calendar_id] for t in trusts}
+
+
+# --- one review in full -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StageDates:
+    stage: str
+    deadline: dt.date | None
+    finished: dt.date | None
+    state: str  # done | current | to come
+
+    @property
+    def late(self) -> bool:
+        if self.deadline is None:
+            return False
+        if self.finished is not None:
+            return self.finished > self.deadline
+        return self.state == "current" and clock.today() > self.deadline
+
+
+@dataclass(frozen=True)
+class TeamMember:
+    name: str
+    email: str
+    organisation: str
+    role: str
+    status: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class TaskLine:
+    id: int
+    title: str
+    assignee: str
+    due: dt.date
+    status: str
+    completed: dt.datetime | None
+    overdue_days: int
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    at: dt.datetime
+    actor: str
+    action: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class DocumentLine:
+    kind: str
+    filename: str
+    created_at: dt.datetime
+    size: int
+
+
+@dataclass
+class ReviewDetail:
+    review: Review
+    partnership: Partnership
+    host: str
+    stages: list[StageDates]
+    team: list[TeamMember]
+    tasks: list[TaskLine]
+    documents: list[DocumentLine]
+    history: list[HistoryLine]
+    visit_moves: list[VisitChange] = field(default_factory=list)
+
+
+def review_detail(session: Session, review_id: int) -> ReviewDetail:
+    review = get_review_by_id(session, review_id)
+    partnership = session.get(Partnership, review.partnership_id)
+    today = clock.today()
+    entries = session.exec(select(AuditEntry).where(AuditEntry.review_id == review.id).order_by(AuditEntry.at, AuditEntry.id)).all()
+    left: dict[str, dt.date] = {}
+    for entry in entries:
+        if entry.action == "stage_changed" and entry.detail.get("before") != entry.detail.get("after"):
+            left[entry.detail["before"]] = clock.local_date(entry.at)
+    order = list(Stage)
+    current = order.index(Stage(review.stage))
+    stages = [
+        StageDates(
+            stage.label,
+            dt.date.fromisoformat(review.deadlines[stage.value]) if stage.value in review.deadlines else None,
+            left.get(stage.value),
+            "done" if index < current or stage == Stage.CLOSED and index == current else "current" if index == current else "to come",
+        )
+        for index, stage in enumerate(order)
+    ]
+    team = [
+        TeamMember(p.name, p.email, p.organisation, a.role, a.status, a.reason)
+        for a, p in session.exec(select(Assignment, Person).join(Person, Person.id == Assignment.person_id).where(Assignment.review_id == review.id).order_by(Assignment.role.desc(), Assignment.id))
+    ]
+    tasks = [
+        TaskLine(t.id, TaskKind(t.kind).title + (f" (round {t.round})" if t.round > 1 else ""), p.name, t.due, t.status, t.completed_at,
+                 max(0, (today - t.due).days) if t.status == "open" else 0)
+        for t, p in session.exec(select(Task, Person).join(Person, Person.id == Task.assignee_id).where(Task.review_id == review.id).order_by(Task.due, Task.id))
+    ]
+    documents = [
+        DocumentLine(kind, filename, created_at, size or 0)
+        for kind, filename, created_at, size in session.exec(
+            select(Document.kind, Document.filename, Document.created_at, func.length(Document.content)).where(Document.review_id == review.id).order_by(Document.kind)
+        )
+    ]
+    history = [HistoryLine(e.at, e.actor, e.action.replace("_", " "), _describe(e.detail)) for e in reversed(entries)]
+    moves = session.exec(select(VisitChange).where(VisitChange.review_id == review.id).order_by(VisitChange.id)).all()
+    return ReviewDetail(review, partnership, trust_of(session, review).name, stages, team, tasks, documents, history, list(moves))
+
+
+def _describe(detail: dict) -> str:
+    return "; ".join(f"{key.replace('_', ' ')}: {value}" for key, value in detail.items() if value not in (None, "", [], {}))
+
+
+def document_of(session: Session, review_id: int, kind: str) -> Document:
+    review = get_review_by_id(session, review_id)
+    document = session.exec(select(Document).where(Document.review_id == review.id, Document.kind == kind)).first()
+    if document is None:
+        raise NotFound(f"review {review_id} has no document '{kind}' yet")
+    return document
