@@ -5,10 +5,10 @@ reviews the database holds (no query per row)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlmodel import Session, select
 
 from peer_review import clock
@@ -68,22 +68,21 @@ def partnership_summaries(session: Session) -> list[PartnershipSummary]:
     trusts = dict(session.exec(select(Trust.partnership_id, func.count()).group_by(Trust.partnership_id)).all())
     reviews = dict(session.exec(select(Review.partnership_id, func.count()).group_by(Review.partnership_id)).all())
     closed = dict(session.exec(select(Review.partnership_id, func.count()).where(Review.stage == Stage.CLOSED.value).group_by(Review.partnership_id)).all())
-    open_tasks: Counter[int] = Counter()
-    overdue: Counter[int] = Counter()
+    open_tasks: dict[int, int] = {}
+    overdue: dict[int, int] = {}
     rows = session.exec(
-        select(Review.partnership_id, Task.due < today, func.count())
-        .join(Review, Review.id == Task.review_id)
-        .where(Task.status == "open")
-        .group_by(Review.partnership_id, Task.due < today)
+        select(Review.partnership_id, func.count(), _count_late(today)).join(Review, Review.id == Task.review_id).where(Task.status == "open").group_by(Review.partnership_id)
     )
-    for partnership_id, late, count in rows:
-        open_tasks[partnership_id] += count
-        if late:
-            overdue[partnership_id] += count
+    for partnership_id, count, late in rows:
+        open_tasks[partnership_id], overdue[partnership_id] = count, late or 0
     return [
-        PartnershipSummary(p.id, p.name, p.framework.get("title", p.framework_id), trusts.get(p.id, 0), reviews.get(p.id, 0), closed.get(p.id, 0), open_tasks[p.id], overdue[p.id])
+        PartnershipSummary(p.id, p.name, p.framework.get("title", p.framework_id), trusts.get(p.id, 0), reviews.get(p.id, 0), closed.get(p.id, 0), open_tasks.get(p.id, 0), overdue.get(p.id, 0))
         for p in session.exec(select(Partnership).order_by(Partnership.name))
     ]
+
+
+def _count_late(today: dt.date):
+    return func.sum(case((Task.due < today, 1), else_=0))
 
 
 # --- who carries how much -----------------------------------------------------------------------
@@ -129,18 +128,17 @@ def workload(session: Session, partnership: Partnership) -> list[Load]:
         load.reviews += 1
         load.by_term[term] = load.by_term.get(term, 0) + 1
     tasks = session.exec(
-        select(Task.assignee_id, Task.due < today, func.count())
+        select(Task.assignee_id, func.count(), _count_late(today))
         .join(Review, Review.id == Task.review_id)
         .where(Review.partnership_id == partnership.id, Task.status == "open")
-        .group_by(Task.assignee_id, Task.due < today)
+        .group_by(Task.assignee_id)
     )
     by_person: dict[int, list[Load]] = defaultdict(list)
     for (person_id, _role), load in loads.items():
         by_person[person_id].append(load)
-    for person_id, late, count in tasks:
+    for person_id, count, late in tasks:
         for load in by_person.get(person_id, [])[:1]:  # a person's tasks are counted once, on their first role
-            load.open_tasks += count
-            load.overdue_tasks += count if late else 0
+            load.open_tasks, load.overdue_tasks = count, late or 0
     return sorted(loads.values(), key=lambda x: (x.role != "moderator", -x.busiest_term, -x.reviews, x.name))
 
 

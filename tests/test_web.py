@@ -1,0 +1,167 @@
+"""The coordinator's web view over HTTP (FastAPI's TestClient): every page and export, access, 404s."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import xml.etree.ElementTree as ET
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import event
+
+from conftest import run_cli
+from peer_review import clock, db
+from peer_review.service.queries import CSV_COLUMNS, overview, overview_json
+from peer_review.tables import Document
+from peer_review.web.app import COOKIE, create_app
+
+pytestmark = pytest.mark.db
+
+TOKEN = "test-token-not-a-secret"
+PAGES = ["/", "/partnerships/1", "/partnerships/1/timeline.svg", "/partnerships/1/status.json", "/partnerships/1/status.csv", "/reviews/1", "/reviews/1/documents/review-report"]
+
+
+@pytest.fixture
+def site(planned):
+    """The planned triad seen in January 2024, with a stored report for review 1, behind a token."""
+    with clock.frozen_at(clock.at_london(dt.date(2024, 1, 10), 9)):
+        with db.session_scope() as session:
+            session.add(Document(review_id=1, kind="review-report", filename="001 report & summary.docx", content=b"PK\x03\x04 a word file", sha256="x", created_at=clock.now()))
+        yield TestClient(create_app(TOKEN), headers={"Authorization": f"Bearer {TOKEN}"})
+
+
+def test_every_page_and_export_answers_with_the_token(site):
+    for path in PAGES:
+        response = site.get(path)
+        assert response.status_code == 200, path
+
+
+def test_partnership_page_shows_grid_overdue_work_timeline_and_load(site):
+    html = site.get("/partnerships/1").text
+    assert "<h1 class=\"govuk-heading-l\">Sheffield pilot triad</h1>" in html
+    for trust in ("Steel Valley Academy Trust", "Don River Learning Partnership", "Peak Edge Schools Trust"):
+        assert f'<th scope="row" class="govuk-table__header">{trust}</th>' in html
+    # stages are written in words beside their colour; review 1 is overdue (its team never answered)
+    assert '<strong class="govuk-tag govuk-tag--light-blue">assignment</strong>' in html
+    assert '<strong class="govuk-tag govuk-tag--red">overdue</strong>' in html
+    for holder in ("owen.fletcher@donriver.example.org", "joe.hartley@peakedge.example.org", "daniel.okafor@coordinator.example.org"):
+        assert holder in html
+    assert 'class="today"' in html and 'class="holiday"' in html
+    assert "Daniel Okafor" in html and "(limit 2)" in html  # the moderators' load, against their termly limit
+
+
+def test_exports_match_the_command_line_view(site):
+    with db.session_scope() as session:
+        expected = overview_json(overview(session))
+    assert site.get("/partnerships/1/status.json").json() == expected
+    response = site.get("/partnerships/1/status.csv")
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert list(rows[0]) == CSV_COLUMNS and len(rows) == 12
+
+
+def test_timeline_is_svg_with_planned_and_actual_bars_today_and_holidays(site):
+    response = site.get("/partnerships/1/timeline.svg")
+    assert response.headers["content-type"] == "image/svg+xml"
+    svg = ET.fromstring(response.text)
+    classes = [element.get("class") for element in svg.iter()]
+    assert classes.count("planned") == 12
+    assert classes.count("holiday") > 12  # every row shades its host's holidays
+    assert classes.count("today") == 1
+    assert svg.find("{http://www.w3.org/2000/svg}title").text == "Sheffield pilot triad: planned and actual dates"
+
+
+def test_review_page_shows_stages_team_tasks_documents_and_history(site):
+    html = site.get("/reviews/1").text
+    assert "School improvement" in html and "Steel Valley Academy Trust" in html
+    for stage in ("scheduled", "assignment", "lines of enquiry", "evidence", "findings", "moderation", "report", "feedback", "closed"):
+        assert f'<th scope="row" class="govuk-table__header">{stage}</th>' in html
+    assert "Daniel Okafor" in html and "moderator" in html
+    assert "Accept or decline your place on the review team" in html
+    assert "overdue by" in html
+    assert 'href="/reviews/1/documents/review-report"' in html
+    assert "stage changed" in html and "task opened" in html  # the audit history
+
+
+def test_document_download_keeps_the_stored_bytes_and_name(site):
+    response = site.get("/reviews/1/documents/review-report")
+    assert response.content == b"PK\x03\x04 a word file"
+    assert response.headers["content-type"] == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    assert response.headers["content-disposition"] == "attachment; filename*=UTF-8''001%20report%20%26%20summary.docx"
+
+
+def test_without_a_token_every_page_answers_401_and_a_wrong_token_403(site):
+    anonymous = TestClient(create_app(TOKEN))
+    for path in PAGES:
+        response = anonymous.get(path)
+        assert response.status_code == 401, path
+        assert response.headers["www-authenticate"] == "Bearer"
+    page = anonymous.get("/partnerships/1")
+    assert '<label class="govuk-label govuk-label--s" for="token">Coordinator access token</label>' in page.text
+    assert "Sheffield pilot triad" not in page.text
+    wrong = TestClient(create_app(TOKEN), headers={"Authorization": "Bearer nope"})
+    for path in PAGES:
+        assert wrong.get(path).status_code == 403, path
+    assert TestClient(create_app(TOKEN), cookies={COOKIE: "nope"}).get("/").status_code == 403
+
+
+def test_sign_in_sets_a_cookie_and_returns_to_the_page(site):
+    browser = TestClient(create_app(TOKEN), follow_redirects=False)
+    response = browser.post("/sign-in", data={"token": TOKEN, "next": "/reviews/1"})
+    assert response.status_code == 303 and response.headers["location"] == "/reviews/1"
+    cookie = response.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+    assert browser.get("/reviews/1").status_code == 200
+    refused = TestClient(create_app(TOKEN), follow_redirects=False).post("/sign-in", data={"token": "guess", "next": "/"})
+    assert refused.status_code == 403 and "The access token is not right" in refused.text
+    elsewhere = TestClient(create_app(TOKEN), follow_redirects=False).post("/sign-in", data={"token": TOKEN, "next": "//evil.example.org/"})
+    assert elsewhere.headers["location"] == "/"
+
+
+def test_with_no_token_configured_only_this_computer_is_served(planned):
+    assert TestClient(create_app(None), client=("127.0.0.1", 50000)).get("/partnerships/1").status_code == 200
+    refused = TestClient(create_app(None), client=("192.0.2.10", 50000)).get("/partnerships/1")
+    assert refused.status_code == 403 and "PEER_REVIEW_WEB_TOKEN" in refused.text
+
+
+def test_unknown_ids_are_404(site):
+    for path in ("/partnerships/99", "/reviews/999", "/reviews/1/documents/moderation-record", "/partnerships/99/status.json", "/reviews/999/documents/review-report"):
+        assert site.get(path).status_code == 404, path
+    page = site.get("/reviews/999")
+    assert "Page not found" in page.text and "No review with id 999" in page.text
+    assert site.get("/reviews/not-a-number").status_code == 422
+
+
+def test_pages_use_a_fixed_number_of_queries_however_much_work_there_is(site):
+    """No N+1: opening every review adds tasks, team answers and history, but no queries."""
+    from peer_review.service import workflow
+
+    def statements(path: str) -> int:
+        count = 0
+
+        def tally(*_args):
+            nonlocal count
+            count += 1
+
+        engine = db.get_engine()
+        event.listen(engine, "before_cursor_execute", tally)
+        try:
+            assert site.get(path).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", tally)
+        return count
+
+    before = {path: statements(path) for path in ("/", "/partnerships/1", "/reviews/1")}
+    for review_id in range(2, 13):
+        workflow.advance_review(db.session_scope, review_id)
+    after = {path: statements(path) for path in before}
+    assert after == before
+
+
+def test_serve_refuses_other_computers_without_a_token(tmp_path):
+    result = run_cli("serve", "--host", "0.0.0.0", env={"PEER_REVIEW_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "PEER_REVIEW_WEB_TOKEN": ""})
+    assert result.returncode == 2
+    assert "PEER_REVIEW_WEB_TOKEN" in result.stderr and "Traceback" not in result.stderr
