@@ -16,15 +16,12 @@ from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settin
 
 from peer_review import clock, db
 from peer_review.partnerships import LoadedPartnership, default_partnership_path, load_partnership_file
-from peer_review.service import loading, planning, queries, workflow
+from peer_review.service import loading, planning, queries
 from peer_review.service.documents import export_documents
-from peer_review.simulation import answer
+from peer_review.simulation import simulate_cycle
 
 from flows.outbox import deliver_outbox
 from flows.review import advance_cycle
-
-LEAD_DAYS = 2
-
 
 @dataclass
 class DemoResult:
@@ -36,13 +33,6 @@ class DemoResult:
     flow_runs: int
     tasks_done: int
     emails: int
-
-
-def _acting_day(due: dt.date) -> dt.date:
-    day = due - dt.timedelta(days=LEAD_DAYS)
-    while day.weekday() >= 5:
-        day -= dt.timedelta(days=1)
-    return day
 
 
 def run_demo(
@@ -82,31 +72,9 @@ def _simulate(loaded: LoadedPartnership, out: Path, url: str, progress, until: d
     with db.session_scope() as session:
         name = loading.store_partnership(session, loaded).name
         plan = planning.plan_cycle(session, name)
-        total = len(queries.status(session, name))
-    today = plan.start
-    flow_runs = tasks_done = 0
     # Heartbeats detect crashed runs on workers; in-process they only add a second per flow run.
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        while True:
-            clock.set_time(clock.at_london(today, 17))
-            advance_cycle(name)
-            flow_runs += 1
-            with db.session_scope() as session:
-                reviews = queries.status(session, name)
-                tasks = queries.open_tasks(session, partnership_name=name)
-            closed = sum(1 for r in reviews if r.stage == "closed")
-            progress(f"{today:%d %b %Y}: {closed} of {total} reviews closed, {len(tasks)} open tasks", closed, total)
-            if not tasks:
-                break
-            today = max(today, min(_acting_day(t.due) for t in tasks))
-            if until is not None and today > until:
-                break
-            for task in tasks:
-                if _acting_day(task.due) <= today:
-                    clock.set_time(clock.at_london(today, 16))
-                    with db.session_scope() as session:
-                        workflow.submit(session, task.id, answer(queries.task_context(session, task.id)), task.assignee_email)
-                    tasks_done += 1
+        flow_runs, tasks_done = simulate_cycle(name, plan.start, advance_cycle, progress, until)
     emails = deliver_outbox(str(out / "emails"))
     with db.session_scope() as session:
         documents = export_documents(session, out)

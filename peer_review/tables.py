@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint, event
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint, event
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Field, SQLModel
 
@@ -72,7 +72,10 @@ class Cycle(SQLModel, table=True):
 
 
 class Review(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("cycle_id", "host_trust_id", "strand_id"),)
+    __table_args__ = (
+        UniqueConstraint("cycle_id", "host_trust_id", "strand_id"),
+        Index("ix_review_stage_partnership_id", "stage", "partnership_id"),  # reviews closed, per partnership
+    )
     id: Optional[int] = Field(default=None, primary_key=True)
     partnership_id: int = Field(foreign_key="partnership.id", index=True)
     cycle_id: int = Field(foreign_key="cycle.id", index=True)
@@ -85,7 +88,7 @@ class Review(SQLModel, table=True):
     term: str = ""  # e.g. "2023-24 autumn", for moderators' termly limits
     sequence: int = 0  # how often the visit has moved (the calendar event's SEQUENCE)
     deadlines: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # stage -> ISO date
-    stage: str = Field(default="scheduled", index=True)
+    stage: str = "scheduled"
     lines_round: int = 0  # the round of lines of enquiry that was agreed
     moderator_statement: str = ""
     next_steps: list = _json()
@@ -203,6 +206,8 @@ class SelfEvaluationJudgement(SQLModel, table=True):
 
 
 class Task(SQLModel, table=True):
+    # open tasks by review, soonest first: what status pages, task lists and the reminder sweep read
+    __table_args__ = (Index("ix_task_status_review_id_due", "status", "review_id", "due"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     key: str = Field(unique=True)  # idempotency: review/kind/round/assignee
     review_id: int = Field(foreign_key="review.id", index=True)
@@ -210,7 +215,7 @@ class Task(SQLModel, table=True):
     round: int = 1
     assignee_id: int = Field(foreign_key="person.id", index=True)
     due: dt.date
-    status: str = Field(default="open", index=True)
+    status: str = "open"
     outcome: Optional[str] = None
     note: str = ""  # why the task exists, e.g. the moderator's reason for a revision
     subject: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # what it is about, e.g. who is being replaced

@@ -18,17 +18,19 @@ def audit(session: Session, partnership_id: int, action: str, actor: str = ENGIN
 
 
 def get_partnership(session: Session, name: str | None) -> Partnership:
-    partnerships = session.exec(select(Partnership).order_by(Partnership.id)).all()
-    if not partnerships:
+    """The partnership of that name, or the only one loaded; reads one row, however many are stored."""
+    if name is not None:
+        partnership = session.exec(select(Partnership).where(Partnership.name == name)).first()
+        if partnership is not None:
+            return partnership
+    names = session.exec(select(Partnership.name).order_by(Partnership.id).limit(10)).all()
+    if not names:
         raise UserError("no partnership is loaded; run `peer-review partnership load FILE` first")
     if name is None:
-        if len(partnerships) > 1:
-            raise UserError(f"several partnerships are loaded; choose one with --partnership: {', '.join(p.name for p in partnerships)}")
-        return partnerships[0]
-    for partnership in partnerships:
-        if partnership.name == name:
-            return partnership
-    raise UserError(f"no partnership named '{name}'; loaded: {', '.join(p.name for p in partnerships)}")
+        if len(names) > 1:
+            raise UserError(f"several partnerships are loaded; choose one with --partnership: {', '.join(names)}{', ...' if len(names) == 10 else ''}")
+        return session.exec(select(Partnership).where(Partnership.name == names[0])).one()
+    raise UserError(f"no partnership named '{name}'; loaded: {', '.join(names)}{', ...' if len(names) == 10 else ''}")
 
 
 def get_review(session: Session, review_id: int) -> Review:

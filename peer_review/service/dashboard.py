@@ -76,8 +76,8 @@ def partnership_summaries(session: Session) -> list[PartnershipSummary]:
     for partnership_id, count, late in rows:
         open_tasks[partnership_id], overdue[partnership_id] = count, late or 0
     return [
-        PartnershipSummary(p.id, p.name, p.framework.get("title", p.framework_id), trusts.get(p.id, 0), reviews.get(p.id, 0), closed.get(p.id, 0), open_tasks.get(p.id, 0), overdue.get(p.id, 0))
-        for p in session.exec(select(Partnership).order_by(Partnership.name))
+        PartnershipSummary(pid, name, framework, trusts.get(pid, 0), reviews.get(pid, 0), closed.get(pid, 0), open_tasks.get(pid, 0), overdue.get(pid, 0))
+        for pid, name, framework in session.exec(select(Partnership.id, Partnership.name, Partnership.framework_id).order_by(Partnership.name))
     ]
 
 

@@ -78,10 +78,13 @@ class ReviewStatus:
 
 
 def status(session: Session, partnership_name: str | None = None) -> list[ReviewStatus]:
-    partnerships = {p.id: p.name for p in session.exec(select(Partnership))}
     query = select(Review, Trust).join(Trust, Trust.id == Review.host_trust_id).order_by(Review.partnership_id, Review.visit_start, Review.id)
     if partnership_name is not None:
-        query = query.where(Review.partnership_id == get_partnership(session, partnership_name).id)
+        partnership = get_partnership(session, partnership_name)
+        partnerships = {partnership.id: partnership.name}
+        query = query.where(Review.partnership_id == partnership.id)
+    else:
+        partnerships = dict(session.exec(select(Partnership.id, Partnership.name)).all())
     rows = {
         r.id: ReviewStatus(r.id, partnerships[r.partnership_id], t.name, r.strand_title, r.position, Stage(r.stage).label, r.visit_start, r.visit_end)
         for r, t in session.exec(query)
