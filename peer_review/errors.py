@@ -16,3 +16,7 @@ class UserError(Exception):
     def __str__(self) -> str:
         where = ", ".join(part for part in (self.source, self.place) if part)
         return f"{where}: {self.problem}" if where else self.problem
+
+
+class NotFound(UserError):
+    """An id that names nothing stored (a web page answers 404)."""

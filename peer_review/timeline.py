@@ -19,19 +19,8 @@ COLOURS = ["#1d70b8", "#00703c", "#912b88", "#b58840", "#d4351c", "#28a197"]  # 
 
 def timeline_svg(title: str, visits: list[PlannedVisit], calendars: dict[str, SchoolCalendar], names: dict[str, str], start: dt.date, end: dt.date) -> str:
     trusts = list(dict.fromkeys(v.trust for v in visits))
-    span = max((end - start).days, 1)
-    scale = (WIDTH - LEFT - RIGHT) / span
-
-    def x(day: dt.date) -> float:
-        return LEFT + (min(max(day, start), end) - start).days * scale
-
-    height = TOP + ROW * len(trusts) + 60
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="Arial, sans-serif" font-size="12" role="img" aria-labelledby="t">',
-        f'<title id="t">{escape(title)}</title>',
-        '<rect width="100%" height="100%" fill="#ffffff"/>',
-        f'<text x="{LEFT}" y="22" font-size="16" font-weight="bold">{escape(title)}</text>',
-    ]
+    x = _scale(start, end)
+    out = _opening(title, "t", TOP + ROW * len(trusts) + 60)
     out += _month_grid(x, start, end, TOP + ROW * len(trusts))
     for row, trust in enumerate(trusts):
         y = TOP + row * ROW
@@ -58,20 +47,9 @@ def progress_svg(title: str, reviews: list[ReviewDates], calendars: dict[str, Sc
     A review not yet issued is drawn up to today, hatched, so a late report is visible at a glance;
     the host's school holidays are shaded and today is a dashed line.
     """
-    span = max((end - start).days, 1)
-    scale = (WIDTH - LEFT - RIGHT) / span
-
-    def x(day: dt.date) -> float:
-        return LEFT + (min(max(day, start), end) - start).days * scale
-
-    height = TOP + PROGRESS_ROW * len(reviews) + 70
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="Arial, sans-serif" font-size="12" role="img" aria-labelledby="progress-title">',
-        f'<title id="progress-title">{escape(title)}</title>',
-        '<defs><pattern id="ongoing" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#ffffff"/><rect width="3" height="6" fill="#1d70b8"/></pattern></defs>',
-        '<rect width="100%" height="100%" fill="#ffffff"/>',
-        f'<text x="{LEFT}" y="22" font-size="16" font-weight="bold" fill="#0b0c0c">{escape(title)}</text>',
-    ]
+    x = _scale(start, end)
+    out = _opening(title, "progress-title", TOP + PROGRESS_ROW * len(reviews) + 70)
+    out.insert(2, '<defs><pattern id="ongoing" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#ffffff"/><rect width="3" height="6" fill="#1d70b8"/></pattern></defs>')
     out += _month_grid(x, start, end, TOP + PROGRESS_ROW * len(reviews))
     for row, r in enumerate(reviews):
         y = TOP + row * PROGRESS_ROW
@@ -101,6 +79,21 @@ def progress_svg(title: str, reviews: list[ReviewDates], calendars: dict[str, Sc
     )
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+def _scale(start: dt.date, end: dt.date) -> Callable[[dt.date], float]:
+    """Days to x positions across the chart, clipped to the cycle."""
+    scale = (WIDTH - LEFT - RIGHT) / max((end - start).days, 1)
+    return lambda day: LEFT + (min(max(day, start), end) - start).days * scale
+
+
+def _opening(title: str, title_id: str, height: int) -> list[str]:
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="Arial, sans-serif" font-size="12" role="img" aria-labelledby="{title_id}">',
+        f'<title id="{title_id}">{escape(title)}</title>',
+        '<rect width="100%" height="100%" fill="#ffffff"/>',
+        f'<text x="{LEFT}" y="22" font-size="16" font-weight="bold" fill="#0b0c0c">{escape(title)}</text>',
+    ]
 
 
 def _month_grid(x: Callable[[dt.date], float], start: dt.date, end: dt.date, bottom: float) -> list[str]:

@@ -1,4 +1,4 @@
-"""Commands that only read or record must not pay for importing Prefect."""
+"""Commands that only read or record, and the web view, must not pay for importing Prefect."""
 
 from __future__ import annotations
 
@@ -22,6 +22,10 @@ from peer_review.service import workflow
 workflow.advance_review(db.session_scope, 1)
 for args in (["task", "template", "1"], ["tasks", "--person", "owen.fletcher@donriver.example.org"]):
     app(args, standalone_mode=False)
+from fastapi.testclient import TestClient
+from peer_review.web.app import create_app
+web = TestClient(create_app("t"), headers={"Authorization": "Bearer t"})
+assert all(web.get(path).status_code == 200 for path in ("/", "/partnerships/1", "/reviews/1", "/partnerships/1/status.json"))
 print("PREFECT_LOADED" if any(m == "prefect" or m.startswith("prefect.") for m in sys.modules) else "PREFECT_ABSENT")
 """
 

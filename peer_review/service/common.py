@@ -7,7 +7,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from peer_review import clock
-from peer_review.errors import UserError
+from peer_review.errors import NotFound, UserError
 from peer_review.tables import AuditEntry, Partnership, Person, Review, Task, Trust
 
 ENGINE = "engine"
@@ -33,18 +33,23 @@ def get_partnership(session: Session, name: str | None) -> Partnership:
     raise UserError(f"no partnership named '{name}'; loaded: {', '.join(names)}{', ...' if len(names) == 10 else ''}")
 
 
+def get_partnership_by_id(session: Session, partnership_id: int) -> Partnership:
+    return _get(session, Partnership, partnership_id, "partnership", "`peer-review status` names them")
+
+
 def get_review(session: Session, review_id: int) -> Review:
-    review = session.get(Review, review_id)
-    if review is None:
-        raise UserError(f"no review with id {review_id}; `peer-review status` lists them")
-    return review
+    return _get(session, Review, review_id, "review", "`peer-review status` lists them")
 
 
 def get_task(session: Session, task_id: int) -> Task:
-    task = session.get(Task, task_id)
-    if task is None:
-        raise UserError(f"no task with id {task_id}; `peer-review tasks` lists the open ones")
-    return task
+    return _get(session, Task, task_id, "task", "`peer-review tasks` lists the open ones")
+
+
+def _get(session: Session, table: type, row_id: int, what: str, hint: str):
+    row = session.get(table, row_id)
+    if row is None:
+        raise NotFound(f"no {what} with id {row_id}; {hint}")
+    return row
 
 
 def person_by_email(session: Session, partnership_id: int, email: str) -> Person | None:

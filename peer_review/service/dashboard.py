@@ -15,8 +15,8 @@ from peer_review import clock
 from peer_review.domain.calendar import SchoolCalendar
 from peer_review.domain.lifecycle import Stage
 from peer_review.domain.model import TaskKind
-from peer_review.errors import UserError
-from peer_review.service.common import trust_of
+from peer_review.errors import NotFound
+from peer_review.service.common import get_review, trust_of
 from peer_review.tables import (
     Assignment,
     AuditEntry,
@@ -28,24 +28,6 @@ from peer_review.tables import (
     Trust,
     VisitChange,
 )
-
-
-class NotFound(UserError):
-    """An id in a request that names nothing stored."""
-
-
-def get_partnership_by_id(session: Session, partnership_id: int) -> Partnership:
-    partnership = session.get(Partnership, partnership_id)
-    if partnership is None:
-        raise NotFound(f"no partnership with id {partnership_id}")
-    return partnership
-
-
-def get_review_by_id(session: Session, review_id: int) -> Review:
-    review = session.get(Review, review_id)
-    if review is None:
-        raise NotFound(f"no review with id {review_id}")
-    return review
 
 
 # --- partnerships at a glance ------------------------------------------------------------------
@@ -262,7 +244,7 @@ class ReviewDetail:
 
 
 def review_detail(session: Session, review_id: int) -> ReviewDetail:
-    review = get_review_by_id(session, review_id)
+    review = get_review(session, review_id)
     partnership = session.get(Partnership, review.partnership_id)
     today = clock.today()
     entries = session.exec(select(AuditEntry).where(AuditEntry.review_id == review.id).order_by(AuditEntry.at, AuditEntry.id)).all()
@@ -306,8 +288,8 @@ def _describe(detail: dict) -> str:
 
 
 def document_of(session: Session, review_id: int, kind: str) -> Document:
-    review = get_review_by_id(session, review_id)
+    review = get_review(session, review_id)
     document = session.exec(select(Document).where(Document.review_id == review.id, Document.kind == kind)).first()
     if document is None:
-        raise NotFound(f"review {review_id} has no document '{kind}' yet")
+        raise NotFound(f"review {review_id} has no document '{kind}' yet; its page lists those it has")
     return document

@@ -22,8 +22,9 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from peer_review import clock
-from peer_review.errors import UserError
+from peer_review.errors import NotFound, UserError
 from peer_review.service import dashboard
+from peer_review.service.common import get_partnership_by_id
 from peer_review.service.queries import CSV_COLUMNS, overview, overview_csv_rows, overview_json
 
 TOKEN_ENV = "PEER_REVIEW_WEB_TOKEN"
@@ -101,11 +102,12 @@ def create_app(token: str | None = None) -> FastAPI:
             return page(request, "message.html", 403, title="Access refused", message=str(exc))
         return JSONResponse({"detail": str(exc)}, status_code=403)
 
-    @app.exception_handler(dashboard.NotFound)
-    async def _not_found(request: Request, exc: dashboard.NotFound):
+    @app.exception_handler(NotFound)
+    async def _not_found(request: Request, exc: NotFound):
+        problem = exc.problem.split(";")[0]  # without the command-line hint
         if _wants_html(request):
-            return page(request, "message.html", 404, title="Page not found", message=exc.problem.capitalize() + ".")
-        return JSONResponse({"detail": exc.problem}, status_code=404)
+            return page(request, "message.html", 404, title="Page not found", message=problem.capitalize() + ".")
+        return JSONResponse({"detail": problem}, status_code=404)
 
     @app.exception_handler(UserError)
     async def _user_error(request: Request, exc: UserError):
@@ -141,7 +143,7 @@ def create_app(token: str | None = None) -> FastAPI:
 
     @app.get("/partnerships/{partnership_id}", response_class=HTMLResponse, dependencies=guarded)
     def partnership_page(request: Request, partnership_id: int, s=Depends(session)):
-        partnership = dashboard.get_partnership_by_id(s, partnership_id)
+        partnership = get_partnership_by_id(s, partnership_id)
         view = overview(s, partnership.name)
         dates = dashboard.review_dates(s, partnership)
         return page(
@@ -151,17 +153,17 @@ def create_app(token: str | None = None) -> FastAPI:
 
     @app.get("/partnerships/{partnership_id}/timeline.svg", dependencies=guarded)
     def partnership_timeline(partnership_id: int, s=Depends(session)):
-        partnership = dashboard.get_partnership_by_id(s, partnership_id)
+        partnership = get_partnership_by_id(s, partnership_id)
         return Response(_timeline(s, partnership, dashboard.review_dates(s, partnership)), media_type="image/svg+xml")
 
     @app.get("/partnerships/{partnership_id}/status.json", dependencies=guarded)
     def partnership_json(partnership_id: int, s=Depends(session)):
-        partnership = dashboard.get_partnership_by_id(s, partnership_id)
+        partnership = get_partnership_by_id(s, partnership_id)
         return overview_json(overview(s, partnership.name))
 
     @app.get("/partnerships/{partnership_id}/status.csv", dependencies=guarded)
     def partnership_csv(partnership_id: int, s=Depends(session)):
-        partnership = dashboard.get_partnership_by_id(s, partnership_id)
+        partnership = get_partnership_by_id(s, partnership_id)
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
         writer.writeheader()
