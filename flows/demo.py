@@ -23,6 +23,7 @@ from peer_review.simulation import simulate_cycle
 from flows.outbox import deliver_outbox
 from flows.review import advance_cycle
 
+
 @dataclass
 class DemoResult:
     partnership: str

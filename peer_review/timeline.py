@@ -12,7 +12,7 @@ from peer_review.domain.scheduling import PlannedVisit
 if TYPE_CHECKING:
     from peer_review.service.dashboard import ReviewDates
 
-LEFT, RIGHT, TOP, ROW, BAR, PROGRESS_ROW = 240, 30, 60, 54, 22, 30
+LEFT, RIGHT, TOP, ROW, BAR, PROGRESS_ROW, GROUP_HEADER = 240, 30, 60, 54, 22, 30, 20
 WIDTH = 1100
 COLOURS = ["#1d70b8", "#00703c", "#912b88", "#b58840", "#d4351c", "#28a197"]  # GOV.UK palette, by position
 
@@ -48,12 +48,18 @@ def progress_svg(title: str, reviews: list[ReviewDates], calendars: dict[str, Sc
     the host's school holidays are shaded and today is a dashed line.
     """
     x = _scale(start, end)
-    out = _opening(title, "progress-title", TOP + PROGRESS_ROW * len(reviews) + 70)
+    bottom = TOP + PROGRESS_ROW * len(reviews) + GROUP_HEADER * len({r.trust for r in reviews})
+    out = _opening(title, "progress-title", bottom + 70)
     out.insert(2, '<defs><pattern id="ongoing" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#ffffff"/><rect width="3" height="6" fill="#1d70b8"/></pattern></defs>')
-    out += _month_grid(x, start, end, TOP + PROGRESS_ROW * len(reviews))
-    for row, r in enumerate(reviews):
-        y = TOP + row * PROGRESS_ROW
-        out.append(f'<text x="{LEFT - 8}" y="{y + PROGRESS_ROW / 2 + 4}" text-anchor="end" fill="#0b0c0c">{escape(r.host[:22])}: {r.position}. {escape(r.strand[:14])}</text>')
+    out += _month_grid(x, start, end, bottom)
+    y, trust = TOP - PROGRESS_ROW, None
+    for r in reviews:  # grouped by host trust, in the CEO's order
+        y += PROGRESS_ROW
+        if r.trust != trust:
+            trust = r.trust
+            out.append(f'<text x="8" y="{y + GROUP_HEADER - 5}" font-weight="bold" fill="#0b0c0c">{escape(r.host)}</text>')
+            y += GROUP_HEADER
+        out.append(f'<text x="{LEFT - 8}" y="{y + PROGRESS_ROW / 2 + 4}" text-anchor="end" fill="#0b0c0c">{r.position}. {escape(_short(r.strand, 30))}</text>')
         for gap_start, gap_end in _holidays(calendars[r.trust], start, end):
             out.append(f'<rect class="holiday" x="{x(gap_start):.1f}" y="{y + 2}" width="{max(x(gap_end) - x(gap_start), 1):.1f}" height="{PROGRESS_ROW - 4}" fill="#f3f2f1"/>')
         planned_start, planned_end = x(r.planned_visit[0]), x(r.planned_report)
@@ -68,9 +74,9 @@ def progress_svg(title: str, reviews: list[ReviewDates], calendars: dict[str, Sc
         else:
             out.append(f'<rect class="visit-to-come" x="{actual_start:.1f}" y="{y + 16}" width="{max(x(r.visit[1] + dt.timedelta(days=1)) - actual_start, 4):.1f}" height="10" fill="#ffffff" stroke="#1d70b8" stroke-dasharray="3 2"><title>{escape(f"visit to come: {r.visit[0]} to {r.visit[1]}")}</title></rect>')
     if start <= today <= end:
-        out.append(f'<line class="today" x1="{x(today):.1f}" y1="{TOP - 10}" x2="{x(today):.1f}" y2="{TOP + PROGRESS_ROW * len(reviews)}" stroke="#d4351c" stroke-width="2" stroke-dasharray="6 3"/>')
+        out.append(f'<line class="today" x1="{x(today):.1f}" y1="{TOP - 10}" x2="{x(today):.1f}" y2="{bottom}" stroke="#d4351c" stroke-width="2" stroke-dasharray="6 3"/>')
         out.append(f'<text x="{x(today) + 4:.1f}" y="{TOP - 2}" fill="#0b0c0c" font-weight="bold">today, {today}</text>')
-    legend_y = TOP + PROGRESS_ROW * len(reviews) + 30
+    legend_y = bottom + 30
     out.append(
         f'<rect x="{LEFT}" y="{legend_y - 9}" width="24" height="8" fill="#ffffff" stroke="#505a5f"/><text x="{LEFT + 30}" y="{legend_y}" fill="#0b0c0c">planned: visit to report date</text>'
         f'<rect x="{LEFT + 230}" y="{legend_y - 10}" width="24" height="10" fill="#1d70b8"/><text x="{LEFT + 260}" y="{legend_y}" fill="#0b0c0c">actual: visit to report issued</text>'
@@ -79,6 +85,10 @@ def progress_svg(title: str, reviews: list[ReviewDates], calendars: dict[str, Sc
     )
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
 
 
 def _scale(start: dt.date, end: dt.date) -> Callable[[dt.date], float]:

@@ -115,6 +115,9 @@ def test_sign_in_sets_a_cookie_and_returns_to_the_page(site):
     cookie = response.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie
     assert browser.get("/reviews/1").status_code == 200
+    signed_out = browser.post("/sign-out")
+    assert signed_out.status_code == 303 and f'{COOKIE}=""' in signed_out.headers["set-cookie"]
+    assert browser.get("/reviews/1").status_code == 401
     refused = TestClient(create_app(TOKEN), follow_redirects=False).post("/sign-in", data={"token": "guess", "next": "/"})
     assert refused.status_code == 403 and "The access token is not right" in refused.text
     elsewhere = TestClient(create_app(TOKEN), follow_redirects=False).post("/sign-in", data={"token": TOKEN, "next": "//evil.example.org/"})
