@@ -105,6 +105,7 @@ def test_coordinator_follows_the_triad_opens_a_review_and_downloads_its_report(s
             # Without the token: the sign-in page, answered 401; with it, back to the page asked for.
             response = page.goto(f"{site}/partnerships/1")
             assert response.status == 401
+            assert _accessibility_problems(page, "sign-in") == []
             page.get_by_label("Coordinator access token").fill(TOKEN)
             page.get_by_role("button", name="Sign in").click()
             expect(page).to_have_url(f"{site}/partnerships/1")
