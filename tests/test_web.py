@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import datetime as dt
 import io
 import xml.etree.ElementTree as ET
@@ -168,3 +169,37 @@ def test_serve_refuses_other_computers_without_a_token(tmp_path):
     result = run_cli("serve", "--host", "0.0.0.0", env={"PEER_REVIEW_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "PEER_REVIEW_WEB_TOKEN": ""})
     assert result.returncode == 2
     assert "PEER_REVIEW_WEB_TOKEN" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_serve_answers_this_computer_over_http(tmp_path):
+    """`peer-review serve` as a user starts it: no token, localhost only."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from conftest import EXAMPLE
+
+    env = {**os.environ, "PEER_REVIEW_DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}", "PEER_REVIEW_WEB_TOKEN": ""}
+    assert run_cli("partnership", "load", EXAMPLE, env=env).returncode == 0
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "peer_review", "serve", "--port", str(port)], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/")
+                break
+            except httpx.ConnectError:
+                assert server.poll() is None, server.stderr.read()
+                assert time.monotonic() < deadline, "serve did not start listening"
+                time.sleep(0.2)
+        assert response.status_code == 200
+        assert "Sheffield pilot triad" in response.text
+    finally:
+        server.terminate()
+        server.wait(10)
