@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -22,7 +23,11 @@ def _environment() -> Environment:
 
 
 def render(event: str, context: dict) -> tuple[str, str]:
-    """(plain text, HTML) for an event; a missing value is an error, never a blank."""
-    context = {"signature": SIGNATURE} | context
+    """(plain text, HTML) for an event; a missing value is an error, never a blank.
+
+    With PEER_REVIEW_WEB_URL set (where `peer-review serve` is reached), the coordinator's emails link
+    to the web view's pages; the others do not, as only the coordinator can sign in there.
+    """
+    context = {"signature": SIGNATURE, "web_url": os.environ.get("PEER_REVIEW_WEB_URL", "").rstrip("/"), "web_path": ""} | context
     env = _environment()
     return env.get_template(f"{event}.txt.j2").render(context), env.get_template(f"{event}.html.j2").render(context)

@@ -125,3 +125,21 @@ def test_dates_are_englands_across_the_clock_changes():
     # a reminder owed on the day the clocks change is still owed that day
     rules = ReminderRules()
     assert reminder_due(rules, D(2024, 4, 2), D(2024, 3, 1), D(2024, 3, 31)) == "before-2"
+
+
+@pytest.mark.db
+def test_the_coordinators_emails_link_to_the_web_view_when_it_has_an_address(planned, monkeypatch):
+    from peer_review.tables import OutboxMessage
+
+    monkeypatch.setenv("PEER_REVIEW_WEB_URL", "https://reviews.example.org/")
+    with clock.frozen_at(clock.at_london(D(2024, 1, 8), 7)), db.session_scope() as session:  # a Monday
+        sweep(session)  # review 1's team has not answered since November: escalations, and the digest
+        mail = session.exec(select(OutboxMessage).where(OutboxMessage.event.in_(("escalation", "digest", "reminder")))).all()
+    coordinator = [m for m in mail if m.recipient == "ruth.ashby@coordinator.example.org"]
+    escalation = next(m for m in coordinator if m.event == "escalation")
+    assert "The review on the web: https://reviews.example.org/reviews/1" in escalation.text
+    assert '<a href="https://reviews.example.org/reviews/1">' in escalation.html
+    digest = next(m for m in coordinator if m.event == "digest")
+    assert "on the web: https://reviews.example.org/partnerships/1" in digest.text
+    others = [m for m in mail if m.recipient != "ruth.ashby@coordinator.example.org"]
+    assert others and not any("reviews.example.org" in m.text + m.html for m in others)  # only the coordinator can sign in

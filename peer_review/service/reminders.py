@@ -53,7 +53,7 @@ def sweep(session: Session, today: dt.date | None = None) -> Sweep:
                 notify(
                     session, key=f"escalation/{key}", event="escalation", person=coordinator, review=review, task=task,
                     subject=f"Overdue {(today - task.due).days} days, reminders exhausted: {TaskKind(task.kind).title} ({context['host']}, {context['strand']})",
-                    context=context | {"days_late": (today - task.due).days, "assignee": person.name, "assignee_email": person.email},
+                    context=context | {"days_late": (today - task.due).days, "assignee": person.name, "assignee_email": person.email, "web_path": f"/reviews/{review.id}"},
                 )
                 counts["escalations"] += 1
             elif not person.digest_only:
@@ -88,7 +88,7 @@ def _digests(session: Session, partnership: Partnership, coordinator: Person, to
         notify(
             session, key=f"overdue_digest/{partnership.id}/{week}", event="digest", person=coordinator,
             subject=f"{len(overdue)} overdue task(s) in {partnership.name}",
-            context={"headline": f"Overdue tasks in {partnership.name}:", "tasks": overdue},
+            context={"headline": f"Overdue tasks in {partnership.name}:", "tasks": overdue, "web_path": f"/partnerships/{partnership.id}"},
         )
         sent += 1
     return sent
