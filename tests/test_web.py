@@ -37,6 +37,8 @@ def test_every_page_and_export_answers_with_the_token(site):
     for path in PAGES:
         response = site.get(path)
         assert response.status_code == 200, path
+        assert response.headers["cache-control"] == "no-store", path  # people's names and work
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"], path
 
 
 def test_partnership_page_shows_grid_overdue_work_timeline_and_load(site):

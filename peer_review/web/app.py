@@ -78,8 +78,22 @@ def create_app(token: str | None = None) -> FastAPI:
             return
         if not presented:
             raise NotSignedIn()
-        if not hmac.compare_digest(presented.encode(), token.encode()):
+        if not _is_token(presented):
             raise WrongToken("That access token is not the one this server was given.")
+
+    def _is_token(presented: str) -> bool:
+        return token is not None and bool(presented) and hmac.compare_digest(presented.encode(), token.encode())
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next):
+        """Pages name people and their work: never framed, cached or sent on as a referrer; no scripts at all."""
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", "default-src 'self'; script-src 'none'; frame-ancestors 'none'")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if not request.url.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
 
     def session():
         from peer_review.db import session_scope
@@ -122,7 +136,7 @@ def create_app(token: str | None = None) -> FastAPI:
         form = parse_qs((await request.body()).decode())
         presented = form.get("token", [""])[0].strip()
         next_url = _safe_next(form.get("next", ["/"])[0])
-        if token is None or not presented or not hmac.compare_digest(presented.encode(), token.encode()):
+        if not _is_token(presented):
             problem = "Enter the access token" if not presented else "The access token is not right"
             return page(request, "sign_in.html", 401 if not presented else 403, next=next_url, error=problem)
         response = RedirectResponse(next_url, status_code=303)
