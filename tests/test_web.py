@@ -66,6 +66,13 @@ def test_exports_match_the_command_line_view(site):
     assert list(rows[0]) == CSV_COLUMNS and len(rows) == 12
 
 
+def test_partnerships_list_counts_each_partnerships_reviews_and_late_work(site):
+    html = site.get("/").text
+    assert '<a class="govuk-link" href="/partnerships/1">Sheffield pilot triad</a>' in html
+    assert "0 of 12" in html  # reviews closed
+    assert '<strong class="govuk-tag govuk-tag--red">3 overdue</strong>' in html  # review 1's team, in January 2024
+
+
 def test_timeline_is_svg_with_planned_and_actual_bars_today_and_holidays(site):
     response = site.get("/partnerships/1/timeline.svg")
     assert response.headers["content-type"] == "image/svg+xml"
@@ -113,6 +120,8 @@ def test_without_a_token_every_page_answers_401_and_a_wrong_token_403(site):
 
 def test_sign_in_sets_a_cookie_and_returns_to_the_page(site):
     browser = TestClient(create_app(TOKEN), follow_redirects=False)
+    form = browser.get("/sign-in?next=/reviews/1")
+    assert form.status_code == 200 and '<input type="hidden" name="next" value="/reviews/1">' in form.text
     response = browser.post("/sign-in", data={"token": TOKEN, "next": "/reviews/1"})
     assert response.status_code == 303 and response.headers["location"] == "/reviews/1"
     cookie = response.headers["set-cookie"]
