@@ -264,7 +264,7 @@ def status(
     as_csv: Annotated[bool, typer.Option("--csv", help="one row per review, as CSV")] = False,
 ) -> None:
     """Where every review stands: a trust x strand grid, progress, overdue tasks (and who holds them), what is next."""
-    from peer_review.service.queries import CSV_COLUMNS, overview, overview_csv_rows, overview_json
+    from peer_review.service.queries import overview, overview_csv, overview_json
     from peer_review.service.queries import status as review_status
 
     with _session() as session:
@@ -278,11 +278,7 @@ def status(
 
             sys.stdout.write(json.dumps(overview_json(view), indent=2) + "\n")
         else:
-            import csv
-
-            writer = csv.DictWriter(sys.stdout, fieldnames=CSV_COLUMNS, lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(overview_csv_rows(view))
+            sys.stdout.write(overview_csv(view))
         return
     if view is None:
         out.print("No reviews yet: load a partnership and run `peer-review plan`.")

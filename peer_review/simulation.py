@@ -11,6 +11,7 @@ from typing import Callable
 
 from peer_review import clock, db
 from peer_review.domain.model import Alignment, TaskKind
+from peer_review.service import queries, workflow
 
 ALIGNMENTS = [Alignment.ALIGNED, Alignment.PARTLY_ALIGNED, Alignment.NOT_ALIGNED]
 
@@ -28,8 +29,6 @@ def simulate_cycle(
     """Move simulated time from `start`: on each day something is due, the participants whose tasks
     fall due do them (two days early, on a weekday), then `advance(partnership)` moves every review on.
     Stops when no task is open, or after `until`. Returns (advance calls, tasks done)."""
-    from peer_review.service import queries, workflow
-
     today, advances, done = start, 0, 0
     while True:
         clock.set_time(clock.at_london(today, 17))

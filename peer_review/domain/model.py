@@ -109,6 +109,11 @@ def stage_deadlines(visit_start: dt.date, visit_end: dt.date, offsets: dict[str,
     }
 
 
+def days_overdue(due: dt.date, today: dt.date) -> int:
+    """How many days past its due date an open task is (0 until then)."""
+    return max(0, (today - due).days)
+
+
 def task_due(kind: TaskKind, deadlines: dict[str, dt.date], round_: int = 1) -> dt.date:
     """Due date of a task; later rounds of the same step get a week more each."""
     week = dt.timedelta(days=7)

@@ -26,11 +26,12 @@ def get_partnership(session: Session, name: str | None) -> Partnership:
     names = session.exec(select(Partnership.name).order_by(Partnership.id).limit(10)).all()
     if not names:
         raise UserError("no partnership is loaded; run `peer-review partnership load FILE` first")
+    listed = ", ".join(names) + (", ..." if len(names) == 10 else "")
     if name is None:
         if len(names) > 1:
-            raise UserError(f"several partnerships are loaded; choose one with --partnership: {', '.join(names)}{', ...' if len(names) == 10 else ''}")
+            raise UserError(f"several partnerships are loaded; choose one with --partnership: {listed}")
         return session.exec(select(Partnership).where(Partnership.name == names[0])).one()
-    raise UserError(f"no partnership named '{name}'; loaded: {', '.join(names)}{', ...' if len(names) == 10 else ''}")
+    raise UserError(f"no partnership named '{name}'; loaded: {listed}")
 
 
 def get_partnership_by_id(session: Session, partnership_id: int) -> Partnership:

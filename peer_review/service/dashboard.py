@@ -5,7 +5,6 @@ reviews the database holds (no query per row)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import case, func
@@ -14,9 +13,10 @@ from sqlmodel import Session, select
 from peer_review import clock
 from peer_review.domain.calendar import SchoolCalendar
 from peer_review.domain.lifecycle import Stage
-from peer_review.domain.model import TaskKind
+from peer_review.domain.model import TaskKind, days_overdue
 from peer_review.errors import NotFound
 from peer_review.service.common import get_review, trust_of
+from peer_review.service.planning import calendar_snapshots
 from peer_review.tables import (
     Assignment,
     AuditEntry,
@@ -115,12 +115,12 @@ def workload(session: Session, partnership: Partnership) -> list[Load]:
         .where(Review.partnership_id == partnership.id, Task.status == "open")
         .group_by(Task.assignee_id)
     )
-    by_person: dict[int, list[Load]] = defaultdict(list)
+    first_role: dict[int, Load] = {}  # a person's tasks are counted once, on their first role's row
     for (person_id, _role), load in loads.items():
-        by_person[person_id].append(load)
+        first_role.setdefault(person_id, load)
     for person_id, count, late in tasks:
-        for load in by_person.get(person_id, [])[:1]:  # a person's tasks are counted once, on their first role
-            load.open_tasks, load.overdue_tasks = count, late or 0
+        if person_id in first_role:
+            first_role[person_id].open_tasks, first_role[person_id].overdue_tasks = count, late or 0
     return sorted(loads.values(), key=lambda x: (x.role != "moderator", -x.busiest_term, -x.reviews, x.name))
 
 
@@ -167,11 +167,10 @@ def review_dates(session: Session, partnership: Partnership) -> list[ReviewDates
     return rows
 
 
-def calendars_of(partnership: Partnership, session: Session) -> dict[str, SchoolCalendar]:
-    """Each host trust's school calendar, by trust key."""
-    trusts = session.exec(select(Trust).where(Trust.partnership_id == partnership.id)).all()
-    snapshots = {cid: SchoolCalendar.from_dict(cid, data) for cid, data in partnership.calendars.items()}
-    return {t.key: snapshots[t.calendar_id] for t in trusts}
+def host_calendars(session: Session, partnership: Partnership) -> dict[str, SchoolCalendar]:
+    """Each trust's school calendar, by trust key."""
+    snapshots = calendar_snapshots(partnership)
+    return {key: snapshots[calendar_id] for key, calendar_id in session.exec(select(Trust.key, Trust.calendar_id).where(Trust.partnership_id == partnership.id))}
 
 
 # --- one review in full -------------------------------------------------------------------------
@@ -269,7 +268,7 @@ def review_detail(session: Session, review_id: int) -> ReviewDetail:
     ]
     tasks = [
         TaskLine(t.id, TaskKind(t.kind).title + (f" (round {t.round})" if t.round > 1 else ""), p.name, t.due, t.status, t.completed_at,
-                 max(0, (today - t.due).days) if t.status == "open" else 0)
+                 days_overdue(t.due, today) if t.status == "open" else 0)
         for t, p in session.exec(select(Task, Person).join(Person, Person.id == Task.assignee_id).where(Task.review_id == review.id).order_by(Task.due, Task.id))
     ]
     documents = [

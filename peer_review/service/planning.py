@@ -72,7 +72,7 @@ def scheduling_inputs(session: Session, partnership: Partnership) -> Inputs:
     people = session.exec(select(Person).where(Person.partnership_id == partnership.id).order_by(Person.id)).all()
     keys = {t.id: t.key for t in trusts}
     trust_of_email = {p.email: keys.get(p.trust_id) for p in people}
-    calendars = {cid: SchoolCalendar.from_dict(cid, data) for cid, data in partnership.calendars.items()}
+    calendars = calendar_snapshots(partnership)
 
     def person(p: Person) -> PlanPerson:
         trusts_ = {c for c in p.conflicts if "@" not in c} | set(p.previous_employers)
@@ -89,6 +89,11 @@ def scheduling_inputs(session: Session, partnership: Partnership) -> Inputs:
             for b in partnership.blackouts
         ],
     )
+
+
+def calendar_snapshots(partnership: Partnership) -> dict[str, SchoolCalendar]:
+    """The school calendars stored with a partnership when it was loaded, by calendar id."""
+    return {cid: SchoolCalendar.from_dict(cid, data) for cid, data in partnership.calendars.items()}
 
 
 def existing_bookings(session: Session, exclude_partnership: int) -> Bookings:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
 from peer_review import clock
 from peer_review.domain.lifecycle import Stage
-from peer_review.domain.model import TaskKind
+from peer_review.domain.model import TaskKind, days_overdue
 from peer_review.service.common import get_partnership, get_review, get_task, trust_of
 from peer_review.service.records import (
     agreed_lines,
@@ -59,7 +61,7 @@ def open_tasks(session: Session, person_email: str | None = None, partnership_na
         query = query.where(Person.email == email)
     today = clock.today()
     return [
-        TaskRow(t.id, t.kind, TaskKind(t.kind).title, r.id, tr.name, r.strand_title, p.name, p.email, t.due, max(0, (today - t.due).days), t.round, t.note)
+        TaskRow(t.id, t.kind, TaskKind(t.kind).title, r.id, tr.name, r.strand_title, p.name, p.email, t.due, days_overdue(t.due, today), t.round, t.note)
         for t, r, p, tr in session.exec(query)
     ]
 
@@ -221,6 +223,15 @@ def overview_json(view: Overview) -> dict:
 
 
 CSV_COLUMNS = ["review", "trust", "host", "strand", "stage", "visit_start", "visit_end", "open_tasks", "overdue_tasks", "most_overdue_days", "held_up_by"]
+
+
+def overview_csv(view: Overview) -> str:
+    """The partnership view as CSV, one row per review: what `status --csv` prints and the web page offers."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(overview_csv_rows(view))
+    return buffer.getvalue()
 
 
 def overview_csv_rows(view: Overview) -> list[dict]:

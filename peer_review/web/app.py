@@ -8,9 +8,7 @@ refuses to listen beyond localhost without a token.
 
 from __future__ import annotations
 
-import csv
 import hmac
-import io
 import ipaddress
 import os
 from pathlib import Path
@@ -20,12 +18,15 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlmodel import Session, select
 
 from peer_review import clock
 from peer_review.errors import NotFound, UserError
 from peer_review.service import dashboard
 from peer_review.service.common import get_partnership_by_id
-from peer_review.service.queries import CSV_COLUMNS, overview, overview_csv_rows, overview_json
+from peer_review.service.queries import overview, overview_csv, overview_json
+from peer_review.tables import Cycle, Partnership
+from peer_review.timeline import progress_svg
 
 TOKEN_ENV = "PEER_REVIEW_WEB_TOKEN"
 COOKIE = "peer_review_token"
@@ -178,12 +179,8 @@ def create_app(token: str | None = None) -> FastAPI:
     @app.get("/partnerships/{partnership_id}/status.csv", dependencies=guarded)
     def partnership_csv(partnership_id: int, s=Depends(session)):
         partnership = get_partnership_by_id(s, partnership_id)
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(overview_csv_rows(overview(s, partnership.name)))
         filename = f"status-{partnership.id}-{clock.today()}.csv"
-        return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        return Response(overview_csv(overview(s, partnership.name)), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
     @app.get("/reviews/{review_id}", response_class=HTMLResponse, dependencies=guarded)
     def review_page(request: Request, review_id: int, s=Depends(session)):
@@ -201,16 +198,12 @@ def create_app(token: str | None = None) -> FastAPI:
     return app
 
 
-def _timeline(session, partnership, dates) -> str:
-    from peer_review.tables import Cycle
-    from peer_review.timeline import progress_svg
-    from sqlmodel import select
-
+def _timeline(session: Session, partnership: Partnership, dates: list[dashboard.ReviewDates]) -> str:
     cycle = session.exec(select(Cycle).where(Cycle.partnership_id == partnership.id).order_by(Cycle.id.desc())).first()
     if cycle is None or not dates:
         return ""
     return progress_svg(
-        f"{partnership.name}: planned and actual dates", dates, dashboard.calendars_of(partnership, session), cycle.start, cycle.end, clock.today()
+        f"{partnership.name}: planned and actual dates", dates, dashboard.host_calendars(session, partnership), cycle.start, cycle.end, clock.today()
     )
 
 
