@@ -422,6 +422,7 @@ def demo(
     until: Annotated[Optional[str], typer.Option(help="stop the simulated participants after this date (YYYY-MM-DD), leaving the cycle part-way")] = None,
 ) -> None:
     """Run a whole review cycle with simulated participants, through the Prefect flows."""
+    stop_after = _parse_date(until, "--until") if until else None  # before Prefect starts or a progress bar shows
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     _quiet_prefect()
@@ -433,7 +434,7 @@ def demo(
         def progress(message: str, done: int, total: int) -> None:
             bar.update(job, description=message, completed=done, total=total)
 
-        result = run_demo(partnership, framework, out_dir, progress, until=_parse_date(until, "--until") if until else None)
+        result = run_demo(partnership, framework, out_dir, progress, until=stop_after)
     table = Table(title=f"{result.partnership}: {len(result.reviews)} reviews")
     for column in ("review", "host trust", "strand", "visit", "stage", "documents"):
         table.add_column(column)

@@ -102,3 +102,10 @@ def test_chart_draws_a_bar_per_visit_and_shades_holidays(tmp_path):
     assert "Steel Valley Academy Trust" in texts and "1. school-improvement" in texts
     bad = run_cli("plan", "--dry-run", "--chart", tmp_path / "cycle.png", cwd=tmp_path, env=_env(tmp_path))
     assert bad.returncode == 2 and "give a file ending in .svg" in bad.stderr
+
+
+def test_demo_refuses_a_bad_until_date_before_it_starts(tmp_path):
+    result = run_cli("demo", "--until", "2024-13-01", "--out", tmp_path / "out", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "--until must be a date like 2023-11-01, not '2024-13-01'" in result.stderr
+    assert "starting Prefect" not in result.stderr and not (tmp_path / "out").exists()
