@@ -15,6 +15,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from peer_review.errors import UserError
@@ -185,29 +186,39 @@ def calendar(
 
 
 @app.command()
-def tasks(person: Annotated[Optional[str], typer.Option(help="only this person's tasks (email)")] = None, partnership: PartnershipOpt = None) -> None:
+def tasks(
+    person: Annotated[Optional[str], typer.Option(help="only this person's tasks (email)")] = None,
+    partnership: PartnershipOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the tasks as JSON, for scripts")] = False,
+) -> None:
     """List open tasks, soonest due first; overdue ones are marked."""
     from peer_review.service.queries import open_tasks
 
     with _session() as session:
         rows = open_tasks(session, person, partnership)
+    if as_json:
+        import dataclasses
+        import json
+
+        sys.stdout.write(json.dumps([dataclasses.asdict(row) for row in rows], default=str, indent=2) + "\n")
+        return
     table = Table(title="Open tasks")
     for column in ("task", "due", "what", "review", "assignee"):
         table.add_column(column)
     for row in rows:
         due = f"[red]{row.due} OVERDUE {row.overdue_days}d[/red]" if row.overdue_days else str(row.due)
-        table.add_row(str(row.id), due, row.title + (f" (round {row.round})" if row.round > 1 else ""), f"{row.review_id}: {row.host}, {row.strand}", f"{row.assignee} <{row.assignee_email}>")
+        table.add_row(str(row.id), due, escape(row.title + (f" (round {row.round})" if row.round > 1 else "")), escape(f"{row.review_id}: {row.host}, {row.strand}"), escape(f"{row.assignee} <{row.assignee_email}>"))
     out.print(table if rows else "No open tasks.")
 
 
 @task_app.command("template")
 def task_template(task_id: int) -> None:
     """Print a YAML skeleton for a task's input, with guidance."""
+    from peer_review.service.kinds import yaml_template
     from peer_review.service.queries import task_context
-    from peer_review.service.task_templates import render_template
 
     with _session() as session:
-        text = render_template(task_context(session, task_id))
+        text = yaml_template(task_context(session, task_id))
     sys.stdout.write(text)
 
 
@@ -448,23 +459,24 @@ def demo(
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="address to listen on; anything but localhost needs an access token")] = "127.0.0.1",
+    host: Annotated[str, typer.Option(help="address to listen on; anything but localhost needs PEER_REVIEW_WEB_URL")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
 ) -> None:
-    """The coordinator's web view: partnerships, their progress, every review and its documents."""
+    """The web service: everyone signs in with an emailed link and does their tasks; coordinators follow their partnerships."""
     import uvicorn
 
-    from peer_review.web.app import TOKEN_ENV, create_app, is_loopback
+    from peer_review.service.signin import web_url
+    from peer_review.web.app import create_app, is_loopback
 
-    token = os.environ.get(TOKEN_ENV) or None
-    if token is None and not is_loopback(host):
-        raise UserError(f"--host {host} would open the coordinator's view to other computers; set {TOKEN_ENV} to an access token first "
-                        "(for example: export PEER_REVIEW_WEB_TOKEN=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))'))")
+    if not web_url() and not is_loopback(host):
+        raise UserError(f"--host {host} would open the service to other computers; set PEER_REVIEW_WEB_URL to the address people use "
+                        "(for example https://reviews.example.org, served by an https reverse proxy), so sign-in links and the Host check use it")
     from peer_review.db import database_url, get_engine
 
     get_engine()  # fail now, clearly, if the database cannot be used
-    err.print(f"serving {database_url()} on http://{host}:{port}/" + (" (access token required)" if token else " (this computer only)"))
-    uvicorn.run(create_app(token), host=host, port=port, log_level="warning")
+    address = web_url() or f"http://{host}:{port}"
+    err.print(f"serving {database_url()} at {address}/ (listening on {host}:{port}); sign-in links go out through the outbox (`peer-review send`)", markup=False)
+    uvicorn.run(create_app(), host=host, port=port, log_level="warning", proxy_headers=True, forwarded_allow_ips="127.0.0.1")
 
 
 @db_app.command("upgrade")

@@ -225,6 +225,16 @@ class Task(SQLModel, table=True):
     completed_by_id: Optional[int] = Field(default=None, foreign_key="person.id")
 
 
+class TaskDraft(SQLModel, table=True):
+    """A long answer saved part-way on the web, to finish later; removed when the task is submitted."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", unique=True)
+    person_id: int = Field(foreign_key="person.id")
+    data: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    saved_at: dt.datetime
+
+
 class Document(SQLModel, table=True):
     """A rendered Word document, kept in the database so every worker and machine sees it."""
 
@@ -274,6 +284,33 @@ class OutboxMessage(SQLModel, table=True):
     attempts: int = 0
     last_error: str = ""
     sent_at: Optional[dt.datetime] = None
+
+
+class SignInRequest(SQLModel, table=True):
+    """One request for a sign-in link, known address or not (rate limits count both). A link is sent
+    only to a known address; only its SHA-256 is kept, and it works once, before it expires."""
+
+    __table_args__ = (Index("ix_signinrequest_client_requested_at", "client", "requested_at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    email: str = Field(index=True)
+    client: str  # the requesting address, for the per-client limit
+    requested_at: dt.datetime
+    token_hash: Optional[str] = Field(default=None, unique=True)  # None when the address is unknown
+    next_path: str = "/"
+    expires_at: dt.datetime
+    used_at: Optional[dt.datetime] = None
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in person in a browser. The cookie holds a random token; only its SHA-256 is kept here."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True)
+    email: str = Field(index=True)
+    csrf_token: str
+    created_at: dt.datetime
+    last_seen_at: dt.datetime
+    ended_at: Optional[dt.datetime] = None
 
 
 class AuditEntry(SQLModel, table=True):

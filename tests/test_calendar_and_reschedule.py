@@ -12,6 +12,7 @@ from peer_review import db
 from peer_review.errors import UserError
 from peer_review.service import workflow
 from peer_review.service.calendars import visits_calendar
+from peer_review.service.records import team
 from peer_review.service.rescheduling import reschedule
 from peer_review.tables import AuditEntry, Review, Task, VisitChange
 
@@ -29,7 +30,7 @@ def test_person_calendar_has_their_visits_with_team_and_strand(planned):
     events = _events(person="owen.fletcher@donriver.example.org")
     with db.session_scope() as session:
         expected = {r.id for r in session.exec(select(Review))
-                    if "owen.fletcher@donriver.example.org" in [p.email for p in workflow.team(session, r)[0]]}
+                    if "owen.fletcher@donriver.example.org" in [p.email for p in team(session, r)[0]]}
     assert {uid for uid in events} == {f"review-{i}-visit@peer-review" for i in expected}
     first = events["review-1-visit@peer-review"]
     assert first.decoded("dtstart").tzinfo is not None and str(first["dtstart"].params.get("TZID")) == "Europe/London"

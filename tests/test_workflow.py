@@ -10,7 +10,8 @@ from conftest import EXAMPLE, run_cli
 from peer_review import db
 from peer_review.errors import UserError
 from peer_review.service import queries, workflow
-from peer_review.service.task_templates import render_template
+from peer_review.service.kinds import yaml_template
+from peer_review.service.records import team
 from peer_review.simulation import answer
 from peer_review.tables import Assignment, AuditEntry, Finding, Person, Review, Task
 
@@ -127,7 +128,7 @@ def test_templates_are_valid_yaml_for_every_kind_met(triad):
         for task in tasks:
             if task.kind not in seen:
                 seen.add(task.kind)
-                text = render_template(_context(task.id))
+                text = yaml_template(_context(task.id))
                 assert isinstance(yaml.safe_load(text), dict), text
                 assert f"peer-review submit {task.id}" in text
         _do(tasks[0])
@@ -168,7 +169,7 @@ def _respond(task: queries.TaskRow, data: dict) -> None:
 
 def _team_emails(review_id: int = 1) -> set[str]:
     with db.session_scope() as session:
-        peers, moderator = workflow.team(session, session.get(Review, review_id))
+        peers, moderator = team(session, session.get(Review, review_id))
         return {p.email for p in peers} | {moderator.email}
 
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
-from peer_review.domain.model import Alignment, Decision, TaskKind
+from peer_review.domain.model import Alignment, Decision
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 Rating = Annotated[int, Field(ge=1, le=5)]
@@ -257,18 +257,3 @@ def _same_set(given: list, expected: list, verb: str, label: str = "finding") ->
     missing = [str(e) for e in expected if e not in given]
     if missing:
         raise ValueError(f"{label} {', '.join(missing)} missing; you are asked to {verb}: {', '.join(map(str, expected))}")
-
-
-INPUT_MODELS: dict[TaskKind, type[_Input]] = {
-    TaskKind.RESPOND_TO_ASSIGNMENT: RespondToAssignment,
-    TaskKind.CHOOSE_REPLACEMENT: ChooseReplacement,
-    TaskKind.PROPOSE_LINES: ProposeLines,
-    TaskKind.AGREE_LINES: AgreeLines,
-    TaskKind.SUBMIT_EVIDENCE: SubmitEvidence,
-    TaskKind.RECORD_FINDINGS: RecordFindings,
-    TaskKind.MODERATE: Moderate,
-    TaskKind.REVISE_FINDINGS: ReviseFindings,
-    TaskKind.CHECK_REPORT: CheckReport,
-    TaskKind.ISSUE_REPORT: IssueReport,
-    TaskKind.GIVE_FEEDBACK: GiveFeedback,
-}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Callable
 from enum import StrEnum
 
 from peer_review.domain.lifecycle import Stage
@@ -30,22 +31,7 @@ class TaskKind(StrEnum):
 
     @property
     def title(self) -> str:
-        return TASK_TITLES[self]
-
-
-TASK_TITLES = {
-    TaskKind.RESPOND_TO_ASSIGNMENT: "Accept or decline your place on the review team",
-    TaskKind.CHOOSE_REPLACEMENT: "Choose someone to replace a team member who declined",
-    TaskKind.PROPOSE_LINES: "Propose lines of enquiry with your self-evaluation",
-    TaskKind.AGREE_LINES: "Agree the lines of enquiry or ask for changes",
-    TaskKind.SUBMIT_EVIDENCE: "Submit the evidence index",
-    TaskKind.RECORD_FINDINGS: "Record findings for the lines of enquiry",
-    TaskKind.MODERATE: "Moderate the findings against the evidence",
-    TaskKind.REVISE_FINDINGS: "Revise the findings the moderator sent back",
-    TaskKind.CHECK_REPORT: "Check the draft report for factual accuracy",
-    TaskKind.ISSUE_REPORT: "Issue the review report",
-    TaskKind.GIVE_FEEDBACK: "Give feedback on the review",
-}
+        return KIND_RULES[self].title
 
 
 class TaskStatus(StrEnum):
@@ -114,23 +100,53 @@ def days_overdue(due: dt.date, today: dt.date) -> int:
     return max(0, (today - due).days)
 
 
+class Actor(StrEnum):
+    """Who a kind of task goes to."""
+
+    HOST = "host"  # the host trust's CEO
+    PEERS = "peers"  # each peer on the team (for a follow-up: the peer concerned)
+    MODERATOR = "moderator"
+    INVITEES = "invitees"  # each person invited to the team: the peers and the moderator
+    TEAM = "team"  # the host CEO, the peers and the moderator
+    COORDINATOR = "coordinator"  # the partnership's coordinator
+
+
+WEEK = dt.timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class KindRule:
+    """The workflow rules of one kind of task. The service layer's registry (service/kinds.py) adds its
+    input model, handler, web form, YAML template and simulated answer."""
+
+    title: str
+    actor: Actor
+    due: Callable[[dict[str, dt.date]], dt.date]  # from the review's stage deadlines
+    opens_stage: Stage | None = None  # the human stage this task starts; None for follow-ups of a submission
+
+
+KIND_RULES: dict[TaskKind, KindRule] = {
+    TaskKind.RESPOND_TO_ASSIGNMENT: KindRule(
+        "Accept or decline your place on the review team", Actor.INVITEES, lambda d: d["lines_of_enquiry"] - 3 * WEEK, Stage.ASSIGNMENT),
+    TaskKind.CHOOSE_REPLACEMENT: KindRule(
+        "Choose someone to replace a team member who declined", Actor.COORDINATOR, lambda d: d["lines_of_enquiry"] - 2 * WEEK),
+    TaskKind.PROPOSE_LINES: KindRule(
+        "Propose lines of enquiry with your self-evaluation", Actor.HOST, lambda d: d["lines_of_enquiry"] - WEEK, Stage.LINES_OF_ENQUIRY),
+    TaskKind.AGREE_LINES: KindRule(
+        "Agree the lines of enquiry or ask for changes", Actor.MODERATOR, lambda d: d["lines_of_enquiry"]),
+    TaskKind.SUBMIT_EVIDENCE: KindRule("Submit the evidence index", Actor.HOST, lambda d: d["evidence"], Stage.EVIDENCE),
+    TaskKind.RECORD_FINDINGS: KindRule("Record findings for the lines of enquiry", Actor.PEERS, lambda d: d["findings"], Stage.FINDINGS),
+    TaskKind.MODERATE: KindRule("Moderate the findings against the evidence", Actor.MODERATOR, lambda d: d["moderation"], Stage.MODERATION),
+    TaskKind.REVISE_FINDINGS: KindRule("Revise the findings the moderator sent back", Actor.PEERS, lambda d: d["moderation"]),
+    TaskKind.CHECK_REPORT: KindRule("Check the draft report for factual accuracy", Actor.HOST, lambda d: d["report"] - 2 * WEEK, Stage.REPORT),
+    TaskKind.ISSUE_REPORT: KindRule("Issue the review report", Actor.MODERATOR, lambda d: d["report"]),
+    TaskKind.GIVE_FEEDBACK: KindRule("Give feedback on the review", Actor.TEAM, lambda d: d["feedback"], Stage.FEEDBACK),
+}
+
+
 def task_due(kind: TaskKind, deadlines: dict[str, dt.date], round_: int = 1) -> dt.date:
     """Due date of a task; later rounds of the same step get a week more each."""
-    week = dt.timedelta(days=7)
-    base = {
-        TaskKind.RESPOND_TO_ASSIGNMENT: deadlines["lines_of_enquiry"] - 3 * week,
-        TaskKind.CHOOSE_REPLACEMENT: deadlines["lines_of_enquiry"] - 2 * week,
-        TaskKind.PROPOSE_LINES: deadlines["lines_of_enquiry"] - week,
-        TaskKind.AGREE_LINES: deadlines["lines_of_enquiry"],
-        TaskKind.SUBMIT_EVIDENCE: deadlines["evidence"],
-        TaskKind.RECORD_FINDINGS: deadlines["findings"],
-        TaskKind.MODERATE: deadlines["moderation"],
-        TaskKind.REVISE_FINDINGS: deadlines["moderation"],
-        TaskKind.CHECK_REPORT: deadlines["report"] - 2 * week,
-        TaskKind.ISSUE_REPORT: deadlines["report"],
-        TaskKind.GIVE_FEEDBACK: deadlines["feedback"],
-    }[kind]
-    return base + (round_ - 1) * week
+    return KIND_RULES[kind].due(deadlines) + (round_ - 1) * WEEK
 
 
 # --- what the engine does next -----------------------------------------------------------------
@@ -161,15 +177,7 @@ class ReviewView:
 
 
 #: The task each human stage starts with (its follow-up tasks come from submissions).
-OPENING_TASK = {
-    Stage.ASSIGNMENT: TaskKind.RESPOND_TO_ASSIGNMENT,
-    Stage.LINES_OF_ENQUIRY: TaskKind.PROPOSE_LINES,
-    Stage.EVIDENCE: TaskKind.SUBMIT_EVIDENCE,
-    Stage.FINDINGS: TaskKind.RECORD_FINDINGS,
-    Stage.MODERATION: TaskKind.MODERATE,
-    Stage.REPORT: TaskKind.CHECK_REPORT,
-    Stage.FEEDBACK: TaskKind.GIVE_FEEDBACK,
-}
+OPENING_TASK: dict[Stage, TaskKind] = {rule.opens_stage: kind for kind, rule in KIND_RULES.items() if rule.opens_stage}
 ENTRY_DOCUMENTS = {Stage.REPORT: (DocumentKind.REPORT_DRAFT,)}
 EXIT_DOCUMENTS = {
     Stage.LINES_OF_ENQUIRY: (DocumentKind.LINES_AGREEMENT,),

@@ -66,6 +66,64 @@ def open_tasks(session: Session, person_email: str | None = None, partnership_na
     ]
 
 
+@dataclass(frozen=True)
+class PersonTasks:
+    open: list[TaskRow]
+    done: list[TaskRow]
+
+
+def tasks_of_person(session: Session, person_ids: frozenset[int] | set[int], done_limit: int = 50) -> PersonTasks:
+    """One person's tasks (across their partnerships): open ones soonest due first, then the latest done."""
+    if not person_ids:
+        return PersonTasks([], [])
+    base = (
+        select(Task, Review, Person, Trust)
+        .join(Review, Review.id == Task.review_id)
+        .join(Person, Person.id == Task.assignee_id)
+        .join(Trust, Trust.id == Review.host_trust_id)
+        .where(Task.assignee_id.in_(person_ids))
+    )
+    today = clock.today()
+    opened = session.exec(base.where(Task.status == "open").order_by(Task.due, Task.id))
+    done = session.exec(base.where(Task.status == "done").order_by(Task.completed_at.desc(), Task.id.desc()).limit(done_limit))
+    return PersonTasks([_row(t, r, p, tr, today) for t, r, p, tr in opened], [_row(t, r, p, tr, None) for t, r, p, tr in done])
+
+
+def _row(t: Task, r: Review, p: Person, tr: Trust, today: dt.date | None) -> TaskRow:
+    return TaskRow(t.id, t.kind, TaskKind(t.kind).title, r.id, tr.name, r.strand_title, p.name, p.email, t.due, days_overdue(t.due, today) if today else 0, t.round, t.note)
+
+
+@dataclass(frozen=True)
+class ReviewLink:
+    id: int
+    host: str
+    strand: str
+    stage: str
+    visit_start: dt.date
+    role: str
+
+
+def reviews_of_person(session: Session, viewer) -> list[ReviewLink]:
+    """The reviews a person takes part in: their trust's (as its CEO) and those whose team they joined."""
+    query = select(Review, Trust).join(Trust, Trust.id == Review.host_trust_id)
+    hosted = session.exec(query.where(Review.host_trust_id.in_(viewer.ceo_of)).order_by(Review.visit_start)).all() if viewer.ceo_of else []
+    joined = session.exec(
+        query.join(Assignment, Assignment.review_id == Review.id)
+        .where(Assignment.person_id.in_(viewer.person_ids), Assignment.status == "accepted")
+        .add_columns(Assignment.role)
+        .order_by(Review.visit_start)
+    ).all() if viewer.person_ids else []
+    links = [ReviewLink(r.id, t.name, r.strand_title, Stage(r.stage).label, r.visit_start, "host") for r, t in hosted]
+    links += [ReviewLink(r.id, t.name, r.strand_title, Stage(r.stage).label, r.visit_start, role) for r, t, role in joined]
+    return sorted(links, key=lambda link: (link.visit_start, link.id))
+
+
+def partnership_names(session: Session, ids) -> list[tuple[int, str]]:
+    if not ids:
+        return []
+    return list(session.exec(select(Partnership.id, Partnership.name).where(Partnership.id.in_(ids)).order_by(Partnership.name)).all())
+
+
 @dataclass
 class ReviewStatus:
     id: int

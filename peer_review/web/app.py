@@ -1,51 +1,36 @@
-"""The coordinator's web view: server-rendered pages over the same service layer as the CLI.
+"""The web service: everyone signs in as themselves (an emailed link) and sees what the records say
+they may: their tasks and forms, their reviews, and for a coordinator their partnerships.
 
-Access: with an access token configured (PEER_REVIEW_WEB_TOKEN), every request must carry it, as
-`Authorization: Bearer TOKEN` or the cookie set by the sign-in form: none gives 401, a wrong one 403.
-With no token configured, only requests from this machine (loopback) are served; `peer-review serve`
-refuses to listen beyond localhost without a token.
+Routers by audience: `auth` (signing in and out), `participant` (tasks, forms, reviews, documents)
+and `coordinator` (partnerships, their progress and exports). Every request is checked here for its
+Host header (DNS rebinding), every POST for its CSRF token; every answer, errors included, carries
+the security headers. A script may fetch exports with `Authorization: Bearer PEER_REVIEW_WEB_TOKEN`.
 """
 
 from __future__ import annotations
 
-import hmac
 import ipaddress
+import logging
 import os
-from pathlib import Path
-from urllib.parse import parse_qs, quote
+import secrets
+from urllib.parse import quote, urlsplit
 
-from fastapi import Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
-from sqlmodel import Session, select
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from peer_review import clock
 from peer_review.errors import NotFound, UserError
-from peer_review.service import dashboard
-from peer_review.service.common import get_partnership_by_id
-from peer_review.service.queries import overview, overview_csv, overview_json
-from peer_review.tables import Cycle, Partnership
-from peer_review.timeline import progress_svg
+from peer_review.service.access import Refused
+from peer_review.service.signin import web_url as configured_web_url
+from peer_review.web import auth, coordinator, participant
+from peer_review.web.pages import CSRF_COOKIE, HERE, BadCsrf, NotSignedIn, page
 
 TOKEN_ENV = "PEER_REVIEW_WEB_TOKEN"
-COOKIE = "peer_review_token"
-HERE = Path(__file__).resolve().parent
-
-#: GOV.UK Frontend tag colours for the stages, in order; the stage name is always written too.
-STAGE_TAGS = {
-    "scheduled": "govuk-tag--grey", "assignment": "govuk-tag--light-blue", "lines of enquiry": "govuk-tag--blue",
-    "evidence": "govuk-tag--turquoise", "findings": "govuk-tag--purple", "moderation": "govuk-tag--pink",
-    "report": "govuk-tag--yellow", "feedback": "govuk-tag--orange", "closed": "govuk-tag--green",
-}
-
-
-class NotSignedIn(Exception):
-    pass
-
-
-class WrongToken(Exception):
-    pass
+LOCAL_HOSTS = ["localhost", "127.0.0.1", "::1"]
+log = logging.getLogger("peer_review.web")
 
 
 def is_loopback(host: str | None) -> bool:
@@ -55,156 +40,84 @@ def is_loopback(host: str | None) -> bool:
         return host == "localhost"
 
 
-def create_app(token: str | None = None) -> FastAPI:
-    """The web app; `token` defaults to the PEER_REVIEW_WEB_TOKEN environment variable."""
-    token = token if token is not None else os.environ.get(TOKEN_ENV) or None
-    app = FastAPI(title="peer-review: coordinator's view", docs_url=None, redoc_url=None, openapi_url=None)
+def create_app(export_token: str | None = None, web_url: str | None = None, allowed_hosts: list[str] | None = None) -> FastAPI:
+    """The web app. `web_url` (default PEER_REVIEW_WEB_URL) is where people reach it: its host is the
+    only Host header answered besides this computer's names, and links in emails start with it."""
+    web_url = (web_url if web_url is not None else configured_web_url()).rstrip("/")
+    export_token = export_token if export_token is not None else os.environ.get(TOKEN_ENV) or None
+    app = FastAPI(title="peer-review", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.web_url = web_url
+    app.state.export_token = export_token
+    app.state.secure_cookies = web_url.startswith("https://")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    templates = Jinja2Templates(directory=HERE / "templates")
-    templates.env.globals.update(stage_tag=lambda stage: STAGE_TAGS.get(stage, "govuk-tag--grey"), long_date=clock.long_date)
-    templates.env.filters["long_date"] = lambda value: clock.long_date(value) if value else ""
+    for router in (auth.router, participant.router, coordinator.router):
+        app.include_router(router)
 
-    def page(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
-        context.setdefault("signed_in", token is not None)
-        return templates.TemplateResponse(request, name, context, status_code=status_code)
-
-    def coordinator(request: Request) -> None:
-        presented = request.cookies.get(COOKIE)
-        header = request.headers.get("authorization", "")
-        if header.lower().startswith("bearer "):
-            presented = header[7:].strip()
-        if token is None:
-            if not is_loopback(request.client.host if request.client else None):
-                raise WrongToken("This server has no access token configured, so it only answers this computer. Set PEER_REVIEW_WEB_TOKEN to open it to others.")
-            return
-        if not presented:
-            raise NotSignedIn()
-        if not _is_token(presented):
-            raise WrongToken("That access token is not the one this server was given.")
-
-    def _is_token(presented: str) -> bool:
-        return token is not None and bool(presented) and hmac.compare_digest(presented.encode(), token.encode())
+    hosts = allowed_hosts or ([urlsplit(web_url).hostname] if web_url else []) + LOCAL_HOSTS
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
 
     @app.middleware("http")
     async def _headers(request: Request, call_next):
-        """Pages name people and their work: never framed, cached or sent on as a referrer; no scripts at all."""
-        response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", "default-src 'self'; script-src 'none'; frame-ancestors 'none'")
+        """Pages name people and their work: never framed, cached or sent on as a referrer; no scripts at all.
+        Also gives a visitor who is not signed in the token their sign-in forms must send back."""
+        request.state.anonymous_csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+        try:
+            response = await call_next(request)
+        except Exception:
+            log.exception("error answering %s %s", request.method, request.url.path)
+            response = page(request, "message.html", 500, title="Sorry, there is a problem with the service", message="Try again later. Nothing you sent was saved.")
+        response.headers.setdefault("Content-Security-Policy", "default-src 'self'; script-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
         if not request.url.path.startswith("/static/"):
             response.headers.setdefault("Cache-Control", "no-store")
+        if CSRF_COOKIE not in request.cookies:
+            response.set_cookie(CSRF_COOKIE, request.state.anonymous_csrf, httponly=True, samesite="strict", secure=app.state.secure_cookies or request.url.scheme == "https")
         return response
-
-    def session():
-        from peer_review.db import session_scope
-
-        with session_scope() as s:
-            yield s
 
     @app.exception_handler(NotSignedIn)
     async def _not_signed_in(request: Request, _exc: NotSignedIn):
-        if _wants_html(request):
-            response = page(request, "sign_in.html", 401, next=_here(request), error=None)
-        else:
-            response = JSONResponse({"detail": "an access token is needed: Authorization: Bearer TOKEN"}, status_code=401)
+        if _wants_html(request) and request.method in ("GET", "HEAD"):
+            here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/sign-in?next={quote(here, safe='')}", status_code=303)
+        response = JSONResponse({"detail": "sign in first (or, for exports, send Authorization: Bearer TOKEN)"}, status_code=401)
         response.headers["WWW-Authenticate"] = "Bearer"
         return response
 
-    @app.exception_handler(WrongToken)
-    async def _wrong_token(request: Request, exc: WrongToken):
+    @app.exception_handler(Refused)
+    async def _refused(request: Request, exc: Refused):
+        viewer = getattr(request.state, "viewer", None)
+        log.warning("refused %s %s to %s: %s", request.method, request.url.path, viewer.email if viewer else "?", exc.message)
         if _wants_html(request):
-            return page(request, "message.html", 403, title="Access refused", message=str(exc))
-        return JSONResponse({"detail": str(exc)}, status_code=403)
+            return page(request, "message.html", 403, title="You cannot see this page", message=exc.message)
+        return JSONResponse({"detail": exc.message}, status_code=403)
+
+    @app.exception_handler(BadCsrf)
+    async def _bad_csrf(request: Request, _exc: BadCsrf):
+        log.warning("refused %s %s: missing or wrong CSRF token", request.method, request.url.path)
+        return page(request, "message.html", 403, title="Your form has expired", message="Go back, reload the page and try again. Nothing was saved.")
 
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound):
-        problem = exc.problem.split(";")[0]  # without the command-line hint
-        if _wants_html(request):
-            return page(request, "message.html", 404, title="Page not found", message=problem.capitalize() + ".")
-        return JSONResponse({"detail": problem}, status_code=404)
+        return _page_not_found(request, exc.problem.split(";")[0])
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_address(request: Request, _exc: RequestValidationError):
+        return _page_not_found(request, "no such page")
 
     @app.exception_handler(UserError)
     async def _user_error(request: Request, exc: UserError):
         return page(request, "message.html", 409, title="Not available yet", message=exc.problem)
 
-    @app.get("/sign-in", response_class=HTMLResponse)
-    def sign_in_form(request: Request, next: str = "/"):
-        return page(request, "sign_in.html", next=_safe_next(next), error=None)
-
-    @app.post("/sign-in", response_class=HTMLResponse)
-    async def sign_in(request: Request):
-        form = parse_qs((await request.body()).decode())
-        presented = form.get("token", [""])[0].strip()
-        next_url = _safe_next(form.get("next", ["/"])[0])
-        if not _is_token(presented):
-            problem = "Enter the access token" if not presented else "The access token is not right"
-            return page(request, "sign_in.html", 401 if not presented else 403, next=next_url, error=problem)
-        response = RedirectResponse(next_url, status_code=303)
-        response.set_cookie(COOKIE, presented, httponly=True, samesite="strict", secure=request.url.scheme == "https")
-        return response
-
-    @app.post("/sign-out")
-    def sign_out():
-        response = RedirectResponse("/sign-in", status_code=303)
-        response.delete_cookie(COOKIE)
-        return response
-
-    guarded = [Depends(coordinator)]
-
-    @app.get("/", response_class=HTMLResponse, dependencies=guarded)
-    def partnerships(request: Request, s=Depends(session)):
-        return page(request, "partnerships.html", summaries=dashboard.partnership_summaries(s), today=clock.today())
-
-    @app.get("/partnerships/{partnership_id}", response_class=HTMLResponse, dependencies=guarded)
-    def partnership_page(request: Request, partnership_id: int, s=Depends(session)):
-        partnership = get_partnership_by_id(s, partnership_id)
-        view = overview(s, partnership.name)
-        dates = dashboard.review_dates(s, partnership)
-        return page(
-            request, "partnership.html", partnership=partnership, view=view, dates=dates,
-            timeline=_timeline(s, partnership, dates), loads=dashboard.workload(s, partnership), stages=list(STAGE_TAGS),
-        )
-
-    @app.get("/partnerships/{partnership_id}/timeline.svg", dependencies=guarded)
-    def partnership_timeline(partnership_id: int, s=Depends(session)):
-        partnership = get_partnership_by_id(s, partnership_id)
-        return Response(_timeline(s, partnership, dashboard.review_dates(s, partnership)), media_type="image/svg+xml")
-
-    @app.get("/partnerships/{partnership_id}/status.json", dependencies=guarded)
-    def partnership_json(partnership_id: int, s=Depends(session)):
-        partnership = get_partnership_by_id(s, partnership_id)
-        return overview_json(overview(s, partnership.name))
-
-    @app.get("/partnerships/{partnership_id}/status.csv", dependencies=guarded)
-    def partnership_csv(partnership_id: int, s=Depends(session)):
-        partnership = get_partnership_by_id(s, partnership_id)
-        filename = f"status-{partnership.id}-{clock.today()}.csv"
-        return Response(overview_csv(overview(s, partnership.name)), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-    @app.get("/reviews/{review_id}", response_class=HTMLResponse, dependencies=guarded)
-    def review_page(request: Request, review_id: int, s=Depends(session)):
-        return page(request, "review.html", detail=dashboard.review_detail(s, review_id), today=clock.today())
-
-    @app.get("/reviews/{review_id}/documents/{kind}", dependencies=guarded)
-    def review_document(review_id: int, kind: str, s=Depends(session)):
-        document = dashboard.document_of(s, review_id, kind)
-        return Response(
-            document.content,
-            media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(document.filename)}"},
-        )
-
     return app
 
 
-def _timeline(session: Session, partnership: Partnership, dates: list[dashboard.ReviewDates]) -> str:
-    cycle = session.exec(select(Cycle).where(Cycle.partnership_id == partnership.id).order_by(Cycle.id.desc())).first()
-    if cycle is None or not dates:
-        return ""
-    return progress_svg(
-        f"{partnership.name}: planned and actual dates", dates, dashboard.host_calendars(session, partnership), cycle.start, cycle.end, clock.today()
-    )
+def _page_not_found(request: Request, problem: str):
+    if _wants_html(request):
+        return page(request, "message.html", 404, title="Page not found", message=problem[:1].upper() + problem[1:] + ".")
+    return JSONResponse({"detail": problem}, status_code=404)
 
 
 def _wants_html(request: Request) -> bool:
@@ -213,10 +126,22 @@ def _wants_html(request: Request) -> bool:
     return not (path.endswith((".json", ".csv", ".svg")) or "/documents/" in path)
 
 
-def _here(request: Request) -> str:
-    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+class HeadAsGet:
+    """HEAD is answered as GET would be, without the body (FastAPI routes answer GET only)."""
 
+    def __init__(self, app: ASGIApp):
+        self.app = app
 
-def _safe_next(target: str) -> str:
-    """Only ever send people back to a page of this site."""
-    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {"type": "http.response.body", "body": b"", "more_body": False} if not message.get("more_body") else None
+                if message is None:
+                    return
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)

@@ -1,0 +1,115 @@
+"""Who a signed-in person is to each partnership, review and task, read from the records on every
+request (never from the address they asked for).
+
+One email is one person; they may hold several roles across partnerships (a Person row in each).
+- A partnership's coordinator sees and acts on all of it, and on no other partnership.
+- A host CEO sees their own trust's reviews, plan, documents and tasks.
+- Peers and moderators see the reviews they are on (once they have accepted their place), their tasks
+  and those reviews' documents; before that, only the invitation.
+- Evidence flagged as personal data is shown only to that review's team and host.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from peer_review.errors import NotFound
+from peer_review.tables import Assignment, Person, Review, Task
+
+
+class Refused(Exception):
+    """Signed in, but not allowed this (a 403; nothing is written)."""
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    email: str
+    person_ids: frozenset[int]
+    partnership_ids: frozenset[int]  # every partnership they belong to, in any role
+    coordinates: frozenset[int]  # partnership ids
+    ceo_of: frozenset[int]  # trust ids
+    name: str
+
+    @property
+    def known(self) -> bool:
+        return bool(self.person_ids)
+
+
+def viewer_for(session: Session, email: str) -> Viewer:
+    people = session.exec(select(Person).where(Person.email == email.strip().lower())).all()
+    return Viewer(
+        email=email.strip().lower(),
+        person_ids=frozenset(p.id for p in people),
+        partnership_ids=frozenset(p.partnership_id for p in people),
+        coordinates=frozenset(p.partnership_id for p in people if p.is_coordinator),
+        ceo_of=frozenset(p.trust_id for p in people if p.is_ceo and p.trust_id is not None),
+        name=people[0].name if people else "",
+    )
+
+
+def roles_on(session: Session, viewer: Viewer, review: Review) -> set[str]:
+    """What the viewer is to a review: coordinator, host, peer, moderator, or invited (asked, not yet accepted)."""
+    roles = set()
+    if review.partnership_id in viewer.coordinates:
+        roles.add("coordinator")
+    if review.host_trust_id in viewer.ceo_of:
+        roles.add("host")
+    if viewer.person_ids:
+        for a in session.exec(select(Assignment).where(Assignment.review_id == review.id, Assignment.person_id.in_(viewer.person_ids))):
+            if a.status == "accepted":
+                roles.add(a.role)
+            elif a.status == "assigned":
+                roles.add("invited")
+    return roles
+
+
+def _private(viewer: Viewer, partnership_id: int, what: str) -> None:
+    """Outside their partnerships a thing's very existence is private: not found, as for a wrong id."""
+    if partnership_id not in viewer.partnership_ids:
+        raise NotFound(f"no {what}")
+
+
+def review_for(session: Session, viewer: Viewer, review_id: int) -> tuple[Review, set[str]]:
+    """A review the viewer may see, with their roles on it."""
+    review = session.get(Review, review_id)
+    if review is None:
+        raise NotFound(f"no review with id {review_id}")
+    _private(viewer, review.partnership_id, f"review with id {review_id}")
+    roles = roles_on(session, viewer, review) - {"invited"}
+    if not roles:
+        raise Refused("This review is open to its host trust, its review team (once they have accepted) and the coordinator.")
+    return review, roles
+
+
+def partnership_for(viewer: Viewer, partnership_id: int) -> None:
+    """Only a partnership's coordinator sees the partnership as a whole."""
+    _private(viewer, partnership_id, f"partnership with id {partnership_id}")
+    if partnership_id not in viewer.coordinates:
+        raise Refused("The partnership's pages are for its coordinator.")
+
+
+def task_for(session: Session, viewer: Viewer, task_id: int) -> tuple[Task, Review]:
+    """A task the viewer may see and do: their own, or any in a partnership they coordinate."""
+    task = session.get(Task, task_id)
+    if task is None:
+        raise NotFound(f"no task with id {task_id}")
+    review = session.get(Review, task.review_id)
+    _private(viewer, review.partnership_id, f"task with id {task_id}")
+    if task.assignee_id not in viewer.person_ids and review.partnership_id not in viewer.coordinates:
+        raise Refused("This task is someone else's; only they and the partnership's coordinator can see it.")
+    return task, review
+
+
+def acting_person(session: Session, viewer: Viewer, partnership_id: int) -> Person:
+    """The viewer's own record in a partnership (what `--as EMAIL` names on the command line)."""
+    return session.exec(select(Person).where(Person.partnership_id == partnership_id, Person.id.in_(viewer.person_ids))).one()
+
+
+def sees_personal_data(roles: set[str]) -> bool:
+    return bool(roles & {"host", "peer", "moderator"})

@@ -1,0 +1,60 @@
+"""The web form of each kind of task: where a person's answer starts, which parts of it repeat ("add
+another"), and whether it can be saved as a draft. The page itself is `web/templates/forms/KIND.html`;
+service/kinds.py binds each form to its kind."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+BLANK_LINE = {"title": "", "self_evaluation": ""}
+BLANK_ITEM = {"title": "", "type": "", "location": "", "lines": [], "personal_data": None}
+BLANK_FINDING = {"text": "", "evidence": []}
+FINDING_LISTS = ("strengths", "areas_for_development", "good_practice")
+
+
+@dataclass(frozen=True)
+class AnswerForm:
+    initial: Callable[[dict], dict]  # the answer before the person edits it, from the task's context
+    #: lists people can add to and remove from: key path ("*" for any index) -> a blank entry
+    repeats: dict[tuple, object] = field(default_factory=dict)
+    drafts: bool = False  # long answers can be saved and finished later
+
+
+def nothing(_ctx: dict) -> dict:
+    return {}
+
+
+def propose_lines(ctx: dict) -> dict:
+    """A revised proposal starts from the last one; a first one from two blank lines."""
+    if ctx["task"].round > 1 and ctx["lines"]:
+        return {"lines": [{"title": line.title, "self_evaluation": line.self_evaluation} for line in ctx["lines"]]}
+    return {"lines": [dict(BLANK_LINE), dict(BLANK_LINE)]}
+
+
+def submit_evidence(_ctx: dict) -> dict:
+    return {"items": [dict(BLANK_ITEM)]}
+
+
+def record_findings(ctx: dict) -> dict:
+    """One section per agreed line, each with a blank strength, area for development and good practice."""
+    return {"lines": [{"line": line.number, **{kind: [dict(BLANK_FINDING)] for kind in FINDING_LISTS}} for line in ctx["lines"]]}
+
+
+def moderate(ctx: dict) -> dict:
+    answer: dict = {"findings": [{"finding": f.ref, "reason": ""} for f in ctx["findings"]]}
+    if ctx["task"].round == 1:
+        answer["self_evaluation"] = [{"line": line.number, "comment": ""} for line in ctx["lines"]]
+    return answer
+
+
+def revise_findings(ctx: dict) -> dict:
+    return {"findings": [{"finding": f.ref, "text": f.text, "evidence": list(f.evidence)} for f in ctx["findings"]]}
+
+
+def check_report(_ctx: dict) -> dict:
+    return {"corrections": [""]}
+
+
+def issue_report(_ctx: dict) -> dict:
+    return {"statement": "", "next_steps": [""]}

@@ -1,0 +1,223 @@
+"""What each kind of submission records, and the follow-up tasks it opens (one handler per task kind;
+service/kinds.py binds each to its kind). A handler runs inside `workflow.submit`'s transaction."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from sqlmodel import Session, select
+
+from peer_review import clock
+from peer_review.domain import inputs as inp
+from peer_review.domain.lifecycle import Event
+from peer_review.domain.model import Decision, TaskKind
+from peer_review.domain.scheduling import replacement
+from peer_review.errors import UserError
+from peer_review.service.common import ENGINE, audit, coordinator_of, host_ceo, person_by_email
+from peer_review.service.outbox import notify, review_context
+from peer_review.service.planning import problems_after, stored_plan_of
+from peer_review.service.records import assignments, findings_of, strand_of, team
+from peer_review.service.steps import move, open_task
+from peer_review.tables import (
+    Assignment,
+    EvidenceItem,
+    FeedbackResponse,
+    Finding,
+    LineOfEnquiry,
+    ModerationDecision,
+    ModerationRound,
+    Partnership,
+    Person,
+    Review,
+    SelfEvaluationJudgement,
+    Task,
+)
+
+
+def _assignment_of(session: Session, review: Review, person_id: int) -> Assignment:
+    return session.exec(select(Assignment).where(Assignment.review_id == review.id, Assignment.person_id == person_id)).one()
+
+
+def respond(session: Session, review: Review, task: Task, data: inp.RespondToAssignment, actor: Person) -> str:
+    assignment = _assignment_of(session, review, task.assignee_id)
+    if data.response == "accept":
+        assignment.status = "accepted"
+        session.add(assignment)
+        move(session, review, Event.ASSIGNMENT_ACCEPTED, actor.email)
+        return "accepted"
+    leaving = session.get(Person, task.assignee_id)
+    found = find_replacement(session, review, leaving.email)  # before the decline is recorded: the plan still has them
+    assignment.status = "declined"
+    assignment.reason = f"{assignment.reason}; declined: {data.reason}".lstrip("; ")
+    session.add(assignment)
+    move(session, review, Event.ASSIGNMENT_DECLINED, actor.email)
+    if found is not None:
+        _add_member(session, review, found[0], assignment.role, found[1], actor.email)
+    else:
+        coordinator = coordinator_of(session, review.partnership_id)
+        round_ = len(session.exec(select(Task.id).where(Task.review_id == review.id, Task.kind == TaskKind.CHOOSE_REPLACEMENT.value)).all()) + 1
+        note = f"{leaving.name} <{leaving.email}> declined ({data.reason}) and nobody suitable is free; choose a {assignment.role} to replace them"
+        open_task(session, review, TaskKind.CHOOSE_REPLACEMENT, coordinator, round_, note=note, subject={"leaving": leaving.email, "role": assignment.role})
+        audit(session, review.partnership_id, "no_replacement", ENGINE, review.id, leaving=leaving.email, role=assignment.role)
+    return "declined"
+
+
+def find_replacement(session: Session, review: Review, leaving: str) -> tuple[str, str] | None:
+    """The planner's choice of someone to take `leaving`'s place, checked against every other review."""
+    inputs, plan, index = stored_plan_of(session, review)
+    visit = plan[index]
+    others = plan[:index] + plan[index + 1 :]
+    ever = {session.get(Person, a.person_id).email for a in assignments(session, review)}
+    return replacement(visit, leaving, inputs.trusts_by_id[visit.trust], inputs.people, inputs.moderators, others, ever)
+
+
+def _add_member(session: Session, review: Review, email: str, role: str, reason: str, actor: str) -> None:
+    person = person_by_email(session, review.partnership_id, email)
+    session.add(Assignment(review_id=review.id, person_id=person.id, role=role, reason=reason))
+    audit(session, review.partnership_id, "assigned", actor, review.id, person=email, role=role, reason=reason)
+    open_task(session, review, TaskKind.RESPOND_TO_ASSIGNMENT, person)
+    move(session, review, Event.MEMBER_REPLACED, actor)
+
+
+def choose_replacement(session: Session, review: Review, task: Task, data: inp.ChooseReplacement, actor: Person) -> str:
+    """The coordinator's choice, held to the same constraints as the planner's: never overridden silently."""
+
+    partnership = session.get(Partnership, review.partnership_id)
+    person = person_by_email(session, partnership.id, data.person)
+    role, leaving = task.subject["role"], task.subject["leaving"]
+    if person is None:
+        raise UserError(f"{data.person} is not a person in this partnership", loc=("person",))
+    if person.email in {session.get(Person, a.person_id).email for a in assignments(session, review)}:
+        raise UserError(f"{person.email} is already on (or has declined) this review's team", loc=("person",))
+    leaving_person = person_by_email(session, partnership.id, leaving)
+    if role == "moderator" and not person.is_moderator:
+        raise UserError(f"{person.email} is not a moderator", loc=("person",))
+    if role == "peer" and (not person.is_reviewer or person.trust_id != leaving_person.trust_id):
+        raise UserError(f"choose a reviewer from the same trust as {leaving}, so every other trust keeps a peer on the team", loc=("person",))
+    if role == "moderator":
+        problems = problems_after(session, review, lambda visit: dataclasses.replace(visit, moderator=person.email))
+    else:
+        problems = problems_after(session, review, lambda visit: dataclasses.replace(visit, peers=(*visit.peers, person.email)))
+    if problems:
+        raise UserError(f"{person.email} cannot join review {review.id}: " + "; ".join(problems), loc=("person",))
+    _add_member(session, review, person.email, role, f"{role} chosen by the coordinator: {data.reason}", actor.email)
+    return "chosen"
+
+
+def propose_lines(session: Session, review: Review, task: Task, data: inp.ProposeLines, actor: Person) -> str:
+    prompts = set(strand_of(session, review).get("prompts", []))
+    for number, line in enumerate(data.lines, start=1):
+        session.add(LineOfEnquiry(review_id=review.id, round=task.round, number=number, title=line.title, from_prompt=line.title in prompts, self_evaluation=line.self_evaluation))
+    _, moderator = team(session, review)
+    open_task(session, review, TaskKind.AGREE_LINES, moderator, task.round)
+    move(session, review, Event.LINES_PROPOSED, actor.email)
+    return "proposed"
+
+
+def agree_lines(session: Session, review: Review, task: Task, data: inp.AgreeLines, actor: Person) -> str:
+    if data.decision == "agreed":
+        review.lines_round = task.round
+        session.add(review)
+        return "agreed"
+    open_task(session, review, TaskKind.PROPOSE_LINES, host_ceo(session, review), task.round + 1, note=data.comments)
+    move(session, review, Event.LINES_CHANGES_REQUESTED, actor.email)
+    return "changes_requested"
+
+
+def submit_evidence(session: Session, review: Review, task: Task, data: inp.SubmitEvidence, actor: Person) -> str:
+    for number, item in enumerate(data.items, start=1):
+        session.add(EvidenceItem(review_id=review.id, ref=f"E{number}", title=item.title, type=item.type, location=item.location, lines=item.lines, personal_data=item.personal_data))
+    return "submitted"
+
+
+def record_findings(session: Session, review: Review, task: Task, data: inp.RecordFindings, actor: Person) -> str:
+    count = len(findings_of(session, review))
+    author = session.get(Person, task.assignee_id)
+    for entry in data.lines:
+        for kind, items in (("strength", entry.strengths), ("area_for_development", entry.areas_for_development), ("good_practice", entry.good_practice)):
+            for item in items:
+                count += 1
+                session.add(Finding(review_id=review.id, ref=f"F{count}", line_number=entry.line, author_id=author.id, kind=kind, text=item.text, evidence=item.evidence))
+    session.flush()
+    move(session, review, Event.FINDINGS_RECORDED, actor.email)
+    return "recorded"
+
+
+def moderate(session: Session, review: Review, task: Task, data: inp.Moderate, actor: Person) -> str:
+    findings = {f.ref: f for f in findings_of(session, review)}
+    returned: dict[int, list[Finding]] = {}
+    outcome = "revisions_requested" if any(d.decision == Decision.NEEDS_REVISION for d in data.findings) else "signed_off"
+    moderation_round = ModerationRound(review_id=review.id, number=task.round, moderator_id=actor.id, outcome=outcome, completed_at=clock.now())
+    session.add(moderation_round)
+    session.flush()
+    for d in data.findings:
+        finding = findings[d.finding]
+        finding.status = d.decision.value
+        session.add(finding)
+        session.add(ModerationDecision(review_id=review.id, round_id=moderation_round.id, round=task.round, finding_id=finding.id, finding_revision=finding.revision, decision=d.decision.value, reason=d.reason))
+        if d.decision == Decision.NEEDS_REVISION:
+            returned.setdefault(finding.author_id, []).append(finding)
+    for a in data.self_evaluation:
+        existing = session.exec(select(SelfEvaluationJudgement).where(SelfEvaluationJudgement.review_id == review.id, SelfEvaluationJudgement.line_number == a.line)).first()
+        judgement = existing or SelfEvaluationJudgement(review_id=review.id, line_number=a.line, alignment="", comment="")
+        judgement.alignment, judgement.comment = a.alignment.value, a.comment
+        session.add(judgement)
+    if not returned:
+        return outcome
+    for author_id, sent_back in returned.items():
+        reasons = "; ".join(f"{f.ref}: {d.reason}" for f in sent_back for d in data.findings if d.finding == f.ref)
+        open_task(session, review, TaskKind.REVISE_FINDINGS, session.get(Person, author_id), task.round, note=reasons)
+    move(session, review, Event.REVISION_REQUESTED, actor.email)
+    return outcome
+
+
+def revise_findings(session: Session, review: Review, task: Task, data: inp.ReviseFindings, actor: Person) -> str:
+    findings = {f.ref: f for f in findings_of(session, review)}
+    for revision in data.findings:
+        finding = findings[revision.finding]
+        audit(session, review.partnership_id, "finding_revised", actor.email, review.id, finding=finding.ref, before={"text": finding.text, "evidence": finding.evidence}, revision=finding.revision + 1)
+        finding.text, finding.evidence = revision.text, revision.evidence
+        finding.revision += 1
+        finding.status = "pending"
+        session.add(finding)
+    move(session, review, Event.FINDINGS_REVISED, actor.email)
+    still_open = session.exec(
+        select(Task).where(Task.review_id == review.id, Task.kind == TaskKind.REVISE_FINDINGS.value, Task.round == task.round, Task.status == "open", Task.id != task.id)
+    ).first()
+    if still_open is None:
+        _, moderator = team(session, review)
+        open_task(session, review, TaskKind.MODERATE, moderator, task.round + 1)
+    return "revised"
+
+
+def check_report(session: Session, review: Review, task: Task, data: inp.CheckReport, actor: Person) -> str:
+    review.factual_corrections = list(data.corrections)
+    session.add(review)
+    _, moderator = team(session, review)
+    open_task(session, review, TaskKind.ISSUE_REPORT, moderator)
+    move(session, review, Event.REPORT_CHECKED, actor.email)
+    return "accurate" if data.accurate else "corrections"
+
+
+def issue_report(session: Session, review: Review, task: Task, data: inp.IssueReport, actor: Person) -> str:
+
+    review.moderator_statement = data.statement
+    review.next_steps = list(data.next_steps)
+    review.issued_on = clock.today()
+    session.add(review)
+    peers, moderator = team(session, review)
+    context = review_context(session, review)
+    for person in [host_ceo(session, review), *peers, moderator]:
+        notify(
+            session, key=f"report_issued/{review.id}/{person.id}", event="report_issued", person=person,
+            subject=f"Report issued: peer review of {context['host']} ({context['strand']})", context=context, review=review,
+        )
+    return "issued"
+
+
+def give_feedback(session: Session, review: Review, task: Task, data: inp.GiveFeedback, actor: Person) -> str:
+    person = session.get(Person, task.assignee_id)
+    role = next((a.role for a in assignments(session, review) if a.person_id == person.id), "host")
+    session.add(FeedbackResponse(review_id=review.id, person_id=person.id, role=role, **data.model_dump()))
+    move(session, review, Event.FEEDBACK_GIVEN, actor.email)
+    return "given"

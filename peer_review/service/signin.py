@@ -1,0 +1,141 @@
+"""Signing in with an emailed link, and the web sessions it starts.
+
+Links and session cookies are random tokens from `secrets`; only their SHA-256 is stored, so a copy of
+the database signs nobody in. A link works once, within LINK_LIFETIME, and only by a POST (the page it
+opens has a "Continue" button): mail scanners that open links, such as Microsoft Defender's Safe
+Links, cannot spend it. A session ends on sign-out, after IDLE_LIMIT without a request, or after
+SESSION_LIMIT in all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import func, update
+from sqlmodel import Session, select
+
+from peer_review import clock
+from peer_review.errors import UserError
+from peer_review.service.outbox import notify
+from peer_review.tables import Person, SignInRequest, WebSession
+
+LINK_LIFETIME = dt.timedelta(minutes=30)
+IDLE_LIMIT = dt.timedelta(hours=2)
+SESSION_LIMIT = dt.timedelta(hours=12)
+SEEN_EVERY = dt.timedelta(minutes=1)  # how often a session's last request is written down
+RATE_WINDOW = dt.timedelta(minutes=15)
+PER_ADDRESS = 3  # links asked for one address in RATE_WINDOW
+PER_CLIENT = 10  # links asked from one client (IP address) in RATE_WINDOW
+
+
+class TooManyRequests(UserError):
+    pass
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def web_url() -> str:
+    """Where people reach `peer-review serve` (PEER_REVIEW_WEB_URL), for links in emails."""
+    return os.environ.get("PEER_REVIEW_WEB_URL", "").rstrip("/")
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def request_link(session: Session, email: str, client: str, next_path: str = "/", base_url: str | None = None) -> None:
+    """Email a sign-in link to a known address; an unknown one is recorded and gets nothing.
+
+    The caller shows the same page either way, so nobody can learn who has an account.
+    """
+    now = clock.now()
+    email = normalise_email(email)
+    since = now - RATE_WINDOW
+    by_address = session.exec(select(func.count()).select_from(SignInRequest).where(SignInRequest.email == email, SignInRequest.requested_at > since)).one()
+    by_client = session.exec(select(func.count()).select_from(SignInRequest).where(SignInRequest.client == client, SignInRequest.requested_at > since)).one()
+    if by_address >= PER_ADDRESS or by_client >= PER_CLIENT:
+        raise TooManyRequests(f"Too many sign-in links were asked for. Wait {RATE_WINDOW.seconds // 60} minutes, then try again.")
+    person = session.exec(select(Person).where(Person.email == email).order_by(Person.id)).first()
+    token = secrets.token_urlsafe(32) if person else None
+    request = SignInRequest(
+        email=email, client=client, requested_at=now, token_hash=_hash(token) if token else None, next_path=next_path, expires_at=now + LINK_LIFETIME
+    )
+    session.add(request)
+    session.flush()
+    if person is None:
+        return
+    base = (base_url or web_url()).rstrip("/")
+    notify(
+        session, key=f"sign_in/{request.id}", event="sign_in", person=person,
+        subject="Your sign-in link for peer review",
+        context={"link": f"{base}/sign-in/{token}", "minutes": LINK_LIFETIME.seconds // 60},
+    )
+
+
+def usable_link(session: Session, token: str) -> SignInRequest | None:
+    """The link's request if it can still be used (looking does not spend it)."""
+    request = session.exec(select(SignInRequest).where(SignInRequest.token_hash == _hash(token))).first()
+    if request is None or request.used_at is not None or _aware(request.expires_at) <= clock.now():
+        return None
+    return request
+
+
+@dataclass(frozen=True)
+class Started:
+    token: str  # for the cookie; never stored
+    csrf_token: str
+    email: str
+    next_path: str
+
+
+def use_link(session: Session, token: str) -> Started | None:
+    """Spend a link and start a session; None if it was used, expired or never existed.
+
+    The UPDATE claims the link only if it is still unused, so two clicks at once start one session.
+    """
+    now = clock.now()
+    request = usable_link(session, token)
+    if request is None:
+        return None
+    claimed = session.exec(
+        update(SignInRequest).where(SignInRequest.id == request.id, SignInRequest.used_at.is_(None)).values(used_at=now)
+    ).rowcount
+    if claimed != 1:
+        return None
+    cookie, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    session.add(WebSession(token_hash=_hash(cookie), email=request.email, csrf_token=csrf, created_at=now, last_seen_at=now))
+    return Started(cookie, csrf, request.email, request.next_path)
+
+
+def current_session(session: Session, token: str | None) -> WebSession | None:
+    """The live session a cookie names (its last request noted), or None."""
+    if not token:
+        return None
+    web = session.exec(select(WebSession).where(WebSession.token_hash == _hash(token))).first()
+    now = clock.now()
+    if web is None or web.ended_at is not None:
+        return None
+    if now - _aware(web.last_seen_at) > IDLE_LIMIT or now - _aware(web.created_at) > SESSION_LIMIT:
+        return None
+    if now - _aware(web.last_seen_at) > SEEN_EVERY:
+        web.last_seen_at = now
+        session.add(web)
+    return web
+
+
+def end_session(session: Session, token: str | None) -> None:
+    web = current_session(session, token)
+    if web is not None:
+        web.ended_at = clock.now()
+        session.add(web)
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    """SQLite gives naive datetimes back; they are UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)

@@ -1,0 +1,196 @@
+"""The engine's machine steps: what moves a review on without a person (open it, open the people's
+tasks, render documents, close a stage). Each step re-checks that it is still the pending one."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Callable
+
+from sqlmodel import Session, select
+
+from peer_review import clock
+from peer_review.domain.lifecycle import Event, Stage, next_stage
+from peer_review.domain.model import (
+    CLOSING_EVENT,
+    KIND_RULES,
+    OPENING_TASK,
+    Actor,
+    DocumentKind,
+    NextStep,
+    ReviewView,
+    Step,
+    TaskKind,
+    TaskStatus,
+    TaskView,
+    next_step,
+    task_due,
+)
+from peer_review.errors import UserError
+from peer_review.service.calendars import reviews_calendar
+from peer_review.service.common import ENGINE, audit, coordinator_of, get_review, host_ceo
+from peer_review.service.outbox import notify, review_context
+from peer_review.service.records import agreed_lines, team
+from peer_review.tables import Document, Person, Review, Task
+
+
+def review_view(session: Session, review: Review) -> ReviewView:
+    tasks = session.exec(select(Task).where(Task.review_id == review.id)).all()
+    docs = session.exec(select(Document.kind).where(Document.review_id == review.id)).all()
+    return ReviewView(
+        stage=Stage(review.stage),
+        tasks=tuple(TaskView(TaskKind(t.kind), t.round, TaskStatus(t.status), t.outcome) for t in tasks),
+        documents=frozenset(DocumentKind(d) for d in docs),
+    )
+
+
+def pending_step(session: Session, review_id: int) -> NextStep | None:
+    return next_step(review_view(session, get_review(session, review_id)))
+
+
+def run_step(session: Session, review_id: int, expected: NextStep) -> bool:
+    """Do one machine step if it is still the pending one (so a repeated or racing run does nothing)."""
+    review = get_review(session, review_id)
+    if next_step(review_view(session, review)) != expected:
+        return False
+    STEPS[expected.step](session, review, expected)
+    return True
+
+
+#: More machine steps than any review needs in one go (its stages, their documents and tasks).
+MAX_STEPS = 4 * len(Stage)
+
+
+def advance_review(session_factory: Callable[[], Any], review_id: int) -> list[NextStep]:
+    """Run machine steps, each in its own transaction, until the review waits on people.
+
+    A step that does not change what is pending would loop for ever: that is a bug, reported as such.
+    """
+    done: list[NextStep] = []
+    while True:
+        with session_factory() as session:
+            step = pending_step(session, review_id)
+            if step is None:
+                return done
+            if len(done) >= MAX_STEPS:
+                raise StuckReview(review_id, done)
+            run_step(session, review_id, step)
+        done.append(step)
+
+
+class StuckReview(RuntimeError):
+    def __init__(self, review_id: int, done: list[NextStep]):
+        super().__init__(f"review {review_id} still has machine work pending after {len(done)} steps ({done[-1]}): a step is not taking effect")
+
+
+def move(session: Session, review: Review, event: Event, actor: str = ENGINE) -> None:
+    before = Stage(review.stage)
+    after = next_stage(before, event)
+    review.stage = after.value
+    session.add(review)
+    if after != before:
+        audit(session, review.partnership_id, "stage_changed", actor, review.id, event=event.value, before=before.value, after=after.value)
+
+
+def _open_review(session: Session, review: Review, _step: NextStep) -> None:
+    move(session, review, Event.OPENED)
+
+
+def open_task(session: Session, review: Review, kind: TaskKind, assignee: Person, round_: int = 1, note: str = "", subject: dict | None = None) -> Task:
+    """Create a task once: the key makes a second call return the first task."""
+    key = f"{review.id}/{kind.value}/{round_}/{assignee.id}"
+    existing = session.exec(select(Task).where(Task.key == key)).first()
+    if existing:
+        return existing
+    deadlines = {k: dt.date.fromisoformat(v) for k, v in review.deadlines.items()}
+    task = Task(
+        key=key, review_id=review.id, kind=kind.value, round=round_, assignee_id=assignee.id, due=task_due(kind, deadlines, round_),
+        note=note, subject=subject or {}, created_at=clock.now(),
+    )
+    session.add(task)
+    session.flush()
+    audit(session, review.partnership_id, "task_opened", ENGINE, review.id, task=task.id, kind=kind.value, assignee=assignee.email, due=task.due.isoformat(), round=round_)
+    _notify_assigned(session, review, task, assignee)
+    return task
+
+
+def _notify_assigned(session: Session, review: Review, task: Task, assignee: Person) -> None:
+    if assignee.digest_only:  # they hear of it in their weekly digest
+        return
+    kind = TaskKind(task.kind)
+    context = review_context(session, review)
+    invited = kind == TaskKind.RESPOND_TO_ASSIGNMENT
+    intro = (
+        f"You are invited to the review team for {context['host']}'s review of \"{context['strand']}\". The visit is in the attached calendar entry."
+        if invited
+        else f"There is a task for you in the peer review of {context['host']}."
+    )
+    due = clock.long_date(task.due)
+    notify(
+        session,
+        key=f"task_assigned/{task.id}",
+        event="task_assigned",
+        person=assignee,
+        subject=f"Action needed by {due}: {kind.title} ({context['host']}, {context['strand']})",
+        context=context | {"intro": intro, "task_title": kind.title, "due": due, "note": task.note, "task_id": task.id},
+        review=review,
+        task=task,
+        ics=reviews_calendar(session, [review], f"Peer review visit: {context['host']}") if invited else None,
+    )
+
+
+def _open_tasks(session: Session, review: Review, _step: NextStep) -> None:
+    """Open the stage's first task for everyone its kind goes to (the registry's rule says who)."""
+    kind = OPENING_TASK[Stage(review.stage)]
+    people = people_for(session, review, KIND_RULES[kind].actor)
+    if not people:
+        raise UserError(f"review {review.id} has no review team; plan the cycle with `peer-review plan`")
+    for person in people:
+        open_task(session, review, kind, person)
+
+
+def people_for(session: Session, review: Review, actor: Actor) -> list[Person]:
+    """Who a kind of task goes to on this review, in a stable order."""
+    peers, moderator = team(session, review)
+    team_only = [*peers, moderator] if peers and moderator else []
+    match actor:
+        case Actor.HOST:
+            return [host_ceo(session, review)]
+        case Actor.PEERS:
+            return peers
+        case Actor.MODERATOR:
+            return [moderator] if moderator else []
+        case Actor.INVITEES:
+            return team_only
+        case Actor.TEAM:
+            return [host_ceo(session, review), *team_only] if team_only else []
+        case Actor.COORDINATOR:
+            return [coordinator_of(session, review.partnership_id)]
+
+
+def _render_document(session: Session, review: Review, step: NextStep) -> None:
+    from peer_review.service.documents import render_and_store
+
+    render_and_store(session, review, step.document)
+
+
+def _close_stage(session: Session, review: Review, _step: NextStep) -> None:
+    stage = Stage(review.stage)
+    if stage == Stage.LINES_OF_ENQUIRY:
+        _allocate_leads(session, review)
+    move(session, review, Event(CLOSING_EVENT[stage]))
+
+
+def _allocate_leads(session: Session, review: Review) -> None:
+    """Each agreed line gets a lead peer, in turn, so every line is sure to have findings."""
+    peers, _ = team(session, review)
+    for i, line in enumerate(agreed_lines(session, review)):
+        line.lead_id = peers[i % len(peers)].id
+        session.add(line)
+
+
+STEPS: dict[Step, Callable[[Session, Review, NextStep], None]] = {
+    Step.OPEN_REVIEW: _open_review,
+    Step.OPEN_TASKS: _open_tasks,
+    Step.RENDER_DOCUMENT: _render_document,
+    Step.CLOSE_STAGE: _close_stage,
+}

@@ -1,0 +1,69 @@
+"""The coordinator's pages: their partnerships, each one's progress, and its exports (which a script
+may also fetch with the export token)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from sqlmodel import Session, select
+
+from peer_review import clock
+from peer_review.service import access, dashboard
+from peer_review.service.access import Viewer
+from peer_review.service.common import get_partnership_by_id
+from peer_review.service.queries import overview, overview_csv, overview_json
+from peer_review.tables import Cycle, Partnership
+from peer_review.timeline import progress_svg
+from peer_review.web.pages import DB, STAGE_TAGS, Id, Signed, page, script_or_person
+
+router = APIRouter()
+ScriptOrPerson = Depends(script_or_person)
+
+
+@router.get("/partnerships")
+def partnerships(request: Request, viewer: Signed, s: DB):
+    summaries = [p for p in dashboard.partnership_summaries(s) if p.id in viewer.coordinates]
+    return page(request, "partnerships.html", summaries=summaries, today=clock.today())
+
+
+@router.get("/partnerships/{partnership_id}")
+def partnership_page(request: Request, partnership_id: Id, viewer: Signed, s: DB):
+    partnership = _partnership(s, viewer, partnership_id)
+    view = overview(s, partnership.name)
+    dates = dashboard.review_dates(s, partnership)
+    return page(
+        request, "partnership.html", partnership=partnership, view=view, dates=dates,
+        timeline=_timeline(s, partnership, dates), loads=dashboard.workload(s, partnership), stages=list(STAGE_TAGS),
+    )
+
+
+@router.get("/partnerships/{partnership_id}/timeline.svg")
+def partnership_timeline(partnership_id: Id, s: DB, viewer: Viewer = ScriptOrPerson):
+    partnership = _partnership(s, viewer, partnership_id)
+    return Response(_timeline(s, partnership, dashboard.review_dates(s, partnership)), media_type="image/svg+xml")
+
+
+@router.get("/partnerships/{partnership_id}/status.json")
+def partnership_json(partnership_id: Id, s: DB, viewer: Viewer = ScriptOrPerson):
+    return overview_json(overview(s, _partnership(s, viewer, partnership_id).name))
+
+
+@router.get("/partnerships/{partnership_id}/status.csv")
+def partnership_csv(partnership_id: Id, s: DB, viewer: Viewer = ScriptOrPerson):
+    partnership = _partnership(s, viewer, partnership_id)
+    filename = f"status-{partnership.id}-{clock.today()}.csv"
+    return Response(overview_csv(overview(s, partnership.name)), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _partnership(s: Session, viewer: Viewer, partnership_id: int) -> Partnership:
+    access.partnership_for(viewer, partnership_id)
+    return get_partnership_by_id(s, partnership_id)
+
+
+def _timeline(session: Session, partnership: Partnership, dates: list[dashboard.ReviewDates]) -> str:
+    cycle = session.exec(select(Cycle).where(Cycle.partnership_id == partnership.id).order_by(Cycle.id.desc())).first()
+    if cycle is None or not dates:
+        return ""
+    return progress_svg(
+        f"{partnership.name}: planned and actual dates", dates, dashboard.host_calendars(session, partnership), cycle.start, cycle.end, clock.today()
+    )

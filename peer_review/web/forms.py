@@ -1,0 +1,199 @@
+"""Task answers as HTML forms, without JavaScript.
+
+Field names spell the answer's key path, joined by "-": `lines-0-title`, `items-1-lines` (one checkbox
+per value), `findings-2-decision`. `answer_from_form` turns the posted fields back into the nested answer
+the kind's pydantic model validates, exactly as a YAML answer would be; "add another" rows left blank
+are dropped first, and `field_id` maps an error's key path back to the field it came from, through
+the rows that were dropped.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any, get_args, get_origin
+
+from pydantic import BaseModel
+
+from peer_review.service.answer_forms import AnswerForm
+
+Path = tuple  # a key path: str keys and int indexes
+
+
+def field_id(path: Path) -> str:
+    return "-".join(map(str, path))
+
+
+def _parse_name(name: str) -> Path:
+    return tuple(int(part) if part.isdigit() else part for part in name.split("-"))
+
+
+def _annotation_at(model: type[BaseModel], path: Path) -> Any:
+    """The type the model expects at a key path (None where the path leaves the model)."""
+    current: Any = model
+    for part in path:
+        if isinstance(part, int):
+            args = get_args(current)
+            if get_origin(current) is not list or not args:
+                return None
+            current = args[0]
+            while get_origin(current) is not None and get_origin(current) is not list and get_args(current):  # Annotated[...]
+                current = get_args(current)[0]
+        else:
+            if not (isinstance(current, type) and issubclass(current, BaseModel)) or part not in current.model_fields:
+                return None
+            current = current.model_fields[part].annotation
+    return current
+
+
+def _is_list_of_values(annotation: Any) -> bool:
+    if get_origin(annotation) is not list:
+        return False
+    (item,) = get_args(annotation) or (None,)
+    return not (isinstance(item, type) and issubclass(item, BaseModel))
+
+
+def nest(fields: list[tuple[str, str]], model: type[BaseModel]) -> dict:
+    """Posted (name, value) pairs as the nested answer; lists of values (checkboxes) gather every value."""
+    answer: dict = {}
+    for name, value in fields:
+        if name in ("csrf_token", "action") or not name:
+            continue
+        path = _parse_name(name)
+        annotation = _annotation_at(model, path)
+        node: Any = answer
+        for part, following in zip(path, path[1:]):
+            node = node.setdefault(part, {})  # lists are dicts by index until the end
+        leaf = path[-1]
+        if _is_list_of_values(annotation):
+            node.setdefault(leaf, {})
+            if value != "":
+                bucket = node[leaf]
+                bucket[len(bucket)] = value
+        else:
+            node[leaf] = value
+    return _lists(answer, model, ())
+
+
+def _lists(node: Any, model: type[BaseModel], path: Path) -> Any:
+    """Dicts keyed by index become lists, in index order."""
+    if not isinstance(node, dict):
+        return node
+    if node and all(isinstance(k, int) for k in node):
+        return [_lists(node[k], model, path + (i,)) for i, k in enumerate(sorted(node))]
+    if not node and _is_list_of_values(_annotation_at(model, path)):
+        return []
+    return {k: _lists(v, model, path + (k,)) for k, v in node.items()}
+
+
+def _blank(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(_blank(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_blank(v) for v in value)
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _matches(pattern: Path, path: Path) -> bool:
+    return len(pattern) == len(path) and all(p == "*" or p == q for p, q in zip(pattern, path))
+
+
+@dataclass
+class Pruned:
+    answer: dict
+    #: for a list whose blank rows were dropped: its path in the pruned answer -> the original index of each row kept
+    kept: dict[Path, list[int]] = field(default_factory=dict)
+
+    def original(self, loc: Path) -> Path:
+        """An error's key path in the pruned answer, as the path of the field the person filled in."""
+        pruned: list = []
+        out: list = []
+        for part in loc:
+            original = part
+            if isinstance(part, int) and tuple(pruned) in self.kept:
+                rows = self.kept[tuple(pruned)]
+                original = rows[part] if part < len(rows) else part
+            pruned.append(part)
+            out.append(original)
+        return tuple(out)
+
+
+def prune(answer: dict, form: AnswerForm) -> Pruned:
+    """Drop the blank rows of every repeating list (innermost first), remembering where the rest came from.
+
+    A row counts as blank when everything in it is empty except keys that name what it is about (`line`).
+    """
+    result = copy.deepcopy(answer)
+    kept: dict[Path, list[int]] = {}
+
+    def visit(node: Any, path: Path) -> Any:
+        if isinstance(node, dict):
+            return {k: visit(v, path + (k,)) for k, v in node.items()}
+        if not isinstance(node, list):
+            return node
+        node = [visit(v, path + (i,)) for i, v in enumerate(node)]
+        if any(_matches(pattern, path) for pattern in form.repeats):
+            rows = [i for i, row in enumerate(node) if not _blank(row)]
+            kept[path] = rows
+            return [node[i] for i in rows]
+        return node
+
+    result = visit(result, ())
+    # entries of findings by line that hold no finding at all are not an answer about that line
+    if any(p[:1] == ("lines",) and len(p) == 3 for p in form.repeats) and isinstance(result.get("lines"), list):
+        rows = [i for i, entry in enumerate(result["lines"]) if not _blank({k: v for k, v in entry.items() if k != "line"})]
+        kept = {_reindex(p, rows): v for p, v in kept.items() if len(p) < 2 or p[1] in rows}
+        kept[("lines",)] = rows
+        result["lines"] = [result["lines"][i] for i in rows]
+    return Pruned(result, kept)
+
+
+def _reindex(path: Path, rows: list[int]) -> Path:
+    """A path under lines[i] after the blank line entries were dropped."""
+    if len(path) >= 2 and path[0] == "lines" and isinstance(path[1], int):
+        return ("lines", rows.index(path[1]), *path[2:])
+    return path
+
+
+def add_row(answer: dict, form: AnswerForm, target: Path) -> dict:
+    """The answer with a blank row added to the repeating list at `target` (an "add another" button)."""
+    blank = next((b for pattern, b in form.repeats.items() if _matches(pattern, target)), None)
+    if blank is None:
+        return answer
+    node = _node(answer, target[:-1])
+    if isinstance(node, dict):
+        node.setdefault(target[-1], [])
+        if isinstance(node[target[-1]], list):
+            node[target[-1]].append(copy.deepcopy(blank))
+    return answer
+
+
+def remove_row(answer: dict, form: AnswerForm, target: Path) -> dict:
+    """The answer without row `target` (e.g. lines-2) of a repeating list."""
+    if not target or not isinstance(target[-1], int) or not any(_matches(p, target[:-1]) for p in form.repeats):
+        return answer
+    rows = _node(answer, target[:-1])
+    if isinstance(rows, list) and 0 <= target[-1] < len(rows):
+        del rows[target[-1]]
+    return answer
+
+
+def _node(answer: Any, path: Path) -> Any:
+    for part in path:
+        try:
+            answer = answer[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return answer
+
+
+def parse_action(value: str) -> tuple[str, Path]:
+    """'submit', 'save', 'add:lines', 'remove:lines-2' -> (verb, key path)."""
+    verb, _, target = value.partition(":")
+    return verb, _parse_name(target) if target else ()
+
+
+def value_at(answer: Any, path: str) -> Any:
+    """For the templates: the answer's value at a field id like 'lines-0-title' ('' when absent)."""
+    node = _node(answer, _parse_name(path))
+    return "" if node is None else node

@@ -1,0 +1,115 @@
+"""What every router shares: the page renderer, the database session, and who is signed in."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from pathlib import Path as FilePath
+from typing import Annotated
+from urllib.parse import parse_qsl
+
+from fastapi import Depends, Path, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from sqlmodel import Session, select
+
+from peer_review import clock
+from peer_review.service import signin
+from peer_review.service.access import Viewer, viewer_for
+from peer_review.tables import Partnership
+from peer_review.web.forms import value_at
+
+HERE = FilePath(__file__).resolve().parent
+SESSION_COOKIE = "peer_review_session"
+CSRF_COOKIE = "peer_review_csrf"  # before signing in: the double-submit token of the sign-in forms
+log = logging.getLogger("peer_review.web")
+
+#: Ids in paths: anything outside a database integer is simply not found.
+Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+#: GOV.UK Frontend tag colours for the stages, in order; the stage name is always written too.
+STAGE_TAGS = {
+    "scheduled": "govuk-tag--grey", "assignment": "govuk-tag--light-blue", "lines of enquiry": "govuk-tag--blue",
+    "evidence": "govuk-tag--turquoise", "findings": "govuk-tag--purple", "moderation": "govuk-tag--pink",
+    "report": "govuk-tag--yellow", "feedback": "govuk-tag--orange", "closed": "govuk-tag--green",
+}
+
+templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.globals.update(stage_tag=lambda stage: STAGE_TAGS.get(stage, "govuk-tag--grey"), long_date=clock.long_date, value_at=value_at)
+templates.env.filters["long_date"] = lambda value: clock.long_date(value) if value else ""
+
+
+class NotSignedIn(Exception):
+    pass
+
+
+class BadCsrf(Exception):
+    pass
+
+
+def page(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
+    viewer = getattr(request.state, "viewer", None)
+    context.setdefault("viewer", viewer)
+    context.setdefault("signed_in", viewer is not None and viewer.email != "")
+    context.setdefault("csrf_token", csrf_token(request))
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def csrf_token(request: Request) -> str:
+    web = getattr(request.state, "web_session", None)
+    return web.csrf_token if web is not None else getattr(request.state, "anonymous_csrf", "")
+
+
+def db():
+    from peer_review.db import session_scope
+
+    with session_scope() as s:
+        yield s
+
+
+DB = Annotated[Session, Depends(db)]
+
+
+def signed_in(request: Request, s: DB) -> Viewer:
+    """The person this browser is signed in as (or a script's export token); otherwise NotSignedIn."""
+    web = signin.current_session(s, request.cookies.get(SESSION_COOKIE))
+    if web is None:
+        raise NotSignedIn()
+    request.state.web_session = web
+    request.state.viewer = viewer_for(s, web.email)
+    return request.state.viewer
+
+
+Signed = Annotated[Viewer, Depends(signed_in)]
+
+
+def script_or_person(request: Request, s: DB) -> Viewer:
+    """Exports answer a script's `Authorization: Bearer TOKEN` (PEER_REVIEW_WEB_TOKEN) as well as a person."""
+    token = request.app.state.export_token
+    header = request.headers.get("authorization", "")
+    if token and header.lower().startswith("bearer "):
+        if hmac.compare_digest(header[7:].strip().encode(), token.encode()):
+            every = frozenset(s.exec(select(Partnership.id)).all())
+            return Viewer("", frozenset(), every, every, frozenset(), "export token")
+        raise NotSignedIn()
+    return signed_in(request, s)
+
+
+async def posted(request: Request) -> list[tuple[str, str]]:
+    """A POSTed form's fields, once its CSRF token has been checked (BadCsrf otherwise)."""
+    body = (await request.body()).decode("utf-8", errors="replace")
+    fields = parse_qsl(body, keep_blank_values=True, max_num_fields=5000)
+    sent = next((v for k, v in fields if k == "csrf_token"), "")
+    expected = csrf_token(request)
+    if not expected or not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
+        raise BadCsrf()
+    return fields
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def safe_next(target: str) -> str:
+    """Only ever send people back to a page of this site."""
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"

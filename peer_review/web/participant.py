@@ -1,0 +1,170 @@
+"""Pages for everyone who signs in: their tasks, a form for each, and the reviews they take part in."""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session, select
+
+from peer_review import clock
+from peer_review.domain.model import Alignment, TaskKind, TaskStatus
+from peer_review.errors import UserError
+from peer_review.service import access, dashboard, queries, workflow
+from peer_review.service.kinds import KINDS
+from peer_review.service.records import evidence
+from peer_review.tables import Review, TaskDraft
+from peer_review.web import forms
+from peer_review.web.pages import DB, Id, Signed, page, posted
+
+router = APIRouter()
+
+NOUNS = {
+    "response": "whether you accept your place", "reason": "a reason", "person": "who should take the place", "title": "a title",
+    "self_evaluation": "your self-evaluation", "decision": "a decision", "comments": "comments", "type": "the type of evidence",
+    "location": "where it is kept", "lines": "the lines of enquiry", "personal_data": "whether it identifies pupils or staff",
+    "text": "the finding", "evidence": "the evidence it rests on", "alignment": "how well the self-evaluation matched the evidence",
+    "comment": "a comment", "accurate": "whether the draft is accurate", "corrections": "a correction", "statement": "your statement",
+    "next_steps": "a next step", "helped_us_improve": "an answer", "fair_and_accurate": "an answer", "would_take_part_again": "yes or no",
+}
+CHOICES = {"response", "person", "decision", "lines", "personal_data", "evidence", "alignment", "accurate", "helped_us_improve", "fair_and_accurate", "would_take_part_again"}
+ROWS = {"lines": "Line", "items": "Evidence item", "findings": "Finding", "self_evaluation": "Line", "strengths": "Strength",
+        "areas_for_development": "Area for development", "good_practice": "Good practice", "next_steps": "Next step", "corrections": "Correction"}
+
+
+@router.get("/")
+def inbox(request: Request, viewer: Signed, s: DB):
+    """Your tasks: open ones grouped by review (overdue marked), then the ones you have done."""
+    rows = queries.tasks_of_person(s, viewer.person_ids)
+    groups: dict[int, list] = {}
+    for row in rows.open:
+        groups.setdefault(row.review_id, []).append(row)
+    return page(request, "inbox.html", groups=list(groups.values()), done=rows.done, today=clock.today(),
+                coordinates=queries.partnership_names(s, viewer.coordinates), reviews=queries.reviews_of_person(s, viewer))
+
+
+@router.get("/tasks/{task_id}")
+def task_page(request: Request, task_id: Id, viewer: Signed, s: DB, saved: int = 0):
+    task, review = access.task_for(s, viewer, task_id)
+    ctx = queries.task_context(s, task.id)
+    if task.status != TaskStatus.OPEN:
+        return page(request, "task_done.html", ctx=ctx, task=task)
+    draft = _draft(s, task.id)
+    values = draft.data if draft else KINDS[ctx["kind"]].form.initial(ctx)
+    return _form(request, ctx, values, {}, saved=bool(saved))
+
+
+@router.post("/tasks/{task_id}")
+async def task_answer(request: Request, task_id: Id, viewer: Signed, s: DB):
+    fields = await posted(request)
+    task, review = access.task_for(s, viewer, task_id)
+    ctx = queries.task_context(s, task.id)
+    if task.status != TaskStatus.OPEN:
+        return page(request, "task_done.html", 409, ctx=ctx, task=task)
+    kind = KINDS[ctx["kind"]]
+    answer = forms.nest(fields, kind.model)
+    verb, target = forms.parse_action(dict(fields).get("action", "submit"))
+    if verb == "add":
+        return _form(request, ctx, forms.add_row(answer, kind.form, target), {})
+    if verb == "remove":
+        return _form(request, ctx, forms.remove_row(answer, kind.form, target), {})
+    if verb == "save" and kind.form.drafts:
+        me = access.acting_person(s, viewer, review.partnership_id)
+        draft = _draft(s, task.id) or TaskDraft(task_id=task.id, person_id=me.id, saved_at=clock.now())
+        draft.data, draft.person_id, draft.saved_at = answer, me.id, clock.now()
+        s.add(draft)
+        return RedirectResponse(f"/tasks/{task.id}?saved=1", status_code=303)
+    pruned = forms.prune(answer, kind.form)
+    me = access.acting_person(s, viewer, review.partnership_id)
+    try:
+        workflow.submit(s, task.id, pruned.answer, me.email)
+    except workflow.InvalidAnswer as exc:
+        s.rollback()
+        return _form(request, ctx, answer, _errors(exc.raw, pruned), status_code=400)
+    except UserError as exc:
+        s.rollback()
+        where = forms.field_id(pruned.original(exc.loc)) if exc.loc else "answer"
+        return _form(request, ctx, answer, {where: exc.problem}, status_code=400)
+    s.commit()
+    _move_on(review.id)
+    return RedirectResponse(f"/tasks/{task.id}", status_code=303)
+
+
+def _move_on(review_id: int) -> None:
+    """As `peer-review submit` does: tell the Prefect server, or run the review's machine steps here."""
+    from peer_review.db import session_scope
+
+    if os.environ.get("PREFECT_API_URL"):
+        return  # the advance-cycle deployment picks it up on its next run
+    workflow.advance_review(session_scope, review_id)
+
+
+def _draft(s: Session, task_id: int) -> TaskDraft | None:
+    return s.exec(select(TaskDraft).where(TaskDraft.task_id == task_id)).first()
+
+
+def _errors(raw: list[dict], pruned: forms.Pruned) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for error in raw:
+        loc = pruned.original(tuple(error["loc"]))
+        errors.setdefault(forms.field_id(loc) or "answer", _message(error, loc))
+    return errors
+
+
+def _message(error: dict, loc: tuple) -> str:
+    """A pydantic error in words a person would use, naming the row it is in."""
+    key = next((part for part in reversed(loc) if isinstance(part, str)), "")
+    noun = NOUNS.get(key, key.replace("_", " "))
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind in ("missing", "string_too_short") or (kind == "too_short" and key in CHOICES):
+        text = f"Select {noun}" if key in CHOICES else f"Enter {noun}"
+    elif kind == "string_too_long":
+        text = f"{noun[0].upper()}{noun[1:]} must be {ctx.get('max_length', 4000):,} characters or fewer"
+    elif kind == "too_short":
+        text = f"Give at least {ctx.get('min_length')} {ROWS.get(key, noun).lower()}s"
+    elif kind in ("int_parsing", "bool_parsing", "literal_error", "enum"):
+        text = f"Select {noun}"
+    else:
+        text = error["msg"].removeprefix("Value error, ")
+    checkbox_value = lambda i: i == len(loc) - 1 and i > 1 and loc[i - 1] in ("lines", "evidence")  # noqa: E731
+    rows = [f"{ROWS.get(loc[i - 1], 'Item')} {part + 1}" for i, part in enumerate(loc) if isinstance(part, int) and i and not checkbox_value(i)]
+    return (", ".join(dict.fromkeys(rows)) + ": " if rows else "") + text
+
+
+def _form(request: Request, ctx: dict, values: dict, errors: dict[str, str], status_code: int = 200, saved: bool = False):
+    kind = KINDS[ctx["kind"]]
+    review = ctx["review"]
+    return page(
+        request, "task.html", status_code, ctx=ctx, kind=kind, values=values, errors=errors, saved=saved,
+        line_options=[(line.number, f"{line.number}. {line.title}") for line in ctx["lines"]],
+        lines_by_number={line.number: line for line in ctx["lines"]},
+        lead_lines=[line.number for line in ctx["lines"] if line.lead_id == ctx["assignee"].id],
+        evidence_options=[(e.ref, f"{e.ref}: {e.title}") for e in ctx["evidence"]],
+        evidence_by_ref={e.ref: e for e in ctx["evidence"]},
+        findings_by_ref={f.ref: f for f in ctx.get("findings", [])},
+        alignment_options=[(a.value, a.label, "") for a in Alignment],
+        candidates_options=[(p.email, f"{p.name} ({p.job_title or p.organisation or 'moderator'})", p.email) for p in ctx.get("candidates", [])],
+        draft_url=f"/reviews/{review.id}/documents/review-report-draft" if ctx["kind"] in (TaskKind.CHECK_REPORT, TaskKind.ISSUE_REPORT) else None,
+    )
+
+
+@router.get("/reviews/{review_id}")
+def review_page(request: Request, review_id: Id, viewer: Signed, s: DB):
+    review, roles = access.review_for(s, viewer, review_id)
+    detail = dashboard.review_detail(s, review.id)
+    items = [e for e in evidence(s, review) if access.sees_personal_data(roles) or not e.personal_data]
+    return page(request, "review.html", detail=detail, today=clock.today(), roles=roles, evidence=items,
+                coordinator="coordinator" in roles)
+
+
+@router.get("/reviews/{review_id}/documents/{kind}")
+def review_document(review_id: Id, kind: str, viewer: Signed, s: DB):
+    review, _roles = access.review_for(s, viewer, review_id)
+    document = dashboard.document_of(s, review.id, kind)
+    return Response(
+        document.content,
+        media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(document.filename)}"},
+    )
