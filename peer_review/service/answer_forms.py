@@ -19,6 +19,15 @@ class AnswerForm:
     #: lists people can add to and remove from: key path ("*" for any index) -> a blank entry
     repeats: dict[tuple, object] = field(default_factory=dict)
     drafts: bool = False  # long answers can be saved and finished later
+    #: where to point a problem with a whole entry (key path, "*" for any index) -> the field to link to, under it
+    anchors: dict[tuple, tuple] = field(default_factory=dict)
+
+    def anchor(self, loc: tuple) -> tuple:
+        """The key path of the field a problem at `loc` is about."""
+        for pattern, under in self.anchors.items():
+            if len(pattern) == len(loc) and all(p == "*" or p == q for p, q in zip(pattern, loc)):
+                return loc + under
+        return loc
 
 
 def nothing(_ctx: dict) -> dict:

@@ -82,11 +82,10 @@ async def task_answer(request: Request, task_id: Id, viewer: Signed, s: DB):
         workflow.submit(s, task.id, pruned.answer, me.email)
     except workflow.InvalidAnswer as exc:
         s.rollback()
-        return _form(request, ctx, answer, _errors(exc.raw, pruned), status_code=400)
+        return _form(request, ctx, answer, _errors(exc.raw, pruned, kind), status_code=400)
     except UserError as exc:
         s.rollback()
-        where = forms.field_id(pruned.original(exc.loc)) if exc.loc else "answer"
-        return _form(request, ctx, answer, {where: exc.problem}, status_code=400)
+        return _form(request, ctx, answer, {forms.field_id(kind.form.anchor(pruned.original(exc.loc))) or "answer": exc.problem}, status_code=400)
     s.commit()
     _move_on(review.id)
     return RedirectResponse(f"/tasks/{task.id}", status_code=303)
@@ -105,11 +104,12 @@ def _draft(s: Session, task_id: int) -> TaskDraft | None:
     return s.exec(select(TaskDraft).where(TaskDraft.task_id == task_id)).first()
 
 
-def _errors(raw: list[dict], pruned: forms.Pruned) -> dict[str, str]:
+def _errors(raw: list[dict], pruned: forms.Pruned, kind) -> dict[str, str]:
+    """Each problem once, keyed by the id of the field it is about (the page's heading for the whole answer)."""
     errors: dict[str, str] = {}
     for error in raw:
         loc = pruned.original(tuple(error["loc"]))
-        errors.setdefault(forms.field_id(loc) or "answer", _message(error, loc))
+        errors.setdefault(forms.field_id(kind.form.anchor(loc)) or "answer", _message(error, loc))
     return errors
 
 
