@@ -18,8 +18,15 @@ def respond(ctx: dict) -> dict:
 
 
 def choose(ctx: dict) -> dict:
-    candidates = ctx["candidates"]
-    return {"person": candidates[0].email if candidates else "", "reason": "Free that week and without a conflict."}
+    """The first free candidate; with nobody left, a smaller team (for a peer) or a new moderator."""
+    reason = "Free that week and without a conflict."
+    if ctx["candidates"]:
+        return {"choice": "existing", "person": ctx["candidates"][0].email, "reason": reason}
+    if ctx["task"].subject["role"] == "peer":
+        return {"choice": "without", "reason": "Nobody else from that trust can come; the team goes ahead one peer smaller."}
+    number = ctx["task"].id
+    return {"choice": "new", "new_person": {"name": f"Associate Moderator {number}", "email": f"associate{number}@moderators.example.org",
+                                            "organisation": "Associate moderator"}, "reason": "An associate moderator commissioned for this visit."}
 
 
 def propose(ctx: dict) -> dict:

@@ -1,4 +1,4 @@
-"""The coordinator's web view over HTTP (FastAPI's TestClient): every page and export, access, 404s."""
+"""The coordinator's pages over HTTP (FastAPI's TestClient): every page and export, the export token, 404s, `serve`."""
 
 from __future__ import annotations
 
@@ -9,19 +9,20 @@ import io
 import xml.etree.ElementTree as ET
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from conftest import run_cli
 from peer_review import clock, db
 from peer_review.service.queries import CSV_COLUMNS, overview, overview_json
 from peer_review.tables import Document
-from peer_review.web.app import COOKIE, create_app
+from webclient import new_client, sign_in
 
 pytestmark = pytest.mark.db
 
 TOKEN = "test-token-not-a-secret"
-PAGES = ["/", "/partnerships/1", "/partnerships/1/timeline.svg", "/partnerships/1/status.json", "/partnerships/1/status.csv", "/reviews/1", "/reviews/1/documents/review-report"]
+COORDINATOR = "ruth.ashby@coordinator.example.org"
+EXPORTS = ["/partnerships/1/timeline.svg", "/partnerships/1/status.json", "/partnerships/1/status.csv"]
+PAGES = ["/", "/partnerships", "/partnerships/1", "/partnerships/1/timeline.svg", "/partnerships/1/status.json", "/partnerships/1/status.csv", "/reviews/1", "/reviews/1/documents/review-report"]
 
 
 @pytest.fixture
@@ -30,7 +31,7 @@ def site(planned):
     with clock.frozen_at(clock.at_london(dt.date(2024, 1, 10), 9)):
         with db.session_scope() as session:
             session.add(Document(review_id=1, kind="review-report", filename="001 report & summary.docx", content=b"PK\x03\x04 a word file", sha256="x", created_at=clock.now()))
-        yield TestClient(create_app(TOKEN), headers={"Authorization": f"Bearer {TOKEN}"})
+        yield sign_in(COORDINATOR, new_client(export_token=TOKEN))
 
 
 def test_every_page_and_export_answers_with_the_token(site):
@@ -67,7 +68,7 @@ def test_exports_match_the_command_line_view(site):
 
 
 def test_partnerships_list_counts_each_partnerships_reviews_and_late_work(site):
-    html = site.get("/").text
+    html = site.get("/partnerships").text
     assert '<a class="govuk-link" href="/partnerships/1">Sheffield pilot triad</a>' in html
     assert "0 of 12" in html  # reviews closed
     assert '<strong class="govuk-tag govuk-tag--red">3 overdue</strong>' in html  # review 1's team, in January 2024
@@ -103,43 +104,15 @@ def test_document_download_keeps_the_stored_bytes_and_name(site):
     assert response.headers["content-disposition"] == "attachment; filename*=UTF-8''001%20report%20%26%20summary.docx"
 
 
-def test_without_a_token_every_page_answers_401_and_a_wrong_token_403(site):
-    anonymous = TestClient(create_app(TOKEN))
-    for path in PAGES:
-        response = anonymous.get(path)
-        assert response.status_code == 401, path
-        assert response.headers["www-authenticate"] == "Bearer"
-    page = anonymous.get("/partnerships/1")
-    assert '<label class="govuk-label govuk-label--s" for="token">Coordinator access token</label>' in page.text
-    assert "Sheffield pilot triad" not in page.text
-    wrong = TestClient(create_app(TOKEN), headers={"Authorization": "Bearer nope"})
-    for path in PAGES:
-        assert wrong.get(path).status_code == 403, path
-    assert TestClient(create_app(TOKEN), cookies={COOKIE: "nope"}).get("/").status_code == 403
-
-
-def test_sign_in_sets_a_cookie_and_returns_to_the_page(site):
-    browser = TestClient(create_app(TOKEN), follow_redirects=False)
-    form = browser.get("/sign-in?next=/reviews/1")
-    assert form.status_code == 200 and '<input type="hidden" name="next" value="/reviews/1">' in form.text
-    response = browser.post("/sign-in", data={"token": TOKEN, "next": "/reviews/1"})
-    assert response.status_code == 303 and response.headers["location"] == "/reviews/1"
-    cookie = response.headers["set-cookie"]
-    assert "HttpOnly" in cookie and "SameSite=strict" in cookie
-    assert browser.get("/reviews/1").status_code == 200
-    signed_out = browser.post("/sign-out")
-    assert signed_out.status_code == 303 and f'{COOKIE}=""' in signed_out.headers["set-cookie"]
-    assert browser.get("/reviews/1").status_code == 401
-    refused = TestClient(create_app(TOKEN), follow_redirects=False).post("/sign-in", data={"token": "guess", "next": "/"})
-    assert refused.status_code == 403 and "The access token is not right" in refused.text
-    elsewhere = TestClient(create_app(TOKEN), follow_redirects=False).post("/sign-in", data={"token": TOKEN, "next": "//evil.example.org/"})
-    assert elsewhere.headers["location"] == "/"
-
-
-def test_with_no_token_configured_only_this_computer_is_served(planned):
-    assert TestClient(create_app(None), client=("127.0.0.1", 50000)).get("/partnerships/1").status_code == 200
-    refused = TestClient(create_app(None), client=("192.0.2.10", 50000)).get("/partnerships/1")
-    assert refused.status_code == 403 and "PEER_REVIEW_WEB_TOKEN" in refused.text
+def test_exports_answer_a_scripts_token_and_nothing_else_does(site):
+    script = new_client(export_token=TOKEN)
+    for path in EXPORTS:
+        assert script.get(path, headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200, path
+        assert script.get(path, headers={"Authorization": "Bearer nope"}).status_code == 401, path
+        assert script.get(path).status_code == 401, path
+    for path in ("/partnerships/1", "/reviews/1", "/"):  # pages are for people, who sign in
+        response = script.get(path, headers={"Authorization": f"Bearer {TOKEN}"})
+        assert response.status_code == 303 and response.headers["location"].startswith("/sign-in?next="), path
 
 
 def test_unknown_ids_are_404(site):
@@ -147,7 +120,10 @@ def test_unknown_ids_are_404(site):
         assert site.get(path).status_code == 404, path
     page = site.get("/reviews/999")
     assert "Page not found" in page.text and "No review with id 999" in page.text
-    assert site.get("/reviews/not-a-number").status_code == 422
+    for path in ("/reviews/not-a-number", "/reviews/99999999999999999999999", "/reviews/0", "/tasks/-1", "/partnerships/1e5"):
+        response = site.get(path)
+        assert response.status_code == 404, path
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"], path
 
 
 def test_pages_use_a_fixed_number_of_queries_however_much_work_there_is(site):
@@ -169,21 +145,21 @@ def test_pages_use_a_fixed_number_of_queries_however_much_work_there_is(site):
             event.remove(engine, "before_cursor_execute", tally)
         return count
 
-    before = {path: statements(path) for path in ("/", "/partnerships/1", "/reviews/1")}
+    before = {path: statements(path) for path in ("/partnerships", "/partnerships/1", "/reviews/1")}
     for review_id in range(2, 13):
         workflow.advance_review(db.session_scope, review_id)
     after = {path: statements(path) for path in before}
     assert after == before
 
 
-def test_serve_refuses_other_computers_without_a_token(tmp_path):
-    result = run_cli("serve", "--host", "0.0.0.0", env={"PEER_REVIEW_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "PEER_REVIEW_WEB_TOKEN": ""})
+def test_serve_refuses_other_computers_without_its_public_address(tmp_path):
+    result = run_cli("serve", "--host", "0.0.0.0", env={"PEER_REVIEW_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "PEER_REVIEW_WEB_URL": ""})
     assert result.returncode == 2
-    assert "PEER_REVIEW_WEB_TOKEN" in result.stderr and "Traceback" not in result.stderr
+    assert "PEER_REVIEW_WEB_URL" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_serve_answers_this_computer_over_http(tmp_path):
-    """`peer-review serve` as a user starts it: no token, localhost only."""
+    """`peer-review serve` as a user starts it, on this computer: the sign-in page, and HEAD answered."""
     import socket
     import subprocess
     import sys
@@ -193,7 +169,7 @@ def test_serve_answers_this_computer_over_http(tmp_path):
 
     from conftest import EXAMPLE
 
-    env = {**os.environ, "PEER_REVIEW_DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}", "PEER_REVIEW_WEB_TOKEN": ""}
+    env = {**os.environ, "PEER_REVIEW_DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}", "PEER_REVIEW_WEB_TOKEN": "", "PEER_REVIEW_WEB_URL": ""}
     assert run_cli("partnership", "load", EXAMPLE, env=env).returncode == 0
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -209,8 +185,12 @@ def test_serve_answers_this_computer_over_http(tmp_path):
                 assert server.poll() is None, server.stderr.read()
                 assert time.monotonic() < deadline, "serve did not start listening"
                 time.sleep(0.2)
-        assert response.status_code == 200
-        assert "Sheffield pilot triad" in response.text
+        assert response.status_code == 303 and response.headers["location"] == "/sign-in?next=%2F"
+        form = httpx.get(f"http://127.0.0.1:{port}/sign-in")
+        assert form.status_code == 200 and "Email me a sign-in link" in form.text
+        head = httpx.head(f"http://127.0.0.1:{port}/sign-in")
+        assert head.status_code == 200 and head.content == b"" and head.headers["content-type"].startswith("text/html")
+        assert httpx.get(f"http://127.0.0.1:{port}/sign-in", headers={"Host": "evil.example"}).status_code == 400
     finally:
         server.terminate()
         server.wait(10)

@@ -13,7 +13,7 @@ from peer_review.service import queries, workflow
 from peer_review.service.kinds import yaml_template
 from peer_review.service.records import team
 from peer_review.simulation import answer
-from peer_review.tables import Assignment, AuditEntry, Finding, Person, Review, Task
+from peer_review.tables import Assignment, AuditEntry, Finding, Person, Review, Task, Trust
 
 pytestmark = pytest.mark.db
 
@@ -204,3 +204,43 @@ def test_when_nobody_is_free_the_coordinator_chooses_within_the_constraints(plan
     _refused(choose.id, {"person": "owen.fletcher@donriver.example.org", "reason": "x"}, coordinator, "already on .* this review's team")
     _refused(choose.id, {"person": "nobody@example.org", "reason": "x"}, coordinator, "not a person in this partnership")
     _refused(choose.id, {"person": "marcus.hale@donriver.example.org", "reason": "The CEO will come"}, "owen.fletcher@donriver.example.org", "assigned to")
+
+
+def _nobody_left_from_don_river() -> queries.TaskRow:
+    for _ in range(5):
+        tasks = [t for t in _open() if t.assignee_email.endswith("donriver.example.org") and t.kind == "respond_to_assignment"]
+        if not tasks:
+            break
+        _respond(tasks[0], {"response": "decline", "reason": "Not available"})
+    [choose] = [t for t in _open() if t.kind == "choose_replacement"]
+    return choose
+
+
+def test_the_coordinator_can_add_a_new_reviewer_for_the_trust(planned):
+    choose = _nobody_left_from_don_river()
+    coordinator = choose.assignee_email
+    _refused(choose.id, {"choice": "new", "new_person": {"name": "Owen", "email": "owen.fletcher@donriver.example.org"}, "reason": "x"}, coordinator, "already in this partnership")
+    _refused(choose.id, {"choice": "new", "new_person": {"name": "No Address", "email": "not-an-address"}, "reason": "x"}, coordinator, "String should match pattern")
+    _refused(choose.id, {"choice": "new", "reason": "x"}, coordinator, "new person's name and email")
+    new = {"name": "Jo New", "email": "Jo.New@DonRiver.example.org", "job_title": "Head of School Improvement"}
+    with db.session_scope() as session:
+        workflow.submit(session, choose.id, {"choice": "new", "new_person": new, "reason": "Joined the trust in January"}, coordinator)
+    with db.session_scope() as session:
+        person = session.exec(select(Person).where(Person.email == "jo.new@donriver.example.org")).one()
+        trust = session.get(Trust, person.trust_id)
+        assert trust.key == "don-river" and person.is_reviewer and person.strands == ["school-improvement"]
+        assert session.exec(select(AuditEntry).where(AuditEntry.action == "person_added")).one().detail["person"] == "jo.new@donriver.example.org"
+    assert [t for t in _open() if t.assignee_email == "jo.new@donriver.example.org"][0].kind == "respond_to_assignment"
+
+
+def test_the_coordinator_can_go_ahead_with_a_smaller_team(planned):
+    choose = _nobody_left_from_don_river()
+    with db.session_scope() as session:
+        workflow.submit(session, choose.id, {"choice": "without", "reason": "Don River has nobody free this term"}, choose.assignee_email)
+    workflow.advance_review(db.session_scope, 1)
+    with db.session_scope() as session:
+        review = session.get(Review, 1)
+        peers, moderator = team(session, review)
+        assert [p.email for p in peers] == ["joe.hartley@peakedge.example.org"] and moderator is not None
+        entry = session.exec(select(AuditEntry).where(AuditEntry.action == "team_reduced")).one()
+        assert entry.detail["reason"] == "Don River has nobody free this term"

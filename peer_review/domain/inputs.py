@@ -62,9 +62,35 @@ class RespondToAssignment(_Input):
         return self
 
 
+Email = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+
+
+class NewPerson(_Input):
+    """Someone not yet in the partnership: a new reviewer for the leaver's trust, or an associate moderator."""
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    email: Email
+    job_title: ShortText = ""
+    organisation: ShortText = ""
+
+
 class ChooseReplacement(_Input):
-    person: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=3)] = Field(description="the email of the person to add")
+    """The coordinator's answer when nobody suitable was free: someone in the partnership, someone new,
+    or (for a peer) going ahead with a smaller team; the reason is kept either way."""
+
+    choice: Literal["existing", "new", "without"] = "existing"
+    person: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=254)] = Field("", description="the email of the person to add")
+    new_person: NewPerson | None = None
     reason: Text
+
+    @model_validator(mode="after")
+    def _one_way(self) -> "ChooseReplacement":
+        if self.choice == "existing" and len(self.person) < 3:
+            raise ValueError("choose the person to add (person), or choose a new person or a smaller team")
+        if self.choice == "new" and self.new_person is None:
+            raise ValueError("give the new person's name and email (new_person)")
+        return self
 
 
 # --- lines of enquiry ---------------------------------------------------------------------------

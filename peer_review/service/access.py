@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from peer_review.errors import NotFound
-from peer_review.tables import Assignment, Person, Review, Task
+from peer_review.tables import Assignment, Person, Review, Task, Trust
 
 
 class Refused(Exception):
@@ -92,6 +92,17 @@ def partnership_for(viewer: Viewer, partnership_id: int) -> None:
     _private(viewer, partnership_id, f"partnership with id {partnership_id}")
     if partnership_id not in viewer.coordinates:
         raise Refused("The partnership's pages are for its coordinator.")
+
+
+def trust_for(session: Session, viewer: Viewer, trust_id: int) -> Trust:
+    """A trust's cycle is for its CEO and its partnership's coordinator."""
+    trust = session.get(Trust, trust_id)
+    if trust is None:
+        raise NotFound(f"no trust with id {trust_id}")
+    _private(viewer, trust.partnership_id, f"trust with id {trust_id}")
+    if trust.id not in viewer.ceo_of and trust.partnership_id not in viewer.coordinates:
+        raise Refused("A trust's cycle is for its CEO and the partnership's coordinator.")
+    return trust
 
 
 def task_for(session: Session, viewer: Viewer, task_id: int) -> tuple[Task, Review]:

@@ -34,6 +34,10 @@ def nothing(_ctx: dict) -> dict:
     return {}
 
 
+def choose_replacement(ctx: dict) -> dict:
+    return {"choice": "existing" if ctx["candidates"] else None}
+
+
 def propose_lines(ctx: dict) -> dict:
     """A revised proposal starts from the last one; a first one from two blank lines."""
     if ctx["task"].round > 1 and ctx["lines"]:

@@ -207,6 +207,7 @@ class TaskLine:
     id: int
     title: str
     assignee: str
+    assignee_email: str
     due: dt.date
     status: str
     completed: dt.datetime | None
@@ -267,7 +268,7 @@ def review_detail(session: Session, review_id: int) -> ReviewDetail:
         for a, p in session.exec(select(Assignment, Person).join(Person, Person.id == Assignment.person_id).where(Assignment.review_id == review.id).order_by(Assignment.role.desc(), Assignment.id))
     ]
     tasks = [
-        TaskLine(t.id, TaskKind(t.kind).title + (f" (round {t.round})" if t.round > 1 else ""), p.name, t.due, t.status, t.completed_at,
+        TaskLine(t.id, TaskKind(t.kind).title + (f" (round {t.round})" if t.round > 1 else ""), p.name, p.email, t.due, t.status, t.completed_at,
                  days_overdue(t.due, today) if t.status == "open" else 0)
         for t, p in session.exec(select(Task, Person).join(Person, Person.id == Task.assignee_id).where(Task.review_id == review.id).order_by(Task.due, Task.id))
     ]

@@ -31,6 +31,7 @@ from peer_review.tables import (
     Review,
     SelfEvaluationJudgement,
     Task,
+    Trust,
 )
 
 
@@ -81,27 +82,52 @@ def _add_member(session: Session, review: Review, email: str, role: str, reason:
 
 def choose_replacement(session: Session, review: Review, task: Task, data: inp.ChooseReplacement, actor: Person) -> str:
     """The coordinator's choice, held to the same constraints as the planner's: never overridden silently."""
-
-    partnership = session.get(Partnership, review.partnership_id)
-    person = person_by_email(session, partnership.id, data.person)
-    role, leaving = task.subject["role"], task.subject["leaving"]
-    if person is None:
-        raise UserError(f"{data.person} is not a person in this partnership", loc=("person",))
+    role, leaving_email = task.subject["role"], task.subject["leaving"]
+    leaving = person_by_email(session, review.partnership_id, leaving_email)
+    if data.choice == "without":
+        if role == "moderator":
+            raise UserError("a review cannot go ahead without a moderator: choose someone in the partnership, or add a new moderator", loc=("choice",))
+        audit(session, review.partnership_id, "team_reduced", actor.email, review.id, leaving=leaving_email, role=role, reason=data.reason)
+        return "without"
+    if data.choice == "new":
+        person = _new_person(session, review, data.new_person, role, leaving, actor)
+        where = ("new_person", "email")
+    else:
+        person = person_by_email(session, review.partnership_id, data.person)
+        where = ("person",)
+        if person is None:
+            raise UserError(f"{data.person} is not a person in this partnership", loc=where)
     if person.email in {session.get(Person, a.person_id).email for a in assignments(session, review)}:
-        raise UserError(f"{person.email} is already on (or has declined) this review's team", loc=("person",))
-    leaving_person = person_by_email(session, partnership.id, leaving)
+        raise UserError(f"{person.email} is already on (or has declined) this review's team", loc=where)
     if role == "moderator" and not person.is_moderator:
-        raise UserError(f"{person.email} is not a moderator", loc=("person",))
-    if role == "peer" and (not person.is_reviewer or person.trust_id != leaving_person.trust_id):
-        raise UserError(f"choose a reviewer from the same trust as {leaving}, so every other trust keeps a peer on the team", loc=("person",))
+        raise UserError(f"{person.email} is not a moderator", loc=where)
+    if role == "peer" and (not person.is_reviewer or person.trust_id != leaving.trust_id):
+        raise UserError(f"choose a reviewer from the same trust as {leaving_email}, so every other trust keeps a peer on the team", loc=where)
     if role == "moderator":
         problems = problems_after(session, review, lambda visit: dataclasses.replace(visit, moderator=person.email))
     else:
         problems = problems_after(session, review, lambda visit: dataclasses.replace(visit, peers=(*visit.peers, person.email)))
     if problems:
-        raise UserError(f"{person.email} cannot join review {review.id}: " + "; ".join(problems), loc=("person",))
+        raise UserError(f"{person.email} cannot join review {review.id}: " + "; ".join(problems), loc=where)
     _add_member(session, review, person.email, role, f"{role} chosen by the coordinator: {data.reason}", actor.email)
     return "chosen"
+
+
+def _new_person(session: Session, review: Review, new: inp.NewPerson, role: str, leaving: Person, actor: Person) -> Person:
+    """Add someone to the partnership to take the leaver's place: a reviewer of the leaver's trust, or a moderator."""
+    if person_by_email(session, review.partnership_id, new.email) is not None:
+        raise UserError(f"{new.email} is already in this partnership: choose them from the list instead", loc=("new_person", "email"))
+    trust = session.get(Trust, leaving.trust_id) if role == "peer" else None
+    person = Person(
+        partnership_id=review.partnership_id, email=new.email, name=new.name, job_title=new.job_title,
+        organisation=new.organisation or (trust.name if trust else ""), trust_id=trust.id if trust else None,
+        is_reviewer=role == "peer", is_moderator=role == "moderator", strands=[review.strand_id] if role == "peer" else [],
+    )
+    session.add(person)
+    session.flush()
+    audit(session, review.partnership_id, "person_added", actor.email, review.id, person=person.email, name=person.name, role=role,
+          trust=trust.key if trust else None)
+    return person
 
 
 def propose_lines(session: Session, review: Review, task: Task, data: inp.ProposeLines, actor: Person) -> str:

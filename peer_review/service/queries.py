@@ -118,6 +118,33 @@ def reviews_of_person(session: Session, viewer) -> list[ReviewLink]:
     return sorted(links, key=lambda link: (link.visit_start, link.id))
 
 
+@dataclass(frozen=True)
+class CycleRow:
+    review: Review
+    stage: str
+    team: list[tuple[str, str, str, str]]  # (name, organisation, role, status), moderator last
+
+
+def trust_cycle(session: Session, trust: Trust) -> list[CycleRow]:
+    """A host trust's reviews in its CEO's strand order, each with who is coming (three queries in all)."""
+    reviews = session.exec(select(Review).where(Review.host_trust_id == trust.id).order_by(Review.position, Review.id)).all()
+    members: dict[int, list] = {}
+    if reviews:
+        rows = session.exec(
+            select(Assignment, Person).join(Person, Person.id == Assignment.person_id)
+            .where(Assignment.review_id.in_([r.id for r in reviews])).order_by(Assignment.role.desc(), Assignment.id)
+        )
+        for a, p in rows:
+            members.setdefault(a.review_id, []).append((p.name, p.organisation, a.role, a.status))
+    return [CycleRow(r, Stage(r.stage).label, members.get(r.id, [])) for r in reviews]
+
+
+def trust_names(session: Session, ids) -> list[tuple[int, str]]:
+    if not ids:
+        return []
+    return list(session.exec(select(Trust.id, Trust.name).where(Trust.id.in_(ids)).order_by(Trust.name)).all())
+
+
 def partnership_names(session: Session, ids) -> list[tuple[int, str]]:
     if not ids:
         return []
@@ -178,6 +205,8 @@ def task_context(session: Session, task_id: int) -> dict:
         context["declined"] = [session.get(Person, a.person_id).email for a in assignments(session, review) if a.status == "declined"]
     elif kind == TaskKind.CHOOSE_REPLACEMENT:
         context["candidates"] = _replacement_candidates(session, review, task.subject)
+        leaving = session.exec(select(Person).where(Person.partnership_id == review.partnership_id, Person.email == task.subject["leaving"])).first()
+        context["leaving_trust"] = session.get(Trust, leaving.trust_id).name if leaving and leaving.trust_id else ""
     elif kind == TaskKind.MODERATE:
         context["findings"] = findings_to_moderate(session, review)
     elif kind == TaskKind.REVISE_FINDINGS:

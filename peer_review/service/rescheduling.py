@@ -17,6 +17,11 @@ from peer_review.service.planning import problems_after
 from peer_review.tables import Partnership, Task, VisitChange
 
 
+def can_still_move(review) -> bool:
+    """A visit can move until it has happened (the findings stage starts after it)."""
+    return ORDER.index(Stage(review.stage)) < ORDER.index(Stage.FINDINGS)
+
+
 def reschedule(session: Session, review_id: int, first_day: dt.date, reason: str, actor_email: str | None = None) -> VisitChange:
     """Move a visit (by the host trust's CEO or the coordinator, who is assumed when nobody is named)."""
     review = get_review(session, review_id)
@@ -28,8 +33,10 @@ def reschedule(session: Session, review_id: int, first_day: dt.date, reason: str
         raise UserError(f"only the coordinator or the host trust's CEO can move a visit; {actor_email} is neither")
     if not reason.strip():
         raise UserError("give a reason for moving the visit (--reason)")
-    if ORDER.index(Stage(review.stage)) >= ORDER.index(Stage.FINDINGS):
+    if not can_still_move(review):
         raise UserError(f"review {review.id} is at '{Stage(review.stage).label}': its visit has happened and cannot move")
+    if first_day == review.visit_start:
+        raise UserError(f"the visit already starts on {clock.long_date(first_day)}")
     calendar_id = trust_of(session, review).calendar_id
     calendar = SchoolCalendar.from_dict(calendar_id, partnership.calendars[calendar_id])
     days = [first_day + dt.timedelta(days=i) for i in range(partnership.visit_days)]
@@ -52,14 +59,15 @@ def reschedule(session: Session, review_id: int, first_day: dt.date, reason: str
     for task in session.exec(select(Task).where(Task.review_id == review.id, Task.status == "open")):
         task.due = task_due(TaskKind(task.kind), deadlines, task.round)
         session.add(task)
-    _notify_moved(session, review, change)
+    _notify_moved(session, review, change, tell_coordinator=not actor.is_coordinator)
     audit(session, partnership.id, "visit_moved", actor.email, review.id, before=[change.old_start.isoformat(), change.old_end.isoformat()], after=[days[0].isoformat(), days[-1].isoformat()], reason=change.reason)
     return change
 
 
 
-def _notify_moved(session: Session, review, change: VisitChange) -> None:
-    """Everyone on the visit hears of the move, with the updated calendar entry (a higher SEQUENCE)."""
+def _notify_moved(session: Session, review, change: VisitChange, tell_coordinator: bool) -> None:
+    """Everyone on the visit hears of the move, with the updated calendar entry (a higher SEQUENCE);
+    so does the coordinator, when the host moved it."""
     from peer_review.service.calendars import reviews_calendar
     from peer_review.service.outbox import notify, review_context
     from peer_review.service.records import team
@@ -68,7 +76,8 @@ def _notify_moved(session: Session, review, change: VisitChange) -> None:
     old = clock.date_span(change.old_start, change.old_end)
     ics = reviews_calendar(session, [review], f"Peer review visit: {context['host']}")
     peers, moderator = team(session, review)
-    for person in [host_ceo(session, review), *peers, moderator]:
+    told = [host_ceo(session, review), *peers, moderator] + ([coordinator_of(session, review.partnership_id)] if tell_coordinator else [])
+    for person in told:
         notify(
             session, key=f"visit_moved/{review.id}/{review.sequence}/{person.id}", event="visit_moved", person=person,
             subject=f"Visit moved to {context['visit']}: peer review of {context['host']} ({context['strand']})",

@@ -60,7 +60,9 @@ def choose_replacement(ctx: dict) -> list[str]:
     out = ["# Nobody suitable was free. People who could take the place (the choice is checked against every",
            "# constraint when you submit; a choice that breaks one is refused):"]
     out += [f"#   {_c(p.email)}: {_c(p.name)}, {_c(p.job_title or 'moderator')}" for p in ctx["candidates"]] or ["#   (none listed: anyone you name is checked)"]
-    return out + ["person: \"\"", "reason: \"\""]
+    out += ["# choice: existing (name them in person), new (someone not yet in the partnership: fill in new_person),",
+            "# or without (a peer only: the review goes ahead with a smaller team). The reason is kept in the history."]
+    return out + ["choice: existing", "person: \"\"", "# new_person: {name: \"\", email: \"\", job_title: \"\", organisation: \"\"}", "reason: \"\""]
 
 
 def propose_lines(ctx: dict) -> list[str]:

@@ -53,7 +53,8 @@ async def use_link(request: Request, token: str, s: DB):
 
 @router.post("/sign-out")
 async def sign_out(request: Request, s: DB):
-    request.state.web_session = signin.current_session(s, request.cookies.get(SESSION_COOKIE))  # whose CSRF token to expect
+    web = signin.current_session(s, request.cookies.get(SESSION_COOKIE))
+    request.state.session_csrf = web.csrf_token if web else None  # whose CSRF token to expect
     await posted(request)
     signin.end_session(s, request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse("/sign-in", status_code=303)

@@ -1,20 +1,22 @@
-"""The coordinator's pages: their partnerships, each one's progress, and its exports (which a script
-may also fetch with the export token)."""
+"""The coordinator's pages: their partnerships, each one's progress and its exports (which a script
+may also fetch with the export token), and giving a task more time (which a review's moderator may too)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, select
 
 from peer_review import clock
-from peer_review.service import access, dashboard
+from peer_review.domain.model import TaskKind
+from peer_review.errors import NotFound, UserError
+from peer_review.service import access, dashboard, reminders
 from peer_review.service.access import Viewer
 from peer_review.service.common import get_partnership_by_id
 from peer_review.service.queries import overview, overview_csv, overview_json
-from peer_review.tables import Cycle, Partnership
+from peer_review.tables import Cycle, Partnership, Review, Task
 from peer_review.timeline import progress_svg
-from peer_review.web.pages import DB, STAGE_TAGS, Id, Signed, page, script_or_person
+from peer_review.web.pages import DB, STAGE_TAGS, Id, Signed, date_from, page, posted, script_or_person
 
 router = APIRouter()
 ScriptOrPerson = Depends(script_or_person)
@@ -53,6 +55,48 @@ def partnership_csv(partnership_id: Id, s: DB, viewer: Viewer = ScriptOrPerson):
     partnership = _partnership(s, viewer, partnership_id)
     filename = f"status-{partnership.id}-{clock.today()}.csv"
     return Response(overview_csv(overview(s, partnership.name)), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.get("/tasks/{task_id}/extend")
+def extend_form(request: Request, task_id: Id, viewer: Signed, s: DB):
+    task, review = _extender(s, viewer, task_id)
+    return page(request, "extend_task.html", task=task, review=review, title=TaskKind(task.kind).title, values={}, errors={})
+
+
+@router.post("/tasks/{task_id}/extend")
+async def extend_task(request: Request, task_id: Id, viewer: Signed, s: DB):
+    """More time for a task (the coordinator, or the review's moderator); reminders follow the new date."""
+    fields = dict(await posted(request))
+    task, review = _extender(s, viewer, task_id)
+    errors = {}
+    new_due, problem = date_from(fields, "due", "the new due date")
+    if problem:
+        errors["due"] = problem
+    reason = fields.get("reason", "").strip()
+    if not reason:
+        errors["reason"] = "Say why the task needs more time"
+    elif len(reason) > 4000:
+        errors["reason"] = "The reason must be 4,000 characters or fewer"
+    if not errors:
+        me = access.acting_person(s, viewer, review.partnership_id)
+        try:
+            reminders.extend(s, task.id, new_due, reason, me.email)
+        except UserError as exc:
+            s.rollback()
+            errors["due"] = exc.problem
+    if errors:
+        return page(request, "extend_task.html", 400, task=task, review=review, title=TaskKind(task.kind).title, values=fields, errors=errors)
+    return RedirectResponse(f"/reviews/{review.id}", status_code=303)
+
+
+def _extender(s: Session, viewer: Viewer, task_id: int) -> tuple[Task, Review]:
+    task = s.get(Task, task_id)
+    if task is None:
+        raise NotFound(f"no task with id {task_id}")
+    review, roles = access.review_for(s, viewer, task.review_id)
+    if not roles & {"coordinator", "moderator"}:
+        raise access.Refused("Only the coordinator and the review's moderator can give a task more time.")
+    return task, review
 
 
 def _partnership(s: Session, viewer: Viewer, partnership_id: int) -> Partnership:

@@ -56,8 +56,8 @@ def page(request: Request, name: str, status_code: int = 200, **context) -> HTML
 
 
 def csrf_token(request: Request) -> str:
-    web = getattr(request.state, "web_session", None)
-    return web.csrf_token if web is not None else getattr(request.state, "anonymous_csrf", "")
+    """The token this request's forms carry: the signed-in session's, or before signing in the visitor's cookie."""
+    return getattr(request.state, "session_csrf", None) or getattr(request.state, "anonymous_csrf", "")
 
 
 def db():
@@ -75,7 +75,7 @@ def signed_in(request: Request, s: DB) -> Viewer:
     web = signin.current_session(s, request.cookies.get(SESSION_COOKIE))
     if web is None:
         raise NotSignedIn()
-    request.state.web_session = web
+    request.state.session_csrf = web.csrf_token  # a plain string: pages are still drawn after a rollback
     request.state.viewer = viewer_for(s, web.email)
     return request.state.viewer
 
@@ -113,3 +113,19 @@ def client_of(request: Request) -> str:
 def safe_next(target: str) -> str:
     """Only ever send people back to a page of this site."""
     return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+
+
+def date_from(fields: dict[str, str], name: str, what: str) -> tuple[object, str | None]:
+    """A GOV.UK date input's value: (date, None), or (None, the problem in words)."""
+    import datetime as dt
+
+    parts = [fields.get(f"{name}-{part}", "").strip() for part in ("day", "month", "year")]
+    if not any(parts):
+        return None, f"Enter {what}"
+    if not all(p.isdigit() for p in parts):
+        return None, f"{what[0].upper()}{what[1:]} must be a real date, like 27 3 2024"
+    day, month, year = map(int, parts)
+    try:
+        return dt.date(year, month, day), None
+    except ValueError:
+        return None, f"{what[0].upper()}{what[1:]} must be a real date, like 27 3 2024"

@@ -12,12 +12,14 @@ from sqlmodel import Session, select
 from peer_review import clock
 from peer_review.domain.model import Alignment, TaskKind, TaskStatus
 from peer_review.errors import UserError
-from peer_review.service import access, dashboard, queries, workflow
+from peer_review.service import access, dashboard, queries, rescheduling, workflow
+from peer_review.service.calendars import reviews_calendar
+from peer_review.service.common import trust_of
 from peer_review.service.kinds import KINDS
 from peer_review.service.records import evidence
 from peer_review.tables import Review, TaskDraft
 from peer_review.web import forms
-from peer_review.web.pages import DB, Id, Signed, page, posted
+from peer_review.web.pages import DB, Id, Signed, date_from, page, posted
 
 router = APIRouter()
 
@@ -42,7 +44,8 @@ def inbox(request: Request, viewer: Signed, s: DB):
     for row in rows.open:
         groups.setdefault(row.review_id, []).append(row)
     return page(request, "inbox.html", groups=list(groups.values()), done=rows.done, today=clock.today(),
-                coordinates=queries.partnership_names(s, viewer.coordinates), reviews=queries.reviews_of_person(s, viewer))
+                coordinates=queries.partnership_names(s, viewer.coordinates), trusts=queries.trust_names(s, viewer.ceo_of),
+                reviews=queries.reviews_of_person(s, viewer))
 
 
 @router.get("/tasks/{task_id}")
@@ -146,17 +149,73 @@ def _form(request: Request, ctx: dict, values: dict, errors: dict[str, str], sta
         findings_by_ref={f.ref: f for f in ctx.get("findings", [])},
         alignment_options=[(a.value, a.label, "") for a in Alignment],
         candidates_options=[(p.email, f"{p.name} ({p.job_title or p.organisation or 'moderator'})", p.email) for p in ctx.get("candidates", [])],
+        leaving_trust=ctx.get("leaving_trust", ""),
         draft_url=f"/reviews/{review.id}/documents/review-report-draft" if ctx["kind"] in (TaskKind.CHECK_REPORT, TaskKind.ISSUE_REPORT) else None,
     )
 
 
 @router.get("/reviews/{review_id}")
-def review_page(request: Request, review_id: Id, viewer: Signed, s: DB):
+def review_page(request: Request, review_id: Id, viewer: Signed, s: DB, moved: int = 0):
     review, roles = access.review_for(s, viewer, review_id)
     detail = dashboard.review_detail(s, review.id)
-    items = [e for e in evidence(s, review) if access.sees_personal_data(roles) or not e.personal_data]
-    return page(request, "review.html", detail=detail, today=clock.today(), roles=roles, evidence=items,
-                coordinator="coordinator" in roles)
+    items = evidence(s, review)
+    shown = [e for e in items if access.sees_personal_data(roles) or not e.personal_data]
+    return page(request, "review.html", detail=detail, today=clock.today(), roles=roles, evidence=shown, hidden_evidence=len(items) - len(shown),
+                coordinator="coordinator" in roles, can_move=bool(roles & {"coordinator", "host"}) and rescheduling.can_still_move(review),
+                can_extend=bool(roles & {"coordinator", "moderator"}), moved=bool(moved))
+
+
+@router.get("/trusts/{trust_id}")
+def trust_page(request: Request, trust_id: Id, viewer: Signed, s: DB):
+    """A host CEO's cycle: their trust's visits in strand order, who is coming, and where each review is."""
+    trust = access.trust_for(s, viewer, trust_id)
+    return page(request, "trust.html", trust=trust, cycle=queries.trust_cycle(s, trust), today=clock.today())
+
+
+@router.get("/trusts/{trust_id}/visits.ics")
+def trust_calendar(trust_id: Id, viewer: Signed, s: DB):
+    trust = access.trust_for(s, viewer, trust_id)
+    reviews = [row.review for row in queries.trust_cycle(s, trust)]
+    content = reviews_calendar(s, reviews, f"Peer review visits: {trust.name}")
+    return Response(content, media_type="text/calendar; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="visits-{trust.key}.ics"'})
+
+
+@router.get("/reviews/{review_id}/move")
+def move_form(request: Request, review_id: Id, viewer: Signed, s: DB):
+    review, roles = _mover(s, viewer, review_id)
+    return page(request, "move_visit.html", review=review, host=trust_of(s, review).name, roles=roles, values={}, errors={})
+
+
+@router.post("/reviews/{review_id}/move")
+async def move_visit(request: Request, review_id: Id, viewer: Signed, s: DB):
+    fields = dict(await posted(request))
+    review, roles = _mover(s, viewer, review_id)
+    errors = {}
+    first_day, problem = date_from(fields, "visit", "the first day of the visit")
+    if problem:
+        errors["visit"] = problem
+    reason = fields.get("reason", "").strip()
+    if not reason:
+        errors["reason"] = "Say why the visit should move"
+    elif len(reason) > 4000:
+        errors["reason"] = "The reason must be 4,000 characters or fewer"
+    if not errors:
+        me = access.acting_person(s, viewer, review.partnership_id)
+        try:
+            rescheduling.reschedule(s, review.id, first_day, reason, me.email)
+        except UserError as exc:
+            s.rollback()
+            errors["visit"] = exc.problem
+    if errors:
+        return page(request, "move_visit.html", 400, review=review, host=trust_of(s, review).name, roles=roles, values=fields, errors=errors)
+    return RedirectResponse(f"/reviews/{review.id}?moved=1", status_code=303)
+
+
+def _mover(s: Session, viewer: access.Viewer, review_id: int):
+    review, roles = access.review_for(s, viewer, review_id)
+    if not roles & {"coordinator", "host"}:
+        raise access.Refused("Only the host trust's CEO and the coordinator can move a visit.")
+    return review, roles
 
 
 @router.get("/reviews/{review_id}/documents/{kind}")

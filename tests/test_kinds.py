@@ -1,0 +1,41 @@
+"""The registry of task kinds: every kind complete in one entry, and the engine never loops."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+from pydantic import BaseModel
+
+from peer_review.domain.lifecycle import Stage
+from peer_review.domain.model import KIND_RULES, OPENING_TASK, TaskKind
+from peer_review.service import steps
+from peer_review.service.kinds import KINDS
+from peer_review.web.pages import HERE
+
+
+def test_every_kind_has_a_complete_entry():
+    assert set(KINDS) == set(TaskKind) == set(KIND_RULES)
+    for kind, entry in KINDS.items():
+        assert entry.kind == kind
+        assert entry.rule.title and entry.rule.actor and callable(entry.rule.due)
+        assert issubclass(entry.model, BaseModel)
+        for part in (entry.handle, entry.template, entry.simulate, entry.form.initial):
+            assert callable(part) and len(inspect.signature(part).parameters) >= 1, (kind, part)
+        assert (HERE / "templates" / entry.page).is_file(), f"no web form for {kind}"
+
+
+def test_every_human_stage_opens_with_exactly_one_kind():
+    human = {Stage.ASSIGNMENT, Stage.LINES_OF_ENQUIRY, Stage.EVIDENCE, Stage.FINDINGS, Stage.MODERATION, Stage.REPORT, Stage.FEEDBACK}
+    assert set(OPENING_TASK) == human
+    openers = [rule.opens_stage for rule in KIND_RULES.values() if rule.opens_stage]
+    assert len(openers) == len(set(openers))
+
+
+@pytest.mark.db
+def test_a_step_that_changes_nothing_stops_the_loop_with_a_clear_error(planned, monkeypatch):
+    from peer_review import db
+
+    monkeypatch.setitem(steps.STEPS, steps.Step.OPEN_REVIEW, lambda session, review, step: None)  # a broken step
+    with pytest.raises(steps.StuckReview, match="review 2 still has machine work pending after"):
+        steps.advance_review(db.session_scope, 2)

@@ -1,0 +1,123 @@
+"""The host CEO's cycle page and calendar, moving a visit, giving a task more time, and the coordinator
+choosing a replacement on the web: the same checks and history as the command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from icalendar import Calendar
+from sqlmodel import select
+
+from peer_review import clock, db
+from peer_review.tables import AuditEntry, DueDateChange, OutboxMessage, Person, Review, Task, Trust, VisitChange
+from test_web_forms import row_counts
+from webclient import post_form, sign_in
+
+pytestmark = pytest.mark.db
+
+CEO = "helen.marsh@steelvalley.example.org"  # Steel Valley hosts review 1
+COORDINATOR = "ruth.ashby@coordinator.example.org"
+MODERATOR = "daniel.okafor@coordinator.example.org"
+PEER = "owen.fletcher@donriver.example.org"
+
+
+@pytest.fixture
+def site(planned):
+    with clock.frozen_at(clock.at_london(dt.date(2023, 11, 6), 9)):
+        yield
+
+
+def _trust_id(key: str) -> int:
+    with db.session_scope() as session:
+        return session.exec(select(Trust.id).where(Trust.key == key)).one()
+
+
+def test_the_ceo_sees_their_cycle_in_their_order_and_downloads_it(site):
+    ceo = sign_in(CEO)
+    trust = _trust_id("steel-valley")
+    assert f'href="/trusts/{trust}"' in ceo.get("/").text
+    html = ceo.get(f"/trusts/{trust}").text
+    strands = re.findall(r'<th scope="row" class="govuk-table__header"><a class="govuk-link" href="/reviews/\d+">([^<]+)</a>', html)
+    assert strands == ["School improvement", "High-quality and inclusive education", "Workforce development", "Governance, leadership, finance and operations"]
+    assert "Daniel Okafor" in html and "not yet confirmed" in html
+    ics = ceo.get(f"/trusts/{trust}/visits.ics")
+    assert ics.status_code == 200 and ics.headers["content-type"].startswith("text/calendar")
+    events = [c for c in Calendar.from_ical(ics.content).walk("VEVENT")]
+    assert len(events) == 4
+    assert ceo.get(f"/trusts/{_trust_id('don-river')}").status_code == 403  # another trust's CEO page
+    assert sign_in(PEER).get(f"/trusts/{trust}").status_code == 403
+    assert sign_in(COORDINATOR).get(f"/trusts/{trust}").status_code == 200
+
+
+def test_asking_to_move_a_visit_applies_a_move_that_passes_and_tells_the_team_and_coordinator(site):
+    ceo = sign_in(CEO)
+    with db.session_scope() as session:
+        review = session.get(Review, 1)
+        old_start = review.visit_start
+    before = row_counts()
+    blocked = post_form(ceo, "/reviews/1/move", {"visit-day": "23", "visit-month": "12", "visit-year": "2023", "reason": "Clash with inspection"})
+    assert blocked.status_code == 400 and "There is a problem" in blocked.text
+    assert re.search(r'<a href="#visit">[^<]*(term time|school day|not a school day)', blocked.text), re.findall(r'<a href="#visit">([^<]*)', blocked.text)
+    assert 'value="Clash with inspection"' not in blocked.text and "Clash with inspection</textarea>" in blocked.text
+    assert row_counts() == before
+    bad_date = post_form(ceo, "/reviews/1/move", {"visit-day": "31", "visit-month": "2", "visit-year": "2024", "reason": "x"})
+    assert bad_date.status_code == 400 and "must be a real date" in bad_date.text
+    same = post_form(ceo, "/reviews/1/move", {"visit-day": str(old_start.day), "visit-month": str(old_start.month), "visit-year": str(old_start.year), "reason": "x"})
+    assert same.status_code == 400 and "already" in same.text
+    new_start = dt.date(2024, 1, 8)  # the week before: school days for all three trusts, nobody elsewhere
+    moved = post_form(ceo, "/reviews/1/move", {"visit-day": "8", "visit-month": "1", "visit-year": "2024", "reason": "Our board meets that week"})
+    assert moved.status_code == 303 and moved.headers["location"] == "/reviews/1?moved=1"
+    assert "The visit has moved" in ceo.get("/reviews/1?moved=1").text
+    with db.session_scope() as session:
+        assert session.get(Review, 1).visit_start == new_start
+        assert session.exec(select(VisitChange)).one().changed_by == CEO
+        told = set(session.exec(select(OutboxMessage.recipient).where(OutboxMessage.event == "visit_moved")).all())
+    assert COORDINATOR in told and CEO in told and MODERATOR in told and PEER in told
+    assert sign_in(PEER).get("/reviews/1/move").status_code == 403
+
+
+def test_the_coordinator_and_the_moderator_can_give_more_time_and_peers_cannot(site):
+    coordinator = sign_in(COORDINATOR)
+    with db.session_scope() as session:
+        task = session.exec(select(Task).where(Task.review_id == 1, Task.status == "open")).first()
+        task_id, due = task.id, task.due
+    assert f'href="/tasks/{task_id}/extend"' in coordinator.get("/reviews/1").text
+    before = row_counts()
+    earlier = due - dt.timedelta(days=1)
+    refused = post_form(coordinator, f"/tasks/{task_id}/extend", {"due-day": str(earlier.day), "due-month": str(earlier.month), "due-year": str(earlier.year), "reason": "x"})
+    assert refused.status_code == 400 and "must be after the current one" in refused.text
+    empty = post_form(coordinator, f"/tasks/{task_id}/extend", {"reason": ""})
+    assert empty.status_code == 400 and 'href="#due"' in empty.text and 'href="#reason"' in empty.text
+    assert row_counts() == before
+    later = due + dt.timedelta(days=10)
+    done = post_form(coordinator, f"/tasks/{task_id}/extend", {"due-day": str(later.day), "due-month": str(later.month), "due-year": str(later.year), "reason": "Half-term"})
+    assert done.status_code == 303
+    with db.session_scope() as session:
+        assert session.get(Task, task_id).due == later
+        assert session.exec(select(DueDateChange)).one().changed_by == COORDINATOR
+    assert sign_in(PEER).get(f"/tasks/{task_id}/extend").status_code == 403  # a peer (invited, not yet on the team) cannot
+
+
+def test_the_coordinator_adds_a_new_reviewer_on_the_web_when_nobody_is_free(site):
+    from test_workflow import _nobody_left_from_don_river
+
+    choose = _nobody_left_from_don_river()
+    coordinator = sign_in(COORDINATOR)
+    page = coordinator.get(f"/tasks/{choose.id}")
+    assert "Someone new" in page.text and "Go ahead with a smaller team" in page.text
+    before = row_counts()
+    clash = post_form(coordinator, f"/tasks/{choose.id}", {"choice": "new", "new_person-name": "Owen Again", "new_person-email": PEER, "reason": "x", "action": "submit"})
+    assert clash.status_code == 400 and 'href="#new_person-email"' in clash.text and "already in this partnership" in clash.text
+    assert row_counts() == before
+    done = post_form(coordinator, f"/tasks/{choose.id}", {"choice": "new", "new_person-name": "Jo New", "new_person-email": "jo.new@donriver.example.org",
+                                                          "new_person-job_title": "Director of Standards", "reason": "Joined in January", "action": "submit"})
+    assert done.status_code == 303
+    with db.session_scope() as session:
+        person = session.exec(select(Person).where(Person.email == "jo.new@donriver.example.org")).one()
+        assert person.is_reviewer and session.get(Trust, person.trust_id).key == "don-river"
+        entry = session.exec(select(AuditEntry).where(AuditEntry.action == "task_completed", AuditEntry.actor == COORDINATOR)).all()[-1]
+        assert entry.detail["kind"] == "choose_replacement"
+    newcomer = sign_in("jo.new@donriver.example.org")  # and can sign in at once to answer their invitation
+    assert "Accept or decline your place" in newcomer.get("/").text
