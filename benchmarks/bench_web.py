@@ -97,7 +97,7 @@ def pages(app, task_id: int) -> dict[str, Callable[[], None]]:
     }
 
 
-@dataclass
+@dataclass(frozen=True)
 class Invitation:
     task_id: int
     email: str

@@ -1,0 +1,153 @@
+"""Who may see and do what on the web, from the records: every route x every role, on their own review
+and partnership and on someone else's. A refusal is a 403 (a 404 outside the person's partnerships),
+writes nothing, and is logged."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from conftest import EXAMPLE
+from peer_review import clock, db
+from peer_review.partnerships import load_partnership_file
+from peer_review.service import loading, planning, queries, workflow
+from peer_review.simulation import answer
+from peer_review.tables import Document, EvidenceItem, Task, Trust
+from test_web_forms import row_counts
+from webclient import csrf_of, new_client, sign_in
+
+pytestmark = pytest.mark.db
+
+PEOPLE = {
+    "coordinator": "ruth.ashby@coordinator.example.org",
+    "host": "helen.marsh@steelvalley.example.org",  # Steel Valley hosts review 1
+    "peer": "owen.fletcher@donriver.example.org",  # on review 1, accepted
+    "invited": "joe.hartley@peakedge.example.org",  # on review 1, not yet answered
+    "moderator": "daniel.okafor@coordinator.example.org",  # review 1's moderator, accepted
+    "bystander": "sian.pryce@donriver.example.org",  # a reviewer in the partnership, not on review 1
+    "other_ceo": "marcus.hale@donriver.example.org",  # another trust's CEO in the partnership
+    "outsider": "ruth.ashby@coordinator.other.example.org",  # the coordinator of another partnership
+}
+ROLES = list(PEOPLE)
+OK, NO, HIDDEN = 200, 403, 404
+
+
+def _load_second_partnership(tmp: Path) -> None:
+    text = EXAMPLE.read_text().replace("Sheffield pilot triad", "Other triad").replace(".example.org", ".other.example.org")
+    path = tmp / "other.yaml"
+    path.write_text(text)
+    with db.session_scope() as session:
+        loading.store_partnership(session, load_partnership_file(path))
+        planning.plan_cycle(session, "Other triad")
+
+
+@pytest.fixture
+def world(planned, tmp_path):
+    """Review 1 with the peer and moderator in, the other peer still invited; a second partnership beside it."""
+    _load_second_partnership(tmp_path)
+    with clock.frozen_at(clock.at_london(dt.date(2023, 11, 6), 9)):
+        with db.session_scope() as session:
+            for task in queries.open_tasks(session):
+                if task.review_id == 1 and task.assignee_email in (PEOPLE["peer"], PEOPLE["moderator"]):
+                    workflow.submit(session, task.id, {"response": "accept"}, task.assignee_email)
+            session.add(Document(review_id=1, kind="review-report-draft", filename="draft.docx", content=b"PK word", sha256="x", created_at=clock.now()))
+        with db.session_scope() as session:
+            invited_task = session.exec(select(Task.id).where(Task.review_id == 1, Task.status == "open")).one()
+            steel = session.exec(select(Trust.id).where(Trust.key == "steel-valley", Trust.partnership_id == 1)).one()
+        browsers = {role: sign_in(email) for role, email in PEOPLE.items()}
+        yield {"browsers": browsers, "task": invited_task, "trust": steel}
+
+
+def _expect(allowed: set[str], hidden_to: set[str] = frozenset({"outsider"}), hidden: int = HIDDEN) -> dict[str, int]:
+    return {role: OK if role in allowed else hidden if role in hidden_to else NO for role in ROLES}
+
+
+def _routes(task: int, trust: int) -> dict[str, dict[str, int]]:
+    review = {"coordinator", "host", "peer", "moderator"}
+    return {
+        "/": {role: OK for role in ROLES},
+        "/partnerships": {role: OK for role in ROLES},
+        "/partnerships/1": _expect({"coordinator"}),
+        "/partnerships/1/status.json": _expect({"coordinator"}),
+        "/partnerships/1/status.csv": _expect({"coordinator"}),
+        "/partnerships/1/timeline.svg": _expect({"coordinator"}),
+        "/reviews/1": _expect(review),
+        "/reviews/1/documents/review-report-draft": _expect(review),
+        "/reviews/1/move": _expect({"coordinator", "host"}),
+        f"/tasks/{task}": _expect({"coordinator", "invited"}),
+        f"/tasks/{task}/extend": _expect({"coordinator", "moderator"}),
+        f"/trusts/{trust}": _expect({"coordinator", "host"}),
+        f"/trusts/{trust}/visits.ics": _expect({"coordinator", "host"}),
+        "/partnerships/2": _expect({"outsider"}, hidden_to=set(ROLES) - {"outsider"}),
+        "/reviews/13": _expect({"outsider"}, hidden_to=set(ROLES) - {"outsider"}),
+    }
+
+
+def test_every_page_answers_each_role_as_the_records_say(world, caplog):
+    browsers = world["browsers"]
+    caplog.set_level(logging.WARNING, logger="peer_review.web")
+    with clock.frozen_at(clock.at_london(dt.date(2023, 11, 6), 9)):
+        for path, expected in _routes(world["task"], world["trust"]).items():
+            got = {role: browsers[role].get(path).status_code for role in ROLES}
+            assert got == expected, path
+            if NO in expected.values():
+                assert any("refused GET " + path in r.getMessage() for r in caplog.records), path
+    assert new_client().get("/reviews/1").status_code == 303  # nobody signed in: to the sign-in page
+
+
+def test_the_partnerships_list_shows_only_those_a_person_coordinates(world):
+    browsers = world["browsers"]
+    mine = browsers["coordinator"].get("/partnerships").text
+    assert "Sheffield pilot triad" in mine and "Other triad" not in mine
+    theirs = browsers["outsider"].get("/partnerships").text
+    assert "Other triad" in theirs and "Sheffield pilot triad" not in theirs
+    assert "Sheffield pilot triad" not in browsers["host"].get("/partnerships").text
+
+
+def test_refused_actions_write_nothing(world):
+    browsers, task = world["browsers"], world["task"]
+    actions = {
+        f"/tasks/{task}": ({"response": "decline", "reason": "not me", "action": "submit"}, {"coordinator", "invited"}),
+        f"/tasks/{task}/extend": ({"due-day": "1", "due-month": "3", "due-year": "2024", "reason": "more time"}, {"coordinator", "moderator"}),
+        "/reviews/1/move": ({"visit-day": "8", "visit-month": "1", "visit-year": "2024", "reason": "board"}, {"coordinator", "host"}),
+    }
+    with clock.frozen_at(clock.at_london(dt.date(2023, 11, 6), 9)):
+        for path, (fields, allowed) in actions.items():
+            for role in set(ROLES) - allowed:
+                before = row_counts()
+                token = csrf_of(browsers[role].get("/").text)  # their own valid CSRF token: only access stops them
+                response = browsers[role].post(path, data={"csrf_token": token, **fields})
+                assert response.status_code == (HIDDEN if role == "outsider" else NO), (path, role)
+                assert row_counts() == before, (path, role)
+
+
+def test_personal_data_evidence_is_shown_only_to_the_team_and_the_host(planned):
+    with clock.frozen_at(clock.at_london(dt.date(2023, 11, 6), 9)):
+        for _ in range(30):
+            with db.session_scope() as session:
+                tasks = [t for t in queries.open_tasks(session) if t.review_id == 1]
+            if any(t.kind == "record_findings" for t in tasks):
+                break
+            task = tasks[0]
+            with db.session_scope() as session:
+                workflow.submit(session, task.id, answer(queries.task_context(session, task.id)), task.assignee_email)
+            workflow.advance_review(db.session_scope, 1)
+        with db.session_scope() as session:
+            items = session.exec(select(EvidenceItem).where(EvidenceItem.review_id == 1).order_by(EvidenceItem.id)).all()
+            items[0].personal_data, items[0].title = True, "Pupil case studies (names)"  # as the host would flag it
+            session.add(items[0])
+            personal = [e.title for e in items if e.personal_data]
+            ordinary = [e.title for e in items if not e.personal_data]
+        assert personal and ordinary
+        for role in ("host", "peer", "moderator"):
+            html = sign_in(PEOPLE[role]).get("/reviews/1").text
+            assert all(title in html for title in personal + ordinary), role
+        html = sign_in(PEOPLE["coordinator"]).get("/reviews/1").text
+        assert all(title in html for title in ordinary) and not any(title in html for title in personal)
+        assert "holding personal data" in html
+        form = sign_in(PEOPLE["peer"]).get(f"/tasks/{[t for t in tasks if t.kind == 'record_findings' and t.assignee_email == PEOPLE['peer']][0].id}").text
+        assert all(title in form for title in personal)  # the team cites them in their findings
