@@ -11,8 +11,8 @@ id and unique key renumbered, and every copy's people given addresses of their o
 which benchmarks/bench_web.py shares). Stored Word documents are not copied: neither view reads them.
 
 Both databases are built first, and the triad's coordinator signs in to each through the emailed
-link; then the views are timed on each in turn, 40 rounds after 5 warm-up rounds, in this process,
-and each figure is the median of its 40 runs.
+link; then the views are timed on each in turn (in a shuffled order each round), 40 rounds after 5
+warm-up rounds, in this process, and each figure is the median of its 40 runs.
 """
 
 from __future__ import annotations
@@ -58,10 +58,10 @@ def run(small_url: str, large_url: str) -> None:
     engine = db.get_engine().dialect.name
     clock.set_time(clock.at_london(LOOKING_ON, 10))
     app = web_app()
-    plan = {}
+    plan = []
     for label, url in (("small", small_url), ("large", large_url)):
         db.configure(url)
-        plan[label] = (url, views(name, app, sign_in(app, COORDINATOR)))
+        plan.append((label, url, views(name, app, sign_in(app, COORDINATOR))))
     medians = measure(plan, ROUNDS)
     print(f"\n{engine}: one triad (12 reviews) vs the same triad among {reviews:,} reviews")
     print(f"{'view':<18}{'12 reviews':>12}{f'{reviews:,} reviews':>16}{'ratio':>8}")

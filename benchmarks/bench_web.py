@@ -10,7 +10,8 @@ and read as on 22 June 2024, alone, and with 833 renumbered copies whose people 
 own. Everyone signs in through the emailed link, as in tests/webclient.py, and every request goes
 through the whole app in this process (FastAPI's TestClient, no network).
 
-Timed, on each database in turn, 40 rounds after 5 warm-up rounds (medians):
+Timed on each database in turn (in a shuffled order each round), 40 rounds after 5 warm-up rounds
+(medians):
 - the inbox ("/") and a form page (/tasks/ID: the person's findings or moderation task, or else any
   open task of theirs) for PERSON, one of the triad's peer reviewers;
 - the partnership page (/partnerships/1) for the triad's coordinator;
@@ -117,17 +118,17 @@ def invited_review() -> tuple[int, list[Invitation]]:
     return review_id, by_review[review_id]
 
 
-def posts(app, count: int) -> dict[str, Callable[[], None]]:
+def posts(app, count: int, first_copy: int = 1) -> dict[str, Callable[[], None]]:
     """Two POST actions on the configured (national) database, each taking a fresh task on every call.
 
-    Call i works in copy i + 1 of the triad: a peer accepts (the moderator has not answered yet), then
+    Call i works in copy first_copy + i of the triad: a peer accepts (the moderator has not answered yet), then
     the moderator accepts the last place, which closes the review's assignment stage."""
     review_id, (first, other, last) = invited_review()
     with db.session_scope() as session:  # copy k's rows are the triad's ids plus k times the triad's largest id
         task_step = session.execute(select(func.max(Task.id)).join(Review, Review.id == Task.review_id).where(Review.partnership_id == 1)).scalar_one()
     rounds = []
     for i in range(count):
-        k = i + 1
+        k = first_copy + i
         copy = {inv: Invitation(inv.task_id + k * task_step, copy_email(inv.email, k)) for inv in (first, other, last)}
         with db.session_scope() as session:
             for inv in copy.values():
@@ -157,10 +158,10 @@ def posts(app, count: int) -> dict[str, Callable[[], None]]:
     return {"POST accept": post("accept"), "POST accept, team complete": post("accept, team complete")}
 
 
-def count_statements(plan: dict) -> dict[tuple[str, str], int]:
+def count_statements(plan: list) -> dict[tuple[str, str], int]:
     """SQL statements each request runs, counted on one more (untimed) request."""
     counts = {}
-    for label, (url, actions) in plan.items():
+    for label, url, actions in plan:
         db.configure(url)
         engine = db.get_engine()
         for view, action in actions.items():
@@ -183,34 +184,33 @@ def run(small_url: str, large_url: str) -> None:
     engine = db.get_engine().dialect.name
     clock.set_time(clock.at_london(LOOKING_ON, 10))
     app = web_app()
-    plan = {}
+    plan = []
     chosen = set()
     for label, url in (("small", small_url), ("large", large_url)):
         db.configure(url)
         task_id, kind = form_task()
         chosen.add((task_id, kind))
-        plan[label] = (url, pages(app, task_id))
+        plan.append((label, url, pages(app, task_id)))
     assert len(chosen) == 1, f"the databases' triads differ: {chosen}"
     db.configure(large_url)
-    plan["large"][1].update(posts(app, WARMUP + ROUNDS + 1))
+    plan.append(("large", large_url, posts(app, WARMUP + ROUNDS + 1)))  # a slot of its own in the shuffled order
     medians = measure(plan, ROUNDS, WARMUP)
     statements = count_statements(plan)
 
-    title = TaskKind(kind).title.lower()
     print(f"\n{engine}: {PERSON}'s pages and the coordinator's, one triad (12 reviews) vs the same triad among {reviews:,} reviews")
     print(f"(medians of {ROUNDS} rounds after {WARMUP} warm-up rounds; SQL statements per request in brackets)")
-    print(f"{'page':<34}{'12 reviews':>16}{f'{reviews:,} reviews':>20}{'ratio':>8}  target")
-    rows = (("inbox (/)", "inbox"), (f"form page (/tasks/{task_id}, {title})", "form page"), ("partnership page (coordinator)", "partnership page"))
+    print(f"{'page':<40}{'12 reviews':>16}{f'{reviews:,} reviews':>20}{'ratio':>8}  target")
+    rows = (("inbox (/)", "inbox"), (f"form page (/tasks/{task_id}, {kind})", "form page"), ("partnership page (coordinator)", "partnership page"))
     for name, view in rows:
         small, large = medians[("small", view)], medians[("large", view)]
         target = f"<= {TARGET_PAGES}x" if view != "partnership page" else ""
-        print(f"{name:<34}{small * 1000:>8.1f}ms ({statements[('small', view)]:>3}){large * 1000:>12.1f}ms ({statements[('large', view)]:>3}){large / small:>7.2f}x  {target}")
+        print(f"{name:<40}{small * 1000:>8.1f}ms ({statements[('small', view)]:>3}){large * 1000:>12.1f}ms ({statements[('large', view)]:>3}){large / small:>7.2f}x  {target}")
     page = medians[("large", "partnership page")]
     print(f"\non the {reviews:,}-review database: a form POST against the partnership page GET ({page * 1000:.1f}ms)")
-    print(f"{'request':<34}{'time':>16}{'ratio':>20}  target")
+    print(f"{'request':<40}{'time':>16}{'ratio':>20}  target")
     for view, name in (("POST accept", "POST accept (a place)"), ("POST accept, team complete", "POST accept (the last place)")):
         post = medians[("large", view)]
-        print(f"{name:<34}{post * 1000:>8.1f}ms ({statements[('large', view)]:>3}){post / page:>19.2f}x  <= {TARGET_POST}x")
+        print(f"{name:<40}{post * 1000:>8.1f}ms ({statements[('large', view)]:>3}){post / page:>19.2f}x  <= {TARGET_POST}x")
     db.configure(None)
     db.dispose_all()
     clock.set_time(None)

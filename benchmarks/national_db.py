@@ -15,7 +15,9 @@ every copy would hold 834 times the triad's tasks each. Stored Word documents ar
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
+import random
 import re
 import statistics
 import time
@@ -205,16 +207,23 @@ def sign_in(app, email: str, client_address: str = "127.0.0.1") -> str:
 Action = Callable[[], Any]
 
 
-def measure(plan: dict[str, tuple[str, dict[str, Action]]], rounds: int, warmup: int = 5) -> dict[tuple[str, str], float]:
-    """Median seconds per (database, view): plan maps a database's label to its URL and its timed
-    actions. The databases take turns, round by round, so drift on the machine hits them alike."""
+def measure(plan: list[tuple[str, str, dict[str, Action]]], rounds: int, warmup: int = 5) -> dict[tuple[str, str], float]:
+    """Median seconds per (database label, view). `plan` lists slots: a database's label, its URL and
+    actions to time there. Every round runs every slot once, in an order shuffled afresh each round
+    (seeded), so neither drift on the machine nor what ran just before favours one database."""
+    order = random.Random(0)
+    gc.collect()
+    gc.freeze()  # what setting up left behind is not scanned by every collection while timing
     samples: dict[tuple[str, str], list[float]] = {}
-    for round_ in range(warmup + rounds):
-        for label, (url, actions) in plan.items():
-            db.configure(url)
-            for view, action in actions.items():
-                start = time.perf_counter()
-                action()
-                if round_ >= warmup:
-                    samples.setdefault((label, view), []).append(time.perf_counter() - start)
+    try:
+        for round_ in range(warmup + rounds):
+            for label, url, actions in order.sample(plan, len(plan)):
+                db.configure(url)
+                for view, action in actions.items():
+                    start = time.perf_counter()
+                    action()
+                    if round_ >= warmup:
+                        samples.setdefault((label, view), []).append(time.perf_counter() - start)
+    finally:
+        gc.unfreeze()
     return {key: statistics.median(times) for key, times in samples.items()}

@@ -25,8 +25,8 @@ def _environment() -> Environment:
 def render(event: str, context: dict) -> tuple[str, str]:
     """(plain text, HTML) for an event; a missing value is an error, never a blank.
 
-    With PEER_REVIEW_WEB_URL set (where `peer-review serve` is reached), the coordinator's emails link
-    to the web view's pages; the others do not, as only the coordinator can sign in there.
+    With PEER_REVIEW_WEB_URL set (where `peer-review serve` is reached), every email links to its page
+    there (a task, the review, the person's task list), through sign-in when needed.
     """
     context = {"signature": SIGNATURE, "web_url": os.environ.get("PEER_REVIEW_WEB_URL", "").rstrip("/"), "web_path": ""} | context
     env = _environment()

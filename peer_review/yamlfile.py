@@ -89,4 +89,6 @@ def describe(error: dict[str, Any]) -> str:
         return f"unknown key '{error['loc'][-1]}'"
     given = error.get("input")
     shown = repr(given) if not isinstance(given, (dict, list)) else type(given).__name__
+    if len(shown) > 80:  # a 5 MB value is not repeated back
+        shown = f"{shown[:60]}... ({len(str(given)):,} characters)"
     return f"{error['msg'].rstrip('.')} (got {shown})"

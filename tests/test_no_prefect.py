@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 
 from conftest import EXAMPLE
@@ -22,17 +23,18 @@ from peer_review.service import workflow
 workflow.advance_review(db.session_scope, 1)
 for args in (["task", "template", "1"], ["tasks", "--person", "owen.fletcher@donriver.example.org"]):
     app(args, standalone_mode=False)
-from fastapi.testclient import TestClient
-from peer_review.web.app import create_app
-web = TestClient(create_app("t"), headers={"Authorization": "Bearer t"})
-assert all(web.get(path).status_code == 200 for path in ("/", "/partnerships/1", "/reviews/1", "/partnerships/1/status.json"))
+sys.path.insert(0, sys.argv[4])
+from webclient import post_form, sign_in
+web = sign_in("ruth.ashby@coordinator.example.org")
+assert all(web.get(path).status_code == 200 for path in ("/", "/partnerships/1", "/reviews/1", "/partnerships/1/status.json", "/tasks/1"))
+assert post_form(web, "/tasks/1", {"response": "accept", "action": "submit"}).status_code == 303  # and the review moves on
 print("PREFECT_LOADED" if any(m == "prefect" or m.startswith("prefect.") for m in sys.modules) else "PREFECT_ABSENT")
 """
 
 
 def test_read_and_record_commands_do_not_import_prefect(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-c", PROBE, f"sqlite:///{tmp_path / 'x.db'}", str(EXAMPLE), str(tmp_path)],
+        [sys.executable, "-c", PROBE, f"sqlite:///{tmp_path / 'x.db'}", str(EXAMPLE), str(tmp_path), str(Path(__file__).resolve().parent)],
         capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr

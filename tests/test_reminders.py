@@ -128,7 +128,7 @@ def test_dates_are_englands_across_the_clock_changes():
 
 
 @pytest.mark.db
-def test_the_coordinators_emails_link_to_the_web_view_when_it_has_an_address(planned, monkeypatch):
+def test_emails_link_to_the_web_pages_when_the_service_has_an_address(planned, monkeypatch):
     from peer_review.tables import OutboxMessage
 
     monkeypatch.setenv("PEER_REVIEW_WEB_URL", "https://reviews.example.org/")
@@ -137,9 +137,12 @@ def test_the_coordinators_emails_link_to_the_web_view_when_it_has_an_address(pla
         mail = session.exec(select(OutboxMessage).where(OutboxMessage.event.in_(("escalation", "digest", "reminder")))).all()
     coordinator = [m for m in mail if m.recipient == "ruth.ashby@coordinator.example.org"]
     escalation = next(m for m in coordinator if m.event == "escalation")
-    assert "The review on the web: https://reviews.example.org/reviews/1" in escalation.text
-    assert '<a href="https://reviews.example.org/reviews/1">' in escalation.html
+    task = escalation.task_id
+    assert f"do it for them at https://reviews.example.org/tasks/{task}" in escalation.text
+    assert f"https://reviews.example.org/tasks/{task}/extend" in escalation.text and "https://reviews.example.org/reviews/1" in escalation.text
+    assert f'<a href="https://reviews.example.org/tasks/{task}">do it for them</a>' in escalation.html
     digest = next(m for m in coordinator if m.event == "digest")
     assert "on the web: https://reviews.example.org/partnerships/1" in digest.text
     others = [m for m in mail if m.recipient != "ruth.ashby@coordinator.example.org"]
-    assert others and not any("reviews.example.org" in m.text + m.html for m in others)  # only the coordinator can sign in
+    digests = [m for m in others if m.event == "digest"]
+    assert digests and all("on the web: https://reviews.example.org/" in m.text for m in digests)

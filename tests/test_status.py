@@ -48,3 +48,11 @@ def test_status_exports_from_the_command_line(tmp_path):
     assert len(rows) == 12 and {r["stage"] for r in rows} == {"scheduled"}
     shown = run_cli("status", cwd=tmp_path, env={**env, "COLUMNS": "200"})
     assert "0 of 4 closed" in shown.stdout and "Stages, in order" in shown.stdout
+
+
+def test_tasks_as_json_for_scripts(planned):
+    result = run_cli("tasks", "--json", env={"PEER_REVIEW_DATABASE_URL": planned})
+    assert result.returncode == 0, result.stderr
+    tasks = json.loads(result.stdout)
+    assert {t["assignee_email"] for t in tasks} == {"owen.fletcher@donriver.example.org", "joe.hartley@peakedge.example.org", "daniel.okafor@coordinator.example.org"}
+    assert all(t["kind"] == "respond_to_assignment" and t["review_id"] == 1 and t["due"] == "2023-11-27" for t in tasks)

@@ -194,3 +194,16 @@ def test_serve_answers_this_computer_over_http(tmp_path):
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_an_unexpected_error_is_a_plain_500_page_with_the_security_headers(site, monkeypatch):
+    from peer_review.service import dashboard
+
+    def broken(*_args):
+        raise RuntimeError("a bug, with a secret in its message")
+
+    monkeypatch.setattr(dashboard, "review_detail", broken)
+    response = site.get("/reviews/1")
+    assert response.status_code == 500
+    assert "Sorry, there is a problem with the service" in response.text and "secret" not in response.text
+    assert "script-src 'none'" in response.headers["content-security-policy"] and response.headers["cache-control"] == "no-store"

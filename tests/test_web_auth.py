@@ -129,6 +129,18 @@ def test_posts_without_the_right_csrf_token_are_refused_and_write_nothing(frozen
     assert row_counts() == before
 
 
+def test_oversized_posts_are_refused_before_anything_is_read_into_the_database(frozen):
+    browser = sign_in(PEER)
+    token = csrf_of(browser.get("/").text)
+    before = row_counts()
+    huge = browser.post("/tasks/1", data={"csrf_token": token, "response": "decline", "reason": "x" * 1_100_000, "action": "submit"})
+    assert huge.status_code == 413 and "too long" in huge.text
+    many = browser.post("/tasks/1", content="&".join(["csrf_token=" + token] + [f"f{i}=x" for i in range(6000)]),
+                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert many.status_code == 413
+    assert row_counts() == before
+
+
 def test_only_this_services_host_names_are_answered(frozen):
     browser = new_client()
     assert browser.get("/sign-in", headers={"Host": "evil.example"}).status_code == 400
@@ -155,7 +167,36 @@ def test_task_emails_link_to_the_task_page(monkeypatch):
     text, html = render("task_assigned", {"name": "A", "email": "a@example.org", "intro": "i", "task_title": "t", "host": "h", "strand": "s",
                                           "visit": "v", "due": "d", "note": "", "task_id": 17})
     assert "https://reviews.example.org/tasks/17" in text and 'href="https://reviews.example.org/tasks/17"' in html
+    text, html = render("reminder", {"name": "A", "email": "a@example.org", "headline": "h", "task_title": "t", "host": "h", "strand": "s",
+                                     "visit": "v", "due": "d", "task_id": 17})
+    assert "Online: https://reviews.example.org/tasks/17" in text and 'href="https://reviews.example.org/tasks/17"' in html
     monkeypatch.delenv("PEER_REVIEW_WEB_URL")
     text, _html = render("task_assigned", {"name": "A", "email": "a@example.org", "intro": "i", "task_title": "t", "host": "h", "strand": "s",
                                            "visit": "v", "due": "d", "note": "", "task_id": 17})
     assert "/tasks/17" not in text and "peer-review submit 17" in text
+
+
+def test_signing_in_through_a_link_delivered_by_smtp(planned, monkeypatch):
+    """The whole way a person signs in: the form, the outbox, a real SMTP server, the link in the email."""
+    import re
+
+    from aiosmtpd.controller import Controller
+
+    from peer_review.channels import SmtpChannel
+    from peer_review.service import outbox
+    from test_notifications import Inbox, _free_port
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    try:
+        browser = new_client()
+        ask_for_link(browser, CEO, "/")
+        outbox.deliver(db.session_scope, SmtpChannel(f"smtp://127.0.0.1:{controller.port}"))
+    finally:
+        controller.stop()
+    [message] = [m for m in inbox.messages if m["To"] == CEO and "sign-in link" in m["Subject"]]
+    link = re.search(r"http://testserver(/sign-in/\S+)", message.get_body(("plain",)).get_content()).group(1)
+    opened = browser.get(link)
+    assert browser.post(link, data={"csrf_token": csrf_of(opened.text)}).status_code == 303
+    assert "Your tasks" in browser.get("/").text

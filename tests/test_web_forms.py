@@ -118,9 +118,10 @@ BAD = {
     "submit_evidence": ([("items-0-title", "Minutes & notes"), ("items-0-type", ""), ("items-0-location", "SharePoint"), ("items-0-personal_data", "false")], "items-0-type"),
     "record_findings": ([("lines-0-line", "1"), ("lines-0-strengths-0-text", "A strength without evidence")], "lines-0-strengths-0-evidence"),
     "moderate": ([("findings-0-finding", "F1"), ("findings-0-decision", "needs_revision"), ("findings-0-reason", "")], "findings-0-reason"),
+    "revise_findings": ([("findings-0-finding", "F1"), ("findings-0-text", ""), ("findings-0-evidence", "E1")], "findings-0-text"),
     "check_report": ([("accurate", "false"), ("corrections-0", "")], "corrections-0"),
     "issue_report": ([("statement", ""), ("next_steps-0", "Share the plan")], "statement"),
-    "give_feedback": ([("helped_us_improve", "9"), ("fair_and_accurate", "4")], "helped_us_improve"),
+    "give_feedback": ([("helped_us_improve", "9"), ("fair_and_accurate", "4"), ("comments", "x" * 4001)], "helped_us_improve"),
 }
 
 

@@ -190,13 +190,7 @@ def test_a_decline_brings_in_a_replacement_from_the_same_trust(planned):
 
 
 def test_when_nobody_is_free_the_coordinator_chooses_within_the_constraints(planned):
-    # every other Don River reviewer declines in turn, until nobody from Don River is left
-    for _ in range(5):
-        tasks = [t for t in _open() if t.assignee_email.endswith("donriver.example.org") and t.kind == "respond_to_assignment"]
-        if not tasks:
-            break
-        _respond(tasks[0], {"response": "decline", "reason": "Not available"})
-    [choose] = [t for t in _open() if t.kind == "choose_replacement"]
+    choose = _nobody_left_from_don_river()  # every other Don River reviewer declines in turn
     assert choose.assignee_email == "ruth.ashby@coordinator.example.org" and "nobody suitable is free" in choose.note
     coordinator = choose.assignee_email
     _refused(choose.id, {"person": "megan.doyle@peakedge.example.org", "reason": "x"}, coordinator, "from the same trust")

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from peer_review.domain.model import Alignment, Decision
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]  # may be left empty
 Rating = Annotated[int, Field(ge=1, le=5)]
 
 
@@ -53,7 +54,7 @@ def _natural(ref: str) -> tuple[str, int]:
 
 class RespondToAssignment(_Input):
     response: Literal["accept", "decline"]
-    reason: str = ""
+    reason: OptionalText = ""
 
     @model_validator(mode="after")
     def _reason_when_declining(self) -> "RespondToAssignment":
@@ -107,7 +108,7 @@ class ProposeLines(_Input):
 
 class AgreeLines(_Input):
     decision: Literal["agreed", "changes_requested"]
-    comments: str = ""
+    comments: OptionalText = ""
 
     @model_validator(mode="after")
     def _comments_when_changes(self) -> "AgreeLines":
@@ -209,7 +210,7 @@ class ReviseFindings(_Input):
 class FindingDecision(_Input):
     finding: str
     decision: Decision
-    reason: str = ""
+    reason: OptionalText = ""
 
     @model_validator(mode="after")
     def _reason_when_revision(self) -> "FindingDecision":
@@ -270,7 +271,7 @@ class GiveFeedback(_Input):
     helped_us_improve: Rating = Field(description="1-5: the review will help us improve (formative)")
     fair_and_accurate: Rating = Field(description="1-5: the review gave a fair, accurate account (summative)")
     would_take_part_again: bool
-    comments: str = ""
+    comments: OptionalText = ""
 
 
 def _same_set(given: list, expected: list, verb: str, label: str = "finding") -> None:

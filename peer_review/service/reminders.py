@@ -80,7 +80,7 @@ def _digests(session: Session, partnership: Partnership, coordinator: Person, to
         notify(
             session, key=f"digest/{person.id}/{week}", event="digest", person=person,
             subject=f"Your peer review tasks this week: {len(mine)} open" + (f", {sum(1 for t in mine if t.overdue_days)} overdue" if any(t.overdue_days for t in mine) else ""),
-            context={"headline": "Your open peer review tasks:", "tasks": mine},
+            context={"headline": "Your open peer review tasks:", "tasks": mine, "web_path": "/"},
         )
         sent += 1
     overdue = [t for t in tasks if t.overdue_days]

@@ -26,7 +26,7 @@ from peer_review.errors import NotFound, UserError
 from peer_review.service.access import Refused
 from peer_review.service.signin import web_url as configured_web_url
 from peer_review.web import auth, coordinator, participant
-from peer_review.web.pages import CSRF_COOKIE, HERE, BadCsrf, NotSignedIn, page
+from peer_review.web.pages import CSRF_COOKIE, HERE, BadCsrf, FormTooLarge, NotSignedIn, page
 
 TOKEN_ENV = "PEER_REVIEW_WEB_TOKEN"
 LOCAL_HOSTS = ["localhost", "127.0.0.1", "::1"]
@@ -98,6 +98,10 @@ def create_app(export_token: str | None = None, web_url: str | None = None, allo
     async def _bad_csrf(request: Request, _exc: BadCsrf):
         log.warning("refused %s %s: missing or wrong CSRF token", request.method, request.url.path)
         return page(request, "message.html", 403, title="Your form has expired", message="Go back, reload the page and try again. Nothing was saved.")
+
+    @app.exception_handler(FormTooLarge)
+    async def _too_large(request: Request, _exc: FormTooLarge):
+        return page(request, "message.html", 413, title="Your answer is too long to send", message="Shorten it and try again. Nothing was saved.")
 
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound):

@@ -9,14 +9,14 @@ from sqlmodel import Session, select
 
 from peer_review import clock
 from peer_review.domain.model import TaskKind
-from peer_review.errors import NotFound, UserError
+from peer_review.errors import NotFound
 from peer_review.service import access, dashboard, reminders
 from peer_review.service.access import Viewer
 from peer_review.service.common import get_partnership_by_id
 from peer_review.service.queries import overview, overview_csv, overview_json
 from peer_review.tables import Cycle, Partnership, Review, Task
 from peer_review.timeline import progress_svg
-from peer_review.web.pages import DB, STAGE_TAGS, Id, Signed, date_from, page, posted, script_or_person
+from peer_review.web.pages import DB, STAGE_TAGS, Id, Signed, dated_change, page, posted, script_or_person
 
 router = APIRouter()
 ScriptOrPerson = Depends(script_or_person)
@@ -68,23 +68,11 @@ async def extend_task(request: Request, task_id: Id, viewer: Signed, s: DB):
     """More time for a task (the coordinator, or the review's moderator); reminders follow the new date."""
     fields = dict(await posted(request))
     task, review = _extender(s, viewer, task_id)
-    errors = {}
-    new_due, problem = date_from(fields, "due", "the new due date")
-    if problem:
-        errors["due"] = problem
-    reason = fields.get("reason", "").strip()
-    if not reason:
-        errors["reason"] = "Say why the task needs more time"
-    elif len(reason) > 4000:
-        errors["reason"] = "The reason must be 4,000 characters or fewer"
-    if not errors:
-        me = access.acting_person(s, viewer, review.partnership_id)
-        try:
-            reminders.extend(s, task.id, new_due, reason, me.email)
-        except UserError as exc:
-            s.rollback()
-            errors["due"] = exc.problem
+    me = access.acting_person(s, viewer, review.partnership_id)
+    errors = dated_change(fields, "due", "the new due date", "Say why the task needs more time",
+                          lambda day, reason: reminders.extend(s, task.id, day, reason, me.email))
     if errors:
+        s.rollback()
         return page(request, "extend_task.html", 400, task=task, review=review, title=TaskKind(task.kind).title, values=fields, errors=errors)
     return RedirectResponse(f"/reviews/{review.id}", status_code=303)
 

@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from sqlmodel import Session, select
 
 from peer_review import clock
+from peer_review.errors import UserError
 from peer_review.service import signin
 from peer_review.service.access import Viewer, viewer_for
 from peer_review.tables import Partnership
@@ -67,7 +68,9 @@ def db():
         yield s
 
 
-DB = Annotated[Session, Depends(db)]
+#: The session commits when the page's function returns, before the answer is sent: a browser that
+#: follows a redirect at once (after signing in, saving a draft) must find what the POST wrote.
+DB = Annotated[Session, Depends(db, scope="function")]
 
 
 def signed_in(request: Request, s: DB) -> Viewer:
@@ -95,10 +98,25 @@ def script_or_person(request: Request, s: DB) -> Viewer:
     return signed_in(request, s)
 
 
+MAX_FORM_BYTES = 1_000_000  # the longest answer is a few dozen 4,000-character boxes
+MAX_FORM_FIELDS = 5000
+
+
+class FormTooLarge(Exception):
+    pass
+
+
 async def posted(request: Request) -> list[tuple[str, str]]:
     """A POSTed form's fields, once its CSRF token has been checked (BadCsrf otherwise)."""
-    body = (await request.body()).decode("utf-8", errors="replace")
-    fields = parse_qsl(body, keep_blank_values=True, max_num_fields=5000)
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            raise FormTooLarge()
+    try:
+        fields = parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
+    except ValueError:  # more fields than any form has
+        raise FormTooLarge() from None
     sent = next((v for k, v in fields if k == "csrf_token"), "")
     expected = csrf_token(request)
     if not expected or not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
@@ -129,3 +147,24 @@ def date_from(fields: dict[str, str], name: str, what: str) -> tuple[object, str
         return dt.date(year, month, day), None
     except ValueError:
         return None, f"{what[0].upper()}{what[1:]} must be a real date, like 27 3 2024"
+
+
+def dated_change(fields: dict[str, str], date_field: str, what: str, why_missing: str, apply) -> dict[str, str]:
+    """A change asked for with a date and a reason (moving a visit, giving more time): the problems, keyed
+    by field id, or {} once `apply(date, reason)` has made it. A refusal from the service names the rule
+    that blocks it, against the date field."""
+    errors = {}
+    day, problem = date_from(fields, date_field, what)
+    if problem:
+        errors[date_field] = problem
+    reason = fields.get("reason", "").strip()
+    if not reason:
+        errors["reason"] = why_missing
+    elif len(reason) > 4000:
+        errors["reason"] = "The reason must be 4,000 characters or fewer"
+    if not errors:
+        try:
+            apply(day, reason)
+        except UserError as exc:
+            errors[date_field] = exc.problem
+    return errors

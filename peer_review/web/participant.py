@@ -19,7 +19,7 @@ from peer_review.service.kinds import KINDS
 from peer_review.service.records import evidence
 from peer_review.tables import Review, TaskDraft
 from peer_review.web import forms
-from peer_review.web.pages import DB, Id, Signed, date_from, page, posted
+from peer_review.web.pages import DB, Id, Signed, dated_change, log, page, posted
 
 router = APIRouter()
 
@@ -82,7 +82,7 @@ async def task_answer(request: Request, task_id: Id, viewer: Signed, s: DB):
     pruned = forms.prune(answer, kind.form)
     me = access.acting_person(s, viewer, review.partnership_id)
     try:
-        workflow.submit(s, task.id, pruned.answer, me.email)
+        done = workflow.submit(s, task.id, pruned.answer, me.email)
     except workflow.InvalidAnswer as exc:
         s.rollback()
         return _form(request, ctx, answer, _errors(exc.raw, pruned, kind), status_code=400)
@@ -90,17 +90,27 @@ async def task_answer(request: Request, task_id: Id, viewer: Signed, s: DB):
         s.rollback()
         return _form(request, ctx, answer, {forms.field_id(kind.form.anchor(pruned.original(exc.loc))) or "answer": exc.problem}, status_code=400)
     s.commit()
-    _move_on(review.id)
+    _move_on(done)
     return RedirectResponse(f"/tasks/{task.id}", status_code=303)
 
 
-def _move_on(review_id: int) -> None:
-    """As `peer-review submit` does: tell the Prefect server, or run the review's machine steps here."""
+def _move_on(done: workflow.Submitted) -> None:
+    """As `peer-review submit` does: tell the Prefect server, or run the review's machine steps here.
+
+    The answer is already saved: if this fails, the advance-cycle deployment (or `advance`) moves the
+    review on later, and the person still sees their task done.
+    """
     from peer_review.db import session_scope
 
-    if os.environ.get("PREFECT_API_URL"):
-        return  # the advance-cycle deployment picks it up on its next run
-    workflow.advance_review(session_scope, review_id)
+    try:
+        if os.environ.get("PREFECT_API_URL"):
+            from flows.events import announce_submission  # Prefect loads only when a server is configured
+
+            announce_submission(done.task_id, done.review_id, done.kind.value)
+        else:
+            workflow.advance_review(session_scope, done.review_id)
+    except Exception:
+        log.exception("review %s was not moved on after task %s; the next advance will", done.review_id, done.task_id)
 
 
 def _draft(s: Session, task_id: int) -> TaskDraft | None:
@@ -121,12 +131,13 @@ def _message(error: dict, loc: tuple) -> str:
     key = next((part for part in reversed(loc) if isinstance(part, str)), "")
     noun = NOUNS.get(key, key.replace("_", " "))
     kind, ctx = error["type"], error.get("ctx") or {}
-    if kind in ("missing", "string_too_short") or (kind == "too_short" and key in CHOICES):
-        text = f"Select {noun}" if key in CHOICES else f"Enter {noun}"
+    choice = key in CHOICES and not (loc == (key,) and key in ROWS)  # `lines` of a proposal are written, not chosen
+    if kind in ("missing", "string_too_short") or (kind == "too_short" and choice):
+        text = f"Select {noun}" if choice else f"Enter {noun}"
     elif kind == "string_too_long":
         text = f"{noun[0].upper()}{noun[1:]} must be {ctx.get('max_length', 4000):,} characters or fewer"
     elif kind == "too_short":
-        text = f"Give at least {ctx.get('min_length')} {ROWS.get(key, noun).lower()}s"
+        text = f"Give at least {ctx.get('min_length')} {ROWS.get(key, noun).lower()}{'' if ctx.get('min_length') == 1 else 's'}"
     elif kind in ("int_parsing", "bool_parsing", "literal_error", "enum"):
         text = f"Select {noun}"
     else:
@@ -190,23 +201,11 @@ def move_form(request: Request, review_id: Id, viewer: Signed, s: DB):
 async def move_visit(request: Request, review_id: Id, viewer: Signed, s: DB):
     fields = dict(await posted(request))
     review, roles = _mover(s, viewer, review_id)
-    errors = {}
-    first_day, problem = date_from(fields, "visit", "the first day of the visit")
-    if problem:
-        errors["visit"] = problem
-    reason = fields.get("reason", "").strip()
-    if not reason:
-        errors["reason"] = "Say why the visit should move"
-    elif len(reason) > 4000:
-        errors["reason"] = "The reason must be 4,000 characters or fewer"
-    if not errors:
-        me = access.acting_person(s, viewer, review.partnership_id)
-        try:
-            rescheduling.reschedule(s, review.id, first_day, reason, me.email)
-        except UserError as exc:
-            s.rollback()
-            errors["visit"] = exc.problem
+    me = access.acting_person(s, viewer, review.partnership_id)
+    errors = dated_change(fields, "visit", "the first day of the visit", "Say why the visit should move",
+                          lambda day, reason: rescheduling.reschedule(s, review.id, day, reason, me.email))
     if errors:
+        s.rollback()
         return page(request, "move_visit.html", 400, review=review, host=trust_of(s, review).name, roles=roles, values=fields, errors=errors)
     return RedirectResponse(f"/reviews/{review.id}?moved=1", status_code=303)
 
