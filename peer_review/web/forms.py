@@ -62,8 +62,12 @@ def nest(fields: list[tuple[str, str]], model: type[BaseModel]) -> dict:
         path = _parse_name(name)
         annotation = _annotation_at(model, path)
         node: Any = answer
-        for part, following in zip(path, path[1:]):
+        for part in path[:-1]:
             node = node.setdefault(part, {})  # lists are dicts by index until the end
+            if not isinstance(node, dict):  # a name that runs through a value: nothing a form of ours sends
+                break
+        if not isinstance(node, dict):
+            continue
         leaf = path[-1]
         if _is_list_of_values(annotation):
             node.setdefault(leaf, {})
@@ -197,3 +201,52 @@ def value_at(answer: Any, path: str) -> Any:
     """For the templates: the answer's value at a field id like 'lines-0-title' ('' when absent)."""
     node = _node(answer, _parse_name(path))
     return "" if node is None else node
+
+
+# --- problems, in words: GOV.UK's "Enter ..." and "Select ..." -----------------------------------
+
+NOUNS = {
+    "response": "whether you accept your place", "reason": "a reason", "person": "who should take the place", "title": "a title",
+    "self_evaluation": "your self-evaluation", "decision": "a decision", "comments": "comments", "type": "the type of evidence",
+    "location": "where it is kept", "lines": "the lines of enquiry", "personal_data": "whether it identifies pupils or staff",
+    "text": "the finding", "evidence": "the evidence it rests on", "alignment": "how well the self-evaluation matched the evidence",
+    "comment": "a comment", "accurate": "whether the draft is accurate", "corrections": "a correction", "statement": "your statement",
+    "next_steps": "a next step", "helped_us_improve": "an answer", "fair_and_accurate": "an answer", "would_take_part_again": "yes or no",
+    "choice": "how to fill the place", "name": "their full name", "email": "their email address",
+    "job_title": "their job title", "organisation": "their organisation",
+}
+CHOICES = {"choice", "response", "person", "decision", "lines", "personal_data", "evidence", "alignment", "accurate", "helped_us_improve", "fair_and_accurate", "would_take_part_again"}
+ROWS = {"lines": "Line", "items": "Evidence item", "findings": "Finding", "self_evaluation": "Line", "strengths": "Strength",
+        "areas_for_development": "Area for development", "good_practice": "Good practice", "next_steps": "Next step", "corrections": "Correction"}
+
+
+def errors_by_field(raw: list[dict], pruned: Pruned, form: AnswerForm) -> dict[str, str]:
+    """Each problem once, keyed by the id of the field it is about (the page's heading for the whole answer)."""
+    errors: dict[str, str] = {}
+    for error in raw:
+        loc = pruned.original(tuple(error["loc"]))
+        errors.setdefault(field_id(form.anchor(loc)) or "answer", message(error, loc))
+    return errors
+
+
+def message(error: dict, loc: tuple) -> str:
+    """A pydantic error in words a person would use, naming the row it is in."""
+    key = next((part for part in reversed(loc) if isinstance(part, str)), "")
+    noun = NOUNS.get(key, key.replace("_", " "))
+    kind, ctx = error["type"], error.get("ctx") or {}
+    choice = key in CHOICES and not (loc == (key,) and key in ROWS)  # `lines` of a proposal are written, not chosen
+    if kind in ("missing", "string_too_short") or (kind == "too_short" and choice):
+        text = f"Select {noun}" if choice else f"Enter {noun}"
+    elif kind == "string_too_long":
+        text = f"{noun[0].upper()}{noun[1:]} must be {ctx.get('max_length', 4000):,} characters or fewer"
+    elif kind == "too_short":
+        text = f"Give at least {ctx.get('min_length')} {ROWS.get(key, noun).lower()}{'' if ctx.get('min_length') == 1 else 's'}"
+    elif kind in ("int_parsing", "bool_parsing", "literal_error", "enum"):
+        text = f"Select {noun}"
+    elif kind == "string_pattern_mismatch" and key == "email":
+        text = "Enter an email address in the correct format, like name@example.org"
+    else:
+        text = error["msg"].removeprefix("Value error, ")
+    checkbox_value = lambda i: i == len(loc) - 1 and i > 1 and loc[i - 1] in ("lines", "evidence")  # noqa: E731
+    rows = [f"{ROWS.get(loc[i - 1], 'Item')} {part + 1}" for i, part in enumerate(loc) if isinstance(part, int) and i and not checkbox_value(i)]
+    return (", ".join(dict.fromkeys(rows)) + ": " if rows else "") + text

@@ -23,19 +23,6 @@ from peer_review.web.pages import DB, Id, Signed, dated_change, log, page, poste
 
 router = APIRouter()
 
-NOUNS = {
-    "response": "whether you accept your place", "reason": "a reason", "person": "who should take the place", "title": "a title",
-    "self_evaluation": "your self-evaluation", "decision": "a decision", "comments": "comments", "type": "the type of evidence",
-    "location": "where it is kept", "lines": "the lines of enquiry", "personal_data": "whether it identifies pupils or staff",
-    "text": "the finding", "evidence": "the evidence it rests on", "alignment": "how well the self-evaluation matched the evidence",
-    "comment": "a comment", "accurate": "whether the draft is accurate", "corrections": "a correction", "statement": "your statement",
-    "next_steps": "a next step", "helped_us_improve": "an answer", "fair_and_accurate": "an answer", "would_take_part_again": "yes or no",
-}
-CHOICES = {"response", "person", "decision", "lines", "personal_data", "evidence", "alignment", "accurate", "helped_us_improve", "fair_and_accurate", "would_take_part_again"}
-ROWS = {"lines": "Line", "items": "Evidence item", "findings": "Finding", "self_evaluation": "Line", "strengths": "Strength",
-        "areas_for_development": "Area for development", "good_practice": "Good practice", "next_steps": "Next step", "corrections": "Correction"}
-
-
 @router.get("/")
 def inbox(request: Request, viewer: Signed, s: DB):
     """Your tasks: open ones grouped by review (overdue marked), then the ones you have done."""
@@ -85,7 +72,7 @@ async def task_answer(request: Request, task_id: Id, viewer: Signed, s: DB):
         done = workflow.submit(s, task.id, pruned.answer, me.email)
     except workflow.InvalidAnswer as exc:
         s.rollback()
-        return _form(request, ctx, answer, _errors(exc.raw, pruned, kind), status_code=400)
+        return _form(request, ctx, answer, forms.errors_by_field(exc.raw, pruned, kind.form), status_code=400)
     except UserError as exc:
         s.rollback()
         return _form(request, ctx, answer, {forms.field_id(kind.form.anchor(pruned.original(exc.loc))) or "answer": exc.problem}, status_code=400)
@@ -115,36 +102,6 @@ def _move_on(done: workflow.Submitted) -> None:
 
 def _draft(s: Session, task_id: int) -> TaskDraft | None:
     return s.exec(select(TaskDraft).where(TaskDraft.task_id == task_id)).first()
-
-
-def _errors(raw: list[dict], pruned: forms.Pruned, kind) -> dict[str, str]:
-    """Each problem once, keyed by the id of the field it is about (the page's heading for the whole answer)."""
-    errors: dict[str, str] = {}
-    for error in raw:
-        loc = pruned.original(tuple(error["loc"]))
-        errors.setdefault(forms.field_id(kind.form.anchor(loc)) or "answer", _message(error, loc))
-    return errors
-
-
-def _message(error: dict, loc: tuple) -> str:
-    """A pydantic error in words a person would use, naming the row it is in."""
-    key = next((part for part in reversed(loc) if isinstance(part, str)), "")
-    noun = NOUNS.get(key, key.replace("_", " "))
-    kind, ctx = error["type"], error.get("ctx") or {}
-    choice = key in CHOICES and not (loc == (key,) and key in ROWS)  # `lines` of a proposal are written, not chosen
-    if kind in ("missing", "string_too_short") or (kind == "too_short" and choice):
-        text = f"Select {noun}" if choice else f"Enter {noun}"
-    elif kind == "string_too_long":
-        text = f"{noun[0].upper()}{noun[1:]} must be {ctx.get('max_length', 4000):,} characters or fewer"
-    elif kind == "too_short":
-        text = f"Give at least {ctx.get('min_length')} {ROWS.get(key, noun).lower()}{'' if ctx.get('min_length') == 1 else 's'}"
-    elif kind in ("int_parsing", "bool_parsing", "literal_error", "enum"):
-        text = f"Select {noun}"
-    else:
-        text = error["msg"].removeprefix("Value error, ")
-    checkbox_value = lambda i: i == len(loc) - 1 and i > 1 and loc[i - 1] in ("lines", "evidence")  # noqa: E731
-    rows = [f"{ROWS.get(loc[i - 1], 'Item')} {part + 1}" for i, part in enumerate(loc) if isinstance(part, int) and i and not checkbox_value(i)]
-    return (", ".join(dict.fromkeys(rows)) + ": " if rows else "") + text
 
 
 def _form(request: Request, ctx: dict, values: dict, errors: dict[str, str], status_code: int = 200, saved: bool = False):

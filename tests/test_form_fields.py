@@ -1,0 +1,57 @@
+"""Posted form fields to answers and back (web/forms.py), without a server: nesting, blank "add
+another" rows dropped, errors pointed back at the field the person filled in, hostile field names."""
+
+from __future__ import annotations
+
+from peer_review.domain import inputs as inp
+from peer_review.domain.model import TaskKind
+from peer_review.service.kinds import KINDS
+from peer_review.web import forms
+
+FINDINGS = KINDS[TaskKind.RECORD_FINDINGS].form
+
+
+def test_fields_nest_into_the_answer_yaml_would_give():
+    posted = [("lines-0-line", "1"), ("lines-0-strengths-0-text", "Clear plans"), ("lines-0-strengths-0-evidence", "E1"),
+              ("lines-0-strengths-0-evidence", "E3"), ("lines-1-line", "2"), ("csrf_token", "t"), ("action", "submit")]
+    assert forms.nest(posted, inp.RecordFindings) == {
+        "lines": [{"line": "1", "strengths": [{"text": "Clear plans", "evidence": ["E1", "E3"]}]}, {"line": "2"}]}
+    unticked = forms.nest([("items-0-title", "Minutes"), ("items-0-lines", "")], inp.SubmitEvidence)
+    assert unticked == {"items": [{"title": "Minutes", "lines": []}]}
+
+
+def test_blank_rows_are_dropped_and_errors_point_at_the_field_filled_in():
+    answer = {"lines": [
+        {"line": "1", "strengths": [{"text": "", "evidence": []}], "areas_for_development": [{"text": "", "evidence": []}], "good_practice": []},
+        {"line": "2", "strengths": [{"text": "", "evidence": []}, {"text": "No evidence", "evidence": []}], "areas_for_development": [], "good_practice": []},
+    ]}
+    pruned = forms.prune(answer, FINDINGS)
+    assert pruned.answer == {"lines": [{"line": "2", "strengths": [{"text": "No evidence", "evidence": []}], "areas_for_development": [], "good_practice": []}]}
+    # pydantic reports lines[0].strengths[0].evidence: on the page that is line 2's second strength
+    assert forms.field_id(pruned.original(("lines", 0, "strengths", 0, "evidence"))) == "lines-1-strengths-1-evidence"
+
+
+def test_add_and_remove_rows_only_where_the_form_repeats():
+    answer = {"lines": [{"line": "1", "strengths": [{"text": "a", "evidence": []}]}]}
+    forms.add_row(answer, FINDINGS, ("lines", 0, "strengths"))
+    assert answer["lines"][0]["strengths"][1] == {"text": "", "evidence": []}
+    forms.remove_row(answer, FINDINGS, ("lines", 0, "strengths", 0))
+    assert answer["lines"][0]["strengths"] == [{"text": "", "evidence": []}]
+    forms.add_row(answer, FINDINGS, ("lines",))  # not a repeating list of this form: unchanged
+    forms.remove_row(answer, FINDINGS, ("lines", 0))
+    assert len(answer["lines"]) == 1
+
+
+def test_hostile_field_names_give_an_answer_the_model_refuses_not_a_crash():
+    posted = [("lines-0-title", "x"), ("lines-0-title-deeper", "y"), ("__class__", "z"), ("lines-99999999999-title", "w"), ("-", "v"), ("", "u")]
+    answer = forms.nest(posted, inp.ProposeLines)
+    assert isinstance(answer, dict) and answer["lines"][0]["title"] == "x"
+    assert forms.parse_action("remove:lines-x-2") == ("remove", ("lines", "x", 2))
+    forms.remove_row(answer, KINDS[TaskKind.PROPOSE_LINES].form, ("lines", "x", 2))  # nothing to remove: no error
+
+
+def test_problems_are_worded_for_people():
+    assert forms.message({"type": "missing", "loc": ("response",)}, ("response",)) == "Select whether you accept your place"
+    assert forms.message({"type": "string_too_short", "loc": ("lines", 1, "title")}, ("lines", 1, "title")) == "Line 2: Enter a title"
+    assert forms.message({"type": "too_short", "loc": ("lines",), "ctx": {"min_length": 2}}, ("lines",)) == "Give at least 2 lines"
+    assert forms.message({"type": "string_too_long", "loc": ("reason",), "ctx": {"max_length": 4000}}, ("reason",)) == "A reason must be 4,000 characters or fewer"
