@@ -17,16 +17,18 @@ Timed on each database in turn (in a shuffled order each round), 40 rounds after
 - the partnership page (/partnerships/1) for the triad's coordinator;
 - on the national database only, two form POSTs (/tasks/ID, action=submit, response=accept), each
   round in another copy of the triad, so every POST submits a fresh task and the triad the other
-  pages show never changes: a peer accepting a place while the moderator's answer is awaited, and
-  the moderator accepting the last open place, which moves the review on to its lines of enquiry
-  (the host's task opened and emailed). The third invitee of each of those reviews accepts before
+  pages show never changes: an invitee accepting a place while another's answer is awaited (the
+  review waits), and the last invitee accepting, which moves the review on to its lines of enquiry
+  (the host's task opened and emailed). The second of each review's three invitees accepts before
   the timing starts, through the service layer.
-One more untimed pass counts each request's SQL statements.
+One more untimed pass counts each request's SQL statements. The machine's load average is printed
+too: other work on it shows up in the figures, the POSTs' (which wait on the disk) most.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,8 +123,8 @@ def invited_review() -> tuple[int, list[Invitation]]:
 def posts(app, count: int, first_copy: int = 1) -> dict[str, Callable[[], None]]:
     """Two POST actions on the configured (national) database, each taking a fresh task on every call.
 
-    Call i works in copy first_copy + i of the triad: a peer accepts (the moderator has not answered yet), then
-    the moderator accepts the last place, which closes the review's assignment stage."""
+    Call i works in copy first_copy + i of the triad: an invitee accepts (another has not answered yet), then
+    the last invitee accepts, which closes the review's assignment stage."""
     review_id, (first, other, last) = invited_review()
     with db.session_scope() as session:  # copy k's rows are the triad's ids plus k times the triad's largest id
         task_step = session.execute(select(func.max(Task.id)).join(Review, Review.id == Task.review_id).where(Review.partnership_id == 1)).scalar_one()
@@ -194,11 +196,13 @@ def run(small_url: str, large_url: str) -> None:
     assert len(chosen) == 1, f"the databases' triads differ: {chosen}"
     db.configure(large_url)
     plan.append(("large", large_url, posts(app, WARMUP + ROUNDS + 1)))  # a slot of its own in the shuffled order
+    load = os.getloadavg()[0]
     medians = measure(plan, ROUNDS, WARMUP)
+    load = max(load, os.getloadavg()[0])
     statements = count_statements(plan)
 
     print(f"\n{engine}: {PERSON}'s pages and the coordinator's, one triad (12 reviews) vs the same triad among {reviews:,} reviews")
-    print(f"(medians of {ROUNDS} rounds after {WARMUP} warm-up rounds; SQL statements per request in brackets)")
+    print(f"(medians of {ROUNDS} rounds after {WARMUP} warm-up rounds; SQL statements per request in brackets; load average {load:.1f} on {os.cpu_count()} cores)")
     print(f"{'page':<40}{'12 reviews':>16}{f'{reviews:,} reviews':>20}{'ratio':>8}  target")
     rows = (("inbox (/)", "inbox"), (f"form page (/tasks/{task_id}, {kind})", "form page"), ("partnership page (coordinator)", "partnership page"))
     for name, view in rows:

@@ -197,7 +197,13 @@ class Tour:
 
     def page_of(self, person: str):
         if person not in self.pages:
+            from playwright.sync_api import expect
+
+            # a submission renders Word documents and moves the review on: on a busy 2-core machine that can
+            # take several seconds, so waits are generous (they end as soon as the page is there)
+            expect.set_options(timeout=30_000)
             context = self.browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900}, bypass_csp=True)
+            context.set_default_timeout(60_000)
             self.pages[person] = context.new_page()
         return self.pages[person]
 
