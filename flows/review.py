@@ -14,6 +14,7 @@ from peer_review.domain.model import DocumentKind, NextStep, Step
 from peer_review.errors import UserError
 from peer_review.service import workflow
 from peer_review.service.queries import status
+from peer_review.service.steps import MAX_STEPS, StuckReview
 
 
 def _retry_unless_user_error(_task, _task_run, state) -> bool:
@@ -57,8 +58,10 @@ def pending(review_id: int) -> NextStep | None:
 @flow(name="advance-review", flow_run_name="advance-review-{review_id}")
 def advance_review(review_id: int) -> list[str]:
     """Run the review's machine steps until it waits on people; returns what was done."""
-    done = []
+    done: list[str] = []
     while (step := pending(review_id)) is not None:
+        if len(done) >= MAX_STEPS:  # a step that changes nothing would loop for ever
+            raise StuckReview(review_id, done)
         document = step.document.value if step.document else None
         TASKS[step.step](review_id, document)
         done.append(step.step.value + (f":{document}" if document else ""))

@@ -171,6 +171,9 @@ def test_add_another_and_drafts_write_only_the_draft(planned):
     assert 'id="items-1-title"' in added.text and 'value="Board minutes"' in added.text
     removed = post_form(host, f"/tasks/{task.id}", fields + [("items-1-title", "spare"), ("action", "remove:items-1")])
     assert 'id="items-1-title"' not in removed.text and 'value="Board minutes"' in removed.text
+    unanswered = post_form(host, f"/tasks/{task.id}", fields + [("items-0-personal_data", ""), ("action", "submit")])
+    assert unanswered.status_code == 400  # personal data is never assumed absent: the host must say
+    assert '<a href="#items-0-personal_data">Evidence item 1: Select whether it identifies pupils or staff</a>' in unanswered.text
     assert row_counts() == before
     saved = post_form(host, f"/tasks/{task.id}", fields + [("action", "save")])
     assert saved.status_code == 303 and saved.headers["location"] == f"/tasks/{task.id}?saved=1"

@@ -24,10 +24,15 @@ class AnswerForm:
 
     def anchor(self, loc: tuple) -> tuple:
         """The key path of the field a problem at `loc` is about."""
-        for pattern, under in self.anchors.items():
-            if len(pattern) == len(loc) and all(p == "*" or p == q for p, q in zip(pattern, loc)):
-                return loc + under
-        return loc
+        return next((loc + under for pattern, under in self.anchors.items() if matches(pattern, loc)), loc)
+
+    def repeats_at(self, path: tuple) -> bool:
+        return any(matches(pattern, path) for pattern in self.repeats)
+
+
+def matches(pattern: tuple, path: tuple) -> bool:
+    """Whether a key path fits a pattern in which "*" stands for any index."""
+    return len(pattern) == len(path) and all(p == "*" or p == q for p, q in zip(pattern, path))
 
 
 def nothing(_ctx: dict) -> dict:

@@ -78,7 +78,7 @@ def advance_review(session_factory: Callable[[], Any], review_id: int) -> list[N
 
 
 class StuckReview(RuntimeError):
-    def __init__(self, review_id: int, done: list[NextStep]):
+    def __init__(self, review_id: int, done: list):
         super().__init__(f"review {review_id} still has machine work pending after {len(done)} steps ({done[-1]}): a step is not taking effect")
 
 

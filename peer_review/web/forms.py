@@ -15,7 +15,7 @@ from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel
 
-from peer_review.service.answer_forms import AnswerForm
+from peer_review.service.answer_forms import AnswerForm, matches
 
 Path = tuple  # a key path: str keys and int indexes
 
@@ -98,10 +98,6 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _matches(pattern: Path, path: Path) -> bool:
-    return len(pattern) == len(path) and all(p == "*" or p == q for p, q in zip(pattern, path))
-
-
 @dataclass
 class Pruned:
     answer: dict
@@ -136,7 +132,7 @@ def prune(answer: dict, form: AnswerForm) -> Pruned:
         if not isinstance(node, list):
             return node
         node = [visit(v, path + (i,)) for i, v in enumerate(node)]
-        if any(_matches(pattern, path) for pattern in form.repeats):
+        if form.repeats_at(path):
             rows = [i for i, row in enumerate(node) if not _blank(row)]
             kept[path] = rows
             return [node[i] for i in rows]
@@ -161,7 +157,7 @@ def _reindex(path: Path, rows: list[int]) -> Path:
 
 def add_row(answer: dict, form: AnswerForm, target: Path) -> dict:
     """The answer with a blank row added to the repeating list at `target` (an "add another" button)."""
-    blank = next((b for pattern, b in form.repeats.items() if _matches(pattern, target)), None)
+    blank = next((b for pattern, b in form.repeats.items() if matches(pattern, target)), None)
     if blank is None:
         return answer
     node = _node(answer, target[:-1])
@@ -174,7 +170,7 @@ def add_row(answer: dict, form: AnswerForm, target: Path) -> dict:
 
 def remove_row(answer: dict, form: AnswerForm, target: Path) -> dict:
     """The answer without row `target` (e.g. lines-2) of a repeating list."""
-    if not target or not isinstance(target[-1], int) or not any(_matches(p, target[:-1]) for p in form.repeats):
+    if not target or not isinstance(target[-1], int) or not form.repeats_at(target[:-1]):
         return answer
     rows = _node(answer, target[:-1])
     if isinstance(rows, list) and 0 <= target[-1] < len(rows):
