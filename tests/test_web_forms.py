@@ -45,6 +45,13 @@ def _open(review_id: int = 1) -> list[queries.TaskRow]:
         return [t for t in queries.open_tasks(session) if t.review_id == review_id]
 
 
+def _signed_in(browsers: dict, email: str):
+    """One browser per person, signed in the first time it is needed."""
+    if email not in browsers:
+        browsers[email] = sign_in(email)
+    return browsers[email]
+
+
 def _answer(task_id: int) -> dict:
     with db.session_scope() as session:
         return answer(queries.task_context(session, task_id))
@@ -81,8 +88,7 @@ def test_a_whole_review_through_the_forms_stores_what_yaml_answers_store(planned
         if not tasks:
             break
         task = tasks[0]
-        browser = browsers.get(task.assignee_email) or sign_in(task.assignee_email)
-        browsers[task.assignee_email] = browser
+        browser = _signed_in(browsers, task.assignee_email)
         page = browser.get(f"/tasks/{task.id}")
         assert page.status_code == 200 and KINDS[TaskKind(task.kind)].rule.title in page.text
         done = post_form(browser, f"/tasks/{task.id}", flatten(_answer(task.id)) + [("action", "submit")])
@@ -133,8 +139,7 @@ def test_bad_answers_show_an_error_summary_keep_the_answers_and_write_nothing(pl
         if not tasks:
             break
         task = tasks[0]
-        browser = browsers.get(task.assignee_email) or sign_in(task.assignee_email)
-        browsers[task.assignee_email] = browser
+        browser = _signed_in(browsers, task.assignee_email)
         if task.kind in BAD and task.kind not in tried:
             fields, anchor = BAD[task.kind]
             before = row_counts()
