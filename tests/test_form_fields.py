@@ -55,3 +55,20 @@ def test_problems_are_worded_for_people():
     assert forms.message({"type": "string_too_short", "loc": ("lines", 1, "title")}, ("lines", 1, "title")) == "Line 2: Enter a title"
     assert forms.message({"type": "too_short", "loc": ("lines",), "ctx": {"min_length": 2}}, ("lines",)) == "Give at least 2 lines"
     assert forms.message({"type": "string_too_long", "loc": ("reason",), "ctx": {"max_length": 4000}}, ("reason",)) == "A reason must be 4,000 characters or fewer"
+
+
+def test_crafted_names_are_left_out_so_the_answer_keeps_the_models_shape():
+    crafted = [("0-title", "x"), ("0", "y"), ("lines", "x"), ("lines-0", "x"), ("lines-0-strengths", "x"), ("lines-99999999-title", "x"),
+               ("-".join(["lines", "0"] * 600), "deep"), ("lines-0-line", "1"), ("lines-0-strengths-0-text", "kept")]
+    assert forms.nest(crafted, inp.RecordFindings) == {"lines": [{"line": "1", "strengths": [{"text": "kept"}]}]}
+    chosen = forms.nest([("choice", "new"), ("new_person-name", "Jo"), ("new_person-email", "jo@example.org"), ("reason", "r")], inp.ChooseReplacement)
+    assert chosen["new_person"] == {"name": "Jo", "email": "jo@example.org"}
+
+
+def test_text_from_the_web_cannot_break_a_yaml_template():
+    import yaml
+
+    from peer_review.service.task_templates import _c
+
+    comment = "# " + _c("Pupil outcomes\x01 (pasted)\nalignment: aligned\u2028x\x7f")
+    assert "\n" not in comment and yaml.safe_load(comment + "\nkey: 1") == {"key": 1}

@@ -149,5 +149,15 @@ def test_personal_data_evidence_is_shown_only_to_the_team_and_the_host(planned):
         html = sign_in(PEOPLE["coordinator"]).get("/reviews/1").text
         assert all(title in html for title in ordinary) and not any(title in html for title in personal)
         assert "holding personal data" in html
-        form = sign_in(PEOPLE["peer"]).get(f"/tasks/{[t for t in tasks if t.kind == 'record_findings' and t.assignee_email == PEOPLE['peer']][0].id}").text
+        findings_task = [t for t in tasks if t.kind == "record_findings" and t.assignee_email == PEOPLE["peer"]][0].id
+        form = sign_in(PEOPLE["peer"]).get(f"/tasks/{findings_task}").text
         assert all(title in form for title in personal)  # the team cites them in their findings
+        for_them = sign_in(PEOPLE["coordinator"]).get(f"/tasks/{findings_task}").text  # answering on the peer's behalf
+        assert not any(title in for_them for title in personal) and "E1: Personal data: named only to the review team" in for_them
+        from peer_review.service.documents import moderation_context
+
+        with db.session_scope() as session:
+            from peer_review.tables import Review
+
+            record = moderation_context(session, session.get(Review, 1))
+        assert [e["title"] for e in record["evidence"] if e["personal_data"] == "yes"] == ["(held by the host trust: personal data)"]

@@ -121,3 +121,69 @@ def test_the_coordinator_adds_a_new_reviewer_on_the_web_when_nobody_is_free(site
         assert entry.detail["kind"] == "choose_replacement"
     newcomer = sign_in("jo.new@donriver.example.org")  # and can sign in at once to answer their invitation
     assert "Accept or decline your place" in newcomer.get("/").text
+
+
+def test_a_browser_sends_every_box_of_the_replacement_form_and_only_the_option_chosen_counts(site):
+    """A browser posts the empty "someone new" boxes along with the option chosen: they must not get in the way."""
+    from test_workflow import _nobody_left_from_don_river
+
+    choose = _nobody_left_from_don_river()
+    coordinator = sign_in(COORDINATOR)
+    every_box = {"new_person-name": "", "new_person-email": "", "new_person-job_title": "", "new_person-organisation": ""}
+    done = post_form(coordinator, f"/tasks/{choose.id}", every_box | {"choice": "without", "reason": "Nobody free this term", "action": "submit"})
+    assert done.status_code == 303, re.findall(r'<a href="#[^"]*">([^<]*)', done.text)
+    with db.session_scope() as session:
+        assert session.exec(select(AuditEntry).where(AuditEntry.action == "team_reduced")).one().detail["reason"] == "Nobody free this term"
+
+
+def test_what_people_typed_is_kept_safe_control_characters_and_odd_dates_give_errors_not_failures(site):
+    ceo = sign_in(CEO)
+    for day in ("²", "9" * 50, "٨"):
+        odd = post_form(ceo, "/reviews/1/move", {"visit-day": day, "visit-month": "1", "visit-year": "2024", "reason": "x"})
+        assert odd.status_code == 400 and "must be a real date" in odd.text, day
+    peer = sign_in(PEER)
+    with db.session_scope() as session:
+        task = session.exec(select(Task).where(Task.review_id == 1, Task.status == "open")).all()
+        mine = next(t for t in task if session.get(Person, t.assignee_id).email == PEER)
+    declined = post_form(peer, f"/tasks/{mine.id}", {"response": "decline", "reason": "Clash\x00 with\x01 a visit\tand\nmore", "action": "submit"})
+    assert declined.status_code == 303
+    with db.session_scope() as session:
+        assert session.get(Task, mine.id).input["reason"] == "Clash with a visit\tand\nmore"
+    host_view = ceo.get("/reviews/1").text
+    assert "Clash with a visit" not in host_view and "the reason is for the coordinator" in host_view
+    assert "Clash with a visit" in sign_in(COORDINATOR).get("/reviews/1").text
+
+
+def test_of_two_answers_sent_at_once_one_is_recorded(site):
+    import threading
+
+    from peer_review.errors import UserError
+    from peer_review.service import workflow
+
+    with db.session_scope() as session:
+        open_ids = [(t.id, session.get(Person, t.assignee_id).email) for t in session.exec(select(Task).where(Task.status == "open"))]
+    task_id, email = open_ids[0]
+    outcomes: list[str] = []
+    start = threading.Barrier(2)
+
+    def answer(response: dict) -> None:
+        start.wait()
+        try:
+            with db.session_scope() as session:
+                workflow.submit(session, task_id, response, email)
+            outcomes.append(response["response"])
+        except UserError:
+            outcomes.append("refused")
+        except Exception as exc:  # SQLite may refuse the second writer outright: refused too, never both
+            outcomes.append(f"refused ({type(exc).__name__})")
+
+    threads = [threading.Thread(target=answer, args=(r,)) for r in ({"response": "accept"}, {"response": "decline", "reason": "Clash"})]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    winners = [o for o in outcomes if not o.startswith("refused")]
+    assert len(outcomes) == 2 and len(winners) == 1, outcomes
+    with db.session_scope() as session:
+        assert session.get(Task, task_id).input["response"] == winners[0]
+        assert len(session.exec(select(AuditEntry).where(AuditEntry.action == "task_completed", AuditEntry.detail["task"].as_integer() == task_id)).all()) == 1

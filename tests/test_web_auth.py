@@ -141,6 +141,20 @@ def test_oversized_posts_are_refused_before_anything_is_read_into_the_database(f
     assert row_counts() == before
 
 
+def test_sign_in_links_never_reach_the_log_and_long_return_addresses_are_not_kept(frozen, caplog):
+    import logging
+
+    caplog.set_level(logging.WARNING, logger="peer_review.web")
+    browser = new_client()
+    ask_for_link(browser, CEO, "/" + "x" * 100_000)
+    link = last_link(CEO)
+    assert browser.post(link, data={"csrf_token": "wrong"}).status_code == 403
+    token = link.rsplit("/", 1)[1]
+    assert caplog.records and not any(token in r.getMessage() for r in caplog.records)
+    with db.session_scope() as session:
+        assert session.exec(select(SignInRequest.next_path)).all() == ["/"]
+
+
 def test_only_this_services_host_names_are_answered(frozen):
     browser = new_client()
     assert browser.get("/sign-in", headers={"Host": "evil.example"}).status_code == 400

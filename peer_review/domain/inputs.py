@@ -63,7 +63,9 @@ class RespondToAssignment(_Input):
         return self
 
 
-Email = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+#: an address as people write them: letters, digits and . _ % + ' - before the @, a dotted domain after (no
+#: commas, quotes or angle brackets, which a mailer would read as several recipients)
+Email = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=254, pattern=r"^[a-zA-Z0-9._%+'-]+@[a-zA-Z0-9-]+(\.[a-zA-Z0-9-]+)+$")]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 
 
@@ -136,7 +138,7 @@ class EvidenceItemInput(_Input):
 
 
 class SubmitEvidence(_Input):
-    items: list[EvidenceItemInput] = Field(min_length=1)
+    items: list[EvidenceItemInput] = Field(min_length=1, max_length=100)
 
 
 # --- findings ------------------------------------------------------------------------------------
@@ -154,9 +156,9 @@ class FindingInput(_Input):
 
 class LineFindings(_Input):
     line: int
-    strengths: list[FindingInput] = Field(default_factory=list)
-    areas_for_development: list[FindingInput] = Field(default_factory=list)
-    good_practice: list[FindingInput] = Field(default_factory=list)
+    strengths: list[FindingInput] = Field(default_factory=list, max_length=20)
+    areas_for_development: list[FindingInput] = Field(default_factory=list, max_length=20)
+    good_practice: list[FindingInput] = Field(default_factory=list, max_length=20)
 
     @field_validator("line")
     @classmethod
@@ -253,7 +255,7 @@ class Moderate(_Input):
 
 class CheckReport(_Input):
     accurate: bool
-    corrections: list[Text] = Field(default_factory=list)
+    corrections: list[Text] = Field(default_factory=list, max_length=30)
 
     @model_validator(mode="after")
     def _corrections_when_inaccurate(self) -> "CheckReport":
@@ -264,7 +266,7 @@ class CheckReport(_Input):
 
 class IssueReport(_Input):
     statement: Text = Field(description="the moderator's statement on the review and the evidence")
-    next_steps: list[Text] = Field(min_length=1)
+    next_steps: list[Text] = Field(min_length=1, max_length=30)
 
 
 class GiveFeedback(_Input):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from peer_review.errors import NotFound
-from peer_review.tables import Assignment, Person, Review, Task, Trust
+from peer_review.tables import Assignment, EvidenceItem, Person, Review, Task, Trust
 
 
 class Refused(Exception):
@@ -124,3 +124,11 @@ def acting_person(session: Session, viewer: Viewer, partnership_id: int) -> Pers
 
 def sees_personal_data(roles: set[str]) -> bool:
     return bool(roles & {"host", "peer", "moderator"})
+
+
+WITHHELD = "Personal data: named only to the review team and the host trust"
+
+
+def withheld(item: EvidenceItem) -> EvidenceItem:
+    """An evidence item as shown to someone who may know it exists but not what it is (a copy, never stored)."""
+    return EvidenceItem(id=item.id, review_id=item.review_id, ref=item.ref, title=WITHHELD, type=item.type, location="", lines=item.lines, personal_data=True)

@@ -21,6 +21,8 @@ class AnswerForm:
     drafts: bool = False  # long answers can be saved and finished later
     #: where to point a problem with a whole entry (key path, "*" for any index) -> the field to link to, under it
     anchors: dict[tuple, tuple] = field(default_factory=dict)
+    #: the answer as the person meant it, from every field the page sends (e.g. only the option chosen)
+    tidy: Callable[[dict], dict] = lambda answer: answer
 
     def anchor(self, loc: tuple) -> tuple:
         """The key path of the field a problem at `loc` is about."""
@@ -41,6 +43,16 @@ def nothing(_ctx: dict) -> dict:
 
 def choose_replacement(ctx: dict) -> dict:
     return {"choice": "existing" if ctx["candidates"] else None}
+
+
+def only_the_option_chosen(answer: dict) -> dict:
+    """The page sends the boxes of every option: keep those of the one chosen."""
+    kept = dict(answer)
+    if kept.get("choice") != "new":
+        kept.pop("new_person", None)
+    if kept.get("choice") != "existing":
+        kept.pop("person", None)
+    return kept
 
 
 def propose_lines(ctx: dict) -> dict:

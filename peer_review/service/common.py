@@ -62,7 +62,8 @@ def coordinator_of(session: Session, partnership_id: int) -> Person:
 
 
 def host_ceo(session: Session, review: Review) -> Person:
-    return session.exec(select(Person).where(Person.trust_id == review.host_trust_id, Person.is_ceo)).one()
+    # by partnership first: person.partnership_id is indexed, so this stays one short read at any scale
+    return session.exec(select(Person).where(Person.partnership_id == review.partnership_id, Person.trust_id == review.host_trust_id, Person.is_ceo)).one()
 
 
 def trust_of(session: Session, review: Review) -> Trust:

@@ -108,7 +108,9 @@ def moderation_context(session: Session, review: Review) -> dict:
         })
     return _common(session, review) | {
         "evidence": [
-            {"ref": e.ref, "title": e.title, "type": e.type, "location": e.location, "personal_data": "yes" if e.personal_data else "no"}
+            # the record goes beyond the team: an item holding personal data is named only on the web, to the team and host
+            {"ref": e.ref, "title": "(held by the host trust: personal data)" if e.personal_data else e.title, "type": e.type,
+             "location": "" if e.personal_data else e.location, "personal_data": "yes" if e.personal_data else "no"}
             for e in evidence(session, review)
         ],
         "lines": lines,

@@ -45,7 +45,7 @@ KINDS: dict[TaskKind, Kind] = {
     k.kind: k
     for k in (
         Kind(K.RESPOND_TO_ASSIGNMENT, inp.RespondToAssignment, h.respond, AnswerForm(forms.nothing, anchors={(): ("reason",)}), yaml_.respond, sim.respond),
-        Kind(K.CHOOSE_REPLACEMENT, inp.ChooseReplacement, h.choose_replacement, AnswerForm(forms.choose_replacement, anchors={(): ("choice",)}), yaml_.choose_replacement, sim.choose),
+        Kind(K.CHOOSE_REPLACEMENT, inp.ChooseReplacement, h.choose_replacement, AnswerForm(forms.choose_replacement, anchors={(): ("choice",)}, tidy=forms.only_the_option_chosen), yaml_.choose_replacement, sim.choose),
         Kind(K.PROPOSE_LINES, inp.ProposeLines, h.propose_lines, AnswerForm(forms.propose_lines, {("lines",): forms.BLANK_LINE}), yaml_.propose_lines, sim.propose),
         Kind(K.AGREE_LINES, inp.AgreeLines, h.agree_lines, AnswerForm(forms.nothing, anchors={(): ("comments",)}), yaml_.agree_lines, sim.agree),
         Kind(K.SUBMIT_EVIDENCE, inp.SubmitEvidence, h.submit_evidence, AnswerForm(forms.submit_evidence, {("items",): forms.BLANK_ITEM}, drafts=True),

@@ -15,11 +15,12 @@ def assignments(session: Session, review: Review) -> list[Assignment]:
 def team(session: Session, review: Review) -> tuple[list[Person], Person | None]:
     """(peers, moderator) of a review, in assignment order."""
     peers, moderator = [], None
-    for a in assignments(session, review):
-        if a.status == "declined":
-            continue
-        person = session.get(Person, a.person_id)
-        if a.role == "moderator":
+    rows = session.exec(
+        select(Assignment.role, Person).join(Person, Person.id == Assignment.person_id)
+        .where(Assignment.review_id == review.id, Assignment.status != "declined").order_by(Assignment.id)
+    )
+    for role, person in rows:
+        if role == "moderator":
             moderator = person
         else:
             peers.append(person)

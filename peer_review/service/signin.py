@@ -15,7 +15,7 @@ import os
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import func, update
+from sqlalchemy import delete, func, update
 from sqlmodel import Session, select
 
 from peer_review import clock
@@ -61,6 +61,7 @@ def request_link(session: Session, email: str, client: str, next_path: str = "/"
     by_client = session.exec(select(func.count()).select_from(SignInRequest).where(SignInRequest.client == client, SignInRequest.requested_at > since)).one()
     if by_address >= PER_ADDRESS or by_client >= PER_CLIENT:
         raise TooManyRequests(f"Too many sign-in links were asked for. Wait {RATE_WINDOW.seconds // 60} minutes, then try again.")
+    _forget_old(session, now)
     person = session.exec(select(Person).where(Person.email == email).order_by(Person.id)).first()
     token = secrets.token_urlsafe(32) if person else None
     request = SignInRequest(
@@ -76,6 +77,15 @@ def request_link(session: Session, email: str, client: str, next_path: str = "/"
         subject="Your sign-in link for peer review",
         context={"link": f"{base}/sign-in/{token}", "minutes": LINK_LIFETIME.seconds // 60},
     )
+
+
+KEPT_FOR = dt.timedelta(days=1)  # how long spent links, and ended sessions, are kept (for the rate limits and a look back)
+
+
+def _forget_old(session: Session, now: dt.datetime) -> None:
+    """Requests and sessions past any use: no table grows for ever, whoever asks for links."""
+    session.exec(delete(SignInRequest).where(SignInRequest.requested_at < now - KEPT_FOR))
+    session.exec(delete(WebSession).where(WebSession.last_seen_at < now - SESSION_LIMIT - KEPT_FOR))
 
 
 def usable_link(session: Session, token: str) -> SignInRequest | None:

@@ -16,8 +16,9 @@ def _q(text: str) -> str:
 
 
 def _c(text: object) -> str:
-    """Text for inside a `#` comment: line breaks (of any kind) become spaces."""
-    return " ".join(str(text).split())
+    """Text for inside a `#` comment: line breaks (of any kind) become spaces, control characters
+    (which YAML refuses even in comments) go."""
+    return " ".join("".join(ch for ch in str(text) if ch.isprintable() or ch.isspace()).split())
 
 
 def _header(ctx: dict) -> list[str]:

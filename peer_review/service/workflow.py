@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import update
 from sqlmodel import Session, delete
 
 from peer_review import clock
@@ -63,6 +64,15 @@ def validate_answer(session: Session, task: Task, review: Review, data: Any) -> 
         raise InvalidAnswer([(tuple(e["loc"]), describe(e)) for e in errors], errors) from None
 
 
+def _claim(session: Session, task: Task) -> None:
+    """Mark the task taken, if it is still open, before anything is recorded: of two answers sent at once
+    (two clicks, two people, two processes), the database lets one through; the other waits for it, finds
+    the task no longer open and is refused. A refusal later in the transaction rolls the claim back too."""
+    taken = session.exec(update(Task).where(Task.id == task.id, Task.status == TaskStatus.OPEN.value).values(status=TaskStatus.DONE.value)).rowcount
+    if taken != 1:
+        raise UserError(f"task {task.id} has just been done by someone else; reload it to see the answer", loc=())
+
+
 def submit(session: Session, task_id: int, data: Any, as_email: str) -> Submitted:
     """Validate a task's input, record it with its follow-up tasks, and mark the task done.
 
@@ -73,6 +83,7 @@ def submit(session: Session, task_id: int, data: Any, as_email: str) -> Submitte
     actor = check_actor(session, task, review, as_email)
     kind = TaskKind(task.kind)
     parsed = validate_answer(session, task, review, data)
+    _claim(session, task)
     outcome = KINDS[kind].handle(session, review, task, parsed, actor)
     task.status = TaskStatus.DONE.value
     task.outcome = outcome

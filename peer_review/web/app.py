@@ -26,7 +26,7 @@ from peer_review.errors import NotFound, UserError
 from peer_review.service.access import Refused
 from peer_review.service.signin import web_url as configured_web_url
 from peer_review.web import auth, coordinator, participant
-from peer_review.web.pages import CSRF_COOKIE, HERE, BadCsrf, FormTooLarge, NotSignedIn, page
+from peer_review.web.pages import CSRF_COOKIE, HERE, BadCsrf, FormTooLarge, NotSignedIn, loggable, page
 
 TOKEN_ENV = "PEER_REVIEW_WEB_TOKEN"
 LOCAL_HOSTS = ["localhost", "127.0.0.1", "::1"]
@@ -65,7 +65,7 @@ def create_app(export_token: str | None = None, web_url: str | None = None, allo
         try:
             response = await call_next(request)
         except Exception:
-            log.exception("error answering %s %s", request.method, request.url.path)
+            log.exception("error answering %s %s", request.method, loggable(request.url.path))
             response = page(request, "message.html", 500, title="Sorry, there is a problem with the service", message="Try again later. Nothing you sent was saved.")
         response.headers.setdefault("Content-Security-Policy", "default-src 'self'; script-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -89,14 +89,14 @@ def create_app(export_token: str | None = None, web_url: str | None = None, allo
     @app.exception_handler(Refused)
     async def _refused(request: Request, exc: Refused):
         viewer = getattr(request.state, "viewer", None)
-        log.warning("refused %s %s to %s: %s", request.method, request.url.path, viewer.email if viewer else "?", exc.message)
+        log.warning("refused %s %s to %s: %s", request.method, loggable(request.url.path), viewer.email if viewer else "?", exc.message)
         if _wants_html(request):
             return page(request, "message.html", 403, title="You cannot see this page", message=exc.message)
         return JSONResponse({"detail": exc.message}, status_code=403)
 
     @app.exception_handler(BadCsrf)
     async def _bad_csrf(request: Request, _exc: BadCsrf):
-        log.warning("refused %s %s: missing or wrong CSRF token", request.method, request.url.path)
+        log.warning("refused %s %s: missing or wrong CSRF token", request.method, loggable(request.url.path))
         return page(request, "message.html", 403, title="Your form has expired", message="Go back, reload the page and try again. Nothing was saved.")
 
     @app.exception_handler(FormTooLarge)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Any, get_args, get_origin
+from types import UnionType
+from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
@@ -42,8 +43,16 @@ def _annotation_at(model: type[BaseModel], path: Path) -> Any:
         else:
             if not (isinstance(current, type) and issubclass(current, BaseModel)) or part not in current.model_fields:
                 return None
-            current = current.model_fields[part].annotation
+            current = _without_none(current.model_fields[part].annotation)
     return current
+
+
+def _without_none(annotation: Any) -> Any:
+    """`X | None` is X, for what a form may send."""
+    if get_origin(annotation) in (Union, UnionType):
+        kept = [a for a in get_args(annotation) if a is not type(None)]
+        return kept[0] if len(kept) == 1 else annotation
+    return annotation
 
 
 def _is_list_of_values(annotation: Any) -> bool:
@@ -53,30 +62,43 @@ def _is_list_of_values(annotation: Any) -> bool:
     return not (isinstance(item, type) and issubclass(item, BaseModel))
 
 
+MAX_DEPTH = 8  # deeper than any answer's key paths
+
+
 def nest(fields: list[tuple[str, str]], model: type[BaseModel]) -> dict:
-    """Posted (name, value) pairs as the nested answer; lists of values (checkboxes) gather every value."""
+    """Posted (name, value) pairs as the nested answer; lists of values (checkboxes) gather every value.
+
+    A name that does not spell a value of the model (a crafted one) is left out, so what comes back
+    always has the model's shape and the page can be drawn again with it."""
     answer: dict = {}
     for name, value in fields:
-        if name in ("csrf_token", "action") or not name:
-            continue
         path = _parse_name(name)
-        annotation = _annotation_at(model, path)
+        if not _names_a_value(model, path):
+            continue
         node: Any = answer
         for part in path[:-1]:
             node = node.setdefault(part, {})  # lists are dicts by index until the end
-            if not isinstance(node, dict):  # a name that runs through a value: nothing a form of ours sends
+            if not isinstance(node, dict):  # a value already stands here
                 break
-        if not isinstance(node, dict):
+        if not isinstance(node, dict) or isinstance(node.get(path[-1]), dict) and not _is_list_of_values(_annotation_at(model, path)):
             continue
-        leaf = path[-1]
-        if _is_list_of_values(annotation):
-            node.setdefault(leaf, {})
-            if value != "":
-                bucket = node[leaf]
+        if _is_list_of_values(_annotation_at(model, path)):
+            bucket = node.setdefault(path[-1], {})
+            if value != "" and isinstance(bucket, dict):
                 bucket[len(bucket)] = value
         else:
-            node[leaf] = value
+            node[path[-1]] = value
     return _lists(answer, model, ())
+
+
+def _names_a_value(model: type[BaseModel], path: Path) -> bool:
+    """Whether a key path ends at a value the model takes (not at a whole entry or list of entries)."""
+    if not path or len(path) > MAX_DEPTH or isinstance(path[0], int) or any(isinstance(p, int) and p > 10_000 for p in path):
+        return False
+    annotation = _annotation_at(model, path)
+    if annotation is None or (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        return False
+    return get_origin(annotation) is not list or _is_list_of_values(annotation)
 
 
 def _lists(node: Any, model: type[BaseModel], path: Path) -> Any:
@@ -138,7 +160,7 @@ def prune(answer: dict, form: AnswerForm) -> Pruned:
             return [node[i] for i in rows]
         return node
 
-    result = visit(result, ())
+    result = form.tidy(visit(result, ()))
     # entries of findings by line that hold no finding at all are not an answer about that line
     if any(p[:1] == ("lines",) and len(p) == 3 for p in form.repeats) and isinstance(result.get("lines"), list):
         rows = [i for i, entry in enumerate(result["lines"]) if not _blank({k: v for k, v in entry.items() if k != "line"})]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 from pathlib import Path as FilePath
 from typing import Annotated
 from urllib.parse import parse_qsl
@@ -117,11 +118,26 @@ async def posted(request: Request) -> list[tuple[str, str]]:
         fields = parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
     except ValueError:  # more fields than any form has
         raise FormTooLarge() from None
+    fields = [(name, _printable(value)) for name, value in fields]
     sent = next((v for k, v in fields if k == "csrf_token"), "")
     expected = csrf_token(request)
     if not expected or not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
         raise BadCsrf()
     return fields
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _printable(value: str) -> str:
+    """Typed text without control characters (NUL and the like), which no one means to type and which
+    PostgreSQL, YAML and Word cannot all keep; tabs and line breaks stay."""
+    return _CONTROL.sub("", value)
+
+
+def loggable(path: str) -> str:
+    """A path fit for the log: never a sign-in link's token, which works until it is used."""
+    return re.sub(r"^/sign-in/[^/]+", "/sign-in/[link]", path)
 
 
 def client_of(request: Request) -> str:
@@ -130,7 +146,8 @@ def client_of(request: Request) -> str:
 
 def safe_next(target: str) -> str:
     """Only ever send people back to a page of this site."""
-    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+    ok = target.startswith("/") and not target.startswith("//") and "\\" not in target and len(target) <= 500
+    return target if ok else "/"
 
 
 def date_from(fields: dict[str, str], name: str, what: str) -> tuple[object, str | None]:
@@ -140,12 +157,12 @@ def date_from(fields: dict[str, str], name: str, what: str) -> tuple[object, str
     parts = [fields.get(f"{name}-{part}", "").strip() for part in ("day", "month", "year")]
     if not any(parts):
         return None, f"Enter {what}"
-    if not all(p.isdigit() for p in parts):
+    if not all(p.isascii() and p.isdigit() and len(p) <= 4 for p in parts):
         return None, f"{what[0].upper()}{what[1:]} must be a real date, like 27 3 2024"
     day, month, year = map(int, parts)
     try:
         return dt.date(year, month, day), None
-    except ValueError:
+    except (ValueError, OverflowError):
         return None, f"{what[0].upper()}{what[1:]} must be a real date, like 27 3 2024"
 
 

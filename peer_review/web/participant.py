@@ -38,11 +38,12 @@ def inbox(request: Request, viewer: Signed, s: DB):
 @router.get("/tasks/{task_id}")
 def task_page(request: Request, task_id: Id, viewer: Signed, s: DB, saved: int = 0):
     task, review = access.task_for(s, viewer, task_id)
-    ctx = queries.task_context(s, task.id)
+    ctx = _task_context(s, viewer, task, review)
     if task.status != TaskStatus.OPEN:
         return page(request, "task_done.html", ctx=ctx, task=task)
     draft = _draft(s, task.id)
-    values = draft.data if draft else KINDS[ctx["kind"]].form.initial(ctx)
+    mine = draft is not None and draft.person_id in viewer.person_ids  # a draft is its writer's until it is sent
+    values = draft.data if mine else KINDS[ctx["kind"]].form.initial(ctx)
     return _form(request, ctx, values, {}, saved=bool(saved))
 
 
@@ -50,7 +51,7 @@ def task_page(request: Request, task_id: Id, viewer: Signed, s: DB, saved: int =
 async def task_answer(request: Request, task_id: Id, viewer: Signed, s: DB):
     fields = await posted(request)
     task, review = access.task_for(s, viewer, task_id)
-    ctx = queries.task_context(s, task.id)
+    ctx = _task_context(s, viewer, task, review)
     if task.status != TaskStatus.OPEN:
         return page(request, "task_done.html", 409, ctx=ctx, task=task)
     kind = KINDS[ctx["kind"]]
@@ -66,6 +67,8 @@ async def task_answer(request: Request, task_id: Id, viewer: Signed, s: DB):
         draft.data, draft.person_id, draft.saved_at = answer, me.id, clock.now()
         s.add(draft)
         return RedirectResponse(f"/tasks/{task.id}?saved=1", status_code=303)
+    if verb != "submit":  # no button of the page sends anything else: draw it again, writing nothing
+        return _form(request, ctx, answer, {})
     pruned = forms.prune(answer, kind.form)
     me = access.acting_person(s, viewer, review.partnership_id)
     try:
@@ -75,6 +78,9 @@ async def task_answer(request: Request, task_id: Id, viewer: Signed, s: DB):
         return _form(request, ctx, answer, forms.errors_by_field(exc.raw, pruned, kind.form), status_code=400)
     except UserError as exc:
         s.rollback()
+        s.refresh(task)
+        if task.status != TaskStatus.OPEN:  # someone else's answer got there first
+            return page(request, "task_done.html", 409, ctx=ctx, task=task)
         return _form(request, ctx, answer, {forms.field_id(kind.form.anchor(pruned.original(exc.loc))) or "answer": exc.problem}, status_code=400)
     s.commit()
     _move_on(done)
@@ -98,6 +104,15 @@ def _move_on(done: workflow.Submitted) -> None:
             workflow.advance_review(session_scope, done.review_id)
     except Exception:
         log.exception("review %s was not moved on after task %s; the next advance will", done.review_id, done.task_id)
+
+
+def _task_context(s: Session, viewer: access.Viewer, task, review: Review) -> dict:
+    """What the task's page shows. Evidence flagged as personal data is named only to the review's team
+    and host: the coordinator, answering for someone, sees that it exists and can cite it by its id."""
+    ctx = queries.task_context(s, task.id)
+    if not access.sees_personal_data(access.roles_on(s, viewer, review)):
+        ctx["evidence"] = [access.withheld(e) if e.personal_data else e for e in ctx["evidence"]]
+    return ctx
 
 
 def _draft(s: Session, task_id: int) -> TaskDraft | None:
