@@ -68,6 +68,13 @@ def test_opening_the_link_does_not_spend_it_and_continue_does_once(frozen):
         assert len(session.exec(select(WebSession)).all()) == 1
 
 
+def test_a_new_link_is_emailed_after_old_requests_are_purged(frozen):
+    ask_for_link(new_client(), CEO)
+    with clock.frozen_at(START + dt.timedelta(days=3)):  # the first request is purged; its row id may come back
+        ask_for_link(new_client(), CEO)
+    assert len(_sign_in_emails(CEO)) == 2
+
+
 def test_links_expire_after_30_minutes(frozen):
     browser = new_client()
     ask_for_link(browser, CEO)

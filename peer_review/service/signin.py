@@ -73,7 +73,7 @@ def request_link(session: Session, email: str, client: str, next_path: str = "/"
         return
     base = (base_url or web_url()).rstrip("/")
     notify(
-        session, key=f"sign_in/{request.id}", event="sign_in", person=person,
+        session, key=f"sign_in/{request.token_hash}", event="sign_in", person=person,  # not the row id: purged ids come back
         subject="Your sign-in link for peer review",
         context={"link": f"{base}/sign-in/{token}", "minutes": LINK_LIFETIME.seconds // 60},
     )
