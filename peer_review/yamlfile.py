@@ -25,6 +25,11 @@ class Document:
             mark = exc.problem_mark or exc.context_mark
             place = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
             raise UserError(f"not valid YAML: {exc.problem or exc.context}", source=str(path), place=place) from None
+        except yaml.reader.ReaderError as exc:  # a character YAML does not allow, such as NUL
+            line = text.count("\n", 0, exc.position) + 1
+            code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+            raise UserError(f"not valid YAML: the character U+{code:04X} (a control character) is not allowed; remove it",
+                            source=str(path), place=f"line {line}") from None
         if not isinstance(self.data, dict):
             raise UserError("expected a mapping of keys at the top level", source=str(path), place="line 1")
 

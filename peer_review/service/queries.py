@@ -313,12 +313,21 @@ CSV_COLUMNS = ["review", "trust", "host", "strand", "stage", "visit_start", "vis
 
 
 def overview_csv(view: Overview) -> str:
-    """The partnership view as CSV, one row per review: what `status --csv` prints and the web page offers."""
+    """The partnership view as CSV, one row per review: what `status --csv` prints and the web page offers.
+
+    A cell a spreadsheet would read as a formula (=, +, -, @, tab, carriage return first) gets a leading
+    apostrophe, as OWASP advises: a trust named `=HYPERLINK(...)` stays text."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(overview_csv_rows(view))
+    writer.writerows({key: _as_text(value) for key, value in row.items()} for row in overview_csv_rows(view))
     return buffer.getvalue()
+
+
+def _as_text(value: object) -> object:
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def overview_csv_rows(view: Overview) -> list[dict]:

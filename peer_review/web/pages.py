@@ -18,6 +18,7 @@ from peer_review import clock
 from peer_review.errors import UserError
 from peer_review.service import signin
 from peer_review.service.access import Viewer, viewer_for
+from peer_review.service.common import MAX_ID
 from peer_review.tables import Partnership
 from peer_review.web.forms import value_at
 
@@ -27,7 +28,7 @@ CSRF_COOKIE = "peer_review_csrf"  # before signing in: the double-submit token o
 log = logging.getLogger("peer_review.web")
 
 #: Ids in paths: anything outside a database integer is simply not found.
-Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 #: GOV.UK Frontend tag colours for the stages, in order; the stage name is always written too.
 STAGE_TAGS = {
