@@ -17,15 +17,12 @@ warm-up rounds, in this process, and each figure is the median of its 40 runs.
 
 from __future__ import annotations
 
-import argparse
 import json
-import tempfile
-from pathlib import Path
 from typing import Callable
 
 from sqlalchemy import func, select
 
-from national_db import COORDINATOR, COPIES, LOOKING_ON, SESSION_COOKIE, build, measure, postgres_databases, sign_in, web_app
+from national_db import COORDINATOR, COPIES, LOOKING_ON, SESSION_COOKIE, build, measure, run_on_each_database, sign_in, web_app
 from peer_review import clock, db
 from peer_review.service.queries import overview, overview_json
 from peer_review.tables import Review
@@ -73,16 +70,5 @@ def run(small_url: str, large_url: str) -> None:
     clock.set_time(None)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--postgres", metavar="URL", help="also measure on PostgreSQL: this server's databases bench_small and bench_national are made afresh, and dropped after")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        run(f"sqlite:///{Path(folder) / 'small.db'}", f"sqlite:///{Path(folder) / 'national.db'}")
-    if args.postgres:
-        with postgres_databases(args.postgres, ("bench_small", "bench_national")) as urls:
-            run(*urls)
-
-
 if __name__ == "__main__":
-    main()
+    run_on_each_database(run, __doc__.splitlines()[0], ("bench_small", "bench_national"))

@@ -27,11 +27,8 @@ too: other work on it shows up in the figures, the POSTs' (which wait on the dis
 
 from __future__ import annotations
 
-import argparse
 import os
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 from urllib.parse import urlencode
 
@@ -47,7 +44,7 @@ from national_db import (
     copy_email,
     csrf_of,
     measure,
-    postgres_databases,
+    run_on_each_database,
     sign_in,
     web_app,
 )
@@ -220,16 +217,5 @@ def run(small_url: str, large_url: str) -> None:
     clock.set_time(None)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--postgres", metavar="URL", help="also measure on PostgreSQL: this server's databases bench_web_small and bench_web_national are made afresh, and dropped after")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        run(f"sqlite:///{Path(folder) / 'small.db'}", f"sqlite:///{Path(folder) / 'national.db'}")
-    if args.postgres:
-        with postgres_databases(args.postgres, ("bench_web_small", "bench_web_national")) as urls:
-            run(*urls)
-
-
 if __name__ == "__main__":
-    main()
+    run_on_each_database(run, __doc__.splitlines()[0], ("bench_web_small", "bench_web_national"))

@@ -14,14 +14,18 @@ every copy would hold 834 times the triad's tasks each. Stored Word documents ar
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import gc
 import json
 import random
 import re
 import statistics
+import sys
+import tempfile
 import time
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from sqlalchemy import JSON, String, create_engine, select, text
@@ -32,7 +36,12 @@ from peer_review import clock, db
 from peer_review.partnerships import default_partnership_path, load_partnership_file
 from peer_review.service import loading, planning, workflow
 from peer_review.simulation import simulate_cycle
-from peer_review.tables import Document, OutboxMessage, Person, Review, SignInRequest
+from peer_review.tables import Document, Person, Review
+from peer_review.web.pages import SESSION_COOKIE
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from webclient import BASE, csrf_of  # noqa: E402,F401  (one way to sign in, the tests' own; csrf_of for bench_web)
+from webclient import sign_in as sign_in_through_the_email  # noqa: E402
 
 COPIES = 833  # with the triad itself, 834 triads: 10,008 reviews
 UNTIL = dt.date(2024, 6, 1)
@@ -166,14 +175,6 @@ def postgres_databases(server_url: str, names: tuple[str, ...]) -> Iterator[tupl
 
 # Signing in, as tests/webclient.py does: ask for a link, read it from the outbox, open it, press Continue.
 
-BASE = "http://testserver"
-SESSION_COOKIE = "peer_review_session"
-
-
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
 def web_app():
     from peer_review.web.app import create_app
 
@@ -181,25 +182,25 @@ def web_app():
 
 
 def sign_in(app, email: str, client_address: str = "127.0.0.1") -> str:
-    """Sign this person in on the configured database through the emailed link; the session cookie.
-
-    Each caller gives its own client address: the app allows 10 links per address in 15 minutes,
-    and the benchmarks' clock stands still."""
+    """Sign this person in on the configured database through the emailed link, as the tests do; the
+    session cookie. Each caller gives its own client address: the app allows 10 links per address in
+    15 minutes, and the benchmarks' clock stands still."""
     from fastapi.testclient import TestClient
 
     client = TestClient(app, base_url=BASE, follow_redirects=False, client=(client_address, 50000))
-    form = client.get("/sign-in")
-    asked = client.post("/sign-in", data={"csrf_token": csrf_of(form.text), "email": email, "next": "/"})
-    assert asked.status_code == 200, asked.text
-    with db.session_scope() as session:
-        request_id = session.execute(select(SignInRequest.id).where(SignInRequest.email == email).order_by(SignInRequest.id.desc())).scalars().first()
-        message = session.execute(select(OutboxMessage.text).where(OutboxMessage.key == f"sign_in/{request_id}")).scalar_one()
-    link = re.search(re.escape(BASE) + r"(/sign-in/[A-Za-z0-9_-]+)", message).group(1)
-    opened = client.get(link)
-    assert opened.status_code == 200, opened.text
-    done = client.post(link, data={"csrf_token": csrf_of(opened.text)})
-    assert done.status_code == 303, done.text
-    return done.cookies[SESSION_COOKIE]
+    return sign_in_through_the_email(email, client).cookies[SESSION_COOKIE]
+
+
+def run_on_each_database(run: Callable[[str, str], None], description: str, postgres_names: tuple[str, str]) -> None:
+    """The command line of a benchmark: `run(small_url, national_url)` on SQLite, then on PostgreSQL if asked."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--postgres", metavar="URL", help=f"also measure on PostgreSQL: this server's databases {' and '.join(postgres_names)} are made afresh, and dropped after")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        run(f"sqlite:///{Path(folder) / 'small.db'}", f"sqlite:///{Path(folder) / 'national.db'}")
+    if args.postgres:
+        with postgres_databases(args.postgres, postgres_names) as urls:
+            run(*urls)
 
 
 # Timing

@@ -10,7 +10,6 @@ from sqlmodel import select
 
 from peer_review import db
 from peer_review.errors import UserError
-from peer_review.service import workflow
 from peer_review.service.calendars import visits_calendar
 from peer_review.service.records import team
 from peer_review.service.rescheduling import reschedule

@@ -26,7 +26,6 @@ from peer_review.tables import (
     LineOfEnquiry,
     ModerationDecision,
     ModerationRound,
-    Partnership,
     Person,
     Review,
     SelfEvaluationJudgement,
