@@ -21,6 +21,8 @@ class AnswerForm:
     drafts: bool = False  # long answers can be saved and finished later
     #: where to point a problem with a whole entry (key path, "*" for any index) -> the field to link to, under it
     anchors: dict[tuple, tuple] = field(default_factory=dict)
+    #: keys that say what a repeated row is about (not what the person wrote): a row with nothing else is blank
+    about: tuple[str, ...] = ()
     #: the answer as the person meant it, from every field the page sends (e.g. only the option chosen)
     tidy: Callable[[dict], dict] = lambda answer: answer
 

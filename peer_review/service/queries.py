@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from peer_review import clock
 from peer_review.domain.lifecycle import Stage
 from peer_review.domain.model import TaskKind, days_overdue
-from peer_review.service.common import get_partnership, get_review, get_task, trust_of
+from peer_review.service.common import get_partnership, get_review, get_task, person_by_email, trust_of
 from peer_review.service.records import (
     agreed_lines,
     assignments,
@@ -43,15 +43,23 @@ class TaskRow:
     note: str
 
 
-def open_tasks(session: Session, person_email: str | None = None, partnership_name: str | None = None) -> list[TaskRow]:
-    query = (
+def _task_rows():
+    """Tasks with what a row of a task list shows: their review, assignee and host trust."""
+    return (
         select(Task, Review, Person, Trust)
         .join(Review, Review.id == Task.review_id)
         .join(Person, Person.id == Task.assignee_id)
         .join(Trust, Trust.id == Review.host_trust_id)
-        .where(Task.status == "open")
-        .order_by(Task.due, Task.id)
     )
+
+
+def _row(t: Task, r: Review, p: Person, tr: Trust, today: dt.date | None) -> TaskRow:
+    """A row of a task list; `today` None for done tasks, which are never overdue."""
+    return TaskRow(t.id, t.kind, TaskKind(t.kind).title, r.id, tr.name, r.strand_title, p.name, p.email, t.due, days_overdue(t.due, today) if today else 0, t.round, t.note)
+
+
+def open_tasks(session: Session, person_email: str | None = None, partnership_name: str | None = None) -> list[TaskRow]:
+    query = _task_rows().where(Task.status == "open").order_by(Task.due, Task.id)
     if partnership_name is not None:
         query = query.where(Review.partnership_id == get_partnership(session, partnership_name).id)
     if person_email is not None:
@@ -60,10 +68,7 @@ def open_tasks(session: Session, person_email: str | None = None, partnership_na
             raise UserError(f"no person with email {email} in any loaded partnership")
         query = query.where(Person.email == email)
     today = clock.today()
-    return [
-        TaskRow(t.id, t.kind, TaskKind(t.kind).title, r.id, tr.name, r.strand_title, p.name, p.email, t.due, days_overdue(t.due, today), t.round, t.note)
-        for t, r, p, tr in session.exec(query)
-    ]
+    return [_row(t, r, p, tr, today) for t, r, p, tr in session.exec(query)]
 
 
 @dataclass(frozen=True)
@@ -76,21 +81,11 @@ def tasks_of_person(session: Session, person_ids: frozenset[int] | set[int], don
     """One person's tasks (across their partnerships): open ones soonest due first, then the latest done."""
     if not person_ids:
         return PersonTasks([], [])
-    base = (
-        select(Task, Review, Person, Trust)
-        .join(Review, Review.id == Task.review_id)
-        .join(Person, Person.id == Task.assignee_id)
-        .join(Trust, Trust.id == Review.host_trust_id)
-        .where(Task.assignee_id.in_(person_ids))
-    )
+    base = _task_rows().where(Task.assignee_id.in_(person_ids))
     today = clock.today()
     opened = session.exec(base.where(Task.status == "open").order_by(Task.due, Task.id))
     done = session.exec(base.where(Task.status == "done").order_by(Task.completed_at.desc(), Task.id.desc()).limit(done_limit))
     return PersonTasks([_row(t, r, p, tr, today) for t, r, p, tr in opened], [_row(t, r, p, tr, None) for t, r, p, tr in done])
-
-
-def _row(t: Task, r: Review, p: Person, tr: Trust, today: dt.date | None) -> TaskRow:
-    return TaskRow(t.id, t.kind, TaskKind(t.kind).title, r.id, tr.name, r.strand_title, p.name, p.email, t.due, days_overdue(t.due, today) if today else 0, t.round, t.note)
 
 
 @dataclass(frozen=True)
@@ -204,9 +199,9 @@ def task_context(session: Session, task_id: int) -> dict:
     if kind == TaskKind.RESPOND_TO_ASSIGNMENT:
         context["declined"] = [session.get(Person, a.person_id).email for a in assignments(session, review) if a.status == "declined"]
     elif kind == TaskKind.CHOOSE_REPLACEMENT:
-        context["candidates"] = _replacement_candidates(session, review, task.subject)
-        leaving = session.exec(select(Person).where(Person.partnership_id == review.partnership_id, Person.email == task.subject["leaving"])).first()
-        context["leaving_trust"] = session.get(Trust, leaving.trust_id).name if leaving and leaving.trust_id else ""
+        leaving = person_by_email(session, review.partnership_id, task.subject["leaving"])
+        context["candidates"] = _replacement_candidates(session, review, leaving, task.subject["role"])
+        context["leaving_trust"] = session.get(Trust, leaving.trust_id).name if leaving.trust_id else ""
     elif kind == TaskKind.MODERATE:
         context["findings"] = findings_to_moderate(session, review)
     elif kind == TaskKind.REVISE_FINDINGS:
@@ -214,12 +209,11 @@ def task_context(session: Session, task_id: int) -> dict:
     return context
 
 
-def _replacement_candidates(session: Session, review: Review, subject: dict) -> list[Person]:
+def _replacement_candidates(session: Session, review: Review, leaving: Person, role: str) -> list[Person]:
     """People who could take the leaver's role (before the constraints are checked on submission)."""
     people = session.exec(select(Person).where(Person.partnership_id == review.partnership_id).order_by(Person.email)).all()
     on_team = {a.person_id for a in session.exec(select(Assignment).where(Assignment.review_id == review.id))}
-    leaving = next(p for p in people if p.email == subject["leaving"])
-    if subject["role"] == "moderator":
+    if role == "moderator":
         return [p for p in people if p.is_moderator and p.id not in on_team]
     return [p for p in people if p.is_reviewer and p.trust_id == leaving.trust_id and p.id not in on_team]
 

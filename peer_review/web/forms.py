@@ -73,32 +73,30 @@ def nest(fields: list[tuple[str, str]], model: type[BaseModel]) -> dict:
     answer: dict = {}
     for name, value in fields:
         path = _parse_name(name)
-        if not _names_a_value(model, path):
+        annotation = _value_type(model, path)
+        if annotation is None:
             continue
         node: Any = answer
         for part in path[:-1]:
-            node = node.setdefault(part, {})  # lists are dicts by index until the end
-            if not isinstance(node, dict):  # a value already stands here
-                break
-        if not isinstance(node, dict) or isinstance(node.get(path[-1]), dict) and not _is_list_of_values(_annotation_at(model, path)):
-            continue
-        if _is_list_of_values(_annotation_at(model, path)):
+            node = node.setdefault(part, {})  # entries, and lists of them by index until _lists
+        if _is_list_of_values(annotation):
             bucket = node.setdefault(path[-1], {})
-            if value != "" and isinstance(bucket, dict):
+            if value != "":
                 bucket[len(bucket)] = value
         else:
             node[path[-1]] = value
     return _lists(answer, model, ())
 
 
-def _names_a_value(model: type[BaseModel], path: Path) -> bool:
-    """Whether a key path ends at a value the model takes (not at a whole entry or list of entries)."""
+def _value_type(model: type[BaseModel], path: Path) -> Any:
+    """The type of the value a key path ends at, or None when it does not end at a value the model
+    takes (a whole entry, a list of entries, a name the model does not have, a crafted index)."""
     if not path or len(path) > MAX_DEPTH or isinstance(path[0], int) or any(isinstance(p, int) and p > 10_000 for p in path):
-        return False
+        return None
     annotation = _annotation_at(model, path)
     if annotation is None or (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
-        return False
-    return get_origin(annotation) is not list or _is_list_of_values(annotation)
+        return None
+    return annotation if get_origin(annotation) is not list or _is_list_of_values(annotation) else None
 
 
 def _lists(node: Any, model: type[BaseModel], path: Path) -> Any:
@@ -143,9 +141,9 @@ class Pruned:
 def prune(answer: dict, form: AnswerForm) -> Pruned:
     """Drop the blank rows of every repeating list (innermost first), remembering where the rest came from.
 
-    A row counts as blank when everything in it is empty except keys that name what it is about (`line`).
+    A row counts as blank when everything in it is empty but the keys that say what it is about
+    (`form.about`, such as a findings entry's `line`).
     """
-    result = copy.deepcopy(answer)
     kept: dict[Path, list[int]] = {}
 
     def visit(node: Any, path: Path) -> Any:
@@ -154,27 +152,27 @@ def prune(answer: dict, form: AnswerForm) -> Pruned:
         if not isinstance(node, list):
             return node
         node = [visit(v, path + (i,)) for i, v in enumerate(node)]
-        if form.repeats_at(path):
-            rows = [i for i, row in enumerate(node) if not _blank(row)]
-            kept[path] = rows
-            return [node[i] for i in rows]
-        return node
+        if not form.repeats_at(path):
+            return node
+        rows = [i for i, row in enumerate(node) if not _blank(_without(row, form.about))]
+        _renumber_below(kept, path, rows)
+        kept[path] = rows
+        return [node[i] for i in rows]
 
-    result = form.tidy(visit(result, ()))
-    # entries of findings by line that hold no finding at all are not an answer about that line
-    if any(p[:1] == ("lines",) and len(p) == 3 for p in form.repeats) and isinstance(result.get("lines"), list):
-        rows = [i for i, entry in enumerate(result["lines"]) if not _blank({k: v for k, v in entry.items() if k != "line"})]
-        kept = {_reindex(p, rows): v for p, v in kept.items() if len(p) < 2 or p[1] in rows}
-        kept[("lines",)] = rows
-        result["lines"] = [result["lines"][i] for i in rows]
-    return Pruned(result, kept)
+    return Pruned(form.tidy(visit(copy.deepcopy(answer), ())), kept)
 
 
-def _reindex(path: Path, rows: list[int]) -> Path:
-    """A path under lines[i] after the blank line entries were dropped."""
-    if len(path) >= 2 and path[0] == "lines" and isinstance(path[1], int):
-        return ("lines", rows.index(path[1]), *path[2:])
-    return path
+def _without(row: Any, keys: tuple[str, ...]) -> Any:
+    return {k: v for k, v in row.items() if k not in keys} if isinstance(row, dict) else row
+
+
+def _renumber_below(kept: dict[Path, list[int]], path: Path, rows: list[int]) -> None:
+    """Rows of `path` were dropped: the lists inside them go, those inside the rows kept take the rows' new places."""
+    depth = len(path)
+    for inner in [p for p in kept if len(p) > depth and p[:depth] == path]:
+        rows_kept = kept.pop(inner)
+        if inner[depth] in rows:
+            kept[path + (rows.index(inner[depth]),) + inner[depth + 1:]] = rows_kept
 
 
 def add_row(answer: dict, form: AnswerForm, target: Path) -> dict:

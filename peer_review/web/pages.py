@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import logging
 import re
@@ -151,10 +152,8 @@ def safe_next(target: str) -> str:
     return target if ok else "/"
 
 
-def date_from(fields: dict[str, str], name: str, what: str) -> tuple[object, str | None]:
+def date_from(fields: dict[str, str], name: str, what: str) -> tuple[dt.date | None, str | None]:
     """A GOV.UK date input's value: (date, None), or (None, the problem in words)."""
-    import datetime as dt
-
     parts = [fields.get(f"{name}-{part}", "").strip() for part in ("day", "month", "year")]
     if not any(parts):
         return None, f"Enter {what}"
