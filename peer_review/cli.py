@@ -15,8 +15,8 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from peer_review.errors import UserError
 
@@ -30,8 +30,10 @@ app.add_typer(partnership_app, name="partnership")
 app.add_typer(task_app, name="task")
 app.add_typer(db_app, name="db")
 
-out = Console()
-err = Console(stderr=True)
+# Markup is off: names, titles and reasons people typed are printed as typed (a "[/]" in a trust's name
+# would otherwise be read as a style tag); styles are given explicitly with rich Text.
+out = Console(markup=False, highlight=False)
+err = Console(stderr=True, markup=False, highlight=False)
 
 PartnershipOpt = Annotated[Optional[str], typer.Option("--partnership", "-p", help="partnership name (needed when several are loaded)")]
 
@@ -51,7 +53,7 @@ def framework_validate(file: Path) -> None:
     from peer_review.frameworks import load_framework_file
 
     framework = load_framework_file(file)
-    out.print(f"[green]valid[/green]: {framework.title} ({framework.id}), {len(framework.strands)} strands")
+    out.print(Text.assemble(("valid", "green"), f": {framework.title} ({framework.id}), {len(framework.strands)} strands"))
 
 
 @framework_app.command("show")
@@ -60,15 +62,15 @@ def framework_show(ref: Annotated[str, typer.Argument(help="a bundled framework 
     from peer_review.frameworks import resolve_framework
 
     framework = resolve_framework(ref, Path.cwd())
-    out.print(f"[bold]{framework.title}[/bold] ({framework.id}, version {framework.version})")
+    out.print(Text.assemble((framework.title, "bold"), f" ({framework.id}, version {framework.version})"))
     out.print(f"Source: {framework.source}\n")
     for number, strand in enumerate(framework.strands, start=1):
-        out.print(f"[bold]{number}. {strand.title}[/bold] [dim]({strand.id}; areas: {', '.join(strand.areas)})[/dim]")
+        out.print(Text.assemble((f"{number}. {strand.title}", "bold"), " ", (f"({strand.id}; areas: {', '.join(strand.areas)})", "dim")))
         out.print(f"   {strand.description}")
         for prompt in strand.prompts:
             out.print(f"   - {prompt}")
         if strand.evidence:
-            out.print(f"   [dim]Evidence: {'; '.join(strand.evidence)}[/dim]")
+            out.print(Text(f"   Evidence: {'; '.join(strand.evidence)}", style="dim"))
         out.print()
 
 
@@ -82,15 +84,37 @@ def framework_list() -> None:
 
 
 @partnership_app.command("load")
-def partnership_load(file: Path, framework: Annotated[Optional[str], typer.Option(help="use this framework (id or file) instead of the file's")] = None) -> None:
-    """Validate a partnership file and store it (nothing is stored if any check fails)."""
+def partnership_load(
+    file: Path,
+    framework: Annotated[Optional[str], typer.Option(help="use this framework (id or file) instead of the file's")] = None,
+    update: Annotated[bool, typer.Option("--update", help="apply the edited file to the partnership already loaded: people and trusts joining or leaving, roles, strand orders")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="with --update: show the changes, write nothing")] = False,
+) -> None:
+    """Validate a partnership file and store it (nothing is stored if any check fails); with --update, apply its changes mid-cycle."""
     from peer_review.partnerships import load_partnership_file
     from peer_review.service.loading import store_partnership
 
+    if dry_run and not update:
+        raise UserError("--dry-run goes with --update: it shows what an update would change")
     loaded = load_partnership_file(file, framework)  # every check before the database is touched
+    if not update:
+        with _session() as session:
+            result = store_partnership(session, loaded)
+        out.print(f"loaded '{result.name}': {result.trusts} trusts, {result.people} people", markup=False)
+        return
+    from peer_review.service.roster import update_partnership
+
     with _session() as session:
-        result = store_partnership(session, loaded)
-    out.print(f"loaded '{result.name}': {result.trusts} trusts, {result.people} people")
+        result = update_partnership(session, loaded, dry_run=dry_run)
+    if not result.changes:
+        out.print(f"'{result.partnership}': no changes", markup=False)
+        return
+    for change in result.changes:  # one line each, however long: scripts read them
+        out.print(change.sentence, markup=False, highlight=False, soft_wrap=True)
+    for effect in result.effects:
+        out.print(f"  {effect}", markup=False, highlight=False, soft_wrap=True)
+    done = "dry run, nothing written" if dry_run else "updated"
+    out.print(f"'{result.partnership}': {len(result.changes)} change(s); {done}", markup=False)
 
 
 @app.command()
@@ -206,8 +230,8 @@ def tasks(
     for column in ("task", "due", "what", "review", "assignee"):
         table.add_column(column)
     for row in rows:
-        due = f"[red]{row.due} OVERDUE {row.overdue_days}d[/red]" if row.overdue_days else str(row.due)
-        table.add_row(str(row.id), due, escape(row.title + (f" (round {row.round})" if row.round > 1 else "")), escape(f"{row.review_id}: {row.host}, {row.strand}"), escape(f"{row.assignee} <{row.assignee_email}>"))
+        due = Text(f"{row.due} OVERDUE {row.overdue_days}d", style="red") if row.overdue_days else str(row.due)
+        table.add_row(str(row.id), due, row.title + (f" (round {row.round})" if row.round > 1 else ""), f"{row.review_id}: {row.host}, {row.strand}", f"{row.assignee} <{row.assignee_email}>")
     out.print(table if rows else "No open tasks.")
 
 
@@ -233,8 +257,8 @@ def submit(task_id: int, file: Path, as_: Annotated[str, typer.Option("--as", he
     try:
         with session_scope() as session:
             result = workflow.submit(session, task_id, doc.data, as_)
-    except UserError as exc:
-        if exc.loc or exc.place:
+    except UserError as exc:  # about the answer: name the file and the line, even for a check on the whole answer
+        if isinstance(exc, workflow.InvalidAnswer) or exc.loc:
             raise UserError(exc.problem, source=str(file), place=doc.place(exc.loc)) from None
         raise
     if os.environ.get("PREFECT_API_URL"):  # a Prefect server runs the flows: tell it, and its trigger advances the review
@@ -255,8 +279,8 @@ def _status_table(reviews, title: str) -> None:
     for column in ("review", "host trust", "strand", "visit", "stage", "open tasks"):
         table.add_column(column)
     for r in reviews:
-        open_ = "\n".join(
-            f"{t.kind} - {t.assignee} - due {t.due}" + (f" [red]OVERDUE {t.overdue_days}d[/red]" if t.overdue_days else "") for t in r.tasks
+        open_ = Text("\n").join(
+            Text.assemble(f"{t.kind} - {t.assignee} - due {t.due}", (f" OVERDUE {t.overdue_days}d" if t.overdue_days else "", "red")) for t in r.tasks
         )
         table.add_row(str(r.id), r.host, r.strand, f"{r.visit_start}", r.stage, open_ or "-")
     out.print(table)
@@ -304,7 +328,7 @@ def status(
         for sid, _title in view.strands:
             r = trust.cells.get(sid)
             late = r and any(t.overdue_days for t in r.tasks)
-            cells.append("-" if r is None else f"[{STAGE_STYLE.get(r.stage, '')}]{r.stage}[/]" + (" [red](overdue)[/red]" if late else ""))
+            cells.append("-" if r is None else Text.assemble((r.stage, STAGE_STYLE.get(r.stage, "")), (" (overdue)" if late else "", "red")))
         grid.add_row(trust.name, *cells, f"{trust.closed} of {trust.total} closed")
     out.print(grid)
     out.print("Stages, in order: " + " > ".join(STAGE_STYLE) + ". '(overdue)' marks a review with an overdue task.")
@@ -439,7 +463,7 @@ def demo(
     _quiet_prefect()
     from flows.demo import run_demo
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err) as bar:
+    with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err) as bar:
         job = bar.add_task("starting Prefect and loading the partnership", total=None)
 
         def progress(message: str, done: int, total: int) -> None:
@@ -475,7 +499,7 @@ def serve(
 
     get_engine()  # fail now, clearly, if the database cannot be used
     address = web_url() or f"http://{host}:{port}"
-    err.print(f"serving {database_url()} at {address}/ (listening on {host}:{port}); sign-in links go out through the outbox (`peer-review send`)", markup=False)
+    err.print(f"serving {database_url()} at {address}/ (listening on {host}:{port}); sign-in links go out through the outbox (`peer-review send`)")
     uvicorn.run(create_app(), host=host, port=port, log_level="warning", proxy_headers=True, forwarded_allow_ips="127.0.0.1")
 
 
@@ -492,5 +516,5 @@ def main() -> None:
     try:
         app()
     except UserError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        err.print(Text.assemble(("error:", "red"), f" {exc}"), soft_wrap=True)
         raise SystemExit(2) from None

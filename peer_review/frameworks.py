@@ -7,12 +7,12 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from peer_review.domain.text import Name, Text, Title
 from peer_review.errors import UserError
 from peer_review.resources import bundled
 from peer_review.yamlfile import Document
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 #: The five areas of the DfE definition of a strong trust, which strands say they cover.
 AREAS = (
@@ -29,19 +29,19 @@ class Strand(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: Id
-    title: Text
+    title: Title
     areas: list[Area] = Field(min_length=1)
     description: Text
-    prompts: list[Text] = Field(min_length=1, description="suggested lines of enquiry")
-    evidence: list[Text] = Field(default_factory=list, description="suggested evidence types")
+    prompts: list[Title] = Field(min_length=1, description="suggested lines of enquiry")
+    evidence: list[Title] = Field(default_factory=list, description="suggested evidence types")
 
 
 class Framework(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: Id
-    title: Text
-    version: Text
+    title: Title
+    version: Name
     source: Text
     strands: list[Strand] = Field(min_length=1)
 

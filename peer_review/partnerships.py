@@ -5,21 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
 from peer_review.domain.calendar import SchoolCalendar
+from peer_review.domain.scheduling import calendar_gap, cycle_end
+from peer_review.domain.text import Email, Name, Reference, Title
 from peer_review.errors import UserError
-from peer_review.frameworks import Framework, Id, Text, resolve_framework
+from peer_review.frameworks import Framework, Id, resolve_framework
 from peer_review.resources import example
 from peer_review.school_calendars import resolve_calendar
 from peer_review.yamlfile import Document
-
-Email = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
-]
 
 
 class _Strict(BaseModel):
@@ -27,32 +23,32 @@ class _Strict(BaseModel):
 
 
 class Contact(_Strict):
-    name: Text
+    name: Name
     email: Email
     digest_only: bool = Field(default=False, description="only the weekly digest, no email per task or reminder")
 
 
 class Moderator(Contact):
-    organisation: Text = "Learn Sheffield"
+    organisation: Name = "Learn Sheffield"
     max_reviews_per_term: int = Field(default=2, ge=1)
-    conflicts: list[str] = Field(default_factory=list, description="trust ids or people's emails they must not be paired with")
+    conflicts: list[Reference] = Field(default_factory=list, description="trust ids or people's emails they must not be paired with")
 
 
 class Reviewer(Contact):
-    role: Text
-    strands: list[str] = Field(default_factory=list, description="strands they can review; empty means any")
-    conflicts: list[str] = Field(default_factory=list, description="trust ids or people's emails they must not be paired with")
-    previous_employers: list[str] = Field(default_factory=list, description="trusts (ids) they worked for recently")
+    role: Name
+    strands: list[Reference] = Field(default_factory=list, description="strands they can review; empty means any")
+    conflicts: list[Reference] = Field(default_factory=list, description="trust ids or people's emails they must not be paired with")
+    previous_employers: list[Reference] = Field(default_factory=list, description="trusts (ids) they worked for recently")
 
 
 class Trust(_Strict):
     id: Id
-    name: Text
+    name: Name
     ceo: Contact
-    strand_order: list[str] = Field(min_length=1)
+    strand_order: list[Reference] = Field(min_length=1)
     reviewers: list[Reviewer] = Field(min_length=1)
-    conflicts: list[str] = Field(default_factory=list)
-    term_dates: Text | None = Field(default=None, description="the trust's own calendar, if not the partnership's")
+    conflicts: list[Reference] = Field(default_factory=list)
+    term_dates: Reference | None = Field(default=None, description="the trust's own calendar, if not the partnership's")
 
 
 class Cycle(_Strict):
@@ -63,8 +59,8 @@ class Cycle(_Strict):
 class Blackout(_Strict):
     start: dt.date
     end: dt.date
-    reason: Text
-    trusts: list[str] = Field(default_factory=list, description="the trusts it applies to; empty means all")
+    reason: Title
+    trusts: list[Reference] = Field(default_factory=list, description="the trusts it applies to; empty means all")
 
 
 class Deadlines(_Strict):
@@ -89,10 +85,10 @@ class Reminders(_Strict):
 
 
 class PartnershipSpec(_Strict):
-    name: Text
-    framework: Text
+    name: Name
+    framework: Reference
     cycle: Cycle
-    term_dates: Text = "sheffield"
+    term_dates: Reference = "sheffield"
     visit_days: int = Field(default=2, ge=1, le=3)
     peers_per_trust: int = Field(default=1, ge=1, le=3, description="peer reviewers from each other trust")
     deadlines: Deadlines = Field(default_factory=Deadlines)
@@ -125,14 +121,15 @@ def load_partnership_file(path: str | Path, framework_override: str | Path | Non
         try:
             framework = resolve_framework(spec.framework, doc.path.parent)
         except UserError as exc:
-            if exc.source:  # the framework file itself is bad: its own message says where
+            if exc.place:  # the framework file itself is bad: its own message says where
                 raise
-            raise doc.error(exc.problem, ("framework",)) from None
+            raise doc.error(str(exc), ("framework",)) from None
     cross_check(doc, spec, framework)
     calendars = {}
     for t, trust in enumerate(spec.trusts):
         ref, loc = (trust.term_dates, ("trusts", t, "term_dates")) if trust.term_dates else (spec.term_dates, ("term_dates",))
         calendars[trust.id] = _calendar(doc, ref, loc)
+    _check_cycle_in_calendars(doc, spec, calendars)
     return LoadedPartnership(spec=spec, framework=framework, source=doc.path, calendars=calendars)
 
 
@@ -140,9 +137,21 @@ def _calendar(doc: Document, ref: str, loc: tuple) -> SchoolCalendar:
     try:
         return resolve_calendar(ref, doc.path.parent)
     except UserError as exc:
-        if exc.source:  # the calendar file itself is bad: its own message says where
+        if exc.place:  # the calendar file itself is bad: its own message says where
             raise
-        raise doc.error(exc.problem, loc) from None
+        raise doc.error(str(exc), loc) from None
+
+
+def _check_cycle_in_calendars(doc: Document, spec: PartnershipSpec, calendars: dict[str, SchoolCalendar]) -> None:
+    """Refuse a cycle outside the school years its calendars cover now, naming the years to add, rather
+    than at `plan`, which could only say that no day is a school day."""
+    start = spec.cycle.start
+    end = cycle_end(start, spec.cycle.months)
+    for calendar in {c.id: c for c in calendars.values()}.values():
+        gap = calendar_gap(calendar, start, end, dt.timedelta(days=spec.deadlines.report))
+        if gap is not None:
+            key, problem = gap
+            raise doc.error(f"{problem} (term_dates names each trust's school calendar: a bundled one, or a .yaml file of its terms)", ("cycle", key))
 
 
 def cross_check(doc: Document, spec: PartnershipSpec, framework: Framework) -> None:

@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from peer_review.domain.calendar import HalfTerm, SchoolCalendar
 from peer_review.errors import UserError
-from peer_review.frameworks import Id, Text
+from peer_review.domain.text import Name, Text
+from peer_review.frameworks import Id
 from peer_review.yamlfile import Document
 
 BUNDLED = Path(__file__).resolve().parent / "calendars"
@@ -29,7 +30,7 @@ class Span(BaseModel):
 class CalendarSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: Id
-    name: Text
+    name: Name
     source: Text
     bank_holidays: Literal["england", "wales", "scotland", "northern-ireland"] = "england"
     terms: list[Span] = Field(min_length=1, description="half-terms, first and last school day inclusive")

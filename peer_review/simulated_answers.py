@@ -18,13 +18,17 @@ def respond(ctx: dict) -> dict:
 
 
 def choose(ctx: dict) -> dict:
-    """The first free candidate; with nobody left, a smaller team (for a peer) or a new moderator."""
+    """The first free candidate; with nobody left, a smaller team (for a peer, unless the last) or someone new."""
     reason = "Free that week and without a conflict."
     if ctx["candidates"]:
         return {"choice": "existing", "person": ctx["candidates"][0].email, "reason": reason}
-    if ctx["task"].subject["role"] == "peer":
+    peer = ctx["task"].subject["role"] == "peer"
+    if peer and ctx["peers"]:
         return {"choice": "without", "reason": "Nobody else from that trust can come; the team goes ahead one peer smaller."}
     number = ctx["task"].id
+    if peer:  # the last peer: the team cannot go ahead without one
+        return {"choice": "new", "new_person": {"name": f"New Reviewer {number}", "email": f"reviewer{number}@new-reviewers.example.org",
+                                                "job_title": "Director of Education"}, "reason": "A newly trained reviewer from that trust."}
     return {"choice": "new", "new_person": {"name": f"Associate Moderator {number}", "email": f"associate{number}@moderators.example.org",
                                             "organisation": "Associate moderator"}, "reason": "An associate moderator commissioned for this visit."}
 
@@ -79,7 +83,7 @@ def _by_line(ctx: dict) -> dict[int, list[str]]:
 
 def findings(ctx: dict) -> dict:
     refs = _by_line(ctx)
-    me = ctx["assignee"]
+    me = ctx["worker"]
     lead = [line for line in ctx["lines"] if line.lead_id == me.id] or ctx["lines"][:1]
     entries = []
     for i, line in enumerate(lead):

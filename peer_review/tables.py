@@ -41,6 +41,7 @@ class Trust(SQLModel, table=True):
     strand_order: list = _json()
     conflicts: list = _json()
     calendar_id: str = "sheffield"
+    left_on: Optional[dt.date] = None  # the day it left the partnership (`partnership load --update`); its records stay
 
 
 class Person(SQLModel, table=True):
@@ -61,6 +62,7 @@ class Person(SQLModel, table=True):
     conflicts: list = _json()  # trust ids and people's emails
     previous_employers: list = _json()  # trust ids
     digest_only: bool = False  # only the weekly digest, no email per task or reminder
+    left_on: Optional[dt.date] = None  # the day they left (`partnership load --update`): no roles since, records kept
 
 
 class Cycle(SQLModel, table=True):

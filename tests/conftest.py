@@ -33,6 +33,24 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("database_url", DATABASES, indirect=True)
 
 
+def _postgres_url() -> str:
+    """The PostgreSQL database of this test process: the one given, or under pytest-xdist one per worker
+    (`test_gw0`, ...), created on the same server, so workers never drop each other's tables."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return POSTGRES_URL
+    from sqlalchemy import create_engine, text
+
+    server, name = POSTGRES_URL.rsplit("/", 1)
+    mine = f"{name}_{worker}"
+    engine = create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        if connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": mine}).first() is None:
+            connection.execute(text(f'CREATE DATABASE "{mine}"'))
+    engine.dispose()
+    return f"{server}/{mine}"
+
+
 def _reset_postgres(url: str) -> None:
     from sqlalchemy import create_engine, text
 
@@ -49,8 +67,8 @@ def database_url(request, tmp_path):
     from peer_review import db
 
     if request.param == "postgresql":
-        _reset_postgres(POSTGRES_URL)
-        url = POSTGRES_URL
+        url = _postgres_url()
+        _reset_postgres(url)
     else:
         url = f"sqlite:///{tmp_path / 'test.db'}"
     db.dispose_all()

@@ -23,7 +23,7 @@ def test_closed_review_accepts_nothing():
 
 
 def test_stages_cannot_be_skipped_or_reversed():
-    with pytest.raises(TransitionError, match="it can: opened"):
+    with pytest.raises(TransitionError, match="it can: (.*, )?opened$"):  # besides team changes, which never move a stage
         next_stage(Stage.SCHEDULED, Event.REPORT_ISSUED)
     with pytest.raises(TransitionError):
         next_stage(Stage.REPORT, Event.LINES_AGREED)

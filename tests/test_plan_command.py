@@ -58,7 +58,11 @@ def test_triad_plan_fits_in_24_months_and_keeps_every_hard_constraint(tmp_path):
 
 
 BAD = {
-    "start after the calendar": (None, ["--start", "2026-09-01"], r"after the last term the 'sheffield' calendar knows.*add the school years from 2026-27"),
+    "start after the calendar": (None, ["--start", "2026-09-01"], r"after the last term the 'sheffield' calendar knows.*add the school years 2026-27 to 2028-29"),
+    "start before the calendar": (
+        None, ["--start", "1999-11-01"],
+        r"starts 1999-11-01, before the first term the 'sheffield' calendar knows \(it covers the school years 2023-24 to 2025-26.*add the school years 1999-00 to 2001-02",
+    ),
     "cycle too short": (lambda t: t.replace("months: 24", "months: 3"), [], r"too short for 4 reviews per trust"),
     "moderator pool too small": (
         lambda t: re.sub(r"  - \{name: Priya Raman.*\n", "", t).replace("max_reviews_per_term: 2", "max_reviews_per_term: 1"),
@@ -77,6 +81,31 @@ def test_impossible_plans_are_explained_and_store_nothing(case, tmp_path):
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert re.search(expected, " ".join(result.stderr.split())), result.stderr
     assert _reviews(tmp_path) == 0
+
+
+OUTSIDE_THE_CALENDAR = {
+    "1999": (
+        "start: 1999-11-01", r"line 5 \(cycle\.start\): the cycle starts 1999-11-01, before the first term the 'sheffield' calendar knows "
+        r"\(it covers the school years 2023-24 to 2025-26, 2023-09-04 to 2026-07-20\); add the school years 1999-00 to 2001-02 to it",
+    ),
+    "after": ("start: 2027-01-04", r"line 5 \(cycle\.start\): the cycle starts 2027-01-04, after the last term .* add the school years 2026-27 to 2028-29 to it"),
+    "beyond": (
+        "start: 2025-09-01", r"line 5 \(cycle\.months\): the cycle runs to 2027-09-01, but the 'sheffield' calendar knows terms only up to 2026-07-20 "
+        r".*add the school years 2026-27 to 2027-28 to it",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(OUTSIDE_THE_CALENDAR))
+def test_a_cycle_outside_the_calendar_is_refused_at_load_naming_the_years_to_add(case, tmp_path):
+    start, expected = OUTSIDE_THE_CALENDAR[case]
+    _, result = _load(tmp_path, EXAMPLE.read_text().replace("start: 2023-11-01", start))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    message = " ".join(result.stderr.split())
+    assert re.search(expected, message), message
+    assert "term_dates" in message  # where a calendar with those years goes
+    nothing = run_cli("plan", cwd=tmp_path, env=_env(tmp_path))
+    assert nothing.returncode == 2 and "no partnership is loaded" in nothing.stderr
 
 
 def test_unknown_person_in_a_conflict_is_refused_at_load(tmp_path):

@@ -89,11 +89,17 @@ def test_cycle_too_short_is_explained():
 
 def test_start_after_the_calendar_says_which_years_to_add():
     trusts, people, moderators = _triad()
-    with pytest.raises(PlanInfeasible, match="add the school years from 2026-27"):
+    with pytest.raises(PlanInfeasible, match=r"covers the school years 2023-24 to 2025-26.*add the school years 2026-27 to 2028-29 to it"):
         plan_partnership(trusts, people, moderators, PlanSettings(dt.date(2026, 9, 1), dt.date(2028, 9, 1)))
+
+
+def test_start_before_the_calendar_names_the_years_covered_and_the_years_to_add():
+    trusts, people, moderators = _triad()
+    with pytest.raises(PlanInfeasible, match=r"before the first term the 'sheffield' calendar knows \(it covers the school years 2023-24 to 2025-26, .*\); add the school years 1999-00 to 2001-02"):
+        plan_partnership(trusts, people, moderators, PlanSettings(dt.date(1999, 11, 1), dt.date(2001, 11, 1)))
 
 
 def test_a_cycle_beyond_the_calendar_names_the_missing_years():
     trusts, people, moderators = _triad()
-    with pytest.raises(PlanInfeasible, match="knows terms only up to 2026-07-20; add the school years 2026-27 to 2027-28"):
+    with pytest.raises(PlanInfeasible, match=r"knows terms only up to 2026-07-20 \(it covers the school years 2023-24 to 2025-26, .*\); add the school years 2026-27 to 2027-28"):
         plan_partnership(trusts, people, moderators, PlanSettings(dt.date(2025, 11, 1), dt.date(2027, 11, 1)))

@@ -240,6 +240,51 @@ def test_the_coordinator_can_go_ahead_with_a_smaller_team(planned):
         assert entry.detail["reason"] == "Don River has nobody free this term"
 
 
+def _assignment(review_id: int, email: str) -> Assignment:
+    with db.session_scope() as session:
+        return session.exec(select(Assignment).join(Person, Person.id == Assignment.person_id).where(Person.email == email, Assignment.review_id == review_id)).one()
+
+
+def test_the_coordinator_can_choose_someone_already_in_the_partnership(planned):
+    choose = _nobody_left_from_don_river()
+    coordinator, chosen = choose.assignee_email, "lee.moss@donriver.example.org"
+    with db.session_scope() as session:  # a reviewer who joined Don River after the last decline, so the automatic search never saw them
+        trust = session.exec(select(Trust).where(Trust.key == "don-river")).one()
+        session.add(Person(partnership_id=trust.partnership_id, trust_id=trust.id, email=chosen, name="Lee Moss", job_title="Head of Standards",
+                           organisation=trust.name, is_reviewer=True))
+    with db.session_scope() as session:
+        workflow.submit(session, choose.id, {"choice": "existing", "person": "Lee.Moss@DonRiver.example.org", "reason": "Joined in January; free that week"}, coordinator)
+    workflow.advance_review(db.session_scope, 1)
+    assert chosen in _team_emails()
+    assignment = _assignment(1, chosen)
+    assert (assignment.role, assignment.reason) == ("peer", "peer chosen by the coordinator: Joined in January; free that week")
+    assert [t.kind for t in _open() if t.assignee_email == chosen] == ["respond_to_assignment"]
+    with db.session_scope() as session:
+        entry = session.exec(select(AuditEntry).where(AuditEntry.action == "assigned", AuditEntry.actor == coordinator)).one()
+        assert entry.detail["person"] == chosen and session.get(Task, choose.id).outcome == "chosen"
+
+
+def test_when_no_moderator_is_left_the_coordinator_adds_one_and_cannot_go_without(planned):
+    for _ in range(3):  # review 1's moderator declines, and so does anyone brought in automatically
+        moderators = [t for t in _open() if t.kind == "respond_to_assignment" and t.assignee_email.endswith("@coordinator.example.org")]
+        if not moderators:
+            break
+        _respond(moderators[0], {"response": "decline", "reason": "Not available"})
+    [choose] = [t for t in _open() if t.kind == "choose_replacement"]
+    coordinator = choose.assignee_email
+    _refused(choose.id, {"choice": "without", "reason": "x"}, coordinator, "cannot go ahead without a moderator")
+    _refused(choose.id, {"person": "nadia.bashir@donriver.example.org", "reason": "x"}, coordinator, "is not a moderator")
+    new = {"name": "Sam Reid", "email": "sam.reid@associates.example.org", "organisation": "Reid Associates"}
+    with db.session_scope() as session:
+        workflow.submit(session, choose.id, {"choice": "new", "new_person": new, "reason": "Associate moderator, free that week"}, coordinator)
+    workflow.advance_review(db.session_scope, 1)
+    with db.session_scope() as session:
+        peers, moderator = team(session, session.get(Review, 1))
+        assert moderator.email == "sam.reid@associates.example.org" and moderator.is_moderator and moderator.trust_id is None
+    assert _assignment(1, moderator.email).role == "moderator"
+    assert [t.kind for t in _open() if t.assignee_email == moderator.email] == ["respond_to_assignment"]
+
+
 def test_ids_out_of_range_and_characters_yaml_refuses_are_clear_errors(tmp_path):
     env = {"PEER_REVIEW_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
     answer, nul = tmp_path / "answer.yaml", tmp_path / "nul.yaml"

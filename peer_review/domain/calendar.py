@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -19,6 +20,16 @@ class HalfTerm:
         year = self.start.year if month >= 8 else self.start.year - 1
         name = "autumn" if month >= 8 else "spring" if month <= 3 else "summer"
         return f"{year}-{str(year + 1)[2:]} {name}"
+
+
+def school_year(day: dt.date) -> str:
+    """'2023-24' for any day from 1 August 2023 to 31 July 2024 (some autumn terms start in August)."""
+    year = day.year if day.month >= 8 else day.year - 1
+    return f"{year}-{str(year + 1)[2:]}"
+
+
+class OutsideCalendar(ValueError):
+    """A day the calendar cannot say anything about: before its first term, or after the summer that follows its last."""
 
 
 @dataclass(frozen=True)
@@ -52,8 +63,40 @@ class SchoolCalendar:
                 day += dt.timedelta(days=1)
         return frozenset(days)
 
+    @property
+    def known_from(self) -> dt.date:
+        """The first day it can speak for: 1 August before a first term in August or September (the summer
+        holiday before it is part of its first school year), else the first day of its first term."""
+        return dt.date(self.first_day.year, 8, 1) if self.first_day.month in (8, 9) else self.first_day
+
+    @property
+    def known_until(self) -> dt.date:
+        """The last day it can speak for: 31 August after a last term ending in the summer (the holiday that
+        follows is known; the next school year's terms are not), else the last day of its last term."""
+        return dt.date(self.last_day.year, 8, 31) if self.last_day.month in (6, 7, 8) else self.last_day
+
+    @property
+    def years(self) -> str:
+        """The school years it covers, for messages: '2023-24 to 2025-26'."""
+        return f"{school_year(self.first_day)} to {school_year(self.last_day)}"
+
     def is_school_day(self, day: dt.date) -> bool:
         return day in self._school_days
+
+    @cached_property
+    def _ordered_school_days(self) -> tuple[dt.date, ...]:
+        return tuple(sorted(self._school_days))
+
+    def school_day_on_or_before(self, day: dt.date) -> dt.date:
+        """`day` if it is a school day, else the school day before it: deadlines fall on days people are at
+        work, and moving one back (never forward) keeps the stages after it and the cycle's end where planned."""
+        if day > self.known_until:
+            raise OutsideCalendar(f"{day} is after the school years the '{self.id}' calendar covers ({self.years}); add the school year {school_year(day)} to it")
+        index = bisect.bisect_right(self._ordered_school_days, day)
+        if index == 0:
+            missing = school_year(min(day, self.known_from - dt.timedelta(days=1)))  # the school day before is in the year before
+            raise OutsideCalendar(f"{day} is before the first school day the '{self.id}' calendar knows ({self.years}); add the school year {missing} to it")
+        return self._ordered_school_days[index - 1]
 
     def school_days(self, start: dt.date, end: dt.date) -> list[dt.date]:
         days, day = [], start

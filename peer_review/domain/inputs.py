@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from peer_review.domain.model import Alignment, Decision
+from peer_review.domain.text import Email, Name, OptionalName, OptionalReference, OptionalText, Reference, Text, Title
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
-OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]  # may be left empty
 Rating = Annotated[int, Field(ge=1, le=5)]
 
 
@@ -63,19 +62,13 @@ class RespondToAssignment(_Input):
         return self
 
 
-#: an address as people write them: letters, digits and . _ % + ' - before the @, a dotted domain after (no
-#: commas, quotes or angle brackets, which a mailer would read as several recipients)
-Email = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=254, pattern=r"^[a-zA-Z0-9._%+'-]+@[a-zA-Z0-9-]+(\.[a-zA-Z0-9-]+)+$")]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-
-
 class NewPerson(_Input):
     """Someone not yet in the partnership: a new reviewer for the leaver's trust, or an associate moderator."""
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: Name
     email: Email
-    job_title: ShortText = ""
-    organisation: ShortText = ""
+    job_title: OptionalName = ""
+    organisation: OptionalName = ""
 
 
 class ChooseReplacement(_Input):
@@ -83,7 +76,7 @@ class ChooseReplacement(_Input):
     or (for a peer) going ahead with a smaller team; the reason is kept either way."""
 
     choice: Literal["existing", "new", "without"] = "existing"
-    person: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=254)] = Field("", description="the email of the person to add")
+    person: Annotated[OptionalReference, AfterValidator(str.lower)] = Field("", description="the email of the person to add")
     new_person: NewPerson | None = None
     reason: Text
 
@@ -100,7 +93,7 @@ class ChooseReplacement(_Input):
 
 
 class LineProposal(_Input):
-    title: Text = Field(description="the question the review will explore")
+    title: Title = Field(description="the question the review will explore")
     self_evaluation: Text = Field(description="what the trust believes about this, and why")
 
 
@@ -123,9 +116,9 @@ class AgreeLines(_Input):
 
 
 class EvidenceItemInput(_Input):
-    title: Text
-    type: Text = Field(description="e.g. minutes, data analysis, survey results")
-    location: Text = Field(description="where the item lives (a folder, a system, a link)")
+    title: Title
+    type: Name = Field(description="e.g. minutes, data analysis, survey results")
+    location: Title = Field(description="where the item lives (a folder, a system, a link)")
     lines: list[int] = Field(min_length=1, description="line numbers the item is evidence for")
     personal_data: bool = False
 
@@ -146,7 +139,7 @@ class SubmitEvidence(_Input):
 
 class FindingInput(_Input):
     text: Text
-    evidence: list[str] = Field(min_length=1, description="evidence item ids, e.g. [E1, E3]")
+    evidence: list[Reference] = Field(min_length=1, description="evidence item ids, e.g. [E1, E3]")
 
     @field_validator("evidence")
     @classmethod
@@ -185,9 +178,9 @@ class RecordFindings(_Input):
 
 
 class FindingRevision(_Input):
-    finding: str = Field(description="the finding id, e.g. F3")
+    finding: Reference = Field(description="the finding id, e.g. F3")
     text: Text
-    evidence: list[str] = Field(min_length=1)
+    evidence: list[Reference] = Field(min_length=1)
 
     @field_validator("evidence")
     @classmethod
@@ -210,7 +203,7 @@ class ReviseFindings(_Input):
 
 
 class FindingDecision(_Input):
-    finding: str
+    finding: Reference
     decision: Decision
     reason: OptionalText = ""
 

@@ -15,6 +15,7 @@ class Stage(StrEnum):
     REPORT = "report"
     FEEDBACK = "feedback"
     CLOSED = "closed"
+    CANCELLED = "cancelled"  # never started: its host trust left the partnership (not a stage a review passes through)
 
     @property
     def label(self) -> str:
@@ -66,8 +67,27 @@ TRANSITIONS: dict[tuple[Stage, Event], Stage] = {
     (S.FEEDBACK, E.FEEDBACK_COMPLETE): S.CLOSED,
 }
 
+#: The team can change at any stage until the review closes: someone declines or leaves the partnership,
+#: and a replacement joins (asked to accept, like the first team, or when the review opens).
+TEAM_EVENTS = (E.ASSIGNMENT_ACCEPTED, E.ASSIGNMENT_DECLINED, E.MEMBER_REPLACED)
+TRANSITIONS |= {
+    (stage, event): stage
+    for stage in (S.LINES_OF_ENQUIRY, S.EVIDENCE, S.FINDINGS, S.MODERATION, S.REPORT, S.FEEDBACK)
+    for event in TEAM_EVENTS
+} | {(S.SCHEDULED, E.ASSIGNMENT_DECLINED): S.SCHEDULED, (S.SCHEDULED, E.MEMBER_REPLACED): S.SCHEDULED}
+
 #: The order stages are passed through, for progress displays.
-ORDER: tuple[Stage, ...] = tuple(Stage)
+ORDER: tuple[Stage, ...] = tuple(stage for stage in Stage if stage != Stage.CANCELLED)
+
+#: A review that has not started: its team is still being asked, and its host has not been asked for lines
+#: of enquiry. Only such a review may change its strand or be cancelled.
+NOT_STARTED = frozenset({Stage.SCHEDULED, Stage.ASSIGNMENT})
+
+
+def visit_is_past(stage: Stage) -> bool:
+    """Whether the visit has happened (the findings stage starts after it): from then on only the people
+    who were on it can write it up."""
+    return stage in ORDER and ORDER.index(stage) >= ORDER.index(Stage.FINDINGS)
 
 
 class TransitionError(ValueError):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 from enum import StrEnum
 
+from peer_review.domain.calendar import OutsideCalendar, SchoolCalendar
 from peer_review.domain.lifecycle import Stage
 
 
@@ -87,10 +88,11 @@ DEFAULT_DEADLINES = {
 }
 
 
-def stage_deadlines(visit_start: dt.date, visit_end: dt.date, offsets: dict[str, int] | None = None) -> dict[str, dt.date]:
+def stage_deadlines(visit_start: dt.date, visit_end: dt.date, calendar: SchoolCalendar, offsets: dict[str, int] | None = None) -> dict[str, dt.date]:
+    """Each stage's deadline: its offset from the visit, moved back to a school day of the host's calendar."""
     offsets = offsets or DEFAULT_DEADLINES
     return {
-        stage: (visit_start if days < 0 else visit_end) + dt.timedelta(days=days)
+        stage: calendar.school_day_on_or_before((visit_start if days < 0 else visit_end) + dt.timedelta(days=days))
         for stage, days in offsets.items()
     }
 
@@ -144,9 +146,14 @@ KIND_RULES: dict[TaskKind, KindRule] = {
 }
 
 
-def task_due(kind: TaskKind, deadlines: dict[str, dt.date], round_: int = 1) -> dt.date:
-    """Due date of a task; later rounds of the same step get a week more each."""
-    return KIND_RULES[kind].due(deadlines) + (round_ - 1) * WEEK
+def task_due(kind: TaskKind, deadlines: dict[str, dt.date], calendar: SchoolCalendar, round_: int = 1) -> dt.date:
+    """Due date of a task; later rounds of the same step get a week more each. Weeks counted back or on
+    from a deadline can land in a holiday, so the date moves back to a school day of the host's calendar."""
+    due = KIND_RULES[kind].due(deadlines) + (round_ - 1) * WEEK
+    try:
+        return calendar.school_day_on_or_before(due)
+    except OutsideCalendar:  # a late round past the years the calendar knows: the engine must still open it
+        return due - dt.timedelta(days=max(0, due.weekday() - 4))  # at least not at a weekend
 
 
 # --- what the engine does next -----------------------------------------------------------------
@@ -197,9 +204,14 @@ def stage_complete(review: ReviewView) -> bool:
         tasks = review.tasks_of(kind)
         return bool(tasks) and all(t.status == TaskStatus.DONE for t in tasks)
 
+    # every decline (or departure) has led to a replacement who answered, or to the coordinator's choice: until
+    # then no stage closes, whichever stage the team changed in
+    team_settled = all(t.status == TaskStatus.DONE for kind in (TaskKind.RESPOND_TO_ASSIGNMENT, TaskKind.CHOOSE_REPLACEMENT) for t in review.tasks_of(kind))
+    if not team_settled:
+        return False
     match review.stage:
-        case Stage.ASSIGNMENT:  # every decline has led to a replacement who answered, or to the coordinator's choice
-            return all_done(TaskKind.RESPOND_TO_ASSIGNMENT) and all(t.status == TaskStatus.DONE for t in review.tasks_of(TaskKind.CHOOSE_REPLACEMENT))
+        case Stage.ASSIGNMENT:
+            return all_done(TaskKind.RESPOND_TO_ASSIGNMENT)
         case Stage.LINES_OF_ENQUIRY:
             return done(TaskKind.AGREE_LINES, "agreed")
         case Stage.EVIDENCE:
@@ -235,7 +247,7 @@ def next_step(review: ReviewView) -> NextStep | None:
     stage = review.stage
     if stage == Stage.SCHEDULED:
         return NextStep(Step.OPEN_REVIEW)
-    if stage == Stage.CLOSED:
+    if stage in (Stage.CLOSED, Stage.CANCELLED):
         return None
     if missing := _first_missing(ENTRY_DOCUMENTS.get(stage, ()), review):
         return NextStep(Step.RENDER_DOCUMENT, missing)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import pendulum
 
-from peer_review.domain.calendar import SchoolCalendar
+from peer_review.domain.calendar import SchoolCalendar, school_year
 
 WEEK = dt.timedelta(days=7)
 
@@ -157,25 +157,38 @@ def plan_partnership(
 
 def _check_calendars_cover(calendars, settings: PlanSettings) -> None:
     """Refuse, naming the school years to add, rather than squeeze a cycle into the years a calendar knows."""
-    needed_until = settings.end - settings.report_time  # the last day a visit could need
     for calendar in calendars:
-        if settings.start > calendar.last_day:
-            raise PlanInfeasible(
-                f"the cycle starts {settings.start}, after the last term the '{calendar.id}' calendar knows "
-                f"(it ends {calendar.last_day}); add the school years from {_school_year(settings.start)} on"
-            )
-        known_until = dt.date(calendar.last_day.year, 8, 31)  # the summer after its last school year
-        if needed_until > known_until:
-            raise PlanInfeasible(
-                f"the cycle runs to {settings.end}, but the '{calendar.id}' calendar knows terms only up to "
-                f"{calendar.last_day}; add the school years {_school_year(known_until + dt.timedelta(days=1))} "
-                f"to {_school_year(needed_until)}"
-            )
+        gap = calendar_gap(calendar, settings.start, settings.end, settings.report_time)
+        if gap is not None:
+            raise PlanInfeasible(gap[1])
 
 
-def _school_year(day: dt.date) -> str:
-    year = day.year if day.month >= 8 else day.year - 1
-    return f"{year}-{str(year + 1)[2:]}"
+def calendar_gap(calendar: SchoolCalendar, start: dt.date, end: dt.date, report_time: dt.timedelta) -> tuple[str, str] | None:
+    """Why a cycle from `start` to `end` does not fit the school years `calendar` covers, or None if it fits.
+
+    Returns the cycle setting to change ('start' or 'months') and a message naming the years covered and
+    the years to add; without this check a cycle outside the calendar fails later, saying only that no
+    candidate day is a school day.
+    """
+    needed_until = end - report_time  # the last day a visit could need
+    covers = f"it covers the school years {calendar.years}, {calendar.first_day} to {calendar.last_day}"
+    if start < calendar.known_from:
+        missing_until = min(needed_until, calendar.known_from - dt.timedelta(days=1))
+        return "start", (
+            f"the cycle starts {start}, before the first term the '{calendar.id}' calendar knows ({covers}); "
+            f"add the school years {school_year(start)} to {school_year(missing_until)} to it, or start the cycle on or after {calendar.known_from}"
+        )
+    if start > calendar.last_day:
+        return "start", (
+            f"the cycle starts {start}, after the last term the '{calendar.id}' calendar knows ({covers}); "
+            f"add the school years {school_year(start)} to {school_year(max(start, needed_until))} to it"
+        )
+    if needed_until > calendar.known_until:
+        return "months", (
+            f"the cycle runs to {end}, but the '{calendar.id}' calendar knows terms only up to {calendar.last_day} ({covers}); "
+            f"add the school years {school_year(calendar.known_until + dt.timedelta(days=1))} to {school_year(needed_until)} to it, or shorten the cycle"
+        )
+    return None
 
 
 def _place(trust, strand, position, by_trust, people, moderators, settings, blackouts, bookings, earliest, window_end, last) -> PlannedVisit:
@@ -363,9 +376,11 @@ def violations(
                 problems.append(f"{label}: {email}'s trust {peer_trust} has a declared conflict with {v.trust}")
             if v.trust in person[email].conflicts:
                 problems.append(f"{label}: {email} has a conflict with {v.trust}")
-        if v.trust in person[v.moderator].conflicts:
+        if not v.moderator:  # a moderator declined or left, and the coordinator has yet to choose another
+            problems.append(f"{label}: no moderator")
+        elif v.trust in person[v.moderator].conflicts:
             problems.append(f"{label}: moderator {v.moderator} has a conflict with {v.trust}")
-        team = [*v.peers, v.moderator]
+        team = [email for email in (*v.peers, v.moderator) if email]
         for a in team:
             for b in team:
                 if b in person[a].avoid:
@@ -386,7 +401,7 @@ def violations(
     for v in plan:
         label = f"{v.trust}/{v.strand}"
         week = _monday(v.visit_start)
-        for email in (*v.peers, v.moderator):
+        for email in (email for email in (*v.peers, v.moderator) if email):
             for day in days_of[label]:
                 if day in seen[email]:
                     problems.append(f"{email} is in {seen[email][day]} and {label} on {day}")
@@ -396,7 +411,8 @@ def violations(
         host_weeks[v.trust][week] = label
         for email in v.peers:
             visit_weeks[trust_of.get(email)][week] = label
-        per_term[(v.moderator, v.term)] += 1
+        if v.moderator:
+            per_term[(v.moderator, v.term)] += 1
     for trust_id, weeks in host_weeks.items():
         for week, label in weeks.items():
             if week in visit_weeks[trust_id]:
@@ -448,7 +464,7 @@ def replacement(
     bookings = bookings_for(others, trust_of, moderators)
     days = set(visit_days(visit.visit_start, visit.visit_end))
     week = _monday(visit.visit_start)
-    staying = [e for e in (*visit.peers, visit.moderator) if e != leaving]
+    staying = [e for e in (*visit.peers, visit.moderator) if e and e != leaving]
     if leaving == visit.moderator:
         pool = [
             m for m in moderators
@@ -469,3 +485,39 @@ def replacement(
         return None
     chosen = min(pool, key=lambda p: (not (not p.strands or visit.strand in p.strands), bookings.load[p.email], not p.strands, p.email))
     return chosen.email, f"peer from {trust}, replacing {leaving}; {bookings.load[chosen.email]} review(s) before this one"
+
+
+def plan_trust(
+    trust: PlanTrust,
+    trusts: list[PlanTrust],
+    people: list[PlanPerson],
+    moderators: list[PlanPerson],
+    settings: PlanSettings,
+    blackouts: list[Blackout],
+    bookings: Bookings,
+    earliest: dt.date,
+) -> list[PlannedVisit]:
+    """Place the reviews of a trust that joins a cycle under way, around what is already booked.
+
+    The planner's own rules, from `earliest` (time to accept places and agree lines) to the last day that
+    leaves time for the report: its strands in its CEO's order, each in its share of the time left.
+    """
+    bookings.know_moderators(moderators)
+    last = settings.end - settings.report_time
+    rounds = len(trust.strand_order)
+    span = (last - earliest).days
+    if span < 7 * rounds:
+        raise PlanInfeasible(
+            f"only {max(span, 0)} days are left between {earliest} and {last} (the last visit that leaves time for its report) "
+            f"for {rounds} reviews hosted by '{trust.id}'"
+        )
+    by_trust = {t.id: t for t in trusts} | {trust.id: trust}
+    visits: list[PlannedVisit] = []
+    after = earliest
+    for k, strand in enumerate(trust.strand_order):
+        window_end = earliest + dt.timedelta(days=span * (k + 1) // rounds)
+        since = max(earliest + dt.timedelta(days=span * k // rounds), after)
+        visit = _place(trust, strand, k + 1, by_trust, people, moderators, settings, blackouts, bookings, since, window_end, last)
+        after = visit.visit_end + dt.timedelta(days=1)
+        visits.append(visit)
+    return visits

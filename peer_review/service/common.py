@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
 from sqlmodel import Session, select
 
 from peer_review import clock
+from peer_review.domain.calendar import SchoolCalendar
+from peer_review.domain.text import Text
 from peer_review.errors import NotFound, UserError
 from peer_review.tables import AuditEntry, Partnership, Person, Review, Task, Trust
 
@@ -15,6 +18,18 @@ ENGINE = "engine"
 
 def audit(session: Session, partnership_id: int, action: str, actor: str = ENGINE, review_id: int | None = None, **detail: Any) -> None:
     session.add(AuditEntry(at=clock.now(), actor=actor, partnership_id=partnership_id, review_id=review_id, action=action, detail=detail))
+
+
+def checked_text(value: str, what: str, kind: Any = Text) -> str:
+    """Text typed outside an answer form (a command-line option such as --reason), held to the same
+    limits as the same kind of text in a form; `what` names it in the refusal."""
+    if not value.strip():
+        raise UserError(f"give {what}")
+    try:
+        return TypeAdapter(kind).validate_python(value)
+    except ValidationError as exc:
+        problem = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        raise UserError(f"{what}: {problem[0].lower()}{problem[1:]}") from None
 
 
 def get_partnership(session: Session, name: str | None) -> Partnership:
@@ -71,3 +86,10 @@ def host_ceo(session: Session, review: Review) -> Person:
 
 def trust_of(session: Session, review: Review) -> Trust:
     return session.get(Trust, review.host_trust_id)
+
+
+def host_calendar(session: Session, review: Review) -> SchoolCalendar:
+    """The host trust's school calendar as stored with the partnership: a review's dates fall on its school days."""
+    partnership = session.get(Partnership, review.partnership_id)
+    calendar_id = trust_of(session, review).calendar_id
+    return SchoolCalendar.from_dict(calendar_id, partnership.calendars[calendar_id])

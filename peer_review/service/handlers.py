@@ -9,15 +9,15 @@ from sqlmodel import Session, select
 
 from peer_review import clock
 from peer_review.domain import inputs as inp
-from peer_review.domain.lifecycle import Event
-from peer_review.domain.model import Decision, TaskKind
+from peer_review.domain.lifecycle import Event, Stage
+from peer_review.domain.model import Decision, TaskKind, TaskStatus
 from peer_review.domain.scheduling import replacement
 from peer_review.errors import UserError
 from peer_review.service.common import ENGINE, audit, coordinator_of, host_ceo, person_by_email
 from peer_review.service.outbox import notify, review_context
 from peer_review.service.planning import problems_after, stored_plan_of
-from peer_review.service.records import assignments, findings_of, strand_of, team
-from peer_review.service.steps import move, open_task
+from peer_review.service.records import assignments, findings_of, strand_of, team, worker
+from peer_review.service.steps import hand_over, move, open_task
 from peer_review.tables import (
     Assignment,
     EvidenceItem,
@@ -45,38 +45,86 @@ def respond(session: Session, review: Review, task: Task, data: inp.RespondToAss
         session.add(assignment)
         move(session, review, Event.ASSIGNMENT_ACCEPTED, actor.email)
         return "accepted"
-    leaving = session.get(Person, task.assignee_id)
-    found = find_replacement(session, review, leaving.email)  # before the decline is recorded: the plan still has them
-    assignment.status = "declined"
-    assignment.reason = f"{assignment.reason}; declined: {data.reason}".lstrip("; ")
-    session.add(assignment)
-    move(session, review, Event.ASSIGNMENT_DECLINED, actor.email)
-    if found is not None:
-        _add_member(session, review, found[0], assignment.role, found[1], actor.email)
-    else:
-        coordinator = coordinator_of(session, review.partnership_id)
-        round_ = len(session.exec(select(Task.id).where(Task.review_id == review.id, Task.kind == TaskKind.CHOOSE_REPLACEMENT.value)).all()) + 1
-        note = f"{leaving.name} <{leaving.email}> declined ({data.reason}) and nobody suitable is free; choose a {assignment.role} to replace them"
-        open_task(session, review, TaskKind.CHOOSE_REPLACEMENT, coordinator, round_, note=note, subject={"leaving": leaving.email, "role": assignment.role})
-        audit(session, review.partnership_id, "no_replacement", ENGINE, review.id, leaving=leaving.email, role=assignment.role)
+    leave_team(session, review, assignment, f"declined: {data.reason}", f"declined ({data.reason})", actor.email)
     return "declined"
 
 
-def find_replacement(session: Session, review: Review, leaving: str) -> tuple[str, str] | None:
+def leave_team(
+    session: Session, review: Review, assignment: Assignment, record: str, event: str, actor: str,
+    unavailable: frozenset[str] = frozenset(), seek: bool = True,
+) -> Person | None:
+    """Someone gives up their place on a review's team (they decline, or leave the partnership): the planner's
+    best free replacement takes it, or the coordinator is asked to choose one (with `seek` False, when their
+    trust has left, the team goes ahead without them). Their unfinished work on the review passes to the
+    replacement, or the coordinator holds it until someone takes the place. Returns the replacement, if any.
+
+    `record` is kept on the assignment, `event` tells the coordinator what happened; `unavailable` people
+    (others leaving at the same time) are never chosen.
+    """
+    leaving = session.get(Person, assignment.person_id)
+    # chosen before the place is given up: the stored plan still has them
+    found = find_replacement(session, review, leaving.email, unavailable) if seek else None
+    assignment.status = "declined"
+    assignment.reason = f"{assignment.reason}; {record}".lstrip("; ")
+    session.add(assignment)
+    move(session, review, Event.ASSIGNMENT_DECLINED, actor)
+    if found is not None:
+        return _add_member(session, review, found[0], assignment.role, found[1], actor, leaving)
+    coordinator = coordinator_of(session, review.partnership_id)
+    if seek:
+        round_ = len(session.exec(select(Task.id).where(Task.review_id == review.id, Task.kind == TaskKind.CHOOSE_REPLACEMENT.value)).all()) + 1
+        note = f"{leaving.name} <{leaving.email}> {event} and nobody suitable is free; choose a {assignment.role} to replace them"
+        open_task(session, review, TaskKind.CHOOSE_REPLACEMENT, coordinator, round_, note=note, subject={"leaving": leaving.email, "role": assignment.role})
+        audit(session, review.partnership_id, "no_replacement", ENGINE, review.id, leaving=leaving.email, role=assignment.role)
+    else:
+        audit(session, review.partnership_id, "team_reduced", actor, review.id, leaving=leaving.email, role=assignment.role, reason=record)
+        _share_leads(session, review, leaving)
+    for task in _open_work(session, review, leaving, held=False):
+        hand_over(session, task, coordinator, event, for_=leaving)
+    return None
+
+
+def _open_work(session: Session, review: Review, person: Person, held: bool) -> list[Task]:
+    """A person's open tasks on a review, besides being asked to join; with `held`, also those the coordinator holds for them."""
+    tasks = session.exec(select(Task).where(Task.review_id == review.id, Task.status == TaskStatus.OPEN.value, Task.kind != TaskKind.RESPOND_TO_ASSIGNMENT.value))
+    return [t for t in tasks if t.assignee_id == person.id or (held and t.subject.get("for") == person.email)]
+
+
+def find_replacement(session: Session, review: Review, leaving: str, unavailable: frozenset[str] = frozenset()) -> tuple[str, str] | None:
     """The planner's choice of someone to take `leaving`'s place, checked against every other review."""
     inputs, plan, index = stored_plan_of(session, review)
     visit = plan[index]
     others = plan[:index] + plan[index + 1 :]
     ever = {session.get(Person, a.person_id).email for a in assignments(session, review)}
-    return replacement(visit, leaving, inputs.trusts_by_id[visit.trust], inputs.people, inputs.moderators, others, ever)
+    return replacement(visit, leaving, inputs.trusts_by_id[visit.trust], inputs.people, inputs.moderators, others, ever | unavailable)
 
 
-def _add_member(session: Session, review: Review, email: str, role: str, reason: str, actor: str) -> None:
+def _add_member(session: Session, review: Review, email: str, role: str, reason: str, actor: str, leaving: Person | None = None) -> Person:
+    """Someone joins the team in `leaving`'s place: they are asked to accept (when the review opens, if it has
+    not yet), and take over the leaver's unfinished work on the review (their open tasks, and the lines of
+    enquiry they were to lead)."""
     person = person_by_email(session, review.partnership_id, email)
     session.add(Assignment(review_id=review.id, person_id=person.id, role=role, reason=reason))
     audit(session, review.partnership_id, "assigned", actor, review.id, person=email, role=role, reason=reason)
-    open_task(session, review, TaskKind.RESPOND_TO_ASSIGNMENT, person)
+    if review.stage != Stage.SCHEDULED:
+        open_task(session, review, TaskKind.RESPOND_TO_ASSIGNMENT, person)
     move(session, review, Event.MEMBER_REPLACED, actor)
+    if leaving is not None:
+        for task in _open_work(session, review, leaving, held=True):
+            hand_over(session, task, person, f"{person.name} takes the place of {leaving.name}")
+        for line in session.exec(select(LineOfEnquiry).where(LineOfEnquiry.review_id == review.id, LineOfEnquiry.lead_id == leaving.id)):
+            line.lead_id = person.id
+            session.add(line)
+    return person
+
+
+def _share_leads(session: Session, review: Review, leaving: Person) -> None:
+    """The lines of enquiry a peer who is not replaced was to lead go, in turn, to the peers who stay."""
+    peers, _ = team(session, review)
+    lines = session.exec(select(LineOfEnquiry).where(LineOfEnquiry.review_id == review.id, LineOfEnquiry.lead_id == leaving.id).order_by(LineOfEnquiry.id)).all()
+    for i, line in enumerate(lines if peers else []):
+        line.lead_id = peers[i % len(peers)].id
+        session.add(line)
 
 
 def choose_replacement(session: Session, review: Review, task: Task, data: inp.ChooseReplacement, actor: Person) -> str:
@@ -86,7 +134,11 @@ def choose_replacement(session: Session, review: Review, task: Task, data: inp.C
     if data.choice == "without":
         if role == "moderator":
             raise UserError("a review cannot go ahead without a moderator: choose someone in the partnership, or add a new moderator", loc=("choice",))
+        if not team(session, review)[0]:
+            raise UserError(f"{leaving_email} is the review's last peer, and a review needs at least one: choose someone in the partnership, "
+                            "or add a new reviewer", loc=("choice",))
         audit(session, review.partnership_id, "team_reduced", actor.email, review.id, leaving=leaving_email, role=role, reason=data.reason)
+        _share_leads(session, review, leaving)
         return "without"
     if data.choice == "new":
         person = _new_person(session, review, data.new_person, role, leaving, actor)
@@ -108,7 +160,7 @@ def choose_replacement(session: Session, review: Review, task: Task, data: inp.C
         problems = problems_after(session, review, lambda visit: dataclasses.replace(visit, peers=(*visit.peers, person.email)))
     if problems:
         raise UserError(f"{person.email} cannot join review {review.id}: " + "; ".join(problems), loc=where)
-    _add_member(session, review, person.email, role, f"{role} chosen by the coordinator: {data.reason}", actor.email)
+    _add_member(session, review, person.email, role, f"{role} chosen by the coordinator: {data.reason}", actor.email, leaving)
     return "chosen"
 
 
@@ -157,7 +209,7 @@ def submit_evidence(session: Session, review: Review, task: Task, data: inp.Subm
 
 def record_findings(session: Session, review: Review, task: Task, data: inp.RecordFindings, actor: Person) -> str:
     count = len(findings_of(session, review))
-    author = session.get(Person, task.assignee_id)
+    author = worker(session, task)  # the peer, even when the coordinator records them on behalf of one who left
     for entry in data.lines:
         for kind, items in (("strength", entry.strengths), ("area_for_development", entry.areas_for_development), ("good_practice", entry.good_practice)):
             for item in items:

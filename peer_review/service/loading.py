@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
 from peer_review import clock
 from peer_review.errors import UserError
-from peer_review.partnerships import Contact, LoadedPartnership
+from peer_review.partnerships import Contact, LoadedPartnership, PartnershipSpec
 from peer_review.service.common import audit
 from peer_review.tables import Partnership, Person, Trust
 
@@ -51,33 +52,56 @@ def store_partnership(session: Session, loaded: LoadedPartnership) -> LoadResult
 
 def _store_people(session: Session, partnership: Partnership, loaded: LoadedPartnership) -> int:
     spec = loaded.spec
-    people: dict[str, Person] = {}
-
-    def person(contact: Contact, **flags) -> Person:
-        found = people.get(contact.email)
-        if found is None:
-            found = people[contact.email] = Person(partnership_id=partnership.id, email=contact.email, name=contact.name)
-        found.digest_only = found.digest_only or contact.digest_only
-        for key, value in flags.items():
-            setattr(found, key, value)
-        return found
-
-    def lowered(conflicts: list[str]) -> list[str]:
-        return [c.lower() if "@" in c else c for c in conflicts]
-
-    person(spec.coordinator, is_coordinator=True, organisation="coordinating body")
-    for m in spec.moderators:
-        person(m, is_moderator=True, organisation=m.organisation, max_reviews_per_term=m.max_reviews_per_term, conflicts=lowered(m.conflicts))
+    trusts: dict[str, int] = {}
     for t in spec.trusts:
         trust = Trust(partnership_id=partnership.id, key=t.id, name=t.name, strand_order=list(t.strand_order), conflicts=list(t.conflicts), calendar_id=loaded.calendars[t.id].id)
         session.add(trust)
         session.flush()
-        person(t.ceo, trust_id=trust.id, is_ceo=True, job_title="Chief Executive", organisation=t.name)
-        for r in t.reviewers:
-            person(
-                r, trust_id=trust.id, is_reviewer=True, job_title=r.role, strands=list(r.strands), organisation=t.name,
-                conflicts=lowered(r.conflicts), previous_employers=list(r.previous_employers),
-            )
-    session.add_all(people.values())
+        trusts[t.id] = trust.id
+    people = people_of(spec)
+    for attributes in people.values():
+        session.add(new_person(partnership.id, attributes, trusts))
     session.flush()
     return len(people)
+
+
+#: What a person's row holds when the file gives nothing for it.
+PERSON_DEFAULTS = {
+    "trust": None, "job_title": "", "organisation": "", "strands": [], "is_ceo": False, "is_reviewer": False, "is_moderator": False,
+    "is_coordinator": False, "max_reviews_per_term": None, "conflicts": [], "previous_employers": [], "digest_only": False,
+}
+
+
+def people_of(spec: PartnershipSpec) -> dict[str, dict]:
+    """Each person as the file describes them, by email: one email is one person, their roles merged.
+
+    The keys are Person's columns, with `trust` (the trust's id in the file) for trust_id and `loc` (where the
+    file first lists them); loading a file and updating from it (service/roster.py) both read people this way.
+    """
+    people: dict[str, dict] = {}
+
+    def person(contact: Contact, loc: tuple, **flags) -> None:
+        found = people.setdefault(contact.email, {"email": contact.email, "name": contact.name, "loc": loc, **copy.deepcopy(PERSON_DEFAULTS)})
+        found["digest_only"] = found["digest_only"] or contact.digest_only
+        found.update(flags)
+
+    def lowered(conflicts: list[str]) -> list[str]:
+        return [c.lower() if "@" in c else c for c in conflicts]
+
+    person(spec.coordinator, ("coordinator",), is_coordinator=True, organisation="coordinating body")
+    for i, m in enumerate(spec.moderators):
+        person(m, ("moderators", i), is_moderator=True, organisation=m.organisation, max_reviews_per_term=m.max_reviews_per_term, conflicts=lowered(m.conflicts))
+    for i, t in enumerate(spec.trusts):
+        person(t.ceo, ("trusts", i, "ceo"), trust=t.id, is_ceo=True, job_title="Chief Executive", organisation=t.name)
+        for j, r in enumerate(t.reviewers):
+            person(
+                r, ("trusts", i, "reviewers", j), trust=t.id, is_reviewer=True, job_title=r.role, strands=list(r.strands), organisation=t.name,
+                conflicts=lowered(r.conflicts), previous_employers=list(r.previous_employers),
+            )
+    return people
+
+
+def new_person(partnership_id: int, attributes: dict, trust_ids: dict[str, int]) -> Person:
+    """A Person row from `people_of`'s attributes (`trust_ids`: trust key -> row id)."""
+    columns = {k: v for k, v in attributes.items() if k not in ("trust", "loc")}
+    return Person(partnership_id=partnership_id, trust_id=trust_ids.get(attributes["trust"]), **columns)

@@ -6,10 +6,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Callable
 
+from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 
 from peer_review import clock
-from peer_review.domain.calendar import SchoolCalendar
+from peer_review.domain.calendar import OutsideCalendar, SchoolCalendar
+from peer_review.domain.lifecycle import Stage
 from peer_review.domain.model import stage_deadlines
 from peer_review.domain.scheduling import (
     Blackout,
@@ -19,8 +21,10 @@ from peer_review.domain.scheduling import (
     PlanPerson,
     PlanSettings,
     PlanTrust,
+    bookings_for,
     cycle_end,
     plan_partnership,
+    plan_trust,
     violations,
     visit_days,
 )
@@ -68,7 +72,8 @@ class Inputs:
 
 
 def scheduling_inputs(session: Session, partnership: Partnership) -> Inputs:
-    trusts = session.exec(select(Trust).where(Trust.partnership_id == partnership.id).order_by(Trust.id)).all()
+    """The planner's view of the partnership now: its trusts (not those that left) and the people holding each role."""
+    trusts = session.exec(select(Trust).where(Trust.partnership_id == partnership.id, Trust.left_on == None).order_by(Trust.id)).all()  # noqa: E711
     people = session.exec(select(Person).where(Person.partnership_id == partnership.id).order_by(Person.id)).all()
     keys = {t.id: t.key for t in trusts}
     trust_of_email = {p.email: keys.get(p.trust_id) for p in people}
@@ -122,7 +127,19 @@ def plan_cycle(session: Session, partnership_name: str | None, start: dt.date | 
     start = start or partnership.cycle_start
     end = cycle_end(start, partnership.cycle_months)
     inputs = scheduling_inputs(session, partnership)
-    settings = PlanSettings(
+    settings = plan_settings(partnership, start, end)
+    try:
+        visits = plan_partnership(inputs.trusts, inputs.people, inputs.moderators, settings, inputs.blackouts, existing_bookings(session, partnership.id))
+    except PlanInfeasible as exc:
+        raise UserError(f"partnership '{partnership.name}': {exc}") from None
+    plan = Plan(partnership.name, start, end, visits, visit_deadlines(partnership, inputs, visits))
+    if not dry_run:
+        _store(session, partnership, plan)
+    return plan
+
+
+def plan_settings(partnership: Partnership, start: dt.date, end: dt.date) -> PlanSettings:
+    return PlanSettings(
         start,
         end,
         partnership.visit_days,
@@ -131,25 +148,32 @@ def plan_cycle(session: Session, partnership_name: str | None, start: dt.date | 
         report_time=dt.timedelta(days=partnership.deadlines["report"]),
         stagger=partnership.id - 1,  # partnerships sharing moderators spread their visits
     )
+
+
+def visit_deadlines(partnership: Partnership, inputs: Inputs, visits: list[PlannedVisit]) -> dict[tuple[str, str], dict[str, dt.date]]:
+    """Each planned visit's stage deadlines, on its host's school days."""
+    calendars = {t.id: t.calendar for t in inputs.trusts}
     try:
-        visits = plan_partnership(inputs.trusts, inputs.people, inputs.moderators, settings, inputs.blackouts, existing_bookings(session, partnership.id))
-    except PlanInfeasible as exc:
-        raise UserError(f"partnership '{partnership.name}': {exc}") from None
-    deadlines = {(v.trust, v.strand): stage_deadlines(v.visit_start, v.visit_end, partnership.deadlines) for v in visits}
-    plan = Plan(partnership.name, start, end, visits, deadlines)
-    if not dry_run:
-        _store(session, partnership, plan)
-    return plan
+        return {(v.trust, v.strand): stage_deadlines(v.visit_start, v.visit_end, calendars[v.trust], partnership.deadlines) for v in visits}
+    except OutsideCalendar as exc:  # only with deadlines set far from the visits
+        raise UserError(f"partnership '{partnership.name}': a stage deadline falls outside its school calendar: {exc}") from None
 
 
 def _store(session: Session, partnership: Partnership, plan: Plan) -> None:
     cycle = Cycle(partnership_id=partnership.id, start=plan.start, end=plan.end, months=partnership.cycle_months)
     session.add(cycle)
     session.flush()
+    store_visits(session, partnership, cycle, plan.visits, plan.deadlines)
+    audit(session, partnership.id, "cycle_planned", start=plan.start.isoformat(), end=plan.end.isoformat(), reviews=len(plan.visits))
+
+
+def store_visits(session: Session, partnership: Partnership, cycle: Cycle, visits: list[PlannedVisit], deadlines: dict) -> list[Review]:
+    """Store planned visits as reviews with their teams; each host CEO hears of their visit."""
     trusts = {t.key: t for t in session.exec(select(Trust).where(Trust.partnership_id == partnership.id))}
     people = {p.email: p for p in session.exec(select(Person).where(Person.partnership_id == partnership.id))}
     titles = {s["id"]: s["title"] for s in partnership.framework["strands"]}
-    for v in plan.visits:
+    reviews = []
+    for v in visits:
         review = Review(
             partnership_id=partnership.id,
             cycle_id=cycle.id,
@@ -160,17 +184,41 @@ def _store(session: Session, partnership: Partnership, plan: Plan) -> None:
             visit_start=v.visit_start,
             visit_end=v.visit_end,
             term=v.term,
-            deadlines={k: d.isoformat() for k, d in plan.deadlines[(v.trust, v.strand)].items()},
+            deadlines={k: d.isoformat() for k, d in deadlines[(v.trust, v.strand)].items()},
         )
         session.add(review)
         session.flush()
+        reviews.append(review)
         reasons = dict(v.reasons)
         for email in (*v.peers, v.moderator):
             role = "moderator" if email == v.moderator else "peer"
             session.add(Assignment(review_id=review.id, person_id=people[email].id, role=role, reason=reasons.get(email, "")))
             audit(session, partnership.id, "assigned", review_id=review.id, person=email, role=role, reason=reasons.get(email, ""))
         _notify_host(session, review, trusts[v.trust], [people[e] for e in (*v.peers, v.moderator)])
-    audit(session, partnership.id, "cycle_planned", start=plan.start.isoformat(), end=plan.end.isoformat(), reviews=len(plan.visits))
+    return reviews
+
+
+def plan_joining_trust(session: Session, partnership: Partnership, trust_key: str, today: dt.date) -> list[Review]:
+    """Plan the reviews of a trust that joins a cycle under way, around every review already planned (and
+    other partnerships' visits), leaving each time to accept places and agree lines of enquiry.
+
+    Raises PlanInfeasible when the cycle has no room for them: the caller says what to do instead.
+    """
+    cycle = session.exec(select(Cycle).where(Cycle.partnership_id == partnership.id)).one()
+    inputs = scheduling_inputs(session, partnership)
+    plan = current_plan(session, partnership)
+    settings = plan_settings(partnership, cycle.start, cycle.end)
+    bookings = bookings_for(plan, {p.email: p.trust for p in inputs.people}, inputs.moderators)
+    elsewhere = existing_bookings(session, partnership.id)
+    for email, days in elsewhere.busy.items():
+        bookings.busy[email] |= days
+    bookings.load.update(elsewhere.load)
+    bookings.per_term.update(elsewhere.per_term)
+    bookings.by_load = []  # ranked again with the loads from elsewhere added
+    trust = inputs.trusts_by_id[trust_key]
+    others = [t for t in inputs.trusts if t.id != trust_key]
+    visits = plan_trust(trust, others, inputs.people, inputs.moderators, settings, inputs.blackouts, bookings, max(cycle.start, today) + settings.lead_time)
+    return store_visits(session, partnership, cycle, visits, visit_deadlines(partnership, inputs, visits))
 
 
 def _notify_host(session: Session, review: Review, trust: Trust, team: list[Person]) -> None:
@@ -190,14 +238,19 @@ def _notify_host(session: Session, review: Review, trust: Trust, team: list[Pers
 
 
 def current_plan(session: Session, partnership: Partnership) -> list[PlannedVisit]:
-    """The stored reviews of a partnership, with their teams, in the planner's terms."""
+    """The stored reviews of a partnership, with their teams, in the planner's terms: as they bind people now.
+
+    Cancelled reviews are left out, and so are members who no longer hold their role (someone who left keeps
+    their place in the review's records, but the planner neither books nor checks them).
+    """
     trusts = {t.id: t.key for t in session.exec(select(Trust).where(Trust.partnership_id == partnership.id))}
     teams: dict[int, tuple[list[str], str]] = {}
+    holds_role = or_(and_(Assignment.role == "moderator", Person.is_moderator), and_(Assignment.role == "peer", Person.is_reviewer))
     rows = session.exec(
         select(Assignment.review_id, Assignment.role, Person.email)
         .join(Person, Person.id == Assignment.person_id)
         .join(Review, Review.id == Assignment.review_id)
-        .where(Review.partnership_id == partnership.id, Assignment.status != "declined")
+        .where(Review.partnership_id == partnership.id, Assignment.status != "declined", holds_role)
         .order_by(Assignment.id)
     )
     for review_id, role, email in rows:
@@ -206,7 +259,7 @@ def current_plan(session: Session, partnership: Partnership) -> list[PlannedVisi
             teams[review_id] = (peers, email)
         else:
             peers.append(email)
-    reviews = session.exec(select(Review).where(Review.partnership_id == partnership.id).order_by(Review.id))
+    reviews = session.exec(select(Review).where(Review.partnership_id == partnership.id, Review.stage != Stage.CANCELLED.value).order_by(Review.id))
     return [
         PlannedVisit(trusts[r.host_trust_id], r.strand_id, r.position, r.visit_start, r.visit_end, r.term, teams.get(r.id, ([], ""))[1], tuple(teams.get(r.id, ([], ""))[0]), ())
         for r in reviews

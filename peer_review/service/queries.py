@@ -22,6 +22,7 @@ from peer_review.service.records import (
     latest_lines,
     strand_of,
     team,
+    worker,
 )
 from peer_review.tables import Assignment, Partnership, Person, Review, Task, Trust
 from peer_review.errors import UserError
@@ -191,6 +192,7 @@ def task_context(session: Session, task_id: int) -> dict:
         "host": trust_of(session, review).name,
         "strand": strand,
         "assignee": session.get(Person, task.assignee_id),
+        "worker": worker(session, task),  # whose work it is: the assignee, or whom the coordinator holds it for
         "peers": peers,
         "moderator": moderator,
         "lines": agreed_lines(session, review) or latest_lines(session, review),
@@ -205,7 +207,7 @@ def task_context(session: Session, task_id: int) -> dict:
     elif kind == TaskKind.MODERATE:
         context["findings"] = findings_to_moderate(session, review)
     elif kind == TaskKind.REVISE_FINDINGS:
-        context["findings"] = findings_to_revise(session, review, task.assignee_id)
+        context["findings"] = findings_to_revise(session, review, context["worker"].id)
     return context
 
 
@@ -262,7 +264,7 @@ def overview(session: Session, partnership_name: str | None = None, weeks_ahead:
     horizon = today + dt.timedelta(weeks=weeks_ahead)
     milestones = []
     for review in stored:
-        if review.stage == "closed":
+        if review.stage in ("closed", "cancelled"):
             continue
         row = rows[review.id]
         if today <= review.visit_start <= horizon:

@@ -68,16 +68,25 @@ def findings_to_revise(session: Session, review: Review, author_id: int) -> list
     return [f for f in findings_of(session, review) if f.status == "needs_revision" and f.author_id == author_id]
 
 
+def worker(session: Session, task: Task) -> Person:
+    """Whose work a task is: its assignee, or the person the coordinator holds it for (someone who left after
+    the visit), so that findings recorded or revised on their behalf stay theirs."""
+    held_for = task.subject.get("for")
+    if held_for:
+        return session.exec(select(Person).where(Person.partnership_id == session.get(Review, task.review_id).partnership_id, Person.email == held_for)).one()
+    return session.get(Person, task.assignee_id)
+
+
 def validation_context(session: Session, review: Review, task: Task) -> dict:
     """What a task's input may refer to, for the pydantic validators in domain.inputs."""
     kind = TaskKind(task.kind)
     lines = [line.number for line in agreed_lines(session, review)]
     context: dict = {"lines": lines, "evidence": evidence_refs(session, review)}
     if kind == TaskKind.RECORD_FINDINGS:
-        context["lead_lines"] = [line.number for line in agreed_lines(session, review) if line.lead_id == task.assignee_id]
+        context["lead_lines"] = [line.number for line in agreed_lines(session, review) if line.lead_id == worker(session, task).id]
     elif kind == TaskKind.MODERATE:
         context["findings"] = [f.ref for f in findings_to_moderate(session, review)]
         context["alignment_required"] = lines if task.round == 1 else None
     elif kind == TaskKind.REVISE_FINDINGS:
-        context["findings"] = [f.ref for f in findings_to_revise(session, review, task.assignee_id)]
+        context["findings"] = [f.ref for f in findings_to_revise(session, review, worker(session, task).id)]
     return context

@@ -10,10 +10,11 @@ import pendulum
 from sqlmodel import Session, select
 
 from peer_review import clock
+from peer_review.domain.calendar import OutsideCalendar
 from peer_review.domain.model import TaskKind
 from peer_review.domain.reminders import ReminderRules, reminder_due
 from peer_review.errors import UserError
-from peer_review.service.common import audit, coordinator_of, get_review, get_task, person_by_email
+from peer_review.service.common import audit, checked_text, coordinator_of, get_review, get_task, host_calendar, person_by_email
 from peer_review.service.outbox import notify, review_context
 from peer_review.service.queries import open_tasks
 from peer_review.tables import DueDateChange, Partnership, Person, Review, Task
@@ -95,7 +96,8 @@ def _digests(session: Session, partnership: Partnership, coordinator: Person, to
 
 
 def extend(session: Session, task_id: int, new_due: dt.date, reason: str, actor_email: str | None = None) -> DueDateChange:
-    """Move a task's due date (the coordinator, or the review's moderator); the history is kept."""
+    """Move a task's due date (the coordinator, or the review's moderator) to a school day of the host's
+    calendar, the one before the day asked if that is not one, like every planned date; the history is kept."""
     task = get_task(session, task_id)
     review = get_review(session, task.review_id)
     if actor_email is None:
@@ -107,13 +109,22 @@ def extend(session: Session, task_id: int, new_due: dt.date, reason: str, actor_
         raise UserError(f"only the coordinator or the review's moderator can extend a task; {actor_email} is neither")
     if task.status != "open":
         raise UserError(f"task {task.id} is already {task.status}")
-    if not reason.strip():
-        raise UserError("give a reason for the extension (--reason)")
+    reason = checked_text(reason, "a reason for the extension (--reason)")
+    asked, new_due = new_due, _school_day_on_or_before(session, review, new_due)
     if new_due <= task.due:
-        raise UserError(f"the new due date must be after the current one ({task.due})")
-    change = DueDateChange(task_id=task.id, old_due=task.due, new_due=new_due, reason=reason.strip(), changed_by=actor.email, changed_at=clock.now())
+        moved = f"; {asked} is not a school day of the host's calendar, and the school day before it is {new_due}" if new_due != asked else ""
+        raise UserError(f"the new due date must be after the current one ({task.due}){moved}")
+    change = DueDateChange(task_id=task.id, old_due=task.due, new_due=new_due, reason=reason, changed_by=actor.email, changed_at=clock.now())
     session.add(change)
     task.due = new_due
     session.add(task)
     audit(session, review.partnership_id, "due_date_extended", actor.email, review.id, task=task.id, before=change.old_due.isoformat(), after=new_due.isoformat(), reason=change.reason)
     return change
+
+
+def _school_day_on_or_before(session: Session, review: Review, day: dt.date) -> dt.date:
+    """A new due date falls on a school day of the host's calendar, like the planned ones: moved back if need be."""
+    try:
+        return host_calendar(session, review).school_day_on_or_before(day)
+    except OutsideCalendar as exc:
+        raise UserError(f"cannot move the due date to {day}: {exc}") from None

@@ -8,18 +8,19 @@ import datetime as dt
 from sqlmodel import Session, select
 
 from peer_review import clock
-from peer_review.domain.calendar import SchoolCalendar
-from peer_review.domain.lifecycle import ORDER, Stage
+from peer_review.domain.calendar import OutsideCalendar
+from peer_review.domain.lifecycle import Stage, visit_is_past
 from peer_review.domain.model import TaskKind, stage_deadlines, task_due
 from peer_review.errors import UserError
-from peer_review.service.common import audit, coordinator_of, get_review, host_ceo, person_by_email, trust_of
+from peer_review.service.common import audit, checked_text, coordinator_of, get_review, host_calendar, host_ceo, person_by_email
 from peer_review.service.planning import problems_after
 from peer_review.tables import Partnership, Task, VisitChange
 
 
 def can_still_move(review) -> bool:
-    """A visit can move until it has happened (the findings stage starts after it)."""
-    return ORDER.index(Stage(review.stage)) < ORDER.index(Stage.FINDINGS)
+    """A visit can move until it has happened (the findings stage starts after it); a cancelled one never."""
+    stage = Stage(review.stage)
+    return stage != Stage.CANCELLED and not visit_is_past(stage)
 
 
 def reschedule(session: Session, review_id: int, first_day: dt.date, reason: str, actor_email: str | None = None) -> VisitChange:
@@ -31,14 +32,12 @@ def reschedule(session: Session, review_id: int, first_day: dt.date, reason: str
     actor = person_by_email(session, partnership.id, actor_email)
     if actor is None or not (actor.is_coordinator or (actor.is_ceo and actor.trust_id == review.host_trust_id)):
         raise UserError(f"only the coordinator or the host trust's CEO can move a visit; {actor_email} is neither")
-    if not reason.strip():
-        raise UserError("give a reason for moving the visit (--reason)")
+    reason = checked_text(reason, "a reason for moving the visit (--reason)")
     if not can_still_move(review):
         raise UserError(f"review {review.id} is at '{Stage(review.stage).label}': its visit has happened and cannot move")
     if first_day == review.visit_start:
         raise UserError(f"the visit already starts on {clock.long_date(first_day)}")
-    calendar_id = trust_of(session, review).calendar_id
-    calendar = SchoolCalendar.from_dict(calendar_id, partnership.calendars[calendar_id])
+    calendar = host_calendar(session, review)
     days = [first_day + dt.timedelta(days=i) for i in range(partnership.visit_days)]
     half = calendar.half_term_of(first_day)
     if half is None:
@@ -46,18 +45,21 @@ def reschedule(session: Session, review_id: int, first_day: dt.date, reason: str
     problems = problems_after(session, review, lambda visit: dataclasses.replace(visit, visit_start=days[0], visit_end=days[-1], term=half.term))
     if problems:
         raise UserError(f"review {review.id} cannot move to {first_day}: " + "; ".join(problems))
+    try:
+        deadlines = stage_deadlines(days[0], days[-1], calendar, partnership.deadlines)
+    except OutsideCalendar as exc:
+        raise UserError(f"review {review.id} cannot move to {first_day}: a stage deadline falls outside the host's school calendar: {exc}") from None
     change = VisitChange(
         review_id=review.id, old_start=review.visit_start, old_end=review.visit_end, new_start=days[0], new_end=days[-1],
-        reason=reason.strip(), changed_by=actor.email, changed_at=clock.now(),
+        reason=reason, changed_by=actor.email, changed_at=clock.now(),
     )
     session.add(change)
     review.visit_start, review.visit_end, review.term = days[0], days[-1], half.term
-    deadlines = stage_deadlines(days[0], days[-1], partnership.deadlines)
     review.deadlines = {k: d.isoformat() for k, d in deadlines.items()}
     review.sequence += 1
     session.add(review)
     for task in session.exec(select(Task).where(Task.review_id == review.id, Task.status == "open")):
-        task.due = task_due(TaskKind(task.kind), deadlines, task.round)
+        task.due = task_due(TaskKind(task.kind), deadlines, calendar, task.round)
         session.add(task)
     _notify_moved(session, review, change, tell_coordinator=not actor.is_coordinator)
     audit(session, partnership.id, "visit_moved", actor.email, review.id, before=[change.old_start.isoformat(), change.old_end.isoformat()], after=[days[0].isoformat(), days[-1].isoformat()], reason=change.reason)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Callable
 
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from peer_review import clock
@@ -27,7 +28,7 @@ from peer_review.domain.model import (
 )
 from peer_review.errors import UserError
 from peer_review.service.calendars import reviews_calendar
-from peer_review.service.common import ENGINE, audit, coordinator_of, get_review, host_ceo
+from peer_review.service.common import ENGINE, audit, coordinator_of, get_review, host_calendar, host_ceo
 from peer_review.service.outbox import notify, review_context
 from peer_review.service.records import agreed_lines, team
 from peer_review.tables import Document, Person, Review, Task
@@ -48,12 +49,29 @@ def pending_step(session: Session, review_id: int) -> NextStep | None:
 
 
 def run_step(session: Session, review_id: int, expected: NextStep) -> bool:
-    """Do one machine step if it is still the pending one (so a repeated or racing run does nothing)."""
+    """Do one machine step if it is still the pending one (so a repeated or racing run does nothing).
+
+    Racing runs (two `advance-review`s, a web answer's and a command line's) take turns per review: the
+    check and the step happen under the review's lock, so a run that waited sees the step done.
+    """
+    lock_review(session, review_id)
     review = get_review(session, review_id)
     if next_step(review_view(session, review)) != expected:
         return False
     STEPS[expected.step](session, review, expected)
     return True
+
+
+def lock_review(session: Session, review_id: int) -> None:
+    """Hold the review's row until this transaction ends, with an UPDATE that changes nothing.
+
+    A write is the one statement that waits for a lock on both databases with no dialect-specific code:
+    PostgreSQL locks the row; Python's sqlite3 begins a transaction just before its first write, so on
+    SQLite this statement takes the database's write lock, waiting (the busy timeout) while another
+    writer holds it. What the session read before the wait may be stale, so it is read again.
+    """
+    session.exec(update(Review).where(Review.id == review_id).values(stage=Review.stage).execution_options(synchronize_session=False))
+    session.expire_all()
 
 
 #: More machine steps than any review needs in one go (its stages, their documents and tasks).
@@ -63,18 +81,21 @@ MAX_STEPS = 4 * len(Stage)
 def advance_review(session_factory: Callable[[], Any], review_id: int) -> list[NextStep]:
     """Run machine steps, each in its own transaction, until the review waits on people.
 
-    A step that does not change what is pending would loop for ever: that is a bug, reported as such.
+    Returns the steps this run did; a step another run did first is not among them. A step that does
+    not change what is pending would loop for ever: that is a bug, reported as such.
     """
     done: list[NextStep] = []
+    tried: list[NextStep] = []
     while True:
         with session_factory() as session:
             step = pending_step(session, review_id)
             if step is None:
                 return done
-            if len(done) >= MAX_STEPS:
-                raise StuckReview(review_id, done)
-            run_step(session, review_id, step)
-        done.append(step)
+            if len(tried) >= MAX_STEPS:
+                raise StuckReview(review_id, tried)
+            tried.append(step)
+            if run_step(session, review_id, step):
+                done.append(step)
 
 
 class StuckReview(RuntimeError):
@@ -95,22 +116,61 @@ def _open_review(session: Session, review: Review, _step: NextStep) -> None:
     move(session, review, Event.OPENED)
 
 
-def open_task(session: Session, review: Review, kind: TaskKind, assignee: Person, round_: int = 1, note: str = "", subject: dict | None = None) -> Task:
-    """Create a task once: the key makes a second call return the first task."""
-    key = f"{review.id}/{kind.value}/{round_}/{assignee.id}"
+def open_task(
+    session: Session, review: Review, kind: TaskKind, assignee: Person, round_: int = 1, note: str = "", subject: dict | None = None,
+    due: dt.date | None = None,
+) -> Task:
+    """Create a task once: the key makes a second call return the first task (a cancelled one opens again).
+
+    Nobody who has left the partnership is given work: theirs goes to the coordinator, to do on their behalf.
+    """
+    if assignee.left_on is not None:
+        assignee, note, subject = on_behalf_of(session, review, assignee, "has left the partnership", note, subject)
+    subject = subject or {}
+    key = f"{review.id}/{kind.value}/{round_}/{assignee.id}" + (f"/for/{subject['for']}" if "for" in subject else "")
     existing = session.exec(select(Task).where(Task.key == key)).first()
-    if existing:
+    if existing and existing.status != TaskStatus.CANCELLED:
         return existing
-    deadlines = {k: dt.date.fromisoformat(v) for k, v in review.deadlines.items()}
-    task = Task(
-        key=key, review_id=review.id, kind=kind.value, round=round_, assignee_id=assignee.id, due=task_due(kind, deadlines, round_),
-        note=note, subject=subject or {}, created_at=clock.now(),
-    )
+    if due is None:
+        deadlines = {k: dt.date.fromisoformat(v) for k, v in review.deadlines.items()}
+        due = task_due(kind, deadlines, host_calendar(session, review), round_)
+    task = existing or Task(key=key, review_id=review.id, kind=kind.value, round=round_, assignee_id=assignee.id, due=due, created_at=clock.now())
+    task.status, task.outcome, task.completed_at, task.completed_by_id = TaskStatus.OPEN.value, None, None, None
+    task.due, task.note, task.subject = due, note, subject
     session.add(task)
     session.flush()
-    audit(session, review.partnership_id, "task_opened", ENGINE, review.id, task=task.id, kind=kind.value, assignee=assignee.email, due=task.due.isoformat(), round=round_)
+    audit(session, review.partnership_id, "task_opened", ENGINE, review.id, task=task.id, kind=kind.value, assignee=assignee.email, due=task.due.isoformat(), round=round_,
+          on_behalf_of=subject.get("for"))
     _notify_assigned(session, review, task, assignee)
     return task
+
+
+def on_behalf_of(session: Session, review: Review, person: Person, why: str, note: str = "", subject: dict | None = None) -> tuple[Person, str, dict]:
+    """The coordinator, with the note and subject of a task they hold for `person` (who left, or gave up their
+    place): the subject names them (`for`), so work such as findings stays theirs (records.worker)."""
+    held = {**(subject or {}), "for": person.email, "their_note": note}
+    return coordinator_of(session, review.partnership_id), f"{person.name} <{person.email}> {why}: do this on their behalf (it passes on if someone takes their place). {note}".strip(), held
+
+
+def hand_over(session: Session, task: Task, to: Person, why: str, for_: Person | None = None) -> Task:
+    """Pass an open task on: it is cancelled, and the same task (kind, round, due date) opens for `to`, or with
+    `for_`, for the coordinator to hold on that person's behalf. Returns the task now open.
+
+    A task the coordinator held, passed to someone who takes the place, gets back its own note; passed to a
+    new coordinator, it stays held for the same person."""
+    review = session.get(Review, task.review_id)
+    subject = {k: v for k, v in task.subject.items() if k not in ("for", "their_note")}
+    note = task.subject.get("their_note", task.note)
+    if for_ is not None:
+        to, note, subject = on_behalf_of(session, review, for_, why, note, subject)
+    elif to.is_coordinator and "for" in task.subject:
+        note, subject = task.note, dict(task.subject)
+    task.status, task.outcome, task.completed_at = TaskStatus.CANCELLED.value, "handed_over", clock.now()
+    session.add(task)
+    session.flush()
+    now_open = open_task(session, review, TaskKind(task.kind), to, task.round, note=note, subject=subject, due=task.due)
+    audit(session, review.partnership_id, "task_handed_over", ENGINE, review.id, task=task.id, kind=task.kind, to_task=now_open.id, why=why)
+    return now_open
 
 
 def _notify_assigned(session: Session, review: Review, task: Task, assignee: Person) -> None:
@@ -149,7 +209,12 @@ def _open_tasks(session: Session, review: Review, _step: NextStep) -> None:
 
 
 def people_for(session: Session, review: Review, actor: Actor) -> list[Person]:
-    """Who a kind of task goes to on this review, in a stable order."""
+    """Who a kind of task goes to on this review, in a stable order; not those who have left the partnership
+    (a peer who left after the visit keeps their place on the team, but is asked for nothing more)."""
+    return [person for person in _people_for(session, review, actor) if person.left_on is None]
+
+
+def _people_for(session: Session, review: Review, actor: Actor) -> list[Person]:
     peers, moderator = team(session, review)
     team_only = [*peers, moderator] if peers and moderator else []
     match actor:
@@ -159,8 +224,8 @@ def people_for(session: Session, review: Review, actor: Actor) -> list[Person]:
             return peers
         case Actor.MODERATOR:
             return [moderator] if moderator else []
-        case Actor.INVITEES:
-            return team_only
+        case Actor.INVITEES:  # a place left empty before the review opened waits for the coordinator's choice
+            return [*peers, moderator] if moderator else peers
         case Actor.TEAM:
             return [host_ceo(session, review), *team_only] if team_only else []
         case Actor.COORDINATOR:

@@ -92,7 +92,7 @@ def submit_evidence(ctx: dict) -> list[str]:
 
 
 def record_findings(ctx: dict) -> list[str]:
-    lead = [line.number for line in ctx["lines"] if line.lead_id == ctx["assignee"].id]
+    lead = [line.number for line in ctx["lines"] if line.lead_id == ctx["worker"].id]
     out = _lines_comment(ctx) + _evidence_comment(ctx) + [
         f"# You lead on line(s): {', '.join(map(str, lead)) or 'none'}; you may add findings on any line.",
         "# Every finding cites at least one evidence item. Good practice is practice worth sharing beyond the trust.",

@@ -15,7 +15,7 @@ from peer_review.errors import UserError
 from peer_review.service.common import audit, get_review, get_task, person_by_email
 from peer_review.service.kinds import KINDS
 from peer_review.service.records import validation_context
-from peer_review.service.steps import advance_review, pending_step, run_step  # noqa: F401  (the engine's half of this module's job)
+from peer_review.service.steps import advance_review, lock_review, pending_step, run_step  # noqa: F401  (the engine's half of this module's job)
 from peer_review.tables import Person, Review, Task, TaskDraft
 from peer_review.yamlfile import describe, dotted
 
@@ -44,13 +44,19 @@ def check_actor(session: Session, task: Task, review: Review, as_email: str) -> 
     if actor is None:
         raise UserError(f"{as_email} is not a person in this review's partnership")
     if task.status != TaskStatus.OPEN:
-        who = session.get(Person, task.completed_by_id) if task.completed_by_id else None
-        when = f" on {task.completed_at:%Y-%m-%d}" if task.completed_at else ""
-        raise UserError(f"task {task.id} is already {task.status}" + (f" (by {who.email}{when})" if who else ""))
+        raise _not_open(session, task)
     if actor.id != task.assignee_id and not actor.is_coordinator:
         assignee = session.get(Person, task.assignee_id)
         raise UserError(f"task {task.id} is assigned to {assignee.email}; only they or the coordinator can submit it")
     return actor
+
+
+def _not_open(session: Session, task: Task) -> UserError:
+    """The refusal of a task that is done (or cancelled), the same whether an answer came after the
+    winner's or at the same moment: who did it, and when."""
+    who = session.get(Person, task.completed_by_id) if task.completed_by_id else None
+    when = f" on {task.completed_at:%Y-%m-%d}" if task.completed_at else ""
+    return UserError(f"task {task.id} is already {task.status}" + (f" (by {who.email}{when})" if who else ""))
 
 
 def validate_answer(session: Session, task: Task, review: Review, data: Any) -> BaseModel:
@@ -67,10 +73,12 @@ def validate_answer(session: Session, task: Task, review: Review, data: Any) -> 
 def _claim(session: Session, task: Task) -> None:
     """Mark the task taken, if it is still open, before anything is recorded: of two answers sent at once
     (two clicks, two people, two processes), the database lets one through; the other waits for it, finds
-    the task no longer open and is refused. A refusal later in the transaction rolls the claim back too."""
+    the task no longer open and is refused, as if it had come later. A refusal later in the transaction
+    rolls the claim back too."""
     taken = session.exec(update(Task).where(Task.id == task.id, Task.status == TaskStatus.OPEN.value).values(status=TaskStatus.DONE.value)).rowcount
     if taken != 1:
-        raise UserError(f"task {task.id} has just been done by someone else; reload it to see the answer", loc=())
+        session.refresh(task)  # the winner's answer: it committed before the claim stopped waiting
+        raise _not_open(session, task)
 
 
 def submit(session: Session, task_id: int, data: Any, as_email: str) -> Submitted:
@@ -83,6 +91,7 @@ def submit(session: Session, task_id: int, data: Any, as_email: str) -> Submitte
     actor = check_actor(session, task, review, as_email)
     kind = TaskKind(task.kind)
     parsed = validate_answer(session, task, review, data)
+    lock_review(session, review.id)  # answers and machine steps on one review take turns (review first, then task)
     _claim(session, task)
     outcome = KINDS[kind].handle(session, review, task, parsed, actor)
     task.status = TaskStatus.DONE.value

@@ -126,7 +126,7 @@ def _form(request: Request, ctx: dict, values: dict, errors: dict[str, str], sta
         request, "task.html", status_code, ctx=ctx, kind=kind, values=values, errors=errors, saved=saved,
         line_options=[(line.number, f"{line.number}. {line.title}") for line in ctx["lines"]],
         lines_by_number={line.number: line for line in ctx["lines"]},
-        lead_lines=[line.number for line in ctx["lines"] if line.lead_id == ctx["assignee"].id],
+        lead_lines=[line.number for line in ctx["lines"] if line.lead_id == ctx["worker"].id],
         evidence_options=[(e.ref, f"{e.ref}: {e.title}") for e in ctx["evidence"]],
         evidence_by_ref={e.ref: e for e in ctx["evidence"]},
         findings_by_ref={f.ref: f for f in ctx.get("findings", [])},

@@ -1,0 +1,384 @@
+"""Staff change mid-cycle: bringing a loaded partnership in line with its edited file
+(`peer-review partnership load FILE --update [--dry-run]`).
+
+The difference is worked out by `domain.roster.diff` (people matched by email, trusts by id), which refuses
+whatever would rewrite history. Applying it keeps every row with records: someone who leaves is marked as
+left and loses their roles, and their work is handed on:
+
+- a place on a review's team before the visit (or a moderator's, until the report is issued) is given up
+  under the decline rules: the planner's best free replacement is asked, or the coordinator chooses one;
+  the replacement takes over the leaver's open tasks, which the coordinator holds until then;
+- a peer who leaves after the visit keeps their place (they were there); the coordinator gets their open
+  tasks, to finish on their behalf (findings stay theirs), and nobody is asked for feedback who has left;
+- a new CEO (or coordinator) takes over the open tasks of the one before.
+
+A trust's strand order changes only for its reviews not yet started (they keep their dates and teams and
+take the strands in the new order); a trust that leaves has its reviews, none yet started, cancelled; a
+trust that joins has its reviews planned in the time left, when the cycle has room. Every change is audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from peer_review import clock
+from peer_review.domain.lifecycle import NOT_STARTED, Stage, visit_is_past
+from peer_review.domain.model import TaskKind, TaskStatus
+from peer_review.domain.roster import DETAILS, ROLES, Change, History, Kind, Member, Refused, Roster, TrustEntry, diff
+from peer_review.domain.scheduling import PlanInfeasible
+from peer_review.errors import UserError
+from peer_review.partnerships import LoadedPartnership
+from peer_review.service.common import ENGINE, audit, coordinator_of, host_ceo
+from peer_review.service.handlers import leave_team
+from peer_review.service.loading import new_person, people_of
+from peer_review.service.planning import plan_joining_trust
+from peer_review.service.steps import hand_over
+from peer_review.tables import Assignment, AuditEntry, Cycle, Finding, Partnership, Person, Review, Task, Trust
+from peer_review.yamlfile import Document, dotted
+
+
+@dataclass(frozen=True)
+class RosterUpdate:
+    partnership: str
+    changes: list[Change]  # what differs between the database and the file
+    effects: list[str]  # what applying it did to the reviews: replacements, tasks handed on, reviews planned or cancelled
+    applied: bool
+
+
+def update_partnership(session: Session, loaded: LoadedPartnership, dry_run: bool = False, today: dt.date | None = None) -> RosterUpdate:
+    """Apply an edited partnership file to the loaded partnership of the same name, in the caller's
+    transaction; with `dry_run`, only say what would change. Refusals are UserErrors naming the file's key."""
+    spec = loaded.spec
+    partnership = session.exec(select(Partnership).where(Partnership.name == spec.name)).first()
+    if partnership is None:
+        raise _refusal(loaded, f"no partnership named '{spec.name}' is loaded, so there is nothing to update; load it without --update "
+                                "(a partnership is known by its name, which cannot change)", ("name",))
+    _check_settings_unchanged(partnership, loaded)
+    try:
+        changes = diff(stored_roster(session, partnership), file_roster(loaded), history_of(session, partnership))
+    except Refused as exc:
+        raise _refusal(loaded, exc.problem, exc.loc) from None
+    if dry_run or not changes:
+        return RosterUpdate(partnership.name, changes, [], applied=False)
+    for change in changes:
+        audit(session, partnership.id, change.kind.value, ENGINE, about=change.about, change=change.sentence, source=str(loaded.source))
+    effects = _apply(session, partnership, loaded, changes, today or clock.today())
+    audit(session, partnership.id, "partnership_updated", ENGINE, source=str(loaded.source), changes=len(changes), effects=effects)
+    return RosterUpdate(partnership.name, changes, effects, applied=True)
+
+
+def _refusal(loaded: LoadedPartnership, problem: str, loc: tuple) -> UserError:
+    """A UserError naming the file, and the line of the key when the file can still be read."""
+    try:
+        return Document.read(loaded.source).error(problem, loc)
+    except UserError:
+        return UserError(problem, source=str(loaded.source), place=dotted(loc) or None)
+
+
+# --- reading both sides ---------------------------------------------------------------------------
+
+
+def stored_roster(session: Session, partnership: Partnership) -> Roster:
+    """The trusts and people still in a loaded partnership."""
+    trusts = session.exec(select(Trust).where(Trust.partnership_id == partnership.id, Trust.left_on == None)).all()  # noqa: E711
+    keys = {t.id: t.key for t in session.exec(select(Trust).where(Trust.partnership_id == partnership.id))}
+    people = session.exec(select(Person).where(Person.partnership_id == partnership.id, Person.left_on == None).order_by(Person.id)).all()  # noqa: E711
+    return Roster(
+        trusts={t.key: TrustEntry(t.key, t.name, tuple(t.strand_order), tuple(t.conflicts), t.calendar_id) for t in trusts},
+        people={
+            p.email: Member(p.email, keys.get(p.trust_id), frozenset(r for r in ROLES if getattr(p, r)), {k: getattr(p, k) for k in DETAILS})
+            for p in people
+        },
+    )
+
+
+def file_roster(loaded: LoadedPartnership) -> Roster:
+    """The trusts and people an edited partnership file describes, read as loading reads them."""
+    return Roster(
+        trusts={
+            t.id: TrustEntry(t.id, t.name, tuple(t.strand_order), tuple(t.conflicts), loaded.calendars[t.id].id, ("trusts", i))
+            for i, t in enumerate(loaded.spec.trusts)
+        },
+        people={
+            email: Member(email, a["trust"], frozenset(r for r in ROLES if a[r]), {k: a[k] for k in DETAILS}, a["loc"])
+            for email, a in people_of(loaded.spec).items()
+        },
+    )
+
+
+def history_of(session: Session, partnership: Partnership) -> History:
+    """What has happened in a partnership that an update must keep: who has records, which reviews started."""
+    pid = partnership.id
+    people = session.exec(select(Person).where(Person.partnership_id == pid)).all()
+    ids = {
+        *session.exec(select(Assignment.person_id).join(Review, Review.id == Assignment.review_id).where(Review.partnership_id == pid)).all(),
+        *session.exec(select(Task.assignee_id).join(Review, Review.id == Task.review_id).where(Review.partnership_id == pid)).all(),
+        *session.exec(select(Finding.author_id).join(Review, Review.id == Finding.review_id).where(Review.partnership_id == pid)).all(),
+    }
+    started: dict[str, dict[str, int]] = {}
+    for review, key in session.exec(select(Review, Trust.key).join(Trust, Trust.id == Review.host_trust_id).where(Review.partnership_id == pid)):
+        if Stage(review.stage) not in NOT_STARTED and review.stage != Stage.CANCELLED:
+            started.setdefault(key, {})[review.strand_id] = review.position
+    added = session.exec(select(AuditEntry.detail).where(AuditEntry.partnership_id == pid, AuditEntry.action == "person_added")).all()
+    return History(
+        with_records=frozenset(p.email for p in people if p.id in ids),
+        added_outside_file=frozenset(detail.get("person") for detail in added),
+        started=started,
+        left_people=frozenset(p.email for p in people if p.left_on is not None),
+        left_trusts=frozenset(session.exec(select(Trust.key).where(Trust.partnership_id == pid, Trust.left_on != None)).all()),  # noqa: E711
+    )
+
+
+#: Partnership settings the plan rests on, by the file's key: `--update` changes trusts and people only.
+SETTINGS = {
+    "framework": lambda p, f: (p.framework_id, [s["id"] for s in p.framework["strands"]]) == (f.framework.id, f.framework.strand_ids),
+    "cycle": lambda p, f: (p.cycle_start, p.cycle_months) == (f.spec.cycle.start, f.spec.cycle.months),
+    "term_dates": lambda p, f: p.term_dates == f.spec.term_dates,
+    "visit_days": lambda p, f: p.visit_days == f.spec.visit_days,
+    "peers_per_trust": lambda p, f: p.peers_per_trust == f.spec.peers_per_trust,
+    "deadlines": lambda p, f: p.deadlines == f.spec.deadlines.model_dump(),
+    "blackouts": lambda p, f: p.blackouts == [b.model_dump(mode="json") for b in f.spec.blackouts],
+    "reminders": lambda p, f: p.reminders == f.spec.reminders.model_dump(),
+}
+
+
+def _check_settings_unchanged(partnership: Partnership, loaded: LoadedPartnership) -> None:
+    for key, same in SETTINGS.items():
+        if not same(partnership, loaded):
+            raise _refusal(loaded, f"'{key}' differs from the loaded partnership's, and --update changes only trusts and people "
+                                   "(the plan, its dates and deadlines rest on the rest); put it back as it was loaded", (key,))
+
+
+# --- applying -------------------------------------------------------------------------------------
+
+
+def _apply(session: Session, partnership: Partnership, loaded: LoadedPartnership, changes: list[Change], today: dt.date) -> list[str]:
+    of = lambda kind: [c for c in changes if c.kind == kind]  # noqa: E731
+    before = {c.about: _ceo(session, partnership, c.about) for c in of(Kind.CEO_CHANGED)}
+    old_coordinator = coordinator_of(session, partnership.id)
+    leaving = {c.about for c in of(Kind.PERSON_LEFT)}
+    giving_up = {c.about: c.lost & {"is_reviewer", "is_moderator"} for c in changes if c.lost & {"is_reviewer", "is_moderator"}}
+    trusts = _sync_trusts(session, partnership, loaded)
+    _sync_people(session, partnership, loaded, trusts, leaving, giving_up, today)
+    effects: list[str] = []
+    for change in of(Kind.TRUST_LEFT):
+        effects += _cancel_reviews(session, trusts[change.about])
+    gone_trusts = {trusts[c.about].id for c in of(Kind.TRUST_LEFT)}
+    for email, roles in giving_up.items():
+        person = _person(session, partnership, email)
+        effects += _give_up_places(session, person, roles, frozenset(giving_up), left=email in leaving, seek=person.trust_id not in gone_trusts, today=today)
+        for role in roles:
+            setattr(person, role, False)
+        session.add(person)
+    for change in of(Kind.TRUST_LEFT):
+        trusts[change.about].left_on = today
+        session.add(trusts[change.about])
+    session.flush()
+    for change in of(Kind.CEO_CHANGED):
+        effects += _hand_over_host_tasks(session, trusts[change.about], before[change.about])
+    if of(Kind.COORDINATOR_CHANGED):
+        effects += _hand_over_coordinator_tasks(session, partnership, old_coordinator)
+    for email in leaving:
+        effects += _hand_over_leavers_tasks(session, _person(session, partnership, email))
+    for change in of(Kind.STRAND_ORDER_CHANGED):
+        effects += _reorder_strands(session, partnership, trusts[change.about])
+    for change in of(Kind.TRUST_JOINED):
+        effects += _plan_joining(session, partnership, change.about, today)
+    return effects
+
+
+def _person(session: Session, partnership: Partnership, email: str) -> Person:
+    return session.exec(select(Person).where(Person.partnership_id == partnership.id, Person.email == email)).one()
+
+
+def _ceo(session: Session, partnership: Partnership, trust_key: str) -> Person:
+    trust = session.exec(select(Trust).where(Trust.partnership_id == partnership.id, Trust.key == trust_key)).one()
+    return session.exec(select(Person).where(Person.partnership_id == partnership.id, Person.trust_id == trust.id, Person.is_ceo)).one()
+
+
+def _sync_trusts(session: Session, partnership: Partnership, loaded: LoadedPartnership) -> dict[str, Trust]:
+    """Trust rows as the file describes them (new ones added, with their school calendars); by key, all of them."""
+    trusts = {t.key: t for t in session.exec(select(Trust).where(Trust.partnership_id == partnership.id))}
+    calendars = dict(partnership.calendars)
+    for t in loaded.spec.trusts:
+        calendar = loaded.calendars[t.id]
+        calendars.setdefault(calendar.id, calendar.to_dict())
+        trust = trusts.get(t.id) or Trust(partnership_id=partnership.id, key=t.id, calendar_id=calendar.id, name=t.name)
+        trust.name, trust.strand_order, trust.conflicts = t.name, list(t.strand_order), list(t.conflicts)
+        session.add(trust)
+        trusts[t.id] = trust
+    partnership.calendars = calendars
+    partnership.source = str(loaded.source)
+    session.add(partnership)
+    session.flush()
+    return trusts
+
+
+def _sync_people(session: Session, partnership: Partnership, loaded: LoadedPartnership, trusts: dict[str, Trust],
+                 leaving: set[str], giving_up: dict[str, set[str]], today: dt.date) -> None:
+    """Person rows as the file describes them; those who leave are marked as left. A reviewer's or moderator's
+    role is kept until their places are given up (the planner still needs them there to find replacements)."""
+    rows = {p.email: p for p in session.exec(select(Person).where(Person.partnership_id == partnership.id))}
+    ids = {key: t.id for key, t in trusts.items()}
+    for email, attributes in people_of(loaded.spec).items():
+        person = rows.get(email)
+        if person is None:
+            session.add(new_person(partnership.id, attributes, ids))
+            continue
+        for column, value in attributes.items():
+            if column not in ("trust", "loc") and not (column in giving_up.get(email, ()) and not value):
+                setattr(person, column, value)
+        person.trust_id, person.left_on = ids.get(attributes["trust"]), None
+        session.add(person)
+    for email in leaving:
+        person = rows[email]
+        person.left_on, person.is_ceo, person.is_coordinator = today, False, False
+        session.add(person)
+    session.flush()
+
+
+def _give_up_places(session: Session, person: Person, roles: set[str], unavailable: frozenset[str], left: bool, seek: bool, today: dt.date) -> list[str]:
+    """`person` no longer holds `roles`: their places on reviews still to come go under the decline rules.
+
+    A peer keeps a place whose visit has happened (they were there), and everyone keeps their place once the
+    report is issued; the places' records stay either way.
+    """
+    effects = []
+    roles_held = {"peer": "is_reviewer", "moderator": "is_moderator"}
+    rows = session.exec(
+        select(Assignment, Review).join(Review, Review.id == Assignment.review_id)
+        .where(Assignment.person_id == person.id, Assignment.status != "declined").order_by(Review.visit_start, Review.id)
+    ).all()
+    for assignment, review in rows:
+        stage = Stage(review.stage)
+        if roles_held[assignment.role] not in roles or stage in (Stage.CLOSED, Stage.CANCELLED, Stage.FEEDBACK):
+            continue
+        if assignment.role == "peer" and visit_is_past(stage):
+            continue
+        for task in session.exec(select(Task).where(Task.review_id == review.id, Task.assignee_id == person.id, Task.status == TaskStatus.OPEN.value,
+                                                    Task.kind == TaskKind.RESPOND_TO_ASSIGNMENT.value)):
+            task.status, task.outcome, task.completed_at = TaskStatus.DONE.value, "withdrawn", clock.now()  # as good as a decline
+            session.add(task)
+        why = "has left the partnership" if left else f"is no longer a {assignment.role}"
+        successor = leave_team(session, review, assignment, f"{why} ({today.isoformat()})", why, ENGINE, unavailable, seek=seek)
+        then = (f"{successor.name} <{successor.email}> is asked to take it" if successor else
+                "the coordinator is asked to choose a replacement" if seek else "the team goes ahead without a peer from their trust")
+        effects.append(f"review {review.id} ({_review_label(session, review)}): {person.name} <{person.email}> {why}, so gives up their place as {assignment.role}; {then}")
+    return effects
+
+
+def _hand_over_host_tasks(session: Session, trust: Trust, old: Person) -> list[str]:
+    """The trust's new CEO takes over the open tasks the one before had for the trust's reviews."""
+    effects = []
+    rows = session.exec(
+        select(Task, Review).join(Review, Review.id == Task.review_id)
+        .where(Review.host_trust_id == trust.id, Task.assignee_id == old.id, Task.status == TaskStatus.OPEN.value).order_by(Task.id)
+    ).all()
+    for task, review in rows:
+        new = host_ceo(session, review)
+        now_open = hand_over(session, task, new, f"{new.name} is now the CEO of {trust.name}")
+        effects.append(f"review {review.id} ({_review_label(session, review)}): task {task.id} ({TaskKind(task.kind).title}) moves to {new.name}, the new CEO (task {now_open.id})")
+    return effects
+
+
+def _hand_over_coordinator_tasks(session: Session, partnership: Partnership, old: Person) -> list[str]:
+    """The new coordinator takes over the open tasks of the one before, including those held for others."""
+    effects = []
+    new = coordinator_of(session, partnership.id)
+    for task in session.exec(select(Task).where(Task.assignee_id == old.id, Task.status == TaskStatus.OPEN.value).order_by(Task.id)).all():
+        now_open = hand_over(session, task, new, f"{new.name} is now the coordinator")
+        effects.append(f"review {task.review_id}: task {task.id} ({TaskKind(task.kind).title}) moves to {new.name}, the new coordinator (task {now_open.id})")
+    return effects
+
+
+def _hand_over_leavers_tasks(session: Session, person: Person) -> list[str]:
+    """Whatever work someone who left still has (a peer's after the visit): the coordinator holds it for them.
+    Nobody is asked for feedback on their behalf: that task is cancelled."""
+    effects = []
+    for task in session.exec(select(Task).where(Task.assignee_id == person.id, Task.status == TaskStatus.OPEN.value).order_by(Task.id)).all():
+        if task.kind == TaskKind.GIVE_FEEDBACK.value:
+            task.status, task.outcome, task.completed_at = TaskStatus.CANCELLED.value, "left", clock.now()
+            session.add(task)
+            audit(session, person.partnership_id, "task_cancelled", ENGINE, task.review_id, task=task.id, kind=task.kind, reason=f"{person.email} has left the partnership")
+            effects.append(f"review {task.review_id}: {person.name}'s feedback is no longer asked for (task {task.id} cancelled)")
+            continue
+        now_open = hand_over(session, task, person, "has left the partnership", for_=person)
+        effects.append(f"review {task.review_id}: task {task.id} ({TaskKind(task.kind).title}) passes to the coordinator, to do on {person.name}'s behalf (task {now_open.id})")
+    return effects
+
+
+def _reorder_strands(session: Session, partnership: Partnership, trust: Trust) -> list[str]:
+    """A trust's reviews not yet started take the strands in its new order, keeping their dates and teams (which
+    meet every hard constraint: strands only steer who is preferred); started reviews keep theirs."""
+    reviews = session.exec(select(Review).where(Review.host_trust_id == trust.id, Review.stage != Stage.CANCELLED.value).order_by(Review.position)).all()
+    moving = [(r, trust.strand_order[r.position - 1]) for r in reviews if Stage(r.stage) in NOT_STARTED and r.strand_id != trust.strand_order[r.position - 1]]
+    titles = {s["id"]: s["title"] for s in partnership.framework["strands"]}
+    for review, _strand in moving:  # out of the way first: a strand is hosted once per trust and cycle
+        review.strand_id = f"~{review.id}"
+        session.add(review)
+    session.flush()
+    effects = []
+    for review, strand in moving:
+        before = review.strand_title
+        review.strand_id, review.strand_title = strand, titles[strand]
+        review.sequence += 1
+        session.add(review)
+        session.flush()
+        audit(session, partnership.id, "strand_changed", ENGINE, review.id, before=before, after=review.strand_title, position=review.position)
+        _tell(session, review, f"The review of {trust.name} on these dates now covers the strand \"{review.strand_title}\" (it was \"{before}\"): "
+                               "the trust has changed the order of its strands.", calendar=True)
+        effects.append(f"review {review.id} ({trust.name}, visit {review.visit_start}): strand '{before}' -> '{review.strand_title}'")
+    return effects
+
+
+def _cancel_reviews(session: Session, trust: Trust) -> list[str]:
+    """The reviews of a trust that leaves (none has started): cancelled, with their open tasks."""
+    effects = []
+    for review in session.exec(select(Review).where(Review.host_trust_id == trust.id, Review.stage != Stage.CANCELLED.value).order_by(Review.position)).all():
+        _tell(session, review, f"The review of {trust.name} (\"{review.strand_title}\") is cancelled: the trust has left the partnership.")
+        for task in session.exec(select(Task).where(Task.review_id == review.id, Task.status == TaskStatus.OPEN.value)):
+            task.status, task.outcome, task.completed_at = TaskStatus.CANCELLED.value, "review_cancelled", clock.now()
+            session.add(task)
+        audit(session, review.partnership_id, "review_cancelled", ENGINE, review.id, before=review.stage, reason=f"trust '{trust.key}' left the partnership")
+        review.stage = Stage.CANCELLED.value
+        session.add(review)
+        effects.append(f"review {review.id} ({trust.name}, {review.strand_title}): cancelled")
+    return effects
+
+
+def _plan_joining(session: Session, partnership: Partnership, trust_key: str, today: dt.date) -> list[str]:
+    if session.exec(select(Cycle).where(Cycle.partnership_id == partnership.id)).first() is None:
+        return [f"trust '{trust_key}': its reviews are planned with everyone else's by `peer-review plan`"]
+    try:
+        reviews = plan_joining_trust(session, partnership, trust_key, today)
+    except (PlanInfeasible, UserError) as exc:
+        audit(session, partnership.id, "reviews_not_planned", ENGINE, trust=trust_key, reason=str(exc))
+        return [f"trust '{trust_key}': its reviews cannot be planned in this cycle ({exc}); it takes part as a peer trust this cycle "
+                "and hosts its reviews in the next"]
+    audit(session, partnership.id, "reviews_planned", ENGINE, trust=trust_key, reviews=[r.id for r in reviews])
+    return [f"review {r.id} ({_review_label(session, r)}): planned, visit {r.visit_start} to {r.visit_end}" for r in reviews]
+
+
+def _tell(session: Session, review: Review, change: str, calendar: bool = False) -> None:
+    """The host CEO and the review's team (those still in the partnership) hear of a change to the review."""
+    from peer_review.service.calendars import reviews_calendar
+    from peer_review.service.outbox import notify, review_context
+    from peer_review.service.records import team
+
+    context = review_context(session, review)
+    peers, moderator = team(session, review)
+    ceo = session.exec(select(Person).where(Person.trust_id == review.host_trust_id, Person.is_ceo)).first()  # none when the trust has left
+    told = {p.id: p for p in [ceo, *peers, moderator] if p is not None and p.left_on is None}
+    ics = reviews_calendar(session, [review], f"Peer review visit: {context['host']}") if calendar else None
+    for person in told.values():
+        notify(
+            session, key=f"review_changed/{review.id}/{review.sequence}/{review.stage}/{person.id}", event="review_changed", person=person, review=review,
+            subject=f"Review changed: {context['host']} ({context['strand']})", context=context | {"change": change, "calendar": calendar}, ics=ics,
+        )
+
+
+def _review_label(session: Session, review: Review) -> str:
+    return f"{session.get(Trust, review.host_trust_id).name}, {review.strand_title}"
