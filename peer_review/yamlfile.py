@@ -66,14 +66,17 @@ class Document:
             for i, item in enumerate(node.value):
                 self._walk(item, (*loc, i))
         elif isinstance(node, yaml.MappingNode):
-            seen: dict[str, int] = {}
+            seen: dict[Any, int] = {}
             for key, value in node.value:
                 name = key.value if isinstance(key, yaml.ScalarNode) else None
                 self._paths[id(key)] = (*loc, name) if name is not None else loc
-                if name is not None and name in seen:
-                    raise _NodeProblem(f"the key '{name}' is given twice (first on line {seen[name]}); keep one", key)
-                if name is not None:
-                    seen[name] = key.start_mark.line + 1
+                if key.tag == "tag:yaml.org,2002:merge":
+                    raise _NodeProblem("merge keys (<<) are not allowed here; write the keys out in full", key)
+                same = _key_identity(key)  # `yes` and `true`, `~` and `null` are one key to YAML
+                if same is not None and same in seen:
+                    raise _NodeProblem(f"the key '{name}' is given twice (first on line {seen[same]}); keep one", key)
+                if same is not None:
+                    seen[same] = key.start_mark.line + 1
                 if isinstance(key, yaml.ScalarNode):
                     self._check_scalar(key)
                 self._walk(value, (*loc, name) if name is not None else loc)
@@ -146,11 +149,28 @@ class _Constructor(yaml.constructor.SafeConstructor):
     at its node instead of as a traceback."""
 
     def construct_object(self, node, deep=False):
+        if node.tag.endswith(("int", "float")) and len(node.value) > MAX_DIGITS:
+            raise _NodeProblem(f"'{_excerpt(node)}' cannot be read: the number is too long ({len(node.value):,} characters)", node)
         try:
             return super().construct_object(node, deep)
         except (ValueError, OverflowError) as exc:
             why = "the number is too long" if node.tag.endswith(("int", "float")) else str(exc)
             raise _NodeProblem(f"'{_excerpt(node)}' cannot be read: {why}", node) from None
+
+
+#: Longer than any number in our formats, and short enough that Python can print any number written so.
+MAX_DIGITS = 100
+
+
+def _key_identity(key: yaml.Node) -> Any:
+    """What a scalar key means (so `yes:` repeats `true:`); None for other keys, which are refused elsewhere."""
+    if not isinstance(key, yaml.ScalarNode):
+        return None
+    try:
+        value = _Constructor().construct_object(key)
+    except _NodeProblem:
+        return key.value
+    return (type(value).__name__, value) if isinstance(value, (bool, int, float, type(None))) else key.value
 
 
 def _excerpt(node: yaml.Node) -> str:
@@ -184,7 +204,10 @@ def describe(error: dict[str, Any]) -> str:
         return f"unknown key '{error['loc'][-1]}'"
     message = error["msg"].removeprefix("Value error, ").rstrip(".")
     given = error.get("input")
-    shown = repr(given) if not isinstance(given, (dict, list)) else type(given).__name__
+    try:
+        shown = repr(given) if not isinstance(given, (dict, list)) else type(given).__name__
+    except ValueError:  # an integer too long for Python to print
+        shown = "a number too long to show"
     if len(shown) > 80:  # a 5 MB value is not repeated back
         shown = f"{shown[:60]}... ({len(str(given)):,} characters)"
     if kind == "value_error" and not error["loc"]:  # a whole-model check: its message names what is wrong

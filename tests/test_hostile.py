@@ -141,6 +141,9 @@ def test_yaml_itself_cannot_be_turned_against_the_reader(tmp_path):
         "escaped NUL": 'name: "a\\0b"\n',
         "impossible date": "start: 2023-02-30\n",
         "huge number": "n: " + "9" * 5000 + "\n",
+        "huge hex number": "n: 0x" + "f" * 5000 + "\n",
+        "a key repeated by value": "a: 1\ntrue: 2\nyes: 3\n",
+        "merge key": "a: 1\n<<: {title: x}\ntitle: y\n",
         "too big": "name: " + "x" * 1_100_000 + "\n",
     }
     for label, text in bombs.items():

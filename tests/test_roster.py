@@ -15,7 +15,7 @@ from conftest import EXAMPLE, run_cli
 from peer_review import clock, db
 from peer_review.errors import UserError
 from peer_review.partnerships import load_partnership_file
-from peer_review.service import queries, roster, workflow
+from peer_review.service import access, queries, roster, workflow
 from peer_review.service.common import host_ceo
 from peer_review.service.records import team
 from peer_review.simulation import answer, simulate_cycle
@@ -232,6 +232,7 @@ def test_a_peer_who_leaves_after_the_visit_keeps_their_place_and_the_coordinator
     with db.session_scope() as session:
         owen = session.exec(select(Person).where(Person.email == OWEN)).one()
         assert session.exec(select(Assignment).where(Assignment.review_id == 1, Assignment.person_id == owen.id)).one().status == "accepted"
+        assert not access.viewer_for(session, OWEN).known  # his place stays in the records, but he no longer sees the review
     _nobody_who_left_has_open_tasks()
     _drive_to_closed(1)
     with db.session_scope() as session:
@@ -316,6 +317,59 @@ def test_a_trust_whose_reviews_have_not_started_can_leave(planned, tmp_path):
         assert [p.email for p in peers] == [OWEN]  # Peak Edge's peer is not replaced: the trust has gone
     _nobody_who_left_has_open_tasks()
     _drive_to_closed(1)
+
+
+def test_a_trust_cannot_leave_when_it_takes_a_reviews_last_peer_with_it(planned, tmp_path):
+    with db.session_scope() as session:  # Owen has given up his place on review 1: Peak Edge's peer is its last
+        owen = session.exec(select(Assignment).join(Person, Person.id == Assignment.person_id).where(Assignment.review_id == 1, Person.email == OWEN)).one()
+        owen.status = "declined"
+        session.add(owen)
+    path = tmp_path / "two.yaml"
+    path.write_text(_without_trust(EXAMPLE.read_text(), "peak-edge"))
+    counts = _counts()
+    with pytest.raises(UserError, match=r"review 1 .* would be left without a peer: its last peer's trust leaves"):
+        _update(path)
+    assert _counts() == counts
+
+
+def test_someone_who_left_can_no_longer_sign_in_or_see_the_review(planned, tmp_path):
+    from webclient import ask_for_link, new_client, sign_in
+
+    _do(next(t for t in _open(1) if t.assignee_email == OWEN), {"response": "accept"})  # his place on review 1 shows him the review
+    owen = sign_in(OWEN)
+    assert owen.get("/reviews/1").status_code == 200
+    _update(_edited(tmp_path, (OWEN_LINE, "")))
+    assert owen.get("/reviews/1").status_code in (303, 403, 404)  # the session's person has gone
+    with db.session_scope() as session:
+        links = session.exec(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.event == "sign_in", OutboxMessage.recipient == OWEN)).one()
+    assert ask_for_link(new_client(), OWEN).status_code == 200  # the same page as for anyone unknown
+    with db.session_scope() as session:
+        assert session.exec(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.event == "sign_in", OutboxMessage.recipient == OWEN)).one() == links
+
+
+def test_someone_who_left_cannot_come_back_in_another_trust(planned, tmp_path):
+    _update(_edited(tmp_path, (OWEN_LINE, "")))  # Owen, on review 1's team, leaves Don River
+    helen_line = "    ceo: {name: Helen Marsh, email: helen.marsh@steelvalley.example.org}\n"
+    back = _edited(tmp_path, (OWEN_LINE, ""), ("    reviewers:\n      - {name: Tom Beckett", "    reviewers:\n" + OWEN_LINE + "      - {name: Tom Beckett"), name="back.yaml")
+    assert helen_line in back.read_text()
+    counts = _counts()
+    with pytest.raises(UserError, match=r"owen\.fletcher@donriver\.example\.org left trust 'don-river' and would come back in trust 'steel-valley'"):
+        _update(back)
+    assert _counts() == counts
+
+
+def test_a_changed_school_calendar_is_refused_not_ignored(database_url, tmp_path):
+    from peer_review.school_calendars import BUNDLED
+    from peer_review.service import loading
+
+    calendar = tmp_path / "ours.yaml"
+    calendar.write_text((BUNDLED / "sheffield.yaml").read_text().replace("id: sheffield", "id: ours", 1))
+    path = _edited(tmp_path, ("term_dates: sheffield", "term_dates: ours.yaml"))
+    with db.session_scope() as session:
+        loading.store_partnership(session, load_partnership_file(path))
+    calendar.write_text(calendar.read_text() + "\nclosures: [{start: 2024-06-10, end: 2024-06-14}]\n")
+    with pytest.raises(UserError, match=r"term_dates.*differs from the loaded partnership's"):
+        _update(path)
 
 
 PEAK_EDGE_COPY = """  - id: loxley

@@ -67,7 +67,7 @@ class History:
 
     with_records: frozenset[str] = frozenset()  # emails of people with team places, tasks or findings
     started: dict[str, dict[str, int]] = field(default_factory=dict)  # trust -> {strand: position} of its started or closed reviews
-    left_people: frozenset[str] = frozenset()  # emails of people who left earlier
+    left_people: dict[str, str | None] = field(default_factory=dict)  # email -> trust (None: no trust) of people who left earlier
     left_trusts: frozenset[str] = frozenset()  # trusts that left earlier
     added_outside_file: frozenset[str] = frozenset()  # emails of people the coordinator added as replacements
 
@@ -162,6 +162,11 @@ def _people_changes(stored: Roster, wanted: Roster, history: History) -> list[Ch
     _check_no_email_changes(joining, leaving, history)
     for member in joining:
         again = " again" if member.email in history.left_people else ""
+        if again and member.email in history.with_records and history.left_people[member.email] != member.trust:
+            raise Refused(
+                f"{member.email} left {_trust(history.left_people[member.email])} and would come back in {_trust(member.trust)}, but a person's "
+                "trust cannot change once they have records (team places, tasks or findings name them as of their old trust); list them "
+                f"under {_trust(history.left_people[member.email])}, or with a new email address", member.loc + ("email",))
         where = f"trust '{member.trust}'" if member.trust else "the partnership"
         changes.append(Change(Kind.PERSON_JOINED, member.email, f"{member.label} joins {where}{again} as {_roles(member.roles)}"))
     for email, member in wanted.people.items():

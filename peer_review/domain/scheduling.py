@@ -506,6 +506,8 @@ def plan_trust(
     last = settings.end - settings.report_time
     rounds = len(trust.strand_order)
     span = (last - earliest).days
+    if span < 0:
+        raise PlanInfeasible(f"the last visit of this cycle had to be by {last} (to leave time for its report), so '{trust.id}' cannot host reviews in it")
     if span < 7 * rounds:
         raise PlanInfeasible(
             f"only {max(span, 0)} days are left between {earliest} and {last} (the last visit that leaves time for its report) "

@@ -42,7 +42,8 @@ class Viewer:
 
 
 def viewer_for(session: Session, email: str) -> Viewer:
-    people = session.exec(select(Person).where(Person.email == email.strip().lower())).all()
+    # someone who has left a partnership (`partnership load --update`) sees nothing of it any more
+    people = session.exec(select(Person).where(Person.email == email.strip().lower(), Person.left_on == None)).all()  # noqa: E711
     return Viewer(
         email=email.strip().lower(),
         person_ids=frozenset(p.id for p in people),

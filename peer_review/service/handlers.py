@@ -85,8 +85,9 @@ def leave_team(
 
 
 def _open_work(session: Session, review: Review, person: Person, held: bool) -> list[Task]:
-    """A person's open tasks on a review, besides being asked to join; with `held`, also those the coordinator holds for them."""
-    tasks = session.exec(select(Task).where(Task.review_id == review.id, Task.status == TaskStatus.OPEN.value, Task.kind != TaskKind.RESPOND_TO_ASSIGNMENT.value))
+    """A person's open tasks on a review, besides being asked to join or choosing a replacement; with `held`, also those the coordinator holds for them."""
+    not_theirs = (TaskKind.RESPOND_TO_ASSIGNMENT.value, TaskKind.CHOOSE_REPLACEMENT.value)  # being asked, and the coordinator's choosing
+    tasks = session.exec(select(Task).where(Task.review_id == review.id, Task.status == TaskStatus.OPEN.value, Task.kind.not_in(not_theirs)))
     return [t for t in tasks if t.assignee_id == person.id or (held and t.subject.get("for") == person.email)]
 
 

@@ -35,7 +35,8 @@ from peer_review.service.common import ENGINE, audit, coordinator_of, host_ceo
 from peer_review.service.handlers import leave_team
 from peer_review.service.loading import new_person, people_of
 from peer_review.service.planning import plan_joining_trust
-from peer_review.service.steps import hand_over
+from peer_review.service.records import team
+from peer_review.service.steps import hand_over, lock_review
 from peer_review.tables import Assignment, AuditEntry, Cycle, Finding, Partnership, Person, Review, Task, Trust
 from peer_review.yamlfile import Document, dotted
 
@@ -57,6 +58,9 @@ def update_partnership(session: Session, loaded: LoadedPartnership, dry_run: boo
         raise _refusal(loaded, f"no partnership named '{spec.name}' is loaded, so there is nothing to update; load it without --update "
                                 "(a partnership is known by its name, which cannot change)", ("name",))
     _check_settings_unchanged(partnership, loaded)
+    if not dry_run:  # answers and machine steps on these reviews wait until the update is done, and it sees them done
+        for review_id in session.exec(select(Review.id).where(Review.partnership_id == partnership.id).order_by(Review.id)).all():
+            lock_review(session, review_id)
     try:
         changes = diff(stored_roster(session, partnership), file_roster(loaded), history_of(session, partnership))
     except Refused as exc:
@@ -66,8 +70,22 @@ def update_partnership(session: Session, loaded: LoadedPartnership, dry_run: boo
     for change in changes:
         audit(session, partnership.id, change.kind.value, ENGINE, about=change.about, change=change.sentence, source=str(loaded.source))
     effects = _apply(session, partnership, loaded, changes, today or clock.today())
+    _check_every_review_keeps_a_peer(session, partnership, loaded)
     audit(session, partnership.id, "partnership_updated", ENGINE, source=str(loaded.source), changes=len(changes), effects=effects)
     return RosterUpdate(partnership.name, changes, effects, applied=True)
+
+
+def _check_every_review_keeps_a_peer(session: Session, partnership: Partnership, loaded: LoadedPartnership) -> None:
+    """A trust that leaves takes its people's places with it, and can take a review's last peer: refused, as the
+    coordinator could not give that review another peer (each peer place belongs to one trust)."""
+    active = session.exec(select(Review).where(Review.partnership_id == partnership.id, Review.stage.not_in([Stage.CLOSED.value, Stage.CANCELLED.value]))).all()
+    for review in active:
+        if team(session, review)[0]:
+            continue
+        choosing = session.exec(select(Task).where(Task.review_id == review.id, Task.kind == TaskKind.CHOOSE_REPLACEMENT.value, Task.status == TaskStatus.OPEN.value)).all()
+        if not any(t.subject.get("role") == "peer" for t in choosing):
+            raise _refusal(loaded, f"review {review.id} ({_review_label(session, review)}) would be left without a peer: its last peer's trust leaves; "
+                                   "let the trust leave once that review has closed", ("trusts",))
 
 
 def _refusal(loaded: LoadedPartnership, problem: str, loc: tuple) -> UserError:
@@ -113,6 +131,7 @@ def history_of(session: Session, partnership: Partnership) -> History:
     """What has happened in a partnership that an update must keep: who has records, which reviews started."""
     pid = partnership.id
     people = session.exec(select(Person).where(Person.partnership_id == pid)).all()
+    keys = {t.id: t.key for t in session.exec(select(Trust).where(Trust.partnership_id == pid))}
     ids = {
         *session.exec(select(Assignment.person_id).join(Review, Review.id == Assignment.review_id).where(Review.partnership_id == pid)).all(),
         *session.exec(select(Task.assignee_id).join(Review, Review.id == Task.review_id).where(Review.partnership_id == pid)).all(),
@@ -127,16 +146,18 @@ def history_of(session: Session, partnership: Partnership) -> History:
         with_records=frozenset(p.email for p in people if p.id in ids),
         added_outside_file=frozenset(detail.get("person") for detail in added),
         started=started,
-        left_people=frozenset(p.email for p in people if p.left_on is not None),
+        left_people={p.email: keys.get(p.trust_id) for p in people if p.left_on is not None},
         left_trusts=frozenset(session.exec(select(Trust.key).where(Trust.partnership_id == pid, Trust.left_on != None)).all()),  # noqa: E711
     )
 
 
 #: Partnership settings the plan rests on, by the file's key: `--update` changes trusts and people only.
 SETTINGS = {
-    "framework": lambda p, f: (p.framework_id, [s["id"] for s in p.framework["strands"]]) == (f.framework.id, f.framework.strand_ids),
+    "framework": lambda p, f: p.framework == f.framework.model_dump(mode="json"),
     "cycle": lambda p, f: (p.cycle_start, p.cycle_months) == (f.spec.cycle.start, f.spec.cycle.months),
-    "term_dates": lambda p, f: p.term_dates == f.spec.term_dates,
+    "term_dates": lambda p, f: p.term_dates == f.spec.term_dates and all(
+        p.calendars.get(c.id, c.to_dict()) == c.to_dict() for c in f.calendars.values()  # a calendar's dates, not only its name
+    ),
     "visit_days": lambda p, f: p.visit_days == f.spec.visit_days,
     "peers_per_trust": lambda p, f: p.peers_per_trust == f.spec.peers_per_trust,
     "deadlines": lambda p, f: p.deadlines == f.spec.deadlines.model_dump(),
@@ -366,7 +387,6 @@ def _tell(session: Session, review: Review, change: str, calendar: bool = False)
     """The host CEO and the review's team (those still in the partnership) hear of a change to the review."""
     from peer_review.service.calendars import reviews_calendar
     from peer_review.service.outbox import notify, review_context
-    from peer_review.service.records import team
 
     context = review_context(session, review)
     peers, moderator = team(session, review)

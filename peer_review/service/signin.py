@@ -62,7 +62,7 @@ def request_link(session: Session, email: str, client: str, next_path: str = "/"
     if by_address >= PER_ADDRESS or by_client >= PER_CLIENT:
         raise TooManyRequests(f"Too many sign-in links were asked for. Wait {RATE_WINDOW.seconds // 60} minutes, then try again.")
     _forget_old(session, now)
-    person = session.exec(select(Person).where(Person.email == email).order_by(Person.id)).first()
+    person = session.exec(select(Person).where(Person.email == email, Person.left_on == None).order_by(Person.id)).first()  # noqa: E711  (not those who left)
     token = secrets.token_urlsafe(32) if person else None
     request = SignInRequest(
         email=email, client=client, requested_at=now, token_hash=_hash(token) if token else None, next_path=next_path, expires_at=now + LINK_LIFETIME

@@ -248,6 +248,8 @@ def _close_stage(session: Session, review: Review, _step: NextStep) -> None:
 def _allocate_leads(session: Session, review: Review) -> None:
     """Each agreed line gets a lead peer, in turn, so every line is sure to have findings."""
     peers, _ = team(session, review)
+    if not peers:  # guarded against when choosing a replacement and updating the roster; never divide by zero
+        raise UserError(f"review {review.id} has no peer to lead its lines of enquiry; the coordinator must add one")
     for i, line in enumerate(agreed_lines(session, review)):
         line.lead_id = peers[i % len(peers)].id
         session.add(line)
