@@ -100,21 +100,21 @@ def partnership_load(
     if not update:
         with _session() as session:
             result = store_partnership(session, loaded)
-        out.print(f"loaded '{result.name}': {result.trusts} trusts, {result.people} people", markup=False)
+        out.print(f"loaded '{result.name}': {result.trusts} trusts, {result.people} people")
         return
     from peer_review.service.roster import update_partnership
 
     with _session() as session:
         result = update_partnership(session, loaded, dry_run=dry_run)
     if not result.changes:
-        out.print(f"'{result.partnership}': no changes", markup=False)
+        out.print(f"'{result.partnership}': no changes")
         return
     for change in result.changes:  # one line each, however long: scripts read them
-        out.print(change.sentence, markup=False, highlight=False, soft_wrap=True)
+        out.print(change.sentence, soft_wrap=True)
     for effect in result.effects:
-        out.print(f"  {effect}", markup=False, highlight=False, soft_wrap=True)
+        out.print(f"  {effect}", soft_wrap=True)
     done = "dry run, nothing written" if dry_run else "updated"
-    out.print(f"'{result.partnership}': {len(result.changes)} change(s); {done}", markup=False)
+    out.print(f"'{result.partnership}': {len(result.changes)} change(s); {done}")
 
 
 @app.command()

@@ -87,11 +87,11 @@ def submit(session: Session, task_id: int, data: Any, as_email: str) -> Submitte
     Everything happens in the caller's transaction: a refusal at any point writes nothing.
     """
     task = get_task(session, task_id)
+    lock_review(session, task.review_id)  # answers, machine steps and roster updates on one review take turns: all checks see the latest
     review = get_review(session, task.review_id)
     actor = check_actor(session, task, review, as_email)
     kind = TaskKind(task.kind)
     parsed = validate_answer(session, task, review, data)
-    lock_review(session, review.id)  # answers and machine steps on one review take turns (review first, then task)
     _claim(session, task)
     outcome = KINDS[kind].handle(session, review, task, parsed, actor)
     task.status = TaskStatus.DONE.value
