@@ -142,6 +142,11 @@ def test_cli_submit_names_file_and_line(tmp_path):
     db.configure(env["PEER_REVIEW_DATABASE_URL"])
     try:
         workflow.advance_review(db.session_scope, 1)
+        invitation = _open(1)[0]
+        decline = tmp_path / "decline.yaml"
+        decline.write_text("response: decline\n")  # a check on the whole answer: a decline needs a reason
+        refused = run_cli("submit", invitation.id, decline, "--as", invitation.assignee_email, cwd=tmp_path, env=env)
+        assert refused.returncode == 2 and f"{decline}, line 1: say why you decline" in " ".join(refused.stderr.split())
         task_id = str(_until("propose_lines").id)  # the team accept their places first
     finally:
         db.configure(None)
