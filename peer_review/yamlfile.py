@@ -154,8 +154,7 @@ class _Constructor(yaml.constructor.SafeConstructor):
         try:
             return super().construct_object(node, deep)
         except (ValueError, OverflowError) as exc:
-            why = "the number is too long" if node.tag.endswith(("int", "float")) else str(exc)
-            raise _NodeProblem(f"'{_excerpt(node)}' cannot be read: {why}", node) from None
+            raise _NodeProblem(f"'{_excerpt(node)}' cannot be read: {exc}", node) from None
 
 
 #: Longer than any number in our formats, and short enough that Python can print any number written so.
@@ -204,10 +203,7 @@ def describe(error: dict[str, Any]) -> str:
         return f"unknown key '{error['loc'][-1]}'"
     message = error["msg"].removeprefix("Value error, ").rstrip(".")
     given = error.get("input")
-    try:
-        shown = repr(given) if not isinstance(given, (dict, list)) else type(given).__name__
-    except ValueError:  # an integer too long for Python to print
-        shown = "a number too long to show"
+    shown = repr(given) if not isinstance(given, (dict, list)) else type(given).__name__  # numbers are at most MAX_DIGITS long
     if len(shown) > 80:  # a 5 MB value is not repeated back
         shown = f"{shown[:60]}... ({len(str(given)):,} characters)"
     if kind == "value_error" and not error["loc"]:  # a whole-model check: its message names what is wrong

@@ -382,16 +382,21 @@ PEAK_EDGE_COPY = """  - id: loxley
 """
 
 
-def test_a_trust_joining_gets_its_reviews_planned_when_the_cycle_has_room(database_url, tmp_path):
+def _loxley_joins_on(day: dt.date, tmp_path: Path) -> roster.RosterUpdate:
+    """The bundled triad planned, then on `day` a fourth trust (Loxley) joins it."""
     from peer_review.service import loading, planning
 
     with db.session_scope() as session:
         loading.store_partnership(session, load_partnership_file(EXAMPLE))
         planning.plan_cycle(session, None)
-    clock.set_time(clock.at_london(dt.date(2023, 11, 6), 9))
+    clock.set_time(clock.at_london(day, 9))
     path = tmp_path / "four.yaml"
     path.write_text(EXAMPLE.read_text() + PEAK_EDGE_COPY)
-    result = _update(path)
+    return _update(path)
+
+
+def test_a_trust_joining_gets_its_reviews_planned_when_the_cycle_has_room(database_url, tmp_path):
+    result = _loxley_joins_on(dt.date(2023, 11, 6), tmp_path)
     assert result.changes[0].kind == "trust_joined"
     planned_ = _reviews_of("loxley")
     assert [r[1] for r in planned_] == ["workforce", "school-improvement", "quality-inclusive-education", "governance-leadership-operations"]
@@ -405,15 +410,7 @@ def test_a_trust_joining_gets_its_reviews_planned_when_the_cycle_has_room(databa
 
 
 def test_a_trust_joining_too_late_is_told_what_happens(database_url, tmp_path):
-    from peer_review.service import loading, planning
-
-    with db.session_scope() as session:
-        loading.store_partnership(session, load_partnership_file(EXAMPLE))
-        planning.plan_cycle(session, None)
-    clock.set_time(clock.at_london(dt.date(2025, 7, 14), 9))
-    path = tmp_path / "four.yaml"
-    path.write_text(EXAMPLE.read_text() + PEAK_EDGE_COPY)
-    result = _update(path)
+    result = _loxley_joins_on(dt.date(2025, 7, 14), tmp_path)
     assert any("its reviews cannot be planned in this cycle" in e and "hosts its reviews in the next" in e for e in result.effects), result.effects
     assert _reviews_of("loxley") == [] and _person("lena.ward@loxley.example.org").is_ceo
 

@@ -59,7 +59,7 @@ def update_partnership(session: Session, loaded: LoadedPartnership, dry_run: boo
                                 "(a partnership is known by its name, which cannot change)", ("name",))
     _check_settings_unchanged(partnership, loaded)
     if not dry_run:  # answers and machine steps on these reviews wait until the update is done, and it sees them done
-        for review_id in session.exec(select(Review.id).where(Review.partnership_id == partnership.id).order_by(Review.id)).all():
+        for review_id in session.exec(select(Review.id).where(Review.partnership_id == partnership.id, _STILL_OPEN).order_by(Review.id)).all():
             lock_review(session, review_id)
     try:
         changes = diff(stored_roster(session, partnership), file_roster(loaded), history_of(session, partnership))
@@ -75,10 +75,14 @@ def update_partnership(session: Session, loaded: LoadedPartnership, dry_run: boo
     return RosterUpdate(partnership.name, changes, effects, applied=True)
 
 
+#: Reviews something can still happen on (not closed, not cancelled).
+_STILL_OPEN = Review.stage.not_in([Stage.CLOSED.value, Stage.CANCELLED.value])
+
+
 def _check_every_review_keeps_a_peer(session: Session, partnership: Partnership, loaded: LoadedPartnership) -> None:
     """A trust that leaves takes its people's places with it, and can take a review's last peer: refused, as the
     coordinator could not give that review another peer (each peer place belongs to one trust)."""
-    active = session.exec(select(Review).where(Review.partnership_id == partnership.id, Review.stage.not_in([Stage.CLOSED.value, Stage.CANCELLED.value]))).all()
+    active = session.exec(select(Review).where(Review.partnership_id == partnership.id, _STILL_OPEN)).all()
     for review in active:
         if team(session, review)[0]:
             continue
