@@ -109,6 +109,10 @@ def moderate(ctx: dict) -> dict:
         else:
             decisions.append({"finding": finding.ref, "decision": "supported", "reason": ""})
     answer = {"findings": decisions}
+    if not first_round and ctx["review"].id % 4 == 0 and ctx["judgements"]:  # the revised findings change one judgement
+        number, standing = min(ctx["judgements"].items())
+        answer["self_evaluation"] = [{"line": number, "alignment": ALIGNMENTS[(ALIGNMENTS.index(Alignment(standing.alignment)) + 1) % 3].value,
+                                      "comment": "Judged again after the revised findings: the evidence now cited changes the picture."}]
     if first_round:
         answer["self_evaluation"] = [
             {

@@ -96,6 +96,7 @@ class Review(SQLModel, table=True):
     next_steps: list = _json()
     factual_corrections: list = _json()
     issued_on: Optional[dt.date] = None
+    good_practice_consent: Optional[bool] = None  # the host's answer, in the factual accuracy check, to sharing its good practice
 
 
 class DueDateChange(SQLModel, table=True):
@@ -197,14 +198,84 @@ class ModerationDecision(SQLModel, table=True):
 
 
 class SelfEvaluationJudgement(SQLModel, table=True):
-    """The moderator's view of how well the host's self-evaluation of a line matched the evidence."""
+    """The moderator's view of how well the host's self-evaluation of a line matched the evidence, in one
+    moderation round. A later round may judge a line again; the latest round's judgement is the one that
+    stands, and the earlier ones show which judgements changed."""
 
-    __table_args__ = (UniqueConstraint("review_id", "line_number"),)
+    __table_args__ = (UniqueConstraint("review_id", "line_number", "round", name="uq_selfevaluationjudgement_review_line_round"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     review_id: int = Field(foreign_key="review.id", index=True)
     line_number: int
+    round: int = 1
     alignment: str
     comment: str
+
+
+class DevelopmentAction(SQLModel, table=True):
+    """An area for development from an issued report, as an action its host trust owns (formative follow-up)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    partnership_id: int = Field(foreign_key="partnership.id", index=True)
+    trust_id: int = Field(foreign_key="trust.id", index=True)
+    review_id: int = Field(foreign_key="review.id", index=True)  # the review that found it
+    finding_id: int = Field(foreign_key="finding.id", unique=True)
+    text: str
+    created_at: dt.datetime
+
+
+class ActionProgress(SQLModel, table=True):
+    """The host's account of an action's progress, recorded at the trust's next review or at the end of its cycle."""
+
+    __table_args__ = (UniqueConstraint("action_id", "task_id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    action_id: int = Field(foreign_key="developmentaction.id", index=True)
+    review_id: int = Field(foreign_key="review.id", index=True)  # the review at which it was recorded
+    task_id: int = Field(foreign_key="task.id")
+    occasion: str  # next_review | end_of_cycle
+    status: str  # not_started | under_way | done
+    evidence: str = ""
+    recorded_at: dt.datetime
+
+
+class HeadlineFigure(SQLModel, table=True):
+    """One published headline figure about a trust (context for its reviews; never interpreted or graded)."""
+
+    __table_args__ = (UniqueConstraint("trust_id", "measure", "year"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    partnership_id: int = Field(foreign_key="partnership.id", index=True)
+    trust_id: int = Field(foreign_key="trust.id", index=True)
+    year: str  # as published, e.g. 2023 or 2022-23
+    measure: str
+    value: str  # as published; `number` holds it as a number when it is one
+    number: Optional[float] = None
+    source: str = ""  # the file it came from
+    loaded_at: dt.datetime
+
+
+class ExternalReview(SQLModel, table=True):
+    """A commissioned external review of a trust, imported to compare with the peer reviews."""
+
+    __table_args__ = (UniqueConstraint("trust_id", "reviewed_on"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    partnership_id: int = Field(foreign_key="partnership.id", index=True)
+    trust_id: int = Field(foreign_key="trust.id", index=True)
+    reviewer: str
+    organisation: str = ""
+    reviewed_on: dt.date
+    source: str = ""
+    loaded_at: dt.datetime
+
+
+class ExternalStrandView(SQLModel, table=True):
+    """What an external review said about one strand: its strengths, areas for development and view in its own words."""
+
+    __table_args__ = (UniqueConstraint("external_review_id", "strand_id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    external_review_id: int = Field(foreign_key="externalreview.id", index=True)
+    strand_id: str
+    view: str = ""
+    strengths: list = _json()
+    areas_for_development: list = _json()
 
 
 class Task(SQLModel, table=True):

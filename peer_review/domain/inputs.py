@@ -237,9 +237,11 @@ class Moderate(_Input):
         if expected is not None:
             _same_set([d.finding for d in self.findings], expected, "decide on")
         lines = _context(info, "alignment_required")
+        given = [a.line for a in self.self_evaluation]
         if lines:
-            given = [a.line for a in self.self_evaluation]
             _same_set(given, lines, "judge the self-evaluation of", label="line")
+        elif len(set(given)) != len(given):  # a later round may judge lines again, each once
+            _same_set(given, sorted(set(given)), "judge the self-evaluation of", label="line")
         return self
 
 

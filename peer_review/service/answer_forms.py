@@ -77,6 +77,11 @@ def moderate(ctx: dict) -> dict:
     answer: dict = {"findings": [{"finding": f.ref, "reason": ""} for f in ctx["findings"]]}
     if ctx["task"].round == 1:
         answer["self_evaluation"] = [{"line": line.number, "comment": ""} for line in ctx["lines"]]
+    else:  # the judgements stand unless the moderator changes them in the light of the revised findings
+        standing = ctx["judgements"]
+        answer["self_evaluation"] = [
+            {"line": n, "alignment": j.alignment, "comment": j.comment} for n, j in sorted(standing.items())
+        ]
     return answer
 
 

@@ -12,8 +12,8 @@ from sqlmodel import Session, select
 from peer_review import clock
 from peer_review.domain.model import Alignment, DocumentKind, FindingKind, TaskKind
 from peer_review.service.common import audit, get_review, trust_of
-from peer_review.service.records import agreed_lines, evidence, findings_of, latest_lines, team
-from peer_review.tables import Document, ModerationDecision, Partnership, Person, Review, SelfEvaluationJudgement, Task
+from peer_review.service.records import agreed_lines, evidence, findings_of, latest_lines, standing_judgements, team
+from peer_review.tables import Document, ModerationDecision, Partnership, Person, Review, Task
 
 ABOUT = (
     "Trusts in this partnership review each other, strand by strand, with peers from the other trusts "
@@ -71,11 +71,6 @@ def lines_agreement_context(session: Session, review: Review) -> dict:
     }
 
 
-def _line_judgements(session: Session, review: Review) -> dict[int, SelfEvaluationJudgement]:
-    rows = session.exec(select(SelfEvaluationJudgement).where(SelfEvaluationJudgement.review_id == review.id))
-    return {j.line_number: j for j in rows}
-
-
 def moderation_context(session: Session, review: Review) -> dict:
     findings = findings_of(session, review)
     authors = {p.id: p.name for p in session.exec(select(Person).where(Person.partnership_id == review.partnership_id))}
@@ -84,7 +79,7 @@ def moderation_context(session: Session, review: Review) -> dict:
     for d in decisions:
         reason = f": {d.reason}" if d.reason else ""
         by_finding.setdefault(d.finding_id, []).append({"round": d.round, "decision": d.decision.replace("_", " "), "reason": reason})
-    judgements = _line_judgements(session, review)
+    judgements = standing_judgements(session, review)
     last = _completed(session, review, TaskKind.MODERATE)
     lines = []
     for line in agreed_lines(session, review):
@@ -121,7 +116,7 @@ def moderation_context(session: Session, review: Review) -> dict:
 
 def report_context(session: Session, review: Review, final: bool) -> dict:
     supported = [f for f in findings_of(session, review) if f.status == "supported"]
-    judgements = _line_judgements(session, review)
+    judgements = standing_judgements(session, review)
 
     def cite(f) -> str:
         return f"{f.text} (evidence: {', '.join(f.evidence)})"

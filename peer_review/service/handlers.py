@@ -235,11 +235,8 @@ def moderate(session: Session, review: Review, task: Task, data: inp.Moderate, a
         session.add(ModerationDecision(review_id=review.id, round_id=moderation_round.id, round=task.round, finding_id=finding.id, finding_revision=finding.revision, decision=d.decision.value, reason=d.reason))
         if d.decision == Decision.NEEDS_REVISION:
             returned.setdefault(finding.author_id, []).append(finding)
-    for a in data.self_evaluation:
-        existing = session.exec(select(SelfEvaluationJudgement).where(SelfEvaluationJudgement.review_id == review.id, SelfEvaluationJudgement.line_number == a.line)).first()
-        judgement = existing or SelfEvaluationJudgement(review_id=review.id, line_number=a.line, alignment="", comment="")
-        judgement.alignment, judgement.comment = a.alignment.value, a.comment
-        session.add(judgement)
+    for a in data.self_evaluation:  # each round's judgements are kept: the latest stands, the earlier show what changed
+        session.add(SelfEvaluationJudgement(review_id=review.id, line_number=a.line, round=task.round, alignment=a.alignment.value, comment=a.comment))
     if not returned:
         return outcome
     for author_id, sent_back in returned.items():

@@ -20,6 +20,7 @@ from peer_review.service.records import (
     findings_to_moderate,
     findings_to_revise,
     latest_lines,
+    standing_judgements,
     strand_of,
     team,
     worker,
@@ -206,6 +207,7 @@ def task_context(session: Session, task_id: int) -> dict:
         context["leaving_trust"] = session.get(Trust, leaving.trust_id).name if leaving.trust_id else ""
     elif kind == TaskKind.MODERATE:
         context["findings"] = findings_to_moderate(session, review)
+        context["judgements"] = standing_judgements(session, review)  # a later round may change them
     elif kind == TaskKind.REVISE_FINDINGS:
         context["findings"] = findings_to_revise(session, review, context["worker"].id)
     return context

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from peer_review.domain.model import TaskKind
-from peer_review.tables import Assignment, EvidenceItem, Finding, LineOfEnquiry, Partnership, Person, Review, Task
+from peer_review.tables import Assignment, EvidenceItem, Finding, LineOfEnquiry, Partnership, Person, Review, SelfEvaluationJudgement, Task
 
 
 def assignments(session: Session, review: Review) -> list[Assignment]:
@@ -53,6 +53,12 @@ def evidence_refs(session: Session, review: Review) -> list[str]:
 
 def findings_of(session: Session, review: Review) -> list[Finding]:
     return list(session.exec(select(Finding).where(Finding.review_id == review.id).order_by(Finding.id)))
+
+
+def standing_judgements(session: Session, review: Review) -> dict[int, SelfEvaluationJudgement]:
+    """Each line's judgement of the host's self-evaluation that stands: the latest moderation round's."""
+    rows = session.exec(select(SelfEvaluationJudgement).where(SelfEvaluationJudgement.review_id == review.id).order_by(SelfEvaluationJudgement.round))
+    return {j.line_number: j for j in rows}
 
 
 def strand_of(session: Session, review: Review) -> dict:

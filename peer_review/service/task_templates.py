@@ -115,6 +115,13 @@ def moderate(ctx: dict) -> list[str]:
         for line in ctx["lines"]:
             out += [f"  # {line.number}. {_c(line.title)}", f"  #    self-evaluation: {_c(line.self_evaluation)}",
                     f"  - line: {line.number}", "    alignment: aligned", "    comment: \"\""]
+    elif ctx["judgements"]:
+        out += ["# Your judgements of the self-evaluation stand as below; change any the revised findings change",
+                "# (or delete this section to keep them all).", "self_evaluation:"]
+        lines = {line.number: line for line in ctx["lines"]}
+        for number, j in sorted(ctx["judgements"].items()):
+            title = lines[number].title if number in lines else ""
+            out += [f"  # {number}. {_c(title)}", f"  - line: {number}", f"    alignment: {j.alignment}", f"    comment: {_q(j.comment)}"]
     return out
 
 
