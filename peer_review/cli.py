@@ -371,6 +371,22 @@ def report(
 
 
 @app.command()
+def evaluation(
+    partnership: PartnershipOpt = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="folder to write evaluation.docx and the CSVs into")] = Path("evaluation"),
+) -> None:
+    """The pilot's evaluation of a partnership: accuracy of self-evaluation (by strand, trust, review and through
+    the cycle), judgements changed in moderation, participants' views; a Word report with charts and tidy CSVs."""
+    from peer_review.service.common import get_partnership
+    from peer_review.service.evaluation import evaluate, write_evaluation
+
+    with _session() as session:
+        result = evaluate(session, get_partnership(session, partnership))
+    for path in write_evaluation(result, out_dir):
+        out.print(f"wrote {path}")
+
+
+@app.command()
 def outbox(all_: Annotated[bool, typer.Option("--all", help="sent messages too")] = False) -> None:
     """Notifications waiting to be sent (and why, when sending failed)."""
     from sqlmodel import select

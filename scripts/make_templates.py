@@ -120,12 +120,51 @@ def report() -> Document:
     return doc
 
 
+def evaluation() -> Document:
+    """The evaluation report: sections of parts, each with paragraphs, an optional chart and an optional table
+    whose columns come from the data (the service layer decides the content; this only lays it out)."""
+    doc = new("Evaluation of moderated peer review")
+    doc.add_paragraph("{{ partnership }}", style="Subtitle")
+    doc.add_paragraph("Framework: {{ framework }}")
+    doc.add_paragraph("Cycle: {{ cycle }}")
+    doc.add_paragraph("Produced on {{ produced_on }} from the partnership’s records.")
+    doc.add_paragraph("{%p for section in sections %}")
+    doc.add_heading("{{ section.title }}", level=1)
+    doc.add_paragraph("{%p for part in section.parts %}")
+    doc.add_paragraph("{%p if part.heading %}")
+    doc.add_heading("{{ part.heading }}", level=2)
+    doc.add_paragraph("{%p endif %}")
+    doc.add_paragraph("{%p for text in part.paragraphs %}")
+    doc.add_paragraph("{{ text }}")
+    doc.add_paragraph("{%p endfor %}")
+    doc.add_paragraph("{%p if part.chart %}")
+    doc.add_paragraph("{{ part.chart }}")
+    doc.add_paragraph("{%p endif %}")
+    doc.add_paragraph("{%p if part.table %}")
+    table = doc.add_table(rows=4, cols=3)
+    table.style = "Table Grid"
+    for row, cells in zip(table.rows, [
+        ["{%tc for column in part.table.columns %}", "{{ column }}", "{%tc endfor %}"],
+        ["{%tr for row in part.table.rows %}", "", ""],
+        ["{%tc for cell in row %}", "{{ cell }}", "{%tc endfor %}"],
+        ["{%tr endfor %}", "", ""],
+    ]):
+        for cell, text in zip(row.cells, cells):
+            cell.text = text
+    table.rows[0].cells[1].paragraphs[0].runs[0].bold = True
+    doc.add_paragraph("{%p endif %}")
+    doc.add_paragraph("{%p endfor %}")
+    doc.add_paragraph("{%p endfor %}")
+    return doc
+
+
 if __name__ == "__main__":
     OUT.mkdir(exist_ok=True)
     for name, build in {
         "lines-of-enquiry-agreement.docx": lines_agreement,
         "moderation-record.docx": moderation_record,
         "review-report.docx": report,
+        "evaluation.docx": evaluation,
     }.items():
         build().save(OUT / name)
         print("wrote", OUT / name)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
@@ -12,11 +10,13 @@ from sqlmodel import Session, select
 from peer_review import clock
 from peer_review.domain.lifecycle import Stage
 from peer_review.domain.model import TaskKind, days_overdue
+from peer_review.service import follow_up
 from peer_review.service.common import get_partnership, get_review, get_task, person_by_email, trust_of
 from peer_review.service.records import (
     agreed_lines,
     assignments,
     evidence,
+    findings_of,
     findings_to_moderate,
     findings_to_revise,
     latest_lines,
@@ -26,6 +26,7 @@ from peer_review.service.records import (
     worker,
 )
 from peer_review.tables import Assignment, Partnership, Person, Review, Task, Trust
+from peer_review.csvfile import csv_text
 from peer_review.errors import UserError
 
 
@@ -210,6 +211,11 @@ def task_context(session: Session, task_id: int) -> dict:
         context["judgements"] = standing_judgements(session, review)  # a later round may change them
     elif kind == TaskKind.REVISE_FINDINGS:
         context["findings"] = findings_to_revise(session, review, context["worker"].id)
+    elif kind == TaskKind.CHECK_REPORT:  # what the host's consent would share
+        context["good_practice"] = [f for f in findings_of(session, review) if f.kind == "good_practice" and f.status == "supported"]
+    elif kind == TaskKind.RECORD_PROGRESS:  # each action with the review it came from and the progress recorded so far
+        context["actions"] = follow_up.asked_in(session, task)
+        context["occasion"] = task.subject.get("occasion", "next_review")
     return context
 
 
@@ -311,21 +317,8 @@ CSV_COLUMNS = ["review", "trust", "host", "strand", "stage", "visit_start", "vis
 
 
 def overview_csv(view: Overview) -> str:
-    """The partnership view as CSV, one row per review: what `status --csv` prints and the web page offers.
-
-    A cell a spreadsheet would read as a formula (=, +, -, @, tab, carriage return first) gets a leading
-    apostrophe, as OWASP advises: a trust named `=HYPERLINK(...)` stays text."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows({key: _as_text(value) for key, value in row.items()} for row in overview_csv_rows(view))
-    return buffer.getvalue()
-
-
-def _as_text(value: object) -> object:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    """The partnership view as CSV, one row per review: what `status --csv` prints and the web page offers."""
+    return csv_text(CSV_COLUMNS, overview_csv_rows(view))
 
 
 def overview_csv_rows(view: Overview) -> list[dict]:

@@ -1,0 +1,310 @@
+"""The evaluation of one partnership, read from its records in a fixed number of queries: what
+`peer-review evaluation` writes (a Word report and tidy CSVs) and the coordinator's Evaluation page shows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import and_
+from sqlmodel import Session, select
+
+from peer_review import clock
+from peer_review.domain import evaluation as ev
+from peer_review.domain.lifecycle import Stage
+from peer_review.domain.model import Alignment
+from peer_review.tables import Cycle, FeedbackResponse, LineOfEnquiry, Partnership, Review, SelfEvaluationJudgement, Trust
+
+FEEDBACK_QUESTIONS = {
+    "helped_us_improve": "The review will help us improve",
+    "fair_and_accurate": "The review gave a fair and accurate account",
+    "would_take_part_again": "Would take part again (share saying yes)",
+}
+ROLE_GROUPS = {"host": "Host trust CEOs", "peer": "Peer reviewers", "moderator": "Moderators"}
+
+
+@dataclass(frozen=True)
+class FeedbackRow:
+    group: str
+    question: str
+    answers: ev.GroupAnswers
+
+
+@dataclass
+class Evaluation:
+    partnership: str
+    framework: str
+    cycle_start: dt.date | None
+    cycle_end: dt.date | None
+    produced_on: dt.date
+    reviews: int  # not cancelled
+    issued: int
+    trusts: list[tuple[str, str]]  # (id, name) in the partnership file's order
+    strands: list[tuple[str, str]]  # (id, title) in the framework's order
+    judgements: list[ev.Judgement]  # every round's
+    feedback: list[FeedbackRow] = field(default_factory=list)
+
+    @property
+    def standing(self) -> list[ev.Judgement]:
+        return ev.standing(self.judgements)
+
+    @property
+    def overall(self) -> ev.AlignmentTally:
+        return ev.total(self.standing, self.partnership)
+
+    @property
+    def by_strand(self) -> list[ev.AlignmentTally]:
+        titles = dict(self.strands)
+        found = {t.group: t for t in ev.tally(self.standing, lambda j: j.strand)}
+        return [_named(titles[sid], found.get(sid)) for sid, _ in self.strands]
+
+    @property
+    def by_trust(self) -> list[ev.AlignmentTally]:
+        names = dict(self.trusts)
+        found = {t.group: t for t in ev.tally(self.standing, lambda j: j.trust)}
+        return [_named(names[key], found.get(key)) for key, _ in self.trusts]
+
+    @property
+    def by_review(self) -> list[ev.AlignmentTally]:
+        return ev.tally(sorted(self.standing, key=lambda j: (j.visit_start, j.review_id)), lambda j: (j.review_id, j.trust_name, j.strand_title),
+                        lambda key: f"Review {key[0]}: {key[1]}, {key[2]}")
+
+    @property
+    def by_order(self) -> list[ev.AlignmentTally]:
+        """Lines judged at trusts' first reviews, second reviews, ...: does accuracy improve through the cycle?"""
+        return sorted(ev.tally(self.standing, lambda j: j.review_order, lambda n: f"Review {n} of each trust"), key=lambda t: t.group)
+
+    @property
+    def first_and_later(self) -> list[ev.FirstAndLater]:
+        return ev.first_and_later(self.standing)
+
+    @property
+    def changes(self) -> list[ev.Change]:
+        return ev.changes(self.judgements)
+
+
+def _named(group: str, found: ev.AlignmentTally | None) -> ev.AlignmentTally:
+    """A group's tally under its display name (an empty one when nothing in it has been judged yet)."""
+    return ev.AlignmentTally(group, *((found.count(a) for a in Alignment) if found else ()))
+
+
+def evaluate(session: Session, partnership: Partnership) -> Evaluation:
+    cycle = session.exec(select(Cycle).where(Cycle.partnership_id == partnership.id).order_by(Cycle.id.desc())).first()
+    trusts = session.exec(select(Trust).where(Trust.partnership_id == partnership.id).order_by(Trust.id)).all()
+    reviews = session.exec(select(Review).where(Review.partnership_id == partnership.id, Review.stage != Stage.CANCELLED.value)).all()
+    return Evaluation(
+        partnership=partnership.name,
+        framework=partnership.framework.get("title", partnership.framework_id),
+        cycle_start=cycle.start if cycle else None,
+        cycle_end=cycle.end if cycle else None,
+        produced_on=clock.today(),
+        reviews=len(reviews),
+        issued=sum(1 for r in reviews if r.issued_on is not None),
+        trusts=[(t.key, t.name) for t in trusts],
+        strands=[(s["id"], s["title"]) for s in partnership.framework.get("strands", [])],
+        judgements=_judgements(session, partnership, reviews, {t.id: t for t in trusts}),
+        feedback=_feedback(session, partnership),
+    )
+
+
+def _judgements(session: Session, partnership: Partnership, reviews: list[Review], trusts: dict[int, Trust]) -> list[ev.Judgement]:
+    order: dict[int, int] = {}  # each review's place among its host trust's reviews, by visit date
+    for trust_id in trusts:
+        mine = sorted((r for r in reviews if r.host_trust_id == trust_id), key=lambda r: (r.visit_start, r.id))
+        order.update({r.id: n for n, r in enumerate(mine, start=1)})
+    by_id = {r.id: r for r in reviews}
+    rows = session.exec(
+        select(SelfEvaluationJudgement, LineOfEnquiry.title)
+        .join(Review, Review.id == SelfEvaluationJudgement.review_id)
+        .outerjoin(LineOfEnquiry, and_(
+            LineOfEnquiry.review_id == Review.id, LineOfEnquiry.round == Review.lines_round, LineOfEnquiry.number == SelfEvaluationJudgement.line_number,
+        ))
+        .where(Review.partnership_id == partnership.id)
+    )
+    judgements = []
+    for j, line_title in rows:
+        review = by_id.get(j.review_id)
+        if review is None:  # a cancelled review
+            continue
+        trust = trusts[review.host_trust_id]
+        judgements.append(ev.Judgement(
+            review.id, trust.key, trust.name, review.strand_id, review.strand_title, order[review.id], j.line_number, line_title or "",
+            j.round, Alignment(j.alignment), j.comment, review.visit_start, review.issued_on,
+        ))
+    return sorted(judgements, key=lambda j: (j.visit_start, j.review_id, j.line, j.round))
+
+
+def _feedback(session: Session, partnership: Partnership) -> list[FeedbackRow]:
+    """Each role's answers to the per-review feedback survey; a group counts distinct people, so one
+    moderator answering for many reviews is still a group of one (and withheld)."""
+    rows = session.exec(
+        select(FeedbackResponse).join(Review, Review.id == FeedbackResponse.review_id).where(Review.partnership_id == partnership.id)
+    ).all()
+    out = []
+    for role, group in ROLE_GROUPS.items():
+        mine = [r for r in rows if r.role == role]
+        people = {r.person_id for r in mine}
+        for question, wording in FEEDBACK_QUESTIONS.items():
+            out.append(FeedbackRow(group, wording, ev.group_mean(group, [float(getattr(r, question)) for r in mine], len(people))))
+    return out
+
+
+# --- what is written and shown -----------------------------------------------------------------------
+
+ABOUT = (
+    "This evaluation counts what the partnership’s records show. For each agreed line of enquiry, the external "
+    "moderator judged how well the host trust’s self-evaluation matched the evidence the review team saw: "
+    "it matched, it partly matched, or it did not match. These are judgements of the accuracy of self-evaluation, "
+    "not of the trusts: no review gives a grade, and nothing here ranks the trusts."
+)
+METHOD = [
+    "A line’s judgement is the one that stands after moderation (its latest round); the judgements moderation changed are listed with the moderator’s comments.",
+    "A trust’s reviews are numbered in visit order: review 1 is its first of the cycle. Comparing trusts’ first reviews with their later ones shows whether self-evaluation came closer to the evidence through the cycle.",
+    f"People’s answers are shown for a group only when at least {ev.MIN_GROUP} people answered; smaller groups are withheld. A moderator who answered for several reviews counts once.",
+    "Every figure comes from the records on the date above; the CSV files beside this report hold the same data, one row per observation.",
+]
+TALLY_COLUMNS = ["Group", "Lines judged", "Matched", "Partly matched", "Did not match", "Share matched"]
+
+
+def _tally_rows(tallies: list[ev.AlignmentTally]) -> list[list[str]]:
+    return [[t.group, str(t.lines), *(str(t.count(a)) for a in Alignment), ev.percent(t.share(Alignment.ALIGNED))] for t in tallies]
+
+
+def _sentence(t: ev.AlignmentTally) -> str:
+    if not t.lines:
+        return "No line of enquiry has been judged yet."
+    parts = [f"{verb} for {t.count(a)} ({ev.percent(t.share(a))})" for a, verb in zip(Alignment, ("matched the evidence", "partly matched", "did not match"))]
+    return f"The moderators judged {t.lines} lines of enquiry: the self-evaluation {parts[0]}, {parts[1]} and {parts[2]}."
+
+
+def charts(e: Evaluation) -> dict[str, tuple[str, object]]:
+    """The evaluation's charts by name: (a text alternative, the matplotlib figure)."""
+    from peer_review.charts import alignment_chart
+
+    return {
+        "by_strand": ("How often self-evaluation matched the evidence, by strand", alignment_chart("Self-evaluation against the evidence, by strand", e.by_strand)),
+        "over_time": ("How often self-evaluation matched the evidence at trusts’ first, second and later reviews",
+                      alignment_chart("Self-evaluation against the evidence through the cycle", e.by_order)),
+    }
+
+
+def sections(e: Evaluation) -> list[dict]:
+    """The report's content, section by section (the Word report and the web page lay out the same parts)."""
+    def part(heading: str = "", paragraphs: list[str] | None = None, chart: str | None = None, columns: list[str] | None = None, rows: list[list[str]] | None = None) -> dict:
+        return {"heading": heading, "paragraphs": paragraphs or [], "chart": chart, "table": {"columns": columns, "rows": rows} if columns else None}
+
+    changes = e.changes
+    first_later = e.first_and_later
+    return [
+        {"title": "About this evaluation", "parts": [part(paragraphs=[ABOUT, f"{e.reviews} reviews are planned in this cycle; {e.issued} reports have been issued."])]},
+        {"title": "How accurate was self-evaluation?", "parts": [
+            part("Across the partnership", [_sentence(e.overall)]),
+            part("By strand", chart="by_strand", columns=TALLY_COLUMNS, rows=_tally_rows(e.by_strand)),
+            part("By trust", columns=TALLY_COLUMNS, rows=_tally_rows(e.by_trust)),
+            part("By review", columns=TALLY_COLUMNS, rows=_tally_rows(e.by_review)),
+        ]},
+        {"title": "Through the cycle", "parts": [
+            part("", ["Lines judged at each trust’s first review of the cycle, its second, and so on."], "over_time", TALLY_COLUMNS, _tally_rows(e.by_order)),
+            part("Each trust’s first review against its later ones", [
+                "The change is the later reviews’ share of lines whose self-evaluation matched the evidence, minus the first review’s, in percentage points.",
+            ], columns=["Trust", "Lines at first review", "Matched at first review", "Lines at later reviews", "Matched at later reviews", "Change (points)"],
+                rows=[[f.trust_name, str(f.first.lines), ev.percent(f.first.share(Alignment.ALIGNED)), str(f.later.lines), ev.percent(f.later.share(Alignment.ALIGNED)),
+                       "-" if f.change_in_aligned is None else f"{100 * f.change_in_aligned:+.0f}"] for f in first_later]),
+        ]},
+        {"title": "Judgements changed in moderation", "parts": [
+            part("", [f"{len(changes)} judgement(s) changed between moderation rounds, as the findings were revised." if changes
+                      else "No judgement changed between moderation rounds."],
+                 columns=["Review", "Trust", "Strand", "Line", "Before", "After", "Round", "Moderator’s comment"] if changes else None,
+                 rows=[[str(c.after.review_id), c.after.trust_name, c.after.strand_title, f"{c.after.line}. {c.after.line_title}", LABELS[c.before.alignment],
+                        LABELS[c.after.alignment], f"{c.before.round} to {c.after.round}", c.after.comment] for c in changes]),
+        ]},
+        {"title": "What participants said after each review", "parts": [
+            part("", [f"Answers on a scale of 1 (disagree) to 5 (agree), and the share who would take part again. Groups of fewer than {ev.MIN_GROUP} people are withheld."],
+                 columns=["Group", "Question", "People", "Mean answer"],
+                 rows=[[f.group, f.question, ev.shown_count(f.answers.respondents), _mean(f)] for f in e.feedback]),
+        ]},
+        {"title": "Notes on method", "parts": [part(paragraphs=METHOD)]},
+    ]
+
+
+LABELS = {Alignment.ALIGNED: "matched", Alignment.PARTLY_ALIGNED: "partly matched", Alignment.NOT_ALIGNED: "did not match"}
+
+
+def _mean(row: FeedbackRow) -> str:
+    if row.answers.mean is None:
+        return "withheld" if row.answers.suppressed else "no answers yet"
+    if row.question == FEEDBACK_QUESTIONS["would_take_part_again"]:
+        return ev.percent(row.answers.mean)
+    return f"{row.answers.mean:.2f}"
+
+
+def csv_files(e: Evaluation) -> dict[str, str]:
+    """Tidy CSVs for the evaluation team: one observation per row, the same figures as the report."""
+    from peer_review.csvfile import csv_text
+
+    rounds = {}
+    for j in e.judgements:
+        rounds.setdefault((j.review_id, j.line), []).append(j)
+    changed = {(c.after.review_id, c.after.line) for c in e.changes}
+    alignment = [
+        {"review_id": j.review_id, "partnership": e.partnership, "trust": j.trust, "trust_name": j.trust_name, "strand": j.strand,
+         "strand_title": j.strand_title, "review_order": j.review_order, "line": j.line, "line_title": j.line_title, "alignment": j.alignment.value,
+         "round": j.round, "rounds_judged": len(rounds[(j.review_id, j.line)]), "changed_in_moderation": "yes" if (j.review_id, j.line) in changed else "no",
+         "comment": j.comment, "visit_start": j.visit_start.isoformat(), "report_issued_on": j.issued_on.isoformat() if j.issued_on else ""}
+        for j in e.standing
+    ]
+    every_round = [
+        {"review_id": j.review_id, "trust": j.trust, "strand": j.strand, "line": j.line, "round": j.round, "alignment": j.alignment.value, "comment": j.comment}
+        for j in e.judgements
+    ]
+    summary = [
+        {"breakdown": breakdown, "group": t.group, "lines": t.lines, **{a.value: t.count(a) for a in Alignment},
+         "share_aligned": "" if t.share(Alignment.ALIGNED) is None else round(t.share(Alignment.ALIGNED), 4)}
+        for breakdown, tallies in (("partnership", [e.overall]), ("strand", e.by_strand), ("trust", e.by_trust), ("review", e.by_review), ("review_order", e.by_order))
+        for t in tallies
+    ]
+    first_later = [
+        {"trust": f.trust, "trust_name": f.trust_name, "first_lines": f.first.lines, "first_aligned": f.first.aligned,
+         "later_lines": f.later.lines, "later_aligned": f.later.aligned,
+         "change_in_share_aligned": "" if f.change_in_aligned is None else round(f.change_in_aligned, 4)}
+        for f in e.first_and_later
+    ]
+    feedback = [
+        {"group": f.group, "question": f.question, "people": "" if f.answers.suppressed else f.answers.respondents,
+         "mean": "" if f.answers.mean is None else f.answers.mean, "withheld": f"fewer than {ev.MIN_GROUP} people" if f.answers.suppressed else ""}
+        for f in e.feedback
+    ]
+    return {
+        "alignment.csv": csv_text(list(ALIGNMENT_COLUMNS), alignment),
+        "alignment_rounds.csv": csv_text(["review_id", "trust", "strand", "line", "round", "alignment", "comment"], every_round),
+        "alignment_summary.csv": csv_text(["breakdown", "group", "lines", *(a.value for a in Alignment), "share_aligned"], summary),
+        "first_and_later.csv": csv_text(["trust", "trust_name", "first_lines", "first_aligned", "later_lines", "later_aligned", "change_in_share_aligned"], first_later),
+        "feedback.csv": csv_text(["group", "question", "people", "mean", "withheld"], feedback),
+    }
+
+
+ALIGNMENT_COLUMNS = ("review_id", "partnership", "trust", "trust_name", "strand", "strand_title", "review_order", "line", "line_title", "alignment",
+                     "round", "rounds_judged", "changed_in_moderation", "comment", "visit_start", "report_issued_on")
+
+
+def word_report(e: Evaluation) -> bytes:
+    from peer_review.charts import png
+    from peer_review.documents import render_evaluation
+
+    cycle = f"{clock.long_date(e.cycle_start)} to {clock.long_date(e.cycle_end)}" if e.cycle_start else "not yet planned"
+    context = {"partnership": e.partnership, "framework": e.framework, "cycle": cycle, "produced_on": clock.long_date(e.produced_on), "sections": sections(e)}
+    return render_evaluation(context, {name: png(figure) for name, (_alt, figure) in charts(e).items()})
+
+
+def write_evaluation(e: Evaluation, out: Path) -> list[Path]:
+    """Write evaluation.docx and the CSVs into a folder; everything is made before anything is written,
+    so a failure leaves the folder as it was."""
+    files = {"evaluation.docx": word_report(e), **{name: text.encode("utf-8") for name, text in csv_files(e).items()}}
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, content in files.items():
+        path = out / name
+        path.write_bytes(content)
+        written.append(path)
+    return written
