@@ -113,3 +113,47 @@ def planned(database_url):
         planning.plan_cycle(session, None)
     workflow.advance_review(db.session_scope, 1)
     return database_url
+
+
+def run_whole_cycle(partnership_file: Path = EXAMPLE) -> str:
+    """The partnership's whole cycle on the configured database, with the demo's simulated participants,
+    through the service layer (no Prefect); returns the partnership's name."""
+    from peer_review import clock, db
+    from peer_review.partnerships import load_partnership_file
+    from peer_review.service import loading, planning, queries, steps
+    from peer_review.simulation import simulate_cycle
+
+    loaded = load_partnership_file(partnership_file)
+    clock.set_time(clock.at_london(loaded.spec.cycle.start, 9))
+    with db.session_scope() as session:
+        loading.store_partnership(session, loaded)
+        plan = planning.plan_cycle(session, loaded.spec.name)
+
+    def advance(name: str) -> None:
+        with db.session_scope() as session:
+            review_ids = [r.id for r in queries.status(session, name)]
+        for review_id in review_ids:
+            steps.advance_review(db.session_scope, review_id)
+
+    try:
+        simulate_cycle(loaded.spec.name, plan.start, advance)
+    finally:
+        clock.set_time(None)
+    return loaded.spec.name
+
+
+@pytest.fixture(scope="session")
+def finished_triad(tmp_path_factory) -> Path:
+    """An SQLite file holding the bundled triad's whole cycle, finished (made once per test process; copy it
+    before changing it)."""
+    from peer_review import db
+
+    path = tmp_path_factory.mktemp("finished-triad") / "triad.db"
+    db.dispose_all()
+    db.configure(f"sqlite:///{path}")
+    try:
+        run_whole_cycle()
+    finally:
+        db.configure(None)
+        db.dispose_all()
+    return path

@@ -9,6 +9,7 @@ answer can be read off a small group; counts of lines of enquiry are not about p
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from statistics import mean
@@ -17,8 +18,9 @@ from peer_review.domain.model import Alignment
 
 MIN_GROUP = 3  # fewer respondents than this and a group's answers are withheld
 
-#: Words that would turn the evaluation into a grading; no output may use them (tests read every output for them).
-GRADE_WORDS = ("outstanding", "inadequate", "requires improvement", "grade", "graded", "score", "rag rating", "red, amber", "league table")
+#: Words that would make the evaluation a grading (Ofsted's scale, ratings, rankings); no output may use them,
+#: and tests read every output for them. ("Grade" itself appears only where a page says reviews never give one.)
+GRADE_WORDS = ("outstanding", "inadequate", "requires improvement", "graded", "rated", "rating", "score", "scores", "rag", "league table", "ranked")
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,6 @@ def percent(share: float | None) -> str:
 
 
 def find_grade_words(text: str) -> list[str]:
-    """Grade words in a text (for tests of every output, and for a check before anything is written)."""
+    """The grade words a text uses, as whole words."""
     lowered = text.lower()
-    return [word for word in GRADE_WORDS if word in lowered]
+    return [word for word in GRADE_WORDS if re.search(rf"\b{re.escape(word)}\b", lowered)]

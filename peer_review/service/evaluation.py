@@ -156,7 +156,7 @@ ABOUT = (
     "This evaluation counts what the partnership’s records show. For each agreed line of enquiry, the external "
     "moderator judged how well the host trust’s self-evaluation matched the evidence the review team saw: "
     "it matched, it partly matched, or it did not match. These are judgements of the accuracy of self-evaluation, "
-    "not of the trusts: no review gives a grade, and nothing here ranks the trusts."
+    "not of the trusts themselves, and nothing here ranks the trusts."
 )
 METHOD = [
     "A line’s judgement is the one that stands after moderation (its latest round); the judgements moderation changed are listed with the moderator’s comments.",

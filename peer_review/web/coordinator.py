@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from peer_review import clock
 from peer_review.domain.model import TaskKind
 from peer_review.errors import NotFound
-from peer_review.service import access, dashboard, reminders
+from peer_review.service import access, dashboard, evaluation, reminders
 from peer_review.service.access import Viewer
 from peer_review.service.common import get_partnership_by_id
 from peer_review.service.queries import overview, overview_csv, overview_json
@@ -55,6 +55,44 @@ def partnership_csv(partnership_id: Id, s: DB, viewer: Viewer = ScriptOrPerson):
     partnership = _partnership(s, viewer, partnership_id)
     filename = f"status-{partnership.id}-{clock.today()}.csv"
     return Response(overview_csv(overview(s, partnership.name)), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.get("/partnerships/{partnership_id}/evaluation")
+def evaluation_page(request: Request, partnership_id: Id, viewer: Signed, s: DB):
+    """The pilot's evaluation: the same sections as evaluation.docx, charts beside the data as tables."""
+    partnership = _partnership(s, viewer, partnership_id)
+    result = evaluation.evaluate(s, partnership)
+    alternatives = {name: alt for name, (alt, _figure) in evaluation.charts(result).items()}
+    return page(request, "evaluation.html", partnership=partnership, result=result, sections=evaluation.sections(result), charts=alternatives,
+                csv_files=list(evaluation.csv_files(result)))
+
+
+@router.get("/partnerships/{partnership_id}/evaluation/{name}.svg")
+def evaluation_chart(partnership_id: Id, name: str, s: DB, viewer: Viewer = ScriptOrPerson):
+    from peer_review.charts import svg
+
+    found = evaluation.charts(evaluation.evaluate(s, _partnership(s, viewer, partnership_id))).get(name)
+    if found is None:
+        raise NotFound(f"no chart named '{name}'")
+    alt, figure = found
+    # matplotlib styles its SVG with style attributes: allowed here, in an image that can run nothing
+    return Response(svg(figure, alt), media_type="image/svg+xml", headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})
+
+
+@router.get("/partnerships/{partnership_id}/evaluation/{name}.csv")
+def evaluation_csv(partnership_id: Id, name: str, s: DB, viewer: Viewer = ScriptOrPerson):
+    files = evaluation.csv_files(evaluation.evaluate(s, _partnership(s, viewer, partnership_id)))
+    if f"{name}.csv" not in files:
+        raise NotFound(f"no evaluation file named '{name}.csv'")
+    return Response(files[f"{name}.csv"], media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{name}-{partnership_id}.csv"'})
+
+
+@router.get("/partnerships/{partnership_id}/evaluation.docx")
+def evaluation_docx(partnership_id: Id, s: DB, viewer: Viewer = ScriptOrPerson):
+    partnership = _partnership(s, viewer, partnership_id)
+    content = evaluation.word_report(evaluation.evaluate(s, partnership))
+    return Response(content, media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                    headers={"Content-Disposition": f'attachment; filename="evaluation-{partnership.id}-{clock.today()}.docx"'})
 
 
 @router.get("/tasks/{task_id}/extend")

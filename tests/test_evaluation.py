@@ -1,0 +1,237 @@
+"""The evaluation of a finished cycle: every figure in evaluation.docx, the CSVs and the web page equals a count
+made here independently, in SQL, from the records; small groups are withheld; no output grades anyone."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import docx
+import pytest
+from sqlalchemy import text
+
+from conftest import run_cli, run_whole_cycle
+from peer_review import db
+from peer_review.domain.evaluation import GRADE_WORDS, find_grade_words
+from webclient import sign_in
+
+COORDINATOR = "ruth.ashby@coordinator.example.org"
+ALIGNMENTS = ("aligned", "partly_aligned", "not_aligned")
+
+
+@pytest.fixture
+def triad(finished_triad, tmp_path):
+    """A copy of the finished triad, configured as the database."""
+    path = tmp_path / "triad.db"
+    shutil.copy(finished_triad, path)
+    db.dispose_all()
+    db.configure(f"sqlite:///{path}")
+    yield f"sqlite:///{path}"
+    db.configure(None)
+    db.dispose_all()
+
+
+def _sql(query: str) -> list:
+    with db.get_engine().connect() as connection:
+        return connection.execute(text(query)).all()
+
+
+def _standing() -> list:
+    """Each judged line's standing judgement (its latest round), with its review's trust, strand and place in
+    the trust's cycle: straight from the tables."""
+    return _sql("""
+        WITH ordered AS (
+            SELECT r.id, t.name AS trust, r.strand_title AS strand,
+                   ROW_NUMBER() OVER (PARTITION BY r.host_trust_id ORDER BY r.visit_start, r.id) AS n
+            FROM review r JOIN trust t ON t.id = r.host_trust_id WHERE r.stage <> 'cancelled'
+        )
+        SELECT o.id, o.trust, o.strand, o.n, j.line_number, j.alignment FROM selfevaluationjudgement j JOIN ordered o ON o.id = j.review_id
+        WHERE j.round = (SELECT MAX(k.round) FROM selfevaluationjudgement k WHERE k.review_id = j.review_id AND k.line_number = j.line_number)
+    """)
+
+
+def _counts(rows, key) -> dict[str, Counter]:
+    out: dict[str, Counter] = defaultdict(Counter)
+    for row in rows:
+        out[key(row)][row.alignment] += 1
+    return out
+
+
+def _tables(path: Path) -> dict[str, list[list[str]]]:
+    """Each table of the Word report, by the heading above it."""
+    document = docx.Document(str(path))
+    found, heading = {}, ""
+    body = document.element.body
+    for child in body.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            paragraph = docx.text.paragraph.Paragraph(child, document)
+            if paragraph.style.name.startswith("Heading") and paragraph.text.strip():
+                heading = paragraph.text.strip()
+        elif tag == "tbl":
+            table = docx.table.Table(child, document)
+            found[heading] = [[cell.text for cell in row.cells] for row in table.rows]
+    return found
+
+
+def _all_text(path: Path) -> str:
+    document = docx.Document(str(path))
+    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    return "\n".join([p.text for p in document.paragraphs] + cells)
+
+
+def _check_tally(table: list[list[str]], expected: dict[str, Counter]) -> None:
+    header, *rows = table
+    assert header == ["Group", "Lines judged", "Matched", "Partly matched", "Did not match", "Share matched"]
+    assert {row[0] for row in rows} == set(expected)
+    for group, lines, *counts, share in rows:
+        want = expected[group]
+        assert [int(lines), *map(int, counts)] == [sum(want.values()), *(want[a] for a in ALIGNMENTS)], group
+        assert share == f"{round(100 * want['aligned'] / sum(want.values()))}%", group
+
+
+def test_every_figure_in_the_report_and_csvs_equals_an_independent_count(triad, tmp_path):
+    result = run_cli("evaluation", "--out", tmp_path / "out", env={"PEER_REVIEW_DATABASE_URL": triad})
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "out"
+    standing = _standing()
+    assert len(standing) == 36  # 12 reviews x 3 lines: the simulated host proposes three
+
+    tables = _tables(out / "evaluation.docx")
+    _check_tally(tables["By strand"], _counts(standing, lambda r: r.strand))
+    _check_tally(tables["By trust"], _counts(standing, lambda r: r.trust))
+    _check_tally(tables["By review"], _counts(standing, lambda r: f"Review {r.id}: {r.trust}, {r.strand}"))
+    _check_tally(tables["Through the cycle"], _counts(standing, lambda r: f"Review {r.n} of each trust"))
+    overall = Counter(r.alignment for r in standing)
+    paragraphs = _all_text(out / "evaluation.docx")
+    assert f"judged {len(standing)} lines of enquiry: the self-evaluation matched the evidence for {overall['aligned']} " in paragraphs
+
+    first_later = {row[0]: row for row in tables["Each trust’s first review against its later ones"][1:]}
+    for trust in {r.trust for r in standing}:
+        first = [r for r in standing if r.trust == trust and r.n == 1]
+        later = [r for r in standing if r.trust == trust and r.n > 1]
+        share = lambda rows: sum(r.alignment == "aligned" for r in rows) / len(rows)  # noqa: E731
+        assert first_later[trust][1:] == [
+            str(len(first)), f"{round(100 * share(first))}%", str(len(later)), f"{round(100 * share(later))}%", f"{100 * (share(later) - share(first)):+.0f}",
+        ]
+
+    changed = _sql("""
+        SELECT a.review_id, a.line_number, a.alignment, b.alignment FROM selfevaluationjudgement a JOIN selfevaluationjudgement b
+        ON b.review_id = a.review_id AND b.line_number = a.line_number
+        AND b.round = (SELECT MIN(c.round) FROM selfevaluationjudgement c WHERE c.review_id = a.review_id AND c.line_number = a.line_number AND c.round > a.round)
+        WHERE a.alignment <> b.alignment
+    """)
+    assert changed, "the simulated moderator changes a judgement in a later round"
+    assert len(tables["Judgements changed in moderation"]) == 1 + len(changed)
+    assert {(int(row[0]), row[3].split(".")[0]) for row in tables["Judgements changed in moderation"][1:]} == {(r[0], str(r[1])) for r in changed}
+
+    # alignment.csv: one row per judged line, the standing judgement and its round
+    rows = list(csv.DictReader(io.StringIO((out / "alignment.csv").read_text())))
+    assert {"review_id", "trust", "strand", "line", "alignment", "round"} <= set(rows[0])
+    got = sorted((int(r["review_id"]), int(r["line"]), r["alignment"]) for r in rows)
+    assert got == sorted((r.id, r.line_number, r.alignment) for r in standing)
+    rounds = {(r[0], r[1]): r[2] for r in _sql("SELECT review_id, line_number, MAX(round) FROM selfevaluationjudgement GROUP BY review_id, line_number")}
+    assert all(int(r["round"]) == rounds[(int(r["review_id"]), int(r["line"]))] for r in rows)
+    assert len(list(csv.DictReader(io.StringIO((out / "alignment_rounds.csv").read_text())))) == _sql("SELECT COUNT(*) FROM selfevaluationjudgement")[0][0]
+    summary = {(r["breakdown"], r["group"]): r for r in csv.DictReader(io.StringIO((out / "alignment_summary.csv").read_text()))}
+    for strand, counts in _counts(standing, lambda r: r.strand).items():
+        assert [int(summary[("strand", strand)][a]) for a in ALIGNMENTS] == [counts[a] for a in ALIGNMENTS]
+
+
+def test_feedback_is_shown_by_group_and_small_groups_are_withheld_everywhere(triad, tmp_path):
+    result = run_cli("evaluation", "--out", tmp_path, env={"PEER_REVIEW_DATABASE_URL": triad})
+    assert result.returncode == 0, result.stderr
+    people = dict(_sql("SELECT role, COUNT(DISTINCT person_id) FROM feedbackresponse GROUP BY role"))
+    means = {role: round(float(value), 2) for role, value in _sql("SELECT role, AVG(helped_us_improve) FROM feedbackresponse GROUP BY role")}
+    assert people["moderator"] < 3 <= people["peer"]  # the triad has two moderators: their group is withheld
+
+    table = _tables(tmp_path / "evaluation.docx")["What participants said after each review"]
+    by_group = {(row[0], row[1]): row[2:] for row in table[1:]}
+    assert by_group[("Peer reviewers", "The review will help us improve")] == [str(people["peer"]), f"{means['peer']:.2f}"]
+    assert by_group[("Host trust CEOs", "The review will help us improve")] == [str(people["host"]), f"{means['host']:.2f}"]
+    for question in ("The review will help us improve", "The review gave a fair and accurate account", "Would take part again (share saying yes)"):
+        assert by_group[("Moderators", question)] == ["fewer than 3", "withheld"]
+    feedback = [r for r in csv.DictReader(io.StringIO((tmp_path / "feedback.csv").read_text())) if r["group"] == "Moderators"]
+    assert len(feedback) == 3 and all(r["people"] == r["mean"] == "" and r["withheld"] for r in feedback)
+
+    browser = sign_in(COORDINATOR)
+    page = browser.get("/partnerships/1/evaluation")
+    assert page.status_code == 200
+    assert page.text.count("withheld") >= 3 and f"{means['moderator']:.2f}" not in page.text.split("Moderators", 1)[1][:400]
+
+
+def test_no_output_uses_a_grade_word_and_every_output_names_every_trust_and_strand(triad, tmp_path):
+    assert run_cli("evaluation", "--out", tmp_path, env={"PEER_REVIEW_DATABASE_URL": triad}).returncode == 0
+    trusts = [name for (name,) in _sql("SELECT name FROM trust")]
+    strands = [title for (title,) in _sql("SELECT DISTINCT strand_title FROM review")]
+    report = _all_text(tmp_path / "evaluation.docx")
+    browser = sign_in(COORDINATOR)
+    page = browser.get("/partnerships/1/evaluation").text
+    csvs = {path.name: path.read_text() for path in tmp_path.glob("*.csv")}
+    for name, output in {"evaluation.docx": report, "web page": page, **csvs}.items():
+        assert find_grade_words(output) == [], name
+    for name in trusts + strands:
+        assert name in report and name in page and name in csvs["alignment.csv"] and name in csvs["alignment_summary.csv"], name
+    assert find_grade_words("The trust was graded Outstanding (a RAG rating)") == ["outstanding", "graded", "rating", "rag"]  # the check itself can fail
+    assert find_grade_words("disparaged, underrated, scored") == []
+    assert all(word == word.lower() for word in GRADE_WORDS)
+
+
+def test_the_web_page_shows_the_charts_as_svg_with_the_data_as_tables(triad):
+    browser = sign_in(COORDINATOR)
+    page = browser.get("/partnerships/1/evaluation").text
+    for chart in ("by_strand", "over_time"):
+        assert f'src="/partnerships/1/evaluation/{chart}.svg"' in page
+        svg = browser.get(f"/partnerships/1/evaluation/{chart}.svg")
+        assert svg.status_code == 200 and svg.headers["content-type"] == "image/svg+xml"
+        assert svg.text.startswith("<svg") and "<script" not in svg.text and "<title>" in svg.text
+        assert "script-src" not in svg.headers["content-security-policy"] and "default-src 'none'" in svg.headers["content-security-policy"]
+    assert browser.get("/partnerships/1/evaluation/nothing.svg").status_code == 404
+    assert browser.get("/partnerships/1/evaluation/../status.csv.csv").status_code == 404
+    word = browser.get("/partnerships/1/evaluation.docx")
+    assert word.status_code == 200 and "How accurate was self-evaluation?" in _all_text(_saved(word.content))
+
+
+def _saved(content: bytes) -> Path:
+    import tempfile
+
+    path = Path(tempfile.mkdtemp()) / "evaluation.docx"
+    path.write_bytes(content)
+    return path
+
+
+def test_hostile_names_stay_text_in_every_output(triad, tmp_path):
+    hostile = "=HYPERLINK(\"http://x\") <script>alert(1)</script> {{ 7*7 }} [bold]x[/]"
+    with db.get_engine().begin() as connection:
+        connection.execute(text("UPDATE trust SET name = :name WHERE key = 'steel-valley'"), {"name": hostile})
+        connection.execute(text("UPDATE selfevaluationjudgement SET comment = :c"), {"c": "@SUM(A1) " + hostile})
+    result = run_cli("evaluation", "--out", tmp_path, env={"PEER_REVIEW_DATABASE_URL": triad})
+    assert result.returncode == 0, result.stderr
+    assert hostile in _all_text(tmp_path / "evaluation.docx")
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "alignment.csv").read_text())))
+    assert {r["trust_name"] for r in rows if r["trust"] == "steel-valley"} == {"'" + hostile}
+    assert all(r["comment"].startswith("'@SUM") for r in rows)
+    page = sign_in(COORDINATOR).get("/partnerships/1/evaluation").text
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "{{ 7*7 }}" in page
+
+
+@pytest.mark.db
+def test_postgresql_gives_the_same_evaluation_as_sqlite(database_url, finished_triad):
+    """The whole cycle again on this database: the same records make the same CSVs."""
+    from peer_review.service.common import get_partnership
+    from peer_review.service.evaluation import csv_files, evaluate
+
+    if database_url.startswith("sqlite"):
+        pytest.skip("the SQLite figures are the reference")
+    name = run_whole_cycle()
+    with db.session_scope() as session:
+        here = csv_files(evaluate(session, get_partnership(session, name)))
+    db.dispose_all()
+    db.configure(f"sqlite:///{finished_triad}")
+    with db.session_scope() as session:
+        reference = csv_files(evaluate(session, get_partnership(session, name)))
+    db.dispose_all()
+    assert here == reference
