@@ -3,8 +3,8 @@ a national database made of renumbered copies of it, PostgreSQL databases of the
 through the web app as a person does, and timing on several databases in turn.
 
 The triad is the bundled Sheffield example: loaded, planned and worked by simulated participants up
-to 1 June 2024 through the service layer (no Prefect); the benchmarks then read it as on 22 June
-2024, when it has open and overdue tasks. A national database adds copies of that triad made at the
+to 1 June 2024 (or to the end of its pilot) through the service layer (no Prefect), as the demo runs
+it, surveys included; the benchmarks then read it as on 22 June 2024, when it has open and overdue tasks. A national database adds copies of that triad made at the
 SQL level (planning 833 triads through the service would take about ten minutes and give the same
 rows): every id and foreign key is renumbered, and so is every person. Copy k's people have their own
 addresses (`name+copyk@domain`, wherever an address is written: people, tasks, the outbox, the
@@ -32,10 +32,10 @@ from sqlalchemy import JSON, String, create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
-from peer_review import clock, db
+from peer_review import db
 from peer_review.partnerships import default_partnership_path, load_partnership_file
-from peer_review.service import loading, planning, workflow
-from peer_review.simulation import simulate_cycle
+from peer_review.service import workflow
+from peer_review.simulation import simulate_pilot
 from peer_review.tables import Document, Person, Review
 from peer_review.web.pages import SESSION_COOKIE
 
@@ -49,13 +49,9 @@ LOOKING_ON = dt.date(2024, 6, 22)
 COORDINATOR = "ruth.ashby@coordinator.example.org"  # the bundled triad's coordinator
 
 
-def build_triad() -> str:
-    """Load, plan and work the bundled triad up to UNTIL on the configured database; its name."""
-    loaded = load_partnership_file(default_partnership_path())
-    clock.set_time(clock.at_london(loaded.spec.cycle.start, 9))
-    with db.session_scope() as session:
-        name = loading.store_partnership(session, loaded).name
-        plan = planning.plan_cycle(session, name)
+def build_triad(until: dt.date | None = UNTIL) -> str:
+    """The bundled triad's pilot as the demo runs it (surveys and the example context data included),
+    worked by its simulated participants up to `until` (None: to the end) on the configured database; its name."""
 
     def advance(partnership: str) -> None:
         with db.session_scope() as session:
@@ -63,8 +59,7 @@ def build_triad() -> str:
         for review_id in review_ids:
             workflow.advance_review(db.session_scope, review_id)
 
-    simulate_cycle(name, plan.start, advance, until=UNTIL)
-    return name
+    return simulate_pilot(load_partnership_file(default_partnership_path()), advance, until=until)[0]
 
 
 def copy_email(email: str, k: int) -> str:
@@ -146,10 +141,10 @@ def _naming_people(table, rows: list[dict], pattern: re.Pattern | None) -> list[
     return found
 
 
-def build(url: str, copies: int) -> str:
+def build(url: str, copies: int, until: dt.date | None = UNTIL) -> str:
     """The triad, and `copies` renumbered copies of it, in the (empty) database at `url`."""
     db.configure(url)
-    name = build_triad()
+    name = build_triad(until)
     copy_partnership(copies)
     return name
 

@@ -2,7 +2,8 @@
 
 Simulated time moves from the start of the cycle to its end. On each day that something is due,
 the participants whose tasks fall due do them (two days early, on a weekday), and then the
-`advance-cycle` flow moves every review on as far as the machine can.
+`advance-cycle` flow moves every review on as far as the machine can. Around the cycle, everyone
+answers the baseline and end-of-cycle surveys, and at the end the evaluation report is written.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settin
 
 from peer_review import clock, db
 from peer_review.partnerships import LoadedPartnership, default_partnership_path, load_partnership_file
-from peer_review.service import loading, planning, queries
+from peer_review.service import evaluation, queries
+from peer_review.service.common import get_partnership
 from peer_review.service.documents import export_documents
-from peer_review.simulation import simulate_cycle
+from peer_review.simulation import simulate_pilot
 
 from flows.outbox import deliver_outbox
 from flows.review import advance_cycle
@@ -34,6 +36,7 @@ class DemoResult:
     flow_runs: int
     tasks_done: int
     emails: int
+    evaluation: list[Path]
 
 
 def run_demo(
@@ -69,15 +72,13 @@ def run_demo(
 
 
 def _simulate(loaded: LoadedPartnership, out: Path, url: str, progress, until: dt.date | None = None) -> DemoResult:
-    clock.set_time(clock.at_london(loaded.spec.cycle.start, 9))  # the coordinator loads and plans on the cycle's first day
-    with db.session_scope() as session:
-        name = loading.store_partnership(session, loaded).name
-        plan = planning.plan_cycle(session, name)
     # Heartbeats detect crashed runs on workers; in-process they only add a second per flow run.
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        flow_runs, tasks_done = simulate_cycle(name, plan.start, advance_cycle, progress, until)
+        name, flow_runs, tasks_done = simulate_pilot(loaded, advance_cycle, progress, until)
     emails = deliver_outbox(str(out / "emails"))
     with db.session_scope() as session:
         documents = export_documents(session, out)
         reviews = queries.status(session, name)
-    return DemoResult(name, url, out, reviews, documents, flow_runs, tasks_done, emails)
+        result = evaluation.evaluate(session, get_partnership(session, name))
+    evaluation_files = evaluation.write_evaluation(result, out / "evaluation")
+    return DemoResult(name, url, out, reviews, documents, flow_runs, tasks_done, emails, evaluation_files)

@@ -29,11 +29,13 @@ app.add_typer(framework_app, name="framework")
 app.add_typer(partnership_app, name="partnership")
 app.add_typer(task_app, name="task")
 app.add_typer(db_app, name="db")
+survey_app = typer.Typer(help="The stakeholder survey: rounds at the baseline, mid-cycle and end, answered by everyone in a partnership.", no_args_is_help=True)
+app.add_typer(survey_app, name="survey")
 
 # Markup is off: names, titles and reasons people typed are printed as typed (a "[/]" in a trust's name
 # would otherwise be read as a style tag); styles are given explicitly with rich Text.
-out = Console(markup=False, highlight=False)
-err = Console(stderr=True, markup=False, highlight=False)
+out = Console(markup=False, highlight=False, emoji=False)
+err = Console(stderr=True, markup=False, highlight=False, emoji=False)
 
 PartnershipOpt = Annotated[Optional[str], typer.Option("--partnership", "-p", help="partnership name (needed when several are loaded)")]
 
@@ -226,6 +228,7 @@ def tasks(
 
         sys.stdout.write(json.dumps([dataclasses.asdict(row) for row in rows], default=str, indent=2) + "\n")
         return
+    _survey_tasks(person)
     table = Table(title="Open tasks")
     for column in ("task", "due", "what", "review", "assignee"):
         table.add_column(column)
@@ -233,6 +236,24 @@ def tasks(
         due = Text(f"{row.due} OVERDUE {row.overdue_days}d", style="red") if row.overdue_days else str(row.due)
         table.add_row(str(row.id), due, row.title + (f" (round {row.round})" if row.round > 1 else ""), f"{row.review_id}: {row.host}, {row.strand}", f"{row.assignee} <{row.assignee_email}>")
     out.print(table if rows else "No open tasks.")
+
+
+def _survey_tasks(person: str | None) -> None:
+    """A person's open survey invitations, printed before their tasks (the survey is asked of everyone, so
+    only a person's own list shows them)."""
+    if person is None:
+        return
+    from peer_review.service.surveys import open_invitations
+
+    with _session() as session:
+        surveys = open_invitations(session, [person])
+    if surveys:
+        table = Table(title="Surveys to answer")
+        for column in ("invitation", "due", "what", "partnership"):
+            table.add_column(column)
+        for survey in surveys:
+            table.add_row(str(survey.invitation.id), str(survey.invitation.due), f"{survey.questionnaire.title} ({survey.round.label.lower()})", survey.partnership)
+        out.print(table)
 
 
 @task_app.command("template")
@@ -370,6 +391,65 @@ def report(
         out.print(f"wrote {path}")
 
 
+# --- the stakeholder survey -----------------------------------------------------------------------
+
+
+@survey_app.command("validate")
+def survey_validate(file: Path) -> None:
+    """Check a questionnaire file; exits non-zero with the line and problem if it is invalid."""
+    from peer_review.questionnaires import load_questionnaire_file
+
+    q = load_questionnaire_file(file)
+    out.print(Text.assemble(("valid", "green"), f": {q.title} ({q.id}), {len(q.themes)} themes, {len(q.statements)} statements"))
+
+
+@survey_app.command("open")
+def survey_open(
+    round_: Annotated[str, typer.Argument(metavar="ROUND", help="baseline, mid_cycle or end")],
+    partnership: PartnershipOpt = None,
+    due: Annotated[Optional[str], typer.Option(help="answers due by, YYYY-MM-DD (default: three weeks from today)")] = None,
+    questionnaire: Annotated[Optional[str], typer.Option(help="a bundled questionnaire id or a .yaml file (default: stakeholder-views; later rounds keep the baseline's)")] = None,
+    as_: Annotated[Optional[str], typer.Option("--as", help="your email: the coordinator (the default)")] = None,
+) -> None:
+    """Open a round of the survey: everyone in the partnership is asked for their views, by email, with reminders."""
+    from peer_review.domain.surveys import SurveyRound
+    from peer_review.service.common import get_partnership
+    from peer_review.service.surveys import open_round
+
+    rounds = [r.value for r in SurveyRound]
+    if round_ not in rounds:
+        raise UserError(f"the round must be one of {', '.join(rounds)}, not '{round_}'")
+    with _session() as session:
+        opened = open_round(session, get_partnership(session, partnership), SurveyRound(round_), _parse_date(due, "--due") if due else None, questionnaire, as_)
+    out.print(f"{opened.round.label} round opened: {opened.invited} people asked to answer by {opened.due} (`peer-review send` emails them)")
+
+
+@survey_app.command("template")
+def survey_template(invitation_id: int) -> None:
+    """Print a YAML skeleton for answering a survey invitation, with every statement and the scale."""
+    from peer_review.service.surveys import invitation_for, template
+
+    with _session() as session:
+        text = template(invitation_for(session, invitation_id))
+    sys.stdout.write(text)
+
+
+@survey_app.command("answer")
+def survey_answer(invitation_id: int, file: Path, as_: Annotated[str, typer.Option("--as", help="your email: the person the invitation was sent to")]) -> None:
+    """Answer a survey invitation from a YAML file (see `survey template`)."""
+    from peer_review.db import session_scope
+    from peer_review.service.surveys import InvalidSurveyAnswer, answer
+    from peer_review.yamlfile import Document
+
+    doc = Document.read(file)
+    try:
+        with session_scope() as session:
+            survey = answer(session, invitation_id, doc.data, as_)
+    except InvalidSurveyAnswer as exc:
+        raise UserError(exc.problem, source=str(file), place=doc.place(exc.loc)) from None
+    out.print(f"thank you: your answers to the {survey.round.label.lower()} round of {survey.partnership} are recorded")
+
+
 @app.command()
 def evaluation(
     partnership: PartnershipOpt = None,
@@ -445,6 +525,145 @@ def extend(
     out.print(f"task {task_id}: due {change.new_due} (was {change.old_due})")
 
 
+@app.command("good-practice")
+def good_practice(
+    area: Annotated[Optional[str], typer.Option(help="a DfE area id, e.g. school-improvement")] = None,
+    strand: Annotated[Optional[str], typer.Option(help="a strand id")] = None,
+    search: Annotated[Optional[str], typer.Option(help="words in the text, line of enquiry, strand or trust's name")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the entries as JSON, for scripts")] = False,
+) -> None:
+    """Good practice shared from issued reports, with the host's consent, across every partnership."""
+    from peer_review.service.good_practice import AREA_LABELS, library
+
+    with _session() as session:
+        entries = library(session, area, strand, search)
+    if as_json:
+        import dataclasses
+        import json
+
+        sys.stdout.write(json.dumps([dataclasses.asdict(e) for e in entries], default=str, indent=2, ensure_ascii=False) + "\n")
+        return
+    if not entries:
+        asked = [f"area {area}" if area else "", f"strand {strand}" if strand else "", f'search "{search}"' if search else ""]
+        out.print(Text("No good practice matches " + (", ".join(a for a in asked if a) or "yet: none has been shared") + "."))
+        return
+    for e in entries:
+        out.print(Text.assemble((f"{e.trust}: {e.strand}", "bold"), (f" ({e.partnership}; report issued {e.issued_on})", "dim")))
+        out.print(Text(f"  {e.text}"))  # a Text, not a str: printed as typed (no markup, no :emoji: codes)
+        out.print(Text(f"  Line of enquiry: {e.line}\n  DfE areas: {'; '.join(AREA_LABELS.get(a, a) for a in e.areas)}\n"
+                       f"  Evidence: {'; '.join(e.evidence_types)}", style="dim"))
+        out.print()
+
+
+# --- context for the evaluation: published headline figures, external reviews --------------------
+
+headline_app = typer.Typer(help="Published headline figures about the trusts: context beside their reviews, shown as published, without interpretation.", no_args_is_help=True)
+external_app = typer.Typer(help="Commissioned external reviews of a trust, compared with its peer reviews.", no_args_is_help=True)
+app.add_typer(headline_app, name="headline-data")
+app.add_typer(external_app, name="external-review")
+
+
+@headline_app.command("load")
+def headline_load(file: Annotated[Path, typer.Argument(help="a CSV: trust,year,measure,value[,source]")], partnership: PartnershipOpt = None) -> None:
+    """Import published figures; one already loaded for the same trust, measure and year is replaced (nothing is stored if any row is refused)."""
+    from peer_review.context_files import read_headline_csv
+    from peer_review.service.context_data import load_headline_figures
+
+    loaded = read_headline_csv(file)
+    with _session() as session:
+        result = load_headline_figures(session, partnership, loaded)
+    out.print(Text(f"{result.partnership}: {result.added} figure(s) added, {result.changed} changed, {result.unchanged} unchanged"), soft_wrap=True)
+
+
+@headline_app.command("show")
+def headline_show(
+    trust: Annotated[Optional[str], typer.Option(help="one trust (its id)")] = None,
+    partnership: PartnershipOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the figures as JSON")] = False,
+) -> None:
+    """Each trust's published figures by year, as published."""
+    from peer_review.service.context_data import headline_trends
+
+    with _session() as session:
+        trends = headline_trends(session, partnership, trust)
+    if as_json:
+        import dataclasses
+        import json
+
+        sys.stdout.write(json.dumps([dataclasses.asdict(t) for t in trends], indent=2, ensure_ascii=False) + "\n")
+        return
+    if not trends:
+        out.print("No headline figures loaded: `peer-review headline-data load FILE`.")
+        return
+    for trend in trends:
+        table = Table(title=Text(f"{trend.name}: published headline figures (context, not a judgement)"))
+        table.add_column("measure")
+        for year in trend.years:
+            table.add_column(Text(year))
+        for measure, values in trend.table():
+            table.add_row(Text(measure), *(Text(v or "-") for v in values))
+        out.print(table)
+
+
+@external_app.command("load")
+def external_load(file: Annotated[Path, typer.Argument(help="a .yaml or .csv file")], partnership: PartnershipOpt = None) -> None:
+    """Import an external review of a trust; one already loaded for the same trust and date is replaced."""
+    from peer_review.context_files import read_external_review
+    from peer_review.service.context_data import load_external_review
+
+    loaded = read_external_review(file)
+    with _session() as session:
+        result = load_external_review(session, partnership, loaded)
+    done = "replaced the one loaded before" if result.replaced else "loaded"
+    out.print(Text(f"{result.trust}: external review of {result.reviewed_on}, {result.strands} strand(s); {done}"), soft_wrap=True)
+
+
+_COVERED = {"both": "covered by both", "external review only": "covered only by the external review", "peer review only": "covered only by the peer review"}
+_KIND = {"strength": "strength", "area_for_development": "area for development"}
+
+
+@external_app.command("compare")
+def external_compare(
+    trust: Annotated[Optional[str], typer.Option(help="one trust (its id)")] = None,
+    partnership: PartnershipOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the comparison as JSON")] = False,
+) -> None:
+    """Compare each external review with the peer reviews' supported findings, strand by strand: what both found, and what only one side found (matched by words in common: a person should check it)."""
+    from peer_review.domain.comparison import MATCH_THRESHOLD
+    from peer_review.service.context_data import external_comparison
+
+    with _session() as session:
+        compared = external_comparison(session, partnership, trust)
+    if as_json:
+        import dataclasses
+        import json
+
+        sys.stdout.write(json.dumps([dataclasses.asdict(c) for c in compared], default=str, indent=2, ensure_ascii=False) + "\n")
+        return
+    if not compared:
+        out.print("No external review loaded: `peer-review external-review load FILE`.")
+        return
+    out.print(Text(f"Items are paired when they share at least {MATCH_THRESHOLD:.0%} of their significant words: "
+                   "a lexical match, to be checked by reading both.", style="dim"), soft_wrap=True)
+    for c in compared:
+        by = f" ({c.organisation})" if c.organisation else ""
+        out.print(Text.assemble("\n", (f"{c.trust_name}: external review by {c.reviewer}{by}, {c.reviewed_on}", "bold")), soft_wrap=True)
+        for s in c.strands:
+            review = f"; peer review {s.review_id} ({s.review_stage})" if s.review_id else ""
+            out.print(Text.assemble("\n", (s.strand_title, "bold"), f" - {_COVERED[s.covered_by]}{review}"), soft_wrap=True)
+            if s.external_view:
+                out.print(Text(f"  External reviewer's view: {s.external_view}"), soft_wrap=True)
+            for m in s.matched:
+                out.print(Text(f"  Both found ({_KIND[m.kind]}, similarity {m.similarity:.2f}): external: {m.external} | peer review {m.peer_ref}: {m.peer}"), soft_wrap=True)
+            for item in s.only_external:
+                out.print(Text(f"  Only the external review found ({_KIND[item.kind]}): {item.text}"), soft_wrap=True)
+            for item in s.only_peer:
+                out.print(Text(f"  Only the peer review found ({_KIND[item.kind]}, {item.ref}): {item.text}"), soft_wrap=True)
+            for line in s.self_evaluation:
+                standing = f" [moderator: {line.alignment.replace('_', ' ')}]" if line.alignment else " [not yet moderated]"
+                out.print(Text(f"  Self-evaluation, line {line.number} ({line.title}){standing}: {line.self_evaluation}", style="dim"), soft_wrap=True)
+
+
 # --- running flows ------------------------------------------------------------------------------
 
 
@@ -494,6 +713,7 @@ def demo(
         table.add_row(str(r.id), r.host, r.strand, f"{r.visit_start} to {r.visit_end}", r.stage, str(docs))
     out.print(table)
     out.print(f"{len(result.documents)} documents in {result.out}/ ; {result.emails} notification emails in {result.out}/emails/ ; {result.tasks_done} tasks done by simulated participants; {result.flow_runs} advance-cycle flow runs")
+    out.print(f"Evaluation: {result.out}/evaluation/ ({', '.join(p.name for p in result.evaluation)})", soft_wrap=True)
     out.print(f"Database: {result.database}")
 
 

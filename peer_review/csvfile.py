@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 
 
 def csv_text(columns: list[str], rows: Iterable[dict]) -> str:
     """CSV with a header row. A cell a spreadsheet would read as a formula (=, +, -, @, tab, carriage return
-    first) gets a leading apostrophe, as OWASP advises: a trust named `=HYPERLINK(...)` stays text."""
+    first, unless it is a plain number) gets a leading apostrophe, as OWASP advises: a trust named
+    `=HYPERLINK(...)` stays text."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
@@ -18,6 +20,9 @@ def csv_text(columns: list[str], rows: Iterable[dict]) -> str:
 
 
 def _as_text(value: object) -> object:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") and not _NUMBER.fullmatch(value):
         return "'" + value
     return value
+
+
+_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")  # a published figure such as -0.12 is a number, not a formula

@@ -41,6 +41,13 @@ class Reviewer(Contact):
     previous_employers: list[Reference] = Field(default_factory=list, description="trusts (ids) they worked for recently")
 
 
+class Respondent(Contact):
+    """Someone asked only the stakeholder survey, such as a trustee; their answers are reported with their group's."""
+
+    group: Name = Field(description="the group their answers are reported in, e.g. Trustees")
+    trust: Reference | None = Field(default=None, description="the trust they belong to (its id), if any")
+
+
 class Trust(_Strict):
     id: Id
     name: Name
@@ -97,6 +104,7 @@ class PartnershipSpec(_Strict):
     coordinator: Contact
     moderators: list[Moderator]
     trusts: list[Trust] = Field(min_length=2)
+    respondents: list[Respondent] = Field(default_factory=list, description="people asked only the stakeholder survey")
 
 
 @dataclass(frozen=True)
@@ -243,4 +251,9 @@ def _check_people(doc: Document, spec: PartnershipSpec) -> set[str]:
         claim(trust.ceo, trust.id, ("trusts", t, "ceo"))
         for r, reviewer in enumerate(trust.reviewers):
             claim(reviewer, trust.id, ("trusts", t, "reviewers", r))
+    trust_ids = [trust.id for trust in spec.trusts]
+    for r, respondent in enumerate(spec.respondents):
+        if respondent.trust is not None and respondent.trust not in trust_ids:
+            raise doc.error(f"there is no trust '{respondent.trust}'; trusts are: {', '.join(trust_ids)}", ("respondents", r, "trust"))
+        claim(respondent, respondent.trust, ("respondents", r))
     return set(owners)

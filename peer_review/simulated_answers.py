@@ -117,7 +117,7 @@ def moderate(ctx: dict) -> dict:
         answer["self_evaluation"] = [
             {
                 "line": line.number,
-                "alignment": ALIGNMENTS[(ctx["review"].id + line.number) % 3].value,
+                "alignment": _judged(ctx["review"], line.number).value,
                 "comment": "The evidence index and the team's findings were compared with the host's self-evaluation for this line.",
             }
             for line in ctx["lines"]
@@ -139,9 +139,10 @@ def revise(ctx: dict) -> dict:
 
 
 def check(ctx: dict) -> dict:
+    share = ctx["review"].id % 5 != 0  # most hosts share their good practice; every fifth review's does not, so the demo shows both
     if ctx["review"].position == 2:
-        return {"accurate": False, "corrections": ["The trust has nine schools, not eight, since September."]}
-    return {"accurate": True, "corrections": []}
+        return {"accurate": False, "corrections": ["The trust has nine schools, not eight, since September."], "share_good_practice": share}
+    return {"accurate": True, "corrections": [], "share_good_practice": share}
 
 
 def issue(ctx: dict) -> dict:
@@ -155,6 +156,24 @@ def issue(ctx: dict) -> dict:
     }
 
 
+PROGRESS = {
+    "not_started": "",
+    "under_way": "Termly impact checks now run in two of the three sampled schools; the standards committee minutes record them.",
+    "done": "Built into the trust improvement plan this year; the last termly review of it is minuted by the board.",
+}
+
+
+def progress(ctx: dict) -> dict:
+    """A deterministic mix of statuses, with what shows each: an action first asked about starts anywhere,
+    one asked about again has moved a step on (or stays done)."""
+    ladder = list(PROGRESS)
+    entries = []
+    for a in ctx["actions"]:
+        step = min(ladder.index(a.latest.status) + 1, 2) if a.latest else (a.id + ctx["task"].round) % 3
+        entries.append({"action": a.ref, "status": ladder[step], "evidence": PROGRESS[ladder[step]]})
+    return {"actions": entries}
+
+
 def feedback(ctx: dict) -> dict:
     seed = ctx["task"].id
     return {
@@ -163,3 +182,20 @@ def feedback(ctx: dict) -> dict:
         "would_take_part_again": seed % 7 != 0,
         "comments": "Useful conversations with peers; more time on site would help.",
     }
+
+
+def _judged(review, line: int) -> Alignment:
+    """The simulated moderator's judgement of a line's self-evaluation: at a trust's first reviews it often
+    misses the evidence, and it comes closer through the cycle (the demo's evaluation shows a trend)."""
+    score = (review.id + line) % 4 + review.position - 1
+    return Alignment.NOT_ALIGNED if score <= 1 else Alignment.PARTLY_ALIGNED if score <= 3 else Alignment.ALIGNED
+
+
+def survey(statements: list[str], round_index: int, person_id: int) -> dict:
+    """A simulated stakeholder's answers to one survey round: views that vary by person and by statement,
+    a little more positive at each later round, and now and then a statement left blank."""
+    values = {}
+    for n, statement in enumerate(statements):
+        seed = person_id * 7 + n * 3
+        values[statement] = None if seed % 11 == 0 else min(5, 2 + seed % 3 + (round_index + seed % 2) // 2)
+    return {"statements": values, "open_questions": {}}

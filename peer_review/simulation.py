@@ -6,11 +6,48 @@ import datetime as dt
 from typing import Callable
 
 from peer_review import clock, db
-from peer_review.service import queries, workflow
+from peer_review import simulated_answers as simulated
+from peer_review.domain.surveys import SurveyRound
+from peer_review.context_files import read_external_review, read_headline_csv
+from peer_review.partnerships import LoadedPartnership
+from peer_review.resources import example
+from peer_review.service import context_data, loading, planning, queries, surveys, workflow
+from peer_review.service.common import get_partnership
 from peer_review.service.kinds import KINDS
+from peer_review.tables import Person
 
 
 LEAD_DAYS = 2
+EXAMPLE_PARTNERSHIP = "Sheffield pilot triad"  # the bundled example's name: the example headline figures and external review are about its trusts
+
+
+def simulate_pilot(
+    loaded: LoadedPartnership,
+    advance: Callable[[str], object],
+    progress: Callable[[str, int, int], None] = lambda message, done, total: None,
+    until: dt.date | None = None,
+) -> tuple[str, int, int]:
+    """A partnership's whole pilot on the configured database, as the demo runs it: loaded and planned on
+    the cycle's first day, where the coordinator also opens the baseline survey; every review's cycle (see
+    `simulate_cycle`); then the end-of-cycle survey. The bundled triad also gets the example headline
+    figures at the start and the example external review of one trust at the end. Returns (the
+    partnership's name, advance calls, tasks and survey answers done)."""
+    clock.set_time(clock.at_london(loaded.spec.cycle.start, 9))
+    with db.session_scope() as session:
+        name = loading.store_partnership(session, loaded).name
+        plan = planning.plan_cycle(session, name)
+        surveys.open_round(session, get_partnership(session, name), SurveyRound.BASELINE)
+        if name == EXAMPLE_PARTNERSHIP:
+            context_data.load_headline_figures(session, name, read_headline_csv(example("headline.csv")))
+    advances, done = simulate_cycle(name, plan.start, advance, progress, until)
+    if until is None or clock.today() <= until:  # the cycle is over
+        with db.session_scope() as session:
+            surveys.open_round(session, get_partnership(session, name), SurveyRound.END)
+            if name == EXAMPLE_PARTNERSHIP:
+                context_data.load_external_review(session, name, read_external_review(example("external-review.yaml")))
+        more_advances, more_done = simulate_cycle(name, clock.today(), advance, progress, until)
+        advances, done = advances + more_advances, done + more_done
+    return name, advances, done
 
 
 def simulate_cycle(
@@ -20,9 +57,9 @@ def simulate_cycle(
     progress: Callable[[str, int, int], None] = lambda message, done, total: None,
     until: dt.date | None = None,
 ) -> tuple[int, int]:
-    """Move simulated time from `start`: on each day something is due, the participants whose tasks
-    fall due do them (two days early, on a weekday), then `advance(partnership)` moves every review on.
-    Stops when no task is open, or after `until`. Returns (advance calls, tasks done)."""
+    """Move simulated time from `start`: on each day something is due, the participants whose tasks (and
+    survey invitations) fall due do them (two days early, on a weekday), then `advance(partnership)` moves
+    every review on. Stops when nothing is open, or after `until`. Returns (advance calls, tasks done)."""
     today, advances, done = start, 0, 0
     while True:
         clock.set_time(clock.at_london(today, 17))
@@ -31,11 +68,12 @@ def simulate_cycle(
         with db.session_scope() as session:
             reviews = queries.status(session, partnership)
             tasks = queries.open_tasks(session, partnership_name=partnership)
+            invitations = [i for i in surveys.open_invitations(session) if i.partnership == partnership]
         closed = sum(1 for r in reviews if r.stage == "closed")
         progress(f"{today:%d %b %Y}: {closed} of {len(reviews)} reviews closed, {len(tasks)} open tasks", closed, len(reviews))
-        if not tasks:
+        if not tasks and not invitations:
             return advances, done
-        today = max(today, min(_acting_day(t.due) for t in tasks))
+        today = max(today, min(_acting_day(due) for due in [*(t.due for t in tasks), *(i.invitation.due for i in invitations)]))
         if until is not None and today > until:
             return advances, done
         for task in tasks:
@@ -43,6 +81,14 @@ def simulate_cycle(
                 clock.set_time(clock.at_london(today, 16))
                 with db.session_scope() as session:
                     workflow.submit(session, task.id, answer(queries.task_context(session, task.id)), task.assignee_email)
+                done += 1
+        for survey in invitations:
+            if _acting_day(survey.invitation.due) <= today:
+                clock.set_time(clock.at_london(today, 16))
+                with db.session_scope() as session:
+                    person = session.get(Person, survey.invitation.person_id)
+                    statements = list(survey.questionnaire.statements)
+                    surveys.answer(session, survey.invitation.id, simulated.survey(statements, list(SurveyRound).index(survey.round), person.id), person.email)
                 done += 1
 
 

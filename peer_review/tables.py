@@ -63,6 +63,7 @@ class Person(SQLModel, table=True):
     previous_employers: list = _json()  # trust ids
     digest_only: bool = False  # only the weekly digest, no email per task or reminder
     left_on: Optional[dt.date] = None  # the day they left (`partnership load --update`): no roles since, records kept
+    survey_group: str = ""  # for someone asked only the stakeholder survey (the file's `respondents`), e.g. Trustees
 
 
 class Cycle(SQLModel, table=True):
@@ -276,6 +277,42 @@ class ExternalStrandView(SQLModel, table=True):
     view: str = ""
     strengths: list = _json()
     areas_for_development: list = _json()
+
+
+class SurveyRound(SQLModel, table=True):
+    """One round of the stakeholder survey in a partnership (baseline, mid-cycle or end), with its questionnaire."""
+
+    __table_args__ = (UniqueConstraint("partnership_id", "round"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    partnership_id: int = Field(foreign_key="partnership.id", index=True)
+    round: str  # baseline | mid_cycle | end
+    questionnaire: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # snapshot, so later edits of the file do not rewrite history
+    opened_on: dt.date
+    due: dt.date
+    opened_by: str
+
+
+class SurveyInvitation(SQLModel, table=True):
+    """A person's task to answer one round of the survey. Answers are only ever reported by group."""
+
+    __table_args__ = (UniqueConstraint("round_id", "person_id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="surveyround.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    group: str  # ceo | reviewer | moderator | coordinator, or a respondent's own group
+    due: dt.date
+    status: str = "open"  # open | done
+    created_at: dt.datetime
+    completed_at: Optional[dt.datetime] = None
+
+
+class SurveyAnswer(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("invitation_id", "item"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    invitation_id: int = Field(foreign_key="surveyinvitation.id", index=True)
+    item: str  # a statement's or open question's id
+    value: Optional[int] = None  # 1-5 for a statement; None when left blank, or for an open question
+    text: str = ""
 
 
 class Task(SQLModel, table=True):

@@ -116,18 +116,13 @@ def planned(database_url):
 
 
 def run_whole_cycle(partnership_file: Path = EXAMPLE) -> str:
-    """The partnership's whole cycle on the configured database, with the demo's simulated participants,
-    through the service layer (no Prefect); returns the partnership's name."""
+    """The partnership's whole pilot on the configured database, as the demo runs it (surveys, the example
+    headline figures and external review included), through the service layer (no Prefect); returns the
+    partnership's name."""
     from peer_review import clock, db
     from peer_review.partnerships import load_partnership_file
-    from peer_review.service import loading, planning, queries, steps
-    from peer_review.simulation import simulate_cycle
-
-    loaded = load_partnership_file(partnership_file)
-    clock.set_time(clock.at_london(loaded.spec.cycle.start, 9))
-    with db.session_scope() as session:
-        loading.store_partnership(session, loaded)
-        plan = planning.plan_cycle(session, loaded.spec.name)
+    from peer_review.service import queries, steps
+    from peer_review.simulation import simulate_pilot
 
     def advance(name: str) -> None:
         with db.session_scope() as session:
@@ -136,10 +131,9 @@ def run_whole_cycle(partnership_file: Path = EXAMPLE) -> str:
             steps.advance_review(db.session_scope, review_id)
 
     try:
-        simulate_cycle(loaded.spec.name, plan.start, advance)
+        return simulate_pilot(load_partnership_file(partnership_file), advance)[0]
     finally:
         clock.set_time(None)
-    return loaded.spec.name
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import email
 import hashlib
+import io
 import re
 from email import policy
 from pathlib import Path
@@ -15,6 +17,7 @@ from sqlmodel import func, select
 
 from conftest import EXAMPLE
 from peer_review import db
+from peer_review.domain.evaluation import find_grade_words
 from peer_review.service.documents import ABOUT
 from peer_review.tables import Assignment, AuditEntry, Document, Finding, LineOfEnquiry, ModerationDecision, OutboxMessage, Person, Review, Task, Trust
 
@@ -94,7 +97,22 @@ def test_triad_cycle_writes_every_document_and_is_idempotent(prefect_server, dat
                     assert Calendar.from_ical(part.get_content()).walk("VEVENT")
                     invitations += 1
         assert invitations >= 12 * 3  # every team member is invited to their visit
-        assert {r.event for r in rows} == {"visit_scheduled", "task_assigned", "report_issued"}
+        assert {r.event for r in rows} == {"visit_scheduled", "task_assigned", "report_issued", "survey_invitation"}
+
+        # the evaluation report and its CSVs read back, naming every trust and strand, grading nobody
+        evaluation = {path.name: path for path in result.evaluation}
+        assert set(evaluation) >= {"evaluation.docx", "alignment.csv", "survey.csv", "external_comparison.csv", "headline_figures.csv"}
+        report = _text(evaluation["evaluation.docx"])
+        names = [t.name for t in session.exec(select(Trust))] + sorted({r.strand_title for r in session.exec(select(Review))})
+        for name in names:
+            assert name in report and name in evaluation["alignment.csv"].read_text(), name
+        rows_by_file = {name: list(csv.DictReader(io.StringIO(path.read_text()))) for name, path in evaluation.items() if name.endswith(".csv")}
+        assert len(rows_by_file["alignment.csv"]) == session.exec(select(func.count()).select_from(LineOfEnquiry).join(Review, Review.id == LineOfEnquiry.review_id)
+                                                                   .where(LineOfEnquiry.round == Review.lines_round)).one()
+        assert {r["round"] for r in rows_by_file["survey.csv"]} == {"baseline", "end"}
+        assert rows_by_file["external_comparison.csv"] and rows_by_file["headline_figures.csv"]
+        for name, path in evaluation.items():
+            assert find_grade_words(report if name.endswith(".docx") else path.read_text()) == [], name
 
         before = _snapshot(session)
 

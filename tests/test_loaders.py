@@ -53,7 +53,7 @@ def _five_strand_orders(text: str) -> str:
 
 BAD_PARTNERSHIPS = {
     "yaml syntax": (lambda t: t.replace("cycle: {start: 2023-11-01, months: 24}", "cycle: {start: 2023-11-01, months: 24"), r"line \d+.*not valid YAML"),
-    "missing key": (lambda t: t.replace("    name: Don River Learning Partnership\n", ""), r"line 21 \(trusts\[1\]\.name\).*missing required key 'name'"),
+    "missing key": (lambda t: t.replace("    name: Don River Learning Partnership\n", ""), r"line 27 \(trusts\[1\]\.name\).*missing required key 'name'"),
     "wrong type": (lambda t: t.replace("months: 24", "months: two years"), r"line 5 \(cycle\.months\).*valid integer"),
     "duplicate id": (lambda t: t.replace("id: peak-edge", "id: steel-valley"), r"line \d+ \(trusts\[2\]\.id\).*duplicate trust id 'steel-valley'"),
     "unknown strand": (lambda t: t.replace("strand_order: [school-improvement, quality", "strand_order: [finance, quality", 1), r"trusts\[0\]\.strand_order\[0\].*unknown strand 'finance'.*valid strands: quality-inclusive-education"),

@@ -435,7 +435,7 @@ def _joe_moves_to_don_river(text: str) -> str:
 
 REFUSED = {
     "email changed": (lambda t: t.replace("email: owen.fletcher@donriver.example.org", "email: o.fletcher@donriver.example.org"),
-                      r"line 27 \(trusts\[1\]\.reviewers\[1\]\.email\): o\.fletcher@donriver\.example\.org is new, and owen\.fletcher@donriver\.example\.org"),
+                      r"line 33 \(trusts\[1\]\.reviewers\[1\]\.email\): o\.fletcher@donriver\.example\.org is new, and owen\.fletcher@donriver\.example\.org"),
     "trust changed": (_joe_moves_to_don_river, r"joe\.hartley@peakedge\.example\.org would move from trust 'peak-edge' to trust 'don-river'"),
     "setting changed": (lambda t: t.replace("visit_days: 2", "visit_days: 3"), r"line 7 \(visit_days\): 'visit_days' differs"),
 }

@@ -269,8 +269,8 @@ class Tour:
 
     # tasks
 
-    def open_task(self, person: str, kind: str, name: str | None = None):
-        """From the person's task list, the task of this kind in review 1's group; axe checks the form."""
+    def open_task(self, person: str, kind: str, name: str | None = None, group: str = f"{HOST}: {STRAND}"):
+        """From the person's task list, the task of this kind in the review's group (review 1's unless told); axe checks the form."""
         from playwright.sync_api import expect
 
         from peer_review.domain.model import TaskKind
@@ -278,9 +278,9 @@ class Tour:
 
         title = KINDS[TaskKind(kind)].rule.title
         page = self.home(person)
-        page.get_by_role("table", name=f"{HOST}: {STRAND}").get_by_role("link", name=re.compile("^" + re.escape(title))).click()
+        page.get_by_role("table", name=group).get_by_role("link", name=re.compile("^" + re.escape(title))).click()
         expect(page.get_by_role("heading", level=1)).to_contain_text(title)
-        expect(page.locator(".govuk-caption-l")).to_have_text(f"{HOST}: {STRAND}")
+        expect(page.locator(".govuk-caption-l")).to_have_text(group)
         self.axe(page, name or kind)
         return page
 
@@ -612,8 +612,9 @@ def _report(tour: Tour) -> None:
     from playwright.sync_api import expect
 
     page = tour.open_task(CEO, "check_report")
-    tour.errors_first(page, "check_report", ["Select whether the draft is accurate"])
+    tour.errors_first(page, "check_report", ["Select whether the draft is accurate", "Select whether we may share this good practice"])
     _tick(page, "No, it needs corrections")
+    _tick(page, "Yes, share it")
     page.get_by_label("Correction 1").fill("The trust has nine schools, not eight, since September.")
     page.get_by_role("button", name="Add another correction").click()
     expect(page.get_by_label("Correction 1")).to_have_value("The trust has nine schools, not eight, since September.")
@@ -676,6 +677,81 @@ def _feedback(tour: Tour) -> None:
         tour.submit(page)
 
 
+def _progress_at_the_next_review(tour: Tour) -> None:
+    """Steel Valley's next review opens (its team accepting through the service layer): the CEO records progress
+    on review 1's areas for development, and that review's page shows it."""
+    from playwright.sync_api import expect
+
+    from peer_review.service import workflow
+    from peer_review.tables import Review
+
+    with db.session_scope() as session:
+        first = session.get(Review, REVIEW)
+        review = session.exec(select(Review).where(Review.host_trust_id == first.host_trust_id, Review.position == 2)).one()
+    workflow.advance_review(db.session_scope, review.id)
+    while invitations := [t for t in _open_tasks(review.id) if t.kind == "respond_to_assignment"]:
+        with db.session_scope() as session:
+            workflow.submit(session, invitations[0].id, {"response": "accept"}, invitations[0].assignee_email)
+        workflow.advance_review(db.session_scope, review.id)
+    page = tour.open_task(CEO, "record_progress", group=f"{HOST}: {review.strand_title}")
+    tour.errors_first(page, "record_progress", ["Select how far it has got"])
+    statuses = page.get_by_role("group", name="How far has it got?")
+    for i in range(statuses.count()):
+        _tick(statuses.nth(i), "Under way")
+        page.get_by_label("What shows it", exact=True).nth(i).fill(f"Termly checks now run in {i + 2} schools.")
+    tour.submit(page)
+    page.goto(f"{tour.site.url}/reviews/{review.id}")
+    expect(page.locator("#progress")).to_contain_text("Under way: Termly checks now run in 2 schools.")
+    tour.axe(page, "review-progress")
+
+
+def _survey_and_evaluation(tour: Tour) -> None:
+    """The baseline survey opens: a peer answers it from their task list (after a forged value is refused);
+    then the coordinator's evaluation page, whose charts are images that must actually draw."""
+    from playwright.sync_api import expect
+
+    from peer_review.domain.surveys import SurveyRound
+    from peer_review.service import surveys
+    from peer_review.service.common import get_partnership
+    from peer_review.tables import SurveyAnswer
+
+    with db.session_scope() as session:
+        surveys.open_round(session, get_partnership(session, None), SurveyRound.BASELINE)
+        [invitation] = surveys.open_invitations(session, [PEAK_EDGE_PEER])
+    q = invitation.questionnaire
+    first, second = list(q.statements.values())[:2]
+    page = tour.home(PEAK_EDGE_PEER)
+    page.get_by_role("list", name="Surveys to answer").get_by_role("link", name=q.title).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(q.title)
+    tour.axe(page, "survey")
+    _tick(page.get_by_role("group", name=first.text), q.scale[3])
+    forged = page.get_by_role("group", name=second.text)
+    forged.get_by_label(q.scale[4], exact=True).evaluate("radio => radio.value = '6'")  # what no radio of the page sends
+    _tick(forged, q.scale[4])
+    page.get_by_role("button", name="Send your answers").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text(second.text)
+    expect(page.get_by_role("group", name=first.text).get_by_label(q.scale[3], exact=True)).to_be_checked()
+    tour.error_links_land(page)
+    tour.axe(page, "survey-error")
+    _tick(page.get_by_role("group", name=second.text), "Leave blank")
+    page.get_by_label(q.open_questions[0].text).fill("More time on site & <b>fewer</b> forms.")
+    page.get_by_role("button", name="Send your answers").click()
+    expect(page.locator(".govuk-panel__title")).to_have_text("Thank you for your views")
+    with db.session_scope() as session:
+        stored = {a.item: (a.value, a.text) for a in session.exec(select(SurveyAnswer).where(SurveyAnswer.invitation_id == invitation.invitation.id))}
+    assert stored == {**{s: (None, "") for s in q.statements}, first.id: (4, ""), q.open_questions[0].id: (None, "More time on site & <b>fewer</b> forms.")}
+
+    page = tour.home(COORDINATOR)
+    page.goto(f"{tour.site.url}/partnerships/1/evaluation")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Evaluation")
+    charts = page.locator("main img[src$='.svg']")
+    expect(charts.first).to_be_visible()
+    page.wait_for_load_state("load")
+    widths = charts.evaluate_all("images => images.map(i => [i.getAttribute('src'), i.complete ? i.naturalWidth : 0])")
+    assert widths and all(width > 0 for _src, width in widths), widths
+    tour.axe(page, "evaluation")
+
+
 def _download_report(tour: Tour) -> Path:
     """The moderator opens the review from their task list and downloads the issued report."""
     from playwright.sync_api import expect
@@ -719,12 +795,14 @@ def test_one_whole_review_in_the_browser_by_the_people_it_belongs_to(site):
                 clock.set_time(_at(day))  # weeks pass: everyone's session has ended, so they sign in again
                 stage(tour)
             report = _download_report(tour)
+            _progress_at_the_next_review(tour)
+            _survey_and_evaluation(tour)
         finally:
             browser.close()
             (ARTIFACTS / "axe-summary.json").write_text(json.dumps({"checked": tour.checked, "serious_or_critical": tour.findings}, indent=2))
 
     assert not tour.findings, json.dumps(tour.findings, indent=2)
-    assert {"sign-in", "inbox", "review"} <= set(tour.checked)
+    assert {"sign-in", "inbox", "review", "survey", "survey-error", "evaluation"} <= set(tour.checked)
     from peer_review.domain.model import TaskKind
 
     for kind in TaskKind:  # every form, and every form's error state, went through axe

@@ -97,7 +97,7 @@ def test_a_whole_review_through_the_forms_stores_what_yaml_answers_store(planned
         kinds_done.add(task.kind)
     with db.session_scope() as session:
         assert session.exec(select(Task.id).where(Task.review_id == 1, Task.status == "open")).first() is None
-    assert kinds_done == {k.value for k in TaskKind} - {"choose_replacement"}
+    assert kinds_done == {k.value for k in TaskKind} - {"choose_replacement", "record_progress"}  # progress: tests/test_follow_up.py
     through_the_web = records()
 
     db.configure(f"sqlite:///{tmp_path / 'yaml.db'}")
@@ -125,7 +125,7 @@ BAD = {
     "record_findings": ([("lines-0-line", "1"), ("lines-0-strengths-0-text", "A strength without evidence")], "lines-0-strengths-0-evidence"),
     "moderate": ([("findings-0-finding", "F1"), ("findings-0-decision", "needs_revision"), ("findings-0-reason", "")], "findings-0-reason"),
     "revise_findings": ([("findings-0-finding", "F1"), ("findings-0-text", ""), ("findings-0-evidence", "E1")], "findings-0-text"),
-    "check_report": ([("accurate", "false"), ("corrections-0", "")], "corrections-0"),
+    "check_report": ([("accurate", "false"), ("corrections-0", ""), ("share_good_practice", "true")], "corrections-0"),
     "issue_report": ([("statement", ""), ("next_steps-0", "Share the plan")], "statement"),
     "give_feedback": ([("helped_us_improve", "9"), ("fair_and_accurate", "4"), ("comments", "x" * 4001)], "helped_us_improve"),
 }

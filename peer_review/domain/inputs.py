@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from peer_review.domain.model import Alignment, Decision
+from peer_review.domain.model import Alignment, Decision, ProgressStatus
 from peer_review.domain.text import Email, Name, OptionalName, OptionalReference, OptionalText, Reference, Text, Title
 
 Rating = Annotated[int, Field(ge=1, le=5)]
@@ -251,6 +251,9 @@ class Moderate(_Input):
 class CheckReport(_Input):
     accurate: bool
     corrections: list[Text] = Field(default_factory=list, max_length=30)
+    share_good_practice: bool = Field(description=(
+        "whether the review's good practice that the moderator supported may be shared, with the trust's name, "
+        "with every trust taking part in moderated peer review through this service (the host must answer)"))
 
     @model_validator(mode="after")
     def _corrections_when_inaccurate(self) -> "CheckReport":
@@ -269,6 +272,35 @@ class GiveFeedback(_Input):
     fair_and_accurate: Rating = Field(description="1-5: the review gave a fair, accurate account (summative)")
     would_take_part_again: bool
     comments: OptionalText = ""
+
+
+# --- follow-up of earlier areas for development ----------------------------------------------------
+
+
+class ActionProgressInput(_Input):
+    action: Reference = Field(description="the action's id, e.g. A3")
+    status: ProgressStatus
+    evidence: OptionalText = Field("", description="what shows the progress: needed when under way or done")
+
+    @model_validator(mode="after")
+    def _evidence_when_started(self) -> "ActionProgressInput":
+        if self.status != ProgressStatus.NOT_STARTED and not self.evidence.strip():
+            raise ValueError(f"action {self.action}: say what shows it is {self.status.label.lower()} (evidence)")
+        return self
+
+
+class RecordProgress(_Input):
+    """The host's account of each area for development from the trust's earlier reviews (or, at the end
+    of the cycle, from all of them): exactly the actions the task asks about."""
+
+    actions: list[ActionProgressInput] = Field(min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _exactly_the_actions_asked(self, info: ValidationInfo) -> "RecordProgress":
+        expected = _context(info, "actions")
+        if expected is not None:
+            _same_set([a.action for a in self.actions], expected, "record progress on", label="action")
+        return self
 
 
 def _same_set(given: list, expected: list, verb: str, label: str = "finding") -> None:

@@ -29,6 +29,7 @@ class TaskKind(StrEnum):
     CHECK_REPORT = "check_report"
     ISSUE_REPORT = "issue_report"
     GIVE_FEEDBACK = "give_feedback"
+    RECORD_PROGRESS = "record_progress"
 
     @property
     def title(self) -> str:
@@ -66,6 +67,18 @@ class Alignment(StrEnum):
             "partly_aligned": "The self-evaluation partly matched the evidence",
             "not_aligned": "The self-evaluation did not match the evidence",
         }[self.value]
+
+
+class ProgressStatus(StrEnum):
+    """How far the host has got with an area for development from an earlier review (formative follow-up)."""
+
+    NOT_STARTED = "not_started"
+    UNDER_WAY = "under_way"
+    DONE = "done"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
 
 
 class DocumentKind(StrEnum):
@@ -125,6 +138,9 @@ class KindRule:
     actor: Actor
     due: Callable[[dict[str, dt.date]], dt.date]  # from the review's stage deadlines
     opens_stage: Stage | None = None  # the human stage this task starts; None for follow-ups of a submission
+    #: for a kind whose rounds are separate occasions rather than later tries: round -> the stage it opens in
+    #: (when ReviewView.progress_due says so), due on that stage's deadline
+    occasions: dict[int, Stage] = field(default_factory=dict)
 
 
 KIND_RULES: dict[TaskKind, KindRule] = {
@@ -143,13 +159,24 @@ KIND_RULES: dict[TaskKind, KindRule] = {
     TaskKind.CHECK_REPORT: KindRule("Check the draft report for factual accuracy", Actor.HOST, lambda d: d["report"] - 2 * WEEK, Stage.REPORT),
     TaskKind.ISSUE_REPORT: KindRule("Issue the review report", Actor.MODERATOR, lambda d: d["report"]),
     TaskKind.GIVE_FEEDBACK: KindRule("Give feedback on the review", Actor.TEAM, lambda d: d["feedback"], Stage.FEEDBACK),
+    TaskKind.RECORD_PROGRESS: KindRule(  # at the trust's next review, and at the end of its cycle
+        "Record progress on earlier areas for development", Actor.HOST, lambda d: d["lines_of_enquiry"],
+        occasions={1: Stage.LINES_OF_ENQUIRY, 2: Stage.FEEDBACK}),
 }
+
+#: When the host records progress on earlier areas for development: a RECORD_PROGRESS task's round.
+PROGRESS_OCCASION = {1: "next_review", 2: "end_of_cycle"}
 
 
 def task_due(kind: TaskKind, deadlines: dict[str, dt.date], calendar: SchoolCalendar, round_: int = 1) -> dt.date:
-    """Due date of a task; later rounds of the same step get a week more each. Weeks counted back or on
-    from a deadline can land in a holiday, so the date moves back to a school day of the host's calendar."""
-    due = KIND_RULES[kind].due(deadlines) + (round_ - 1) * WEEK
+    """Due date of a task; later rounds of the same step get a week more each (a round that is an occasion
+    of its own is due on its stage's deadline). Weeks counted back or on from a deadline can land in a
+    holiday, so the date moves back to a school day of the host's calendar."""
+    rule = KIND_RULES[kind]
+    if round_ in rule.occasions:
+        due = deadlines[rule.occasions[round_].value]
+    else:
+        due = rule.due(deadlines) + (round_ - 1) * WEEK
     try:
         return calendar.school_day_on_or_before(due)
     except OutsideCalendar:  # a late round past the years the calendar knows: the engine must still open it
@@ -174,6 +201,9 @@ class ReviewView:
     stage: Stage
     tasks: tuple[TaskView, ...] = ()
     documents: frozenset[DocumentKind] = field(default_factory=frozenset)
+    #: the host owes a record of progress on earlier areas for development at this stage (the service layer
+    #: works it out from the records: the trust's development actions, and whether this is its last review)
+    progress_due: bool = False
 
     def tasks_of(self, kind: TaskKind) -> list[TaskView]:
         return [t for t in self.tasks if t.kind == kind and t.status != TaskStatus.CANCELLED]
@@ -185,12 +215,25 @@ class ReviewView:
 
 #: The task each human stage starts with (its follow-up tasks come from submissions).
 OPENING_TASK: dict[Stage, TaskKind] = {rule.opens_stage: kind for kind, rule in KIND_RULES.items() if rule.opens_stage}
+#: The stages that may also open the host's record of progress, with the round (occasion) it opens as.
+PROGRESS_ROUND: dict[Stage, int] = {stage: round_ for round_, stage in KIND_RULES[TaskKind.RECORD_PROGRESS].occasions.items()}
 ENTRY_DOCUMENTS = {Stage.REPORT: (DocumentKind.REPORT_DRAFT,)}
 EXIT_DOCUMENTS = {
     Stage.LINES_OF_ENQUIRY: (DocumentKind.LINES_AGREEMENT,),
     Stage.MODERATION: (DocumentKind.MODERATION_RECORD,),
     Stage.REPORT: (DocumentKind.REPORT,),
 }
+
+
+def progress_tasks(review: ReviewView) -> list[TaskView]:
+    """The host's records of progress opened at the current stage (its round is the stage's occasion)."""
+    round_ = PROGRESS_ROUND.get(review.stage)
+    return [t for t in review.tasks_of(TaskKind.RECORD_PROGRESS) if t.round == round_]
+
+
+def progress_missing(review: ReviewView) -> bool:
+    """Whether the host owes a record of progress at this stage that has not been asked for yet."""
+    return review.progress_due and review.stage in PROGRESS_ROUND and not progress_tasks(review)
 
 
 def stage_complete(review: ReviewView) -> bool:
@@ -208,6 +251,9 @@ def stage_complete(review: ReviewView) -> bool:
     # then no stage closes, whichever stage the team changed in
     team_settled = all(t.status == TaskStatus.DONE for kind in (TaskKind.RESPOND_TO_ASSIGNMENT, TaskKind.CHOOSE_REPLACEMENT) for t in review.tasks_of(kind))
     if not team_settled:
+        return False
+    # a record of progress, once asked for, is part of the stage's work
+    if progress_missing(review) or any(t.status != TaskStatus.DONE for t in progress_tasks(review)):
         return False
     match review.stage:
         case Stage.ASSIGNMENT:
@@ -251,7 +297,7 @@ def next_step(review: ReviewView) -> NextStep | None:
         return None
     if missing := _first_missing(ENTRY_DOCUMENTS.get(stage, ()), review):
         return NextStep(Step.RENDER_DOCUMENT, missing)
-    if not review.tasks_of(OPENING_TASK[stage]):
+    if not review.tasks_of(OPENING_TASK[stage]) or progress_missing(review):
         return NextStep(Step.OPEN_TASKS)
     if not stage_complete(review):
         return None

@@ -19,6 +19,7 @@ ROLES = {"is_coordinator": "coordinator", "is_moderator": "moderator", "is_ceo":
 DETAILS = {
     "name": "name", "job_title": "job title", "organisation": "organisation", "strands": "strands", "conflicts": "conflicts",
     "previous_employers": "previous employers", "digest_only": "digest only", "max_reviews_per_term": "max reviews per term",
+    "survey_group": "survey group",
 }
 
 

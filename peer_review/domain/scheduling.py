@@ -386,9 +386,8 @@ def violations(
                 if b in person[a].avoid:
                     problems.append(f"{label}: {a} and {b} have a declared conflict but are on the same team")
         others = {t.id for t in trusts if t.id != v.trust and t.id not in host.conflicts and v.trust not in t.conflicts}
-        missing = others - {trust_of.get(e) for e in v.peers}
-        if missing:
-            problems.append(f"{label}: no peer from {', '.join(sorted(missing))}")
+        # one problem per trust, so a change that fills one gap of several is not taken for a new problem
+        problems += [f"{label}: no peer from {missing}" for missing in sorted(others - {trust_of.get(e) for e in v.peers})]
     for trust in trusts:
         planned = sorted((v for v in plan if v.trust == trust.id), key=lambda v: v.visit_start)
         if [v.strand for v in planned] != list(trust.strand_order):

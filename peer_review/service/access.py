@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from peer_review.errors import NotFound
-from peer_review.tables import Assignment, EvidenceItem, Person, Review, Task, Trust
+from peer_review.tables import Assignment, EvidenceItem, Person, Review, SurveyInvitation, SurveyRound, Task, Trust
 
 
 class Refused(Exception):
@@ -116,6 +116,18 @@ def task_for(session: Session, viewer: Viewer, task_id: int) -> tuple[Task, Revi
     if task.assignee_id not in viewer.person_ids and review.partnership_id not in viewer.coordinates:
         raise Refused("This task is someone else's; only they and the partnership's coordinator can see it.")
     return task, review
+
+
+def survey_invitation_for(session: Session, viewer: Viewer, invitation_id: int) -> SurveyInvitation:
+    """A survey invitation, for the person it was sent to only: answers are personal, so nobody sees or
+    gives anyone else's, the coordinator included (and someone who has left sees nothing of the partnership)."""
+    invitation = session.get(SurveyInvitation, invitation_id)
+    if invitation is None:
+        raise NotFound(f"no survey invitation with id {invitation_id}")
+    _private(viewer, session.get(SurveyRound, invitation.round_id).partnership_id, f"survey invitation with id {invitation_id}")
+    if invitation.person_id not in viewer.person_ids:
+        raise Refused("This survey was sent to someone else. Answers are personal: only the person asked can see or give them.")
+    return invitation
 
 
 def acting_person(session: Session, viewer: Viewer, partnership_id: int) -> Person:

@@ -90,8 +90,17 @@ def revise_findings(ctx: dict) -> dict:
 
 
 def check_report(_ctx: dict) -> dict:
-    return {"corrections": [""]}
+    return {"corrections": [""], "share_good_practice": None}  # the host must choose: never assumed either way
 
 
 def issue_report(_ctx: dict) -> dict:
     return {"statement": "", "next_steps": [""]}
+
+
+def record_progress(ctx: dict) -> dict:
+    """One entry per action asked about, starting from the progress last recorded on it (if any)."""
+    entries = []
+    for action in ctx["actions"]:
+        last = action.latest
+        entries.append({"action": action.ref, "evidence": last.evidence if last else ""} | ({"status": last.status.value} if last else {}))
+    return {"actions": entries}

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from peer_review import clock
 from peer_review.domain.model import Alignment, DocumentKind, FindingKind, TaskKind
+from peer_review.service import follow_up
 from peer_review.service.common import audit, get_review, trust_of
 from peer_review.service.records import agreed_lines, evidence, findings_of, latest_lines, standing_judgements, team
 from peer_review.tables import Document, ModerationDecision, Partnership, Person, Review, Task
@@ -146,11 +147,29 @@ def report_context(session: Session, review: Review, final: bool) -> dict:
         "next_steps": list(review.next_steps) or ["To be agreed when the report is issued."],
         "statement": review.moderator_statement or "The moderator’s statement is added when the report is issued.",
         "self_evaluation_summary": summary,
+        **_progress_since_earlier_reviews(session, review),
         "corrections": (
             [f"Corrected: {c}" for c in review.factual_corrections]
             or (["The host trust confirmed that the draft was factually accurate."] if final else ["Not yet checked."])
         ),
     }
+
+
+def _progress_since_earlier_reviews(session: Session, review: Review) -> dict:
+    """Each area for development from the trust's earlier reviews, with the progress the host recorded at this one."""
+    rows = []
+    for a in follow_up.action_views(session, follow_up.earlier_actions(session, review)):
+        here = next((p for p in reversed(a.progress) if p.review_id == review.id and p.occasion == "next_review"), None)
+        issued = f", report issued {_date(a.issued_on)}" if a.issued_on else ""
+        rows.append({
+            "ref": a.ref,
+            "text": a.text,
+            "source": f"review {a.review_id}, {a.strand}{issued}",
+            "progress": (f"{here.status.label}: {here.evidence}" if here.evidence else here.status.label) if here else "No progress recorded",
+        })
+    note = ("The areas for development from the trust’s earlier reviews, with the progress the host trust recorded at this review."
+            if rows else "None: the trust has no areas for development from earlier reviews.")
+    return {"progress_note": note, "progress": rows}
 
 
 def document_context(session: Session, review: Review, kind: DocumentKind) -> dict:

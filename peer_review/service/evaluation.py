@@ -14,7 +14,11 @@ from peer_review import clock
 from peer_review.domain import evaluation as ev
 from peer_review.domain.lifecycle import Stage
 from peer_review.domain.model import Alignment
-from peer_review.tables import Cycle, FeedbackResponse, LineOfEnquiry, Partnership, Review, SelfEvaluationJudgement, Trust
+from peer_review.domain.surveys import SurveyRound
+from peer_review.service.context_data import ExternalComparison, TrustTrend, external_comparison, headline_trends
+from peer_review.service.follow_up import ActionView, action_views
+from peer_review.service.surveys import SurveyResults, survey_results
+from peer_review.tables import Cycle, DevelopmentAction, FeedbackResponse, LineOfEnquiry, Partnership, Review, SelfEvaluationJudgement, Trust
 
 FEEDBACK_QUESTIONS = {
     "helped_us_improve": "The review will help us improve",
@@ -44,6 +48,10 @@ class Evaluation:
     strands: list[tuple[str, str]]  # (id, title) in the framework's order
     judgements: list[ev.Judgement]  # every round's
     feedback: list[FeedbackRow] = field(default_factory=list)
+    surveys: SurveyResults | None = None
+    external: list[ExternalComparison] = field(default_factory=list)
+    actions: list[tuple[str, ActionView]] = field(default_factory=list)  # (host trust's name, action), trust by trust
+    headline: list[TrustTrend] = field(default_factory=list)
 
     @property
     def standing(self) -> list[ev.Judgement]:
@@ -105,7 +113,17 @@ def evaluate(session: Session, partnership: Partnership) -> Evaluation:
         strands=[(s["id"], s["title"]) for s in partnership.framework.get("strands", [])],
         judgements=_judgements(session, partnership, reviews, {t.id: t for t in trusts}),
         feedback=_feedback(session, partnership),
+        surveys=survey_results(session, partnership),
+        external=external_comparison(session, partnership.name),
+        headline=headline_trends(session, partnership.name),
+        actions=_actions(session, partnership, {t.id: t.name for t in trusts}),
     )
+
+
+def _actions(session: Session, partnership: Partnership, trust_names: dict[int, str]) -> list[tuple[str, ActionView]]:
+    actions = session.exec(select(DevelopmentAction).where(DevelopmentAction.partnership_id == partnership.id).order_by(DevelopmentAction.trust_id, DevelopmentAction.id)).all()
+    trust_of = {a.id: trust_names[a.trust_id] for a in actions}
+    return [(trust_of[view.id], view) for view in action_views(session, list(actions))]
 
 
 def _judgements(session: Session, partnership: Partnership, reviews: list[Review], trusts: dict[int, Trust]) -> list[ev.Judgement]:
@@ -180,9 +198,14 @@ def _sentence(t: ev.AlignmentTally) -> str:
 
 def charts(e: Evaluation) -> dict[str, tuple[str, object]]:
     """The evaluation's charts by name: (a text alternative, the matplotlib figure)."""
-    from peer_review.charts import alignment_chart
+    from peer_review.charts import alignment_chart, change_chart
 
-    return {
+    changes = _survey_changes(e)
+    survey = {"survey_change": (
+        "Change in each group's mean agreement since the baseline survey, by theme",
+        change_chart("Views since the baseline survey (latest round)", [label for label, _ in changes], [c for _, c in changes], "change in mean agreement (scale 1 to 5)"),
+    )} if changes else {}
+    return survey | {
         "by_strand": ("How often self-evaluation matched the evidence, by strand", alignment_chart("Self-evaluation against the evidence, by strand", e.by_strand)),
         "over_time": ("How often self-evaluation matched the evidence at trusts’ first, second and later reviews",
                       alignment_chart("Self-evaluation against the evidence through the cycle", e.by_order)),
@@ -198,6 +221,7 @@ def sections(e: Evaluation) -> list[dict]:
     first_later = e.first_and_later
     return [
         {"title": "About this evaluation", "parts": [part(paragraphs=[ABOUT, f"{e.reviews} reviews are planned in this cycle; {e.issued} reports have been issued."])]},
+        {"title": "Summary", "parts": [part(paragraphs=_summary(e))]},
         {"title": "How accurate was self-evaluation?", "parts": [
             part("Across the partnership", [_sentence(e.overall)]),
             part("By strand", chart="by_strand", columns=TALLY_COLUMNS, rows=_tally_rows(e.by_strand)),
@@ -219,6 +243,10 @@ def sections(e: Evaluation) -> list[dict]:
                  rows=[[str(c.after.review_id), c.after.trust_name, c.after.strand_title, f"{c.after.line}. {c.after.line_title}", LABELS[c.before.alignment],
                         LABELS[c.after.alignment], f"{c.before.round} to {c.after.round}", c.after.comment] for c in changes]),
         ]},
+        {"title": "Following up areas for development", "parts": _follow_up_parts(e, part)},
+        {"title": "Stakeholders’ views over time", "parts": _survey_parts(e, part)},
+        {"title": "Comparison with external reviews", "parts": _external_parts(e, part)},
+        {"title": "Published headline figures, as context", "parts": _headline_parts(e, part)},
         {"title": "What participants said after each review", "parts": [
             part("", [f"Answers on a scale of 1 (disagree) to 5 (agree), and the share who would take part again. Groups of fewer than {ev.MIN_GROUP} people are withheld."],
                  columns=["Group", "Question", "People", "Mean answer"],
@@ -226,6 +254,151 @@ def sections(e: Evaluation) -> list[dict]:
         ]},
         {"title": "Notes on method", "parts": [part(paragraphs=METHOD)]},
     ]
+
+
+def _summary(e: Evaluation) -> list[str]:
+    """The few sentences a board reads first: each from the same figures as the sections below."""
+    points = [_sentence(e.overall)]
+    by_order = e.by_order
+    if len(by_order) > 1 and by_order[0].lines and by_order[-1].lines:
+        first, last = by_order[0], by_order[-1]
+        points.append(f"At trusts’ first reviews the self-evaluation matched the evidence for {ev.percent(first.share(Alignment.ALIGNED))} of lines; "
+                      f"at their {_ordinal(len(by_order))} reviews, for {ev.percent(last.share(Alignment.ALIGNED))}.")
+    points.append(f"Moderation changed {len(e.changes)} judgement(s) of self-evaluation after findings were revised.")
+    changes = [(label, c) for label, c in _survey_changes(e) if c is not None]
+    if changes:
+        label, change = max(changes, key=lambda item: abs(item[1]))
+        points.append(f"In the stakeholder survey, the largest change since the baseline among the groups large enough to report was {change:+.2f} "
+                      f"(on a scale of 1 to 5), for {label}.")
+    counts = [c for _, c in _follow_up_counts(e)]
+    if counts:
+        total_actions = sum(sum(c.values()) for c in counts)
+        points.append(f"Reports named {total_actions} area(s) for development; by the latest records, {sum(c['done'] for c in counts)} are done, "
+                      f"{sum(c['under_way'] for c in counts)} under way, {sum(c['not_started'] for c in counts)} not started, "
+                      f"and {sum(c['none'] for c in counts)} have no progress recorded yet.")
+    for c in e.external:
+        both = sum(len(s.matched) for s in c.strands)
+        only_external = sum(len(s.only_external) for s in c.strands)
+        only_peer = sum(len(s.only_peer) for s in c.strands)
+        points.append(f"Set beside the external review of {c.trust_name}, {both} pair(s) of findings are alike; "
+                      f"{only_external} finding(s) were made only by the external review and {only_peer} only by the peer reviews.")
+    return points
+
+
+def _ordinal(n: int) -> str:
+    return {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth"}.get(n, f"{n}th")
+
+
+def _latest_round(e: Evaluation) -> SurveyRound | None:
+    opened = [SurveyRound(r.round) for r in e.surveys.rounds] if e.surveys else []
+    later = [r for r in SurveyRound if r in opened and r != SurveyRound.BASELINE]
+    return later[-1] if later else None
+
+
+def _survey_changes(e: Evaluation) -> list[tuple[str, float | None]]:
+    """(group: theme, change) from the baseline to the latest later round; None where withheld."""
+    latest = _latest_round(e)
+    if latest is None:
+        return []
+    return [(f"{r.group}: {r.theme}", r.change_from_baseline) for r in e.surveys.themes if r.round == latest]
+
+
+def _survey_parts(e: Evaluation, part) -> list[dict]:
+    results = e.surveys
+    if results is None or not results.rounds:
+        return [part(paragraphs=["No round of the stakeholder survey has been opened yet (`peer-review survey open baseline`)."])]
+    opened = [SurveyRound(r.round) for r in results.rounds]
+    intro = (f"The questionnaire “{results.questionnaire.title}” asks how far people agree with statements on each theme, from 1 (strongly disagree) "
+             f"to 5 (strongly agree). Each person’s answers on a theme are averaged, then each group’s. Groups of fewer than {ev.MIN_GROUP} people are withheld.")
+    cells: dict[tuple[str, str], dict[SurveyRound, ev.GroupAnswers]] = {}
+    change: dict[tuple[str, str], float | None] = {}
+    latest = _latest_round(e)
+    for r in results.themes:
+        cells.setdefault((r.group, r.theme), {})[r.round] = r.answers
+        if r.round == latest:
+            change[(r.group, r.theme)] = r.change_from_baseline
+    columns = ["Group", "Theme", *(r.label for r in opened), *(["Change since baseline"] if latest else [])]
+    rows = []
+    for (group, theme), by_round in cells.items():
+        shown = ["-" if a is None else "withheld" if a.suppressed else f"{a.mean:.2f}" if a.mean is not None else "-" for a in (by_round.get(r) for r in opened)]
+        rows.append([group, theme, *shown, *([_signed(change.get((group, theme)))] if latest else [])])
+    responses = [[SurveyRound(round_).label, group, str(asked), ev.shown_count(results.answered[(round_, group)])]
+                 for (round_, group), asked in results.invited.items()]
+    return [
+        part("", [intro], "survey_change" if latest else None, columns, rows),
+        part("Who answered", ["People asked and people who answered, by round and group."], columns=["Round", "Group", "Asked", "Answered"], rows=responses),
+    ]
+
+
+FOLLOW_UP_COLUMNS = ["Trust", "Areas for development", "Done", "Under way", "Not started", "No progress recorded yet"]
+
+
+def _follow_up_counts(e: Evaluation) -> list[tuple[str, dict[str, int]]]:
+    """Per trust, its actions by the latest progress recorded on them ("none" when nothing is recorded yet)."""
+    counts: dict[str, dict[str, int]] = {}
+    for trust, action in e.actions:
+        latest = action.latest.status.value if action.latest else "none"
+        mine = counts.setdefault(trust, {"done": 0, "under_way": 0, "not_started": 0, "none": 0})
+        mine[latest] += 1
+    return list(counts.items())
+
+
+def _follow_up_parts(e: Evaluation, part) -> list[dict]:
+    if not e.actions:
+        return [part(paragraphs=["No report has named an area for development yet."])]
+    summary = [[trust, str(sum(c.values())), str(c["done"]), str(c["under_way"]), str(c["not_started"]), str(c["none"])] for trust, c in _follow_up_counts(e)]
+    actions = [[action.ref, trust, action.strand, action.text, action.latest.status.label if action.latest else "No progress recorded yet",
+                f"{action.latest.occasion_label}, {clock.long_date(clock.local_date(action.latest.recorded_at))}" if action.latest else "", action.latest.evidence if action.latest else ""]
+               for trust, action in e.actions]
+    return [
+        part("", ["Each area for development in an issued report becomes an action its host trust owns. The host records how far each has got "
+                  "at the trust’s next review and at the end of its cycle; the latest record counts here."], columns=FOLLOW_UP_COLUMNS, rows=summary),
+        part("Each action", columns=["Action", "Trust", "From the review of", "Area for development", "Latest progress", "Recorded", "Evidence"], rows=actions),
+    ]
+
+
+KIND_WORDS = {"strength": "strength", "area_for_development": "area for development"}
+
+
+def _external_parts(e: Evaluation, part) -> list[dict]:
+    if not e.external:
+        return [part(paragraphs=["No external review has been imported (`peer-review external-review load FILE`)."])]
+    parts = [part(paragraphs=[
+        "A commissioned external review of a trust is set beside the trust’s peer reviews, strand by strand. Two findings are paired when "
+        "they share enough of their significant words; the pairing is lexical, a first sort for a person to check, not a judgement "
+        "that the two sides agree.",
+    ])]
+    for c in e.external:
+        summary = [[s.strand_title, s.covered_by, str(len(s.matched)), str(len(s.only_external)), str(len(s.only_peer)),
+                    _alignment_counts(s.self_evaluation)] for s in c.strands]
+        only = [[s.strand_title, side, KIND_WORDS.get(item.kind, item.kind), item.text]
+                for s in c.strands for side, items in (("external review", s.only_external), ("peer review", s.only_peer)) for item in items]
+        parts.append(part(f"{c.trust_name}: external review by {c.reviewer}" + (f", {c.organisation}" if c.organisation else "") + f", {clock.long_date(c.reviewed_on)}",
+                          columns=["Strand", "Covered by", "Found by both", "Only the external review", "Only the peer review", "Self-evaluation against the evidence"],
+                          rows=summary))
+        if only:
+            parts.append(part("", [f"What only one side found, for {c.trust_name}:"], columns=["Strand", "Found only by", "Kind", "Finding"], rows=only))
+    return parts
+
+
+def _alignment_counts(lines) -> str:
+    judged = [line.alignment for line in lines if line.alignment]
+    if not judged:
+        return "not yet judged"
+    return ", ".join(f"{judged.count(a.value)} {LABELS[a]}" for a in Alignment if judged.count(a.value))
+
+
+def _headline_parts(e: Evaluation, part) -> list[dict]:
+    if not e.headline:
+        return [part(paragraphs=["No published headline figures have been imported (`peer-review headline-data load FILE`)."])]
+    parts = [part(paragraphs=["Figures each trust has published, as they were published, for context beside its reviews. They are not interpreted here."])]
+    for trend in e.headline:
+        parts.append(part(trend.name, columns=["Measure", *trend.years], rows=[[measure, *(v or "-" for v in values)] for measure, values in trend.table()]))
+    return parts
+
+
+def _signed(value: float | None) -> str:
+    return "withheld" if value is None else f"{value:+.2f}"
 
 
 LABELS = {Alignment.ALIGNED: "matched", Alignment.PARTLY_ALIGNED: "partly matched", Alignment.NOT_ALIGNED: "did not match"}
@@ -275,7 +448,44 @@ def csv_files(e: Evaluation) -> dict[str, str]:
          "mean": "" if f.answers.mean is None else f.answers.mean, "withheld": f"fewer than {ev.MIN_GROUP} people" if f.answers.suppressed else ""}
         for f in e.feedback
     ]
+    survey = [
+        {"round": r.round.value, "group": r.group, "theme": r.theme, "people": "" if r.answers.suppressed else r.answers.respondents,
+         "mean": "" if r.answers.mean is None else r.answers.mean, "change_from_baseline": "" if r.change_from_baseline is None else r.change_from_baseline,
+         "withheld": f"fewer than {ev.MIN_GROUP} people" if r.answers.suppressed else ""}
+        for r in (e.surveys.themes if e.surveys else [])
+    ]
+    responses = [
+        {"round": round_, "group": group, "asked": asked, "answered": ev.shown_count(e.surveys.answered[(round_, group)])}
+        for (round_, group), asked in (e.surveys.invited.items() if e.surveys else [])
+    ]
+    external = [
+        {"trust": c.trust_key, "external_reviewed_on": c.reviewed_on.isoformat(), "strand": s.strand_id, "found_by": side, "kind": kind,
+         "external_text": external_text, "peer_text": peer_text, "peer_ref": ref, "similarity": similarity}
+        for c in e.external for s in c.strands
+        for side, kind, external_text, peer_text, ref, similarity in (
+            [("both", m.kind, m.external, m.peer, m.peer_ref, m.similarity) for m in s.matched]
+            + [("external review only", i.kind, i.text, "", "", "") for i in s.only_external]
+            + [("peer review only", i.kind, "", i.text, i.ref, "") for i in s.only_peer]
+        )
+    ]
+    headline = [
+        {"trust": t.key, "measure": m.measure, "year": year, "value": value}
+        for t in e.headline for m in t.measures for year, value in m.points
+    ]
+    actions = [
+        {"action": a.ref, "trust": trust, "from_review_id": a.review_id, "from_strand": a.strand, "text": a.text,
+         "latest_status": a.latest.status.value if a.latest else "", "latest_occasion": a.latest.occasion if a.latest else "",
+         "latest_recorded_at_review_id": a.latest.review_id if a.latest else "", "latest_evidence": a.latest.evidence if a.latest else "",
+         "progress_records": len(a.progress)}
+        for trust, a in e.actions
+    ]
     return {
+        "actions.csv": csv_text(["action", "trust", "from_review_id", "from_strand", "text", "latest_status", "latest_occasion",
+                                 "latest_recorded_at_review_id", "latest_evidence", "progress_records"], actions),
+        "external_comparison.csv": csv_text(["trust", "external_reviewed_on", "strand", "found_by", "kind", "external_text", "peer_text", "peer_ref", "similarity"], external),
+        "headline_figures.csv": csv_text(["trust", "measure", "year", "value"], headline),
+        "survey.csv": csv_text(["round", "group", "theme", "people", "mean", "change_from_baseline", "withheld"], survey),
+        "survey_responses.csv": csv_text(["round", "group", "asked", "answered"], responses),
         "alignment.csv": csv_text(list(ALIGNMENT_COLUMNS), alignment),
         "alignment_rounds.csv": csv_text(["review_id", "trust", "strand", "line", "round", "alignment", "comment"], every_round),
         "alignment_summary.csv": csv_text(["breakdown", "group", "lines", *(a.value for a in Alignment), "share_aligned"], summary),

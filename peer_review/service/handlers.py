@@ -10,15 +10,17 @@ from sqlmodel import Session, select
 from peer_review import clock
 from peer_review.domain import inputs as inp
 from peer_review.domain.lifecycle import Event, Stage
-from peer_review.domain.model import Decision, TaskKind, TaskStatus
+from peer_review.domain.model import PROGRESS_OCCASION, Decision, TaskKind, TaskStatus
 from peer_review.domain.scheduling import replacement
 from peer_review.errors import UserError
+from peer_review.service import follow_up
 from peer_review.service.common import ENGINE, audit, coordinator_of, host_ceo, person_by_email
 from peer_review.service.outbox import notify, review_context
 from peer_review.service.planning import problems_after, stored_plan_of
 from peer_review.service.records import assignments, findings_of, strand_of, team, worker
 from peer_review.service.steps import hand_over, move, open_task
 from peer_review.tables import (
+    ActionProgress,
     Assignment,
     EvidenceItem,
     FeedbackResponse,
@@ -267,7 +269,9 @@ def revise_findings(session: Session, review: Review, task: Task, data: inp.Revi
 
 def check_report(session: Session, review: Review, task: Task, data: inp.CheckReport, actor: Person) -> str:
     review.factual_corrections = list(data.corrections)
+    review.good_practice_consent = data.share_good_practice
     session.add(review)
+    audit(session, review.partnership_id, "good_practice_consent", actor.email, review.id, share=data.share_good_practice)
     _, moderator = team(session, review)
     open_task(session, review, TaskKind.ISSUE_REPORT, moderator)
     move(session, review, Event.REPORT_CHECKED, actor.email)
@@ -280,6 +284,7 @@ def issue_report(session: Session, review: Review, task: Task, data: inp.IssueRe
     review.next_steps = list(data.next_steps)
     review.issued_on = clock.today()
     session.add(review)
+    follow_up.create_actions(session, review)  # its areas for development become actions the host trust owns
     peers, moderator = team(session, review)
     context = review_context(session, review)
     for person in [host_ceo(session, review), *peers, moderator]:
@@ -296,3 +301,14 @@ def give_feedback(session: Session, review: Review, task: Task, data: inp.GiveFe
     session.add(FeedbackResponse(review_id=review.id, person_id=person.id, role=role, **data.model_dump()))
     move(session, review, Event.FEEDBACK_GIVEN, actor.email)
     return "given"
+
+
+def record_progress(session: Session, review: Review, task: Task, data: inp.RecordProgress, actor: Person) -> str:
+    """The host's account of each action the task asks about (the validation context holds them to exactly those)."""
+    occasion = task.subject.get("occasion") or PROGRESS_OCCASION[task.round]
+    for entry in data.actions:
+        session.add(ActionProgress(action_id=int(entry.action.removeprefix("A")), review_id=review.id, task_id=task.id, occasion=occasion,
+                                   status=entry.status.value, evidence=entry.evidence, recorded_at=clock.now()))
+    audit(session, review.partnership_id, "progress_recorded", actor.email, review.id, occasion=occasion,
+          actions={entry.action: entry.status.value for entry in data.actions})
+    return "recorded"

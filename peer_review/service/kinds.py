@@ -59,6 +59,8 @@ KINDS: dict[TaskKind, Kind] = {
         Kind(K.CHECK_REPORT, inp.CheckReport, h.check_report, AnswerForm(forms.check_report, {("corrections",): ""}, anchors={(): ("corrections", 0)}), yaml_.check_report, sim.check),
         Kind(K.ISSUE_REPORT, inp.IssueReport, h.issue_report, AnswerForm(forms.issue_report, {("next_steps",): ""}, drafts=True), yaml_.issue_report, sim.issue),
         Kind(K.GIVE_FEEDBACK, inp.GiveFeedback, h.give_feedback, AnswerForm(forms.nothing), yaml_.give_feedback, sim.feedback),
+        Kind(K.RECORD_PROGRESS, inp.RecordProgress, h.record_progress, AnswerForm(forms.record_progress, drafts=True, anchors={("actions", "*"): ("evidence",), (): ("actions",)}),
+             yaml_.record_progress, sim.progress),
     )
 }
 

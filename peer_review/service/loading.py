@@ -68,7 +68,7 @@ def _store_people(session: Session, partnership: Partnership, loaded: LoadedPart
 #: What a person's row holds when the file gives nothing for it.
 PERSON_DEFAULTS = {
     "trust": None, "job_title": "", "organisation": "", "strands": [], "is_ceo": False, "is_reviewer": False, "is_moderator": False,
-    "is_coordinator": False, "max_reviews_per_term": None, "conflicts": [], "previous_employers": [], "digest_only": False,
+    "is_coordinator": False, "max_reviews_per_term": None, "conflicts": [], "previous_employers": [], "digest_only": False, "survey_group": "",
 }
 
 
@@ -98,6 +98,8 @@ def people_of(spec: PartnershipSpec) -> dict[str, dict]:
                 r, ("trusts", i, "reviewers", j), trust=t.id, is_reviewer=True, job_title=r.role, strands=list(r.strands), organisation=t.name,
                 conflicts=lowered(r.conflicts), previous_employers=list(r.previous_employers),
             )
+    for i, r in enumerate(spec.respondents):
+        person(r, ("respondents", i), trust=r.trust, survey_group=r.group)
     return people
 
 

@@ -83,6 +83,11 @@ def worker(session: Session, task: Task) -> Person:
     return session.get(Person, task.assignee_id)
 
 
+def action_ref(action_id: int) -> str:
+    """How people refer to a development action: A and its id, the same on every page, file and report."""
+    return f"A{action_id}"
+
+
 def validation_context(session: Session, review: Review, task: Task) -> dict:
     """What a task's input may refer to, for the pydantic validators in domain.inputs."""
     kind = TaskKind(task.kind)
@@ -95,4 +100,6 @@ def validation_context(session: Session, review: Review, task: Task) -> dict:
         context["alignment_required"] = lines if task.round == 1 else None
     elif kind == TaskKind.REVISE_FINDINGS:
         context["findings"] = [f.ref for f in findings_to_revise(session, review, worker(session, task).id)]
+    elif kind == TaskKind.RECORD_PROGRESS:  # the actions it asked about when it opened
+        context["actions"] = [action_ref(i) for i in task.subject.get("actions", [])]
     return context

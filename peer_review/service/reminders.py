@@ -14,6 +14,7 @@ from peer_review.domain.calendar import OutsideCalendar
 from peer_review.domain.model import TaskKind
 from peer_review.domain.reminders import ReminderRules, reminder_due
 from peer_review.errors import UserError
+from peer_review.service import surveys
 from peer_review.service.common import audit, checked_text, coordinator_of, get_review, get_task, host_calendar, person_by_email
 from peer_review.service.outbox import notify, review_context
 from peer_review.service.queries import open_tasks
@@ -63,6 +64,7 @@ def sweep(session: Session, today: dt.date | None = None) -> Sweep:
                 subject = ("Overdue since " if late else "Reminder: due ") + f"{clock.long_date(task.due)}: {TaskKind(task.kind).title} ({context['host']}, {context['strand']})"
                 notify(session, key=f"reminder/{key}", event="reminder", person=person, review=review, task=task, subject=subject, context=context | {"headline": headline})
                 counts["reminders"] += 1
+        counts["reminders"] += surveys.remind(session, partnership, rules, today)
         if today.weekday() == rules.digest_weekday:
             counts["digests"] += _digests(session, partnership, coordinator, today)
     return Sweep(counts["reminders"], counts["escalations"], counts["digests"])

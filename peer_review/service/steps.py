@@ -15,6 +15,8 @@ from peer_review.domain.model import (
     CLOSING_EVENT,
     KIND_RULES,
     OPENING_TASK,
+    PROGRESS_OCCASION,
+    PROGRESS_ROUND,
     Actor,
     DocumentKind,
     NextStep,
@@ -24,10 +26,12 @@ from peer_review.domain.model import (
     TaskStatus,
     TaskView,
     next_step,
+    progress_missing,
     task_due,
 )
 from peer_review.errors import UserError
 from peer_review.service.calendars import reviews_calendar
+from peer_review.service import follow_up
 from peer_review.service.common import ENGINE, audit, coordinator_of, get_review, host_calendar, host_ceo
 from peer_review.service.outbox import notify, review_context
 from peer_review.service.records import agreed_lines, team
@@ -41,6 +45,7 @@ def review_view(session: Session, review: Review) -> ReviewView:
         stage=Stage(review.stage),
         tasks=tuple(TaskView(TaskKind(t.kind), t.round, TaskStatus(t.status), t.outcome) for t in tasks),
         documents=frozenset(DocumentKind(d) for d in docs),
+        progress_due=follow_up.progress_due(session, review),
     )
 
 
@@ -199,13 +204,25 @@ def _notify_assigned(session: Session, review: Review, task: Task, assignee: Per
 
 
 def _open_tasks(session: Session, review: Review, _step: NextStep) -> None:
-    """Open the stage's first task for everyone its kind goes to (the registry's rule says who)."""
-    kind = OPENING_TASK[Stage(review.stage)]
+    """Open the stage's first task for everyone its kind goes to (the registry's rule says who), and the
+    host's record of progress on earlier areas for development when one is due at this stage."""
+    stage = Stage(review.stage)
+    view = review_view(session, review)
+    if not view.tasks_of(OPENING_TASK[stage]):
+        _open_for_all(session, review, OPENING_TASK[stage])
+    if progress_missing(view):
+        round_ = PROGRESS_ROUND[stage]
+        actions = follow_up.actions_to_ask(session, review, round_)
+        _open_for_all(session, review, TaskKind.RECORD_PROGRESS, round_, note=follow_up.task_note(round_, len(actions)),
+                      subject={"actions": [a.id for a in actions], "occasion": PROGRESS_OCCASION[round_]})
+
+
+def _open_for_all(session: Session, review: Review, kind: TaskKind, round_: int = 1, note: str = "", subject: dict | None = None) -> None:
     people = people_for(session, review, KIND_RULES[kind].actor)
     if not people:
         raise UserError(f"review {review.id} has no review team; plan the cycle with `peer-review plan`")
     for person in people:
-        open_task(session, review, kind, person)
+        open_task(session, review, kind, person, round_, note=note, subject=subject)
 
 
 def people_for(session: Session, review: Review, actor: Actor) -> list[Person]:

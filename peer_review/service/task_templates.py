@@ -133,13 +133,34 @@ def revise_findings(ctx: dict) -> list[str]:
 
 
 def check_report(ctx: dict) -> list[str]:
+    shared = [f"#   {f.ref}: {_c(f.text)}" for f in ctx.get("good_practice", [])] or ["#   (none: the review has no supported good practice)"]
     return ["# Read the draft report (peer-review report REVIEW_ID --out DIR --draft) and check it for factual accuracy.",
-            "# Factual accuracy only: the findings themselves are the review team's.", "accurate: true", "corrections: []"]
+            "# Factual accuracy only: the findings themselves are the review team's.", "accurate: true", "corrections: []",
+            "# share_good_practice: true lets the good practice below be shared, with your trust's name, with every trust",
+            "# taking part in moderated peer review through this service (in other partnerships too); false keeps it in",
+            "# this review's report. Nothing else from the review is shared. You must choose: true or false.",
+            "# The good practice that would be shared:", *shared,
+            "share_good_practice: null"]
 
 
 def issue_report(ctx: dict) -> list[str]:
     return ["# Your statement as moderator, and the agreed next steps for the host trust. No grades or ratings.",
             "statement: \"\"", "next_steps:", "  - \"\""]
+
+
+def record_progress(ctx: dict) -> list[str]:
+    when = "the end of the trust's cycle" if ctx["occasion"] == "end_of_cycle" else "the trust's next review"
+    out = [f"# At {when}: how far has each area for development from the trust's reviews got?",
+           "# status: not_started, under_way or done. evidence: what shows it (needed when under_way or done), for the",
+           "# next review team and the report. Answer for every action listed, keeping its id. No grades or ratings.",
+           "actions:"]
+    for a in ctx["actions"]:
+        issued = f", report issued {a.issued_on}" if a.issued_on else ""
+        out += [f"  # {a.ref}, from review {a.review_id} ({_c(a.strand)}{issued}): {_c(a.text)}"]
+        out += [f"  #   {p.recorded_at:%Y-%m-%d} {p.occasion_label}: {p.status.label.lower()}. {_c(p.evidence)}".rstrip() for p in a.progress]
+        last = a.latest
+        out += [f"  - action: {a.ref}", f"    status: {last.status.value if last else 'not_started'}", f"    evidence: {_q(last.evidence if last else '')}"]
+    return out
 
 
 def give_feedback(ctx: dict) -> list[str]:

@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from peer_review.errors import NotFound, UserError
 from peer_review.service.access import Refused
 from peer_review.service.signin import web_url as configured_web_url
-from peer_review.web import auth, coordinator, participant
+from peer_review.web import auth, coordinator, library, participant, surveys
 from peer_review.web.pages import CSRF_COOKIE, HERE, BadCsrf, FormTooLarge, NotSignedIn, loggable, page
 
 TOKEN_ENV = "PEER_REVIEW_WEB_TOKEN"
@@ -50,7 +50,7 @@ def create_app(export_token: str | None = None, web_url: str | None = None, allo
     app.state.export_token = export_token
     app.state.secure_cookies = web_url.startswith("https://")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for router in (auth.router, participant.router, coordinator.router):
+    for router in (auth.router, participant.router, coordinator.router, library.router, surveys.router):
         app.include_router(router)
 
     hosts = allowed_hosts or ([urlsplit(web_url).hostname] if web_url else []) + LOCAL_HOSTS

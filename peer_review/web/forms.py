@@ -226,14 +226,16 @@ NOUNS = {
     "self_evaluation": "your self-evaluation", "decision": "a decision", "comments": "comments", "type": "the type of evidence",
     "location": "where it is kept", "lines": "the lines of enquiry", "personal_data": "whether it identifies pupils or staff",
     "text": "the finding", "evidence": "the evidence it rests on", "alignment": "how well the self-evaluation matched the evidence",
-    "comment": "a comment", "accurate": "whether the draft is accurate", "corrections": "a correction", "statement": "your statement",
+    "comment": "a comment", "status": "how far it has got", "accurate": "whether the draft is accurate", "corrections": "a correction", "statement": "your statement",
     "next_steps": "a next step", "helped_us_improve": "an answer", "fair_and_accurate": "an answer", "would_take_part_again": "yes or no",
     "choice": "how to fill the place", "name": "their full name", "email": "their email address",
     "job_title": "their job title", "organisation": "their organisation",
+    "share_good_practice": "whether we may share this good practice",
 }
-CHOICES = {"choice", "response", "person", "decision", "lines", "personal_data", "evidence", "alignment", "accurate", "helped_us_improve", "fair_and_accurate", "would_take_part_again"}
+CHOICES = {"choice", "status", "response", "person", "decision", "lines", "personal_data", "evidence", "alignment", "accurate", "helped_us_improve", "fair_and_accurate", "would_take_part_again",
+           "share_good_practice"}
 ROWS = {"lines": "Line", "items": "Evidence item", "findings": "Finding", "self_evaluation": "Line", "strengths": "Strength",
-        "areas_for_development": "Area for development", "good_practice": "Good practice", "next_steps": "Next step", "corrections": "Correction"}
+        "areas_for_development": "Area for development", "good_practice": "Good practice", "next_steps": "Next step", "corrections": "Correction", "actions": "Action"}
 
 
 def errors_by_field(raw: list[dict], pruned: Pruned, form: AnswerForm) -> dict[str, str]:

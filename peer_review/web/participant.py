@@ -12,7 +12,8 @@ from sqlmodel import Session, select
 from peer_review import clock
 from peer_review.domain.model import Alignment, TaskKind, TaskStatus
 from peer_review.errors import UserError
-from peer_review.service import access, dashboard, queries, rescheduling, workflow
+from peer_review.service import access, context_data, dashboard, queries, rescheduling, workflow
+from peer_review.service import follow_up, surveys
 from peer_review.service.calendars import reviews_calendar
 from peer_review.service.common import trust_of
 from peer_review.service.kinds import KINDS
@@ -32,7 +33,7 @@ def inbox(request: Request, viewer: Signed, s: DB):
         groups.setdefault(row.review_id, []).append(row)
     return page(request, "inbox.html", groups=list(groups.values()), done=rows.done, today=clock.today(),
                 coordinates=queries.partnership_names(s, viewer.coordinates), trusts=queries.trust_names(s, viewer.ceo_of),
-                reviews=queries.reviews_of_person(s, viewer))
+                reviews=queries.reviews_of_person(s, viewer), surveys=surveys.open_invitations(s, [viewer.email]))
 
 
 @router.get("/tasks/{task_id}")
@@ -143,7 +144,8 @@ def review_page(request: Request, review_id: Id, viewer: Signed, s: DB, moved: i
     detail = dashboard.review_detail(s, review.id)
     items = evidence(s, review)
     shown = [e for e in items if access.sees_personal_data(roles) or not e.personal_data]
-    return page(request, "review.html", detail=detail, today=clock.today(), roles=roles, evidence=shown, hidden_evidence=len(items) - len(shown),
+    earlier = follow_up.action_views(s, follow_up.earlier_actions(s, review))  # the host trust's follow-up of its earlier reviews
+    return page(request, "review.html", detail=detail, today=clock.today(), roles=roles, evidence=shown, hidden_evidence=len(items) - len(shown), earlier=earlier,
                 coordinator="coordinator" in roles, can_move=bool(roles & {"coordinator", "host"}) and rescheduling.can_still_move(review),
                 can_extend=bool(roles & {"coordinator", "moderator"}), moved=bool(moved))
 
@@ -152,7 +154,7 @@ def review_page(request: Request, review_id: Id, viewer: Signed, s: DB, moved: i
 def trust_page(request: Request, trust_id: Id, viewer: Signed, s: DB):
     """A host CEO's cycle: their trust's visits in strand order, who is coming, and where each review is."""
     trust = access.trust_for(s, viewer, trust_id)
-    return page(request, "trust.html", trust=trust, cycle=queries.trust_cycle(s, trust), today=clock.today())
+    return page(request, "trust.html", trust=trust, cycle=queries.trust_cycle(s, trust), today=clock.today(), figures=context_data.trust_trend(s, trust))
 
 
 @router.get("/trusts/{trust_id}/visits.ics")

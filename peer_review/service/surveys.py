@@ -1,0 +1,248 @@
+"""The stakeholder survey: the coordinator opens a round (baseline, mid-cycle, end), everyone in the
+partnership with a group is asked to answer it by a due date (an invitation, reminded like a task), and the
+results are read by group only."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from peer_review import clock
+from peer_review.domain.surveys import AnswerSurvey, Response, SurveyRound, ThemeResult, group_of, group_order, results
+from peer_review.errors import NotFound, UserError
+from peer_review.questionnaires import DEFAULT, Questionnaire, resolve_questionnaire
+from peer_review.service.common import audit, coordinator_of, person_by_email
+from peer_review.service.outbox import notify
+from peer_review.tables import Partnership, Person, SurveyAnswer, SurveyInvitation, SurveyRound as RoundRow
+from peer_review.yamlfile import describe, dotted
+
+OPEN_FOR = dt.timedelta(weeks=3)
+ROLE_FLAGS = ("is_ceo", "is_moderator", "is_reviewer", "is_coordinator")
+
+
+@dataclass(frozen=True)
+class Opened:
+    round: SurveyRound
+    due: dt.date
+    invited: int
+
+
+def open_round(session: Session, partnership: Partnership, round_: SurveyRound, due: dt.date | None = None,
+               questionnaire_ref: str | None = None, actor_email: str | None = None) -> Opened:
+    """Ask everyone in the partnership (who has not left) to answer a round by `due` (three weeks by default).
+    A later round keeps the baseline's questionnaire, so its answers can be compared with the baseline's."""
+    actor = person_by_email(session, partnership.id, actor_email) if actor_email else coordinator_of(session, partnership.id)
+    if actor is None or not actor.is_coordinator:
+        raise UserError(f"only the partnership's coordinator can open a survey round; {actor_email} is not its coordinator")
+    existing = {row.round: row for row in session.exec(select(RoundRow).where(RoundRow.partnership_id == partnership.id))}
+    if round_.value in existing:
+        raise UserError(f"the {round_.label.lower()} round of '{partnership.name}' was opened on {existing[round_.value].opened_on}; each round is asked once")
+    questionnaire = _questionnaire_for(existing, questionnaire_ref, round_)
+    today = clock.today()
+    due = due or today + OPEN_FOR
+    if due <= today:
+        raise UserError(f"the due date must be after today ({today}), not {due}")
+    row = RoundRow(partnership_id=partnership.id, round=round_.value, questionnaire=questionnaire.model_dump(mode="json"), opened_on=today, due=due, opened_by=actor.email)
+    session.add(row)
+    session.flush()
+    people = session.exec(select(Person).where(Person.partnership_id == partnership.id, Person.left_on.is_(None)).order_by(Person.id)).all()
+    invited = 0
+    for person in people:
+        group = group_of({flag: getattr(person, flag) for flag in ROLE_FLAGS}, person.survey_group)
+        if group is None:
+            continue
+        invitation = SurveyInvitation(round_id=row.id, person_id=person.id, group=group, due=due, created_at=clock.now())
+        session.add(invitation)
+        session.flush()
+        _notify(session, partnership, row, invitation, person, "survey_invitation", f"You are asked for your views ({round_.label.lower()} round)")
+        invited += 1
+    audit(session, partnership.id, "survey_opened", actor.email, round=round_.value, questionnaire=questionnaire.id, due=due.isoformat(), invited=invited)
+    return Opened(round_, due, invited)
+
+
+def _questionnaire_for(existing: dict[str, RoundRow], ref: str | None, round_: SurveyRound) -> Questionnaire:
+    baseline = existing.get(SurveyRound.BASELINE.value)
+    if baseline is None:
+        return resolve_questionnaire(ref or DEFAULT)
+    kept = Questionnaire.model_validate(baseline.questionnaire)
+    if ref is not None and resolve_questionnaire(ref).model_dump(mode="json") != baseline.questionnaire:
+        raise UserError(f"the baseline asked '{kept.id}' (version {kept.version}); the {round_.label.lower()} round must ask the same questionnaire "
+                        "so that its answers can be compared with the baseline's")
+    return kept
+
+
+def _notify(session: Session, partnership: Partnership, row: RoundRow, invitation: SurveyInvitation, person: Person, event: str, headline: str, key: str | None = None) -> None:
+    title = row.questionnaire["title"]
+    round_ = SurveyRound(row.round)
+    notify(
+        session, key=key or f"{event}/{invitation.id}", event=event, person=person,
+        subject=f"{'Reminder: ' if event == 'survey_reminder' else ''}your views by {clock.long_date(invitation.due)}: {title} ({partnership.name})",
+        context={"headline": headline, "title": title, "round_label": round_.label.lower(), "partnership": partnership.name,
+                 "due": clock.long_date(invitation.due), "invitation_id": invitation.id, "web_path": f"/surveys/{invitation.id}"},
+    )
+
+
+# --- answering --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SurveyTask:
+    """An invitation as its invitee sees it."""
+
+    invitation: SurveyInvitation
+    round: SurveyRound
+    partnership: str
+    questionnaire: Questionnaire
+
+
+def invitation_for(session: Session, invitation_id: int, email: str | None = None) -> SurveyTask:
+    """An invitation with its questionnaire; with `email`, only for the person it was sent to (answers are
+    personal: nobody answers for anyone else, the coordinator included)."""
+    invitation = session.get(SurveyInvitation, invitation_id) if 0 < invitation_id < 2**63 else None
+    if invitation is None:
+        raise NotFound(f"no survey invitation with id {invitation_id}")
+    person = session.get(Person, invitation.person_id)
+    if email is not None and person.email != email.strip().lower():
+        raise UserError(f"survey invitation {invitation_id} was sent to someone else; each person answers only their own")
+    if email is not None and person.left_on is not None:
+        raise UserError(f"{person.email} left the partnership on {person.left_on}; their survey invitation is closed")
+    row = session.get(RoundRow, invitation.round_id)
+    return SurveyTask(invitation, SurveyRound(row.round), session.get(Partnership, row.partnership_id).name, Questionnaire.model_validate(row.questionnaire))
+
+
+def open_invitations(session: Session, emails: list[str] | None = None) -> list[SurveyTask]:
+    """Open invitations, soonest due first: everyone's, or those sent to these addresses."""
+    query = select(SurveyInvitation.id).join(Person, Person.id == SurveyInvitation.person_id).where(SurveyInvitation.status == "open")
+    if emails is not None:
+        query = query.where(Person.email.in_([e.strip().lower() for e in emails]), Person.left_on.is_(None))
+    ids = session.exec(query.order_by(SurveyInvitation.due, SurveyInvitation.id)).all()
+    return [invitation_for(session, i) for i in ids]
+
+
+class InvalidSurveyAnswer(UserError):
+    def __init__(self, problems: list[tuple[tuple, str]]):
+        self.problems = problems
+        loc, message = problems[0]
+        super().__init__(message, place=dotted(loc) or None, loc=loc)
+
+
+def validate(survey: SurveyTask, data: Any) -> AnswerSurvey:
+    if not isinstance(data, dict):
+        raise UserError(f"the answer must be a mapping of keys (see `peer-review survey template {survey.invitation.id}`)")
+    context = {"statements": list(survey.questionnaire.statements), "open_questions": [q.id for q in survey.questionnaire.open_questions]}
+    try:
+        return AnswerSurvey.model_validate(data, context=context)
+    except ValidationError as exc:
+        raise InvalidSurveyAnswer([(tuple(e["loc"]), describe(e)) for e in exc.errors()]) from None
+
+
+def answer(session: Session, invitation_id: int, data: Any, email: str) -> SurveyTask:
+    """Record one person's answers to their invitation, once (of two answers sent at once, one is kept)."""
+    survey = invitation_for(session, invitation_id, email)
+    if survey.invitation.status != "open":
+        raise UserError(f"survey invitation {invitation_id} is already answered (on {survey.invitation.completed_at:%Y-%m-%d})")
+    parsed = validate(survey, data)
+    taken = session.exec(update(SurveyInvitation).where(SurveyInvitation.id == invitation_id, SurveyInvitation.status == "open")
+                         .values(status="done", completed_at=clock.now())).rowcount
+    if taken != 1:
+        raise UserError(f"survey invitation {invitation_id} is already answered")
+    for item, value in parsed.statements.items():
+        session.add(SurveyAnswer(invitation_id=invitation_id, item=item, value=value))
+    for item, text in parsed.open_questions.items():
+        if text.strip():
+            session.add(SurveyAnswer(invitation_id=invitation_id, item=item, text=text))
+    row = session.get(RoundRow, survey.invitation.round_id)
+    audit(session, row.partnership_id, "survey_answered", email.strip().lower(), round=row.round, invitation=invitation_id)
+    return survey
+
+
+def template(survey: SurveyTask) -> str:
+    """A YAML skeleton for answering, with the scale and every statement as guidance."""
+    from peer_review.service.task_templates import _c as comment, _q as quoted
+
+    q = survey.questionnaire
+    lines = [f"# {comment(q.title)}: {survey.round.label.lower()} round of {comment(survey.partnership)}, due {survey.invitation.due}",
+             *(f"# {comment(line)}" for line in q.introduction.split("\n")),
+             "# Answer each statement with a number, or null to leave it blank:",
+             *(f"#   {n} = {comment(label)}" for n, label in enumerate(q.scale, start=1)),
+             "statements:"]
+    for theme in q.themes:
+        lines.append(f"  # {comment(theme.title)}")
+        for s in theme.statements:
+            lines += [f"  # {comment(s.text)}", f"  {quoted(s.id)}: null"]
+    if q.open_questions:
+        lines.append("open_questions:")
+        for question in q.open_questions:
+            lines += [f"  # {comment(question.text)}", f"  {quoted(question.id)}: {quoted('')}"]
+    return "\n".join(lines) + "\n"
+
+
+# --- reminders --------------------------------------------------------------------------------------
+
+
+def remind(session: Session, partnership: Partnership, rules, today: dt.date) -> int:
+    """Reminders for open invitations on the same days as for tasks; never an escalation: answering is voluntary."""
+    from peer_review.domain.reminders import reminder_due
+    import pendulum
+
+    rows = session.exec(
+        select(SurveyInvitation, RoundRow, Person).join(RoundRow, RoundRow.id == SurveyInvitation.round_id).join(Person, Person.id == SurveyInvitation.person_id)
+        .where(RoundRow.partnership_id == partnership.id, SurveyInvitation.status == "open", Person.left_on.is_(None)).order_by(SurveyInvitation.id)
+    ).all()
+    sent = 0
+    for invitation, row, person in rows:
+        owed = reminder_due(rules, invitation.due, pendulum.instance(invitation.created_at).in_timezone(clock.TIMEZONE).date(), today)
+        if owed is None or owed == "escalate" or person.digest_only:
+            continue
+        late = owed.startswith("overdue")
+        headline = f"We asked for your views by {clock.long_date(invitation.due)}; there is still time to answer." if late else f"Your views are asked for by {clock.long_date(invitation.due)}."
+        _notify(session, partnership, row, invitation, person, "survey_reminder", headline, key=f"survey_reminder/{owed}/{invitation.id}/{invitation.due.isoformat()}")
+        sent += 1
+    return sent
+
+
+# --- results ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SurveyResults:
+    questionnaire: Questionnaire | None
+    rounds: list[RoundRow]
+    themes: list[ThemeResult]
+    invited: dict[tuple[str, str], int]  # (round, group) -> people asked
+    answered: dict[tuple[str, str], int]  # (round, group) -> people who answered
+
+
+def survey_results(session: Session, partnership: Partnership) -> SurveyResults:
+    """Every round's answers by group and theme (fixed number of queries); withheld below MIN_GROUP people."""
+    rounds = session.exec(select(RoundRow).where(RoundRow.partnership_id == partnership.id).order_by(RoundRow.id)).all()
+    if not rounds:
+        return SurveyResults(None, [], [], {}, {})
+    questionnaire = Questionnaire.model_validate(next((r for r in rounds if r.round == SurveyRound.BASELINE.value), rounds[0]).questionnaire)
+    by_round = {r.id: SurveyRound(r.round) for r in rounds}
+    # those asked who left before answering no longer count as asked
+    invitations = session.exec(
+        select(SurveyInvitation).join(Person, Person.id == SurveyInvitation.person_id)
+        .where(SurveyInvitation.round_id.in_(list(by_round)), (SurveyInvitation.status == "done") | Person.left_on.is_(None))
+    ).all()
+    answers: dict[int, dict[str, int]] = {}
+    for invitation_id, item, value in session.exec(
+        select(SurveyAnswer.invitation_id, SurveyAnswer.item, SurveyAnswer.value)
+        .join(SurveyInvitation, SurveyInvitation.id == SurveyAnswer.invitation_id).where(SurveyInvitation.round_id.in_(list(by_round)), SurveyAnswer.value.is_not(None))
+    ):
+        answers.setdefault(invitation_id, {})[item] = value
+    responses = [Response(by_round[i.round_id], i.group, i.person_id, answers.get(i.id, {})) for i in invitations if i.status == "done"]
+    themes = {theme.title: [s.id for s in theme.statements] for theme in questionnaire.themes}
+    invited: dict[tuple[str, str], int] = {}
+    answered: dict[tuple[str, str], int] = {}
+    rounds_in_order = list(SurveyRound)
+    for i in sorted(invitations, key=lambda i: (rounds_in_order.index(by_round[i.round_id]), group_order(i.group))):
+        key = (by_round[i.round_id].value, i.group)
+        invited[key] = invited.get(key, 0) + 1
+        answered[key] = answered.get(key, 0) + (i.status == "done")
+    return SurveyResults(questionnaire, list(rounds), results(responses, themes), invited, answered)
