@@ -87,7 +87,7 @@ def copy_partnership(copies: int) -> None:
                 if not rows[table.name]:
                     continue
                 references = {c.name: next(iter(c.foreign_keys)).column.table.name for c in table.columns if c.foreign_keys}
-                unique = [c.name for c in table.columns if c.unique]
+                unique = [c.name for c in table.columns if c.unique and not c.foreign_keys]  # a unique foreign key is renumbered already
                 batch = []
                 for row, people in zip(rows[table.name], naming[table.name]):
                     new = dict(row, id=row["id"] + k * step[table.name])

@@ -15,6 +15,7 @@ import matplotlib
 matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
 
+from peer_review.charts_spec import ChartSpec  # noqa: E402
 from peer_review.domain.evaluation import AlignmentTally  # noqa: E402
 from peer_review.domain.model import Alignment  # noqa: E402
 
@@ -26,7 +27,7 @@ matplotlib.rcParams.update({"svg.fonttype": "none", "font.family": "DejaVu Sans"
 def alignment_chart(title: str, tallies: Sequence[AlignmentTally]) -> Figure:
     """One bar per group, split by how the self-evaluation of its judged lines matched the evidence (shares
     of the group's lines, with the number of lines in each part)."""
-    fig = Figure(figsize=(7.5, 0.6 + 0.45 * max(1, len(tallies)) + 0.9), layout="constrained")
+    fig = _figure(0.45 * max(1, len(tallies)), below=0.95)
     ax = fig.subplots()
     labels = [_wrap(f"{t.group} ({t.lines} lines)") for t in tallies]
     left = [0.0] * len(tallies)
@@ -41,14 +42,14 @@ def alignment_chart(title: str, tallies: Sequence[AlignmentTally]) -> Figure:
     ax.invert_yaxis()
     ax.set_xlabel("share of judged lines of enquiry (%)")
     ax.set_title(title, loc="left", fontsize=10)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28 if len(tallies) < 3 else -0.12), ncols=3, frameon=False)
+    fig.legend(loc="lower center", ncols=3, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     return fig
 
 
 def change_chart(title: str, labels: Sequence[str], changes: Sequence[float | None], unit: str) -> Figure:
     """Bars either side of zero: each group's change since a starting point (withheld groups are left empty, and say so)."""
-    fig = Figure(figsize=(7.5, 0.6 + 0.4 * max(1, len(labels)) + 0.6), layout="constrained")
+    fig = _figure(0.4 * max(1, len(labels)), below=0.6)
     ax = fig.subplots()
     shown = [c if c is not None else 0.0 for c in changes]
     bars = ax.barh([_wrap(label) for label in labels], shown, color=["#1d3f72" if c is not None and c >= 0 else "#5b8fd0" for c in changes], height=0.6)
@@ -61,9 +62,22 @@ def change_chart(title: str, labels: Sequence[str], changes: Sequence[float | No
     return fig
 
 
+WIDTH, LABELS, RIGHT, ABOVE = 7.5, 2.8, 0.45, 0.4  # inches: the figure, the bar labels on the left, the margin on the right, the title
+
+
+def _figure(bars: float, below: float) -> Figure:
+    """A figure with fixed margins (in inches) around `bars` inches of bars: the labels' room on the left, the title
+    above, the axis label (and legend) below. Fixed margins draw in a third of the time a layout engine takes."""
+    height = ABOVE + bars + below
+    fig = Figure(figsize=(WIDTH, height))
+    fig.subplots_adjust(left=LABELS / WIDTH, right=1 - RIGHT / WIDTH, top=1 - ABOVE / height, bottom=below / height)
+    return fig
+
+
 def png(fig: Figure) -> bytes:
+    """PNG for Word: 900 pixels across, about 140 per inch at the report's 16 cm (light compression: it is quicker)."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=150)
+    fig.savefig(buffer, format="png", dpi=120, pil_kwargs={"compress_level": 1})
     return buffer.getvalue()
 
 
@@ -84,3 +98,11 @@ def _wrap(label: str, width: int = 38) -> str:
         else:
             line = f"{line} {word}".strip()
     return "\n".join([*lines, line])
+
+
+DRAW = {"alignment": alignment_chart, "change": change_chart}
+
+
+def pngs(specs: dict[str, ChartSpec]) -> dict[str, bytes]:
+    """Each chart drawn as PNG, by name."""
+    return {name: png(spec.figure()) for name, spec in specs.items()}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import shutil
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -61,7 +62,7 @@ def _counts(rows, key) -> dict[str, Counter]:
 
 
 def _tables(path: Path) -> dict[str, list[list[str]]]:
-    """Each table of the Word report, by the heading above it."""
+    """The first table under each heading of the Word report."""
     document = docx.Document(str(path))
     found, heading = {}, ""
     body = document.element.body
@@ -73,7 +74,7 @@ def _tables(path: Path) -> dict[str, list[list[str]]]:
                 heading = paragraph.text.strip()
         elif tag == "tbl":
             table = docx.table.Table(child, document)
-            found[heading] = [[cell.text for cell in row.cells] for row in table.rows]
+            found.setdefault(heading, [[cell.text for cell in row.cells] for row in table.rows])
     return found
 
 
@@ -145,13 +146,18 @@ def test_feedback_is_shown_by_group_and_small_groups_are_withheld_everywhere(tri
     result = run_cli("evaluation", "--out", tmp_path, env={"PEER_REVIEW_DATABASE_URL": triad})
     assert result.returncode == 0, result.stderr
     people = dict(_sql("SELECT role, COUNT(DISTINCT person_id) FROM feedbackresponse GROUP BY role"))
-    means = {role: round(float(value), 2) for role, value in _sql("SELECT role, AVG(helped_us_improve) FROM feedbackresponse GROUP BY role")}
+    averages = {role: (float(a), float(b), float(c)) for role, a, b, c in _sql(
+        "SELECT role, AVG(helped_us_improve), AVG(fair_and_accurate), AVG(CASE WHEN would_take_part_again THEN 1.0 ELSE 0.0 END) FROM feedbackresponse GROUP BY role")}
+    means = {role: round(values[0], 2) for role, values in averages.items()}
     assert people["moderator"] < 3 <= people["peer"]  # the triad has two moderators: their group is withheld
 
     table = _tables(tmp_path / "evaluation.docx")["What participants said after each review"]
     by_group = {(row[0], row[1]): row[2:] for row in table[1:]}
-    assert by_group[("Peer reviewers", "The review will help us improve")] == [str(people["peer"]), f"{means['peer']:.2f}"]
-    assert by_group[("Host trust CEOs", "The review will help us improve")] == [str(people["host"]), f"{means['host']:.2f}"]
+    for role, group in (("peer", "Peer reviewers"), ("host", "Host trust CEOs")):
+        improve, fair, again = averages[role]
+        assert by_group[(group, "The review will help us improve")] == [str(people[role]), f"{round(improve, 2):.2f}"]
+        assert by_group[(group, "The review gave a fair and accurate account")] == [str(people[role]), f"{round(fair, 2):.2f}"]
+        assert by_group[(group, "Would take part again (share saying yes)")] == [str(people[role]), f"{round(100 * round(again, 2))}%"]
     for question in ("The review will help us improve", "The review gave a fair and accurate account", "Would take part again (share saying yes)"):
         assert by_group[("Moderators", question)] == ["fewer than 3", "withheld"]
     feedback = [r for r in csv.DictReader(io.StringIO((tmp_path / "feedback.csv").read_text())) if r["group"] == "Moderators"]
@@ -235,3 +241,44 @@ def test_postgresql_gives_the_same_evaluation_as_sqlite(database_url, finished_t
         reference = csv_files(evaluate(session, get_partnership(session, name)))
     db.dispose_all()
     assert here == reference
+
+
+def test_follow_up_and_headline_figures_in_the_report_equal_the_records(triad, tmp_path):
+    assert run_cli("evaluation", "--out", tmp_path, env={"PEER_REVIEW_DATABASE_URL": triad}).returncode == 0
+    tables = _tables(tmp_path / "evaluation.docx")
+    latest = _sql("""
+        SELECT t.name, a.id, (SELECT p.status FROM actionprogress p WHERE p.action_id = a.id ORDER BY p.recorded_at DESC, p.id DESC LIMIT 1)
+        FROM developmentaction a JOIN trust t ON t.id = a.trust_id
+    """)
+    assert latest, "the simulated reports name areas for development"
+    expected: dict[str, Counter] = defaultdict(Counter)
+    for trust, _id, status in latest:
+        expected[trust][status or "none"] += 1
+    header, *rows = tables["Following up areas for development"]
+    assert header == ["Trust", "Areas for development", "Done", "Under way", "Not started", "No progress recorded yet"]
+    assert {row[0]: [int(n) for n in row[1:]] for row in rows} == {
+        trust: [sum(c.values()), c["done"], c["under_way"], c["not_started"], c["none"]] for trust, c in expected.items()
+    }
+    actions = list(csv.DictReader(io.StringIO((tmp_path / "actions.csv").read_text())))
+    assert sorted((int(r["action"][1:]), r["latest_status"]) for r in actions) == sorted((i, s or "") for _t, i, s in latest)
+
+    figures = _sql("SELECT t.name, f.measure, f.year, f.value FROM headlinefigure f JOIN trust t ON t.id = f.trust_id")
+    for trust in {f[0] for f in figures}:
+        header, *rows = tables[trust]
+        shown = {(row[0], year): value for row in rows for year, value in zip(header[1:], row[1:]) if value != "-"}
+        assert shown == {(m, y): v for t, m, y, v in figures if t == trust}, trust
+
+
+def test_the_external_review_comparison_in_the_report_is_the_one_the_command_line_prints(triad, tmp_path):
+    env = {"PEER_REVIEW_DATABASE_URL": triad}
+    assert run_cli("evaluation", "--out", tmp_path, env=env).returncode == 0
+    printed = run_cli("external-review", "compare", "--json", env=env)
+    assert printed.returncode == 0, printed.stderr
+    [compared] = json.loads(printed.stdout)
+    tables = _tables(tmp_path / "evaluation.docx")
+    [heading] = [h for h in tables if h.startswith(f"{compared['trust_name']}: external review by")]
+    rows = {row[0]: row[1:5] for row in tables[heading][1:]}
+    assert rows == {s["strand_title"]: [s["covered_by"], str(len(s["matched"])), str(len(s["only_external"])), str(len(s["only_peer"]))] for s in compared["strands"]}
+    found = list(csv.DictReader(io.StringIO((tmp_path / "external_comparison.csv").read_text())))
+    assert sum(r["found_by"] == "both" for r in found) == sum(len(s["matched"]) for s in compared["strands"])
+    assert sum(r["found_by"] == "external review only" for r in found) == sum(len(s["only_external"]) for s in compared["strands"])

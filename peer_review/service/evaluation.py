@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from peer_review.service.context_data import ExternalComparison, TrustTrend, ext
 from peer_review.service.follow_up import ActionView, action_views
 from peer_review.service.surveys import SurveyResults, survey_results
 from peer_review.tables import Cycle, DevelopmentAction, FeedbackResponse, LineOfEnquiry, Partnership, Review, SelfEvaluationJudgement, Trust
+
+from peer_review.charts_spec import ChartSpec
 
 FEEDBACK_QUESTIONS = {
     "helped_us_improve": "The review will help us improve",
@@ -50,7 +53,7 @@ class Evaluation:
     feedback: list[FeedbackRow] = field(default_factory=list)
     surveys: SurveyResults | None = None
     external: list[ExternalComparison] = field(default_factory=list)
-    actions: list[tuple[str, ActionView]] = field(default_factory=list)  # (host trust's name, action), trust by trust
+    actions: list[tuple[tuple[str, str], ActionView]] = field(default_factory=list)  # ((host trust's id, name), action), trust by trust
     headline: list[TrustTrend] = field(default_factory=list)
 
     @property
@@ -116,11 +119,11 @@ def evaluate(session: Session, partnership: Partnership) -> Evaluation:
         surveys=survey_results(session, partnership),
         external=external_comparison(session, partnership.name),
         headline=headline_trends(session, partnership.name),
-        actions=_actions(session, partnership, {t.id: t.name for t in trusts}),
+        actions=_actions(session, partnership, {t.id: (t.key, t.name) for t in trusts}),
     )
 
 
-def _actions(session: Session, partnership: Partnership, trust_names: dict[int, str]) -> list[tuple[str, ActionView]]:
+def _actions(session: Session, partnership: Partnership, trust_names: dict[int, tuple[str, str]]) -> list[tuple[tuple[str, str], ActionView]]:
     actions = session.exec(select(DevelopmentAction).where(DevelopmentAction.partnership_id == partnership.id).order_by(DevelopmentAction.trust_id, DevelopmentAction.id)).all()
     trust_of = {a.id: trust_names[a.trust_id] for a in actions}
     return [(trust_of[view.id], view) for view in action_views(session, list(actions))]
@@ -196,19 +199,19 @@ def _sentence(t: ev.AlignmentTally) -> str:
     return f"The moderators judged {t.lines} lines of enquiry: the self-evaluation {parts[0]}, {parts[1]} and {parts[2]}."
 
 
-def charts(e: Evaluation) -> dict[str, tuple[str, object]]:
-    """The evaluation's charts by name: (a text alternative, the matplotlib figure)."""
-    from peer_review.charts import alignment_chart, change_chart
-
+def charts(e: Evaluation) -> dict[str, ChartSpec]:
+    """The evaluation's charts by name, as what draws each (drawn only when asked for: the web serves one
+    chart per request, and the command line may draw them in a second process)."""
     changes = _survey_changes(e)
-    survey = {"survey_change": (
-        "Change in each group's mean agreement since the baseline survey, by theme",
-        change_chart("Views since the baseline survey (latest round)", [label for label, _ in changes], [c for _, c in changes], "change in mean agreement (scale 1 to 5)"),
+    survey = {"survey_change": ChartSpec(
+        "Change in each group's mean agreement since the baseline survey, by theme", "change",
+        ("Views since the baseline survey (latest round)", [label for label, _ in changes], [c for _, c in changes], "change in mean agreement (scale 1 to 5)"),
     )} if changes else {}
     return survey | {
-        "by_strand": ("How often self-evaluation matched the evidence, by strand", alignment_chart("Self-evaluation against the evidence, by strand", e.by_strand)),
-        "over_time": ("How often self-evaluation matched the evidence at trusts’ first, second and later reviews",
-                      alignment_chart("Self-evaluation against the evidence through the cycle", e.by_order)),
+        "by_strand": ChartSpec("How often self-evaluation matched the evidence, by strand", "alignment",
+                               ("Self-evaluation against the evidence, by strand", e.by_strand)),
+        "over_time": ChartSpec("How often self-evaluation matched the evidence at trusts’ first, second and later reviews", "alignment",
+                               ("Self-evaluation against the evidence through the cycle", e.by_order)),
     }
 
 
@@ -336,7 +339,7 @@ FOLLOW_UP_COLUMNS = ["Trust", "Areas for development", "Done", "Under way", "Not
 def _follow_up_counts(e: Evaluation) -> list[tuple[str, dict[str, int]]]:
     """Per trust, its actions by the latest progress recorded on them ("none" when nothing is recorded yet)."""
     counts: dict[str, dict[str, int]] = {}
-    for trust, action in e.actions:
+    for (_key, trust), action in e.actions:
         latest = action.latest.status.value if action.latest else "none"
         mine = counts.setdefault(trust, {"done": 0, "under_way": 0, "not_started": 0, "none": 0})
         mine[latest] += 1
@@ -349,7 +352,7 @@ def _follow_up_parts(e: Evaluation, part) -> list[dict]:
     summary = [[trust, str(sum(c.values())), str(c["done"]), str(c["under_way"]), str(c["not_started"]), str(c["none"])] for trust, c in _follow_up_counts(e)]
     actions = [[action.ref, trust, action.strand, action.text, action.latest.status.label if action.latest else "No progress recorded yet",
                 f"{action.latest.occasion_label}, {clock.long_date(clock.local_date(action.latest.recorded_at))}" if action.latest else "", action.latest.evidence if action.latest else ""]
-               for trust, action in e.actions]
+               for (_key, trust), action in e.actions]
     return [
         part("", ["Each area for development in an issued report becomes an action its host trust owns. The host records how far each has got "
                   "at the trust’s next review and at the end of its cycle; the latest record counts here."], columns=FOLLOW_UP_COLUMNS, rows=summary),
@@ -473,14 +476,14 @@ def csv_files(e: Evaluation) -> dict[str, str]:
         for t in e.headline for m in t.measures for year, value in m.points
     ]
     actions = [
-        {"action": a.ref, "trust": trust, "from_review_id": a.review_id, "from_strand": a.strand, "text": a.text,
+        {"action": a.ref, "trust": key, "trust_name": trust, "from_review_id": a.review_id, "from_strand": a.strand, "text": a.text,
          "latest_status": a.latest.status.value if a.latest else "", "latest_occasion": a.latest.occasion if a.latest else "",
          "latest_recorded_at_review_id": a.latest.review_id if a.latest else "", "latest_evidence": a.latest.evidence if a.latest else "",
          "progress_records": len(a.progress)}
-        for trust, a in e.actions
+        for (key, trust), a in e.actions
     ]
     return {
-        "actions.csv": csv_text(["action", "trust", "from_review_id", "from_strand", "text", "latest_status", "latest_occasion",
+        "actions.csv": csv_text(["action", "trust", "trust_name", "from_review_id", "from_strand", "text", "latest_status", "latest_occasion",
                                  "latest_recorded_at_review_id", "latest_evidence", "progress_records"], actions),
         "external_comparison.csv": csv_text(["trust", "external_reviewed_on", "strand", "found_by", "kind", "external_text", "peer_text", "peer_ref", "similarity"], external),
         "headline_figures.csv": csv_text(["trust", "measure", "year", "value"], headline),
@@ -498,19 +501,22 @@ ALIGNMENT_COLUMNS = ("review_id", "partnership", "trust", "trust_name", "strand"
                      "round", "rounds_judged", "changed_in_moderation", "comment", "visit_start", "report_issued_on")
 
 
-def word_report(e: Evaluation) -> bytes:
-    from peer_review.charts import png
+def word_report(e: Evaluation, draw: Callable[[dict[str, ChartSpec]], dict[str, bytes]] | None = None) -> bytes:
+    """evaluation.docx; `draw` makes the charts' PNGs (by default here, in this process)."""
     from peer_review.documents import render_evaluation
+
+    if draw is None:
+        from peer_review.charts import pngs as draw
 
     cycle = f"{clock.long_date(e.cycle_start)} to {clock.long_date(e.cycle_end)}" if e.cycle_start else "not yet planned"
     context = {"partnership": e.partnership, "framework": e.framework, "cycle": cycle, "produced_on": clock.long_date(e.produced_on), "sections": sections(e)}
-    return render_evaluation(context, {name: png(figure) for name, (_alt, figure) in charts(e).items()})
+    return render_evaluation(context, draw(charts(e)))
 
 
-def write_evaluation(e: Evaluation, out: Path) -> list[Path]:
+def write_evaluation(e: Evaluation, out: Path, draw: Callable[[dict[str, ChartSpec]], dict[str, bytes]] | None = None) -> list[Path]:
     """Write evaluation.docx and the CSVs into a folder; everything is made before anything is written,
     so a failure leaves the folder as it was."""
-    files = {"evaluation.docx": word_report(e), **{name: text.encode("utf-8") for name, text in csv_files(e).items()}}
+    files = {"evaluation.docx": word_report(e, draw), **{name: text.encode("utf-8") for name, text in csv_files(e).items()}}
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, content in files.items():

@@ -62,7 +62,7 @@ def evaluation_page(request: Request, partnership_id: Id, viewer: Signed, s: DB)
     """The pilot's evaluation: the same sections as evaluation.docx, charts beside the data as tables."""
     partnership = _partnership(s, viewer, partnership_id)
     result = evaluation.evaluate(s, partnership)
-    alternatives = {name: alt for name, (alt, _figure) in evaluation.charts(result).items()}
+    alternatives = {name: spec.alt for name, spec in evaluation.charts(result).items()}
     return page(request, "evaluation.html", partnership=partnership, result=result, sections=evaluation.sections(result), charts=alternatives,
                 csv_files=list(evaluation.csv_files(result)))
 
@@ -71,12 +71,11 @@ def evaluation_page(request: Request, partnership_id: Id, viewer: Signed, s: DB)
 def evaluation_chart(partnership_id: Id, name: str, s: DB, viewer: Viewer = ScriptOrPerson):
     from peer_review.charts import svg
 
-    found = evaluation.charts(evaluation.evaluate(s, _partnership(s, viewer, partnership_id))).get(name)
-    if found is None:
+    spec = evaluation.charts(evaluation.evaluate(s, _partnership(s, viewer, partnership_id))).get(name)
+    if spec is None:
         raise NotFound(f"no chart named '{name}'")
-    alt, figure = found
     # matplotlib styles its SVG with style attributes: allowed here, in an image that can run nothing
-    return Response(svg(figure, alt), media_type="image/svg+xml", headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})
+    return Response(svg(spec.figure(), spec.alt), media_type="image/svg+xml", headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})
 
 
 @router.get("/partnerships/{partnership_id}/evaluation/{name}.csv")
