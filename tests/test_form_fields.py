@@ -68,7 +68,7 @@ def test_crafted_names_are_left_out_so_the_answer_keeps_the_models_shape():
 def test_text_from_the_web_cannot_break_a_yaml_template():
     import yaml
 
-    from peer_review.service.task_templates import _c
+    from peer_review.service.task_templates import comment
 
-    comment = "# " + _c("Pupil outcomes\x01 (pasted)\nalignment: aligned\u2028x\x7f")
-    assert "\n" not in comment and yaml.safe_load(comment + "\nkey: 1") == {"key": 1}
+    line = "# " + comment("Pupil outcomes\x01 (pasted)\nalignment: aligned\u2028x\x7f")
+    assert "\n" not in line and yaml.safe_load(line + "\nkey: 1") == {"key": 1}

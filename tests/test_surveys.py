@@ -230,3 +230,19 @@ def test_results_by_group_and_theme_equal_a_count_made_here_and_small_groups_are
             want = expected[(round_, group, theme)][1]
             assert shown == ("withheld" if want is None else f"{want:.2f}"), (group, theme, round_)
     assert "<b>" not in "".join(c.text for t in document.tables for r in t.rows for c in r.cells)  # open answers are never reported
+
+
+def test_respondents_in_the_partnership_file_are_checked_and_can_join_mid_cycle(tmp_path):
+    env = {"PEER_REVIEW_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    text = EXAMPLE.read_text()
+    unknown = tmp_path / "unknown.yaml"
+    unknown.write_text(text.replace("group: Trustees}", "group: Trustees, trust: nowhere}", 1))
+    refused = run_cli("partnership", "load", unknown, env=env)
+    line = next(n for n, t in enumerate(unknown.read_text().splitlines(), start=1) if "trust: nowhere" in t)
+    assert refused.returncode == 2 and f"unknown.yaml, line {line} (respondents[0].trust)" in refused.stderr and "steel-valley" in refused.stderr
+    assert run_cli("partnership", "load", EXAMPLE, env=env).returncode == 0
+    joined = tmp_path / "joined.yaml"
+    joined.write_text(text.replace("respondents:\n", "respondents:\n  - {name: New Trustee, email: new.trustee@example.org, group: Trustees, trust: don-river}\n"))
+    update = run_cli("partnership", "load", joined, "--update", env=env | {"COLUMNS": "300"})
+    assert update.returncode == 0, update.stderr
+    assert "New Trustee <new.trustee@example.org> joins trust 'don-river' as a survey respondent (Trustees)" in update.stdout

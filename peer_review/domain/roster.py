@@ -169,14 +169,14 @@ def _people_changes(stored: Roster, wanted: Roster, history: History) -> list[Ch
                 "trust cannot change once they have records (team places, tasks or findings name them as of their old trust); list them "
                 f"under {_trust(history.left_people[member.email])}, or with a new email address", member.loc + ("email",))
         where = f"trust '{member.trust}'" if member.trust else "the partnership"
-        changes.append(Change(Kind.PERSON_JOINED, member.email, f"{member.label} joins {where}{again} as {_roles(member.roles)}"))
+        changes.append(Change(Kind.PERSON_JOINED, member.email, f"{member.label} joins {where}{again} as {_roles(member.roles, member.details)}"))
     for email, member in wanted.people.items():
         old = stored.people.get(email)
         if old is not None:
             changes += _member_changes(old, member, wanted, history)
     for member in leaving:
         unlisted = " (the coordinator added them as a replacement: list them in the file to keep them)" if member.email in history.added_outside_file else ""
-        changes.append(Change(Kind.PERSON_LEFT, member.email, f"{member.label} leaves the partnership (was {_roles(member.roles)}"
+        changes.append(Change(Kind.PERSON_LEFT, member.email, f"{member.label} leaves the partnership (was {_roles(member.roles, member.details)}"
                               + (f" of '{member.trust}'" if member.trust else "") + f"){unlisted}; their open tasks are handed on", lost=member.roles))
     for key in wanted.trusts.keys() & stored.trusts.keys():
         old, new = stored.ceo_of(key), wanted.ceo_of(key)
@@ -228,8 +228,9 @@ def _check_no_email_changes(joining: list[Member], leaving: list[Member], histor
                 f"and if they are two people, remove {old.email} in one update and add {member.email} in the next", member.loc + ("email",))
 
 
-def _roles(roles: frozenset[str]) -> str:
-    return " and ".join(ROLES[r] for r in ROLES if r in roles) or "no role"
+def _roles(roles: frozenset[str], details: dict | None = None) -> str:
+    group = (details or {}).get("survey_group")
+    return " and ".join(ROLES[r] for r in ROLES if r in roles) or (f"a survey respondent ({group})" if group else "no role")
 
 
 def _trust(key: str | None) -> str:

@@ -381,6 +381,12 @@ def _external_parts(e: Evaluation, part) -> list[dict]:
                           rows=summary))
         if only:
             parts.append(part("", [f"What only one side found, for {c.trust_name}:"], columns=["Strand", "Found only by", "Kind", "Finding"], rows=only))
+        views = [[s.strand_title, s.external_view or "-", "; ".join(f"{line.number}. {line.self_evaluation}" for line in s.self_evaluation) or "-",
+                  _alignment_counts(s.self_evaluation)] for s in c.strands if s.external_view]
+        if views:
+            parts.append(part("", [f"The external reviewer’s view of each strand beside {c.trust_name}’s own self-evaluation of its lines of enquiry, "
+                                   "and the moderator’s judgement of that self-evaluation:"],
+                              columns=["Strand", "External reviewer’s view", "The trust’s self-evaluation", "Moderator’s judgement"], rows=views))
     return parts
 
 

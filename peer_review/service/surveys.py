@@ -163,7 +163,7 @@ def answer(session: Session, invitation_id: int, data: Any, email: str) -> Surve
 
 def template(survey: SurveyTask) -> str:
     """A YAML skeleton for answering, with the scale and every statement as guidance."""
-    from peer_review.service.task_templates import _c as comment, _q as quoted
+    from peer_review.service.task_templates import comment, quoted
 
     q = survey.questionnaire
     lines = [f"# {comment(q.title)}: {survey.round.label.lower()} round of {comment(survey.partnership)}, due {survey.invitation.due}",
