@@ -21,7 +21,8 @@ from peer_review.domain.model import Alignment  # noqa: E402
 
 SHADES = {Alignment.ALIGNED: "#1d3f72", Alignment.PARTLY_ALIGNED: "#5b8fd0", Alignment.NOT_ALIGNED: "#c9ced6"}
 LEGEND = {Alignment.ALIGNED: "matched the evidence", Alignment.PARTLY_ALIGNED: "partly matched", Alignment.NOT_ALIGNED: "did not match"}
-matplotlib.rcParams.update({"svg.fonttype": "none", "font.family": "DejaVu Sans", "font.size": 9, "svg.hashsalt": "peer-review"})
+matplotlib.rcParams.update({"text.parse_math": False,  # a "$" in a strand's or group's name is a dollar sign, not maths
+                            "svg.fonttype": "none", "font.family": "DejaVu Sans", "font.size": 9, "svg.hashsalt": "peer-review"})
 
 
 def alignment_chart(title: str, tallies: Sequence[AlignmentTally]) -> Figure:
@@ -47,13 +48,14 @@ def alignment_chart(title: str, tallies: Sequence[AlignmentTally]) -> Figure:
     return fig
 
 
-def change_chart(title: str, labels: Sequence[str], changes: Sequence[float | None], unit: str) -> Figure:
-    """Bars either side of zero: each group's change since a starting point (withheld groups are left empty, and say so)."""
+def change_chart(title: str, labels: Sequence[str], changes: Sequence[float | None], unit: str, missing: Sequence[str]) -> Figure:
+    """Bars either side of zero: each group's change since a starting point (a group without one is left empty,
+    and says why: `missing`, such as "withheld")."""
     fig = _figure(0.4 * max(1, len(labels)), below=0.6)
     ax = fig.subplots()
     shown = [c if c is not None else 0.0 for c in changes]
     bars = ax.barh([_wrap(label) for label in labels], shown, color=["#1d3f72" if c is not None and c >= 0 else "#5b8fd0" for c in changes], height=0.6)
-    ax.bar_label(bars, labels=["withheld" if c is None else f"{c:+.2f}" for c in changes], padding=3)
+    ax.bar_label(bars, labels=[why if c is None else f"{c:+.2f}" for c, why in zip(changes, missing)], padding=3)
     ax.axvline(0, color="#0b0c0c", linewidth=0.8)
     ax.invert_yaxis()
     ax.set_xlabel(unit)

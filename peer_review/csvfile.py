@@ -25,4 +25,4 @@ def _as_text(value: object) -> object:
     return value
 
 
-_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")  # a published figure such as -0.12 is a number, not a formula
+_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?|-+")  # a published figure such as -0.12 (or a dash for none) is not a formula

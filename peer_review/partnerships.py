@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from peer_review.domain.calendar import SchoolCalendar
 from peer_review.domain.scheduling import calendar_gap, cycle_end
+from peer_review.domain.surveys import ROLE_GROUPS
 from peer_review.domain.text import Email, Name, Reference, Title
 from peer_review.errors import UserError
 from peer_review.frameworks import Framework, Id, resolve_framework
@@ -253,6 +254,9 @@ def _check_people(doc: Document, spec: PartnershipSpec) -> set[str]:
             claim(reviewer, trust.id, ("trusts", t, "reviewers", r))
     trust_ids = [trust.id for trust in spec.trusts]
     for r, respondent in enumerate(spec.respondents):
+        if respondent.group.casefold() in {g.casefold() for g in ROLE_GROUPS.values()}:
+            raise doc.error(f"'{respondent.group}' is the name of a group of people with a role ({', '.join(ROLE_GROUPS.values())}); "
+                            "give respondents a group of their own, such as Trustees", ("respondents", r, "group"))
         if respondent.trust is not None and respondent.trust not in trust_ids:
             raise doc.error(f"there is no trust '{respondent.trust}'; trusts are: {', '.join(trust_ids)}", ("respondents", r, "trust"))
         claim(respondent, respondent.trust, ("respondents", r))

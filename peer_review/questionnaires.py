@@ -59,6 +59,12 @@ def load_questionnaire_file(path: str | Path) -> Questionnaire:
     places = [(("themes", t, "id"), theme.id) for t, theme in enumerate(questionnaire.themes)]
     places += [(("themes", t, "statements", s, "id"), st.id) for t, theme in enumerate(questionnaire.themes) for s, st in enumerate(theme.statements)]
     places += [(("open_questions", q, "id"), question.id) for q, question in enumerate(questionnaire.open_questions)]
+    titles: dict[str, int] = {}
+    for t, theme in enumerate(questionnaire.themes):
+        if theme.title.casefold() in titles:
+            raise doc.error(f"the theme title '{theme.title}' is used twice (first by themes[{titles[theme.title.casefold()]}]); results are reported by theme",
+                            ("themes", t, "title"))
+        titles[theme.title.casefold()] = t
     for loc, ident in places:
         if ident in seen:
             raise doc.error(f"the id '{ident}' is used twice (first at {doc.place(seen[ident])}); every theme, statement and question needs its own", loc)

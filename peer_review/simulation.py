@@ -5,16 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Callable
 
+from sqlmodel import select
+
 from peer_review import clock, db
 from peer_review import simulated_answers as simulated
-from peer_review.domain.surveys import SurveyRound
 from peer_review.context_files import read_external_review, read_headline_csv
+from peer_review.domain.surveys import SurveyRound
 from peer_review.partnerships import LoadedPartnership
 from peer_review.resources import example
 from peer_review.service import context_data, loading, planning, queries, surveys, workflow
 from peer_review.service.common import get_partnership
 from peer_review.service.kinds import KINDS
 from peer_review.tables import Person
+from peer_review.tables import SurveyRound as SurveyRoundRow
 
 
 LEAD_DAYS = 2
@@ -47,6 +50,9 @@ def simulate_pilot(
                 context_data.load_external_review(session, name, read_external_review(example("external-review.yaml")))
         more_advances, more_done = simulate_cycle(name, clock.today(), advance, progress, until)
         advances, done = advances + more_advances, done + more_done
+        with db.session_scope() as session:  # the end round closes: its results are published from the day after its due date
+            last_due = max(r.due for r in session.exec(select(SurveyRoundRow).where(SurveyRoundRow.partnership_id == get_partnership(session, name).id)))
+        clock.set_time(clock.at_london(last_due + dt.timedelta(days=1), 9))
     return name, advances, done
 
 

@@ -146,8 +146,9 @@ def test_feedback_is_shown_by_group_and_small_groups_are_withheld_everywhere(tri
     result = run_cli("evaluation", "--out", tmp_path, env={"PEER_REVIEW_DATABASE_URL": triad})
     assert result.returncode == 0, result.stderr
     people = dict(_sql("SELECT role, COUNT(DISTINCT person_id) FROM feedbackresponse GROUP BY role"))
-    averages = {role: (float(a), float(b), float(c)) for role, a, b, c in _sql(
-        "SELECT role, AVG(helped_us_improve), AVG(fair_and_accurate), AVG(CASE WHEN would_take_part_again THEN 1.0 ELSE 0.0 END) FROM feedbackresponse GROUP BY role")}
+    averages = {role: (float(a), float(b), float(c)) for role, a, b, c in _sql(  # each person's answers averaged, then the group's
+        "SELECT role, AVG(a), AVG(b), AVG(c) FROM (SELECT role, person_id, AVG(helped_us_improve) AS a, AVG(fair_and_accurate) AS b, "
+        "AVG(CASE WHEN would_take_part_again THEN 1.0 ELSE 0.0 END) AS c FROM feedbackresponse GROUP BY role, person_id) AS per_person GROUP BY role")}
     means = {role: round(values[0], 2) for role, values in averages.items()}
     assert people["moderator"] < 3 <= people["peer"]  # the triad has two moderators: their group is withheld
 
@@ -282,3 +283,25 @@ def test_the_external_review_comparison_in_the_report_is_the_one_the_command_lin
     found = list(csv.DictReader(io.StringIO((tmp_path / "external_comparison.csv").read_text())))
     assert sum(r["found_by"] == "both" for r in found) == sum(len(s["matched"]) for s in compared["strands"])
     assert sum(r["found_by"] == "external review only" for r in found) == sum(len(s["only_external"]) for s in compared["strands"])
+
+
+@pytest.mark.db
+def test_feedback_is_published_only_when_every_review_has_closed(planned):
+    """Feedback arrives review by review: figures that moved with each answer would give it away."""
+    from peer_review.service.common import get_partnership
+    from peer_review.service.evaluation import evaluate, sections
+
+    with db.session_scope() as session:
+        result = evaluate(session, get_partnership(session, None))
+        text = str(sections(result))
+    assert result.feedback == [] and "published once every review of the cycle has closed (0 of 12 closed so far)" in text
+
+
+@pytest.mark.db
+def test_an_external_review_dated_after_today_is_refused(planned, tmp_path):
+    from peer_review.resources import example
+
+    future = tmp_path / "future.yaml"
+    future.write_text(example("external-review.yaml").read_text().replace("reviewed_on: 2024-06-12", "reviewed_on: 2099-06-12"))
+    refused = run_cli("external-review", "load", future, env={"PEER_REVIEW_DATABASE_URL": planned})
+    assert refused.returncode == 2 and "future.yaml" in refused.stderr and "(reviewed_on)" in refused.stderr and "after today" in refused.stderr

@@ -30,6 +30,7 @@ from webclient import new_client, post_form, sign_in
 pytestmark = pytest.mark.db
 
 HOST = "helen.marsh@steelvalley.example.org"  # Steel Valley's CEO: review 1's host
+COORDINATOR = "ruth.ashby@coordinator.example.org"
 REVIEWER = "sian.pryce@donriver.example.org"
 OTHER = "helen.marsh@steelvalley.other.example.org"  # the same trust's CEO in another partnership
 HOSTILE = "<script>alert(1)</script> {{ 7*7 }} [bold]x[/] =1+1 :smile:"
@@ -251,6 +252,11 @@ def test_the_host_must_answer_the_consent_question(planned):
     assert row_counts() == before
     with db.session_scope() as session:
         assert session.get(Review, 1).good_practice_consent is None
+    # the coordinator may check the facts on the host's behalf, but not consent for it
+    with pytest.raises(UserError, match="only the host trust's CEO .* can agree to share"):
+        with db.session_scope() as session:
+            workflow.submit(session, task.id, {"accurate": True, "share_good_practice": True}, COORDINATOR)
+    assert row_counts() == before
 
     done = post_form(host, f"/tasks/{task.id}", [("accurate", "true"), ("share_good_practice", "false"), ("action", "submit")])
     assert done.status_code == 303

@@ -118,6 +118,7 @@ def test_people_who_left_are_not_asked(triad, tmp_path):
 
 @pytest.mark.db
 def test_answers_only_from_the_invitee_once_and_checked_against_the_questionnaire(triad, tmp_path):
+    clock.set_time(None)  # the round opens today, so the command line (in real time) finds it open
     _open()
     invitation = _invitations()[CEO]
     statements = list(resolve_questionnaire("stakeholder-views").statements)
@@ -161,11 +162,11 @@ def test_answers_only_from_the_invitee_once_and_checked_against_the_questionnair
 
 
 @pytest.mark.db
-def test_reminders_come_before_and_after_the_due_date_but_never_escalate(triad):
+def test_reminders_come_before_the_due_date_and_never_after_it(triad):
     opened = _open()
     with db.session_scope() as session:
         surveys.answer(session, _invitations()[CEO].id, {"statements": {s: 3 for s in resolve_questionnaire("stakeholder-views").statements}}, CEO)
-    for day in (opened.due - dt.timedelta(days=2), opened.due + dt.timedelta(days=10), opened.due + dt.timedelta(days=40)):
+    for day in (opened.due - dt.timedelta(days=2), opened.due + dt.timedelta(days=1), opened.due + dt.timedelta(days=10), opened.due + dt.timedelta(days=40)):
         with clock.frozen_at(clock.at_london(day, 7)):
             with db.session_scope() as session:
                 sweep(session)
@@ -173,7 +174,7 @@ def test_reminders_come_before_and_after_the_due_date_but_never_escalate(triad):
         reminded = session.exec(select(OutboxMessage.recipient, OutboxMessage.key).where(OutboxMessage.event == "survey_reminder")).all()
         escalated = session.exec(select(OutboxMessage).where(OutboxMessage.event == "escalation")).all()
     assert CEO not in {r for r, _ in reminded}
-    assert len(reminded) == 2 * 17  # everyone else, once two days before the due date and once ten days after it
+    assert len(reminded) == 17  # everyone else, two days before the due date; none after it: the round has closed
     assert escalated == []  # forty days late, when a task would be escalated to the coordinator, nobody is told
 
 
@@ -246,3 +247,80 @@ def test_respondents_in_the_partnership_file_are_checked_and_can_join_mid_cycle(
     update = run_cli("partnership", "load", joined, "--update", env=env | {"COLUMNS": "300"})
     assert update.returncode == 0, update.stderr
     assert "New Trustee <new.trustee@example.org> joins trust 'don-river' as a survey respondent (Trustees)" in update.stdout
+
+
+@pytest.mark.db
+def test_a_round_takes_answers_until_it_closes_and_publishes_its_results_only_then(triad):
+    """Figures that moved with each answer would give it away: four people's mean minus three people's."""
+    from peer_review.service.evaluation import evaluate, sections
+
+    opened = _open()
+    statements = list(resolve_questionnaire("stakeholder-views").statements)
+    reviewers = [email for email, i in _invitations().items() if i.group == "Peer reviewers"]
+    for email in reviewers[:4]:
+        with db.session_scope() as session:
+            surveys.answer(session, _invitations()[email].id, {"statements": {s: 4 for s in statements}}, email)
+    with db.session_scope() as session:
+        while_open = evaluate(session, get_partnership(session, None))
+        text = str(sections(while_open))
+    assert while_open.surveys.rounds == [] and while_open.surveys.themes == []
+    assert "is open until" in text and "4.00" not in text
+    with clock.frozen_at(clock.at_london(opened.due + dt.timedelta(days=1), 9)):
+        with pytest.raises(UserError, match="closed on"):
+            with db.session_scope() as session:
+                surveys.answer(session, _invitations()[reviewers[4]].id, {"statements": {s: 1 for s in statements}}, reviewers[4])
+        with db.session_scope() as session:
+            assert surveys.open_invitations(session, reviewers) == []
+            closed = evaluate(session, get_partnership(session, None))
+        peers = [r for r in closed.surveys.themes if r.group == "Peer reviewers"]
+        assert peers and all(r.answers.respondents == 4 and r.answers.mean == 4.0 for r in peers)
+
+
+@pytest.mark.db
+def test_rounds_go_in_order_and_keep_the_first_rounds_questionnaire(triad):
+    _open(SurveyRound.MID_CYCLE)
+    with pytest.raises(UserError, match="already open; rounds go in order"):
+        _open(SurveyRound.BASELINE)
+    with pytest.raises(UserError, match="the mid-cycle round asked 'stakeholder-views'.*must ask the same questionnaire"):
+        _open(SurveyRound.END, questionnaire_ref=str(_edited_questionnaire()))
+    _open(SurveyRound.END)
+    with pytest.raises(UserError, match="already open; rounds go in order"):
+        _open(SurveyRound.BASELINE)
+
+
+def test_respondent_groups_and_theme_titles_that_would_merge_results_are_refused(tmp_path):
+    from peer_review.questionnaires import bundled_questionnaires
+
+    merged = tmp_path / "merged.yaml"
+    merged.write_text(EXAMPLE.read_text().replace("group: Trustees}", "group: moderators}", 1))
+    refused = run_cli("partnership", "load", merged, env={"PEER_REVIEW_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"})
+    assert refused.returncode == 2 and "respondents[0].group" in refused.stderr and "a group of their own" in refused.stderr
+    twice = tmp_path / "twice.yaml"
+    twice.write_text(bundled_questionnaires()["stakeholder-views"].read_text().replace(
+        "title: Confidence in self-evaluation", "title: Being accountable rather than held to account"))
+    with pytest.raises(UserError, match="theme title .* is used twice"):
+        load_questionnaire_file(twice)
+
+
+@pytest.mark.db
+def test_a_dollar_sign_in_a_group_or_strand_is_drawn_as_typed(database_url, tmp_path):
+    from peer_review.charts import svg
+    from peer_review.service.evaluation import charts, evaluate
+
+    odd = tmp_path / "odd.yaml"
+    odd.write_text(EXAMPLE.read_text().replace("group: Trustees}", "group: 'Trustees $\\bogus$ {{ x }}'}"))
+    with clock.frozen_at(clock.at_london(START, 9)):
+        with db.session_scope() as session:
+            loading.store_partnership(session, load_partnership_file(odd))
+            planning.plan_cycle(session, None)
+    statements = list(resolve_questionnaire("stakeholder-views").statements)
+    for n, round_ in enumerate((SurveyRound.BASELINE, SurveyRound.END)):
+        with clock.frozen_at(clock.at_london(START + dt.timedelta(days=40 * n), 9)):
+            _open(round_)
+            for email, invitation in _invitations().items():
+                if invitation.status == "open" and invitation.due > clock.today():
+                    with db.session_scope() as session:
+                        surveys.answer(session, invitation.id, {"statements": {s: 2 + n for s in statements}}, email)
+    with db.session_scope() as session:
+        drawn = svg(charts(evaluate(session, get_partnership(session, None)))["survey_change"].figure(), "alt")
+    assert "Trustees $\\bogus$ {{ x }}" in drawn.replace("&#x27;", "'")

@@ -20,7 +20,7 @@ MIN_GROUP = 3  # fewer respondents than this and a group's answers are withheld
 
 #: Words that would make the evaluation a grading (Ofsted's scale, ratings, rankings); no output may use them,
 #: and tests read every output for them. ("Grade" itself appears only where a page says reviews never give one.)
-GRADE_WORDS = ("outstanding", "inadequate", "requires improvement", "graded", "rated", "rating", "score", "scores", "rag", "league table", "ranked")
+GRADE_WORDS = ("outstanding", "inadequate", "requires improvement", "graded", "rated", "rating", "score", "scores", "rag", "league table", "rank", "ranks", "ranked", "ranking")
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,8 @@ def load_external_review(session: Session, partnership_name: str | None, loaded:
     for i, view in enumerate(spec.strands):
         if view.strand not in strand_ids:
             raise loaded.error(f"unknown strand '{view.strand}' for framework '{partnership.framework_id}'; strands: {', '.join(strand_ids)}", ("strands", i, "strand"))
+    if spec.reviewed_on > clock.today():
+        raise loaded.error(f"the review is dated {spec.reviewed_on}, after today ({clock.today()}); give the date it took place", ("reviewed_on",))
     trust = trusts[spec.trust]
     review = session.exec(select(ExternalReview).where(ExternalReview.trust_id == trust.id, ExternalReview.reviewed_on == spec.reviewed_on)).first()
     replaced = review is not None

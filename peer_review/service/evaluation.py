@@ -46,6 +46,7 @@ class Evaluation:
     cycle_end: dt.date | None
     produced_on: dt.date
     reviews: int  # not cancelled
+    closed: int
     issued: int
     trusts: list[tuple[str, str]]  # (id, name) in the partnership file's order
     strands: list[tuple[str, str]]  # (id, title) in the framework's order
@@ -111,11 +112,12 @@ def evaluate(session: Session, partnership: Partnership) -> Evaluation:
         cycle_end=cycle.end if cycle else None,
         produced_on=clock.today(),
         reviews=len(reviews),
+        closed=sum(1 for r in reviews if r.stage == Stage.CLOSED.value),
         issued=sum(1 for r in reviews if r.issued_on is not None),
         trusts=[(t.key, t.name) for t in trusts],
         strands=[(s["id"], s["title"]) for s in partnership.framework.get("strands", [])],
         judgements=_judgements(session, partnership, reviews, {t.id: t for t in trusts}),
-        feedback=_feedback(session, partnership),
+        feedback=_feedback(session, partnership, reviews),
         surveys=survey_results(session, partnership),
         external=external_comparison(session, partnership.name),
         headline=headline_trends(session, partnership.name),
@@ -156,18 +158,23 @@ def _judgements(session: Session, partnership: Partnership, reviews: list[Review
     return sorted(judgements, key=lambda j: (j.visit_start, j.review_id, j.line, j.round))
 
 
-def _feedback(session: Session, partnership: Partnership) -> list[FeedbackRow]:
-    """Each role's answers to the per-review feedback survey; a group counts distinct people, so one
-    moderator answering for many reviews is still a group of one (and withheld)."""
+def _feedback(session: Session, partnership: Partnership, reviews: list[Review]) -> list[FeedbackRow]:
+    """Each role's answers to the per-review feedback survey, published once every review has closed (figures
+    that moved with each answer would give it away). Each person's answers are averaged first, then the
+    group's: a group counts people, so one moderator answering for many reviews is a group of one (withheld)."""
+    if any(r.stage != Stage.CLOSED.value for r in reviews):
+        return []
     rows = session.exec(
         select(FeedbackResponse).join(Review, Review.id == FeedbackResponse.review_id).where(Review.partnership_id == partnership.id)
     ).all()
     out = []
     for role, group in ROLE_GROUPS.items():
         mine = [r for r in rows if r.role == role]
-        people = {r.person_id for r in mine}
         for question, wording in FEEDBACK_QUESTIONS.items():
-            out.append(FeedbackRow(group, wording, ev.group_mean(group, [float(getattr(r, question)) for r in mine], len(people))))
+            by_person: dict[int, list[float]] = {}
+            for r in mine:
+                by_person.setdefault(r.person_id, []).append(float(getattr(r, question)))
+            out.append(FeedbackRow(group, wording, ev.group_mean(group, [sum(v) / len(v) for v in by_person.values()])))
     return out
 
 
@@ -177,7 +184,7 @@ ABOUT = (
     "This evaluation counts what the partnership’s records show. For each agreed line of enquiry, the external "
     "moderator judged how well the host trust’s self-evaluation matched the evidence the review team saw: "
     "it matched, it partly matched, or it did not match. These are judgements of the accuracy of self-evaluation, "
-    "not of the trusts themselves, and nothing here ranks the trusts."
+    "not of the trusts themselves, and nothing here puts the trusts in order."
 )
 METHOD = [
     "A line’s judgement is the one that stands after moderation (its latest round); the judgements moderation changed are listed with the moderator’s comments.",
@@ -205,7 +212,8 @@ def charts(e: Evaluation) -> dict[str, ChartSpec]:
     changes = _survey_changes(e)
     survey = {"survey_change": ChartSpec(
         "Change in each group's mean agreement since the baseline survey, by theme", "change",
-        ("Views since the baseline survey (latest round)", [label for label, _ in changes], [c for _, c in changes], "change in mean agreement (scale 1 to 5)"),
+        ("Views since the baseline survey (latest round)", [label for label, _, _ in changes], [c for _, c, _ in changes], "change in mean agreement (scale 1 to 5)",
+         [note for _, _, note in changes]),
     )} if changes else {}
     return survey | {
         "by_strand": ChartSpec("How often self-evaluation matched the evidence, by strand", "alignment",
@@ -251,9 +259,12 @@ def sections(e: Evaluation) -> list[dict]:
         {"title": "Comparison with external reviews", "parts": _external_parts(e, part)},
         {"title": "Published headline figures, as context", "parts": _headline_parts(e, part)},
         {"title": "What participants said after each review", "parts": [
-            part("", [f"Answers on a scale of 1 (disagree) to 5 (agree), and the share who would take part again. Groups of fewer than {ev.MIN_GROUP} people are withheld."],
+            part("", [f"Answers on a scale of 1 (disagree) to 5 (agree), and the share who would take part again: each person’s answers "
+                      f"averaged, then the group’s. Groups of fewer than {ev.MIN_GROUP} people are withheld."],
                  columns=["Group", "Question", "People", "Mean answer"],
-                 rows=[[f.group, f.question, ev.shown_count(f.answers.respondents), _mean(f)] for f in e.feedback]),
+                 rows=[[f.group, f.question, ev.shown_count(f.answers.respondents), _mean(f)] for f in e.feedback])
+            if e.feedback else part("", [f"The feedback is published once every review of the cycle has closed ({e.closed} of {e.reviews} closed so far), "
+                                         "so that no one answer can be read from a change in the figures."]),
         ]},
         {"title": "Notes on method", "parts": [part(paragraphs=METHOD)]},
     ]
@@ -262,13 +273,15 @@ def sections(e: Evaluation) -> list[dict]:
 def _summary(e: Evaluation) -> list[str]:
     """The few sentences a board reads first: each from the same figures as the sections below."""
     points = [_sentence(e.overall)]
-    by_order = e.by_order
-    if len(by_order) > 1 and by_order[0].lines and by_order[-1].lines:
-        first, last = by_order[0], by_order[-1]
-        points.append(f"At trusts’ first reviews the self-evaluation matched the evidence for {ev.percent(first.share(Alignment.ALIGNED))} of lines; "
-                      f"at their {_ordinal(len(by_order))} reviews, for {ev.percent(last.share(Alignment.ALIGNED))}.")
+    compared = [f for f in e.first_and_later if f.first.lines and f.later.lines]  # the trusts with a later review judged
+    if compared:
+        first = ev.AlignmentTally("first", *(sum(f.first.count(a) for f in compared) for a in Alignment))
+        later = ev.AlignmentTally("later", *(sum(f.later.count(a) for f in compared) for a in Alignment))
+        points.append(f"For the {len(compared)} trust(s) with a later review judged, the self-evaluation matched the evidence for "
+                      f"{ev.percent(first.share(Alignment.ALIGNED))} of lines at their first reviews and {ev.percent(later.share(Alignment.ALIGNED))} "
+                      "at their later ones.")
     points.append(f"Moderation changed {len(e.changes)} judgement(s) of self-evaluation after findings were revised.")
-    changes = [(label, c) for label, c in _survey_changes(e) if c is not None]
+    changes = [(label, c) for label, c, _note in _survey_changes(e) if c is not None]
     if changes:
         label, change = max(changes, key=lambda item: abs(item[1]))
         points.append(f"In the stakeholder survey, the largest change since the baseline among the groups large enough to report was {change:+.2f} "
@@ -288,28 +301,32 @@ def _summary(e: Evaluation) -> list[str]:
     return points
 
 
-def _ordinal(n: int) -> str:
-    return {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth"}.get(n, f"{n}th")
-
-
 def _latest_round(e: Evaluation) -> SurveyRound | None:
+    """The latest closed round after a closed baseline (what "since the baseline" compares), if any."""
     opened = [SurveyRound(r.round) for r in e.surveys.rounds] if e.surveys else []
     later = [r for r in SurveyRound if r in opened and r != SurveyRound.BASELINE]
-    return later[-1] if later else None
+    return later[-1] if later and SurveyRound.BASELINE in opened else None
 
 
-def _survey_changes(e: Evaluation) -> list[tuple[str, float | None]]:
-    """(group: theme, change) from the baseline to the latest later round; None where withheld."""
+def _survey_changes(e: Evaluation) -> list[tuple[str, float | None, str]]:
+    """(group: theme, change, what stands in for a missing change) from the baseline to the latest later round."""
     latest = _latest_round(e)
     if latest is None:
         return []
-    return [(f"{r.group}: {r.theme}", r.change_from_baseline) for r in e.surveys.themes if r.round == latest]
+    baseline = {(r.group, r.theme): r.answers for r in e.surveys.themes if r.round == SurveyRound.BASELINE}
+    return [
+        (f"{r.group}: {r.theme}", r.change_from_baseline,
+         "withheld" if r.answers.suppressed or (b := baseline.get((r.group, r.theme))) is not None and b.suppressed else "no answers")
+        for r in e.surveys.themes if r.round == latest
+    ]
 
 
 def _survey_parts(e: Evaluation, part) -> list[dict]:
     results = e.surveys
+    still_open = [f"The {SurveyRound(r.round).label.lower()} round is open until {clock.long_date(r.due)}: its results are published when it closes, "
+                  "so that no one answer can be read from a change in the figures." for r in (results.still_open if results else [])]
     if results is None or not results.rounds:
-        return [part(paragraphs=["No round of the stakeholder survey has been opened yet (`peer-review survey open baseline`)."])]
+        return [part(paragraphs=still_open or ["No round of the stakeholder survey has been opened yet (`peer-review survey open baseline`)."])]
     opened = [SurveyRound(r.round) for r in results.rounds]
     intro = (f"The questionnaire “{results.questionnaire.title}” asks how far people agree with statements on each theme, from 1 (strongly disagree) "
              f"to 5 (strongly agree). Each person’s answers on a theme are averaged, then each group’s. Groups of fewer than {ev.MIN_GROUP} people are withheld.")
@@ -323,12 +340,15 @@ def _survey_parts(e: Evaluation, part) -> list[dict]:
     columns = ["Group", "Theme", *(r.label for r in opened), *(["Change since baseline"] if latest else [])]
     rows = []
     for (group, theme), by_round in cells.items():
-        shown = ["-" if a is None else "withheld" if a.suppressed else f"{a.mean:.2f}" if a.mean is not None else "-" for a in (by_round.get(r) for r in opened)]
-        rows.append([group, theme, *shown, *([_signed(change.get((group, theme)))] if latest else [])])
+        shown = [_shown(by_round.get(r)) for r in opened]
+        if latest:
+            ends = (by_round.get(SurveyRound.BASELINE), by_round.get(latest))
+            shown.append("withheld" if any(a is not None and a.suppressed for a in ends) else _signed(change.get((group, theme))))
+        rows.append([group, theme, *shown])
     responses = [[SurveyRound(round_).label, group, str(asked), ev.shown_count(results.answered[(round_, group)])]
                  for (round_, group), asked in results.invited.items()]
     return [
-        part("", [intro], "survey_change" if latest else None, columns, rows),
+        part("", [intro, *still_open], "survey_change" if latest else None, columns, rows),
         part("Who answered", ["People asked and people who answered, by round and group."], columns=["Round", "Group", "Asked", "Answered"], rows=responses),
     ]
 
@@ -406,8 +426,15 @@ def _headline_parts(e: Evaluation, part) -> list[dict]:
     return parts
 
 
+def _shown(answers: ev.GroupAnswers | None) -> str:
+    """A group's mean as printed: withheld for a small group, a dash where nobody in it answered."""
+    if answers is not None and answers.suppressed:
+        return "withheld"
+    return "-" if answers is None or answers.mean is None else f"{answers.mean:.2f}"
+
+
 def _signed(value: float | None) -> str:
-    return "withheld" if value is None else f"{value:+.2f}"
+    return "-" if value is None else f"{value:+.2f}"
 
 
 LABELS = {Alignment.ALIGNED: "matched", Alignment.PARTLY_ALIGNED: "partly matched", Alignment.NOT_ALIGNED: "did not match"}

@@ -268,6 +268,10 @@ def revise_findings(session: Session, review: Review, task: Task, data: inp.Revi
 
 
 def check_report(session: Session, review: Review, task: Task, data: inp.CheckReport, actor: Person) -> str:
+    host = host_ceo(session, review)
+    if data.share_good_practice and actor.id != host.id:  # the coordinator may check the facts on the host's behalf, not give its consent
+        raise UserError(f"only the host trust's CEO ({host.email}) can agree to share its good practice; answer false, or ask them to answer",
+                        loc=("share_good_practice",))
     review.factual_corrections = list(data.corrections)
     review.good_practice_consent = data.share_good_practice
     session.add(review)

@@ -1,6 +1,10 @@
 """The stakeholder survey: the coordinator opens a round (baseline, mid-cycle, end), everyone in the
-partnership with a group is asked to answer it by a due date (an invitation, reminded like a task), and the
-results are read by group only."""
+partnership with a group is asked to answer it by a due date (an invitation, reminded before it), and the
+results are read by group only.
+
+A round closes at the end of its due date: no answer is taken after it, and its results are published only
+then. Figures that changed with every answer would give each answer away to anyone comparing them before
+and after (four people's mean, minus three people's, is the fourth person's answer)."""
 
 from __future__ import annotations
 
@@ -39,9 +43,14 @@ def open_round(session: Session, partnership: Partnership, round_: SurveyRound, 
     actor = person_by_email(session, partnership.id, actor_email) if actor_email else coordinator_of(session, partnership.id)
     if actor is None or not actor.is_coordinator:
         raise UserError(f"only the partnership's coordinator can open a survey round; {actor_email} is not its coordinator")
-    existing = {row.round: row for row in session.exec(select(RoundRow).where(RoundRow.partnership_id == partnership.id))}
+    existing = {row.round: row for row in session.exec(select(RoundRow).where(RoundRow.partnership_id == partnership.id).order_by(RoundRow.id))}
     if round_.value in existing:
         raise UserError(f"the {round_.label.lower()} round of '{partnership.name}' was opened on {existing[round_.value].opened_on}; each round is asked once")
+    order = list(SurveyRound)
+    later = [SurveyRound(r) for r in existing if order.index(SurveyRound(r)) > order.index(round_)]
+    if later:
+        raise UserError(f"the {later[0].label.lower()} round of '{partnership.name}' is already open; rounds go in order: "
+                        + ", ".join(r.value for r in order))
     questionnaire = _questionnaire_for(existing, questionnaire_ref, round_)
     today = clock.today()
     due = due or today + OPEN_FOR
@@ -66,13 +75,14 @@ def open_round(session: Session, partnership: Partnership, round_: SurveyRound, 
 
 
 def _questionnaire_for(existing: dict[str, RoundRow], ref: str | None, round_: SurveyRound) -> Questionnaire:
-    baseline = existing.get(SurveyRound.BASELINE.value)
-    if baseline is None:
+    """The first round's questionnaire, for every later round: answers are compared across rounds."""
+    first = next(iter(existing.values()), None)
+    if first is None:
         return resolve_questionnaire(ref or DEFAULT)
-    kept = Questionnaire.model_validate(baseline.questionnaire)
-    if ref is not None and resolve_questionnaire(ref).model_dump(mode="json") != baseline.questionnaire:
-        raise UserError(f"the baseline asked '{kept.id}' (version {kept.version}); the {round_.label.lower()} round must ask the same questionnaire "
-                        "so that its answers can be compared with the baseline's")
+    kept = Questionnaire.model_validate(first.questionnaire)
+    if ref is not None and resolve_questionnaire(ref).model_dump(mode="json") != first.questionnaire:
+        raise UserError(f"the {SurveyRound(first.round).label.lower()} round asked '{kept.id}' (version {kept.version}); the {round_.label.lower()} round "
+                        "must ask the same questionnaire, so that its answers can be compared with the earlier ones")
     return kept
 
 
@@ -116,8 +126,9 @@ def invitation_for(session: Session, invitation_id: int, email: str | None = Non
 
 
 def open_invitations(session: Session, emails: list[str] | None = None) -> list[SurveyTask]:
-    """Open invitations, soonest due first: everyone's, or those sent to these addresses."""
-    query = select(SurveyInvitation.id).join(Person, Person.id == SurveyInvitation.person_id).where(SurveyInvitation.status == "open")
+    """Invitations still to answer in rounds still open, soonest due first: everyone's, or those sent to these addresses."""
+    query = select(SurveyInvitation.id).join(Person, Person.id == SurveyInvitation.person_id).where(
+        SurveyInvitation.status == "open", SurveyInvitation.due >= clock.today())
     if emails is not None:
         query = query.where(Person.email.in_([e.strip().lower() for e in emails]), Person.left_on.is_(None))
     ids = session.exec(query.order_by(SurveyInvitation.due, SurveyInvitation.id)).all()
@@ -146,6 +157,9 @@ def answer(session: Session, invitation_id: int, data: Any, email: str) -> Surve
     survey = invitation_for(session, invitation_id, email)
     if survey.invitation.status != "open":
         raise UserError(f"survey invitation {invitation_id} is already answered (on {survey.invitation.completed_at:%Y-%m-%d})")
+    if clock.today() > survey.invitation.due:
+        raise UserError(f"the {survey.round.label.lower()} round closed on {survey.invitation.due}; answers are no longer taken "
+                        "(a round's results are published when it closes, so that no one answer can be read from them)")
     parsed = validate(survey, data)
     taken = session.exec(update(SurveyInvitation).where(SurveyInvitation.id == invitation_id, SurveyInvitation.status == "open")
                          .values(status="done", completed_at=clock.now())).rowcount
@@ -186,21 +200,22 @@ def template(survey: SurveyTask) -> str:
 
 
 def remind(session: Session, partnership: Partnership, rules, today: dt.date) -> int:
-    """Reminders for open invitations on the same days as for tasks; never an escalation: answering is voluntary."""
+    """Reminders for open invitations on the days before their due date that tasks have them; none after
+    it (the round has closed) and never an escalation: answering is voluntary."""
     from peer_review.domain.reminders import reminder_due
     import pendulum
 
     rows = session.exec(
         select(SurveyInvitation, RoundRow, Person).join(RoundRow, RoundRow.id == SurveyInvitation.round_id).join(Person, Person.id == SurveyInvitation.person_id)
-        .where(RoundRow.partnership_id == partnership.id, SurveyInvitation.status == "open", Person.left_on.is_(None)).order_by(SurveyInvitation.id)
+        .where(RoundRow.partnership_id == partnership.id, SurveyInvitation.status == "open", SurveyInvitation.due >= today, Person.left_on.is_(None))
+        .order_by(SurveyInvitation.id)
     ).all()
     sent = 0
     for invitation, row, person in rows:
         owed = reminder_due(rules, invitation.due, pendulum.instance(invitation.created_at).in_timezone(clock.TIMEZONE).date(), today)
-        if owed is None or owed == "escalate" or person.digest_only:
+        if owed is None or not owed.startswith("before") or person.digest_only:
             continue
-        late = owed.startswith("overdue")
-        headline = f"We asked for your views by {clock.long_date(invitation.due)}; there is still time to answer." if late else f"Your views are asked for by {clock.long_date(invitation.due)}."
+        headline = f"Your views are asked for by {clock.long_date(invitation.due)}, when this round closes."
         _notify(session, partnership, row, invitation, person, "survey_reminder", headline, key=f"survey_reminder/{owed}/{invitation.id}/{invitation.due.isoformat()}")
         sent += 1
     return sent
@@ -212,7 +227,8 @@ def remind(session: Session, partnership: Partnership, rules, today: dt.date) ->
 @dataclass(frozen=True)
 class SurveyResults:
     questionnaire: Questionnaire | None
-    rounds: list[RoundRow]
+    rounds: list[RoundRow]  # the closed rounds, whose results are published
+    still_open: list[RoundRow]
     themes: list[ThemeResult]
     invited: dict[tuple[str, str], int]  # (round, group) -> people asked
     answered: dict[tuple[str, str], int]  # (round, group) -> people who answered
@@ -220,10 +236,13 @@ class SurveyResults:
 
 def survey_results(session: Session, partnership: Partnership) -> SurveyResults:
     """Every round's answers by group and theme (fixed number of queries); withheld below MIN_GROUP people."""
-    rounds = session.exec(select(RoundRow).where(RoundRow.partnership_id == partnership.id).order_by(RoundRow.id)).all()
+    order = list(SurveyRound)
+    every = sorted(session.exec(select(RoundRow).where(RoundRow.partnership_id == partnership.id)).all(), key=lambda r: order.index(SurveyRound(r.round)))
+    rounds = [r for r in every if r.due < clock.today()]
+    still_open = [r for r in every if r.due >= clock.today()]
     if not rounds:
-        return SurveyResults(None, [], [], {}, {})
-    questionnaire = Questionnaire.model_validate(next((r for r in rounds if r.round == SurveyRound.BASELINE.value), rounds[0]).questionnaire)
+        return SurveyResults(None, [], still_open, [], {}, {})
+    questionnaire = Questionnaire.model_validate(rounds[0].questionnaire)
     by_round = {r.id: SurveyRound(r.round) for r in rounds}
     # those asked who left before answering no longer count as asked
     invitations = session.exec(
@@ -245,4 +264,4 @@ def survey_results(session: Session, partnership: Partnership) -> SurveyResults:
         key = (by_round[i.round_id].value, i.group)
         invited[key] = invited.get(key, 0) + 1
         answered[key] = answered.get(key, 0) + (i.status == "done")
-    return SurveyResults(questionnaire, list(rounds), results(responses, themes), invited, answered)
+    return SurveyResults(questionnaire, rounds, still_open, results(responses, themes), invited, answered)

@@ -68,18 +68,18 @@ def evaluation_page(request: Request, partnership_id: Id, viewer: Signed, s: DB)
 
 
 @router.get("/partnerships/{partnership_id}/evaluation/{name}.svg")
-def evaluation_chart(partnership_id: Id, name: str, s: DB, viewer: Viewer = ScriptOrPerson):
+def evaluation_chart(partnership_id: Id, name: str, s: DB, viewer: Signed):
     from peer_review.charts import svg
 
     spec = evaluation.charts(evaluation.evaluate(s, _partnership(s, viewer, partnership_id))).get(name)
     if spec is None:
         raise NotFound(f"no chart named '{name}'")
     # matplotlib styles its SVG with style attributes: allowed here, in an image that can run nothing
-    return Response(svg(spec.figure(), spec.alt), media_type="image/svg+xml", headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})
+    return Response(svg(spec.figure(), spec.alt), media_type="image/svg+xml", headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"})
 
 
 @router.get("/partnerships/{partnership_id}/evaluation/{name}.csv")
-def evaluation_csv(partnership_id: Id, name: str, s: DB, viewer: Viewer = ScriptOrPerson):
+def evaluation_csv(partnership_id: Id, name: str, s: DB, viewer: Signed):
     files = evaluation.csv_files(evaluation.evaluate(s, _partnership(s, viewer, partnership_id)))
     if f"{name}.csv" not in files:
         raise NotFound(f"no evaluation file named '{name}.csv'")
@@ -87,7 +87,7 @@ def evaluation_csv(partnership_id: Id, name: str, s: DB, viewer: Viewer = Script
 
 
 @router.get("/partnerships/{partnership_id}/evaluation.docx")
-def evaluation_docx(partnership_id: Id, s: DB, viewer: Viewer = ScriptOrPerson):
+def evaluation_docx(partnership_id: Id, s: DB, viewer: Signed):
     partnership = _partnership(s, viewer, partnership_id)
     content = evaluation.word_report(evaluation.evaluate(s, partnership))
     return Response(content, media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",

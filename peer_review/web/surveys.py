@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
+from peer_review import clock
 from peer_review.errors import UserError
 from peer_review.questionnaires import Questionnaire
 from peer_review.service import access, surveys
@@ -48,7 +49,7 @@ def _survey(s: Session, viewer: Viewer, invitation_id: int) -> Shown:
 @router.get("/surveys/{invitation_id}")
 def survey_page(request: Request, invitation_id: Id, viewer: Signed, s: DB):
     survey = _survey(s, viewer, invitation_id)
-    if survey.status != "open":
+    if survey.status != "open" or survey.due < clock.today():
         return _done(request, survey)
     return _form(request, survey, {}, {})
 
@@ -57,7 +58,7 @@ def survey_page(request: Request, invitation_id: Id, viewer: Signed, s: DB):
 async def survey_answer(request: Request, invitation_id: Id, viewer: Signed, s: DB):
     fields = await posted(request)
     survey = _survey(s, viewer, invitation_id)
-    if survey.status != "open":
+    if survey.status != "open" or survey.due < clock.today():
         return _done(request, survey, 409)
     data, values = _answer_from(fields)
     try:
