@@ -50,6 +50,12 @@ for _ in range(10):  # the team accept and the lines are agreed, with `submit`, 
     (out / "answer.yaml").write_text(yaml.safe_dump(reply))
     run("submit", task.id, out / "answer.yaml", "--as", task.assignee_email)
 run("report", 1, "--out", out / "documents", "--all")
+print("ALEMBIC_LOADED" if "alembic" in sys.modules else "ALEMBIC_ABSENT")  # the schema was new, so Alembic built it...
+import subprocess
+again = subprocess.run([sys.executable, "-c", "import sys; from peer_review.cli import app; app(['status', '--json'], standalone_mode=False); "
+                        "print('ALEMBIC_LOADED' if 'alembic' in sys.modules else 'ALEMBIC_ABSENT')"],
+                       capture_output=True, text=True, env={**__import__("os").environ, "PEER_REVIEW_DATABASE_URL": sys.argv[1]})
+print("AT THE NEWEST SCHEMA:", again.stdout.strip().splitlines()[-1], again.stderr[-500:])  # ...and a later command does not import it
 print("PREFECT_LOADED" if any(m == "prefect" or m.startswith("prefect.") for m in sys.modules) else "PREFECT_ABSENT")
 """
 
@@ -68,3 +74,5 @@ def test_read_and_record_commands_do_not_import_prefect(tmp_path):
     assert "Sheffield pilot triad" in result.stdout and "review,trust,host,strand" in result.stdout  # status, and its CSV
     assert list((tmp_path / "documents").glob("*.docx")), "report wrote no document"
     assert result.stdout.strip().endswith("PREFECT_ABSENT"), result.stdout[-2000:]
+    assert "ALEMBIC_LOADED" in result.stdout  # the probe's first command built the schema
+    assert "AT THE NEWEST SCHEMA: ALEMBIC_ABSENT" in result.stdout, result.stdout[-2000:]
