@@ -457,15 +457,15 @@ def evaluation(
 ) -> None:
     """The pilot's evaluation of a partnership: accuracy of self-evaluation (by strand, trust, review and through
     the cycle), judgements changed in moderation, participants' views; a Word report with charts and tidy CSVs."""
-    from peer_review.chart_drawer import ChartDrawer
+    from peer_review.report_builder import ReportBuilder
 
-    with ChartDrawer() as drawer:  # first: it forks, before any database connection
+    with ReportBuilder() as builder:  # first: it forks, before any database connection
         from peer_review.service.common import get_partnership
         from peer_review.service.evaluation import evaluate, write_evaluation
 
         with _session() as session:
             result = evaluate(session, get_partnership(session, partnership))
-        written = write_evaluation(result, out_dir, drawer.pngs)
+        written = write_evaluation(result, out_dir, builder.docx)
     for path in written:
         out.print(f"wrote {path}")
 

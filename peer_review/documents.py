@@ -26,14 +26,16 @@ def render(kind: DocumentKind, context: dict) -> bytes:
     return out.getvalue()
 
 
-def render_evaluation(context: dict, charts: dict[str, bytes]) -> bytes:
+def render_evaluation(context: dict, charts: dict) -> bytes:
     """The evaluation report as .docx bytes. `context["sections"]` holds parts whose `chart` names one of
-    `charts` (PNG bytes), placed as an image 16 cm wide."""
+    `charts` (ChartSpecs), drawn as PNG and placed as an image 16 cm wide."""
     from docx.shared import Mm
     from docxtpl import InlineImage
 
+    from peer_review.charts import pngs
+
     template = DocxTemplate(str(bundled("templates") / "evaluation.docx"))
-    images = {name: InlineImage(template, io.BytesIO(data), width=Mm(160)) for name, data in charts.items()}
+    images = {name: InlineImage(template, io.BytesIO(data), width=Mm(160)) for name, data in pngs(charts).items()}
     sections = [
         {**section, "parts": [{**part, "chart": images.get(part.get("chart") or "")} for part in section["parts"]]}
         for section in context["sections"]

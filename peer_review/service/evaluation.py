@@ -534,22 +534,22 @@ ALIGNMENT_COLUMNS = ("review_id", "partnership", "trust", "trust_name", "strand"
                      "round", "rounds_judged", "changed_in_moderation", "comment", "visit_start", "report_issued_on")
 
 
-def word_report(e: Evaluation, draw: Callable[[dict[str, ChartSpec]], dict[str, bytes]] | None = None) -> bytes:
-    """evaluation.docx; `draw` makes the charts' PNGs (by default here, in this process)."""
-    from peer_review.documents import render_evaluation
+Render = Callable[[dict, dict[str, ChartSpec]], bytes]  # (the report's context, its charts) -> .docx bytes
 
-    if draw is None:
-        from peer_review.charts import pngs as draw
 
+def word_report(e: Evaluation, render: Render | None = None) -> bytes:
+    """evaluation.docx; `render` draws the charts and builds the document (by default here, in this process)."""
+    if render is None:
+        from peer_review.documents import render_evaluation as render
     cycle = f"{clock.long_date(e.cycle_start)} to {clock.long_date(e.cycle_end)}" if e.cycle_start else "not yet planned"
     context = {"partnership": e.partnership, "framework": e.framework, "cycle": cycle, "produced_on": clock.long_date(e.produced_on), "sections": sections(e)}
-    return render_evaluation(context, draw(charts(e)))
+    return render(context, charts(e))
 
 
-def write_evaluation(e: Evaluation, out: Path, draw: Callable[[dict[str, ChartSpec]], dict[str, bytes]] | None = None) -> list[Path]:
+def write_evaluation(e: Evaluation, out: Path, render: Render | None = None) -> list[Path]:
     """Write evaluation.docx and the CSVs into a folder; everything is made before anything is written,
     so a failure leaves the folder as it was."""
-    files = {"evaluation.docx": word_report(e, draw), **{name: text.encode("utf-8") for name, text in csv_files(e).items()}}
+    files = {"evaluation.docx": word_report(e, render), **{name: text.encode("utf-8") for name, text in csv_files(e).items()}}
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, content in files.items():
