@@ -11,17 +11,17 @@ import re
 import pytest
 import yaml
 from docx import Document as Docx
-from sqlmodel import func, select
+from sqlmodel import select
 
 from peer_review import db
-from peer_review.errors import UserError
 from peer_review.service import follow_up, queries, workflow
 from peer_review.service.kinds import KINDS, yaml_template
 from peer_review.service.records import team
 from peer_review.simulation import answer
 from peer_review.tables import ActionProgress, AuditEntry, DevelopmentAction, Document, Finding, Review, Task
 from test_end_to_end import GRADE_WORDS
-from test_web_forms import flatten
+from test_web_forms import flatten, row_counts
+from test_workflow import refused
 from webclient import post_form, sign_in
 
 pytestmark = pytest.mark.db
@@ -79,19 +79,6 @@ def _progress() -> list[tuple]:
     with db.session_scope() as session:
         rows = session.exec(select(ActionProgress).order_by(ActionProgress.id)).all()
         return [(f"A{p.action_id}", p.review_id, p.occasion, p.status, p.evidence) for p in rows]
-
-
-def _counts() -> tuple[int, ...]:
-    with db.session_scope() as session:
-        return tuple(session.exec(select(func.count()).select_from(t)).one() for t in (AuditEntry, Task, ActionProgress))
-
-
-def _refused(task_id: int, data, as_email: str, match: str) -> None:
-    before = _counts()
-    with pytest.raises(UserError, match=match):
-        with db.session_scope() as session:
-            workflow.submit(session, task_id, data, as_email)
-    assert _counts() == before, "a refused submission must write nothing"
 
 
 @pytest.fixture
@@ -162,20 +149,20 @@ def test_a_record_of_progress_is_refused_unless_it_answers_for_exactly_its_actio
     refs = [e["action"] for e in good["actions"]]
     entries = [dict(e, status="under_way", evidence="Termly checks run in two schools.") for e in good["actions"]]
 
-    _refused(task.id, {"actions": entries[1:]}, CEO, rf"action {refs[0]} missing; you are asked to record progress on: {', '.join(refs)}")
-    _refused(task.id, {"actions": [*entries, dict(entries[0], action="A999")]}, CEO, "action A999 is not one you are asked to record progress on")
-    _refused(task.id, {"actions": [*entries, entries[0]]}, CEO, f"action {refs[0]} appears more than once")
-    _refused(task.id, {"actions": [dict(entries[0], status="done", evidence=" "), *entries[1:]]}, CEO, f"action {refs[0]}: say what shows it is done")
-    _refused(task.id, {"actions": [dict(entries[0], evidence=""), *entries[1:]]}, CEO, "say what shows it is under way")
-    _refused(task.id, {"actions": [dict(entries[0], status="graded"), *entries[1:]]}, CEO, "not_started")
+    refused(task.id, {"actions": entries[1:]}, CEO, rf"action {refs[0]} missing; you are asked to record progress on: {', '.join(refs)}")
+    refused(task.id, {"actions": [*entries, dict(entries[0], action="A999")]}, CEO, "action A999 is not one you are asked to record progress on")
+    refused(task.id, {"actions": [*entries, entries[0]]}, CEO, f"action {refs[0]} appears more than once")
+    refused(task.id, {"actions": [dict(entries[0], status="done", evidence=" "), *entries[1:]]}, CEO, f"action {refs[0]}: say what shows it is done")
+    refused(task.id, {"actions": [dict(entries[0], evidence=""), *entries[1:]]}, CEO, "say what shows it is under way")
+    refused(task.id, {"actions": [dict(entries[0], status="graded"), *entries[1:]]}, CEO, "not_started")
     peers, moderator = _team(second.id)
     for someone in (peers[0].email, moderator.email, OTHER_CEO):
-        _refused(task.id, {"actions": entries}, someone, f"assigned to {CEO}; only they or the coordinator can submit it")
+        refused(task.id, {"actions": entries}, someone, f"assigned to {CEO}; only they or the coordinator can submit it")
 
     not_started = [dict(entries[0], status="not_started", evidence=""), *entries[1:]]  # nothing to show yet: no evidence needed
     with db.session_scope() as session:
         assert workflow.submit(session, task.id, {"actions": not_started}, CEO).outcome == "recorded"
-    _refused(task.id, {"actions": entries}, CEO, "already done")
+    refused(task.id, {"actions": entries}, CEO, "already done")
     with db.session_scope() as session:
         logged = session.exec(select(AuditEntry).where(AuditEntry.action == "progress_recorded")).one()
     assert (logged.actor, logged.detail["occasion"]) == (CEO, "next_review")
@@ -228,15 +215,15 @@ def test_the_host_answers_on_the_web_form_and_the_next_review_team_sees_the_prog
         assert a.text.replace("<", "&lt;").replace(">", "&gt;") in form.text and f"Action {a.ref}: from review 1 (School improvement)" in form.text
     good = answer(_context(task.id))
     fields = flatten(good)
-    before = _counts()
+    before = row_counts()
     wrong = [(name, "done" if name == "actions-0-status" else "" if name == "actions-0-evidence" else value)
              for name, value in fields if name != "actions-1-status"]
-    refused = post_form(host, f"/tasks/{task.id}", wrong + [("action", "submit")])
-    assert refused.status_code == 400
-    links = dict(re.findall(r'<li><a href="#([^"]*)">([^<]*)</a>', refused.text))
+    shown = post_form(host, f"/tasks/{task.id}", wrong + [("action", "submit")])
+    assert shown.status_code == 400
+    links = dict(re.findall(r'<li><a href="#([^"]*)">([^<]*)</a>', shown.text))
     assert links["actions-0-evidence"].startswith(f"Action 1: action {earlier[0].ref}: say what shows it is done")
     assert links["actions-1-status"] == "Action 2: Select how far it has got"
-    assert _counts() == before
+    assert row_counts() == before
     assert post_form(host, f"/tasks/{task.id}", fields + [("action", "submit")]).status_code == 303
     assert _progress() == [(e["action"], second.id, "next_review", e["status"], e["evidence"]) for e in good["actions"]]
 

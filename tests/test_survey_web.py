@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import html
 import re
-from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -16,9 +15,10 @@ from conftest import EXAMPLE
 from peer_review import clock, db
 from peer_review.domain.surveys import SurveyRound
 from peer_review.partnerships import load_partnership_file
-from peer_review.service import loading, planning, roster, surveys
+from peer_review.service import roster, surveys
 from peer_review.service.common import get_partnership
 from peer_review.tables import SurveyAnswer, SurveyInvitation
+from test_web_access import load_second_partnership
 from test_web_forms import row_counts
 from webclient import new_client, post_form, sign_in
 
@@ -170,17 +170,8 @@ def test_answering_twice_gives_409_and_keeps_the_first_answer(opened):
     assert _stored(opened["id"]) == first and row_counts() == before
 
 
-def _load_second_partnership(tmp: Path) -> None:
-    text = EXAMPLE.read_text().replace("Sheffield pilot triad", "Other triad").replace(".example.org", ".other.example.org")
-    path = tmp / "other.yaml"
-    path.write_text(text)
-    with db.session_scope() as session:
-        loading.store_partnership(session, load_partnership_file(path))
-        planning.plan_cycle(session, "Other triad")
-
-
 def test_only_the_person_asked_may_see_or_answer(opened, tmp_path):
-    _load_second_partnership(tmp_path)
+    load_second_partnership(tmp_path)
     fields = _every_statement(opened, {sid: "5" for sid in opened["questionnaire"].statements})
     for who, expected in ((SIAN, 403), (COORDINATOR, 403), (OUTSIDER, 404)):
         browser = sign_in(who)

@@ -36,7 +36,7 @@ ROLES = list(PEOPLE)
 OK, NO, HIDDEN = 200, 403, 404
 
 
-def _load_second_partnership(tmp: Path) -> None:
+def load_second_partnership(tmp: Path) -> None:
     text = EXAMPLE.read_text().replace("Sheffield pilot triad", "Other triad").replace(".example.org", ".other.example.org")
     path = tmp / "other.yaml"
     path.write_text(text)
@@ -48,7 +48,7 @@ def _load_second_partnership(tmp: Path) -> None:
 @pytest.fixture
 def world(planned, tmp_path):
     """Review 1 with the peer and moderator in, the other peer still invited; a second partnership beside it."""
-    _load_second_partnership(tmp_path)
+    load_second_partnership(tmp_path)
     with clock.frozen_at(clock.at_london(dt.date(2023, 11, 6), 9)):
         with db.session_scope() as session:
             for task in queries.open_tasks(session):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from sqlmodel import func, select
+from sqlmodel import select
 
 from conftest import EXAMPLE, run_cli
 from peer_review import db
@@ -13,7 +13,8 @@ from peer_review.service import queries, workflow
 from peer_review.service.kinds import yaml_template
 from peer_review.service.records import team
 from peer_review.simulation import answer
-from peer_review.tables import Assignment, AuditEntry, Finding, Person, Review, Task, Trust
+from peer_review.tables import Assignment, AuditEntry, Person, Review, Task, Trust
+from test_web_forms import row_counts
 
 pytestmark = pytest.mark.db
 
@@ -48,17 +49,13 @@ def _until(kind: str) -> queries.TaskRow:
     raise AssertionError(f"no {kind} task appeared")
 
 
-def _counts() -> tuple[int, int, int]:
-    with db.session_scope() as session:
-        return tuple(session.exec(select(func.count()).select_from(t)).one() for t in (AuditEntry, Task, Finding))
-
-
-def _refused(task_id: int, data, as_email: str, match: str) -> None:
-    before = _counts()
+def refused(task_id: int, data, as_email: str, match: str) -> None:
+    """The submission is refused with this message, and nothing at all is written."""
+    before = row_counts()
     with pytest.raises(UserError, match=match):
         with db.session_scope() as session:
             workflow.submit(session, task_id, data, as_email)
-    assert _counts() == before, "a refused submission must write nothing"
+    assert row_counts() == before, "a refused submission must write nothing"
 
 
 def test_first_task_is_the_host_proposing_lines(triad):
@@ -69,15 +66,15 @@ def test_first_task_is_the_host_proposing_lines(triad):
 def test_refusals_write_nothing(triad):
     [task] = _open()
     good = {"lines": [{"title": "A", "self_evaluation": "B"}, {"title": "C", "self_evaluation": "D"}]}
-    _refused(999, good, CEO, "no task with id 999")
-    _refused(task.id, good, "tom.beckett@steelvalley.example.org", f"assigned to {CEO}")
-    _refused(task.id, good, "nobody@example.org", "not a person")
-    _refused(task.id, {"lines": good["lines"][:1]}, CEO, "at least 2 items")
-    _refused(task.id, {"lines": [{"title": "A"}, {"title": "C", "self_evaluation": "D"}]}, CEO, "missing required key 'self_evaluation'")
-    _refused(task.id, {"lines": good["lines"], "grade": "outstanding"}, CEO, "unknown key 'grade'")
+    refused(999, good, CEO, "no task with id 999")
+    refused(task.id, good, "tom.beckett@steelvalley.example.org", f"assigned to {CEO}")
+    refused(task.id, good, "nobody@example.org", "not a person")
+    refused(task.id, {"lines": good["lines"][:1]}, CEO, "at least 2 items")
+    refused(task.id, {"lines": [{"title": "A"}, {"title": "C", "self_evaluation": "D"}]}, CEO, "missing required key 'self_evaluation'")
+    refused(task.id, {"lines": good["lines"], "grade": "outstanding"}, CEO, "unknown key 'grade'")
     with db.session_scope() as session:
         workflow.submit(session, task.id, good, CEO)
-    _refused(task.id, good, CEO, "already done")
+    refused(task.id, good, CEO, "already done")
 
 
 def test_coordinator_may_submit_on_behalf(triad):
@@ -92,7 +89,7 @@ def test_findings_must_cite_evidence_that_exists(triad):
     task = _until("record_findings")
     data = answer(_context(task.id))
     data["lines"][0]["strengths"][0]["evidence"] = ["E99"]
-    _refused(task.id, data, task.assignee_email, "E99 does not exist in this review's evidence index")
+    refused(task.id, data, task.assignee_email, "E99 does not exist in this review's evidence index")
 
 
 def test_moderator_sends_a_finding_back_and_a_new_round_follows(triad):
@@ -103,7 +100,7 @@ def test_moderator_sends_a_finding_back_and_a_new_round_follows(triad):
     decisions = [{"finding": ref, "decision": "supported"} for ref in refs]
     decisions[0] = {"finding": refs[0], "decision": "needs_revision"}
     data = {"findings": decisions, "self_evaluation": answer(_context(task.id))["self_evaluation"]}
-    _refused(task.id, data, task.assignee_email, "reason is required")
+    refused(task.id, data, task.assignee_email, "reason is required")
     decisions[0]["reason"] = "Cite the outcome data."
     _do(task)  # the simulated moderator sends the first finding back
     revise = [t for t in _open() if t.kind == "revise_findings"]
@@ -182,7 +179,7 @@ def test_a_decline_brings_in_a_replacement_from_the_same_trust(planned):
     tasks = _open()
     assert {t.kind for t in tasks} == {"respond_to_assignment"} and len(tasks) == 3
     peer = next(t for t in tasks if t.assignee_email.endswith("donriver.example.org"))
-    _refused(peer.id, {"response": "decline"}, peer.assignee_email, "say why you decline")
+    refused(peer.id, {"response": "decline"}, peer.assignee_email, "say why you decline")
     _respond(peer, {"response": "decline", "reason": "Jury service"})
     team = _team_emails()
     assert peer.assignee_email not in team
@@ -198,11 +195,11 @@ def test_when_nobody_is_free_the_coordinator_chooses_within_the_constraints(plan
     choose = _nobody_left_from_don_river()  # every other Don River reviewer declines in turn
     assert choose.assignee_email == "ruth.ashby@coordinator.example.org" and "nobody suitable is free" in choose.note
     coordinator = choose.assignee_email
-    _refused(choose.id, {"person": "megan.doyle@peakedge.example.org", "reason": "x"}, coordinator, "from the same trust")
-    _refused(choose.id, {"person": "marcus.hale@donriver.example.org", "reason": "x"}, coordinator, "from the same trust")
-    _refused(choose.id, {"person": "owen.fletcher@donriver.example.org", "reason": "x"}, coordinator, "already on .* this review's team")
-    _refused(choose.id, {"person": "nobody@example.org", "reason": "x"}, coordinator, "not a person in this partnership")
-    _refused(choose.id, {"person": "marcus.hale@donriver.example.org", "reason": "The CEO will come"}, "owen.fletcher@donriver.example.org", "assigned to")
+    refused(choose.id, {"person": "megan.doyle@peakedge.example.org", "reason": "x"}, coordinator, "from the same trust")
+    refused(choose.id, {"person": "marcus.hale@donriver.example.org", "reason": "x"}, coordinator, "from the same trust")
+    refused(choose.id, {"person": "owen.fletcher@donriver.example.org", "reason": "x"}, coordinator, "already on .* this review's team")
+    refused(choose.id, {"person": "nobody@example.org", "reason": "x"}, coordinator, "not a person in this partnership")
+    refused(choose.id, {"person": "marcus.hale@donriver.example.org", "reason": "The CEO will come"}, "owen.fletcher@donriver.example.org", "assigned to")
 
 
 def _nobody_left_from_don_river() -> queries.TaskRow:
@@ -218,9 +215,9 @@ def _nobody_left_from_don_river() -> queries.TaskRow:
 def test_the_coordinator_can_add_a_new_reviewer_for_the_trust(planned):
     choose = _nobody_left_from_don_river()
     coordinator = choose.assignee_email
-    _refused(choose.id, {"choice": "new", "new_person": {"name": "Owen", "email": "owen.fletcher@donriver.example.org"}, "reason": "x"}, coordinator, "already in this partnership")
-    _refused(choose.id, {"choice": "new", "new_person": {"name": "No Address", "email": "not-an-address"}, "reason": "x"}, coordinator, "String should match pattern")
-    _refused(choose.id, {"choice": "new", "reason": "x"}, coordinator, "new person's name and email")
+    refused(choose.id, {"choice": "new", "new_person": {"name": "Owen", "email": "owen.fletcher@donriver.example.org"}, "reason": "x"}, coordinator, "already in this partnership")
+    refused(choose.id, {"choice": "new", "new_person": {"name": "No Address", "email": "not-an-address"}, "reason": "x"}, coordinator, "String should match pattern")
+    refused(choose.id, {"choice": "new", "reason": "x"}, coordinator, "new person's name and email")
     new = {"name": "Jo New", "email": "Jo.New@DonRiver.example.org", "job_title": "Head of School Improvement"}
     with db.session_scope() as session:
         workflow.submit(session, choose.id, {"choice": "new", "new_person": new, "reason": "Joined the trust in January"}, coordinator)
@@ -277,8 +274,8 @@ def test_when_no_moderator_is_left_the_coordinator_adds_one_and_cannot_go_withou
         _respond(moderators[0], {"response": "decline", "reason": "Not available"})
     [choose] = [t for t in _open() if t.kind == "choose_replacement"]
     coordinator = choose.assignee_email
-    _refused(choose.id, {"choice": "without", "reason": "x"}, coordinator, "cannot go ahead without a moderator")
-    _refused(choose.id, {"person": "nadia.bashir@donriver.example.org", "reason": "x"}, coordinator, "is not a moderator")
+    refused(choose.id, {"choice": "without", "reason": "x"}, coordinator, "cannot go ahead without a moderator")
+    refused(choose.id, {"person": "nadia.bashir@donriver.example.org", "reason": "x"}, coordinator, "is not a moderator")
     new = {"name": "Sam Reid", "email": "sam.reid@associates.example.org", "organisation": "Reid Associates"}
     with db.session_scope() as session:
         workflow.submit(session, choose.id, {"choice": "new", "new_person": new, "reason": "Associate moderator, free that week"}, coordinator)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from sqlalchemy import and_
@@ -40,6 +41,8 @@ class FeedbackRow:
 
 @dataclass
 class Evaluation:
+    """One partnership's evaluation: the records read once, the figures derived from them (each worked out once)."""
+
     partnership: str
     framework: str
     cycle_start: dt.date | None
@@ -57,41 +60,41 @@ class Evaluation:
     actions: list[tuple[tuple[str, str], ActionView]] = field(default_factory=list)  # ((host trust's id, name), action), trust by trust
     headline: list[TrustTrend] = field(default_factory=list)
 
-    @property
+    @cached_property
     def standing(self) -> list[ev.Judgement]:
         return ev.standing(self.judgements)
 
-    @property
+    @cached_property
     def overall(self) -> ev.AlignmentTally:
         return ev.total(self.standing, self.partnership)
 
-    @property
+    @cached_property
     def by_strand(self) -> list[ev.AlignmentTally]:
         titles = dict(self.strands)
         found = {t.group: t for t in ev.tally(self.standing, lambda j: j.strand)}
         return [_named(titles[sid], found.get(sid)) for sid, _ in self.strands]
 
-    @property
+    @cached_property
     def by_trust(self) -> list[ev.AlignmentTally]:
         names = dict(self.trusts)
         found = {t.group: t for t in ev.tally(self.standing, lambda j: j.trust)}
         return [_named(names[key], found.get(key)) for key, _ in self.trusts]
 
-    @property
+    @cached_property
     def by_review(self) -> list[ev.AlignmentTally]:
         return ev.tally(sorted(self.standing, key=lambda j: (j.visit_start, j.review_id)), lambda j: (j.review_id, j.trust_name, j.strand_title),
                         lambda key: f"Review {key[0]}: {key[1]}, {key[2]}")
 
-    @property
+    @cached_property
     def by_order(self) -> list[ev.AlignmentTally]:
         """Lines judged at trusts' first reviews, second reviews, ...: does accuracy improve through the cycle?"""
-        return sorted(ev.tally(self.standing, lambda j: j.review_order, lambda n: f"Review {n} of each trust"), key=lambda t: t.group)
+        return ev.tally(sorted(self.standing, key=lambda j: j.review_order), lambda j: j.review_order, lambda n: f"Review {n} of each trust")
 
-    @property
+    @cached_property
     def first_and_later(self) -> list[ev.FirstAndLater]:
         return ev.first_and_later(self.standing)
 
-    @property
+    @cached_property
     def changes(self) -> list[ev.Change]:
         return ev.changes(self.judgements)
 
