@@ -47,7 +47,7 @@ def main() -> None:
         demo_time = time.perf_counter() - start
     print(f"prefect temporary server start (first flow): {startup:8.2f} s")
     print(f"minimal flow run (mean of {runs}):            {flow_time:8.3f} s")
-    print(f"demo, bundled triad ({len(result.reviews)} reviews, {result.flow_runs} advance-cycle runs, {result.tasks_done} tasks): {demo_time:8.2f} s")
+    print(f"demo, bundled triad ({len(result.reviews)} reviews, {result.advances} sweeps, {result.tasks_done} tasks): {demo_time:8.2f} s")
     print(f"ratio demo / minimal flow run:              {demo_time / flow_time:8.0f} x")
 
 

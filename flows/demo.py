@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from prefect import flow
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from peer_review import clock, db
 from peer_review.partnerships import LoadedPartnership, default_partnership_path, load_partnership_file
@@ -23,7 +25,7 @@ from peer_review.service.documents import export_documents
 from peer_review.simulation import simulate_pilot
 
 from flows.outbox import deliver_outbox
-from flows.review import advance_cycle
+from flows.review import sweep_with_tasks
 
 
 @dataclass
@@ -33,7 +35,7 @@ class DemoResult:
     out: Path
     reviews: list[queries.ReviewStatus]
     documents: list[Path]
-    flow_runs: int
+    advances: int
     tasks_done: int
     emails: int
     evaluation: list[Path]
@@ -74,11 +76,19 @@ def run_demo(
 def _simulate(loaded: LoadedPartnership, out: Path, url: str, progress, until: dt.date | None = None) -> DemoResult:
     # Heartbeats detect crashed runs on workers; in-process they only add a second per flow run.
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        name, flow_runs, tasks_done = simulate_pilot(loaded, advance_cycle, progress, until)
-    emails = deliver_outbox(str(out / "emails"))
+        name, advances, tasks_done, emails = demo_cycle(loaded, str(out / "emails"), progress, until)
     with db.session_scope() as session:
         documents = export_documents(session, out)
         reviews = queries.status(session, name)
         result = evaluation.evaluate(session, get_partnership(session, name))
     evaluation_files = evaluation.write_evaluation(result, out / "evaluation")
-    return DemoResult(name, url, out, reviews, documents, flow_runs, tasks_done, emails, evaluation_files)
+    return DemoResult(name, url, out, reviews, documents, advances, tasks_done, emails, evaluation_files)
+
+
+# One SQLite file takes one writer at a time: more threads would only wait for each other.
+@flow(name="demo-cycle", task_runner=ThreadPoolTaskRunner(max_workers=1))
+def demo_cycle(loaded: LoadedPartnership, emails: str, progress, until: dt.date | None) -> tuple[str, int, int, int]:
+    """One flow run for the whole simulated cycle: each simulated day's sweep runs its machine steps as task
+    runs of this flow (a flow run per day would cost Prefect far more than the steps themselves)."""
+    name, advances, tasks_done = simulate_pilot(loaded, sweep_with_tasks, progress, until)
+    return name, advances, tasks_done, deliver_outbox(emails)

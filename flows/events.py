@@ -1,18 +1,54 @@
-"""Telling a Prefect server that someone submitted a task, so the `advance-review` deployment runs."""
+"""Telling a Prefect server that someone submitted a task, so the `advance-review` deployment runs.
+
+One HTTP request to the server's events API with the standard library: the command (or web request) that
+announces does not import Prefect (1 s or more). If the server cannot be reached the submission still
+stands: the review is already on the engine's queue, and the next `advance-cycle` sweep moves it on.
+"""
 
 from __future__ import annotations
 
-from prefect.events import emit_event
-from prefect.events.worker import EventsWorker
+import base64
+import datetime as dt
+import json
+import os
+import urllib.error
+import urllib.request
+import uuid
 
 SUBMITTED = "peer-review.task.submitted"
+TIMEOUT_SECONDS = 5
 
 
-def announce_submission(task_id: int, review_id: int, kind: str) -> None:
-    """Emit the event the `advance-review` deployment's trigger waits for, and wait until it is sent."""
-    emit_event(
-        event=SUBMITTED,
-        resource={"prefect.resource.id": f"peer-review.review.{review_id}", "peer-review.review-id": str(review_id)},
-        payload={"review_id": review_id, "task_id": task_id, "kind": kind},  # a number in the payload stays a number
-    )
-    EventsWorker.drain_all()
+class NotAnnounced(RuntimeError):
+    """The Prefect server did not take the event; the next sweep moves the review on instead."""
+
+
+def announce_submission(task_id: int, review_id: int, kind: str, api_url: str | None = None) -> None:
+    """Send the event the `advance-review` deployment's trigger waits for; raises NotAnnounced on failure."""
+    api_url = (api_url or os.environ["PREFECT_API_URL"]).rstrip("/")
+    event = {
+        "id": str(uuid.uuid4()),
+        "occurred": dt.datetime.now(dt.timezone.utc).isoformat(),
+        "event": SUBMITTED,
+        "resource": {"prefect.resource.id": f"peer-review.review.{review_id}", "peer-review.review-id": str(review_id)},
+        "payload": {"review_id": review_id, "task_id": task_id, "kind": kind},  # a number in the payload stays a number
+    }
+    request = urllib.request.Request(f"{api_url}/events", data=json.dumps([event]).encode(), method="POST", headers=_headers())
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+            if response.status >= 300:
+                raise NotAnnounced(f"the Prefect server at {api_url} answered {response.status}")
+    except urllib.error.HTTPError as exc:
+        raise NotAnnounced(f"the Prefect server at {api_url} answered {exc.code} {exc.reason}") from None
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise NotAnnounced(f"could not reach the Prefect server at {api_url} ({getattr(exc, 'reason', exc)})") from None
+
+
+def _headers() -> dict[str, str]:
+    """Prefect's own client settings: an API key (Prefect Cloud) or a self-hosted server's basic-auth string."""
+    headers = {"Content-Type": "application/json"}
+    if key := os.environ.get("PREFECT_API_KEY"):
+        headers["Authorization"] = f"Bearer {key}"
+    elif auth := os.environ.get("PREFECT_API_AUTH_STRING"):
+        headers["Authorization"] = "Basic " + base64.b64encode(auth.encode()).decode()
+    return headers

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from prefect import flow
 
+from flows.settings import require_worker_settings
 from peer_review.channels import FolderChannel, channel_from_environment
 from peer_review.db import session_scope
 from peer_review.service.outbox import deliver
@@ -17,6 +18,7 @@ def deliver_outbox(folder: str | None = None) -> int:
 
     Failures stay queued with their error. Returns how many went.
     """
+    require_worker_settings(mail=folder is None)
     channel = FolderChannel(Path(folder)) if folder else channel_from_environment()
     return deliver(session_scope, channel).sent
 
@@ -26,6 +28,7 @@ def reminder_sweep() -> dict[str, int]:
     """Queue today's reminders, escalations and digests (Europe/London), then send them."""
     from peer_review.service.reminders import sweep
 
+    require_worker_settings(mail=True)
     with session_scope() as session:
         queued = sweep(session)
     sent = deliver(session_scope, channel_from_environment()).sent

@@ -1,20 +1,28 @@
-"""Advance reviews as far as the machine can take them, stopping wherever a review waits on people.
+"""Moving reviews on: the engine's sweep (`advance-cycle`, on a schedule) and one review at once
+(`advance-review`, when someone submits a task).
 
-Each machine step is a Prefect task with retries. A step re-checks that it is still the pending one
-before it acts, so running a flow twice (or two flows at once) creates nothing twice.
+Every machine step is one Prefect task run. A sweep claims a batch of reviews from the engine's queue and
+takes them on in waves: each wave does the next step of every review still pending, as parallel task runs
+(at most PEER_REVIEW_SWEEP_CONCURRENCY at once). Steps re-check under the review's lock that they are still
+pending, so sweeps on several workers at once (or a repeated run) do nothing twice; see service/sweep.py.
 """
 
 from __future__ import annotations
 
+import os
+
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import ThreadPoolTaskRunner
 
+from flows.settings import require_worker_settings
 from peer_review.db import session_scope
-from peer_review.domain.model import DocumentKind, NextStep, Step
 from peer_review.errors import UserError
-from peer_review.service import workflow
-from peer_review.service.queries import status
+from peer_review.service import sweep
 from peer_review.service.steps import MAX_STEPS, StuckReview
+
+#: Task runs at once in a sweep (each holds one database connection while it runs).
+CONCURRENCY = int(os.environ.get("PEER_REVIEW_SWEEP_CONCURRENCY", "4"))
 
 
 def _retry_unless_user_error(_task, _task_run, state) -> bool:
@@ -28,49 +36,80 @@ def _retry_unless_user_error(_task, _task_run, state) -> bool:
     return True
 
 
-def _step_task(step: Step, name: str):
-    @task(name=name, cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2, retry_condition_fn=_retry_unless_user_error)
-    def run(review_id: int, document: str | None = None) -> bool:
-        with session_scope() as session:
-            return workflow.run_step(session, review_id, NextStep(step, DocumentKind(document) if document else None))
-
-    return run
-
-
-open_review = _step_task(Step.OPEN_REVIEW, "open-review")
-open_tasks = _step_task(Step.OPEN_TASKS, "open-people-tasks")
-render_document = _step_task(Step.RENDER_DOCUMENT, "render-document")
-close_stage = _step_task(Step.CLOSE_STAGE, "close-stage")
-
-TASKS = {
-    Step.OPEN_REVIEW: open_review,
-    Step.OPEN_TASKS: open_tasks,
-    Step.RENDER_DOCUMENT: render_document,
-    Step.CLOSE_STAGE: close_stage,
-}
-
-
-def pending(review_id: int) -> NextStep | None:
+@task(name="advance-step", task_run_name="advance-step-{review_id}", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2,
+      retry_condition_fn=_retry_unless_user_error)
+def advance_step(review_id: int) -> str | None:
+    """Do the review's pending machine step (in its own transaction) and name it; None when it waits on people."""
     with session_scope() as session:
-        return workflow.pending_step(session, review_id)
+        step = sweep.advance_one_step(session, review_id)
+    return None if step is None else step.step.value + (f":{step.document.value}" if step.document else "")
+
+
+class SweepFailed(RuntimeError):
+    def __init__(self, failures: dict[int, BaseException]):
+        self.failures = failures
+        listed = "; ".join(f"review {review_id}: {error}" for review_id, error in sorted(failures.items()))
+        super().__init__(f"{len(failures)} review(s) could not be moved on (the next sweep tries again): {listed}")
+
+
+def take_on(review_ids: list[int]) -> tuple[dict[int, list[str]], dict[int, BaseException]]:
+    """Move reviews on in waves of parallel step task runs, inside the calling flow; returns the steps done
+    per review, and the reviews whose step failed (the others carry on)."""
+    done: dict[int, list[str]] = {review_id: [] for review_id in review_ids}
+    failed: dict[int, BaseException] = {}
+    wave = list(review_ids)
+    while wave:
+        futures = [(review_id, advance_step.submit(review_id)) for review_id in wave]
+        wave = []
+        for review_id, future in futures:
+            try:
+                step = future.result()
+            except Exception as exc:  # one review's fault must not hold up the rest of the programme
+                failed[review_id] = exc
+                continue
+            if step is None:
+                continue
+            done[review_id].append(step)
+            if len(done[review_id]) > MAX_STEPS:  # a step that changes nothing would loop for ever: a bug
+                failed[review_id] = StuckReview(review_id, done[review_id])
+                continue
+            wave.append(review_id)
+    return {review_id: steps for review_id, steps in done.items() if steps}, failed
+
+
+def sweep_with_tasks(partnership: str | None = None) -> dict[int, list[str]]:
+    """Take every queued review (of one partnership, or all) on, batch by batch, inside the calling flow."""
+    from prefect.runtime import flow_run
+
+    done: dict[int, list[str]] = {}
+    failed: dict[int, BaseException] = {}
+    while True:
+        with session_scope() as session:
+            claimed = sweep.claim(session, partnership=partnership, by=f"flow-run/{flow_run.id}" if flow_run.id else None)
+        if not claimed:
+            break
+        batch_done, batch_failed = take_on(claimed)
+        done |= batch_done
+        failed |= batch_failed
+        with session_scope() as session:  # a failed review keeps its lease: a later sweep tries it again
+            sweep.release(session, [review_id for review_id in claimed if review_id not in failed])
+    if failed:
+        raise SweepFailed(failed)
+    return done
+
+
+@flow(name="advance-cycle", task_runner=ThreadPoolTaskRunner(max_workers=CONCURRENCY))
+def advance_cycle(partnership: str | None = None) -> dict[int, list[str]]:
+    """Move on every review (of one partnership, or of all) with machine work pending; returns the steps done."""
+    require_worker_settings()
+    return sweep_with_tasks(partnership)
 
 
 @flow(name="advance-review", flow_run_name="advance-review-{review_id}")
 def advance_review(review_id: int) -> list[str]:
-    """Run the review's machine steps until it waits on people; returns what was done."""
-    done: list[str] = []
-    while (step := pending(review_id)) is not None:
-        if len(done) >= MAX_STEPS:  # a step that changes nothing would loop for ever
-            raise StuckReview(review_id, done)
-        document = step.document.value if step.document else None
-        TASKS[step.step](review_id, document)
-        done.append(step.step.value + (f":{document}" if document else ""))
-    return done
-
-
-@flow(name="advance-cycle")
-def advance_cycle(partnership: str | None = None) -> dict[int, list[str]]:
-    """Advance every review of a partnership (or of all partnerships) that has machine work pending."""
-    with session_scope() as session:
-        review_ids = [r.id for r in status(session, partnership)]
-    return {review_id: advance_review(review_id) for review_id in review_ids if pending(review_id) is not None}
+    """Run one review's machine steps until it waits on people; returns what was done."""
+    require_worker_settings()
+    done, failed = take_on([review_id])
+    if failed:
+        raise failed[review_id]
+    return done.get(review_id, [])

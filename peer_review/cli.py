@@ -283,9 +283,14 @@ def submit(task_id: int, file: Path, as_: Annotated[str, typer.Option("--as", he
             raise UserError(exc.problem, source=str(file), place=doc.place(exc.loc)) from None
         raise
     if os.environ.get("PREFECT_API_URL"):  # a Prefect server runs the flows: tell it, and its trigger advances the review
-        from flows.events import announce_submission
+        from flows.events import NotAnnounced, announce_submission
 
-        announce_submission(result.task_id, result.review_id, result.kind.value)
+        try:
+            announce_submission(result.task_id, result.review_id, result.kind.value)
+        except NotAnnounced as exc:
+            out.print(f"task {result.task_id} done ({result.outcome})")
+            err.print(f"warning: {exc}; review {result.review_id} is queued, and the next advance-cycle run moves it on", soft_wrap=True)
+            return
         out.print(f"task {result.task_id} done ({result.outcome}); review {result.review_id} will be moved on by the advance-review deployment")
         return
     steps = workflow.advance_review(session_scope, result.review_id)
@@ -716,7 +721,7 @@ def demo(
         docs = sum(1 for p in result.documents if p.name.startswith(f"{r.id:03d}-"))
         table.add_row(str(r.id), r.host, r.strand, f"{r.visit_start} to {r.visit_end}", r.stage, str(docs))
     out.print(table)
-    out.print(f"{len(result.documents)} documents in {result.out}/ ; {result.emails} notification emails in {result.out}/emails/ ; {result.tasks_done} tasks done by simulated participants; {result.flow_runs} advance-cycle flow runs")
+    out.print(f"{len(result.documents)} documents in {result.out}/ ; {result.emails} notification emails in {result.out}/emails/ ; {result.tasks_done} tasks done by simulated participants; {result.advances} sweeps")
     out.print(f"Evaluation: {result.out}/evaluation/ ({', '.join(p.name for p in result.evaluation)})", soft_wrap=True)
     out.print(f"Database: {result.database}")
 

@@ -73,7 +73,7 @@ def alembic_config(engine: Engine):
 
 #: The newest migration in migrations/versions (a test checks they agree). A database already at it needs
 #: no upgrade, which one query tells, so commands do not import Alembic (0.1-0.2 s) to find that out.
-SCHEMA_VERSION = "0006"
+SCHEMA_VERSION = "0007"
 
 
 def upgrade(engine: Engine) -> str:
@@ -83,6 +83,25 @@ def upgrade(engine: Engine) -> str:
 
         command.upgrade(alembic_config(engine), "head")
     return SCHEMA_VERSION
+
+
+def stored_version(url: str | None = None) -> str | None:
+    """The schema revision of a database (None when it has no tables yet), without creating or upgrading anything."""
+    url = _normalise(url or database_url())
+    engine = _engines.get(url) or create_engine(url)
+    try:
+        return _stored_version(engine)
+    except Exception as exc:
+        raise UserError(f"cannot use the database {engine.url.render_as_string(hide_password=True)}: {exc}") from None
+    finally:
+        if url not in _engines:
+            engine.dispose()
+
+
+def database_url_for_display(url: str | None = None) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(_normalise(url or database_url())).render_as_string(hide_password=True)
 
 
 def _stored_version(engine: Engine) -> str | None:

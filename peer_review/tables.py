@@ -435,6 +435,45 @@ class AuditEntry(SQLModel, table=True):
     detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
+class MachineWork(SQLModel, table=True):
+    """The engine's queue: a review whose records changed since the engine last found nothing to do for it.
+
+    A row is written (or its `token` bumped) in the same transaction as any change to a review's records, by
+    the listener below, so no change can be missed; the sweep deletes the row once the review waits on
+    people, unless the token moved meanwhile. `claimed_until` is a sweep's lease (wall-clock time, not the
+    simulated clock): a sweep killed part-way leaves its rows to the next sweep once the lease runs out.
+    """
+
+    review_id: int = Field(foreign_key="review.id", primary_key=True)
+    token: int = 1
+    claimed_until: Optional[dt.datetime] = None
+    claimed_by: Optional[str] = None
+
+
+#: Changes that never alter what the engine does next: the audit log, messages, drafts and histories.
+_NOT_ENGINE_INPUT = (AuditEntry, OutboxMessage, TaskDraft, DueDateChange, VisitChange)
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _queue_changed_reviews(session: OrmSession, _context: Any) -> None:
+    """Queue every review whose records this flush changed, and the open reviews of the same host trust when a
+    review itself changed (the trust's follow-up depends on its other reviews' stages and dates)."""
+    reviews: set[int] = set()
+    hosts: set[int] = set()
+    for obj in [*session.new, *session.dirty, *session.deleted]:
+        if isinstance(obj, Review):
+            if obj in session.new or session.is_modified(obj):
+                reviews.add(obj.id)
+                hosts.add(obj.host_trust_id)
+        elif not isinstance(obj, (_NOT_ENGINE_INPUT, MachineWork)) and getattr(obj, "review_id", None) is not None:
+            if obj not in session.dirty or session.is_modified(obj):
+                reviews.add(obj.review_id)
+    if reviews or hosts:
+        from peer_review.service.sweep import queue  # the statement is dialect-specific (an upsert)
+
+        queue(session.connection(), reviews, hosts)
+
+
 @event.listens_for(OrmSession, "before_flush")
 def _audit_is_append_only(session: OrmSession, _context: Any, _instances: Any) -> None:
     for obj in list(session.dirty) + list(session.deleted):

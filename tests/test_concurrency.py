@@ -16,7 +16,7 @@ from conftest import run_cli
 from peer_review import db
 from peer_review.domain.lifecycle import Stage
 from peer_review.errors import UserError
-from peer_review.service import queries, steps, workflow
+from peer_review.service import queries, steps, sweep, workflow
 from peer_review.tables import Assignment, AuditEntry, Document, Person, Review, Task
 from webclient import csrf_of, sign_in
 
@@ -141,9 +141,9 @@ def _shape(review_id: int) -> tuple:
 
 def _advance_at_once(review_id: int, twin: int) -> None:
     """Ten runs of one review at once: none fails, and between them they do the steps one run does on its twin."""
-    results = _all_at_once(ADVANCERS, lambda _i: steps.advance_review(db.session_scope, review_id))
+    results = _all_at_once(ADVANCERS, lambda _i: sweep.advance_review(db.session_scope, review_id))
     assert not [r for r in results if isinstance(r, Exception)], results
-    assert Counter(step for result in results for step in result) == Counter(steps.advance_review(db.session_scope, twin))
+    assert Counter(step for result in results for step in result) == Counter(sweep.advance_review(db.session_scope, twin))
 
 
 def test_ten_advance_runs_of_one_review_at_once_do_each_step_once(planned):
@@ -166,7 +166,7 @@ def test_a_step_another_run_did_meanwhile_is_not_done_again(planned):
     with db.session_scope() as session:
         step = steps.pending_step(session, 2)
         held = session.get(Review, 2)
-        assert steps.advance_review(db.session_scope, 2)  # the other run
+        assert sweep.advance_review(db.session_scope, 2)  # the other run
         assert not steps.run_step(session, 2, step)
         assert held.stage == Stage.ASSIGNMENT
     assert len(_entries("stage_changed", 2)) == 1

@@ -129,7 +129,7 @@ def _run_cycle(folder: Path, spec: dict, changes: list, people: Participants) ->
     """Drive the cycle day by day, applying roster changes on their days; returns each review's stage, and
     what the coordinator is left to do if the cycle cannot finish by itself."""
     from peer_review.partnerships import load_partnership_file
-    from peer_review.service import loading, planning, queries, roster, steps, workflow
+    from peer_review.service import loading, planning, queries, roster, steps, sweep, workflow
     from peer_review.simulation import _acting_day
 
     clock.set_time(clock.at_london(START, 9))
@@ -142,7 +142,7 @@ def _run_cycle(folder: Path, spec: dict, changes: list, people: Participants) ->
         with db.session_scope() as session:
             review_ids = [r.id for r in queries.status(session, None)]
         for review_id in review_ids:
-            steps.advance_review(db.session_scope, review_id)
+            sweep.advance_review(db.session_scope, review_id)
         while pending and START + dt.timedelta(days=pending[0][0]) <= today:
             _day, what, t, n = pending.pop(0)
             edited = copy.deepcopy(spec)

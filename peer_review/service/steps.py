@@ -83,26 +83,6 @@ def lock_review(session: Session, review_id: int) -> None:
 MAX_STEPS = 4 * len(Stage)
 
 
-def advance_review(session_factory: Callable[[], Any], review_id: int) -> list[NextStep]:
-    """Run machine steps, each in its own transaction, until the review waits on people.
-
-    Returns the steps this run did; a step another run did first is not among them. A step that does
-    not change what is pending would loop for ever: that is a bug, reported as such.
-    """
-    done: list[NextStep] = []
-    tried: list[NextStep] = []
-    while True:
-        with session_factory() as session:
-            step = pending_step(session, review_id)
-            if step is None:
-                return done
-            if len(tried) >= MAX_STEPS:
-                raise StuckReview(review_id, tried)
-            tried.append(step)
-            if run_step(session, review_id, step):
-                done.append(step)
-
-
 class StuckReview(RuntimeError):
     def __init__(self, review_id: int, done: list):
         super().__init__(f"review {review_id} still has machine work pending after {len(done)} steps ({done[-1]}): a step is not taking effect")

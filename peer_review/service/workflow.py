@@ -15,7 +15,8 @@ from peer_review.errors import UserError
 from peer_review.service.common import audit, get_review, get_task, person_by_email
 from peer_review.service.kinds import KINDS
 from peer_review.service.records import validation_context
-from peer_review.service.steps import advance_review, lock_review, pending_step, run_step  # noqa: F401  (the engine's half of this module's job)
+from peer_review.service.steps import lock_review, pending_step, run_step  # noqa: F401  (the engine's half of this module's job)
+from peer_review.service.sweep import advance_review  # noqa: F401
 from peer_review.tables import Person, Review, Task, TaskDraft
 from peer_review.yamlfile import describe, dotted
 

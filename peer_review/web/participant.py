@@ -98,7 +98,7 @@ def _move_on(done: workflow.Submitted) -> None:
 
     try:
         if os.environ.get("PREFECT_API_URL"):
-            from flows.events import announce_submission  # Prefect loads only when a server is configured
+            from flows.events import announce_submission  # one HTTP request; Prefect itself is not loaded
 
             announce_submission(done.task_id, done.review_id, done.kind.value)
         else:

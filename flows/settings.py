@@ -1,0 +1,39 @@
+"""What a flow run on a worker needs from the worker's own environment, checked before it does anything.
+
+A worker started without PEER_REVIEW_DATABASE_URL would otherwise work on an empty SQLite file of its own
+and report success; one without mail settings would "send" every email into a local folder.
+"""
+
+from __future__ import annotations
+
+import os
+
+from peer_review import db
+from peer_review.errors import UserError
+
+
+def missing_worker_settings(mail: bool = False) -> list[str]:
+    """What a worker's environment lacks, each with what to set (empty when it is ready)."""
+    problems = []
+    if not os.environ.get("PEER_REVIEW_DATABASE_URL"):
+        problems.append("PEER_REVIEW_DATABASE_URL is not set: set it to the domain database, e.g. postgresql://peer_review@db.example.org/peer_review")
+    else:
+        try:
+            if db.stored_version() is None:
+                problems.append(f"the database {db.database_url_for_display()} has no peer-review tables: load a partnership first (`peer-review partnership load`)")
+        except UserError as exc:
+            problems.append(str(exc))
+    if mail and not (os.environ.get("PEER_REVIEW_SMTP_URL") or os.environ.get("PEER_REVIEW_OUTBOX_DIR")):
+        problems.append("neither PEER_REVIEW_SMTP_URL (e.g. smtp://mail.example.org:25) nor PEER_REVIEW_OUTBOX_DIR (a folder for .eml files) is set")
+    return problems
+
+
+def require_worker_settings(mail: bool = False) -> None:
+    """In a deployment's flow run, refuse to start without the worker settings it needs; in-process runs
+    (the demo, `peer-review advance`, tests) use the configured database and are not checked."""
+    from prefect.runtime import deployment
+
+    if deployment.id is None:
+        return
+    if problems := missing_worker_settings(mail):
+        raise UserError("this worker is not set up: " + "; ".join(problems))

@@ -1,0 +1,124 @@
+"""The engine's sweep: find the reviews with machine work (one indexed query on the MachineWork queue),
+claim a batch with a lease, and take each on one step at a time until it waits on people.
+
+Several sweeps at once (threads, processes, workers on other machines) share the queue: a claim skips rows
+another sweep holds, and every step runs under the review's lock after re-checking it is still pending, so
+no step is done twice. A sweep killed part-way leaves its claimed rows to the next sweep once the lease ends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+from typing import Any, Callable, Iterable
+
+from sqlalchemy import Connection, delete, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session
+
+from peer_review.domain.lifecycle import Stage
+from peer_review.domain.model import NextStep, next_step
+from peer_review.service.common import get_partnership, get_review
+from peer_review.service.steps import MAX_STEPS, STEPS, StuckReview, lock_review, review_view
+from peer_review.tables import MachineWork, Review
+
+#: How long a sweep may hold a claimed review before another sweep may take it (a killed worker's rows).
+LEASE = dt.timedelta(seconds=int(os.environ.get("PEER_REVIEW_SWEEP_LEASE_SECONDS", "600")))
+#: Reviews claimed at once: one claim query per batch, and a killed worker delays at most this many.
+BATCH = 100
+_FINISHED = (Stage.CLOSED.value, Stage.CANCELLED.value)
+
+
+def queue(connection: Connection, review_ids: Iterable[int], host_trust_ids: Iterable[int] = ()) -> None:
+    """Queue reviews for the engine (or bump their token when already queued), in the caller's transaction;
+    with `host_trust_ids`, also every open review those trusts host."""
+    insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    bump = {"token": MachineWork.token + 1}
+    if review_ids := sorted(set(review_ids)):
+        statement = insert(MachineWork).values([{"review_id": r, "token": 1} for r in review_ids])
+        connection.execute(statement.on_conflict_do_update(index_elements=["review_id"], set_=bump))
+    if host_trust_ids := sorted(set(host_trust_ids)):
+        hosted = select(Review.id, literal(1)).where(Review.host_trust_id.in_(host_trust_ids), Review.stage.not_in(_FINISHED))
+        statement = insert(MachineWork).from_select(["review_id", "token"], hosted)
+        connection.execute(statement.on_conflict_do_update(index_elements=["review_id"], set_=bump))
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def claim(session: Session, limit: int = BATCH, partnership: str | None = None, by: str | None = None) -> list[int]:
+    """Take up to `limit` queued reviews no other sweep holds (or whose holder's lease ran out), lowest id first.
+
+    On PostgreSQL, rows another sweep is claiming at this moment are skipped, not waited for."""
+    now = _now()
+    free = select(MachineWork.review_id).where(or_(MachineWork.claimed_until == None, MachineWork.claimed_until < now))  # noqa: E711
+    if partnership is not None:
+        reviews = select(Review.id).where(Review.partnership_id == get_partnership(session, partnership).id)
+        free = free.where(MachineWork.review_id.in_(reviews))
+    free = free.order_by(MachineWork.review_id).limit(limit).with_for_update(skip_locked=True)
+    taken = session.exec(
+        update(MachineWork)
+        .where(MachineWork.review_id.in_(free.scalar_subquery()))
+        .values(claimed_until=now + LEASE, claimed_by=by or f"{socket.gethostname()}:{os.getpid()}")
+        .returning(MachineWork.review_id)
+    ).all()
+    return sorted(r for (r,) in taken)
+
+
+def release(session: Session, review_ids: list[int]) -> None:
+    """Hand back claimed reviews still queued (one changed again while it was being taken on)."""
+    if review_ids:
+        session.exec(update(MachineWork).where(MachineWork.review_id.in_(review_ids)).values(claimed_until=None, claimed_by=None))
+
+
+def advance_one_step(session: Session, review_id: int) -> NextStep | None:
+    """Do the review's pending machine step under its lock and return it; or, when it waits on people, take
+    it off the queue (unless it changed since this look at it) and return None."""
+    lock_review(session, review_id)
+    token = session.exec(select(MachineWork.token).where(MachineWork.review_id == review_id)).scalar_one_or_none()
+    review = get_review(session, review_id)
+    step = next_step(review_view(session, review))
+    if step is None:
+        if token is not None:
+            session.exec(delete(MachineWork).where(MachineWork.review_id == review_id, MachineWork.token == token))
+        return None
+    STEPS[step.step](session, review, step)
+    return step
+
+
+def advance_review(session_factory: Callable[[], Any], review_id: int) -> list[NextStep]:
+    """Run machine steps, each in its own transaction, until the review waits on people; returns them."""
+    done: list[NextStep] = []
+    while True:
+        with session_factory() as session:
+            step = advance_one_step(session, review_id)
+        if step is None:
+            return done
+        done.append(step)
+        if len(done) > MAX_STEPS:  # a step that changes nothing would loop for ever: a bug, reported as such
+            raise StuckReview(review_id, done)
+
+
+def sweep(session_factory: Callable[[], Any], partnership: str | None = None, batch: int = BATCH) -> dict[int, list[NextStep]]:
+    """Take every queued review on, batch by batch, in this process: the engine without Prefect (the
+    baseline the flows are measured against, and what `advance` does when Prefect is not wanted)."""
+    done: dict[int, list[NextStep]] = {}
+    while True:
+        with session_factory() as session:
+            claimed = claim(session, batch, partnership)
+        if not claimed:
+            return done
+        for review_id in claimed:
+            if steps := advance_review(session_factory, review_id):
+                done.setdefault(review_id, []).extend(steps)
+        with session_factory() as session:
+            release(session, claimed)
+
+
+def pending_count(session: Session) -> int:
+    from sqlalchemy import func
+
+    return session.exec(select(func.count()).select_from(MachineWork)).scalar_one()
