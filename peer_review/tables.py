@@ -455,11 +455,11 @@ _NOT_ENGINE_INPUT = (AuditEntry, OutboxMessage, TaskDraft, DueDateChange, VisitC
 
 
 @event.listens_for(OrmSession, "after_flush")
-def _queue_changed_reviews(session: OrmSession, _context: Any) -> None:
-    """Queue every review whose records this flush changed, and the open reviews of the same host trust when a
-    review itself changed (the trust's follow-up depends on its other reviews' stages and dates)."""
-    reviews: set[int] = set()
-    hosts: set[int] = set()
+def _note_changed_reviews(session: OrmSession, _context: Any) -> None:
+    """Note every review whose records this flush changed, and the host trust of a review that itself changed
+    (the trust's follow-up depends on its other reviews' stages and dates); queued when the transaction commits."""
+    reviews = session.info.setdefault("changed_reviews", set())
+    hosts = session.info.setdefault("changed_hosts", set())
     for obj in [*session.new, *session.dirty, *session.deleted]:
         if isinstance(obj, Review):
             if obj in session.new or session.is_modified(obj):
@@ -468,10 +468,24 @@ def _queue_changed_reviews(session: OrmSession, _context: Any) -> None:
         elif not isinstance(obj, (_NOT_ENGINE_INPUT, MachineWork)) and getattr(obj, "review_id", None) is not None:
             if obj not in session.dirty or session.is_modified(obj):
                 reviews.add(obj.review_id)
+
+
+@event.listens_for(OrmSession, "before_commit")
+def _queue_changed_reviews(session: OrmSession) -> None:
+    """One statement, just before commit, queues every review the transaction changed: taking the queue's
+    row locks last, in review order, keeps transactions on different reviews of one trust from deadlocking."""
+    session.flush()
+    reviews, hosts = session.info.pop("changed_reviews", set()), session.info.pop("changed_hosts", set())
     if reviews or hosts:
         from peer_review.service.sweep import queue  # the statement is dialect-specific (an upsert)
 
         queue(session.connection(), reviews, hosts)
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _forget_changed_reviews(session: OrmSession) -> None:
+    session.info.pop("changed_reviews", None)
+    session.info.pop("changed_hosts", None)
 
 
 @event.listens_for(OrmSession, "before_flush")

@@ -13,7 +13,7 @@ import os
 import socket
 from typing import Any, Callable, Iterable
 
-from sqlalchemy import Connection, delete, literal, or_, select, update
+from sqlalchemy import Connection, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -33,16 +33,15 @@ _FINISHED = (Stage.CLOSED.value, Stage.CANCELLED.value)
 
 def queue(connection: Connection, review_ids: Iterable[int], host_trust_ids: Iterable[int] = ()) -> None:
     """Queue reviews for the engine (or bump their token when already queued), in the caller's transaction;
-    with `host_trust_ids`, also every open review those trusts host."""
-    insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    bump = {"token": MachineWork.token + 1}
-    if review_ids := sorted(set(review_ids)):
-        statement = insert(MachineWork).values([{"review_id": r, "token": 1} for r in review_ids])
-        connection.execute(statement.on_conflict_do_update(index_elements=["review_id"], set_=bump))
+    with `host_trust_ids`, also every open review those trusts host. One upsert, in review order."""
+    review_ids = set(review_ids)
     if host_trust_ids := sorted(set(host_trust_ids)):
-        hosted = select(Review.id, literal(1)).where(Review.host_trust_id.in_(host_trust_ids), Review.stage.not_in(_FINISHED))
-        statement = insert(MachineWork).from_select(["review_id", "token"], hosted)
-        connection.execute(statement.on_conflict_do_update(index_elements=["review_id"], set_=bump))
+        hosted = select(Review.id).where(Review.host_trust_id.in_(host_trust_ids), Review.stage.not_in(_FINISHED))
+        review_ids.update(connection.execute(hosted).scalars())
+    if review_ids:
+        insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+        statement = insert(MachineWork).values([{"review_id": r, "token": 1} for r in sorted(review_ids)])
+        connection.execute(statement.on_conflict_do_update(index_elements=["review_id"], set_={"token": MachineWork.token + 1}))
 
 
 def _now() -> dt.datetime:
@@ -70,8 +69,9 @@ def claim(session: Session, limit: int = BATCH, partnership: str | None = None, 
 
 def release(session: Session, review_ids: list[int]) -> None:
     """Hand back claimed reviews still queued (one changed again while it was being taken on)."""
-    if review_ids:
-        session.exec(update(MachineWork).where(MachineWork.review_id.in_(review_ids)).values(claimed_until=None, claimed_by=None))
+    if review_ids:  # rows locked in review order, as every other writer of the queue does
+        rows = select(MachineWork.review_id).where(MachineWork.review_id.in_(review_ids)).order_by(MachineWork.review_id).with_for_update()
+        session.exec(update(MachineWork).where(MachineWork.review_id.in_(rows.scalar_subquery())).values(claimed_until=None, claimed_by=None))
 
 
 def advance_one_step(session: Session, review_id: int) -> NextStep | None:
