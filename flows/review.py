@@ -99,10 +99,26 @@ def sweep_with_tasks(partnership: str | None = None) -> dict[int, list[str]]:
 
 
 @flow(name="advance-cycle", task_runner=ThreadPoolTaskRunner(max_workers=CONCURRENCY))
-def advance_cycle(partnership: str | None = None) -> dict[int, list[str]]:
-    """Move on every review (of one partnership, or of all) with machine work pending; returns the steps done."""
+def advance_cycle(partnership: str | None = None, parallel_runs: int = 1) -> dict[int, list[str]]:
+    """Move on every review (of one partnership, or of all) with machine work pending; returns the steps done.
+
+    From a deployment, `parallel_runs` above 1 first starts that many more runs minus one of the same
+    deployment, for other workers to pick up: the runs share the queue's work between them.
+    """
     require_worker_settings()
+    _start_helpers(partnership, parallel_runs - 1)
     return sweep_with_tasks(partnership)
+
+
+def _start_helpers(partnership: str | None, count: int) -> None:
+    from prefect.deployments import run_deployment
+    from prefect.runtime import deployment, flow_run
+
+    if count <= 0 or deployment.id is None:
+        return
+    for i in range(count):  # not subflows: each is its own run, for any worker of the pool
+        run_deployment(deployment.id, parameters={"partnership": partnership, "parallel_runs": 1}, timeout=0, as_subflow=False,
+                       flow_run_name=f"{flow_run.name}-helper-{i + 1}")
 
 
 @flow(name="advance-review", flow_run_name="advance-review-{review_id}")

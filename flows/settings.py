@@ -17,6 +17,8 @@ def missing_worker_settings(mail: bool = False) -> list[str]:
     problems = []
     if not os.environ.get("PEER_REVIEW_DATABASE_URL"):
         problems.append("PEER_REVIEW_DATABASE_URL is not set: set it to the domain database, e.g. postgresql://peer_review@db.example.org/peer_review")
+    elif (database := db.sqlite_path()) is not None and not database.is_file():
+        problems.append(f"the database file {database} does not exist: PEER_REVIEW_DATABASE_URL must name the domain database")
     else:
         try:
             if db.stored_version() is None:

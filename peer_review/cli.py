@@ -694,6 +694,26 @@ def advance(review_id: Annotated[Optional[int], typer.Argument(help="one review;
 
 
 @app.command()
+def worker(
+    pool: Annotated[str, typer.Option(help="the Prefect work pool (prefect.yaml's is peer-review)")] = "peer-review",
+    limit: Annotated[int, typer.Option(min=1, help="flow runs this worker runs at once (1 lets other workers take the rest)")] = 1,
+) -> None:
+    """Start a Prefect process worker for the deployments, after checking it has what its runs need: the
+    Prefect server, the domain database, mail settings and the code at PEER_REVIEW_HOME."""
+    from flows.settings import missing_worker_settings
+
+    problems = [] if os.environ.get("PREFECT_API_URL") else ["PREFECT_API_URL is not set: set it to the Prefect server, e.g. http://prefect.example.org:4200/api"]
+    home = os.environ.get("PEER_REVIEW_HOME")
+    if not home or not (Path(home) / "flows" / "review.py").is_file():
+        problems.append(f"PEER_REVIEW_HOME ({home or 'not set'}) must be the folder holding flows/, the same path as when the deployments were made")
+    problems += missing_worker_settings(mail=True)
+    if problems:
+        raise UserError("this worker is not set up: " + "; ".join(problems))
+    prefect = Path(sys.executable).with_name("prefect")
+    os.execv(prefect, [str(prefect), "worker", "start", "--pool", pool, "--type", "process", "--limit", str(limit)])
+
+
+@app.command()
 def demo(
     partnership: Annotated[Optional[Path], typer.Option(help="partnership file (default: the bundled Sheffield triad)")] = None,
     framework: Annotated[Optional[str], typer.Option(help="framework id or file, instead of the partnership's")] = None,
@@ -730,6 +750,7 @@ def demo(
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on; anything but localhost needs PEER_REVIEW_WEB_URL")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="processes answering requests (each with its own database connections)")] = 1,
 ) -> None:
     """The web service: everyone signs in with an emailed link and does their tasks; coordinators follow their partnerships."""
     import uvicorn
@@ -745,7 +766,11 @@ def serve(
     get_engine()  # fail now, clearly, if the database cannot be used
     address = web_url() or f"http://{host}:{port}"
     err.print(f"serving {database_url()} at {address}/ (listening on {host}:{port}); sign-in links go out through the outbox (`peer-review send`)")
-    uvicorn.run(create_app(), host=host, port=port, log_level="warning", proxy_headers=True, forwarded_allow_ips="127.0.0.1")
+    if workers == 1:
+        uvicorn.run(create_app(), host=host, port=port, log_level="warning", proxy_headers=True, forwarded_allow_ips="127.0.0.1")
+    else:  # each process builds its own app from the same environment
+        uvicorn.run("peer_review.web.app:create_app", factory=True, workers=workers, host=host, port=port, log_level="warning",
+                    proxy_headers=True, forwarded_allow_ips="127.0.0.1")
 
 
 @db_app.command("upgrade")

@@ -98,6 +98,14 @@ def stored_version(url: str | None = None) -> str | None:
             engine.dispose()
 
 
+def sqlite_path(url: str | None = None) -> Path | None:
+    """The file of an SQLite database (None for other databases, and for SQLite in memory)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(_normalise(url or database_url()))
+    return Path(parsed.database) if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") else None
+
+
 def database_url_for_display(url: str | None = None) -> str:
     from sqlalchemy.engine import make_url
 

@@ -1,0 +1,74 @@
+"""A worker, and a deployment's flow run on it, refuse to start without the settings they need, instead of
+working on an empty database of their own or "sending" mail into a local folder."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import EXAMPLE, run_cli
+from peer_review.errors import UserError
+
+REPO = EXAMPLE.parents[2]
+UNSET = {"PREFECT_API_URL": "", "PEER_REVIEW_HOME": "", "PEER_REVIEW_DATABASE_URL": "", "PEER_REVIEW_SMTP_URL": "", "PEER_REVIEW_OUTBOX_DIR": ""}
+
+
+def _message(result) -> str:
+    return " ".join(result.stderr.split())
+
+
+def test_a_worker_without_its_settings_refuses_to_start_and_says_what_to_set(tmp_path):
+    result = run_cli("worker", cwd=tmp_path, env=UNSET)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    message = _message(result)
+    for needed in ("PREFECT_API_URL is not set", "PEER_REVIEW_HOME (not set) must be the folder holding flows/", "PEER_REVIEW_DATABASE_URL is not set",
+                   "neither PEER_REVIEW_SMTP_URL"):
+        assert needed in message
+    assert list(tmp_path.iterdir()) == []  # no database file made on the way
+
+
+def test_a_worker_pointed_at_a_database_that_is_not_there_or_empty_refuses(tmp_path):
+    missing = tmp_path / "typo.db"
+    env = UNSET | {"PREFECT_API_URL": "http://127.0.0.1:4200/api", "PEER_REVIEW_HOME": str(REPO), "PEER_REVIEW_OUTBOX_DIR": str(tmp_path / "out"),
+                   "PEER_REVIEW_DATABASE_URL": f"sqlite:///{missing}"}
+    result = run_cli("worker", cwd=tmp_path, env=env)
+    assert result.returncode == 2 and f"the database file {missing} does not exist" in _message(result)
+    assert not missing.exists()
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    result = run_cli("worker", cwd=tmp_path, env=env | {"PEER_REVIEW_DATABASE_URL": f"sqlite:///{empty}"})
+    assert result.returncode == 2 and "has no peer-review tables" in _message(result)
+    loaded = tmp_path / "loaded.db"
+    assert run_cli("partnership", "load", EXAMPLE, cwd=tmp_path, env={"PEER_REVIEW_DATABASE_URL": f"sqlite:///{loaded}"}).returncode == 0
+    result = run_cli("worker", cwd=tmp_path, env=env | {"PEER_REVIEW_DATABASE_URL": f"sqlite:///{loaded}", "PEER_REVIEW_HOME": str(tmp_path)})
+    assert result.returncode == 2 and "must be the folder holding flows/" in _message(result)  # everything else is ready
+
+
+@pytest.fixture
+def in_a_deployment(monkeypatch, tmp_path):
+    """A flow run as a worker runs it: from a deployment, in a folder of its own, with the worker's environment."""
+    from prefect.runtime import deployment
+
+    from peer_review import db
+
+    monkeypatch.setattr(deployment, "id", "a-deployment", raising=False)
+    monkeypatch.chdir(tmp_path)
+    for name in UNSET:
+        monkeypatch.delenv(name, raising=False)
+    db.configure(None)
+    return tmp_path
+
+
+def test_deployment_runs_refuse_to_work_without_the_database_or_mail_settings(prefect_server, in_a_deployment, monkeypatch):
+    from flows.outbox import deliver_outbox, reminder_sweep
+    from flows.review import advance_cycle, advance_review
+
+    for run in (advance_cycle, lambda: advance_review(1), deliver_outbox, reminder_sweep):
+        with pytest.raises(UserError, match="this worker is not set up: PEER_REVIEW_DATABASE_URL is not set"):
+            run()
+    assert list(in_a_deployment.iterdir()) == []  # no peer-review.db of its own
+    monkeypatch.setenv("PEER_REVIEW_DATABASE_URL", f"sqlite:///{in_a_deployment / 'domain.db'}")
+    assert run_cli("partnership", "load", EXAMPLE, cwd=in_a_deployment).returncode == 0
+    with pytest.raises(UserError, match="neither PEER_REVIEW_SMTP_URL .* nor PEER_REVIEW_OUTBOX_DIR"):
+        deliver_outbox()
+    assert not (in_a_deployment / "outbox").exists()
+    assert advance_cycle() == {}  # the engine needs no mail settings: the plan is not made yet, so nothing to do
