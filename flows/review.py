@@ -38,11 +38,12 @@ def _retry_unless_user_error(_task, _task_run, state) -> bool:
 
 @task(name="advance-step", task_run_name="advance-step-{review_id}", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2,
       retry_condition_fn=_retry_unless_user_error)
-def advance_step(review_id: int) -> str | None:
-    """Do the review's pending machine step (in its own transaction) and name it; None when it waits on people."""
+def advance_step(review_id: int) -> tuple[str | None, bool]:
+    """Do the review's pending machine step (in its own transaction) and name it (None when there was none),
+    and say whether another follows."""
     with session_scope() as session:
-        step = sweep.advance_one_step(session, review_id)
-    return None if step is None else step.step.value + (f":{step.document.value}" if step.document else "")
+        step, more = sweep.advance_one_step(session, review_id)
+    return (None if step is None else step.step.value + (f":{step.document.value}" if step.document else "")), more
 
 
 class SweepFailed(RuntimeError):
@@ -63,17 +64,16 @@ def take_on(review_ids: list[int]) -> tuple[dict[int, list[str]], dict[int, Base
         wave = []
         for review_id, future in futures:
             try:
-                step = future.result()
+                step, more = future.result()
             except Exception as exc:  # one review's fault must not hold up the rest of the programme
                 failed[review_id] = exc
                 continue
-            if step is None:
-                continue
-            done[review_id].append(step)
+            if step is not None:
+                done[review_id].append(step)
             if len(done[review_id]) > MAX_STEPS:  # a step that changes nothing would loop for ever: a bug
                 failed[review_id] = StuckReview(review_id, done[review_id])
-                continue
-            wave.append(review_id)
+            elif more:
+                wave.append(review_id)
     return {review_id: steps for review_id, steps in done.items() if steps}, failed
 
 

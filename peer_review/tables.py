@@ -476,16 +476,17 @@ def _queue_changed_reviews(session: OrmSession) -> None:
     row locks last, in review order, keeps transactions on different reviews of one trust from deadlocking."""
     session.flush()
     reviews, hosts = session.info.pop("changed_reviews", set()), session.info.pop("changed_hosts", set())
+    settled = session.info.pop("settled_reviews", set())
     if reviews or hosts:
         from peer_review.service.sweep import queue  # the statement is dialect-specific (an upsert)
 
-        queue(session.connection(), reviews, hosts)
+        queue(session.connection(), reviews, hosts, settled)
 
 
 @event.listens_for(OrmSession, "after_rollback")
 def _forget_changed_reviews(session: OrmSession) -> None:
-    session.info.pop("changed_reviews", None)
-    session.info.pop("changed_hosts", None)
+    for key in ("changed_reviews", "changed_hosts", "settled_reviews"):
+        session.info.pop(key, None)
 
 
 @event.listens_for(OrmSession, "before_flush")

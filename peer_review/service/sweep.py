@@ -31,13 +31,15 @@ BATCH = 100
 _FINISHED = (Stage.CLOSED.value, Stage.CANCELLED.value)
 
 
-def queue(connection: Connection, review_ids: Iterable[int], host_trust_ids: Iterable[int] = ()) -> None:
+def queue(connection: Connection, review_ids: Iterable[int], host_trust_ids: Iterable[int] = (), settled: Iterable[int] = ()) -> None:
     """Queue reviews for the engine (or bump their token when already queued), in the caller's transaction;
-    with `host_trust_ids`, also every open review those trusts host. One upsert, in review order."""
+    with `host_trust_ids`, also every open review those trusts host; never the `settled` ones, which the
+    engine has just found waiting on people in this transaction. One upsert, in review order."""
     review_ids = set(review_ids)
     if host_trust_ids := sorted(set(host_trust_ids)):
         hosted = select(Review.id).where(Review.host_trust_id.in_(host_trust_ids), Review.stage.not_in(_FINISHED))
         review_ids.update(connection.execute(hosted).scalars())
+    review_ids -= set(settled)
     if review_ids:
         insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
         statement = insert(MachineWork).values([{"review_id": r, "token": 1} for r in sorted(review_ids)])
@@ -74,19 +76,24 @@ def release(session: Session, review_ids: list[int]) -> None:
         session.exec(update(MachineWork).where(MachineWork.review_id.in_(rows.scalar_subquery())).values(claimed_until=None, claimed_by=None))
 
 
-def advance_one_step(session: Session, review_id: int) -> NextStep | None:
-    """Do the review's pending machine step under its lock and return it; or, when it waits on people, take
-    it off the queue (unless it changed since this look at it) and return None."""
+def advance_one_step(session: Session, review_id: int) -> tuple[NextStep | None, bool]:
+    """Do the review's pending machine step, if any, under its lock; returns it, and whether another follows.
+
+    When none follows, the review leaves the queue in the same transaction (unless something else changed it
+    since this look at it), so a review taken on costs one transaction per step and no extra look."""
     lock_review(session, review_id)
     token = session.exec(select(MachineWork.token).where(MachineWork.review_id == review_id)).scalar_one_or_none()
     review = get_review(session, review_id)
     step = next_step(review_view(session, review))
-    if step is None:
-        if token is not None:
-            session.exec(delete(MachineWork).where(MachineWork.review_id == review_id, MachineWork.token == token))
-        return None
-    STEPS[step.step](session, review, step)
-    return step
+    if step is not None:
+        STEPS[step.step](session, review, step)
+        session.flush()
+        if next_step(review_view(session, review)) is not None:
+            return step, True
+    session.info.setdefault("settled_reviews", set()).add(review_id)  # what this transaction did is accounted for
+    if token is not None:
+        session.exec(delete(MachineWork).where(MachineWork.review_id == review_id, MachineWork.token == token))
+    return step, False
 
 
 def advance_review(session_factory: Callable[[], Any], review_id: int) -> list[NextStep]:
@@ -94,10 +101,11 @@ def advance_review(session_factory: Callable[[], Any], review_id: int) -> list[N
     done: list[NextStep] = []
     while True:
         with session_factory() as session:
-            step = advance_one_step(session, review_id)
-        if step is None:
+            step, more = advance_one_step(session, review_id)
+        if step is not None:
+            done.append(step)
+        if not more:
             return done
-        done.append(step)
         if len(done) > MAX_STEPS:  # a step that changes nothing would loop for ever: a bug, reported as such
             raise StuckReview(review_id, done)
 
