@@ -32,10 +32,14 @@ from sqlalchemy import JSON, String, create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
-from peer_review import db
+from peer_review import clock, db
+from peer_review.context_files import read_headline_csv
+from peer_review.domain.surveys import SurveyRound
 from peer_review.partnerships import default_partnership_path, load_partnership_file
-from peer_review.service import workflow
-from peer_review.simulation import simulate_pilot
+from peer_review.resources import example
+from peer_review.service import context_data, loading, planning, surveys, workflow
+from peer_review.service.common import get_partnership
+from peer_review.simulation import simulate_cycle, simulate_pilot
 from peer_review.tables import Document, Person, Review
 from peer_review.web.pages import SESSION_COOKIE
 
@@ -59,7 +63,19 @@ def build_triad(until: dt.date | None = UNTIL) -> str:
         for review_id in review_ids:
             workflow.advance_review(db.session_scope, review_id)
 
-    return simulate_pilot(load_partnership_file(default_partnership_path()), advance, until=until)[0]
+    loaded = load_partnership_file(default_partnership_path())
+    if until is None:
+        return simulate_pilot(loaded, advance)[0]
+    # Part-way: what simulate_pilot does up to `until` (it would also open the end-of-cycle survey and load
+    # the external review, dated after `until`, as if the cycle were over)
+    clock.set_time(clock.at_london(loaded.spec.cycle.start, 9))
+    with db.session_scope() as session:
+        name = loading.store_partnership(session, loaded).name
+        start = planning.plan_cycle(session, name).start
+        surveys.open_round(session, get_partnership(session, name), SurveyRound.BASELINE)
+        context_data.load_headline_figures(session, name, read_headline_csv(example("headline.csv")))
+    simulate_cycle(name, start, advance, until=until)
+    return name
 
 
 def copy_email(email: str, k: int) -> str:
@@ -77,7 +93,8 @@ def copy_partnership(copies: int) -> None:
     tables = [t for t in SQLModel.metadata.sorted_tables if t.name != Document.__tablename__]
     with engine.begin() as connection:
         rows = {t.name: [dict(r._mapping) for r in connection.execute(t.select())] for t in tables}
-        step = {t.name: max((r["id"] for r in rows[t.name]), default=0) for t in tables}
+        # a table keyed by a foreign key (machinework: by review) is renumbered with what it refers to
+        step = {t.name: max((r["id"] for r in rows[t.name]), default=0) if "id" in t.columns else 0 for t in tables}
         emails = sorted({r["email"] for r in rows[Person.__tablename__]}, key=len, reverse=True)
         pattern = re.compile(r"(?<![\w.+-])(" + "|".join(map(re.escape, emails)) + r")(?![\w-])") if emails else None
         naming = {t.name: _naming_people(t, rows[t.name], pattern) for t in tables}
@@ -90,7 +107,7 @@ def copy_partnership(copies: int) -> None:
                 unique = [c.name for c in table.columns if c.unique and not c.foreign_keys]  # a unique foreign key is renumbered already
                 batch = []
                 for row, people in zip(rows[table.name], naming[table.name]):
-                    new = dict(row, id=row["id"] + k * step[table.name])
+                    new = dict(row, id=row["id"] + k * step[table.name]) if "id" in row else dict(row)
                     for column, target in references.items():
                         if new[column] is not None:
                             new[column] += k * step[target]
@@ -107,7 +124,7 @@ def copy_partnership(copies: int) -> None:
                     batch.append(new)
                 connection.execute(table.insert(), batch)
         if engine.dialect.name == "postgresql":
-            for table in tables:
+            for table in (t for t in tables if "id" in t.columns):
                 connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), (SELECT max(id) FROM {table.name}))"))
         connection.execute(text("ANALYZE"))
     if engine.dialect.name == "sqlite":  # fold the bulk insert's write-ahead log into the file, as SQLite does in time

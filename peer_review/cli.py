@@ -211,31 +211,105 @@ def calendar(
 # --- people's tasks -----------------------------------------------------------------------------
 
 
+LimitOpt = Annotated[int, typer.Option("--limit", min=1, max=10_000, help="rows per page")]
+PageOpt = Annotated[int, typer.Option("--page", min=1, help="which page, from 1 (the footer says how many there are)")]
+AllOpt = Annotated[bool, typer.Option("--all", help="every row, printed as it is read (memory stays flat), instead of one page")]
+
+
+def _check_paging(all_: bool, page: int) -> None:
+    if all_ and page != 1:
+        raise UserError("--all prints every row: leave out --page")
+
+
 @app.command()
 def tasks(
     person: Annotated[Optional[str], typer.Option(help="only this person's tasks (email)")] = None,
     partnership: PartnershipOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the tasks as JSON, for scripts")] = False,
+    limit: LimitOpt = 50,
+    page: PageOpt = 1,
+    all_: AllOpt = False,
 ) -> None:
-    """List open tasks, soonest due first; overdue ones are marked."""
-    from peer_review.service.queries import open_tasks
+    """List open tasks, soonest due first (then by id), a page at a time; overdue ones are marked."""
+    from peer_review.service.queries import iter_open_tasks, open_tasks_page
 
+    _check_paging(all_, page)
+    if all_:
+        with _session() as session:
+            rows = iter_open_tasks(session, person, partnership, chunk=limit)
+            first = next(rows, None)  # a bad --person or --partnership is refused before anything is printed
+            if as_json:
+                _stream_json(first, rows)
+                return
+            _survey_tasks(person)
+            if first is None:
+                out.print("No open tasks.")
+                return
+            shown = _print_in_tables(first, rows, limit)
+        out.print(f"{shown:,} open task(s)")
+        return
     with _session() as session:
-        rows = open_tasks(session, person, partnership)
+        rows, at = open_tasks_page(session, person, partnership, page, limit)
     if as_json:
         import dataclasses
         import json
 
         sys.stdout.write(json.dumps([dataclasses.asdict(row) for row in rows], default=str, indent=2) + "\n")
+        if at.pages > 1 or at.number > 1:
+            err.print(at.footer("open tasks"), soft_wrap=True)  # beside the JSON, not in it
         return
     _survey_tasks(person)
-    table = Table(title="Open tasks")
+    if not at.total:
+        out.print("No open tasks.")
+        return
+    if rows:
+        out.print(_task_table(rows, "Open tasks"))
+    if at.pages > 1 or at.number > 1:
+        out.print(at.footer("open tasks"), soft_wrap=True)
+
+
+def _task_table(rows, title: str | None) -> Table:
+    table = Table(title=title)
     for column in ("task", "due", "what", "review", "assignee"):
         table.add_column(column)
     for row in rows:
         due = Text(f"{row.due} OVERDUE {row.overdue_days}d", style="red") if row.overdue_days else str(row.due)
         table.add_row(str(row.id), due, row.title + (f" (round {row.round})" if row.round > 1 else ""), f"{row.review_id}: {row.host}, {row.strand}", f"{row.assignee} <{row.assignee_email}>")
-    out.print(table if rows else "No open tasks.")
+    return table
+
+
+def _print_in_tables(first, rows, size: int) -> int:
+    """Print rows as they are read, a table of `size` rows at a time (one big table would hold them all);
+    the number printed."""
+    import itertools
+
+    chunk, shown = [], 0
+    for row in itertools.chain([first], rows):
+        chunk.append(row)
+        if len(chunk) == size:
+            out.print(_task_table(chunk, "Open tasks" if not shown else None))
+            shown, chunk = shown + len(chunk), []
+    if chunk:
+        out.print(_task_table(chunk, "Open tasks" if not shown else None))
+    return shown + len(chunk)
+
+
+def _stream_json(first, rows) -> None:
+    """A JSON list written item by item as rows are read (the same text as json.dumps(list, indent=2))."""
+    import dataclasses
+    import json
+
+    import itertools
+
+    if first is None:
+        sys.stdout.write("[]\n")
+        return
+    separator = "[\n"
+    for row in itertools.chain([first], rows):
+        item = json.dumps(dataclasses.asdict(row) if dataclasses.is_dataclass(row) else row, default=str, indent=2)
+        sys.stdout.write(separator + "\n".join("  " + line for line in item.splitlines()))
+        separator = ",\n"
+    sys.stdout.write("\n]\n")
 
 
 def _survey_tasks(person: str | None) -> None:
@@ -323,12 +397,20 @@ def status(
     partnership: PartnershipOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="the partnership view as JSON")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="one row per review, as CSV")] = False,
+    limit: LimitOpt = 50,
+    page: PageOpt = 1,
+    all_: AllOpt = False,
 ) -> None:
-    """Where every review stands: a trust x strand grid, progress, overdue tasks (and who holds them), what is next."""
-    from peer_review.service.queries import overview, overview_csv, overview_json
+    """Where every review stands: a trust x strand grid, progress, overdue tasks (and who holds them), what is next.
+    With several partnerships loaded and no --partnership: the list of partnerships, a page at a time."""
+    from peer_review.service.queries import overview, overview_csv, overview_json, several_partnerships
     from peer_review.service.queries import status as review_status
 
+    _check_paging(all_, page)
     with _session() as session:
+        if partnership is None and several_partnerships(session):
+            _list_partnerships(session, as_json, as_csv, limit, page, all_)
+            return
         reviews = review_status(session, partnership)
         view = overview(session, partnership) if reviews else None
     if as_json or as_csv:
@@ -373,6 +455,58 @@ def status(
         for m in view.milestones:
             nxt.add_row(str(m.date), m.what, f"{m.review_id}: {m.host}, {m.strand}")
         out.print(nxt)
+
+
+PARTNERSHIP_COLUMNS = ("partnership", "trusts", "reviews", "open", "closed", "next visit", "open tasks", "overdue tasks")
+
+
+def _list_partnerships(session, as_json: bool, as_csv: bool, limit: int, page: int, all_: bool) -> None:
+    """`status` with several partnerships loaded and none chosen: each partnership's reviews counted by
+    stage, its next visit and its open and overdue tasks, a page at a time (or every page, printed as it
+    is read), with how to choose one."""
+    import shlex
+
+    from peer_review import clock
+    from peer_review.csvfile import csv_text
+    from peer_review.service.queries import PARTNERSHIP_CSV_COLUMNS, partnership_row_json, partnerships_page
+
+    seen = []  # the last page read, for the footer
+
+    def pages():
+        number = page
+        while True:
+            rows, at = partnerships_page(session, number, limit)
+            seen[:] = [at]
+            yield rows, at
+            if not all_ or number >= at.pages:
+                return
+            number += 1
+
+    example = "NAME"
+    if as_json:
+        listed = (partnership_row_json(row) for rows, _at in pages() for row in rows)
+        _stream_json(next(listed, None), listed)
+    elif as_csv:
+        for rows, at in pages():
+            text = csv_text(PARTNERSHIP_CSV_COLUMNS, (partnership_row_json(r) for r in rows))
+            sys.stdout.write(text if at.number == page else text.split("\n", 1)[1])  # one header
+    else:
+        for rows, at in pages():
+            if not rows:
+                continue
+            table = Table(title=f"Partnerships on {clock.today()}: {at.total:,} loaded" if at.number == page else None)
+            for column in PARTNERSHIP_COLUMNS:
+                table.add_column(column, justify="left" if column in ("partnership", "next visit") else "right")
+            for r in rows:
+                table.add_row(Text(r.name), str(r.trusts), str(r.reviews), str(r.open), str(r.closed), str(r.next_visit or "-"), str(r.open_tasks),
+                              Text(str(r.overdue_tasks), style="red" if r.overdue_tasks else ""))
+            out.print(table)
+            example = shlex.quote(rows[0].name)
+    at = seen[0]
+    footer = err if as_json or as_csv else out  # beside the JSON or CSV, not in it
+    if not all_:
+        footer.print(at.footer("partnerships"), soft_wrap=True)
+    footer.print(Text(f"Several partnerships are loaded: `peer-review status -p NAME` shows one (for example -p {example})."), soft_wrap=True)
 
 
 @app.command()
@@ -709,8 +843,8 @@ def worker(
     problems += missing_worker_settings(mail=True)
     if problems:
         raise UserError("this worker is not set up: " + "; ".join(problems))
-    prefect = Path(sys.executable).with_name("prefect")
-    os.execv(prefect, [str(prefect), "worker", "start", "--pool", pool, "--type", "process", "--limit", str(limit)])
+    # this process becomes the worker (systemd and signals reach it directly), with the same Python and Prefect
+    os.execv(sys.executable, [sys.executable, "-m", "prefect", "worker", "start", "--pool", pool, "--type", "process", "--limit", str(limit)])
 
 
 @app.command()

@@ -16,7 +16,7 @@ from peer_review.resources import example
 from peer_review.service import context_data, loading, planning, queries, surveys, workflow
 from peer_review.service.common import get_partnership
 from peer_review.service.kinds import KINDS
-from peer_review.tables import Person
+from peer_review.tables import Person, Review
 from peer_review.tables import SurveyRound as SurveyRoundRow
 
 
@@ -42,13 +42,13 @@ def simulate_pilot(
         surveys.open_round(session, get_partnership(session, name), SurveyRound.BASELINE)
         if name == EXAMPLE_PARTNERSHIP:
             context_data.load_headline_figures(session, name, read_headline_csv(example("headline.csv")))
-    advances, done = simulate_cycle(name, plan.start, advance, progress, until)
-    if until is None or clock.today() <= until:  # the cycle is over
+    advances, done, finished = simulate_cycle(name, plan.start, advance, progress, until)
+    if finished:  # the cycle is over, not stopped at `until`
         with db.session_scope() as session:
             surveys.open_round(session, get_partnership(session, name), SurveyRound.END)
             if name == EXAMPLE_PARTNERSHIP:
                 context_data.load_external_review(session, name, read_external_review(example("external-review.yaml")))
-        more_advances, more_done = simulate_cycle(name, clock.today(), advance, progress, until)
+        more_advances, more_done, _ = simulate_cycle(name, clock.today(), advance, progress, until)
         advances, done = advances + more_advances, done + more_done
         with db.session_scope() as session:  # the end round closes: its results are published from the day after its due date
             last_due = max(r.due for r in session.exec(select(SurveyRoundRow).where(SurveyRoundRow.partnership_id == get_partnership(session, name).id)))
@@ -62,26 +62,27 @@ def simulate_cycle(
     advance: Callable[[str], object],
     progress: Callable[[str, int, int], None] = lambda message, done, total: None,
     until: dt.date | None = None,
-) -> tuple[int, int]:
+) -> tuple[int, int, bool]:
     """Move simulated time from `start`: on each day something is due, the participants whose tasks (and
     survey invitations) fall due do them (two days early, on a weekday), then `advance(partnership)` moves
-    every review on. Stops when nothing is open, or after `until`. Returns (advance calls, tasks done)."""
+    every review on. Stops when nothing is open, or after `until`. Returns (advance calls, tasks done, whether
+    nothing is left open)."""
     today, advances, done = start, 0, 0
     while True:
         clock.set_time(clock.at_london(today, 17))
         advance(partnership)
         advances += 1
         with db.session_scope() as session:
-            reviews = queries.status(session, partnership)
+            stages = session.exec(select(Review.stage).where(Review.partnership_id == get_partnership(session, partnership).id)).all()
             tasks = queries.open_tasks(session, partnership_name=partnership)
             invitations = [i for i in surveys.open_invitations(session) if i.partnership == partnership]
-        closed = sum(1 for r in reviews if r.stage == "closed")
-        progress(f"{today:%d %b %Y}: {closed} of {len(reviews)} reviews closed, {len(tasks)} open tasks", closed, len(reviews))
+        closed = stages.count("closed")
+        progress(f"{today:%d %b %Y}: {closed} of {len(stages)} reviews closed, {len(tasks)} open tasks", closed, len(stages))
         if not tasks and not invitations:
-            return advances, done
+            return advances, done, True
         today = max(today, min(_acting_day(due) for due in [*(t.due for t in tasks), *(i.invitation.due for i in invitations)]))
         if until is not None and today > until:
-            return advances, done
+            return advances, done, False
         for task in tasks:
             if _acting_day(task.due) <= today:
                 clock.set_time(clock.at_london(today, 16))

@@ -317,7 +317,10 @@ class SurveyAnswer(SQLModel, table=True):
 
 class Task(SQLModel, table=True):
     # open tasks by review, soonest first: what status pages, task lists and the reminder sweep read
-    __table_args__ = (Index("ix_task_status_review_id_due", "status", "review_id", "due"),)
+    __table_args__ = (
+        Index("ix_task_status_review_id_due", "status", "review_id", "due"),
+        Index("ix_task_status_due_id", "status", "due", "id"),  # the first page of every open task, without sorting them all
+    )
     id: Optional[int] = Field(default=None, primary_key=True)
     key: str = Field(unique=True)  # idempotency: review/kind/round/assignee
     review_id: int = Field(foreign_key="review.id", index=True)

@@ -122,14 +122,11 @@ def run_whole_cycle(partnership_file: Path = EXAMPLE) -> str:
     partnership's name."""
     from peer_review import clock, db
     from peer_review.partnerships import load_partnership_file
-    from peer_review.service import queries, steps
+    from peer_review.service import sweep
     from peer_review.simulation import simulate_pilot
 
     def advance(name: str) -> None:
-        with db.session_scope() as session:
-            review_ids = [r.id for r in queries.status(session, name)]
-        for review_id in review_ids:
-            steps.advance_review(db.session_scope, review_id)
+        sweep.sweep(db.session_scope, name)
 
     try:
         return simulate_pilot(load_partnership_file(partnership_file), advance)[0]

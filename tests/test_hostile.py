@@ -215,7 +215,7 @@ def _check_every_field(session, task, review, answer) -> dict:
 def test_a_review_with_hostile_text_everywhere(database_url, tmp_path):
     from peer_review import clock, db
     from peer_review.partnerships import load_partnership_file
-    from peer_review.service import loading, planning, queries, steps, workflow
+    from peer_review.service import loading, planning, queries, sweep, workflow
     from peer_review.service.calendars import visits_calendar
     from peer_review.simulation import answer as simulated
     from peer_review.tables import Document, OutboxMessage, Review, Task
@@ -228,7 +228,7 @@ def test_a_review_with_hostile_text_everywhere(database_url, tmp_path):
             planning.plan_cycle(session, None)
         kinds_seen, typed_kinds = set(), set()
         for _round in range(40):
-            steps.advance_review(db.session_scope, 1)
+            sweep.advance_review(db.session_scope, 1)
             with db.session_scope() as session:
                 open_ = session.exec(select(Task).where(Task.review_id == 1, Task.status == "open").order_by(Task.id)).all()
                 if not open_:

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from peer_review.domain.lifecycle import Stage
 from peer_review.domain.model import KIND_RULES, OPENING_TASK, TaskKind
-from peer_review.service import steps
+from peer_review.service import steps, sweep
 from peer_review.service.kinds import KINDS
 from peer_review.web.pages import HERE
 
@@ -38,4 +38,4 @@ def test_a_step_that_changes_nothing_stops_the_loop_with_a_clear_error(planned, 
 
     monkeypatch.setitem(steps.STEPS, steps.Step.OPEN_REVIEW, lambda session, review, step: None)  # a broken step
     with pytest.raises(steps.StuckReview, match="review 2 still has machine work pending after"):
-        steps.advance_review(db.session_scope, 2)
+        sweep.advance_review(db.session_scope, 2)

@@ -324,3 +324,19 @@ def test_a_dollar_sign_in_a_group_or_strand_is_drawn_as_typed(database_url, tmp_
     with db.session_scope() as session:
         drawn = svg(charts(evaluate(session, get_partnership(session, None)))["survey_change"].figure(), "alt")
     assert "Trustees $\\bogus$ {{ x }}" in drawn.replace("&#x27;", "'")
+
+
+def test_a_pilot_stopped_part_way_opens_no_end_of_cycle_survey_and_loads_no_later_review(database_url):
+    """`demo --until`: the participants stop, mid-cycle; nothing that belongs to the cycle's end happens."""
+    from peer_review.service import sweep as engine
+    from peer_review.simulation import simulate_pilot
+    from peer_review.tables import ExternalReview, Review
+    from peer_review.tables import SurveyRound as SurveyRoundRow
+
+    simulate_pilot(load_partnership_file(EXAMPLE), lambda name: engine.sweep(db.session_scope, name), until=dt.date(2024, 6, 1))
+    with db.session_scope() as session:
+        assert [r.round for r in session.exec(select(SurveyRoundRow))] == [SurveyRound.BASELINE.value]
+        assert session.exec(select(ExternalReview)).all() == []
+        stages = set(session.exec(select(Review.stage)).all())
+    assert "closed" in stages and len(stages) > 1  # part-way: some reviews done, others not
+    clock.set_time(None)

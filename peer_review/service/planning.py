@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterable
 
 from sqlalchemy import and_, or_
 from sqlmodel import Session, select
@@ -101,22 +101,38 @@ def calendar_snapshots(partnership: Partnership) -> dict[str, SchoolCalendar]:
     return {cid: SchoolCalendar.from_dict(cid, data) for cid, data in partnership.calendars.items()}
 
 
-def existing_bookings(session: Session, exclude_partnership: int) -> Bookings:
-    """What people (by email) are already committed to in other partnerships' planned reviews."""
+EMAILS_PER_QUERY = 500  # well under every database's limit on bound parameters
+
+
+def existing_bookings(session: Session, exclude_partnership: int, emails: Iterable[str]) -> Bookings:
+    """What these people (by email: one person may be in several partnerships, as a moderator often is)
+    are already committed to in other partnerships' planned reviews.
+
+    Only the people the planner may choose matter (it looks bookings up by their emails alone), so only
+    their places are read: person by email, then their assignments and reviews, each by an index. The
+    cost follows the people shared with other partnerships, not the number of partnerships loaded.
+    """
     bookings = Bookings()
-    rows = session.exec(
-        select(Review, Person.email, Assignment.role)
-        .join(Assignment, Assignment.review_id == Review.id)
-        .join(Person, Person.id == Assignment.person_id)
-        .where(Review.partnership_id != exclude_partnership)
-    )
-    for review, email, role in rows:
-        days = visit_days(review.visit_start, review.visit_end)
-        bookings.busy[email].update(days)
-        bookings.load[email] += 1
-        if role == "moderator":
-            bookings.per_term[(email, review.term)] += 1
+    wanted = sorted(set(emails))
+    for at in range(0, len(wanted), EMAILS_PER_QUERY):
+        rows = session.exec(
+            select(Review.visit_start, Review.visit_end, Review.term, Person.email, Assignment.role)
+            .select_from(Person)
+            .join(Assignment, Assignment.person_id == Person.id)
+            .join(Review, Review.id == Assignment.review_id)
+            .where(Person.email.in_(wanted[at : at + EMAILS_PER_QUERY]), Review.partnership_id != exclude_partnership)
+        )
+        for visit_start, visit_end, term, email, role in rows:
+            bookings.busy[email].update(visit_days(visit_start, visit_end))
+            bookings.load[email] += 1
+            if role == "moderator":
+                bookings.per_term[(email, term)] += 1
     return bookings
+
+
+def choosable(inputs: Inputs) -> set[str]:
+    """The emails of everyone the planner may put on a team: the partnership's reviewers and moderators."""
+    return {p.email for p in inputs.people} | {m.email for m in inputs.moderators}
 
 
 def plan_cycle(session: Session, partnership_name: str | None, start: dt.date | None = None, dry_run: bool = False) -> Plan:
@@ -129,7 +145,7 @@ def plan_cycle(session: Session, partnership_name: str | None, start: dt.date | 
     inputs = scheduling_inputs(session, partnership)
     settings = plan_settings(partnership, start, end)
     try:
-        visits = plan_partnership(inputs.trusts, inputs.people, inputs.moderators, settings, inputs.blackouts, existing_bookings(session, partnership.id))
+        visits = plan_partnership(inputs.trusts, inputs.people, inputs.moderators, settings, inputs.blackouts, existing_bookings(session, partnership.id, choosable(inputs)))
     except PlanInfeasible as exc:
         raise UserError(f"partnership '{partnership.name}': {exc}") from None
     plan = Plan(partnership.name, start, end, visits, visit_deadlines(partnership, inputs, visits))
@@ -209,7 +225,7 @@ def plan_joining_trust(session: Session, partnership: Partnership, trust_key: st
     plan = current_plan(session, partnership)
     settings = plan_settings(partnership, cycle.start, cycle.end)
     bookings = bookings_for(plan, {p.email: p.trust for p in inputs.people}, inputs.moderators)
-    elsewhere = existing_bookings(session, partnership.id)
+    elsewhere = existing_bookings(session, partnership.id, choosable(inputs))
     for email, days in elsewhere.busy.items():
         bookings.busy[email] |= days
     bookings.load.update(elsewhere.load)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Iterator
 
+from sqlalchemy import and_, case, func
 from sqlmodel import Session, select
 
 from peer_review import clock
@@ -62,16 +64,74 @@ def _row(t: Task, r: Review, p: Person, tr: Trust, today: dt.date | None) -> Tas
 
 
 def open_tasks(session: Session, person_email: str | None = None, partnership_name: str | None = None) -> list[TaskRow]:
-    query = _task_rows().where(Task.status == "open").order_by(Task.due, Task.id)
+    """Every open task (of one person, one partnership), soonest due first. Lists that people read page
+    through them instead (`open_tasks_page`, `iter_open_tasks`)."""
+    return list(iter_open_tasks(session, person_email, partnership_name, chunk=None))
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list: `number` from 1, `size` rows a page, `total` rows in the whole list."""
+
+    number: int
+    size: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.size
+
+    def footer(self, noun: str) -> str:
+        """E.g. 'page 1 of 367 (18,348 open tasks); --page 2 for more, or --all for every one'."""
+        line = f"page {self.number} of {self.pages} ({self.total:,} {noun})"
+        if self.number < self.pages:
+            return f"{line}; --page {self.number + 1} for more, or --all for every one"
+        if self.number > self.pages:
+            return f"{line}: nothing on this page; the last is --page {self.pages}"
+        return line
+
+
+def _open_task_filter(session: Session, person_email: str | None, partnership_name: str | None) -> list:
+    """The conditions on Task (and Review) that pick the open tasks of a person and/or a partnership; each
+    is served by an index (task by status, review or assignee; person by email; review by partnership)."""
+    where = [Task.status == "open"]
     if partnership_name is not None:
-        query = query.where(Review.partnership_id == get_partnership(session, partnership_name).id)
+        partnership_id = get_partnership(session, partnership_name).id
+        where.append(Task.review_id.in_(select(Review.id).where(Review.partnership_id == partnership_id)))
     if person_email is not None:
         email = person_email.strip().lower()
         if not session.exec(select(Person.id).where(Person.email == email)).first():
             raise UserError(f"no person with email {email} in any loaded partnership")
-        query = query.where(Person.email == email)
+        where.append(Task.assignee_id.in_(select(Person.id).where(Person.email == email)))
+    return where
+
+
+def open_tasks_page(session: Session, person_email: str | None = None, partnership_name: str | None = None, page: int = 1, size: int = 50) -> tuple[list[TaskRow], Page]:
+    """One page of open tasks, soonest due first (due date, then id: a stable order), and where it stands
+    in the whole list. Two short queries, whatever the number of tasks: a count, and the page's rows
+    (the page's task ids are chosen first, so only they are joined with their review, assignee and host)."""
+    where = _open_task_filter(session, person_email, partnership_name)
+    total = session.exec(select(func.count()).select_from(Task).where(*where)).one()
+    at = Page(page, size, total)
+    ids = select(Task.id).where(*where).order_by(Task.due, Task.id).offset(at.offset).limit(size)
     today = clock.today()
-    return [_row(t, r, p, tr, today) for t, r, p, tr in session.exec(query)]
+    rows = session.exec(_task_rows().where(Task.id.in_(ids)).order_by(Task.due, Task.id))
+    return [_row(t, r, p, tr, today) for t, r, p, tr in rows], at
+
+
+def iter_open_tasks(session: Session, person_email: str | None = None, partnership_name: str | None = None, chunk: int | None = 500) -> Iterator[TaskRow]:
+    """Open tasks, soonest due first, read from the database `chunk` rows at a time as they are used
+    (a server-side cursor on PostgreSQL), so memory stays flat however many there are; None reads them at once."""
+    query = _task_rows().where(*_open_task_filter(session, person_email, partnership_name)).order_by(Task.due, Task.id)
+    if chunk is not None:
+        query = query.execution_options(yield_per=chunk)
+    today = clock.today()
+    for t, r, p, tr in session.exec(query):
+        yield _row(t, r, p, tr, today)
 
 
 @dataclass(frozen=True)
@@ -178,6 +238,80 @@ def status(session: Session, partnership_name: str | None = None) -> list[Review
         if task.review_id in rows:
             rows[task.review_id].tasks.append(task)
     return list(rows.values())
+
+
+def several_partnerships(session: Session) -> bool:
+    """Whether more than one partnership is loaded (reads two ids at most)."""
+    return len(session.exec(select(Partnership.id).limit(2)).all()) > 1
+
+
+@dataclass(frozen=True)
+class PartnershipRow:
+    """A line of the list of partnerships: how many reviews, where they stand, what is next."""
+
+    name: str
+    trusts: int
+    reviews: int
+    open: int  # neither closed nor cancelled
+    closed: int
+    cancelled: int
+    next_visit: dt.date | None  # the earliest visit from today of a review still open
+    open_tasks: int
+    overdue_tasks: int
+
+
+def partnerships_page(session: Session, page: int = 1, size: int = 50) -> tuple[list[PartnershipRow], Page]:
+    """One page of the loaded partnerships, by name, each with its reviews counted by stage (GROUP BY),
+    its next visit and its open and overdue tasks. A fixed number of queries, each reading only the
+    page's partnerships (reviews and trusts by partnership, tasks by review), so a page costs the same
+    however many partnerships are loaded."""
+    total = session.exec(select(func.count()).select_from(Partnership)).one()
+    at = Page(page, size, total)
+    listed = session.exec(select(Partnership.id, Partnership.name).order_by(Partnership.name).offset(at.offset).limit(size)).all()
+    ids = [pid for pid, _name in listed]
+    if not ids:
+        return [], at
+    today = clock.today()
+    finished = (Stage.CLOSED.value, Stage.CANCELLED.value)
+    reviews = {
+        pid: (count, closed or 0, cancelled or 0, nxt)
+        for pid, count, closed, cancelled, nxt in session.exec(
+            select(
+                Review.partnership_id,
+                func.count(),
+                func.sum(case((Review.stage == Stage.CLOSED.value, 1), else_=0)),
+                func.sum(case((Review.stage == Stage.CANCELLED.value, 1), else_=0)),
+                func.min(case((and_(Review.visit_start >= today, Review.stage.notin_(finished)), Review.visit_start), else_=None)),
+            ).where(Review.partnership_id.in_(ids)).group_by(Review.partnership_id)
+        )
+    }
+    trusts = dict(session.exec(select(Trust.partnership_id, func.count()).where(Trust.partnership_id.in_(ids), Trust.left_on == None).group_by(Trust.partnership_id)).all())  # noqa: E711
+    tasks = {
+        pid: (count, late or 0)
+        for pid, count, late in session.exec(
+            select(Review.partnership_id, func.count(), func.sum(case((Task.due < today, 1), else_=0)))
+            .select_from(Task).join(Review, Review.id == Task.review_id)
+            .where(Review.partnership_id.in_(ids), Task.status == "open").group_by(Review.partnership_id)
+        )
+    }
+    rows = []
+    for pid, name in listed:
+        count, closed, cancelled, nxt = reviews.get(pid, (0, 0, 0, None))
+        if isinstance(nxt, str):  # SQLite hands back an aggregate of dates as text
+            nxt = dt.date.fromisoformat(nxt)
+        open_tasks, late = tasks.get(pid, (0, 0))
+        rows.append(PartnershipRow(name, trusts.get(pid, 0), count, count - closed - cancelled, closed, cancelled, nxt, open_tasks, late))
+    return rows, at
+
+
+PARTNERSHIP_CSV_COLUMNS = ["name", "trusts", "reviews", "open", "closed", "cancelled", "next_visit", "open_tasks", "overdue_tasks"]
+
+
+def partnership_row_json(row: PartnershipRow) -> dict:
+    return {
+        "name": row.name, "trusts": row.trusts, "reviews": row.reviews, "open": row.open, "closed": row.closed, "cancelled": row.cancelled,
+        "next_visit": row.next_visit.isoformat() if row.next_visit else None, "open_tasks": row.open_tasks, "overdue_tasks": row.overdue_tasks,
+    }
 
 
 def task_context(session: Session, task_id: int) -> dict:

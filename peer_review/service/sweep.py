@@ -125,8 +125,3 @@ def sweep(session_factory: Callable[[], Any], partnership: str | None = None, ba
         with session_factory() as session:
             release(session, claimed)
 
-
-def pending_count(session: Session) -> int:
-    from sqlalchemy import func
-
-    return session.exec(select(func.count()).select_from(MachineWork)).scalar_one()

@@ -1,5 +1,5 @@
 """the engine's queue of reviews with machine work (MachineWork), filled with every open review on upgrade so
-nothing pending before the upgrade is missed
+nothing pending before the upgrade is missed; open tasks by due date (the first page of `tasks`)
 
 Revision ID: 0007
 Revises: 0006
@@ -25,8 +25,10 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["review_id"], ["review.id"]),
         sa.PrimaryKeyConstraint("review_id"),
     )
+    op.create_index("ix_task_status_due_id", "task", ["status", "due", "id"], unique=False)
     op.execute("INSERT INTO machinework (review_id, token) SELECT id, 1 FROM review WHERE stage NOT IN ('closed', 'cancelled')")
 
 
 def downgrade() -> None:
+    op.drop_index("ix_task_status_due_id", table_name="task")
     op.drop_table("machinework")
