@@ -44,6 +44,18 @@ def announce_submission(task_id: int, review_id: int, kind: str, api_url: str | 
         raise NotAnnounced(f"could not reach the Prefect server at {api_url} ({getattr(exc, 'reason', exc)})") from None
 
 
+def server_problem(api_url: str) -> str | None:
+    """Why the Prefect server at `api_url` cannot be used (None when its health check answers)."""
+    request = urllib.request.Request(f"{api_url.rstrip('/')}/health", headers=_headers())
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS):
+            return None
+    except urllib.error.HTTPError as exc:
+        return f"the Prefect server at PREFECT_API_URL={api_url} answered {exc.code} {exc.reason} (is it the API address, ending in /api?)"
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        return f"could not reach the Prefect server at PREFECT_API_URL={api_url} ({getattr(exc, 'reason', exc)})"
+
+
 def _headers() -> dict[str, str]:
     """Prefect's own client settings: an API key (Prefect Cloud) or a self-hosted server's basic-auth string."""
     headers = {"Content-Type": "application/json"}

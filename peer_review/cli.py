@@ -836,7 +836,11 @@ def worker(
     Prefect server, the domain database, mail settings and the code at PEER_REVIEW_HOME."""
     from flows.settings import missing_worker_settings
 
-    problems = [] if os.environ.get("PREFECT_API_URL") else ["PREFECT_API_URL is not set: set it to the Prefect server, e.g. http://prefect.example.org:4200/api"]
+    from flows.events import server_problem
+
+    api_url = os.environ.get("PREFECT_API_URL")
+    problems = [server_problem(api_url)] if api_url else ["PREFECT_API_URL is not set: set it to the Prefect server, e.g. http://prefect.example.org:4200/api"]
+    problems = [problem for problem in problems if problem]
     home = os.environ.get("PEER_REVIEW_HOME")
     if not home or not (Path(home) / "flows" / "review.py").is_file():
         problems.append(f"PEER_REVIEW_HOME ({home or 'not set'}) must be the folder holding flows/, the same path as when the deployments were made")
@@ -895,11 +899,11 @@ def serve(
     if not web_url() and not is_loopback(host):
         raise UserError(f"--host {host} would open the service to other computers; set PEER_REVIEW_WEB_URL to the address people use "
                         "(for example https://reviews.example.org, served by an https reverse proxy), so sign-in links and the Host check use it")
-    from peer_review.db import database_url, get_engine
+    from peer_review.db import database_url_for_display, get_engine
 
     get_engine()  # fail now, clearly, if the database cannot be used
     address = web_url() or f"http://{host}:{port}"
-    err.print(f"serving {database_url()} at {address}/ (listening on {host}:{port}); sign-in links go out through the outbox (`peer-review send`)")
+    err.print(f"serving {database_url_for_display()} at {address}/ (listening on {host}:{port}); sign-in links go out through the outbox (`peer-review send`)")
     if workers == 1:
         uvicorn.run(create_app(), host=host, port=port, log_level="warning", proxy_headers=True, forwarded_allow_ips="127.0.0.1")
     else:  # each process builds its own app from the same environment
@@ -910,10 +914,10 @@ def serve(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or upgrade the schema (also done automatically on first use)."""
-    from peer_review.db import database_url, get_engine
+    from peer_review.db import database_url_for_display, get_engine
 
     get_engine()
-    out.print(f"database at the newest schema: {database_url()}")
+    out.print(f"database at the newest schema: {database_url_for_display()}")
 
 
 def main() -> None:

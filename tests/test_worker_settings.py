@@ -3,6 +3,8 @@ working on an empty database of their own or "sending" mail into a local folder.
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from conftest import EXAMPLE, run_cli
@@ -28,7 +30,10 @@ def test_a_worker_without_its_settings_refuses_to_start_and_says_what_to_set(tmp
 
 def test_a_worker_pointed_at_a_database_that_is_not_there_or_empty_refuses(tmp_path):
     missing = tmp_path / "typo.db"
-    env = UNSET | {"PREFECT_API_URL": "http://127.0.0.1:4200/api", "PEER_REVIEW_HOME": str(REPO), "PEER_REVIEW_OUTBOX_DIR": str(tmp_path / "out"),
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        nobody = f"http://127.0.0.1:{s.getsockname()[1]}/api"  # nothing listens there once the socket closes
+    env = UNSET | {"PREFECT_API_URL": nobody, "PEER_REVIEW_HOME": str(REPO), "PEER_REVIEW_OUTBOX_DIR": str(tmp_path / "out"),
                    "PEER_REVIEW_DATABASE_URL": f"sqlite:///{missing}"}
     result = run_cli("worker", cwd=tmp_path, env=env)
     assert result.returncode == 2 and f"the database file {missing} does not exist" in _message(result)
@@ -40,7 +45,8 @@ def test_a_worker_pointed_at_a_database_that_is_not_there_or_empty_refuses(tmp_p
     loaded = tmp_path / "loaded.db"
     assert run_cli("partnership", "load", EXAMPLE, cwd=tmp_path, env={"PEER_REVIEW_DATABASE_URL": f"sqlite:///{loaded}"}).returncode == 0
     result = run_cli("worker", cwd=tmp_path, env=env | {"PEER_REVIEW_DATABASE_URL": f"sqlite:///{loaded}", "PEER_REVIEW_HOME": str(tmp_path)})
-    assert result.returncode == 2 and "must be the folder holding flows/" in _message(result)  # everything else is ready
+    assert result.returncode == 2 and "must be the folder holding flows/" in _message(result)
+    assert f"could not reach the Prefect server at PREFECT_API_URL={nobody}" in _message(result)
 
 
 @pytest.fixture
