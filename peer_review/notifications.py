@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from peer_review.resources import bundled
 
@@ -13,7 +12,9 @@ SIGNATURE = "peer-review, for your partnership's coordinator"
 
 
 @lru_cache(maxsize=1)
-def _environment() -> Environment:
+def _environment():
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined  # only when an email is written: commands start faster
+
     return Environment(
         loader=FileSystemLoader(str(bundled("templates") / "email")),
         autoescape=lambda name: bool(name) and name.endswith(".html.j2"),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from icalendar import Calendar, Event, Timezone
 from sqlmodel import Session, select
 
 from peer_review import clock
@@ -49,6 +48,8 @@ def visits_calendar(session: Session, person: str | None = None, trust: str | No
 
 def reviews_calendar(session: Session, reviews: list[Review], name: str) -> bytes:
     """An iCalendar file with one event per review's visit (also attached to visit emails)."""
+    from icalendar import Calendar, Event, Timezone  # only where a calendar is made: commands start faster
+
     cal = Calendar()
     cal.add("prodid", "-//peer-review//moderated MAT peer review//EN")
     cal.add("version", "2.0")

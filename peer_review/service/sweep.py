@@ -14,8 +14,6 @@ import socket
 from typing import Any, Callable, Iterable
 
 from sqlalchemy import Connection, delete, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from peer_review.domain.lifecycle import Stage
@@ -41,7 +39,10 @@ def queue(connection: Connection, review_ids: Iterable[int], host_trust_ids: Ite
         review_ids.update(connection.execute(hosted).scalars())
     review_ids -= set(settled)
     if review_ids:
-        insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+        if connection.dialect.name == "postgresql":  # each dialect's upsert, imported only where it is used
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
         statement = insert(MachineWork).values([{"review_id": r, "token": 1} for r in sorted(review_ids)])
         connection.execute(statement.on_conflict_do_update(index_elements=["review_id"], set_={"token": MachineWork.token + 1}))
 
