@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import os
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 
@@ -33,27 +34,50 @@ def announce_submission(task_id: int, review_id: int, kind: str, api_url: str | 
         "resource": {"prefect.resource.id": f"peer-review.review.{review_id}", "peer-review.review-id": str(review_id)},
         "payload": {"review_id": review_id, "task_id": task_id, "kind": kind},  # a number in the payload stays a number
     }
-    request = urllib.request.Request(f"{api_url}/events", data=json.dumps([event]).encode(), method="POST", headers=_headers())
+    shown = _display(api_url)
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-            if response.status >= 300:
-                raise NotAnnounced(f"the Prefect server at {api_url} answered {response.status}")
+        request = urllib.request.Request(f"{api_url}/events", data=json.dumps([event]).encode(), method="POST", headers=_headers())
+        with _OPENER.open(request, timeout=TIMEOUT_SECONDS) as response:
+            if not 200 <= response.status < 300:
+                raise NotAnnounced(f"the Prefect server at {shown} answered {response.status}")
     except urllib.error.HTTPError as exc:
-        raise NotAnnounced(f"the Prefect server at {api_url} answered {exc.code} {exc.reason}") from None
+        raise NotAnnounced(f"the Prefect server at {shown} answered {exc.code} {exc.reason}") from None
     except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise NotAnnounced(f"could not reach the Prefect server at {api_url} ({getattr(exc, 'reason', exc)})") from None
+        raise NotAnnounced(f"could not reach the Prefect server at {shown} ({getattr(exc, 'reason', exc)})") from None
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer from something other than the events API (and would carry the credentials
+    elsewhere): it counts as not announced."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
+def _display(api_url: str) -> str:
+    """The URL without any password in it (credentials belong in PREFECT_API_AUTH_STRING)."""
+    parts = urllib.parse.urlsplit(api_url)
+    if parts.username or parts.password:
+        return urllib.parse.urlunsplit(parts._replace(netloc=f"***@{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")))
+    return api_url
 
 
 def server_problem(api_url: str) -> str | None:
     """Why the Prefect server at `api_url` cannot be used (None when its health check answers)."""
-    request = urllib.request.Request(f"{api_url.rstrip('/')}/health", headers=_headers())
+    shown = _display(api_url)
+    if shown != api_url:
+        return f"PREFECT_API_URL={shown} holds credentials: give them as PREFECT_API_AUTH_STRING instead"
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS):
+        request = urllib.request.Request(f"{api_url.rstrip('/')}/health", headers=_headers())
+        with _OPENER.open(request, timeout=TIMEOUT_SECONDS):
             return None
     except urllib.error.HTTPError as exc:
-        return f"the Prefect server at PREFECT_API_URL={api_url} answered {exc.code} {exc.reason} (is it the API address, ending in /api?)"
+        return f"the Prefect server at PREFECT_API_URL={shown} answered {exc.code} {exc.reason} (is it the API address, ending in /api?)"
     except (urllib.error.URLError, OSError, ValueError) as exc:
-        return f"could not reach the Prefect server at PREFECT_API_URL={api_url} ({getattr(exc, 'reason', exc)})"
+        return f"could not reach the Prefect server at PREFECT_API_URL={shown} ({getattr(exc, 'reason', exc)})"
 
 
 def _headers() -> dict[str, str]:

@@ -99,13 +99,17 @@ def sweep_with_tasks(partnership: str | None = None) -> dict[int, list[str]]:
 
 
 @flow(name="advance-cycle", task_runner=ThreadPoolTaskRunner(max_workers=CONCURRENCY))
-def advance_cycle(partnership: str | None = None, parallel_runs: int = 1) -> dict[int, list[str]]:
+def advance_cycle(partnership: str | None = None, parallel_runs: int = 1, rescan: bool = False) -> dict[int, list[str]]:
     """Move on every review (of one partnership, or of all) with machine work pending; returns the steps done.
 
     From a deployment, `parallel_runs` above 1 first starts that many more runs minus one of the same
-    deployment, for other workers to pick up: the runs share the queue's work between them.
+    deployment, for other workers to pick up: the runs share the queue's work between them. `rescan`
+    first queues every open review, to look at each (a repair after changes made around the engine).
     """
     require_worker_settings()
+    if rescan:
+        with session_scope() as session:
+            sweep.requeue_open(session, partnership)
     _start_helpers(partnership, parallel_runs - 1)
     return sweep_with_tasks(partnership)
 

@@ -212,7 +212,7 @@ def calendar(
 
 
 LimitOpt = Annotated[int, typer.Option("--limit", min=1, max=10_000, help="rows per page")]
-PageOpt = Annotated[int, typer.Option("--page", min=1, help="which page, from 1 (the footer says how many there are)")]
+PageOpt = Annotated[int, typer.Option("--page", min=1, max=1_000_000, help="which page, from 1 (the footer says how many there are)")]
 AllOpt = Annotated[bool, typer.Option("--all", help="every row, printed as it is read (memory stays flat), instead of one page")]
 
 
@@ -817,12 +817,16 @@ def _quiet_prefect() -> None:
 
 
 @app.command()
-def advance(review_id: Annotated[Optional[int], typer.Argument(help="one review; default every review")] = None, partnership: PartnershipOpt = None) -> None:
+def advance(
+    review_id: Annotated[Optional[int], typer.Argument(help="one review; default every review with machine work")] = None,
+    partnership: PartnershipOpt = None,
+    rescan: Annotated[bool, typer.Option("--rescan", help="look at every open review, not only those queued (a repair after changes made around the engine)")] = False,
+) -> None:
     """Run the Prefect flow that moves reviews on as far as the machine can."""
     _quiet_prefect()
     from flows.review import advance_cycle, advance_review
 
-    results = {review_id: advance_review(review_id)} if review_id is not None else advance_cycle(partnership)
+    results = {review_id: advance_review(review_id)} if review_id is not None else advance_cycle(partnership, rescan=rescan)
     for rid, steps in results.items():
         out.print(f"review {rid}: {', '.join(steps) or 'nothing to do'}")
 

@@ -479,17 +479,20 @@ def _queue_changed_reviews(session: OrmSession) -> None:
     row locks last, in review order, keeps transactions on different reviews of one trust from deadlocking."""
     session.flush()
     reviews, hosts = session.info.pop("changed_reviews", set()), session.info.pop("changed_hosts", set())
-    settled = session.info.pop("settled_reviews", set())
-    if reviews or hosts:
-        from peer_review.service.sweep import queue  # the statement is dialect-specific (an upsert)
+    settled = session.info.pop("settled_reviews", {})
+    if reviews or hosts or settled:
+        from peer_review.service.sweep import queue  # the statements are dialect-specific (an upsert)
 
         queue(session.connection(), reviews, hosts, settled)
 
 
-@event.listens_for(OrmSession, "after_rollback")
-def _forget_changed_reviews(session: OrmSession) -> None:
-    for key in ("changed_reviews", "changed_hosts", "settled_reviews"):
-        session.info.pop(key, None)
+@event.listens_for(OrmSession, "after_transaction_end")
+def _forget_changed_reviews(session: OrmSession, transaction: Any) -> None:
+    """Forget what a transaction changed once it is over; a savepoint's end (nested) forgets nothing, since
+    what was noted before it still stands (noting too much only costs the engine a look)."""
+    if transaction.parent is None:
+        for key in ("changed_reviews", "changed_hosts", "settled_reviews"):
+            session.info.pop(key, None)
 
 
 @event.listens_for(OrmSession, "before_flush")

@@ -175,3 +175,60 @@ def test_a_submission_the_prefect_server_never_hears_of_is_moved_on_by_the_next_
     finally:
         db.configure(None)
         db.dispose_all()
+
+
+@pytest.mark.postgresql_only
+def test_transactions_on_one_trusts_reviews_at_once_do_not_deadlock(planned):
+    """What closing a review does to the queue, on every review of one trust at once, twenty times: each
+    transaction changes its review (which queues the trust's other reviews) and takes its own off the queue,
+    as the engine's last step does. The queue's rows are locked in one order, so none deadlocks."""
+    from peer_review.service import steps
+
+    sweep.sweep(db.session_scope)
+    with db.session_scope() as session:
+        host = session.get(Review, 1).host_trust_id
+        hosted = sorted(session.exec(select(Review.id).where(Review.host_trust_id == host)).all())
+
+    def close_like_the_engine(i: int) -> None:
+        review_id = hosted[i % len(hosted)]
+        with db.session_scope() as session:
+            steps.lock_review(session, review_id)
+            token = session.exec(select(MachineWork.token).where(MachineWork.review_id == review_id)).first()
+            review = session.get(Review, review_id)
+            review.moderator_statement = f"round {i}"
+            session.add(review)
+            session.flush()
+            session.info.setdefault("settled_reviews", {})[review_id] = token
+
+    for _ in range(20):
+        results = _all_at_once(len(hosted), close_like_the_engine)
+        assert not [r for r in results if isinstance(r, Exception)], results
+
+
+def test_a_savepoint_rolled_back_keeps_what_the_transaction_changed_before_it(planned):
+    sweep.sweep(db.session_scope)
+    with db.session_scope() as session:
+        review = session.get(Review, 2)
+        review.moderator_statement = "kept"
+        session.add(review)
+        session.flush()
+        with pytest.raises(RuntimeError):
+            with session.begin_nested():
+                session.get(Review, 3).moderator_statement = "undone"
+                session.flush()
+                raise RuntimeError("a savepoint rolled back")
+    with db.session_scope() as session:
+        hosted = set(session.exec(select(Review.id).where(Review.host_trust_id == session.get(Review, 2).host_trust_id)).all())
+    assert _queued() >= hosted
+
+
+def test_a_rescan_queues_every_open_review_changed_around_the_engine(planned):
+    sweep.sweep(db.session_scope)
+    _accept_every_invitation()
+    with db.session_scope() as session:  # a change the engine cannot see: the queue emptied behind its back
+        session.exec(sweep.delete(MachineWork))
+    assert sweep.sweep(db.session_scope) == {} and set(_stages().values()) == {Stage.ASSIGNMENT}
+    with db.session_scope() as session:
+        assert sweep.requeue_open(session) == 12
+    sweep.sweep(db.session_scope)
+    assert set(_stages().values()) == {Stage.LINES_OF_ENQUIRY}

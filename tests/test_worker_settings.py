@@ -78,3 +78,42 @@ def test_deployment_runs_refuse_to_work_without_the_database_or_mail_settings(pr
         deliver_outbox()
     assert not (in_a_deployment / "outbox").exists()
     assert advance_cycle() == {}  # the engine needs no mail settings: the plan is not made yet, so nothing to do
+
+
+def test_an_announcement_counts_only_when_the_events_api_takes_it(monkeypatch):
+    """A redirect (an SSO page, a wrong address) is not an announcement and carries no credentials on; a
+    malformed address or one holding a password is refused without printing the password."""
+    import http.server
+    import threading
+
+    from flows.events import NotAnnounced, announce_submission, server_problem
+
+    seen: list[tuple[str, str | None]] = []
+
+    class Redirecting(http.server.BaseHTTPRequestHandler):
+        def _answer(self):
+            seen.append((self.path, self.headers.get("Authorization")))
+            self.send_response(301 if self.path.startswith("/api") else 200)
+            self.send_header("Location", "/elsewhere")
+            self.end_headers()
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Redirecting)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("PREFECT_API_AUTH_STRING", "admin:topsecret")
+    try:
+        with pytest.raises(NotAnnounced, match="answered 301"):
+            announce_submission(1, 2, "respond_to_assignment", f"http://127.0.0.1:{server.server_port}/api")
+        assert [path for path, _auth in seen] == ["/api/events"]  # not followed to /elsewhere
+    finally:
+        server.shutdown()
+    with pytest.raises(NotAnnounced, match="could not reach the Prefect server at notaurl"):
+        announce_submission(1, 2, "respond_to_assignment", "notaurl")
+    with pytest.raises(NotAnnounced) as refused:
+        announce_submission(1, 2, "respond_to_assignment", "http://admin:pw123@127.0.0.1:9/api")
+    assert "pw123" not in str(refused.value) and "***@127.0.0.1:9" in str(refused.value)
+    assert "PREFECT_API_AUTH_STRING" in server_problem("http://admin:pw123@127.0.0.1:9/api")

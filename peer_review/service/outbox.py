@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from peer_review import clock
@@ -72,7 +73,11 @@ def deliver(session_factory: Callable[[], Any], channel: Channel) -> Delivery:
     sent = failed = 0
     for row_id in ids:
         with session_factory() as session:
-            row = session.get(OutboxMessage, row_id)
+            # Another sender (send-outbox on another worker, the reminder sweep) may have the same list: the
+            # row is locked before it is read again (an UPDATE that changes nothing: a row lock on PostgreSQL,
+            # the write lock on SQLite), so of two senders one sends it and the other finds it sent.
+            session.exec(update(OutboxMessage).where(OutboxMessage.id == row_id).values(status=OutboxMessage.status).execution_options(synchronize_session=False))
+            row = session.get(OutboxMessage, row_id, populate_existing=True)
             if row.status != "pending":
                 continue
             try:

@@ -29,22 +29,40 @@ BATCH = 100
 _FINISHED = (Stage.CLOSED.value, Stage.CANCELLED.value)
 
 
-def queue(connection: Connection, review_ids: Iterable[int], host_trust_ids: Iterable[int] = (), settled: Iterable[int] = ()) -> None:
+def queue(connection: Connection, review_ids: Iterable[int], host_trust_ids: Iterable[int] = (), settled: dict[int, int | None] | None = None) -> None:
     """Queue reviews for the engine (or bump their token when already queued), in the caller's transaction;
-    with `host_trust_ids`, also every open review those trusts host; never the `settled` ones, which the
-    engine has just found waiting on people in this transaction. One upsert, in review order."""
+    with `host_trust_ids`, also every open review those trusts host. `settled` reviews (id: the token seen)
+    the engine has just found waiting on people: they leave the queue instead, unless their token moved.
+
+    One statement per review, in review order: every transaction takes the queue's row locks in the same
+    order, last thing before it commits, so two transactions on one trust's reviews never deadlock."""
+    settled = settled or {}
     review_ids = set(review_ids)
     if host_trust_ids := sorted(set(host_trust_ids)):
         hosted = select(Review.id).where(Review.host_trust_id.in_(host_trust_ids), Review.stage.not_in(_FINISHED))
         review_ids.update(connection.execute(hosted).scalars())
-    review_ids -= set(settled)
-    if review_ids:
-        if connection.dialect.name == "postgresql":  # each dialect's upsert, imported only where it is used
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        statement = insert(MachineWork).values([{"review_id": r, "token": 1} for r in sorted(review_ids)])
+    if connection.dialect.name == "postgresql":  # each dialect's upsert, imported only where it is used
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    for review_id in sorted(review_ids | set(settled)):
+        if review_id in settled:
+            if settled[review_id] is not None:
+                connection.execute(delete(MachineWork).where(MachineWork.review_id == review_id, MachineWork.token == settled[review_id]))
+            continue
+        statement = insert(MachineWork).values(review_id=review_id, token=1)
         connection.execute(statement.on_conflict_do_update(index_elements=["review_id"], set_={"token": MachineWork.token + 1}))
+
+
+def requeue_open(session: Session, partnership: str | None = None) -> int:
+    """Queue every open review (of one partnership, or all), for the next sweep to look at each: a repair
+    after changes the engine did not see (a fix made in SQL, a process older than the queue). Returns how many."""
+    reviews = select(Review.id).where(Review.stage.not_in(_FINISHED))
+    if partnership is not None:
+        reviews = reviews.where(Review.partnership_id == get_partnership(session, partnership).id)
+    review_ids = list(session.exec(reviews).scalars())
+    queue(session.connection(), review_ids)
+    return len(review_ids)
 
 
 def _now() -> dt.datetime:
@@ -91,9 +109,10 @@ def advance_one_step(session: Session, review_id: int) -> tuple[NextStep | None,
         session.flush()
         if next_step(review_view(session, review)) is not None:
             return step, True
-    session.info.setdefault("settled_reviews", set()).add(review_id)  # what this transaction did is accounted for
-    if token is not None:
-        session.exec(delete(MachineWork).where(MachineWork.review_id == review_id, MachineWork.token == token))
+    if token is not None:  # off the queue at commit (what this transaction did is accounted for), unless it changed meanwhile
+        session.info.setdefault("settled_reviews", {})[review_id] = token
+    else:
+        session.info.setdefault("settled_reviews", {}).setdefault(review_id, None)
     return step, False
 
 
