@@ -131,8 +131,8 @@ def advance_review(session_factory: Callable[[], Any], review_id: int) -> list[N
 
 
 def sweep(session_factory: Callable[[], Any], partnership: str | None = None, batch: int = BATCH) -> dict[int, list[NextStep]]:
-    """Take every queued review on, batch by batch, in this process: the engine without Prefect (the
-    baseline the flows are measured against, and what `advance` does when Prefect is not wanted)."""
+    """Take every queued review on, batch by batch, in this process: the engine without Prefect (what the
+    flows are measured against, and what the tests' simulated pilots use)."""
     done: dict[int, list[NextStep]] = {}
     while True:
         with session_factory() as session:
