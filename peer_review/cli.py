@@ -823,6 +823,13 @@ def advance(
     rescan: Annotated[bool, typer.Option("--rescan", help="look at every open review, not only those queued (a repair after changes made around the engine)")] = False,
 ) -> None:
     """Run the Prefect flow that moves reviews on as far as the machine can."""
+    from peer_review.service.common import get_partnership, get_review
+
+    with _session() as session:  # a wrong id or name is refused before Prefect starts (and logs a traceback)
+        if review_id is not None:
+            get_review(session, review_id)
+        elif partnership is not None:
+            get_partnership(session, partnership)
     _quiet_prefect()
     from flows.review import advance_cycle, advance_review
 
