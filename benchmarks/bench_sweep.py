@@ -2,13 +2,18 @@
 through the service layer in one process, against the same steps through a Prefect server and its process
 workers (`advance-cycle` deployed from prefect.yaml, `peer-review worker`), with 1 worker and with 2.
 
-    python benchmarks/bench_sweep.py                        # 10,008 reviews (834 triads), 10% pending
-    python benchmarks/bench_sweep.py --reviews 300          # a quick check (25 triads)
-    python benchmarks/bench_sweep.py --postgres postgresql://postgres@127.0.0.1:5432/postgres --reviews 10000 --rounds 1
+    cd benchmarks   # (or any folder: the script finds national_db.py beside it)
+    ../.venv/bin/python bench_sweep.py --reviews 300                      # a quick check: 25 triads, about 2 minutes
+    ../.venv/bin/python bench_sweep.py                                    # 10,008 reviews (834 triads), 10% pending
+    ../.venv/bin/python bench_sweep.py --rounds 3 --max-load 1.0 --keep-template     # as measured for issue 12
+    ../.venv/bin/python bench_sweep.py --rounds 3 --max-load 1.0 --reuse-template    # again, without the 3-minute build
+    dropdb -h 127.0.0.1 -U postgres bench_sweep_tmpl                      # after --keep-template
+
+--postgres names the server (postgresql://postgres@127.0.0.1:5432/postgres by default).
 
 PostgreSQL only (the scale-out set-up): on the server named by --postgres this makes bench_sweep_tmpl (the
 template), bench_sweep_run (a fresh copy for each measured run) and bench_sweep_prefect (the Prefect server's
-own database), and drops them at the end. The Prefect server is `prefect server start` on a free port, with its
+own database), and drops them at the end (the template stays with --keep-template). The Prefect server is `prefect server start` on a free port, with its
 scheduler service off (prefect.yaml's cron schedules would otherwise add advance-cycle, send-outbox and
 reminder-sweep runs in the middle of a measurement); `prefect work-pool create peer-review --type process`
 and `prefect deploy --all` with prefect.yaml as it is; workers are `peer-review worker` (a process worker,
@@ -22,7 +27,8 @@ accepted through the service layer (workflow.submit, as each invitee, one transa
 2024): each such review then needs real steps (close the stage, open the lines-of-enquiry tasks), and its
 host's other open reviews are queued too (a stage change queues them), to be checked and found waiting.
 
-Measured, each on a fresh copy of the template (CREATE DATABASE ... TEMPLATE), in an order shuffled each round:
+Measured, each on a fresh copy of the template (CREATE DATABASE ... TEMPLATE), the service run first in the
+first round (the reference), then in an order shuffled each round:
 
 - service: `sweep.sweep(db.session_scope)` in this process (engine warmed, clock not frozen, as on a worker);
 - prefect xN: N workers started and online, then one run of advance-cycle/advance-cycle created through the
@@ -36,7 +42,12 @@ appears twice among the audit entries the sweep wrote (stage_changed, task_opene
 twice, nor one document rendered twice; and what the sweep wrote (audit entries by action, reviews by stage,
 tasks by kind and status, documents) equals the service run's. Figures only: nothing is asserted on time.
 The 1-minute load average is printed before each measured run (the machine may have other jobs; with
---max-load the benchmark waits, up to --load-wait seconds, for the load to drop below it).
+--max-load the benchmark waits, up to --load-wait seconds, for the load to drop below it), with the CPU
+seconds the runs used (this process; or the Prefect server, and the workers with their flow-run processes) and
+how busy the whole machine was meanwhile. For Prefect runs it also prints each run's timeline, how long after
+the sweep the API's task runs stopped changing (the server records task runs from events, behind the work),
+how many event messages the server dropped ("Subscription queue is full" in its log), and the task runs it
+still shows Pending or Running; the Prefect server's and workers' logs stay in a temporary folder, printed.
 """
 
 from __future__ import annotations
@@ -44,6 +55,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
+import json
 import math
 import os
 import random
@@ -55,8 +67,6 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
-
-import json
 
 import httpx
 from sqlalchemy import create_engine, func, select, text
@@ -135,7 +145,7 @@ def build_template(server: str, reviews: int, pending: float, seed: int) -> dict
         except UserError:
             with db.session_scope() as session:
                 task = session.get(Task, task_id)
-                coordinator = coordinator_of(session, session.get(Review, task.review_id))
+                coordinator = coordinator_of(session, session.get(Review, task.review_id).partnership_id)
                 workflow.submit(session, task_id, {"response": "accept"}, coordinator.email)
             on_behalf += 1
     clock.set_time(None)
