@@ -13,6 +13,7 @@ import pytest
 from sqlmodel import Session, select
 
 from conftest import EXAMPLE, run_cli
+from test_roster import PEAK_EDGE_COPY as LOXLEY  # a trust joining mid-cycle, as the roster tests load it
 from peer_review import clock, db
 from peer_review.domain.scheduling import Bookings, cycle_end, plan_partnership, visit_days
 from peer_review.partnerships import load_partnership_file
@@ -221,16 +222,6 @@ def test_planning_reads_only_shared_peoples_bookings_and_plans_as_before(databas
         assert booked and all(booked.isdisjoint(visit_days(v.visit_start, v.visit_end)) for v in with_first if v.moderator == SHARED)
         # a partnership sharing nobody gets the plan it would get alone
         assert planning.plan_cycle(session, alone, dry_run=True).visits == _plan_with(session, alone, Bookings())
-
-
-LOXLEY = """  - id: loxley
-    name: Loxley Valley Trust
-    ceo: {name: Lena Ward, email: lena.ward@loxley.example.org}
-    strand_order: [workforce, school-improvement, quality-inclusive-education, governance-leadership-operations]
-    reviewers:
-      - {name: Ian Cole, email: ian.cole@loxley.example.org, role: Director of Education, strands: []}
-      - {name: Mo Reed, email: mo.reed@loxley.example.org, role: Head of HR, strands: []}
-"""
 
 
 def test_a_trust_joining_is_planned_around_shared_peoples_bookings_only(database_url, tmp_path, monkeypatch):
