@@ -1,9 +1,10 @@
 """Moving reviews on: the engine's sweep (`advance-cycle`, on a schedule) and one review at once
 (`advance-review`, when someone submits a task).
 
-Every machine step is one Prefect task run. A sweep claims a batch of reviews from the engine's queue and
-takes them on in waves: each wave does the next step of every review still pending, as parallel task runs
-(at most PEER_REVIEW_SWEEP_CONCURRENCY at once). Steps re-check under the review's lock that they are still
+Every machine step is one Prefect task run. A sweep claims a batch of reviews from the engine's queue,
+looks at each (a review queued with nothing for the machine to do leaves the queue there, without a task
+run) and takes the rest on in waves: each wave does the next step of every review still pending, as
+parallel task runs (at most PEER_REVIEW_SWEEP_CONCURRENCY at once). Steps re-check under the review's lock that they are still
 pending, so sweeps on several workers at once (or a repeated run) do nothing twice; see service/sweep.py.
 """
 
@@ -54,11 +55,19 @@ class SweepFailed(RuntimeError):
 
 
 def take_on(review_ids: list[int]) -> tuple[dict[int, list[str]], dict[int, BaseException]]:
-    """Move reviews on in waves of parallel step task runs, inside the calling flow; returns the steps done
-    per review, and the reviews whose step failed (the others carry on)."""
+    """Move reviews on in waves of parallel step task runs, inside the calling flow, after a look at each
+    leaves out those with nothing to do; returns the steps done per review, and the reviews whose look or
+    step failed (the others carry on)."""
     done: dict[int, list[str]] = {review_id: [] for review_id in review_ids}
     failed: dict[int, BaseException] = {}
-    wave = list(review_ids)
+    wave = []
+    for review_id in review_ids:  # a look, not a task run: many queued reviews only wait on people
+        try:
+            with session_scope() as session:
+                if not sweep.waits_on_people(session, review_id):
+                    wave.append(review_id)
+        except Exception as exc:
+            failed[review_id] = exc
     while wave:
         futures = [(review_id, advance_step.submit(review_id)) for review_id in wave]
         wave = []

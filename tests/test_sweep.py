@@ -232,3 +232,44 @@ def test_a_rescan_queues_every_open_review_changed_around_the_engine(planned):
         assert sweep.requeue_open(session) == 12
     sweep.sweep(db.session_scope)
     assert set(_stages().values()) == {Stage.LINES_OF_ENQUIRY}
+
+
+def test_through_the_flow_a_queued_review_with_nothing_to_do_costs_no_step_task_run(prefect_server, planned, monkeypatch):
+    """The flow looks at each claimed review first: one that only waits on people leaves the queue there, and
+    every advance-step task run it makes does a step."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    from flows.review import advance_cycle
+
+    steps_run: list[int] = []
+    advance_one_step = sweep.advance_one_step
+
+    def counted(session, review_id):
+        steps_run.append(review_id)
+        return advance_one_step(session, review_id)
+
+    monkeypatch.setattr(sweep, "advance_one_step", counted)
+    advance_cycle()
+    with db.session_scope() as session:
+        task = next(t for t in queries.open_tasks(session) if t.review_id == 5)
+        workflow.submit(session, task.id, ACCEPT, task.assignee_email)  # the others of the team have still to answer
+    steps_run.clear()
+    assert _queued() == {5}
+    assert advance_cycle() == {} and steps_run == [] and _queued() == set()
+
+    with db.session_scope() as session:
+        rest = [t for t in queries.open_tasks(session) if t.review_id == 5 and t.kind == "respond_to_assignment"]
+    for task in rest:
+        with db.session_scope() as session:
+            workflow.submit(session, task.id, ACCEPT, task.assignee_email)
+    state = advance_cycle(return_state=True)
+    done = state.result()
+    assert list(done) == [5] and _stages()[5] == Stage.LINES_OF_ENQUIRY and _queued() == set()
+    assert steps_run == [5] * len(done[5])  # no look at review 5 ran as a step that did nothing
+    flow_run = FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))
+    with get_client(sync_client=True) as client:  # the server records task runs from events, a moment later
+        deadline = time.monotonic() + 30
+        while len(runs := client.read_task_runs(flow_run_filter=flow_run)) < len(done[5]) and time.monotonic() < deadline:
+            time.sleep(0.5)
+    assert sorted(run.name for run in runs) == ["advance-step-5"] * len(done[5])

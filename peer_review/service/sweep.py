@@ -100,8 +100,7 @@ def advance_one_step(session: Session, review_id: int) -> tuple[NextStep | None,
 
     When none follows, the review leaves the queue in the same transaction (unless something else changed it
     since this look at it), so a review taken on costs one transaction per step and no extra look."""
-    lock_review(session, review_id)
-    token = session.exec(select(MachineWork.token).where(MachineWork.review_id == review_id)).scalar_one_or_none()
+    token = _lock_and_token(session, review_id)
     review = get_review(session, review_id)
     step = next_step(review_view(session, review))
     if step is not None:
@@ -109,11 +108,33 @@ def advance_one_step(session: Session, review_id: int) -> tuple[NextStep | None,
         session.flush()
         if next_step(review_view(session, review)) is not None:
             return step, True
-    if token is not None:  # off the queue at commit (what this transaction did is accounted for), unless it changed meanwhile
-        session.info.setdefault("settled_reviews", {})[review_id] = token
-    else:
-        session.info.setdefault("settled_reviews", {}).setdefault(review_id, None)
+    _settle(session, review_id, token)
     return step, False
+
+
+def waits_on_people(session: Session, review_id: int) -> bool:
+    """Whether the review has no machine step pending (looked at under its lock); if so it leaves the queue
+    in this transaction, unless something changed it since. A sweep looks first, so a queued review with
+    nothing to do (a peer accepted, others have still to answer) costs no step task run."""
+    token = _lock_and_token(session, review_id)
+    if next_step(review_view(session, get_review(session, review_id))) is not None:
+        return False
+    _settle(session, review_id, token)
+    return True
+
+
+def _lock_and_token(session: Session, review_id: int) -> int | None:
+    lock_review(session, review_id)
+    return session.exec(select(MachineWork.token).where(MachineWork.review_id == review_id)).scalar_one_or_none()
+
+
+def _settle(session: Session, review_id: int, token: int | None) -> None:
+    """Off the queue at commit (what this transaction did is accounted for), unless its token moved meanwhile."""
+    settled = session.info.setdefault("settled_reviews", {})
+    if token is not None:
+        settled[review_id] = token
+    else:
+        settled.setdefault(review_id, None)
 
 
 def advance_review(session_factory: Callable[[], Any], review_id: int) -> list[NextStep]:
