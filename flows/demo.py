@@ -9,6 +9,7 @@ answers the baseline and end-of-cycle surveys, and at the end the evaluation rep
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -22,7 +23,8 @@ from peer_review.partnerships import LoadedPartnership, default_partnership_path
 from peer_review.service import evaluation, queries
 from peer_review.service.common import get_partnership
 from peer_review.service.documents import export_documents
-from peer_review.simulation import simulate_pilot
+from peer_review.service.evaluation import Render
+from peer_review.simulation import run_pilot, start_pilot
 
 from flows.outbox import deliver_outbox
 from flows.review import sweep_with_tasks
@@ -48,10 +50,12 @@ def run_demo(
     progress: Callable[[str, int, int], None] = lambda message, done, total: None,
     database: str | None = None,
     until: dt.date | None = None,
+    render: Render | None = None,
 ) -> DemoResult:
     """Run the cycle into a fresh SQLite file in `out`, or into `database` (which must hold no such partnership).
 
     With `until`, the simulated participants stop working after that date, leaving the cycle part-way.
+    `render` builds the evaluation's Word report (see report_builder.ReportBuilder; by default in this process).
     """
     path = Path(partnership_file) if partnership_file else default_partnership_path()
     loaded = load_partnership_file(path, framework)  # every check before anything is written
@@ -67,28 +71,43 @@ def run_demo(
     url = database
     db.configure(url)
     try:
-        return _simulate(loaded, out, url, progress, until)
+        return _simulate(loaded, out, url, progress, until, render)
     finally:
         db.configure(None)
         clock.set_time(None)
 
 
-def _simulate(loaded: LoadedPartnership, out: Path, url: str, progress, until: dt.date | None = None) -> DemoResult:
+def _simulate(loaded: LoadedPartnership, out: Path, url: str, progress, until: dt.date | None, render: Render | None) -> DemoResult:
+    prefect_ready = _start_prefect()
+    name, first_day = start_pilot(loaded)  # while Prefect's server starts
+    prefect_ready.result()
     # Heartbeats detect crashed runs on workers; in-process they only add a second per flow run.
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        name, advances, tasks_done, emails = demo_cycle(loaded, str(out / "emails"), progress, until)
+        advances, tasks_done, emails = demo_cycle(name, first_day, str(out / "emails"), progress, until)
     with db.session_scope() as session:
         documents = export_documents(session, out)
         reviews = queries.status(session, name)
         result = evaluation.evaluate(session, get_partnership(session, name))
-    evaluation_files = evaluation.write_evaluation(result, out / "evaluation")
+    evaluation_files = evaluation.write_evaluation(result, out / "evaluation", render)
     return DemoResult(name, url, out, reviews, documents, advances, tasks_done, emails, evaluation_files)
+
+
+def _start_prefect() -> Future:
+    """Get Prefect's API ready in a thread: without PREFECT_API_URL that starts its temporary server, which
+    takes several seconds of its own process; the caller waits on the result before the first flow run."""
+    from prefect.client.orchestration import get_client
+
+    pool = ThreadPoolExecutor(1, thread_name_prefix="prefect-start")
+    ready = pool.submit(get_client, sync_client=True)
+    pool.shutdown(wait=False)  # its one thread ends when the server answers
+    return ready
 
 
 # One SQLite file takes one writer at a time: more threads would only wait for each other.
 @flow(name="demo-cycle", task_runner=ThreadPoolTaskRunner(max_workers=1))
-def demo_cycle(loaded: LoadedPartnership, emails: str, progress, until: dt.date | None) -> tuple[str, int, int, int]:
-    """One flow run for the whole simulated cycle: each simulated day's sweep runs its machine steps as task
-    runs of this flow (a flow run per day would cost Prefect far more than the steps themselves)."""
-    name, advances, tasks_done = simulate_pilot(loaded, sweep_with_tasks, progress, until)
-    return name, advances, tasks_done, deliver_outbox(emails)
+def demo_cycle(partnership: str, first_day: dt.date, emails: str, progress, until: dt.date | None) -> tuple[int, int, int]:
+    """One flow run for the whole simulated cycle, the partnership loaded and planned: each simulated day's
+    sweep runs its machine steps as task runs of this flow (a flow run per day would cost Prefect far more
+    than the steps themselves). Returns (sweeps, tasks and answers done, emails written)."""
+    advances, tasks_done = run_pilot(partnership, first_day, sweep_with_tasks, progress, until)
+    return advances, tasks_done, deliver_outbox(emails)

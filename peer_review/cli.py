@@ -873,16 +873,19 @@ def demo(
     stop_after = _parse_date(until, "--until") if until else None  # before Prefect starts or a progress bar shows
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    _quiet_prefect()
-    from flows.demo import run_demo
+    from peer_review.report_builder import ReportBuilder
 
-    with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err) as bar:
-        job = bar.add_task("starting Prefect and loading the partnership", total=None)
+    with ReportBuilder() as builder:  # first: it forks, before Prefect, the progress bar's thread or the database
+        _quiet_prefect()
+        from flows.demo import run_demo
 
-        def progress(message: str, done: int, total: int) -> None:
-            bar.update(job, description=message, completed=done, total=total)
+        with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err) as bar:
+            job = bar.add_task("starting Prefect and loading the partnership", total=None)
 
-        result = run_demo(partnership, framework, out_dir, progress, until=stop_after)
+            def progress(message: str, done: int, total: int) -> None:
+                bar.update(job, description=message, completed=done, total=total)
+
+            result = run_demo(partnership, framework, out_dir, progress, until=stop_after, render=builder.docx)
     table = Table(title=f"{result.partnership}: {len(result.reviews)} reviews")
     for column in ("review", "host trust", "strand", "visit", "stage", "documents"):
         table.add_column(column)

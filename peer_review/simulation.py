@@ -30,11 +30,16 @@ def simulate_pilot(
     progress: Callable[[str, int, int], None] = lambda message, done, total: None,
     until: dt.date | None = None,
 ) -> tuple[str, int, int]:
-    """A partnership's whole pilot on the configured database, as the demo runs it: loaded and planned on
-    the cycle's first day, where the coordinator also opens the baseline survey; every review's cycle (see
-    `simulate_cycle`); then the end-of-cycle survey. The bundled triad also gets the example headline
-    figures at the start and the example external review of one trust at the end. Returns (the
-    partnership's name, advance calls, tasks and survey answers done)."""
+    """A partnership's whole pilot on the configured database, as the demo runs it: `start_pilot`, then
+    `run_pilot`. Returns (the partnership's name, advance calls, tasks and survey answers done)."""
+    name, first_day = start_pilot(loaded)
+    return name, *run_pilot(name, first_day, advance, progress, until)
+
+
+def start_pilot(loaded: LoadedPartnership) -> tuple[str, dt.date]:
+    """The partnership loaded and planned on the cycle's first day, where the coordinator also opens the
+    baseline survey (the bundled triad also gets the example headline figures). Nothing here is a machine
+    step. Returns (the partnership's name, the first day of its plan)."""
     clock.set_time(clock.at_london(loaded.spec.cycle.start, 9))
     with db.session_scope() as session:
         name = loading.store_partnership(session, loaded).name
@@ -42,7 +47,20 @@ def simulate_pilot(
         surveys.open_round(session, get_partnership(session, name), SurveyRound.BASELINE)
         if name == EXAMPLE_PARTNERSHIP:
             context_data.load_headline_figures(session, name, read_headline_csv(example("headline.csv")))
-    advances, done, finished = simulate_cycle(name, plan.start, advance, progress, until)
+    return name, plan.start
+
+
+def run_pilot(
+    name: str,
+    first_day: dt.date,
+    advance: Callable[[str], object],
+    progress: Callable[[str, int, int], None] = lambda message, done, total: None,
+    until: dt.date | None = None,
+) -> tuple[int, int]:
+    """Every review's cycle from `first_day` (see `simulate_cycle`), then the end-of-cycle survey (the bundled
+    triad also gets the example external review of one trust). Returns (advance calls, tasks and survey
+    answers done)."""
+    advances, done, finished = simulate_cycle(name, first_day, advance, progress, until)
     if finished:  # the cycle is over, not stopped at `until`
         with db.session_scope() as session:
             surveys.open_round(session, get_partnership(session, name), SurveyRound.END)
@@ -53,7 +71,7 @@ def simulate_pilot(
         with db.session_scope() as session:  # the end round closes: its results are published from the day after its due date
             last_due = max(r.due for r in session.exec(select(SurveyRoundRow).where(SurveyRoundRow.partnership_id == get_partnership(session, name).id)))
         clock.set_time(clock.at_london(last_due + dt.timedelta(days=1), 9))
-    return name, advances, done
+    return advances, done
 
 
 def simulate_cycle(
