@@ -45,8 +45,6 @@ import datetime as dt
 import os
 import random
 import re
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -56,42 +54,19 @@ import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import httpx
 from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
 
 from peer_review import db
 from peer_review.errors import UserError
 from peer_review.service import workflow
 from peer_review.service.common import coordinator_of
 from peer_review.tables import Person, Review, Task
+from prefect_setup import BIN, FINISHED, REPO, PrefectOnPostgres, admin, database_url, instant, run_command, wait_for
 
-REPO = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 TRIAD = REPO / "peer_review" / "examples" / "sheffield-triad.yaml"
 TRUST_IDS = ("steel-valley", "don-river", "peak-edge")
 REVIEWS_PER_TRIAD = 12
 LONDON = ZoneInfo("Europe/London")
-
-
-# PostgreSQL databases
-
-def _url(server: str, name: str) -> str:
-    return make_url(db._normalise(server)).set(database=name).render_as_string(hide_password=False)
-
-
-def _plain(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://", 1)
-
-
-def _admin(server: str, *statements: str) -> None:
-    engine = create_engine(db._normalise(server), isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            for statement in statements:
-                connection.execute(text(statement))
-    finally:
-        engine.dispose()
 
 
 # The partnership files: the bundled triad, its cycle starting today, on a calendar that covers it
@@ -143,119 +118,39 @@ def write_triads(folder: Path, copies: int, start: dt.date) -> list[tuple[Path, 
     return files
 
 
-# Processes
+# The Prefect server, the deployments and the worker
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+class Setup(PrefectOnPostgres):
+    """The domain database (PREFIX_domain), a Prefect server on its own (PREFIX_prefect) with the deployments, and
+    the worker (one at a time)."""
 
-
-def _stop(process: subprocess.Popen, seconds: float = 15) -> str:
-    """End a process this benchmark started, and its children (its own process group, by its id). A Prefect 3.8
-    worker may keep running after SIGTERM (it logs that it sends itself SIGINT), hence the SIGKILL after a while."""
-    if process.poll() is not None:
-        return "had exited"
-    started = time.perf_counter()
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=seconds)
-        return f"stopped {time.perf_counter() - started:.1f} s after SIGTERM"
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-        return f"still running {seconds:.0f} s after SIGTERM: killed"
-    except ProcessLookupError:
-        return "had exited"
-
-
-def _wait(predicate, seconds: float, what: str, every: float = 1.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(every)
-    raise RuntimeError(f"timed out after {seconds:.0f} s waiting for {what}")
-
-
-def _run(args: list[str], env: dict, what: str) -> str:
-    result = subprocess.run(args, env=env, cwd=REPO, capture_output=True, text=True, timeout=600)
-    if result.returncode != 0:
-        raise RuntimeError(f"{what} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-    return result.stdout
-
-
-def _instant(value: str) -> float:
-    return dt.datetime.fromisoformat(value).timestamp()
-
-
-class Setup:
-    """A Prefect server on its own database, the deployments, and the worker (one at a time)."""
-
-    def __init__(self, server: str, prefix: str, folder: Path):
-        self.folder = folder
-        self.domain_db, self.prefect_db = f"{prefix}_domain", f"{prefix}_prefect"
-        _admin(server, *(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)" for name in (self.domain_db, self.prefect_db)),
-               f"CREATE DATABASE {self.domain_db}", f"CREATE DATABASE {self.prefect_db}")
-        self.domain_url = _plain(_url(server, self.domain_db))
-        self.port = _port()
+    def __init__(self, postgres: str, prefix: str, folder: Path):
+        self.domain_db = f"{prefix}_domain"
+        admin(postgres, f"DROP DATABASE IF EXISTS {self.domain_db} WITH (FORCE)", f"CREATE DATABASE {self.domain_db}")
+        self.domain_url = database_url(postgres, self.domain_db, "postgresql")
+        # nothing of this process's Prefect or peer-review settings: the worker's are those of peer-review.env
         base = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "PEER_REVIEW_"))}
-        # what peer-review.env holds (deploy/peer-review.env.example), mail as .eml files
-        self.env = dict(base, PEER_REVIEW_DATABASE_URL=self.domain_url, PEER_REVIEW_HOME=str(REPO), PEER_REVIEW_OUTBOX_DIR=str(folder / "outbox"),
-                        PREFECT_API_URL=f"http://127.0.0.1:{self.port}/api", PREFECT_SERVER_ANALYTICS_ENABLED="false",
-                        PREFECT_HOME=str(folder / "cli-home"))
-        server_env = dict(base, PREFECT_HOME=str(folder / "server-home"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
-                          PREFECT_API_DATABASE_CONNECTION_URL=_url(server, self.prefect_db).replace("postgresql+psycopg://", "postgresql+asyncpg://", 1),
-                          PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED="false", PREFECT_LOGGING_LEVEL="WARNING")
-        self.worker: subprocess.Popen | None = None
-        self.process = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(self.port)], env=server_env,
-                                        stdout=open(folder / "server.log", "w"), stderr=subprocess.STDOUT, start_new_session=True)
-        self.api = httpx.Client(base_url=self.env["PREFECT_API_URL"] + "/", timeout=30)
-        started = time.perf_counter()
-        _wait(self._healthy, 300, "the Prefect server")
-        _run([str(BIN / "prefect"), "--no-prompt", "work-pool", "create", "peer-review", "--type", "process"], self.env, "prefect work-pool create")
-        _run([str(BIN / "prefect"), "--no-prompt", "deploy", "--all"], self.env, "prefect deploy --all")
-        self.automations = self.api.post("automations/filter", json={}).raise_for_status().json()
-        print(f"prefect server on port {self.port} (database {self.prefect_db}), pool and deployments ready in {time.perf_counter() - started:.0f} s; "
-              f"automations: {[a['name'] for a in self.automations]}")
+        super().__init__(postgres, f"{prefix}_prefect", folder, dict(base, PEER_REVIEW_DATABASE_URL=self.domain_url))
 
-    def _healthy(self) -> bool:
-        if self.process.poll() is not None:
-            raise RuntimeError(f"the Prefect server exited: see {self.folder / 'server.log'}")
-        try:
-            return self.api.get("health").status_code == 200
-        except httpx.HTTPError:
-            return False
+    def ready(self) -> str:
+        self.automations = self.api.post("automations/filter", json={}).raise_for_status().json()
+        return f"automations: {[a['name'] for a in self.automations]}"
 
     def peer_review(self, *args: str, api: bool = True) -> str:
         env = self.env if api else {k: v for k, v in self.env.items() if k != "PREFECT_API_URL"}
-        return _run([str(BIN / "peer-review"), *args], env, "peer-review " + " ".join(args))
+        return run_command([str(BIN / "peer-review"), *args], env, "peer-review " + " ".join(args))
 
     def start_worker(self, query_seconds: str) -> None:
-        env = dict(self.env, PREFECT_HOME=str(self.folder / f"worker-home-{query_seconds}"))
-        if query_seconds != "default":
-            env["PREFECT_WORKER_QUERY_SECONDS"] = query_seconds
-        since = dt.datetime.now(dt.timezone.utc)
-        log = open(self.folder / f"worker-{query_seconds}.log", "w")
-        self.worker = subprocess.Popen([str(BIN / "peer-review"), "worker", "--limit", "1"], env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-                                       start_new_session=True)
-
-        def online() -> bool:
-            if self.worker.poll() is not None:
-                raise RuntimeError(f"the worker exited ({self.worker.returncode}): see {log.name}")
-            found = self.api.post("work_pools/peer-review/workers/filter", json={}).raise_for_status().json()
-            return any(w["status"] == "ONLINE" and dt.datetime.fromisoformat(w["last_heartbeat_time"]) >= since for w in found)
-
-        _wait(online, 120, "the worker to come online")
+        settings = {} if query_seconds == "default" else {"PREFECT_WORKER_QUERY_SECONDS": query_seconds}
+        self.start_workers(1, **settings)
 
     def stop_worker(self) -> None:
-        if self.worker is not None:
-            print(f"worker {_stop(self.worker)}")
-            self.worker = None
+        for ended in self.stop_workers():
+            print(f"worker {ended}")
 
     def busy(self) -> bool:
         """Any flow run not finished (scheduled, pending, running...)."""
-        runs = self.api.post("flow_runs/filter", json={"flow_runs": {"state": {"type": {"not_any_": ["COMPLETED", "FAILED", "CRASHED", "CANCELLED"]}}}}).raise_for_status().json()
+        runs = self.api.post("flow_runs/filter", json={"flow_runs": {"state": {"type": {"not_any_": list(FINISHED)}}}}).raise_for_status().json()
         return bool(runs)
 
     def run_deployment(self, name: str, parameters: dict, timeout: float) -> dict:
@@ -264,32 +159,27 @@ class Setup:
 
         def finished() -> dict | None:
             r = self.api.get(f"flow_runs/{run['id']}").raise_for_status().json()
-            return r if r["state_type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
+            return r if r["state_type"] in FINISHED else None
 
-        return _wait(finished, timeout, f"the {name} run", every=0.5)
+        return wait_for(finished, timeout, f"the {name} run", every=0.5)
 
     def review_run(self, review_id: int, after: float) -> dict | None:
         """The advance-review run for this review created after `after` (epoch seconds), with its state times."""
         runs = self.api.post("flow_runs/filter", json={"deployments": {"name": {"any_": ["advance-review"]}}, "sort": "EXPECTED_START_TIME_DESC", "limit": 20}
                              ).raise_for_status().json()
-        mine = [r for r in runs if r["parameters"].get("review_id") == review_id and _instant(r["created"]) >= after - 1]
+        mine = [r for r in runs if r["parameters"].get("review_id") == review_id and instant(r["created"]) >= after - 1]
         if not mine:
             return None
         run = min(mine, key=lambda r: r["created"])
-        states = self.api.get("flow_run_states/", params={"flow_run_id": run["id"]}).raise_for_status().json()
+        states = self.state_times(run["id"])
+        return {"run": run, "created": instant(run["created"]), "pending": states.get("PENDING"), "running": states.get("RUNNING"),
+                "ended": instant(run["end_time"]) if run["end_time"] else None, "runs": len(mine)}
 
-        def at(kind: str) -> float | None:
-            return min((_instant(s["timestamp"]) for s in states if s["type"] == kind), default=None)
-
-        return {"run": run, "created": _instant(run["created"]), "pending": at("PENDING"), "running": at("RUNNING"),
-                "ended": _instant(run["end_time"]) if run["end_time"] else None, "runs": len(mine)}
-
-    def close(self, server: str) -> None:
+    def close(self) -> None:
         self.stop_worker()
-        _stop(self.process)
-        self.api.close()
+        super().close()
         db.dispose_all()
-        _admin(server, *(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)" for name in (self.domain_db, self.prefect_db)))
+        admin(self.postgres, f"DROP DATABASE IF EXISTS {self.domain_db} WITH (FORCE)")
 
 
 # The domain data
@@ -376,7 +266,7 @@ def one_round(setup: Setup, watch_engine, review_id: int, task_id: int, email: s
         raise RuntimeError(f"review {review_id}: no new task within {args.timeout:.0f} s of submitting task {task_id}; submit said:\n"
                            f"{result.stdout}{result.stderr}")
     # let the run end and the worker go idle before the next round
-    _wait(lambda: setup.review_run(review_id, wall_start) if not setup.busy() else None, args.timeout, "the advance-review run to end", every=0.5)
+    wait_for(lambda: setup.review_run(review_id, wall_start) if not setup.busy() else None, args.timeout, "the advance-review run to end", every=0.5)
     run = setup.review_run(review_id, wall_start)
     seen_wall = wall_start + (watch.seen_at - started)
     return {
@@ -485,7 +375,7 @@ def main() -> None:
         print(f"load at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
         if setup is not None:
-            setup.close(args.postgres)
+            setup.close()
         print(f"logs of the Prefect server and worker: {folder}")
 
 

@@ -53,24 +53,18 @@ still shows Pending or Running; the Prefect server's and workers' logs stay in a
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import gc
 import json
 import math
 import os
 import random
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
-import httpx
 from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
 
 from national_db import LOOKING_ON, UNTIL, build_triad, copy_partnership
 from peer_review import clock, db
@@ -78,41 +72,26 @@ from peer_review.errors import UserError
 from peer_review.service import sweep, workflow
 from peer_review.service.common import coordinator_of
 from peer_review.tables import AuditEntry, MachineWork, Person, Review, Task
+from prefect_setup import FINISHED, PrefectOnPostgres, admin, database_url, instant, wait_for
 
-REPO = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 TEMPLATE, RUN, PREFECT_DB = "bench_sweep_tmpl", "bench_sweep_run", "bench_sweep_prefect"
 WATCHED = ("stage_changed", "task_opened")
 
 
 # PostgreSQL databases
 
-def _url(server: str, name: str) -> str:
-    return make_url(db._normalise(server)).set(database=name).render_as_string(hide_password=False)
-
-
-def _admin(server: str, *statements: str) -> None:
-    engine = create_engine(db._normalise(server), isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            for statement in statements:
-                connection.execute(text(statement))
-    finally:
-        engine.dispose()
-
-
 def fresh_copy(server: str) -> str:
     """bench_sweep_run made afresh from the template; its URL (plain postgresql://, as a user writes it)."""
     db.dispose_all()
-    _admin(server, f"DROP DATABASE IF EXISTS {RUN} WITH (FORCE)", f"CREATE DATABASE {RUN} TEMPLATE {TEMPLATE}")
-    return _url(server, RUN).replace("postgresql+psycopg://", "postgresql://", 1)
+    admin(server, f"DROP DATABASE IF EXISTS {RUN} WITH (FORCE)", f"CREATE DATABASE {RUN} TEMPLATE {TEMPLATE}")
+    return database_url(server, RUN, "postgresql")
 
 
 # The template
 
 def build_template(server: str, reviews: int, pending: float, seed: int) -> dict:
-    _admin(server, f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)", f"CREATE DATABASE {TEMPLATE}")
-    db.configure(_url(server, TEMPLATE))
+    admin(server, f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)", f"CREATE DATABASE {TEMPLATE}")
+    db.configure(database_url(server, TEMPLATE))
     started = time.perf_counter()
     build_triad(UNTIL)
     drained = sweep.sweep(db.session_scope)  # the simulation leaves reviews queued (nothing to do); copies need an empty queue
@@ -161,7 +140,7 @@ def build_template(server: str, reviews: int, pending: float, seed: int) -> dict
           f"{len(invitations)} invitations accepted ({on_behalf} by the coordinator); {queued} reviews queued")
     made = {"reviews": len(review_ids), "pending": len(chosen), "queued": queued, "audit_max": audit_max,
             "asked": {"reviews": reviews, "pending": pending, "seed": seed}}
-    _admin(server, f"COMMENT ON DATABASE {TEMPLATE} IS '{json.dumps(made)}'")  # for --reuse-template
+    admin(server, f"COMMENT ON DATABASE {TEMPLATE} IS '{json.dumps(made)}'")  # for --reuse-template
     return made
 
 
@@ -239,98 +218,20 @@ def run_service(url: str) -> dict:
 
 # The Prefect server and its workers
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+class PrefectServer(PrefectOnPostgres):
+    """The Prefect server on bench_sweep_prefect, with the deployments; workers are started for each measured run,
+    on that run's copy of the template."""
 
-
-def _stop(process: subprocess.Popen, seconds: float = 30) -> None:
-    """End a process this benchmark started, and its children (its own process group, by its id)."""
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=seconds)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    except ProcessLookupError:
-        pass
-
-
-def _wait(predicate, seconds: float, what: str, every: float = 1.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(every)
-    raise RuntimeError(f"timed out after {seconds:.0f} s waiting for {what}")
-
-
-class PrefectServer:
     def __init__(self, server: str, folder: Path, query_seconds: float):
-        self.folder = folder
-        self.port = _port()
-        prefect_db = _url(server, PREFECT_DB).replace("postgresql+psycopg://", "postgresql+asyncpg://", 1)
-        _admin(server, f"DROP DATABASE IF EXISTS {PREFECT_DB} WITH (FORCE)", f"CREATE DATABASE {PREFECT_DB}")
-        self.env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_DATABASE_CONNECTION_URL", "PREFECT_SERVER_DATABASE_CONNECTION_URL")}
-        self.env.update(
-            PREFECT_HOME=str(folder / "prefect-home"),
-            PREFECT_API_URL=f"http://127.0.0.1:{self.port}/api",
-            PREFECT_API_DATABASE_CONNECTION_URL=prefect_db,
-            PREFECT_SERVER_ANALYTICS_ENABLED="false",
-            PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED="false",  # prefect.yaml's cron schedules would add runs mid-measurement
-            PREFECT_LOGGING_LEVEL="WARNING",
-            PREFECT_WORKER_QUERY_SECONDS=str(query_seconds),
-            PEER_REVIEW_HOME=str(REPO),
-            PEER_REVIEW_OUTBOX_DIR=str(folder / "outbox"),
-        )
-        self.workers: list[subprocess.Popen] = []
-        self.started_workers = 0
-        self.process = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(self.port)], env=self.env,
-                                        stdout=open(folder / "server.log", "w"), stderr=subprocess.STDOUT, start_new_session=True)
-        self.api = httpx.Client(base_url=self.env["PREFECT_API_URL"] + "/", timeout=30)
-        started = time.perf_counter()
-        _wait(self._healthy, 300, "the Prefect server")
-        self._prefect("work-pool", "create", "peer-review", "--type", "process")
-        self._prefect("deploy", "--all")
+        env = dict(os.environ, PREFECT_WORKER_QUERY_SECONDS=str(query_seconds), PREFECT_LOGGING_LEVEL="WARNING")
+        super().__init__(server, PREFECT_DB, folder, env)
+
+    def ready(self) -> str:
         self.deployment = self.api.get("deployments/name/advance-cycle/advance-cycle").raise_for_status().json()["id"]
         scheduled = self.api.post("flow_runs/filter", json={"flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}}).raise_for_status().json()
         for run in scheduled:  # none with the scheduler off; any there would be taken by the workers
             self.api.delete(f"flow_runs/{run['id']}")
-        print(f"prefect server on port {self.port} (database {PREFECT_DB}), pool and deployments ready in {time.perf_counter() - started:.0f} s; "
-              f"{len(scheduled)} scheduled runs deleted")
-
-    def _healthy(self) -> bool:
-        if self.process.poll() is not None:
-            raise RuntimeError(f"the Prefect server exited: see {self.folder / 'server.log'}")
-        try:
-            return self.api.get("health").status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    def _prefect(self, *args: str) -> None:
-        result = subprocess.run([str(BIN / "prefect"), "--no-prompt", *args], env=self.env, cwd=REPO, capture_output=True, text=True, timeout=600)
-        if result.returncode != 0:
-            raise RuntimeError(f"prefect {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-
-    def start_workers(self, count: int, database_url: str) -> None:
-        env = dict(self.env, PEER_REVIEW_DATABASE_URL=database_url)
-        since = dt.datetime.now(dt.timezone.utc)
-        for i in range(count):
-            self.started_workers += 1
-            log = open(self.folder / f"worker-{self.started_workers}.log", "w")
-            self.workers.append(subprocess.Popen([str(BIN / "peer-review"), "worker"], env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
-
-        def online() -> bool:
-            for worker in self.workers:
-                if worker.poll() is not None:
-                    raise RuntimeError(f"a worker exited ({worker.returncode}): see {self.folder}/worker-*.log")
-            found = self.api.post("work_pools/peer-review/workers/filter", json={}).raise_for_status().json()
-            return sum(1 for w in found if w["status"] == "ONLINE" and dt.datetime.fromisoformat(w["last_heartbeat_time"]) >= since) >= count
-
-        _wait(online, 120, f"{count} worker(s) to come online")
+        return f"{len(scheduled)} scheduled runs deleted"
 
     def flow_run_processes(self) -> list[int]:
         """The workers' children (a process worker starts one for each flow run), still running or not yet reaped."""
@@ -343,11 +244,6 @@ class PrefectServer:
             except (OSError, ValueError):
                 continue
         return found
-
-    def stop_workers(self) -> None:
-        for worker in self.workers:
-            _stop(worker)
-        self.workers = []
 
     def runs_named(self, name: str) -> list[dict]:
         return self.api.post("flow_runs/filter", json={"flow_runs": {"name": {"like_": name}}, "sort": "EXPECTED_START_TIME_ASC"}).raise_for_status().json()
@@ -362,23 +258,20 @@ class PrefectServer:
 
         def finished() -> list[dict] | None:
             runs = self.runs_named(first["name"])
-            if len(runs) >= parallel_runs and all(r["state_type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") for r in runs):
+            if len(runs) >= parallel_runs and all(r["state_type"] in FINISHED for r in runs):
                 return runs
             return None
 
-        runs = _wait(finished, timeout, f"the sweep's {parallel_runs} run(s) to finish", every=0.25)
+        runs = wait_for(finished, timeout, f"the sweep's {parallel_runs} run(s) to finish", every=0.25)
         polled = time.perf_counter() - started
-        _wait(lambda: not self.flow_run_processes(), 120, "the flow-run processes to exit", every=0.2)  # so their CPU time counts
+        wait_for(lambda: not self.flow_run_processes(), 120, "the flow-run processes to exit", every=0.2)  # so their CPU time counts
         box = [b - a for a, b in zip(box, box_cpu())]
         cpu = {"server": group_cpu(self.process.pid) - cpu["server"], "workers": sum(group_cpu(w.pid) for w in self.workers) - cpu["workers"]}
-        created = _instant(first["created"])
-        states = {r["id"]: self.api.get("flow_run_states/", params={"flow_run_id": r["id"]}).raise_for_status().json() for r in runs}
-
-        def state_at(run_id: str, kind: str) -> float | None:
-            return min((_instant(s["timestamp"]) for s in states[run_id] if s["type"] == kind), default=None)
+        created = instant(first["created"])
+        states = {r["id"]: self.state_times(r["id"]) for r in runs}
 
         def spans(r: dict) -> str:  # seconds after the first run was created: created / pending / running / ended
-            marks = [_instant(r["created"]), state_at(r["id"], "PENDING"), state_at(r["id"], "RUNNING"), _instant(r["end_time"]) if r["end_time"] else None]
+            marks = [instant(r["created"]), states[r["id"]].get("PENDING"), states[r["id"]].get("RUNNING"), instant(r["end_time"]) if r["end_time"] else None]
             return r["name"] + " " + "/".join("-" if m is None else f"{m - created:.1f}" for m in marks)
 
         # task runs and their states reach the API as events, after the flow run ends: wait until they stop
@@ -400,10 +293,10 @@ class PrefectServer:
             dropped = sum(1 for line in log if "Subscription queue is full, dropping message" in line)
         unfinished = [f"{t['name']} ({t['state_name']}, run {flow_names[t['flow_run_id']]})" for t in task_runs if t["state_type"] not in ("COMPLETED", "FAILED", "CRASHED")]
         return {
-            "seconds": max(_instant(r["end_time"]) for r in runs if r["end_time"]) - created,
+            "seconds": max(instant(r["end_time"]) for r in runs if r["end_time"]) - created,
             "polled": polled,
-            "pickup": state_at(first["id"], "PENDING") - created,
-            "start": state_at(first["id"], "RUNNING") - state_at(first["id"], "PENDING"),
+            "pickup": states[first["id"]]["PENDING"] - created,
+            "start": states[first["id"]]["RUNNING"] - states[first["id"]]["PENDING"],
             "runs": len(runs),
             "states": Counter(r["state_name"] for r in runs),
             "messages": [f"{r['name']}: {r['state_name']}: {(r['state'] or {}).get('message')}" for r in runs if r["state_type"] != "COMPLETED"],
@@ -427,16 +320,6 @@ class PrefectServer:
             if len(page) < 200:
                 return found
             offset += 200
-
-    def close(self) -> None:
-        self.stop_workers()
-        _stop(self.process)
-        self.api.close()
-
-
-def _instant(value: str) -> float:
-    return dt.datetime.fromisoformat(value).timestamp()
-
 
 # Where the CPU went
 
@@ -517,7 +400,7 @@ def main() -> None:
                     result = run_service(url)
                 else:
                     n = int(slot.split("x")[1])
-                    server.start_workers(n, url)
+                    server.start_workers(n, PEER_REVIEW_DATABASE_URL=url)
                     load = wait_for_quiet(args.max_load, args.load_wait)
                     try:
                         result = server.sweep(n, args.timeout)
@@ -535,7 +418,7 @@ def main() -> None:
         if server is not None:
             server.close()
         db.dispose_all()
-        _admin(args.postgres, *(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)" for name in (RUN, PREFECT_DB, *(() if args.keep_template else (TEMPLATE,)))))
+        admin(args.postgres, *(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)" for name in (RUN, *(() if args.keep_template else (TEMPLATE,)))))
         if folder is not None:
             print(f"logs of the Prefect server and workers: {folder}")
 
