@@ -5,21 +5,21 @@ from __future__ import annotations
 import datetime as dt
 from contextlib import contextmanager
 from typing import Iterator
-
-import pendulum
+from zoneinfo import ZoneInfo
 
 TIMEZONE = "Europe/London"
+_ENGLAND = ZoneInfo(TIMEZONE)
 _frozen: dt.datetime | None = None
 
 
 def now() -> dt.datetime:
     """The current time, timezone-aware (UTC)."""
-    return _frozen or pendulum.now("UTC")
+    return _frozen or dt.datetime.now(dt.timezone.utc)
 
 
 def today() -> dt.date:
     """Today's date in England."""
-    return pendulum.instance(now()).in_timezone(TIMEZONE).date()
+    return local_date(now())
 
 
 def set_time(moment: dt.datetime | None) -> None:
@@ -45,8 +45,11 @@ def long_date(value: dt.date | dt.datetime) -> str:
 
 
 def local_date(moment: dt.datetime) -> dt.date:
-    """The date in England at a moment (a naive moment, as SQLite returns them, is UTC)."""
-    return pendulum.instance(moment).in_timezone(TIMEZONE).date()
+    """The date in England at a moment (a naive moment, as SQLite returns them, is UTC). A moment has one
+    date anywhere, so the standard library's zoneinfo does (and commands need not import pendulum)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(_ENGLAND).date()
 
 
 def date_span(start: dt.date, end: dt.date) -> str:
@@ -54,4 +57,8 @@ def date_span(start: dt.date, end: dt.date) -> str:
 
 
 def at_london(day: dt.date, hour: int = 16) -> dt.datetime:
+    """The moment a London clock shows `hour` on `day` (pendulum settles the hour skipped or repeated when the
+    clocks change)."""
+    import pendulum
+
     return pendulum.datetime(day.year, day.month, day.day, hour, tz=TIMEZONE).in_timezone("UTC")

@@ -1,6 +1,7 @@
 """Database tables (SQLModel). The schema is created and upgraded by the Alembic migrations."""
 
-from __future__ import annotations
+# Annotations here are real objects, not `from __future__` strings that pydantic and SQLAlchemy would parse
+# again (about 400 of them) each time a command starts.
 
 import datetime as dt
 from typing import Any, Optional
@@ -10,11 +11,19 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Field, SQLModel
 
 
+class _Table(SQLModel):
+    """Every table's base. Rows are made from the database and by the service layer, not validated by
+    pydantic, so each table's validator is built only if something asks for it (defer_build): every command
+    defines all the tables at start-up, and that is part of how long it takes to answer."""
+
+    model_config = {"defer_build": True}
+
+
 def _json(**kw: Any) -> Any:
     return Field(default_factory=list, sa_column=Column(JSON, nullable=False), **kw)
 
 
-class Partnership(SQLModel, table=True):
+class Partnership(_Table, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     name: str = Field(unique=True, index=True)
     framework_id: str
@@ -32,7 +41,7 @@ class Partnership(SQLModel, table=True):
     loaded_at: dt.datetime
 
 
-class Trust(SQLModel, table=True):
+class Trust(_Table, table=True):
     __table_args__ = (UniqueConstraint("partnership_id", "key"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     partnership_id: int = Field(foreign_key="partnership.id", index=True)
@@ -44,7 +53,7 @@ class Trust(SQLModel, table=True):
     left_on: Optional[dt.date] = None  # the day it left the partnership (`partnership load --update`); its records stay
 
 
-class Person(SQLModel, table=True):
+class Person(_Table, table=True):
     __table_args__ = (UniqueConstraint("partnership_id", "email"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     partnership_id: int = Field(foreign_key="partnership.id", index=True)
@@ -66,7 +75,7 @@ class Person(SQLModel, table=True):
     survey_group: str = ""  # for someone asked only the stakeholder survey (the file's `respondents`), e.g. Trustees
 
 
-class Cycle(SQLModel, table=True):
+class Cycle(_Table, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     partnership_id: int = Field(foreign_key="partnership.id", index=True)
     start: dt.date
@@ -74,7 +83,7 @@ class Cycle(SQLModel, table=True):
     months: int
 
 
-class Review(SQLModel, table=True):
+class Review(_Table, table=True):
     __table_args__ = (
         UniqueConstraint("cycle_id", "host_trust_id", "strand_id"),
         Index("ix_review_stage_partnership_id", "stage", "partnership_id"),  # reviews closed, per partnership
@@ -100,7 +109,7 @@ class Review(SQLModel, table=True):
     good_practice_consent: Optional[bool] = None  # the host's answer, in the factual accuracy check, to sharing its good practice
 
 
-class DueDateChange(SQLModel, table=True):
+class DueDateChange(_Table, table=True):
     """The history of a task's due date: extensions, who granted them and why."""
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -112,7 +121,7 @@ class DueDateChange(SQLModel, table=True):
     changed_at: dt.datetime
 
 
-class VisitChange(SQLModel, table=True):
+class VisitChange(_Table, table=True):
     """The history of a review's visit dates: who moved it, when, and why."""
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -126,7 +135,7 @@ class VisitChange(SQLModel, table=True):
     changed_at: dt.datetime
 
 
-class Assignment(SQLModel, table=True):
+class Assignment(_Table, table=True):
     __table_args__ = (UniqueConstraint("review_id", "person_id"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     review_id: int = Field(foreign_key="review.id", index=True)
@@ -136,7 +145,7 @@ class Assignment(SQLModel, table=True):
     reason: str = ""
 
 
-class LineOfEnquiry(SQLModel, table=True):
+class LineOfEnquiry(_Table, table=True):
     __table_args__ = (UniqueConstraint("review_id", "round", "number"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     review_id: int = Field(foreign_key="review.id", index=True)
@@ -148,7 +157,7 @@ class LineOfEnquiry(SQLModel, table=True):
     lead_id: Optional[int] = Field(default=None, foreign_key="person.id")
 
 
-class EvidenceItem(SQLModel, table=True):
+class EvidenceItem(_Table, table=True):
     __table_args__ = (UniqueConstraint("review_id", "ref"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     review_id: int = Field(foreign_key="review.id", index=True)
@@ -160,7 +169,7 @@ class EvidenceItem(SQLModel, table=True):
     personal_data: bool = False
 
 
-class Finding(SQLModel, table=True):
+class Finding(_Table, table=True):
     __table_args__ = (UniqueConstraint("review_id", "ref"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     review_id: int = Field(foreign_key="review.id", index=True)
@@ -174,7 +183,7 @@ class Finding(SQLModel, table=True):
     status: str = "pending"  # pending | supported | needs_revision
 
 
-class ModerationRound(SQLModel, table=True):
+class ModerationRound(_Table, table=True):
     """One pass of the moderator over the findings still to be decided."""
 
     __table_args__ = (UniqueConstraint("review_id", "number"),)
@@ -186,7 +195,7 @@ class ModerationRound(SQLModel, table=True):
     completed_at: dt.datetime
 
 
-class ModerationDecision(SQLModel, table=True):
+class ModerationDecision(_Table, table=True):
     __table_args__ = (UniqueConstraint("finding_id", "round"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     review_id: int = Field(foreign_key="review.id", index=True)
@@ -198,7 +207,7 @@ class ModerationDecision(SQLModel, table=True):
     reason: str = ""
 
 
-class SelfEvaluationJudgement(SQLModel, table=True):
+class SelfEvaluationJudgement(_Table, table=True):
     """The moderator's view of how well the host's self-evaluation of a line matched the evidence, in one
     moderation round. A later round may judge a line again; the latest round's judgement is the one that
     stands, and the earlier ones show which judgements changed."""
@@ -212,7 +221,7 @@ class SelfEvaluationJudgement(SQLModel, table=True):
     comment: str
 
 
-class DevelopmentAction(SQLModel, table=True):
+class DevelopmentAction(_Table, table=True):
     """An area for development from an issued report, as an action its host trust owns (formative follow-up)."""
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -224,7 +233,7 @@ class DevelopmentAction(SQLModel, table=True):
     created_at: dt.datetime
 
 
-class ActionProgress(SQLModel, table=True):
+class ActionProgress(_Table, table=True):
     """The host's account of an action's progress, recorded at the trust's next review or at the end of its cycle."""
 
     __table_args__ = (UniqueConstraint("action_id", "task_id"),)
@@ -238,7 +247,7 @@ class ActionProgress(SQLModel, table=True):
     recorded_at: dt.datetime
 
 
-class HeadlineFigure(SQLModel, table=True):
+class HeadlineFigure(_Table, table=True):
     """One published headline figure about a trust (context for its reviews; never interpreted or graded)."""
 
     __table_args__ = (UniqueConstraint("trust_id", "measure", "year"),)
@@ -253,7 +262,7 @@ class HeadlineFigure(SQLModel, table=True):
     loaded_at: dt.datetime
 
 
-class ExternalReview(SQLModel, table=True):
+class ExternalReview(_Table, table=True):
     """A commissioned external review of a trust, imported to compare with the peer reviews."""
 
     __table_args__ = (UniqueConstraint("trust_id", "reviewed_on"),)
@@ -267,7 +276,7 @@ class ExternalReview(SQLModel, table=True):
     loaded_at: dt.datetime
 
 
-class ExternalStrandView(SQLModel, table=True):
+class ExternalStrandView(_Table, table=True):
     """What an external review said about one strand: its strengths, areas for development and view in its own words."""
 
     __table_args__ = (UniqueConstraint("external_review_id", "strand_id"),)
@@ -279,7 +288,7 @@ class ExternalStrandView(SQLModel, table=True):
     areas_for_development: list = _json()
 
 
-class SurveyRound(SQLModel, table=True):
+class SurveyRound(_Table, table=True):
     """One round of the stakeholder survey in a partnership (baseline, mid-cycle or end), with its questionnaire."""
 
     __table_args__ = (UniqueConstraint("partnership_id", "round"),)
@@ -292,7 +301,7 @@ class SurveyRound(SQLModel, table=True):
     opened_by: str
 
 
-class SurveyInvitation(SQLModel, table=True):
+class SurveyInvitation(_Table, table=True):
     """A person's task to answer one round of the survey. Answers are only ever reported by group."""
 
     __table_args__ = (UniqueConstraint("round_id", "person_id"),)
@@ -306,7 +315,7 @@ class SurveyInvitation(SQLModel, table=True):
     completed_at: Optional[dt.datetime] = None
 
 
-class SurveyAnswer(SQLModel, table=True):
+class SurveyAnswer(_Table, table=True):
     __table_args__ = (UniqueConstraint("invitation_id", "item"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     invitation_id: int = Field(foreign_key="surveyinvitation.id", index=True)
@@ -315,7 +324,7 @@ class SurveyAnswer(SQLModel, table=True):
     text: str = ""
 
 
-class Task(SQLModel, table=True):
+class Task(_Table, table=True):
     # open tasks by review, soonest first: what status pages, task lists and the reminder sweep read
     __table_args__ = (
         Index("ix_task_status_review_id_due", "status", "review_id", "due"),
@@ -338,7 +347,7 @@ class Task(SQLModel, table=True):
     completed_by_id: Optional[int] = Field(default=None, foreign_key="person.id")
 
 
-class TaskDraft(SQLModel, table=True):
+class TaskDraft(_Table, table=True):
     """A long answer saved part-way on the web, to finish later; removed when the task is submitted."""
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -348,7 +357,7 @@ class TaskDraft(SQLModel, table=True):
     saved_at: dt.datetime
 
 
-class Document(SQLModel, table=True):
+class Document(_Table, table=True):
     """A rendered Word document, kept in the database so every worker and machine sees it."""
 
     __table_args__ = (UniqueConstraint("review_id", "kind"),)
@@ -361,7 +370,7 @@ class Document(SQLModel, table=True):
     created_at: dt.datetime
 
 
-class FeedbackResponse(SQLModel, table=True):
+class FeedbackResponse(_Table, table=True):
     __table_args__ = (UniqueConstraint("review_id", "person_id"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     review_id: int = Field(foreign_key="review.id", index=True)
@@ -373,7 +382,7 @@ class FeedbackResponse(SQLModel, table=True):
     comments: str = ""
 
 
-class OutboxMessage(SQLModel, table=True):
+class OutboxMessage(_Table, table=True):
     """A notification to one person, written in the same transaction as the change that caused it.
 
     `key` names the event (so reruns never add a second row); `message_id` is fixed when the row is
@@ -399,7 +408,7 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: Optional[dt.datetime] = None
 
 
-class SignInRequest(SQLModel, table=True):
+class SignInRequest(_Table, table=True):
     """One request for a sign-in link, known address or not (rate limits count both). A link is sent
     only to a known address; only its SHA-256 is kept, and it works once, before it expires."""
 
@@ -414,7 +423,7 @@ class SignInRequest(SQLModel, table=True):
     used_at: Optional[dt.datetime] = None
 
 
-class WebSession(SQLModel, table=True):
+class WebSession(_Table, table=True):
     """A signed-in person in a browser. The cookie holds a random token; only its SHA-256 is kept here."""
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -426,7 +435,7 @@ class WebSession(SQLModel, table=True):
     ended_at: Optional[dt.datetime] = None
 
 
-class AuditEntry(SQLModel, table=True):
+class AuditEntry(_Table, table=True):
     """Append-only: who did what, when. Rows are never updated or deleted."""
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -438,7 +447,7 @@ class AuditEntry(SQLModel, table=True):
     detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
-class MachineWork(SQLModel, table=True):
+class MachineWork(_Table, table=True):
     """The engine's queue: a review whose records changed since the engine last found nothing to do for it.
 
     A row is written (or its `token` bumped) in the same transaction as any change to a review's records, by
