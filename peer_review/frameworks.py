@@ -26,7 +26,7 @@ Area = Annotated[str, StringConstraints(pattern="^(" + "|".join(AREAS) + ")$")]
 
 
 class Strand(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built when a framework is first read, not at import
 
     id: Id
     title: Title
@@ -37,7 +37,7 @@ class Strand(BaseModel):
 
 
 class Framework(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     id: Id
     title: Title

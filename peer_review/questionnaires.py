@@ -15,7 +15,7 @@ from peer_review.yamlfile import Document
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built when a questionnaire is first read, not at import
 
 
 class Statement(_Strict):

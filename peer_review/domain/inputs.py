@@ -17,7 +17,8 @@ Rating = Annotated[int, Field(ge=1, le=5)]
 
 
 class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # A command validates one kind's input: each model is built the first time it is used, not at import.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 def _context(info: ValidationInfo, key: str) -> Any:

@@ -16,7 +16,6 @@ import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-import pendulum
 
 from peer_review.domain.calendar import SchoolCalendar, school_year
 
@@ -105,6 +104,8 @@ class Bookings:
 
 
 def cycle_end(start: dt.date, months: int) -> dt.date:
+    import pendulum  # only here: month arithmetic (31 January + 1 month), and commands that never plan skip its import
+
     end = pendulum.Date(start.year, start.month, start.day).add(months=months)
     return dt.date(end.year, end.month, end.day)
 

@@ -6,7 +6,6 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-import pendulum
 from sqlmodel import Session, select
 
 from peer_review import clock
@@ -43,7 +42,7 @@ def sweep(session: Session, today: dt.date | None = None) -> Sweep:
             .order_by(Task.id)
         ).all()
         for task, review, person in rows:
-            opened = pendulum.instance(task.created_at).in_timezone(clock.TIMEZONE).date()
+            opened = clock.local_date(task.created_at)
             owed = reminder_due(rules, task.due, opened, today)
             if owed is None:
                 continue

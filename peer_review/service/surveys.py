@@ -203,7 +203,6 @@ def remind(session: Session, partnership: Partnership, rules, today: dt.date) ->
     """Reminders for open invitations on the days before their due date that tasks have them; none after
     it (the round has closed) and never an escalation: answering is voluntary."""
     from peer_review.domain.reminders import reminder_due
-    import pendulum
 
     rows = session.exec(
         select(SurveyInvitation, RoundRow, Person).join(RoundRow, RoundRow.id == SurveyInvitation.round_id).join(Person, Person.id == SurveyInvitation.person_id)
@@ -212,7 +211,7 @@ def remind(session: Session, partnership: Partnership, rules, today: dt.date) ->
     ).all()
     sent = 0
     for invitation, row, person in rows:
-        owed = reminder_due(rules, invitation.due, pendulum.instance(invitation.created_at).in_timezone(clock.TIMEZONE).date(), today)
+        owed = reminder_due(rules, invitation.due, clock.local_date(invitation.created_at), today)
         if owed is None or not owed.startswith("before") or person.digest_only:
             continue
         headline = f"Your views are asked for by {clock.long_date(invitation.due)}, when this round closes."
