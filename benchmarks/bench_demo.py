@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from installed import compile_sources
+
 REPO = Path(__file__).resolve().parent.parent
 
 FLOOR = """
@@ -65,6 +67,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
+    compile_sources()
     commands = {
         "one minimal flow run (the floor)": [sys.executable, "-c", FLOOR],
         "peer-review demo": [sys.executable, "-m", "peer_review", "demo", "--out", "{out}"],

@@ -26,6 +26,7 @@ import time
 
 from sqlalchemy import func, select
 
+from installed import compile_sources
 from national_db import COPIES, build, run_on_each_database
 from peer_review import db
 from peer_review.tables import Review
@@ -72,4 +73,5 @@ def run(small_url: str, large_url: str) -> None:
 
 
 if __name__ == "__main__":
+    compile_sources()
     run_on_each_database(run, __doc__.splitlines()[0], ("bench_eval_small", "bench_eval_national"))

@@ -41,6 +41,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from installed import compile_sources
+
 TRIAD = "Sheffield pilot triad"
 NEW = "New triad"
 PEER = "owen.fletcher@donriver.example.org"  # a peer of the triad: open tasks in June 2024
@@ -199,6 +201,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10, help="timed rounds after 2 warm-up rounds (default 10)")
     parser.add_argument("--postgres", metavar="URL", help="also measure on PostgreSQL: this server's databases bench_programme_small, _national and _empty are made afresh, and dropped after")
     args = parser.parse_args()
+    compile_sources()
     copies = max(0, math.ceil(args.reviews / 12) - 1)
     launcher = Launcher()  # first, while this process is small
     from national_db import postgres_databases

@@ -61,6 +61,7 @@ from peer_review.errors import UserError
 from peer_review.service import workflow
 from peer_review.service.common import coordinator_of
 from peer_review.tables import Person, Review, Task
+from installed import compile_sources
 from prefect_setup import BIN, FINISHED, REPO, PrefectOnPostgres, admin, database_url, instant, run_command, wait_for
 
 TRIAD = REPO / "peer_review" / "examples" / "sheffield-triad.yaml"
@@ -315,6 +316,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=180, help="seconds a round may take before it counts as stuck (180)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
+    compile_sources()
     sys.stdout.reconfigure(line_buffering=True)
     random.seed(args.seed)
     for name in [k for k in os.environ if k.startswith("PREFECT_")]:  # this process works on the domain database only
