@@ -462,8 +462,9 @@ def print_table(results: dict[str, list[dict]], template: dict) -> None:
     print("seconds: until the last run ended (Prefect: from creating the first run, by the server's timestamps), median, and each run's; "
           "start: until the first run was Running (worker poll + flow-run process start); CPU-s: this process (service), or the Prefect "
           "server and the workers with their flow-run processes (PostgreSQL not counted); busy: the whole machine's CPU meanwhile; "
-          "steps: the service run's (the Prefect runs wrote the same records: 'same'); calls: advance_one_step calls (*: advance-step task "
-          "runs the API knows of, fewer when the server dropped events); audit: audit entries the sweep wrote")
+          "steps: the service run's (the Prefect runs wrote the same records: 'same'); calls: the service run's advance_one_step calls, a "
+          "step or a look at a review with nothing to do (*: advance-step task runs the API knows of: one a step, as the flow looks at "
+          "each claimed review itself first; fewer when the server dropped events); audit: audit entries the sweep wrote")
 
 
 if __name__ == "__main__":
