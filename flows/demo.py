@@ -9,7 +9,8 @@ answers the baseline and end-of-cycle surveys, and at the end the evaluation rep
 from __future__ import annotations
 
 import datetime as dt
-from concurrent.futures import Future, ThreadPoolExecutor
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -94,12 +95,20 @@ def _simulate(loaded: LoadedPartnership, out: Path, url: str, progress, until: d
 
 def _start_prefect() -> Future:
     """Get Prefect's API ready in a thread: without PREFECT_API_URL that starts its temporary server, which
-    takes several seconds of its own process; the caller waits on the result before the first flow run."""
+    takes several seconds of its own process; the caller waits on the result before the first flow run. A
+    daemon thread, so a failure meanwhile (a partnership that cannot be planned) ends the command at once
+    (Prefect stops the server it started when the process exits)."""
     from prefect.client.orchestration import get_client
 
-    pool = ThreadPoolExecutor(1, thread_name_prefix="prefect-start")
-    ready = pool.submit(get_client, sync_client=True)
-    pool.shutdown(wait=False)  # its one thread ends when the server answers
+    ready: Future = Future()
+
+    def start() -> None:
+        try:
+            ready.set_result(get_client(sync_client=True))
+        except BaseException as exc:  # re-raised by the caller's result()
+            ready.set_exception(exc)
+
+    threading.Thread(target=start, name="prefect-start", daemon=True).start()
     return ready
 
 
