@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import sqlite3
 
@@ -138,3 +139,31 @@ def test_demo_refuses_a_bad_until_date_before_it_starts(tmp_path):
     assert result.returncode == 2
     assert "--until must be a date like 2023-11-01, not '2024-13-01'" in result.stderr
     assert "starting Prefect" not in result.stderr and not (tmp_path / "out").exists()
+
+
+def test_demo_of_a_partnership_that_cannot_be_planned_says_why_and_leaves_no_prefect_server(tmp_path):
+    """The demo starts Prefect's temporary server while it plans; a plan that fails ends the command at once,
+    and the server it started stops with it."""
+    mutate, _, expected = BAD["moderator pool too small"]
+    partnership = tmp_path / "partnership.yaml"
+    partnership.write_text(mutate(EXAMPLE.read_text()))
+    home = tmp_path / "prefect-home"
+    env = {"PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    result = run_cli("demo", "--partnership", partnership, "--out", tmp_path / "out", cwd=tmp_path, env=env)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert re.search(expected, " ".join(result.stderr.split())), result.stderr
+    assert _processes_with(f"PREFECT_HOME={home}") == []
+
+
+def _processes_with(variable: str) -> list[int]:
+    """Processes (other than this one) whose environment holds `variable` (NAME=value)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != os.getpid():
+            try:
+                with open(f"/proc/{entry}/environ", "rb") as environ:
+                    if variable.encode() in environ.read().split(b"\0"):
+                        found.append(int(entry))
+            except OSError:  # gone, or not ours to read
+                pass
+    return found
