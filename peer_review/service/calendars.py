@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from sqlmodel import Session, select
 
@@ -48,7 +49,7 @@ def visits_calendar(session: Session, person: str | None = None, trust: str | No
 
 def reviews_calendar(session: Session, reviews: list[Review], name: str) -> bytes:
     """An iCalendar file with one event per review's visit (also attached to visit emails)."""
-    from icalendar import Calendar, Event, Timezone  # only where a calendar is made: commands start faster
+    from icalendar import Calendar, Event  # only where a calendar is made: commands start faster
 
     cal = Calendar()
     cal.add("prodid", "-//peer-review//moderated MAT peer review//EN")
@@ -56,7 +57,7 @@ def reviews_calendar(session: Session, reviews: list[Review], name: str) -> byte
     cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", name)
     cal.add("x-wr-timezone", clock.TIMEZONE)
-    cal.add_component(Timezone.from_tzid(clock.TIMEZONE))
+    cal.add_component(_england_timezone())
     for review in reviews:
         host = session.get(Trust, review.host_trust_id)
         peers, moderator = team(session, review)
@@ -74,6 +75,15 @@ def reviews_calendar(session: Session, reviews: list[Review], name: str) -> byte
         event.add("description", "\n".join([f"Strand: {review.strand_title}", f"Host trust: {host.name}", "Review team:", *[f"- {m}" for m in members]]))
         cal.add_component(event)
     return cal.to_ical()
+
+
+@functools.cache
+def _england_timezone():
+    """The VTIMEZONE of England's clocks, worked out from the time zone database once per process (every
+    visit email carries a calendar)."""
+    from icalendar import Timezone
+
+    return Timezone.from_tzid(clock.TIMEZONE)
 
 
 def _london(day: dt.date, time: dt.time) -> dt.datetime:
