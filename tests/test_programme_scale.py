@@ -5,7 +5,9 @@ people it shares with others, giving the same plan as reading every partnership'
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -107,6 +109,33 @@ def test_the_partnership_list_counts_each_page_by_stage(three_partnerships):
     triad = next(r for r in everyone if r.name == "Sheffield pilot triad")
     assert (triad.reviews, triad.open, triad.closed, triad.cancelled, triad.open_tasks, triad.overdue_tasks) == (12, 10, 1, 1, 3, 0)
     assert triad.next_visit is not None and triad.next_visit <= first_visit
+
+
+def test_a_coordinators_partnerships_page_in_the_browser_shows_only_theirs_a_page_at_a_time(database_url, tmp_path, monkeypatch):
+    """The web list is `status`'s list, restricted to the partnerships the signed-in person coordinates."""
+    from peer_review.web import coordinator
+    from webclient import sign_in
+
+    coordinating = "ruth.ashby@coordinator.example.org"  # the bundled triad's coordinator, also of two more
+    _load()
+    for name, domain in (("Another triad", "another"), (HOSTILE, "other")):
+        _load(_variant(tmp_path, name, domain, keep=(coordinating,)))
+    _load(_variant(tmp_path, "Not hers", "elsewhere"))
+    monkeypatch.setattr(coordinator, "PARTNERSHIPS_A_PAGE", 2)
+    browser = sign_in(coordinating)
+    first, second = browser.get("/partnerships"), browser.get("/partnerships?page=2")
+    assert first.status_code == second.status_code == 200
+    names = re.compile(r'href="/partnerships/\d+">([^<]*)</a>')
+    assert names.findall(first.text) == ["Another triad", html.escape(HOSTILE)]  # by name, the name escaped
+    assert names.findall(second.text) == ["Sheffield pilot triad"]
+    assert "page 1 of 2 (3 partnerships)" in first.text and 'href="/partnerships?page=2" rel="next"' in first.text
+    assert 'href="/partnerships?page=1" rel="prev"' in second.text and 'rel="next"' not in second.text
+    assert "Not hers" not in first.text + second.text
+    beyond = browser.get("/partnerships?page=7")
+    assert beyond.status_code == 200 and "There is no page 7" in beyond.text and 'href="/partnerships?page=2"' in beyond.text
+    for bad in ("0", "-1", "two", "99999999999999999999"):
+        assert browser.get(f"/partnerships?page={bad}").status_code == 404, bad
+    assert names.findall(sign_in("helen.marsh@steelvalley.example.org").get("/partnerships").text) == []  # a CEO coordinates none
 
 
 # --- task lists: a page at a time -------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""What the coordinator's web pages show: partnerships at a glance, people's load, one review in full,
-and each review's planned and actual dates. Every view is a fixed number of queries, however many
+"""What the coordinator's web pages show: people's load, one review in full, and each review's planned
+and actual dates (the list of partnerships is queries.partnerships_page, shared with `status`). Every view is a fixed number of queries, however many
 reviews the database holds (no query per row)."""
 
 from __future__ import annotations
@@ -28,39 +28,6 @@ from peer_review.tables import (
     Trust,
     VisitChange,
 )
-
-
-# --- partnerships at a glance ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PartnershipSummary:
-    id: int
-    name: str
-    framework: str
-    trusts: int
-    reviews: int
-    closed: int
-    open_tasks: int
-    overdue_tasks: int
-
-
-def partnership_summaries(session: Session) -> list[PartnershipSummary]:
-    today = clock.today()
-    trusts = dict(session.exec(select(Trust.partnership_id, func.count()).group_by(Trust.partnership_id)).all())
-    reviews = dict(session.exec(select(Review.partnership_id, func.count()).group_by(Review.partnership_id)).all())
-    closed = dict(session.exec(select(Review.partnership_id, func.count()).where(Review.stage == Stage.CLOSED.value).group_by(Review.partnership_id)).all())
-    open_tasks: dict[int, int] = {}
-    overdue: dict[int, int] = {}
-    rows = session.exec(
-        select(Review.partnership_id, func.count(), _count_late(today)).join(Review, Review.id == Task.review_id).where(Task.status == "open").group_by(Review.partnership_id)
-    )
-    for partnership_id, count, late in rows:
-        open_tasks[partnership_id], overdue[partnership_id] = count, late or 0
-    return [
-        PartnershipSummary(pid, name, framework, trusts.get(pid, 0), reviews.get(pid, 0), closed.get(pid, 0), open_tasks.get(pid, 0), overdue.get(pid, 0))
-        for pid, name, framework in session.exec(select(Partnership.id, Partnership.name, Partnership.framework_id).order_by(Partnership.name))
-    ]
 
 
 def _count_late(today: dt.date):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from sqlalchemy import and_, case, func
 from sqlmodel import Session, select
@@ -249,7 +249,9 @@ def several_partnerships(session: Session) -> bool:
 class PartnershipRow:
     """A line of the list of partnerships: how many reviews, where they stand, what is next."""
 
+    id: int
     name: str
+    framework: str
     trusts: int
     reviews: int
     open: int  # neither closed nor cancelled
@@ -260,15 +262,18 @@ class PartnershipRow:
     overdue_tasks: int
 
 
-def partnerships_page(session: Session, page: int = 1, size: int = 50) -> tuple[list[PartnershipRow], Page]:
-    """One page of the loaded partnerships, by name, each with its reviews counted by stage (GROUP BY),
-    its next visit and its open and overdue tasks. A fixed number of queries, each reading only the
-    page's partnerships (reviews and trusts by partnership, tasks by review), so a page costs the same
-    however many partnerships are loaded."""
-    total = session.exec(select(func.count()).select_from(Partnership)).one()
+def partnerships_page(session: Session, page: int = 1, size: int = 50, among: Iterable[int] | None = None) -> tuple[list[PartnershipRow], Page]:
+    """One page of the loaded partnerships (or of those `among` these ids: a coordinator's), by name, each
+    with its reviews counted by stage (GROUP BY), its next visit and its open and overdue tasks. A fixed
+    number of queries, each reading only the page's partnerships (reviews and trusts by partnership,
+    tasks by review), so a page costs the same however many partnerships are loaded."""
+    chosen = [] if among is None else [Partnership.id.in_(sorted(among))]
+    total = session.exec(select(func.count()).select_from(Partnership).where(*chosen)).one()
     at = Page(page, size, total)
-    listed = session.exec(select(Partnership.id, Partnership.name).order_by(Partnership.name).offset(at.offset).limit(size)).all()
-    ids = [pid for pid, _name in listed]
+    listed = session.exec(
+        select(Partnership.id, Partnership.name, Partnership.framework_id).where(*chosen).order_by(Partnership.name).offset(at.offset).limit(size)
+    ).all()
+    ids = [pid for pid, _name, _framework in listed]
     if not ids:
         return [], at
     today = clock.today()
@@ -295,12 +300,12 @@ def partnerships_page(session: Session, page: int = 1, size: int = 50) -> tuple[
         )
     }
     rows = []
-    for pid, name in listed:
+    for pid, name, framework in listed:
         count, closed, cancelled, nxt = reviews.get(pid, (0, 0, 0, None))
         if isinstance(nxt, str):  # SQLite hands back an aggregate of dates as text
             nxt = dt.date.fromisoformat(nxt)
         open_tasks, late = tasks.get(pid, (0, 0))
-        rows.append(PartnershipRow(name, trusts.get(pid, 0), count, count - closed - cancelled, closed, cancelled, nxt, open_tasks, late))
+        rows.append(PartnershipRow(pid, name, framework, trusts.get(pid, 0), count, count - closed - cancelled, closed, cancelled, nxt, open_tasks, late))
     return rows, at
 
 

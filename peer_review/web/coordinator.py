@@ -3,7 +3,9 @@ may also fetch with the export token), and giving a task more time (which a revi
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, select
 
@@ -13,7 +15,7 @@ from peer_review.errors import NotFound
 from peer_review.service import access, dashboard, evaluation, reminders
 from peer_review.service.access import Viewer
 from peer_review.service.common import get_partnership_by_id
-from peer_review.service.queries import overview, overview_csv, overview_json
+from peer_review.service.queries import overview, overview_csv, overview_json, partnerships_page
 from peer_review.tables import Cycle, Partnership, Review, Task
 from peer_review.timeline import progress_svg
 from peer_review.web.pages import DB, STAGE_TAGS, Id, Signed, dated_change, page, posted, script_or_person
@@ -22,10 +24,14 @@ router = APIRouter()
 ScriptOrPerson = Depends(script_or_person)
 
 
+#: Partnerships a page of the coordinator's list shows (a national programme has hundreds).
+PARTNERSHIPS_A_PAGE = 50
+
+
 @router.get("/partnerships")
-def partnerships(request: Request, viewer: Signed, s: DB):
-    summaries = [p for p in dashboard.partnership_summaries(s) if p.id in viewer.coordinates]
-    return page(request, "partnerships.html", summaries=summaries, today=clock.today())
+def partnerships(request: Request, viewer: Signed, s: DB, number: Annotated[int, Query(alias="page", ge=1, le=1_000_000)] = 1):
+    rows, at = partnerships_page(s, number, PARTNERSHIPS_A_PAGE, among=viewer.coordinates)
+    return page(request, "partnerships.html", rows=rows, at=at, today=clock.today())
 
 
 @router.get("/partnerships/{partnership_id}")
