@@ -56,18 +56,11 @@ class SweepFailed(RuntimeError):
 
 def take_on(review_ids: list[int]) -> tuple[dict[int, list[str]], dict[int, BaseException]]:
     """Move reviews on in waves of parallel step task runs, inside the calling flow, after a look at each
-    leaves out those with nothing to do; returns the steps done per review, and the reviews whose look or
-    step failed (the others carry on)."""
+    leaves out those with nothing to do; returns the steps done per review, and the reviews whose step
+    failed (the others carry on)."""
     done: dict[int, list[str]] = {review_id: [] for review_id in review_ids}
     failed: dict[int, BaseException] = {}
-    wave = []
-    for review_id in review_ids:  # a look, not a task run: many queued reviews only wait on people
-        try:
-            with session_scope() as session:
-                if not sweep.waits_on_people(session, review_id):
-                    wave.append(review_id)
-        except Exception as exc:
-            failed[review_id] = exc
+    wave = [review_id for review_id in review_ids if not _waits_on_people(review_id)]
     while wave:
         futures = [(review_id, advance_step.submit(review_id)) for review_id in wave]
         wave = []
@@ -84,6 +77,16 @@ def take_on(review_ids: list[int]) -> tuple[dict[int, list[str]], dict[int, Base
             elif more:
                 wave.append(review_id)
     return {review_id: steps for review_id, steps in done.items() if steps}, failed
+
+
+def _waits_on_people(review_id: int) -> bool:
+    """A look, not a task run: many queued reviews only wait on people. A look that fails (a dropped
+    connection) is left to the step's task run, which looks again and retries passing faults."""
+    try:
+        with session_scope() as session:
+            return sweep.waits_on_people(session, review_id)
+    except Exception:
+        return False
 
 
 def sweep_with_tasks(partnership: str | None = None) -> dict[int, list[str]]:

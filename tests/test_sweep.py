@@ -273,3 +273,29 @@ def test_through_the_flow_a_queued_review_with_nothing_to_do_costs_no_step_task_
         while len(runs := client.read_task_runs(flow_run_filter=flow_run)) < len(done[5]) and time.monotonic() < deadline:
             time.sleep(0.5)
     assert sorted(run.name for run in runs) == ["advance-step-5"] * len(done[5])
+
+
+def test_through_the_flow_a_look_that_fails_is_left_to_the_steps_task_run_which_retries(prefect_server, planned, monkeypatch):
+    """A passing fault in the flow's own look (a dropped connection) neither fails the sweep nor parks the
+    review under its lease: the step's task run looks again, with its retries."""
+    from sqlalchemy.exc import OperationalError
+
+    from flows.review import advance_cycle
+
+    advance_cycle()
+    with db.session_scope() as session:
+        task = next(t for t in queries.open_tasks(session) if t.review_id == 5)
+        workflow.submit(session, task.id, ACCEPT, task.assignee_email)
+    looks = sweep.waits_on_people
+    faults = []
+
+    def dropped_once(session, review_id):
+        if not faults:
+            faults.append(review_id)
+            raise OperationalError("SELECT ...", {}, Exception("server closed the connection unexpectedly"))
+        return looks(session, review_id)
+
+    monkeypatch.setattr(sweep, "waits_on_people", dropped_once)
+    state = advance_cycle(return_state=True)
+    assert state.is_completed() and state.result() == {} and faults == [5]
+    assert _queued() == set()  # looked at again by the task run, and settled: nothing left held
