@@ -816,6 +816,29 @@ def _quiet_prefect() -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "60")
 
 
+def _end_on_ctrl_c(run):
+    """Run flows in this process, Ctrl-C ending the command at once. Ctrl-C also reaches Prefect's temporary
+    server (it is in the terminal's process group), and Prefect, reporting the interrupted run to the server
+    it can no longer reach, would retry for a minute or more. Each step commits on its own, so what is done
+    is recorded."""
+    import signal
+
+    def stop_now(_signum, _frame) -> None:
+        from prefect.server.api.server import SubprocessASGIServer
+
+        SubprocessASGIServer().stop()  # the temporary server, if this process started one
+        err.print("\ninterrupted; every step finished before is recorded")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+
+    previous = signal.signal(signal.SIGINT, stop_now)
+    try:
+        return run()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 @app.command()
 def advance(
     review_id: Annotated[Optional[int], typer.Argument(help="one review; default every review with machine work")] = None,
@@ -833,7 +856,7 @@ def advance(
     _quiet_prefect()
     from flows.review import advance_cycle, advance_review
 
-    results = {review_id: advance_review(review_id)} if review_id is not None else advance_cycle(partnership, rescan=rescan)
+    results = _end_on_ctrl_c(lambda: {review_id: advance_review(review_id)} if review_id is not None else advance_cycle(partnership, rescan=rescan))
     for rid, steps in results.items():
         out.print(f"review {rid}: {', '.join(steps) or 'nothing to do'}")
 
@@ -885,7 +908,7 @@ def demo(
             def progress(message: str, done: int, total: int) -> None:
                 bar.update(job, description=message, completed=done, total=total)
 
-            result = run_demo(partnership, framework, out_dir, progress, until=stop_after, render=builder.docx)
+            result = _end_on_ctrl_c(lambda: run_demo(partnership, framework, out_dir, progress, until=stop_after, render=builder.docx))
     table = Table(title=f"{result.partnership}: {len(result.reviews)} reviews")
     for column in ("review", "host trust", "strand", "visit", "stage", "documents"):
         table.add_column(column)

@@ -7,10 +7,26 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from peer_review.charts_spec import ChartSpec
+
+
+def _helper_starts(parent: int) -> None:
+    """In the helper: Ctrl-C is the command's to handle (the helper would print a traceback of its own), and
+    the helper ends when its command does, however it ended (killed, it could not say so)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _get_ready() -> None:
@@ -32,7 +48,7 @@ class ReportBuilder:
     def __enter__(self) -> "ReportBuilder":
         self.pool = None
         if (os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods():
-            self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+            self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"), initializer=_helper_starts, initargs=(os.getpid(),))
             self.pool.submit(_get_ready)
         return self
 

@@ -6,7 +6,11 @@ import datetime as dt
 import json
 import os
 import re
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -143,7 +147,7 @@ def test_demo_refuses_a_bad_until_date_before_it_starts(tmp_path):
 
 def test_demo_of_a_partnership_that_cannot_be_planned_says_why_and_leaves_no_prefect_server(tmp_path):
     """The demo starts Prefect's temporary server while it plans; a plan that fails ends the command at once,
-    and the server it started stops with it."""
+    with no server left behind (here planning fails before the server process is spawned)."""
     mutate, _, expected = BAD["moderator pool too small"]
     partnership = tmp_path / "partnership.yaml"
     partnership.write_text(mutate(EXAMPLE.read_text()))
@@ -155,15 +159,40 @@ def test_demo_of_a_partnership_that_cannot_be_planned_says_why_and_leaves_no_pre
     assert _processes_with(f"PREFECT_HOME={home}") == []
 
 
-def _processes_with(variable: str) -> list[int]:
-    """Processes (other than this one) whose environment holds `variable` (NAME=value)."""
+def _processes_with(variable: str, running: str = "") -> list[int]:
+    """Processes (other than this one) whose environment holds `variable` (NAME=value), and whose command
+    line mentions `running`."""
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit() and int(entry) != os.getpid():
             try:
-                with open(f"/proc/{entry}/environ", "rb") as environ:
-                    if variable.encode() in environ.read().split(b"\0"):
+                with open(f"/proc/{entry}/environ", "rb") as environ, open(f"/proc/{entry}/cmdline", "rb") as command:
+                    if variable.encode() in environ.read().split(b"\0") and running.encode() in command.read():
                         found.append(int(entry))
             except OSError:  # gone, or not ours to read
                 pass
     return found
+
+
+def test_ctrl_c_ends_a_demo_at_once_and_leaves_nothing_running(tmp_path):
+    """Ctrl-C reaches the whole process group, Prefect's temporary server included; the demo still ends at
+    once (Prefect alone would retry reporting to its stopped server for a minute or more)."""
+    home = tmp_path / "prefect-home"
+    environment = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    demo = subprocess.Popen([sys.executable, "-m", "peer_review", "demo", "--out", str(tmp_path / "out")], cwd=tmp_path, env=environment,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    database = tmp_path / "out" / "peer-review.db"
+    deadline = time.monotonic() + 120
+    while not (database.exists() and _processes_with(f"PREFECT_HOME={home}", running="uvicorn")):
+        assert time.monotonic() < deadline and demo.poll() is None, demo.stderr.read().decode()[-2000:]
+        time.sleep(0.2)  # until the partnership is stored and the temporary server runs beside the demo
+    time.sleep(3)  # into the flow
+    os.killpg(demo.pid, signal.SIGINT)  # as Ctrl-C in a terminal does
+    try:
+        _, stderr = demo.communicate(timeout=60)  # a hang guard, not a speed test
+    finally:
+        demo.kill()
+    assert demo.returncode == 130
+    assert "interrupted; every step finished before is recorded" in stderr.decode() and "Traceback" not in stderr.decode()
+    time.sleep(1)  # the report helper notices within half a second
+    assert _processes_with(f"PREFECT_HOME={home}") == []
