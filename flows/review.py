@@ -4,8 +4,9 @@
 Every machine step is one Prefect task run. A sweep claims a batch of reviews from the engine's queue,
 looks at each (a review queued with nothing for the machine to do leaves the queue there, without a task
 run) and takes the rest on in waves: each wave does the next step of every review still pending, as
-parallel task runs (at most PEER_REVIEW_SWEEP_CONCURRENCY at once). Steps re-check under the review's lock that they are still
-pending, so sweeps on several workers at once (or a repeated run) do nothing twice; see service/sweep.py.
+parallel task runs (at most PEER_REVIEW_SWEEP_CONCURRENCY at once). Looks and steps re-check under the
+review's lock, so sweeps on several workers at once (or a repeated run) do nothing twice; see
+service/sweep.py.
 """
 
 from __future__ import annotations
