@@ -811,9 +811,16 @@ def external_compare(
 
 
 def _quiet_prefect() -> None:
+    """Before running flows in this process: Prefect's log level and settings, and, when PREFECT_API_URL names
+    a server, a clear refusal if it cannot be reached (Prefect would retry, then print a traceback)."""
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "60")
+    if api_url := os.environ.get("PREFECT_API_URL"):
+        from flows.events import server_problem
+
+        if problem := server_problem(api_url):
+            raise UserError(f"{problem}; start it, or unset PREFECT_API_URL to run with a temporary server of this command's own")
 
 
 def _end_on_ctrl_c(run):

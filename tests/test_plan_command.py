@@ -196,3 +196,11 @@ def test_ctrl_c_ends_a_demo_at_once_and_leaves_nothing_running(tmp_path):
     assert "interrupted; every step finished before is recorded" in stderr.decode() and "Traceback" not in stderr.decode()
     time.sleep(1)  # the report helper notices within half a second
     assert _processes_with(f"PREFECT_HOME={home}") == []
+
+
+def test_demo_with_a_prefect_server_that_cannot_be_reached_says_so_before_it_starts(tmp_path):
+    result = run_cli("demo", "--out", tmp_path / "out", cwd=tmp_path, env={"PREFECT_API_URL": "http://127.0.0.1:9/api"})
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    message = " ".join(result.stderr.split())
+    assert "could not reach the Prefect server at PREFECT_API_URL=http://127.0.0.1:9/api" in message and "unset PREFECT_API_URL" in message
+    assert not (tmp_path / "out").exists()
