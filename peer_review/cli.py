@@ -816,7 +816,9 @@ def _quiet_prefect() -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "60")
-    if api_url := os.environ.get("PREFECT_API_URL"):
+    from prefect.settings import PREFECT_API_URL  # the environment's, or the Prefect profile's
+
+    if api_url := PREFECT_API_URL.value():
         from flows.events import server_problem
 
         if problem := server_problem(api_url):
@@ -824,11 +826,16 @@ def _quiet_prefect() -> None:
 
 
 def _end_on_ctrl_c(run):
-    """Run flows in this process, Ctrl-C ending the command at once. Ctrl-C also reaches Prefect's temporary
-    server (it is in the terminal's process group), and Prefect, reporting the interrupted run to the server
-    it can no longer reach, would retry for a minute or more. Each step commits on its own, so what is done
-    is recorded."""
+    """Run flows in this process; with Prefect's temporary server, Ctrl-C ends the command at once. Ctrl-C
+    also reaches that server (it is in the terminal's process group), and Prefect, reporting the interrupted
+    run to the server it can no longer reach, would retry for a minute or more. Each step commits on its
+    own, so what is done is recorded. A server of its own (PREFECT_API_URL) hears of the interruption."""
     import signal
+
+    from prefect.settings import PREFECT_API_URL
+
+    if PREFECT_API_URL.value():
+        return run()
 
     def stop_now(_signum, _frame) -> None:
         from prefect.server.api.server import SubprocessASGIServer
