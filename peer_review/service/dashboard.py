@@ -1,6 +1,6 @@
 """What the coordinator's web pages show: people's load, one review in full, and each review's planned
-and actual dates (the list of partnerships is queries.partnerships_page, shared with `status`). Every view is a fixed number of queries, however many
-reviews the database holds (no query per row)."""
+and actual dates (the list of partnerships is queries.partnerships_page, shared with `status`). Every
+view is a fixed number of queries, however many reviews the database holds (no query per row)."""
 
 from __future__ import annotations
 
