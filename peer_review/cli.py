@@ -7,6 +7,7 @@ a Prefect server is configured (PREFECT_API_URL), to announce the submission to 
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import os
 import sys
@@ -14,9 +15,6 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from peer_review.errors import UserError
 
@@ -32,10 +30,40 @@ app.add_typer(db_app, name="db")
 survey_app = typer.Typer(help="The stakeholder survey: rounds at the baseline, mid-cycle and end, answered by everyone in a partnership.", no_args_is_help=True)
 app.add_typer(survey_app, name="survey")
 
-# Markup is off: names, titles and reasons people typed are printed as typed (a "[/]" in a trust's name
-# would otherwise be read as a style tag); styles are given explicitly with rich Text.
-out = Console(markup=False, highlight=False, emoji=False)
-err = Console(stderr=True, markup=False, highlight=False, emoji=False)
+# Control characters in text people typed are dropped from what is printed: a carriage return or an escape
+# sequence in a trust's name must not rewrite the terminal.
+_UNPRINTABLE = dict.fromkeys([*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F])
+
+
+class _Terminal:
+    """Standard output or error. A plain line is written as it is, with no rich import (a fiftieth of a
+    second at every start) and no wrapping at 80 columns when the output is piped. Tables and styled text
+    go through a rich Console made on first use, with markup off: names, titles and reasons people typed
+    are printed as typed (a "[/]" in a trust's name would otherwise be read as a style tag); styles are
+    given explicitly with rich Text."""
+
+    def __init__(self, stderr: bool = False) -> None:
+        self._stderr = stderr
+        self._console = None
+
+    def print(self, *objects, **options) -> None:
+        if len(objects) <= 1 and all(isinstance(o, str) for o in objects) and set(options) <= {"soft_wrap"}:
+            stream = sys.stderr if self._stderr else sys.stdout
+            stream.write((objects[0] if objects else "").translate(_UNPRINTABLE) + "\n")
+            return
+        self.rich.print(*objects, **options)
+
+    @property
+    def rich(self):
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr, markup=False, highlight=False, emoji=False)
+        return self._console
+
+
+out = _Terminal()
+err = _Terminal(stderr=True)
 
 PartnershipOpt = Annotated[Optional[str], typer.Option("--partnership", "-p", help="partnership name (needed when several are loaded)")]
 
@@ -52,6 +80,8 @@ def _session():
 @framework_app.command("validate")
 def framework_validate(file: Path) -> None:
     """Check a framework file; exits non-zero with the line and problem if it is invalid."""
+    from rich.text import Text
+
     from peer_review.frameworks import load_framework_file
 
     framework = load_framework_file(file)
@@ -61,6 +91,8 @@ def framework_validate(file: Path) -> None:
 @framework_app.command("show")
 def framework_show(ref: Annotated[str, typer.Argument(help="a bundled framework id or a path to a .yaml file")]) -> None:
     """Show a framework's strands, prompts and suggested evidence."""
+    from rich.text import Text
+
     from peer_review.frameworks import resolve_framework
 
     framework = resolve_framework(ref, Path.cwd())
@@ -128,6 +160,7 @@ def plan(
     chart: Annotated[Optional[Path], typer.Option(help="also draw the cycle as a timeline (.svg)")] = None,
 ) -> None:
     """Plan the cycle: visit dates in term time, peers from every other trust and a moderator for each review."""
+    from rich.table import Table
     import json
 
     from peer_review.service.planning import plan_cycle
@@ -156,6 +189,8 @@ def plan(
 @app.command()
 def assign(review_id: int, explain: Annotated[bool, typer.Option("--explain", help="say why each person was chosen")] = False) -> None:
     """Show a review's team (chosen when the cycle was planned), with the reasons."""
+    from rich.table import Table
+
     from peer_review.service.common import get_review
     from peer_review.service.records import assignments
     from peer_review.tables import Person
@@ -269,6 +304,8 @@ def tasks(
 
 
 def _task_table(rows, title: str | None) -> Table:
+    from rich.table import Table
+    from rich.text import Text
     table = Table(title=title)
     for column in ("task", "due", "what", "review", "assignee"):
         table.add_column(column)
@@ -315,6 +352,7 @@ def _stream_json(first, rows) -> None:
 def _survey_tasks(person: str | None) -> None:
     """A person's open survey invitations, printed before their tasks (the survey is asked of everyone, so
     only a person's own list shows them)."""
+    from rich.table import Table
     if person is None:
         return
     from peer_review.service.surveys import open_invitations
@@ -375,6 +413,8 @@ def submit(task_id: int, file: Path, as_: Annotated[str, typer.Option("--as", he
 
 
 def _status_table(reviews, title: str) -> None:
+    from rich.table import Table
+    from rich.text import Text
     table = Table(title=title)
     for column in ("review", "host trust", "strand", "visit", "stage", "open tasks"):
         table.add_column(column)
@@ -426,6 +466,9 @@ def status(
     if view is None:
         out.print("No reviews yet: load a partnership and run `peer-review plan`.")
         return
+    from rich.table import Table
+    from rich.text import Text
+
     grid = Table(title=f"{view.partnership}: stage of each review on {view.today}")
     grid.add_column("trust")
     for _sid, title in view.strands:
@@ -465,6 +508,9 @@ def _list_partnerships(session, as_json: bool, as_csv: bool, limit: int, page: i
     stage, its next visit and its open and overdue tasks, a page at a time (or every page, printed as it
     is read), with how to choose one."""
     import shlex
+
+    from rich.table import Table
+    from rich.text import Text
 
     from peer_review import clock
     from peer_review.csvfile import csv_text
@@ -536,6 +582,8 @@ def report(
 @survey_app.command("validate")
 def survey_validate(file: Path) -> None:
     """Check a questionnaire file; exits non-zero with the line and problem if it is invalid."""
+    from rich.text import Text
+
     from peer_review.questionnaires import load_questionnaire_file
 
     q = load_questionnaire_file(file)
@@ -612,6 +660,7 @@ def evaluation(
 @app.command()
 def outbox(all_: Annotated[bool, typer.Option("--all", help="sent messages too")] = False) -> None:
     """Notifications waiting to be sent (and why, when sending failed)."""
+    from rich.table import Table
     from sqlmodel import select
 
     from peer_review.service.outbox import pending
@@ -676,6 +725,8 @@ def good_practice(
     as_json: Annotated[bool, typer.Option("--json", help="print the entries as JSON, for scripts")] = False,
 ) -> None:
     """Good practice shared from issued reports, with the host's consent, across every partnership."""
+    from rich.text import Text
+
     from peer_review.service.good_practice import AREA_LABELS, library
 
     with _session() as session:
@@ -709,6 +760,8 @@ app.add_typer(external_app, name="external-review")
 @headline_app.command("load")
 def headline_load(file: Annotated[Path, typer.Argument(help="a CSV: trust,year,measure,value[,source]")], partnership: PartnershipOpt = None) -> None:
     """Import published figures; one already loaded for the same trust, measure and year is replaced (nothing is stored if any row is refused)."""
+    from rich.text import Text
+
     from peer_review.context_files import read_headline_csv
     from peer_review.service.context_data import load_headline_figures
 
@@ -725,6 +778,9 @@ def headline_show(
     as_json: Annotated[bool, typer.Option("--json", help="print the figures as JSON")] = False,
 ) -> None:
     """Each trust's published figures by year, as published."""
+    from rich.table import Table
+    from rich.text import Text
+
     from peer_review.service.context_data import headline_trends
 
     with _session() as session:
@@ -751,6 +807,8 @@ def headline_show(
 @external_app.command("load")
 def external_load(file: Annotated[Path, typer.Argument(help="a .yaml or .csv file")], partnership: PartnershipOpt = None) -> None:
     """Import an external review of a trust; one already loaded for the same trust and date is replaced."""
+    from rich.text import Text
+
     from peer_review.context_files import read_external_review
     from peer_review.service.context_data import load_external_review
 
@@ -772,6 +830,8 @@ def external_compare(
     as_json: Annotated[bool, typer.Option("--json", help="print the comparison as JSON")] = False,
 ) -> None:
     """Compare each external review with the peer reviews' supported findings, strand by strand: what both found, and what only one side found (matched by words in common: a person should check it)."""
+    from rich.text import Text
+
     from peer_review.domain.comparison import MATCH_THRESHOLD
     from peer_review.service.context_data import external_comparison
 
@@ -907,6 +967,7 @@ def demo(
     until: Annotated[Optional[str], typer.Option(help="stop the simulated participants after this date (YYYY-MM-DD), leaving the cycle part-way")] = None,
 ) -> None:
     """Run a whole review cycle with simulated participants, through the Prefect flows."""
+    from rich.table import Table
     stop_after = _parse_date(until, "--until") if until else None  # before Prefect starts or a progress bar shows
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -916,7 +977,7 @@ def demo(
         _quiet_prefect()
         from flows.demo import run_demo
 
-        with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err) as bar:
+        with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err.rich) as bar:
             job = bar.add_task("starting Prefect and loading the partnership", total=None)
 
             def progress(message: str, done: int, total: int) -> None:
@@ -971,9 +1032,25 @@ def db_upgrade() -> None:
     out.print(f"database at the newest schema: {database_url_for_display()}")
 
 
+def _app_for(args: list[str]) -> typer.Typer:
+    """The app holding only the command or group that `args` name. Typer builds every command's options
+    before it runs one, a tenth of a quick command's time above Python's own start; the command runs the
+    same either way. Without a command name (`--help`, nothing, a typo) the whole app answers, so help
+    lists every command and a misspelt one is suggested as before."""
+    name = args[0] if args else None
+    commands = [c for c in app.registered_commands if (c.name or typer.main.get_command_name(c.callback.__name__)) == name]
+    groups = [g for g in app.registered_groups if g.name == name]
+    if not commands and not groups:
+        return app
+    only = copy.copy(app)
+    only.registered_commands, only.registered_groups = commands, groups
+    return only
+
+
 def main() -> None:
+    from rich.text import Text
     try:
-        app()
+        typer.main.get_group(_app_for(sys.argv[1:]))()  # always a group, as app() makes it: the command's name comes first
     except UserError as exc:
         err.print(Text.assemble(("error:", "red"), f" {exc}"), soft_wrap=True)
         raise SystemExit(2) from None
