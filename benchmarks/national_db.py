@@ -30,7 +30,6 @@ from typing import Any, Callable, Iterator
 
 from sqlalchemy import JSON, String, create_engine, select, text
 from sqlalchemy.engine import make_url
-from sqlmodel import SQLModel
 
 from peer_review import clock, db
 from peer_review.context_files import read_headline_csv
@@ -40,7 +39,7 @@ from peer_review.resources import example
 from peer_review.service import context_data, loading, planning, surveys, workflow
 from peer_review.service.common import get_partnership
 from peer_review.simulation import simulate_cycle, simulate_pilot
-from peer_review.tables import Document, Person, Review
+from peer_review.tables import Document, Person, Review, every_table
 from peer_review.web.pages import SESSION_COOKIE
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
@@ -90,7 +89,7 @@ def copy_partnership(copies: int) -> None:
     if copies == 0:
         return
     engine = db.get_engine()
-    tables = [t for t in SQLModel.metadata.sorted_tables if t.name != Document.__tablename__]
+    tables = [t for t in every_table().sorted_tables if t.name != Document.__tablename__]
     with engine.begin() as connection:
         rows = {t.name: [dict(r._mapping) for r in connection.execute(t.select())] for t in tables}
         # a table keyed by a foreign key (machinework: by review) is renumbered with what it refers to

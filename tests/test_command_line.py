@@ -3,9 +3,7 @@ lines printed whole, and nothing printed that could rewrite the terminal."""
 
 from __future__ import annotations
 
-import sys
 
-import pytest
 import typer
 
 from conftest import EXAMPLE, run_cli
@@ -13,12 +11,10 @@ from peer_review import cli
 
 
 def _run_main(monkeypatch, capsys, *args: str) -> tuple[int, str]:
-    monkeypatch.setattr(sys, "argv", ["peer-review", *args])
     monkeypatch.setenv("COLUMNS", "200")
-    with pytest.raises(SystemExit) as ended:
-        cli.main()
+    code = cli.run(list(args))
     captured = capsys.readouterr()
-    return ended.value.code or 0, captured.out + captured.err
+    return code, captured.out + captured.err
 
 
 def _names(app: typer.Typer) -> list[str]:

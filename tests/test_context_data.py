@@ -8,7 +8,6 @@ import datetime as dt
 import html
 import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from sqlmodel import func, select
 
 from conftest import EXAMPLE
 from peer_review import db
-from peer_review.cli import main
+from peer_review.cli import run as run_command
 from peer_review.domain.comparison import ExternalStrand, Item, Match, PeerStrand, SelfEvaluationLine, compare, similarity
 from peer_review.partnerships import load_partnership_file
 from peer_review.service import context_data, loading
@@ -46,16 +45,14 @@ def loaded(database_url):
 
 
 @pytest.fixture
-def cli(capsys, monkeypatch):
-    """`peer-review ARGS` through the console script's own entry point, in this process: (exit code, stdout, stderr)."""
+def cli(capsys):
+    """`peer-review ARGS` as the console script runs it, in this process: (exit code, stdout, stderr)."""
 
     def run(*args) -> tuple[int, str, str]:
         capsys.readouterr()
-        monkeypatch.setattr(sys, "argv", ["peer-review", *map(str, args)])
-        with pytest.raises(SystemExit) as exited:
-            main()
+        code = run_command([*map(str, args)])
         got = capsys.readouterr()
-        return exited.value.code, got.out, got.err
+        return code, got.out, got.err
 
     return run
 

@@ -129,7 +129,7 @@ def _run_cycle(folder: Path, spec: dict, changes: list, people: Participants) ->
     """Drive the cycle day by day, applying roster changes on their days; returns each review's stage, and
     what the coordinator is left to do if the cycle cannot finish by itself."""
     from peer_review.partnerships import load_partnership_file
-    from peer_review.service import loading, planning, queries, roster, steps, sweep, workflow
+    from peer_review.service import loading, planning, queries, roster, sweep, workflow
     from peer_review.simulation import _acting_day
 
     clock.set_time(clock.at_london(START, 9))

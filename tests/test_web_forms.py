@@ -8,7 +8,7 @@ import re
 
 import pytest
 import yaml
-from sqlmodel import SQLModel, func, select
+from sqlmodel import func, select
 
 from conftest import EXAMPLE
 from peer_review import db
@@ -17,7 +17,7 @@ from peer_review.partnerships import load_partnership_file
 from peer_review.service import loading, planning, queries, workflow
 from peer_review.service.kinds import KINDS
 from peer_review.simulation import answer
-from peer_review.tables import EvidenceItem, Finding, LineOfEnquiry, ModerationDecision, SelfEvaluationJudgement, Task, TaskDraft
+from peer_review.tables import EvidenceItem, Finding, LineOfEnquiry, ModerationDecision, SelfEvaluationJudgement, Task, TaskDraft, every_table
 from webclient import csrf_of, post_form, sign_in
 
 pytestmark = pytest.mark.db
@@ -59,7 +59,7 @@ def _answer(task_id: int) -> dict:
 
 def row_counts() -> dict[str, int]:
     with db.session_scope() as session:
-        return {table.name: session.exec(select(func.count()).select_from(table)).one() for table in SQLModel.metadata.sorted_tables}
+        return {table.name: session.exec(select(func.count()).select_from(table)).one() for table in every_table().sorted_tables}
 
 
 def records(review_id: int = 1) -> dict:

@@ -2,8 +2,7 @@
 
 from alembic import context
 
-from peer_review import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
-from sqlmodel import SQLModel
+from peer_review.tables import every_table
 
 config = context.config
 engine = config.attributes["engine"]
@@ -11,7 +10,7 @@ engine = config.attributes["engine"]
 with engine.begin() as connection:
     context.configure(
         connection=connection,
-        target_metadata=SQLModel.metadata,
+        target_metadata=every_table(),
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():

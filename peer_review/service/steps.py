@@ -4,7 +4,7 @@ tasks, render documents, close a stage). Each step re-checks that it is still th
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable
+from typing import Callable
 
 from sqlalchemy import update
 from sqlmodel import Session, select
