@@ -20,7 +20,11 @@ sharing intended. Its `plan --dry-run` reads that moderator's bookings in the tr
 
 Timed, each a fresh process (`python -m peer_review ...`, output discarded): `tasks` (its first page),
 `status` (no --partnership: the list of partnerships), `status --json -p NAME`, `tasks --person EMAIL`
-(a peer of the triad with open tasks), and `plan --dry-run -p "New triad"` (also on the empty database).
+(a peer of the triad with open tasks), `task template ID` (an invitation to join a review team), `submit`
+(accepting such an invitation, a different one each time, with PREFECT_API_URL naming a stand-in for the
+Prefect server's events API run by this benchmark, which counts the events: the command records the
+answer and announces it, as on the scale-out set-up; bench_submit.py measures it with a real server and
+worker), and `plan --dry-run -p "New triad"` (also on the empty database).
 Every command runs --rounds times per database after 2 warm-up rounds, all in an order shuffled each
 round; figures are medians, and peak memory is the child's maximum resident set (getrusage via wait4).
 `tasks --all` (every open task, streamed) runs once per database at the end, for its peak memory.
@@ -38,7 +42,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from installed import compile_sources
@@ -72,9 +78,9 @@ class Launcher:
     def __init__(self) -> None:
         self.process = subprocess.Popen([sys.executable, "-c", LAUNCHER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
-    def run(self, command: list[str], url: str) -> tuple[float, float]:
+    def run(self, command: list[str], url: str, env: dict[str, str] | None = None) -> tuple[float, float]:
         """Wall seconds and peak resident memory (MiB, the child's getrusage) of one fresh process; stops if it fails."""
-        env = {**os.environ, "PEER_REVIEW_DATABASE_URL": url, "COLUMNS": "120"}
+        env = {**os.environ, "PEER_REVIEW_DATABASE_URL": url, "COLUMNS": "120", **(env or {})}
         self.process.stdin.write(json.dumps({"command": command, "env": env}) + "\n")
         self.process.stdin.flush()
         result = json.loads(self.process.stdout.readline())
@@ -85,6 +91,44 @@ class Launcher:
     def close(self) -> None:
         self.process.stdin.close()
         self.process.wait()
+
+
+class EventsStub:
+    """Stands in for the Prefect server's events API, which `submit` tells of each submission with one POST
+    (bench_submit.py measures a real server and worker); counts the events it is sent."""
+
+    def __init__(self) -> None:
+        received = self.received = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                received.extend(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/api"
+
+
+def open_invitations(url: str) -> list[tuple[int, str]]:
+    """(task id, email) of the triad's open invitations to join a review team, but PEER's (whose open tasks
+    `tasks --person` lists): each is accepted once with `submit`."""
+    from sqlalchemy import select
+
+    from peer_review import db
+    from peer_review.tables import Partnership, Person, Task
+
+    db.configure(url)
+    with db.session_scope() as session:
+        rows = session.execute(
+            select(Task.id, Person.email).join(Person, Person.id == Task.assignee_id).join(Partnership, Partnership.id == Person.partnership_id)
+            .where(Partnership.name == TRIAD, Task.kind == "respond_to_assignment", Task.status == "open", Person.email != PEER).order_by(Task.id)
+        ).all()
+    return [(task_id, email) for task_id, email in rows]
 
 
 def new_triad_file(folder: Path) -> Path:
@@ -153,6 +197,17 @@ def run(launcher: Launcher, urls: dict[str, str], copies: int, rounds: int, fold
           f"{national['open tasks']:,} open tasks, {national['people']:,} people rows with {national['emails']:,} distinct emails "
           f"({shared} shared: New triad's first moderator)")
 
+    invitations = {label: open_invitations(urls[label]) for label in ("small", "national")}
+    db.dispose_all()
+    if min(map(len, invitations.values())) <= WARMUP + rounds:
+        raise SystemExit(f"`submit` needs an open invitation a round, and one left for `task template`: the triad has "
+                         f"{min(map(len, invitations.values()))}, for {WARMUP + rounds} rounds")
+    template_task = invitations["small"][0][0]  # never submitted (taken from the end); the same task in both databases
+    assert invitations["national"][0][0] == template_task
+    answer = folder / "accept.yaml"
+    answer.write_text('response: accept\nreason: ""\n')
+    events = EventsStub()
+
     python = [sys.executable, "-m", "peer_review"]
     commands = {
         "floor: import sqlmodel": [sys.executable, "-c", "import sqlmodel"],
@@ -160,6 +215,8 @@ def run(launcher: Launcher, urls: dict[str, str], copies: int, rounds: int, fold
         "status (list)": [*python, "status"],
         "status --json -p NAME": [*python, "status", "--json", "-p", TRIAD],
         "tasks --person EMAIL": [*python, "tasks", "--person", PEER],
+        "task template ID": [*python, "task", "template", str(template_task)],
+        "submit (announced)": None,  # a different invitation each time: see below
         "plan --dry-run (new)": [*python, "plan", "--dry-run", "-p", NEW],
     }
     slots = [(label, view) for label in ("small", "national") for view in commands] + [("empty", "plan --dry-run (new)"), ("empty", "floor: import sqlmodel")]
@@ -168,11 +225,18 @@ def run(launcher: Launcher, urls: dict[str, str], copies: int, rounds: int, fold
     memory: dict[tuple[str, str], list[float]] = {}
     for round_ in range(WARMUP + rounds):
         for label, view in order.sample(slots, len(slots)):
-            seconds, peak = run_child(commands[view], urls[label])
+            if view == "submit (announced)":
+                task_id, email = invitations[label].pop()
+                seconds, peak = run_child([*python, "submit", str(task_id), str(answer), "--as", email], urls[label], {"PREFECT_API_URL": events.url})
+            else:
+                seconds, peak = run_child(commands[view], urls[label])
             if round_ >= WARMUP:
                 times.setdefault((label, view), []).append(seconds)
                 memory.setdefault((label, view), []).append(peak)
     streamed = {label: run_child([*python, "tasks", "--all"], urls[label]) for label in ("small", "national")}
+    submitted = 2 * (WARMUP + rounds)
+    assert len(events.received) == submitted and all(e["event"] == "peer-review.task.submitted" for e in events.received), (len(events.received), submitted)
+    events.server.shutdown()
 
     median = {key: statistics.median(values) for key, values in times.items()}
     peak = {key: statistics.median(values) for key, values in memory.items()}

@@ -38,9 +38,9 @@ T = TypeVar("T")
 
 # PostgreSQL databases
 
-def database_url(postgres: str, name: str, driver: str = "postgresql+psycopg") -> str:
+def database_url(postgres: str, name: str, driver: str = "postgresql+psycopg2") -> str:
     """The URL of database `name` on the server `postgres` names (any database's URL), with its password, for
-    `driver`: postgresql+psycopg (this process), postgresql (plain, as a user writes it) or postgresql+asyncpg
+    `driver`: postgresql+psycopg2 (this process), postgresql (plain, as a user writes it) or postgresql+asyncpg
     (the Prefect server)."""
     return make_url(db._normalise(postgres)).set(drivername=driver, database=name).render_as_string(hide_password=False)
 

@@ -163,8 +163,9 @@ def plan(
     chart: Annotated[Optional[Path], typer.Option(help="also draw the cycle as a timeline (.svg)")] = None,
 ) -> None:
     """Plan the cycle: visit dates in term time, peers from every other trust and a moderator for each review."""
-    from rich.table import Table
     import json
+
+    from rich.table import Table
 
     from peer_review.service.planning import plan_cycle
 
@@ -309,6 +310,7 @@ def tasks(
 def _task_table(rows, title: str | None) -> Table:
     from rich.table import Table
     from rich.text import Text
+
     table = Table(title=title)
     for column in ("task", "due", "what", "review", "assignee"):
         table.add_column(column)
@@ -355,9 +357,10 @@ def _stream_json(first, rows) -> None:
 def _survey_tasks(person: str | None) -> None:
     """A person's open survey invitations, printed before their tasks (the survey is asked of everyone, so
     only a person's own list shows them)."""
-    from rich.table import Table
     if person is None:
         return
+    from rich.table import Table
+
     from peer_review.service.surveys import open_invitations
 
     with _session() as session:
@@ -418,6 +421,7 @@ def submit(task_id: int, file: Path, as_: Annotated[str, typer.Option("--as", he
 def _status_table(reviews, title: str) -> None:
     from rich.table import Table
     from rich.text import Text
+
     table = Table(title=title)
     for column in ("review", "host trust", "strand", "visit", "stage", "open tasks"):
         table.add_column(column)
@@ -970,9 +974,9 @@ def demo(
     until: Annotated[Optional[str], typer.Option(help="stop the simulated participants after this date (YYYY-MM-DD), leaving the cycle part-way")] = None,
 ) -> None:
     """Run a whole review cycle with simulated participants, through the Prefect flows."""
-    from rich.table import Table
     stop_after = _parse_date(until, "--until") if until else None  # before Prefect starts or a progress bar shows
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
 
     from peer_review.report_builder import ReportBuilder
 

@@ -32,9 +32,10 @@ def database_url() -> str:
 
 
 def _normalise(url: str) -> str:
-    # "postgresql://" means psycopg 3 here, the driver we install
+    # "postgresql://" means psycopg2, the driver we install: every command imports it, in a tenth of the
+    # time psycopg 3 takes (0.01 s against 0.05-0.08 s, a seventh of a quick command's start-up)
     if url.startswith("postgresql://") or url.startswith("postgres://"):
-        return "postgresql+psycopg://" + url.split("://", 1)[1]
+        return "postgresql+psycopg2://" + url.split("://", 1)[1]
     return url
 
 

@@ -44,7 +44,7 @@ def _postgres_url() -> str:
 
     server, name = POSTGRES_URL.rsplit("/", 1)
     mine = f"{name}_{worker}"
-    engine = create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+    engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
         if connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": mine}).first() is None:
             connection.execute(text(f'CREATE DATABASE "{mine}"'))
@@ -55,7 +55,7 @@ def _postgres_url() -> str:
 def _reset_postgres(url: str) -> None:
     from sqlalchemy import create_engine, text
 
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    engine = create_engine(url)
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))

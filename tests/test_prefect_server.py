@@ -58,7 +58,7 @@ def _prefect_database() -> str | None:
     server, name = POSTGRES_URL.rsplit("/", 1)
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     mine = f"{name}_prefect" + (f"_{worker}" if worker else "")
-    engine = create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+    engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{mine}" WITH (FORCE)'))
         connection.execute(text(f'CREATE DATABASE "{mine}"'))
