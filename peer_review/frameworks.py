@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from peer_review.domain.text import Name, Text, Title
 from peer_review.errors import UserError
 from peer_review.resources import bundled
-from peer_review.yamlfile import Document
+
+if TYPE_CHECKING:
+    from peer_review.yamlfile import Document
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
 
@@ -57,6 +59,8 @@ class Framework(BaseModel):
 
 
 def load_framework_file(path: str | Path) -> Framework:
+    from peer_review.yamlfile import Document  # YAML only when a file is read: a questionnaire's type needs `Id`, not the loader
+
     doc = Document.read(path)
     framework = doc.validate(Framework)
     _check_unique(doc, framework)

@@ -11,7 +11,6 @@ from peer_review.domain.text import Name, Text, Title
 from peer_review.errors import UserError
 from peer_review.frameworks import Id
 from peer_review.resources import bundled
-from peer_review.yamlfile import Document
 
 
 class _Strict(BaseModel):
@@ -53,6 +52,8 @@ class Questionnaire(_Strict):
 
 
 def load_questionnaire_file(path: str | Path) -> Questionnaire:
+    from peer_review.yamlfile import Document  # YAML only when a file is read, not for the stored questionnaires a task list shows
+
     doc = Document.read(path)
     questionnaire = doc.validate(Questionnaire)
     seen: dict[str, tuple] = {}

@@ -23,7 +23,6 @@ from peer_review.questionnaires import DEFAULT, Questionnaire, resolve_questionn
 from peer_review.service.common import audit, coordinator_of, person_by_email
 from peer_review.service.outbox import notify
 from peer_review.tables import Partnership, Person, SurveyAnswer, SurveyInvitation, SurveyRound as RoundRow
-from peer_review.yamlfile import describe, dotted
 
 OPEN_FOR = dt.timedelta(weeks=3)
 ROLE_FLAGS = ("is_ceo", "is_moderator", "is_reviewer", "is_coordinator")
@@ -138,6 +137,8 @@ def open_invitations(session: Session, emails: list[str] | None = None) -> list[
 class InvalidSurveyAnswer(UserError):
     def __init__(self, problems: list[tuple[tuple, str]]):
         self.problems = problems
+        from peer_review.yamlfile import dotted
+
         loc, message = problems[0]
         super().__init__(message, place=dotted(loc) or None, loc=loc)
 
@@ -149,6 +150,8 @@ def validate(survey: SurveyTask, data: Any) -> AnswerSurvey:
     try:
         return AnswerSurvey.model_validate(data, context=context)
     except ValidationError as exc:
+        from peer_review.yamlfile import describe  # imported (with YAML) only for an answer that is wrong
+
         raise InvalidSurveyAnswer([(tuple(e["loc"]), describe(e)) for e in exc.errors()]) from None
 
 
