@@ -95,15 +95,16 @@ def test_each_table_module_defines_what_it_is_listed_with_and_the_tables_it_refe
     assert len({table for tables in MODULES.values() for table in tables}) == len(every_table().tables) == 31
 
 
-def test_a_command_that_names_few_tables_defines_only_those(planned):
-    """A start-up guard, as Alembic's absence is: `status` needs about half the tables."""
+def test_status_json_defines_only_the_tables_it_names_and_imports_neither_rich_nor_yaml(planned):
+    """A start-up guard, as Alembic's absence is: `status` needs about half the tables, and prints JSON."""
     import json
     import os
     import subprocess
     import sys
 
     probe = ("import json, sys; from peer_review.cli import app; app(['status', '--json'], standalone_mode=False)\n"
-             "from sqlmodel import SQLModel; print(json.dumps(sorted(SQLModel.metadata.tables)), file=sys.stderr)")
+             "from sqlmodel import SQLModel; print(json.dumps(sorted(SQLModel.metadata.tables)), file=sys.stderr)\n"
+             "assert 'rich' not in sys.modules and 'yaml' not in sys.modules, sorted(m for m in sys.modules if m.startswith(('rich', 'yaml')))")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, env={**os.environ, "PEER_REVIEW_DATABASE_URL": planned})
     assert result.returncode == 0 and '"Sheffield pilot triad"' in result.stdout, result.stderr[-1500:]
     defined = json.loads(result.stderr.strip().splitlines()[-1])
