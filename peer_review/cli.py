@@ -33,9 +33,10 @@ app.add_typer(db_app, name="db")
 survey_app = typer.Typer(help="The stakeholder survey: rounds at the baseline, mid-cycle and end, answered by everyone in a partnership.", no_args_is_help=True)
 app.add_typer(survey_app, name="survey")
 
-# Control characters in text people typed are dropped from what is printed: a carriage return or an escape
-# sequence in a trust's name must not rewrite the terminal.
-_UNPRINTABLE = dict.fromkeys([*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F])
+# Control characters are dropped from plain lines and error messages: a carriage return or an escape
+# sequence in a name typed on the command line must not rewrite the terminal (stored text has none: the
+# loaders and forms refuse them).
+_UNPRINTABLE = dict.fromkeys([*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)])
 
 
 class _Terminal:
@@ -52,7 +53,9 @@ class _Terminal:
     def print(self, *objects, **options) -> None:
         if len(objects) <= 1 and all(isinstance(o, str) for o in objects) and set(options) <= {"soft_wrap"}:
             stream = sys.stderr if self._stderr else sys.stdout
-            stream.write((objects[0] if objects else "").translate(_UNPRINTABLE) + "\n")
+            if stream is not None:  # None: the process was started with it closed
+                stream.write((objects[0] if objects else "").translate(_UNPRINTABLE) + "\n")
+                stream.flush()  # as rich does: lines on stdout and stderr sharing a pipe stay in order
             return
         self.rich.print(*objects, **options)
 
@@ -1061,7 +1064,7 @@ def run(args: list[str]) -> int:
     except UserError as exc:
         from rich.text import Text
 
-        err.print(Text.assemble(("error:", "red"), f" {exc}"), soft_wrap=True)
+        err.print(Text.assemble(("error:", "red"), f" {exc}".translate(_UNPRINTABLE)), soft_wrap=True)
         return 2
     except SystemExit as ended:  # how click ends every command, done or not
         if ended.code is None or isinstance(ended.code, int):
@@ -1091,8 +1094,9 @@ def _end(code: int) -> NoReturn:
         dispose_all()
     atexit._run_exitfuncs()
     try:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:  # None: the process was started with it closed
+                stream.flush()
     except OSError:
         raise SystemExit(code) from None
     os._exit(code)

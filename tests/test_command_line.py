@@ -3,6 +3,10 @@ lines printed whole, and nothing printed that could rewrite the terminal."""
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import subprocess
+import sys
 
 import typer
 
@@ -58,3 +62,37 @@ def test_control_characters_are_dropped_from_plain_lines(capsys):
     captured = capsys.readouterr()
     assert captured.out == "a name[2Jwith  controls\tand a tab\n"
     assert captured.err == "error\nsecond line\n"
+
+
+def test_a_command_started_with_its_output_closed_still_does_its_work_and_says_so_in_its_exit_code(tmp_path):
+    """A daemon or a cron job may start a command with stdout or stderr closed (Python then has no stream
+    to print to): the work is done, and the exit code is the command's own."""
+    for closed in (1, 2):
+        env = {**os.environ, "PEER_REVIEW_DATABASE_URL": f"sqlite:///{tmp_path / f'closed-{closed}.db'}"}
+        loaded = subprocess.run([sys.executable, "-m", "peer_review", "partnership", "load", str(EXAMPLE)], env=env, preexec_fn=lambda: os.close(closed),
+                                capture_output=True, text=True, timeout=120)
+        assert loaded.returncode == 0 and "Traceback" not in loaded.stderr, (closed, loaded.stderr[-1500:])
+        refused = subprocess.run([sys.executable, "-m", "peer_review", "status", "-p", "nobody"], env=env, preexec_fn=lambda: os.close(closed),
+                                 capture_output=True, text=True, timeout=120)
+        assert refused.returncode == 2 and "Traceback" not in refused.stderr, (closed, refused.stderr[-1500:])
+        with sqlite3.connect(tmp_path / f"closed-{closed}.db") as stored:
+            assert stored.execute("SELECT name FROM partnership").fetchall() == [("Sheffield pilot triad",)]
+
+
+def test_stdout_and_stderr_sharing_a_pipe_keep_their_order_and_errors_drop_control_characters(planned, tmp_path):
+    from peer_review import db
+    from peer_review.service import queries
+
+    with db.session_scope() as session:
+        task = next(t for t in queries.open_tasks(session) if t.kind == "respond_to_assignment")
+    answer = tmp_path / "answer.yaml"
+    answer.write_text('response: accept\nreason: ""\n')
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # as in a cron job's log: stdout block-buffered
+    env |= {"PEER_REVIEW_DATABASE_URL": planned, "PREFECT_API_URL": "http://127.0.0.1:9/api"}  # nothing listens there
+    result = subprocess.run([sys.executable, "-m", "peer_review", "submit", str(task.id), str(answer), "--as", task.assignee_email],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+    lines = result.stdout.splitlines()
+    assert result.returncode == 0 and lines[0].startswith(f"task {task.id} done") and lines[1].startswith("warning: could not reach"), lines
+
+    hostile = run_cli("status", "-p", "X\x1b]0;pwned\x07\x1b[2J\u009bY", env={"PEER_REVIEW_DATABASE_URL": planned})
+    assert hostile.returncode == 2 and "no partnership named 'X]0;pwned[2JY'" in hostile.stderr, hostile.stderr
