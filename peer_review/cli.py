@@ -912,8 +912,7 @@ def _end_on_ctrl_c(run):
 
         SubprocessASGIServer().stop()  # the temporary server, if this process started one
         err.print("\ninterrupted; every step finished before is recorded")
-        sys.stdout.flush()
-        sys.stderr.flush()
+        _flush_output()
         os._exit(130)
 
     previous = signal.signal(signal.SIGINT, stop_now)
@@ -1048,13 +1047,18 @@ def _app_for(args: list[str]) -> typer.Typer:
     same either way. Without a command name (`--help`, nothing, a typo) the whole app answers, so help
     lists every command and a misspelt one is suggested as before."""
     name = args[0] if args else None
-    commands = [c for c in app.registered_commands if (c.name or typer.main.get_command_name(c.callback.__name__)) == name]
+    commands = [c for c in app.registered_commands if command_name(c) == name]
     groups = [g for g in app.registered_groups if g.name == name]
     if not commands and not groups:
         return app
     only = copy.copy(app)
     only.registered_commands, only.registered_groups = commands, groups
     return only
+
+
+def command_name(command: typer.models.CommandInfo) -> str:
+    """The name a registered command is invoked by, as typer gives it."""
+    return command.name or typer.main.get_command_name(command.callback.__name__)
 
 
 def run(args: list[str]) -> int:
@@ -1093,10 +1097,17 @@ def _end(code: int) -> NoReturn:
 
         dispose_all()
     atexit._run_exitfuncs()
+    if not _flush_output():
+        raise SystemExit(code)
+    os._exit(code)
+
+
+def _flush_output() -> bool:
+    """Flush stdout and stderr before an `os._exit`; False if one cannot be written (a closed pipe)."""
     try:
         for stream in (sys.stdout, sys.stderr):
             if stream is not None:  # None: the process was started with it closed
                 stream.flush()
     except OSError:
-        raise SystemExit(code) from None
-    os._exit(code)
+        return False
+    return True

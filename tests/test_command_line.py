@@ -22,7 +22,7 @@ def _run_main(monkeypatch, capsys, *args: str) -> tuple[int, str]:
 
 
 def _names(app: typer.Typer) -> list[str]:
-    return [c.name or typer.main.get_command_name(c.callback.__name__) for c in app.registered_commands] + [g.name for g in app.registered_groups]
+    return [cli.command_name(c) for c in app.registered_commands] + [g.name for g in app.registered_groups]
 
 
 def test_every_command_and_group_answers_its_own_help(monkeypatch, capsys):
