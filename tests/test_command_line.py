@@ -96,3 +96,42 @@ def test_stdout_and_stderr_sharing_a_pipe_keep_their_order_and_errors_drop_contr
 
     hostile = run_cli("status", "-p", "X\x1b]0;pwned\x07\x1b[2J\u009bY", env={"PEER_REVIEW_DATABASE_URL": planned})
     assert hostile.returncode == 2 and "no partnership named 'X]0;pwned[2JY'" in hostile.stderr, hostile.stderr
+
+
+def test_garbage_is_collected_once_start_up_is_over_in_the_command_and_in_a_process_it_forks():
+    import gc
+    import time
+
+    from peer_review.__main__ import collect_after_start_up
+
+    def collecting_within(seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
+        while not gc.isenabled() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return gc.isenabled()
+
+    try:
+        collect_after_start_up(seconds=0.5)
+        assert not gc.isenabled()  # while the command starts
+        child = os.fork()
+        if child == 0:  # its own first half second, then collecting
+            os._exit(0 if not gc.isenabled() and collecting_within(10) else 1)
+        assert os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]) == 0
+        assert collecting_within(10)  # a command still running collects as usual
+        child = os.fork()
+        if child == 0:  # forked later: collecting from the start
+            os._exit(0 if gc.isenabled() else 1)
+        assert os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]) == 0
+    finally:
+        gc.enable()
+
+
+def test_the_installed_command_runs_through_the_same_entry_point_as_python_m():
+    import tomllib
+    from pathlib import Path
+
+    scripts = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts == {"peer-review": "peer_review.__main__:main"}
+    result = subprocess.run([sys.executable, "-m", "peer_review", "status", "-p", "no such partnership"], capture_output=True, text=True,
+                            env={**os.environ, "PEER_REVIEW_DATABASE_URL": "sqlite://"}, timeout=120)
+    assert result.returncode == 2 and "no partnership is loaded" in result.stderr

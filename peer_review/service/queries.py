@@ -12,21 +12,7 @@ from sqlmodel import Session, select
 from peer_review import clock
 from peer_review.domain.lifecycle import Stage
 from peer_review.domain.model import TaskKind, days_overdue
-from peer_review.service import follow_up
 from peer_review.service.common import get_partnership, get_review, get_task, person_by_email, trust_of
-from peer_review.service.records import (
-    agreed_lines,
-    assignments,
-    evidence,
-    findings_of,
-    findings_to_moderate,
-    findings_to_revise,
-    latest_lines,
-    standing_judgements,
-    strand_of,
-    team,
-    worker,
-)
 from peer_review.tables import Assignment, Partnership, Person, Review, Task, Trust
 from peer_review.csvfile import csv_text
 from peer_review.errors import UserError
@@ -321,6 +307,13 @@ def partnership_row_json(row: PartnershipRow) -> dict:
 
 def task_context(session: Session, task_id: int) -> dict:
     """Everything a person needs to do a task: the review, and what the input may refer to."""
+    # imported here: the lists and status above need none of a review's records (and their six tables),
+    # and `status` or `tasks` starts that much sooner
+    from peer_review.service import follow_up
+    from peer_review.service.records import (
+        agreed_lines, assignments, evidence, findings_of, findings_to_moderate, findings_to_revise, latest_lines, standing_judgements, strand_of, team, worker,
+    )
+
     task = get_task(session, task_id)
     review = get_review(session, task.review_id)
     kind = TaskKind(task.kind)

@@ -21,7 +21,6 @@ from peer_review.domain.surveys import AnswerSurvey, Response, SurveyRound, Them
 from peer_review.errors import NotFound, UserError
 from peer_review.questionnaires import DEFAULT, Questionnaire, resolve_questionnaire
 from peer_review.service.common import audit, coordinator_of, person_by_email
-from peer_review.service.outbox import notify
 from peer_review.tables import Partnership, Person, SurveyAnswer, SurveyInvitation, SurveyRound as RoundRow
 
 OPEN_FOR = dt.timedelta(weeks=3)
@@ -86,6 +85,8 @@ def _questionnaire_for(existing: dict[str, RoundRow], ref: str | None, round_: S
 
 
 def _notify(session: Session, partnership: Partnership, row: RoundRow, invitation: SurveyInvitation, person: Person, event: str, headline: str, key: str | None = None) -> None:
+    from peer_review.service.outbox import notify  # mail is only for opening and reminding: a person's list of surveys needs none of it
+
     title = row.questionnaire["title"]
     round_ = SurveyRound(row.round)
     notify(
