@@ -32,26 +32,42 @@ def database_url() -> str:
 
 
 def _normalise(url: str) -> str:
-    # "postgresql://" means psycopg2, the driver we install: every command imports it, which takes 0.01 s
-    # where psycopg 3 took 0.05-0.08 s
-    if url.startswith("postgresql://") or url.startswith("postgres://"):
-        return "postgresql+psycopg2://" + url.split("://", 1)[1]
+    """The URL to connect with. "postgresql://" means psycopg2, the driver we install: every command imports
+    it, which takes 0.01 s where psycopg 3 took 0.05-0.08 s. A URL that is not an SQLite or PostgreSQL
+    database is refused here, saying what would do."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    given = url
+    if url.startswith(("postgresql://", "postgres://")):
+        url = "postgresql+psycopg2://" + url.split("://", 1)[1]
+    try:
+        backend = make_url(url).get_backend_name()
+    except (ArgumentError, ValueError):  # not a URL at all, or a port that is not a number
+        backend = None
+    if backend not in ("sqlite", "postgresql"):
+        source = "PEER_REVIEW_DATABASE_URL" if given == os.environ.get("PEER_REVIEW_DATABASE_URL") else "the database URL"
+        raise UserError(f"{source} is not an SQLite or PostgreSQL database URL: {database_url_for_display(given)!r}; "
+                        "give sqlite:///PATH/TO/FILE.db or postgresql://USER@HOST:5432/NAME")
     return url
 
 
 def get_engine(url: str | None = None) -> Engine:
     """The engine for a database, upgraded to the current schema on first use in this process."""
-    url = _normalise(url or database_url())
+    given = url or database_url()
+    url = _normalise(given)
     if url not in _engines:
-        kwargs = {"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {"pool_pre_ping": True}
-        engine = create_engine(url, **kwargs)
-        if url.startswith("sqlite"):
-            event.listen(engine, "connect", _sqlite_pragmas)
+        engine = None
         try:
+            kwargs = {"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {"pool_pre_ping": True}
+            engine = create_engine(url, **kwargs)  # a driver named in the URL but not installed fails here
+            if url.startswith("sqlite"):
+                event.listen(engine, "connect", _sqlite_pragmas)
             upgrade(engine)
         except Exception as exc:  # a database we cannot reach or use is a user-facing problem
-            engine.dispose()
-            raise UserError(f"cannot use the database {engine.url.render_as_string(hide_password=True)}: {exc}") from None
+            if engine is not None:
+                engine.dispose()
+            raise UserError(f"cannot use the database {database_url_for_display(given)}: {exc}") from None
         _engines[url] = engine
     return _engines[url]
 
@@ -88,12 +104,13 @@ def upgrade(engine: Engine) -> str:
 
 def stored_version(url: str | None = None) -> str | None:
     """The schema revision of a database (None when it has no tables yet), without creating or upgrading anything."""
-    url = _normalise(url or database_url())
+    given = url or database_url()
+    url = _normalise(given)
     engine = _engines.get(url) or create_engine(url)
     try:
         return _stored_version(engine)
     except Exception as exc:
-        raise UserError(f"cannot use the database {engine.url.render_as_string(hide_password=True)}: {exc}") from None
+        raise UserError(f"cannot use the database {database_url_for_display(given)}: {exc}") from None
     finally:
         if url not in _engines:
             engine.dispose()
@@ -108,9 +125,17 @@ def sqlite_path(url: str | None = None) -> Path | None:
 
 
 def database_url_for_display(url: str | None = None) -> str:
+    """The URL as the user gave it (not with the driver we add), without its password, even when it is not
+    a URL SQLAlchemy can read."""
+    import re
+
     from sqlalchemy.engine import make_url
 
-    return make_url(_normalise(url or database_url())).render_as_string(hide_password=True)
+    url = url or database_url()
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return re.sub(r"(://[^/@:]*:)[^/@]*@", r"\1***@", url)
 
 
 def _stored_version(engine: Engine) -> str | None:

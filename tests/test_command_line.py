@@ -135,3 +135,26 @@ def test_the_installed_command_runs_through_the_same_entry_point_as_python_m():
     result = subprocess.run([sys.executable, "-m", "peer_review", "status", "-p", "no such partnership"], capture_output=True, text=True,
                             env={**os.environ, "PEER_REVIEW_DATABASE_URL": "sqlite://"}, timeout=120)
     assert result.returncode == 2 and "no partnership is loaded" in result.stderr
+
+
+def test_a_database_that_cannot_be_reached_is_named_as_given_without_its_password():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens there once the socket closes
+    result = subprocess.run([sys.executable, "-m", "peer_review", "status"], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PEER_REVIEW_DATABASE_URL": f"postgresql://reviewer:s3cret@127.0.0.1:{port}/peer"})
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-1500:]
+    assert f"error: cannot use the database postgresql://reviewer:***@127.0.0.1:{port}/peer: " in result.stderr
+    assert "s3cret" not in result.stderr and "postgresql+psycopg2" not in result.stderr
+
+
+def test_a_database_url_that_is_not_one_is_refused_saying_what_would_do(tmp_path):
+    for url in ("nonsense", "mysql://reviewer@db.example.org/peer", "postgresql://reviewer:s3cret@127.0.0.1:five/peer"):
+        result = subprocess.run([sys.executable, "-m", "peer_review", "status"], capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                                env={**os.environ, "PEER_REVIEW_DATABASE_URL": url})
+        assert result.returncode == 2 and "Traceback" not in result.stderr, (url, result.stderr[-1500:])
+        assert "error: PEER_REVIEW_DATABASE_URL is not an SQLite or PostgreSQL database URL: " in result.stderr, result.stderr
+        assert "give sqlite:///PATH/TO/FILE.db or postgresql://USER@HOST:5432/NAME" in result.stderr and "s3cret" not in result.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing made on the way

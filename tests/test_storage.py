@@ -110,3 +110,32 @@ def test_status_json_defines_only_the_tables_it_names_and_imports_neither_rich_n
     assert result.returncode == 0 and '"Sheffield pilot triad"' in result.stdout, result.stderr[-1500:]
     defined = json.loads(result.stderr.strip().splitlines()[-1])
     assert {"review", "task", "person"} <= set(defined) and not {"surveyanswer", "signinrequest", "document", "outboxmessage", "auditentry", "finding", "lineofenquiry", "developmentaction"} & set(defined), defined
+
+
+_STARTING_SERVICE = """
+import sys, time
+from peer_review import db
+start = float(sys.argv[2])
+while time.time() < start:  # all at once, each with its imports done
+    time.sleep(0.001)
+db.get_engine(sys.argv[1])
+print(db.stored_version(sys.argv[1]))
+"""
+
+
+def test_services_started_together_on_a_new_database_all_find_it_ready(database_url):
+    """A worker, the web app and commands started at once on a brand-new database: one creates the schema,
+    the others wait for it; none fails on tables another has just made."""
+    import subprocess
+    import sys
+    import time
+
+    db.dispose_all()  # the fixture's database is empty: nothing has used it yet
+    start = time.time() + 5
+    starting = [subprocess.Popen([sys.executable, "-c", _STARTING_SERVICE, database_url, str(start)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                for _ in range(4)]
+    results = [(p.wait(timeout=120), *p.communicate()) for p in starting]
+    assert [(code, out.strip()) for code, out, _ in results] == [(0, db.SCHEMA_VERSION)] * 4, [err[-1500:] for _, _, err in results]
+    engine = db.get_engine()
+    with engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), every_table()) == []
