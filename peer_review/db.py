@@ -135,7 +135,7 @@ def database_url_for_display(url: str | None = None) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:
-        return re.sub(r"(://[^/@:]*:)[^/@]*@", r"\1***@", url)
+        return re.sub(r"(://[^/@:]*:).*@", r"\1***@", url)  # up to the last @: hiding too much rather than too little
 
 
 def _stored_version(engine: Engine) -> str | None:

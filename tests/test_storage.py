@@ -134,8 +134,8 @@ def test_services_started_together_on_a_new_database_all_find_it_ready(database_
     start = time.time() + 5
     starting = [subprocess.Popen([sys.executable, "-c", _STARTING_SERVICE, database_url, str(start)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                 for _ in range(4)]
-    results = [(p.wait(timeout=120), *p.communicate()) for p in starting]
-    assert [(code, out.strip()) for code, out, _ in results] == [(0, db.SCHEMA_VERSION)] * 4, [err[-1500:] for _, _, err in results]
+    results = [(*p.communicate(timeout=120), p.returncode) for p in starting]
+    assert [(code, out.strip()) for out, _, code in results] == [(0, db.SCHEMA_VERSION)] * 4, [err[-1500:] for _, err, _ in results]
     engine = db.get_engine()
     with engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), every_table()) == []
