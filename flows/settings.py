@@ -17,14 +17,14 @@ def missing_worker_settings(mail: bool = False) -> list[str]:
     problems = []
     if not os.environ.get("PEER_REVIEW_DATABASE_URL"):
         problems.append("PEER_REVIEW_DATABASE_URL is not set: set it to the domain database, e.g. postgresql://peer_review@db.example.org/peer_review")
-    elif (database := db.sqlite_path()) is not None and not database.is_file():
-        problems.append(f"the database file {database} does not exist: PEER_REVIEW_DATABASE_URL must name the domain database")
     else:
         try:
-            if db.stored_version() is None:
+            if (database := db.sqlite_path()) is not None and not database.is_file():
+                problems.append(f"the database file {database} does not exist: PEER_REVIEW_DATABASE_URL must name the domain database")
+            elif db.stored_version() is None:
                 problems.append(f"the database {db.database_url_for_display()} has no peer-review tables (or they cannot be read with these credentials): "
                                 "load a partnership first (`peer-review partnership load`)")
-        except UserError as exc:
+        except UserError as exc:  # not a database URL, or a database that cannot be reached
             problems.append(str(exc))
     if mail and not (os.environ.get("PEER_REVIEW_SMTP_URL") or os.environ.get("PEER_REVIEW_OUTBOX_DIR")):
         problems.append("neither PEER_REVIEW_SMTP_URL (e.g. smtp://mail.example.org:25) nor PEER_REVIEW_OUTBOX_DIR (a folder for .eml files) is set")

@@ -35,21 +35,29 @@ def _normalise(url: str) -> str:
     """The URL to connect with. "postgresql://" means psycopg2, the driver we install: every command imports
     it, which takes 0.01 s where psycopg 3 took 0.05-0.08 s. A URL that is not an SQLite or PostgreSQL
     database is refused here, saying what would do."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
     given = url
     if url.startswith(("postgresql://", "postgres://")):
         url = "postgresql+psycopg2://" + url.split("://", 1)[1]
-    try:
-        backend = make_url(url).get_backend_name()
-    except (ArgumentError, ValueError):  # not a URL at all, or a port that is not a number
-        backend = None
-    if backend not in ("sqlite", "postgresql"):
+    parsed = _parsed(url)
+    if parsed is None or parsed.get_backend_name() not in ("sqlite", "postgresql"):
         source = "PEER_REVIEW_DATABASE_URL" if given == os.environ.get("PEER_REVIEW_DATABASE_URL") else "the database URL"
-        raise UserError(f"{source} is not an SQLite or PostgreSQL database URL: {database_url_for_display(given)!r}; "
-                        "give sqlite:///PATH/TO/FILE.db or postgresql://USER@HOST:5432/NAME")
+        raise UserError(f"{source} is not an SQLite or PostgreSQL database URL that peer-review can read: {database_url_for_display(given)!r}; "
+                        "give sqlite:///PATH/TO/FILE.db or postgresql://USER:PASSWORD@HOST:5432/NAME (an @, : or / in the password written %40, %3A, %2F)")
     return url
+
+
+def _parsed(url: str):
+    """SQLAlchemy's reading of a URL, or None where it cannot read it, or reads a password's @ as the host's start."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):  # not a URL at all, or a port that is not a number
+        return None
+    if "@" in (parsed.host or "") or (parsed.get_backend_name() != "sqlite" and "@" in (parsed.database or "")):
+        return None
+    return parsed
 
 
 def get_engine(url: str | None = None) -> Engine:
@@ -126,16 +134,17 @@ def sqlite_path(url: str | None = None) -> Path | None:
 
 def database_url_for_display(url: str | None = None) -> str:
     """The URL as the user gave it (not with the driver we add), without its password, even when it is not
-    a URL SQLAlchemy can read."""
+    a URL SQLAlchemy can read: then everything before its last @ is hidden, and any password=... setting."""
     import re
 
-    from sqlalchemy.engine import make_url
-
     url = url or database_url()
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return re.sub(r"(://[^/@:]*:).*@", r"\1***@", url)  # up to the last @: hiding too much rather than too little
+    parsed = _parsed(url)
+    if parsed is not None:
+        shown = parsed.render_as_string(hide_password=True)
+    else:
+        scheme, separator, rest = url.partition("://") if "://" in url else ("", "", url)
+        shown = scheme + separator + ("***" + rest[rest.rindex("@"):] if "@" in rest else rest)
+    return re.sub(r"(password\s*=\s*)[^\s&;]*", r"\1***", shown, flags=re.IGNORECASE)  # psycopg2 takes ?password= too
 
 
 def _stored_version(engine: Engine) -> str | None:

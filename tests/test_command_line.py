@@ -150,11 +150,28 @@ def test_a_database_that_cannot_be_reached_is_named_as_given_without_its_passwor
     assert "s3cret" not in result.stderr and "postgresql+psycopg2" not in result.stderr
 
 
-def test_a_database_url_that_is_not_one_is_refused_saying_what_would_do(tmp_path):
-    for url in ("nonsense", "mysql://reviewer@db.example.org/peer", "postgresql://reviewer:s3cret@127.0.0.1:five/peer"):
+def test_a_database_url_that_is_not_one_is_refused_saying_what_would_do_and_never_shows_a_password(tmp_path):
+    refused = {
+        "nonsense": "'nonsense'",
+        "mysql://reviewer:s3cret@db.example.org/peer": "'mysql://reviewer:***@db.example.org/peer'",
+        "postgresql://reviewer:s3cret@127.0.0.1:five/peer": "'postgresql://***@127.0.0.1:five/peer'",
+        "host=127.0.0.1 user=reviewer password=s3cret dbname=peer": "'host=127.0.0.1 user=reviewer password=*** dbname=peer'",  # libpq's form
+        "postgresql:/reviewer:s3cret@127.0.0.1/peer": "'***@127.0.0.1/peer'",
+        "postgresql://reviewer:s3@cret@127.0.0.1/peer": "'postgresql://***@127.0.0.1/peer'",  # an @ in the password, not written %40
+        "postgresql://reviewer:s3/c@ret@127.0.0.1/peer": "'postgresql://***@127.0.0.1/peer'",
+    }
+    for url, shown in refused.items():
         result = subprocess.run([sys.executable, "-m", "peer_review", "status"], capture_output=True, text=True, timeout=120, cwd=tmp_path,
                                 env={**os.environ, "PEER_REVIEW_DATABASE_URL": url})
         assert result.returncode == 2 and "Traceback" not in result.stderr, (url, result.stderr[-1500:])
-        assert "error: PEER_REVIEW_DATABASE_URL is not an SQLite or PostgreSQL database URL: " in result.stderr, result.stderr
-        assert "give sqlite:///PATH/TO/FILE.db or postgresql://USER@HOST:5432/NAME" in result.stderr and "s3cret" not in result.stderr
+        assert f"error: PEER_REVIEW_DATABASE_URL is not an SQLite or PostgreSQL database URL that peer-review can read: {shown}; " in result.stderr, result.stderr
+        assert "give sqlite:///PATH/TO/FILE.db or postgresql://USER:PASSWORD@HOST:5432/NAME (an @, : or / in the password written %40" in result.stderr
+        assert "s3" not in result.stderr and "cret" not in result.stderr, result.stderr
     assert list(tmp_path.iterdir()) == []  # nothing made on the way
+
+
+def test_a_password_given_as_a_setting_of_the_url_is_hidden_too():
+    from peer_review.db import database_url_for_display
+
+    shown = database_url_for_display("postgresql://reviewer:s3cret@127.0.0.1/peer?sslmode=require&password=qs3cret")
+    assert shown == "postgresql://reviewer:***@127.0.0.1/peer?password=***&sslmode=require"  # SQLAlchemy sorts the settings

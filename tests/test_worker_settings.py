@@ -25,6 +25,11 @@ def test_a_worker_without_its_settings_refuses_to_start_and_says_what_to_set(tmp
     for needed in ("PREFECT_API_URL is not set", "PEER_REVIEW_HOME (not set) must be the folder holding flows/", "PEER_REVIEW_DATABASE_URL is not set",
                    "neither PEER_REVIEW_SMTP_URL"):
         assert needed in message
+    result = run_cli("worker", cwd=tmp_path, env=UNSET | {"PEER_REVIEW_DATABASE_URL": "mysql://reviewer:s3cret@db.example.org/peer"})
+    message = _message(result)  # a database URL that is not one is listed with the rest, its password hidden
+    assert result.returncode == 2 and "PREFECT_API_URL is not set" in message and "neither PEER_REVIEW_SMTP_URL" in message
+    assert "is not an SQLite or PostgreSQL database URL that peer-review can read: 'mysql://reviewer:***@db.example.org/peer'" in message
+    assert "s3cret" not in message
     assert list(tmp_path.iterdir()) == []  # no database file made on the way
 
 
