@@ -199,7 +199,7 @@ def _all_bookings(session, partnership_id: int) -> Bookings:
         select(Review, Person.email, Assignment.role)
         .join(Assignment, Assignment.review_id == Review.id)
         .join(Person, Person.id == Assignment.person_id)
-        .where(Review.partnership_id != partnership_id)
+        .where(Review.partnership_id != partnership_id, Review.stage != "cancelled", Assignment.status != "declined")
     )
     for review, email, role in rows:
         bookings.busy[email].update(visit_days(review.visit_start, review.visit_end))
@@ -251,6 +251,28 @@ def test_planning_reads_only_shared_peoples_bookings_and_plans_as_before(databas
         assert booked and all(booked.isdisjoint(visit_days(v.visit_start, v.visit_end)) for v in with_first if v.moderator == SHARED)
         # a partnership sharing nobody gets the plan it would get alone
         assert planning.plan_cycle(session, alone, dry_run=True).visits == _plan_with(session, alone, Bookings())
+
+
+def test_a_cancelled_review_or_a_declined_place_elsewhere_keeps_nobody_busy(database_url, tmp_path):
+    first = _load()  # the bundled triad, planned: the shared moderator has visits there
+    shared = _load(_variant(tmp_path, "Shared moderator triad", "shared", keep=(SHARED,)), plan=False)
+    with db.session_scope() as session:
+        me = get_partnership(session, shared).id
+        before = planning.existing_bookings(session, me, [SHARED])
+        places = session.exec(
+            select(Review, Assignment).join(Assignment, Assignment.review_id == Review.id).join(Person, Person.id == Assignment.person_id)
+            .where(Person.email == SHARED, Review.partnership_id == get_partnership(session, first).id).order_by(Review.visit_start)
+        ).all()
+        assert len(places) >= 3 and before.load[SHARED] == len(places)
+        (cancelled, _), (declined_review, declined), (kept, _) = places[:3]
+        cancelled.stage = "cancelled"  # as when its trust leaves
+        declined.status = "declined"
+        session.flush()
+        after = planning.existing_bookings(session, me, [SHARED])
+        assert after.load[SHARED] == len(places) - 2
+        freed = {*visit_days(cancelled.visit_start, cancelled.visit_end), *visit_days(declined_review.visit_start, declined_review.visit_end)}
+        assert after.busy[SHARED] == before.busy[SHARED] - freed and set(visit_days(kept.visit_start, kept.visit_end)) <= after.busy[SHARED]
+        session.rollback()
 
 
 def test_a_trust_joining_is_planned_around_shared_peoples_bookings_only(database_url, tmp_path, monkeypatch):

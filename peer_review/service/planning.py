@@ -106,7 +106,7 @@ EMAILS_PER_QUERY = 500  # well under every database's limit on bound parameters
 
 def existing_bookings(session: Session, exclude_partnership: int, emails: Iterable[str]) -> Bookings:
     """What these people (by email: one person may be in several partnerships, as a moderator often is)
-    are already committed to in other partnerships' planned reviews.
+    are already committed to in other partnerships' planned reviews (not those cancelled, nor places declined).
 
     Only the people the planner may choose matter (it looks bookings up by their emails alone), so only
     their places are read: person by email, then their assignments and reviews, each by an index. The
@@ -120,7 +120,8 @@ def existing_bookings(session: Session, exclude_partnership: int, emails: Iterab
             .select_from(Person)
             .join(Assignment, Assignment.person_id == Person.id)
             .join(Review, Review.id == Assignment.review_id)
-            .where(Person.email.in_(wanted[at : at + EMAILS_PER_QUERY]), Review.partnership_id != exclude_partnership)
+            .where(Person.email.in_(wanted[at : at + EMAILS_PER_QUERY]), Review.partnership_id != exclude_partnership,
+                   Review.stage != Stage.CANCELLED.value, Assignment.status != "declined")  # neither keeps anyone busy
         )
         for visit_start, visit_end, term, email, role in rows:
             bookings.busy[email].update(visit_days(visit_start, visit_end))
