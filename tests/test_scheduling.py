@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -79,6 +80,21 @@ def test_moderator_pool_too_small_is_explained():
     trusts, people, moderators = _triad(moderator_limit=1)
     with pytest.raises(PlanInfeasible, match="every moderator is busy or at max_reviews_per_term"):
         plan_partnership(trusts, people, moderators, PlanSettings(dt.date(2023, 11, 1), dt.date(2024, 7, 1)))
+
+
+def test_every_reason_a_review_cannot_be_placed_is_named_with_the_one_to_act_on_first():
+    """Four trusts and one moderator allowed one review a term, over two years. Counted term by term, no
+    single term's full moderator ruled out as many candidate dates as the holidays did, so the explanation
+    used to blame the school calendar; the moderator is what to change."""
+    trusts = [PlanTrust(t, ("a", "b", "c", "d"), SHEFFIELD) for t in ("w", "x", "y", "z")]
+    people = [PlanPerson(f"{t}{i}@e.org", t) for t in ("w", "x", "y", "z") for i in range(2)]
+    with pytest.raises(PlanInfeasible) as refused:
+        plan_partnership(trusts, people, [PlanPerson("m@e.org", None, max_per_term=1)], PlanSettings(dt.date(2023, 11, 1), dt.date(2025, 7, 1)))
+    message = str(refused.value)
+    assert re.search(r"of the candidate dates, on \d+ every moderator is busy or at max_reviews_per_term in 2024-25 autumn, ", message), message
+    assert "not school days in calendar 'sheffield'" in message  # the other reasons follow
+    counts = [int(n) for n in re.findall(r"(?:dates, |; )on (\d+) ", message)]
+    assert len(counts) >= 2 and counts == sorted(counts, reverse=True), message  # most dates first
 
 
 def test_cycle_too_short_is_explained():

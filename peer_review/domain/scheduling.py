@@ -6,7 +6,7 @@ that satisfies every hard constraint, preferring dates away from the first and l
 half-term. Team members are chosen as they are placed, least loaded first, so the constraints that
 involve people (nobody in two overlapping visits, a trust never hosting while its people visit
 elsewhere that week, moderators' termly limits) are checked against real choices. When a review
-cannot be placed, the error says which constraint failed on most candidate dates, and for whom.
+cannot be placed, the error says which constraints failed on how many candidate dates, and for whom.
 """
 
 from __future__ import annotations
@@ -322,16 +322,25 @@ def _explain(trust, strand, earliest, last, failures, by_trust, settings) -> str
     head = f"no date for trust '{trust.id}' to host strand '{strand}' between {earliest} and {last}"
     if not failures:
         return f"{head}: the cycle has no room left for it; lengthen the cycle (at most 24 months) or start earlier"
-    (kind, who), count = failures.most_common(1)[0]
-    why = {
-        "calendar": f"the days are not school days in calendar '{who}'",
-        "blackout": f"a blackout window ({who})",
-        "host busy": f"trust '{who}' is hosting or visiting elsewhere that week",
-        "trust hosting": f"trust '{who}' is hosting its own review that week, so its people cannot visit",
-        "no free reviewer": f"no reviewer from trust '{who}' is free and without a conflict",
-        "moderators": f"every moderator is busy or at max_reviews_per_term in {who}",
-    }[kind]
-    return f"{head}: on {count} candidate date(s) {why}"
+    why = {  # each filled with whom or when it failed for, most dates first
+        "calendar": "the days are not school days in calendar {}",
+        "blackout": "a blackout window ({})",
+        "host busy": "trust {} is hosting or visiting elsewhere that week",
+        "trust hosting": "the visiting trust is hosting its own review that week, so its people cannot visit ({})",
+        "no free reviewer": "no reviewer is free and without a conflict from trust {}",
+        "moderators": "every moderator is busy or at max_reviews_per_term in {}",
+    }
+    by_kind: dict[str, Counter] = defaultdict(Counter)
+    for (kind, who), count in failures.items():
+        by_kind[kind][who] += count
+
+    def named(kind: str, whos: Counter) -> str:
+        return ", ".join(who if kind in ("moderators", "blackout") else f"'{who}'" for who, _ in whos.most_common())
+
+    # every reason, most dates first: the commonest is often a fact of the calendar (holidays, the trust's
+    # own other visits), and the one to act on (moderators, reviewers) comes after it
+    reasons = [f"on {sum(whos.values())} {why[kind].format(named(kind, whos))}" for kind, whos in sorted(by_kind.items(), key=lambda item: -sum(item[1].values()))]
+    return f"{head}: of the candidate dates, " + "; ".join(reasons)
 
 
 def violations(
