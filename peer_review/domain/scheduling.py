@@ -322,7 +322,7 @@ def _explain(trust, strand, earliest, last, failures, by_trust, settings) -> str
     head = f"no date for trust '{trust.id}' to host strand '{strand}' between {earliest} and {last}"
     if not failures:
         return f"{head}: the cycle has no room left for it; lengthen the cycle (at most 24 months) or start earlier"
-    why = {  # each filled with whom or when it failed for, most dates first
+    why = {  # each filled with whom, or the terms, it failed for
         "calendar": "the days are not school days in calendar {}",
         "blackout": "a blackout window ({})",
         "host busy": "trust {} is hosting or visiting elsewhere that week",
