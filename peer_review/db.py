@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +32,7 @@ def database_url() -> str:
     return _configured_url or os.environ.get("PEER_REVIEW_DATABASE_URL") or DEFAULT_URL
 
 
+@functools.lru_cache(maxsize=32)  # read once per URL: every unit of work (each web request's) asks for its engine
 def _normalise(url: str) -> str:
     """The URL to connect with. "postgresql://" means psycopg2, the driver we install: every command imports
     it, which takes 0.01 s where psycopg 3 took 0.05-0.08 s. A URL that is not an SQLite or PostgreSQL
@@ -114,13 +116,14 @@ def stored_version(url: str | None = None) -> str | None:
     """The schema revision of a database (None when it has no tables yet), without creating or upgrading anything."""
     given = url or database_url()
     url = _normalise(given)
-    engine = _engines.get(url) or create_engine(url)
+    engine = _engines.get(url)
     try:
+        engine = engine or create_engine(url)  # a driver named in the URL but not installed fails here
         return _stored_version(engine)
     except Exception as exc:
         raise UserError(f"cannot use the database {database_url_for_display(given)}: {exc}") from None
     finally:
-        if url not in _engines:
+        if engine is not None and url not in _engines:
             engine.dispose()
 
 

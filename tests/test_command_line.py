@@ -132,8 +132,7 @@ def test_the_installed_command_runs_through_the_same_entry_point_as_python_m():
 
     scripts = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["project"]["scripts"]
     assert scripts == {"peer-review": "peer_review.__main__:main"}
-    result = subprocess.run([sys.executable, "-m", "peer_review", "status", "-p", "no such partnership"], capture_output=True, text=True,
-                            env={**os.environ, "PEER_REVIEW_DATABASE_URL": "sqlite://"}, timeout=120)
+    result = run_cli("status", "-p", "no such partnership", env={"PEER_REVIEW_DATABASE_URL": "sqlite://"})
     assert result.returncode == 2 and "no partnership is loaded" in result.stderr
 
 
@@ -143,8 +142,7 @@ def test_a_database_that_cannot_be_reached_is_named_as_given_without_its_passwor
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # nothing listens there once the socket closes
-    result = subprocess.run([sys.executable, "-m", "peer_review", "status"], capture_output=True, text=True, timeout=120,
-                            env={**os.environ, "PEER_REVIEW_DATABASE_URL": f"postgresql://reviewer:s3cret@127.0.0.1:{port}/peer"})
+    result = run_cli("status", env={"PEER_REVIEW_DATABASE_URL": f"postgresql://reviewer:s3cret@127.0.0.1:{port}/peer"})
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-1500:]
     assert f"error: cannot use the database postgresql://reviewer:***@127.0.0.1:{port}/peer: " in result.stderr
     assert "s3cret" not in result.stderr and "postgresql+psycopg2" not in result.stderr
@@ -161,8 +159,7 @@ def test_a_database_url_that_is_not_one_is_refused_saying_what_would_do_and_neve
         "postgresql://reviewer:s3/c@ret@127.0.0.1/peer": "'postgresql://***@127.0.0.1/peer'",
     }
     for url, shown in refused.items():
-        result = subprocess.run([sys.executable, "-m", "peer_review", "status"], capture_output=True, text=True, timeout=120, cwd=tmp_path,
-                                env={**os.environ, "PEER_REVIEW_DATABASE_URL": url})
+        result = run_cli("status", cwd=tmp_path, env={"PEER_REVIEW_DATABASE_URL": url})
         assert result.returncode == 2 and "Traceback" not in result.stderr, (url, result.stderr[-1500:])
         assert f"error: PEER_REVIEW_DATABASE_URL is not an SQLite or PostgreSQL database URL that peer-review can read: {shown}; " in result.stderr, result.stderr
         assert "give sqlite:///PATH/TO/FILE.db or postgresql://USER:PASSWORD@HOST:5432/NAME (an @, : or / in the password written %40" in result.stderr

@@ -30,6 +30,10 @@ def test_a_worker_without_its_settings_refuses_to_start_and_says_what_to_set(tmp
     assert result.returncode == 2 and "PREFECT_API_URL is not set" in message and "neither PEER_REVIEW_SMTP_URL" in message
     assert "is not an SQLite or PostgreSQL database URL that peer-review can read: 'mysql://reviewer:***@db.example.org/peer'" in message
     assert "s3cret" not in message
+    result = run_cli("worker", cwd=tmp_path, env=UNSET | {"PEER_REVIEW_DATABASE_URL": "postgresql+psycopg://reviewer:s3cret@127.0.0.1/peer"})
+    message = _message(result)  # a driver that is not installed (psycopg 3) is a setting to fix, not a traceback
+    assert result.returncode == 2 and "Traceback" not in result.stderr and "PREFECT_API_URL is not set" in message
+    assert "cannot use the database postgresql+psycopg://reviewer:***@127.0.0.1/peer: No module named 'psycopg'" in message and "s3cret" not in message
     assert list(tmp_path.iterdir()) == []  # no database file made on the way
 
 
