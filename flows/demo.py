@@ -19,7 +19,7 @@ from prefect import flow
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from peer_review import clock, db
+from peer_review import clock, db, demo_folder
 from peer_review.partnerships import LoadedPartnership, default_partnership_path, load_partnership_file
 from peer_review.service import evaluation, queries
 from peer_review.service.common import get_partnership
@@ -55,20 +55,17 @@ def run_demo(
 ) -> DemoResult:
     """Run the cycle into a fresh SQLite file in `out`, or into `database` (which must hold no such partnership).
 
+    `out` must be new, empty or an earlier demo's (see demo_folder): only the demo's own files there are replaced.
+
     With `until`, the simulated participants stop working after that date, leaving the cycle part-way.
     `render` builds the evaluation's Word report (see report_builder.ReportBuilder; by default in this process).
     """
     path = Path(partnership_file) if partnership_file else default_partnership_path()
     loaded = load_partnership_file(path, framework)  # every check before anything is written
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    for old in [*out.glob("*.docx"), *out.glob("emails/*.eml")]:
-        old.unlink()
+    demo_folder.prepare(out, own_database=database is None)  # a folder of the user's is refused, untouched
     if database is None:
-        sqlite_file = out / "peer-review.db"
-        for stale in (sqlite_file, Path(f"{sqlite_file}-wal"), Path(f"{sqlite_file}-shm")):
-            stale.unlink(missing_ok=True)
-        database = f"sqlite:///{sqlite_file.resolve()}"
+        database = f"sqlite:///{(out / demo_folder.DATABASE).resolve()}"
     url = database
     db.configure(url)
     try:
@@ -84,7 +81,7 @@ def _simulate(loaded: LoadedPartnership, out: Path, url: str, progress, until: d
     prefect_ready.result()
     # Heartbeats detect crashed runs on workers; in-process they only add a second per flow run.
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        advances, tasks_done, emails = demo_cycle(name, first_day, str(out / "emails"), progress, until)
+        advances, tasks_done, emails = demo_cycle(name, first_day, str(out / demo_folder.EMAILS), progress, until)
     with db.session_scope() as session:
         documents = export_documents(session, out)
         reviews = queries.status(session, name)

@@ -18,15 +18,17 @@ from peer_review.tables import OutboxMessage
 DEFAULT_FROM = "peer-review <peer-review@localhost>"
 
 
-def build_email(row: OutboxMessage, sender: str | None = None) -> EmailMessage:
+def build_email(row: OutboxMessage, sender: str | None = None, body: tuple[str, str] | None = None) -> EmailMessage:
+    """The email of a row; `body` (text, HTML) when it is written as it is sent rather than stored."""
+    text, html = body or (row.text, row.html)
     message = EmailMessage()
     message["From"] = sender or os.environ.get("PEER_REVIEW_MAIL_FROM", DEFAULT_FROM)
     message["To"] = row.recipient
     message["Subject"] = row.subject
     message["Message-ID"] = row.message_id
     message["Date"] = format_datetime(row.created_at)
-    message.set_content(row.text)
-    message.add_alternative(row.html, subtype="html")
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
     if row.ics:
         message.add_attachment(row.ics.encode(), maintype="text", subtype="calendar", filename="peer-review-visit.ics", params={"method": "PUBLISH"})
     return message
@@ -37,7 +39,11 @@ class Channel(Protocol):
 
 
 class FolderChannel:
-    """Writes each message as an .eml file; sending the same row again overwrites the same file."""
+    """Writes each message as an .eml file; sending the same row again overwrites the same file.
+
+    The folder is everyone's mailbox at once (for trying the service on one computer): it holds working
+    sign-in links, so its files are readable by their owner only.
+    """
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
@@ -45,7 +51,10 @@ class FolderChannel:
     def send(self, message: EmailMessage, row: OutboxMessage) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         name = f"{row.id:05d}-{row.event}-{re.sub(r'[^A-Za-z0-9.-]', '_', row.recipient)}.eml"
-        (self.folder / name).write_bytes(message.as_bytes())
+        path = self.folder / name
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(message.as_bytes())
 
 
 class SmtpChannel:

@@ -880,12 +880,21 @@ def external_compare(
 # --- running flows ------------------------------------------------------------------------------
 
 
+_STARTUP_TIMEOUT = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
+
+
 def _quiet_prefect() -> None:
     """Before running flows in this process: Prefect's log level and settings, and, when PREFECT_API_URL names
     a server, a clear refusal if it cannot be reached (Prefect would retry, then print a traceback)."""
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "60")
+    timeout = os.environ.setdefault(_STARTUP_TIMEOUT, "60")
+    from pydantic import TypeAdapter, ValidationError
+
+    try:  # read as Prefect reads it, which otherwise fails with a pydantic traceback at its first setting
+        TypeAdapter(int).validate_python(timeout)
+    except ValidationError:
+        raise UserError(f"{_STARTUP_TIMEOUT} must be a whole number of seconds, such as 90, not '{timeout}'") from None
     from prefect.settings import PREFECT_API_URL  # the environment's, or the Prefect profile's
 
     if api_url := PREFECT_API_URL.value():
@@ -899,7 +908,8 @@ def _end_on_ctrl_c(run):
     """Run flows in this process; with Prefect's temporary server, Ctrl-C ends the command at once. Ctrl-C
     also reaches that server (it is in the terminal's process group), and Prefect, reporting the interrupted
     run to the server it can no longer reach, would retry for a minute or more. Each step commits on its
-    own, so what is done is recorded. A server of its own (PREFECT_API_URL) hears of the interruption."""
+    own, so what is done is recorded. A server of its own (PREFECT_API_URL) hears of the interruption.
+    A temporary server too slow to start is one line naming the setting to raise, not a traceback."""
     import signal
 
     from prefect.settings import PREFECT_API_URL
@@ -918,8 +928,27 @@ def _end_on_ctrl_c(run):
     previous = signal.signal(signal.SIGINT, stop_now)
     try:
         return run()
+    except RuntimeError as exc:
+        if (too_slow := _server_too_slow(exc)) is None:
+            raise
+        raise too_slow from None
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def _server_too_slow(exc: RuntimeError) -> UserError | None:
+    """The one line for Prefect giving up on its temporary server before it answered (a RuntimeError and a
+    traceback otherwise): a slow or busy machine needs more time, so name the setting and a value to try.
+    None for any other error, and for a server that exited while starting (more time would not help)."""
+    text = str(exc)
+    if not text.startswith("Timed out while attempting to connect to ephemeral Prefect API server") or "exited with code" in text:
+        return None
+    from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
+
+    seconds = PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()
+    return UserError(f"Prefect's temporary server did not start within {seconds} s ({_STARTUP_TIMEOUT}={seconds}); "
+                     f"give it longer, e.g. {_STARTUP_TIMEOUT}={max(90, 2 * seconds)}, and run the command again, "
+                     "or set PREFECT_API_URL to a Prefect server that is running")
 
 
 @app.command()
@@ -976,7 +1005,12 @@ def demo(
     until: Annotated[Optional[str], typer.Option(help="stop the simulated participants after this date (YYYY-MM-DD), leaving the cycle part-way")] = None,
 ) -> None:
     """Run a whole review cycle with simulated participants, through the Prefect flows."""
+    from peer_review import demo_folder
+
     stop_after = _parse_date(until, "--until") if until else None  # before Prefect starts or a progress bar shows
+    demo_folder.check(out_dir)  # a folder of the user's is refused before anything starts, and left as it was
+    if named := os.environ.get("PEER_REVIEW_DATABASE_URL"):
+        err.print(_own_database_note(named, out_dir / demo_folder.DATABASE), soft_wrap=True)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
@@ -1003,6 +1037,21 @@ def demo(
     out.print(f"{len(result.documents)} documents in {result.out}/ ; {result.emails} notification emails in {result.out}/emails/ ; {result.tasks_done} tasks done by simulated participants; {result.advances} sweeps")
     out.print(f"Evaluation: {result.out}/evaluation/ ({', '.join(p.name for p in result.evaluation)})", soft_wrap=True)
     out.print(f"Database: {result.database}")
+
+
+def _own_database_note(named: str, own: Path) -> str:
+    """Why the demo's tables are not in the database PEER_REVIEW_DATABASE_URL names (the demo always makes a
+    fresh one of its own), with that URL shown without its password."""
+    from peer_review.db import database_url_for_display, sqlite_path
+
+    shown = database_url_for_display(named)
+    try:
+        same = (path := sqlite_path(named)) is not None and path.resolve() == own.resolve()
+    except UserError:  # not a URL peer-review can read: certainly not the demo's file
+        same = False
+    if same:
+        return f"note: the demo replaces the database PEER_REVIEW_DATABASE_URL names ({shown}) with a fresh one of its own, {own}"
+    return f"note: the demo uses a database of its own, {own}, and does not touch the one PEER_REVIEW_DATABASE_URL names ({shown})"
 
 
 @app.command()

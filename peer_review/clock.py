@@ -44,12 +44,22 @@ def long_date(value: dt.date | dt.datetime) -> str:
     return f"{value.day} {value:%B %Y}"
 
 
+def long_moment(moment: dt.datetime) -> str:
+    """'3 March 2025 at 10:04', as a clock in England shows it."""
+    local = _in_england(moment)
+    return f"{long_date(local.date())} at {local:%H:%M}"
+
+
+def _in_england(moment: dt.datetime) -> dt.datetime:
+    if moment.tzinfo is None:  # as SQLite returns them: UTC
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(_ENGLAND)
+
+
 def local_date(moment: dt.datetime) -> dt.date:
     """The date in England at a moment (a naive moment, as SQLite returns them, is UTC). A moment has one
     date anywhere, so the standard library's zoneinfo does (and commands need not import pendulum)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
-    return moment.astimezone(_ENGLAND).date()
+    return _in_england(moment).date()
 
 
 def date_span(start: dt.date, end: dt.date) -> str:

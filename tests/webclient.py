@@ -1,15 +1,14 @@
-"""Signing people in to the web app in tests, as they would: ask for a link, read it from the email
-in the outbox, open it and press Continue."""
+"""Signing people in to the web app in tests, as they would: ask for a link, have the outbox send it
+(as `peer-review send` does), read it from the email, open it and press Continue."""
 
 from __future__ import annotations
 
 import re
 
 from fastapi.testclient import TestClient
-from sqlmodel import select
 
 from peer_review import db
-from peer_review.tables import OutboxMessage
+from peer_review.service import outbox
 from peer_review.web.app import create_app
 
 BASE = "http://testserver"
@@ -23,14 +22,35 @@ def new_client(base: str = BASE, **kwargs) -> TestClient:
     return TestClient(create_app(web_url=base, **kwargs), base_url=base, follow_redirects=False)
 
 
+class Mailbox:
+    """A channel that keeps what it is given, as the recipients' mail servers would."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    def send(self, message, row) -> None:
+        self.messages.append(message)
+
+
+_links: dict[tuple[str, str], str] = {}  # (database, address): the newest sign-in link sent there
+
+
+def deliver_sign_in_links() -> Mailbox:
+    """Send the sign-in emails waiting in the outbox (only those: other tests count the other messages)."""
+    mailbox = Mailbox()
+    outbox.deliver(db.session_scope, mailbox, events=frozenset({"sign_in"}))
+    for message in mailbox.messages:
+        found = re.search(r"https?://[^/\s]+(/sign-in/[A-Za-z0-9_-]+)", message.get_body(("plain",)).get_content())
+        _links[(db.database_url(), message["To"])] = found.group(1)
+    return mailbox
+
+
 def last_link(email: str) -> str:
-    """The path of the newest sign-in link emailed to this address."""
-    with db.session_scope() as session:
-        message = session.exec(
-            select(OutboxMessage).where(OutboxMessage.event == "sign_in", OutboxMessage.recipient == email).order_by(OutboxMessage.id.desc())
-        ).first()
-    assert message is not None, f"no sign-in email for {email}"
-    return re.search(r"https?://[^/\s]+(/sign-in/[A-Za-z0-9_-]+)", message.text).group(1)
+    """The path of the newest sign-in link emailed to this address (sending what waits in the outbox first)."""
+    deliver_sign_in_links()
+    link = _links.get((db.database_url(), email))
+    assert link is not None, f"no sign-in email for {email}"
+    return link
 
 
 def ask_for_link(client: TestClient, email: str, next_path: str = "/"):

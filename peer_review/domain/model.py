@@ -141,6 +141,9 @@ class KindRule:
     #: for a kind whose rounds are separate occasions rather than later tries: round -> the stage it opens in
     #: (when ReviewView.progress_due says so), due on that stage's deadline
     occasions: dict[int, Stage] = field(default_factory=dict)
+    #: not empty for a kind whose answer is the assignee's own view, what only they can do ("give their own
+    #: feedback"): nobody answers it on their behalf, the coordinator included (service/access.py holds them to it)
+    own_answer: str = ""
 
 
 KIND_RULES: dict[TaskKind, KindRule] = {
@@ -158,7 +161,7 @@ KIND_RULES: dict[TaskKind, KindRule] = {
     TaskKind.REVISE_FINDINGS: KindRule("Revise the findings the moderator sent back", Actor.PEERS, lambda d: d["moderation"]),
     TaskKind.CHECK_REPORT: KindRule("Check the draft report for factual accuracy", Actor.HOST, lambda d: d["report"] - 2 * WEEK, Stage.REPORT),
     TaskKind.ISSUE_REPORT: KindRule("Issue the review report", Actor.MODERATOR, lambda d: d["report"]),
-    TaskKind.GIVE_FEEDBACK: KindRule("Give feedback on the review", Actor.TEAM, lambda d: d["feedback"], Stage.FEEDBACK),
+    TaskKind.GIVE_FEEDBACK: KindRule("Give feedback on the review", Actor.TEAM, lambda d: d["feedback"], Stage.FEEDBACK, own_answer="give their own feedback"),
     TaskKind.RECORD_PROGRESS: KindRule(  # at the trust's next review, and at the end of its cycle
         "Record progress on earlier areas for development", Actor.HOST, lambda d: d["lines_of_enquiry"],
         occasions={1: Stage.LINES_OF_ENQUIRY, 2: Stage.FEEDBACK}),

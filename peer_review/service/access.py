@@ -7,16 +7,23 @@ One email is one person; they may hold several roles across partnerships (a Pers
 - Peers and moderators see the reviews they are on (once they have accepted their place), their tasks
   and those reviews' documents; before that, only the invitation.
 - Evidence flagged as personal data is shown only to that review's team and host.
+- One person's answer is their own: a survey, and a task whose kind says so (feedback), is answered only
+  by the person asked; for every other task the coordinator may act on someone's behalf (recorded as such).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, select
 
+from peer_review.domain.model import KIND_RULES, TaskKind
 from peer_review.errors import NotFound
-from peer_review.tables import Assignment, EvidenceItem, Person, Review, SurveyInvitation, SurveyRound, Task, Trust
+from peer_review.tables import Assignment, EvidenceItem, Person, Review, Task, Trust
+
+if TYPE_CHECKING:
+    from peer_review.tables import SurveyInvitation
 
 
 class Refused(Exception):
@@ -118,9 +125,22 @@ def task_for(session: Session, viewer: Viewer, task_id: int) -> tuple[Task, Revi
     return task, review
 
 
+def not_theirs_to_answer(session: Session, task: Task, person_ids: frozenset[int] | set[int]) -> str | None:
+    """Why these people (one person's records) may not answer a task that they may otherwise see or do, or
+    None: a kind whose answer is the assignee's own view (KindRule.own_answer) is answered by the assignee
+    only, never on their behalf. The one rule for the web's pages and posts and for `peer-review submit`."""
+    rule = KIND_RULES[TaskKind(task.kind)]
+    if not rule.own_answer or task.assignee_id in person_ids:
+        return None
+    assignee = session.get(Person, task.assignee_id)
+    return f"Only {assignee.name} can {rule.own_answer}. Nobody else can answer this task for them, the coordinator included."
+
+
 def survey_invitation_for(session: Session, viewer: Viewer, invitation_id: int) -> SurveyInvitation:
     """A survey invitation, for the person it was sent to only: answers are personal, so nobody sees or
     gives anyone else's, the coordinator included (and someone who has left sees nothing of the partnership)."""
+    from peer_review.tables import SurveyInvitation, SurveyRound  # defined here: `peer-review submit` checks tasks with this module
+
     invitation = session.get(SurveyInvitation, invitation_id)
     if invitation is None:
         raise NotFound(f"no survey invitation with id {invitation_id}")

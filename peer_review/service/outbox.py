@@ -1,18 +1,32 @@
-"""The outbox: one row per notification event, written with the change that caused it, and its delivery."""
+"""The outbox: one row per notification event, written with the change that caused it, and its delivery.
+
+What is kept, and for how long: a message's text waits here until it is sent and for SENT_MAIL_DAYS after
+(so a coordinator can see what went out), then only its envelope (event, recipient, subject, times) and
+key stay, the key so that a rerun never sends the event again. A sign-in email is never stored with its
+link: the link is made as it is sent (`signin.link_for_sending`), and the row itself goes SENT_MAIL_DAYS
+after it was asked for.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import os
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
 from peer_review import clock
 from peer_review.channels import Channel, build_email
+from peer_review.errors import UserError
 from peer_review.notifications import render
 from peer_review.tables import OutboxMessage, Person, Review, Task
+
+SENT_MAIL_DAYS_ENV = "PEER_REVIEW_SENT_MAIL_DAYS"
+SENT_MAIL_DAYS = 30  # the default; 1 to MAX_SENT_MAIL_DAYS
+MAX_SENT_MAIL_DAYS = 3650
 
 
 def notify(
@@ -25,12 +39,16 @@ def notify(
     review: Review | None = None,
     task: Task | None = None,
     ics: bytes | None = None,
+    sign_in_request_id: int | None = None,
 ) -> OutboxMessage:
-    """Queue one message for one event; the same key never queues a second one."""
+    """Queue one message for one event; the same key never queues a second one.
+
+    A sign-in email (`sign_in_request_id`) is queued without its text, which is written as it is sent.
+    """
     existing = session.exec(select(OutboxMessage).where(OutboxMessage.key == key)).first()
     if existing:
         return existing
-    text, html = render(event, {"name": person.name, "email": person.email} | context)
+    text, html = ("", "") if sign_in_request_id else render(event, {"name": person.name, "email": person.email} | context)
     row = OutboxMessage(
         key=key,
         partnership_id=person.partnership_id,
@@ -42,6 +60,7 @@ def notify(
         text=text,
         html=html,
         ics=ics.decode() if ics else None,
+        sign_in_request_id=sign_in_request_id,
         message_id=f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@peer-review>",
         created_at=clock.now(),
     )
@@ -60,17 +79,33 @@ def review_context(session: Session, review: Review) -> dict[str, Any]:
 class Delivery:
     sent: int
     failed: int
+    expired: int = 0  # sign-in emails whose link could no longer be used by the time they were sent: not sent
 
 
-def deliver(session_factory: Callable[[], Any], channel: Channel) -> Delivery:
-    """Send every pending message, each marked sent in its own transaction after it went out.
+def sent_mail_days() -> int:
+    """How many days a sent message's text is kept (PEER_REVIEW_SENT_MAIL_DAYS, default 30)."""
+    given = os.environ.get(SENT_MAIL_DAYS_ENV, "").strip()
+    if not given:
+        return SENT_MAIL_DAYS
+    if not given.isdigit() or not 1 <= int(given) <= MAX_SENT_MAIL_DAYS:
+        raise UserError(f"{SENT_MAIL_DAYS_ENV} must be a whole number of days from 1 to {MAX_SENT_MAIL_DAYS}; got '{given[:40]}'")
+    return int(given)
+
+
+def deliver(session_factory: Callable[[], Any], channel: Channel, events: frozenset[str] | None = None) -> Delivery:
+    """Send every pending message (of `events`, when given), each marked sent in its own transaction after
+    it went out; then forget what has been kept long enough (`purge_sent`).
 
     A failure is recorded on the row, which stays pending, and the sweep goes on. A crash between
     sending and marking leaves the row pending: it goes again, with the same Message-ID.
     """
+    keep_days = sent_mail_days()  # a bad setting stops the sending before anything is sent
+    query = select(OutboxMessage.id).where(OutboxMessage.status == "pending").order_by(OutboxMessage.id)
+    if events is not None:
+        query = query.where(OutboxMessage.event.in_(sorted(events)))
     with session_factory() as session:
-        ids = session.exec(select(OutboxMessage.id).where(OutboxMessage.status == "pending").order_by(OutboxMessage.id)).all()
-    sent = failed = 0
+        ids = session.exec(query).all()
+    sent = failed = expired = 0
     for row_id in ids:
         with session_factory() as session:
             # Another sender (send-outbox on another worker, the reminder sweep) may have the same list: the
@@ -80,8 +115,14 @@ def deliver(session_factory: Callable[[], Any], channel: Channel) -> Delivery:
             row = session.get(OutboxMessage, row_id, populate_existing=True)
             if row.status != "pending":
                 continue
+            body = _body(session, row)
+            if body is None:
+                row.status, row.last_error = "expired", "not sent: the sign-in link expired, was used, or its person left, before it could be sent"
+                session.add(row)
+                expired += 1
+                continue
             try:
-                channel.send(build_email(row), row)
+                channel.send(build_email(row, body=body), row)
             except Exception as exc:  # a refusing or absent server must not stop the sweep
                 row.attempts += 1
                 row.last_error = f"{type(exc).__name__}: {exc}"[:500]
@@ -91,7 +132,36 @@ def deliver(session_factory: Callable[[], Any], channel: Channel) -> Delivery:
             row.status, row.sent_at, row.attempts, row.last_error = "sent", clock.now(), row.attempts + 1, ""
             session.add(row)
             sent += 1
-    return Delivery(sent, failed)
+    with session_factory() as session:
+        purge_sent(session, clock.now() - dt.timedelta(days=keep_days))
+    return Delivery(sent, failed, expired)
+
+
+def _body(session: Session, row: OutboxMessage) -> tuple[str, str] | None:
+    """The (text, HTML) to send: as stored, or for a sign-in email written now, since its link is a bearer
+    secret; None when a sign-in email must not be sent (its link could no longer be used)."""
+    if row.sign_in_request_id is None:
+        return row.text, row.html
+    from peer_review.service.signin import link_for_sending
+
+    person = session.exec(select(Person).where(Person.email == row.recipient, Person.partnership_id == row.partnership_id, Person.left_on == None)).first()  # noqa: E711
+    link = link_for_sending(session, row) if person else None
+    if link is None:
+        return None
+    return render(row.event, {"name": person.name, "email": person.email} | link)
+
+
+def purge_sent(session: Session, before: dt.datetime) -> None:
+    """Forget sent messages' text once sent before `before`, and sign-in emails asked for before then
+    (they hold no text, and their envelope has no later use). Envelopes and keys of the others stay."""
+    now = clock.now()
+    session.exec(delete(OutboxMessage).where(OutboxMessage.event == "sign_in", OutboxMessage.created_at < before))
+    session.exec(
+        update(OutboxMessage)
+        .where(OutboxMessage.body_deleted_at.is_(None), OutboxMessage.sent_at < before)
+        .values(text="", html="", ics=None, body_deleted_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def pending(session: Session) -> list[OutboxMessage]:

@@ -1,10 +1,13 @@
 """Signing in with an emailed link, and the web sessions it starts.
 
 Links and session cookies are random tokens from `secrets`; only their SHA-256 is stored, so a copy of
-the database signs nobody in. A link works once, within LINK_LIFETIME, and only by a POST (the page it
-opens has a "Continue" button): mail scanners that open links, such as Microsoft Defender's Safe
-Links, cannot spend it. A session ends on sign-out, after IDLE_LIMIT without a request, or after
-SESSION_LIMIT in all.
+the database signs nobody in. A link's token is made when its email is sent (`link_for_sending`, called
+by the outbox's delivery), not when it is asked for: the queued message holds no link, and the sent
+one's text is never stored, so neither the outbox nor a backup of it holds a working link (a token kept
+encrypted until sending would need a key beside the database, which a copy of the machine has too).
+A link works once, within LINK_LIFETIME of the request, and only by a POST (the page it opens has a
+"Continue" button): mail scanners that open links, such as Microsoft Defender's Safe Links, cannot
+spend it. A session ends on sign-out, after IDLE_LIMIT without a request, or after SESSION_LIMIT in all.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from sqlmodel import Session, select
 from peer_review import clock
 from peer_review.errors import UserError
 from peer_review.service.outbox import notify
-from peer_review.tables import Person, SignInRequest, WebSession
+from peer_review.tables import OutboxMessage, Person, SignInRequest, WebSession
 
 LINK_LIFETIME = dt.timedelta(minutes=30)
 IDLE_LIMIT = dt.timedelta(hours=2)
@@ -63,20 +66,36 @@ def request_link(session: Session, email: str, client: str, next_path: str = "/"
         raise TooManyRequests(f"Too many sign-in links were asked for. Wait {RATE_WINDOW.seconds // 60} minutes, then try again.")
     _forget_old(session, now)
     person = session.exec(select(Person).where(Person.email == email, Person.left_on == None).order_by(Person.id)).first()  # noqa: E711  (not those who left)
-    token = secrets.token_urlsafe(32) if person else None
     request = SignInRequest(
-        email=email, client=client, requested_at=now, token_hash=_hash(token) if token else None, next_path=next_path, expires_at=now + LINK_LIFETIME
+        email=email, client=client, requested_at=now, next_path=next_path, expires_at=now + LINK_LIFETIME,
+        link_base=(base_url or web_url()).rstrip("/") if person else None,
     )
     session.add(request)
     session.flush()
     if person is None:
         return
-    base = (base_url or web_url()).rstrip("/")
     notify(
-        session, key=f"sign_in/{request.token_hash}", event="sign_in", person=person,  # not the row id: purged ids come back
-        subject="Your sign-in link for peer review",
-        context={"link": f"{base}/sign-in/{token}", "minutes": LINK_LIFETIME.seconds // 60},
+        session, key=f"sign_in/{secrets.token_hex(16)}", event="sign_in", person=person,  # not the row id alone: purged ids come back
+        subject="Your sign-in link for peer review", context={}, sign_in_request_id=request.id,
     )
+
+
+def link_for_sending(session: Session, message: OutboxMessage) -> dict[str, object] | None:
+    """Make the link of a sign-in email as it is sent: a new token, of which only the hash is stored.
+
+    None when the link could no longer be used (its request expired, was used or purged, or names someone
+    else than the message's recipient): such a message is not sent. Sent again after a crash between
+    sending and recording it, the message carries a new token, and the one in the first email stops working.
+    """
+    request = session.get(SignInRequest, message.sign_in_request_id) if message.sign_in_request_id else None
+    if request is None or request.email != message.recipient or request.used_at is not None or request.link_base is None:
+        return None
+    if _aware(request.expires_at) <= clock.now():
+        return None
+    token = secrets.token_urlsafe(32)
+    request.token_hash = _hash(token)
+    session.add(request)
+    return {"link": f"{request.link_base}/sign-in/{token}", "minutes": LINK_LIFETIME.seconds // 60}
 
 
 KEPT_FOR = dt.timedelta(days=1)  # how long spent links, and ended sessions, are kept (for the rate limits and a look back)

@@ -12,6 +12,7 @@ from sqlmodel import Session, delete
 from peer_review import clock
 from peer_review.domain.model import TaskKind, TaskStatus
 from peer_review.errors import UserError
+from peer_review.service.access import not_theirs_to_answer
 from peer_review.service.common import audit, get_review, get_task, person_by_email
 from peer_review.service.kinds import KINDS
 from peer_review.service.records import validation_context
@@ -40,7 +41,8 @@ class InvalidAnswer(UserError):
 
 
 def check_actor(session: Session, task: Task, review: Review, as_email: str) -> Person:
-    """The person acting, if they may submit this task now: its assignee, or the partnership's coordinator."""
+    """The person acting, if they may submit this task now: its assignee, or the partnership's coordinator
+    on their behalf, unless the answer is the assignee's own (feedback: access.not_theirs_to_answer)."""
     actor = person_by_email(session, review.partnership_id, as_email)
     if actor is None:
         raise UserError(f"{as_email} is not a person in this review's partnership")
@@ -49,6 +51,9 @@ def check_actor(session: Session, task: Task, review: Review, as_email: str) -> 
     if actor.id != task.assignee_id and not actor.is_coordinator:
         assignee = session.get(Person, task.assignee_id)
         raise UserError(f"task {task.id} is assigned to {assignee.email}; only they or the coordinator can submit it")
+    why = not_theirs_to_answer(session, task, {actor.id})
+    if why:
+        raise UserError(f"task {task.id}: {why}")
     return actor
 
 

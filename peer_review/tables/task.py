@@ -3,7 +3,7 @@
 import datetime as dt
 from typing import Optional
 
-from sqlalchemy import Column, Index, JSON
+from sqlalchemy import Column, Index, JSON, UniqueConstraint
 from sqlmodel import Field
 
 from peer_review.tables import partnership, review  # noqa: F401  (the tables these refer to, defined first)
@@ -34,10 +34,13 @@ class Task(Base, table=True):
 
 
 class TaskDraft(Base, table=True):
-    """A long answer saved part-way on the web, to finish later; removed when the task is submitted."""
+    """A long answer saved part-way on the web, to finish later: one for each person working on a task (the
+    assignee, the coordinator acting for them), each seen only by its writer. A task's drafts are all
+    removed when it is submitted."""
 
+    __table_args__ = (UniqueConstraint("task_id", "person_id", name="uq_taskdraft_task_id_person_id"),)  # also finds a task's drafts
     id: Optional[int] = Field(default=None, primary_key=True)
-    task_id: int = Field(foreign_key="task.id", unique=True)
+    task_id: int = Field(foreign_key="task.id")
     person_id: int = Field(foreign_key="person.id")
     data: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     saved_at: dt.datetime

@@ -3,8 +3,10 @@ they may: their tasks and forms, their reviews, and for a coordinator their part
 
 Routers by audience: `auth` (signing in and out), `participant` (tasks, forms, reviews, documents)
 and `coordinator` (partnerships, their progress and exports). Every request is checked here for its
-Host header (DNS rebinding), every POST for its CSRF token; every answer, errors included, carries
-the security headers. A script may fetch exports with `Authorization: Bearer PEER_REVIEW_WEB_TOKEN`.
+Host header (DNS rebinding) and its address (no control characters, only UTF-8, not too long: a 400
+before any page or the database sees it), every POST for its CSRF token; every answer, errors
+included, carries the security headers (HSTS too when served over https). A script may fetch
+exports with `Authorization: Bearer PEER_REVIEW_WEB_TOKEN`.
 """
 
 from __future__ import annotations
@@ -26,10 +28,11 @@ from peer_review.errors import NotFound, UserError
 from peer_review.service.access import Refused
 from peer_review.service.signin import web_url as configured_web_url
 from peer_review.web import auth, coordinator, library, participant, surveys
-from peer_review.web.pages import CSRF_COOKIE, HERE, BadCsrf, FormTooLarge, NotSignedIn, loggable, page
+from peer_review.web.pages import CSRF_COOKIE, HERE, BadCsrf, FormTooLarge, NotSignedIn, address_problem, loggable, page
 
 TOKEN_ENV = "PEER_REVIEW_WEB_TOKEN"
 LOCAL_HOSTS = ["localhost", "127.0.0.1", "::1"]
+HSTS = "max-age=31536000; includeSubDomains"
 log = logging.getLogger("peer_review.web")
 
 
@@ -54,6 +57,7 @@ def create_app(export_token: str | None = None, web_url: str | None = None, allo
         app.include_router(router)
 
     hosts = allowed_hosts or ([urlsplit(web_url).hostname] if web_url else []) + LOCAL_HOSTS
+    app.add_middleware(CleanAddress)
     app.add_middleware(HeadAsGet)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
 
@@ -71,6 +75,8 @@ def create_app(export_token: str | None = None, web_url: str | None = None, allo
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if served_over_https(request):
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         if not request.url.path.startswith("/static/"):
             response.headers.setdefault("Cache-Control", "no-store")
         if CSRF_COOKIE not in request.cookies:
@@ -118,6 +124,14 @@ def create_app(export_token: str | None = None, web_url: str | None = None, allo
     return app
 
 
+def served_over_https(request: Request) -> bool:
+    """Whether browsers reach this answer over https: the request came over it (uvicorn believes the proxy's
+    X-Forwarded-Proto from this computer), or PEER_REVIEW_WEB_URL is an https address (a proxy ends https).
+    Never for localhost, even over https: browsers would then insist on https for every port of it for a year."""
+    secure = request.app.state.secure_cookies or request.url.scheme == "https"
+    return secure and not is_loopback(request.url.hostname)
+
+
 def _page_not_found(request: Request, problem: str):
     if _wants_html(request):
         return page(request, "message.html", 404, title="Page not found", message=problem[:1].upper() + problem[1:] + ".")
@@ -128,6 +142,27 @@ def _wants_html(request: Request) -> bool:
     """Pages answer problems with a page; exports and downloads with JSON."""
     path = request.url.path
     return not (path.endswith((".json", ".csv", ".svg")) or "/documents/" in path)
+
+
+class CleanAddress:
+    """Refuses with a 400 a request whose path or query string no one could mean (see `address_problem`),
+    before routing: no page's parameters, and so never the database, see a NUL or a stray byte."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        problem = address_problem(scope.get("raw_path"), scope["path"], scope.get("query_string", b"")) if scope["type"] == "http" else None
+        if problem is None:
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        log.warning("refused %s %r: %s", scope["method"], loggable(scope["path"])[:200], problem)
+        if _wants_html(request):
+            response = page(request, "message.html", 400, title="There is a problem", message=f"{problem} Check it and try again.")
+        else:
+            response = JSONResponse({"detail": problem}, status_code=400)
+        await response(scope, receive, send)
 
 
 class HeadAsGet:

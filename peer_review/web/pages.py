@@ -8,7 +8,7 @@ import logging
 import re
 from pathlib import Path as FilePath
 from typing import Annotated
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_to_bytes
 
 from fastapi import Depends, Path, Request
 from fastapi.responses import HTMLResponse
@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 from sqlmodel import Session, select
 
 from peer_review import clock
+from peer_review.domain.model import KIND_RULES, TaskKind
 from peer_review.errors import UserError
 from peer_review.service import signin
 from peer_review.service.access import Viewer, viewer_for
@@ -39,7 +40,8 @@ STAGE_TAGS = {
 }
 
 templates = Jinja2Templates(directory=HERE / "templates")
-templates.env.globals.update(stage_tag=lambda stage: STAGE_TAGS.get(stage, "govuk-tag--grey"), long_date=clock.long_date, value_at=value_at)
+templates.env.globals.update(stage_tag=lambda stage: STAGE_TAGS.get(stage, "govuk-tag--grey"), long_date=clock.long_date, value_at=value_at,
+                             only_theirs=lambda kind: bool(KIND_RULES[TaskKind(kind)].own_answer))  # a task nobody does on its assignee's behalf
 templates.env.filters["long_date"] = lambda value: clock.long_date(value) if value else ""
 
 
@@ -135,6 +137,38 @@ def _printable(value: str) -> str:
     """Typed text without control characters (NUL and the like), which no one means to type and which
     PostgreSQL, YAML and Word cannot all keep; tabs and line breaks stay."""
     return _CONTROL.sub("", value)
+
+
+MAX_PATH_BYTES = 2000  # as sent, percent-encoded: the longest real path is a few dozen characters
+MAX_QUERY_BYTES = 8000  # as sent: the sign-in page's `next` holds a whole address, encoded again
+MAX_QUERY_VALUE = 4000  # characters in any one name or value, like the longest typed answer
+_CONTROL_IN_PATH = re.compile(r"[\x00-\x1f\x7f]")  # nobody types a path: tabs and line breaks too
+
+
+def address_problem(raw_path: bytes | None, path: str, query_string: bytes) -> str | None:
+    """Why a request's address is refused, in words, or None. A query string is typed text, so it may not
+    hold what posted form fields lose (control characters; tabs and line breaks stay); a path may hold no
+    control character at all. Both must be UTF-8 once percent-decoded (%ff is not), and not too long."""
+    if len(raw_path if raw_path is not None else path) > MAX_PATH_BYTES or len(query_string) > MAX_QUERY_BYTES:
+        return "The web address is too long."
+    decoded = _utf8(unquote_to_bytes(raw_path)) if raw_path is not None else path  # some servers give only the decoded path
+    if decoded is None or _CONTROL_IN_PATH.search(decoded):
+        return "The web address has characters in it that cannot be used."
+    for part in query_string.split(b"&"):
+        for text in part.split(b"=", 1):
+            text = _utf8(unquote_to_bytes(text.replace(b"+", b" ")))
+            if text is None or _CONTROL.search(text):
+                return "The web address has characters in it that cannot be used."
+            if len(text) > MAX_QUERY_VALUE:
+                return "The web address is too long."
+    return None
+
+
+def _utf8(data: bytes) -> str | None:
+    try:
+        return data.decode("utf-8")  # strict: no stray bytes, no surrogates (PostgreSQL cannot keep them)
+    except UnicodeDecodeError:
+        return None
 
 
 def loggable(path: str) -> str:

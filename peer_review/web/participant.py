@@ -18,9 +18,9 @@ from peer_review.service.calendars import reviews_calendar
 from peer_review.service.common import trust_of
 from peer_review.service.kinds import KINDS
 from peer_review.service.records import evidence
-from peer_review.tables import Review, TaskDraft
+from peer_review.tables import Person, Review, TaskDraft
 from peer_review.web import forms
-from peer_review.web.pages import DB, Id, Signed, dated_change, log, page, posted
+from peer_review.web.pages import DB, Id, Signed, dated_change, log, loggable, page, posted
 
 router = APIRouter()
 
@@ -42,47 +42,53 @@ def task_page(request: Request, task_id: Id, viewer: Signed, s: DB, saved: int =
     ctx = _task_context(s, viewer, task, review)
     if task.status != TaskStatus.OPEN:
         return page(request, "task_done.html", ctx=ctx, task=task)
-    draft = _draft(s, task.id)
-    mine = draft is not None and draft.person_id in viewer.person_ids  # a draft is its writer's until it is sent
-    values = draft.data if mine else KINDS[ctx["kind"]].form.initial(ctx)
-    return _form(request, ctx, values, {}, saved=bool(saved))
+    not_theirs = access.not_theirs_to_answer(s, task, viewer.person_ids)
+    if not_theirs:  # someone else's own answer (their feedback): the task, without a form they could not send
+        return page(request, "task.html", ctx=ctx, kind=KINDS[ctx["kind"]], not_theirs=not_theirs, drafts={"own": False, "others": []}, saved=False, errors={})
+    me = access.acting_person(s, viewer, review.partnership_id)
+    draft = _draft(s, task.id, me.id)  # each person's draft is their own until the task is sent
+    values = draft.data if draft else KINDS[ctx["kind"]].form.initial(ctx)
+    return _form(request, ctx, values, {}, saved=bool(saved), drafts=_drafts(s, task.id, me.id))
 
 
 @router.post("/tasks/{task_id}")
 async def task_answer(request: Request, task_id: Id, viewer: Signed, s: DB):
     fields = await posted(request)
     task, review = access.task_for(s, viewer, task_id)
+    not_theirs = access.not_theirs_to_answer(s, task, viewer.person_ids)
+    if not_theirs:  # nothing is written, whatever the button
+        log.warning("refused %s %s to %s: %s", request.method, loggable(request.url.path), viewer.email, not_theirs)
+        return page(request, "message.html", 403, title="You cannot answer this task", message=not_theirs)
     ctx = _task_context(s, viewer, task, review)
     if task.status != TaskStatus.OPEN:
         return page(request, "task_done.html", 409, ctx=ctx, task=task)
     kind = KINDS[ctx["kind"]]
+    me = access.acting_person(s, viewer, review.partnership_id)
     answer = forms.nest(fields, kind.model)
     verb, target = forms.parse_action(dict(fields).get("action", "submit"))
     if verb == "add":
-        return _form(request, ctx, forms.add_row(answer, kind.form, target), {})
+        return _form(request, ctx, forms.add_row(answer, kind.form, target), {}, drafts=_drafts(s, task.id, me.id))
     if verb == "remove":
-        return _form(request, ctx, forms.remove_row(answer, kind.form, target), {})
+        return _form(request, ctx, forms.remove_row(answer, kind.form, target), {}, drafts=_drafts(s, task.id, me.id))
     if verb == "save" and kind.form.drafts:
-        me = access.acting_person(s, viewer, review.partnership_id)
-        draft = _draft(s, task.id) or TaskDraft(task_id=task.id, person_id=me.id, saved_at=clock.now())
-        draft.data, draft.person_id, draft.saved_at = answer, me.id, clock.now()
+        draft = _draft(s, task.id, me.id) or TaskDraft(task_id=task.id, person_id=me.id, saved_at=clock.now())
+        draft.data, draft.saved_at = answer, clock.now()  # only their own: anyone else's draft stays as it is
         s.add(draft)
         return RedirectResponse(f"/tasks/{task.id}?saved=1", status_code=303)
     if verb != "submit":  # no button of the page sends anything else: draw it again, writing nothing
-        return _form(request, ctx, answer, {})
+        return _form(request, ctx, answer, {}, drafts=_drafts(s, task.id, me.id))
     pruned = forms.prune(answer, kind.form)
-    me = access.acting_person(s, viewer, review.partnership_id)
     try:
-        done = workflow.submit(s, task.id, pruned.answer, me.email)
+        done = workflow.submit(s, task.id, pruned.answer, me.email)  # deletes every draft of the task: none is of use any more
     except workflow.InvalidAnswer as exc:
         s.rollback()
-        return _form(request, ctx, answer, forms.errors_by_field(exc.raw, pruned, kind.form), status_code=400)
+        return _form(request, ctx, answer, forms.errors_by_field(exc.raw, pruned, kind.form), status_code=400, drafts=_drafts(s, task.id, me.id))
     except UserError as exc:
         s.rollback()
         s.refresh(task)
         if task.status != TaskStatus.OPEN:  # someone else's answer got there first
             return page(request, "task_done.html", 409, ctx=ctx, task=task)
-        return _form(request, ctx, answer, {forms.field_id(kind.form.anchor(pruned.original(exc.loc))) or "answer": exc.problem}, status_code=400)
+        return _form(request, ctx, answer, {forms.field_id(kind.form.anchor(pruned.original(exc.loc))) or "answer": exc.problem}, status_code=400, drafts=_drafts(s, task.id, me.id))
     s.commit()
     _move_on(done)
     return RedirectResponse(f"/tasks/{task.id}", status_code=303)
@@ -116,15 +122,25 @@ def _task_context(s: Session, viewer: access.Viewer, task, review: Review) -> di
     return ctx
 
 
-def _draft(s: Session, task_id: int) -> TaskDraft | None:
-    return s.exec(select(TaskDraft).where(TaskDraft.task_id == task_id)).first()
+def _draft(s: Session, task_id: int, person_id: int) -> TaskDraft | None:
+    """One person's draft of a task (each person working on it keeps their own)."""
+    return s.exec(select(TaskDraft).where(TaskDraft.task_id == task_id, TaskDraft.person_id == person_id)).first()
 
 
-def _form(request: Request, ctx: dict, values: dict, errors: dict[str, str], status_code: int = 200, saved: bool = False):
+def _drafts(s: Session, task_id: int, person_id: int) -> dict:
+    """What the page says of the task's drafts: whether the viewer has one (the form shows it), and who else
+    holds one and when they saved it (never shown to the viewer)."""
+    rows = s.exec(select(TaskDraft, Person).join(Person, Person.id == TaskDraft.person_id)
+                  .where(TaskDraft.task_id == task_id).order_by(TaskDraft.saved_at, TaskDraft.id)).all()
+    return {"own": any(draft.person_id == person_id for draft, _ in rows),
+            "others": [{"name": person.name, "saved": clock.long_moment(draft.saved_at)} for draft, person in rows if draft.person_id != person_id]}
+
+
+def _form(request: Request, ctx: dict, values: dict, errors: dict[str, str], status_code: int = 200, saved: bool = False, *, drafts: dict):
     kind = KINDS[ctx["kind"]]
     review = ctx["review"]
     return page(
-        request, "task.html", status_code, ctx=ctx, kind=kind, values=values, errors=errors, saved=saved,
+        request, "task.html", status_code, ctx=ctx, kind=kind, values=values, errors=errors, saved=saved, not_theirs=None, drafts=drafts,
         line_options=[(line.number, f"{line.number}. {line.title}") for line in ctx["lines"]],
         lines_by_number={line.number: line for line in ctx["lines"]},
         lead_lines=[line.number for line in ctx["lines"] if line.lead_id == ctx["worker"].id],

@@ -1,0 +1,252 @@
+"""One person's answer is their own (issue 21, items 4 and 5).
+
+- A "give feedback" task is answered only by the person asked: the coordinator, who may act on someone's
+  behalf for every other kind of task (recorded as such), can neither give it on the web nor with
+  `peer-review submit --as`; survey answers are as personal.
+- Drafts are kept per person: the coordinator saving a draft of the host's task keeps the host's draft,
+  each sees their own and is told about the other's; submitting the task deletes them all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+import yaml
+from sqlmodel import select
+
+from conftest import run_cli
+from peer_review import clock, db
+from peer_review.service import queries, workflow
+from peer_review.simulation import answer
+from peer_review.tables import AuditEntry, FeedbackResponse, Person, SurveyAnswer, Task, TaskDraft
+from test_web_forms import flatten, row_counts
+from webclient import post_form, sign_in
+
+pytestmark = pytest.mark.db
+
+COORDINATOR = "ruth.ashby@coordinator.example.org"
+HOST = "helen.marsh@steelvalley.example.org"  # Steel Valley hosts review 1
+FEEDBACK_FORM = [("helped_us_improve", "1"), ("fair_and_accurate", "1"), ("would_take_part_again", "false"), ("comments", "Not my view")]
+FEEDBACK_YAML = {"helped_us_improve": 1, "fair_and_accurate": 1, "would_take_part_again": False, "comments": "Not my view"}
+
+
+def _open(review_id: int = 1) -> list[queries.TaskRow]:
+    with db.session_scope() as session:
+        return [t for t in queries.open_tasks(session) if t.review_id == review_id]
+
+
+def _do(task: queries.TaskRow) -> None:
+    with db.session_scope() as session:
+        workflow.submit(session, task.id, answer(queries.task_context(session, task.id)), task.assignee_email)
+    workflow.advance_review(db.session_scope, task.review_id)
+
+
+def _until(kind: str) -> list[queries.TaskRow]:
+    """Review 1 answered by its own people (through the service layer) until a task of this kind is open."""
+    for _ in range(40):
+        tasks = _open()
+        match = [t for t in tasks if t.kind == kind]
+        if match:
+            return match
+        _do(tasks[0])
+    raise AssertionError(f"no {kind} task appeared")
+
+
+def _peers_feedback() -> queries.TaskRow:
+    """An open feedback task of someone other than the coordinator (a member of the review team)."""
+    return next(t for t in _until("give_feedback") if t.assignee_email not in (COORDINATOR, HOST))
+
+
+def _completed_audit(task_id: int) -> AuditEntry:
+    with db.session_scope() as session:
+        return next(e for e in session.exec(select(AuditEntry).where(AuditEntry.action == "task_completed")) if e.detail.get("task") == task_id)
+
+
+def _cli_env() -> dict:
+    return {"PEER_REVIEW_DATABASE_URL": db.database_url()}
+
+
+# --- feedback is the person's own --------------------------------------------------------------------
+
+
+def test_the_coordinator_cannot_give_a_peers_feedback_on_the_web(planned):
+    task = _peers_feedback()
+    coordinator = sign_in(COORDINATOR)
+    shown = coordinator.get(f"/tasks/{task.id}")
+    assert shown.status_code == 200
+    assert f"Only {task.assignee} can give their own feedback" in shown.text
+    assert f'action="/tasks/{task.id}"' not in shown.text and 'name="helped_us_improve"' not in shown.text  # no form they cannot send
+    assert "on their behalf)" not in shown.text
+
+    before = row_counts()
+    refused = post_form(coordinator, f"/tasks/{task.id}", FEEDBACK_FORM + [("action", "submit")])
+    assert refused.status_code == 403, refused.text
+    assert f"Only {task.assignee} can give their own feedback" in refused.text
+    assert '<h1 class="govuk-heading-l">' in refused.text and "Traceback" not in refused.text
+    assert row_counts() == before  # nothing stored: no feedback, no audit entry, the task still open
+    with db.session_scope() as session:
+        assert session.get(Task, task.id).status == "open"
+
+    peer = sign_in(task.assignee_email)  # the person asked still gives it
+    assert 'name="helped_us_improve"' in peer.get(f"/tasks/{task.id}").text
+    assert post_form(peer, f"/tasks/{task.id}", FEEDBACK_FORM + [("action", "submit")]).status_code == 303
+    with db.session_scope() as session:
+        [given] = session.exec(select(FeedbackResponse).where(FeedbackResponse.review_id == 1)).all()
+        assert session.get(Person, given.person_id).email == task.assignee_email
+    assert _completed_audit(task.id).detail["on_behalf_of"] is None
+
+
+def test_the_coordinator_cannot_give_a_peers_feedback_on_the_command_line(planned, tmp_path):
+    task = _peers_feedback()
+    file = tmp_path / "answer.yaml"
+    file.write_text(yaml.safe_dump(FEEDBACK_YAML))
+    before = row_counts()
+    refused = run_cli("submit", task.id, file, "--as", COORDINATOR, env=_cli_env())
+    assert refused.returncode != 0
+    assert f"Only {task.assignee} can give their own feedback" in " ".join(refused.stderr.split()), refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert row_counts() == before
+    with pytest.raises(workflow.UserError, match=f"Only {task.assignee} can give their own feedback"):  # the service refuses it too
+        with db.session_scope() as session:
+            workflow.submit(session, task.id, FEEDBACK_YAML, COORDINATOR)
+    assert row_counts() == before
+
+    done = run_cli("submit", task.id, file, "--as", task.assignee_email, env=_cli_env())
+    assert done.returncode == 0, done.stderr
+    with db.session_scope() as session:
+        [given] = session.exec(select(FeedbackResponse).where(FeedbackResponse.review_id == 1)).all()
+        assert session.get(Person, given.person_id).email == task.assignee_email
+
+
+def test_the_coordinator_still_acts_on_someones_behalf_for_other_kinds(planned, tmp_path):
+    [evidence] = _until("submit_evidence")
+    assert evidence.assignee_email == HOST
+    coordinator = sign_in(COORDINATOR)
+    shown = coordinator.get(f"/tasks/{evidence.id}").text
+    assert "(you answer as the coordinator, on their behalf)" in shown and f'action="/tasks/{evidence.id}"' in shown
+    done = post_form(coordinator, f"/tasks/{evidence.id}", flatten(answer(_context(evidence.id))) + [("action", "submit")])
+    assert done.status_code == 303, done.text
+    entry = _completed_audit(evidence.id)
+    assert entry.actor == COORDINATOR and entry.detail["on_behalf_of"] == HOST
+
+    workflow.advance_review(db.session_scope, 1)
+    findings = next(t for t in _until("record_findings") if t.assignee_email != COORDINATOR)
+    file = tmp_path / "findings.yaml"
+    file.write_text(yaml.safe_dump(answer(_context(findings.id)), allow_unicode=True))
+    on_behalf = run_cli("submit", findings.id, file, "--as", COORDINATOR, env=_cli_env())
+    assert on_behalf.returncode == 0, on_behalf.stderr
+    entry = _completed_audit(findings.id)
+    assert entry.actor == COORDINATOR and entry.detail["on_behalf_of"] == findings.assignee_email
+
+
+def test_survey_answers_are_only_the_person_asked_on_the_web_and_the_command_line(planned, tmp_path):
+    from peer_review.domain.surveys import SurveyRound
+    from peer_review.service import surveys
+    from peer_review.service.common import get_partnership
+    from peer_review.tables import SurveyInvitation
+
+    with db.session_scope() as session:
+        surveys.open_round(session, get_partnership(session, None), SurveyRound.BASELINE)
+    with db.session_scope() as session:
+        invitation = session.exec(select(SurveyInvitation).join(Person, Person.id == SurveyInvitation.person_id).where(Person.email == HOST)).one()
+    coordinator = sign_in(COORDINATOR)
+    assert coordinator.get(f"/surveys/{invitation.id}").status_code == 403
+    refused = post_form(coordinator, f"/surveys/{invitation.id}", [("action", "submit")])
+    assert refused.status_code == 403 and "only the person asked" in refused.text
+    template = run_cli("survey", "template", invitation.id, env=_cli_env())
+    file = tmp_path / "survey.yaml"
+    file.write_text(template.stdout)
+    cli = run_cli("survey", "answer", invitation.id, file, "--as", COORDINATOR, env=_cli_env())
+    assert cli.returncode != 0 and "sent to someone else" in cli.stderr
+    with db.session_scope() as session:
+        assert session.exec(select(SurveyAnswer)).all() == []
+
+
+def _context(task_id: int) -> dict:
+    with db.session_scope() as session:
+        return queries.task_context(session, task_id)
+
+
+# --- drafts are each person's own --------------------------------------------------------------------
+
+HOSTS_DRAFT = [("items-0-title", "Board minutes"), ("items-0-type", "minutes"), ("items-0-location", "SharePoint"), ("items-0-lines", "1")]
+COORDINATORS_DRAFT = [("items-0-title", "Coordinator's notes"), ("items-0-type", "other"), ("items-0-location", "Email"), ("items-0-lines", "2")]
+
+
+def _drafts(task_id: int) -> dict[str, dict]:
+    with db.session_scope() as session:
+        return {session.get(Person, d.person_id).email: d.data for d in session.exec(select(TaskDraft).where(TaskDraft.task_id == task_id))}
+
+
+def _notice(html: str) -> str:
+    found = re.search(r'<div class="govuk-inset-text" id="other-drafts">(.*?)</div>', html, re.S)
+    return " ".join(found.group(1).split()) if found else ""
+
+
+def test_drafts_are_kept_per_person_and_each_sees_their_own(planned):
+    [task] = _until("submit_evidence")
+    host, coordinator = sign_in(HOST), sign_in(COORDINATOR)
+    with clock.frozen_at(clock.at_london(dt.date(2025, 3, 3), 10) + dt.timedelta(minutes=4)):
+        assert post_form(host, f"/tasks/{task.id}", HOSTS_DRAFT + [("action", "save")]).status_code == 303
+    assert _notice(host.get(f"/tasks/{task.id}").text) == ""  # nobody else has a draft
+
+    page = coordinator.get(f"/tasks/{task.id}").text
+    assert 'value="Board minutes"' not in page  # the host's draft is theirs until they send it
+    assert "Helen Marsh saved a draft of this task on 3 March 2025 at 10:04" in _notice(page)
+    with clock.frozen_at(clock.at_london(dt.date(2025, 3, 4), 15)):
+        assert post_form(coordinator, f"/tasks/{task.id}", COORDINATORS_DRAFT + [("action", "save")]).status_code == 303
+
+    drafts = _drafts(task.id)
+    assert set(drafts) == {HOST, COORDINATOR}  # the coordinator's save kept the host's draft
+    assert drafts[HOST]["items"][0]["title"] == "Board minutes" and drafts[COORDINATOR]["items"][0]["title"] == "Coordinator's notes"
+
+    hosts_page = host.get(f"/tasks/{task.id}").text
+    assert 'value="Board minutes"' in hosts_page and "Coordinator&#39;s notes" not in hosts_page
+    assert "Ruth Ashby saved a draft of this task on 4 March 2025 at 15:00; you are seeing your own" in _notice(hosts_page)
+    coordinators_page = coordinator.get(f"/tasks/{task.id}?saved=1").text
+    assert "Coordinator&#39;s notes" in coordinators_page and 'value="Board minutes"' not in coordinators_page
+    assert "Your draft is saved" in coordinators_page
+    assert "Helen Marsh saved a draft of this task on 3 March 2025 at 10:04; you are seeing your own" in _notice(coordinators_page)
+
+    with clock.frozen_at(clock.at_london(dt.date(2025, 3, 5), 9)):  # saving again replaces only one's own
+        assert post_form(host, f"/tasks/{task.id}", [("items-0-title", "Board minutes v2"), *HOSTS_DRAFT[1:], ("action", "save")]).status_code == 303
+    drafts = _drafts(task.id)
+    assert drafts[HOST]["items"][0]["title"] == "Board minutes v2" and drafts[COORDINATOR]["items"][0]["title"] == "Coordinator's notes"
+
+    assert post_form(host, f"/tasks/{task.id}", flatten(answer(_context(task.id))) + [("action", "submit")]).status_code == 303
+    assert _drafts(task.id) == {}  # a done task's drafts are of no use to anyone: all are deleted
+
+
+# --- the schema: 0008 makes drafts per person and keeps those there are -----------------------------
+
+
+def test_the_upgrade_to_0008_keeps_existing_drafts_and_allows_one_per_person(planned):
+    from alembic import command
+    from sqlalchemy.exc import IntegrityError
+
+    engine = db.get_engine()
+    config = db.alembic_config(engine)
+    command.downgrade(config, "0007")
+    with db.session_scope() as session:
+        task = session.exec(select(Task).order_by(Task.id)).first()
+        host, coordinator = (session.exec(select(Person).where(Person.email == email)).one() for email in (HOST, COORDINATOR))
+        session.add(TaskDraft(task_id=task.id, person_id=host.id, data={"items": [{"title": "Kept"}]}, saved_at=clock.at_london(dt.date(2025, 3, 3), 10)))
+    with pytest.raises(IntegrityError):  # before 0008, one draft per task
+        with db.session_scope() as session:
+            session.add(TaskDraft(task_id=task.id, person_id=coordinator.id, data={}, saved_at=clock.now()))
+
+    command.upgrade(config, "head")
+    assert _drafts(task.id) == {HOST: {"items": [{"title": "Kept"}]}}
+    with db.session_scope() as session:
+        session.add(TaskDraft(task_id=task.id, person_id=coordinator.id, data={"items": [{"title": "Mine"}]}, saved_at=clock.at_london(dt.date(2025, 3, 4), 10)))
+    assert _drafts(task.id) == {HOST: {"items": [{"title": "Kept"}]}, COORDINATOR: {"items": [{"title": "Mine"}]}}
+    with pytest.raises(IntegrityError):  # still one per person
+        with db.session_scope() as session:
+            session.add(TaskDraft(task_id=task.id, person_id=host.id, data={}, saved_at=clock.now()))
+
+    command.downgrade(config, "0007")  # back to one per task: the newest is kept
+    assert _drafts(task.id) == {COORDINATOR: {"items": [{"title": "Mine"}]}}
+    command.upgrade(config, "head")
+    assert _drafts(task.id) == {COORDINATOR: {"items": [{"title": "Mine"}]}}
