@@ -6,6 +6,7 @@ from pathlib import Path
 
 from prefect import flow
 
+from flows.reporting import end_run
 from flows.settings import require_worker_settings
 from peer_review.channels import FolderChannel, channel_from_environment
 from peer_review.db import session_scope
@@ -25,11 +26,12 @@ def deliver_outbox(folder: str | None = None) -> int:
 
 @flow(name="reminder-sweep")
 def reminder_sweep() -> dict[str, int]:
-    """Queue today's reminders, escalations and digests (Europe/London), then send them."""
+    """Queue today's reminders, escalations and digests (Europe/London), each partnership's in a transaction
+    of its own, then send them. A partnership whose work fails is left out, and the run fails at the end
+    naming it (SweepFailed), after the others' mail is sent."""
     from peer_review.service.reminders import sweep
 
     require_worker_settings(mail=True)
-    with session_scope() as session:
-        queued = sweep(session)
+    queued = sweep(session_scope)
     sent = deliver(session_scope, channel_from_environment()).sent
-    return {"reminders": queued.reminders, "escalations": queued.escalations, "digests": queued.digests, "sent": sent}
+    return end_run(queued.failures, {"reminders": queued.reminders, "escalations": queued.escalations, "digests": queued.digests, "sent": sent})

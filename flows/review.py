@@ -17,10 +17,12 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from flows.reporting import end_run
 from flows.settings import require_worker_settings
 from peer_review.db import session_scope
 from peer_review.errors import UserError
 from peer_review.service import sweep
+from peer_review.service.isolation import Failures, SweepFailed  # noqa: F401  (SweepFailed: what a sweep that failed in part raises)
 from peer_review.service.steps import MAX_STEPS, StuckReview
 
 #: Task runs at once in a sweep (each holds one database connection while it runs).
@@ -48,36 +50,27 @@ def advance_step(review_id: int) -> tuple[str | None, bool]:
     return (None if step is None else step.step.value + (f":{step.document.value}" if step.document else "")), more
 
 
-class SweepFailed(RuntimeError):
-    def __init__(self, failures: dict[int, BaseException]):
-        self.failures = failures
-        listed = "; ".join(f"review {review_id}: {error}" for review_id, error in sorted(failures.items()))
-        super().__init__(f"{len(failures)} review(s) could not be moved on (the next sweep tries again): {listed}")
-
-
-def take_on(review_ids: list[int]) -> tuple[dict[int, list[str]], dict[int, BaseException]]:
+def take_on(review_ids: list[int]) -> tuple[dict[int, list[str]], Failures]:
     """Move reviews on in waves of parallel step task runs, inside the calling flow, after a look at each
     leaves out those with nothing to do; returns the steps done per review, and the reviews whose step
-    failed (the others carry on)."""
+    failed (the others carry on; each failure's key is its review's id)."""
     done: dict[int, list[str]] = {review_id: [] for review_id in review_ids}
-    failed: dict[int, BaseException] = {}
+    failures = Failures()
     wave = [review_id for review_id in review_ids if not _waits_on_people(review_id)]
     while wave:
         futures = [(review_id, advance_step.submit(review_id)) for review_id in wave]
         wave = []
         for review_id, future in futures:
-            try:
-                step, more = future.result()
-            except Exception as exc:  # one review's fault must not hold up the rest of the programme
-                failed[review_id] = exc
-                continue
+            if (result := failures.run(f"review {review_id}", future.result, key=review_id)) is None:
+                continue  # one review's fault must not hold up the rest of the programme
+            step, more = result
             if step is not None:
                 done[review_id].append(step)
             if len(done[review_id]) > MAX_STEPS:  # a step that changes nothing would loop for ever: a bug
-                failed[review_id] = StuckReview(review_id, done[review_id])
+                failures.add(f"review {review_id}", StuckReview(review_id, done[review_id]), key=review_id)
             elif more:
                 wave.append(review_id)
-    return {review_id: steps for review_id, steps in done.items() if steps}, failed
+    return {review_id: steps for review_id, steps in done.items() if steps}, failures
 
 
 def _waits_on_people(review_id: int) -> bool:
@@ -91,24 +84,23 @@ def _waits_on_people(review_id: int) -> bool:
 
 
 def sweep_with_tasks(partnership: str | None = None) -> dict[int, list[str]]:
-    """Take every queued review (of one partnership, or all) on, batch by batch, inside the calling flow."""
+    """Take every queued review (of one partnership, or all) on, batch by batch, inside the calling flow;
+    when any failed, raises SweepFailed at the end (carrying what was done), after the others moved on."""
     from prefect.runtime import flow_run
 
     done: dict[int, list[str]] = {}
-    failed: dict[int, BaseException] = {}
+    failures = Failures()
     while True:
         with session_scope() as session:
             claimed = sweep.claim(session, partnership=partnership, by=f"flow-run/{flow_run.id}" if flow_run.id else None)
         if not claimed:
             break
-        batch_done, batch_failed = take_on(claimed)
+        batch_done, batch_failures = take_on(claimed)
         done |= batch_done
-        failed |= batch_failed
+        failures += batch_failures
         with session_scope() as session:  # a failed review keeps its lease: a later sweep tries it again
-            sweep.release(session, [review_id for review_id in claimed if review_id not in failed])
-    if failed:
-        raise SweepFailed(failed)
-    return done
+            sweep.release(session, [review_id for review_id in claimed if review_id not in failures.keys])
+    return end_run(failures, done, tracebacks=False)  # a failed step's traceback is in its task run's log
 
 
 @flow(name="advance-cycle", task_runner=ThreadPoolTaskRunner(max_workers=CONCURRENCY))
@@ -142,7 +134,5 @@ def _start_helpers(partnership: str | None, count: int) -> None:
 def advance_review(review_id: int) -> list[str]:
     """Run one review's machine steps until it waits on people; returns what was done."""
     require_worker_settings()
-    done, failed = take_on([review_id])
-    if failed:
-        raise failed[review_id]
-    return done.get(review_id, [])
+    done, failures = take_on([review_id])
+    return end_run(failures, done.get(review_id, []), tracebacks=False)

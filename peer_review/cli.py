@@ -704,12 +704,20 @@ def send() -> None:
 
 @app.command()
 def remind(today: Annotated[Optional[str], typer.Option(help="sweep as of this date (default: today)")] = None) -> None:
-    """Queue today's reminders, escalations and weekly digests (then `send` delivers them)."""
+    """Queue today's reminders, escalations and weekly digests (then `send` delivers them). A partnership
+    whose work fails is left out (and named, exit status 1); the others' is queued."""
+    from peer_review.db import session_scope
+    from peer_review.service.isolation import failure_log
     from peer_review.service.reminders import sweep
 
-    with _session() as session:
-        result = sweep(session, _parse_date(today, "--today") if today else None)
+    day = _parse_date(today, "--today") if today else None
+    with failure_log("remind") as log_file:
+        result = sweep(session_scope, day)  # each partnership's work committed on its own
     out.print(f"queued {result.reminders} reminder(s), {result.escalations} escalation(s), {result.digests} digest(s)")
+    if result.failures:
+        for line in result.failures.summary(log_file()):
+            err.print(line)
+        raise SystemExit(1)
 
 
 @app.command()
@@ -957,8 +965,10 @@ def advance(
     partnership: PartnershipOpt = None,
     rescan: Annotated[bool, typer.Option("--rescan", help="look at every open review, not only those queued (a repair after changes made around the engine)")] = False,
 ) -> None:
-    """Run the Prefect flow that moves reviews on as far as the machine can."""
+    """Run the Prefect flow that moves reviews on as far as the machine can. A review whose step fails is
+    left where it was (and named, exit status 1); the others move on."""
     from peer_review.service.common import get_partnership, get_review
+    from peer_review.service.isolation import Failures, SweepFailed, failure_log
 
     with _session() as session:  # a wrong id or name is refused before Prefect starts (and logs a traceback)
         if review_id is not None:
@@ -968,9 +978,19 @@ def advance(
     _quiet_prefect()
     from flows.review import advance_cycle, advance_review
 
-    results = _end_on_ctrl_c(lambda: {review_id: advance_review(review_id)} if review_id is not None else advance_cycle(partnership, rescan=rescan))
+    failures = Failures()
+    with failure_log("advance") as log_file:  # after Prefect set up its logging, which this adds to
+        try:
+            results = _end_on_ctrl_c(lambda: {review_id: advance_review(review_id)} if review_id is not None else advance_cycle(partnership, rescan=rescan))
+        except SweepFailed as failed:  # the flow carried on past them, then failed its run
+            results, failures = failed.done if review_id is None else {review_id: failed.done}, failed.failures
     for rid, steps in results.items():
-        out.print(f"review {rid}: {', '.join(steps) or 'nothing to do'}")
+        if steps or rid not in failures.keys:
+            out.print(f"review {rid}: {', '.join(steps) or 'nothing to do'}")
+    if failures:
+        for line in failures.summary(log_file()):
+            err.print(line)
+        raise SystemExit(1)
 
 
 @app.command()

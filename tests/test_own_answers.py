@@ -20,7 +20,7 @@ from conftest import run_cli
 from peer_review import clock, db
 from peer_review.service import queries, workflow
 from peer_review.simulation import answer
-from peer_review.tables import AuditEntry, FeedbackResponse, Person, SurveyAnswer, Task, TaskDraft
+from peer_review.tables import AuditEntry, FeedbackResponse, OutboxMessage, Person, SurveyAnswer, Task, TaskDraft
 from test_web_forms import flatten, row_counts
 from webclient import post_form, sign_in
 
@@ -96,6 +96,27 @@ def test_the_coordinator_cannot_give_a_peers_feedback_on_the_web(planned):
         [given] = session.exec(select(FeedbackResponse).where(FeedbackResponse.review_id == 1)).all()
         assert session.get(Person, given.person_id).email == task.assignee_email
     assert _completed_audit(task.id).detail["on_behalf_of"] is None
+
+
+def test_an_overdue_feedback_escalation_offers_the_coordinator_more_time_not_doing_it_for_them(planned):
+    from peer_review.service import reminders
+
+    def escalated(task_id: int) -> OutboxMessage:
+        with db.session_scope() as session:
+            task = session.get(Task, task_id)
+            task.due = clock.today() - dt.timedelta(days=60)  # long overdue: every reminder had
+            session.add(task)
+        reminders.sweep(db.session_scope)
+        with db.session_scope() as session:
+            return session.exec(select(OutboxMessage).where(OutboxMessage.event == "escalation", OutboxMessage.task_id == task_id)).one()
+
+    other = _open()[0]  # a place on the team to accept, which the coordinator may do for them
+    assert "You can complete it on their behalf" in escalated(other.id).text
+    feedback = _peers_feedback()
+    message = escalated(feedback.id)
+    for body in (message.text, message.html):
+        assert f"Only {feedback.assignee} can give their own feedback" in body and "on their behalf" not in body
+        assert f"peer-review submit {feedback.id}" not in body and f"extend {feedback.id}" in body
 
 
 def test_the_coordinator_cannot_give_a_peers_feedback_on_the_command_line(planned, tmp_path):
@@ -217,6 +238,19 @@ def test_drafts_are_kept_per_person_and_each_sees_their_own(planned):
 
     assert post_form(host, f"/tasks/{task.id}", flatten(answer(_context(task.id))) + [("action", "submit")]).status_code == 303
     assert _drafts(task.id) == {}  # a done task's drafts are of no use to anyone: all are deleted
+
+
+def test_a_task_handed_to_someone_else_takes_its_drafts_with_it(planned):
+    """A draft names a person's half-written work: it goes when nobody can send it any more."""
+    from peer_review.service.common import coordinator_of
+    from peer_review.service.steps import hand_over
+
+    [task] = _until("submit_evidence")
+    assert post_form(sign_in(HOST), f"/tasks/{task.id}", HOSTS_DRAFT + [("action", "save")]).status_code == 303
+    assert set(_drafts(task.id)) == {HOST}
+    with db.session_scope() as session:
+        held = hand_over(session, session.get(Task, task.id), coordinator_of(session, 1), "the host asked the coordinator to finish it")
+    assert _drafts(task.id) == {} and _drafts(held.id) == {}
 
 
 # --- the schema: 0008 makes drafts per person and keeps those there are -----------------------------

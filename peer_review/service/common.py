@@ -63,6 +63,17 @@ def get_task(session: Session, task_id: int) -> Task:
     return _get(session, Task, task_id, "task", "`peer-review tasks` lists the open ones")
 
 
+def end_task(session: Session, task: Task, status: str, outcome: str | None) -> None:
+    """A task is done or cancelled: its drafts (everyone's) go with it, since nobody can send them any more."""
+    from sqlmodel import delete
+
+    from peer_review.tables import TaskDraft
+
+    task.status, task.outcome, task.completed_at = status, outcome, clock.now()
+    session.add(task)
+    session.exec(delete(TaskDraft).where(TaskDraft.task_id == task.id))
+
+
 MAX_ID = 2**31 - 1  # the largest id a table can hold
 
 

@@ -115,15 +115,15 @@ def deliver(session_factory: Callable[[], Any], channel: Channel, events: frozen
             row = session.get(OutboxMessage, row_id, populate_existing=True)
             if row.status != "pending":
                 continue
-            body = _body(session, row)
-            if body is None:
-                row.status, row.last_error = "expired", "not sent: the sign-in link expired, was used, or its person left, before it could be sent"
-                session.add(row)
-                expired += 1
-                continue
             try:
+                body = _body(session, row)
+                if body is None:
+                    row.status, row.last_error = "expired", "not sent: the sign-in link expired, was used, or its person left, before it could be sent"
+                    session.add(row)
+                    expired += 1
+                    continue
                 channel.send(build_email(row, body=body), row)
-            except Exception as exc:  # a refusing or absent server must not stop the sweep
+            except Exception as exc:  # a refusing or absent server, or one message that cannot be made, must not stop the sweep
                 row.attempts += 1
                 row.last_error = f"{type(exc).__name__}: {exc}"[:500]
                 session.add(row)

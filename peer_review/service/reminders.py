@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Callable, ContextManager
 
 from sqlmodel import Session, select
 
 from peer_review import clock
 from peer_review.domain.calendar import OutsideCalendar
-from peer_review.domain.model import TaskKind
+from peer_review.domain.model import KIND_RULES, TaskKind
 from peer_review.domain.reminders import ReminderRules, reminder_due
 from peer_review.errors import UserError
 from peer_review.service import surveys
 from peer_review.service.common import audit, checked_text, coordinator_of, get_review, get_task, host_calendar, person_by_email
+from peer_review.service.isolation import Failures, units_of
 from peer_review.service.outbox import notify, review_context
 from peer_review.service.queries import open_tasks
 from peer_review.tables import DueDateChange, Partnership, Person, Review, Task
@@ -25,48 +27,69 @@ class Sweep:
     reminders: int
     escalations: int
     digests: int
+    failures: Failures = field(default_factory=Failures)  # the partnerships whose work failed (rolled back), with why
 
 
-def sweep(session: Session, today: dt.date | None = None) -> Sweep:
-    """Queue every reminder, escalation and digest owed today; running it again the same day queues nothing."""
+def sweep(sessions: Session | Callable[[], ContextManager[Session]], today: dt.date | None = None) -> Sweep:
+    """Queue every reminder, escalation and digest owed today; running it again the same day queues nothing.
+
+    Each partnership's work is a unit of its own: given a session factory (db.session_scope), its own
+    transaction, committed on its own; given a session, a savepoint of it. A partnership whose work fails
+    (bad stored data, a bug) is rolled back, logged and listed in `failures`; the others carry on."""
     today = today or clock.today()
-    counts = defaultdict(int)
-    for partnership in session.exec(select(Partnership)):
-        rules = ReminderRules.from_dict(partnership.reminders)
-        coordinator = coordinator_of(session, partnership.id)
-        rows = session.exec(
-            select(Task, Review, Person)
-            .join(Review, Review.id == Task.review_id)
-            .join(Person, Person.id == Task.assignee_id)
-            .where(Review.partnership_id == partnership.id, Task.status == "open")
-            .order_by(Task.id)
-        ).all()
-        for task, review, person in rows:
-            opened = clock.local_date(task.created_at)
-            owed = reminder_due(rules, task.due, opened, today)
-            if owed is None:
-                continue
-            key = f"{owed}/{task.id}/{task.due.isoformat()}"  # a new due date starts the reminders again
-            context = review_context(session, review) | {
-                "task_id": task.id, "task_title": TaskKind(task.kind).title, "due": clock.long_date(task.due),
-            }
-            if owed == "escalate":
-                notify(
-                    session, key=f"escalation/{key}", event="escalation", person=coordinator, review=review, task=task,
-                    subject=f"Overdue {(today - task.due).days} days, reminders exhausted: {TaskKind(task.kind).title} ({context['host']}, {context['strand']})",
-                    context=context | {"days_late": (today - task.due).days, "assignee": person.name, "assignee_email": person.email, "web_path": f"/reviews/{review.id}"},
-                )
-                counts["escalations"] += 1
-            elif not person.digest_only:
-                late = owed.startswith("overdue")
-                headline = f"This task was due on {clock.long_date(task.due)} and is now overdue." if late else f"This task is due on {clock.long_date(task.due)}."
-                subject = ("Overdue since " if late else "Reminder: due ") + f"{clock.long_date(task.due)}: {TaskKind(task.kind).title} ({context['host']}, {context['strand']})"
-                notify(session, key=f"reminder/{key}", event="reminder", person=person, review=review, task=task, subject=subject, context=context | {"headline": headline})
-                counts["reminders"] += 1
-        counts["reminders"] += surveys.remind(session, partnership, rules, today)
-        if today.weekday() == rules.digest_weekday:
-            counts["digests"] += _digests(session, partnership, coordinator, today)
-    return Sweep(counts["reminders"], counts["escalations"], counts["digests"])
+    units = units_of(sessions)
+    with units() as session:
+        partnerships = session.exec(select(Partnership.id, Partnership.name).order_by(Partnership.id)).all()
+
+    def one(partnership_id: int) -> Counter:
+        with units() as session:
+            return _sweep_partnership(session, session.get(Partnership, partnership_id), today)
+
+    counts, failures = Counter(), Failures()
+    for partnership_id, name in partnerships:
+        counts += failures.run(f"partnership '{name}'", one, partnership_id) or Counter()
+    return Sweep(counts["reminders"], counts["escalations"], counts["digests"], failures)
+
+
+def _sweep_partnership(session: Session, partnership: Partnership, today: dt.date) -> Counter:
+    """One partnership's reminders, escalations, survey reminders and digests owed today, counted."""
+    counts = Counter()
+    rules = ReminderRules.from_dict(partnership.reminders)
+    coordinator = coordinator_of(session, partnership.id)
+    rows = session.exec(
+        select(Task, Review, Person)
+        .join(Review, Review.id == Task.review_id)
+        .join(Person, Person.id == Task.assignee_id)
+        .where(Review.partnership_id == partnership.id, Task.status == "open")
+        .order_by(Task.id)
+    ).all()
+    for task, review, person in rows:
+        opened = clock.local_date(task.created_at)
+        owed = reminder_due(rules, task.due, opened, today)
+        if owed is None:
+            continue
+        key = f"{owed}/{task.id}/{task.due.isoformat()}"  # a new due date starts the reminders again
+        context = review_context(session, review) | {
+            "task_id": task.id, "task_title": TaskKind(task.kind).title, "due": clock.long_date(task.due),
+        }
+        if owed == "escalate":
+            notify(
+                session, key=f"escalation/{key}", event="escalation", person=coordinator, review=review, task=task,
+                subject=f"Overdue {(today - task.due).days} days, reminders exhausted: {TaskKind(task.kind).title} ({context['host']}, {context['strand']})",
+                context=context | {"days_late": (today - task.due).days, "assignee": person.name, "assignee_email": person.email, "web_path": f"/reviews/{review.id}",
+                                   "only_theirs": KIND_RULES[TaskKind(task.kind)].own_answer},  # feedback: nobody answers it for them
+            )
+            counts["escalations"] += 1
+        elif not person.digest_only:
+            late = owed.startswith("overdue")
+            headline = f"This task was due on {clock.long_date(task.due)} and is now overdue." if late else f"This task is due on {clock.long_date(task.due)}."
+            subject = ("Overdue since " if late else "Reminder: due ") + f"{clock.long_date(task.due)}: {TaskKind(task.kind).title} ({context['host']}, {context['strand']})"
+            notify(session, key=f"reminder/{key}", event="reminder", person=person, review=review, task=task, subject=subject, context=context | {"headline": headline})
+            counts["reminders"] += 1
+    counts["reminders"] += surveys.remind(session, partnership, rules, today)
+    if today.weekday() == rules.digest_weekday:
+        counts["digests"] += _digests(session, partnership, coordinator, today)
+    return counts
 
 
 def _digests(session: Session, partnership: Partnership, coordinator: Person, today: dt.date) -> int:

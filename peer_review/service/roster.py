@@ -31,7 +31,7 @@ from peer_review.domain.roster import DETAILS, ROLES, Change, History, Kind, Mem
 from peer_review.domain.scheduling import PlanInfeasible
 from peer_review.errors import UserError
 from peer_review.partnerships import LoadedPartnership
-from peer_review.service.common import ENGINE, audit, coordinator_of, host_ceo
+from peer_review.service.common import ENGINE, audit, coordinator_of, end_task, host_ceo
 from peer_review.service.handlers import leave_team
 from peer_review.service.loading import new_person, people_of
 from peer_review.service.planning import plan_joining_trust
@@ -285,8 +285,7 @@ def _give_up_places(session: Session, person: Person, roles: set[str], unavailab
             continue
         for task in session.exec(select(Task).where(Task.review_id == review.id, Task.assignee_id == person.id, Task.status == TaskStatus.OPEN.value,
                                                     Task.kind == TaskKind.RESPOND_TO_ASSIGNMENT.value)):
-            task.status, task.outcome, task.completed_at = TaskStatus.DONE.value, "withdrawn", clock.now()  # as good as a decline
-            session.add(task)
+            end_task(session, task, TaskStatus.DONE.value, "withdrawn")  # as good as a decline
         why = "has left the partnership" if left else f"is no longer a {assignment.role}"
         successor = leave_team(session, review, assignment, f"{why} ({today.isoformat()})", why, ENGINE, unavailable, seek=seek)
         then = (f"{successor.name} <{successor.email}> is asked to take it" if successor else
@@ -325,8 +324,7 @@ def _hand_over_leavers_tasks(session: Session, person: Person) -> list[str]:
     effects = []
     for task in session.exec(select(Task).where(Task.assignee_id == person.id, Task.status == TaskStatus.OPEN.value).order_by(Task.id)).all():
         if task.kind == TaskKind.GIVE_FEEDBACK.value:
-            task.status, task.outcome, task.completed_at = TaskStatus.CANCELLED.value, "left", clock.now()
-            session.add(task)
+            end_task(session, task, TaskStatus.CANCELLED.value, "left")
             audit(session, person.partnership_id, "task_cancelled", ENGINE, task.review_id, task=task.id, kind=task.kind, reason=f"{person.email} has left the partnership")
             effects.append(f"review {task.review_id}: {person.name}'s feedback is no longer asked for (task {task.id} cancelled)")
             continue
@@ -365,8 +363,7 @@ def _cancel_reviews(session: Session, trust: Trust) -> list[str]:
     for review in session.exec(select(Review).where(Review.host_trust_id == trust.id, Review.stage != Stage.CANCELLED.value).order_by(Review.position)).all():
         _tell(session, review, f"The review of {trust.name} (\"{review.strand_title}\") is cancelled: the trust has left the partnership.")
         for task in session.exec(select(Task).where(Task.review_id == review.id, Task.status == TaskStatus.OPEN.value)):
-            task.status, task.outcome, task.completed_at = TaskStatus.CANCELLED.value, "review_cancelled", clock.now()
-            session.add(task)
+            end_task(session, task, TaskStatus.CANCELLED.value, "review_cancelled")
         audit(session, review.partnership_id, "review_cancelled", ENGINE, review.id, before=review.stage, reason=f"trust '{trust.key}' left the partnership")
         review.stage = Stage.CANCELLED.value
         session.add(review)

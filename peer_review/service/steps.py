@@ -32,7 +32,7 @@ from peer_review.domain.model import (
 from peer_review.errors import UserError
 from peer_review.service.calendars import reviews_calendar
 from peer_review.service import follow_up
-from peer_review.service.common import ENGINE, audit, coordinator_of, get_review, host_calendar, host_ceo
+from peer_review.service.common import ENGINE, audit, coordinator_of, end_task, get_review, host_calendar, host_ceo
 from peer_review.service.outbox import notify, review_context
 from peer_review.service.records import agreed_lines, team
 from peer_review.tables import Document, Person, Review, Task
@@ -150,8 +150,7 @@ def hand_over(session: Session, task: Task, to: Person, why: str, for_: Person |
         to, note, subject = on_behalf_of(session, review, for_, why, note, subject)
     elif to.is_coordinator and "for" in task.subject:
         note, subject = task.note, dict(task.subject)
-    task.status, task.outcome, task.completed_at = TaskStatus.CANCELLED.value, "handed_over", clock.now()
-    session.add(task)
+    end_task(session, task, TaskStatus.CANCELLED.value, "handed_over")
     session.flush()
     now_open = open_task(session, review, TaskKind(task.kind), to, task.round, note=note, subject=subject, due=task.due)
     audit(session, review.partnership_id, "task_handed_over", ENGINE, review.id, task=task.id, kind=task.kind, to_task=now_open.id, why=why)

@@ -19,6 +19,7 @@ from sqlmodel import Session
 from peer_review.domain.lifecycle import Stage
 from peer_review.domain.model import NextStep, next_step
 from peer_review.service.common import get_partnership, get_review
+from peer_review.service.isolation import Failures
 from peer_review.service.steps import MAX_STEPS, STEPS, StuckReview, lock_review, review_view
 from peer_review.tables import MachineWork, Review
 
@@ -151,18 +152,30 @@ def advance_review(session_factory: Callable[[], Any], review_id: int) -> list[N
             raise StuckReview(review_id, done)
 
 
-def sweep(session_factory: Callable[[], Any], partnership: str | None = None, batch: int = BATCH) -> dict[int, list[NextStep]]:
+class Swept(dict[int, list[NextStep]]):
+    """The steps a sweep did, per review it moved on, and the reviews that failed (`failures`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failures = Failures()
+
+
+def sweep(session_factory: Callable[[], Any], partnership: str | None = None, batch: int = BATCH) -> Swept:
     """Take every queued review on, batch by batch, in this process: the engine without Prefect (what the
-    flows are measured against, and what the tests' simulated pilots use)."""
-    done: dict[int, list[NextStep]] = {}
+    flows are measured against, and what the tests' simulated pilots use).
+
+    A review whose step fails (bad stored data, a bug) is logged and listed in the result's `failures`, the
+    failed step rolled back; the others carry on. It keeps its lease, so the next sweep after the lease
+    ends tries it again (and this one does not claim it twice)."""
+    done = Swept()
     while True:
         with session_factory() as session:
             claimed = claim(session, batch, partnership)
         if not claimed:
             return done
         for review_id in claimed:
-            if steps := advance_review(session_factory, review_id):
+            if steps := done.failures.run(f"review {review_id}", advance_review, session_factory, review_id, key=review_id):
                 done.setdefault(review_id, []).extend(steps)
         with session_factory() as session:
-            release(session, claimed)
+            release(session, [review_id for review_id in claimed if review_id not in done.failures.keys])
 

@@ -7,18 +7,17 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import update
-from sqlmodel import Session, delete
+from sqlmodel import Session
 
-from peer_review import clock
 from peer_review.domain.model import TaskKind, TaskStatus
 from peer_review.errors import UserError
 from peer_review.service.access import not_theirs_to_answer
-from peer_review.service.common import audit, get_review, get_task, person_by_email
+from peer_review.service.common import audit, end_task, get_review, get_task, person_by_email
 from peer_review.service.kinds import KINDS
 from peer_review.service.records import validation_context
 from peer_review.service.steps import lock_review, pending_step, run_step  # noqa: F401  (the engine's half of this module's job)
 from peer_review.service.sweep import advance_review  # noqa: F401
-from peer_review.tables import Person, Review, Task, TaskDraft
+from peer_review.tables import Person, Review, Task
 from peer_review.yamlfile import describe, dotted
 
 
@@ -100,13 +99,9 @@ def submit(session: Session, task_id: int, data: Any, as_email: str) -> Submitte
     parsed = validate_answer(session, task, review, data)
     _claim(session, task)
     outcome = KINDS[kind].handle(session, review, task, parsed, actor)
-    task.status = TaskStatus.DONE.value
-    task.outcome = outcome
+    end_task(session, task, TaskStatus.DONE.value, outcome)
     task.input = parsed.model_dump(mode="json")
-    task.completed_at = clock.now()
     task.completed_by_id = actor.id
-    session.add(task)
-    session.exec(delete(TaskDraft).where(TaskDraft.task_id == task.id))
     on_behalf_of = session.get(Person, task.assignee_id).email if actor.id != task.assignee_id else None
     audit(session, review.partnership_id, "task_completed", actor.email, review.id, task=task.id, kind=kind.value, outcome=outcome, on_behalf_of=on_behalf_of)
     return Submitted(task.id, kind, review.id, outcome)
