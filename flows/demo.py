@@ -63,7 +63,7 @@ def run_demo(
     path = Path(partnership_file) if partnership_file else default_partnership_path()
     loaded = load_partnership_file(path, framework)  # every check before anything is written
     out = Path(out)
-    demo_folder.prepare(out, own_database=database is None)  # a folder of the user's is refused, untouched
+    demo_folder.prepare(out, own_database=database is None, partnership=loaded.spec.name)  # a folder or database of the user's is refused, untouched
     if database is None:
         database = f"sqlite:///{(out / demo_folder.DATABASE).resolve()}"
     url = database
@@ -86,7 +86,7 @@ def _simulate(loaded: LoadedPartnership, out: Path, url: str, progress, until: d
         documents = export_documents(session, out)
         reviews = queries.status(session, name)
         result = evaluation.evaluate(session, get_partnership(session, name))
-    evaluation_files = evaluation.write_evaluation(result, out / "evaluation", render)
+    evaluation_files = evaluation.write_evaluation(result, out / demo_folder.EVALUATION, render)
     return DemoResult(name, url, out, reviews, documents, advances, tasks_done, emails, evaluation_files)
 
 

@@ -49,11 +49,12 @@ class FolderChannel:
         self.folder = Path(folder)
 
     def send(self, message: EmailMessage, row: OutboxMessage) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         name = f"{row.id:05d}-{row.event}-{re.sub(r'[^A-Za-z0-9.-]', '_', row.recipient)}.eml"
-        path = self.folder / name
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        # never through a link planted in the folder; a file written before keeps its mode when reopened: set it
+        descriptor = os.open(self.folder / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
         with os.fdopen(descriptor, "wb") as file:
+            os.fchmod(file.fileno(), 0o600)
             file.write(message.as_bytes())
 
 

@@ -70,7 +70,8 @@ def get_engine(url: str | None = None) -> Engine:
         engine = None
         try:
             kwargs = {"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {"pool_pre_ping": True}
-            engine = create_engine(url, **kwargs)  # a driver named in the URL but not installed fails here
+            # hide_parameters: a failed statement's error (which is logged) does not quote the values, which are people's answers
+            engine = create_engine(url, hide_parameters=True, **kwargs)  # a driver named in the URL but not installed fails here
             if url.startswith("sqlite"):
                 event.listen(engine, "connect", _sqlite_pragmas)
             upgrade(engine)

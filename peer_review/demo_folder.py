@@ -15,6 +15,7 @@ from peer_review.errors import UserError
 MARKER = ".peer-review-demo"
 DATABASE = "peer-review.db"
 EMAILS = "emails"
+EVALUATION = "evaluation"
 
 _EXPLANATION = f"""This folder was written by `peer-review demo`.
 
@@ -47,7 +48,8 @@ def check(out: Path) -> None:
             return
         if not out.is_dir():
             raise UserError(f"the demo's folder {out} is a file, not a folder: {_WHAT_WORKS}")
-        if (out / MARKER).is_file():
+        if (out / MARKER).is_file() and not (out / MARKER).is_symlink():
+            _no_links(out)
             return
         entries = sorted(entry.name for entry in out.iterdir())
     except OSError as exc:  # a folder we may not read
@@ -57,11 +59,44 @@ def check(out: Path) -> None:
         raise UserError(f"the demo's folder {out} is not empty and no earlier demo wrote it ({shown}): nothing was changed; {_WHAT_WORKS}")
 
 
-def prepare(out: Path, own_database: bool = True) -> None:
+def _no_links(out: Path) -> None:
+    """The demo writes through no link (to the marker, emails/, evaluation/ or the files in them, or its
+    database): a link there would send its writing, or its removing, somewhere else."""
+    places = [out / MARKER, out / EMAILS, out / EVALUATION, *(out / name for name in _DATABASE_FILES)]
+    for folder in (out / EMAILS, out / EVALUATION):
+        if folder.is_dir() and not folder.is_symlink():
+            places += list(folder.iterdir())
+    for place in places:
+        if place.is_symlink():
+            raise UserError(f"the demo's folder {out} holds a link, {place}, which the demo would write through: nothing was changed; "
+                            f"remove the link, or {_WHAT_WORKS}")
+
+
+def _others_in(database: Path, keep: str) -> list[str]:
+    """The partnerships in an earlier demo's database other than `keep` (the one the demo makes): someone
+    loaded them there, and replacing the file would lose them. A file that is no database holds none."""
+    import sqlite3
+
+    if not database.is_file():
+        return []
+    try:
+        with sqlite3.connect(f"file:{database.resolve()}?mode=ro", uri=True) as connection:
+            names = [row[0] for row in connection.execute("SELECT name FROM partnership ORDER BY id")]
+    except sqlite3.Error:  # not a database, or one without partnerships
+        return []
+    return [name for name in names if name != keep]
+
+
+def prepare(out: Path, own_database: bool = True, partnership: str | None = None) -> None:
     """Make or reuse the folder (after `check`): mark it as the demo's, and remove what an earlier demo
     wrote there, so this run's documents and emails are not mixed with its; with `own_database`, also the
-    SQLite file the demo is about to create afresh."""
+    SQLite file the demo is about to create afresh, unless it holds partnerships besides `partnership`."""
     check(out)
+    others = _others_in(out / DATABASE, partnership) if own_database and partnership else []
+    if others:
+        shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+        raise UserError(f"the demo would replace {out / DATABASE}, which holds partnerships no demo made ({shown}): nothing was changed; "
+                        "choose a new or empty folder with --out")
     try:
         out.mkdir(parents=True, exist_ok=True)
         (out / MARKER).write_text(_EXPLANATION)

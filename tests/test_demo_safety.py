@@ -156,3 +156,43 @@ def test_demo_says_it_leaves_the_database_of_peer_review_database_url_alone(tmp_
     assert "Prefect's temporary server did not start" in error
     with sqlite3.connect(tmp_path / "out" / "peer-review.db") as connection:
         assert connection.execute("SELECT count(*) FROM review").fetchone()[0] == 12
+
+
+@pytest.mark.parametrize("link", [MARKER, "emails", "evaluation", "evaluation/survey.csv"])
+def test_demo_writes_through_no_link_in_a_marked_folder(tmp_path, link):
+    """A link planted in an earlier demo's folder (the marker, emails/, evaluation/ or a file in them) would
+    have the demo overwrite or delete what it points at."""
+    folder, theirs = tmp_path / "out", tmp_path / "theirs"
+    (folder / "evaluation").mkdir(parents=True)
+    theirs.mkdir()
+    (theirs / "survey.csv").write_text("someone's survey")
+    (theirs / "00001-sign_in-ruth.eml").write_text("someone's email")
+    if link != MARKER:
+        (folder / MARKER).write_text("an earlier demo")
+    if link == "evaluation":
+        (folder / "evaluation").rmdir()
+    (folder / link).symlink_to(theirs / "survey.csv" if link in (MARKER, "evaluation/survey.csv") else theirs)
+    before = _snapshot(theirs)
+    result = run_cli("demo", "--out", folder, "--until", "2023-09-01", env=_prefect_too_slow(tmp_path))
+    assert result.returncode == 2, result.stdout + result.stderr
+    [line] = _error_lines(result.stderr)
+    assert "Traceback" not in result.stderr and "nothing was changed" in line
+    assert (f"holds a link, {folder / link}" in line) if link != MARKER else ("no earlier demo wrote it" in line)  # a linked marker marks nothing
+    assert _snapshot(theirs) == before
+
+
+def test_demo_does_not_replace_a_database_holding_partnerships_it_did_not_make(tmp_path):
+    """`demo --out .` where `peer-review` keeps its default database: the user's partnership loaded there
+    after an earlier demo would be lost with the file."""
+    folder = tmp_path / "work"
+    folder.mkdir()
+    (folder / MARKER).write_text("an earlier demo")
+    with sqlite3.connect(folder / "peer-review.db") as connection:
+        connection.execute("CREATE TABLE partnership (id INTEGER PRIMARY KEY, name TEXT)")
+        connection.executemany("INSERT INTO partnership (name) VALUES (?)", [("Sheffield pilot triad",), ("Our real partnership",)])
+    before = _snapshot(folder)
+    result = run_cli("demo", "--out", ".", "--until", "2023-09-01", cwd=folder, env=_prefect_too_slow(tmp_path))
+    assert result.returncode == 2, result.stdout + result.stderr
+    [line] = _error_lines(result.stderr)
+    assert "holds partnerships no demo made (Our real partnership)" in line and "Traceback" not in result.stderr
+    assert _snapshot(folder) == before

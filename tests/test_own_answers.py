@@ -119,6 +119,23 @@ def test_an_overdue_feedback_escalation_offers_the_coordinator_more_time_not_doi
         assert f"peer-review submit {feedback.id}" not in body and f"extend {feedback.id}" in body
 
 
+def test_feedback_is_never_handed_to_someone_else(planned):
+    """A roster change passes open work on (a new CEO or coordinator, someone taking a place, the coordinator
+    holding a leaver's work); feedback is cancelled instead, so nobody gives another's."""
+    from peer_review.service.common import coordinator_of
+    from peer_review.service.steps import hand_over
+
+    feedback = _peers_feedback()
+    hosts = next(t for t in _open() if t.kind == "give_feedback" and t.assignee_email == HOST)
+    with db.session_scope() as session:
+        coordinator = coordinator_of(session, 1)
+        assert hand_over(session, session.get(Task, feedback.id), coordinator, "has left", for_=session.get(Person, session.get(Task, feedback.id).assignee_id)) is None
+        assert hand_over(session, session.get(Task, hosts.id), coordinator, "is now the coordinator") is None
+    with db.session_scope() as session:
+        assert {session.get(Task, t).status for t in (feedback.id, hosts.id)} == {"cancelled"}
+        assert session.exec(select(Task).where(Task.kind == "give_feedback", Task.assignee_id == coordinator.id)).all() == []
+
+
 def test_the_coordinator_cannot_give_a_peers_feedback_on_the_command_line(planned, tmp_path):
     task = _peers_feedback()
     file = tmp_path / "answer.yaml"
@@ -284,3 +301,40 @@ def test_the_upgrade_to_0008_keeps_existing_drafts_and_allows_one_per_person(pla
     assert _drafts(task.id) == {COORDINATOR: {"items": [{"title": "Mine"}]}}
     command.upgrade(config, "head")
     assert _drafts(task.id) == {COORDINATOR: {"items": [{"title": "Mine"}]}}
+
+
+def test_two_saves_of_a_first_draft_at_once_keep_one_draft_and_fail_neither(planned, monkeypatch):
+    """Two tabs, or a double click: each finds no draft, and each inserts one."""
+    import threading
+    from urllib.parse import urlencode
+
+    from peer_review.web import participant
+
+    [task] = _until("submit_evidence")
+    tabs = [sign_in(HOST) for _ in range(3)]  # as many links as an address may ask for at once
+    pages = [tab.get(f"/tasks/{task.id}").text for tab in tabs]
+    looked, seen = threading.Barrier(len(tabs)), threading.local()
+    find = participant._draft
+
+    def find_together(*args):  # every save has looked (and found none) before any inserts
+        found = find(*args)
+        if not getattr(seen, "once", False):
+            seen.once = True
+            looked.wait(timeout=10)
+        return found
+
+    monkeypatch.setattr(participant, "_draft", find_together)
+    statuses = []
+
+    def save(tab, page: str, n: int) -> None:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        fields = [("csrf_token", token), (HOSTS_DRAFT[0][0], f"Board minutes {n}"), *HOSTS_DRAFT[1:], ("action", "save")]
+        statuses.append(tab.post(f"/tasks/{task.id}", content=urlencode(fields), headers={"Content-Type": "application/x-www-form-urlencoded"}).status_code)
+
+    threads = [threading.Thread(target=save, args=(tab, page, n)) for n, (tab, page) in enumerate(zip(tabs, pages))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [303] * len(tabs)
+    assert set(_drafts(task.id)) == {HOST}

@@ -4,6 +4,7 @@ link or session token; sent messages' text goes after a while; sign-in emails ar
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import os
 import re
@@ -116,7 +117,7 @@ def test_how_long_sent_messages_are_kept_is_a_setting_with_a_range(frozen, monke
         outbox.deliver(db.session_scope, Mailbox())
     with db.session_scope() as session:
         assert all(m.text == "" for m in session.exec(select(OutboxMessage).where(OutboxMessage.status == "sent")))
-    for wrong in ("0", "3651", "thirty", "-5"):
+    for wrong in ("0", "3651", "thirty", "-5", "²"):
         result = run_cli("send", env={"PEER_REVIEW_DATABASE_URL": db.database_url(), "PEER_REVIEW_SENT_MAIL_DAYS": wrong,
                                       "PEER_REVIEW_OUTBOX_DIR": str(tmp_path / "mail")})
         assert result.returncode == 2, result.stderr
@@ -125,9 +126,30 @@ def test_how_long_sent_messages_are_kept_is_a_setting_with_a_range(frozen, monke
 
 def test_mail_written_to_a_folder_is_readable_by_its_owner_only(frozen, tmp_path):
     ask_for_link(new_client(), CEO)
-    outbox.deliver(db.session_scope, FolderChannel(tmp_path / "mail"))
-    files = list((tmp_path / "mail").glob("*.eml"))
-    assert files and all(stat.S_IMODE(os.stat(f).st_mode) == 0o600 for f in files)
+    mail = tmp_path / "mail"
+    with db.session_scope() as session:
+        first = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).first()
+    mail.mkdir(mode=0o755)
+    (mail / f"{first.id:05d}-{first.event}-{first.recipient.replace('@', '_')}.eml").write_text("sent before, by an older version")
+    os.chmod(mail / f"{first.id:05d}-{first.event}-{first.recipient.replace('@', '_')}.eml", 0o644)
+    outbox.deliver(db.session_scope, FolderChannel(mail))
+    files = list(mail.glob("*.eml"))
+    assert len(files) > 1 and all(stat.S_IMODE(os.stat(f).st_mode) == 0o600 for f in files)
+    ask_for_link(new_client(), CEO)
+    outbox.deliver(db.session_scope, FolderChannel(tmp_path / "new-mail"))  # a folder it makes: its names (who, what) are private too
+    assert stat.S_IMODE(os.stat(tmp_path / "new-mail").st_mode) == 0o700
+
+
+def test_mail_is_never_written_through_a_link_in_the_folder(frozen, tmp_path):
+    ask_for_link(new_client(), CEO)
+    mail, theirs = tmp_path / "mail", tmp_path / "theirs.txt"
+    mail.mkdir()
+    theirs.write_text("someone else's file")
+    with db.session_scope() as session:
+        first = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).first()
+    (mail / f"{first.id:05d}-{first.event}-{first.recipient.replace('@', '_')}.eml").symlink_to(theirs)
+    result = outbox.deliver(db.session_scope, FolderChannel(mail))
+    assert result.failed == 1 and theirs.read_text() == "someone else's file"
 
 
 def test_the_upgrade_empties_stored_sign_in_emails_and_does_not_send_those_waiting(planned):
@@ -144,8 +166,31 @@ def test_the_upgrade_empties_stored_sign_in_emails_and_does_not_send_those_waiti
     with engine.begin() as connection:
         for n, status in enumerate(("sent", "pending")):
             connection.execute(insert, {"key": f"sign_in/{n}", "to": CEO, "body": f"open http://testserver/sign-in/{'x' * 43}", "at": "2024-01-10 09:00:00", "status": status})
+    token = "t" * 43  # a link sent before the upgrade, not yet used: it was in the outbox, and so in every backup
+    soon = (clock.now() + dt.timedelta(minutes=20)).strftime("%Y-%m-%d %H:%M:%S")
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO signinrequest (email, client, requested_at, token_hash, next_path, expires_at)"
+                                " VALUES (:to, 'testclient', :at, :hash, '/', :soon)"), {"to": CEO, "at": soon, "hash": hashlib.sha256(token.encode()).hexdigest(), "soon": soon})
     command.upgrade(config, "head")
     with engine.connect() as connection:
-        rows = connection.execute(text("SELECT status, text, html FROM outboxmessage WHERE event = 'sign_in' ORDER BY key")).all()
+        rows = connection.execute(text("SELECT status, text, html FROM outboxmessage WHERE event = 'sign_in' AND key LIKE 'sign_in/_' ORDER BY key")).all()
     assert [tuple(r) for r in rows] == [("sent", "", ""), ("expired", "", "")]
     assert "/sign-in/" not in _everything_stored()
+    assert new_client().get(f"/sign-in/{token}").status_code == 410  # it no longer works
+
+
+def test_sign_in_requests_and_sessions_go_a_day_after_their_use_even_when_nobody_signs_in_again(frozen):
+    from peer_review.tables import SignInRequest, WebSession
+    from webclient import sign_in
+
+    sign_in(CEO)
+    with db.session_scope() as session:
+        assert session.exec(select(SignInRequest)).all() and session.exec(select(WebSession)).all()
+    with clock.frozen_at(START + dt.timedelta(hours=12)):  # the session could still be used: both kept
+        outbox.deliver(db.session_scope, Mailbox())
+    with db.session_scope() as session:
+        assert session.exec(select(WebSession)).all()
+    with clock.frozen_at(START + dt.timedelta(days=2)):  # `send` runs every minute on a real set-up
+        outbox.deliver(db.session_scope, Mailbox())
+    with db.session_scope() as session:
+        assert session.exec(select(SignInRequest)).all() == [] and session.exec(select(WebSession)).all() == []

@@ -8,7 +8,7 @@ import re
 
 import pytest
 import yaml
-from sqlmodel import func, select
+from sqlmodel import delete, func, select
 
 from conftest import EXAMPLE
 from peer_review import db
@@ -179,6 +179,12 @@ def test_add_another_and_drafts_write_only_the_draft(planned):
     unanswered = post_form(host, f"/tasks/{task.id}", fields + [("items-0-personal_data", ""), ("action", "submit")])
     assert unanswered.status_code == 400  # personal data is never assumed absent: the host must say
     assert '<a href="#items-0-personal_data">Evidence item 1: Select whether it identifies pupils or staff</a>' in unanswered.text
+    assert row_counts() == before
+    for odd in ("items-²-title", "items-٣-title", "items--1-title", "items-0-"):  # digits int() refuses, or no index at all
+        for action in ([("items-0-personal_data", ""), ("action", "submit")], [("action", "save")], [("action", "add:items")]):
+            assert post_form(host, f"/tasks/{task.id}", fields + [(odd, "x"), *action]).status_code in (200, 303, 400), (odd, action)
+    with db.session_scope() as session:
+        session.exec(delete(TaskDraft))
     assert row_counts() == before
     saved = post_form(host, f"/tasks/{task.id}", fields + [("action", "save")])
     assert saved.status_code == 303 and saved.headers["location"] == f"/tasks/{task.id}?saved=1"

@@ -190,7 +190,7 @@ def test_nginx_conf_sends_hsts_and_keeps_sign_in_links_out_of_its_log():
     assert len(https) == 1 and len(plain) == 1
     assert f'add_header Strict-Transport-Security "{HSTS}" always;' in https[0]
     assert "Strict-Transport-Security" not in plain[0].replace("proxy_hide_header Strict-Transport-Security", "")
-    assert "map $request_uri" in conf and "log_format" in conf
+    assert "map $uri $peer_review_uri" in conf and "log_format" in conf
     for block in (*https, *plain):  # every access log names a format that leaves the link out
         logs = [line.strip() for line in block.splitlines() if line.strip().startswith("access_log")]
         assert logs, block
@@ -277,6 +277,7 @@ http {{
         assert link.status == 200
         assert link.headers.get_all("Strict-Transport-Security") == [HSTS]
         assert get("/sign-in/" + secret + "?next=%2F", Referer=f"https://reviews.example.org/sign-in/{secret}").status == 200
+        assert get(f"/%73ign-in/{secret}").status == 200 and get(f"//sign-in/{secret}").status == 200  # the same link, spelt otherwise
         assert get("/partnerships/1?page=2").headers.get_all("Strict-Transport-Security") == [HSTS]
         redirect = get(f"/sign-in/{secret}", http_port, secure=False)
         assert redirect.status == 301 and redirect.headers.get("Strict-Transport-Security") is None

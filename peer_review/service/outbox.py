@@ -87,14 +87,14 @@ def sent_mail_days() -> int:
     given = os.environ.get(SENT_MAIL_DAYS_ENV, "").strip()
     if not given:
         return SENT_MAIL_DAYS
-    if not given.isdigit() or not 1 <= int(given) <= MAX_SENT_MAIL_DAYS:
+    if not (given.isascii() and given.isdigit()) or not 1 <= int(given) <= MAX_SENT_MAIL_DAYS:
         raise UserError(f"{SENT_MAIL_DAYS_ENV} must be a whole number of days from 1 to {MAX_SENT_MAIL_DAYS}; got '{given[:40]}'")
     return int(given)
 
 
 def deliver(session_factory: Callable[[], Any], channel: Channel, events: frozenset[str] | None = None) -> Delivery:
     """Send every pending message (of `events`, when given), each marked sent in its own transaction after
-    it went out; then forget what has been kept long enough (`purge_sent`).
+    it went out; then forget what has been kept long enough (`purge_sent`, `signin.forget_old`).
 
     A failure is recorded on the row, which stays pending, and the sweep goes on. A crash between
     sending and marking leaves the row pending: it goes again, with the same Message-ID.
@@ -133,7 +133,10 @@ def deliver(session_factory: Callable[[], Any], channel: Channel, events: frozen
             session.add(row)
             sent += 1
     with session_factory() as session:
+        from peer_review.service.signin import forget_old
+
         purge_sent(session, clock.now() - dt.timedelta(days=keep_days))
+        forget_old(session, clock.now())  # spent sign-in requests and ended sessions, a day on
     return Delivery(sent, failed, expired)
 
 

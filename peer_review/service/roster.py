@@ -304,7 +304,8 @@ def _hand_over_host_tasks(session: Session, trust: Trust, old: Person) -> list[s
     for task, review in rows:
         new = host_ceo(session, review)
         now_open = hand_over(session, task, new, f"{new.name} is now the CEO of {trust.name}")
-        effects.append(f"review {review.id} ({_review_label(session, review)}): task {task.id} ({TaskKind(task.kind).title}) moves to {new.name}, the new CEO (task {now_open.id})")
+        effects.append(f"review {review.id} ({_review_label(session, review)}): task {task.id} ({TaskKind(task.kind).title}) "
+                       + (f"moves to {new.name}, the new CEO (task {now_open.id})" if now_open else f"is cancelled: only {old.name} could give it"))
     return effects
 
 
@@ -314,7 +315,8 @@ def _hand_over_coordinator_tasks(session: Session, partnership: Partnership, old
     new = coordinator_of(session, partnership.id)
     for task in session.exec(select(Task).where(Task.assignee_id == old.id, Task.status == TaskStatus.OPEN.value).order_by(Task.id)).all():
         now_open = hand_over(session, task, new, f"{new.name} is now the coordinator")
-        effects.append(f"review {task.review_id}: task {task.id} ({TaskKind(task.kind).title}) moves to {new.name}, the new coordinator (task {now_open.id})")
+        effects.append(f"review {task.review_id}: task {task.id} ({TaskKind(task.kind).title}) "
+                       + (f"moves to {new.name}, the new coordinator (task {now_open.id})" if now_open else f"is cancelled: only {old.name} could give it"))
     return effects
 
 

@@ -64,7 +64,7 @@ def request_link(session: Session, email: str, client: str, next_path: str = "/"
     by_client = session.exec(select(func.count()).select_from(SignInRequest).where(SignInRequest.client == client, SignInRequest.requested_at > since)).one()
     if by_address >= PER_ADDRESS or by_client >= PER_CLIENT:
         raise TooManyRequests(f"Too many sign-in links were asked for. Wait {RATE_WINDOW.seconds // 60} minutes, then try again.")
-    _forget_old(session, now)
+    forget_old(session, now)
     person = session.exec(select(Person).where(Person.email == email, Person.left_on == None).order_by(Person.id)).first()  # noqa: E711  (not those who left)
     request = SignInRequest(
         email=email, client=client, requested_at=now, next_path=next_path, expires_at=now + LINK_LIFETIME,
@@ -75,7 +75,7 @@ def request_link(session: Session, email: str, client: str, next_path: str = "/"
     if person is None:
         return
     notify(
-        session, key=f"sign_in/{secrets.token_hex(16)}", event="sign_in", person=person,  # not the row id alone: purged ids come back
+        session, key=f"sign_in/{secrets.token_hex(16)}", event="sign_in", person=person,  # random: a purged request's id comes back
         subject="Your sign-in link for peer review", context={}, sign_in_request_id=request.id,
     )
 
@@ -101,8 +101,9 @@ def link_for_sending(session: Session, message: OutboxMessage) -> dict[str, obje
 KEPT_FOR = dt.timedelta(days=1)  # how long spent links, and ended sessions, are kept (for the rate limits and a look back)
 
 
-def _forget_old(session: Session, now: dt.datetime) -> None:
-    """Requests and sessions past any use: no table grows for ever, whoever asks for links."""
+def forget_old(session: Session, now: dt.datetime) -> None:
+    """Requests and sessions past any use: no table grows for ever, whoever asks for links. Also done at every
+    `send` (outbox.deliver), so that nothing is kept longer than KEPT_FOR when nobody signs in."""
     session.exec(delete(SignInRequest).where(SignInRequest.requested_at < now - KEPT_FOR))
     session.exec(delete(WebSession).where(WebSession.last_seen_at < now - SESSION_LIMIT - KEPT_FOR))
 

@@ -137,13 +137,18 @@ def on_behalf_of(session: Session, review: Review, person: Person, why: str, not
     return coordinator_of(session, review.partnership_id), f"{person.name} <{person.email}> {why}: do this on their behalf (it passes on if someone takes their place). {note}".strip(), held
 
 
-def hand_over(session: Session, task: Task, to: Person, why: str, for_: Person | None = None) -> Task:
+def hand_over(session: Session, task: Task, to: Person, why: str, for_: Person | None = None) -> Task | None:
     """Pass an open task on: it is cancelled, and the same task (kind, round, due date) opens for `to`, or with
-    `for_`, for the coordinator to hold on that person's behalf. Returns the task now open.
+    `for_`, for the coordinator to hold on that person's behalf. Returns the task now open; None for a task
+    whose answer is its assignee's own (feedback), which is cancelled and passed to nobody.
 
     A task the coordinator held, passed to someone who takes the place, gets back its own note; passed to a
     new coordinator, it stays held for the same person."""
     review = session.get(Review, task.review_id)
+    if own := KIND_RULES[TaskKind(task.kind)].own_answer:  # nobody gives someone else's own view
+        end_task(session, task, TaskStatus.CANCELLED.value, "not_passed_on")
+        audit(session, review.partnership_id, "task_cancelled", ENGINE, review.id, task=task.id, kind=task.kind, reason=f"only its assignee can {own} ({why})")
+        return None
     subject = {k: v for k, v in task.subject.items() if k not in ("for", "their_note")}
     note = task.subject.get("their_note", task.note)
     if for_ is not None:

@@ -26,7 +26,7 @@ def field_id(path: Path) -> str:
 
 
 def _parse_name(name: str) -> Path:
-    return tuple(int(part) if part.isdigit() else part for part in name.split("-"))
+    return tuple(int(part) if part.isascii() and part.isdigit() else part for part in name.split("-"))  # not "²": int() refuses it
 
 
 def _annotation_at(model: type[BaseModel], path: Path) -> Any:

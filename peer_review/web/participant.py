@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from peer_review import clock
@@ -71,9 +72,7 @@ async def task_answer(request: Request, task_id: Id, viewer: Signed, s: DB):
     if verb == "remove":
         return _form(request, ctx, forms.remove_row(answer, kind.form, target), {}, drafts=_drafts(s, task.id, me.id))
     if verb == "save" and kind.form.drafts:
-        draft = _draft(s, task.id, me.id) or TaskDraft(task_id=task.id, person_id=me.id, saved_at=clock.now())
-        draft.data, draft.saved_at = answer, clock.now()  # only their own: anyone else's draft stays as it is
-        s.add(draft)
+        _save_draft(s, task.id, me.id, answer)
         return RedirectResponse(f"/tasks/{task.id}?saved=1", status_code=303)
     if verb != "submit":  # no button of the page sends anything else: draw it again, writing nothing
         return _form(request, ctx, answer, {}, drafts=_drafts(s, task.id, me.id))
@@ -125,6 +124,21 @@ def _task_context(s: Session, viewer: access.Viewer, task, review: Review) -> di
 def _draft(s: Session, task_id: int, person_id: int) -> TaskDraft | None:
     """One person's draft of a task (each person working on it keeps their own)."""
     return s.exec(select(TaskDraft).where(TaskDraft.task_id == task_id, TaskDraft.person_id == person_id)).first()
+
+
+def _save_draft(s: Session, task_id: int, person_id: int, answer: dict) -> None:
+    """Keep a person's draft, replacing only their own. Two saves of a first draft at once (two tabs) both
+    insert: the one that finds the other's row already there replaces it instead."""
+    for _ in range(2):
+        draft = _draft(s, task_id, person_id) or TaskDraft(task_id=task_id, person_id=person_id, saved_at=clock.now())
+        draft.data, draft.saved_at = answer, clock.now()
+        try:
+            with s.begin_nested():
+                s.add(draft)
+            return
+        except IntegrityError:  # the other save's row: the next round finds it and replaces it
+            continue
+    raise UserError("Your draft could not be saved because it was being saved somewhere else at the same time. Try again.")
 
 
 def _drafts(s: Session, task_id: int, person_id: int) -> dict:

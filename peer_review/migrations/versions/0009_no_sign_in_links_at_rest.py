@@ -1,6 +1,6 @@
 """sign-in emails are written as they are sent, so no stored row holds a working link; sent messages' text
-is deleted after a while (outboxmessage.body_deleted_at). Sign-in emails already stored lose their text, and
-those not yet sent are not sent (their people ask again)
+is deleted after a while (outboxmessage.body_deleted_at). Sign-in emails already stored lose their text,
+those not yet sent are not sent, and links not yet used stop working (their people ask again)
 
 Revision ID: 0009
 Revises: 0008
@@ -27,6 +27,9 @@ def upgrade() -> None:
         " WHERE event = 'sign_in' AND status = 'pending'"
     )
     op.execute("UPDATE outboxmessage SET text = '', html = '' WHERE event = 'sign_in'")
+    # Links not yet used stop working: their tokens were in those texts, and so are in every earlier backup,
+    # and on PostgreSQL in the table's dead rows until it is vacuumed. Their people ask again.
+    op.execute("UPDATE signinrequest SET token_hash = NULL WHERE used_at IS NULL")
 
 
 def downgrade() -> None:
