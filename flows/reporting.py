@@ -21,8 +21,8 @@ def end_run(failures: Failures, done: T, tracebacks: bool = True) -> T:
         try:
             logger = get_run_logger()
         except MissingContextError:  # the flow's function called directly: the service layer's log has them
-            logger = None
-        for failure in failures if logger is not None else ():
+            return SweepFailed.check(failures, done)
+        for failure in failures:
             error = failure.error if tracebacks and not isinstance(failure.error, UserError) else None
             logger.error("%s failed: %s", failure.unit, failure.reason, exc_info=error)
     return SweepFailed.check(failures, done)

@@ -22,7 +22,7 @@ from flows.settings import require_worker_settings
 from peer_review.db import session_scope
 from peer_review.errors import UserError
 from peer_review.service import sweep
-from peer_review.service.isolation import Failures, SweepFailed  # noqa: F401  (SweepFailed: what a sweep that failed in part raises)
+from peer_review.service.isolation import Failures
 from peer_review.service.steps import MAX_STEPS, StuckReview
 
 #: Task runs at once in a sweep (each holds one database connection while it runs).

@@ -21,6 +21,7 @@ from peer_review import clock, db
 from peer_review.service import queries, workflow
 from peer_review.simulation import answer
 from peer_review.tables import AuditEntry, FeedbackResponse, OutboxMessage, Person, SurveyAnswer, Task, TaskDraft
+from reviewing import do, open_tasks
 from test_web_forms import flatten, row_counts
 from webclient import post_form, sign_in
 
@@ -32,25 +33,14 @@ FEEDBACK_FORM = [("helped_us_improve", "1"), ("fair_and_accurate", "1"), ("would
 FEEDBACK_YAML = {"helped_us_improve": 1, "fair_and_accurate": 1, "would_take_part_again": False, "comments": "Not my view"}
 
 
-def _open(review_id: int = 1) -> list[queries.TaskRow]:
-    with db.session_scope() as session:
-        return [t for t in queries.open_tasks(session) if t.review_id == review_id]
-
-
-def _do(task: queries.TaskRow) -> None:
-    with db.session_scope() as session:
-        workflow.submit(session, task.id, answer(queries.task_context(session, task.id)), task.assignee_email)
-    workflow.advance_review(db.session_scope, task.review_id)
-
-
 def _until(kind: str) -> list[queries.TaskRow]:
     """Review 1 answered by its own people (through the service layer) until a task of this kind is open."""
     for _ in range(40):
-        tasks = _open()
+        tasks = open_tasks()
         match = [t for t in tasks if t.kind == kind]
         if match:
             return match
-        _do(tasks[0])
+        do(tasks[0])
     raise AssertionError(f"no {kind} task appeared")
 
 
@@ -110,7 +100,7 @@ def test_an_overdue_feedback_escalation_offers_the_coordinator_more_time_not_doi
         with db.session_scope() as session:
             return session.exec(select(OutboxMessage).where(OutboxMessage.event == "escalation", OutboxMessage.task_id == task_id)).one()
 
-    other = _open()[0]  # a place on the team to accept, which the coordinator may do for them
+    other = open_tasks()[0]  # a place on the team to accept, which the coordinator may do for them
     assert "You can complete it on their behalf" in escalated(other.id).text
     feedback = _peers_feedback()
     message = escalated(feedback.id)
@@ -126,7 +116,7 @@ def test_feedback_is_never_handed_to_someone_else(planned):
     from peer_review.service.steps import hand_over
 
     feedback = _peers_feedback()
-    hosts = next(t for t in _open() if t.kind == "give_feedback" and t.assignee_email == HOST)
+    hosts = next(t for t in open_tasks() if t.kind == "give_feedback" and t.assignee_email == HOST)
     with db.session_scope() as session:
         coordinator = coordinator_of(session, 1)
         assert hand_over(session, session.get(Task, feedback.id), coordinator, "has left", for_=session.get(Person, session.get(Task, feedback.id).assignee_id)) is None

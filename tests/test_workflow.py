@@ -14,6 +14,7 @@ from peer_review.service.kinds import yaml_template
 from peer_review.service.records import team
 from peer_review.simulation import answer
 from peer_review.tables import Assignment, AuditEntry, Person, Review, Task, Trust
+from reviewing import do, open_tasks
 from test_web_forms import row_counts
 
 pytestmark = pytest.mark.db
@@ -28,24 +29,13 @@ def triad(planned):
     return planned
 
 
-def _open(review_id: int = 1) -> list[queries.TaskRow]:
-    with db.session_scope() as session:
-        return [t for t in queries.open_tasks(session) if t.review_id == review_id]
-
-
-def _do(task: queries.TaskRow) -> None:
-    with db.session_scope() as session:
-        workflow.submit(session, task.id, answer(queries.task_context(session, task.id)), task.assignee_email)
-    workflow.advance_review(db.session_scope, task.review_id)
-
-
 def _until(kind: str) -> queries.TaskRow:
     for _ in range(30):
-        tasks = _open()
+        tasks = open_tasks()
         match = [t for t in tasks if t.kind == kind]
         if match:
             return match[0]
-        _do(tasks[0])
+        do(tasks[0])
     raise AssertionError(f"no {kind} task appeared")
 
 
@@ -59,12 +49,12 @@ def refused(task_id: int, data, as_email: str, match: str) -> None:
 
 
 def test_first_task_is_the_host_proposing_lines(triad):
-    [task] = _open()
+    [task] = open_tasks()
     assert task.kind == "propose_lines" and task.assignee_email == CEO
 
 
 def test_refusals_write_nothing(triad):
-    [task] = _open()
+    [task] = open_tasks()
     good = {"lines": [{"title": "A", "self_evaluation": "B"}, {"title": "C", "self_evaluation": "D"}]}
     refused(999, good, CEO, "no task with id 999")
     refused(task.id, good, "tom.beckett@steelvalley.example.org", f"assigned to {CEO}")
@@ -78,7 +68,7 @@ def test_refusals_write_nothing(triad):
 
 
 def test_coordinator_may_submit_on_behalf(triad):
-    [task] = _open()
+    [task] = open_tasks()
     data = {"lines": [{"title": "A", "self_evaluation": "B"}, {"title": "C", "self_evaluation": "D"}]}
     with db.session_scope() as session:
         result = workflow.submit(session, task.id, data, "ruth.ashby@coordinator.example.org")
@@ -102,11 +92,11 @@ def test_moderator_sends_a_finding_back_and_a_new_round_follows(triad):
     data = {"findings": decisions, "self_evaluation": answer(_context(task.id))["self_evaluation"]}
     refused(task.id, data, task.assignee_email, "reason is required")
     decisions[0]["reason"] = "Cite the outcome data."
-    _do(task)  # the simulated moderator sends the first finding back
-    revise = [t for t in _open() if t.kind == "revise_findings"]
+    do(task)  # the simulated moderator sends the first finding back
+    revise = [t for t in open_tasks() if t.kind == "revise_findings"]
     assert len(revise) == 1 and "F1" in revise[0].note
-    _do(revise[0])
-    [second] = [t for t in _open() if t.kind == "moderate"]
+    do(revise[0])
+    [second] = [t for t in open_tasks() if t.kind == "moderate"]
     assert second.round == 2
     assert [f.ref for f in _context(second.id)["findings"]] == ["F1"]
 
@@ -119,7 +109,7 @@ def _context(task_id: int) -> dict:
 def test_templates_are_valid_yaml_for_every_kind_met(triad):
     seen = set()
     for _ in range(40):
-        tasks = _open()
+        tasks = open_tasks()
         if not tasks:
             break
         for task in tasks:
@@ -128,7 +118,7 @@ def test_templates_are_valid_yaml_for_every_kind_met(triad):
                 text = yaml_template(_context(task.id))
                 assert isinstance(yaml.safe_load(text), dict), text
                 assert f"peer-review submit {task.id}" in text
-        _do(tasks[0])
+        do(tasks[0])
     assert {"propose_lines", "agree_lines", "submit_evidence", "record_findings", "moderate", "revise_findings", "check_report", "issue_report", "give_feedback"} <= seen
 
 
@@ -139,7 +129,7 @@ def test_cli_submit_names_file_and_line(tmp_path):
     db.configure(env["PEER_REVIEW_DATABASE_URL"])
     try:
         workflow.advance_review(db.session_scope, 1)
-        invitation = _open(1)[0]
+        invitation = open_tasks(1)[0]
         decline = tmp_path / "decline.yaml"
         decline.write_text("response: decline\n")  # a check on the whole answer: a decline needs a reason
         refused = run_cli("submit", invitation.id, decline, "--as", invitation.assignee_email, cwd=tmp_path, env=env)
@@ -176,7 +166,7 @@ def _team_emails(review_id: int = 1) -> set[str]:
 
 
 def test_a_decline_brings_in_a_replacement_from_the_same_trust(planned):
-    tasks = _open()
+    tasks = open_tasks()
     assert {t.kind for t in tasks} == {"respond_to_assignment"} and len(tasks) == 3
     peer = next(t for t in tasks if t.assignee_email.endswith("donriver.example.org"))
     refused(peer.id, {"response": "decline"}, peer.assignee_email, "say why you decline")
@@ -184,7 +174,7 @@ def test_a_decline_brings_in_a_replacement_from_the_same_trust(planned):
     team = _team_emails()
     assert peer.assignee_email not in team
     newcomer = next(e for e in team if e.endswith("donriver.example.org"))
-    [ask] = [t for t in _open() if t.assignee_email == newcomer]
+    [ask] = [t for t in open_tasks() if t.assignee_email == newcomer]
     assert ask.kind == "respond_to_assignment"
     with db.session_scope() as session:
         assignment = session.exec(select(Assignment).join(Person, Person.id == Assignment.person_id).where(Person.email == newcomer, Assignment.review_id == 1)).one()
@@ -204,11 +194,11 @@ def test_when_nobody_is_free_the_coordinator_chooses_within_the_constraints(plan
 
 def _nobody_left_from_don_river() -> queries.TaskRow:
     for _ in range(5):
-        tasks = [t for t in _open() if t.assignee_email.endswith("donriver.example.org") and t.kind == "respond_to_assignment"]
+        tasks = [t for t in open_tasks() if t.assignee_email.endswith("donriver.example.org") and t.kind == "respond_to_assignment"]
         if not tasks:
             break
         _respond(tasks[0], {"response": "decline", "reason": "Not available"})
-    [choose] = [t for t in _open() if t.kind == "choose_replacement"]
+    [choose] = [t for t in open_tasks() if t.kind == "choose_replacement"]
     return choose
 
 
@@ -226,7 +216,7 @@ def test_the_coordinator_can_add_a_new_reviewer_for_the_trust(planned):
         trust = session.get(Trust, person.trust_id)
         assert trust.key == "don-river" and person.is_reviewer and person.strands == ["school-improvement"]
         assert session.exec(select(AuditEntry).where(AuditEntry.action == "person_added")).one().detail["person"] == "jo.new@donriver.example.org"
-    assert [t for t in _open() if t.assignee_email == "jo.new@donriver.example.org"][0].kind == "respond_to_assignment"
+    assert [t for t in open_tasks() if t.assignee_email == "jo.new@donriver.example.org"][0].kind == "respond_to_assignment"
 
 
 def test_the_coordinator_can_go_ahead_with_a_smaller_team(planned):
@@ -260,7 +250,7 @@ def test_the_coordinator_can_choose_someone_already_in_the_partnership(planned):
     assert chosen in _team_emails()
     assignment = _assignment(1, chosen)
     assert (assignment.role, assignment.reason) == ("peer", "peer chosen by the coordinator: Joined in January; free that week")
-    assert [t.kind for t in _open() if t.assignee_email == chosen] == ["respond_to_assignment"]
+    assert [t.kind for t in open_tasks() if t.assignee_email == chosen] == ["respond_to_assignment"]
     with db.session_scope() as session:
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == "assigned", AuditEntry.actor == coordinator)).one()
         assert entry.detail["person"] == chosen and session.get(Task, choose.id).outcome == "chosen"
@@ -268,11 +258,11 @@ def test_the_coordinator_can_choose_someone_already_in_the_partnership(planned):
 
 def test_when_no_moderator_is_left_the_coordinator_adds_one_and_cannot_go_without(planned):
     for _ in range(3):  # review 1's moderator declines, and so does anyone brought in automatically
-        moderators = [t for t in _open() if t.kind == "respond_to_assignment" and t.assignee_email.endswith("@coordinator.example.org")]
+        moderators = [t for t in open_tasks() if t.kind == "respond_to_assignment" and t.assignee_email.endswith("@coordinator.example.org")]
         if not moderators:
             break
         _respond(moderators[0], {"response": "decline", "reason": "Not available"})
-    [choose] = [t for t in _open() if t.kind == "choose_replacement"]
+    [choose] = [t for t in open_tasks() if t.kind == "choose_replacement"]
     coordinator = choose.assignee_email
     refused(choose.id, {"choice": "without", "reason": "x"}, coordinator, "cannot go ahead without a moderator")
     refused(choose.id, {"person": "nadia.bashir@donriver.example.org", "reason": "x"}, coordinator, "is not a moderator")
@@ -284,7 +274,7 @@ def test_when_no_moderator_is_left_the_coordinator_adds_one_and_cannot_go_withou
         peers, moderator = team(session, session.get(Review, 1))
         assert moderator.email == "sam.reid@associates.example.org" and moderator.is_moderator and moderator.trust_id is None
     assert _assignment(1, moderator.email).role == "moderator"
-    assert [t.kind for t in _open() if t.assignee_email == moderator.email] == ["respond_to_assignment"]
+    assert [t.kind for t in open_tasks() if t.assignee_email == moderator.email] == ["respond_to_assignment"]
 
 
 def test_ids_out_of_range_and_characters_yaml_refuses_are_clear_errors(tmp_path):

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-from sqlmodel import Session, select
+from sqlmodel import Session, delete, select
 
 from peer_review import clock
 from peer_review.domain.calendar import SchoolCalendar
 from peer_review.domain.text import Text
 from peer_review.errors import NotFound, UserError
-from peer_review.tables import Partnership, Person, Review, Task, Trust
+from peer_review.tables import Partnership, Person, Review, Task, TaskDraft, Trust
 
 ENGINE = "engine"
 
@@ -65,10 +65,6 @@ def get_task(session: Session, task_id: int) -> Task:
 
 def end_task(session: Session, task: Task, status: str, outcome: str | None) -> None:
     """A task is done or cancelled: its drafts (everyone's) go with it, since nobody can send them any more."""
-    from sqlmodel import delete
-
-    from peer_review.tables import TaskDraft
-
     task.status, task.outcome, task.completed_at = status, outcome, clock.now()
     session.add(task)
     session.exec(delete(TaskDraft).where(TaskDraft.task_id == task.id))

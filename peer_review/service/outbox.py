@@ -147,11 +147,8 @@ def _body(session: Session, row: OutboxMessage) -> tuple[str, str] | None:
         return row.text, row.html
     from peer_review.service.signin import link_for_sending
 
-    person = session.exec(select(Person).where(Person.email == row.recipient, Person.partnership_id == row.partnership_id, Person.left_on == None)).first()  # noqa: E711
-    link = link_for_sending(session, row) if person else None
-    if link is None:
-        return None
-    return render(row.event, {"name": person.name, "email": person.email} | link)
+    values = link_for_sending(session, row)
+    return render(row.event, values) if values is not None else None
 
 
 def purge_sent(session: Session, before: dt.datetime) -> None:

@@ -65,7 +65,7 @@ def request_link(session: Session, email: str, client: str, next_path: str = "/"
     if by_address >= PER_ADDRESS or by_client >= PER_CLIENT:
         raise TooManyRequests(f"Too many sign-in links were asked for. Wait {RATE_WINDOW.seconds // 60} minutes, then try again.")
     forget_old(session, now)
-    person = session.exec(select(Person).where(Person.email == email, Person.left_on == None).order_by(Person.id)).first()  # noqa: E711  (not those who left)
+    person = _signs_in(session, email)
     request = SignInRequest(
         email=email, client=client, requested_at=now, next_path=next_path, expires_at=now + LINK_LIFETIME,
         link_base=(base_url or web_url()).rstrip("/") if person else None,
@@ -80,22 +80,29 @@ def request_link(session: Session, email: str, client: str, next_path: str = "/"
     )
 
 
+def _signs_in(session: Session, email: str) -> Person | None:
+    """The person an address signs in as: one of its records in a partnership, not one of those who left."""
+    return session.exec(select(Person).where(Person.email == email, Person.left_on == None).order_by(Person.id)).first()  # noqa: E711
+
+
 def link_for_sending(session: Session, message: OutboxMessage) -> dict[str, object] | None:
-    """Make the link of a sign-in email as it is sent: a new token, of which only the hash is stored.
+    """The values of a sign-in email as it is sent, its link made now: a new token, of which only the hash
+    is stored.
 
     None when the link could no longer be used (its request expired, was used or purged, or names someone
-    else than the message's recipient): such a message is not sent. Sent again after a crash between
-    sending and recording it, the message carries a new token, and the one in the first email stops working.
+    else than the message's recipient, or its person has left): such a message is not sent. Sent again after
+    a crash between sending and recording it, the message carries a new token, and the first email's stops working.
     """
     request = session.get(SignInRequest, message.sign_in_request_id) if message.sign_in_request_id else None
     if request is None or request.email != message.recipient or request.used_at is not None or request.link_base is None:
         return None
-    if _aware(request.expires_at) <= clock.now():
+    person = _signs_in(session, request.email)
+    if person is None or _aware(request.expires_at) <= clock.now():
         return None
     token = secrets.token_urlsafe(32)
     request.token_hash = _hash(token)
     session.add(request)
-    return {"link": f"{request.link_base}/sign-in/{token}", "minutes": LINK_LIFETIME.seconds // 60}
+    return {"name": person.name, "email": person.email, "link": f"{request.link_base}/sign-in/{token}", "minutes": LINK_LIFETIME.seconds // 60}
 
 
 KEPT_FOR = dt.timedelta(days=1)  # how long spent links, and ended sessions, are kept (for the rate limits and a look back)

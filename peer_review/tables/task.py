@@ -36,7 +36,7 @@ class Task(Base, table=True):
 class TaskDraft(Base, table=True):
     """A long answer saved part-way on the web, to finish later: one for each person working on a task (the
     assignee, the coordinator acting for them), each seen only by its writer. A task's drafts are all
-    removed when it is submitted."""
+    removed when it ends: submitted, handed over or cancelled (service.common.end_task)."""
 
     __table_args__ = (UniqueConstraint("task_id", "person_id", name="uq_taskdraft_task_id_person_id"),)  # also finds a task's drafts
     id: Optional[int] = Field(default=None, primary_key=True)

@@ -65,29 +65,34 @@ async def task_answer(request: Request, task_id: Id, viewer: Signed, s: DB):
         return page(request, "task_done.html", 409, ctx=ctx, task=task)
     kind = KINDS[ctx["kind"]]
     me = access.acting_person(s, viewer, review.partnership_id)
+
+    def again(values: dict, errors: dict[str, str] | None = None, status_code: int = 200):
+        """The form drawn again, with what was sent, and what the task's drafts are now."""
+        return _form(request, ctx, values, errors or {}, status_code=status_code, drafts=_drafts(s, task.id, me.id))
+
     answer = forms.nest(fields, kind.model)
     verb, target = forms.parse_action(dict(fields).get("action", "submit"))
     if verb == "add":
-        return _form(request, ctx, forms.add_row(answer, kind.form, target), {}, drafts=_drafts(s, task.id, me.id))
+        return again(forms.add_row(answer, kind.form, target))
     if verb == "remove":
-        return _form(request, ctx, forms.remove_row(answer, kind.form, target), {}, drafts=_drafts(s, task.id, me.id))
+        return again(forms.remove_row(answer, kind.form, target))
     if verb == "save" and kind.form.drafts:
         _save_draft(s, task.id, me.id, answer)
         return RedirectResponse(f"/tasks/{task.id}?saved=1", status_code=303)
     if verb != "submit":  # no button of the page sends anything else: draw it again, writing nothing
-        return _form(request, ctx, answer, {}, drafts=_drafts(s, task.id, me.id))
+        return again(answer)
     pruned = forms.prune(answer, kind.form)
     try:
         done = workflow.submit(s, task.id, pruned.answer, me.email)  # deletes every draft of the task: none is of use any more
     except workflow.InvalidAnswer as exc:
         s.rollback()
-        return _form(request, ctx, answer, forms.errors_by_field(exc.raw, pruned, kind.form), status_code=400, drafts=_drafts(s, task.id, me.id))
+        return again(answer, forms.errors_by_field(exc.raw, pruned, kind.form), 400)
     except UserError as exc:
         s.rollback()
         s.refresh(task)
         if task.status != TaskStatus.OPEN:  # someone else's answer got there first
             return page(request, "task_done.html", 409, ctx=ctx, task=task)
-        return _form(request, ctx, answer, {forms.field_id(kind.form.anchor(pruned.original(exc.loc))) or "answer": exc.problem}, status_code=400, drafts=_drafts(s, task.id, me.id))
+        return again(answer, {forms.field_id(kind.form.anchor(pruned.original(exc.loc))) or "answer": exc.problem}, 400)
     s.commit()
     _move_on(done)
     return RedirectResponse(f"/tasks/{task.id}", status_code=303)
