@@ -20,12 +20,23 @@ from __future__ import annotations
 import json
 from typing import Callable
 
+from national_db import (
+    COORDINATOR,
+    COPIES,
+    LOOKING_ON,
+    SESSION_COOKIE,
+    build,
+    measure,
+    run_on_each_database,
+    sign_in,
+    web_app,
+)
 from sqlalchemy import func, select
 
-from national_db import COORDINATOR, COPIES, LOOKING_ON, SESSION_COOKIE, build, measure, run_on_each_database, sign_in, web_app
-from peer_review import clock, db
+from peer_review import clock
 from peer_review.service.queries import overview, overview_json
-from peer_review.tables import Review
+from peer_review.store import db
+from peer_review.store.tables import Review
 
 ROUNDS = 40
 

@@ -34,14 +34,14 @@ minimal()
 SERVICE_LAYER = """
 import sys
 from pathlib import Path
-from peer_review import db
-from peer_review.channels import FolderChannel
-from peer_review.partnerships import default_partnership_path, load_partnership_file
+from peer_review.store import db
+from peer_review.adapters.mail import FolderChannel
+from peer_review.files.partnerships import default_partnership_path, load_partnership_file
 from peer_review.service import evaluation, sweep
 from peer_review.service.common import get_partnership
 from peer_review.service.documents import export_documents
 from peer_review.service.outbox import deliver
-from peer_review.simulation import simulate_pilot
+from peer_review.demo.simulation import simulate_pilot
 out = Path(sys.argv[1])
 db.configure(f"sqlite:///{out / 'peer-review.db'}")
 name, _, _ = simulate_pilot(load_partnership_file(default_partnership_path()), lambda p: sweep.sweep(db.session_scope, p))

@@ -24,12 +24,12 @@ import sys
 import tempfile
 import time
 
-from sqlalchemy import func, select
-
 from installed import compile_sources
 from national_db import COPIES, build, run_on_each_database
-from peer_review import db
-from peer_review.tables import Review
+from sqlalchemy import func, select
+
+from peer_review.store import db
+from peer_review.store.tables import Review
 
 ROUNDS, WARMUP = 12, 2
 

@@ -17,8 +17,15 @@ import random
 import time
 import tracemalloc
 
-from peer_review.domain.scheduling import Bookings, PlanPerson, PlanSettings, PlanTrust, plan_partnership, violations
-from peer_review.school_calendars import resolve_calendar
+from peer_review.domain.scheduling import (
+    Bookings,
+    PlanPerson,
+    PlanSettings,
+    PlanTrust,
+    plan_partnership,
+    violations,
+)
+from peer_review.files.school_calendars import resolve_calendar
 
 STRANDS = ("quality-inclusive-education", "school-improvement", "workforce", "governance-leadership-operations")
 

@@ -119,8 +119,8 @@ def open_invitations(url: str) -> list[tuple[int, str]]:
     `tasks --person` lists): each is accepted once with `submit`."""
     from sqlalchemy import select
 
-    from peer_review import db
-    from peer_review.tables import Partnership, Person, Task
+    from peer_review.store import db
+    from peer_review.store.tables import Partnership, Person, Task
 
     db.configure(url)
     with db.session_scope() as session:
@@ -133,7 +133,7 @@ def open_invitations(url: str) -> list[tuple[int, str]]:
 
 def new_triad_file(folder: Path) -> Path:
     """The bundled triad as "New triad": people of its own, but for the bundled triad's first moderator."""
-    from peer_review.partnerships import default_partnership_path
+    from peer_review.files.partnerships import default_partnership_path
 
     text = default_partnership_path().read_text()
     moderators = set(re.findall(r"\{name: [^,]+, email: ([^,]+), organisation", text)[:1])
@@ -148,9 +148,9 @@ def new_triad_file(folder: Path) -> Path:
 
 
 def load_new_triad(url: str, path: Path) -> None:
-    from peer_review import db
-    from peer_review.partnerships import load_partnership_file
+    from peer_review.files.partnerships import load_partnership_file
     from peer_review.service import loading
+    from peer_review.store import db
 
     db.configure(url)
     with db.session_scope() as session:
@@ -160,8 +160,8 @@ def load_new_triad(url: str, path: Path) -> None:
 def describe(url: str) -> dict[str, int]:
     from sqlalchemy import func, select
 
-    from peer_review import db
-    from peer_review.tables import Partnership, Person, Review, Task
+    from peer_review.store import db
+    from peer_review.store.tables import Partnership, Person, Review, Task
 
     db.configure(url)
     with db.session_scope() as session:
@@ -177,7 +177,9 @@ def describe(url: str) -> dict[str, int]:
 
 def run(launcher: Launcher, urls: dict[str, str], copies: int, rounds: int, folder: Path) -> None:
     from national_db import build
-    from peer_review import clock, db
+
+    from peer_review import clock
+    from peer_review.store import db
 
     run_child = launcher.run
     started = time.perf_counter()
@@ -269,7 +271,8 @@ def main() -> None:
     copies = max(0, math.ceil(args.reviews / 12) - 1)
     launcher = Launcher()  # first, while this process is small
     from national_db import postgres_databases
-    from peer_review import db
+
+    from peer_review.store import db
 
     try:
         with tempfile.TemporaryDirectory() as folder:

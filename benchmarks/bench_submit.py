@@ -54,17 +54,27 @@ import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from installed import compile_sources
+from prefect_setup import (
+    BIN,
+    FINISHED,
+    REPO,
+    PrefectOnPostgres,
+    admin,
+    database_url,
+    instant,
+    run_command,
+    wait_for,
+)
 from sqlalchemy import create_engine, select, text
 
-from peer_review import db
 from peer_review.errors import UserError
 from peer_review.service import workflow
 from peer_review.service.common import coordinator_of
-from peer_review.tables import Person, Review, Task
-from installed import compile_sources
-from prefect_setup import BIN, FINISHED, REPO, PrefectOnPostgres, admin, database_url, instant, run_command, wait_for
+from peer_review.store import db
+from peer_review.store.tables import Person, Review, Task
 
-TRIAD = REPO / "peer_review" / "examples" / "sheffield-triad.yaml"
+TRIAD = REPO / "peer_review" / "demo" / "examples" / "sheffield-triad.yaml"
 TRUST_IDS = ("steel-valley", "don-river", "peak-edge")
 REVIEWS_PER_TRIAD = 12
 LONDON = ZoneInfo("Europe/London")

@@ -64,15 +64,23 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from national_db import LOOKING_ON, UNTIL, build_triad, copy_partnership
+from prefect_setup import (
+    FINISHED,
+    PrefectOnPostgres,
+    admin,
+    database_url,
+    instant,
+    wait_for,
+)
 from sqlalchemy import create_engine, func, select, text
 
-from national_db import LOOKING_ON, UNTIL, build_triad, copy_partnership
-from peer_review import clock, db
+from peer_review import clock
 from peer_review.errors import UserError
 from peer_review.service import sweep, workflow
 from peer_review.service.common import coordinator_of
-from peer_review.tables import AuditEntry, MachineWork, Person, Review, Task
-from prefect_setup import FINISHED, PrefectOnPostgres, admin, database_url, instant, wait_for
+from peer_review.store import db
+from peer_review.store.tables import AuditEntry, MachineWork, Person, Review, Task
 
 TEMPLATE, RUN, PREFECT_DB = "bench_sweep_tmpl", "bench_sweep_run", "bench_sweep_prefect"
 WATCHED = ("stage_changed", "task_opened")

@@ -32,8 +32,6 @@ from dataclasses import dataclass
 from typing import Callable
 from urllib.parse import urlencode
 
-from sqlalchemy import event, func, select
-
 from national_db import (
     BASE,
     COORDINATOR,
@@ -48,10 +46,13 @@ from national_db import (
     sign_in,
     web_app,
 )
-from peer_review import clock, db
+from sqlalchemy import event, func, select
+
+from peer_review import clock
 from peer_review.domain.model import TaskKind
 from peer_review.service import workflow
-from peer_review.tables import Person, Review, Task
+from peer_review.store import db
+from peer_review.store.tables import Person, Review, Task
 
 ROUNDS = 40
 WARMUP = 5

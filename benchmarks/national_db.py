@@ -31,16 +31,20 @@ from typing import Any, Callable, Iterator
 from sqlalchemy import JSON, String, create_engine, select, text
 from sqlalchemy.engine import make_url
 
-from peer_review import clock, db
-from peer_review.context_files import read_headline_csv
+from peer_review import clock
+from peer_review.demo.simulation import simulate_cycle, simulate_pilot
 from peer_review.domain.surveys import SurveyRound
-from peer_review.partnerships import default_partnership_path, load_partnership_file
+from peer_review.entrypoints.web.pages import SESSION_COOKIE
+from peer_review.files.context_files import read_headline_csv
+from peer_review.files.partnerships import (
+    default_partnership_path,
+    load_partnership_file,
+)
 from peer_review.resources import example
 from peer_review.service import context_data, loading, planning, surveys, workflow
 from peer_review.service.common import get_partnership
-from peer_review.simulation import simulate_cycle, simulate_pilot
-from peer_review.tables import Document, Person, Review, every_table
-from peer_review.web.pages import SESSION_COOKIE
+from peer_review.store import db
+from peer_review.store.tables import Document, Person, Review, every_table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from webclient import BASE, csrf_of  # noqa: E402,F401  (one way to sign in, the tests' own; csrf_of for bench_web)
@@ -187,7 +191,7 @@ def postgres_databases(server_url: str, names: tuple[str, ...]) -> Iterator[tupl
 # Signing in, as tests/webclient.py does: ask for a link, read it from the outbox, open it, press Continue.
 
 def web_app():
-    from peer_review.web.app import create_app
+    from peer_review.entrypoints.web.app import create_app
 
     return create_app(export_token="", web_url=BASE)
 

@@ -25,7 +25,7 @@ import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from peer_review import db
+from peer_review.store import db
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

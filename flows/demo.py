@@ -19,16 +19,21 @@ from prefect import flow
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from peer_review import clock, db, demo_folder
-from peer_review.partnerships import LoadedPartnership, default_partnership_path, load_partnership_file
+from flows.outbox import deliver_outbox
+from flows.review import sweep_with_tasks
+from peer_review import clock
+from peer_review.demo import folder as demo_folder
+from peer_review.demo.simulation import run_pilot, start_pilot
+from peer_review.files.partnerships import (
+    LoadedPartnership,
+    default_partnership_path,
+    load_partnership_file,
+)
 from peer_review.service import evaluation, queries
 from peer_review.service.common import get_partnership
 from peer_review.service.documents import export_documents
 from peer_review.service.evaluation import Render
-from peer_review.simulation import run_pilot, start_pilot
-
-from flows.outbox import deliver_outbox
-from flows.review import sweep_with_tasks
+from peer_review.store import db
 
 
 @dataclass

@@ -19,11 +19,11 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.reporting import end_run
 from flows.settings import require_worker_settings
-from peer_review.db import session_scope
 from peer_review.errors import UserError
 from peer_review.service import sweep
 from peer_review.service.isolation import Failures
 from peer_review.service.steps import MAX_STEPS, StuckReview
+from peer_review.store.db import session_scope
 
 #: Task runs at once in a sweep (each holds one database connection while it runs).
 CONCURRENCY = int(os.environ.get("PEER_REVIEW_SWEEP_CONCURRENCY", "4"))

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 
-from peer_review import db
 from peer_review.errors import UserError
+from peer_review.store import db
 
 
 def missing_worker_settings(mail: bool = False) -> list[str]:

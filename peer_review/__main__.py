@@ -29,7 +29,7 @@ def _collect_in(seconds: float) -> None:
 
 def main() -> None:
     collect_after_start_up()
-    from peer_review.cli import main as run_command
+    from peer_review.entrypoints.cli import main as run_command
 
     run_command()
 

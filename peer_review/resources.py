@@ -20,4 +20,4 @@ def bundled(kind: str) -> Path:
 
 
 def example(name: str) -> Path:
-    return _PACKAGE / "examples" / name
+    return _PACKAGE / "demo" / "examples" / name

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Vendor GOV.UK Frontend's compiled stylesheet into peer_review/web/static (run by hand to upgrade).
+# Vendor GOV.UK Frontend's compiled stylesheet into peer_review/entrypoints/web/static (run by hand to upgrade).
 # The @font-face rules are removed: the GDS Transport font is licensed for GOV.UK services only, so
 # this service's pages fall back to Arial, as GOV.UK's guidance asks of services outside GOV.UK.
 set -euo pipefail

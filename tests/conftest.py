@@ -25,7 +25,7 @@ os.environ.pop("PEER_REVIEW_DATABASE_URL", None)
 
 POSTGRES_URL = os.environ.get("PEER_REVIEW_TEST_POSTGRES_URL")
 DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
-EXAMPLE = Path(__file__).resolve().parent.parent / "peer_review" / "examples" / "sheffield-triad.yaml"
+EXAMPLE = Path(__file__).resolve().parent.parent / "peer_review" / "demo" / "examples" / "sheffield-triad.yaml"
 
 
 def pytest_generate_tests(metafunc):
@@ -65,7 +65,7 @@ def _reset_postgres(url: str) -> None:
 @pytest.fixture
 def database_url(request, tmp_path):
     """A fresh, empty database for one test, used by the service layer and the flows."""
-    from peer_review import db
+    from peer_review.store import db
 
     if request.param == "postgresql":
         url = _postgres_url()
@@ -105,9 +105,9 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> sub
 @pytest.fixture
 def planned(database_url):
     """The bundled triad loaded and planned; review 1 opened, its team asked to accept their places."""
-    from peer_review import db
-    from peer_review.partnerships import load_partnership_file
+    from peer_review.files.partnerships import load_partnership_file
     from peer_review.service import loading, planning, workflow
+    from peer_review.store import db
 
     with db.session_scope() as session:
         loading.store_partnership(session, load_partnership_file(EXAMPLE))
@@ -120,10 +120,11 @@ def run_whole_cycle(partnership_file: Path = EXAMPLE) -> str:
     """The partnership's whole pilot on the configured database, as the demo runs it (surveys, the example
     headline figures and external review included), through the service layer (no Prefect); returns the
     partnership's name."""
-    from peer_review import clock, db
-    from peer_review.partnerships import load_partnership_file
+    from peer_review import clock
+    from peer_review.demo.simulation import simulate_pilot
+    from peer_review.files.partnerships import load_partnership_file
     from peer_review.service import sweep
-    from peer_review.simulation import simulate_pilot
+    from peer_review.store import db
 
     def advance(name: str) -> None:
         sweep.sweep(db.session_scope, name)
@@ -138,7 +139,7 @@ def run_whole_cycle(partnership_file: Path = EXAMPLE) -> str:
 def finished_triad(tmp_path_factory) -> Path:
     """An SQLite file holding the bundled triad's whole cycle, finished (made once per test process; copy it
     before changing it)."""
-    from peer_review import db
+    from peer_review.store import db
 
     path = tmp_path_factory.mktemp("finished-triad") / "triad.db"
     db.dispose_all()

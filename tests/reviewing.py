@@ -3,9 +3,9 @@ its open tasks, and one of them done with the simulated participants' answer."""
 
 from __future__ import annotations
 
-from peer_review import db
+from peer_review.demo.simulation import answer
 from peer_review.service import queries, workflow
-from peer_review.simulation import answer
+from peer_review.store import db
 
 
 def open_tasks(review_id: int = 1) -> list[queries.TaskRow]:

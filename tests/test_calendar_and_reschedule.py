@@ -8,12 +8,12 @@ import pytest
 from icalendar import Calendar
 from sqlmodel import select
 
-from peer_review import db
 from peer_review.errors import UserError
 from peer_review.service.calendars import visits_calendar
 from peer_review.service.records import team
 from peer_review.service.rescheduling import reschedule
-from peer_review.tables import AuditEntry, Review, Task, VisitChange
+from peer_review.store import db
+from peer_review.store.tables import AuditEntry, Review, Task, VisitChange
 
 pytestmark = pytest.mark.db
 CEO = "helen.marsh@steelvalley.example.org"

@@ -5,7 +5,11 @@ import datetime as dt
 import pytest
 
 from peer_review.errors import UserError
-from peer_review.school_calendars import BUNDLED, load_calendar_file, resolve_calendar
+from peer_review.files.school_calendars import (
+    BUNDLED,
+    load_calendar_file,
+    resolve_calendar,
+)
 
 
 def test_sheffield_covers_three_school_years_with_bank_holidays_closed():

@@ -9,9 +9,9 @@ import subprocess
 import sys
 
 import typer
-
 from conftest import EXAMPLE, run_cli
-from peer_review import cli
+
+from peer_review.entrypoints import cli
 
 
 def _run_main(monkeypatch, capsys, *args: str) -> tuple[int, str]:
@@ -80,8 +80,8 @@ def test_a_command_started_with_its_output_closed_still_does_its_work_and_says_s
 
 
 def test_stdout_and_stderr_sharing_a_pipe_keep_their_order_and_errors_drop_control_characters(planned, tmp_path):
-    from peer_review import db
     from peer_review.service import queries
+    from peer_review.store import db
 
     with db.session_scope() as session:
         task = next(t for t in queries.open_tasks(session) if t.kind == "respond_to_assignment")
@@ -168,7 +168,7 @@ def test_a_database_url_that_is_not_one_is_refused_saying_what_would_do_and_neve
 
 
 def test_a_password_given_as_a_setting_of_the_url_is_hidden_too():
-    from peer_review.db import database_url_for_display
+    from peer_review.store.db import database_url_for_display
 
     shown = database_url_for_display("postgresql://reviewer:s3cret@127.0.0.1/peer?sslmode=require&password=qs3cret")
     assert shown == "postgresql://reviewer:***@127.0.0.1/peer?password=***&sslmode=require"  # SQLAlchemy sorts the settings

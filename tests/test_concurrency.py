@@ -10,15 +10,22 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 import pytest
-from sqlmodel import select
-
 from conftest import run_cli
-from peer_review import db
+from sqlmodel import select
+from webclient import csrf_of, sign_in
+
 from peer_review.domain.lifecycle import Stage
 from peer_review.errors import UserError
 from peer_review.service import queries, steps, sweep, workflow
-from peer_review.tables import Assignment, AuditEntry, Document, Person, Review, Task
-from webclient import csrf_of, sign_in
+from peer_review.store import db
+from peer_review.store.tables import (
+    Assignment,
+    AuditEntry,
+    Document,
+    Person,
+    Review,
+    Task,
+)
 
 pytestmark = pytest.mark.db
 

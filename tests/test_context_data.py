@@ -12,16 +12,35 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sqlmodel import func, select
-
 from conftest import EXAMPLE
-from peer_review import db
-from peer_review.cli import run as run_command
-from peer_review.domain.comparison import ExternalStrand, Item, Match, PeerStrand, SelfEvaluationLine, compare, similarity
-from peer_review.partnerships import load_partnership_file
-from peer_review.service import context_data, loading
-from peer_review.tables import AuditEntry, ExternalReview, ExternalStrandView, Finding, HeadlineFigure, LineOfEnquiry, Person, Review, SelfEvaluationJudgement, Trust
+from sqlmodel import func, select
 from webclient import sign_in
+
+from peer_review.domain.comparison import (
+    ExternalStrand,
+    Item,
+    Match,
+    PeerStrand,
+    SelfEvaluationLine,
+    compare,
+    similarity,
+)
+from peer_review.entrypoints.cli import run as run_command
+from peer_review.files.partnerships import load_partnership_file
+from peer_review.service import context_data, loading
+from peer_review.store import db
+from peer_review.store.tables import (
+    AuditEntry,
+    ExternalReview,
+    ExternalStrandView,
+    Finding,
+    HeadlineFigure,
+    LineOfEnquiry,
+    Person,
+    Review,
+    SelfEvaluationJudgement,
+    Trust,
+)
 
 pytestmark = pytest.mark.db
 

@@ -15,9 +15,10 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from peer_review import clock, db
+from peer_review import clock
 from peer_review.domain.model import TaskKind
 from peer_review.errors import UserError
+from peer_review.store import db
 
 START = dt.date(2023, 11, 1)
 FRAMEWORK = {
@@ -84,7 +85,7 @@ class Participants:
         self.rng, self.decline_rate = rng, decline_rate
 
     def answer(self, ctx: dict) -> dict:
-        from peer_review.simulation import answer
+        from peer_review.demo.simulation import answer
 
         if ctx["kind"] == TaskKind.RESPOND_TO_ASSIGNMENT and self.rng.random() < self.decline_rate:
             return {"response": "decline", "reason": "Cannot come that week."}
@@ -128,9 +129,9 @@ def _write(folder: Path, spec: dict) -> Path:
 def _run_cycle(folder: Path, spec: dict, changes: list, people: Participants) -> tuple[dict[int, str], list[str]]:
     """Drive the cycle day by day, applying roster changes on their days; returns each review's stage, and
     what the coordinator is left to do if the cycle cannot finish by itself."""
-    from peer_review.partnerships import load_partnership_file
+    from peer_review.demo.simulation import _acting_day
+    from peer_review.files.partnerships import load_partnership_file
     from peer_review.service import loading, planning, queries, roster, sweep, workflow
-    from peer_review.simulation import _acting_day
 
     clock.set_time(clock.at_london(START, 9))
     with db.session_scope() as session:

@@ -6,12 +6,17 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from conftest import EXAMPLE
 from sqlmodel import select
 
-from conftest import EXAMPLE
 from peer_review.domain.calendar import HalfTerm, OutsideCalendar, SchoolCalendar
-from peer_review.domain.model import DEFAULT_DEADLINES, TaskKind, stage_deadlines, task_due
-from peer_review.school_calendars import resolve_calendar
+from peer_review.domain.model import (
+    DEFAULT_DEADLINES,
+    TaskKind,
+    stage_deadlines,
+    task_due,
+)
+from peer_review.files.school_calendars import resolve_calendar
 
 SHEFFIELD = resolve_calendar("sheffield")
 DAY = dt.timedelta(days=1)
@@ -110,14 +115,14 @@ def test_a_due_date_past_the_calendar_still_avoids_the_weekend():
 
 def _host_calendars() -> dict[str, SchoolCalendar]:
     """Each trust's calendar, from the partnership file itself rather than from what the service stored."""
-    from peer_review.partnerships import load_partnership_file
+    from peer_review.files.partnerships import load_partnership_file
 
     return load_partnership_file(EXAMPLE).calendars
 
 
 def _off_school_days(session) -> list[str]:
     """Every stored deadline and task due date that is not a school day of its host trust's calendar."""
-    from peer_review.tables import Review, Task, Trust
+    from peer_review.store.tables import Review, Task, Trust
 
     calendars = _host_calendars()
     problems = []
@@ -134,7 +139,7 @@ def _off_school_days(session) -> list[str]:
 
 def _moved_deadlines(session) -> int:
     """How many stored deadlines differ from their plain offset from the visit (so moving back happened)."""
-    from peer_review.tables import Partnership, Review
+    from peer_review.store.tables import Partnership, Review
 
     moved = 0
     for review in session.exec(select(Review)):
@@ -146,10 +151,10 @@ def _moved_deadlines(session) -> int:
 
 @pytest.mark.db
 def test_a_planned_cycle_and_the_tasks_it_opens_fall_on_school_days_of_the_host(planned):
-    from peer_review import db
+    from peer_review.demo.simulation import answer
     from peer_review.service import queries, workflow
-    from peer_review.simulation import answer
-    from peer_review.tables import Review, Task
+    from peer_review.store import db
+    from peer_review.store.tables import Review, Task
 
     with db.session_scope() as session:
         review_ids = session.exec(select(Review.id)).all()
@@ -173,9 +178,9 @@ def test_a_planned_cycle_and_the_tasks_it_opens_fall_on_school_days_of_the_host(
 
 @pytest.mark.db
 def test_moving_a_visit_puts_its_deadlines_and_open_tasks_on_school_days(planned):
-    from peer_review import db
     from peer_review.service.rescheduling import reschedule
-    from peer_review.tables import Partnership, Review
+    from peer_review.store import db
+    from peer_review.store.tables import Partnership, Review
 
     new_start = dt.date(2024, 2, 27)  # free for everyone on review 1; its feedback would fall in the Easter holiday
     calendar = _host_calendars()["steel-valley"]
@@ -193,10 +198,10 @@ def test_moving_a_visit_puts_its_deadlines_and_open_tasks_on_school_days(planned
 
 @pytest.mark.db
 def test_more_time_ends_on_a_school_day_of_the_host(planned):
-    from peer_review import db
     from peer_review.errors import UserError
     from peer_review.service.reminders import extend
-    from peer_review.tables import Task
+    from peer_review.store import db
+    from peer_review.store.tables import Task
 
     calendar = _host_calendars()["steel-valley"]
     with db.session_scope() as session:

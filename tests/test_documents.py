@@ -6,7 +6,7 @@ import io
 
 from docx import Document as Docx
 
-from peer_review.documents import render
+from peer_review.adapters.word import render
 from peer_review.domain.model import DocumentKind
 
 TRICKY = 'Pupils & staff said "it\'s better" <mostly> — 5 > 3'

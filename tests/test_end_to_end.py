@@ -11,15 +11,27 @@ from email import policy
 from pathlib import Path
 
 import pytest
+from conftest import EXAMPLE
 from docx import Document as Docx
 from icalendar import Calendar
 from sqlmodel import func, select
 
-from conftest import EXAMPLE
-from peer_review import db
 from peer_review.domain.evaluation import find_grade_words
 from peer_review.service.documents import ABOUT
-from peer_review.tables import Assignment, AuditEntry, Document, Finding, LineOfEnquiry, ModerationDecision, OutboxMessage, Person, Review, Task, Trust
+from peer_review.store import db
+from peer_review.store.tables import (
+    Assignment,
+    AuditEntry,
+    Document,
+    Finding,
+    LineOfEnquiry,
+    ModerationDecision,
+    OutboxMessage,
+    Person,
+    Review,
+    Task,
+    Trust,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 GRADE_WORDS = re.compile(r"\b(outstanding|inadequate|requires improvement|grade[ds]?|scor(e|ed|es|ing)|rating|RAG)\b", re.IGNORECASE)

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import docx
 import pytest
-from sqlalchemy import text
-
 from conftest import run_cli, run_whole_cycle
-from peer_review import db
-from peer_review.domain.evaluation import GRADE_WORDS, find_grade_words
+from sqlalchemy import text
 from webclient import sign_in
+
+from peer_review.domain.evaluation import GRADE_WORDS, find_grade_words
+from peer_review.store import db
 
 COORDINATOR = "ruth.ashby@coordinator.example.org"
 ALIGNMENTS = ("aligned", "partly_aligned", "not_aligned")

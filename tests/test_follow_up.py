@@ -12,17 +12,25 @@ import pytest
 import yaml
 from docx import Document as Docx
 from sqlmodel import select
-
-from peer_review import db
-from peer_review.service import follow_up, queries, workflow
-from peer_review.service.kinds import KINDS, yaml_template
-from peer_review.service.records import team
-from peer_review.simulation import answer
-from peer_review.tables import ActionProgress, AuditEntry, DevelopmentAction, Document, Finding, Review, Task
 from test_end_to_end import GRADE_WORDS
 from test_web_forms import flatten, row_counts
 from test_workflow import refused
 from webclient import post_form, sign_in
+
+from peer_review.demo.simulation import answer
+from peer_review.service import follow_up, queries, workflow
+from peer_review.service.kinds import KINDS, yaml_template
+from peer_review.service.records import team
+from peer_review.store import db
+from peer_review.store.tables import (
+    ActionProgress,
+    AuditEntry,
+    DevelopmentAction,
+    Document,
+    Finding,
+    Review,
+    Task,
+)
 
 pytestmark = pytest.mark.db
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from peer_review.domain import inputs as inp
 from peer_review.domain.model import TaskKind
+from peer_review.entrypoints.web import forms
 from peer_review.service.kinds import KINDS
-from peer_review.web import forms
 
 FINDINGS = KINDS[TaskKind.RECORD_FINDINGS].form
 

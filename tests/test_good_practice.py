@@ -10,22 +10,31 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
+from conftest import EXAMPLE, run_cli
 from markupsafe import escape
 from sqlalchemy import event
 from sqlmodel import select
+from test_web_forms import row_counts
+from webclient import new_client, post_form, sign_in
 
-from conftest import EXAMPLE, run_cli
-from peer_review import clock, db, simulated_answers
+from peer_review import clock
+from peer_review.demo import answers as simulated_answers
+from peer_review.demo.simulation import answer
 from peer_review.errors import UserError
-from peer_review.frameworks import AREAS
-from peer_review.partnerships import load_partnership_file
+from peer_review.files.frameworks import AREAS
+from peer_review.files.partnerships import load_partnership_file
 from peer_review.service import loading, planning, queries, workflow
 from peer_review.service.good_practice import library
 from peer_review.service.kinds import yaml_template
-from peer_review.simulation import answer
-from peer_review.tables import AuditEntry, EvidenceItem, Finding, LineOfEnquiry, Person, Review
-from test_web_forms import row_counts
-from webclient import new_client, post_form, sign_in
+from peer_review.store import db
+from peer_review.store.tables import (
+    AuditEntry,
+    EvidenceItem,
+    Finding,
+    LineOfEnquiry,
+    Person,
+    Review,
+)
 
 pytestmark = pytest.mark.db
 

@@ -24,10 +24,9 @@ from pathlib import Path
 import icalendar
 import pytest
 import yaml
+from conftest import EXAMPLE, run_cli
 from docx import Document as WordDocument
 from sqlmodel import select
-
-from conftest import EXAMPLE, run_cli
 from webclient import sign_in
 
 #: Everything in one line that is not refused: it must come out as typed.
@@ -81,10 +80,14 @@ def at(data, path):
 
 
 def _loader_cases():
-    from peer_review.frameworks import bundled_frameworks, load_framework_file
-    from peer_review.partnerships import load_partnership_file
-    from peer_review.school_calendars import BUNDLED, CalendarSpec, load_calendar_file
-    from peer_review.yamlfile import Document
+    from peer_review.files.frameworks import bundled_frameworks, load_framework_file
+    from peer_review.files.partnerships import load_partnership_file
+    from peer_review.files.school_calendars import (
+        BUNDLED,
+        CalendarSpec,
+        load_calendar_file,
+    )
+    from peer_review.files.yaml_document import Document
 
     framework = yaml.safe_load(bundled_frameworks()["learn-sheffield-trust-review"].read_text())
     framework["strands"] = framework["strands"][:1]  # one strand shows every kind of field
@@ -131,7 +134,7 @@ def _strings(loaded) -> set[str]:
 def test_yaml_itself_cannot_be_turned_against_the_reader(tmp_path):
     """Aliases, deep nesting, repeated keys, raw and escaped NUL, impossible dates: refused with a line."""
     from peer_review.errors import UserError
-    from peer_review.yamlfile import Document
+    from peer_review.files.yaml_document import Document
 
     bombs = {
         "aliases": "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n",
@@ -213,12 +216,13 @@ def _check_every_field(session, task, review, answer) -> dict:
 
 
 def test_a_review_with_hostile_text_everywhere(database_url, tmp_path):
-    from peer_review import clock, db
-    from peer_review.partnerships import load_partnership_file
+    from peer_review import clock
+    from peer_review.demo.simulation import answer as simulated
+    from peer_review.files.partnerships import load_partnership_file
     from peer_review.service import loading, planning, queries, sweep, workflow
     from peer_review.service.calendars import visits_calendar
-    from peer_review.simulation import answer as simulated
-    from peer_review.tables import Document, OutboxMessage, Review, Task
+    from peer_review.store import db
+    from peer_review.store.tables import Document, OutboxMessage, Review, Task
 
     loaded = load_partnership_file(_hostile_partnership(tmp_path))
     clock.set_time(clock.at_london(loaded.spec.cycle.start, 9))
@@ -259,7 +263,7 @@ def test_a_review_with_hostile_text_everywhere(database_url, tmp_path):
     # Email: subjects stay one header line, bodies hold the text as typed, HTML escapes it
     assert messages
     for row in messages:
-        from peer_review.channels import build_email
+        from peer_review.adapters.mail import build_email
 
         parsed = email.message_from_bytes(build_email(row).as_bytes(), policy=email.policy.default)
         assert parsed["Subject"] == row.subject and "\n" not in parsed["Subject"]

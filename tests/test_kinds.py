@@ -9,9 +9,9 @@ from pydantic import BaseModel
 
 from peer_review.domain.lifecycle import Stage
 from peer_review.domain.model import KIND_RULES, OPENING_TASK, TaskKind
+from peer_review.entrypoints.web.pages import HERE
 from peer_review.service import steps, sweep
 from peer_review.service.kinds import KINDS
-from peer_review.web.pages import HERE
 
 
 def test_every_kind_has_a_complete_entry():
@@ -34,7 +34,7 @@ def test_every_human_stage_opens_with_exactly_one_kind():
 
 @pytest.mark.db
 def test_a_step_that_changes_nothing_stops_the_loop_with_a_clear_error(planned, monkeypatch):
-    from peer_review import db
+    from peer_review.store import db
 
     monkeypatch.setitem(steps.STEPS, steps.Step.OPEN_REVIEW, lambda session, review, step: None)  # a broken step
     with pytest.raises(steps.StuckReview, match="review 2 still has machine work pending after"):

@@ -1,12 +1,30 @@
 """The review lifecycle: the transition table and the engine's next step, with no database, Prefect or Word."""
 
-import pytest
-
-from peer_review.domain.lifecycle import ORDER, TRANSITIONS, Event, Stage, TransitionError, next_stage
 import datetime as dt
 
-from peer_review.domain.model import DocumentKind, NextStep, ReviewView, Step, TaskKind, TaskStatus, TaskView, next_step, stage_complete, task_due
-from peer_review.school_calendars import resolve_calendar
+import pytest
+
+from peer_review.domain.lifecycle import (
+    ORDER,
+    TRANSITIONS,
+    Event,
+    Stage,
+    TransitionError,
+    next_stage,
+)
+from peer_review.domain.model import (
+    DocumentKind,
+    NextStep,
+    ReviewView,
+    Step,
+    TaskKind,
+    TaskStatus,
+    TaskView,
+    next_step,
+    stage_complete,
+    task_due,
+)
+from peer_review.files.school_calendars import resolve_calendar
 
 
 def test_happy_path_passes_every_stage_in_order():

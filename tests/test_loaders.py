@@ -7,11 +7,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
 from conftest import EXAMPLE, run_cli
+
 from peer_review.errors import UserError
-from peer_review.frameworks import bundled_frameworks, load_framework_file
-from peer_review.partnerships import load_partnership_file
+from peer_review.files.frameworks import bundled_frameworks, load_framework_file
+from peer_review.files.partnerships import load_partnership_file
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -15,11 +15,11 @@ from pathlib import Path
 import yaml
 from sqlmodel import select
 
-from peer_review import db
-from peer_review.cli import app
+from peer_review.store import db
+from peer_review.entrypoints.cli import app
 from peer_review.service import queries, workflow
-from peer_review.simulation import answer
-from peer_review.tables import Document
+from peer_review.demo.simulation import answer
+from peer_review.store.tables import Document
 
 db.configure(sys.argv[1])
 out = Path(sys.argv[3])
@@ -52,7 +52,7 @@ for _ in range(10):  # the team accept and the lines are agreed, with `submit`, 
 run("report", 1, "--out", out / "documents", "--all")
 print("ALEMBIC_LOADED" if "alembic" in sys.modules else "ALEMBIC_ABSENT")  # the schema was new, so Alembic built it...
 import subprocess
-again = subprocess.run([sys.executable, "-c", "import sys; from peer_review.cli import app; app(['status', '--json'], standalone_mode=False); "
+again = subprocess.run([sys.executable, "-c", "import sys; from peer_review.entrypoints.cli import app; app(['status', '--json'], standalone_mode=False); "
                         "print('ALEMBIC_LOADED' if 'alembic' in sys.modules else 'ALEMBIC_ABSENT')"],
                        capture_output=True, text=True, env={**__import__("os").environ, "PEER_REVIEW_DATABASE_URL": sys.argv[1]})
 print("AT THE NEWEST SCHEMA:", again.stdout.strip().splitlines()[-1], again.stderr[-500:])  # ...and a later command does not import it

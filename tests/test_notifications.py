@@ -12,11 +12,11 @@ from aiosmtpd.controller import Controller
 from icalendar import Calendar
 from sqlmodel import select
 
-from peer_review import db
-from peer_review.channels import SmtpChannel
+from peer_review.adapters.mail import SmtpChannel
 from peer_review.service import outbox, workflow
 from peer_review.service.rescheduling import reschedule
-from peer_review.tables import OutboxMessage
+from peer_review.store import db
+from peer_review.store.tables import OutboxMessage
 
 pytestmark = pytest.mark.db
 MODERATOR = "daniel.okafor@coordinator.example.org"

@@ -14,16 +14,25 @@ import re
 
 import pytest
 import yaml
-from sqlmodel import select
-
 from conftest import run_cli
-from peer_review import clock, db
-from peer_review.service import queries, workflow
-from peer_review.simulation import answer
-from peer_review.tables import AuditEntry, FeedbackResponse, OutboxMessage, Person, SurveyAnswer, Task, TaskDraft
 from reviewing import do, open_tasks
+from sqlmodel import select
 from test_web_forms import flatten, row_counts
 from webclient import post_form, sign_in
+
+from peer_review import clock
+from peer_review.demo.simulation import answer
+from peer_review.service import queries, workflow
+from peer_review.store import db
+from peer_review.store.tables import (
+    AuditEntry,
+    FeedbackResponse,
+    OutboxMessage,
+    Person,
+    SurveyAnswer,
+    Task,
+    TaskDraft,
+)
 
 pytestmark = pytest.mark.db
 
@@ -173,7 +182,7 @@ def test_survey_answers_are_only_the_person_asked_on_the_web_and_the_command_lin
     from peer_review.domain.surveys import SurveyRound
     from peer_review.service import surveys
     from peer_review.service.common import get_partnership
-    from peer_review.tables import SurveyInvitation
+    from peer_review.store.tables import SurveyInvitation
 
     with db.session_scope() as session:
         surveys.open_round(session, get_partnership(session, None), SurveyRound.BASELINE)
@@ -298,7 +307,7 @@ def test_two_saves_of_a_first_draft_at_once_keep_one_draft_and_fail_neither(plan
     import threading
     from urllib.parse import urlencode
 
-    from peer_review.web import participant
+    from peer_review.entrypoints.web import participant
 
     [task] = _until("submit_evidence")
     tabs = [sign_in(HOST) for _ in range(3)]  # as many links as an address may ask for at once

@@ -13,10 +13,16 @@ import sys
 import time
 
 import pytest
-
 from conftest import EXAMPLE, run_cli
-from peer_review.domain.scheduling import PlannedVisit, PlanPerson, PlanSettings, PlanTrust, violations
-from peer_review.partnerships import load_partnership_file
+
+from peer_review.domain.scheduling import (
+    PlannedVisit,
+    PlanPerson,
+    PlanSettings,
+    PlanTrust,
+    violations,
+)
+from peer_review.files.partnerships import load_partnership_file
 
 
 def _env(tmp_path):

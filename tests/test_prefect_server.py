@@ -19,13 +19,13 @@ from typing import NamedTuple
 import httpx
 import pytest
 import yaml
+from conftest import EXAMPLE, POSTGRES_URL, run_cli
 from sqlmodel import select
 
-from conftest import EXAMPLE, POSTGRES_URL, run_cli
-from peer_review import db
-from peer_review.partnerships import load_partnership_file
+from peer_review.files.partnerships import load_partnership_file
 from peer_review.service import loading, planning, queries, workflow
-from peer_review.tables import OutboxMessage, Task
+from peer_review.store import db
+from peer_review.store.tables import OutboxMessage, Task
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -12,16 +12,24 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, select
-
 from conftest import EXAMPLE, run_cli
-from test_roster import PEAK_EDGE_COPY as LOXLEY  # a trust joining mid-cycle, as the roster tests load it
-from peer_review import clock, db
-from peer_review.domain.scheduling import Bookings, cycle_end, plan_partnership, visit_days
-from peer_review.partnerships import load_partnership_file
+from sqlmodel import Session, select
+from test_roster import (
+    PEAK_EDGE_COPY as LOXLEY,  # a trust joining mid-cycle, as the roster tests load it
+)
+
+from peer_review import clock
+from peer_review.domain.scheduling import (
+    Bookings,
+    cycle_end,
+    plan_partnership,
+    visit_days,
+)
+from peer_review.files.partnerships import load_partnership_file
 from peer_review.service import loading, planning, queries, roster, workflow
 from peer_review.service.common import get_partnership
-from peer_review.tables import Assignment, Person, Review
+from peer_review.store import db
+from peer_review.store.tables import Assignment, Person, Review
 
 pytestmark = pytest.mark.db
 
@@ -113,8 +121,9 @@ def test_the_partnership_list_counts_each_page_by_stage(three_partnerships):
 
 def test_a_coordinators_partnerships_page_in_the_browser_shows_only_theirs_a_page_at_a_time(database_url, tmp_path, monkeypatch):
     """The web list is `status`'s list, restricted to the partnerships the signed-in person coordinates."""
-    from peer_review.web import coordinator
     from webclient import sign_in
+
+    from peer_review.entrypoints.web import coordinator
 
     coordinating = "ruth.ashby@coordinator.example.org"  # the bundled triad's coordinator, also of two more
     _load()

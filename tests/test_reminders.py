@@ -5,18 +5,19 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from conftest import EXAMPLE
 from sqlmodel import select
+from test_notifications import MODERATOR, smtp_server  # noqa: F401  (the SMTP fixture)
 
-from peer_review import clock, db
-from peer_review.channels import SmtpChannel
+from peer_review import clock
+from peer_review.adapters.mail import SmtpChannel
 from peer_review.domain.reminders import ReminderRules, reminder_due
 from peer_review.errors import UserError
-from peer_review.partnerships import load_partnership_file
+from peer_review.files.partnerships import load_partnership_file
 from peer_review.service import loading, outbox, planning, workflow
 from peer_review.service.reminders import extend, sweep
-from peer_review.tables import DueDateChange, OutboxMessage, Task
-from test_notifications import MODERATOR, smtp_server  # noqa: F401  (the SMTP fixture)
-from conftest import EXAMPLE
+from peer_review.store import db
+from peer_review.store.tables import DueDateChange, OutboxMessage, Task
 
 D = dt.date
 
@@ -80,7 +81,7 @@ def test_a_moderator_hears_exactly_what_they_should_and_when(database_url, smtp_
 
 
 def _person_id(session, email):
-    from peer_review.tables import Person
+    from peer_review.store.tables import Person
 
     return session.exec(select(Person.id).where(Person.email == email)).one()
 
@@ -129,7 +130,7 @@ def test_dates_are_englands_across_the_clock_changes():
 
 @pytest.mark.db
 def test_emails_link_to_the_web_pages_when_the_service_has_an_address(planned, monkeypatch):
-    from peer_review.tables import OutboxMessage
+    from peer_review.store.tables import OutboxMessage
 
     monkeypatch.setenv("PEER_REVIEW_WEB_URL", "https://reviews.example.org/")
     with clock.frozen_at(clock.at_london(D(2024, 1, 8), 7)), db.session_scope() as session:  # a Monday

@@ -9,17 +9,27 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import EXAMPLE, run_cli
 from sqlmodel import func, select
 
-from conftest import EXAMPLE, run_cli
-from peer_review import clock, db
+from peer_review import clock
+from peer_review.demo.simulation import answer, simulate_cycle
 from peer_review.errors import UserError
-from peer_review.partnerships import load_partnership_file
+from peer_review.files.partnerships import load_partnership_file
 from peer_review.service import access, queries, roster, workflow
 from peer_review.service.common import host_ceo
 from peer_review.service.records import team
-from peer_review.simulation import answer, simulate_cycle
-from peer_review.tables import Assignment, AuditEntry, Finding, OutboxMessage, Person, Review, Task, Trust
+from peer_review.store import db
+from peer_review.store.tables import (
+    Assignment,
+    AuditEntry,
+    Finding,
+    OutboxMessage,
+    Person,
+    Review,
+    Task,
+    Trust,
+)
 
 pytestmark = pytest.mark.db
 
@@ -115,7 +125,14 @@ def _audited(action: str) -> list[AuditEntry]:
 
 
 def test_the_difference_matches_people_by_email_and_refuses_what_would_rewrite_history():
-    from peer_review.domain.roster import History, Member, Refused, Roster, TrustEntry, diff
+    from peer_review.domain.roster import (
+        History,
+        Member,
+        Refused,
+        Roster,
+        TrustEntry,
+        diff,
+    )
 
     def member(email, name, trust, *roles, **details):
         return Member(email, trust, frozenset(roles), {"name": name, **details}, ("trusts", 0, "reviewers", 0))
@@ -359,7 +376,7 @@ def test_someone_who_left_cannot_come_back_in_another_trust(planned, tmp_path):
 
 
 def test_a_changed_school_calendar_is_refused_not_ignored(database_url, tmp_path):
-    from peer_review.school_calendars import BUNDLED
+    from peer_review.files.school_calendars import BUNDLED
     from peer_review.service import loading
 
     calendar = tmp_path / "ours.yaml"

@@ -10,8 +10,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from peer_review.domain.calendar import HalfTerm, SchoolCalendar
-from peer_review.domain.scheduling import Blackout, PlanInfeasible, PlanPerson, PlanSettings, PlanTrust, plan_partnership, violations
-from peer_review.school_calendars import resolve_calendar
+from peer_review.domain.scheduling import (
+    Blackout,
+    PlanInfeasible,
+    PlanPerson,
+    PlanSettings,
+    PlanTrust,
+    plan_partnership,
+    violations,
+)
+from peer_review.files.school_calendars import resolve_calendar
 
 SHEFFIELD = resolve_calendar("sheffield")
 

@@ -11,16 +11,17 @@ import re
 import stat
 
 import pytest
+from conftest import run_cli
 from sqlalchemy import text
 from sqlmodel import select
-
-from conftest import run_cli
-from peer_review import clock, db
-from peer_review.channels import FolderChannel
-from peer_review.service import outbox, signin
-from peer_review.tables import OutboxMessage, Person, every_table
-from peer_review.web.pages import SESSION_COOKIE
 from webclient import Mailbox, ask_for_link, csrf_of, new_client
+
+from peer_review import clock
+from peer_review.adapters.mail import FolderChannel
+from peer_review.entrypoints.web.pages import SESSION_COOKIE
+from peer_review.service import outbox, signin
+from peer_review.store import db
+from peer_review.store.tables import OutboxMessage, Person, every_table
 
 pytestmark = pytest.mark.db
 
@@ -180,8 +181,9 @@ def test_the_upgrade_empties_stored_sign_in_emails_and_does_not_send_those_waiti
 
 
 def test_sign_in_requests_and_sessions_go_a_day_after_their_use_even_when_nobody_signs_in_again(frozen):
-    from peer_review.tables import SignInRequest, WebSession
     from webclient import sign_in
+
+    from peer_review.store.tables import SignInRequest, WebSession
 
     sign_in(CEO)
     with db.session_scope() as session:

@@ -7,10 +7,10 @@ import io
 import json
 
 import pytest
-
 from conftest import run_cli
-from peer_review import db
+
 from peer_review.service.queries import overview, overview_csv_rows, overview_json
+from peer_review.store import db
 
 pytestmark = pytest.mark.db
 

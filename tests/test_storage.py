@@ -6,14 +6,14 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from conftest import EXAMPLE
 from sqlalchemy import event
 from sqlmodel import select
 
-from conftest import EXAMPLE
-from peer_review import db
-from peer_review.partnerships import load_partnership_file
+from peer_review.files.partnerships import load_partnership_file
 from peer_review.service import loading
-from peer_review.tables import AuditEntry, Partnership, every_table
+from peer_review.store import db
+from peer_review.store.tables import AuditEntry, Partnership, every_table
 
 pytestmark = pytest.mark.db
 
@@ -71,9 +71,9 @@ def test_audit_entries_cannot_be_changed_or_deleted(database_url):
 _MODULE_ALONE = """
 import importlib, sys
 from sqlmodel import SQLModel
-from peer_review.tables import MODULES
+from peer_review.store.tables import MODULES
 name = sys.argv[1]
-module = importlib.import_module(f"peer_review.tables.{name}")
+module = importlib.import_module(f"peer_review.store.tables.{name}")
 own = {k for k, v in vars(module).items() if isinstance(v, type) and getattr(v, "__module__", "") == module.__name__ and hasattr(v, "__table__")}
 assert own == set(MODULES[name]), (name, own)
 for table in SQLModel.metadata.tables.values():
@@ -87,7 +87,7 @@ def test_each_table_module_defines_what_it_is_listed_with_and_the_tables_it_refe
     import subprocess
     import sys
 
-    from peer_review.tables import MODULES
+    from peer_review.store.tables import MODULES
 
     for name in MODULES:
         result = subprocess.run([sys.executable, "-c", _MODULE_ALONE, name], capture_output=True, text=True, timeout=120)
@@ -103,7 +103,7 @@ def test_status_json_defines_only_the_tables_it_names_and_imports_neither_rich_n
     import subprocess
     import sys
 
-    probe = ("import json, sys; from peer_review.cli import app; app(['status', '--json'], standalone_mode=False)\n"
+    probe = ("import json, sys; from peer_review.entrypoints.cli import app; app(['status', '--json'], standalone_mode=False)\n"
              "from sqlmodel import SQLModel; print(json.dumps(sorted(SQLModel.metadata.tables)), file=sys.stderr)\n"
              "assert 'rich' not in sys.modules and 'yaml' not in sys.modules, sorted(m for m in sys.modules if m.startswith(('rich', 'yaml')))")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, env={**os.environ, "PEER_REVIEW_DATABASE_URL": planned})
@@ -114,7 +114,7 @@ def test_status_json_defines_only_the_tables_it_names_and_imports_neither_rich_n
 
 _STARTING_SERVICE = """
 import sys, time
-from peer_review import db
+from peer_review.store import db
 start = float(sys.argv[2])
 while time.time() < start:  # all at once, each with its imports done
     time.sleep(0.001)

@@ -9,18 +9,19 @@ import html
 import re
 
 import pytest
-from sqlmodel import select
-
 from conftest import EXAMPLE
-from peer_review import clock, db
-from peer_review.domain.surveys import SurveyRound
-from peer_review.partnerships import load_partnership_file
-from peer_review.service import roster, surveys
-from peer_review.service.common import get_partnership
-from peer_review.tables import SurveyAnswer, SurveyInvitation
+from sqlmodel import select
 from test_web_access import load_second_partnership
 from test_web_forms import row_counts
 from webclient import new_client, post_form, sign_in
+
+from peer_review import clock
+from peer_review.domain.surveys import SurveyRound
+from peer_review.files.partnerships import load_partnership_file
+from peer_review.service import roster, surveys
+from peer_review.service.common import get_partnership
+from peer_review.store import db
+from peer_review.store.tables import SurveyAnswer, SurveyInvitation
 
 pytestmark = pytest.mark.db
 

@@ -12,18 +12,27 @@ from pathlib import Path
 from statistics import mean
 
 import pytest
+from conftest import EXAMPLE, run_cli
 from sqlmodel import select
 
-from conftest import EXAMPLE, run_cli
-from peer_review import clock, db
+from peer_review import clock
 from peer_review.domain.surveys import SurveyRound
 from peer_review.errors import UserError
-from peer_review.partnerships import load_partnership_file
-from peer_review.questionnaires import load_questionnaire_file, resolve_questionnaire
+from peer_review.files.partnerships import load_partnership_file
+from peer_review.files.questionnaires import (
+    load_questionnaire_file,
+    resolve_questionnaire,
+)
 from peer_review.service import loading, planning, roster, surveys
 from peer_review.service.common import get_partnership
 from peer_review.service.reminders import sweep
-from peer_review.tables import OutboxMessage, Person, SurveyAnswer, SurveyInvitation
+from peer_review.store import db
+from peer_review.store.tables import (
+    OutboxMessage,
+    Person,
+    SurveyAnswer,
+    SurveyInvitation,
+)
 
 COORDINATOR = "ruth.ashby@coordinator.example.org"
 CEO = "helen.marsh@steelvalley.example.org"
@@ -99,7 +108,7 @@ def test_a_round_asks_every_group_once_by_email_and_only_the_coordinator_opens_i
 def _edited_questionnaire() -> Path:
     import tempfile
 
-    from peer_review.questionnaires import bundled_questionnaires
+    from peer_review.files.questionnaires import bundled_questionnaires
 
     path = Path(tempfile.mkdtemp()) / "other.yaml"
     path.write_text(bundled_questionnaires()["stakeholder-views"].read_text().replace('version: "2026.11"', 'version: "2027.01"'))
@@ -289,7 +298,7 @@ def test_rounds_go_in_order_and_keep_the_first_rounds_questionnaire(triad):
 
 
 def test_respondent_groups_and_theme_titles_that_would_merge_results_are_refused(tmp_path):
-    from peer_review.questionnaires import bundled_questionnaires
+    from peer_review.files.questionnaires import bundled_questionnaires
 
     merged = tmp_path / "merged.yaml"
     merged.write_text(EXAMPLE.read_text().replace("group: Trustees}", "group: moderators}", 1))
@@ -304,7 +313,7 @@ def test_respondent_groups_and_theme_titles_that_would_merge_results_are_refused
 
 @pytest.mark.db
 def test_a_dollar_sign_in_a_group_or_strand_is_drawn_as_typed(database_url, tmp_path):
-    from peer_review.charts import svg
+    from peer_review.adapters.charts import svg
     from peer_review.service.evaluation import charts, evaluate
 
     odd = tmp_path / "odd.yaml"
@@ -328,10 +337,10 @@ def test_a_dollar_sign_in_a_group_or_strand_is_drawn_as_typed(database_url, tmp_
 
 def test_a_pilot_stopped_part_way_opens_no_end_of_cycle_survey_and_loads_no_later_review(database_url):
     """`demo --until`: the participants stop, mid-cycle; nothing that belongs to the cycle's end happens."""
+    from peer_review.demo.simulation import simulate_pilot
     from peer_review.service import sweep as engine
-    from peer_review.simulation import simulate_pilot
-    from peer_review.tables import ExternalReview, Review
-    from peer_review.tables import SurveyRound as SurveyRoundRow
+    from peer_review.store.tables import ExternalReview, Review
+    from peer_review.store.tables import SurveyRound as SurveyRoundRow
 
     simulate_pilot(load_partnership_file(EXAMPLE), lambda name: engine.sweep(db.session_scope, name), until=dt.date(2024, 6, 1))
     with db.session_scope() as session:

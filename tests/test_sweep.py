@@ -13,15 +13,15 @@ import time
 from collections import Counter
 
 import pytest
+from conftest import EXAMPLE, run_cli
 from sqlalchemy import func
 from sqlmodel import select
+from test_concurrency import _all_at_once
 
-from conftest import EXAMPLE, run_cli
-from peer_review import db
 from peer_review.domain.lifecycle import Stage
 from peer_review.service import queries, sweep, workflow
-from peer_review.tables import AuditEntry, MachineWork, Review, Task
-from test_concurrency import _all_at_once
+from peer_review.store import db
+from peer_review.store.tables import AuditEntry, MachineWork, Review, Task
 
 pytestmark = pytest.mark.db
 
@@ -117,7 +117,7 @@ def test_four_sweeps_at_once_share_the_work_and_do_no_step_twice(planned):
 
 
 def _sweep_process(env: dict) -> subprocess.Popen:
-    code = "from peer_review import db; from peer_review.service import sweep; sweep.sweep(db.session_scope, batch=3)"
+    code = "from peer_review.store import db; from peer_review.service import sweep; sweep.sweep(db.session_scope, batch=3)"
     return subprocess.Popen([sys.executable, "-c", code], env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 

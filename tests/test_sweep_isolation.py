@@ -11,18 +11,25 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import EXAMPLE, run_cli
 from sqlalchemy import text
 from sqlmodel import select
 
-from conftest import EXAMPLE, run_cli
-from peer_review import clock, db
+from peer_review import clock
 from peer_review.domain.lifecycle import Stage
 from peer_review.domain.reminders import ReminderRules, reminder_due
 from peer_review.domain.surveys import SurveyRound
-from peer_review.partnerships import load_partnership_file
+from peer_review.files.partnerships import load_partnership_file
 from peer_review.service import loading, planning, reminders, surveys, sweep
 from peer_review.service.common import get_partnership
-from peer_review.tables import MachineWork, OutboxMessage, Partnership, Review, Task
+from peer_review.store import db
+from peer_review.store.tables import (
+    MachineWork,
+    OutboxMessage,
+    Partnership,
+    Review,
+    Task,
+)
 
 pytestmark = pytest.mark.db
 

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import csv
-import os
 import datetime as dt
 import io
+import os
 import xml.etree.ElementTree as ET
 
 import pytest
-from sqlalchemy import event
-
 from conftest import run_cli
-from peer_review import clock, db
-from peer_review.service.queries import CSV_COLUMNS, overview, overview_json
-from peer_review.tables import Document
+from sqlalchemy import event
 from webclient import new_client, sign_in
+
+from peer_review import clock
+from peer_review.service.queries import CSV_COLUMNS, overview, overview_json
+from peer_review.store import db
+from peer_review.store.tables import Document
 
 pytestmark = pytest.mark.db
 
@@ -166,7 +167,6 @@ def test_serve_answers_this_computer_over_http(tmp_path):
     import time
 
     import httpx
-
     from conftest import EXAMPLE
 
     env = {**os.environ, "PEER_REVIEW_DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}", "PEER_REVIEW_WEB_TOKEN": "", "PEER_REVIEW_WEB_URL": ""}

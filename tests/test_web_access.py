@@ -9,16 +9,17 @@ import logging
 from pathlib import Path
 
 import pytest
-from sqlmodel import select
-
 from conftest import EXAMPLE
-from peer_review import clock, db
-from peer_review.partnerships import load_partnership_file
-from peer_review.service import loading, planning, queries, workflow
-from peer_review.simulation import answer
-from peer_review.tables import Document, EvidenceItem, Task, Trust
+from sqlmodel import select
 from test_web_forms import row_counts
 from webclient import csrf_of, new_client, sign_in
+
+from peer_review import clock
+from peer_review.demo.simulation import answer
+from peer_review.files.partnerships import load_partnership_file
+from peer_review.service import loading, planning, queries, workflow
+from peer_review.store import db
+from peer_review.store.tables import Document, EvidenceItem, Task, Trust
 
 pytestmark = pytest.mark.db
 
@@ -94,7 +95,7 @@ def _routes(task: int, trust: int) -> dict[str, dict[str, int]]:
 
 def test_every_page_answers_each_role_as_the_records_say(world, caplog):
     browsers = world["browsers"]
-    caplog.set_level(logging.WARNING, logger="peer_review.web")
+    caplog.set_level(logging.WARNING, logger="peer_review.entrypoints.web")
     with clock.frozen_at(clock.at_london(dt.date(2023, 11, 6), 9)):
         for path, expected in _routes(world["task"], world["trust"]).items():
             got = {role: browsers[role].get(path).status_code for role in ROLES}
@@ -162,7 +163,7 @@ def test_personal_data_evidence_is_shown_only_to_the_team_and_the_host(planned):
         from peer_review.service.documents import moderation_context
 
         with db.session_scope() as session:
-            from peer_review.tables import Review
+            from peer_review.store.tables import Review
 
             record = moderation_context(session, session.get(Review, 1))
         assert [e["title"] for e in record["evidence"] if e["personal_data"] == "yes"] == ["(held by the host trust: personal data)"]

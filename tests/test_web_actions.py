@@ -9,11 +9,21 @@ import re
 import pytest
 from icalendar import Calendar
 from sqlmodel import select
-
-from peer_review import clock, db
-from peer_review.tables import AuditEntry, DueDateChange, OutboxMessage, Person, Review, Task, Trust, VisitChange
 from test_web_forms import row_counts
 from webclient import post_form, sign_in
+
+from peer_review import clock
+from peer_review.store import db
+from peer_review.store.tables import (
+    AuditEntry,
+    DueDateChange,
+    OutboxMessage,
+    Person,
+    Review,
+    Task,
+    Trust,
+    VisitChange,
+)
 
 pytestmark = pytest.mark.db
 

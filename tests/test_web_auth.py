@@ -7,12 +7,20 @@ import datetime as dt
 
 import pytest
 from sqlmodel import select
-
-from peer_review import clock, db
-from peer_review.notifications import render
-from peer_review.tables import OutboxMessage, SignInRequest, WebSession
 from test_web_forms import row_counts
-from webclient import ask_for_link, csrf_of, deliver_sign_in_links, last_link, new_client, sign_in
+from webclient import (
+    ask_for_link,
+    csrf_of,
+    deliver_sign_in_links,
+    last_link,
+    new_client,
+    sign_in,
+)
+
+from peer_review import clock
+from peer_review.adapters.email_text import render
+from peer_review.store import db
+from peer_review.store.tables import OutboxMessage, SignInRequest, WebSession
 
 pytestmark = pytest.mark.db
 
@@ -153,7 +161,7 @@ def test_oversized_posts_are_refused_before_anything_is_read_into_the_database(f
 def test_sign_in_links_never_reach_the_log_and_long_return_addresses_are_not_kept(frozen, caplog):
     import logging
 
-    caplog.set_level(logging.WARNING, logger="peer_review.web")
+    caplog.set_level(logging.WARNING, logger="peer_review.entrypoints.web")
     browser = new_client()
     ask_for_link(browser, CEO, "/" + "x" * 100_000)
     link = last_link(CEO)
@@ -204,10 +212,10 @@ def test_signing_in_through_a_link_delivered_by_smtp(planned, monkeypatch):
     import re
 
     from aiosmtpd.controller import Controller
-
-    from peer_review.channels import SmtpChannel
-    from peer_review.service import outbox
     from test_notifications import Inbox, _free_port
+
+    from peer_review.adapters.mail import SmtpChannel
+    from peer_review.service import outbox
 
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())

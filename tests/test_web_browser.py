@@ -31,10 +31,11 @@ from email import policy
 from pathlib import Path
 
 import pytest
+from conftest import EXAMPLE
 from sqlmodel import select
 
-from conftest import EXAMPLE
-from peer_review import clock, db
+from peer_review import clock
+from peer_review.store import db
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -109,9 +110,9 @@ def site(tmp_path, monkeypatch):
     _browser_tools()
     import uvicorn
 
-    from peer_review.partnerships import load_partnership_file
+    from peer_review.entrypoints.web.app import create_app
+    from peer_review.files.partnerships import load_partnership_file
     from peer_review.service import loading, planning, workflow
-    from peer_review.web.app import create_app
 
     for name in ("PREFECT_API_URL", "PEER_REVIEW_WEB_URL", "PEER_REVIEW_SMTP_URL", "PEER_REVIEW_DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)  # a web answer moves the review on itself, and mail goes to a folder
@@ -170,7 +171,7 @@ def _stage() -> str:
 
 def _open_tasks_of(person_email: str):
     from peer_review.service import queries
-    from peer_review.tables import Person
+    from peer_review.store.tables import Person
 
     with db.session_scope() as session:
         ids = frozenset(session.exec(select(Person.id).where(Person.email == person_email)).all())
@@ -256,7 +257,7 @@ class Tour:
         expect(page.locator(".app-header__who")).to_be_visible()
 
     def emailed_link(self, person: str) -> str:
-        from peer_review.channels import FolderChannel
+        from peer_review.adapters.mail import FolderChannel
         from peer_review.service.outbox import deliver
 
         deliver(db.session_scope, FolderChannel(self.site.mail))
@@ -683,7 +684,7 @@ def _progress_at_the_next_review(tour: Tour) -> None:
     from playwright.sync_api import expect
 
     from peer_review.service import workflow
-    from peer_review.tables import Review
+    from peer_review.store.tables import Review
 
     with db.session_scope() as session:
         first = session.get(Review, REVIEW)
@@ -713,7 +714,7 @@ def _survey_and_evaluation(tour: Tour) -> None:
     from peer_review.domain.surveys import SurveyRound
     from peer_review.service import surveys
     from peer_review.service.common import get_partnership
-    from peer_review.tables import SurveyAnswer
+    from peer_review.store.tables import SurveyAnswer
 
     with db.session_scope() as session:
         surveys.open_round(session, get_partnership(session, None), SurveyRound.BASELINE)
@@ -777,7 +778,6 @@ def _download_report(tour: Tour) -> Path:
 
 def test_one_whole_review_in_the_browser_by_the_people_it_belongs_to(site):
     from playwright.sync_api import sync_playwright
-
     from test_end_to_end import GRADE_WORDS
     from test_end_to_end import _text as docx_text
 

@@ -8,17 +8,26 @@ import re
 
 import pytest
 import yaml
-from sqlmodel import delete, func, select
-
 from conftest import EXAMPLE
-from peer_review import db
+from sqlmodel import delete, func, select
+from webclient import csrf_of, post_form, sign_in
+
+from peer_review.demo.simulation import answer
 from peer_review.domain.model import TaskKind
-from peer_review.partnerships import load_partnership_file
+from peer_review.files.partnerships import load_partnership_file
 from peer_review.service import loading, planning, queries, workflow
 from peer_review.service.kinds import KINDS
-from peer_review.simulation import answer
-from peer_review.tables import EvidenceItem, Finding, LineOfEnquiry, ModerationDecision, SelfEvaluationJudgement, Task, TaskDraft, every_table
-from webclient import csrf_of, post_form, sign_in
+from peer_review.store import db
+from peer_review.store.tables import (
+    EvidenceItem,
+    Finding,
+    LineOfEnquiry,
+    ModerationDecision,
+    SelfEvaluationJudgement,
+    Task,
+    TaskDraft,
+    every_table,
+)
 
 pytestmark = pytest.mark.db
 

@@ -25,10 +25,10 @@ from fastapi.dependencies.utils import get_flat_dependant
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import Mount
-
-from peer_review.web import pages
-from peer_review.web.app import create_app
 from webclient import new_client, sign_in
+
+from peer_review.entrypoints.web import pages
+from peer_review.entrypoints.web.app import create_app
 
 COORDINATOR = "ruth.ashby@coordinator.example.org"
 HOST = "helen.marsh@steelvalley.example.org"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import socket
 
 import pytest
-
 from conftest import EXAMPLE, run_cli
+
 from peer_review.errors import UserError
 
 REPO = EXAMPLE.parents[2]
@@ -63,7 +63,7 @@ def in_a_deployment(monkeypatch, tmp_path):
     """A flow run as a worker runs it: from a deployment, in a folder of its own, with the worker's environment."""
     from prefect.runtime import deployment
 
-    from peer_review import db
+    from peer_review.store import db
 
     monkeypatch.setattr(deployment, "id", "a-deployment", raising=False)
     monkeypatch.chdir(tmp_path)
@@ -95,7 +95,11 @@ def test_an_announcement_counts_only_when_the_events_api_takes_it(monkeypatch):
     import http.server
     import threading
 
-    from flows.events import NotAnnounced, announce_submission, server_problem
+    from peer_review.adapters.prefect_events import (
+        NotAnnounced,
+        announce_submission,
+        server_problem,
+    )
 
     seen: list[tuple[str, str | None]] = []
 

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from sqlmodel import select
-
 from conftest import EXAMPLE, run_cli
-from peer_review import db
+from reviewing import do, open_tasks
+from sqlmodel import select
+from test_web_forms import row_counts
+
+from peer_review.demo.simulation import answer
 from peer_review.errors import UserError
 from peer_review.service import queries, workflow
 from peer_review.service.kinds import yaml_template
 from peer_review.service.records import team
-from peer_review.simulation import answer
-from peer_review.tables import Assignment, AuditEntry, Person, Review, Task, Trust
-from reviewing import do, open_tasks
-from test_web_forms import row_counts
+from peer_review.store import db
+from peer_review.store.tables import Assignment, AuditEntry, Person, Review, Task, Trust
 
 pytestmark = pytest.mark.db
 

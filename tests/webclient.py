@@ -7,9 +7,9 @@ import re
 
 from fastapi.testclient import TestClient
 
-from peer_review import db
+from peer_review.entrypoints.web.app import create_app
 from peer_review.service import outbox
-from peer_review.web.app import create_app
+from peer_review.store import db
 
 BASE = "http://testserver"
 

@@ -8,10 +8,27 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from peer_review.domain.model import Alignment, Decision, ProgressStatus
-from peer_review.domain.text import Email, Name, OptionalName, OptionalReference, OptionalText, Reference, Text, Title
+from peer_review.domain.text import (
+    Email,
+    Name,
+    OptionalName,
+    OptionalReference,
+    OptionalText,
+    Reference,
+    Text,
+    Title,
+)
 
 Rating = Annotated[int, Field(ge=1, le=5)]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Callable
 from enum import StrEnum
+from typing import Callable
 
 from peer_review.domain.calendar import OutsideCalendar, SchoolCalendar
 from peer_review.domain.lifecycle import Stage

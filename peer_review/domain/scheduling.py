@@ -16,7 +16,6 @@ import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-
 from peer_review.domain.calendar import SchoolCalendar, school_year
 
 WEEK = dt.timedelta(days=7)

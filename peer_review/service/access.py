@@ -20,10 +20,17 @@ from sqlmodel import Session, select
 
 from peer_review.domain.model import KIND_RULES, TaskKind
 from peer_review.errors import NotFound
-from peer_review.tables import Assignment, EvidenceItem, Person, Review, Task, Trust
+from peer_review.store.tables import (
+    Assignment,
+    EvidenceItem,
+    Person,
+    Review,
+    Task,
+    Trust,
+)
 
 if TYPE_CHECKING:
-    from peer_review.tables import SurveyInvitation
+    from peer_review.store.tables import SurveyInvitation
 
 
 class Refused(Exception):
@@ -139,7 +146,10 @@ def not_theirs_to_answer(session: Session, task: Task, person_ids: frozenset[int
 def survey_invitation_for(session: Session, viewer: Viewer, invitation_id: int) -> SurveyInvitation:
     """A survey invitation, for the person it was sent to only: answers are personal, so nobody sees or
     gives anyone else's, the coordinator included (and someone who has left sees nothing of the partnership)."""
-    from peer_review.tables import SurveyInvitation, SurveyRound  # defined here: `peer-review submit` checks tasks with this module
+    from peer_review.store.tables import (  # defined here: `peer-review submit` checks tasks with this module
+        SurveyInvitation,
+        SurveyRound,
+    )
 
     invitation = session.get(SurveyInvitation, invitation_id)
     if invitation is None:

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from peer_review import clock
 from peer_review.errors import UserError
 from peer_review.service.records import team
-from peer_review.tables import Assignment, Person, Review, Trust
+from peer_review.store.tables import Assignment, Person, Review, Trust
 
 VISIT_HOURS = (dt.time(9, 0), dt.time(16, 0))
 
@@ -49,7 +49,10 @@ def visits_calendar(session: Session, person: str | None = None, trust: str | No
 
 def reviews_calendar(session: Session, reviews: list[Review], name: str) -> bytes:
     """An iCalendar file with one event per review's visit (also attached to visit emails)."""
-    from icalendar import Calendar, Event  # only where a calendar is made: commands start faster
+    from icalendar import (  # only where a calendar is made: commands start faster
+        Calendar,
+        Event,
+    )
 
     cal = Calendar()
     cal.add("prodid", "-//peer-review//moderated MAT peer review//EN")

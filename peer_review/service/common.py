@@ -11,13 +11,15 @@ from peer_review import clock
 from peer_review.domain.calendar import SchoolCalendar
 from peer_review.domain.text import Text
 from peer_review.errors import NotFound, UserError
-from peer_review.tables import Partnership, Person, Review, Task, TaskDraft, Trust
+from peer_review.store.tables import Partnership, Person, Review, Task, TaskDraft, Trust
 
 ENGINE = "engine"
 
 
 def audit(session: Session, partnership_id: int, action: str, actor: str = ENGINE, review_id: int | None = None, **detail: Any) -> None:
-    from peer_review.tables import AuditEntry  # defined by what writes, not by every command that reads
+    from peer_review.store.tables import (
+        AuditEntry,  # defined by what writes, not by every command that reads
+    )
 
     session.add(AuditEntry(at=clock.now(), actor=actor, partnership_id=partnership_id, review_id=review_id, action=action, detail=detail))
 

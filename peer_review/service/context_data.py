@@ -9,13 +9,26 @@ from dataclasses import dataclass
 from sqlmodel import Session, delete, select
 
 from peer_review import clock
-from peer_review.context_files import HeadlineFigures, LoadedExternalReview, number_of, year_order
 from peer_review.domain import comparison
 from peer_review.domain.lifecycle import Stage
 from peer_review.errors import UserError
+from peer_review.files.context_files import (
+    HeadlineFigures,
+    LoadedExternalReview,
+    number_of,
+    year_order,
+)
 from peer_review.service.common import audit, get_partnership
 from peer_review.service.records import agreed_lines, standing_judgements
-from peer_review.tables import ExternalReview, ExternalStrandView, Finding, HeadlineFigure, Partnership, Review, Trust
+from peer_review.store.tables import (
+    ExternalReview,
+    ExternalStrandView,
+    Finding,
+    HeadlineFigure,
+    Partnership,
+    Review,
+    Trust,
+)
 
 
 def _trusts(session: Session, partnership: Partnership) -> dict[str, Trust]:

@@ -17,7 +17,7 @@ from peer_review.domain.model import TaskKind, days_overdue
 from peer_review.errors import NotFound
 from peer_review.service.common import get_review, trust_of
 from peer_review.service.planning import calendar_snapshots
-from peer_review.tables import (
+from peer_review.store.tables import (
     Assignment,
     AuditEntry,
     Document,

@@ -6,15 +6,28 @@ import hashlib
 import re
 from pathlib import Path
 
-
 from sqlmodel import Session, select
 
 from peer_review import clock
 from peer_review.domain.model import Alignment, DocumentKind, FindingKind, TaskKind
 from peer_review.service import follow_up
 from peer_review.service.common import audit, get_review, trust_of
-from peer_review.service.records import agreed_lines, evidence, findings_of, latest_lines, standing_judgements, team
-from peer_review.tables import Document, ModerationDecision, Partnership, Person, Review, Task
+from peer_review.service.records import (
+    agreed_lines,
+    evidence,
+    findings_of,
+    latest_lines,
+    standing_judgements,
+    team,
+)
+from peer_review.store.tables import (
+    Document,
+    ModerationDecision,
+    Partnership,
+    Person,
+    Review,
+    Task,
+)
 
 ABOUT = (
     "Trusts in this partnership review each other, strand by strand, with peers from the other trusts "
@@ -186,7 +199,7 @@ def filename(session: Session, review: Review, kind: DocumentKind) -> str:
 
 
 def render_and_store(session: Session, review: Review, kind: DocumentKind) -> Document:
-    from peer_review.documents import render
+    from peer_review.adapters.word import render
 
     existing = session.exec(select(Document).where(Document.review_id == review.id, Document.kind == kind.value)).first()
     if existing:

@@ -13,16 +13,29 @@ from sqlalchemy import and_
 from sqlmodel import Session, select
 
 from peer_review import clock
+from peer_review.adapters.chart_spec import ChartSpec
 from peer_review.domain import evaluation as ev
 from peer_review.domain.lifecycle import Stage
 from peer_review.domain.model import Alignment
 from peer_review.domain.surveys import SurveyRound
-from peer_review.service.context_data import ExternalComparison, TrustTrend, external_comparison, headline_trends
+from peer_review.service.context_data import (
+    ExternalComparison,
+    TrustTrend,
+    external_comparison,
+    headline_trends,
+)
 from peer_review.service.follow_up import ActionView, action_views
 from peer_review.service.surveys import SurveyResults, survey_results
-from peer_review.tables import Cycle, DevelopmentAction, FeedbackResponse, LineOfEnquiry, Partnership, Review, SelfEvaluationJudgement, Trust
-
-from peer_review.charts_spec import ChartSpec
+from peer_review.store.tables import (
+    Cycle,
+    DevelopmentAction,
+    FeedbackResponse,
+    LineOfEnquiry,
+    Partnership,
+    Review,
+    SelfEvaluationJudgement,
+    Trust,
+)
 
 FEEDBACK_QUESTIONS = {
     "helped_us_improve": "The review will help us improve",
@@ -453,7 +466,7 @@ def _mean(row: FeedbackRow) -> str:
 
 def csv_files(e: Evaluation) -> dict[str, str]:
     """Tidy CSVs for the evaluation team: one observation per row, the same figures as the report."""
-    from peer_review.csvfile import csv_text
+    from peer_review.adapters.csv_export import csv_text
 
     rounds = {}
     for j in e.judgements:
@@ -543,7 +556,7 @@ Render = Callable[[dict, dict[str, ChartSpec]], bytes]  # (the report's context,
 def word_report(e: Evaluation, render: Render | None = None) -> bytes:
     """evaluation.docx; `render` draws the charts and builds the document (by default here, in this process)."""
     if render is None:
-        from peer_review.documents import render_evaluation as render
+        from peer_review.adapters.word import render_evaluation as render
     cycle = f"{clock.long_date(e.cycle_start)} to {clock.long_date(e.cycle_end)}" if e.cycle_start else "not yet planned"
     context = {"partnership": e.partnership, "framework": e.framework, "cycle": cycle, "produced_on": clock.long_date(e.produced_on), "sections": sections(e)}
     return render(context, charts(e))

@@ -15,8 +15,15 @@ from sqlalchemy import and_, false, or_
 from sqlmodel import Session, select
 
 from peer_review.errors import UserError
-from peer_review.frameworks import AREAS
-from peer_review.tables import EvidenceItem, Finding, LineOfEnquiry, Partnership, Review, Trust
+from peer_review.files.frameworks import AREAS
+from peer_review.store.tables import (
+    EvidenceItem,
+    Finding,
+    LineOfEnquiry,
+    Partnership,
+    Review,
+    Trust,
+)
 
 #: The five areas of the DfE definition of a strong trust, in words.
 AREA_LABELS = dict(zip(AREAS, (

@@ -14,12 +14,24 @@ from peer_review.domain.model import PROGRESS_OCCASION, Decision, TaskKind, Task
 from peer_review.domain.scheduling import replacement
 from peer_review.errors import UserError
 from peer_review.service import follow_up
-from peer_review.service.common import ENGINE, audit, coordinator_of, host_ceo, person_by_email
+from peer_review.service.common import (
+    ENGINE,
+    audit,
+    coordinator_of,
+    host_ceo,
+    person_by_email,
+)
 from peer_review.service.outbox import notify, review_context
 from peer_review.service.planning import problems_after, stored_plan_of
-from peer_review.service.records import assignments, findings_of, strand_of, team, worker
+from peer_review.service.records import (
+    assignments,
+    findings_of,
+    strand_of,
+    team,
+    worker,
+)
 from peer_review.service.steps import hand_over, move, open_task
-from peer_review.tables import (
+from peer_review.store.tables import (
     ActionProgress,
     Assignment,
     EvidenceItem,

@@ -13,7 +13,7 @@ from typing import Callable
 
 from pydantic import BaseModel
 
-from peer_review import simulated_answers as sim
+from peer_review.demo import answers as sim
 from peer_review.domain import inputs as inp
 from peer_review.domain.model import KIND_RULES, KindRule, TaskKind
 from peer_review.service import answer_forms as forms

@@ -9,9 +9,9 @@ from sqlmodel import Session, select
 
 from peer_review import clock
 from peer_review.errors import UserError
-from peer_review.partnerships import Contact, LoadedPartnership, PartnershipSpec
+from peer_review.files.partnerships import Contact, LoadedPartnership, PartnershipSpec
 from peer_review.service.common import audit
-from peer_review.tables import Partnership, Person, Trust
+from peer_review.store.tables import Partnership, Person, Trust
 
 
 @dataclass(frozen=True)

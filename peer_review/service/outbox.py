@@ -19,10 +19,10 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
 from peer_review import clock
-from peer_review.channels import Channel, build_email
+from peer_review.adapters.email_text import render
+from peer_review.adapters.mail import Channel, build_email
 from peer_review.errors import UserError
-from peer_review.notifications import render
-from peer_review.tables import OutboxMessage, Person, Review, Task
+from peer_review.store.tables import OutboxMessage, Person, Review, Task
 
 SENT_MAIL_DAYS_ENV = "PEER_REVIEW_SENT_MAIL_DAYS"
 SENT_MAIL_DAYS = 30  # the default; 1 to MAX_SENT_MAIL_DAYS

@@ -30,7 +30,14 @@ from peer_review.domain.scheduling import (
 )
 from peer_review.errors import UserError
 from peer_review.service.common import audit, get_partnership, host_ceo
-from peer_review.tables import Assignment, Cycle, Partnership, Person, Review, Trust
+from peer_review.store.tables import (
+    Assignment,
+    Cycle,
+    Partnership,
+    Person,
+    Review,
+    Trust,
+)
 
 
 @dataclass(frozen=True)
@@ -285,7 +292,7 @@ def current_plan(session: Session, partnership: Partnership) -> list[PlannedVisi
 
 def timeline(session: Session, plan: Plan) -> str:
     """The plan drawn as an SVG timeline."""
-    from peer_review.timeline import timeline_svg
+    from peer_review.adapters.timeline import timeline_svg
 
     partnership = get_partnership(session, plan.partnership)
     inputs = scheduling_inputs(session, partnership)

@@ -10,12 +10,25 @@ from sqlalchemy import and_, case, func
 from sqlmodel import Session, select
 
 from peer_review import clock
+from peer_review.adapters.csv_export import csv_text
 from peer_review.domain.lifecycle import Stage
 from peer_review.domain.model import TaskKind, days_overdue
-from peer_review.service.common import get_partnership, get_review, get_task, person_by_email, trust_of
-from peer_review.tables import Assignment, Partnership, Person, Review, Task, Trust
-from peer_review.csvfile import csv_text
 from peer_review.errors import UserError
+from peer_review.service.common import (
+    get_partnership,
+    get_review,
+    get_task,
+    person_by_email,
+    trust_of,
+)
+from peer_review.store.tables import (
+    Assignment,
+    Partnership,
+    Person,
+    Review,
+    Task,
+    Trust,
+)
 
 
 @dataclass(frozen=True)
@@ -311,7 +324,17 @@ def task_context(session: Session, task_id: int) -> dict:
     # and `status` or `tasks` starts that much sooner
     from peer_review.service import follow_up
     from peer_review.service.records import (
-        agreed_lines, assignments, evidence, findings_of, findings_to_moderate, findings_to_revise, latest_lines, standing_judgements, strand_of, team, worker,
+        agreed_lines,
+        assignments,
+        evidence,
+        findings_of,
+        findings_to_moderate,
+        findings_to_revise,
+        latest_lines,
+        standing_judgements,
+        strand_of,
+        team,
+        worker,
     )
 
     task = get_task(session, task_id)

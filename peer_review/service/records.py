@@ -5,7 +5,17 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from peer_review.domain.model import TaskKind
-from peer_review.tables import Assignment, EvidenceItem, Finding, LineOfEnquiry, Partnership, Person, Review, SelfEvaluationJudgement, Task
+from peer_review.store.tables import (
+    Assignment,
+    EvidenceItem,
+    Finding,
+    LineOfEnquiry,
+    Partnership,
+    Person,
+    Review,
+    SelfEvaluationJudgement,
+    Task,
+)
 
 
 def assignments(session: Session, review: Review) -> list[Assignment]:

@@ -15,11 +15,19 @@ from peer_review.domain.model import KIND_RULES, TaskKind
 from peer_review.domain.reminders import ReminderRules, reminder_due
 from peer_review.errors import UserError
 from peer_review.service import surveys
-from peer_review.service.common import audit, checked_text, coordinator_of, get_review, get_task, host_calendar, person_by_email
+from peer_review.service.common import (
+    audit,
+    checked_text,
+    coordinator_of,
+    get_review,
+    get_task,
+    host_calendar,
+    person_by_email,
+)
 from peer_review.service.isolation import Failures, units_of
 from peer_review.service.outbox import notify, review_context
 from peer_review.service.queries import open_tasks
-from peer_review.tables import DueDateChange, Partnership, Person, Review, Task
+from peer_review.store.tables import DueDateChange, Partnership, Person, Review, Task
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,17 @@ from peer_review.domain.calendar import OutsideCalendar
 from peer_review.domain.lifecycle import Stage, visit_is_past
 from peer_review.domain.model import TaskKind, stage_deadlines, task_due
 from peer_review.errors import UserError
-from peer_review.service.common import audit, checked_text, coordinator_of, get_review, host_calendar, host_ceo, person_by_email
+from peer_review.service.common import (
+    audit,
+    checked_text,
+    coordinator_of,
+    get_review,
+    host_calendar,
+    host_ceo,
+    person_by_email,
+)
 from peer_review.service.planning import problems_after
-from peer_review.tables import Partnership, Task, VisitChange
+from peer_review.store.tables import Partnership, Task, VisitChange
 
 
 def can_still_move(review) -> bool:

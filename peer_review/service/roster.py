@@ -27,18 +27,39 @@ from sqlmodel import Session, select
 from peer_review import clock
 from peer_review.domain.lifecycle import NOT_STARTED, Stage, visit_is_past
 from peer_review.domain.model import TaskKind, TaskStatus
-from peer_review.domain.roster import DETAILS, ROLES, Change, History, Kind, Member, Refused, Roster, TrustEntry, diff
+from peer_review.domain.roster import (
+    DETAILS,
+    ROLES,
+    Change,
+    History,
+    Kind,
+    Member,
+    Refused,
+    Roster,
+    TrustEntry,
+    diff,
+)
 from peer_review.domain.scheduling import PlanInfeasible
 from peer_review.errors import UserError
-from peer_review.partnerships import LoadedPartnership
+from peer_review.files.partnerships import LoadedPartnership
+from peer_review.files.yaml_document import Document, dotted
 from peer_review.service.common import ENGINE, audit, coordinator_of, end_task, host_ceo
 from peer_review.service.handlers import leave_team
 from peer_review.service.loading import new_person, people_of
 from peer_review.service.planning import plan_joining_trust
 from peer_review.service.records import team
 from peer_review.service.steps import hand_over, lock_review
-from peer_review.tables import Assignment, AuditEntry, Cycle, Finding, Partnership, Person, Review, Task, Trust
-from peer_review.yamlfile import Document, dotted
+from peer_review.store.tables import (
+    Assignment,
+    AuditEntry,
+    Cycle,
+    Finding,
+    Partnership,
+    Person,
+    Review,
+    Task,
+    Trust,
+)
 
 
 @dataclass(frozen=True)

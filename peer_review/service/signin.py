@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 from peer_review import clock
 from peer_review.errors import UserError
 from peer_review.service.outbox import notify
-from peer_review.tables import OutboxMessage, Person, SignInRequest, WebSession
+from peer_review.store.tables import OutboxMessage, Person, SignInRequest, WebSession
 
 LINK_LIFETIME = dt.timedelta(minutes=30)
 IDLE_LIMIT = dt.timedelta(hours=2)

@@ -30,12 +30,20 @@ from peer_review.domain.model import (
     task_due,
 )
 from peer_review.errors import UserError
-from peer_review.service.calendars import reviews_calendar
 from peer_review.service import follow_up
-from peer_review.service.common import ENGINE, audit, coordinator_of, end_task, get_review, host_calendar, host_ceo
+from peer_review.service.calendars import reviews_calendar
+from peer_review.service.common import (
+    ENGINE,
+    audit,
+    coordinator_of,
+    end_task,
+    get_review,
+    host_calendar,
+    host_ceo,
+)
 from peer_review.service.outbox import notify, review_context
 from peer_review.service.records import agreed_lines, team
-from peer_review.tables import Document, Person, Review, Task
+from peer_review.store.tables import Document, Person, Review, Task
 
 
 def review_view(session: Session, review: Review) -> ReviewView:

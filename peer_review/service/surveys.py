@@ -17,11 +17,24 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from peer_review import clock
-from peer_review.domain.surveys import AnswerSurvey, Response, SurveyRound, ThemeResult, group_of, group_order, results
+from peer_review.domain.surveys import (
+    AnswerSurvey,
+    Response,
+    SurveyRound,
+    ThemeResult,
+    group_of,
+    group_order,
+    results,
+)
 from peer_review.errors import NotFound, UserError
-from peer_review.questionnaires import DEFAULT, Questionnaire, resolve_questionnaire
+from peer_review.files.questionnaires import (
+    DEFAULT,
+    Questionnaire,
+    resolve_questionnaire,
+)
 from peer_review.service.common import audit, coordinator_of, person_by_email
-from peer_review.tables import Partnership, Person, SurveyAnswer, SurveyInvitation, SurveyRound as RoundRow
+from peer_review.store.tables import Partnership, Person, SurveyAnswer, SurveyInvitation
+from peer_review.store.tables import SurveyRound as RoundRow
 
 OPEN_FOR = dt.timedelta(weeks=3)
 ROLE_FLAGS = ("is_ceo", "is_moderator", "is_reviewer", "is_coordinator")
@@ -85,7 +98,9 @@ def _questionnaire_for(existing: dict[str, RoundRow], ref: str | None, round_: S
 
 
 def _notify(session: Session, partnership: Partnership, row: RoundRow, invitation: SurveyInvitation, person: Person, event: str, headline: str, key: str | None = None) -> None:
-    from peer_review.service.outbox import notify  # mail is only for opening and reminding: a person's list of surveys needs none of it
+    from peer_review.service.outbox import (
+        notify,  # mail is only for opening and reminding: a person's list of surveys needs none of it
+    )
 
     title = row.questionnaire["title"]
     round_ = SurveyRound(row.round)
@@ -138,7 +153,7 @@ def open_invitations(session: Session, emails: list[str] | None = None) -> list[
 class InvalidSurveyAnswer(UserError):
     def __init__(self, problems: list[tuple[tuple, str]]):
         self.problems = problems
-        from peer_review.yamlfile import dotted
+        from peer_review.files.yaml_document import dotted
 
         loc, message = problems[0]
         super().__init__(message, place=dotted(loc) or None, loc=loc)
@@ -151,7 +166,9 @@ def validate(survey: SurveyTask, data: Any) -> AnswerSurvey:
     try:
         return AnswerSurvey.model_validate(data, context=context)
     except ValidationError as exc:
-        from peer_review.yamlfile import describe  # imported (with YAML) only for an answer that is wrong
+        from peer_review.files.yaml_document import (
+            describe,  # imported (with YAML) only for an answer that is wrong
+        )
 
         raise InvalidSurveyAnswer([(tuple(e["loc"]), describe(e)) for e in exc.errors()]) from None
 

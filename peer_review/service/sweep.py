@@ -20,8 +20,14 @@ from peer_review.domain.lifecycle import Stage
 from peer_review.domain.model import NextStep, next_step
 from peer_review.service.common import get_partnership, get_review
 from peer_review.service.isolation import Failures
-from peer_review.service.steps import MAX_STEPS, STEPS, StuckReview, lock_review, review_view
-from peer_review.tables import MachineWork, Review
+from peer_review.service.steps import (
+    MAX_STEPS,
+    STEPS,
+    StuckReview,
+    lock_review,
+    review_view,
+)
+from peer_review.store.tables import MachineWork, Review
 
 #: How long a sweep may hold a claimed review before another sweep may take it (a killed worker's rows).
 LEASE = dt.timedelta(seconds=int(os.environ.get("PEER_REVIEW_SWEEP_LEASE_SECONDS", "600")))

@@ -1,0 +1,158 @@
+"""The coordinator's pages: their partnerships, each one's progress and its exports (which a script
+may also fetch with the export token), and giving a task more time (which a review's moderator may too)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session, select
+
+from peer_review import clock
+from peer_review.adapters.timeline import progress_svg
+from peer_review.domain.model import TaskKind
+from peer_review.entrypoints.web.pages import (
+    DB,
+    STAGE_TAGS,
+    Id,
+    Signed,
+    dated_change,
+    page,
+    posted,
+    script_or_person,
+)
+from peer_review.errors import NotFound
+from peer_review.service import access, dashboard, evaluation, reminders
+from peer_review.service.access import Viewer
+from peer_review.service.common import get_partnership_by_id
+from peer_review.service.queries import (
+    overview,
+    overview_csv,
+    overview_json,
+    partnerships_page,
+)
+from peer_review.store.tables import Cycle, Partnership, Review, Task
+
+router = APIRouter()
+ScriptOrPerson = Depends(script_or_person)
+
+
+#: Partnerships a page of the coordinator's list shows (a national programme has hundreds).
+PARTNERSHIPS_A_PAGE = 50
+
+
+@router.get("/partnerships")
+def partnerships(request: Request, viewer: Signed, s: DB, number: Annotated[int, Query(alias="page", ge=1, le=1_000_000)] = 1):
+    rows, at = partnerships_page(s, number, PARTNERSHIPS_A_PAGE, among=viewer.coordinates)
+    return page(request, "partnerships.html", rows=rows, at=at, today=clock.today())
+
+
+@router.get("/partnerships/{partnership_id}")
+def partnership_page(request: Request, partnership_id: Id, viewer: Signed, s: DB):
+    partnership = _partnership(s, viewer, partnership_id)
+    view = overview(s, partnership.name)
+    dates = dashboard.review_dates(s, partnership)
+    return page(
+        request, "partnership.html", partnership=partnership, view=view, dates=dates,
+        timeline=_timeline(s, partnership, dates), loads=dashboard.workload(s, partnership), stages=list(STAGE_TAGS),
+    )
+
+
+@router.get("/partnerships/{partnership_id}/timeline.svg")
+def partnership_timeline(partnership_id: Id, s: DB, viewer: Viewer = ScriptOrPerson):
+    partnership = _partnership(s, viewer, partnership_id)
+    return Response(_timeline(s, partnership, dashboard.review_dates(s, partnership)), media_type="image/svg+xml")
+
+
+@router.get("/partnerships/{partnership_id}/status.json")
+def partnership_json(partnership_id: Id, s: DB, viewer: Viewer = ScriptOrPerson):
+    return overview_json(overview(s, _partnership(s, viewer, partnership_id).name))
+
+
+@router.get("/partnerships/{partnership_id}/status.csv")
+def partnership_csv(partnership_id: Id, s: DB, viewer: Viewer = ScriptOrPerson):
+    partnership = _partnership(s, viewer, partnership_id)
+    filename = f"status-{partnership.id}-{clock.today()}.csv"
+    return Response(overview_csv(overview(s, partnership.name)), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.get("/partnerships/{partnership_id}/evaluation")
+def evaluation_page(request: Request, partnership_id: Id, viewer: Signed, s: DB):
+    """The pilot's evaluation: the same sections as evaluation.docx, charts beside the data as tables."""
+    partnership = _partnership(s, viewer, partnership_id)
+    result = evaluation.evaluate(s, partnership)
+    alternatives = {name: spec.alt for name, spec in evaluation.charts(result).items()}
+    return page(request, "evaluation.html", partnership=partnership, result=result, sections=evaluation.sections(result), charts=alternatives,
+                csv_files=list(evaluation.csv_files(result)))
+
+
+@router.get("/partnerships/{partnership_id}/evaluation/{name}.svg")
+def evaluation_chart(partnership_id: Id, name: str, s: DB, viewer: Signed):
+    from peer_review.adapters.charts import svg
+
+    spec = evaluation.charts(evaluation.evaluate(s, _partnership(s, viewer, partnership_id))).get(name)
+    if spec is None:
+        raise NotFound(f"no chart named '{name}'")
+    # matplotlib styles its SVG with style attributes: allowed here, in an image that can run nothing
+    return Response(svg(spec.figure(), spec.alt), media_type="image/svg+xml", headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"})
+
+
+@router.get("/partnerships/{partnership_id}/evaluation/{name}.csv")
+def evaluation_csv(partnership_id: Id, name: str, s: DB, viewer: Signed):
+    files = evaluation.csv_files(evaluation.evaluate(s, _partnership(s, viewer, partnership_id)))
+    if f"{name}.csv" not in files:
+        raise NotFound(f"no evaluation file named '{name}.csv'")
+    return Response(files[f"{name}.csv"], media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{name}-{partnership_id}.csv"'})
+
+
+@router.get("/partnerships/{partnership_id}/evaluation.docx")
+def evaluation_docx(partnership_id: Id, s: DB, viewer: Signed):
+    partnership = _partnership(s, viewer, partnership_id)
+    content = evaluation.word_report(evaluation.evaluate(s, partnership))
+    return Response(content, media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                    headers={"Content-Disposition": f'attachment; filename="evaluation-{partnership.id}-{clock.today()}.docx"'})
+
+
+@router.get("/tasks/{task_id}/extend")
+def extend_form(request: Request, task_id: Id, viewer: Signed, s: DB):
+    task, review = _extender(s, viewer, task_id)
+    return page(request, "extend_task.html", task=task, review=review, title=TaskKind(task.kind).title, values={}, errors={})
+
+
+@router.post("/tasks/{task_id}/extend")
+async def extend_task(request: Request, task_id: Id, viewer: Signed, s: DB):
+    """More time for a task (the coordinator, or the review's moderator); reminders follow the new date."""
+    fields = dict(await posted(request))
+    task, review = _extender(s, viewer, task_id)
+    me = access.acting_person(s, viewer, review.partnership_id)
+    errors = dated_change(fields, "due", "the new due date", "Say why the task needs more time",
+                          lambda day, reason: reminders.extend(s, task.id, day, reason, me.email))
+    if errors:
+        s.rollback()
+        return page(request, "extend_task.html", 400, task=task, review=review, title=TaskKind(task.kind).title, values=fields, errors=errors)
+    return RedirectResponse(f"/reviews/{review.id}", status_code=303)
+
+
+def _extender(s: Session, viewer: Viewer, task_id: int) -> tuple[Task, Review]:
+    task = s.get(Task, task_id)
+    if task is None:
+        raise NotFound(f"no task with id {task_id}")
+    review, roles = access.review_for(s, viewer, task.review_id)
+    if not roles & {"coordinator", "moderator"}:
+        raise access.Refused("Only the coordinator and the review's moderator can give a task more time.")
+    return task, review
+
+
+def _partnership(s: Session, viewer: Viewer, partnership_id: int) -> Partnership:
+    access.partnership_for(viewer, partnership_id)
+    return get_partnership_by_id(s, partnership_id)
+
+
+def _timeline(session: Session, partnership: Partnership, dates: list[dashboard.ReviewDates]) -> str:
+    cycle = session.exec(select(Cycle).where(Cycle.partnership_id == partnership.id).order_by(Cycle.id.desc())).first()
+    if cycle is None or not dates:
+        return ""
+    return progress_svg(
+        f"{partnership.name}: planned and actual dates", dates, dashboard.host_calendars(session, partnership), cycle.start, cycle.end, clock.today()
+    )

@@ -1,0 +1,221 @@
+"""What every router shares: the page renderer, the database session, and who is signed in."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import logging
+import re
+from pathlib import Path as FilePath
+from typing import Annotated
+from urllib.parse import parse_qsl, unquote_to_bytes
+
+from fastapi import Depends, Path, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from sqlmodel import Session, select
+
+from peer_review import clock
+from peer_review.domain.model import KIND_RULES, TaskKind
+from peer_review.entrypoints.web.forms import value_at
+from peer_review.errors import UserError
+from peer_review.service import signin
+from peer_review.service.access import Viewer, viewer_for
+from peer_review.service.common import MAX_ID
+from peer_review.store.tables import Partnership
+
+HERE = FilePath(__file__).resolve().parent
+SESSION_COOKIE = "peer_review_session"
+CSRF_COOKIE = "peer_review_csrf"  # before signing in: the double-submit token of the sign-in forms
+log = logging.getLogger("peer_review.entrypoints.web")
+
+#: Ids in paths: anything outside a database integer is simply not found.
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+#: GOV.UK Frontend tag colours for the stages, in order; the stage name is always written too.
+STAGE_TAGS = {
+    "scheduled": "govuk-tag--grey", "assignment": "govuk-tag--light-blue", "lines of enquiry": "govuk-tag--blue",
+    "evidence": "govuk-tag--turquoise", "findings": "govuk-tag--purple", "moderation": "govuk-tag--pink",
+    "report": "govuk-tag--yellow", "feedback": "govuk-tag--orange", "closed": "govuk-tag--green",
+}
+
+templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.globals.update(stage_tag=lambda stage: STAGE_TAGS.get(stage, "govuk-tag--grey"), long_date=clock.long_date, value_at=value_at,
+                             only_theirs=lambda kind: bool(KIND_RULES[TaskKind(kind)].own_answer))  # a task nobody does on its assignee's behalf
+templates.env.filters["long_date"] = lambda value: clock.long_date(value) if value else ""
+
+
+class NotSignedIn(Exception):
+    pass
+
+
+class BadCsrf(Exception):
+    pass
+
+
+def page(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
+    viewer = getattr(request.state, "viewer", None)
+    context.setdefault("viewer", viewer)
+    context.setdefault("signed_in", viewer is not None and viewer.email != "")
+    context.setdefault("csrf_token", csrf_token(request))
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def csrf_token(request: Request) -> str:
+    """The token this request's forms carry: the signed-in session's, or before signing in the visitor's cookie."""
+    return getattr(request.state, "session_csrf", None) or getattr(request.state, "anonymous_csrf", "")
+
+
+def db():
+    from peer_review.store.db import session_scope
+
+    with session_scope() as s:
+        yield s
+
+
+#: The session commits when the page's function returns, before the answer is sent: a browser that
+#: follows a redirect at once (after signing in, saving a draft) must find what the POST wrote.
+DB = Annotated[Session, Depends(db, scope="function")]
+
+
+def signed_in(request: Request, s: DB) -> Viewer:
+    """The person this browser is signed in as (or a script's export token); otherwise NotSignedIn."""
+    web = signin.current_session(s, request.cookies.get(SESSION_COOKIE))
+    if web is None:
+        raise NotSignedIn()
+    request.state.session_csrf = web.csrf_token  # a plain string: pages are still drawn after a rollback
+    request.state.viewer = viewer_for(s, web.email)
+    return request.state.viewer
+
+
+Signed = Annotated[Viewer, Depends(signed_in)]
+
+
+def script_or_person(request: Request, s: DB) -> Viewer:
+    """Exports answer a script's `Authorization: Bearer TOKEN` (PEER_REVIEW_WEB_TOKEN) as well as a person."""
+    token = request.app.state.export_token
+    header = request.headers.get("authorization", "")
+    if token and header.lower().startswith("bearer "):
+        if hmac.compare_digest(header[7:].strip().encode(), token.encode()):
+            every = frozenset(s.exec(select(Partnership.id)).all())
+            return Viewer("", frozenset(), every, every, frozenset(), "export token")
+        raise NotSignedIn()
+    return signed_in(request, s)
+
+
+MAX_FORM_BYTES = 1_000_000  # the longest answer is a few dozen 4,000-character boxes
+MAX_FORM_FIELDS = 5000
+
+
+class FormTooLarge(Exception):
+    pass
+
+
+async def posted(request: Request) -> list[tuple[str, str]]:
+    """A POSTed form's fields, once its CSRF token has been checked (BadCsrf otherwise)."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            raise FormTooLarge()
+    try:
+        fields = parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
+    except ValueError:  # more fields than any form has
+        raise FormTooLarge() from None
+    fields = [(name, _printable(value)) for name, value in fields]
+    sent = next((v for k, v in fields if k == "csrf_token"), "")
+    expected = csrf_token(request)
+    if not expected or not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
+        raise BadCsrf()
+    return fields
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _printable(value: str) -> str:
+    """Typed text without control characters (NUL and the like), which no one means to type and which
+    PostgreSQL, YAML and Word cannot all keep; tabs and line breaks stay."""
+    return _CONTROL.sub("", value)
+
+
+MAX_PATH_BYTES = 2000  # as sent, percent-encoded: the longest real path is a few dozen characters
+MAX_QUERY_BYTES = 8000  # as sent: the sign-in page's `next` holds a whole address, encoded again
+MAX_QUERY_VALUE = 4000  # characters in any one name or value, like the longest typed answer
+_CONTROL_IN_PATH = re.compile(r"[\x00-\x1f\x7f]")  # nobody types a path: tabs and line breaks too
+
+
+def address_problem(raw_path: bytes | None, path: str, query_string: bytes) -> str | None:
+    """Why a request's address is refused, in words, or None. A query string is typed text, so it may not
+    hold what posted form fields lose (control characters; tabs and line breaks stay); a path may hold no
+    control character at all. Both must be UTF-8 once percent-decoded (%ff is not), and not too long."""
+    if len(raw_path if raw_path is not None else path) > MAX_PATH_BYTES or len(query_string) > MAX_QUERY_BYTES:
+        return "The web address is too long."
+    decoded = _utf8(unquote_to_bytes(raw_path)) if raw_path is not None else path  # some servers give only the decoded path
+    if decoded is None or _CONTROL_IN_PATH.search(decoded):
+        return "The web address has characters in it that cannot be used."
+    for part in query_string.split(b"&"):
+        for text in part.split(b"=", 1):
+            text = _utf8(unquote_to_bytes(text.replace(b"+", b" ")))
+            if text is None or _CONTROL.search(text):
+                return "The web address has characters in it that cannot be used."
+            if len(text) > MAX_QUERY_VALUE:
+                return "The web address is too long."
+    return None
+
+
+def _utf8(data: bytes) -> str | None:
+    try:
+        return data.decode("utf-8")  # strict: no stray bytes, no surrogates (PostgreSQL cannot keep them)
+    except UnicodeDecodeError:
+        return None
+
+
+def loggable(path: str) -> str:
+    """A path fit for the log: never a sign-in link's token, which works until it is used."""
+    return re.sub(r"^/sign-in/[^/]+", "/sign-in/[link]", path)
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def safe_next(target: str) -> str:
+    """Only ever send people back to a page of this site."""
+    ok = target.startswith("/") and not target.startswith("//") and "\\" not in target and len(target) <= 500
+    return target if ok else "/"
+
+
+def date_from(fields: dict[str, str], name: str, what: str) -> tuple[dt.date | None, str | None]:
+    """A GOV.UK date input's value: (date, None), or (None, the problem in words)."""
+    parts = [fields.get(f"{name}-{part}", "").strip() for part in ("day", "month", "year")]
+    if not any(parts):
+        return None, f"Enter {what}"
+    if not all(p.isascii() and p.isdigit() and len(p) <= 4 for p in parts):
+        return None, f"{what[0].upper()}{what[1:]} must be a real date, like 27 3 2024"
+    day, month, year = map(int, parts)
+    try:
+        return dt.date(year, month, day), None
+    except (ValueError, OverflowError):
+        return None, f"{what[0].upper()}{what[1:]} must be a real date, like 27 3 2024"
+
+
+def dated_change(fields: dict[str, str], date_field: str, what: str, why_missing: str, apply) -> dict[str, str]:
+    """A change asked for with a date and a reason (moving a visit, giving more time): the problems, keyed
+    by field id, or {} once `apply(date, reason)` has made it. A refusal from the service names the rule
+    that blocks it, against the date field."""
+    errors = {}
+    day, problem = date_from(fields, date_field, what)
+    if problem:
+        errors[date_field] = problem
+    reason = fields.get("reason", "").strip()
+    if not reason:
+        errors["reason"] = why_missing
+    elif len(reason) > 4000:
+        errors["reason"] = "The reason must be 4,000 characters or fewer"
+    if not errors:
+        try:
+            apply(day, reason)
+        except UserError as exc:
+            errors[date_field] = exc.problem
+    return errors

@@ -1,0 +1,256 @@
+"""Pages for everyone who signs in: their tasks, a form for each, and the reviews they take part in."""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from peer_review import clock
+from peer_review.domain.model import Alignment, TaskKind, TaskStatus
+from peer_review.entrypoints.web import forms
+from peer_review.entrypoints.web.pages import (
+    DB,
+    Id,
+    Signed,
+    dated_change,
+    log,
+    loggable,
+    page,
+    posted,
+)
+from peer_review.errors import UserError
+from peer_review.service import (
+    access,
+    context_data,
+    dashboard,
+    follow_up,
+    queries,
+    rescheduling,
+    surveys,
+    workflow,
+)
+from peer_review.service.calendars import reviews_calendar
+from peer_review.service.common import trust_of
+from peer_review.service.kinds import KINDS
+from peer_review.service.records import evidence
+from peer_review.store.tables import Person, Review, TaskDraft
+
+router = APIRouter()
+
+@router.get("/")
+def inbox(request: Request, viewer: Signed, s: DB):
+    """Your tasks: open ones grouped by review (overdue marked), then the ones you have done."""
+    rows = queries.tasks_of_person(s, viewer.person_ids)
+    groups: dict[int, list] = {}
+    for row in rows.open:
+        groups.setdefault(row.review_id, []).append(row)
+    return page(request, "inbox.html", groups=list(groups.values()), done=rows.done, today=clock.today(),
+                coordinates=queries.partnership_names(s, viewer.coordinates), trusts=queries.trust_names(s, viewer.ceo_of),
+                reviews=queries.reviews_of_person(s, viewer), surveys=surveys.open_invitations(s, [viewer.email]))
+
+
+@router.get("/tasks/{task_id}")
+def task_page(request: Request, task_id: Id, viewer: Signed, s: DB, saved: int = 0):
+    task, review = access.task_for(s, viewer, task_id)
+    ctx = _task_context(s, viewer, task, review)
+    if task.status != TaskStatus.OPEN:
+        return page(request, "task_done.html", ctx=ctx, task=task)
+    not_theirs = access.not_theirs_to_answer(s, task, viewer.person_ids)
+    if not_theirs:  # someone else's own answer (their feedback): the task, without a form they could not send
+        return page(request, "task.html", ctx=ctx, kind=KINDS[ctx["kind"]], not_theirs=not_theirs, drafts={"own": False, "others": []}, saved=False, errors={})
+    me = access.acting_person(s, viewer, review.partnership_id)
+    draft = _draft(s, task.id, me.id)  # each person's draft is their own until the task is sent
+    values = draft.data if draft else KINDS[ctx["kind"]].form.initial(ctx)
+    return _form(request, ctx, values, {}, saved=bool(saved), drafts=_drafts(s, task.id, me.id))
+
+
+@router.post("/tasks/{task_id}")
+async def task_answer(request: Request, task_id: Id, viewer: Signed, s: DB):
+    fields = await posted(request)
+    task, review = access.task_for(s, viewer, task_id)
+    not_theirs = access.not_theirs_to_answer(s, task, viewer.person_ids)
+    if not_theirs:  # nothing is written, whatever the button
+        log.warning("refused %s %s to %s: %s", request.method, loggable(request.url.path), viewer.email, not_theirs)
+        return page(request, "message.html", 403, title="You cannot answer this task", message=not_theirs)
+    ctx = _task_context(s, viewer, task, review)
+    if task.status != TaskStatus.OPEN:
+        return page(request, "task_done.html", 409, ctx=ctx, task=task)
+    kind = KINDS[ctx["kind"]]
+    me = access.acting_person(s, viewer, review.partnership_id)
+
+    def again(values: dict, errors: dict[str, str] | None = None, status_code: int = 200):
+        """The form drawn again, with what was sent, and what the task's drafts are now."""
+        return _form(request, ctx, values, errors or {}, status_code=status_code, drafts=_drafts(s, task.id, me.id))
+
+    answer = forms.nest(fields, kind.model)
+    verb, target = forms.parse_action(dict(fields).get("action", "submit"))
+    if verb == "add":
+        return again(forms.add_row(answer, kind.form, target))
+    if verb == "remove":
+        return again(forms.remove_row(answer, kind.form, target))
+    if verb == "save" and kind.form.drafts:
+        _save_draft(s, task.id, me.id, answer)
+        return RedirectResponse(f"/tasks/{task.id}?saved=1", status_code=303)
+    if verb != "submit":  # no button of the page sends anything else: draw it again, writing nothing
+        return again(answer)
+    pruned = forms.prune(answer, kind.form)
+    try:
+        done = workflow.submit(s, task.id, pruned.answer, me.email)  # deletes every draft of the task: none is of use any more
+    except workflow.InvalidAnswer as exc:
+        s.rollback()
+        return again(answer, forms.errors_by_field(exc.raw, pruned, kind.form), 400)
+    except UserError as exc:
+        s.rollback()
+        s.refresh(task)
+        if task.status != TaskStatus.OPEN:  # someone else's answer got there first
+            return page(request, "task_done.html", 409, ctx=ctx, task=task)
+        return again(answer, {forms.field_id(kind.form.anchor(pruned.original(exc.loc))) or "answer": exc.problem}, 400)
+    s.commit()
+    _move_on(done)
+    return RedirectResponse(f"/tasks/{task.id}", status_code=303)
+
+
+def _move_on(done: workflow.Submitted) -> None:
+    """As `peer-review submit` does: tell the Prefect server, or run the review's machine steps here.
+
+    The answer is already saved: if this fails, the advance-cycle deployment (or `advance`) moves the
+    review on later, and the person still sees their task done.
+    """
+    from peer_review.store.db import session_scope
+
+    try:
+        if os.environ.get("PREFECT_API_URL"):
+            from peer_review.adapters.prefect_events import (
+                announce_submission,  # one HTTP request; Prefect itself is not loaded
+            )
+
+            announce_submission(done.task_id, done.review_id, done.kind.value)
+        else:
+            workflow.advance_review(session_scope, done.review_id)
+    except Exception:
+        log.exception("review %s was not moved on after task %s; the next advance will", done.review_id, done.task_id)
+
+
+def _task_context(s: Session, viewer: access.Viewer, task, review: Review) -> dict:
+    """What the task's page shows. Evidence flagged as personal data is named only to the review's team
+    and host: the coordinator, answering for someone, sees that it exists and can cite it by its id."""
+    ctx = queries.task_context(s, task.id)
+    if not access.sees_personal_data(access.roles_on(s, viewer, review)):
+        ctx["evidence"] = [access.withheld(e) if e.personal_data else e for e in ctx["evidence"]]
+    return ctx
+
+
+def _draft(s: Session, task_id: int, person_id: int) -> TaskDraft | None:
+    """One person's draft of a task (each person working on it keeps their own)."""
+    return s.exec(select(TaskDraft).where(TaskDraft.task_id == task_id, TaskDraft.person_id == person_id)).first()
+
+
+def _save_draft(s: Session, task_id: int, person_id: int, answer: dict) -> None:
+    """Keep a person's draft, replacing only their own. Two saves of a first draft at once (two tabs) both
+    insert: the one that finds the other's row already there replaces it instead."""
+    for _ in range(2):
+        draft = _draft(s, task_id, person_id) or TaskDraft(task_id=task_id, person_id=person_id, saved_at=clock.now())
+        draft.data, draft.saved_at = answer, clock.now()
+        try:
+            with s.begin_nested():
+                s.add(draft)
+            return
+        except IntegrityError:  # the other save's row: the next round finds it and replaces it
+            continue
+    raise UserError("Your draft could not be saved because it was being saved somewhere else at the same time. Try again.")
+
+
+def _drafts(s: Session, task_id: int, person_id: int) -> dict:
+    """What the page says of the task's drafts: whether the viewer has one (the form shows it), and who else
+    holds one and when they saved it (never shown to the viewer)."""
+    rows = s.exec(select(TaskDraft, Person).join(Person, Person.id == TaskDraft.person_id)
+                  .where(TaskDraft.task_id == task_id).order_by(TaskDraft.saved_at, TaskDraft.id)).all()
+    return {"own": any(draft.person_id == person_id for draft, _ in rows),
+            "others": [{"name": person.name, "saved": clock.long_moment(draft.saved_at)} for draft, person in rows if draft.person_id != person_id]}
+
+
+def _form(request: Request, ctx: dict, values: dict, errors: dict[str, str], status_code: int = 200, saved: bool = False, *, drafts: dict):
+    kind = KINDS[ctx["kind"]]
+    review = ctx["review"]
+    return page(
+        request, "task.html", status_code, ctx=ctx, kind=kind, values=values, errors=errors, saved=saved, not_theirs=None, drafts=drafts,
+        line_options=[(line.number, f"{line.number}. {line.title}") for line in ctx["lines"]],
+        lines_by_number={line.number: line for line in ctx["lines"]},
+        lead_lines=[line.number for line in ctx["lines"] if line.lead_id == ctx["worker"].id],
+        evidence_options=[(e.ref, f"{e.ref}: {e.title}") for e in ctx["evidence"]],
+        evidence_by_ref={e.ref: e for e in ctx["evidence"]},
+        findings_by_ref={f.ref: f for f in ctx.get("findings", [])},
+        alignment_options=[(a.value, a.label, "") for a in Alignment],
+        candidates_options=[(p.email, f"{p.name} ({p.job_title or p.organisation or 'moderator'})", p.email) for p in ctx.get("candidates", [])],
+        leaving_trust=ctx.get("leaving_trust", ""),
+        draft_url=f"/reviews/{review.id}/documents/review-report-draft" if ctx["kind"] in (TaskKind.CHECK_REPORT, TaskKind.ISSUE_REPORT) else None,
+    )
+
+
+@router.get("/reviews/{review_id}")
+def review_page(request: Request, review_id: Id, viewer: Signed, s: DB, moved: int = 0):
+    review, roles = access.review_for(s, viewer, review_id)
+    detail = dashboard.review_detail(s, review.id)
+    items = evidence(s, review)
+    shown = [e for e in items if access.sees_personal_data(roles) or not e.personal_data]
+    earlier = follow_up.action_views(s, follow_up.earlier_actions(s, review))  # the host trust's follow-up of its earlier reviews
+    return page(request, "review.html", detail=detail, today=clock.today(), roles=roles, evidence=shown, hidden_evidence=len(items) - len(shown), earlier=earlier,
+                coordinator="coordinator" in roles, can_move=bool(roles & {"coordinator", "host"}) and rescheduling.can_still_move(review),
+                can_extend=bool(roles & {"coordinator", "moderator"}), moved=bool(moved))
+
+
+@router.get("/trusts/{trust_id}")
+def trust_page(request: Request, trust_id: Id, viewer: Signed, s: DB):
+    """A host CEO's cycle: their trust's visits in strand order, who is coming, and where each review is."""
+    trust = access.trust_for(s, viewer, trust_id)
+    return page(request, "trust.html", trust=trust, cycle=queries.trust_cycle(s, trust), today=clock.today(), figures=context_data.trust_trend(s, trust))
+
+
+@router.get("/trusts/{trust_id}/visits.ics")
+def trust_calendar(trust_id: Id, viewer: Signed, s: DB):
+    trust = access.trust_for(s, viewer, trust_id)
+    reviews = [row.review for row in queries.trust_cycle(s, trust)]
+    content = reviews_calendar(s, reviews, f"Peer review visits: {trust.name}")
+    return Response(content, media_type="text/calendar; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="visits-{trust.key}.ics"'})
+
+
+@router.get("/reviews/{review_id}/move")
+def move_form(request: Request, review_id: Id, viewer: Signed, s: DB):
+    review, roles = _mover(s, viewer, review_id)
+    return page(request, "move_visit.html", review=review, host=trust_of(s, review).name, roles=roles, values={}, errors={})
+
+
+@router.post("/reviews/{review_id}/move")
+async def move_visit(request: Request, review_id: Id, viewer: Signed, s: DB):
+    fields = dict(await posted(request))
+    review, roles = _mover(s, viewer, review_id)
+    me = access.acting_person(s, viewer, review.partnership_id)
+    errors = dated_change(fields, "visit", "the first day of the visit", "Say why the visit should move",
+                          lambda day, reason: rescheduling.reschedule(s, review.id, day, reason, me.email))
+    if errors:
+        s.rollback()
+        return page(request, "move_visit.html", 400, review=review, host=trust_of(s, review).name, roles=roles, values=fields, errors=errors)
+    return RedirectResponse(f"/reviews/{review.id}?moved=1", status_code=303)
+
+
+def _mover(s: Session, viewer: access.Viewer, review_id: int):
+    review, roles = access.review_for(s, viewer, review_id)
+    if not roles & {"coordinator", "host"}:
+        raise access.Refused("Only the host trust's CEO and the coordinator can move a visit.")
+    return review, roles
+
+
+@router.get("/reviews/{review_id}/documents/{kind}")
+def review_document(review_id: Id, kind: str, viewer: Signed, s: DB):
+    review, _roles = access.review_for(s, viewer, review_id)
+    document = dashboard.document_of(s, review.id, kind)
+    return Response(
+        document.content,
+        media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(document.filename)}"},
+    )
