@@ -18,7 +18,7 @@ warm-up rounds, in this process, and each figure is the median of its 40 runs.
 from __future__ import annotations
 
 import json
-from typing import Callable
+from collections.abc import Callable
 
 from national_db import (
     COORDINATOR,

@@ -55,11 +55,23 @@ evaluation.write_evaluation(result, out / "evaluation")
 
 def timed(command: list[str]) -> float:
     with tempfile.TemporaryDirectory() as home, tempfile.TemporaryDirectory() as out:
-        env = {**os.environ, "PREFECT_HOME": home, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_LOGGING_LEVEL": "WARNING",
-               "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "60"}
+        env = {
+            **os.environ,
+            "PREFECT_HOME": home,
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_LOGGING_LEVEL": "WARNING",
+            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "60",
+        }
         env.pop("PREFECT_API_URL", None)
         start = time.perf_counter()
-        subprocess.run([arg.replace("{out}", out) for arg in command], cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [arg.replace("{out}", out) for arg in command],
+            cwd=REPO,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         return time.perf_counter() - start
 
 
@@ -81,7 +93,9 @@ def main() -> None:
     print(f"fresh processes, medians of {args.runs} (load average now {os.getloadavg()[0]:.2f})")
     for name, values in times.items():
         median = statistics.median(values)
-        print(f"{name:40s} {median:7.2f} s  {median / floor:5.2f}x the floor   ({', '.join(f'{v:.1f}' for v in values)})")
+        print(
+            f"{name:40s} {median:7.2f} s  {median / floor:5.2f}x the floor   ({', '.join(f'{v:.1f}' for v in values)})"
+        )
 
 
 if __name__ == "__main__":

@@ -62,7 +62,9 @@ def run(small_url: str, large_url: str) -> None:
             if round_ >= WARMUP:
                 samples.setdefault((label, view), []).append(seconds)
     median = {key: statistics.median(times) for key, times in samples.items()}
-    print(f"\n{engine}: the triad's evaluation and status, alone (12 reviews) and among {reviews:,} reviews; medians of {ROUNDS} fresh processes")
+    print(
+        f"\n{engine}: the triad's evaluation and status, alone (12 reviews) and among {reviews:,} reviews; medians of {ROUNDS} fresh processes"
+    )
     print(f"{'command':<26}{'12 reviews':>12}{f'{reviews:,} reviews':>16}{'large/small':>13}")
     for view in commands:
         small, large = median[("small", view)], median[("large", view)]

@@ -46,7 +46,11 @@ def programme(n_trusts: int, n_moderators: int, seed: int = 7):
     built = []
     for group in groups:
         trusts = [PlanTrust(tid, tuple(rng.sample(STRANDS, len(STRANDS))), calendar) for tid in group]
-        people = [PlanPerson(f"r{k}@{tid}.example.org", tid, tuple(rng.sample(STRANDS, 2)) if k else ()) for tid in group for k in range(3)]
+        people = [
+            PlanPerson(f"r{k}@{tid}.example.org", tid, tuple(rng.sample(STRANDS, 2)) if k else ())
+            for tid in group
+            for k in range(3)
+        ]
         built.append((trusts, people))
     return built, moderators
 
@@ -81,8 +85,12 @@ def main() -> None:
     small = run(250, 15)  # a tenth of the programme, with a tenth of the moderators
     large = run(2500, 150)
     for label, (elapsed, peak, reviews, groups) in (("250 trusts", small), ("2,500 trusts", large)):
-        print(f"{label:>13}: {groups:4d} groups, {reviews:5d} reviews planned and assigned in {elapsed:7.2f} s, peak memory {peak:7.1f} MiB")
-    print(f"ratio 2,500 / 250 trusts: time {large[0] / small[0]:.1f}x, memory {large[1] / small[1]:.1f}x (10x the trusts)")
+        print(
+            f"{label:>13}: {groups:4d} groups, {reviews:5d} reviews planned and assigned in {elapsed:7.2f} s, peak memory {peak:7.1f} MiB"
+        )
+    print(
+        f"ratio 2,500 / 250 trusts: time {large[0] / small[0]:.1f}x, memory {large[1] / small[1]:.1f}x (10x the trusts)"
+    )
 
 
 if __name__ == "__main__":

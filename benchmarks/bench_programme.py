@@ -76,7 +76,9 @@ for line in sys.stdin:
 
 class Launcher:
     def __init__(self) -> None:
-        self.process = subprocess.Popen([sys.executable, "-c", LAUNCHER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", LAUNCHER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
 
     def run(self, command: list[str], url: str, env: dict[str, str] | None = None) -> tuple[float, float]:
         """Wall seconds and peak resident memory (MiB, the child's getrusage) of one fresh process; stops if it fails."""
@@ -125,8 +127,16 @@ def open_invitations(url: str) -> list[tuple[int, str]]:
     db.configure(url)
     with db.session_scope() as session:
         rows = session.execute(
-            select(Task.id, Person.email).join(Person, Person.id == Task.assignee_id).join(Partnership, Partnership.id == Person.partnership_id)
-            .where(Partnership.name == TRIAD, Task.kind == "respond_to_assignment", Task.status == "open", Person.email != PEER).order_by(Task.id)
+            select(Task.id, Person.email)
+            .join(Person, Person.id == Task.assignee_id)
+            .join(Partnership, Partnership.id == Person.partnership_id)
+            .where(
+                Partnership.name == TRIAD,
+                Task.kind == "respond_to_assignment",
+                Task.status == "open",
+                Person.email != PEER,
+            )
+            .order_by(Task.id)
         ).all()
     return [(task_id, email) for task_id, email in rows]
 
@@ -138,10 +148,18 @@ def new_triad_file(folder: Path) -> Path:
     text = default_partnership_path().read_text()
     moderators = set(re.findall(r"\{name: [^,]+, email: ([^,]+), organisation", text)[:1])
     text = text.replace(f"name: {TRIAD}", f"name: {NEW}")
-    text = re.sub(r"email: ([\w.]+)@([\w.-]+)", lambda m: m.group(0) if m.group(0)[7:] in moderators else f"email: {m.group(1)}+new@{m.group(2)}", text)
+    text = re.sub(
+        r"email: ([\w.]+)@([\w.-]+)",
+        lambda m: m.group(0) if m.group(0)[7:] in moderators else f"email: {m.group(1)}+new@{m.group(2)}",
+        text,
+    )
     # a third moderator of its own: with two, one of them busy in the triad, the planner finds no date for
     # some partnership ids (their stagger), as it would have before reading only shared people's bookings
-    text = text.replace("moderators:\n", "moderators:\n  - {name: Sam Extra, email: sam.extra+new@coordinator.example.org, organisation: Learn Sheffield, max_reviews_per_term: 2}\n", 1)
+    text = text.replace(
+        "moderators:\n",
+        "moderators:\n  - {name: Sam Extra, email: sam.extra+new@coordinator.example.org, organisation: Learn Sheffield, max_reviews_per_term: 2}\n",
+        1,
+    )
     path = folder / "new-triad.yaml"
     path.write_text(text)
     return path
@@ -195,15 +213,19 @@ def run(launcher: Launcher, urls: dict[str, str], copies: int, rounds: int, fold
     db.dispose_all()
     national = sizes["national"]
     shared = national["people"] - national["emails"]
-    print(f"\n{engine}: built in {built:.0f} s; national database: {national['partnerships']:,} partnerships, {national['reviews']:,} reviews, "
-          f"{national['open tasks']:,} open tasks, {national['people']:,} people rows with {national['emails']:,} distinct emails "
-          f"({shared} shared: New triad's first moderator)")
+    print(
+        f"\n{engine}: built in {built:.0f} s; national database: {national['partnerships']:,} partnerships, {national['reviews']:,} reviews, "
+        f"{national['open tasks']:,} open tasks, {national['people']:,} people rows with {national['emails']:,} distinct emails "
+        f"({shared} shared: New triad's first moderator)"
+    )
 
     invitations = {label: open_invitations(urls[label]) for label in ("small", "national")}
     db.dispose_all()
     if min(map(len, invitations.values())) <= WARMUP + rounds:
-        raise SystemExit(f"`submit` needs an open invitation a round, and one left for `task template`: the triad has "
-                         f"{min(map(len, invitations.values()))}, for {WARMUP + rounds} rounds")
+        raise SystemExit(
+            f"`submit` needs an open invitation a round, and one left for `task template`: the triad has "
+            f"{min(map(len, invitations.values()))}, for {WARMUP + rounds} rounds"
+        )
     template_task = invitations["small"][0][0]  # never submitted (taken from the end); the same task in both databases
     assert invitations["national"][0][0] == template_task
     answer = folder / "accept.yaml"
@@ -221,7 +243,10 @@ def run(launcher: Launcher, urls: dict[str, str], copies: int, rounds: int, fold
         "submit (announced)": None,  # a different invitation each time: see below
         "plan --dry-run (new)": [*python, "plan", "--dry-run", "-p", NEW],
     }
-    slots = [(label, view) for label in ("small", "national") for view in commands] + [("empty", "plan --dry-run (new)"), ("empty", "floor: import sqlmodel")]
+    slots = [(label, view) for label in ("small", "national") for view in commands] + [
+        ("empty", "plan --dry-run (new)"),
+        ("empty", "floor: import sqlmodel"),
+    ]
     order = random.Random(0)
     times: dict[tuple[str, str], list[float]] = {}
     memory: dict[tuple[str, str], list[float]] = {}
@@ -229,7 +254,11 @@ def run(launcher: Launcher, urls: dict[str, str], copies: int, rounds: int, fold
         for label, view in order.sample(slots, len(slots)):
             if view == "submit (announced)":
                 task_id, email = invitations[label].pop()
-                seconds, peak = run_child([*python, "submit", str(task_id), str(answer), "--as", email], urls[label], {"PREFECT_API_URL": events.url})
+                seconds, peak = run_child(
+                    [*python, "submit", str(task_id), str(answer), "--as", email],
+                    urls[label],
+                    {"PREFECT_API_URL": events.url},
+                )
             else:
                 seconds, peak = run_child(commands[view], urls[label])
             if round_ >= WARMUP:
@@ -237,35 +266,60 @@ def run(launcher: Launcher, urls: dict[str, str], copies: int, rounds: int, fold
                 memory.setdefault((label, view), []).append(peak)
     streamed = {label: run_child([*python, "tasks", "--all"], urls[label]) for label in ("small", "national")}
     submitted = 2 * (WARMUP + rounds)
-    assert len(events.received) == submitted and all(e["event"] == "peer-review.task.submitted" for e in events.received), (len(events.received), submitted)
+    assert len(events.received) == submitted and all(
+        e["event"] == "peer-review.task.submitted" for e in events.received
+    ), (len(events.received), submitted)
     events.server.shutdown()
 
     median = {key: statistics.median(values) for key, values in times.items()}
     peak = {key: statistics.median(values) for key, values in memory.items()}
-    floor = statistics.median([t for (label, view), values in times.items() if view.startswith("floor") for t in values])
+    floor = statistics.median(
+        [t for (label, view), values in times.items() if view.startswith("floor") for t in values]
+    )
     small_n, national_n = sizes["small"]["reviews"], national["reviews"]
-    print(f"fresh processes, medians of {rounds} rounds; floor (python -c 'import sqlmodel') {floor:.2f} s; load average {os.getloadavg()[0]:.1f}")
-    print(f"{'command':<24}{f'{small_n:,} reviews':>16}{f'{national_n:,} reviews':>18}{'national/small':>16}{'peak MiB small / national':>28}")
+    print(
+        f"fresh processes, medians of {rounds} rounds; floor (python -c 'import sqlmodel') {floor:.2f} s; load average {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"{'command':<24}{f'{small_n:,} reviews':>16}{f'{national_n:,} reviews':>18}{'national/small':>16}{'peak MiB small / national':>28}"
+    )
     for view in commands:
         if view.startswith("floor"):
             continue
         small, large = median[("small", view)], median[("national", view)]
-        print(f"{view:<24}{small:>7.2f}s {small / floor:>5.2f}x{large:>9.2f}s {large / floor:>5.2f}x{large / small:>15.2f}x"
-              f"{peak[('small', view)]:>16.1f} / {peak[('national', view)]:.1f}")
+        print(
+            f"{view:<24}{small:>7.2f}s {small / floor:>5.2f}x{large:>9.2f}s {large / floor:>5.2f}x{large / small:>15.2f}x"
+            f"{peak[('small', view)]:>16.1f} / {peak[('national', view)]:.1f}"
+        )
     empty, large = median[("empty", "plan --dry-run (new)")], median[("national", "plan --dry-run (new)")]
-    print(f"plan --dry-run for New triad: empty database {empty:.2f} s ({empty / floor:.2f}x floor), national {large:.2f} s ({large / floor:.2f}x floor): {large / empty:.2f}x")
+    print(
+        f"plan --dry-run for New triad: empty database {empty:.2f} s ({empty / floor:.2f}x floor), national {large:.2f} s ({large / floor:.2f}x floor): {large / empty:.2f}x"
+    )
     first_small, first_large = peak[("small", "tasks (first page)")], peak[("national", "tasks (first page)")]
-    print(f"peak memory of `tasks` (first page): {first_small:.1f} MiB small, {first_large:.1f} MiB national ({first_large / first_small:.2f}x); "
-          f"floor {statistics.median(memory[('small', 'floor: import sqlmodel')]):.1f} MiB")
-    print(f"`tasks --all` (one run, output discarded): small {sizes['small']['open tasks']:,} tasks {streamed['small'][0]:.2f} s {streamed['small'][1]:.1f} MiB; "
-          f"national {national['open tasks']:,} tasks {streamed['national'][0]:.2f} s {streamed['national'][1]:.1f} MiB")
+    print(
+        f"peak memory of `tasks` (first page): {first_small:.1f} MiB small, {first_large:.1f} MiB national ({first_large / first_small:.2f}x); "
+        f"floor {statistics.median(memory[('small', 'floor: import sqlmodel')]):.1f} MiB"
+    )
+    print(
+        f"`tasks --all` (one run, output discarded): small {sizes['small']['open tasks']:,} tasks {streamed['small'][0]:.2f} s {streamed['small'][1]:.1f} MiB; "
+        f"national {national['open tasks']:,} tasks {streamed['national'][0]:.2f} s {streamed['national'][1]:.1f} MiB"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reviews", type=int, default=10_000, help="reviews in the national database (12 a triad; default 10,000: 834 triads)")
+    parser.add_argument(
+        "--reviews",
+        type=int,
+        default=10_000,
+        help="reviews in the national database (12 a triad; default 10,000: 834 triads)",
+    )
     parser.add_argument("--rounds", type=int, default=10, help="timed rounds after 2 warm-up rounds (default 10)")
-    parser.add_argument("--postgres", metavar="URL", help="also measure on PostgreSQL: this server's databases bench_programme_small, _national and _empty are made afresh, and dropped after")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="also measure on PostgreSQL: this server's databases bench_programme_small, _national and _empty are made afresh, and dropped after",
+    )
     args = parser.parse_args()
     compile_sources()
     copies = max(0, math.ceil(args.reviews / 12) - 1)
@@ -277,7 +331,13 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as folder:
             base = Path(folder)
-            run(launcher, {label: f"sqlite:///{base / f'{label}.db'}" for label in ("small", "national", "empty")}, copies, args.rounds, base)
+            run(
+                launcher,
+                {label: f"sqlite:///{base / f'{label}.db'}" for label in ("small", "national", "empty")},
+                copies,
+                args.rounds,
+                base,
+            )
             db.configure(None)
             db.dispose_all()
             if args.postgres:

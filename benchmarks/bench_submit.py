@@ -82,6 +82,7 @@ LONDON = ZoneInfo("Europe/London")
 
 # The partnership files: the bundled triad, its cycle starting today, on a calendar that covers it
 
+
 def _weekday_on_or_after(day: dt.date) -> dt.date:
     while day.weekday() >= 5:
         day += dt.timedelta(days=1)
@@ -97,8 +98,21 @@ def _weekday_on_or_before(day: dt.date) -> dt.date:
 def write_calendar(path: Path, first_year: int, years: int) -> None:
     """Half-terms shaped like Sheffield's for the school years first_year-(first_year+1) on (made up: the bundled
     calendar stops in July 2026, and a cycle starting today needs terms for its two years)."""
-    shape = [((9, 2), (10, 23)), ((11, 2), (12, 18)), ((1, 5), (2, 12)), ((2, 22), (3, 27)), ((4, 13), (5, 22)), ((6, 1), (7, 20))]
-    lines = ["id: bench-submit", "name: Made-up term dates for bench_submit.py", "source: invented", "bank_holidays: england", "terms:"]
+    shape = [
+        ((9, 2), (10, 23)),
+        ((11, 2), (12, 18)),
+        ((1, 5), (2, 12)),
+        ((2, 22), (3, 27)),
+        ((4, 13), (5, 22)),
+        ((6, 1), (7, 20)),
+    ]
+    lines = [
+        "id: bench-submit",
+        "name: Made-up term dates for bench_submit.py",
+        "source: invented",
+        "bank_holidays: england",
+        "terms:",
+    ]
     for year in range(first_year, first_year + years):
         for i, ((m1, d1), (m2, d2)) in enumerate(shape):
             y = year if i < 2 else year + 1
@@ -131,6 +145,7 @@ def write_triads(folder: Path, copies: int, start: dt.date) -> list[tuple[Path, 
 
 # The Prefect server, the deployments and the worker
 
+
 class Setup(PrefectOnPostgres):
     """The domain database (PREFIX_domain), a Prefect server on its own (PREFIX_prefect) with the deployments, and
     the worker (one at a time)."""
@@ -161,12 +176,20 @@ class Setup(PrefectOnPostgres):
 
     def busy(self) -> bool:
         """Any flow run not finished (scheduled, pending, running...)."""
-        runs = self.api.post("flow_runs/filter", json={"flow_runs": {"state": {"type": {"not_any_": list(FINISHED)}}}}).raise_for_status().json()
+        runs = (
+            self.api.post("flow_runs/filter", json={"flow_runs": {"state": {"type": {"not_any_": list(FINISHED)}}}})
+            .raise_for_status()
+            .json()
+        )
         return bool(runs)
 
     def run_deployment(self, name: str, parameters: dict, timeout: float) -> dict:
         deployment = self.api.get(f"deployments/name/{name}").raise_for_status().json()["id"]
-        run = self.api.post(f"deployments/{deployment}/create_flow_run", json={"parameters": parameters}).raise_for_status().json()
+        run = (
+            self.api.post(f"deployments/{deployment}/create_flow_run", json={"parameters": parameters})
+            .raise_for_status()
+            .json()
+        )
 
         def finished() -> dict | None:
             r = self.api.get(f"flow_runs/{run['id']}").raise_for_status().json()
@@ -176,15 +199,31 @@ class Setup(PrefectOnPostgres):
 
     def review_run(self, review_id: int, after: float) -> dict | None:
         """The advance-review run for this review created after `after` (epoch seconds), with its state times."""
-        runs = self.api.post("flow_runs/filter", json={"deployments": {"name": {"any_": ["advance-review"]}}, "sort": "EXPECTED_START_TIME_DESC", "limit": 20}
-                             ).raise_for_status().json()
+        runs = (
+            self.api.post(
+                "flow_runs/filter",
+                json={
+                    "deployments": {"name": {"any_": ["advance-review"]}},
+                    "sort": "EXPECTED_START_TIME_DESC",
+                    "limit": 20,
+                },
+            )
+            .raise_for_status()
+            .json()
+        )
         mine = [r for r in runs if r["parameters"].get("review_id") == review_id and instant(r["created"]) >= after - 1]
         if not mine:
             return None
         run = min(mine, key=lambda r: r["created"])
         states = self.state_times(run["id"])
-        return {"run": run, "created": instant(run["created"]), "pending": states.get("PENDING"), "running": states.get("RUNNING"),
-                "ended": instant(run["end_time"]) if run["end_time"] else None, "runs": len(mine)}
+        return {
+            "run": run,
+            "created": instant(run["created"]),
+            "pending": states.get("PENDING"),
+            "running": states.get("RUNNING"),
+            "ended": instant(run["end_time"]) if run["end_time"] else None,
+            "runs": len(mine),
+        }
 
     def close(self) -> None:
         self.stop_worker()
@@ -195,11 +234,16 @@ class Setup(PrefectOnPostgres):
 
 # The domain data
 
+
 def open_invitations(review_ids: list[int] | None = None) -> dict[int, list[tuple[int, str]]]:
     """Open respond_to_assignment tasks by review (task id, assignee's email), in task order."""
     with db.session_scope() as session:
-        query = (select(Task.review_id, Task.id, Person.email).join(Person, Person.id == Task.assignee_id)
-                 .where(Task.kind == "respond_to_assignment", Task.status == "open").order_by(Task.review_id, Task.id))
+        query = (
+            select(Task.review_id, Task.id, Person.email)
+            .join(Person, Person.id == Task.assignee_id)
+            .where(Task.kind == "respond_to_assignment", Task.status == "open")
+            .order_by(Task.review_id, Task.id)
+        )
         if review_ids is not None:
             query = query.where(Task.review_id.in_(review_ids))
         found: dict[int, list[tuple[int, str]]] = {}
@@ -230,7 +274,13 @@ class TaskWatch(threading.Thread):
 
     def __init__(self, engine, review_id: int, after_id: int, every: float, timeout: float):
         super().__init__(daemon=True)
-        self.engine, self.review_id, self.after_id, self.every, self.timeout = engine, review_id, after_id, every, timeout
+        self.engine, self.review_id, self.after_id, self.every, self.timeout = (
+            engine,
+            review_id,
+            after_id,
+            every,
+            timeout,
+        )
         self.seen_at: float | None = None
         self.kind: str | None = None
         self.polls = 0
@@ -239,8 +289,10 @@ class TaskWatch(threading.Thread):
         deadline = time.perf_counter() + self.timeout
         with self.engine.connect() as c:
             while time.perf_counter() < deadline:
-                row = c.execute(text("SELECT kind FROM task WHERE review_id = :r AND id > :m ORDER BY id LIMIT 1"),
-                                {"r": self.review_id, "m": self.after_id}).first()
+                row = c.execute(
+                    text("SELECT kind FROM task WHERE review_id = :r AND id > :m ORDER BY id LIMIT 1"),
+                    {"r": self.review_id, "m": self.after_id},
+                ).first()
                 self.polls += 1
                 if row is not None:
                     self.seen_at, self.kind = time.perf_counter(), row[0]
@@ -250,13 +302,16 @@ class TaskWatch(threading.Thread):
 
 # Measuring
 
+
 def measure_floor() -> float:
     started = time.perf_counter()
     subprocess.run([sys.executable, "-c", "import sqlmodel"], check=True)
     return time.perf_counter() - started
 
 
-def one_round(setup: Setup, watch_engine, review_id: int, task_id: int, email: str, answer: Path, args, pause_max: float) -> dict:
+def one_round(
+    setup: Setup, watch_engine, review_id: int, task_id: int, email: str, answer: Path, args, pause_max: float
+) -> dict:
     floor = measure_floor()
     time.sleep(random.uniform(0, pause_max))
     with watch_engine.connect() as c:
@@ -266,23 +321,45 @@ def one_round(setup: Setup, watch_engine, review_id: int, task_id: int, email: s
     wall_start = time.time()
     started = time.perf_counter()
     watch.start()
-    result = subprocess.run([str(BIN / "peer-review"), "submit", str(task_id), str(answer), "--as", email], env=setup.env, cwd=REPO,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [str(BIN / "peer-review"), "submit", str(task_id), str(answer), "--as", email],
+        env=setup.env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     submitted = time.perf_counter()
     if result.returncode != 0:
         raise RuntimeError(f"submit {task_id} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-    announced = "will be moved on by the advance-review deployment" in " ".join(result.stdout.split())  # not: "warning: ... is queued"
+    announced = "will be moved on by the advance-review deployment" in " ".join(
+        result.stdout.split()
+    )  # not: "warning: ... is queued"
     watch.join(args.timeout)
     if watch.seen_at is None:
-        raise RuntimeError(f"review {review_id}: no new task within {args.timeout:.0f} s of submitting task {task_id}; submit said:\n"
-                           f"{result.stdout}{result.stderr}")
+        raise RuntimeError(
+            f"review {review_id}: no new task within {args.timeout:.0f} s of submitting task {task_id}; submit said:\n"
+            f"{result.stdout}{result.stderr}"
+        )
     # let the run end and the worker go idle before the next round
-    wait_for(lambda: setup.review_run(review_id, wall_start) if not setup.busy() else None, args.timeout, "the advance-review run to end", every=0.5)
+    wait_for(
+        lambda: setup.review_run(review_id, wall_start) if not setup.busy() else None,
+        args.timeout,
+        "the advance-review run to end",
+        every=0.5,
+    )
     run = setup.review_run(review_id, wall_start)
     seen_wall = wall_start + (watch.seen_at - started)
     return {
-        "review": review_id, "task": task_id, "submit": submitted - started, "next": watch.seen_at - started, "kind": watch.kind,
-        "floor": floor, "load": load, "announced": announced, "state": run["run"]["state_name"], "runs": run["runs"],
+        "review": review_id,
+        "task": task_id,
+        "submit": submitted - started,
+        "next": watch.seen_at - started,
+        "kind": watch.kind,
+        "floor": floor,
+        "load": load,
+        "announced": announced,
+        "state": run["run"]["state_name"],
+        "runs": run["runs"],
         "event": run["created"] - wall_start,
         "poll": (run["pending"] - run["created"]) if run["pending"] else float("nan"),
         "start": (run["running"] - run["pending"]) if run["running"] and run["pending"] else float("nan"),
@@ -295,35 +372,61 @@ def _list(rounds: list[dict], key: str, places: int) -> str:
 
 
 def report(setting: str, rounds: list[dict]) -> dict:
-    med = {k: statistics.median(r[k] for r in rounds) for k in ("submit", "next", "floor", "event", "poll", "start", "work", "load")}
+    med = {
+        k: statistics.median(r[k] for r in rounds)
+        for k in ("submit", "next", "floor", "event", "poll", "start", "work", "load")
+    }
     ratio = med["submit"] / med["floor"]
     print(f"\nPREFECT_WORKER_QUERY_SECONDS={setting}: {len(rounds)} rounds; medians")
-    print(f"  next task exists after submit start: {med['next']:.2f} s   (target <= 15 s: {'met' if med['next'] <= 15 else 'NOT met'})")
+    print(
+        f"  next task exists after submit start: {med['next']:.2f} s   (target <= 15 s: {'met' if med['next'] <= 15 else 'NOT met'})"
+    )
     print(f"  submit wall time:                    {med['submit']:.3f} s")
     print(f"  floor, python -c 'import sqlmodel':  {med['floor']:.3f} s")
-    print(f"  submit / floor:                      {ratio:.2f}x   (target <= 1.5x: {'met' if ratio <= 1.5 else 'NOT met'})")
-    print(f"  next task, split (server's times): event {med['event']:.2f} s, poll {med['poll']:.2f} s, process start {med['start']:.2f} s, "
-          f"work {med['work']:.2f} s; load {med['load']:.2f} (1-minute average, median over the rounds)")
+    print(
+        f"  submit / floor:                      {ratio:.2f}x   (target <= 1.5x: {'met' if ratio <= 1.5 else 'NOT met'})"
+    )
+    print(
+        f"  next task, split (server's times): event {med['event']:.2f} s, poll {med['poll']:.2f} s, process start {med['start']:.2f} s, "
+        f"work {med['work']:.2f} s; load {med['load']:.2f} (1-minute average, median over the rounds)"
+    )
     print(f"  next task, each round (s): {_list(rounds, 'next', 2)}")
     print(f"  submit, each round (s):    {_list(rounds, 'submit', 3)}")
     print(f"  floor, each round (s):     {_list(rounds, 'floor', 3)}")
-    print(f"  min/max next task: {min(r['next'] for r in rounds):.2f} / {max(r['next'] for r in rounds):.2f} s; "
-          f"p90 {statistics.quantiles([r['next'] for r in rounds], n=10)[-1]:.2f} s")
+    print(
+        f"  min/max next task: {min(r['next'] for r in rounds):.2f} / {max(r['next'] for r in rounds):.2f} s; "
+        f"p90 {statistics.quantiles([r['next'] for r in rounds], n=10)[-1]:.2f} s"
+    )
     return med | {"ratio": ratio}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--postgres", metavar="URL", default="postgresql://postgres@127.0.0.1:5432/postgres",
-                        help="the PostgreSQL server (any database's URL names it): PREFIX_domain and PREFIX_prefect are made there, and dropped after")
-    parser.add_argument("--prefix", default="bench_submit", help="the two databases' names start with this (bench_submit)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        default="postgresql://postgres@127.0.0.1:5432/postgres",
+        help="the PostgreSQL server (any database's URL names it): PREFIX_domain and PREFIX_prefect are made there, and dropped after",
+    )
+    parser.add_argument(
+        "--prefix", default="bench_submit", help="the two databases' names start with this (bench_submit)"
+    )
     parser.add_argument("--rounds", type=int, default=20, help="measured rounds for each worker setting (20)")
     parser.add_argument("--warmup", type=int, default=2, help="rounds before those, not counted (2)")
-    parser.add_argument("--query-seconds", default="default",
-                        help="the worker's PREFECT_WORKER_QUERY_SECONDS, comma-separated to measure several in one run; "
-                             "'default' leaves it unset (Prefect's 10 s) (default)")
-    parser.add_argument("--poll", type=float, default=0.2, help="seconds between looks at the domain database for the next task (0.2)")
-    parser.add_argument("--timeout", type=float, default=180, help="seconds a round may take before it counts as stuck (180)")
+    parser.add_argument(
+        "--query-seconds",
+        default="default",
+        help="the worker's PREFECT_WORKER_QUERY_SECONDS, comma-separated to measure several in one run; "
+        "'default' leaves it unset (Prefect's 10 s) (default)",
+    )
+    parser.add_argument(
+        "--poll", type=float, default=0.2, help="seconds between looks at the domain database for the next task (0.2)"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=180, help="seconds a round may take before it counts as stuck (180)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     compile_sources()
@@ -334,8 +437,10 @@ def main() -> None:
     settings = [s.strip() for s in args.query_seconds.split(",") if s.strip()]
     needed = (args.rounds + args.warmup) * len(settings)
     copies = -(-needed // REVIEWS_PER_TRIAD)
-    print(f"{os.cpu_count()} cores; load {' '.join(f'{x:.2f}' for x in os.getloadavg())} at the start; "
-          f"{needed} rounds in all: {copies} cop{'y' if copies == 1 else 'ies'} of the triad ({copies * REVIEWS_PER_TRIAD} reviews)")
+    print(
+        f"{os.cpu_count()} cores; load {' '.join(f'{x:.2f}' for x in os.getloadavg())} at the start; "
+        f"{needed} rounds in all: {copies} cop{'y' if copies == 1 else 'ies'} of the triad ({copies * REVIEWS_PER_TRIAD} reviews)"
+    )
 
     folder = Path(tempfile.mkdtemp(prefix="bench-submit-"))
     setup = None
@@ -361,29 +466,43 @@ def main() -> None:
                 invitations = open_invitations()
                 accepted = accept_all_but_last(invitations)
                 queue = [(review_id, *tasks[-1]) for review_id, tasks in sorted(invitations.items())]
-                print(f"advance-cycle run: {run['state_name']}; {len(invitations)} reviews waiting on their teams; "
-                      f"{accepted} invitations accepted beforehand, one left on each")
+                print(
+                    f"advance-cycle run: {run['state_name']}; {len(invitations)} reviews waiting on their teams; "
+                    f"{accepted} invitations accepted beforehand, one left on each"
+                )
                 if len(queue) < needed:
                     raise RuntimeError(f"only {len(queue)} reviews to measure, {needed} needed")
                 opened = True
             pause_max = 10.0 if setting == "default" else float(setting)
             rounds = []
-            print(f"\nPREFECT_WORKER_QUERY_SECONDS={setting}: round, review, next task (kind), submit, floor, split event/poll/start/work, load")
+            print(
+                f"\nPREFECT_WORKER_QUERY_SECONDS={setting}: round, review, next task (kind), submit, floor, split event/poll/start/work, load"
+            )
             for i in range(args.warmup + args.rounds):
                 review_id, task_id, email = queue.pop(0)
                 r = one_round(setup, watch_engine, review_id, task_id, email, answer, args, pause_max)
                 counted = i >= args.warmup
-                print(f"  {'warm-up' if not counted else i - args.warmup + 1:>7} review {r['review']:>3}: next {r['next']:6.2f} s ({r['kind']}), "
-                      f"submit {r['submit']:.3f} s, floor {r['floor']:.3f} s, {r['event']:.2f}/{r['poll']:.2f}/{r['start']:.2f}/{r['work']:.2f}, "
-                      f"load {r['load']:.2f}" + ("" if r["announced"] else ", NOT announced") + ("" if r["state"] == "Completed" else f", run {r['state']}")
-                      + ("" if r["runs"] == 1 else f", {r['runs']} runs"))
+                print(
+                    f"  {'warm-up' if not counted else i - args.warmup + 1:>7} review {r['review']:>3}: next {r['next']:6.2f} s ({r['kind']}), "
+                    f"submit {r['submit']:.3f} s, floor {r['floor']:.3f} s, {r['event']:.2f}/{r['poll']:.2f}/{r['start']:.2f}/{r['work']:.2f}, "
+                    f"load {r['load']:.2f}"
+                    + ("" if r["announced"] else ", NOT announced")
+                    + ("" if r["state"] == "Completed" else f", run {r['state']}")
+                    + ("" if r["runs"] == 1 else f", {r['runs']} runs")
+                )
                 if counted:
                     rounds.append(r)
             setup.stop_worker()
             results[setting] = report(setting, rounds)
         watch_engine.dispose()
-        print("\nsummary (medians): " + "; ".join(f"query seconds {s}: next task {m['next']:.2f} s, submit {m['submit']:.3f} s = {m['ratio']:.2f}x the floor "
-                                                  f"({m['floor']:.3f} s)" for s, m in results.items()))
+        print(
+            "\nsummary (medians): "
+            + "; ".join(
+                f"query seconds {s}: next task {m['next']:.2f} s, submit {m['submit']:.3f} s = {m['ratio']:.2f}x the floor "
+                f"({m['floor']:.3f} s)"
+                for s, m in results.items()
+            )
+        )
         print(f"load at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
         if setup is not None:

@@ -28,8 +28,8 @@ too: other work on it shows up in the figures, the POSTs' (which wait on the dis
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 from urllib.parse import urlencode
 
 from national_db import (
@@ -57,7 +57,13 @@ from peer_review.store.tables import Person, Review, Task
 ROUNDS = 40
 WARMUP = 5
 PERSON = "sian.pryce@donriver.example.org"  # a peer reviewer of the triad with open tasks on 22 June 2024
-FORM_KINDS = (TaskKind.MODERATE, TaskKind.RECORD_FINDINGS, TaskKind.REVISE_FINDINGS, TaskKind.SUBMIT_EVIDENCE, TaskKind.PROPOSE_LINES)
+FORM_KINDS = (
+    TaskKind.MODERATE,
+    TaskKind.RECORD_FINDINGS,
+    TaskKind.REVISE_FINDINGS,
+    TaskKind.SUBMIT_EVIDENCE,
+    TaskKind.PROPOSE_LINES,
+)
 TARGET_PAGES = 1.2  # national / triad alone
 TARGET_POST = 2.0  # form POST / partnership page
 
@@ -65,13 +71,19 @@ TARGET_POST = 2.0  # form POST / partnership page
 def client_for(app, cookie: str):
     from fastapi.testclient import TestClient
 
-    return TestClient(app, base_url=BASE, follow_redirects=False, client=("127.0.0.1", 50000), cookies={SESSION_COOKIE: cookie})
+    return TestClient(
+        app, base_url=BASE, follow_redirects=False, client=("127.0.0.1", 50000), cookies={SESSION_COOKIE: cookie}
+    )
 
 
 def get(client, path: str, expect: str) -> Callable[[], None]:
     def action() -> None:
         response = client.get(path)
-        assert response.status_code == 200 and expect in response.text, (path, response.status_code, response.text[:500])
+        assert response.status_code == 200 and expect in response.text, (
+            path,
+            response.status_code,
+            response.text[:500],
+        )
 
     return action
 
@@ -80,7 +92,10 @@ def form_task() -> tuple[int, str]:
     """PERSON's task whose form page is timed: (id, kind), the same in both databases (copy 0 keeps its ids)."""
     with db.session_scope() as session:
         tasks = session.execute(
-            select(Task.id, Task.kind).join(Person, Person.id == Task.assignee_id).where(Person.email == PERSON, Task.status == "open").order_by(Task.id)
+            select(Task.id, Task.kind)
+            .join(Person, Person.id == Task.assignee_id)
+            .where(Person.email == PERSON, Task.status == "open")
+            .order_by(Task.id)
         ).all()
     assert tasks, f"{PERSON} has no open task"
     rank = {kind.value: i for i, kind in enumerate(FORM_KINDS)}
@@ -108,8 +123,11 @@ def invited_review() -> tuple[int, list[Invitation]]:
     """The triad's first review whose three places are all still open: (id, its invitations in task order)."""
     with db.session_scope() as session:
         rows = session.execute(
-            select(Task.review_id, Task.id, Person.email).join(Person, Person.id == Task.assignee_id).join(Review, Review.id == Task.review_id)
-            .where(Review.partnership_id == 1, Task.kind == TaskKind.RESPOND_TO_ASSIGNMENT.value, Task.status == "open").order_by(Task.review_id, Task.id)
+            select(Task.review_id, Task.id, Person.email)
+            .join(Person, Person.id == Task.assignee_id)
+            .join(Review, Review.id == Task.review_id)
+            .where(Review.partnership_id == 1, Task.kind == TaskKind.RESPOND_TO_ASSIGNMENT.value, Task.status == "open")
+            .order_by(Task.review_id, Task.id)
         ).all()
     by_review: dict[int, list[Invitation]] = {}
     for review_id, task_id, email in rows:
@@ -125,7 +143,9 @@ def posts(app, count: int, first_copy: int = 1) -> dict[str, Callable[[], None]]
     the last invitee accepts, which closes the review's assignment stage."""
     review_id, (first, other, last) = invited_review()
     with db.session_scope() as session:  # copy k's rows are the triad's ids plus k times the triad's largest id
-        task_step = session.execute(select(func.max(Task.id)).join(Review, Review.id == Task.review_id).where(Review.partnership_id == 1)).scalar_one()
+        task_step = session.execute(
+            select(func.max(Task.id)).join(Review, Review.id == Task.review_id).where(Review.partnership_id == 1)
+        ).scalar_one()
     rounds = []
     for i in range(count):
         k = first_copy + i
@@ -134,7 +154,11 @@ def posts(app, count: int, first_copy: int = 1) -> dict[str, Callable[[], None]]
             for inv in copy.values():
                 task = session.get(Task, inv.task_id)
                 assignee = session.get(Person, task.assignee_id)
-                assert (task.kind, task.status, assignee.email) == (TaskKind.RESPOND_TO_ASSIGNMENT.value, "open", inv.email), (task, assignee.email)
+                assert (task.kind, task.status, assignee.email) == (
+                    TaskKind.RESPOND_TO_ASSIGNMENT.value,
+                    "open",
+                    inv.email,
+                ), (task, assignee.email)
             submitted = workflow.submit(session, copy[other].task_id, {"response": "accept"}, copy[other].email)
         workflow.advance_review(db.session_scope, submitted.review_id)
         posting = []
@@ -142,7 +166,9 @@ def posts(app, count: int, first_copy: int = 1) -> dict[str, Callable[[], None]]
             client = client_for(app, sign_in(app, inv.email, f"10.{n}.{k // 250}.{k % 250 + 1}"))
             page = client.get(f"/tasks/{inv.task_id}")
             assert page.status_code == 200, page.text[:500]
-            body = urlencode([("csrf_token", csrf_of(page.text)), ("response", "accept"), ("reason", ""), ("action", "submit")])
+            body = urlencode(
+                [("csrf_token", csrf_of(page.text)), ("response", "accept"), ("reason", ""), ("action", "submit")]
+            )
             posting.append((client, inv.task_id, body))
         rounds.append(posting)
     calls = {"accept": iter(r[0] for r in rounds), "accept, team complete": iter(r[1] for r in rounds)}
@@ -150,8 +176,13 @@ def posts(app, count: int, first_copy: int = 1) -> dict[str, Callable[[], None]]
     def post(which: str) -> Callable[[], None]:
         def action() -> None:
             client, task_id, body = next(calls[which])
-            response = client.post(f"/tasks/{task_id}", content=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
-            assert response.status_code == 303 and response.headers["location"] == f"/tasks/{task_id}", (response.status_code, response.text[:500])
+            response = client.post(
+                f"/tasks/{task_id}", content=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+            )
+            assert response.status_code == 303 and response.headers["location"] == f"/tasks/{task_id}", (
+                response.status_code,
+                response.text[:500],
+            )
 
         return action
 
@@ -166,7 +197,7 @@ def count_statements(plan: list) -> dict[tuple[str, str], int]:
         engine = db.get_engine()
         for view, action in actions.items():
             seen = []
-            listener = lambda *args: seen.append(1)  # noqa: E731
+            listener = lambda *args, seen=seen: seen.append(1)  # noqa: E731
             event.listen(engine, "before_cursor_execute", listener)
             try:
                 action()
@@ -199,20 +230,35 @@ def run(small_url: str, large_url: str) -> None:
     load = max(load, os.getloadavg()[0])
     statements = count_statements(plan)
 
-    print(f"\n{engine}: {PERSON}'s pages and the coordinator's, one triad (12 reviews) vs the same triad among {reviews:,} reviews")
-    print(f"(medians of {ROUNDS} rounds after {WARMUP} warm-up rounds; SQL statements per request in brackets; load average {load:.1f} on {os.cpu_count()} cores)")
+    print(
+        f"\n{engine}: {PERSON}'s pages and the coordinator's, one triad (12 reviews) vs the same triad among {reviews:,} reviews"
+    )
+    print(
+        f"(medians of {ROUNDS} rounds after {WARMUP} warm-up rounds; SQL statements per request in brackets; load average {load:.1f} on {os.cpu_count()} cores)"
+    )
     print(f"{'page':<40}{'12 reviews':>16}{f'{reviews:,} reviews':>20}{'ratio':>8}  target")
-    rows = (("inbox (/)", "inbox"), (f"form page (/tasks/{task_id}, {kind})", "form page"), ("partnership page (coordinator)", "partnership page"))
+    rows = (
+        ("inbox (/)", "inbox"),
+        (f"form page (/tasks/{task_id}, {kind})", "form page"),
+        ("partnership page (coordinator)", "partnership page"),
+    )
     for name, view in rows:
         small, large = medians[("small", view)], medians[("large", view)]
         target = f"<= {TARGET_PAGES}x" if view != "partnership page" else ""
-        print(f"{name:<40}{small * 1000:>8.1f}ms ({statements[('small', view)]:>3}){large * 1000:>12.1f}ms ({statements[('large', view)]:>3}){large / small:>7.2f}x  {target}")
+        print(
+            f"{name:<40}{small * 1000:>8.1f}ms ({statements[('small', view)]:>3}){large * 1000:>12.1f}ms ({statements[('large', view)]:>3}){large / small:>7.2f}x  {target}"
+        )
     page = medians[("large", "partnership page")]
     print(f"\non the {reviews:,}-review database: a form POST against the partnership page GET ({page * 1000:.1f}ms)")
     print(f"{'request':<40}{'time':>16}{'ratio':>20}  target")
-    for view, name in (("POST accept", "POST accept (a place)"), ("POST accept, team complete", "POST accept (the last place)")):
+    for view, name in (
+        ("POST accept", "POST accept (a place)"),
+        ("POST accept, team complete", "POST accept (the last place)"),
+    ):
         post = medians[("large", view)]
-        print(f"{name:<40}{post * 1000:>8.1f}ms ({statements[('large', view)]:>3}){post / page:>19.2f}x  <= {TARGET_POST}x")
+        print(
+            f"{name:<40}{post * 1000:>8.1f}ms ({statements[('large', view)]:>3}){post / page:>19.2f}x  <= {TARGET_POST}x"
+        )
     db.configure(None)
     db.dispose_all()
     clock.set_time(None)

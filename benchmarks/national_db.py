@@ -24,9 +24,10 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from sqlalchemy import JSON, String, create_engine, select, text
 from sqlalchemy.engine import make_url
@@ -47,8 +48,8 @@ from peer_review.store import db
 from peer_review.store.tables import Document, Person, Review, every_table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from webclient import BASE, csrf_of  # noqa: E402,F401  (one way to sign in, the tests' own; csrf_of for bench_web)
-from webclient import sign_in as sign_in_through_the_email  # noqa: E402
+from webclient import BASE, csrf_of  # noqa: F401  (one way to sign in, the tests' own; csrf_of for bench_web)
+from webclient import sign_in as sign_in_through_the_email
 
 COPIES = 833  # with the triad itself, 834 triads: 10,008 reviews
 UNTIL = dt.date(2024, 6, 1)
@@ -106,8 +107,12 @@ def copy_partnership(copies: int) -> None:
             for table in tables:
                 if not rows[table.name]:
                     continue
-                references = {c.name: next(iter(c.foreign_keys)).column.table.name for c in table.columns if c.foreign_keys}
-                unique = [c.name for c in table.columns if c.unique and not c.foreign_keys]  # a unique foreign key is renumbered already
+                references = {
+                    c.name: next(iter(c.foreign_keys)).column.table.name for c in table.columns if c.foreign_keys
+                }
+                unique = [
+                    c.name for c in table.columns if c.unique and not c.foreign_keys
+                ]  # a unique foreign key is renumbered already
                 batch = []
                 for row, people in zip(rows[table.name], naming[table.name]):
                     new = dict(row, id=row["id"] + k * step[table.name]) if "id" in row else dict(row)
@@ -128,7 +133,11 @@ def copy_partnership(copies: int) -> None:
                 connection.execute(table.insert(), batch)
         if engine.dialect.name == "postgresql":
             for table in (t for t in tables if "id" in t.columns):
-                connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), (SELECT max(id) FROM {table.name}))"))
+                connection.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), (SELECT max(id) FROM {table.name}))"
+                    )
+                )
         connection.execute(text("ANALYZE"))
     if engine.dialect.name == "sqlite":  # fold the bulk insert's write-ahead log into the file, as SQLite does in time
         with engine.connect() as connection:
@@ -146,7 +155,9 @@ def _is_text(column_type) -> bool:
 def _naming_people(table, rows: list[dict], pattern: re.Pattern | None) -> list[dict[str, tuple[bool, list[str]]]]:
     """Per row, the text and JSON columns that hold someone's address: (is JSON, the value split
     around the addresses), so each copy only joins the parts with its own addresses."""
-    columns = [(c.name, isinstance(c.type, JSON)) for c in table.columns if isinstance(c.type, JSON) or _is_text(c.type)]
+    columns = [
+        (c.name, isinstance(c.type, JSON)) for c in table.columns if isinstance(c.type, JSON) or _is_text(c.type)
+    ]
     found = []
     for row in rows:
         people = {}
@@ -190,6 +201,7 @@ def postgres_databases(server_url: str, names: tuple[str, ...]) -> Iterator[tupl
 
 # Signing in, as tests/webclient.py does: ask for a link, read it from the outbox, open it, press Continue.
 
+
 def web_app():
     from peer_review.entrypoints.web.app import create_app
 
@@ -209,7 +221,11 @@ def sign_in(app, email: str, client_address: str = "127.0.0.1") -> str:
 def run_on_each_database(run: Callable[[str, str], None], description: str, postgres_names: tuple[str, str]) -> None:
     """The command line of a benchmark: `run(small_url, national_url)` on SQLite, then on PostgreSQL if asked."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--postgres", metavar="URL", help=f"also measure on PostgreSQL: this server's databases {' and '.join(postgres_names)} are made afresh, and dropped after")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help=f"also measure on PostgreSQL: this server's databases {' and '.join(postgres_names)} are made afresh, and dropped after",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         run(f"sqlite:///{Path(folder) / 'small.db'}", f"sqlite:///{Path(folder) / 'national.db'}")
@@ -223,7 +239,9 @@ def run_on_each_database(run: Callable[[str, str], None], description: str, post
 Action = Callable[[], Any]
 
 
-def measure(plan: list[tuple[str, str, dict[str, Action]]], rounds: int, warmup: int = 5) -> dict[tuple[str, str], float]:
+def measure(
+    plan: list[tuple[str, str, dict[str, Action]]], rounds: int, warmup: int = 5
+) -> dict[tuple[str, str], float]:
     """Median seconds per (database label, view). `plan` lists slots: a database's label, its URL and
     actions to time there. Every round runs every slot once, in an order shuffled afresh each round
     (seeded), so neither drift on the machine nor what ran just before favours one database."""

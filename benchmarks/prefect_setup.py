@@ -18,8 +18,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 import httpx
 from sqlalchemy import create_engine, text
@@ -37,6 +38,7 @@ T = TypeVar("T")
 
 
 # PostgreSQL databases
+
 
 def database_url(postgres: str, name: str, driver: str = "postgresql+psycopg2") -> str:
     """The URL of database `name` on the server `postgres` names (any database's URL), with its password, for
@@ -57,6 +59,7 @@ def admin(postgres: str, *statements: str) -> None:
 
 
 # Processes
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -108,6 +111,7 @@ def instant(value: str) -> float:
 
 # The Prefect server, its deployments and workers
 
+
 class PrefectOnPostgres:
     """A Prefect server on its own PostgreSQL database (made afresh, dropped by close()), the peer-review process
     work pool and every deployment of prefect.yaml, and `peer-review worker` processes started and stopped on
@@ -122,12 +126,22 @@ class PrefectOnPostgres:
     def __init__(self, postgres: str, database: str, folder: Path, env: dict[str, str]):
         self.postgres, self.database, self.folder = postgres, database, folder
         self.port = free_port()
-        self.env = dict(env, PREFECT_API_URL=f"http://127.0.0.1:{self.port}/api", PREFECT_SERVER_ANALYTICS_ENABLED="false",
-                        PREFECT_HOME=str(folder / "cli-home"), PEER_REVIEW_HOME=str(REPO), PEER_REVIEW_OUTBOX_DIR=str(folder / "outbox"))
+        self.env = dict(
+            env,
+            PREFECT_API_URL=f"http://127.0.0.1:{self.port}/api",
+            PREFECT_SERVER_ANALYTICS_ENABLED="false",
+            PREFECT_HOME=str(folder / "cli-home"),
+            PEER_REVIEW_HOME=str(REPO),
+            PEER_REVIEW_OUTBOX_DIR=str(folder / "outbox"),
+        )
         server_env = {k: v for k, v in env.items() if k not in DATABASE_SETTINGS}
-        server_env.update(PREFECT_HOME=str(folder / "server-home"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
-                          PREFECT_API_DATABASE_CONNECTION_URL=database_url(postgres, database, "postgresql+asyncpg"),
-                          PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED="false", PREFECT_LOGGING_LEVEL="WARNING")
+        server_env.update(
+            PREFECT_HOME=str(folder / "server-home"),
+            PREFECT_SERVER_ANALYTICS_ENABLED="false",
+            PREFECT_API_DATABASE_CONNECTION_URL=database_url(postgres, database, "postgresql+asyncpg"),
+            PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED="false",
+            PREFECT_LOGGING_LEVEL="WARNING",
+        )
         self.workers: list[subprocess.Popen] = []
         self.started_workers = 0
         self.process: subprocess.Popen | None = None
@@ -135,14 +149,21 @@ class PrefectOnPostgres:
         try:
             admin(postgres, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)", f"CREATE DATABASE {database}")
             started = time.perf_counter()
-            self.process = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(self.port)], env=server_env,
-                                            stdout=open(folder / "server.log", "w"), stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(
+                [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(self.port)],
+                env=server_env,
+                stdout=open(folder / "server.log", "w"),
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
             wait_for(self._healthy, 300, "the Prefect server")
             self.prefect("work-pool", "create", "peer-review", "--type", "process")
             self.prefect("deploy", "--all")
             note = self.ready()
-            print(f"prefect server on port {self.port} (database {database}), pool and deployments ready in {time.perf_counter() - started:.0f} s"
-                  + (f"; {note}" if note else ""))
+            print(
+                f"prefect server on port {self.port} (database {database}), pool and deployments ready in {time.perf_counter() - started:.0f} s"
+                + (f"; {note}" if note else "")
+            )
         except BaseException:
             self.close()
             raise
@@ -166,21 +187,36 @@ class PrefectOnPostgres:
     def start_workers(self, count: int, **settings: str) -> None:
         """`count` workers (`peer-review worker --limit 1`, as deploy/peer-review-worker@.service runs them, each with
         a PREFECT_HOME of its own), with `settings` added to self.env; returns once all of them are online."""
-        since = dt.datetime.now(dt.timezone.utc)
+        since = dt.datetime.now(dt.UTC)
         for _ in range(count):
             self.started_workers += 1
             n = self.started_workers
             env = dict(self.env, PREFECT_HOME=str(self.folder / f"worker-home-{n}"), **settings)
             log = open(self.folder / f"worker-{n}.log", "w")
-            self.workers.append(subprocess.Popen([str(BIN / "peer-review"), "worker", "--limit", "1"], env=env, cwd=REPO, stdout=log,
-                                                 stderr=subprocess.STDOUT, start_new_session=True))
+            self.workers.append(
+                subprocess.Popen(
+                    [str(BIN / "peer-review"), "worker", "--limit", "1"],
+                    env=env,
+                    cwd=REPO,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
 
         def online() -> bool:
             for worker in self.workers:
                 if worker.poll() is not None:
                     raise RuntimeError(f"a worker exited ({worker.returncode}): see {self.folder}/worker-*.log")
             found = self.api.post("work_pools/peer-review/workers/filter", json={}).raise_for_status().json()
-            return sum(1 for w in found if w["status"] == "ONLINE" and dt.datetime.fromisoformat(w["last_heartbeat_time"]) >= since) >= count
+            return (
+                sum(
+                    1
+                    for w in found
+                    if w["status"] == "ONLINE" and dt.datetime.fromisoformat(w["last_heartbeat_time"]) >= since
+                )
+                >= count
+            )
 
         wait_for(online, 120, f"{count} worker(s) to come online")
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from prefect import flow
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
@@ -68,7 +68,9 @@ def run_demo(
     path = Path(partnership_file) if partnership_file else default_partnership_path()
     loaded = load_partnership_file(path, framework)  # every check before anything is written
     out = Path(out)
-    demo_folder.prepare(out, own_database=database is None, partnership=loaded.spec.name)  # a folder or database of the user's is refused, untouched
+    demo_folder.prepare(
+        out, own_database=database is None, partnership=loaded.spec.name
+    )  # a folder or database of the user's is refused, untouched
     if database is None:
         database = f"sqlite:///{(out / demo_folder.DATABASE).resolve()}"
     url = database
@@ -80,7 +82,9 @@ def run_demo(
         clock.set_time(None)
 
 
-def _simulate(loaded: LoadedPartnership, out: Path, url: str, progress, until: dt.date | None, render: Render | None) -> DemoResult:
+def _simulate(
+    loaded: LoadedPartnership, out: Path, url: str, progress, until: dt.date | None, render: Render | None
+) -> DemoResult:
     prefect_ready = _start_prefect()
     name, first_day = start_pilot(loaded)  # while Prefect's server starts
     prefect_ready.result()
@@ -116,7 +120,9 @@ def _start_prefect() -> Future:
 
 # One SQLite file takes one writer at a time: more threads would only wait for each other.
 @flow(name="demo-cycle", task_runner=ThreadPoolTaskRunner(max_workers=1))
-def demo_cycle(partnership: str, first_day: dt.date, emails: str, progress, until: dt.date | None) -> tuple[int, int, int]:
+def demo_cycle(
+    partnership: str, first_day: dt.date, emails: str, progress, until: dt.date | None
+) -> tuple[int, int, int]:
     """One flow run for the whole simulated cycle, the partnership loaded and planned: each simulated day's
     sweep runs its machine steps as task runs of this flow (a flow run per day would cost Prefect far more
     than the steps themselves). Returns (sweeps, tasks and answers done, emails written)."""

@@ -34,4 +34,7 @@ def reminder_sweep() -> dict[str, int]:
     require_worker_settings(mail=True)
     queued = sweep(session_scope)
     sent = deliver(session_scope, channel_from_environment()).sent
-    return end_run(queued.failures, {"reminders": queued.reminders, "escalations": queued.escalations, "digests": queued.digests, "sent": sent})
+    return end_run(
+        queued.failures,
+        {"reminders": queued.reminders, "escalations": queued.escalations, "digests": queued.digests, "sent": sent},
+    )

@@ -40,8 +40,14 @@ def _retry_unless_user_error(_task, _task_run, state) -> bool:
     return True
 
 
-@task(name="advance-step", task_run_name="advance-step-{review_id}", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2,
-      retry_condition_fn=_retry_unless_user_error)
+@task(
+    name="advance-step",
+    task_run_name="advance-step-{review_id}",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=2,
+    retry_condition_fn=_retry_unless_user_error,
+)
 def advance_step(review_id: int) -> tuple[str | None, bool]:
     """Do the review's pending machine step (in its own transaction) and name it (None when there was none),
     and say whether another follows."""
@@ -92,7 +98,9 @@ def sweep_with_tasks(partnership: str | None = None) -> dict[int, list[str]]:
     failures = Failures()
     while True:
         with session_scope() as session:
-            claimed = sweep.claim(session, partnership=partnership, by=f"flow-run/{flow_run.id}" if flow_run.id else None)
+            claimed = sweep.claim(
+                session, partnership=partnership, by=f"flow-run/{flow_run.id}" if flow_run.id else None
+            )
         if not claimed:
             break
         batch_done, batch_failures = take_on(claimed)
@@ -126,8 +134,13 @@ def _start_helpers(partnership: str | None, count: int) -> None:
     if count <= 0 or deployment.id is None:
         return
     for i in range(count):  # not subflows: each is its own run, for any worker of the pool
-        run_deployment(deployment.id, parameters={"partnership": partnership, "parallel_runs": 1}, timeout=0, as_subflow=False,
-                       flow_run_name=f"{flow_run.name}-helper-{i + 1}")
+        run_deployment(
+            deployment.id,
+            parameters={"partnership": partnership, "parallel_runs": 1},
+            timeout=0,
+            as_subflow=False,
+            flow_run_name=f"{flow_run.name}-helper-{i + 1}",
+        )
 
 
 @flow(name="advance-review", flow_run_name="advance-review-{review_id}")

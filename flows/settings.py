@@ -16,20 +16,33 @@ def missing_worker_settings(mail: bool = False) -> list[str]:
     """What a worker's environment lacks, each with what to set (empty when it is ready)."""
     problems = []
     if not os.environ.get("PEER_REVIEW_DATABASE_URL"):
-        problems.append("PEER_REVIEW_DATABASE_URL is not set: set it to the domain database, e.g. postgresql://peer_review@db.example.org/peer_review")
+        problems.append(
+            "PEER_REVIEW_DATABASE_URL is not set: set it to the domain database, e.g. postgresql://peer_review@db.example.org/peer_review"
+        )
     else:
         try:
             if (database := db.sqlite_path()) is not None and not database.is_file():
-                problems.append(f"the database file {database} does not exist: PEER_REVIEW_DATABASE_URL must name the domain database")
+                problems.append(
+                    f"the database file {database} does not exist: PEER_REVIEW_DATABASE_URL must name the domain database"
+                )
             elif db.stored_version() is None:
-                problems.append(f"the database {db.database_url_for_display()} has no peer-review tables (or they cannot be read with these credentials): "
-                                "load a partnership first (`peer-review partnership load`)")
+                problems.append(
+                    f"the database {db.database_url_for_display()} has no peer-review tables (or they cannot be read with these credentials): "
+                    "load a partnership first (`peer-review partnership load`)"
+                )
         except UserError as exc:  # not a database URL, or a database that cannot be reached
             problems.append(str(exc))
     if mail and not (os.environ.get("PEER_REVIEW_SMTP_URL") or os.environ.get("PEER_REVIEW_OUTBOX_DIR")):
-        problems.append("neither PEER_REVIEW_SMTP_URL (e.g. smtp://mail.example.org:25) nor PEER_REVIEW_OUTBOX_DIR (a folder for .eml files) is set")
-    if mail and os.environ.get("PEER_REVIEW_SMTP_URL"):  # real mail: emails are written on the worker, with its settings
-        for name, what in (("PEER_REVIEW_WEB_URL", "where people reach the web service (every email links to it)"), ("PEER_REVIEW_MAIL_FROM", "the sender of every email")):
+        problems.append(
+            "neither PEER_REVIEW_SMTP_URL (e.g. smtp://mail.example.org:25) nor PEER_REVIEW_OUTBOX_DIR (a folder for .eml files) is set"
+        )
+    if mail and os.environ.get(
+        "PEER_REVIEW_SMTP_URL"
+    ):  # real mail: emails are written on the worker, with its settings
+        for name, what in (
+            ("PEER_REVIEW_WEB_URL", "where people reach the web service (every email links to it)"),
+            ("PEER_REVIEW_MAIL_FROM", "the sender of every email"),
+        ):
             if not os.environ.get(name):
                 problems.append(f"{name} is not set: {what}")
     return problems

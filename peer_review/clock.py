@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 from zoneinfo import ZoneInfo
 
 TIMEZONE = "Europe/London"
@@ -14,7 +14,7 @@ _frozen: dt.datetime | None = None
 
 def now() -> dt.datetime:
     """The current time, timezone-aware (UTC)."""
-    return _frozen or dt.datetime.now(dt.timezone.utc)
+    return _frozen or dt.datetime.now(dt.UTC)
 
 
 def today() -> dt.date:
@@ -52,7 +52,7 @@ def long_moment(moment: dt.datetime) -> str:
 
 def _in_england(moment: dt.datetime) -> dt.datetime:
     if moment.tzinfo is None:  # as SQLite returns them: UTC
-        moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(_ENGLAND)
 
 

@@ -70,7 +70,10 @@ def moderation_record() -> Document:
     for cell, text in zip(table.rows[0].cells, ["Item", "Title", "Type", "Where it lives", "Personal data"]):
         cell.text = text
     table.rows[1].cells[0].text = "{%tr for e in evidence %}"
-    for cell, text in zip(table.rows[2].cells, ["{{ e.ref }}", "{{ e.title }}", "{{ e.type }}", "{{ e.location }}", "{{ e.personal_data }}"]):
+    for cell, text in zip(
+        table.rows[2].cells,
+        ["{{ e.ref }}", "{{ e.title }}", "{{ e.type }}", "{{ e.location }}", "{{ e.personal_data }}"],
+    ):
         cell.text = text
     row = table.add_row()
     row.cells[0].text = "{%tr endfor %}"
@@ -78,7 +81,9 @@ def moderation_record() -> Document:
     doc.add_paragraph("{%p for line in lines %}")
     doc.add_heading("Line {{ line.number }}: {{ line.title }}", level=2)
     doc.add_paragraph("{%p for f in line.findings %}")
-    doc.add_paragraph("{{ f.ref }} ({{ f.kind }}, by {{ f.author }}): {{ f.text }} Evidence: {{ f.evidence }}.", style="List Bullet")
+    doc.add_paragraph(
+        "{{ f.ref }} ({{ f.kind }}, by {{ f.author }}): {{ f.text }} Evidence: {{ f.evidence }}.", style="List Bullet"
+    )
     doc.add_paragraph("{%p for d in f.decisions %}")
     doc.add_paragraph("Round {{ d.round }}: {{ d.decision }}{{ d.reason }}")
     doc.add_paragraph("{%p endfor %}")
@@ -105,7 +110,9 @@ def report() -> Document:
     bullets(doc, "line.strengths", "{{ item }}")
     doc.add_heading("Areas for development", level=3)
     bullets(doc, "line.areas_for_development", "{{ item }}")
-    doc.add_paragraph("How the self-evaluation compared with the evidence: {{ line.alignment }}. {{ line.alignment_comment }}")
+    doc.add_paragraph(
+        "How the self-evaluation compared with the evidence: {{ line.alignment }}. {{ line.alignment_comment }}"
+    )
     doc.add_paragraph("{%p endfor %}")
     doc.add_heading("Good practice to share", level=1)
     bullets(doc, "good_practice", "{{ item }}")
@@ -149,12 +156,15 @@ def evaluation() -> Document:
     doc.add_paragraph("{%p if part.table %}")
     table = doc.add_table(rows=4, cols=3)
     table.style = "Table Grid"
-    for row, cells in zip(table.rows, [
-        ["{%tc for column in part.table.columns %}", "{{ column }}", "{%tc endfor %}"],
-        ["{%tr for row in part.table.rows %}", "", ""],
-        ["{%tc for cell in row %}", "{{ cell }}", "{%tc endfor %}"],
-        ["{%tr endfor %}", "", ""],
-    ]):
+    for row, cells in zip(
+        table.rows,
+        [
+            ["{%tc for column in part.table.columns %}", "{{ column }}", "{%tc endfor %}"],
+            ["{%tr for row in part.table.rows %}", "", ""],
+            ["{%tc for cell in row %}", "{{ cell }}", "{%tc endfor %}"],
+            ["{%tr endfor %}", "", ""],
+        ],
+    ):
         for cell, text in zip(row.cells, cells):
             cell.text = text
     table.rows[0].cells[1].paragraphs[0].runs[0].bold = True

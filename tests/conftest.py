@@ -31,7 +31,9 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "peer_review" / "demo" / "exa
 def pytest_generate_tests(metafunc):
     if "database_url" in metafunc.fixturenames:
         only_postgresql = metafunc.definition.get_closest_marker("postgresql_only") is not None
-        metafunc.parametrize("database_url", [d for d in DATABASES if d == "postgresql" or not only_postgresql], indirect=True)
+        metafunc.parametrize(
+            "database_url", [d for d in DATABASES if d == "postgresql" or not only_postgresql], indirect=True
+        )
 
 
 def _postgres_url() -> str:

@@ -28,8 +28,11 @@ def _events(person=None, trust=None) -> dict[str, dict]:
 def test_person_calendar_has_their_visits_with_team_and_strand(planned):
     events = _events(person="owen.fletcher@donriver.example.org")
     with db.session_scope() as session:
-        expected = {r.id for r in session.exec(select(Review))
-                    if "owen.fletcher@donriver.example.org" in [p.email for p in team(session, r)[0]]}
+        expected = {
+            r.id
+            for r in session.exec(select(Review))
+            if "owen.fletcher@donriver.example.org" in [p.email for p in team(session, r)[0]]
+        }
     assert {uid for uid in events} == {f"review-{i}-visit@peer-review" for i in expected}
     first = events["review-1-visit@peer-review"]
     assert first.decoded("dtstart").tzinfo is not None and str(first["dtstart"].params.get("TZID")) == "Europe/London"

@@ -26,7 +26,11 @@ def test_sheffield_covers_three_school_years_with_bank_holidays_closed():
 
 
 def test_bad_calendar_names_the_line(tmp_path):
-    text = (BUNDLED / "sheffield.yaml").read_text().replace("{start: 2024-01-08, end: 2024-02-09}", "{start: 2024-01-08, end: 2023-02-09}")
+    text = (
+        (BUNDLED / "sheffield.yaml")
+        .read_text()
+        .replace("{start: 2024-01-08, end: 2024-02-09}", "{start: 2024-01-08, end: 2023-02-09}")
+    )
     path = tmp_path / "cal.yaml"
     path.write_text(text)
     with pytest.raises(UserError, match=r"line \d+ \(terms\[2\]\.end\).*ends \(2023-02-09\) before it starts"):

@@ -9,9 +9,10 @@ import subprocess
 import sys
 
 import typer
-from conftest import EXAMPLE, run_cli
 
 from peer_review.entrypoints import cli
+
+from conftest import EXAMPLE, run_cli
 
 
 def _run_main(monkeypatch, capsys, *args: str) -> tuple[int, str]:
@@ -69,11 +70,23 @@ def test_a_command_started_with_its_output_closed_still_does_its_work_and_says_s
     to print to): the work is done, and the exit code is the command's own."""
     for closed in (1, 2):
         env = {**os.environ, "PEER_REVIEW_DATABASE_URL": f"sqlite:///{tmp_path / f'closed-{closed}.db'}"}
-        loaded = subprocess.run([sys.executable, "-m", "peer_review", "partnership", "load", str(EXAMPLE)], env=env, preexec_fn=lambda: os.close(closed),
-                                capture_output=True, text=True, timeout=120)
+        loaded = subprocess.run(
+            [sys.executable, "-m", "peer_review", "partnership", "load", str(EXAMPLE)],
+            env=env,
+            preexec_fn=lambda closed=closed: os.close(closed),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert loaded.returncode == 0 and "Traceback" not in loaded.stderr, (closed, loaded.stderr[-1500:])
-        refused = subprocess.run([sys.executable, "-m", "peer_review", "status", "-p", "nobody"], env=env, preexec_fn=lambda: os.close(closed),
-                                 capture_output=True, text=True, timeout=120)
+        refused = subprocess.run(
+            [sys.executable, "-m", "peer_review", "status", "-p", "nobody"],
+            env=env,
+            preexec_fn=lambda closed=closed: os.close(closed),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert refused.returncode == 2 and "Traceback" not in refused.stderr, (closed, refused.stderr[-1500:])
         with sqlite3.connect(tmp_path / f"closed-{closed}.db") as stored:
             assert stored.execute("SELECT name FROM partnership").fetchall() == [("Sheffield pilot triad",)]
@@ -87,12 +100,24 @@ def test_stdout_and_stderr_sharing_a_pipe_keep_their_order_and_errors_drop_contr
         task = next(t for t in queries.open_tasks(session) if t.kind == "respond_to_assignment")
     answer = tmp_path / "answer.yaml"
     answer.write_text('response: accept\nreason: ""\n')
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # as in a cron job's log: stdout block-buffered
+    env = {
+        k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"
+    }  # as in a cron job's log: stdout block-buffered
     env |= {"PEER_REVIEW_DATABASE_URL": planned, "PREFECT_API_URL": "http://127.0.0.1:9/api"}  # nothing listens there
-    result = subprocess.run([sys.executable, "-m", "peer_review", "submit", str(task.id), str(answer), "--as", task.assignee_email],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "peer_review", "submit", str(task.id), str(answer), "--as", task.assignee_email],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=120,
+    )
     lines = result.stdout.splitlines()
-    assert result.returncode == 0 and lines[0].startswith(f"task {task.id} done") and lines[1].startswith("warning: could not reach"), lines
+    assert (
+        result.returncode == 0
+        and lines[0].startswith(f"task {task.id} done")
+        and lines[1].startswith("warning: could not reach")
+    ), lines
 
     hostile = run_cli("status", "-p", "X\x1b]0;pwned\x07\x1b[2J\u009bY", env={"PEER_REVIEW_DATABASE_URL": planned})
     assert hostile.returncode == 2 and "no partnership named 'X]0;pwned[2JY'" in hostile.stderr, hostile.stderr
@@ -161,8 +186,14 @@ def test_a_database_url_that_is_not_one_is_refused_saying_what_would_do_and_neve
     for url, shown in refused.items():
         result = run_cli("status", cwd=tmp_path, env={"PEER_REVIEW_DATABASE_URL": url})
         assert result.returncode == 2 and "Traceback" not in result.stderr, (url, result.stderr[-1500:])
-        assert f"error: PEER_REVIEW_DATABASE_URL is not an SQLite or PostgreSQL database URL that peer-review can read: {shown}; " in result.stderr, result.stderr
-        assert "give sqlite:///PATH/TO/FILE.db or postgresql://USER:PASSWORD@HOST:5432/NAME (an @, : or / in the password written %40" in result.stderr
+        assert (
+            f"error: PEER_REVIEW_DATABASE_URL is not an SQLite or PostgreSQL database URL that peer-review can read: {shown}; "
+            in result.stderr
+        ), result.stderr
+        assert (
+            "give sqlite:///PATH/TO/FILE.db or postgresql://USER:PASSWORD@HOST:5432/NAME (an @, : or / in the password written %40"
+            in result.stderr
+        )
         assert "s3" not in result.stderr and "cret" not in result.stderr, result.stderr
     assert list(tmp_path.iterdir()) == []  # nothing made on the way
 
@@ -171,4 +202,6 @@ def test_a_password_given_as_a_setting_of_the_url_is_hidden_too():
     from peer_review.store.db import database_url_for_display
 
     shown = database_url_for_display("postgresql://reviewer:s3cret@127.0.0.1/peer?sslmode=require&password=qs3cret")
-    assert shown == "postgresql://reviewer:***@127.0.0.1/peer?password=***&sslmode=require"  # SQLAlchemy sorts the settings
+    assert (
+        shown == "postgresql://reviewer:***@127.0.0.1/peer?password=***&sslmode=require"
+    )  # SQLAlchemy sorts the settings

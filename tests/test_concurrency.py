@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
 
 import pytest
-from conftest import run_cli
 from sqlmodel import select
-from webclient import csrf_of, sign_in
 
 from peer_review.domain.lifecycle import Stage
 from peer_review.errors import UserError
@@ -26,6 +24,9 @@ from peer_review.store.tables import (
     Review,
     Task,
 )
+
+from conftest import run_cli
+from webclient import csrf_of, sign_in
 
 pytestmark = pytest.mark.db
 
@@ -53,12 +54,18 @@ def _all_at_once(count: int, attempt: Callable[[int], object]) -> list[object]:
 
 def _invitation(review_id: int, trust_domain: str) -> queries.TaskRow:
     with db.session_scope() as session:
-        return next(t for t in queries.open_tasks(session) if t.review_id == review_id and t.assignee_email.endswith(trust_domain))
+        return next(
+            t
+            for t in queries.open_tasks(session)
+            if t.review_id == review_id and t.assignee_email.endswith(trust_domain)
+        )
 
 
 def _entries(action: str, review_id: int) -> list[AuditEntry]:
     with db.session_scope() as session:
-        return list(session.exec(select(AuditEntry).where(AuditEntry.action == action, AuditEntry.review_id == review_id)).all())
+        return list(
+            session.exec(select(AuditEntry).where(AuditEntry.action == action, AuditEntry.review_id == review_id)).all()
+        )
 
 
 def _assert_answered_once(task: queries.TaskRow, outcome: str) -> None:
@@ -68,7 +75,9 @@ def _assert_answered_once(task: queries.TaskRow, outcome: str) -> None:
     assert len(completed) == 1 and completed[0].detail["outcome"] == outcome
     with db.session_scope() as session:
         assignee = select(Person.id).where(Person.email == task.assignee_email).scalar_subquery()
-        mine = session.exec(select(Assignment).where(Assignment.person_id == assignee, Assignment.review_id == task.review_id)).one()
+        mine = session.exec(
+            select(Assignment).where(Assignment.person_id == assignee, Assignment.review_id == task.review_id)
+        ).one()
         team = session.exec(select(Assignment).where(Assignment.review_id == task.review_id)).all()
         tasks = session.exec(select(Task).where(Task.review_id == task.review_id)).all()
         answered = session.get(Task, task.id)
@@ -102,7 +111,10 @@ def test_answers_sent_at_once_from_the_command_line_have_one_winner(planned, tmp
         files[-1].write_text("".join(f"{key}: {value}\n" for key, value in data.items()))
     env = {"PEER_REVIEW_DATABASE_URL": planned}
 
-    results = _all_at_once(PROCESSES, lambda i: run_cli("submit", task.id, files[i % 2], "--as", task.assignee_email, cwd=tmp_path, env=env))
+    results = _all_at_once(
+        PROCESSES,
+        lambda i: run_cli("submit", task.id, files[i % 2], "--as", task.assignee_email, cwd=tmp_path, env=env),
+    )
     assert sorted(r.returncode for r in results) == [0] + [2] * (PROCESSES - 1), [r.stderr for r in results]
     for result in results:
         assert "Traceback" not in result.stderr, result.stderr
@@ -121,7 +133,9 @@ def test_a_form_sent_from_several_browsers_at_once_has_one_winner(planned):
         return browsers[i].post(f"/tasks/{task.id}", data=fields)
 
     responses = _all_at_once(len(browsers), send)
-    assert sorted(r.status_code for r in responses) == [303] + [409] * (len(browsers) - 1), [r.text[:300] for r in responses]
+    assert sorted(r.status_code for r in responses) == [303] + [409] * (len(browsers) - 1), [
+        r.text[:300] for r in responses
+    ]
     assert all("Task done" in r.text for r in responses if r.status_code == 409)
     with db.session_scope() as session:
         outcome = session.get(Task, task.id).outcome
@@ -139,10 +153,14 @@ def _shape(review_id: int) -> tuple:
     """What the machine steps leave on a review, without what differs between reviews (ids, people, times)."""
     with db.session_scope() as session:
         stage = session.get(Review, review_id).stage
-        tasks = sorted((t.kind, t.round, t.status) for t in session.exec(select(Task).where(Task.review_id == review_id)))
+        tasks = sorted(
+            (t.kind, t.round, t.status) for t in session.exec(select(Task).where(Task.review_id == review_id))
+        )
         documents = sorted(session.exec(select(Document.kind).where(Document.review_id == review_id)).all())
         entries = session.exec(select(AuditEntry).where(AuditEntry.review_id == review_id)).all()
-    history = sorted((e.action, e.detail.get("event", ""), e.detail.get("kind", ""), e.detail.get("after", "")) for e in entries)
+    history = sorted(
+        (e.action, e.detail.get("event", ""), e.detail.get("kind", ""), e.detail.get("after", "")) for e in entries
+    )
     return stage, tasks, documents, history
 
 
@@ -150,7 +168,9 @@ def _advance_at_once(review_id: int, twin: int) -> None:
     """Ten runs of one review at once: none fails, and between them they do the steps one run does on its twin."""
     results = _all_at_once(ADVANCERS, lambda _i: sweep.advance_review(db.session_scope, review_id))
     assert not [r for r in results if isinstance(r, Exception)], results
-    assert Counter(step for result in results for step in result) == Counter(sweep.advance_review(db.session_scope, twin))
+    assert Counter(step for result in results for step in result) == Counter(
+        sweep.advance_review(db.session_scope, twin)
+    )
 
 
 def test_ten_advance_runs_of_one_review_at_once_do_each_step_once(planned):

@@ -27,7 +27,13 @@ FRAMEWORK = {
     "version": "1",
     "source": "made up for the property test",
     "strands": [
-        {"id": sid, "title": f"Strand {sid}", "areas": ["school-improvement"], "description": "d", "prompts": ["How well?", "How do you know?"]}
+        {
+            "id": sid,
+            "title": f"Strand {sid}",
+            "areas": ["school-improvement"],
+            "description": "d",
+            "prompts": ["How well?", "How do you know?"],
+        }
         for sid in ("alpha", "beta")
     ],
 }
@@ -43,14 +49,20 @@ def partnerships(draw):
         "framework": "framework.yaml",
         "cycle": {"start": START.isoformat(), "months": 24},
         "coordinator": {"name": "Coordinator", "email": "coordinator@lead.example.org"},
-        "moderators": [{"name": f"Moderator {m}", "email": f"moderator{m}@lead.example.org", "max_reviews_per_term": 3} for m in range(trusts)],
+        "moderators": [
+            {"name": f"Moderator {m}", "email": f"moderator{m}@lead.example.org", "max_reviews_per_term": 3}
+            for m in range(trusts)
+        ],
         "trusts": [
             {
                 "id": f"trust-{t}",
                 "name": f"Trust {t}",
                 "ceo": {"name": f"CEO {t}", "email": f"ceo@trust{t}.example.org"},
                 "strand_order": draw(st.permutations(strands)),
-                "reviewers": [{"name": f"Reviewer {t}.{r}", "email": f"reviewer{r}@trust{t}.example.org", "role": "Director"} for r in range(count)],
+                "reviewers": [
+                    {"name": f"Reviewer {t}.{r}", "email": f"reviewer{r}@trust{t}.example.org", "role": "Director"}
+                    for r in range(count)
+                ],
             }
             for t, count in enumerate(reviewers)
         ],
@@ -73,7 +85,9 @@ def _edit(spec: dict, what: str, t: int, n: int) -> None:
     if what == "reviewer leaves" and trust["reviewers"]:
         trust["reviewers"].pop(n % len(trust["reviewers"]))
     elif what == "reviewer joins":
-        trust["reviewers"].append({"name": f"New reviewer {n}", "email": f"new{n}@trust{t}.example.org", "role": "Director"})
+        trust["reviewers"].append(
+            {"name": f"New reviewer {n}", "email": f"new{n}@trust{t}.example.org", "role": "Director"}
+        )
     elif what == "ceo changes":
         trust["ceo"] = {"name": f"New CEO {n}", "email": f"ceo{n}@trust{t}.example.org"}
 
@@ -99,8 +113,12 @@ class Participants:
 EXAMPLES = os.environ.get("PEER_REVIEW_CYCLE_EXAMPLES")
 
 
-@settings(max_examples=int(EXAMPLES or 10), derandomize=EXAMPLES is None, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large])
+@settings(
+    max_examples=int(EXAMPLES or 10),
+    derandomize=EXAMPLES is None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
+)
 @given(data=st.data())
 def test_random_partnerships_finish_their_cycle(tmp_path_factory, data):
     spec = data.draw(partnerships(), label="partnership")
@@ -111,7 +129,9 @@ def test_random_partnerships_finish_their_cycle(tmp_path_factory, data):
     db.dispose_all()
     db.configure(f"sqlite:///{folder / 'cycle.db'}")
     try:
-        outcome = _run_cycle(folder, spec, changes, Participants(random.Random(data.draw(st.integers(0, 2**32))), decline_rate))
+        outcome = _run_cycle(
+            folder, spec, changes, Participants(random.Random(data.draw(st.integers(0, 2**32))), decline_rate)
+        )
     finally:
         clock.set_time(None)
         db.configure(None)
@@ -167,9 +187,15 @@ def _run_cycle(folder: Path, spec: dict, changes: list, people: Participants) ->
                 continue
             clock.set_time(clock.at_london(today, 16))
             with db.session_scope() as session:
-                workflow.submit(session, task.id, people.answer(queries.task_context(session, task.id)), task.assignee_email)
+                workflow.submit(
+                    session, task.id, people.answer(queries.task_context(session, task.id)), task.assignee_email
+                )
         today += dt.timedelta(days=1)
     with db.session_scope() as session:
         stages = {r.id: r.stage for r in queries.status(session, None)}
-        waiting = [f"{t.title} ({t.assignee_email})" for t in queries.open_tasks(session) if t.assignee_email == spec["coordinator"]["email"]]
+        waiting = [
+            f"{t.title} ({t.assignee_email})"
+            for t in queries.open_tasks(session)
+            if t.assignee_email == spec["coordinator"]["email"]
+        ]
     return stages, waiting

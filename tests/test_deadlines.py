@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import EXAMPLE
 from sqlmodel import select
 
 from peer_review.domain.calendar import HalfTerm, OutsideCalendar, SchoolCalendar
@@ -17,6 +16,8 @@ from peer_review.domain.model import (
     task_due,
 )
 from peer_review.files.school_calendars import resolve_calendar
+
+from conftest import EXAMPLE
 
 SHEFFIELD = resolve_calendar("sheffield")
 DAY = dt.timedelta(days=1)
@@ -38,7 +39,9 @@ def _walk_back(calendar: SchoolCalendar, day: dt.date) -> dt.date:
 
 def _raw(visit_start: dt.date, visit_end: dt.date, offsets: dict[str, int]) -> dict[str, dt.date]:
     """Each stage's date counted from the visit, before any moving."""
-    return {stage: (visit_start if days < 0 else visit_end) + dt.timedelta(days=days) for stage, days in offsets.items()}
+    return {
+        stage: (visit_start if days < 0 else visit_end) + dt.timedelta(days=days) for stage, days in offsets.items()
+    }
 
 
 def _visits(calendar: SchoolCalendar) -> list[tuple[dt.date, dt.date]]:
@@ -54,19 +57,30 @@ def test_a_school_day_stays_and_any_other_day_moves_back_to_the_school_day_befor
     assert TINY.school_day_on_or_before(dt.date(2023, 9, 5)) == dt.date(2023, 9, 5)  # a Tuesday in term
     assert TINY.school_day_on_or_before(dt.date(2023, 9, 9)) == dt.date(2023, 9, 8)  # Saturday: the Friday
     assert TINY.school_day_on_or_before(dt.date(2023, 11, 13)) == dt.date(2023, 11, 10)  # a closure Monday: the Friday
-    assert TINY.school_day_on_or_before(dt.date(2023, 10, 25)) == dt.date(2023, 10, 20)  # half-term: its last school day before
-    assert SHEFFIELD.school_day_on_or_before(dt.date(2024, 5, 6)) == dt.date(2024, 5, 3)  # early May bank holiday: the Friday
-    assert SHEFFIELD.school_day_on_or_before(dt.date(2024, 8, 15)) == dt.date(2024, 7, 23)  # summer: the end of the summer term
+    assert TINY.school_day_on_or_before(dt.date(2023, 10, 25)) == dt.date(
+        2023, 10, 20
+    )  # half-term: its last school day before
+    assert SHEFFIELD.school_day_on_or_before(dt.date(2024, 5, 6)) == dt.date(
+        2024, 5, 3
+    )  # early May bank holiday: the Friday
+    assert SHEFFIELD.school_day_on_or_before(dt.date(2024, 8, 15)) == dt.date(
+        2024, 7, 23
+    )  # summer: the end of the summer term
 
 
 def test_days_the_calendar_cannot_speak_for_are_refused():
-    with pytest.raises(OutsideCalendar, match=r"before the first school day the 'tiny' calendar knows \(2023-24 to 2023-24\); add the school year 2022-23"):
+    with pytest.raises(
+        OutsideCalendar,
+        match=r"before the first school day the 'tiny' calendar knows \(2023-24 to 2023-24\); add the school year 2022-23",
+    ):
         TINY.school_day_on_or_before(dt.date(2023, 9, 3))  # the school day before it would be in July
     with pytest.raises(OutsideCalendar, match="after the school years the 'tiny' calendar covers"):
         TINY.school_day_on_or_before(dt.date(2023, 12, 27))  # its last term ends in December: January is unknown
     with pytest.raises(OutsideCalendar, match=r"covers \(2023-24 to 2025-26\); add the school year 2026-27"):
         SHEFFIELD.school_day_on_or_before(dt.date(2026, 9, 7))
-    assert SHEFFIELD.school_day_on_or_before(SHEFFIELD.known_until) == SHEFFIELD.last_day  # the summer after it is known
+    assert (
+        SHEFFIELD.school_day_on_or_before(SHEFFIELD.known_until) == SHEFFIELD.last_day
+    )  # the summer after it is known
 
 
 def test_every_day_the_calendar_knows_moves_to_the_latest_school_day_not_after_it():
@@ -165,13 +179,19 @@ def test_a_planned_cycle_and_the_tasks_it_opens_fall_on_school_days_of_the_host(
             tasks = [t for t in queries.open_tasks(session) if t.review_id == 1]
             if not tasks:
                 break
-            workflow.submit(session, tasks[0].id, answer(queries.task_context(session, tasks[0].id)), tasks[0].assignee_email)
+            workflow.submit(
+                session, tasks[0].id, answer(queries.task_context(session, tasks[0].id)), tasks[0].assignee_email
+            )
         workflow.advance_review(db.session_scope, 1)
     with db.session_scope() as session:
         assert session.get(Review, 1).stage == "closed"
         kinds = set(session.exec(select(Task.kind).where(Task.review_id == 1)).all())
         # those need a decline, a send-back, or an earlier review's areas for development (tests/test_follow_up.py)
-        assert kinds >= {k.value for k in TaskKind if k not in (TaskKind.CHOOSE_REPLACEMENT, TaskKind.REVISE_FINDINGS, TaskKind.RECORD_PROGRESS)}
+        assert kinds >= {
+            k.value
+            for k in TaskKind
+            if k not in (TaskKind.CHOOSE_REPLACEMENT, TaskKind.REVISE_FINDINGS, TaskKind.RECORD_PROGRESS)
+        }
         assert _moved_deadlines(session) > 0  # the bundled plan meets weekends and holidays
         assert _off_school_days(session) == []
 
@@ -192,7 +212,9 @@ def test_moving_a_visit_puts_its_deadlines_and_open_tasks_on_school_days(planned
         reschedule(session, 1, new_start, "Ofsted inspection that week")
     with db.session_scope() as session:
         review = session.get(Review, 1)
-        assert {stage: dt.date.fromisoformat(day) for stage, day in review.deadlines.items()} == {s: _walk_back(calendar, d) for s, d in raw.items()}
+        assert {stage: dt.date.fromisoformat(day) for stage, day in review.deadlines.items()} == {
+            s: _walk_back(calendar, d) for s, d in raw.items()
+        }
         assert _off_school_days(session) == []
 
 
@@ -214,6 +236,9 @@ def test_more_time_ends_on_a_school_day_of_the_host(planned):
     with db.session_scope() as session:
         assert session.get(Task, task_id).due == change.new_due
     # that Saturday again: the school day before it is now the due date, so it would give no more time
-    with pytest.raises(UserError, match=f"after the current one \\({change.new_due}\\); {saturday} is not a school day of the host's calendar"):
+    with pytest.raises(
+        UserError,
+        match=f"after the current one \\({change.new_due}\\); {saturday} is not a school day of the host's calendar",
+    ):
         with db.session_scope() as session:
             extend(session, task_id, saturday, "More time")

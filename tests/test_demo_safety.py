@@ -10,6 +10,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+
 from conftest import run_cli
 
 MARKER = ".peer-review-demo"
@@ -58,7 +59,9 @@ def test_demo_refuses_a_folder_holding_files_it_did_not_write_and_leaves_them_al
     (folder / "peer-review.db").write_text("my own database")
     before = _snapshot(folder)
     args = ["--out", folder] if given == "--out" else []
-    result = run_cli("demo", *args, "--until", "2023-11-02", cwd=tmp_path, env={"PREFECT_HOME": str(tmp_path / "prefect-home")})
+    result = run_cli(
+        "demo", *args, "--until", "2023-11-02", cwd=tmp_path, env={"PREFECT_HOME": str(tmp_path / "prefect-home")}
+    )
     assert result.returncode == 2, result.stderr[-2000:]
     assert _snapshot(folder) == before  # nothing deleted, changed or added (no marker either)
     assert "Traceback" not in result.stderr and "starting Prefect" not in result.stderr and result.stdout == ""
@@ -88,11 +91,20 @@ def test_demo_reuses_a_folder_an_earlier_demo_marked_and_removes_only_its_own_fi
     (out / "emails").mkdir(parents=True)
     (out / "evaluation").mkdir()
     (out / MARKER).write_text("written by peer-review demo\n")
-    stale = ["099-old-trust-old-strand-review-report.docx", "emails/09999-reminder-someone_example.org.eml", "peer-review.db-wal"]
+    stale = [
+        "099-old-trust-old-strand-review-report.docx",
+        "emails/09999-reminder-someone_example.org.eml",
+        "peer-review.db-wal",
+    ]
     for name in stale:
         (out / name).write_text("from an earlier demo")
     (out / "peer-review.db").write_text("an earlier demo's database, now unreadable")
-    mine = {"thesis.docx": "my notes", "emails/notes.txt": "my notes", "evaluation/my-analysis.csv": "a,b", "report.docx": "my report"}
+    mine = {
+        "thesis.docx": "my notes",
+        "emails/notes.txt": "my notes",
+        "evaluation/my-analysis.csv": "a,b",
+        "report.docx": "my report",
+    }
     for name, text in mine.items():
         (out / name).write_text(text)
 
@@ -128,13 +140,21 @@ def test_advance_says_in_one_line_when_prefects_temporary_server_is_too_slow_to_
     env = {**_prefect_too_slow(tmp_path), "PEER_REVIEW_DATABASE_URL": f"sqlite:///{tmp_path / 'reviews.db'}"}
     result = run_cli("advance", cwd=tmp_path, env=env)
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-3000:]
-    assert result.stderr.splitlines() == _error_lines(result.stderr) and len(_error_lines(result.stderr)) == 1, result.stderr
+    assert result.stderr.splitlines() == _error_lines(result.stderr) and len(_error_lines(result.stderr)) == 1, (
+        result.stderr
+    )
     assert "Prefect's temporary server did not start" in result.stderr and f"{SLOW_SETTING}=90" in result.stderr
 
 
 def test_a_startup_timeout_that_is_not_a_whole_number_is_one_line(tmp_path):
     """The value the hint above asks for: Prefect itself answers 90.5 with a pydantic traceback."""
-    result = run_cli("demo", "--out", tmp_path / "out", cwd=tmp_path, env={SLOW_SETTING: "90.5", "PREFECT_HOME": str(tmp_path / "prefect-home")})
+    result = run_cli(
+        "demo",
+        "--out",
+        tmp_path / "out",
+        cwd=tmp_path,
+        env={SLOW_SETTING: "90.5", "PREFECT_HOME": str(tmp_path / "prefect-home")},
+    )
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-3000:]
     [message] = _error_lines(result.stderr)
     assert f"{SLOW_SETTING} must be a whole number of seconds" in message and "'90.5'" in message
@@ -144,12 +164,18 @@ def test_demo_says_it_leaves_the_database_of_peer_review_database_url_alone(tmp_
     """The demo always uses a database of its own; a user who set PEER_REVIEW_DATABASE_URL is told so, and
     shown the URL without its password. Prefect is made to fail as soon as the partnership is stored, to
     keep the test short: the demo got that far without ever connecting to the (unreachable) database named."""
-    env = {**_prefect_too_slow(tmp_path), "PEER_REVIEW_DATABASE_URL": "postgresql://alice:s3cret-pw@127.0.0.1:9/reviews"}
+    env = {
+        **_prefect_too_slow(tmp_path),
+        "PEER_REVIEW_DATABASE_URL": "postgresql://alice:s3cret-pw@127.0.0.1:9/reviews",
+    }
     result = run_cli("demo", "--out", tmp_path / "out", cwd=tmp_path, env=env)
     assert "s3cret-pw" not in result.stdout + result.stderr
     notes = [line for line in result.stderr.splitlines() if "PEER_REVIEW_DATABASE_URL" in line]
     assert len(notes) == 1, result.stderr
-    assert f"{tmp_path / 'out' / 'peer-review.db'}" in notes[0] and "postgresql://alice:***@127.0.0.1:9/reviews" in notes[0]
+    assert (
+        f"{tmp_path / 'out' / 'peer-review.db'}" in notes[0]
+        and "postgresql://alice:***@127.0.0.1:9/reviews" in notes[0]
+    )
     assert "does not touch" in notes[0]
     [error] = _error_lines(result.stderr)  # it ran on its own database up to Prefect, never on the one named
     assert "Prefect's temporary server did not start" in error
@@ -176,7 +202,9 @@ def test_demo_writes_through_no_link_in_a_marked_folder(tmp_path, link):
     assert result.returncode == 2, result.stdout + result.stderr
     [line] = _error_lines(result.stderr)
     assert "Traceback" not in result.stderr and "nothing was changed" in line
-    assert (f"holds a link, {folder / link}" in line) if link != MARKER else ("no earlier demo wrote it" in line)  # a linked marker marks nothing
+    assert (
+        (f"holds a link, {folder / link}" in line) if link != MARKER else ("no earlier demo wrote it" in line)
+    )  # a linked marker marks nothing
     assert _snapshot(theirs) == before
 
 
@@ -188,7 +216,9 @@ def test_demo_does_not_replace_a_database_holding_partnerships_it_did_not_make(t
     (folder / MARKER).write_text("an earlier demo")
     with sqlite3.connect(folder / "peer-review.db") as connection:
         connection.execute("CREATE TABLE partnership (id INTEGER PRIMARY KEY, name TEXT)")
-        connection.executemany("INSERT INTO partnership (name) VALUES (?)", [("Sheffield pilot triad",), ("Our real partnership",)])
+        connection.executemany(
+            "INSERT INTO partnership (name) VALUES (?)", [("Sheffield pilot triad",), ("Our real partnership",)]
+        )
     before = _snapshot(folder)
     result = run_cli("demo", "--out", ".", "--until", "2023-09-01", cwd=folder, env=_prefect_too_slow(tmp_path))
     assert result.returncode == 2, result.stdout + result.stderr

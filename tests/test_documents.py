@@ -23,16 +23,37 @@ def _read(content: bytes) -> str:
 
 def _common() -> dict:
     return {
-        "host": "Smith & Jones <Trust>", "strand": "School improvement", "framework": "F", "partnership": "P",
-        "visit": "8 January 2024", "team": [{"name": "A", "role": "peer reviewer", "organisation": "O & Co"}], "moderator": "M",
+        "host": "Smith & Jones <Trust>",
+        "strand": "School improvement",
+        "framework": "F",
+        "partnership": "P",
+        "visit": "8 January 2024",
+        "team": [{"name": "A", "role": "peer reviewer", "organisation": "O & Co"}],
+        "moderator": "M",
     }
 
 
 def test_report_keeps_special_characters():
     context = _common() | {
-        "status": "Final", "issued_on": "1 March 2024", "about": "No grade is given.",
-        "lines": [{"number": 1, "title": TRICKY, "self_evaluation": TRICKY, "strengths": [TRICKY], "areas_for_development": ["x < y"], "alignment": "matched", "alignment_comment": "c"}],
-        "good_practice": ["share & tell"], "next_steps": ["step <1>"], "statement": TRICKY, "self_evaluation_summary": "s", "corrections": ["none"],
+        "status": "Final",
+        "issued_on": "1 March 2024",
+        "about": "No grade is given.",
+        "lines": [
+            {
+                "number": 1,
+                "title": TRICKY,
+                "self_evaluation": TRICKY,
+                "strengths": [TRICKY],
+                "areas_for_development": ["x < y"],
+                "alignment": "matched",
+                "alignment_comment": "c",
+            }
+        ],
+        "good_practice": ["share & tell"],
+        "next_steps": ["step <1>"],
+        "statement": TRICKY,
+        "self_evaluation_summary": "s",
+        "corrections": ["none"],
     }
     text = _read(render(DocumentKind.REPORT, context))
     assert text.count(TRICKY) == 4
@@ -42,9 +63,33 @@ def test_report_keeps_special_characters():
 
 def test_moderation_record_table_rows_repeat_per_evidence_item():
     context = _common() | {
-        "rounds": 2, "signed_off_on": "today",
-        "evidence": [{"ref": f"E{i}", "title": f"T{i} & more", "type": "minutes", "location": "drive", "personal_data": "no"} for i in range(1, 4)],
-        "lines": [{"number": 1, "title": "L", "alignment": "a", "alignment_comment": "", "findings": [{"ref": "F1", "kind": "strength", "author": "A", "text": TRICKY, "evidence": "E1", "decisions": [{"round": 1, "decision": "needs revision", "reason": ": why"}, {"round": 2, "decision": "supported", "reason": ""}]}]}],
+        "rounds": 2,
+        "signed_off_on": "today",
+        "evidence": [
+            {"ref": f"E{i}", "title": f"T{i} & more", "type": "minutes", "location": "drive", "personal_data": "no"}
+            for i in range(1, 4)
+        ],
+        "lines": [
+            {
+                "number": 1,
+                "title": "L",
+                "alignment": "a",
+                "alignment_comment": "",
+                "findings": [
+                    {
+                        "ref": "F1",
+                        "kind": "strength",
+                        "author": "A",
+                        "text": TRICKY,
+                        "evidence": "E1",
+                        "decisions": [
+                            {"round": 1, "decision": "needs revision", "reason": ": why"},
+                            {"round": 2, "decision": "supported", "reason": ""},
+                        ],
+                    }
+                ],
+            }
+        ],
     }
     content = render(DocumentKind.MODERATION_RECORD, context)
     doc = Docx(io.BytesIO(content))

@@ -11,7 +11,6 @@ from email import policy
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE
 from docx import Document as Docx
 from icalendar import Calendar
 from sqlmodel import func, select
@@ -33,8 +32,12 @@ from peer_review.store.tables import (
     Trust,
 )
 
+from conftest import EXAMPLE
+
 REPO = Path(__file__).resolve().parent.parent
-GRADE_WORDS = re.compile(r"\b(outstanding|inadequate|requires improvement|grade[ds]?|scor(e|ed|es|ing)|rating|RAG)\b", re.IGNORECASE)
+GRADE_WORDS = re.compile(
+    r"\b(outstanding|inadequate|requires improvement|grade[ds]?|scor(e|ed|es|ing)|rating|RAG)\b", re.IGNORECASE
+)
 
 
 def _text(path: Path) -> str:
@@ -69,7 +72,11 @@ def test_triad_cycle_writes_every_document_and_is_idempotent(prefect_server, dat
             report = next(p for p in reports if p.name.startswith(f"{review.id:03d}-"))
             text = _text(report)
             assert host.name in text and review.strand_title in text
-            lines = session.exec(select(LineOfEnquiry).where(LineOfEnquiry.review_id == review.id, LineOfEnquiry.round == review.lines_round)).all()
+            lines = session.exec(
+                select(LineOfEnquiry).where(
+                    LineOfEnquiry.review_id == review.id, LineOfEnquiry.round == review.lines_round
+                )
+            ).all()
             assert 2 <= len(lines) <= 4
             for line in lines:
                 assert line.title in text and line.from_prompt  # the simulated host takes prompts verbatim
@@ -79,19 +86,29 @@ def test_triad_cycle_writes_every_document_and_is_idempotent(prefect_server, dat
                 if f.kind != "good_practice":
                     assert f.text in text
             # the text people wrote keeps its &, <, > and quotes
-            assert "Leaders & staff share a clear, consistent account of \"" in text
+            assert 'Leaders & staff share a clear, consistent account of "' in text
             assert "(<2 of 3 sampled>)" in text
             assert "Moderator’s statement" in text and review.moderator_statement in text
             without_disclaimer = text.replace(ABOUT, "")  # which says that no grade is given
             assert not GRADE_WORDS.search(without_disclaimer), GRADE_WORDS.search(without_disclaimer)
             # peers come from every other trust, and never from the host
-            peers = session.exec(select(Person).join(Assignment, Assignment.person_id == Person.id).where(Assignment.review_id == review.id, Assignment.role == "peer", Assignment.status == "accepted")).all()
+            peers = session.exec(
+                select(Person)
+                .join(Assignment, Assignment.person_id == Person.id)
+                .where(Assignment.review_id == review.id, Assignment.role == "peer", Assignment.status == "accepted")
+            ).all()
             assert len(peers) == 2 and host.id not in {p.trust_id for p in peers}
-            declined = session.exec(select(Assignment).where(Assignment.review_id == review.id, Assignment.status == "declined")).all()
+            declined = session.exec(
+                select(Assignment).where(Assignment.review_id == review.id, Assignment.status == "declined")
+            ).all()
             assert len(declined) == (1 if review.position == 3 else 0)  # the simulation declines once per trust
-            assert (review.visit_start.isoformat() in " ".join(_text(report).split())) or f"{review.visit_start.day} {review.visit_start:%B %Y}" in text
+            assert (
+                review.visit_start.isoformat() in " ".join(_text(report).split())
+            ) or f"{review.visit_start.day} {review.visit_start:%B %Y}" in text
             # at least one finding went back to its reviewer and came back revised
-            rounds = session.exec(select(func.max(ModerationDecision.round)).where(ModerationDecision.review_id == review.id)).one()
+            rounds = session.exec(
+                select(func.max(ModerationDecision.round)).where(ModerationDecision.review_id == review.id)
+            ).one()
             assert rounds >= 2
             moderation = _text(next(out.glob(f"{review.id:03d}-*-moderation-record.docx")))
             assert "needs revision" in moderation and "Round 2: supported" in moderation
@@ -113,14 +130,33 @@ def test_triad_cycle_writes_every_document_and_is_idempotent(prefect_server, dat
 
         # the evaluation report and its CSVs read back, naming every trust and strand, grading nobody
         evaluation = {path.name: path for path in result.evaluation}
-        assert set(evaluation) >= {"evaluation.docx", "alignment.csv", "survey.csv", "external_comparison.csv", "headline_figures.csv"}
+        assert set(evaluation) >= {
+            "evaluation.docx",
+            "alignment.csv",
+            "survey.csv",
+            "external_comparison.csv",
+            "headline_figures.csv",
+        }
         report = _text(evaluation["evaluation.docx"])
-        names = [t.name for t in session.exec(select(Trust))] + sorted({r.strand_title for r in session.exec(select(Review))})
+        names = [t.name for t in session.exec(select(Trust))] + sorted(
+            {r.strand_title for r in session.exec(select(Review))}
+        )
         for name in names:
             assert name in report and name in evaluation["alignment.csv"].read_text(), name
-        rows_by_file = {name: list(csv.DictReader(io.StringIO(path.read_text()))) for name, path in evaluation.items() if name.endswith(".csv")}
-        assert len(rows_by_file["alignment.csv"]) == session.exec(select(func.count()).select_from(LineOfEnquiry).join(Review, Review.id == LineOfEnquiry.review_id)
-                                                                   .where(LineOfEnquiry.round == Review.lines_round)).one()
+        rows_by_file = {
+            name: list(csv.DictReader(io.StringIO(path.read_text())))
+            for name, path in evaluation.items()
+            if name.endswith(".csv")
+        }
+        assert (
+            len(rows_by_file["alignment.csv"])
+            == session.exec(
+                select(func.count())
+                .select_from(LineOfEnquiry)
+                .join(Review, Review.id == LineOfEnquiry.review_id)
+                .where(LineOfEnquiry.round == Review.lines_round)
+            ).one()
+        )
         assert {r["round"] for r in rows_by_file["survey.csv"]} == {"baseline", "end"}
         assert rows_by_file["external_comparison.csv"] and rows_by_file["headline_figures.csv"]
         for name, path in evaluation.items():
@@ -141,7 +177,10 @@ def test_triad_cycle_writes_every_document_and_is_idempotent(prefect_server, dat
 
 
 def _snapshot(session) -> dict:
-    counts = {t.__name__: session.exec(select(func.count()).select_from(t)).one() for t in (Task, Document, AuditEntry, Finding, Assignment, OutboxMessage)}
+    counts = {
+        t.__name__: session.exec(select(func.count()).select_from(t)).one()
+        for t in (Task, Document, AuditEntry, Finding, Assignment, OutboxMessage)
+    }
     counts["documents"] = sorted(hashlib.sha256(d.content).hexdigest() for d in session.exec(select(Document)))
     return counts
 
@@ -164,13 +203,16 @@ def test_dfe_framework_with_five_strands(prefect_server, tmp_path):
 
 
 def test_four_trusts_get_a_peer_from_each_other_trust(prefect_server, tmp_path):
-    text = EXAMPLE.read_text() + """  - id: loxley
+    text = (
+        EXAMPLE.read_text()
+        + """  - id: loxley
     name: Loxley Valley Trust
     ceo: {name: Amir Shah, email: amir.shah@loxley.example.org}
     strand_order: [workforce, school-improvement, quality-inclusive-education, governance-leadership-operations]
     reviewers:
       - {name: Beth Ward, email: beth.ward@loxley.example.org, role: Director of Standards, strands: []}
 """
+    )
     path = tmp_path / "four.yaml"
     path.write_text(text)
     result = _run(tmp_path, path)
@@ -179,7 +221,9 @@ def test_four_trusts_get_a_peer_from_each_other_trust(prefect_server, tmp_path):
     with db.session_scope() as session:
         for review in session.exec(select(Review)):
             peer_trusts = session.exec(
-                select(Person.trust_id).join(Assignment, Assignment.person_id == Person.id).where(Assignment.review_id == review.id, Assignment.role == "peer", Assignment.status == "accepted")
+                select(Person.trust_id)
+                .join(Assignment, Assignment.person_id == Person.id)
+                .where(Assignment.review_id == review.id, Assignment.role == "peer", Assignment.status == "accepted")
             ).all()
             assert len(peer_trusts) == 3 and len(set(peer_trusts)) == 3 and review.host_trust_id not in peer_trusts
     db.configure(None)

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import docx
 import pytest
-from conftest import run_cli, run_whole_cycle
 from sqlalchemy import text
-from webclient import sign_in
 
 from peer_review.domain.evaluation import GRADE_WORDS, find_grade_words
 from peer_review.store import db
+
+from conftest import run_cli, run_whole_cycle
+from webclient import sign_in
 
 COORDINATOR = "ruth.ashby@coordinator.example.org"
 ALIGNMENTS = ("aligned", "partly_aligned", "not_aligned")
@@ -108,7 +109,10 @@ def test_every_figure_in_the_report_and_csvs_equals_an_independent_count(triad, 
     _check_tally(tables["Through the cycle"], _counts(standing, lambda r: f"Review {r.n} of each trust"))
     overall = Counter(r.alignment for r in standing)
     paragraphs = _all_text(out / "evaluation.docx")
-    assert f"judged {len(standing)} lines of enquiry: the self-evaluation matched the evidence for {overall['aligned']} " in paragraphs
+    assert (
+        f"judged {len(standing)} lines of enquiry: the self-evaluation matched the evidence for {overall['aligned']} "
+        in paragraphs
+    )
 
     first_later = {row[0]: row for row in tables["Each trust’s first review against its later ones"][1:]}
     for trust in {r.trust for r in standing}:
@@ -116,7 +120,11 @@ def test_every_figure_in_the_report_and_csvs_equals_an_independent_count(triad, 
         later = [r for r in standing if r.trust == trust and r.n > 1]
         share = lambda rows: sum(r.alignment == "aligned" for r in rows) / len(rows)  # noqa: E731
         assert first_later[trust][1:] == [
-            str(len(first)), f"{round(100 * share(first))}%", str(len(later)), f"{round(100 * share(later))}%", f"{100 * (share(later) - share(first)):+.0f}",
+            str(len(first)),
+            f"{round(100 * share(first))}%",
+            str(len(later)),
+            f"{round(100 * share(later))}%",
+            f"{100 * (share(later) - share(first)):+.0f}",
         ]
 
     changed = _sql("""
@@ -127,17 +135,30 @@ def test_every_figure_in_the_report_and_csvs_equals_an_independent_count(triad, 
     """)
     assert changed, "the simulated moderator changes a judgement in a later round"
     assert len(tables["Judgements changed in moderation"]) == 1 + len(changed)
-    assert {(int(row[0]), row[3].split(".")[0]) for row in tables["Judgements changed in moderation"][1:]} == {(r[0], str(r[1])) for r in changed}
+    assert {(int(row[0]), row[3].split(".")[0]) for row in tables["Judgements changed in moderation"][1:]} == {
+        (r[0], str(r[1])) for r in changed
+    }
 
     # alignment.csv: one row per judged line, the standing judgement and its round
     rows = list(csv.DictReader(io.StringIO((out / "alignment.csv").read_text())))
     assert {"review_id", "trust", "strand", "line", "alignment", "round"} <= set(rows[0])
     got = sorted((int(r["review_id"]), int(r["line"]), r["alignment"]) for r in rows)
     assert got == sorted((r.id, r.line_number, r.alignment) for r in standing)
-    rounds = {(r[0], r[1]): r[2] for r in _sql("SELECT review_id, line_number, MAX(round) FROM selfevaluationjudgement GROUP BY review_id, line_number")}
+    rounds = {
+        (r[0], r[1]): r[2]
+        for r in _sql(
+            "SELECT review_id, line_number, MAX(round) FROM selfevaluationjudgement GROUP BY review_id, line_number"
+        )
+    }
     assert all(int(r["round"]) == rounds[(int(r["review_id"]), int(r["line"]))] for r in rows)
-    assert len(list(csv.DictReader(io.StringIO((out / "alignment_rounds.csv").read_text())))) == _sql("SELECT COUNT(*) FROM selfevaluationjudgement")[0][0]
-    summary = {(r["breakdown"], r["group"]): r for r in csv.DictReader(io.StringIO((out / "alignment_summary.csv").read_text()))}
+    assert (
+        len(list(csv.DictReader(io.StringIO((out / "alignment_rounds.csv").read_text()))))
+        == _sql("SELECT COUNT(*) FROM selfevaluationjudgement")[0][0]
+    )
+    summary = {
+        (r["breakdown"], r["group"]): r
+        for r in csv.DictReader(io.StringIO((out / "alignment_summary.csv").read_text()))
+    }
     for strand, counts in _counts(standing, lambda r: r.strand).items():
         assert [int(summary[("strand", strand)][a]) for a in ALIGNMENTS] == [counts[a] for a in ALIGNMENTS]
 
@@ -146,9 +167,13 @@ def test_feedback_is_shown_by_group_and_small_groups_are_withheld_everywhere(tri
     result = run_cli("evaluation", "--out", tmp_path, env={"PEER_REVIEW_DATABASE_URL": triad})
     assert result.returncode == 0, result.stderr
     people = dict(_sql("SELECT role, COUNT(DISTINCT person_id) FROM feedbackresponse GROUP BY role"))
-    averages = {role: (float(a), float(b), float(c)) for role, a, b, c in _sql(  # each person's answers averaged, then the group's
-        "SELECT role, AVG(a), AVG(b), AVG(c) FROM (SELECT role, person_id, AVG(helped_us_improve) AS a, AVG(fair_and_accurate) AS b, "
-        "AVG(CASE WHEN would_take_part_again THEN 1.0 ELSE 0.0 END) AS c FROM feedbackresponse GROUP BY role, person_id) AS per_person GROUP BY role")}
+    averages = {
+        role: (float(a), float(b), float(c))
+        for role, a, b, c in _sql(  # each person's answers averaged, then the group's
+            "SELECT role, AVG(a), AVG(b), AVG(c) FROM (SELECT role, person_id, AVG(helped_us_improve) AS a, AVG(fair_and_accurate) AS b, "
+            "AVG(CASE WHEN would_take_part_again THEN 1.0 ELSE 0.0 END) AS c FROM feedbackresponse GROUP BY role, person_id) AS per_person GROUP BY role"
+        )
+    }
     means = {role: round(values[0], 2) for role, values in averages.items()}
     assert people["moderator"] < 3 <= people["peer"]  # the triad has two moderators: their group is withheld
 
@@ -157,17 +182,32 @@ def test_feedback_is_shown_by_group_and_small_groups_are_withheld_everywhere(tri
     for role, group in (("peer", "Peer reviewers"), ("host", "Host trust CEOs")):
         improve, fair, again = averages[role]
         assert by_group[(group, "The review will help us improve")] == [str(people[role]), f"{round(improve, 2):.2f}"]
-        assert by_group[(group, "The review gave a fair and accurate account")] == [str(people[role]), f"{round(fair, 2):.2f}"]
-        assert by_group[(group, "Would take part again (share saying yes)")] == [str(people[role]), f"{round(100 * round(again, 2))}%"]
-    for question in ("The review will help us improve", "The review gave a fair and accurate account", "Would take part again (share saying yes)"):
+        assert by_group[(group, "The review gave a fair and accurate account")] == [
+            str(people[role]),
+            f"{round(fair, 2):.2f}",
+        ]
+        assert by_group[(group, "Would take part again (share saying yes)")] == [
+            str(people[role]),
+            f"{round(100 * round(again, 2))}%",
+        ]
+    for question in (
+        "The review will help us improve",
+        "The review gave a fair and accurate account",
+        "Would take part again (share saying yes)",
+    ):
         assert by_group[("Moderators", question)] == ["fewer than 3", "withheld"]
-    feedback = [r for r in csv.DictReader(io.StringIO((tmp_path / "feedback.csv").read_text())) if r["group"] == "Moderators"]
+    feedback = [
+        r for r in csv.DictReader(io.StringIO((tmp_path / "feedback.csv").read_text())) if r["group"] == "Moderators"
+    ]
     assert len(feedback) == 3 and all(r["people"] == r["mean"] == "" and r["withheld"] for r in feedback)
 
     browser = sign_in(COORDINATOR)
     page = browser.get("/partnerships/1/evaluation")
     assert page.status_code == 200
-    assert page.text.count("withheld") >= 3 and f"{means['moderator']:.2f}" not in page.text.split("Moderators", 1)[1][:400]
+    assert (
+        page.text.count("withheld") >= 3
+        and f"{means['moderator']:.2f}" not in page.text.split("Moderators", 1)[1][:400]
+    )
 
 
 def test_no_output_uses_a_grade_word_and_every_output_names_every_trust_and_strand(triad, tmp_path):
@@ -181,8 +221,15 @@ def test_no_output_uses_a_grade_word_and_every_output_names_every_trust_and_stra
     for name, output in {"evaluation.docx": report, "web page": page, **csvs}.items():
         assert find_grade_words(output) == [], name
     for name in trusts + strands:
-        assert name in report and name in page and name in csvs["alignment.csv"] and name in csvs["alignment_summary.csv"], name
-    assert find_grade_words("The trust was graded Outstanding (a RAG rating)") == ["outstanding", "graded", "rating", "rag"]  # the check itself can fail
+        assert (
+            name in report and name in page and name in csvs["alignment.csv"] and name in csvs["alignment_summary.csv"]
+        ), name
+    assert find_grade_words("The trust was graded Outstanding (a RAG rating)") == [
+        "outstanding",
+        "graded",
+        "rating",
+        "rag",
+    ]  # the check itself can fail
     assert find_grade_words("disparaged, underrated, scored") == []
     assert all(word == word.lower() for word in GRADE_WORDS)
 
@@ -195,7 +242,10 @@ def test_the_web_page_shows_the_charts_as_svg_with_the_data_as_tables(triad):
         svg = browser.get(f"/partnerships/1/evaluation/{chart}.svg")
         assert svg.status_code == 200 and svg.headers["content-type"] == "image/svg+xml"
         assert svg.text.startswith("<svg") and "<script" not in svg.text and "<title>" in svg.text
-        assert "script-src" not in svg.headers["content-security-policy"] and "default-src 'none'" in svg.headers["content-security-policy"]
+        assert (
+            "script-src" not in svg.headers["content-security-policy"]
+            and "default-src 'none'" in svg.headers["content-security-policy"]
+        )
     assert browser.get("/partnerships/1/evaluation/nothing.svg").status_code == 404
     assert browser.get("/partnerships/1/evaluation/../status.csv.csv").status_code == 404
     word = browser.get("/partnerships/1/evaluation.docx")
@@ -211,7 +261,7 @@ def _saved(content: bytes) -> Path:
 
 
 def test_hostile_names_stay_text_in_every_output(triad, tmp_path):
-    hostile = "=HYPERLINK(\"http://x\") <script>alert(1)</script> {{ 7*7 }} [bold]x[/]"
+    hostile = '=HYPERLINK("http://x") <script>alert(1)</script> {{ 7*7 }} [bold]x[/]'
     with db.get_engine().begin() as connection:
         connection.execute(text("UPDATE trust SET name = :name WHERE key = 'steel-valley'"), {"name": hostile})
         connection.execute(text("UPDATE selfevaluationjudgement SET comment = :c"), {"c": "@SUM(A1) " + hostile})
@@ -222,7 +272,11 @@ def test_hostile_names_stay_text_in_every_output(triad, tmp_path):
     assert {r["trust_name"] for r in rows if r["trust"] == "steel-valley"} == {"'" + hostile}
     assert all(r["comment"].startswith("'@SUM") for r in rows)
     page = sign_in(COORDINATOR).get("/partnerships/1/evaluation").text
-    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "{{ 7*7 }}" in page
+    assert (
+        "<script>alert(1)</script>" not in page
+        and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+        and "{{ 7*7 }}" in page
+    )
 
 
 @pytest.mark.postgresql_only
@@ -256,10 +310,13 @@ def test_follow_up_and_headline_figures_in_the_report_equal_the_records(triad, t
     header, *rows = tables["Following up areas for development"]
     assert header == ["Trust", "Areas for development", "Done", "Under way", "Not started", "No progress recorded yet"]
     assert {row[0]: [int(n) for n in row[1:]] for row in rows} == {
-        trust: [sum(c.values()), c["done"], c["under_way"], c["not_started"], c["none"]] for trust, c in expected.items()
+        trust: [sum(c.values()), c["done"], c["under_way"], c["not_started"], c["none"]]
+        for trust, c in expected.items()
     }
     actions = list(csv.DictReader(io.StringIO((tmp_path / "actions.csv").read_text())))
-    assert sorted((int(r["action"][1:]), r["latest_status"]) for r in actions) == sorted((i, s or "") for _t, i, s in latest)
+    assert sorted((int(r["action"][1:]), r["latest_status"]) for r in actions) == sorted(
+        (i, s or "") for _t, i, s in latest
+    )
 
     figures = _sql("SELECT t.name, f.measure, f.year, f.value FROM headlinefigure f JOIN trust t ON t.id = f.trust_id")
     for trust in {f[0] for f in figures}:
@@ -277,10 +334,20 @@ def test_the_external_review_comparison_in_the_report_is_the_one_the_command_lin
     tables = _tables(tmp_path / "evaluation.docx")
     [heading] = [h for h in tables if h.startswith(f"{compared['trust_name']}: external review by")]
     rows = {row[0]: row[1:5] for row in tables[heading][1:]}
-    assert rows == {s["strand_title"]: [s["covered_by"], str(len(s["matched"])), str(len(s["only_external"])), str(len(s["only_peer"]))] for s in compared["strands"]}
+    assert rows == {
+        s["strand_title"]: [
+            s["covered_by"],
+            str(len(s["matched"])),
+            str(len(s["only_external"])),
+            str(len(s["only_peer"])),
+        ]
+        for s in compared["strands"]
+    }
     found = list(csv.DictReader(io.StringIO((tmp_path / "external_comparison.csv").read_text())))
     assert sum(r["found_by"] == "both" for r in found) == sum(len(s["matched"]) for s in compared["strands"])
-    assert sum(r["found_by"] == "external review only" for r in found) == sum(len(s["only_external"]) for s in compared["strands"])
+    assert sum(r["found_by"] == "external review only" for r in found) == sum(
+        len(s["only_external"]) for s in compared["strands"]
+    )
 
 
 @pytest.mark.db
@@ -292,7 +359,9 @@ def test_feedback_is_published_only_when_every_review_has_closed(planned):
     with db.session_scope() as session:
         result = evaluate(session, get_partnership(session, None))
         text = str(sections(result))
-    assert result.feedback == [] and "published once every review of the cycle has closed (0 of 12 closed so far)" in text
+    assert (
+        result.feedback == [] and "published once every review of the cycle has closed (0 of 12 closed so far)" in text
+    )
 
 
 @pytest.mark.db
@@ -300,6 +369,13 @@ def test_an_external_review_dated_after_today_is_refused(planned, tmp_path):
     from peer_review.resources import example
 
     future = tmp_path / "future.yaml"
-    future.write_text(example("external-review.yaml").read_text().replace("reviewed_on: 2024-06-12", "reviewed_on: 2099-06-12"))
+    future.write_text(
+        example("external-review.yaml").read_text().replace("reviewed_on: 2024-06-12", "reviewed_on: 2099-06-12")
+    )
     refused = run_cli("external-review", "load", future, env={"PEER_REVIEW_DATABASE_URL": planned})
-    assert refused.returncode == 2 and "future.yaml" in refused.stderr and "(reviewed_on)" in refused.stderr and "after today" in refused.stderr
+    assert (
+        refused.returncode == 2
+        and "future.yaml" in refused.stderr
+        and "(reviewed_on)" in refused.stderr
+        and "after today" in refused.stderr
+    )

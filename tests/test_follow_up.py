@@ -15,7 +15,6 @@ from sqlmodel import select
 from test_end_to_end import GRADE_WORDS
 from test_web_forms import flatten, row_counts
 from test_workflow import refused
-from webclient import post_form, sign_in
 
 from peer_review.demo.simulation import answer
 from peer_review.service import follow_up, queries, workflow
@@ -31,6 +30,8 @@ from peer_review.store.tables import (
     Review,
     Task,
 )
+
+from webclient import post_form, sign_in
 
 pytestmark = pytest.mark.db
 
@@ -51,7 +52,12 @@ def _context(task_id: int) -> dict:
 
 def _do(task: queries.TaskRow, data: dict | None = None) -> None:
     with db.session_scope() as session:
-        workflow.submit(session, task.id, data if data is not None else answer(queries.task_context(session, task.id)), task.assignee_email)
+        workflow.submit(
+            session,
+            task.id,
+            data if data is not None else answer(queries.task_context(session, task.id)),
+            task.assignee_email,
+        )
     workflow.advance_review(db.session_scope, task.review_id)
 
 
@@ -75,12 +81,21 @@ def _until(review_id: int, kind: str, round_: int = 1) -> queries.TaskRow:
 def _steel_valley() -> list[Review]:
     with db.session_scope() as session:
         first = session.get(Review, 1)
-        return list(session.exec(select(Review).where(Review.host_trust_id == first.host_trust_id).order_by(Review.visit_start)))
+        return list(
+            session.exec(select(Review).where(Review.host_trust_id == first.host_trust_id).order_by(Review.visit_start))
+        )
 
 
 def _actions(review_id: int) -> list[str]:
     with db.session_scope() as session:
-        return [f"A{i}" for i in session.exec(select(DevelopmentAction.id).where(DevelopmentAction.review_id == review_id).order_by(DevelopmentAction.id))]
+        return [
+            f"A{i}"
+            for i in session.exec(
+                select(DevelopmentAction.id)
+                .where(DevelopmentAction.review_id == review_id)
+                .order_by(DevelopmentAction.id)
+            )
+        ]
 
 
 def _progress() -> list[tuple]:
@@ -124,7 +139,9 @@ def test_the_next_review_asks_the_host_about_exactly_the_earlier_actions_before_
     context = _context(task.id)
     assert [a.ref for a in context["actions"]] == _actions(1)
     assert all(a.review_id == 1 and a.strand == "School improvement" and not a.progress for a in context["actions"])
-    skeleton = yaml.safe_load(yaml_template(context))  # the YAML skeleton lists them, and is a valid answer as it stands
+    skeleton = yaml.safe_load(
+        yaml_template(context)
+    )  # the YAML skeleton lists them, and is a valid answer as it stands
     assert [entry["action"] for entry in skeleton["actions"]] == _actions(1)
     with db.session_scope() as session:
         workflow.validate_answer(session, session.get(Task, task.id), session.get(Review, second.id), skeleton)
@@ -140,13 +157,17 @@ def test_the_next_review_asks_the_host_about_exactly_the_earlier_actions_before_
     _do(task)
     with db.session_scope() as session:
         assert session.get(Review, second.id).stage == "evidence"
-    assert _progress() == [(e["action"], second.id, "next_review", e["status"], e["evidence"]) for e in simulated["actions"]]
+    assert _progress() == [
+        (e["action"], second.id, "next_review", e["status"], e["evidence"]) for e in simulated["actions"]
+    ]
 
     # it is not the trust's last review: nothing more is asked after its report
     assert _drive(second.id) == []
     with db.session_scope() as session:
         assert session.get(Review, second.id).stage == "closed"
-        asked = session.exec(select(Task.round).where(Task.review_id == second.id, Task.kind == "record_progress")).all()
+        asked = session.exec(
+            select(Task.round).where(Task.review_id == second.id, Task.kind == "record_progress")
+        ).all()
     assert asked == [1]
 
 
@@ -157,17 +178,37 @@ def test_a_record_of_progress_is_refused_unless_it_answers_for_exactly_its_actio
     refs = [e["action"] for e in good["actions"]]
     entries = [dict(e, status="under_way", evidence="Termly checks run in two schools.") for e in good["actions"]]
 
-    refused(task.id, {"actions": entries[1:]}, CEO, rf"action {refs[0]} missing; you are asked to record progress on: {', '.join(refs)}")
-    refused(task.id, {"actions": [*entries, dict(entries[0], action="A999")]}, CEO, "action A999 is not one you are asked to record progress on")
+    refused(
+        task.id,
+        {"actions": entries[1:]},
+        CEO,
+        rf"action {refs[0]} missing; you are asked to record progress on: {', '.join(refs)}",
+    )
+    refused(
+        task.id,
+        {"actions": [*entries, dict(entries[0], action="A999")]},
+        CEO,
+        "action A999 is not one you are asked to record progress on",
+    )
     refused(task.id, {"actions": [*entries, entries[0]]}, CEO, f"action {refs[0]} appears more than once")
-    refused(task.id, {"actions": [dict(entries[0], status="done", evidence=" "), *entries[1:]]}, CEO, f"action {refs[0]}: say what shows it is done")
+    refused(
+        task.id,
+        {"actions": [dict(entries[0], status="done", evidence=" "), *entries[1:]]},
+        CEO,
+        f"action {refs[0]}: say what shows it is done",
+    )
     refused(task.id, {"actions": [dict(entries[0], evidence=""), *entries[1:]]}, CEO, "say what shows it is under way")
     refused(task.id, {"actions": [dict(entries[0], status="graded"), *entries[1:]]}, CEO, "not_started")
     peers, moderator = _team(second.id)
     for someone in (peers[0].email, moderator.email, OTHER_CEO):
-        refused(task.id, {"actions": entries}, someone, f"assigned to {CEO}; only they or the coordinator can submit it")
+        refused(
+            task.id, {"actions": entries}, someone, f"assigned to {CEO}; only they or the coordinator can submit it"
+        )
 
-    not_started = [dict(entries[0], status="not_started", evidence=""), *entries[1:]]  # nothing to show yet: no evidence needed
+    not_started = [
+        dict(entries[0], status="not_started", evidence=""),
+        *entries[1:],
+    ]  # nothing to show yet: no evidence needed
     with db.session_scope() as session:
         assert workflow.submit(session, task.id, {"actions": not_started}, CEO).outcome == "recorded"
     refused(task.id, {"actions": entries}, CEO, "already done")
@@ -199,7 +240,9 @@ def test_at_the_trusts_last_review_the_host_reports_on_every_action_at_the_end_o
     assert "end of the trust's cycle" in yaml_template(context)
     # the form starts from the progress recorded last
     start = KINDS[context["kind"]].form.initial(context)["actions"]
-    assert [e.get("status") for e in start[: len(_actions(1))]] == [a.latest.status.value for a in context["actions"][: len(_actions(1))]]
+    assert [e.get("status") for e in start[: len(_actions(1))]] == [
+        a.latest.status.value for a in context["actions"][: len(_actions(1))]
+    ]
     assert "status" not in start[-1]
     assert _drive(last.id) == []
     with db.session_scope() as session:
@@ -220,12 +263,18 @@ def test_the_host_answers_on_the_web_form_and_the_next_review_team_sees_the_prog
     with db.session_scope() as session:
         earlier = follow_up.action_views(session, follow_up.earlier_actions(session, session.get(Review, second.id)))
     for a in earlier:
-        assert a.text.replace("<", "&lt;").replace(">", "&gt;") in form.text and f"Action {a.ref}: from review 1 (School improvement)" in form.text
+        assert (
+            a.text.replace("<", "&lt;").replace(">", "&gt;") in form.text
+            and f"Action {a.ref}: from review 1 (School improvement)" in form.text
+        )
     good = answer(_context(task.id))
     fields = flatten(good)
     before = row_counts()
-    wrong = [(name, "done" if name == "actions-0-status" else "" if name == "actions-0-evidence" else value)
-             for name, value in fields if name != "actions-1-status"]
+    wrong = [
+        (name, "done" if name == "actions-0-status" else "" if name == "actions-0-evidence" else value)
+        for name, value in fields
+        if name != "actions-1-status"
+    ]
     shown = post_form(host, f"/tasks/{task.id}", wrong + [("action", "submit")])
     assert shown.status_code == 400
     links = dict(re.findall(r'<li><a href="#([^"]*)">([^<]*)</a>', shown.text))
@@ -248,7 +297,9 @@ def test_the_host_answers_on_the_web_form_and_the_next_review_team_sees_the_prog
 
 def _report_text(review_id: int) -> list[tuple[str, str]]:
     with db.session_scope() as session:
-        content = session.exec(select(Document.content).where(Document.review_id == review_id, Document.kind == "review-report")).one()
+        content = session.exec(
+            select(Document.content).where(Document.review_id == review_id, Document.kind == "review-report")
+        ).one()
     return [(p.style.name, p.text) for p in Docx(io.BytesIO(content)).paragraphs]
 
 
@@ -259,12 +310,18 @@ def _section(paragraphs: list[tuple[str, str]], heading: str) -> list[str]:
 
 
 def test_the_next_report_says_what_progress_was_recorded_since_earlier_reviews(first_closed):
-    assert _section(_report_text(1), "Progress since earlier reviews") == ["None: the trust has no areas for development from earlier reviews."]
+    assert _section(_report_text(1), "Progress since earlier reviews") == [
+        "None: the trust has no areas for development from earlier reviews."
+    ]
     second = _steel_valley()[1]
     task = _until(second.id, "record_progress")
     context = _context(task.id)
     data = answer(context)
-    data["actions"][-1] = {"action": data["actions"][-1]["action"], "status": "done", "evidence": "Minutes & notes: <board>, 4 March."}
+    data["actions"][-1] = {
+        "action": data["actions"][-1]["action"],
+        "status": "done",
+        "evidence": "Minutes & notes: <board>, 4 March.",
+    }
     _do(task, data)
     _drive(second.id)
     section = _section(_report_text(second.id), "Progress since earlier reviews")
@@ -274,7 +331,10 @@ def test_the_next_report_says_what_progress_was_recorded_since_earlier_reviews(f
     for a, entry in zip(context["actions"], data["actions"]):
         label = {"not_started": "Not started", "under_way": "Under way", "done": "Done"}[entry["status"]]
         progress = f"{label}: {entry['evidence']}" if entry["evidence"] else label
-        expected += [f"{a.ref} (from review 1, School improvement, {issued}): {a.text}", f"Progress recorded at this review: {progress}"]
+        expected += [
+            f"{a.ref} (from review 1, School improvement, {issued}): {a.text}",
+            f"Progress recorded at this review: {progress}",
+        ]
     assert section[1:] == expected
     assert "Progress recorded at this review: Done: Minutes & notes: <board>, 4 March." in section  # kept as typed
     assert not GRADE_WORDS.search("\n".join(section))

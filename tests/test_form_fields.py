@@ -12,21 +12,50 @@ FINDINGS = KINDS[TaskKind.RECORD_FINDINGS].form
 
 
 def test_fields_nest_into_the_answer_yaml_would_give():
-    posted = [("lines-0-line", "1"), ("lines-0-strengths-0-text", "Clear plans"), ("lines-0-strengths-0-evidence", "E1"),
-              ("lines-0-strengths-0-evidence", "E3"), ("lines-1-line", "2"), ("csrf_token", "t"), ("action", "submit")]
+    posted = [
+        ("lines-0-line", "1"),
+        ("lines-0-strengths-0-text", "Clear plans"),
+        ("lines-0-strengths-0-evidence", "E1"),
+        ("lines-0-strengths-0-evidence", "E3"),
+        ("lines-1-line", "2"),
+        ("csrf_token", "t"),
+        ("action", "submit"),
+    ]
     assert forms.nest(posted, inp.RecordFindings) == {
-        "lines": [{"line": "1", "strengths": [{"text": "Clear plans", "evidence": ["E1", "E3"]}]}, {"line": "2"}]}
+        "lines": [{"line": "1", "strengths": [{"text": "Clear plans", "evidence": ["E1", "E3"]}]}, {"line": "2"}]
+    }
     unticked = forms.nest([("items-0-title", "Minutes"), ("items-0-lines", "")], inp.SubmitEvidence)
     assert unticked == {"items": [{"title": "Minutes", "lines": []}]}
 
 
 def test_blank_rows_are_dropped_and_errors_point_at_the_field_filled_in():
-    answer = {"lines": [
-        {"line": "1", "strengths": [{"text": "", "evidence": []}], "areas_for_development": [{"text": "", "evidence": []}], "good_practice": []},
-        {"line": "2", "strengths": [{"text": "", "evidence": []}, {"text": "No evidence", "evidence": []}], "areas_for_development": [], "good_practice": []},
-    ]}
+    answer = {
+        "lines": [
+            {
+                "line": "1",
+                "strengths": [{"text": "", "evidence": []}],
+                "areas_for_development": [{"text": "", "evidence": []}],
+                "good_practice": [],
+            },
+            {
+                "line": "2",
+                "strengths": [{"text": "", "evidence": []}, {"text": "No evidence", "evidence": []}],
+                "areas_for_development": [],
+                "good_practice": [],
+            },
+        ]
+    }
     pruned = forms.prune(answer, FINDINGS)
-    assert pruned.answer == {"lines": [{"line": "2", "strengths": [{"text": "No evidence", "evidence": []}], "areas_for_development": [], "good_practice": []}]}
+    assert pruned.answer == {
+        "lines": [
+            {
+                "line": "2",
+                "strengths": [{"text": "No evidence", "evidence": []}],
+                "areas_for_development": [],
+                "good_practice": [],
+            }
+        ]
+    }
     # pydantic reports lines[0].strengths[0].evidence: on the page that is line 2's second strength
     assert forms.field_id(pruned.original(("lines", 0, "strengths", 0, "evidence"))) == "lines-1-strengths-1-evidence"
 
@@ -43,7 +72,14 @@ def test_add_and_remove_rows_only_where_the_form_repeats():
 
 
 def test_hostile_field_names_give_an_answer_the_model_refuses_not_a_crash():
-    posted = [("lines-0-title", "x"), ("lines-0-title-deeper", "y"), ("__class__", "z"), ("lines-99999999999-title", "w"), ("-", "v"), ("", "u")]
+    posted = [
+        ("lines-0-title", "x"),
+        ("lines-0-title-deeper", "y"),
+        ("__class__", "z"),
+        ("lines-99999999999-title", "w"),
+        ("-", "v"),
+        ("", "u"),
+    ]
     answer = forms.nest(posted, inp.ProposeLines)
     assert isinstance(answer, dict) and answer["lines"][0]["title"] == "x"
     assert forms.parse_action("remove:lines-x-2") == ("remove", ("lines", "x", 2))
@@ -51,17 +87,41 @@ def test_hostile_field_names_give_an_answer_the_model_refuses_not_a_crash():
 
 
 def test_problems_are_worded_for_people():
-    assert forms.message({"type": "missing", "loc": ("response",)}, ("response",)) == "Select whether you accept your place"
-    assert forms.message({"type": "string_too_short", "loc": ("lines", 1, "title")}, ("lines", 1, "title")) == "Line 2: Enter a title"
-    assert forms.message({"type": "too_short", "loc": ("lines",), "ctx": {"min_length": 2}}, ("lines",)) == "Give at least 2 lines"
-    assert forms.message({"type": "string_too_long", "loc": ("reason",), "ctx": {"max_length": 4000}}, ("reason",)) == "A reason must be 4,000 characters or fewer"
+    assert (
+        forms.message({"type": "missing", "loc": ("response",)}, ("response",))
+        == "Select whether you accept your place"
+    )
+    assert (
+        forms.message({"type": "string_too_short", "loc": ("lines", 1, "title")}, ("lines", 1, "title"))
+        == "Line 2: Enter a title"
+    )
+    assert (
+        forms.message({"type": "too_short", "loc": ("lines",), "ctx": {"min_length": 2}}, ("lines",))
+        == "Give at least 2 lines"
+    )
+    assert (
+        forms.message({"type": "string_too_long", "loc": ("reason",), "ctx": {"max_length": 4000}}, ("reason",))
+        == "A reason must be 4,000 characters or fewer"
+    )
 
 
 def test_crafted_names_are_left_out_so_the_answer_keeps_the_models_shape():
-    crafted = [("0-title", "x"), ("0", "y"), ("lines", "x"), ("lines-0", "x"), ("lines-0-strengths", "x"), ("lines-99999999-title", "x"),
-               ("-".join(["lines", "0"] * 600), "deep"), ("lines-0-line", "1"), ("lines-0-strengths-0-text", "kept")]
+    crafted = [
+        ("0-title", "x"),
+        ("0", "y"),
+        ("lines", "x"),
+        ("lines-0", "x"),
+        ("lines-0-strengths", "x"),
+        ("lines-99999999-title", "x"),
+        ("-".join(["lines", "0"] * 600), "deep"),
+        ("lines-0-line", "1"),
+        ("lines-0-strengths-0-text", "kept"),
+    ]
     assert forms.nest(crafted, inp.RecordFindings) == {"lines": [{"line": "1", "strengths": [{"text": "kept"}]}]}
-    chosen = forms.nest([("choice", "new"), ("new_person-name", "Jo"), ("new_person-email", "jo@example.org"), ("reason", "r")], inp.ChooseReplacement)
+    chosen = forms.nest(
+        [("choice", "new"), ("new_person-name", "Jo"), ("new_person-email", "jo@example.org"), ("reason", "r")],
+        inp.ChooseReplacement,
+    )
     assert chosen["new_person"] == {"name": "Jo", "email": "jo@example.org"}
 
 

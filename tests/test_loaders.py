@@ -7,11 +7,12 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE, run_cli
 
 from peer_review.errors import UserError
 from peer_review.files.frameworks import bundled_frameworks, load_framework_file
 from peer_review.files.partnerships import load_partnership_file
+
+from conftest import EXAMPLE, run_cli
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -21,7 +22,13 @@ def test_bundled_frameworks_have_what_the_pilot_needs():
     sheffield = frameworks["learn-sheffield-trust-review"]
     assert len(sheffield.strands) == 4
     covered = {area for strand in sheffield.strands for area in strand.areas}
-    assert covered == {"high-quality-inclusive-education", "school-improvement", "workforce", "finance-operations", "governance-leadership"}
+    assert covered == {
+        "high-quality-inclusive-education",
+        "school-improvement",
+        "workforce",
+        "finance-operations",
+        "governance-leadership",
+    }
     for strand in sheffield.strands:
         assert 4 <= len(strand.prompts) <= 6 and strand.description and strand.evidence
     assert len(frameworks["dfe-trust-quality"].strands) == 5
@@ -52,16 +59,48 @@ def _five_strand_orders(text: str) -> str:
 # --- bad partnership files -----------------------------------------------------------------------
 
 BAD_PARTNERSHIPS = {
-    "yaml syntax": (lambda t: t.replace("cycle: {start: 2023-11-01, months: 24}", "cycle: {start: 2023-11-01, months: 24"), r"line \d+.*not valid YAML"),
-    "missing key": (lambda t: t.replace("    name: Don River Learning Partnership\n", ""), r"line 27 \(trusts\[1\]\.name\).*missing required key 'name'"),
+    "yaml syntax": (
+        lambda t: t.replace("cycle: {start: 2023-11-01, months: 24}", "cycle: {start: 2023-11-01, months: 24"),
+        r"line \d+.*not valid YAML",
+    ),
+    "missing key": (
+        lambda t: t.replace("    name: Don River Learning Partnership\n", ""),
+        r"line 27 \(trusts\[1\]\.name\).*missing required key 'name'",
+    ),
     "wrong type": (lambda t: t.replace("months: 24", "months: two years"), r"line 5 \(cycle\.months\).*valid integer"),
-    "duplicate id": (lambda t: t.replace("id: peak-edge", "id: steel-valley"), r"line \d+ \(trusts\[2\]\.id\).*duplicate trust id 'steel-valley'"),
-    "unknown strand": (lambda t: t.replace("strand_order: [school-improvement, quality", "strand_order: [finance, quality", 1), r"trusts\[0\]\.strand_order\[0\].*unknown strand 'finance'.*valid strands: quality-inclusive-education"),
-    "missing strand": (lambda t: t.replace(", workforce, governance-leadership-operations]", ", governance-leadership-operations]", 1), r"trusts\[0\]\.strand_order\).*missing: workforce"),
-    "person in two trusts": (lambda t: t.replace("ravi.sood@peakedge.example.org", "tom.beckett@steelvalley.example.org").replace("name: Ravi Sood", "name: Tom Beckett"), r"trusts\[2\]\.reviewers\[2\]\.email.*tom.beckett@steelvalley.example.org is in trust 'peak-edge' and also in trust 'steel-valley'"),
-    "no moderator": (lambda t: re.sub(r"moderators:\n(  - .*\n)+", "moderators: []\n", t), r"line \d+ \(moderators\).*at least one moderator"),
-    "unknown framework": (lambda t: t.replace("framework: learn-sheffield-trust-review", "framework: no-such-framework"), r"line 4 \(framework\).*unknown framework 'no-such-framework'"),
-    "unknown conflict": (lambda t: t.replace("    strand_order: [quality-inclusive-education, workforce,", "    conflicts: [nowhere]\n    strand_order: [quality-inclusive-education, workforce,"), r"conflicts\[0\].*unknown trust 'nowhere'"),
+    "duplicate id": (
+        lambda t: t.replace("id: peak-edge", "id: steel-valley"),
+        r"line \d+ \(trusts\[2\]\.id\).*duplicate trust id 'steel-valley'",
+    ),
+    "unknown strand": (
+        lambda t: t.replace("strand_order: [school-improvement, quality", "strand_order: [finance, quality", 1),
+        r"trusts\[0\]\.strand_order\[0\].*unknown strand 'finance'.*valid strands: quality-inclusive-education",
+    ),
+    "missing strand": (
+        lambda t: t.replace(", workforce, governance-leadership-operations]", ", governance-leadership-operations]", 1),
+        r"trusts\[0\]\.strand_order\).*missing: workforce",
+    ),
+    "person in two trusts": (
+        lambda t: t.replace("ravi.sood@peakedge.example.org", "tom.beckett@steelvalley.example.org").replace(
+            "name: Ravi Sood", "name: Tom Beckett"
+        ),
+        r"trusts\[2\]\.reviewers\[2\]\.email.*tom.beckett@steelvalley.example.org is in trust 'peak-edge' and also in trust 'steel-valley'",
+    ),
+    "no moderator": (
+        lambda t: re.sub(r"moderators:\n(  - .*\n)+", "moderators: []\n", t),
+        r"line \d+ \(moderators\).*at least one moderator",
+    ),
+    "unknown framework": (
+        lambda t: t.replace("framework: learn-sheffield-trust-review", "framework: no-such-framework"),
+        r"line 4 \(framework\).*unknown framework 'no-such-framework'",
+    ),
+    "unknown conflict": (
+        lambda t: t.replace(
+            "    strand_order: [quality-inclusive-education, workforce,",
+            "    conflicts: [nowhere]\n    strand_order: [quality-inclusive-education, workforce,",
+        ),
+        r"conflicts\[0\].*unknown trust 'nowhere'",
+    ),
 }
 
 
@@ -74,7 +113,9 @@ def test_bad_partnership_exits_non_zero_with_one_clear_message_and_writes_nothin
     path = tmp_path / "partnership.yaml"
     path.write_text(bad)
     database = tmp_path / "peer-review.db"
-    result = run_cli("partnership", "load", path, cwd=tmp_path, env={"PEER_REVIEW_DATABASE_URL": f"sqlite:///{database}"})
+    result = run_cli(
+        "partnership", "load", path, cwd=tmp_path, env={"PEER_REVIEW_DATABASE_URL": f"sqlite:///{database}"}
+    )
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     message = " ".join(result.stderr.split())
@@ -89,9 +130,18 @@ def _partnerships(database: Path) -> int:
 
 
 BAD_FRAMEWORKS = {
-    "duplicate strand id": (lambda t: t.replace("  - id: workforce\n", "  - id: school-improvement\n"), r"strands\[2\]\.id.*duplicate strand id 'school-improvement'"),
+    "duplicate strand id": (
+        lambda t: t.replace("  - id: workforce\n", "  - id: school-improvement\n"),
+        r"strands\[2\]\.id.*duplicate strand id 'school-improvement'",
+    ),
     "unknown area": (lambda t: t.replace("areas: [workforce]", "areas: [happiness]"), r"strands\[2\]\.areas\[0\]"),
-    "missing prompts": (lambda t: t.replace("    prompts:\n      - How does the trust recruit and retain teachers", "    prompt_list:\n      - How does the trust recruit and retain teachers"), r"unknown key 'prompt_list'|missing required key 'prompts'"),
+    "missing prompts": (
+        lambda t: t.replace(
+            "    prompts:\n      - How does the trust recruit and retain teachers",
+            "    prompt_list:\n      - How does the trust recruit and retain teachers",
+        ),
+        r"unknown key 'prompt_list'|missing required key 'prompts'",
+    ),
 }
 
 

@@ -59,19 +59,42 @@ print("AT THE NEWEST SCHEMA:", again.stdout.strip().splitlines()[-1], again.stde
 print("PREFECT_LOADED" if any(m == "prefect" or m.startswith("prefect.") for m in sys.modules) else "PREFECT_ABSENT")
 """
 
-COMMANDS = ["partnership load", "plan", "status", "status --json", "status --csv", "tasks", "task template 1", "tasks --person", "submit", "report 1"]
+COMMANDS = [
+    "partnership load",
+    "plan",
+    "status",
+    "status --json",
+    "status --csv",
+    "tasks",
+    "task template 1",
+    "tasks --person",
+    "submit",
+    "report 1",
+]
 
 
 def test_read_and_record_commands_do_not_import_prefect(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-c", PROBE, f"sqlite:///{tmp_path / 'x.db'}", str(EXAMPLE), str(tmp_path), str(Path(__file__).resolve().parent)],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-c",
+            PROBE,
+            f"sqlite:///{tmp_path / 'x.db'}",
+            str(EXAMPLE),
+            str(tmp_path),
+            str(Path(__file__).resolve().parent),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     ran = [line for line in result.stdout.splitlines() if line.startswith("RAN ")]
     assert all(any(line.startswith(f"RAN {command}") for line in ran) for command in COMMANDS), ran
     assert "response: accept" in result.stdout and "Accept or decline" in result.stdout
-    assert "Sheffield pilot triad" in result.stdout and "review,trust,host,strand" in result.stdout  # status, and its CSV
+    assert (
+        "Sheffield pilot triad" in result.stdout and "review,trust,host,strand" in result.stdout
+    )  # status, and its CSV
     assert list((tmp_path / "documents").glob("*.docx")), "report wrote no document"
     assert result.stdout.strip().endswith("PREFECT_ABSENT"), result.stdout[-2000:]
     assert "ALEMBIC_LOADED" in result.stdout  # the probe's first command built the schema

@@ -69,7 +69,11 @@ def test_assignment_reaches_the_moderator_with_the_visit_attached(planned, smtp_
     assert str(event["uid"]) == "review-1-visit@peer-review"
     assert outbox.deliver(db.session_scope, SmtpChannel(url)).sent == 0  # nothing twice
     assert len(inbox.messages) == 15
-    [host] = [m for m in inbox.messages if m["To"] == "helen.marsh@steelvalley.example.org" and "School improvement" in m["Subject"]]
+    [host] = [
+        m
+        for m in inbox.messages
+        if m["To"] == "helen.marsh@steelvalley.example.org" and "School improvement" in m["Subject"]
+    ]
     assert host["Subject"].startswith("Visit planned for ")
     assert any(p.get_content_type() == "text/calendar" for p in host.iter_attachments())
 
@@ -85,13 +89,18 @@ def test_a_refusing_or_absent_server_keeps_messages_queued_with_the_error(planne
 def test_the_outbox_command_shows_what_is_pending_and_why(tmp_path):
     from conftest import EXAMPLE, run_cli
 
-    env = {"PEER_REVIEW_DATABASE_URL": f"sqlite:///{tmp_path / 'o.db'}", "PEER_REVIEW_SMTP_URL": f"smtp://127.0.0.1:{_free_port()}"}
+    env = {
+        "PEER_REVIEW_DATABASE_URL": f"sqlite:///{tmp_path / 'o.db'}",
+        "PEER_REVIEW_SMTP_URL": f"smtp://127.0.0.1:{_free_port()}",
+    }
     assert run_cli("partnership", "load", EXAMPLE, cwd=tmp_path, env=env).returncode == 0
     assert run_cli("plan", cwd=tmp_path, env=env).returncode == 0
     sent = run_cli("send", cwd=tmp_path, env=env)
     assert sent.returncode == 1 and "sent 0, failed 12" in sent.stdout
     shown = run_cli("outbox", cwd=tmp_path, env={**env, "COLUMNS": "250"})
-    assert shown.returncode == 0 and shown.stdout.count("Connection refused") == 12 and "Visit planned for" in shown.stdout
+    assert (
+        shown.returncode == 0 and shown.stdout.count("Connection refused") == 12 and "Visit planned for" in shown.stdout
+    )
 
 
 def test_a_crash_between_sending_and_marking_resends_once_with_the_same_message_id(planned, smtp_server):

@@ -14,11 +14,8 @@ import re
 
 import pytest
 import yaml
-from conftest import run_cli
-from reviewing import do, open_tasks
 from sqlmodel import select
 from test_web_forms import flatten, row_counts
-from webclient import post_form, sign_in
 
 from peer_review import clock
 from peer_review.demo.simulation import answer
@@ -34,12 +31,26 @@ from peer_review.store.tables import (
     TaskDraft,
 )
 
+from conftest import run_cli
+from reviewing import do, open_tasks
+from webclient import post_form, sign_in
+
 pytestmark = pytest.mark.db
 
 COORDINATOR = "ruth.ashby@coordinator.example.org"
 HOST = "helen.marsh@steelvalley.example.org"  # Steel Valley hosts review 1
-FEEDBACK_FORM = [("helped_us_improve", "1"), ("fair_and_accurate", "1"), ("would_take_part_again", "false"), ("comments", "Not my view")]
-FEEDBACK_YAML = {"helped_us_improve": 1, "fair_and_accurate": 1, "would_take_part_again": False, "comments": "Not my view"}
+FEEDBACK_FORM = [
+    ("helped_us_improve", "1"),
+    ("fair_and_accurate", "1"),
+    ("would_take_part_again", "false"),
+    ("comments", "Not my view"),
+]
+FEEDBACK_YAML = {
+    "helped_us_improve": 1,
+    "fair_and_accurate": 1,
+    "would_take_part_again": False,
+    "comments": "Not my view",
+}
 
 
 def _until(kind: str) -> list[queries.TaskRow]:
@@ -60,7 +71,11 @@ def _peers_feedback() -> queries.TaskRow:
 
 def _completed_audit(task_id: int) -> AuditEntry:
     with db.session_scope() as session:
-        return next(e for e in session.exec(select(AuditEntry).where(AuditEntry.action == "task_completed")) if e.detail.get("task") == task_id)
+        return next(
+            e
+            for e in session.exec(select(AuditEntry).where(AuditEntry.action == "task_completed"))
+            if e.detail.get("task") == task_id
+        )
 
 
 def _cli_env() -> dict:
@@ -76,7 +91,9 @@ def test_the_coordinator_cannot_give_a_peers_feedback_on_the_web(planned):
     shown = coordinator.get(f"/tasks/{task.id}")
     assert shown.status_code == 200
     assert f"Only {task.assignee} can give their own feedback" in shown.text
-    assert f'action="/tasks/{task.id}"' not in shown.text and 'name="helped_us_improve"' not in shown.text  # no form they cannot send
+    assert (
+        f'action="/tasks/{task.id}"' not in shown.text and 'name="helped_us_improve"' not in shown.text
+    )  # no form they cannot send
     assert "on their behalf)" not in shown.text
 
     before = row_counts()
@@ -107,7 +124,9 @@ def test_an_overdue_feedback_escalation_offers_the_coordinator_more_time_not_doi
             session.add(task)
         reminders.sweep(db.session_scope)
         with db.session_scope() as session:
-            return session.exec(select(OutboxMessage).where(OutboxMessage.event == "escalation", OutboxMessage.task_id == task_id)).one()
+            return session.exec(
+                select(OutboxMessage).where(OutboxMessage.event == "escalation", OutboxMessage.task_id == task_id)
+            ).one()
 
     other = open_tasks()[0]  # a place on the team to accept, which the coordinator may do for them
     assert "You can complete it on their behalf" in escalated(other.id).text
@@ -128,11 +147,23 @@ def test_feedback_is_never_handed_to_someone_else(planned):
     hosts = next(t for t in open_tasks() if t.kind == "give_feedback" and t.assignee_email == HOST)
     with db.session_scope() as session:
         coordinator = coordinator_of(session, 1)
-        assert hand_over(session, session.get(Task, feedback.id), coordinator, "has left", for_=session.get(Person, session.get(Task, feedback.id).assignee_id)) is None
+        assert (
+            hand_over(
+                session,
+                session.get(Task, feedback.id),
+                coordinator,
+                "has left",
+                for_=session.get(Person, session.get(Task, feedback.id).assignee_id),
+            )
+            is None
+        )
         assert hand_over(session, session.get(Task, hosts.id), coordinator, "is now the coordinator") is None
     with db.session_scope() as session:
         assert {session.get(Task, t).status for t in (feedback.id, hosts.id)} == {"cancelled"}
-        assert session.exec(select(Task).where(Task.kind == "give_feedback", Task.assignee_id == coordinator.id)).all() == []
+        assert (
+            session.exec(select(Task).where(Task.kind == "give_feedback", Task.assignee_id == coordinator.id)).all()
+            == []
+        )
 
 
 def test_the_coordinator_cannot_give_a_peers_feedback_on_the_command_line(planned, tmp_path):
@@ -145,7 +176,9 @@ def test_the_coordinator_cannot_give_a_peers_feedback_on_the_command_line(planne
     assert f"Only {task.assignee} can give their own feedback" in " ".join(refused.stderr.split()), refused.stderr
     assert "Traceback" not in refused.stderr
     assert row_counts() == before
-    with pytest.raises(workflow.UserError, match=f"Only {task.assignee} can give their own feedback"):  # the service refuses it too
+    with pytest.raises(
+        workflow.UserError, match=f"Only {task.assignee} can give their own feedback"
+    ):  # the service refuses it too
         with db.session_scope() as session:
             workflow.submit(session, task.id, FEEDBACK_YAML, COORDINATOR)
     assert row_counts() == before
@@ -163,7 +196,9 @@ def test_the_coordinator_still_acts_on_someones_behalf_for_other_kinds(planned, 
     coordinator = sign_in(COORDINATOR)
     shown = coordinator.get(f"/tasks/{evidence.id}").text
     assert "(you answer as the coordinator, on their behalf)" in shown and f'action="/tasks/{evidence.id}"' in shown
-    done = post_form(coordinator, f"/tasks/{evidence.id}", flatten(answer(_context(evidence.id))) + [("action", "submit")])
+    done = post_form(
+        coordinator, f"/tasks/{evidence.id}", flatten(answer(_context(evidence.id))) + [("action", "submit")]
+    )
     assert done.status_code == 303, done.text
     entry = _completed_audit(evidence.id)
     assert entry.actor == COORDINATOR and entry.detail["on_behalf_of"] == HOST
@@ -187,7 +222,9 @@ def test_survey_answers_are_only_the_person_asked_on_the_web_and_the_command_lin
     with db.session_scope() as session:
         surveys.open_round(session, get_partnership(session, None), SurveyRound.BASELINE)
     with db.session_scope() as session:
-        invitation = session.exec(select(SurveyInvitation).join(Person, Person.id == SurveyInvitation.person_id).where(Person.email == HOST)).one()
+        invitation = session.exec(
+            select(SurveyInvitation).join(Person, Person.id == SurveyInvitation.person_id).where(Person.email == HOST)
+        ).one()
     coordinator = sign_in(COORDINATOR)
     assert coordinator.get(f"/surveys/{invitation.id}").status_code == 403
     refused = post_form(coordinator, f"/surveys/{invitation.id}", [("action", "submit")])
@@ -208,13 +245,26 @@ def _context(task_id: int) -> dict:
 
 # --- drafts are each person's own --------------------------------------------------------------------
 
-HOSTS_DRAFT = [("items-0-title", "Board minutes"), ("items-0-type", "minutes"), ("items-0-location", "SharePoint"), ("items-0-lines", "1")]
-COORDINATORS_DRAFT = [("items-0-title", "Coordinator's notes"), ("items-0-type", "other"), ("items-0-location", "Email"), ("items-0-lines", "2")]
+HOSTS_DRAFT = [
+    ("items-0-title", "Board minutes"),
+    ("items-0-type", "minutes"),
+    ("items-0-location", "SharePoint"),
+    ("items-0-lines", "1"),
+]
+COORDINATORS_DRAFT = [
+    ("items-0-title", "Coordinator's notes"),
+    ("items-0-type", "other"),
+    ("items-0-location", "Email"),
+    ("items-0-lines", "2"),
+]
 
 
 def _drafts(task_id: int) -> dict[str, dict]:
     with db.session_scope() as session:
-        return {session.get(Person, d.person_id).email: d.data for d in session.exec(select(TaskDraft).where(TaskDraft.task_id == task_id))}
+        return {
+            session.get(Person, d.person_id).email: d.data
+            for d in session.exec(select(TaskDraft).where(TaskDraft.task_id == task_id))
+        }
 
 
 def _notice(html: str) -> str:
@@ -237,22 +287,40 @@ def test_drafts_are_kept_per_person_and_each_sees_their_own(planned):
 
     drafts = _drafts(task.id)
     assert set(drafts) == {HOST, COORDINATOR}  # the coordinator's save kept the host's draft
-    assert drafts[HOST]["items"][0]["title"] == "Board minutes" and drafts[COORDINATOR]["items"][0]["title"] == "Coordinator's notes"
+    assert (
+        drafts[HOST]["items"][0]["title"] == "Board minutes"
+        and drafts[COORDINATOR]["items"][0]["title"] == "Coordinator's notes"
+    )
 
     hosts_page = host.get(f"/tasks/{task.id}").text
     assert 'value="Board minutes"' in hosts_page and "Coordinator&#39;s notes" not in hosts_page
-    assert "Ruth Ashby saved a draft of this task on 4 March 2025 at 15:00; you are seeing your own" in _notice(hosts_page)
+    assert "Ruth Ashby saved a draft of this task on 4 March 2025 at 15:00; you are seeing your own" in _notice(
+        hosts_page
+    )
     coordinators_page = coordinator.get(f"/tasks/{task.id}?saved=1").text
     assert "Coordinator&#39;s notes" in coordinators_page and 'value="Board minutes"' not in coordinators_page
     assert "Your draft is saved" in coordinators_page
-    assert "Helen Marsh saved a draft of this task on 3 March 2025 at 10:04; you are seeing your own" in _notice(coordinators_page)
+    assert "Helen Marsh saved a draft of this task on 3 March 2025 at 10:04; you are seeing your own" in _notice(
+        coordinators_page
+    )
 
     with clock.frozen_at(clock.at_london(dt.date(2025, 3, 5), 9)):  # saving again replaces only one's own
-        assert post_form(host, f"/tasks/{task.id}", [("items-0-title", "Board minutes v2"), *HOSTS_DRAFT[1:], ("action", "save")]).status_code == 303
+        assert (
+            post_form(
+                host, f"/tasks/{task.id}", [("items-0-title", "Board minutes v2"), *HOSTS_DRAFT[1:], ("action", "save")]
+            ).status_code
+            == 303
+        )
     drafts = _drafts(task.id)
-    assert drafts[HOST]["items"][0]["title"] == "Board minutes v2" and drafts[COORDINATOR]["items"][0]["title"] == "Coordinator's notes"
+    assert (
+        drafts[HOST]["items"][0]["title"] == "Board minutes v2"
+        and drafts[COORDINATOR]["items"][0]["title"] == "Coordinator's notes"
+    )
 
-    assert post_form(host, f"/tasks/{task.id}", flatten(answer(_context(task.id))) + [("action", "submit")]).status_code == 303
+    assert (
+        post_form(host, f"/tasks/{task.id}", flatten(answer(_context(task.id))) + [("action", "submit")]).status_code
+        == 303
+    )
     assert _drafts(task.id) == {}  # a done task's drafts are of no use to anyone: all are deleted
 
 
@@ -265,7 +333,12 @@ def test_a_task_handed_to_someone_else_takes_its_drafts_with_it(planned):
     assert post_form(sign_in(HOST), f"/tasks/{task.id}", HOSTS_DRAFT + [("action", "save")]).status_code == 303
     assert set(_drafts(task.id)) == {HOST}
     with db.session_scope() as session:
-        held = hand_over(session, session.get(Task, task.id), coordinator_of(session, 1), "the host asked the coordinator to finish it")
+        held = hand_over(
+            session,
+            session.get(Task, task.id),
+            coordinator_of(session, 1),
+            "the host asked the coordinator to finish it",
+        )
     assert _drafts(task.id) == {} and _drafts(held.id) == {}
 
 
@@ -281,8 +354,17 @@ def test_the_upgrade_to_0008_keeps_existing_drafts_and_allows_one_per_person(pla
     command.downgrade(config, "0007")
     with db.session_scope() as session:
         task = session.exec(select(Task).order_by(Task.id)).first()
-        host, coordinator = (session.exec(select(Person).where(Person.email == email)).one() for email in (HOST, COORDINATOR))
-        session.add(TaskDraft(task_id=task.id, person_id=host.id, data={"items": [{"title": "Kept"}]}, saved_at=clock.at_london(dt.date(2025, 3, 3), 10)))
+        host, coordinator = (
+            session.exec(select(Person).where(Person.email == email)).one() for email in (HOST, COORDINATOR)
+        )
+        session.add(
+            TaskDraft(
+                task_id=task.id,
+                person_id=host.id,
+                data={"items": [{"title": "Kept"}]},
+                saved_at=clock.at_london(dt.date(2025, 3, 3), 10),
+            )
+        )
     with pytest.raises(IntegrityError):  # before 0008, one draft per task
         with db.session_scope() as session:
             session.add(TaskDraft(task_id=task.id, person_id=coordinator.id, data={}, saved_at=clock.now()))
@@ -290,7 +372,14 @@ def test_the_upgrade_to_0008_keeps_existing_drafts_and_allows_one_per_person(pla
     command.upgrade(config, "head")
     assert _drafts(task.id) == {HOST: {"items": [{"title": "Kept"}]}}
     with db.session_scope() as session:
-        session.add(TaskDraft(task_id=task.id, person_id=coordinator.id, data={"items": [{"title": "Mine"}]}, saved_at=clock.at_london(dt.date(2025, 3, 4), 10)))
+        session.add(
+            TaskDraft(
+                task_id=task.id,
+                person_id=coordinator.id,
+                data={"items": [{"title": "Mine"}]},
+                saved_at=clock.at_london(dt.date(2025, 3, 4), 10),
+            )
+        )
     assert _drafts(task.id) == {HOST: {"items": [{"title": "Kept"}]}, COORDINATOR: {"items": [{"title": "Mine"}]}}
     with pytest.raises(IntegrityError):  # still one per person
         with db.session_scope() as session:
@@ -327,8 +416,19 @@ def test_two_saves_of_a_first_draft_at_once_keep_one_draft_and_fail_neither(plan
 
     def save(tab, page: str, n: int) -> None:
         token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-        fields = [("csrf_token", token), (HOSTS_DRAFT[0][0], f"Board minutes {n}"), *HOSTS_DRAFT[1:], ("action", "save")]
-        statuses.append(tab.post(f"/tasks/{task.id}", content=urlencode(fields), headers={"Content-Type": "application/x-www-form-urlencoded"}).status_code)
+        fields = [
+            ("csrf_token", token),
+            (HOSTS_DRAFT[0][0], f"Board minutes {n}"),
+            *HOSTS_DRAFT[1:],
+            ("action", "save"),
+        ]
+        statuses.append(
+            tab.post(
+                f"/tasks/{task.id}",
+                content=urlencode(fields),
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            ).status_code
+        )
 
     threads = [threading.Thread(target=save, args=(tab, page, n)) for n, (tab, page) in enumerate(zip(tabs, pages))]
     for thread in threads:

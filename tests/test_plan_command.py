@@ -13,7 +13,6 @@ import sys
 import time
 
 import pytest
-from conftest import EXAMPLE, run_cli
 
 from peer_review.domain.scheduling import (
     PlannedVisit,
@@ -23,6 +22,8 @@ from peer_review.domain.scheduling import (
     violations,
 )
 from peer_review.files.partnerships import load_partnership_file
+
+from conftest import EXAMPLE, run_cli
 
 
 def _env(tmp_path):
@@ -53,14 +54,31 @@ def test_triad_plan_fits_in_24_months_and_keeps_every_hard_constraint(tmp_path):
     assert _reviews(tmp_path) == 12
     rows = json.loads(stored.stdout)
     start = dt.date(2023, 11, 1)
-    assert all(start < dt.date.fromisoformat(r["visit_start"]) and dt.date.fromisoformat(r["deadlines"]["report"]) <= dt.date(2025, 11, 1) for r in rows)
+    assert all(
+        start < dt.date.fromisoformat(r["visit_start"])
+        and dt.date.fromisoformat(r["deadlines"]["report"]) <= dt.date(2025, 11, 1)
+        for r in rows
+    )
     # check the JSON, independently of the planner, against every hard constraint
     loaded = load_partnership_file(EXAMPLE)
-    trusts = [PlanTrust(t.id, tuple(t.strand_order), loaded.calendars[t.id], frozenset(t.conflicts)) for t in loaded.spec.trusts]
+    trusts = [
+        PlanTrust(t.id, tuple(t.strand_order), loaded.calendars[t.id], frozenset(t.conflicts))
+        for t in loaded.spec.trusts
+    ]
     people = [PlanPerson(r.email, t.id, tuple(r.strands)) for t in loaded.spec.trusts for r in t.reviewers]
     moderators = [PlanPerson(m.email, None, max_per_term=m.max_reviews_per_term) for m in loaded.spec.moderators]
     visits = [
-        PlannedVisit(r["trust"], r["strand"], r["position"], dt.date.fromisoformat(r["visit_start"]), dt.date.fromisoformat(r["visit_end"]), r["term"], r["moderator"], tuple(r["peers"]), ())
+        PlannedVisit(
+            r["trust"],
+            r["strand"],
+            r["position"],
+            dt.date.fromisoformat(r["visit_start"]),
+            dt.date.fromisoformat(r["visit_end"]),
+            r["term"],
+            r["moderator"],
+            tuple(r["peers"]),
+            (),
+        )
         for r in rows
     ]
     assert violations(visits, trusts, people, moderators, PlanSettings(start, dt.date(2025, 11, 1), visit_days=2)) == []
@@ -69,14 +87,21 @@ def test_triad_plan_fits_in_24_months_and_keeps_every_hard_constraint(tmp_path):
 
 
 BAD = {
-    "start after the calendar": (None, ["--start", "2026-09-01"], r"after the last term the 'sheffield' calendar knows.*add the school years 2026-27 to 2028-29"),
+    "start after the calendar": (
+        None,
+        ["--start", "2026-09-01"],
+        r"after the last term the 'sheffield' calendar knows.*add the school years 2026-27 to 2028-29",
+    ),
     "start before the calendar": (
-        None, ["--start", "1999-11-01"],
+        None,
+        ["--start", "1999-11-01"],
         r"starts 1999-11-01, before the first term the 'sheffield' calendar knows \(it covers the school years 2023-24 to 2025-26.*add the school years 1999-00 to 2001-02",
     ),
     "cycle too short": (lambda t: t.replace("months: 24", "months: 3"), [], r"too short for 4 reviews per trust"),
     "moderator pool too small": (
-        lambda t: re.sub(r"  - \{name: Priya Raman.*\n", "", t).replace("max_reviews_per_term: 2", "max_reviews_per_term: 1"),
+        lambda t: re.sub(r"  - \{name: Priya Raman.*\n", "", t).replace(
+            "max_reviews_per_term: 2", "max_reviews_per_term: 1"
+        ),
         [],
         r"every moderator is busy or at max_reviews_per_term",
     ),
@@ -96,12 +121,17 @@ def test_impossible_plans_are_explained_and_store_nothing(case, tmp_path):
 
 OUTSIDE_THE_CALENDAR = {
     "1999": (
-        "start: 1999-11-01", r"line 5 \(cycle\.start\): the cycle starts 1999-11-01, before the first term the 'sheffield' calendar knows "
+        "start: 1999-11-01",
+        r"line 5 \(cycle\.start\): the cycle starts 1999-11-01, before the first term the 'sheffield' calendar knows "
         r"\(it covers the school years 2023-24 to 2025-26, 2023-09-04 to 2026-07-20\); add the school years 1999-00 to 2001-02 to it",
     ),
-    "after": ("start: 2027-01-04", r"line 5 \(cycle\.start\): the cycle starts 2027-01-04, after the last term .* add the school years 2026-27 to 2028-29 to it"),
+    "after": (
+        "start: 2027-01-04",
+        r"line 5 \(cycle\.start\): the cycle starts 2027-01-04, after the last term .* add the school years 2026-27 to 2028-29 to it",
+    ),
     "beyond": (
-        "start: 2025-09-01", r"line 5 \(cycle\.months\): the cycle runs to 2027-09-01, but the 'sheffield' calendar knows terms only up to 2026-07-20 "
+        "start: 2025-09-01",
+        r"line 5 \(cycle\.months\): the cycle runs to 2027-09-01, but the 'sheffield' calendar knows terms only up to 2026-07-20 "
         r".*add the school years 2026-27 to 2027-28 to it",
     ),
 }
@@ -120,10 +150,15 @@ def test_a_cycle_outside_the_calendar_is_refused_at_load_naming_the_years_to_add
 
 
 def test_unknown_person_in_a_conflict_is_refused_at_load(tmp_path):
-    text = EXAMPLE.read_text().replace("strands: [workforce]}", "strands: [workforce], conflicts: [nobody@example.org]}", 1)
+    text = EXAMPLE.read_text().replace(
+        "strands: [workforce]}", "strands: [workforce], conflicts: [nobody@example.org]}", 1
+    )
     _, result = _load(tmp_path, text)
     assert result.returncode == 2
-    assert re.search(r"trusts\[0\]\.reviewers\[1\]\.conflicts\[0\].*neither a trust id nor a person's email", " ".join(result.stderr.split())), result.stderr
+    assert re.search(
+        r"trusts\[0\]\.reviewers\[1\]\.conflicts\[0\].*neither a trust id nor a person's email",
+        " ".join(result.stderr.split()),
+    ), result.stderr
 
 
 def test_chart_draws_a_bar_per_visit_and_shades_holidays(tmp_path):
@@ -185,8 +220,14 @@ def test_ctrl_c_ends_a_demo_at_once_and_leaves_nothing_running(tmp_path):
     once (Prefect alone would retry reporting to its stopped server for a minute or more)."""
     home = tmp_path / "prefect-home"
     environment = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-    demo = subprocess.Popen([sys.executable, "-m", "peer_review", "demo", "--out", str(tmp_path / "out")], cwd=tmp_path, env=environment,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "peer_review", "demo", "--out", str(tmp_path / "out")],
+        cwd=tmp_path,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     database = tmp_path / "out" / "peer-review.db"
     deadline = time.monotonic() + 120
     while not (database.exists() and _processes_with(f"PREFECT_HOME={home}", running="uvicorn")):
@@ -199,7 +240,9 @@ def test_ctrl_c_ends_a_demo_at_once_and_leaves_nothing_running(tmp_path):
     finally:
         demo.kill()
     assert demo.returncode == 130
-    assert "interrupted; every step finished before is recorded" in stderr.decode() and "Traceback" not in stderr.decode()
+    assert (
+        "interrupted; every step finished before is recorded" in stderr.decode() and "Traceback" not in stderr.decode()
+    )
     time.sleep(1)  # the report helper notices within half a second
     assert _processes_with(f"PREFECT_HOME={home}") == []
 
@@ -208,5 +251,8 @@ def test_demo_with_a_prefect_server_that_cannot_be_reached_says_so_before_it_sta
     result = run_cli("demo", "--out", tmp_path / "out", cwd=tmp_path, env={"PREFECT_API_URL": "http://127.0.0.1:9/api"})
     assert result.returncode == 2 and "Traceback" not in result.stderr
     message = " ".join(result.stderr.split())
-    assert "could not reach the Prefect server at PREFECT_API_URL=http://127.0.0.1:9/api" in message and "unset PREFECT_API_URL" in message
+    assert (
+        "could not reach the Prefect server at PREFECT_API_URL=http://127.0.0.1:9/api" in message
+        and "unset PREFECT_API_URL" in message
+    )
     assert not (tmp_path / "out").exists()

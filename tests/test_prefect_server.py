@@ -19,13 +19,14 @@ from typing import NamedTuple
 import httpx
 import pytest
 import yaml
-from conftest import EXAMPLE, POSTGRES_URL, run_cli
 from sqlmodel import select
 
 from peer_review.files.partnerships import load_partnership_file
 from peer_review.service import loading, planning, queries, workflow
 from peer_review.store import db
 from peer_review.store.tables import OutboxMessage, Task
+
+from conftest import EXAMPLE, POSTGRES_URL, run_cli
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -114,13 +115,26 @@ def prefect_env(tmp_path_factory):
     finally:
         db.configure(None)
 
-    server = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     processes = [server]
     try:
         _wait(lambda: _healthy(port), 120, "the Prefect server")
         _prefect(env, "work-pool", "create", "peer-review", "--type", "process")
         _prefect(env, "deploy", "--all", "--prefect-file", str(_prefect_file(tmp_path)))
-        processes.append(subprocess.Popen([str(BIN / "prefect"), "worker", "start", "--pool", "peer-review"], env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        processes.append(
+            subprocess.Popen(
+                [str(BIN / "prefect"), "worker", "start", "--pool", "peer-review"],
+                env=env,
+                cwd=REPO,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
         yield Deployed(env, queued)
     finally:
         for process in reversed(processes):
@@ -139,7 +153,9 @@ def _healthy(port: int) -> bool:
 
 
 def _prefect(env, *args) -> subprocess.CompletedProcess:
-    result = subprocess.run([str(BIN / "prefect"), "--no-prompt", *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [str(BIN / "prefect"), "--no-prompt", *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return result
 
@@ -156,7 +172,14 @@ def test_submitting_input_triggers_the_advance_review_deployment(prefect_env):
         last = asks[-1]
         answer_file = Path(env["PREFECT_HOME"]).parent / "accept.yaml"
         answer_file.write_text("response: accept\n")
-        result = run_cli("submit", str(last.id), answer_file, "--as", last.assignee_email, env={k: env[k] for k in ("PREFECT_API_URL", "PREFECT_HOME", "PEER_REVIEW_DATABASE_URL")})
+        result = run_cli(
+            "submit",
+            str(last.id),
+            answer_file,
+            "--as",
+            last.assignee_email,
+            env={k: env[k] for k in ("PREFECT_API_URL", "PREFECT_HOME", "PEER_REVIEW_DATABASE_URL")},
+        )
         assert result.returncode == 0, result.stderr
         assert "will be moved on by the advance-review deployment" in " ".join(result.stdout.split())
 
@@ -179,14 +202,27 @@ def test_the_send_outbox_schedule_makes_runs_that_the_worker_runs(prefect_env):
     assert [s["schedule"].get("interval") for s in deployment["schedules"] if s["active"]] == [OUTBOX_EVERY]
 
     def scheduled_runs() -> list[dict]:
-        runs = api.post("flow_runs/filter", json={"flow_runs": {"deployment_id": {"any_": [deployment["id"]]}}, "sort": "EXPECTED_START_TIME_ASC"}).raise_for_status().json()
+        runs = (
+            api.post(
+                "flow_runs/filter",
+                json={"flow_runs": {"deployment_id": {"any_": [deployment["id"]]}}, "sort": "EXPECTED_START_TIME_ASC"},
+            )
+            .raise_for_status()
+            .json()
+        )
         return [r for r in runs if r["auto_scheduled"] and (r["created_by"] or {}).get("type") == "SCHEDULE"]
 
-    assert len(_wait(scheduled_runs, 60, "the scheduler to make send-outbox's runs")) >= 3  # Prefect schedules 3 or more ahead
+    assert (
+        len(_wait(scheduled_runs, 60, "the scheduler to make send-outbox's runs")) >= 3
+    )  # Prefect schedules 3 or more ahead
 
     def completed() -> list[dict]:
         runs = scheduled_runs()
-        failed = [f"{r['name']}: {r['state_type']} {r['state']['message']}" for r in runs if r["state_type"] in ("FAILED", "CRASHED")]
+        failed = [
+            f"{r['name']}: {r['state_type']} {r['state']['message']}"
+            for r in runs
+            if r["state_type"] in ("FAILED", "CRASHED")
+        ]
         assert not failed, failed
         return [r for r in runs if r["state_type"] == "COMPLETED"]
 
@@ -204,7 +240,11 @@ def test_the_send_outbox_schedule_makes_runs_that_the_worker_runs(prefect_env):
     files = {p.name[:5]: p for p in Path(env["PEER_REVIEW_OUTBOX_DIR"]).glob("*.eml")}
     for message in messages:
         assert message.status == "sent", (message.id, message.status, message.last_error)
-        assert any(start <= _instant(message.sent_at) <= end for start, end in spans), (message.id, message.sent_at, spans)
+        assert any(start <= _instant(message.sent_at) <= end for start, end in spans), (
+            message.id,
+            message.sent_at,
+            spans,
+        )
         sent = email.message_from_bytes(files[f"{message.id:05d}"].read_bytes(), policy=email.policy.default)
         assert (sent["To"], sent["Subject"]) == (message.recipient, message.subject)
 
@@ -216,5 +256,5 @@ def _instant(value) -> float:
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
     if value.tzinfo is None:  # SQLite gives back naive datetimes; the domain stores UTC
-        value = value.replace(tzinfo=dt.timezone.utc)
+        value = value.replace(tzinfo=dt.UTC)
     return value.timestamp()

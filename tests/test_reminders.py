@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import EXAMPLE
 from sqlmodel import select
 from test_notifications import MODERATOR, smtp_server  # noqa: F401  (the SMTP fixture)
 
@@ -18,6 +17,8 @@ from peer_review.service import loading, outbox, planning, workflow
 from peer_review.service.reminders import extend, sweep
 from peer_review.store import db
 from peer_review.store.tables import DueDateChange, OutboxMessage, Task
+
+from conftest import EXAMPLE
 
 D = dt.date
 
@@ -48,7 +49,11 @@ def test_a_moderator_hears_exactly_what_they_should_and_when(database_url, smtp_
             planning.plan_cycle(session, None)
         workflow.advance_review(db.session_scope, 1)
     with db.session_scope() as session:
-        mine = [t for t in session.exec(select(Task).where(Task.review_id == 1)) if t.assignee_id == _person_id(session, MODERATOR)]
+        mine = [
+            t
+            for t in session.exec(select(Task).where(Task.review_id == 1))
+            if t.assignee_id == _person_id(session, MODERATOR)
+        ]
     [task] = mine
     due = task.due
     received: list[tuple[dt.date, str]] = []
@@ -62,7 +67,7 @@ def test_a_moderator_hears_exactly_what_they_should_and_when(database_url, smtp_
             if day == due + dt.timedelta(days=2):  # the moderator accepts, two days late
                 with db.session_scope() as session:
                     workflow.submit(session, task.id, {"response": "accept"}, MODERATOR)
-        for mail in inbox.messages[len(received):]:
+        for mail in inbox.messages[len(received) :]:
             received.append((day, mail["Subject"]) if mail["To"] == MODERATOR else (day, None))
         day += dt.timedelta(days=1)
     mine = [(d, s) for d, s in received if s is not None]
@@ -73,8 +78,12 @@ def test_a_moderator_hears_exactly_what_they_should_and_when(database_url, smtp_
         (due - dt.timedelta(days=2), "Reminder"),
         (due + dt.timedelta(days=1), f"Overdue since {due.day} {due:%B %Y}"),
     ], kinds
-    mondays_open = [d for d in (start + dt.timedelta(days=i) for i in range((due - start).days + 3)) if d.weekday() == 0]
-    assert [d for d, s in mine if s.startswith("Your peer review tasks")] == mondays_open  # weekly digests while it is open
+    mondays_open = [
+        d for d in (start + dt.timedelta(days=i) for i in range((due - start).days + 3)) if d.weekday() == 0
+    ]
+    assert [
+        d for d, s in mine if s.startswith("Your peer review tasks")
+    ] == mondays_open  # weekly digests while it is open
     assert not [d for d, s in mine if d > due + dt.timedelta(days=2)]  # nothing after completion
     first = inbox.messages[0]
     assert any(p.get_content_type() == "text/calendar" for p in first.iter_attachments())
@@ -108,7 +117,14 @@ def test_extending_a_task_keeps_history_and_reminders_follow_the_new_date(planne
     for day in (old + dt.timedelta(days=1), old + dt.timedelta(days=15)):
         with db.session_scope() as session:
             sweep(session, day)
-            keys.append([m.key.split("/")[1] for m in session.exec(select(OutboxMessage).where(OutboxMessage.task_id == task.id, OutboxMessage.event == "reminder"))])
+            keys.append(
+                [
+                    m.key.split("/")[1]
+                    for m in session.exec(
+                        select(OutboxMessage).where(OutboxMessage.task_id == task.id, OutboxMessage.event == "reminder")
+                    )
+                ]
+            )
     assert keys == [[], ["overdue-1"]]
 
 
@@ -135,12 +151,17 @@ def test_emails_link_to_the_web_pages_when_the_service_has_an_address(planned, m
     monkeypatch.setenv("PEER_REVIEW_WEB_URL", "https://reviews.example.org/")
     with clock.frozen_at(clock.at_london(D(2024, 1, 8), 7)), db.session_scope() as session:  # a Monday
         sweep(session)  # review 1's team has not answered since November: escalations, and the digest
-        mail = session.exec(select(OutboxMessage).where(OutboxMessage.event.in_(("escalation", "digest", "reminder")))).all()
+        mail = session.exec(
+            select(OutboxMessage).where(OutboxMessage.event.in_(("escalation", "digest", "reminder")))
+        ).all()
     coordinator = [m for m in mail if m.recipient == "ruth.ashby@coordinator.example.org"]
     escalation = next(m for m in coordinator if m.event == "escalation")
     task = escalation.task_id
     assert f"do it for them at https://reviews.example.org/tasks/{task}" in escalation.text
-    assert f"https://reviews.example.org/tasks/{task}/extend" in escalation.text and "https://reviews.example.org/reviews/1" in escalation.text
+    assert (
+        f"https://reviews.example.org/tasks/{task}/extend" in escalation.text
+        and "https://reviews.example.org/reviews/1" in escalation.text
+    )
     assert f'<a href="https://reviews.example.org/tasks/{task}">do it for them</a>' in escalation.html
     digest = next(m for m in coordinator if m.event == "digest")
     assert "on the web: https://reviews.example.org/partnerships/1" in digest.text

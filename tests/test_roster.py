@@ -9,7 +9,6 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE, run_cli
 from sqlmodel import func, select
 
 from peer_review import clock
@@ -30,6 +29,8 @@ from peer_review.store.tables import (
     Task,
     Trust,
 )
+
+from conftest import EXAMPLE, run_cli
 
 pytestmark = pytest.mark.db
 
@@ -106,7 +107,11 @@ def _person(email: str) -> Person:
 
 def _nobody_who_left_has_open_tasks() -> None:
     with db.session_scope() as session:
-        held = session.exec(select(Task, Person).join(Person, Person.id == Task.assignee_id).where(Task.status == "open", Person.left_on != None)).all()  # noqa: E711
+        held = session.exec(
+            select(Task, Person)
+            .join(Person, Person.id == Task.assignee_id)
+            .where(Task.status == "open", Person.left_on.is_not(None))
+        ).all()
         assert held == [], held
 
 
@@ -138,12 +143,21 @@ def test_the_difference_matches_people_by_email_and_refuses_what_would_rewrite_h
         return Member(email, trust, frozenset(roles), {"name": name, **details}, ("trusts", 0, "reviewers", 0))
 
     order = ("a", "b", "c")
-    stored = Roster({"t": TrustEntry("t", "T", order, (), "cal"), "u": TrustEntry("u", "U", order, (), "cal")},
-                    {"x@t.org": member("x@t.org", "Xi", "t", "is_reviewer"), "y@u.org": member("y@u.org", "Yu", "u", "is_ceo")})
-    renamed = Roster(stored.trusts, {"x@t.org": member("x@t.org", "Xi Li", "t", "is_reviewer"), "y@u.org": stored.people["y@u.org"]})
+    stored = Roster(
+        {"t": TrustEntry("t", "T", order, (), "cal"), "u": TrustEntry("u", "U", order, (), "cal")},
+        {"x@t.org": member("x@t.org", "Xi", "t", "is_reviewer"), "y@u.org": member("y@u.org", "Yu", "u", "is_ceo")},
+    )
+    renamed = Roster(
+        stored.trusts, {"x@t.org": member("x@t.org", "Xi Li", "t", "is_reviewer"), "y@u.org": stored.people["y@u.org"]}
+    )
     assert [c.sentence for c in diff(stored, renamed, History())] == ["Xi Li <x@t.org>: name 'Xi' -> 'Xi Li'"]
-    new_email = Roster(stored.trusts, {"x2@t.org": member("x2@t.org", "Xi", "t", "is_reviewer"), "y@u.org": stored.people["y@u.org"]})
-    assert [c.kind for c in diff(stored, new_email, History())] == ["person_joined", "person_left"]  # no records: two people
+    new_email = Roster(
+        stored.trusts, {"x2@t.org": member("x2@t.org", "Xi", "t", "is_reviewer"), "y@u.org": stored.people["y@u.org"]}
+    )
+    assert [c.kind for c in diff(stored, new_email, History())] == [
+        "person_joined",
+        "person_left",
+    ]  # no records: two people
     with pytest.raises(Refused, match="x2@t.org is new, and x@t.org"):
         diff(stored, new_email, History(with_records=frozenset({"x@t.org"})))
     reordered = Roster({**stored.trusts, "t": TrustEntry("t", "T", ("a", "c", "b"), (), "cal")}, stored.people)
@@ -159,14 +173,18 @@ def test_a_reviewer_who_leaves_is_replaced_under_the_decline_rules(planned, tmp_
     [owens] = [t for t in _open(1) if t.assignee_email == OWEN]  # asked to accept a place on review 1
     result = _update(_edited(tmp_path, (OWEN_LINE, "")))
     assert [c.kind for c in result.changes] == ["person_left"] and "Owen Fletcher" in result.changes[0].sentence
-    assert any(e.startswith("review 1 ") and "gives up their place as peer" in e for e in result.effects), result.effects
+    assert any(e.startswith("review 1 ") and "gives up their place as peer" in e for e in result.effects), (
+        result.effects
+    )
     owen = _person(OWEN)
     assert owen.left_on is not None and not owen.is_reviewer
     with db.session_scope() as session:
         assert session.get(Task, owens.id).status == "done" and session.get(Task, owens.id).outcome == "withdrawn"
         peers, _ = team(session, session.get(Review, 1))
         newcomer = next(p for p in peers if p.email.endswith("donriver.example.org"))
-        assignment = session.exec(select(Assignment).where(Assignment.review_id == 1, Assignment.person_id == owen.id)).one()
+        assignment = session.exec(
+            select(Assignment).where(Assignment.review_id == 1, Assignment.person_id == owen.id)
+        ).one()
         assert assignment.status == "declined" and "has left the partnership" in assignment.reason
     assert [t.kind for t in _open(1) if t.assignee_email == newcomer.email] == ["respond_to_assignment"]
     assert _audited("person_left")[0].detail["about"] == OWEN and _audited("partnership_updated")
@@ -176,30 +194,58 @@ def test_a_reviewer_who_leaves_is_replaced_under_the_decline_rules(planned, tmp_
 
 def test_when_nobody_can_replace_a_leaver_the_coordinator_chooses(planned, tmp_path):
     conflicted = [  # the other Don River reviewers now declare a conflict with Steel Valley
-        ("strands: [quality-inclusive-education]}", "strands: [quality-inclusive-education], conflicts: [steel-valley]}"),
-        ("strands: [governance-leadership-operations]}\n  - id: peak-edge", "strands: [governance-leadership-operations], conflicts: [steel-valley]}\n  - id: peak-edge"),
+        (
+            "strands: [quality-inclusive-education]}",
+            "strands: [quality-inclusive-education], conflicts: [steel-valley]}",
+        ),
+        (
+            "strands: [governance-leadership-operations]}\n  - id: peak-edge",
+            "strands: [governance-leadership-operations], conflicts: [steel-valley]}\n  - id: peak-edge",
+        ),
     ]
     path = _edited(tmp_path, (OWEN_LINE, ""), *conflicted)
     result = _update(path)
     assert {c.kind for c in result.changes} == {"person_left", "details_changed"}
     [choose] = [t for t in _open(1) if t.kind == "choose_replacement"]
-    assert choose.assignee_email == COORDINATOR and "has left the partnership and nobody suitable is free" in choose.note
+    assert (
+        choose.assignee_email == COORDINATOR and "has left the partnership and nobody suitable is free" in choose.note
+    )
     _nobody_who_left_has_open_tasks()
-    _do(choose, {"choice": "new", "new_person": {"name": "Jo New", "email": "jo.new@donriver.example.org"}, "reason": "Joined in May"})
-    [again] = _update(path, dry_run=True).changes  # the file is the roster: someone the coordinator added, and not listed, would leave
-    assert again.about == "jo.new@donriver.example.org" and "the coordinator added them as a replacement: list them in the file" in again.sentence
+    _do(
+        choose,
+        {
+            "choice": "new",
+            "new_person": {"name": "Jo New", "email": "jo.new@donriver.example.org"},
+            "reason": "Joined in May",
+        },
+    )
+    [again] = _update(
+        path, dry_run=True
+    ).changes  # the file is the roster: someone the coordinator added, and not listed, would leave
+    assert (
+        again.about == "jo.new@donriver.example.org"
+        and "the coordinator added them as a replacement: list them in the file" in again.sentence
+    )
     _drive_to_closed(1)
 
 
 def test_a_reviewer_joins_and_can_be_chosen(planned, tmp_path):
     joining = "      - {name: Jo New, email: Jo.New@donriver.example.org, role: Head of School Improvement, strands: [school-improvement]}\n"
     result = _update(_edited(tmp_path, (OWEN_LINE, OWEN_LINE + joining)))
-    assert [c.sentence for c in result.changes] == ["Jo New <jo.new@donriver.example.org> joins trust 'don-river' as reviewer"]
+    assert [c.sentence for c in result.changes] == [
+        "Jo New <jo.new@donriver.example.org> joins trust 'don-river' as reviewer"
+    ]
     jo = _person("jo.new@donriver.example.org")
     with db.session_scope() as session:
-        assert session.get(Trust, jo.trust_id).key == "don-river" and jo.is_reviewer and jo.strands == ["school-improvement"]
+        assert (
+            session.get(Trust, jo.trust_id).key == "don-river"
+            and jo.is_reviewer
+            and jo.strands == ["school-improvement"]
+        )
     [owens] = [t for t in _open(1) if t.assignee_email == OWEN]
-    _do(owens, {"response": "decline", "reason": "Jury service"})  # the newcomer declared the strand: the planner picks them
+    _do(
+        owens, {"response": "decline", "reason": "Jury service"}
+    )  # the newcomer declared the strand: the planner picks them
     assert [t.kind for t in _open(1) if t.assignee_email == "jo.new@donriver.example.org"] == ["respond_to_assignment"]
 
 
@@ -219,7 +265,9 @@ def test_a_new_ceo_takes_over_the_open_tasks_mid_review(planned, tmp_path):
     _nobody_who_left_has_open_tasks()
     _drive_to_closed(1)
     with db.session_scope() as session:
-        feedback = session.exec(select(Task).where(Task.review_id == 1, Task.kind == "give_feedback", Task.status == "done")).all()
+        feedback = session.exec(
+            select(Task).where(Task.review_id == 1, Task.kind == "give_feedback", Task.status == "done")
+        ).all()
         assert _person("sam.ng@steelvalley.example.org").id in {t.assignee_id for t in feedback}
 
 
@@ -239,8 +287,12 @@ def test_a_moderator_who_leaves_hands_their_work_to_the_next(planned, tmp_path, 
     _drive_to_closed(1)
 
 
-def test_a_peer_who_leaves_after_the_visit_keeps_their_place_and_the_coordinator_finishes_their_findings(planned, tmp_path):
-    findings = [t for t in (_until("record_findings"), *_open(1)) if t.kind == "record_findings" and t.assignee_email == OWEN]
+def test_a_peer_who_leaves_after_the_visit_keeps_their_place_and_the_coordinator_finishes_their_findings(
+    planned, tmp_path
+):
+    findings = [
+        t for t in (_until("record_findings"), *_open(1)) if t.kind == "record_findings" and t.assignee_email == OWEN
+    ]
     assert findings
     result = _update(_edited(tmp_path, (OWEN_LINE, "")))
     assert any("to do on Owen Fletcher's behalf" in e for e in result.effects), result.effects
@@ -248,13 +300,25 @@ def test_a_peer_who_leaves_after_the_visit_keeps_their_place_and_the_coordinator
     assert "has left the partnership" in held.note
     with db.session_scope() as session:
         owen = session.exec(select(Person).where(Person.email == OWEN)).one()
-        assert session.exec(select(Assignment).where(Assignment.review_id == 1, Assignment.person_id == owen.id)).one().status == "accepted"
-        assert not access.viewer_for(session, OWEN).known  # his place stays in the records, but he no longer sees the review
+        assert (
+            session.exec(select(Assignment).where(Assignment.review_id == 1, Assignment.person_id == owen.id))
+            .one()
+            .status
+            == "accepted"
+        )
+        assert not access.viewer_for(
+            session, OWEN
+        ).known  # his place stays in the records, but he no longer sees the review
     _nobody_who_left_has_open_tasks()
     _drive_to_closed(1)
     with db.session_scope() as session:
-        assert session.exec(select(Finding).where(Finding.review_id == 1, Finding.author_id == owen.id)).first() is not None
-        asked = {t.assignee_id for t in session.exec(select(Task).where(Task.review_id == 1, Task.kind == "give_feedback"))}
+        assert (
+            session.exec(select(Finding).where(Finding.review_id == 1, Finding.author_id == owen.id)).first()
+            is not None
+        )
+        asked = {
+            t.assignee_id for t in session.exec(select(Task).where(Task.review_id == 1, Task.kind == "give_feedback"))
+        }
         assert owen.id not in asked  # nobody who left is asked for feedback
 
 
@@ -263,9 +327,18 @@ def test_a_new_coordinator_takes_over_what_the_one_before_held(planned, tmp_path
     _update(_edited(tmp_path, (OWEN_LINE, "")))  # the coordinator holds Owen's findings for him
     [held] = [t for t in _open(1) if t.assignee_email == COORDINATOR]
     new = "coordinator: {name: Kim Lowe, email: kim.lowe@coordinator.example.org}"
-    result = _update(_edited(tmp_path, (OWEN_LINE, ""), ("coordinator: {name: Ruth Ashby, email: ruth.ashby@coordinator.example.org}", new), name="new.yaml"))
+    result = _update(
+        _edited(
+            tmp_path,
+            (OWEN_LINE, ""),
+            ("coordinator: {name: Ruth Ashby, email: ruth.ashby@coordinator.example.org}", new),
+            name="new.yaml",
+        )
+    )
     assert {c.kind for c in result.changes} == {"person_joined", "coordinator_changed", "person_left"}
-    [moved] = [t for t in _open(1) if t.kind == "record_findings" and t.assignee_email == "kim.lowe@coordinator.example.org"]
+    [moved] = [
+        t for t in _open(1) if t.kind == "record_findings" and t.assignee_email == "kim.lowe@coordinator.example.org"
+    ]
     assert moved.note == held.note and moved.due == held.due
     with db.session_scope() as session:
         assert session.get(Task, moved.id).subject["for"] == OWEN
@@ -275,31 +348,47 @@ def test_a_new_coordinator_takes_over_what_the_one_before_held(planned, tmp_path
 
 # --- strand order and trusts --------------------------------------------------------------------
 
-STEEL_ORDER = "strand_order: [school-improvement, quality-inclusive-education, workforce, governance-leadership-operations]"
+STEEL_ORDER = (
+    "strand_order: [school-improvement, quality-inclusive-education, workforce, governance-leadership-operations]"
+)
 
 
 def _reviews_of(trust: str) -> list[tuple[int, str, int, dt.date, str]]:
     with db.session_scope() as session:
-        rows = session.exec(select(Review).join(Trust, Trust.id == Review.host_trust_id).where(Trust.key == trust).order_by(Review.position)).all()
+        rows = session.exec(
+            select(Review)
+            .join(Trust, Trust.id == Review.host_trust_id)
+            .where(Trust.key == trust)
+            .order_by(Review.position)
+        ).all()
         return [(r.id, r.strand_id, r.position, r.visit_start, r.stage) for r in rows]
 
 
 def test_a_strand_order_change_moves_only_reviews_not_started(planned, tmp_path):
     _until("propose_lines")  # review 1 (Steel Valley's first strand) has started
     before = _reviews_of("steel-valley")
-    swapped = "strand_order: [school-improvement, workforce, quality-inclusive-education, governance-leadership-operations]"
+    swapped = (
+        "strand_order: [school-improvement, workforce, quality-inclusive-education, governance-leadership-operations]"
+    )
     result = _update(_edited(tmp_path, (STEEL_ORDER, swapped)))
     assert [c.kind for c in result.changes] == ["strand_order_changed"]
     after = _reviews_of("steel-valley")
     assert after[0] == before[0]  # the started review keeps its strand
-    assert [(r[1], r[3]) for r in after[1:3]] == [(before[2][1], before[1][3]), (before[1][1], before[2][3])]  # same dates, strands swapped
+    assert [(r[1], r[3]) for r in after[1:3]] == [
+        (before[2][1], before[1][3]),
+        (before[1][1], before[2][3]),
+    ]  # same dates, strands swapped
     assert after[3] == before[3]
     with db.session_scope() as session:
         told = session.exec(select(OutboxMessage).where(OutboxMessage.event == "review_changed")).all()
         assert told and all(m.ics for m in told)
-    moving_started = "strand_order: [workforce, school-improvement, quality-inclusive-education, governance-leadership-operations]"
+    moving_started = (
+        "strand_order: [workforce, school-improvement, quality-inclusive-education, governance-leadership-operations]"
+    )
     counts = _counts()
-    with pytest.raises(UserError, match=r"line \d+ \(trusts\[0\]\.strand_order\).*'school-improvement' is review 1 .* has started"):
+    with pytest.raises(
+        UserError, match=r"line \d+ \(trusts\[0\]\.strand_order\).*'school-improvement' is review 1 .* has started"
+    ):
         _update(_edited(tmp_path, (STEEL_ORDER, moving_started), name="bad.yaml"))
     assert _counts() == counts
     _drive_to_closed(1)
@@ -315,7 +404,9 @@ def test_a_trust_that_has_started_a_review_cannot_leave(planned, tmp_path):
     path = tmp_path / "two.yaml"
     path.write_text(_without_trust(EXAMPLE.read_text(), "steel-valley"))
     counts = _counts()
-    with pytest.raises(UserError, match=r"trust 'steel-valley' cannot leave: it has started or finished reviews \(school-improvement\)"):
+    with pytest.raises(
+        UserError, match=r"trust 'steel-valley' cannot leave: it has started or finished reviews \(school-improvement\)"
+    ):
         _update(path)
     assert _counts() == counts
 
@@ -329,7 +420,11 @@ def test_a_trust_whose_reviews_have_not_started_can_leave(planned, tmp_path):
     assert len(_audited("review_cancelled")) == 4
     with db.session_scope() as session:
         assert session.exec(select(Trust).where(Trust.key == "peak-edge")).one().left_on is not None
-        assert not session.exec(select(Task).join(Review, Review.id == Task.review_id).where(Review.stage == "cancelled", Task.status == "open")).all()
+        assert not session.exec(
+            select(Task)
+            .join(Review, Review.id == Task.review_id)
+            .where(Review.stage == "cancelled", Task.status == "open")
+        ).all()
         peers, _ = team(session, session.get(Review, 1))
         assert [p.email for p in peers] == [OWEN]  # Peak Edge's peer is not replaced: the trust has gone
     _nobody_who_left_has_open_tasks()
@@ -338,7 +433,11 @@ def test_a_trust_whose_reviews_have_not_started_can_leave(planned, tmp_path):
 
 def test_a_trust_cannot_leave_when_it_takes_a_reviews_last_peer_with_it(planned, tmp_path):
     with db.session_scope() as session:  # Owen has given up his place on review 1: Peak Edge's peer is its last
-        owen = session.exec(select(Assignment).join(Person, Person.id == Assignment.person_id).where(Assignment.review_id == 1, Person.email == OWEN)).one()
+        owen = session.exec(
+            select(Assignment)
+            .join(Person, Person.id == Assignment.person_id)
+            .where(Assignment.review_id == 1, Person.email == OWEN)
+        ).one()
         owen.status = "declined"
         session.add(owen)
     path = tmp_path / "two.yaml"
@@ -352,25 +451,46 @@ def test_a_trust_cannot_leave_when_it_takes_a_reviews_last_peer_with_it(planned,
 def test_someone_who_left_can_no_longer_sign_in_or_see_the_review(planned, tmp_path):
     from webclient import ask_for_link, new_client, sign_in
 
-    _do(next(t for t in _open(1) if t.assignee_email == OWEN), {"response": "accept"})  # his place on review 1 shows him the review
+    _do(
+        next(t for t in _open(1) if t.assignee_email == OWEN), {"response": "accept"}
+    )  # his place on review 1 shows him the review
     owen = sign_in(OWEN)
     assert owen.get("/reviews/1").status_code == 200
     _update(_edited(tmp_path, (OWEN_LINE, "")))
     assert owen.get("/reviews/1").status_code in (303, 403, 404)  # the session's person has gone
     with db.session_scope() as session:
-        links = session.exec(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.event == "sign_in", OutboxMessage.recipient == OWEN)).one()
+        links = session.exec(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.event == "sign_in", OutboxMessage.recipient == OWEN)
+        ).one()
     assert ask_for_link(new_client(), OWEN).status_code == 200  # the same page as for anyone unknown
     with db.session_scope() as session:
-        assert session.exec(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.event == "sign_in", OutboxMessage.recipient == OWEN)).one() == links
+        assert (
+            session.exec(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.event == "sign_in", OutboxMessage.recipient == OWEN)
+            ).one()
+            == links
+        )
 
 
 def test_someone_who_left_cannot_come_back_in_another_trust(planned, tmp_path):
     _update(_edited(tmp_path, (OWEN_LINE, "")))  # Owen, on review 1's team, leaves Don River
     helen_line = "    ceo: {name: Helen Marsh, email: helen.marsh@steelvalley.example.org}\n"
-    back = _edited(tmp_path, (OWEN_LINE, ""), ("    reviewers:\n      - {name: Tom Beckett", "    reviewers:\n" + OWEN_LINE + "      - {name: Tom Beckett"), name="back.yaml")
+    back = _edited(
+        tmp_path,
+        (OWEN_LINE, ""),
+        ("    reviewers:\n      - {name: Tom Beckett", "    reviewers:\n" + OWEN_LINE + "      - {name: Tom Beckett"),
+        name="back.yaml",
+    )
     assert helen_line in back.read_text()
     counts = _counts()
-    with pytest.raises(UserError, match=r"owen\.fletcher@donriver\.example\.org left trust 'don-river' and would come back in trust 'steel-valley'"):
+    with pytest.raises(
+        UserError,
+        match=r"owen\.fletcher@donriver\.example\.org left trust 'don-river' and would come back in trust 'steel-valley'",
+    ):
         _update(back)
     assert _counts() == counts
 
@@ -416,19 +536,31 @@ def test_a_trust_joining_gets_its_reviews_planned_when_the_cycle_has_room(databa
     result = _loxley_joins_on(dt.date(2023, 11, 6), tmp_path)
     assert result.changes[0].kind == "trust_joined"
     planned_ = _reviews_of("loxley")
-    assert [r[1] for r in planned_] == ["workforce", "school-improvement", "quality-inclusive-education", "governance-leadership-operations"]
+    assert [r[1] for r in planned_] == [
+        "workforce",
+        "school-improvement",
+        "quality-inclusive-education",
+        "governance-leadership-operations",
+    ]
     assert all(r[4] == "scheduled" and dt.date(2024, 1, 1) <= r[3] <= dt.date(2025, 10, 1) for r in planned_)
     assert [r[3] for r in planned_] == sorted(r[3] for r in planned_)
     with db.session_scope() as session:
         peers, moderator = team(session, session.get(Review, planned_[0][0]))
-        assert {session.get(Trust, p.trust_id).key for p in peers} == {"steel-valley", "don-river", "peak-edge"} and moderator
+        assert {session.get(Trust, p.trust_id).key for p in peers} == {
+            "steel-valley",
+            "don-river",
+            "peak-edge",
+        } and moderator
     workflow.advance_review(db.session_scope, planned_[0][0])
     assert len(_open(planned_[0][0])) == 4  # three peers and the moderator asked to accept
 
 
 def test_a_trust_joining_too_late_is_told_what_happens(database_url, tmp_path):
     result = _loxley_joins_on(dt.date(2025, 7, 14), tmp_path)
-    assert any("its reviews cannot be planned in this cycle" in e and "hosts its reviews in the next" in e for e in result.effects), result.effects
+    assert any(
+        "its reviews cannot be planned in this cycle" in e and "hosts its reviews in the next" in e
+        for e in result.effects
+    ), result.effects
     assert _reviews_of("loxley") == [] and _person("lena.ward@loxley.example.org").is_ceo
 
 
@@ -437,7 +569,9 @@ def test_a_trust_joining_too_late_is_told_what_happens(database_url, tmp_path):
 
 def test_a_dry_run_writes_nothing(planned, tmp_path):
     _until("propose_lines")
-    path = _edited(tmp_path, (OWEN_LINE, ""), ("{name: Helen Marsh, email: helen.marsh@steelvalley.example.org}", NEW_CEO))
+    path = _edited(
+        tmp_path, (OWEN_LINE, ""), ("{name: Helen Marsh, email: helen.marsh@steelvalley.example.org}", NEW_CEO)
+    )
     counts = _counts()
     result = _update(path, dry_run=True)
     assert not result.applied and len(result.changes) == 4 and result.effects == []
@@ -451,10 +585,18 @@ def _joe_moves_to_don_river(text: str) -> str:
 
 
 REFUSED = {
-    "email changed": (lambda t: t.replace("email: owen.fletcher@donriver.example.org", "email: o.fletcher@donriver.example.org"),
-                      r"line 33 \(trusts\[1\]\.reviewers\[1\]\.email\): o\.fletcher@donriver\.example\.org is new, and owen\.fletcher@donriver\.example\.org"),
-    "trust changed": (_joe_moves_to_don_river, r"joe\.hartley@peakedge\.example\.org would move from trust 'peak-edge' to trust 'don-river'"),
-    "setting changed": (lambda t: t.replace("visit_days: 2", "visit_days: 3"), r"line 7 \(visit_days\): 'visit_days' differs"),
+    "email changed": (
+        lambda t: t.replace("email: owen.fletcher@donriver.example.org", "email: o.fletcher@donriver.example.org"),
+        r"line 33 \(trusts\[1\]\.reviewers\[1\]\.email\): o\.fletcher@donriver\.example\.org is new, and owen\.fletcher@donriver\.example\.org",
+    ),
+    "trust changed": (
+        _joe_moves_to_don_river,
+        r"joe\.hartley@peakedge\.example\.org would move from trust 'peak-edge' to trust 'don-river'",
+    ),
+    "setting changed": (
+        lambda t: t.replace("visit_days: 2", "visit_days: 3"),
+        r"line 7 \(visit_days\): 'visit_days' differs",
+    ),
 }
 
 
@@ -487,12 +629,22 @@ def test_the_command_line_prints_each_change_and_exits_2_when_refused(tmp_path):
     dry = run_cli("partnership", "load", path, "--update", "--dry-run", cwd=tmp_path, env=env)
     assert dry.returncode == 0, dry.stderr
     lines = dry.stdout.splitlines()
-    assert lines[0] == "trust 'don-river': name 'Don River Learning Partnership' -> 'Don River [bold]Learning[/] Partnership'"
+    assert (
+        lines[0]
+        == "trust 'don-river': name 'Don River Learning Partnership' -> 'Don River [bold]Learning[/] Partnership'"
+    )
     assert lines[1].startswith("Owen Fletcher <owen.fletcher@donriver.example.org> leaves the partnership")
     assert lines[-1] == f"'{PARTNERSHIP}': 2 change(s); dry run, nothing written"
     done = run_cli("partnership", "load", path, "--update", cwd=tmp_path, env=env)
-    assert done.returncode == 0 and done.stdout.splitlines()[:2] == lines[:2] and "gives up their place as peer" in done.stdout
-    assert run_cli("partnership", "load", path, "--update", cwd=tmp_path, env=env).stdout.strip() == f"'{PARTNERSHIP}': no changes"
+    assert (
+        done.returncode == 0
+        and done.stdout.splitlines()[:2] == lines[:2]
+        and "gives up their place as peer" in done.stdout
+    )
+    assert (
+        run_cli("partnership", "load", path, "--update", cwd=tmp_path, env=env).stdout.strip()
+        == f"'{PARTNERSHIP}': no changes"
+    )
     bad = _edited(tmp_path, ("visit_days: 2", "visit_days: 3"), name="bad.yaml")
     refused = run_cli("partnership", "load", bad, "--update", cwd=tmp_path, env=env)
     assert refused.returncode == 2 and "Traceback" not in refused.stderr and "line 7 (visit_days)" in refused.stderr
@@ -515,9 +667,14 @@ def test_a_whole_cycle_with_staff_changes_part_way_still_closes_every_review(dat
     simulate_cycle(PARTNERSHIP, dt.date(2023, 11, 1), advance, until=middle)
     moderators = "  - {name: Daniel Okafor, email: daniel.okafor@coordinator.example.org, organisation: Learn Sheffield, max_reviews_per_term: 2}\n"
     path = _edited(
-        tmp_path, (OWEN_LINE, ""), ("{name: Helen Marsh, email: helen.marsh@steelvalley.example.org}", NEW_CEO), (moderators, NEW_MODERATOR),
-        ("strand_order: [governance-leadership-operations, school-improvement, workforce, quality-inclusive-education]",
-         "strand_order: [governance-leadership-operations, school-improvement, quality-inclusive-education, workforce]"),
+        tmp_path,
+        (OWEN_LINE, ""),
+        ("{name: Helen Marsh, email: helen.marsh@steelvalley.example.org}", NEW_CEO),
+        (moderators, NEW_MODERATOR),
+        (
+            "strand_order: [governance-leadership-operations, school-improvement, workforce, quality-inclusive-education]",
+            "strand_order: [governance-leadership-operations, school-improvement, quality-inclusive-education, workforce]",
+        ),
     )
     result = _update(path)
     assert result.applied and result.effects

@@ -37,7 +37,11 @@ def partnerships(draw):
     n_strands = draw(st.integers(3, 5))
     strands = [f"s{i}" for i in range(n_strands)]
     calendars = [SHEFFIELD] + [
-        _variant(f"own{i}", draw(st.sampled_from([-7, -2, 0, 3, 7])), draw(st.lists(st.dates(dt.date(2023, 9, 1), dt.date(2025, 12, 31)), max_size=15)))
+        _variant(
+            f"own{i}",
+            draw(st.sampled_from([-7, -2, 0, 3, 7])),
+            draw(st.lists(st.dates(dt.date(2023, 9, 1), dt.date(2025, 12, 31)), max_size=15)),
+        )
         for i in range(2)
     ]
     trusts = []
@@ -51,14 +55,33 @@ def partnerships(draw):
         for r in range(draw(st.integers(2, 3))):
             declared = tuple(draw(st.lists(st.sampled_from(strands), max_size=2, unique=True)))
             conflicted = draw(st.integers(0, 3)) == 0  # now and then a person declares a conflict
-            conflicts = frozenset({draw(st.sampled_from([x.id for x in trusts if x.id != t.id]))}) if conflicted else frozenset()
+            conflicts = (
+                frozenset({draw(st.sampled_from([x.id for x in trusts if x.id != t.id]))})
+                if conflicted
+                else frozenset()
+            )
             people.append(PlanPerson(f"p{r}@{t.id}", t.id, declared, conflicts))
-    moderators = [PlanPerson(f"m{i}@lead", None, (), frozenset(), draw(st.integers(1, 4))) for i in range(draw(st.integers(1, 6)))]
+    moderators = [
+        PlanPerson(f"m{i}@lead", None, (), frozenset(), draw(st.integers(1, 4))) for i in range(draw(st.integers(1, 6)))
+    ]
     start = draw(st.dates(dt.date(2023, 9, 1), dt.date(2024, 6, 1)))
     months = draw(st.integers(12, 24))
-    end = min(dt.date(start.year + (start.month - 1 + months) // 12, (start.month - 1 + months) % 12 + 1, 1), dt.date(2026, 7, 20))
-    blackouts = [Blackout(dt.date(y, 5, 6), dt.date(y, 6, 21), "exam season", frozenset({"t2"})) for y in (2024, 2025)] if draw(st.booleans()) else []
-    return trusts, people, moderators, PlanSettings(start, end, visit_days=draw(st.integers(1, 3)), stagger=draw(st.integers(0, 5))), blackouts
+    end = min(
+        dt.date(start.year + (start.month - 1 + months) // 12, (start.month - 1 + months) % 12 + 1, 1),
+        dt.date(2026, 7, 20),
+    )
+    blackouts = (
+        [Blackout(dt.date(y, 5, 6), dt.date(y, 6, 21), "exam season", frozenset({"t2"})) for y in (2024, 2025)]
+        if draw(st.booleans())
+        else []
+    )
+    return (
+        trusts,
+        people,
+        moderators,
+        PlanSettings(start, end, visit_days=draw(st.integers(1, 3)), stagger=draw(st.integers(0, 5))),
+        blackouts,
+    )
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -97,9 +120,17 @@ def test_every_reason_a_review_cannot_be_placed_is_named_with_the_one_to_act_on_
     trusts = [PlanTrust(t, ("a", "b", "c", "d"), SHEFFIELD) for t in ("w", "x", "y", "z")]
     people = [PlanPerson(f"{t}{i}@e.org", t) for t in ("w", "x", "y", "z") for i in range(2)]
     with pytest.raises(PlanInfeasible) as refused:
-        plan_partnership(trusts, people, [PlanPerson("m@e.org", None, max_per_term=1)], PlanSettings(dt.date(2023, 11, 1), dt.date(2025, 7, 1)))
+        plan_partnership(
+            trusts,
+            people,
+            [PlanPerson("m@e.org", None, max_per_term=1)],
+            PlanSettings(dt.date(2023, 11, 1), dt.date(2025, 7, 1)),
+        )
     message = str(refused.value)
-    assert re.search(r"of the candidate dates, on \d+ every moderator is busy or at max_reviews_per_term in 2024-25 autumn, ", message), message
+    assert re.search(
+        r"of the candidate dates, on \d+ every moderator is busy or at max_reviews_per_term in 2024-25 autumn, ",
+        message,
+    ), message
     assert "not school days in calendar 'sheffield'" in message  # the other reasons follow
     counts = [int(n) for n in re.findall(r"(?:dates, |; )on (\d+) ", message)]
     assert len(counts) >= 2 and counts == sorted(counts, reverse=True), message  # most dates first
@@ -113,17 +144,26 @@ def test_cycle_too_short_is_explained():
 
 def test_start_after_the_calendar_says_which_years_to_add():
     trusts, people, moderators = _triad()
-    with pytest.raises(PlanInfeasible, match=r"covers the school years 2023-24 to 2025-26.*add the school years 2026-27 to 2028-29 to it"):
+    with pytest.raises(
+        PlanInfeasible,
+        match=r"covers the school years 2023-24 to 2025-26.*add the school years 2026-27 to 2028-29 to it",
+    ):
         plan_partnership(trusts, people, moderators, PlanSettings(dt.date(2026, 9, 1), dt.date(2028, 9, 1)))
 
 
 def test_start_before_the_calendar_names_the_years_covered_and_the_years_to_add():
     trusts, people, moderators = _triad()
-    with pytest.raises(PlanInfeasible, match=r"before the first term the 'sheffield' calendar knows \(it covers the school years 2023-24 to 2025-26, .*\); add the school years 1999-00 to 2001-02"):
+    with pytest.raises(
+        PlanInfeasible,
+        match=r"before the first term the 'sheffield' calendar knows \(it covers the school years 2023-24 to 2025-26, .*\); add the school years 1999-00 to 2001-02",
+    ):
         plan_partnership(trusts, people, moderators, PlanSettings(dt.date(1999, 11, 1), dt.date(2001, 11, 1)))
 
 
 def test_a_cycle_beyond_the_calendar_names_the_missing_years():
     trusts, people, moderators = _triad()
-    with pytest.raises(PlanInfeasible, match=r"knows terms only up to 2026-07-20 \(it covers the school years 2023-24 to 2025-26, .*\); add the school years 2026-27 to 2027-28"):
+    with pytest.raises(
+        PlanInfeasible,
+        match=r"knows terms only up to 2026-07-20 \(it covers the school years 2023-24 to 2025-26, .*\); add the school years 2026-27 to 2027-28",
+    ):
         plan_partnership(trusts, people, moderators, PlanSettings(dt.date(2025, 11, 1), dt.date(2027, 11, 1)))

@@ -11,10 +11,8 @@ import re
 import stat
 
 import pytest
-from conftest import run_cli
 from sqlalchemy import text
 from sqlmodel import select
-from webclient import Mailbox, ask_for_link, csrf_of, new_client
 
 from peer_review import clock
 from peer_review.adapters.mail import FolderChannel
@@ -22,6 +20,9 @@ from peer_review.entrypoints.web.pages import SESSION_COOKIE
 from peer_review.service import outbox, signin
 from peer_review.store import db
 from peer_review.store.tables import OutboxMessage, Person, every_table
+
+from conftest import run_cli
+from webclient import Mailbox, ask_for_link, csrf_of, new_client
 
 pytestmark = pytest.mark.db
 
@@ -70,7 +71,9 @@ def test_no_table_or_log_holds_a_working_sign_in_link_or_session_token(frozen, c
     cookie = browser.cookies.get(SESSION_COOKIE)
     stored = _everything_stored()
     assert cookie not in stored and token not in stored
-    service_log = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith(("httpx", "httpcore")))  # not the test's browser
+    service_log = "\n".join(
+        r.getMessage() for r in caplog.records if not r.name.startswith(("httpx", "httpcore"))
+    )  # not the test's browser
     assert caplog.records and token not in service_log and cookie not in service_log
 
 
@@ -86,7 +89,9 @@ def test_a_sign_in_email_too_late_to_use_is_not_sent_nor_one_for_someone_who_lef
         person.left_on = START.date()
         session.add(person)
     mailbox = Mailbox()
-    assert outbox.deliver(db.session_scope, mailbox, events=frozenset({"sign_in"})).expired == 1 and mailbox.messages == []
+    assert (
+        outbox.deliver(db.session_scope, mailbox, events=frozenset({"sign_in"})).expired == 1 and mailbox.messages == []
+    )
     with db.session_scope() as session:
         statuses = session.exec(select(OutboxMessage.status).where(OutboxMessage.event == "sign_in")).all()
     assert statuses == ["expired", "expired"]
@@ -96,12 +101,19 @@ def test_sent_messages_text_is_deleted_after_30_days_and_sign_in_emails_go(froze
     ask_for_link(new_client(), CEO)
     outbox.deliver(db.session_scope, Mailbox())
     with db.session_scope() as session:
-        kept = session.exec(select(OutboxMessage).where(OutboxMessage.status == "sent", OutboxMessage.event != "sign_in")).all()
+        kept = session.exec(
+            select(OutboxMessage).where(OutboxMessage.status == "sent", OutboxMessage.event != "sign_in")
+        ).all()
         assert kept and all(m.text and m.body_deleted_at is None for m in kept)
     with clock.frozen_at(START + dt.timedelta(days=29)):
         outbox.deliver(db.session_scope, Mailbox())
     with db.session_scope() as session:
-        assert all(m.text for m in session.exec(select(OutboxMessage).where(OutboxMessage.status == "sent", OutboxMessage.event != "sign_in")))
+        assert all(
+            m.text
+            for m in session.exec(
+                select(OutboxMessage).where(OutboxMessage.status == "sent", OutboxMessage.event != "sign_in")
+            )
+        )
     with clock.frozen_at(START + dt.timedelta(days=31)):
         outbox.deliver(db.session_scope, Mailbox())
     with db.session_scope() as session:
@@ -119,10 +131,19 @@ def test_how_long_sent_messages_are_kept_is_a_setting_with_a_range(frozen, monke
     with db.session_scope() as session:
         assert all(m.text == "" for m in session.exec(select(OutboxMessage).where(OutboxMessage.status == "sent")))
     for wrong in ("0", "3651", "thirty", "-5", "²"):
-        result = run_cli("send", env={"PEER_REVIEW_DATABASE_URL": db.database_url(), "PEER_REVIEW_SENT_MAIL_DAYS": wrong,
-                                      "PEER_REVIEW_OUTBOX_DIR": str(tmp_path / "mail")})
+        result = run_cli(
+            "send",
+            env={
+                "PEER_REVIEW_DATABASE_URL": db.database_url(),
+                "PEER_REVIEW_SENT_MAIL_DAYS": wrong,
+                "PEER_REVIEW_OUTBOX_DIR": str(tmp_path / "mail"),
+            },
+        )
         assert result.returncode == 2, result.stderr
-        assert "PEER_REVIEW_SENT_MAIL_DAYS must be a whole number of days from 1 to 3650" in result.stderr and "Traceback" not in result.stderr
+        assert (
+            "PEER_REVIEW_SENT_MAIL_DAYS must be a whole number of days from 1 to 3650" in result.stderr
+            and "Traceback" not in result.stderr
+        )
 
 
 def test_mail_written_to_a_folder_is_readable_by_its_owner_only(frozen, tmp_path):
@@ -131,13 +152,17 @@ def test_mail_written_to_a_folder_is_readable_by_its_owner_only(frozen, tmp_path
     with db.session_scope() as session:
         first = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).first()
     mail.mkdir(mode=0o755)
-    (mail / f"{first.id:05d}-{first.event}-{first.recipient.replace('@', '_')}.eml").write_text("sent before, by an older version")
+    (mail / f"{first.id:05d}-{first.event}-{first.recipient.replace('@', '_')}.eml").write_text(
+        "sent before, by an older version"
+    )
     os.chmod(mail / f"{first.id:05d}-{first.event}-{first.recipient.replace('@', '_')}.eml", 0o644)
     outbox.deliver(db.session_scope, FolderChannel(mail))
     files = list(mail.glob("*.eml"))
     assert len(files) > 1 and all(stat.S_IMODE(os.stat(f).st_mode) == 0o600 for f in files)
     ask_for_link(new_client(), CEO)
-    outbox.deliver(db.session_scope, FolderChannel(tmp_path / "new-mail"))  # a folder it makes: its names (who, what) are private too
+    outbox.deliver(
+        db.session_scope, FolderChannel(tmp_path / "new-mail")
+    )  # a folder it makes: its names (who, what) are private too
     assert stat.S_IMODE(os.stat(tmp_path / "new-mail").st_mode) == 0o700
 
 
@@ -166,24 +191,42 @@ def test_the_upgrade_empties_stored_sign_in_emails_and_does_not_send_those_waiti
     )
     with engine.begin() as connection:
         for n, status in enumerate(("sent", "pending")):
-            connection.execute(insert, {"key": f"sign_in/{n}", "to": CEO, "body": f"open http://testserver/sign-in/{'x' * 43}", "at": "2024-01-10 09:00:00", "status": status})
+            connection.execute(
+                insert,
+                {
+                    "key": f"sign_in/{n}",
+                    "to": CEO,
+                    "body": f"open http://testserver/sign-in/{'x' * 43}",
+                    "at": "2024-01-10 09:00:00",
+                    "status": status,
+                },
+            )
     token = "t" * 43  # a link sent before the upgrade, not yet used: it was in the outbox, and so in every backup
     soon = (clock.now() + dt.timedelta(minutes=20)).strftime("%Y-%m-%d %H:%M:%S")
     with engine.begin() as connection:
-        connection.execute(text("INSERT INTO signinrequest (email, client, requested_at, token_hash, next_path, expires_at)"
-                                " VALUES (:to, 'testclient', :at, :hash, '/', :soon)"), {"to": CEO, "at": soon, "hash": hashlib.sha256(token.encode()).hexdigest(), "soon": soon})
+        connection.execute(
+            text(
+                "INSERT INTO signinrequest (email, client, requested_at, token_hash, next_path, expires_at)"
+                " VALUES (:to, 'testclient', :at, :hash, '/', :soon)"
+            ),
+            {"to": CEO, "at": soon, "hash": hashlib.sha256(token.encode()).hexdigest(), "soon": soon},
+        )
     command.upgrade(config, "head")
     with engine.connect() as connection:
-        rows = connection.execute(text("SELECT status, text, html FROM outboxmessage WHERE event = 'sign_in' AND key LIKE 'sign_in/_' ORDER BY key")).all()
+        rows = connection.execute(
+            text(
+                "SELECT status, text, html FROM outboxmessage WHERE event = 'sign_in' AND key LIKE 'sign_in/_' ORDER BY key"
+            )
+        ).all()
     assert [tuple(r) for r in rows] == [("sent", "", ""), ("expired", "", "")]
     assert "/sign-in/" not in _everything_stored()
     assert new_client().get(f"/sign-in/{token}").status_code == 410  # it no longer works
 
 
 def test_sign_in_requests_and_sessions_go_a_day_after_their_use_even_when_nobody_signs_in_again(frozen):
-    from webclient import sign_in
-
     from peer_review.store.tables import SignInRequest, WebSession
+
+    from webclient import sign_in
 
     sign_in(CEO)
     with db.session_scope() as session:

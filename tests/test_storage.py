@@ -6,7 +6,6 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from conftest import EXAMPLE
 from sqlalchemy import event
 from sqlmodel import select
 
@@ -14,6 +13,8 @@ from peer_review.files.partnerships import load_partnership_file
 from peer_review.service import loading
 from peer_review.store import db
 from peer_review.store.tables import AuditEntry, Partnership, every_table
+
+from conftest import EXAMPLE
 
 pytestmark = pytest.mark.db
 
@@ -43,7 +44,9 @@ def test_upgrade_at_the_newest_schema_changes_nothing_and_keeps_the_data(databas
     head = ScriptDirectory.from_config(db.alembic_config(engine)).get_current_head()
     assert revision == head == db.SCHEMA_VERSION  # the code's own note of the newest migration is the migrations' head
     assert any("alembic_version" in s for s in statements)  # the listener saw upgrade read the revision...
-    assert [s for s in statements if not s.lstrip().upper().startswith(("SELECT", "PRAGMA"))] == []  # ...and nothing else ran
+    assert [
+        s for s in statements if not s.lstrip().upper().startswith(("SELECT", "PRAGMA"))
+    ] == []  # ...and nothing else ran
     with db.session_scope() as session:
         assert session.exec(select(Partnership.name)).all() == ["Sheffield pilot triad"]
         assert [e.action for e in session.exec(select(AuditEntry))] == ["partnership_loaded"]
@@ -90,7 +93,9 @@ def test_each_table_module_defines_what_it_is_listed_with_and_the_tables_it_refe
     from peer_review.store.tables import MODULES
 
     for name in MODULES:
-        result = subprocess.run([sys.executable, "-c", _MODULE_ALONE, name], capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [sys.executable, "-c", _MODULE_ALONE, name], capture_output=True, text=True, timeout=120
+        )
         assert result.returncode == 0 and result.stdout.startswith("OK"), (name, result.stderr[-1500:])
     assert len({table for tables in MODULES.values() for table in tables}) == len(every_table().tables) == 31
 
@@ -103,13 +108,30 @@ def test_status_json_defines_only_the_tables_it_names_and_imports_neither_rich_n
     import subprocess
     import sys
 
-    probe = ("import json, sys; from peer_review.entrypoints.cli import app; app(['status', '--json'], standalone_mode=False)\n"
-             "from sqlmodel import SQLModel; print(json.dumps(sorted(SQLModel.metadata.tables)), file=sys.stderr)\n"
-             "assert 'rich' not in sys.modules and 'yaml' not in sys.modules, sorted(m for m in sys.modules if m.startswith(('rich', 'yaml')))")
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, env={**os.environ, "PEER_REVIEW_DATABASE_URL": planned})
+    probe = (
+        "import json, sys; from peer_review.entrypoints.cli import app; app(['status', '--json'], standalone_mode=False)\n"
+        "from sqlmodel import SQLModel; print(json.dumps(sorted(SQLModel.metadata.tables)), file=sys.stderr)\n"
+        "assert 'rich' not in sys.modules and 'yaml' not in sys.modules, sorted(m for m in sys.modules if m.startswith(('rich', 'yaml')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PEER_REVIEW_DATABASE_URL": planned},
+    )
     assert result.returncode == 0 and '"Sheffield pilot triad"' in result.stdout, result.stderr[-1500:]
     defined = json.loads(result.stderr.strip().splitlines()[-1])
-    assert {"review", "task", "person"} <= set(defined) and not {"surveyanswer", "signinrequest", "document", "outboxmessage", "auditentry", "finding", "lineofenquiry", "developmentaction"} & set(defined), defined
+    assert {"review", "task", "person"} <= set(defined) and not {
+        "surveyanswer",
+        "signinrequest",
+        "document",
+        "outboxmessage",
+        "auditentry",
+        "finding",
+        "lineofenquiry",
+        "developmentaction",
+    } & set(defined), defined
 
 
 _STARTING_SERVICE = """
@@ -132,10 +154,19 @@ def test_services_started_together_on_a_new_database_all_find_it_ready(database_
 
     db.dispose_all()  # the fixture's database is empty: nothing has used it yet
     start = time.time() + 5
-    starting = [subprocess.Popen([sys.executable, "-c", _STARTING_SERVICE, database_url, str(start)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                for _ in range(4)]
+    starting = [
+        subprocess.Popen(
+            [sys.executable, "-c", _STARTING_SERVICE, database_url, str(start)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
     results = [(*p.communicate(timeout=120), p.returncode) for p in starting]
-    assert [(code, out.strip()) for out, _, code in results] == [(0, db.SCHEMA_VERSION)] * 4, [err[-1500:] for _, err, _ in results]
+    assert [(code, out.strip()) for out, _, code in results] == [(0, db.SCHEMA_VERSION)] * 4, [
+        err[-1500:] for _, err, _ in results
+    ]
     engine = db.get_engine()
     with engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), every_table()) == []

@@ -9,11 +9,9 @@ import html
 import re
 
 import pytest
-from conftest import EXAMPLE
 from sqlmodel import select
 from test_web_access import load_second_partnership
 from test_web_forms import row_counts
-from webclient import new_client, post_form, sign_in
 
 from peer_review import clock
 from peer_review.domain.surveys import SurveyRound
@@ -23,6 +21,9 @@ from peer_review.service.common import get_partnership
 from peer_review.store import db
 from peer_review.store.tables import SurveyAnswer, SurveyInvitation
 
+from conftest import EXAMPLE
+from webclient import new_client, post_form, sign_in
+
 pytestmark = pytest.mark.db
 
 OWEN = "owen.fletcher@donriver.example.org"  # a peer reviewer in the triad
@@ -30,7 +31,7 @@ SIAN = "sian.pryce@donriver.example.org"  # another reviewer
 COORDINATOR = "ruth.ashby@coordinator.example.org"
 OUTSIDER = "ruth.ashby@coordinator.other.example.org"  # the coordinator of another partnership
 OWEN_LINE = "      - {name: Owen Fletcher, email: owen.fletcher@donriver.example.org, role: Deputy CEO, strands: [school-improvement, workforce]}\n"
-HOSTILE = "<script>alert(1)</script> {{ 7*7 }} {% if 1 %}x{% endif %} & \"quoted\""
+HOSTILE = '<script>alert(1)</script> {{ 7*7 }} {% if 1 %}x{% endif %} & "quoted"'
 
 
 @pytest.fixture
@@ -70,7 +71,11 @@ def test_the_inbox_lists_the_invitation_and_the_form_shows_the_questionnaire(ope
     assert "Surveys to answer" in inbox.text and f'href="{_path(opened)}"' in inbox.text
     q = opened["questionnaire"]
     section = inbox.text.split("Surveys to answer")[1].split("</ul>")[0]
-    assert html.escape(q.title, quote=False) in section and "baseline round" in section and "Sheffield pilot triad" in section
+    assert (
+        html.escape(q.title, quote=False) in section
+        and "baseline round" in section
+        and "Sheffield pilot triad" in section
+    )
     assert clock.long_date(opened["due"]) in section
     assert inbox.text.index("Surveys to answer") < inbox.text.index("<table")  # above the tasks
 
@@ -82,12 +87,19 @@ def test_the_inbox_lists_the_invitation_and_the_form_shows_the_questionnaire(ope
         assert f">{theme.title}</h2>" in text
     for statement in q.statements.values():
         assert statement.text in text
-        assert len(re.findall(rf'name="statements\.{statement.id}" type="radio"', form.text)) == 6  # the scale and "Leave blank"
-        assert re.search(rf'id="statements\.{statement.id}-blank" name="statements\.{statement.id}" type="radio" value="" checked', form.text)
+        assert (
+            len(re.findall(rf'name="statements\.{statement.id}" type="radio"', form.text)) == 6
+        )  # the scale and "Leave blank"
+        assert re.search(
+            rf'id="statements\.{statement.id}-blank" name="statements\.{statement.id}" type="radio" value="" checked',
+            form.text,
+        )
     for label in q.scale:
         assert f">{label}</label>" in text
     for question in q.open_questions:
-        assert question.text in text and f'<textarea class="govuk-textarea" id="open_questions.{question.id}"' in form.text
+        assert (
+            question.text in text and f'<textarea class="govuk-textarea" id="open_questions.{question.id}"' in form.text
+        )
     assert 'method="post"' in form.text and 'name="csrf_token"' in form.text
 
 
@@ -110,11 +122,18 @@ def test_answering_stores_exactly_the_answers_given(opened):
 def test_an_empty_open_answer_and_all_blanks_are_kept_as_blanks(opened):
     owen = sign_in(OWEN)
     question = opened["questionnaire"].open_questions[0].id
-    assert post_form(owen, _path(opened), _every_statement(opened, {}) + [(f"open_questions.{question}", "  ")]).status_code == 303
+    assert (
+        post_form(
+            owen, _path(opened), _every_statement(opened, {}) + [(f"open_questions.{question}", "  ")]
+        ).status_code
+        == 303
+    )
     assert _stored(opened["id"]) == {sid: (None, "") for sid in opened["questionnaire"].statements}
 
 
-@pytest.mark.parametrize("change", ["out_of_range", "zero", "not_a_number", "unknown_statement", "missing_statement", "too_long"])
+@pytest.mark.parametrize(
+    "change", ["out_of_range", "zero", "not_a_number", "unknown_statement", "missing_statement", "too_long"]
+)
 def test_a_wrong_answer_records_nothing_and_shows_the_form_again(opened, change):
     owen = sign_in(OWEN)
     ids = list(opened["questionnaire"].statements)
@@ -140,12 +159,22 @@ def test_a_wrong_answer_records_nothing_and_shows_the_form_again(opened, change)
     assert "There is a problem" in shown.text and "<title>Error: " in shown.text
     anchors = re.findall(r'<li><a href="#([^"]+)">', shown.text)
     assert anchors and all(f'id="{a}"' in shown.text for a in anchors)  # every error links to its field
-    field = {"unknown_statement": "answers", "missing_statement": "answers", "too_long": f"open_questions.{question}"}.get(change, f"statements.{ids[1]}")
+    field = {
+        "unknown_statement": "answers",
+        "missing_statement": "answers",
+        "too_long": f"open_questions.{question}",
+    }.get(change, f"statements.{ids[1]}")
     assert anchors == [field]
-    said = {"unknown_statement": "do not match this survey", "missing_statement": "do not match this survey", "too_long": "must be 4,000 characters or fewer"}
+    said = {
+        "unknown_statement": "do not match this survey",
+        "missing_statement": "do not match this survey",
+        "too_long": "must be 4,000 characters or fewer",
+    }
     assert said.get(change, "Select an answer, or “Leave blank”, for: ") in shown.text
     # what was chosen and typed is kept, escaped
-    assert re.search(rf'id="statements\.{ids[0]}-4" name="statements\.{ids[0]}" type="radio" value="4" checked', shown.text)
+    assert re.search(
+        rf'id="statements\.{ids[0]}-4" name="statements\.{ids[0]}" type="radio" value="4" checked', shown.text
+    )
     if change != "too_long":
         box = shown.text.split("<textarea")[1].split(">", 1)[1].split("</textarea>")[0]
         assert html.unescape(box) == HOSTILE and "&lt;script&gt;" in box and "<script>" not in shown.text
@@ -156,7 +185,10 @@ def test_a_post_without_the_csrf_token_records_nothing(opened):
     before = row_counts()
     refused = owen.post(_path(opened), data={f"statements.{sid}": "3" for sid in opened["questionnaire"].statements})
     assert refused.status_code == 403 and "Your form has expired" in refused.text
-    forged = owen.post(_path(opened), data={"csrf_token": "forged", **{f"statements.{sid}": "3" for sid in opened["questionnaire"].statements}})
+    forged = owen.post(
+        _path(opened),
+        data={"csrf_token": "forged", **{f"statements.{sid}": "3" for sid in opened["questionnaire"].statements}},
+    )
     assert forged.status_code == 403
     assert row_counts() == before and _status(opened["id"]) == "open"
 
@@ -167,7 +199,9 @@ def test_answering_twice_gives_409_and_keeps_the_first_answer(opened):
     assert post_form(owen, _path(opened), _every_statement(opened, {ids[0]: "2"})).status_code == 303
     first, before = _stored(opened["id"]), row_counts()
     again = post_form(owen, _path(opened), _every_statement(opened, {ids[0]: "5"}))
-    assert again.status_code == 409 and "Already answered" in again.text and clock.long_date(clock.today()) in again.text
+    assert (
+        again.status_code == 409 and "Already answered" in again.text and clock.long_date(clock.today()) in again.text
+    )
     assert _stored(opened["id"]) == first and row_counts() == before
 
 

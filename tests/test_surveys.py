@@ -12,7 +12,6 @@ from pathlib import Path
 from statistics import mean
 
 import pytest
-from conftest import EXAMPLE, run_cli
 from sqlmodel import select
 
 from peer_review import clock
@@ -33,6 +32,8 @@ from peer_review.store.tables import (
     SurveyAnswer,
     SurveyInvitation,
 )
+
+from conftest import EXAMPLE, run_cli
 
 COORDINATOR = "ruth.ashby@coordinator.example.org"
 CEO = "helen.marsh@steelvalley.example.org"
@@ -62,13 +63,19 @@ def _open(round_: SurveyRound = SurveyRound.BASELINE, **kw) -> surveys.Opened:
 
 def _invitations() -> dict[str, SurveyInvitation]:
     with db.session_scope() as session:
-        rows = session.exec(select(SurveyInvitation, Person).join(Person, Person.id == SurveyInvitation.person_id)).all()
+        rows = session.exec(
+            select(SurveyInvitation, Person).join(Person, Person.id == SurveyInvitation.person_id)
+        ).all()
         return {p.email: i for i, p in rows}
 
 
 def test_the_bundled_questionnaire_is_valid_and_a_bad_one_names_its_line(tmp_path):
     q = resolve_questionnaire("stakeholder-views")
-    assert [t.title for t in q.themes] == ["Being accountable rather than held to account", "Confidence in self-evaluation", "The value of peer challenge"]
+    assert [t.title for t in q.themes] == [
+        "Being accountable rather than held to account",
+        "Confidence in self-evaluation",
+        "The value of peer challenge",
+    ]
     text = Path(resolve_questionnaire.__globals__["bundled_questionnaires"]()["stakeholder-views"]).read_text()
     bad = tmp_path / "bad.yaml"
     bad.write_text(text.replace("id: accountable-to-peers", "id: own-our-accountability"))
@@ -80,7 +87,14 @@ def test_the_bundled_questionnaire_is_valid_and_a_bad_one_names_its_line(tmp_pat
     result = run_cli("survey", "validate", short)
     assert result.returncode == 2 and "short.yaml" in result.stderr and "scale" in result.stderr
     assert run_cli("survey", "validate", bad).returncode == 2
-    assert run_cli("survey", "validate", Path(resolve_questionnaire.__globals__["bundled_questionnaires"]()["stakeholder-views"])).returncode == 0
+    assert (
+        run_cli(
+            "survey",
+            "validate",
+            Path(resolve_questionnaire.__globals__["bundled_questionnaires"]()["stakeholder-views"]),
+        ).returncode
+        == 0
+    )
 
 
 @pytest.mark.db
@@ -111,14 +125,20 @@ def _edited_questionnaire() -> Path:
     from peer_review.files.questionnaires import bundled_questionnaires
 
     path = Path(tempfile.mkdtemp()) / "other.yaml"
-    path.write_text(bundled_questionnaires()["stakeholder-views"].read_text().replace('version: "2026.11"', 'version: "2027.01"'))
+    path.write_text(
+        bundled_questionnaires()["stakeholder-views"].read_text().replace('version: "2026.11"', 'version: "2027.01"')
+    )
     return path
 
 
 @pytest.mark.db
 def test_people_who_left_are_not_asked(triad, tmp_path):
     edited = tmp_path / "edited.yaml"
-    edited.write_text(EXAMPLE.read_text().replace("  - {name: Grace Adebayo, email: grace.adebayo@steelvalley.example.org, group: Trustees}\n", ""))
+    edited.write_text(
+        EXAMPLE.read_text().replace(
+            "  - {name: Grace Adebayo, email: grace.adebayo@steelvalley.example.org, group: Trustees}\n", ""
+        )
+    )
     with db.session_scope() as session:
         roster.update_partnership(session, load_partnership_file(edited))
     _open()
@@ -131,7 +151,10 @@ def test_answers_only_from_the_invitee_once_and_checked_against_the_questionnair
     _open()
     invitation = _invitations()[CEO]
     statements = list(resolve_questionnaire("stakeholder-views").statements)
-    good = {"statements": {s: (n % 5) + 1 for n, s in enumerate(statements)} | {statements[0]: None}, "open_questions": {"most-useful": "<b>{{ 7*7 }}</b> =1+1"}}
+    good = {
+        "statements": {s: (n % 5) + 1 for n, s in enumerate(statements)} | {statements[0]: None},
+        "open_questions": {"most-useful": "<b>{{ 7*7 }}</b> =1+1"},
+    }
     for who, data, problem in [
         (COORDINATOR, good, "sent to someone else"),
         (TRUSTEE, good, "sent to someone else"),
@@ -147,8 +170,13 @@ def test_answers_only_from_the_invitee_once_and_checked_against_the_questionnair
         assert session.exec(select(SurveyAnswer)).all() == []
         surveys.answer(session, invitation.id, good, CEO.upper())
     with db.session_scope() as session:
-        stored = {a.item: (a.value, a.text) for a in session.exec(select(SurveyAnswer).where(SurveyAnswer.invitation_id == invitation.id))}
-    assert stored == {s: (v, "") for s, v in good["statements"].items()} | {"most-useful": (None, "<b>{{ 7*7 }}</b> =1+1")}
+        stored = {
+            a.item: (a.value, a.text)
+            for a in session.exec(select(SurveyAnswer).where(SurveyAnswer.invitation_id == invitation.id))
+        }
+    assert stored == {s: (v, "") for s, v in good["statements"].items()} | {
+        "most-useful": (None, "<b>{{ 7*7 }}</b> =1+1")
+    }
     with pytest.raises(UserError, match="already answered"):
         with db.session_scope() as session:
             surveys.answer(session, invitation.id, good, CEO)
@@ -161,11 +189,18 @@ def test_answers_only_from_the_invitee_once_and_checked_against_the_questionnair
     wrong = tmp_path / "wrong.yaml"
     wrong.write_text(template.stdout.replace('"challenge-improves": null', '"challenge-improves": 7'))
     refused = run_cli("survey", "answer", other.id, wrong, "--as", "owen.fletcher@donriver.example.org", env=env)
-    line = next(n for n, text in enumerate(wrong.read_text().splitlines(), start=1) if "challenge-improves" in text and not text.lstrip().startswith("#"))
+    line = next(
+        n
+        for n, text in enumerate(wrong.read_text().splitlines(), start=1)
+        if "challenge-improves" in text and not text.lstrip().startswith("#")
+    )
     assert refused.returncode == 2 and f"wrong.yaml, line {line}" in refused.stderr
     blank = tmp_path / "blank.yaml"
     blank.write_text(template.stdout)
-    assert run_cli("survey", "answer", other.id, blank, "--as", "owen.fletcher@donriver.example.org", env=env).returncode == 0
+    assert (
+        run_cli("survey", "answer", other.id, blank, "--as", "owen.fletcher@donriver.example.org", env=env).returncode
+        == 0
+    )
     listed = run_cli("tasks", "--person", "sian.pryce@donriver.example.org", env=env | {"COLUMNS": "200"})
     assert "Surveys to answer" in listed.stdout and "Your views of moderated peer review" in listed.stdout
 
@@ -174,13 +209,25 @@ def test_answers_only_from_the_invitee_once_and_checked_against_the_questionnair
 def test_reminders_come_before_the_due_date_and_never_after_it(triad):
     opened = _open()
     with db.session_scope() as session:
-        surveys.answer(session, _invitations()[CEO].id, {"statements": {s: 3 for s in resolve_questionnaire("stakeholder-views").statements}}, CEO)
-    for day in (opened.due - dt.timedelta(days=2), opened.due + dt.timedelta(days=1), opened.due + dt.timedelta(days=10), opened.due + dt.timedelta(days=40)):
+        surveys.answer(
+            session,
+            _invitations()[CEO].id,
+            {"statements": {s: 3 for s in resolve_questionnaire("stakeholder-views").statements}},
+            CEO,
+        )
+    for day in (
+        opened.due - dt.timedelta(days=2),
+        opened.due + dt.timedelta(days=1),
+        opened.due + dt.timedelta(days=10),
+        opened.due + dt.timedelta(days=40),
+    ):
         with clock.frozen_at(clock.at_london(day, 7)):
             with db.session_scope() as session:
                 sweep(session)
     with db.session_scope() as session:
-        reminded = session.exec(select(OutboxMessage.recipient, OutboxMessage.key).where(OutboxMessage.event == "survey_reminder")).all()
+        reminded = session.exec(
+            select(OutboxMessage.recipient, OutboxMessage.key).where(OutboxMessage.event == "survey_reminder")
+        ).all()
         escalated = session.exec(select(OutboxMessage).where(OutboxMessage.event == "escalation")).all()
     assert CEO not in {r for r, _ in reminded}
     assert len(reminded) == 17  # everyone else, two days before the due date; none after it: the round has closed
@@ -197,7 +244,9 @@ def test_results_by_group_and_theme_equal_a_count_made_here_and_small_groups_are
             if invitation.status != "open" or email == "joe.hartley@peakedge.example.org":  # one reviewer never answers
                 continue
             seed = sum(map(ord, email))
-            values = {s: (None if (seed + k) % 7 == 0 else 1 + (seed + k + n_round) % 5) for k, s in enumerate(q.statements)}
+            values = {
+                s: (None if (seed + k) % 7 == 0 else 1 + (seed + k + n_round) % 5) for k, s in enumerate(q.statements)
+            }
             with db.session_scope() as session:
                 surveys.answer(session, invitation.id, {"statements": values}, email)
             given[(round_.value, email)] = values
@@ -213,7 +262,10 @@ def test_results_by_group_and_theme_equal_a_count_made_here_and_small_groups_are
                     answered = [values[s.id] for s in theme.statements if values[s.id] is not None]
                     if r == round_ and groups[email] == group and answered:
                         per_person.append(mean(answered))
-                expected[(round_, group, theme.title)] = (len(per_person), round(mean(per_person), 2) if len(per_person) >= 3 else None)
+                expected[(round_, group, theme.title)] = (
+                    len(per_person),
+                    round(mean(per_person), 2) if len(per_person) >= 3 else None,
+                )
     rows = list(csv.DictReader(io.StringIO((tmp_path / "survey.csv").read_text())))
     assert {(r["round"], r["group"], r["theme"]) for r in rows} == set(expected)
     for r in rows:
@@ -223,11 +275,18 @@ def test_results_by_group_and_theme_equal_a_count_made_here_and_small_groups_are
         else:
             assert (int(r["people"]), float(r["mean"])) == (people, want), r
             if r["round"] == "end" and expected[("baseline", r["group"], r["theme"])][1] is not None:
-                assert float(r["change_from_baseline"]) == round(want - expected[("baseline", r["group"], r["theme"])][1], 2)
+                assert float(r["change_from_baseline"]) == round(
+                    want - expected[("baseline", r["group"], r["theme"])][1], 2
+                )
     withheld = {r["group"] for r in rows if r["withheld"]}
     assert withheld == {"Coordinator", "Moderators"}
-    responses = {(r["round"], r["group"]): r for r in csv.DictReader(io.StringIO((tmp_path / "survey_responses.csv").read_text()))}
-    assert responses[("end", "Peer reviewers")]["asked"] == "9" and responses[("end", "Peer reviewers")]["answered"] == "8"
+    responses = {
+        (r["round"], r["group"]): r
+        for r in csv.DictReader(io.StringIO((tmp_path / "survey_responses.csv").read_text()))
+    }
+    assert (
+        responses[("end", "Peer reviewers")]["asked"] == "9" and responses[("end", "Peer reviewers")]["answered"] == "8"
+    )
     assert responses[("end", "Moderators")]["answered"] == "fewer than 3"
 
     import docx
@@ -239,7 +298,9 @@ def test_results_by_group_and_theme_equal_a_count_made_here_and_small_groups_are
         for round_, shown in (("baseline", baseline), ("end", end)):
             want = expected[(round_, group, theme)][1]
             assert shown == ("withheld" if want is None else f"{want:.2f}"), (group, theme, round_)
-    assert "<b>" not in "".join(c.text for t in document.tables for r in t.rows for c in r.cells)  # open answers are never reported
+    assert "<b>" not in "".join(
+        c.text for t in document.tables for r in t.rows for c in r.cells
+    )  # open answers are never reported
 
 
 def test_respondents_in_the_partnership_file_are_checked_and_can_join_mid_cycle(tmp_path):
@@ -249,13 +310,25 @@ def test_respondents_in_the_partnership_file_are_checked_and_can_join_mid_cycle(
     unknown.write_text(text.replace("group: Trustees}", "group: Trustees, trust: nowhere}", 1))
     refused = run_cli("partnership", "load", unknown, env=env)
     line = next(n for n, t in enumerate(unknown.read_text().splitlines(), start=1) if "trust: nowhere" in t)
-    assert refused.returncode == 2 and f"unknown.yaml, line {line} (respondents[0].trust)" in refused.stderr and "steel-valley" in refused.stderr
+    assert (
+        refused.returncode == 2
+        and f"unknown.yaml, line {line} (respondents[0].trust)" in refused.stderr
+        and "steel-valley" in refused.stderr
+    )
     assert run_cli("partnership", "load", EXAMPLE, env=env).returncode == 0
     joined = tmp_path / "joined.yaml"
-    joined.write_text(text.replace("respondents:\n", "respondents:\n  - {name: New Trustee, email: new.trustee@example.org, group: Trustees, trust: don-river}\n"))
+    joined.write_text(
+        text.replace(
+            "respondents:\n",
+            "respondents:\n  - {name: New Trustee, email: new.trustee@example.org, group: Trustees, trust: don-river}\n",
+        )
+    )
     update = run_cli("partnership", "load", joined, "--update", env=env | {"COLUMNS": "300"})
     assert update.returncode == 0, update.stderr
-    assert "New Trustee <new.trustee@example.org> joins trust 'don-river' as a survey respondent (Trustees)" in update.stdout
+    assert (
+        "New Trustee <new.trustee@example.org> joins trust 'don-river' as a survey respondent (Trustees)"
+        in update.stdout
+    )
 
 
 @pytest.mark.db
@@ -277,7 +350,9 @@ def test_a_round_takes_answers_until_it_closes_and_publishes_its_results_only_th
     with clock.frozen_at(clock.at_london(opened.due + dt.timedelta(days=1), 9)):
         with pytest.raises(UserError, match="closed on"):
             with db.session_scope() as session:
-                surveys.answer(session, _invitations()[reviewers[4]].id, {"statements": {s: 1 for s in statements}}, reviewers[4])
+                surveys.answer(
+                    session, _invitations()[reviewers[4]].id, {"statements": {s: 1 for s in statements}}, reviewers[4]
+                )
         with db.session_scope() as session:
             assert surveys.open_invitations(session, reviewers) == []
             closed = evaluate(session, get_partnership(session, None))
@@ -290,7 +365,9 @@ def test_rounds_go_in_order_and_keep_the_first_rounds_questionnaire(triad):
     _open(SurveyRound.MID_CYCLE)
     with pytest.raises(UserError, match="already open; rounds go in order"):
         _open(SurveyRound.BASELINE)
-    with pytest.raises(UserError, match="the mid-cycle round asked 'stakeholder-views'.*must ask the same questionnaire"):
+    with pytest.raises(
+        UserError, match="the mid-cycle round asked 'stakeholder-views'.*must ask the same questionnaire"
+    ):
         _open(SurveyRound.END, questionnaire_ref=str(_edited_questionnaire()))
     _open(SurveyRound.END)
     with pytest.raises(UserError, match="already open; rounds go in order"):
@@ -303,10 +380,17 @@ def test_respondent_groups_and_theme_titles_that_would_merge_results_are_refused
     merged = tmp_path / "merged.yaml"
     merged.write_text(EXAMPLE.read_text().replace("group: Trustees}", "group: moderators}", 1))
     refused = run_cli("partnership", "load", merged, env={"PEER_REVIEW_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"})
-    assert refused.returncode == 2 and "respondents[0].group" in refused.stderr and "a group of their own" in refused.stderr
+    assert (
+        refused.returncode == 2
+        and "respondents[0].group" in refused.stderr
+        and "a group of their own" in refused.stderr
+    )
     twice = tmp_path / "twice.yaml"
-    twice.write_text(bundled_questionnaires()["stakeholder-views"].read_text().replace(
-        "title: Confidence in self-evaluation", "title: Being accountable rather than held to account"))
+    twice.write_text(
+        bundled_questionnaires()["stakeholder-views"]
+        .read_text()
+        .replace("title: Confidence in self-evaluation", "title: Being accountable rather than held to account")
+    )
     with pytest.raises(UserError, match="theme title .* is used twice"):
         load_questionnaire_file(twice)
 
@@ -342,7 +426,9 @@ def test_a_pilot_stopped_part_way_opens_no_end_of_cycle_survey_and_loads_no_late
     from peer_review.store.tables import ExternalReview, Review
     from peer_review.store.tables import SurveyRound as SurveyRoundRow
 
-    simulate_pilot(load_partnership_file(EXAMPLE), lambda name: engine.sweep(db.session_scope, name), until=dt.date(2024, 6, 1))
+    simulate_pilot(
+        load_partnership_file(EXAMPLE), lambda name: engine.sweep(db.session_scope, name), until=dt.date(2024, 6, 1)
+    )
     with db.session_scope() as session:
         assert [r.round for r in session.exec(select(SurveyRoundRow))] == [SurveyRound.BASELINE.value]
         assert session.exec(select(ExternalReview)).all() == []

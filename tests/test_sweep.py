@@ -13,7 +13,6 @@ import time
 from collections import Counter
 
 import pytest
-from conftest import EXAMPLE, run_cli
 from sqlalchemy import func
 from sqlmodel import select
 from test_concurrency import _all_at_once
@@ -22,6 +21,8 @@ from peer_review.domain.lifecycle import Stage
 from peer_review.service import queries, sweep, workflow
 from peer_review.store import db
 from peer_review.store.tables import AuditEntry, MachineWork, Review, Task
+
+from conftest import EXAMPLE, run_cli
 
 pytestmark = pytest.mark.db
 
@@ -50,7 +51,9 @@ def _duplicated_history() -> list:
     """Audit entries the engine wrote twice: a stage change, or a task opened, recorded more than once."""
     with db.session_scope() as session:
         entries = session.exec(select(AuditEntry).where(AuditEntry.action.in_(("stage_changed", "task_opened")))).all()
-    seen = Counter((e.review_id, e.action, e.detail.get("before"), e.detail.get("after"), e.detail.get("task")) for e in entries)
+    seen = Counter(
+        (e.review_id, e.action, e.detail.get("before"), e.detail.get("after"), e.detail.get("task")) for e in entries
+    )
     return [key for key, count in seen.items() if count > 1]
 
 
@@ -59,7 +62,9 @@ def test_planning_queues_every_review_and_a_sweep_takes_each_on_until_it_waits_o
     done = sweep.sweep(db.session_scope)
     assert set(done) == set(range(2, 13)) and _queued() == set()
     assert set(_stages().values()) == {Stage.ASSIGNMENT}
-    assert sweep.sweep(db.session_scope) == {}  # nothing changed, nothing to do: the queue says so without looking at a review
+    assert (
+        sweep.sweep(db.session_scope) == {}
+    )  # nothing changed, nothing to do: the queue says so without looking at a review
 
 
 def test_a_submission_queues_its_review_and_a_review_that_changed_queues_its_trusts_other_reviews(planned):
@@ -73,7 +78,9 @@ def test_a_submission_queues_its_review_and_a_review_that_changed_queues_its_tru
     assert queued == set(range(1, 13))
     sweep.sweep(db.session_scope)
     assert set(_stages().values()) == {Stage.LINES_OF_ENQUIRY} and _queued() == set()
-    with db.session_scope() as session:  # a review's own change (here its stage) queues the other reviews its trust hosts
+    with (
+        db.session_scope() as session
+    ):  # a review's own change (here its stage) queues the other reviews its trust hosts
         review = session.get(Review, 1)
         review.visit_start = review.visit_start  # unchanged: nothing queued
         session.add(review)
@@ -118,7 +125,9 @@ def test_four_sweeps_at_once_share_the_work_and_do_no_step_twice(planned):
 
 def _sweep_process(env: dict) -> subprocess.Popen:
     code = "from peer_review.store import db; from peer_review.service import sweep; sweep.sweep(db.session_scope, batch=3)"
-    return subprocess.Popen([sys.executable, "-c", code], env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-c", code], env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
 
 
 def test_a_worker_process_killed_mid_sweep_loses_nothing(planned):
@@ -140,7 +149,9 @@ def test_a_worker_process_killed_mid_sweep_loses_nothing(planned):
     assert _queued() == set() and set(_stages().values()) == {Stage.ASSIGNMENT}
     assert _duplicated_history() == []
     with db.session_scope() as session:  # every team member asked to accept, once
-        invitations = session.exec(select(func.count()).select_from(Task).where(Task.kind == "respond_to_assignment")).one()
+        invitations = session.exec(
+            select(func.count()).select_from(Task).where(Task.kind == "respond_to_assignment")
+        ).one()
     assert invitations == 12 * 3
 
 
@@ -164,7 +175,15 @@ def test_a_submission_the_prefect_server_never_hears_of_is_moved_on_by_the_next_
         answer.write_text("response: accept\n")
         server = f"http://127.0.0.1:{_closed_port()}/api"
         for task in invitations:
-            result = run_cli("submit", task.id, answer, "--as", task.assignee_email, cwd=tmp_path, env=env | {"PREFECT_API_URL": server})
+            result = run_cli(
+                "submit",
+                task.id,
+                answer,
+                "--as",
+                task.assignee_email,
+                cwd=tmp_path,
+                env=env | {"PREFECT_API_URL": server},
+            )
             assert result.returncode == 0, result.stderr  # the answer is recorded: that is what the person did
             message = " ".join(result.stderr.split())
             assert f"could not reach the Prefect server at {server}" in message
@@ -218,7 +237,9 @@ def test_a_savepoint_rolled_back_keeps_what_the_transaction_changed_before_it(pl
                 session.flush()
                 raise RuntimeError("a savepoint rolled back")
     with db.session_scope() as session:
-        hosted = set(session.exec(select(Review.id).where(Review.host_trust_id == session.get(Review, 2).host_trust_id)).all())
+        hosted = set(
+            session.exec(select(Review.id).where(Review.host_trust_id == session.get(Review, 2).host_trust_id)).all()
+        )
     assert _queued() >= hosted
 
 
@@ -234,7 +255,9 @@ def test_a_rescan_queues_every_open_review_changed_around_the_engine(planned):
     assert set(_stages().values()) == {Stage.LINES_OF_ENQUIRY}
 
 
-def test_through_the_flow_a_queued_review_with_nothing_to_do_costs_no_step_task_run(prefect_server, planned, monkeypatch):
+def test_through_the_flow_a_queued_review_with_nothing_to_do_costs_no_step_task_run(
+    prefect_server, planned, monkeypatch
+):
     """The flow looks at each claimed review first: one that only waits on people leaves the queue there, and
     every advance-step task run it makes does a step."""
     from prefect import get_client
@@ -270,12 +293,16 @@ def test_through_the_flow_a_queued_review_with_nothing_to_do_costs_no_step_task_
     flow_run = FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))
     with get_client(sync_client=True) as client:  # the server records task runs from events, a moment later
         deadline = time.monotonic() + 30
-        while len(runs := client.read_task_runs(flow_run_filter=flow_run)) < len(done[5]) and time.monotonic() < deadline:
+        while (
+            len(runs := client.read_task_runs(flow_run_filter=flow_run)) < len(done[5]) and time.monotonic() < deadline
+        ):
             time.sleep(0.5)
     assert sorted(run.name for run in runs) == ["advance-step-5"] * len(done[5])
 
 
-def test_through_the_flow_a_look_that_fails_is_left_to_the_steps_task_run_which_retries(prefect_server, planned, monkeypatch):
+def test_through_the_flow_a_look_that_fails_is_left_to_the_steps_task_run_which_retries(
+    prefect_server, planned, monkeypatch
+):
     """A passing fault in the flow's own look (a dropped connection) neither fails the sweep nor parks the
     review under its lease: the step's task run looks again, with its retries."""
     from sqlalchemy.exc import OperationalError

@@ -11,7 +11,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE, run_cli
 from sqlalchemy import text
 from sqlmodel import select
 
@@ -30,6 +29,8 @@ from peer_review.store.tables import (
     Review,
     Task,
 )
+
+from conftest import EXAMPLE, run_cli
 
 pytestmark = pytest.mark.db
 
@@ -68,7 +69,9 @@ def _load(*files: Path, plan: bool) -> None:
                     planning.plan_cycle(session, loaded.spec.name)
         if plan:
             opened = sweep.sweep(db.session_scope)
-            assert len(opened) == 12 * len(files) and not getattr(opened, "failures", None)  # every review opened, its team invited
+            assert len(opened) == 12 * len(files) and not getattr(
+                opened, "failures", None
+            )  # every review opened, its team invited
 
 
 @pytest.fixture
@@ -88,7 +91,9 @@ def _ids() -> dict[str, int]:
 def _swept_rows() -> dict[int, Counter]:
     """Per partnership id, the reminder sweep's rows in the outbox, counted as the sweep counts them."""
     with db.session_scope() as session:
-        rows = session.exec(select(OutboxMessage.partnership_id, OutboxMessage.event).where(OutboxMessage.event.in_(list(SWEPT)))).all()
+        rows = session.exec(
+            select(OutboxMessage.partnership_id, OutboxMessage.event).where(OutboxMessage.event.in_(list(SWEPT)))
+        ).all()
     counted: dict[int, Counter] = {}
     for partnership_id, event in rows:
         counted.setdefault(partnership_id, Counter())[SWEPT[event]] += 1
@@ -98,9 +103,15 @@ def _swept_rows() -> dict[int, Counter]:
 def _owed_escalations(name: str) -> int:
     """Counted here from the rules: the partnership's open tasks whose reminders are exhausted on DAY."""
     with db.session_scope() as session:
-        tasks = session.exec(select(Task).join(Review, Review.id == Task.review_id).join(Partnership, Partnership.id == Review.partnership_id)
-                             .where(Partnership.name == name, Task.status == "open")).all()
-        return sum(reminder_due(ReminderRules(), t.due, clock.local_date(t.created_at), DAY) == "escalate" for t in tasks)
+        tasks = session.exec(
+            select(Task)
+            .join(Review, Review.id == Task.review_id)
+            .join(Partnership, Partnership.id == Review.partnership_id)
+            .where(Partnership.name == name, Task.status == "open")
+        ).all()
+        return sum(
+            reminder_due(ReminderRules(), t.due, clock.local_date(t.created_at), DAY) == "escalate" for t in tasks
+        )
 
 
 def _check_the_healthy_one_is_done_and_the_broken_one_untouched(result, before: dict[int, Counter]) -> None:
@@ -120,10 +131,14 @@ def test_a_partnership_whose_reminders_fail_does_not_stop_the_others_and_is_repo
         result = reminders.sweep(db.session_scope)
     _check_the_healthy_one_is_done_and_the_broken_one_untouched(result, before)
     [logged] = [r for r in caplog.records if r.name == "peer_review.sweeps"]
-    assert logged.levelno == logging.ERROR and BROKEN in logged.getMessage() and logged.exc_info[0] is OverflowError  # the traceback, in the log
+    assert (
+        logged.levelno == logging.ERROR and BROKEN in logged.getMessage() and logged.exc_info[0] is OverflowError
+    )  # the traceback, in the log
 
     queued = _swept_rows()
-    with clock.frozen_at(clock.at_london(DAY, 8)):  # the same day again: nothing new for the healthy one, the broken one fails again
+    with clock.frozen_at(
+        clock.at_london(DAY, 8)
+    ):  # the same day again: nothing new for the healthy one, the broken one fails again
         again = reminders.sweep(db.session_scope)
     assert _swept_rows() == queued and [f.unit for f in again.failures] == [f"partnership '{BROKEN}'"]
 
@@ -144,11 +159,16 @@ def test_in_one_transaction_a_failing_partnership_rolls_back_only_its_own_work(t
 
 def test_remind_queues_the_healthy_partnerships_work_and_exits_1_naming_the_broken_one(two_triads, tmp_path):
     before = _swept_rows()
-    done = run_cli("remind", "--today", DAY.isoformat(), env={"PEER_REVIEW_DATABASE_URL": two_triads, "TMPDIR": str(tmp_path)})
+    done = run_cli(
+        "remind", "--today", DAY.isoformat(), env={"PEER_REVIEW_DATABASE_URL": two_triads, "TMPDIR": str(tmp_path)}
+    )
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr + done.stdout, done.stderr
     healthy = _swept_rows()[_ids()[HEALTHY]]
-    assert done.stdout == f"queued {healthy['reminders']} reminder(s), {_owed_escalations(HEALTHY)} escalation(s), {healthy['digests']} digest(s)\n"
+    assert (
+        done.stdout
+        == f"queued {healthy['reminders']} reminder(s), {_owed_escalations(HEALTHY)} escalation(s), {healthy['digests']} digest(s)\n"
+    )
     assert healthy["escalations"] == _owed_escalations(HEALTHY) > 0
     failed, summary = done.stderr.splitlines()
     assert failed.startswith(f"failed: partnership '{BROKEN}': OverflowError: ") and "must have magnitude" in failed
@@ -158,7 +178,9 @@ def test_remind_queues_the_healthy_partnerships_work_and_exits_1_naming_the_brok
     assert "Traceback" in log.read_text() and "OverflowError" in log.read_text() and BROKEN in log.read_text()
 
 
-def test_the_reminder_flow_sends_the_healthy_partnerships_mail_then_fails_naming_the_broken_one(two_triads, tmp_path, monkeypatch):
+def test_the_reminder_flow_sends_the_healthy_partnerships_mail_then_fails_naming_the_broken_one(
+    two_triads, tmp_path, monkeypatch
+):
     """The flow's function, without a Prefect server: it queues and sends what it can, then fails the run."""
     from flows.outbox import reminder_sweep
     from peer_review.service.isolation import SweepFailed
@@ -181,18 +203,26 @@ def test_a_partnership_whose_survey_reminders_fail_does_not_stop_the_others(data
             with db.session_scope() as session:
                 opened = surveys.open_round(session, get_partnership(session, name), SurveyRound.BASELINE)
     with db.session_scope() as session:  # a stored round damaged by hand
-        session.exec(text("UPDATE surveyround SET questionnaire = '{}' WHERE partnership_id = :id").bindparams(id=_ids()[BROKEN]))
+        session.exec(
+            text("UPDATE surveyround SET questionnaire = '{}' WHERE partnership_id = :id").bindparams(id=_ids()[BROKEN])
+        )
     with clock.frozen_at(clock.at_london(opened.due - dt.timedelta(days=2), 7)), db.session_scope() as session:
         result = reminders.sweep(session)  # in one transaction, as the surveys' own tests sweep
     [failure] = result.failures
     assert failure.unit == f"partnership '{BROKEN}'" and failure.reason == "KeyError: 'title'"
     reminded = _swept_rows()
-    assert reminded[_ids()[HEALTHY]]["reminders"] == result.reminders == opened.invited and _ids()[BROKEN] not in reminded
+    assert (
+        reminded[_ids()[HEALTHY]]["reminders"] == result.reminders == opened.invited and _ids()[BROKEN] not in reminded
+    )
 
 
 def _break_review(review_id: int) -> None:
     with db.session_scope() as session:  # a stored row damaged by hand: the review's deadlines
-        session.exec(text("UPDATE review SET deadlines = :bad WHERE id = :id").bindparams(bad='{"lines_of_enquiry": "not a date"}', id=review_id))
+        session.exec(
+            text("UPDATE review SET deadlines = :bad WHERE id = :id").bindparams(
+                bad='{"lines_of_enquiry": "not a date"}', id=review_id
+            )
+        )
 
 
 def _review_7_wrote_nothing_half_done() -> None:
@@ -200,8 +230,15 @@ def _review_7_wrote_nothing_half_done() -> None:
     it (opening the review) stands, as every step is a transaction of its own; the others were all moved on."""
     with db.session_scope() as session:
         assert session.exec(select(Task).where(Task.review_id == 7)).all() == []
-        assert session.exec(select(OutboxMessage).where(OutboxMessage.review_id == 7, OutboxMessage.event == "task_assigned")).all() == []
-        assert session.exec(select(MachineWork.review_id).where(MachineWork.review_id == 7)).all() == [7]  # still queued, for a later sweep
+        assert (
+            session.exec(
+                select(OutboxMessage).where(OutboxMessage.review_id == 7, OutboxMessage.event == "task_assigned")
+            ).all()
+            == []
+        )
+        assert session.exec(select(MachineWork.review_id).where(MachineWork.review_id == 7)).all() == [
+            7
+        ]  # still queued, for a later sweep
         assert {r.id: r.stage for r in session.exec(select(Review))} == {i: Stage.ASSIGNMENT for i in range(1, 13)}
         assert len(session.exec(select(Task).where(Task.review_id == 8)).all()) > 0
 
@@ -233,7 +270,9 @@ def test_advance_moves_the_other_reviews_on_and_exits_1_naming_the_broken_one(pl
     assert done.returncode == 1, done.stderr[-3000:]
     assert "Traceback" not in done.stderr + done.stdout, done.stderr[-3000:]
     moved = dict(line.split(": ", 1) for line in done.stdout.splitlines())
-    assert moved == {f"review {i}": "open_review, open_tasks" for i in range(2, 13) if i != 7} | {"review 7": "open_review"}  # its step before the one that failed
+    assert moved == {f"review {i}": "open_review, open_tasks" for i in range(2, 13) if i != 7} | {
+        "review 7": "open_review"
+    }  # its step before the one that failed
     failed = [line for line in done.stderr.splitlines() if line.startswith("failed: ")]
     assert failed == ["failed: review 7: ValueError: Invalid isoformat string: 'not a date'"], done.stderr
     [log] = tmp_path.glob("peer-review-advance-*.log")

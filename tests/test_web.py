@@ -9,21 +9,31 @@ import os
 import xml.etree.ElementTree as ET
 
 import pytest
-from conftest import run_cli
 from sqlalchemy import event
-from webclient import new_client, sign_in
 
 from peer_review import clock
 from peer_review.service.queries import CSV_COLUMNS, overview, overview_json
 from peer_review.store import db
 from peer_review.store.tables import Document
 
+from conftest import run_cli
+from webclient import new_client, sign_in
+
 pytestmark = pytest.mark.db
 
 TOKEN = "test-token-not-a-secret"
 COORDINATOR = "ruth.ashby@coordinator.example.org"
 EXPORTS = ["/partnerships/1/timeline.svg", "/partnerships/1/status.json", "/partnerships/1/status.csv"]
-PAGES = ["/", "/partnerships", "/partnerships/1", "/partnerships/1/timeline.svg", "/partnerships/1/status.json", "/partnerships/1/status.csv", "/reviews/1", "/reviews/1/documents/review-report"]
+PAGES = [
+    "/",
+    "/partnerships",
+    "/partnerships/1",
+    "/partnerships/1/timeline.svg",
+    "/partnerships/1/status.json",
+    "/partnerships/1/status.csv",
+    "/reviews/1",
+    "/reviews/1/documents/review-report",
+]
 
 
 @pytest.fixture
@@ -31,7 +41,16 @@ def site(planned):
     """The planned triad seen in January 2024, with a stored report for review 1, behind a token."""
     with clock.frozen_at(clock.at_london(dt.date(2024, 1, 10), 9)):
         with db.session_scope() as session:
-            session.add(Document(review_id=1, kind="review-report", filename="001 report & summary.docx", content=b"PK\x03\x04 a word file", sha256="x", created_at=clock.now()))
+            session.add(
+                Document(
+                    review_id=1,
+                    kind="review-report",
+                    filename="001 report & summary.docx",
+                    content=b"PK\x03\x04 a word file",
+                    sha256="x",
+                    created_at=clock.now(),
+                )
+            )
         yield sign_in(COORDINATOR, new_client(export_token=TOKEN))
 
 
@@ -45,13 +64,17 @@ def test_every_page_and_export_answers_with_the_token(site):
 
 def test_partnership_page_shows_grid_overdue_work_timeline_and_load(site):
     html = site.get("/partnerships/1").text
-    assert "<h1 class=\"govuk-heading-l\">Sheffield pilot triad</h1>" in html
+    assert '<h1 class="govuk-heading-l">Sheffield pilot triad</h1>' in html
     for trust in ("Steel Valley Academy Trust", "Don River Learning Partnership", "Peak Edge Schools Trust"):
         assert f'<th scope="row" class="govuk-table__header">{trust}</th>' in html
     # stages are written in words beside their colour; review 1 is overdue (its team never answered)
     assert '<strong class="govuk-tag govuk-tag--light-blue">assignment</strong>' in html
     assert '<strong class="govuk-tag govuk-tag--red">overdue</strong>' in html
-    for holder in ("owen.fletcher@donriver.example.org", "joe.hartley@peakedge.example.org", "daniel.okafor@coordinator.example.org"):
+    for holder in (
+        "owen.fletcher@donriver.example.org",
+        "joe.hartley@peakedge.example.org",
+        "daniel.okafor@coordinator.example.org",
+    ):
         assert holder in html
     assert 'class="today"' in html and 'class="holiday"' in html
     assert "Daniel Okafor" in html and "(limit 2)" in html  # the moderators' load, against their termly limit
@@ -89,7 +112,17 @@ def test_timeline_is_svg_with_planned_and_actual_bars_today_and_holidays(site):
 def test_review_page_shows_stages_team_tasks_documents_and_history(site):
     html = site.get("/reviews/1").text
     assert "School improvement" in html and "Steel Valley Academy Trust" in html
-    for stage in ("scheduled", "assignment", "lines of enquiry", "evidence", "findings", "moderation", "report", "feedback", "closed"):
+    for stage in (
+        "scheduled",
+        "assignment",
+        "lines of enquiry",
+        "evidence",
+        "findings",
+        "moderation",
+        "report",
+        "feedback",
+        "closed",
+    ):
         assert f'<th scope="row" class="govuk-table__header">{stage}</th>' in html
     assert "Daniel Okafor" in html and "moderator" in html
     assert "Accept or decline your place on the review team" in html
@@ -117,11 +150,23 @@ def test_exports_answer_a_scripts_token_and_nothing_else_does(site):
 
 
 def test_unknown_ids_are_404(site):
-    for path in ("/partnerships/99", "/reviews/999", "/reviews/1/documents/moderation-record", "/partnerships/99/status.json", "/reviews/999/documents/review-report"):
+    for path in (
+        "/partnerships/99",
+        "/reviews/999",
+        "/reviews/1/documents/moderation-record",
+        "/partnerships/99/status.json",
+        "/reviews/999/documents/review-report",
+    ):
         assert site.get(path).status_code == 404, path
     page = site.get("/reviews/999")
     assert "Page not found" in page.text and "No review with id 999" in page.text
-    for path in ("/reviews/not-a-number", "/reviews/99999999999999999999999", "/reviews/0", "/tasks/-1", "/partnerships/1e5"):
+    for path in (
+        "/reviews/not-a-number",
+        "/reviews/99999999999999999999999",
+        "/reviews/0",
+        "/tasks/-1",
+        "/partnerships/1e5",
+    ):
         response = site.get(path)
         assert response.status_code == 404, path
         assert "frame-ancestors 'none'" in response.headers["content-security-policy"], path
@@ -154,7 +199,12 @@ def test_pages_use_a_fixed_number_of_queries_however_much_work_there_is(site):
 
 
 def test_serve_refuses_other_computers_without_its_public_address(tmp_path):
-    result = run_cli("serve", "--host", "0.0.0.0", env={"PEER_REVIEW_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "PEER_REVIEW_WEB_URL": ""})
+    result = run_cli(
+        "serve",
+        "--host",
+        "0.0.0.0",
+        env={"PEER_REVIEW_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "PEER_REVIEW_WEB_URL": ""},
+    )
     assert result.returncode == 2
     assert "PEER_REVIEW_WEB_URL" in result.stderr and "Traceback" not in result.stderr
 
@@ -167,14 +217,22 @@ def test_serve_answers_this_computer_over_http(tmp_path):
     import time
 
     import httpx
+
     from conftest import EXAMPLE
 
-    env = {**os.environ, "PEER_REVIEW_DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}", "PEER_REVIEW_WEB_TOKEN": "", "PEER_REVIEW_WEB_URL": ""}
+    env = {
+        **os.environ,
+        "PEER_REVIEW_DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}",
+        "PEER_REVIEW_WEB_TOKEN": "",
+        "PEER_REVIEW_WEB_URL": "",
+    }
     assert run_cli("partnership", "load", EXAMPLE, env=env).returncode == 0
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "peer_review", "serve", "--port", str(port)], env=env, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "peer_review", "serve", "--port", str(port)], env=env, stderr=subprocess.PIPE, text=True
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -206,4 +264,7 @@ def test_an_unexpected_error_is_a_plain_500_page_with_the_security_headers(site,
     response = site.get("/reviews/1")
     assert response.status_code == 500
     assert "Sorry, there is a problem with the service" in response.text and "secret" not in response.text
-    assert "script-src 'none'" in response.headers["content-security-policy"] and response.headers["cache-control"] == "no-store"
+    assert (
+        "script-src 'none'" in response.headers["content-security-policy"]
+        and response.headers["cache-control"] == "no-store"
+    )

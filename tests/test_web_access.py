@@ -9,10 +9,8 @@ import logging
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE
 from sqlmodel import select
 from test_web_forms import row_counts
-from webclient import csrf_of, new_client, sign_in
 
 from peer_review import clock
 from peer_review.demo.simulation import answer
@@ -20,6 +18,9 @@ from peer_review.files.partnerships import load_partnership_file
 from peer_review.service import loading, planning, queries, workflow
 from peer_review.store import db
 from peer_review.store.tables import Document, EvidenceItem, Task, Trust
+
+from conftest import EXAMPLE
+from webclient import csrf_of, new_client, sign_in
 
 pytestmark = pytest.mark.db
 
@@ -38,7 +39,11 @@ OK, NO, HIDDEN = 200, 403, 404
 
 
 def load_second_partnership(tmp: Path) -> None:
-    text = EXAMPLE.read_text().replace("Sheffield pilot triad", "Other triad").replace(".example.org", ".other.example.org")
+    text = (
+        EXAMPLE.read_text()
+        .replace("Sheffield pilot triad", "Other triad")
+        .replace(".example.org", ".other.example.org")
+    )
     path = tmp / "other.yaml"
     path.write_text(text)
     with db.session_scope() as session:
@@ -55,7 +60,16 @@ def world(planned, tmp_path):
             for task in queries.open_tasks(session):
                 if task.review_id == 1 and task.assignee_email in (PEOPLE["peer"], PEOPLE["moderator"]):
                     workflow.submit(session, task.id, {"response": "accept"}, task.assignee_email)
-            session.add(Document(review_id=1, kind="review-report-draft", filename="draft.docx", content=b"PK word", sha256="x", created_at=clock.now()))
+            session.add(
+                Document(
+                    review_id=1,
+                    kind="review-report-draft",
+                    filename="draft.docx",
+                    content=b"PK word",
+                    sha256="x",
+                    created_at=clock.now(),
+                )
+            )
         with db.session_scope() as session:
             invited_task = session.exec(select(Task.id).where(Task.review_id == 1, Task.status == "open")).one()
             steel = session.exec(select(Trust.id).where(Trust.key == "steel-valley", Trust.partnership_id == 1)).one()
@@ -118,8 +132,14 @@ def test_refused_actions_write_nothing(world):
     browsers, task = world["browsers"], world["task"]
     actions = {
         f"/tasks/{task}": ({"response": "decline", "reason": "not me", "action": "submit"}, {"coordinator", "invited"}),
-        f"/tasks/{task}/extend": ({"due-day": "1", "due-month": "3", "due-year": "2024", "reason": "more time"}, {"coordinator", "moderator"}),
-        "/reviews/1/move": ({"visit-day": "8", "visit-month": "1", "visit-year": "2024", "reason": "board"}, {"coordinator", "host"}),
+        f"/tasks/{task}/extend": (
+            {"due-day": "1", "due-month": "3", "due-year": "2024", "reason": "more time"},
+            {"coordinator", "moderator"},
+        ),
+        "/reviews/1/move": (
+            {"visit-day": "8", "visit-month": "1", "visit-year": "2024", "reason": "board"},
+            {"coordinator", "host"},
+        ),
     }
     with clock.frozen_at(clock.at_london(dt.date(2023, 11, 6), 9)):
         for path, (fields, allowed) in actions.items():
@@ -143,7 +163,9 @@ def test_personal_data_evidence_is_shown_only_to_the_team_and_the_host(planned):
                 workflow.submit(session, task.id, answer(queries.task_context(session, task.id)), task.assignee_email)
             workflow.advance_review(db.session_scope, 1)
         with db.session_scope() as session:
-            items = session.exec(select(EvidenceItem).where(EvidenceItem.review_id == 1).order_by(EvidenceItem.id)).all()
+            items = session.exec(
+                select(EvidenceItem).where(EvidenceItem.review_id == 1).order_by(EvidenceItem.id)
+            ).all()
             items[0].personal_data, items[0].title = True, "Pupil case studies (names)"  # as the host would flag it
             session.add(items[0])
             personal = [e.title for e in items if e.personal_data]
@@ -159,11 +181,16 @@ def test_personal_data_evidence_is_shown_only_to_the_team_and_the_host(planned):
         form = sign_in(PEOPLE["peer"]).get(f"/tasks/{findings_task}").text
         assert all(title in form for title in personal)  # the team cites them in their findings
         for_them = sign_in(PEOPLE["coordinator"]).get(f"/tasks/{findings_task}").text  # answering on the peer's behalf
-        assert not any(title in for_them for title in personal) and "E1: Personal data: named only to the review team" in for_them
+        assert (
+            not any(title in for_them for title in personal)
+            and "E1: Personal data: named only to the review team" in for_them
+        )
         from peer_review.service.documents import moderation_context
 
         with db.session_scope() as session:
             from peer_review.store.tables import Review
 
             record = moderation_context(session, session.get(Review, 1))
-        assert [e["title"] for e in record["evidence"] if e["personal_data"] == "yes"] == ["(held by the host trust: personal data)"]
+        assert [e["title"] for e in record["evidence"] if e["personal_data"] == "yes"] == [
+            "(held by the host trust: personal data)"
+        ]

@@ -8,6 +8,12 @@ import datetime as dt
 import pytest
 from sqlmodel import select
 from test_web_forms import row_counts
+
+from peer_review import clock
+from peer_review.adapters.email_text import render
+from peer_review.store import db
+from peer_review.store.tables import OutboxMessage, SignInRequest, WebSession
+
 from webclient import (
     ask_for_link,
     csrf_of,
@@ -16,11 +22,6 @@ from webclient import (
     new_client,
     sign_in,
 )
-
-from peer_review import clock
-from peer_review.adapters.email_text import render
-from peer_review.store import db
-from peer_review.store.tables import OutboxMessage, SignInRequest, WebSession
 
 pytestmark = pytest.mark.db
 
@@ -37,7 +38,11 @@ def frozen(planned):
 
 def _sign_in_emails(address: str) -> list[OutboxMessage]:
     with db.session_scope() as session:
-        return list(session.exec(select(OutboxMessage).where(OutboxMessage.event == "sign_in", OutboxMessage.recipient == address)))
+        return list(
+            session.exec(
+                select(OutboxMessage).where(OutboxMessage.event == "sign_in", OutboxMessage.recipient == address)
+            )
+        )
 
 
 def test_a_link_is_emailed_and_the_same_page_answers_an_unknown_address(frozen):
@@ -150,10 +155,15 @@ def test_oversized_posts_are_refused_before_anything_is_read_into_the_database(f
     browser = sign_in(PEER)
     token = csrf_of(browser.get("/").text)
     before = row_counts()
-    huge = browser.post("/tasks/1", data={"csrf_token": token, "response": "decline", "reason": "x" * 1_100_000, "action": "submit"})
+    huge = browser.post(
+        "/tasks/1", data={"csrf_token": token, "response": "decline", "reason": "x" * 1_100_000, "action": "submit"}
+    )
     assert huge.status_code == 413 and "too long" in huge.text
-    many = browser.post("/tasks/1", content="&".join(["csrf_token=" + token] + [f"f{i}=x" for i in range(6000)]),
-                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+    many = browser.post(
+        "/tasks/1",
+        content="&".join(["csrf_token=" + token] + [f"f{i}=x" for i in range(6000)]),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert many.status_code == 413
     assert row_counts() == before
 
@@ -185,7 +195,11 @@ def test_signing_in_returns_to_the_page_asked_for_and_never_elsewhere(frozen):
     assert asked.status_code == 303 and asked.headers["location"] == "/sign-in?next=%2Ftasks%2F1"
     form = browser.get(asked.headers["location"])
     assert 'name="next" value="/tasks/1"' in form.text
-    for target, expected in (("/tasks/1", "/tasks/1"), ("//evil.example.org/", "/"), ("https://evil.example.org/", "/")):
+    for target, expected in (
+        ("/tasks/1", "/tasks/1"),
+        ("//evil.example.org/", "/"),
+        ("https://evil.example.org/", "/"),
+    ):
         ask_for_link(browser, PEER, target)
         link = last_link(PEER)
         done = browser.post(link, data={"csrf_token": csrf_of(browser.get(link).text)})
@@ -195,15 +209,55 @@ def test_signing_in_returns_to_the_page_asked_for_and_never_elsewhere(frozen):
 
 def test_task_emails_link_to_the_task_page(monkeypatch):
     monkeypatch.setenv("PEER_REVIEW_WEB_URL", "https://reviews.example.org/")
-    text, html = render("task_assigned", {"name": "A", "email": "a@example.org", "intro": "i", "task_title": "t", "host": "h", "strand": "s",
-                                          "visit": "v", "due": "d", "note": "", "task_id": 17})
+    text, html = render(
+        "task_assigned",
+        {
+            "name": "A",
+            "email": "a@example.org",
+            "intro": "i",
+            "task_title": "t",
+            "host": "h",
+            "strand": "s",
+            "visit": "v",
+            "due": "d",
+            "note": "",
+            "task_id": 17,
+        },
+    )
     assert "https://reviews.example.org/tasks/17" in text and 'href="https://reviews.example.org/tasks/17"' in html
-    text, html = render("reminder", {"name": "A", "email": "a@example.org", "headline": "h", "task_title": "t", "host": "h", "strand": "s",
-                                     "visit": "v", "due": "d", "task_id": 17})
-    assert "Online: https://reviews.example.org/tasks/17" in text and 'href="https://reviews.example.org/tasks/17"' in html
+    text, html = render(
+        "reminder",
+        {
+            "name": "A",
+            "email": "a@example.org",
+            "headline": "h",
+            "task_title": "t",
+            "host": "h",
+            "strand": "s",
+            "visit": "v",
+            "due": "d",
+            "task_id": 17,
+        },
+    )
+    assert (
+        "Online: https://reviews.example.org/tasks/17" in text and 'href="https://reviews.example.org/tasks/17"' in html
+    )
     monkeypatch.delenv("PEER_REVIEW_WEB_URL")
-    text, _html = render("task_assigned", {"name": "A", "email": "a@example.org", "intro": "i", "task_title": "t", "host": "h", "strand": "s",
-                                           "visit": "v", "due": "d", "note": "", "task_id": 17})
+    text, _html = render(
+        "task_assigned",
+        {
+            "name": "A",
+            "email": "a@example.org",
+            "intro": "i",
+            "task_title": "t",
+            "host": "h",
+            "strand": "s",
+            "visit": "v",
+            "due": "d",
+            "note": "",
+            "task_id": 17,
+        },
+    )
     assert "/tasks/17" not in text and "peer-review submit 17" in text
 
 

@@ -31,11 +31,12 @@ from email import policy
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE
 from sqlmodel import select
 
 from peer_review import clock
 from peer_review.store import db
+
+from conftest import EXAMPLE
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -43,8 +44,15 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = Path(os.environ.get("PEER_REVIEW_TEST_ARTIFACTS", ROOT / "test-artifacts"))
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 # Chromium as root in a closed network: no sandbox, and no background calls to Google's hosts.
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 # Review 1 of the bundled triad, and the people on it.
 REVIEW = 1
@@ -53,7 +61,11 @@ CEO = "helen.marsh@steelvalley.example.org"
 MODERATOR = "daniel.okafor@coordinator.example.org"
 PEAK_EDGE_PEER = "joe.hartley@peakedge.example.org"
 COORDINATOR = "ruth.ashby@coordinator.example.org"
-NEWCOMER = {"name": "Farah Ahmed", "email": "farah.ahmed@donriver.example.org", "job_title": "Head of School Improvement"}
+NEWCOMER = {
+    "name": "Farah Ahmed",
+    "email": "farah.ahmed@donriver.example.org",
+    "job_title": "Head of School Improvement",
+}
 
 # The phases of the review, each on a school day before its deadlines (visit: 15-16 January 2024).
 ASSIGNMENT = dt.date(2023, 11, 6)
@@ -74,7 +86,13 @@ SELF_EVALUATIONS = [
     "Leaders revisit each piece of support a term later, but only for the schools in the improvement programme.",
 ]
 EVIDENCE_ITEMS = [  # title, type, where it is kept, the lines it serves, whether it names pupils or staff
-    ("Termly school quality reviews 2022-23", "quality assurance reports", "Trust SharePoint > School improvement > Reviews", [1, 2], False),
+    (
+        "Termly school quality reviews 2022-23",
+        "quality assurance reports",
+        "Trust SharePoint > School improvement > Reviews",
+        [1, 2],
+        False,
+    ),
     ("Key stage 2 outcomes analysis", "data analysis", "Trust data dashboard, outcomes tab", [1, 3], False),
     ("Headteacher survey on central support", "survey results", "Trust SharePoint > Surveys > 2023", [2, 3], True),
 ]
@@ -203,7 +221,9 @@ class Tour:
             # a submission renders Word documents and moves the review on: on a busy 2-core machine that can
             # take several seconds, so waits are generous (they end as soon as the page is there)
             expect.set_options(timeout=30_000)
-            context = self.browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900}, bypass_csp=True)
+            context = self.browser.new_context(
+                accept_downloads=True, viewport={"width": 1280, "height": 900}, bypass_csp=True
+            )
             context.set_default_timeout(60_000)
             self.pages[person] = context.new_page()
         return self.pages[person]
@@ -303,7 +323,9 @@ class Tour:
     def error_links_land(self, page) -> None:
         summary = page.locator(".govuk-error-summary")
         for href in summary.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))"):
-            assert href.startswith("#") and page.locator(f"[id='{href[1:]}']").count() == 1, f"the error link {href} leads nowhere on {page.url}"
+            assert href.startswith("#") and page.locator(f"[id='{href[1:]}']").count() == 1, (
+                f"the error link {href} leads nowhere on {page.url}"
+            )
             error = page.locator(f"[id='{href[1:]}-error']")
             if error.count():  # the message is also next to the field, and read out with it
                 assert error.first.is_visible()
@@ -326,7 +348,8 @@ class Tour:
         (ARTIFACTS / f"axe-{number:02d}-{name}.json").write_text(json.dumps(results["violations"], indent=2))
         bad = [
             f"{v['id']} ({v['impact']}): {v['help']} at {', '.join(str(n['target'][0]) for n in v['nodes'][:3])}"
-            for v in results["violations"] if v["impact"] in ("serious", "critical")
+            for v in results["violations"]
+            if v["impact"] in ("serious", "critical")
         ]
         if bad:
             self.findings[name] = bad
@@ -418,7 +441,10 @@ def _assignment(tour: Tour) -> None:
 
     # The planner brings in the next Don River reviewer each time, until nobody from Don River is left.
     declined = [first]
-    for reason in ("A governors' meeting clashes with the visit.", "I am leading our own trust's Ofsted preparation that week."):
+    for reason in (
+        "A governors' meeting clashes with the visit.",
+        "I am leading our own trust's Ofsted preparation that week.",
+    ):
         person = _holder_from_don_river()
         assert person not in declined
         page = tour.open_task(person, "respond_to_assignment", f"respond_to_assignment-replacement-{len(declined)}")
@@ -432,13 +458,17 @@ def _assignment(tour: Tour) -> None:
     assert _holder("choose_replacement") == COORDINATOR
     page = tour.open_task(COORDINATOR, "choose_replacement")
     expect(page.locator(".govuk-summary-list")).to_contain_text("nobody suitable is free")
-    expect(page.get_by_role("main")).to_contain_text("Nobody else in the partnership could take this place from Don River Learning Partnership.")
+    expect(page.get_by_role("main")).to_contain_text(
+        "Nobody else in the partnership could take this place from Don River Learning Partnership."
+    )
     tour.errors_first(page, "choose_replacement", ["Enter a reason"])
     _tick(page, "Someone new")
     page.get_by_label("Full name").fill(NEWCOMER["name"])
     page.get_by_label("Email address").fill(NEWCOMER["email"])
     page.get_by_label("Job title (optional)").fill(NEWCOMER["job_title"])
-    page.get_by_label("Why this choice?").fill("New to Don River and free that week; she leads school improvement there.")
+    page.get_by_label("Why this choice?").fill(
+        "New to Don River and free that week; she leads school improvement there."
+    )
     tour.submit(page)
 
     page = tour.open_task(NEWCOMER["email"], "respond_to_assignment", "respond_to_assignment-newcomer")
@@ -448,7 +478,11 @@ def _assignment(tour: Tour) -> None:
 
 
 def _holder_from_don_river() -> str:
-    [task] = [t for t in _open_tasks() if t.kind == "respond_to_assignment" and t.assignee_email.endswith("@donriver.example.org")]
+    [task] = [
+        t
+        for t in _open_tasks()
+        if t.kind == "respond_to_assignment" and t.assignee_email.endswith("@donriver.example.org")
+    ]
     return task.assignee_email
 
 
@@ -464,7 +498,9 @@ def _lines_of_enquiry(tour: Tour) -> None:
         line = page.get_by_role("group", name=f"Line of enquiry {i + 1}")
         line.get_by_label("The question the review will explore").fill(LINE_TITLES[i])
         line.get_by_label("Your self-evaluation").fill(SELF_EVALUATIONS[i])
-    expect(page.get_by_role("group", name="Line of enquiry 1").get_by_label("The question the review will explore")).to_have_value(LINE_TITLES[0])
+    expect(
+        page.get_by_role("group", name="Line of enquiry 1").get_by_label("The question the review will explore")
+    ).to_have_value(LINE_TITLES[0])
     tour.submit(page)
 
     # The moderator asks for changes, once.
@@ -479,7 +515,9 @@ def _lines_of_enquiry(tour: Tour) -> None:
     # The host CEO's second proposal starts from the first; they add what it rests on.
     page = tour.open_task(CEO, "propose_lines", "propose_lines-round-2")
     expect(page.get_by_role("heading", level=1)).to_contain_text("(round 2)")
-    expect(page.locator(".govuk-summary-list")).to_contain_text("Please say what the self-evaluation for line 2 rests on.")
+    expect(page.locator(".govuk-summary-list")).to_contain_text(
+        "Please say what the self-evaluation for line 2 rests on."
+    )
     evaluation = page.get_by_role("group", name="Line of enquiry 2").get_by_label("Your self-evaluation")
     expect(evaluation).to_have_value(SELF_EVALUATIONS[1])
     SELF_EVALUATIONS[1] += " It rests on the termly reviews and the headteacher survey."
@@ -512,7 +550,9 @@ def _evidence(tour: Tour) -> None:
     expect(page.get_by_role("group", name="Evidence item E4")).to_be_visible()
     page.get_by_role("button", name="Remove item E4").click()
     expect(page.get_by_role("group", name="Evidence item E4")).to_have_count(0)
-    expect(page.get_by_role("group", name="Evidence item E3").get_by_label("Where it is kept")).to_have_value(EVIDENCE_ITEMS[2][2])
+    expect(page.get_by_role("group", name="Evidence item E3").get_by_label("Where it is kept")).to_have_value(
+        EVIDENCE_ITEMS[2][2]
+    )
     tour.axe(page, "submit_evidence-filled")
     tour.shot(page, "evidence")
     # Enter in a text field sends the answer, as in any form, never a "Remove" or "Add another" button.
@@ -523,24 +563,35 @@ def _evidence(tour: Tour) -> None:
 def _record_findings(tour: Tour, person: str, error_state: bool) -> None:
     from playwright.sync_api import expect
 
-    page = tour.open_task(person, "record_findings", "record_findings" if error_state else "record_findings-second-peer")
+    page = tour.open_task(
+        person, "record_findings", "record_findings" if error_state else "record_findings-second-peer"
+    )
     if error_state:
         tour.errors_first(page, "record_findings", ["Give at least 1 line"])
-    lead = [int(n) for n in re.search(r"You lead on lines? ([\d, ]+):", page.get_by_role("main").inner_text()).group(1).split(", ")]
+    lead = [
+        int(n)
+        for n in re.search(r"You lead on lines? ([\d, ]+):", page.get_by_role("main").inner_text()).group(1).split(", ")
+    ]
     for number in lead:
         line = page.get_by_role("group", name=re.compile(rf"^Line {number}: "))
         refs = [f"E{i + 1}: {item[0]}" for i, item in enumerate(EVIDENCE_ITEMS) if number in item[3]]
         finding = line.locator(".app-finding").filter(has=page.get_by_label("Strength 1", exact=True))
-        finding.get_by_label("Strength 1", exact=True).fill("Leaders & trustees share an accurate, evidence-based account of each school.")
+        finding.get_by_label("Strength 1", exact=True).fill(
+            "Leaders & trustees share an accurate, evidence-based account of each school."
+        )
         _tick(finding, refs[0])
         if error_state:  # a second strength, with "Add another strength"
             line.get_by_role("button", name="Add another strength").click()
             line = page.get_by_role("group", name=re.compile(rf"^Line {number}: "))
             finding = line.locator(".app-finding").filter(has=page.get_by_label("Strength 2", exact=True))
-            finding.get_by_label("Strength 2", exact=True).fill("Headteachers value the termly reviews and act on what they find.")
+            finding.get_by_label("Strength 2", exact=True).fill(
+                "Headteachers value the termly reviews and act on what they find."
+            )
             _tick(finding, refs[-1])
         finding = line.locator(".app-finding").filter(has=page.get_by_label("Area for development 1", exact=True))
-        finding.get_by_label("Area for development 1", exact=True).fill("Checks on impact are not yet systematic across all schools (<2 of 3 sampled>).")
+        finding.get_by_label("Area for development 1", exact=True).fill(
+            "Checks on impact are not yet systematic across all schools (<2 of 3 sampled>)."
+        )
         for ref in refs:
             _tick(finding, ref)
     if error_state:  # saved as a draft, and come back to
@@ -548,7 +599,9 @@ def _record_findings(tour: Tour, person: str, error_state: bool) -> None:
         expect(page.locator(".govuk-notification-banner")).to_contain_text("Your draft is saved")
         tour.axe(page, "record_findings-draft-saved")
         page = tour.open_task(person, "record_findings", "record_findings-draft")
-        expect(page.get_by_label("Strength 2", exact=True).first).to_have_value("Headteachers value the termly reviews and act on what they find.")
+        expect(page.get_by_label("Strength 2", exact=True).first).to_have_value(
+            "Headteachers value the termly reviews and act on what they find."
+        )
     tour.submit(page)
 
 
@@ -562,7 +615,11 @@ def _findings_and_moderation(tour: Tour) -> None:
 
     # The moderator sends the first finding back, supports the rest, and judges each self-evaluation.
     page = tour.open_task(MODERATOR, "moderate")
-    tour.errors_first(page, "moderate", ["Select a decision", "Select how well the self-evaluation matched the evidence", "Enter a comment"])
+    tour.errors_first(
+        page,
+        "moderate",
+        ["Select a decision", "Select how well the self-evaluation matched the evidence", "Enter a comment"],
+    )
     findings = page.locator("#findings > fieldset")
     count = findings.count()
     assert count >= 5
@@ -570,14 +627,22 @@ def _findings_and_moderation(tour: Tour) -> None:
         finding = findings.nth(i)
         if i == 0:
             _tick(finding, "Needs revision")
-            finding.get_by_label("Reason for revision").fill("The evidence cited does not show impact; cite the outcomes analysis too.")
+            finding.get_by_label("Reason for revision").fill(
+                "The evidence cited does not show impact; cite the outcomes analysis too."
+            )
         else:
             _tick(finding, "Supported")
-    alignments = ["The self-evaluation matched the evidence", "The self-evaluation partly matched the evidence", "The self-evaluation did not match the evidence"]
+    alignments = [
+        "The self-evaluation matched the evidence",
+        "The self-evaluation partly matched the evidence",
+        "The self-evaluation did not match the evidence",
+    ]
     for number, title in enumerate(LINE_TITLES, start=1):
         line = page.get_by_role("group", name=f"Line {number}: {title}")
         _tick(line, alignments[number - 1])
-        line.get_by_label("Your comment").fill(f"Compared the evidence index and the team's findings with the host's view of line {number}.")
+        line.get_by_label("Your comment").fill(
+            f"Compared the evidence index and the team's findings with the host's view of line {number}."
+        )
     tour.axe(page, "moderate-filled")
     tour.shot(page, "moderation")
     tour.submit(page)
@@ -613,7 +678,9 @@ def _report(tour: Tour) -> None:
     from playwright.sync_api import expect
 
     page = tour.open_task(CEO, "check_report")
-    tour.errors_first(page, "check_report", ["Select whether the draft is accurate", "Select whether we may share this good practice"])
+    tour.errors_first(
+        page, "check_report", ["Select whether the draft is accurate", "Select whether we may share this good practice"]
+    )
     _tick(page, "No, it needs corrections")
     _tick(page, "Yes, share it")
     page.get_by_label("Correction 1").fill("The trust has nine schools, not eight, since September.")
@@ -627,8 +694,11 @@ def _report(tour: Tour) -> None:
     expect(page.get_by_role("main")).to_contain_text("The trust has nine schools, not eight, since September.")
     tour.errors_first(page, "issue_report", ["Enter your statement"])
     page.get_by_label("Your statement as moderator").fill(
-        "The review followed the three agreed lines of enquiry. Every finding was checked against the evidence index; one was revised before it was supported.")
-    page.get_by_label("Next step 1").fill("Track the impact of central support on outcomes in every school, not only those in the programme.")
+        "The review followed the three agreed lines of enquiry. Every finding was checked against the evidence index; one was revised before it was supported."
+    )
+    page.get_by_label("Next step 1").fill(
+        "Track the impact of central support on outcomes in every school, not only those in the programme."
+    )
     page.get_by_role("button", name="Add another next step").click()
     page.get_by_label("Next step 2").fill("Share the termly review cycle with the other trusts in the triad.")
     tour.submit(page)
@@ -648,16 +718,22 @@ def _feedback(tour: Tour) -> None:
     _tab_to(page, "input[name=helped_us_improve]")
     for _ in range(3):
         page.keyboard.press("ArrowRight")
-    expect(page.get_by_role("group", name="The review will help us improve").get_by_label("4", exact=True)).to_be_checked()
+    expect(
+        page.get_by_role("group", name="The review will help us improve").get_by_label("4", exact=True)
+    ).to_be_checked()
     page.keyboard.press("Tab")
     assert _focused(page, "input[name=fair_and_accurate]")
     for _ in range(4):
         page.keyboard.press("ArrowRight")
-    expect(page.get_by_role("group", name="The review gave a fair and accurate account").get_by_label("5: strongly agree")).to_be_checked()
+    expect(
+        page.get_by_role("group", name="The review gave a fair and accurate account").get_by_label("5: strongly agree")
+    ).to_be_checked()
     page.keyboard.press("Tab")
     assert _focused(page, "input[name=would_take_part_again]")
     page.keyboard.press("Space")
-    expect(page.get_by_role("group", name="Would you take part in a review like this again?").get_by_label("Yes")).to_be_checked()
+    expect(
+        page.get_by_role("group", name="Would you take part in a review like this again?").get_by_label("Yes")
+    ).to_be_checked()
     page.keyboard.press("Tab")
     assert _focused(page, "textarea[name=comments]")
     page.keyboard.type("The lines of enquiry kept the visit focused.")
@@ -688,7 +764,9 @@ def _progress_at_the_next_review(tour: Tour) -> None:
 
     with db.session_scope() as session:
         first = session.get(Review, REVIEW)
-        review = session.exec(select(Review).where(Review.host_trust_id == first.host_trust_id, Review.position == 2)).one()
+        review = session.exec(
+            select(Review).where(Review.host_trust_id == first.host_trust_id, Review.position == 2)
+        ).one()
     workflow.advance_review(db.session_scope, review.id)
     while invitations := [t for t in _open_tasks(review.id) if t.kind == "respond_to_assignment"]:
         with db.session_scope() as session:
@@ -727,7 +805,9 @@ def _survey_and_evaluation(tour: Tour) -> None:
     tour.axe(page, "survey")
     _tick(page.get_by_role("group", name=first.text), q.scale[3])
     forged = page.get_by_role("group", name=second.text)
-    forged.get_by_label(q.scale[4], exact=True).evaluate("radio => radio.value = '6'")  # what no radio of the page sends
+    forged.get_by_label(q.scale[4], exact=True).evaluate(
+        "radio => radio.value = '6'"
+    )  # what no radio of the page sends
     _tick(forged, q.scale[4])
     page.get_by_role("button", name="Send your answers").click()
     expect(page.locator(".govuk-error-summary")).to_contain_text(second.text)
@@ -739,8 +819,15 @@ def _survey_and_evaluation(tour: Tour) -> None:
     page.get_by_role("button", name="Send your answers").click()
     expect(page.locator(".govuk-panel__title")).to_have_text("Thank you for your views")
     with db.session_scope() as session:
-        stored = {a.item: (a.value, a.text) for a in session.exec(select(SurveyAnswer).where(SurveyAnswer.invitation_id == invitation.invitation.id))}
-    assert stored == {**{s: (None, "") for s in q.statements}, first.id: (4, ""), q.open_questions[0].id: (None, "More time on site & <b>fewer</b> forms.")}
+        stored = {
+            a.item: (a.value, a.text)
+            for a in session.exec(select(SurveyAnswer).where(SurveyAnswer.invitation_id == invitation.invitation.id))
+        }
+    assert stored == {
+        **{s: (None, "") for s in q.statements},
+        first.id: (4, ""),
+        q.open_questions[0].id: (None, "More time on site & <b>fewer</b> forms."),
+    }
 
     page = tour.home(COORDINATOR)
     page.goto(f"{tour.site.url}/partnerships/1/evaluation")
@@ -790,8 +877,14 @@ def test_one_whole_review_in_the_browser_by_the_people_it_belongs_to(site):
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
         tour = Tour(browser, site)
         try:
-            for day, stage in ((ASSIGNMENT, _assignment), (LINES, _lines_of_enquiry), (EVIDENCE, _evidence),
-                               (FINDINGS, _findings_and_moderation), (REPORT, _report), (FEEDBACK, _feedback)):
+            for day, stage in (
+                (ASSIGNMENT, _assignment),
+                (LINES, _lines_of_enquiry),
+                (EVIDENCE, _evidence),
+                (FINDINGS, _findings_and_moderation),
+                (REPORT, _report),
+                (FEEDBACK, _feedback),
+            ):
                 clock.set_time(_at(day))  # weeks pass: everyone's session has ended, so they sign in again
                 stage(tour)
             report = _download_report(tour)
@@ -799,7 +892,9 @@ def test_one_whole_review_in_the_browser_by_the_people_it_belongs_to(site):
             _survey_and_evaluation(tour)
         finally:
             browser.close()
-            (ARTIFACTS / "axe-summary.json").write_text(json.dumps({"checked": tour.checked, "serious_or_critical": tour.findings}, indent=2))
+            (ARTIFACTS / "axe-summary.json").write_text(
+                json.dumps({"checked": tour.checked, "serious_or_critical": tour.findings}, indent=2)
+            )
 
     assert not tour.findings, json.dumps(tour.findings, indent=2)
     assert {"sign-in", "inbox", "review", "survey", "survey-error", "evaluation"} <= set(tour.checked)
@@ -824,7 +919,9 @@ def test_one_whole_review_in_the_browser_by_the_people_it_belongs_to(site):
     for title in LINE_TITLES:
         assert title in text, title
     assert "Share the termly review cycle with the other trusts in the triad." in text  # the second next step
-    assert "Checks on impact are not yet systematic across all schools (<2 of 3 sampled>)." in text  # typed text kept as typed
+    assert (
+        "Checks on impact are not yet systematic across all schools (<2 of 3 sampled>)." in text
+    )  # typed text kept as typed
     assert "as the key stage 2 outcomes analysis shows" in text  # the revised finding
     without_disclaimer = text.replace(ABOUT, "")  # which says that no grade is given
     assert not GRADE_WORDS.search(without_disclaimer), GRADE_WORDS.search(without_disclaimer)

@@ -8,9 +8,7 @@ import re
 
 import pytest
 import yaml
-from conftest import EXAMPLE
 from sqlmodel import delete, func, select
-from webclient import csrf_of, post_form, sign_in
 
 from peer_review.demo.simulation import answer
 from peer_review.domain.model import TaskKind
@@ -29,6 +27,9 @@ from peer_review.store.tables import (
     every_table,
 )
 
+from conftest import EXAMPLE
+from webclient import csrf_of, post_form, sign_in
+
 pytestmark = pytest.mark.db
 
 
@@ -40,8 +41,11 @@ def flatten(value, path: tuple = ()) -> list[tuple[str, str]]:
     if isinstance(value, list):
         if value and all(isinstance(item, dict) for item in value):
             return [pair for i, item in enumerate(value) for pair in flatten(item, path + (i,))]
-        return [(name, _text(item)) for item in value] if value and not all(isinstance(item, str) and path[-1] in ("corrections", "next_steps") for item in value) else [
-            (f"{name}-{i}", item) for i, item in enumerate(value)]
+        return (
+            [(name, _text(item)) for item in value]
+            if value and not all(isinstance(item, str) and path[-1] in ("corrections", "next_steps") for item in value)
+            else [(f"{name}-{i}", item) for i, item in enumerate(value)]
+        )
     return [(name, _text(value))]
 
 
@@ -68,12 +72,16 @@ def _answer(task_id: int) -> dict:
 
 def row_counts() -> dict[str, int]:
     with db.session_scope() as session:
-        return {table.name: session.exec(select(func.count()).select_from(table)).one() for table in every_table().sorted_tables}
+        return {
+            table.name: session.exec(select(func.count()).select_from(table)).one()
+            for table in every_table().sorted_tables
+        }
 
 
 def records(review_id: int = 1) -> dict:
     """What a review's answers left in the database, without ids or times."""
     with db.session_scope() as session:
+
         def rows(table, *order, drop=("id",)):
             found = session.exec(select(table).where(table.review_id == review_id).order_by(*order)).all()
             return [{k: v for k, v in row.model_dump().items() if k not in drop} for row in found]
@@ -85,7 +93,12 @@ def records(review_id: int = 1) -> dict:
             "evidence": rows(EvidenceItem, EvidenceItem.ref),
             "findings": rows(Finding, Finding.ref, drop=("id", "author_id")),
             "judgements": rows(SelfEvaluationJudgement, SelfEvaluationJudgement.line_number),
-            "decisions": rows(ModerationDecision, ModerationDecision.round, ModerationDecision.finding_id, drop=("id", "round_id", "finding_id")),
+            "decisions": rows(
+                ModerationDecision,
+                ModerationDecision.round,
+                ModerationDecision.finding_id,
+                drop=("id", "round_id", "finding_id"),
+            ),
         }
 
 
@@ -106,7 +119,10 @@ def test_a_whole_review_through_the_forms_stores_what_yaml_answers_store(planned
         kinds_done.add(task.kind)
     with db.session_scope() as session:
         assert session.exec(select(Task.id).where(Task.review_id == 1, Task.status == "open")).first() is None
-    assert kinds_done == {k.value for k in TaskKind} - {"choose_replacement", "record_progress"}  # progress: tests/test_follow_up.py
+    assert kinds_done == {k.value for k in TaskKind} - {
+        "choose_replacement",
+        "record_progress",
+    }  # progress: tests/test_follow_up.py
     through_the_web = records()
 
     db.configure(f"sqlite:///{tmp_path / 'yaml.db'}")
@@ -128,15 +144,43 @@ def test_a_whole_review_through_the_forms_stores_what_yaml_answers_store(planned
 BAD = {
     # kind: (fields posted, a field id the error summary must link to)
     "respond_to_assignment": ([("response", "decline"), ("reason", "")], "reason"),
-    "propose_lines": ([("lines-0-title", "Only one line <b>kept</b>"), ("lines-0-self_evaluation", "x"), ("lines-1-title", ""), ("lines-1-self_evaluation", "")], "lines"),
+    "propose_lines": (
+        [
+            ("lines-0-title", "Only one line <b>kept</b>"),
+            ("lines-0-self_evaluation", "x"),
+            ("lines-1-title", ""),
+            ("lines-1-self_evaluation", ""),
+        ],
+        "lines",
+    ),
     "agree_lines": ([("comments", "")], "decision"),
-    "submit_evidence": ([("items-0-title", "Minutes & notes"), ("items-0-type", ""), ("items-0-location", "SharePoint"), ("items-0-personal_data", "false")], "items-0-type"),
-    "record_findings": ([("lines-0-line", "1"), ("lines-0-strengths-0-text", "A strength without evidence")], "lines-0-strengths-0-evidence"),
-    "moderate": ([("findings-0-finding", "F1"), ("findings-0-decision", "needs_revision"), ("findings-0-reason", "")], "findings-0-reason"),
-    "revise_findings": ([("findings-0-finding", "F1"), ("findings-0-text", ""), ("findings-0-evidence", "E1")], "findings-0-text"),
+    "submit_evidence": (
+        [
+            ("items-0-title", "Minutes & notes"),
+            ("items-0-type", ""),
+            ("items-0-location", "SharePoint"),
+            ("items-0-personal_data", "false"),
+        ],
+        "items-0-type",
+    ),
+    "record_findings": (
+        [("lines-0-line", "1"), ("lines-0-strengths-0-text", "A strength without evidence")],
+        "lines-0-strengths-0-evidence",
+    ),
+    "moderate": (
+        [("findings-0-finding", "F1"), ("findings-0-decision", "needs_revision"), ("findings-0-reason", "")],
+        "findings-0-reason",
+    ),
+    "revise_findings": (
+        [("findings-0-finding", "F1"), ("findings-0-text", ""), ("findings-0-evidence", "E1")],
+        "findings-0-text",
+    ),
     "check_report": ([("accurate", "false"), ("corrections-0", ""), ("share_good_practice", "true")], "corrections-0"),
     "issue_report": ([("statement", ""), ("next_steps-0", "Share the plan")], "statement"),
-    "give_feedback": ([("helped_us_improve", "9"), ("fair_and_accurate", "4"), ("comments", "x" * 4001)], "helped_us_improve"),
+    "give_feedback": (
+        [("helped_us_improve", "9"), ("fair_and_accurate", "4"), ("comments", "x" * 4001)],
+        "helped_us_improve",
+    ),
 }
 
 
@@ -161,11 +205,21 @@ def test_bad_answers_show_an_error_summary_keep_the_answers_and_write_nothing(pl
                 assert f'id="{link}"' in refused.text, (task.kind, link)
             assert "<title>Error: " in refused.text
             for _name, value in fields:  # what they typed is still there (escaped)
-                if len(value) > 2 and not value.isdigit() and value not in ("true", "false", "decline", "needs_revision", "F1"):
-                    assert value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") in refused.text, (task.kind, value)
+                if (
+                    len(value) > 2
+                    and not value.isdigit()
+                    and value not in ("true", "false", "decline", "needs_revision", "F1")
+                ):
+                    assert value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") in refused.text, (
+                        task.kind,
+                        value,
+                    )
             assert row_counts() == before, task.kind
             tried.add(task.kind)
-        assert post_form(browser, f"/tasks/{task.id}", flatten(_answer(task.id)) + [("action", "submit")]).status_code == 303
+        assert (
+            post_form(browser, f"/tasks/{task.id}", flatten(_answer(task.id)) + [("action", "submit")]).status_code
+            == 303
+        )
     assert tried == set(BAD)
 
 
@@ -176,10 +230,18 @@ def test_add_another_and_drafts_write_only_the_draft(planned):
         if task.kind == "submit_evidence":
             break
         browser = sign_in(task.assignee_email)
-        assert post_form(browser, f"/tasks/{task.id}", flatten(_answer(task.id)) + [("action", "submit")]).status_code == 303
+        assert (
+            post_form(browser, f"/tasks/{task.id}", flatten(_answer(task.id)) + [("action", "submit")]).status_code
+            == 303
+        )
     host = sign_in(task.assignee_email)
     before = row_counts()
-    fields = [("items-0-title", "Board minutes"), ("items-0-type", "minutes"), ("items-0-location", "SharePoint"), ("items-0-lines", "1")]
+    fields = [
+        ("items-0-title", "Board minutes"),
+        ("items-0-type", "minutes"),
+        ("items-0-location", "SharePoint"),
+        ("items-0-lines", "1"),
+    ]
     added = post_form(host, f"/tasks/{task.id}", fields + [("action", "add:items")])
     assert added.status_code == 200
     assert 'id="items-1-title"' in added.text and 'value="Board minutes"' in added.text
@@ -187,11 +249,27 @@ def test_add_another_and_drafts_write_only_the_draft(planned):
     assert 'id="items-1-title"' not in removed.text and 'value="Board minutes"' in removed.text
     unanswered = post_form(host, f"/tasks/{task.id}", fields + [("items-0-personal_data", ""), ("action", "submit")])
     assert unanswered.status_code == 400  # personal data is never assumed absent: the host must say
-    assert '<a href="#items-0-personal_data">Evidence item 1: Select whether it identifies pupils or staff</a>' in unanswered.text
+    assert (
+        '<a href="#items-0-personal_data">Evidence item 1: Select whether it identifies pupils or staff</a>'
+        in unanswered.text
+    )
     assert row_counts() == before
-    for odd in ("items-²-title", "items-٣-title", "items--1-title", "items-0-"):  # digits int() refuses, or no index at all
-        for action in ([("items-0-personal_data", ""), ("action", "submit")], [("action", "save")], [("action", "add:items")]):
-            assert post_form(host, f"/tasks/{task.id}", fields + [(odd, "x"), *action]).status_code in (200, 303, 400), (odd, action)
+    for odd in (
+        "items-²-title",
+        "items-٣-title",
+        "items--1-title",
+        "items-0-",
+    ):  # digits int() refuses, or no index at all
+        for action in (
+            [("items-0-personal_data", ""), ("action", "submit")],
+            [("action", "save")],
+            [("action", "add:items")],
+        ):
+            assert post_form(host, f"/tasks/{task.id}", fields + [(odd, "x"), *action]).status_code in (
+                200,
+                303,
+                400,
+            ), (odd, action)
     with db.session_scope() as session:
         session.exec(delete(TaskDraft))
     assert row_counts() == before
@@ -213,8 +291,16 @@ def test_a_done_task_cannot_be_answered_again(planned):
     browser = sign_in(task.assignee_email)
     page = browser.get(f"/tasks/{task.id}")
     token = csrf_of(page.text)
-    assert browser.post(f"/tasks/{task.id}", data={"csrf_token": token, "response": "accept", "action": "submit"}).status_code == 303
+    assert (
+        browser.post(
+            f"/tasks/{task.id}", data={"csrf_token": token, "response": "accept", "action": "submit"}
+        ).status_code
+        == 303
+    )
     before = row_counts()
-    again = browser.post(f"/tasks/{task.id}", data={"csrf_token": token, "response": "decline", "reason": "changed my mind", "action": "submit"})
+    again = browser.post(
+        f"/tasks/{task.id}",
+        data={"csrf_token": token, "response": "decline", "reason": "changed my mind", "action": "submit"},
+    )
     assert again.status_code == 409 and "Task done" in again.text
     assert row_counts() == before

@@ -25,10 +25,11 @@ from fastapi.dependencies.utils import get_flat_dependant
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import Mount
-from webclient import new_client, sign_in
 
 from peer_review.entrypoints.web import pages
 from peer_review.entrypoints.web.app import create_app
+
+from webclient import new_client, sign_in
 
 COORDINATOR = "ruth.ashby@coordinator.example.org"
 HOST = "helen.marsh@steelvalley.example.org"
@@ -56,7 +57,12 @@ def _routes(app):
         for route in routes:
             if isinstance(route, APIRoute):
                 flat = get_flat_dependant(route.dependant)
-                yield route.methods, prefix + route.path_format, [p.name for p in flat.path_params], [p.alias for p in flat.query_params]
+                yield (
+                    route.methods,
+                    prefix + route.path_format,
+                    [p.name for p in flat.path_params],
+                    [p.alias for p in flat.query_params],
+                )
             elif isinstance(route, Mount):
                 yield {"GET"}, prefix + route.path + "/{path}", ["path"], []
             elif hasattr(route, "original_router"):  # FastAPI >= 0.13x: app.routes holds the included routers
@@ -150,18 +156,26 @@ def test_good_practice_search_holding_nul_is_a_400_not_a_500(planned):
     assert new_client().get(follow.headers["location"]).status_code == 200
 
 
-@pytest.mark.parametrize(("web_url", "base", "sent"), [
-    ("https://reviews.example.org", "https://reviews.example.org", True),  # served over https
-    ("https://reviews.example.org", "http://reviews.example.org", True),  # behind a proxy that ends https
-    ("http://testserver", "https://testserver", True),  # the request itself came over https
-    ("http://testserver", "http://testserver", False),  # plain http: browsers ignore it, so never
-    ("", "http://localhost", False),  # on this computer
-    ("https://reviews.example.org", "http://127.0.0.1", False),  # straight to the app on this computer
-    ("https://localhost:8443", "https://localhost:8443", False),  # it would pin every port of localhost to https
-])
+@pytest.mark.parametrize(
+    ("web_url", "base", "sent"),
+    [
+        ("https://reviews.example.org", "https://reviews.example.org", True),  # served over https
+        ("https://reviews.example.org", "http://reviews.example.org", True),  # behind a proxy that ends https
+        ("http://testserver", "https://testserver", True),  # the request itself came over https
+        ("http://testserver", "http://testserver", False),  # plain http: browsers ignore it, so never
+        ("", "http://localhost", False),  # on this computer
+        ("https://reviews.example.org", "http://127.0.0.1", False),  # straight to the app on this computer
+        ("https://localhost:8443", "https://localhost:8443", False),  # it would pin every port of localhost to https
+    ],
+)
 def test_strict_transport_security_only_over_https(web_url, base, sent):
     client = TestClient(create_app(web_url=web_url), base_url=base, follow_redirects=False)
-    for address, status in (("/sign-in", 200), ("/no-such-page", 404), ("/sign-in?next=%00", 400), ("/static/nothing.css", 404)):
+    for address, status in (
+        ("/sign-in", 200),
+        ("/no-such-page", 404),
+        ("/sign-in?next=%00", 400),
+        ("/static/nothing.css", 404),
+    ):
         response = client.get(address)
         assert response.status_code == status, address
         assert response.headers.get("strict-transport-security") == (HSTS if sent else None), (address, base)
@@ -195,9 +209,14 @@ def test_nginx_conf_sends_hsts_and_keeps_sign_in_links_out_of_its_log():
         logs = [line.strip() for line in block.splitlines() if line.strip().startswith("access_log")]
         assert logs, block
         assert all(line.split()[-1].rstrip(";") == "peer_review" or line == "access_log off;" for line in logs), logs
-    log_format = conf[conf.index("log_format"):]
-    log_format = log_format[:log_format.index(";")]
-    assert "$request " not in log_format and "$request_uri" not in log_format and "$uri" not in log_format and "$args" not in log_format
+    log_format = conf[conf.index("log_format") :]
+    log_format = log_format[: log_format.index(";")]
+    assert (
+        "$request " not in log_format
+        and "$request_uri" not in log_format
+        and "$uri" not in log_format
+        and "$args" not in log_format
+    )
 
 
 def _free_port() -> int:
@@ -231,14 +250,35 @@ def test_nginx_conf_is_valid_and_logs_no_sign_in_link(tmp_path):
     upstream = ThreadingHTTPServer(("127.0.0.1", 0), App)
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
     https_port, http_port = _free_port(), _free_port()
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=reviews.example.org",
-                    "-keyout", tmp_path / "key.pem", "-out", tmp_path / "cert.pem"], check=True, capture_output=True)
-    site = (NGINX_CONF.read_text()
-            .replace("/etc/letsencrypt/live/reviews.example.org/fullchain.pem", str(tmp_path / "cert.pem"))
-            .replace("/etc/letsencrypt/live/reviews.example.org/privkey.pem", str(tmp_path / "key.pem"))
-            .replace("127.0.0.1:8000", f"127.0.0.1:{upstream.server_address[1]}")
-            .replace("listen 443 ssl", f"listen 127.0.0.1:{https_port} ssl").replace("listen 80", f"listen 127.0.0.1:{http_port}")
-            .replace("/var/log/nginx/", f"{tmp_path}/"))
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=reviews.example.org",
+            "-keyout",
+            tmp_path / "key.pem",
+            "-out",
+            tmp_path / "cert.pem",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    site = (
+        NGINX_CONF.read_text()
+        .replace("/etc/letsencrypt/live/reviews.example.org/fullchain.pem", str(tmp_path / "cert.pem"))
+        .replace("/etc/letsencrypt/live/reviews.example.org/privkey.pem", str(tmp_path / "key.pem"))
+        .replace("127.0.0.1:8000", f"127.0.0.1:{upstream.server_address[1]}")
+        .replace("listen 443 ssl", f"listen 127.0.0.1:{https_port} ssl")
+        .replace("listen 80", f"listen 127.0.0.1:{http_port}")
+        .replace("/var/log/nginx/", f"{tmp_path}/")
+    )
     (tmp_path / "site.conf").write_text(site)
     (tmp_path / "nginx.conf").write_text(f"""
 pid {tmp_path}/nginx.pid;
@@ -251,9 +291,13 @@ http {{
     include {tmp_path}/site.conf;
 }}
 """)
-    checked = subprocess.run(["nginx", "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")], capture_output=True, text=True)
+    checked = subprocess.run(
+        ["nginx", "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")], capture_output=True, text=True
+    )
     assert checked.returncode == 0, checked.stderr
-    nginx = subprocess.Popen(["nginx", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-g", "daemon off;"], stderr=subprocess.PIPE)
+    nginx = subprocess.Popen(
+        ["nginx", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-g", "daemon off;"], stderr=subprocess.PIPE
+    )
     try:
         context = ssl.create_default_context()
         context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
@@ -262,8 +306,11 @@ http {{
         def get(path: str, port: int = https_port, secure: bool = True, **headers):
             for _ in range(50):
                 try:
-                    connection = (http.client.HTTPSConnection("127.0.0.1", port, context=context) if secure
-                                  else http.client.HTTPConnection("127.0.0.1", port))
+                    connection = (
+                        http.client.HTTPSConnection("127.0.0.1", port, context=context)
+                        if secure
+                        else http.client.HTTPConnection("127.0.0.1", port)
+                    )
                     connection.request("GET", path, headers={"Host": "reviews.example.org", **headers})
                     response = connection.getresponse()
                     response.read()
@@ -276,8 +323,13 @@ http {{
         link = get(f"/sign-in/{secret}")
         assert link.status == 200
         assert link.headers.get_all("Strict-Transport-Security") == [HSTS]
-        assert get("/sign-in/" + secret + "?next=%2F", Referer=f"https://reviews.example.org/sign-in/{secret}").status == 200
-        assert get(f"/%73ign-in/{secret}").status == 200 and get(f"//sign-in/{secret}").status == 200  # the same link, spelt otherwise
+        assert (
+            get("/sign-in/" + secret + "?next=%2F", Referer=f"https://reviews.example.org/sign-in/{secret}").status
+            == 200
+        )
+        assert (
+            get(f"/%73ign-in/{secret}").status == 200 and get(f"//sign-in/{secret}").status == 200
+        )  # the same link, spelt otherwise
         assert get("/partnerships/1?page=2").headers.get_all("Strict-Transport-Security") == [HSTS]
         redirect = get(f"/sign-in/{secret}", http_port, secure=False)
         assert redirect.status == 301 and redirect.headers.get("Strict-Transport-Security") is None
@@ -293,4 +345,6 @@ http {{
     logged = "".join(p.read_text() for p in tmp_path.glob("*.log"))
     assert secret not in logged, logged
     assert logged.count("/sign-in/[link]") >= 5 and "/partnerships/1?page=2" in logged, logged
-    assert "GET /partnerships/1 HTTP" in (tmp_path / "main-error.log").read_text()  # other pages' errors are still logged
+    assert (
+        "GET /partnerships/1 HTTP" in (tmp_path / "main-error.log").read_text()
+    )  # other pages' errors are still logged

@@ -6,12 +6,19 @@ from __future__ import annotations
 import socket
 
 import pytest
-from conftest import EXAMPLE, run_cli
 
 from peer_review.errors import UserError
 
+from conftest import EXAMPLE, run_cli
+
 REPO = EXAMPLE.parents[2]
-UNSET = {"PREFECT_API_URL": "", "PEER_REVIEW_HOME": "", "PEER_REVIEW_DATABASE_URL": "", "PEER_REVIEW_SMTP_URL": "", "PEER_REVIEW_OUTBOX_DIR": ""}
+UNSET = {
+    "PREFECT_API_URL": "",
+    "PEER_REVIEW_HOME": "",
+    "PEER_REVIEW_DATABASE_URL": "",
+    "PEER_REVIEW_SMTP_URL": "",
+    "PEER_REVIEW_OUTBOX_DIR": "",
+}
 
 
 def _message(result) -> str:
@@ -22,18 +29,36 @@ def test_a_worker_without_its_settings_refuses_to_start_and_says_what_to_set(tmp
     result = run_cli("worker", cwd=tmp_path, env=UNSET)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     message = _message(result)
-    for needed in ("PREFECT_API_URL is not set", "PEER_REVIEW_HOME (not set) must be the folder holding flows/", "PEER_REVIEW_DATABASE_URL is not set",
-                   "neither PEER_REVIEW_SMTP_URL"):
+    for needed in (
+        "PREFECT_API_URL is not set",
+        "PEER_REVIEW_HOME (not set) must be the folder holding flows/",
+        "PEER_REVIEW_DATABASE_URL is not set",
+        "neither PEER_REVIEW_SMTP_URL",
+    ):
         assert needed in message
-    result = run_cli("worker", cwd=tmp_path, env=UNSET | {"PEER_REVIEW_DATABASE_URL": "mysql://reviewer:s3cret@db.example.org/peer"})
+    result = run_cli(
+        "worker", cwd=tmp_path, env=UNSET | {"PEER_REVIEW_DATABASE_URL": "mysql://reviewer:s3cret@db.example.org/peer"}
+    )
     message = _message(result)  # a database URL that is not one is listed with the rest, its password hidden
-    assert result.returncode == 2 and "PREFECT_API_URL is not set" in message and "neither PEER_REVIEW_SMTP_URL" in message
-    assert "is not an SQLite or PostgreSQL database URL that peer-review can read: 'mysql://reviewer:***@db.example.org/peer'" in message
+    assert (
+        result.returncode == 2 and "PREFECT_API_URL is not set" in message and "neither PEER_REVIEW_SMTP_URL" in message
+    )
+    assert (
+        "is not an SQLite or PostgreSQL database URL that peer-review can read: 'mysql://reviewer:***@db.example.org/peer'"
+        in message
+    )
     assert "s3cret" not in message
-    result = run_cli("worker", cwd=tmp_path, env=UNSET | {"PEER_REVIEW_DATABASE_URL": "postgresql+psycopg://reviewer:s3cret@127.0.0.1/peer"})
+    result = run_cli(
+        "worker",
+        cwd=tmp_path,
+        env=UNSET | {"PEER_REVIEW_DATABASE_URL": "postgresql+psycopg://reviewer:s3cret@127.0.0.1/peer"},
+    )
     message = _message(result)  # a driver that is not installed (psycopg 3) is a setting to fix, not a traceback
     assert result.returncode == 2 and "Traceback" not in result.stderr and "PREFECT_API_URL is not set" in message
-    assert "cannot use the database postgresql+psycopg://reviewer:***@127.0.0.1/peer: No module named 'psycopg'" in message and "s3cret" not in message
+    assert (
+        "cannot use the database postgresql+psycopg://reviewer:***@127.0.0.1/peer: No module named 'psycopg'" in message
+        and "s3cret" not in message
+    )
     assert list(tmp_path.iterdir()) == []  # no database file made on the way
 
 
@@ -42,8 +67,12 @@ def test_a_worker_pointed_at_a_database_that_is_not_there_or_empty_refuses(tmp_p
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         nobody = f"http://127.0.0.1:{s.getsockname()[1]}/api"  # nothing listens there once the socket closes
-    env = UNSET | {"PREFECT_API_URL": nobody, "PEER_REVIEW_HOME": str(REPO), "PEER_REVIEW_OUTBOX_DIR": str(tmp_path / "out"),
-                   "PEER_REVIEW_DATABASE_URL": f"sqlite:///{missing}"}
+    env = UNSET | {
+        "PREFECT_API_URL": nobody,
+        "PEER_REVIEW_HOME": str(REPO),
+        "PEER_REVIEW_OUTBOX_DIR": str(tmp_path / "out"),
+        "PEER_REVIEW_DATABASE_URL": f"sqlite:///{missing}",
+    }
     result = run_cli("worker", cwd=tmp_path, env=env)
     assert result.returncode == 2 and f"the database file {missing} does not exist" in _message(result)
     assert not missing.exists()
@@ -52,8 +81,17 @@ def test_a_worker_pointed_at_a_database_that_is_not_there_or_empty_refuses(tmp_p
     result = run_cli("worker", cwd=tmp_path, env=env | {"PEER_REVIEW_DATABASE_URL": f"sqlite:///{empty}"})
     assert result.returncode == 2 and "has no peer-review tables" in _message(result)
     loaded = tmp_path / "loaded.db"
-    assert run_cli("partnership", "load", EXAMPLE, cwd=tmp_path, env={"PEER_REVIEW_DATABASE_URL": f"sqlite:///{loaded}"}).returncode == 0
-    result = run_cli("worker", cwd=tmp_path, env=env | {"PEER_REVIEW_DATABASE_URL": f"sqlite:///{loaded}", "PEER_REVIEW_HOME": str(tmp_path)})
+    assert (
+        run_cli(
+            "partnership", "load", EXAMPLE, cwd=tmp_path, env={"PEER_REVIEW_DATABASE_URL": f"sqlite:///{loaded}"}
+        ).returncode
+        == 0
+    )
+    result = run_cli(
+        "worker",
+        cwd=tmp_path,
+        env=env | {"PEER_REVIEW_DATABASE_URL": f"sqlite:///{loaded}", "PEER_REVIEW_HOME": str(tmp_path)},
+    )
     assert result.returncode == 2 and "must be the folder holding flows/" in _message(result)
     assert f"could not reach the Prefect server at PREFECT_API_URL={nobody}" in _message(result)
 
@@ -73,7 +111,9 @@ def in_a_deployment(monkeypatch, tmp_path):
     return tmp_path
 
 
-def test_deployment_runs_refuse_to_work_without_the_database_or_mail_settings(prefect_server, in_a_deployment, monkeypatch):
+def test_deployment_runs_refuse_to_work_without_the_database_or_mail_settings(
+    prefect_server, in_a_deployment, monkeypatch
+):
     from flows.outbox import deliver_outbox, reminder_sweep
     from flows.review import advance_cycle, advance_review
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from conftest import EXAMPLE, run_cli
-from reviewing import do, open_tasks
 from sqlmodel import select
 from test_web_forms import row_counts
 
@@ -16,6 +14,9 @@ from peer_review.service.kinds import yaml_template
 from peer_review.service.records import team
 from peer_review.store import db
 from peer_review.store.tables import Assignment, AuditEntry, Person, Review, Task, Trust
+
+from conftest import EXAMPLE, run_cli
+from reviewing import do, open_tasks
 
 pytestmark = pytest.mark.db
 
@@ -60,7 +61,12 @@ def test_refusals_write_nothing(triad):
     refused(task.id, good, "tom.beckett@steelvalley.example.org", f"assigned to {CEO}")
     refused(task.id, good, "nobody@example.org", "not a person")
     refused(task.id, {"lines": good["lines"][:1]}, CEO, "at least 2 items")
-    refused(task.id, {"lines": [{"title": "A"}, {"title": "C", "self_evaluation": "D"}]}, CEO, "missing required key 'self_evaluation'")
+    refused(
+        task.id,
+        {"lines": [{"title": "A"}, {"title": "C", "self_evaluation": "D"}]},
+        CEO,
+        "missing required key 'self_evaluation'",
+    )
     refused(task.id, {"lines": good["lines"], "grade": "outstanding"}, CEO, "unknown key 'grade'")
     with db.session_scope() as session:
         workflow.submit(session, task.id, good, CEO)
@@ -119,7 +125,17 @@ def test_templates_are_valid_yaml_for_every_kind_met(triad):
                 assert isinstance(yaml.safe_load(text), dict), text
                 assert f"peer-review submit {task.id}" in text
         do(tasks[0])
-    assert {"propose_lines", "agree_lines", "submit_evidence", "record_findings", "moderate", "revise_findings", "check_report", "issue_report", "give_feedback"} <= seen
+    assert {
+        "propose_lines",
+        "agree_lines",
+        "submit_evidence",
+        "record_findings",
+        "moderate",
+        "revise_findings",
+        "check_report",
+        "issue_report",
+        "give_feedback",
+    } <= seen
 
 
 def test_cli_submit_names_file_and_line(tmp_path):
@@ -177,7 +193,11 @@ def test_a_decline_brings_in_a_replacement_from_the_same_trust(planned):
     [ask] = [t for t in open_tasks() if t.assignee_email == newcomer]
     assert ask.kind == "respond_to_assignment"
     with db.session_scope() as session:
-        assignment = session.exec(select(Assignment).join(Person, Person.id == Assignment.person_id).where(Person.email == newcomer, Assignment.review_id == 1)).one()
+        assignment = session.exec(
+            select(Assignment)
+            .join(Person, Person.id == Assignment.person_id)
+            .where(Person.email == newcomer, Assignment.review_id == 1)
+        ).one()
         assert "replacing " + peer.assignee_email in assignment.reason
 
 
@@ -185,16 +205,34 @@ def test_when_nobody_is_free_the_coordinator_chooses_within_the_constraints(plan
     choose = _nobody_left_from_don_river()  # every other Don River reviewer declines in turn
     assert choose.assignee_email == "ruth.ashby@coordinator.example.org" and "nobody suitable is free" in choose.note
     coordinator = choose.assignee_email
-    refused(choose.id, {"person": "megan.doyle@peakedge.example.org", "reason": "x"}, coordinator, "from the same trust")
-    refused(choose.id, {"person": "marcus.hale@donriver.example.org", "reason": "x"}, coordinator, "from the same trust")
-    refused(choose.id, {"person": "owen.fletcher@donriver.example.org", "reason": "x"}, coordinator, "already on .* this review's team")
+    refused(
+        choose.id, {"person": "megan.doyle@peakedge.example.org", "reason": "x"}, coordinator, "from the same trust"
+    )
+    refused(
+        choose.id, {"person": "marcus.hale@donriver.example.org", "reason": "x"}, coordinator, "from the same trust"
+    )
+    refused(
+        choose.id,
+        {"person": "owen.fletcher@donriver.example.org", "reason": "x"},
+        coordinator,
+        "already on .* this review's team",
+    )
     refused(choose.id, {"person": "nobody@example.org", "reason": "x"}, coordinator, "not a person in this partnership")
-    refused(choose.id, {"person": "marcus.hale@donriver.example.org", "reason": "The CEO will come"}, "owen.fletcher@donriver.example.org", "assigned to")
+    refused(
+        choose.id,
+        {"person": "marcus.hale@donriver.example.org", "reason": "The CEO will come"},
+        "owen.fletcher@donriver.example.org",
+        "assigned to",
+    )
 
 
 def _nobody_left_from_don_river() -> queries.TaskRow:
     for _ in range(5):
-        tasks = [t for t in open_tasks() if t.assignee_email.endswith("donriver.example.org") and t.kind == "respond_to_assignment"]
+        tasks = [
+            t
+            for t in open_tasks()
+            if t.assignee_email.endswith("donriver.example.org") and t.kind == "respond_to_assignment"
+        ]
         if not tasks:
             break
         _respond(tasks[0], {"response": "decline", "reason": "Not available"})
@@ -205,24 +243,49 @@ def _nobody_left_from_don_river() -> queries.TaskRow:
 def test_the_coordinator_can_add_a_new_reviewer_for_the_trust(planned):
     choose = _nobody_left_from_don_river()
     coordinator = choose.assignee_email
-    refused(choose.id, {"choice": "new", "new_person": {"name": "Owen", "email": "owen.fletcher@donriver.example.org"}, "reason": "x"}, coordinator, "already in this partnership")
-    refused(choose.id, {"choice": "new", "new_person": {"name": "No Address", "email": "not-an-address"}, "reason": "x"}, coordinator, "String should match pattern")
+    refused(
+        choose.id,
+        {"choice": "new", "new_person": {"name": "Owen", "email": "owen.fletcher@donriver.example.org"}, "reason": "x"},
+        coordinator,
+        "already in this partnership",
+    )
+    refused(
+        choose.id,
+        {"choice": "new", "new_person": {"name": "No Address", "email": "not-an-address"}, "reason": "x"},
+        coordinator,
+        "String should match pattern",
+    )
     refused(choose.id, {"choice": "new", "reason": "x"}, coordinator, "new person's name and email")
     new = {"name": "Jo New", "email": "Jo.New@DonRiver.example.org", "job_title": "Head of School Improvement"}
     with db.session_scope() as session:
-        workflow.submit(session, choose.id, {"choice": "new", "new_person": new, "reason": "Joined the trust in January"}, coordinator)
+        workflow.submit(
+            session,
+            choose.id,
+            {"choice": "new", "new_person": new, "reason": "Joined the trust in January"},
+            coordinator,
+        )
     with db.session_scope() as session:
         person = session.exec(select(Person).where(Person.email == "jo.new@donriver.example.org")).one()
         trust = session.get(Trust, person.trust_id)
         assert trust.key == "don-river" and person.is_reviewer and person.strands == ["school-improvement"]
-        assert session.exec(select(AuditEntry).where(AuditEntry.action == "person_added")).one().detail["person"] == "jo.new@donriver.example.org"
-    assert [t for t in open_tasks() if t.assignee_email == "jo.new@donriver.example.org"][0].kind == "respond_to_assignment"
+        assert (
+            session.exec(select(AuditEntry).where(AuditEntry.action == "person_added")).one().detail["person"]
+            == "jo.new@donriver.example.org"
+        )
+    assert [t for t in open_tasks() if t.assignee_email == "jo.new@donriver.example.org"][
+        0
+    ].kind == "respond_to_assignment"
 
 
 def test_the_coordinator_can_go_ahead_with_a_smaller_team(planned):
     choose = _nobody_left_from_don_river()
     with db.session_scope() as session:
-        workflow.submit(session, choose.id, {"choice": "without", "reason": "Don River has nobody free this term"}, choose.assignee_email)
+        workflow.submit(
+            session,
+            choose.id,
+            {"choice": "without", "reason": "Don River has nobody free this term"},
+            choose.assignee_email,
+        )
     workflow.advance_review(db.session_scope, 1)
     with db.session_scope() as session:
         review = session.get(Review, 1)
@@ -234,45 +297,89 @@ def test_the_coordinator_can_go_ahead_with_a_smaller_team(planned):
 
 def _assignment(review_id: int, email: str) -> Assignment:
     with db.session_scope() as session:
-        return session.exec(select(Assignment).join(Person, Person.id == Assignment.person_id).where(Person.email == email, Assignment.review_id == review_id)).one()
+        return session.exec(
+            select(Assignment)
+            .join(Person, Person.id == Assignment.person_id)
+            .where(Person.email == email, Assignment.review_id == review_id)
+        ).one()
 
 
 def test_the_coordinator_can_choose_someone_already_in_the_partnership(planned):
     choose = _nobody_left_from_don_river()
     coordinator, chosen = choose.assignee_email, "lee.moss@donriver.example.org"
-    with db.session_scope() as session:  # a reviewer who joined Don River after the last decline, so the automatic search never saw them
+    with (
+        db.session_scope() as session
+    ):  # a reviewer who joined Don River after the last decline, so the automatic search never saw them
         trust = session.exec(select(Trust).where(Trust.key == "don-river")).one()
-        session.add(Person(partnership_id=trust.partnership_id, trust_id=trust.id, email=chosen, name="Lee Moss", job_title="Head of Standards",
-                           organisation=trust.name, is_reviewer=True))
+        session.add(
+            Person(
+                partnership_id=trust.partnership_id,
+                trust_id=trust.id,
+                email=chosen,
+                name="Lee Moss",
+                job_title="Head of Standards",
+                organisation=trust.name,
+                is_reviewer=True,
+            )
+        )
     with db.session_scope() as session:
-        workflow.submit(session, choose.id, {"choice": "existing", "person": "Lee.Moss@DonRiver.example.org", "reason": "Joined in January; free that week"}, coordinator)
+        workflow.submit(
+            session,
+            choose.id,
+            {
+                "choice": "existing",
+                "person": "Lee.Moss@DonRiver.example.org",
+                "reason": "Joined in January; free that week",
+            },
+            coordinator,
+        )
     workflow.advance_review(db.session_scope, 1)
     assert chosen in _team_emails()
     assignment = _assignment(1, chosen)
-    assert (assignment.role, assignment.reason) == ("peer", "peer chosen by the coordinator: Joined in January; free that week")
+    assert (assignment.role, assignment.reason) == (
+        "peer",
+        "peer chosen by the coordinator: Joined in January; free that week",
+    )
     assert [t.kind for t in open_tasks() if t.assignee_email == chosen] == ["respond_to_assignment"]
     with db.session_scope() as session:
-        entry = session.exec(select(AuditEntry).where(AuditEntry.action == "assigned", AuditEntry.actor == coordinator)).one()
+        entry = session.exec(
+            select(AuditEntry).where(AuditEntry.action == "assigned", AuditEntry.actor == coordinator)
+        ).one()
         assert entry.detail["person"] == chosen and session.get(Task, choose.id).outcome == "chosen"
 
 
 def test_when_no_moderator_is_left_the_coordinator_adds_one_and_cannot_go_without(planned):
     for _ in range(3):  # review 1's moderator declines, and so does anyone brought in automatically
-        moderators = [t for t in open_tasks() if t.kind == "respond_to_assignment" and t.assignee_email.endswith("@coordinator.example.org")]
+        moderators = [
+            t
+            for t in open_tasks()
+            if t.kind == "respond_to_assignment" and t.assignee_email.endswith("@coordinator.example.org")
+        ]
         if not moderators:
             break
         _respond(moderators[0], {"response": "decline", "reason": "Not available"})
     [choose] = [t for t in open_tasks() if t.kind == "choose_replacement"]
     coordinator = choose.assignee_email
     refused(choose.id, {"choice": "without", "reason": "x"}, coordinator, "cannot go ahead without a moderator")
-    refused(choose.id, {"person": "nadia.bashir@donriver.example.org", "reason": "x"}, coordinator, "is not a moderator")
+    refused(
+        choose.id, {"person": "nadia.bashir@donriver.example.org", "reason": "x"}, coordinator, "is not a moderator"
+    )
     new = {"name": "Sam Reid", "email": "sam.reid@associates.example.org", "organisation": "Reid Associates"}
     with db.session_scope() as session:
-        workflow.submit(session, choose.id, {"choice": "new", "new_person": new, "reason": "Associate moderator, free that week"}, coordinator)
+        workflow.submit(
+            session,
+            choose.id,
+            {"choice": "new", "new_person": new, "reason": "Associate moderator, free that week"},
+            coordinator,
+        )
     workflow.advance_review(db.session_scope, 1)
     with db.session_scope() as session:
         peers, moderator = team(session, session.get(Review, 1))
-        assert moderator.email == "sam.reid@associates.example.org" and moderator.is_moderator and moderator.trust_id is None
+        assert (
+            moderator.email == "sam.reid@associates.example.org"
+            and moderator.is_moderator
+            and moderator.trust_id is None
+        )
     assert _assignment(1, moderator.email).role == "moderator"
     assert [t.kind for t in open_tasks() if t.assignee_email == moderator.email] == ["respond_to_assignment"]
 
@@ -281,9 +388,16 @@ def test_ids_out_of_range_and_characters_yaml_refuses_are_clear_errors(tmp_path)
     env = {"PEER_REVIEW_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
     answer, nul = tmp_path / "answer.yaml", tmp_path / "nul.yaml"
     answer.write_text("response: accept\n")
-    nul.write_text("response: accept\nreason: \"fine\x00\"\n")
+    nul.write_text('response: accept\nreason: "fine\x00"\n')
     for args in (("submit", "99999999999999999999999", answer, "--as", CEO), ("task", "template", "0")):
         result = run_cli(*args, env=env)
-        assert result.returncode == 2 and "no task with id" in result.stderr and "Traceback" not in result.stderr, result.stderr
+        assert result.returncode == 2 and "no task with id" in result.stderr and "Traceback" not in result.stderr, (
+            result.stderr
+        )
     result = run_cli("submit", "1", nul, "--as", CEO, env=env)
-    assert result.returncode == 2 and "line 2" in result.stderr and "U+0000" in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert (
+        result.returncode == 2
+        and "line 2" in result.stderr
+        and "U+0000" in result.stderr
+        and "Traceback" not in result.stderr
+    ), result.stderr

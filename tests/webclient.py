@@ -74,7 +74,13 @@ def post_form(client: TestClient, path: str, data: dict | list, **kwargs):
     """POST a form with the CSRF token of the page it is on."""
     page = client.get(path)
     fields = list(data.items()) if isinstance(data, dict) else list(data)
-    return client.post(path, data=None, content=_encode([("csrf_token", csrf_of(page.text)), *fields]), headers={"Content-Type": "application/x-www-form-urlencoded"}, **kwargs)
+    return client.post(
+        path,
+        data=None,
+        content=_encode([("csrf_token", csrf_of(page.text)), *fields]),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        **kwargs,
+    )
 
 
 def _encode(fields: list[tuple[str, str]]) -> str:

@@ -13,16 +13,27 @@ from collections.abc import Sequence
 import matplotlib
 
 matplotlib.use("Agg")
-from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
+from matplotlib.figure import Figure
 
-from peer_review.adapters.chart_spec import ChartSpec  # noqa: E402
-from peer_review.domain.evaluation import AlignmentTally  # noqa: E402
-from peer_review.domain.model import Alignment  # noqa: E402
+from peer_review.adapters.chart_spec import ChartSpec
+from peer_review.domain.evaluation import AlignmentTally
+from peer_review.domain.model import Alignment
 
 SHADES = {Alignment.ALIGNED: "#1d3f72", Alignment.PARTLY_ALIGNED: "#5b8fd0", Alignment.NOT_ALIGNED: "#c9ced6"}
-LEGEND = {Alignment.ALIGNED: "matched the evidence", Alignment.PARTLY_ALIGNED: "partly matched", Alignment.NOT_ALIGNED: "did not match"}
-matplotlib.rcParams.update({"text.parse_math": False,  # a "$" in a strand's or group's name is a dollar sign, not maths
-                            "svg.fonttype": "none", "font.family": "DejaVu Sans", "font.size": 9, "svg.hashsalt": "peer-review"})
+LEGEND = {
+    Alignment.ALIGNED: "matched the evidence",
+    Alignment.PARTLY_ALIGNED: "partly matched",
+    Alignment.NOT_ALIGNED: "did not match",
+}
+matplotlib.rcParams.update(
+    {
+        "text.parse_math": False,  # a "$" in a strand's or group's name is a dollar sign, not maths
+        "svg.fonttype": "none",
+        "font.family": "DejaVu Sans",
+        "font.size": 9,
+        "svg.hashsalt": "peer-review",
+    }
+)
 
 
 def alignment_chart(title: str, tallies: Sequence[AlignmentTally]) -> Figure:
@@ -36,8 +47,12 @@ def alignment_chart(title: str, tallies: Sequence[AlignmentTally]) -> Figure:
         shares = [100 * (t.share(alignment) or 0) for t in tallies]
         bars = ax.barh(labels, shares, left=left, color=SHADES[alignment], label=LEGEND[alignment], height=0.6)
         counts = [t.count(alignment) for t in tallies]
-        ax.bar_label(bars, labels=[str(n) if n and s >= 6 else "" for n, s in zip(counts, shares)], label_type="center",
-                     color="white" if alignment != Alignment.NOT_ALIGNED else "#0b0c0c")
+        ax.bar_label(
+            bars,
+            labels=[str(n) if n and s >= 6 else "" for n, s in zip(counts, shares)],
+            label_type="center",
+            color="white" if alignment != Alignment.NOT_ALIGNED else "#0b0c0c",
+        )
         left = [a + b for a, b in zip(left, shares)]
     ax.set_xlim(0, 100)
     ax.invert_yaxis()
@@ -48,13 +63,20 @@ def alignment_chart(title: str, tallies: Sequence[AlignmentTally]) -> Figure:
     return fig
 
 
-def change_chart(title: str, labels: Sequence[str], changes: Sequence[float | None], unit: str, missing: Sequence[str]) -> Figure:
+def change_chart(
+    title: str, labels: Sequence[str], changes: Sequence[float | None], unit: str, missing: Sequence[str]
+) -> Figure:
     """Bars either side of zero: each group's change since a starting point (a group without one is left empty,
     and says why: `missing`, such as "withheld")."""
     fig = _figure(0.4 * max(1, len(labels)), below=0.6)
     ax = fig.subplots()
     shown = [c if c is not None else 0.0 for c in changes]
-    bars = ax.barh([_wrap(label) for label in labels], shown, color=["#1d3f72" if c is not None and c >= 0 else "#5b8fd0" for c in changes], height=0.6)
+    bars = ax.barh(
+        [_wrap(label) for label in labels],
+        shown,
+        color=["#1d3f72" if c is not None and c >= 0 else "#5b8fd0" for c in changes],
+        height=0.6,
+    )
     ax.bar_label(bars, labels=[why if c is None else f"{c:+.2f}" for c, why in zip(changes, missing)], padding=3)
     ax.axvline(0, color="#0b0c0c", linewidth=0.8)
     ax.invert_yaxis()
@@ -64,7 +86,12 @@ def change_chart(title: str, labels: Sequence[str], changes: Sequence[float | No
     return fig
 
 
-WIDTH, LABELS, RIGHT, ABOVE = 7.5, 2.8, 0.45, 0.4  # inches: the figure, the bar labels on the left, the margin on the right, the title
+WIDTH, LABELS, RIGHT, ABOVE = (
+    7.5,
+    2.8,
+    0.45,
+    0.4,
+)  # inches: the figure, the bar labels on the left, the margin on the right, the title
 
 
 def _figure(bars: float, below: float) -> Figure:
@@ -88,7 +115,7 @@ def svg(fig: Figure, description: str) -> str:
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata={"Title": description, "Date": None})
     text = buffer.getvalue()
-    return re.sub(r"<!DOCTYPE[^>]*>\s*", "", text[text.index("<svg"):] if "<svg" in text else text)
+    return re.sub(r"<!DOCTYPE[^>]*>\s*", "", text[text.index("<svg") :] if "<svg" in text else text)
 
 
 def _wrap(label: str, width: int = 38) -> str:

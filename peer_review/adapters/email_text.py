@@ -32,6 +32,10 @@ def render(event: str, context: dict) -> tuple[str, str]:
     With PEER_REVIEW_WEB_URL set (where `peer-review serve` is reached), every email links to its page
     there (a task, the review, the person's task list), through sign-in when needed.
     """
-    context = {"signature": SIGNATURE, "web_url": os.environ.get("PEER_REVIEW_WEB_URL", "").rstrip("/"), "web_path": ""} | context
+    context = {
+        "signature": SIGNATURE,
+        "web_url": os.environ.get("PEER_REVIEW_WEB_URL", "").rstrip("/"),
+        "web_path": "",
+    } | context
     env = _environment()
     return env.get_template(f"{event}.txt.j2").render(context), env.get_template(f"{event}.html.j2").render(context)

@@ -30,7 +30,13 @@ def build_email(row: OutboxMessage, sender: str | None = None, body: tuple[str, 
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     if row.ics:
-        message.add_attachment(row.ics.encode(), maintype="text", subtype="calendar", filename="peer-review-visit.ics", params={"method": "PUBLISH"})
+        message.add_attachment(
+            row.ics.encode(),
+            maintype="text",
+            subtype="calendar",
+            filename="peer-review-visit.ics",
+            params={"method": "PUBLISH"},
+        )
     return message
 
 
@@ -64,7 +70,9 @@ class SmtpChannel:
     def __init__(self, url: str, timeout: float = 30):
         parsed = urlparse(url)
         if parsed.scheme not in ("smtp", "smtps") or not parsed.hostname:
-            raise UserError(f"PEER_REVIEW_SMTP_URL must look like smtp://host:25, smtp://user:password@host:587?starttls=true or smtps://host:465; got '{parsed.scheme}://...'")
+            raise UserError(
+                f"PEER_REVIEW_SMTP_URL must look like smtp://host:25, smtp://user:password@host:587?starttls=true or smtps://host:465; got '{parsed.scheme}://...'"
+            )
         self.ssl = parsed.scheme == "smtps"
         self.host, self.port = parsed.hostname, parsed.port or (465 if self.ssl else 25)
         self.user = unquote(parsed.username) if parsed.username else None

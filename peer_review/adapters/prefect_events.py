@@ -29,14 +29,16 @@ def announce_submission(task_id: int, review_id: int, kind: str, api_url: str | 
     api_url = (api_url or os.environ["PREFECT_API_URL"]).rstrip("/")
     event = {
         "id": str(uuid.uuid4()),
-        "occurred": dt.datetime.now(dt.timezone.utc).isoformat(),
+        "occurred": dt.datetime.now(dt.UTC).isoformat(),
         "event": SUBMITTED,
         "resource": {"prefect.resource.id": f"peer-review.review.{review_id}", "peer-review.review-id": str(review_id)},
         "payload": {"review_id": review_id, "task_id": task_id, "kind": kind},  # a number in the payload stays a number
     }
     shown = _display(api_url)
     try:
-        request = urllib.request.Request(f"{api_url}/events", data=json.dumps([event]).encode(), method="POST", headers=_headers())
+        request = urllib.request.Request(
+            f"{api_url}/events", data=json.dumps([event]).encode(), method="POST", headers=_headers()
+        )
         with _OPENER.open(request, timeout=TIMEOUT_SECONDS) as response:
             if not 200 <= response.status < 300:
                 raise NotAnnounced(f"the Prefect server at {shown} answered {response.status}")
@@ -61,7 +63,9 @@ def _display(api_url: str) -> str:
     """The URL without any password in it (credentials belong in PREFECT_API_AUTH_STRING)."""
     parts = urllib.parse.urlsplit(api_url)
     if parts.username or parts.password:
-        return urllib.parse.urlunsplit(parts._replace(netloc=f"***@{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")))
+        return urllib.parse.urlunsplit(
+            parts._replace(netloc=f"***@{parts.hostname or ''}" + (f":{parts.port}" if parts.port else ""))
+        )
     return api_url
 
 

@@ -30,7 +30,7 @@ def _helper_starts(parent: int) -> None:
 
 
 def _get_ready() -> None:
-    import peer_review.adapters.charts  # noqa: F401  (the slow imports, while the parent works)
+    import peer_review.adapters.charts
     import peer_review.adapters.word  # noqa: F401
 
 
@@ -45,10 +45,12 @@ class ReportBuilder:
     where there is one (a second core and fork), else here. Start it before opening the database: a forked
     child must not share a connection."""
 
-    def __enter__(self) -> "ReportBuilder":
+    def __enter__(self) -> ReportBuilder:
         self.pool = None
         if (os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods():
-            self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"), initializer=_helper_starts, initargs=(os.getpid(),))
+            self.pool = ProcessPoolExecutor(
+                1, mp_context=multiprocessing.get_context("fork"), initializer=_helper_starts, initargs=(os.getpid(),)
+            )
             self.pool.submit(_get_ready)
         return self
 

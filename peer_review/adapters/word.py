@@ -23,7 +23,7 @@ class _CompiledOnce(Environment):
     """docxtpl compiles a template's XML with Jinja at every render; a template's XML is the same each time,
     so each part is compiled once per process (about a third of rendering a review's document)."""
 
-    @functools.lru_cache(maxsize=32)
+    @functools.lru_cache(maxsize=32)  # noqa: B019 (one environment per process, kept for its life)
     def _compiled(self, source: str):
         return super().from_string(source)
 

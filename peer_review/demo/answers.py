@@ -24,13 +24,30 @@ def choose(ctx: dict) -> dict:
         return {"choice": "existing", "person": ctx["candidates"][0].email, "reason": reason}
     peer = ctx["task"].subject["role"] == "peer"
     if peer and ctx["peers"]:
-        return {"choice": "without", "reason": "Nobody else from that trust can come; the team goes ahead one peer smaller."}
+        return {
+            "choice": "without",
+            "reason": "Nobody else from that trust can come; the team goes ahead one peer smaller.",
+        }
     number = ctx["task"].id
     if peer:  # the last peer: the team cannot go ahead without one
-        return {"choice": "new", "new_person": {"name": f"New Reviewer {number}", "email": f"reviewer{number}@new-reviewers.example.org",
-                                                "job_title": "Director of Education"}, "reason": "A newly trained reviewer from that trust."}
-    return {"choice": "new", "new_person": {"name": f"Associate Moderator {number}", "email": f"associate{number}@moderators.example.org",
-                                            "organisation": "Associate moderator"}, "reason": "An associate moderator commissioned for this visit."}
+        return {
+            "choice": "new",
+            "new_person": {
+                "name": f"New Reviewer {number}",
+                "email": f"reviewer{number}@new-reviewers.example.org",
+                "job_title": "Director of Education",
+            },
+            "reason": "A newly trained reviewer from that trust.",
+        }
+    return {
+        "choice": "new",
+        "new_person": {
+            "name": f"Associate Moderator {number}",
+            "email": f"associate{number}@moderators.example.org",
+            "organisation": "Associate moderator",
+        },
+        "reason": "An associate moderator commissioned for this visit.",
+    }
 
 
 def propose(ctx: dict) -> dict:
@@ -53,7 +70,10 @@ def propose(ctx: dict) -> dict:
 def agree(ctx: dict) -> dict:
     # The host's first-priority strand gets a request for changes, so the demo shows that path too.
     if ctx["review"].position == 1 and ctx["task"].round == 1:
-        return {"decision": "changes_requested", "comments": "Please say what each self-evaluation rests on, so the team can test it."}
+        return {
+            "decision": "changes_requested",
+            "comments": "Please say what each self-evaluation rests on, so the team can test it.",
+        }
     return {"decision": "agreed", "comments": ""}
 
 
@@ -63,13 +83,15 @@ def evidence(ctx: dict) -> dict:
     for line in ctx["lines"]:
         for k in range(2):
             kind = types[(line.number + k) % len(types)]
-            items.append({
-                "title": f"{kind.capitalize()} for line {line.number}",
-                "type": kind,
-                "location": f"Trust SharePoint > Peer review > {ctx['strand']['id']} > line {line.number}",
-                "lines": [line.number],
-                "personal_data": "survey" in kind or "pupil" in kind,
-            })
+            items.append(
+                {
+                    "title": f"{kind.capitalize()} for line {line.number}",
+                    "type": kind,
+                    "location": f"Trust SharePoint > Peer review > {ctx['strand']['id']} > line {line.number}",
+                    "lines": [line.number],
+                    "personal_data": "survey" in kind or "pupil" in kind,
+                }
+            )
     return {"items": items}
 
 
@@ -90,12 +112,27 @@ def findings(ctx: dict) -> dict:
         cited = refs.get(line.number) or [ctx["evidence"][0].ref]
         entry = {
             "line": line.number,
-            "strengths": [{"text": f"Leaders & staff share a clear, consistent account of \"{line.title.rstrip('?')}\".", "evidence": cited[:1]}],
-            "areas_for_development": [{"text": "Checks on impact are not yet systematic across all schools (<2 of 3 sampled>).", "evidence": cited[-1:]}],
+            "strengths": [
+                {
+                    "text": f'Leaders & staff share a clear, consistent account of "{line.title.rstrip("?")}".',
+                    "evidence": cited[:1],
+                }
+            ],
+            "areas_for_development": [
+                {
+                    "text": "Checks on impact are not yet systematic across all schools (<2 of 3 sampled>).",
+                    "evidence": cited[-1:],
+                }
+            ],
             "good_practice": [],
         }
         if i == 0:
-            entry["good_practice"] = [{"text": f"{me.organisation}'s peers recommend sharing the termly review cycle with other trusts.", "evidence": cited[:1]}]
+            entry["good_practice"] = [
+                {
+                    "text": f"{me.organisation}'s peers recommend sharing the termly review cycle with other trusts.",
+                    "evidence": cited[:1],
+                }
+            ]
         entries.append(entry)
     return {"lines": entries}
 
@@ -105,14 +142,25 @@ def moderate(ctx: dict) -> dict:
     decisions = []
     for i, finding in enumerate(ctx["findings"]):
         if first_round and i == 0:
-            decisions.append({"finding": finding.ref, "decision": "needs_revision", "reason": "The evidence cited does not show impact; cite outcome data or narrow the claim."})
+            decisions.append(
+                {
+                    "finding": finding.ref,
+                    "decision": "needs_revision",
+                    "reason": "The evidence cited does not show impact; cite outcome data or narrow the claim.",
+                }
+            )
         else:
             decisions.append({"finding": finding.ref, "decision": "supported", "reason": ""})
     answer = {"findings": decisions}
     if not first_round and ctx["review"].id % 4 == 0 and ctx["judgements"]:  # the revised findings change one judgement
         number, standing = min(ctx["judgements"].items())
-        answer["self_evaluation"] = [{"line": number, "alignment": ALIGNMENTS[(ALIGNMENTS.index(Alignment(standing.alignment)) + 1) % 3].value,
-                                      "comment": "Judged again after the revised findings: the evidence now cited changes the picture."}]
+        answer["self_evaluation"] = [
+            {
+                "line": number,
+                "alignment": ALIGNMENTS[(ALIGNMENTS.index(Alignment(standing.alignment)) + 1) % 3].value,
+                "comment": "Judged again after the revised findings: the evidence now cited changes the picture.",
+            }
+        ]
     if first_round:
         answer["self_evaluation"] = [
             {
@@ -130,18 +178,26 @@ def revise(ctx: dict) -> dict:
     revised = []
     for f in ctx["findings"]:
         extra = next((r for r in all_refs if r not in f.evidence), None)
-        revised.append({
-            "finding": f.ref,
-            "text": f.text.rstrip(".") + ", as the attendance and outcome data for the sampled schools show.",
-            "evidence": f.evidence + ([extra] if extra else []),
-        })
+        revised.append(
+            {
+                "finding": f.ref,
+                "text": f.text.rstrip(".") + ", as the attendance and outcome data for the sampled schools show.",
+                "evidence": f.evidence + ([extra] if extra else []),
+            }
+        )
     return {"findings": revised}
 
 
 def check(ctx: dict) -> dict:
-    share = ctx["review"].id % 5 != 0  # most hosts share their good practice; every fifth review's does not, so the demo shows both
+    share = (
+        ctx["review"].id % 5 != 0
+    )  # most hosts share their good practice; every fifth review's does not, so the demo shows both
     if ctx["review"].position == 2:
-        return {"accurate": False, "corrections": ["The trust has nine schools, not eight, since September."], "share_good_practice": share}
+        return {
+            "accurate": False,
+            "corrections": ["The trust has nine schools, not eight, since September."],
+            "share_good_practice": share,
+        }
     return {"accurate": True, "corrections": [], "share_good_practice": share}
 
 
@@ -152,7 +208,10 @@ def issue(ctx: dict) -> dict:
             f"The review of {ctx['host']} followed the {len(lines)} agreed lines of enquiry. Every finding in this "
             "report was moderated against the evidence index; one was revised before it was supported."
         ),
-        "next_steps": [f"Line {line.number}: build the areas for development into the trust's improvement plan and review progress next term." for line in lines],
+        "next_steps": [
+            f"Line {line.number}: build the areas for development into the trust's improvement plan and review progress next term."
+            for line in lines
+        ],
     }
 
 

@@ -43,7 +43,9 @@ def check(out: Path) -> None:
             for parent in out.parents:  # a new folder: every existing folder above it must be a folder
                 if parent.exists() or parent.is_symlink():
                     if not parent.is_dir():
-                        raise UserError(f"the demo cannot make the folder {out}: {parent} is a file, not a folder; {_WHAT_WORKS}")
+                        raise UserError(
+                            f"the demo cannot make the folder {out}: {parent} is a file, not a folder; {_WHAT_WORKS}"
+                        )
                     break
             return
         if not out.is_dir():
@@ -56,7 +58,9 @@ def check(out: Path) -> None:
         raise UserError(f"the demo cannot use the folder {out}: {exc.strerror or exc}; {_WHAT_WORKS}") from None
     if entries:
         shown = ", ".join(entries[:3]) + (f" and {len(entries) - 3} more" if len(entries) > 3 else "")
-        raise UserError(f"the demo's folder {out} is not empty and no earlier demo wrote it ({shown}): nothing was changed; {_WHAT_WORKS}")
+        raise UserError(
+            f"the demo's folder {out} is not empty and no earlier demo wrote it ({shown}): nothing was changed; {_WHAT_WORKS}"
+        )
 
 
 def _no_links(out: Path) -> None:
@@ -68,8 +72,10 @@ def _no_links(out: Path) -> None:
             places += list(folder.iterdir())
     for place in places:
         if place.is_symlink():
-            raise UserError(f"the demo's folder {out} holds a link, {place}, which the demo would write through: nothing was changed; "
-                            f"remove the link, or {_WHAT_WORKS}")
+            raise UserError(
+                f"the demo's folder {out} holds a link, {place}, which the demo would write through: nothing was changed; "
+                f"remove the link, or {_WHAT_WORKS}"
+            )
 
 
 def _others_in(database: Path, keep: str) -> list[str]:
@@ -95,12 +101,16 @@ def prepare(out: Path, own_database: bool = True, partnership: str | None = None
     others = _others_in(out / DATABASE, partnership) if own_database and partnership else []
     if others:
         shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
-        raise UserError(f"the demo would replace {out / DATABASE}, which holds partnerships no demo made ({shown}): nothing was changed; "
-                        "choose a new or empty folder with --out")
+        raise UserError(
+            f"the demo would replace {out / DATABASE}, which holds partnerships no demo made ({shown}): nothing was changed; "
+            "choose a new or empty folder with --out"
+        )
     try:
         out.mkdir(parents=True, exist_ok=True)
         (out / MARKER).write_text(_EXPLANATION)
-        earlier = [p for p in out.iterdir() if _DOCUMENT.fullmatch(p.name) or (own_database and p.name in _DATABASE_FILES)]
+        earlier = [
+            p for p in out.iterdir() if _DOCUMENT.fullmatch(p.name) or (own_database and p.name in _DATABASE_FILES)
+        ]
         if (out / EMAILS).is_dir():
             earlier += [p for p in (out / EMAILS).iterdir() if _EMAIL.fullmatch(p.name)]
         for path in earlier:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable
+from collections.abc import Callable
 
 from sqlmodel import select
 
@@ -75,8 +75,15 @@ def run_pilot(
                 context_data.load_external_review(session, name, read_external_review(example("external-review.yaml")))
         more_advances, more_done, _ = simulate_cycle(name, clock.today(), advance, progress, until)
         advances, done = advances + more_advances, done + more_done
-        with db.session_scope() as session:  # the end round closes: its results are published from the day after its due date
-            last_due = max(r.due for r in session.exec(select(SurveyRoundRow).where(SurveyRoundRow.partnership_id == get_partnership(session, name).id)))
+        with (
+            db.session_scope() as session
+        ):  # the end round closes: its results are published from the day after its due date
+            last_due = max(
+                r.due
+                for r in session.exec(
+                    select(SurveyRoundRow).where(SurveyRoundRow.partnership_id == get_partnership(session, name).id)
+                )
+            )
         clock.set_time(clock.at_london(last_due + dt.timedelta(days=1), 9))
     return advances, done
 
@@ -98,21 +105,29 @@ def simulate_cycle(
         advance(partnership)
         advances += 1
         with db.session_scope() as session:
-            stages = session.exec(select(Review.stage).where(Review.partnership_id == get_partnership(session, partnership).id)).all()
+            stages = session.exec(
+                select(Review.stage).where(Review.partnership_id == get_partnership(session, partnership).id)
+            ).all()
             tasks = queries.open_tasks(session, partnership_name=partnership)
             invitations = [i for i in surveys.open_invitations(session) if i.partnership == partnership]
         closed = stages.count("closed")
-        progress(f"{today:%d %b %Y}: {closed} of {len(stages)} reviews closed, {len(tasks)} open tasks", closed, len(stages))
+        progress(
+            f"{today:%d %b %Y}: {closed} of {len(stages)} reviews closed, {len(tasks)} open tasks", closed, len(stages)
+        )
         if not tasks and not invitations:
             return advances, done, True
-        today = max(today, min(_acting_day(due) for due in [*(t.due for t in tasks), *(i.invitation.due for i in invitations)]))
+        today = max(
+            today, min(_acting_day(due) for due in [*(t.due for t in tasks), *(i.invitation.due for i in invitations)])
+        )
         if until is not None and today > until:
             return advances, done, False
         for task in tasks:
             if _acting_day(task.due) <= today:
                 clock.set_time(clock.at_london(today, 16))
                 with db.session_scope() as session:
-                    workflow.submit(session, task.id, answer(queries.task_context(session, task.id)), task.assignee_email)
+                    workflow.submit(
+                        session, task.id, answer(queries.task_context(session, task.id)), task.assignee_email
+                    )
                 done += 1
         for survey in invitations:
             if _acting_day(survey.invitation.due) <= today:
@@ -120,7 +135,12 @@ def simulate_cycle(
                 with db.session_scope() as session:
                     person = session.get(Person, survey.invitation.person_id)
                     statements = list(survey.questionnaire.statements)
-                    surveys.answer(session, survey.invitation.id, simulated.survey(statements, list(SurveyRound).index(survey.round), person.id), person.email)
+                    surveys.answer(
+                        session,
+                        survey.invitation.id,
+                        simulated.survey(statements, list(SurveyRound).index(survey.round), person.id),
+                        person.email,
+                    )
                 done += 1
 
 

@@ -91,11 +91,17 @@ class SchoolCalendar:
         """`day` if it is a school day, else the school day before it: deadlines fall on days people are at
         work, and moving one back (never forward) keeps the stages after it and the cycle's end where planned."""
         if day > self.known_until:
-            raise OutsideCalendar(f"{day} is after the school years the '{self.id}' calendar covers ({self.years}); add the school year {school_year(day)} to it")
+            raise OutsideCalendar(
+                f"{day} is after the school years the '{self.id}' calendar covers ({self.years}); add the school year {school_year(day)} to it"
+            )
         index = bisect.bisect_right(self._ordered_school_days, day)
         if index == 0:
-            missing = school_year(min(day, self.known_from - dt.timedelta(days=1)))  # the school day before is in the year before
-            raise OutsideCalendar(f"{day} is before the first school day the '{self.id}' calendar knows ({self.years}); add the school year {missing} to it")
+            missing = school_year(
+                min(day, self.known_from - dt.timedelta(days=1))
+            )  # the school day before is in the year before
+            raise OutsideCalendar(
+                f"{day} is before the first school day the '{self.id}' calendar knows ({self.years}); add the school year {missing} to it"
+            )
         return self._ordered_school_days[index - 1]
 
     def school_days(self, start: dt.date, end: dt.date) -> list[dt.date]:
@@ -113,6 +119,6 @@ class SchoolCalendar:
         }
 
     @classmethod
-    def from_dict(cls, calendar_id: str, data: dict) -> "SchoolCalendar":
+    def from_dict(cls, calendar_id: str, data: dict) -> SchoolCalendar:
         halves = tuple(HalfTerm(dt.date.fromisoformat(s), dt.date.fromisoformat(e)) for s, e in data["half_terms"])
         return cls(calendar_id, halves, frozenset(dt.date.fromisoformat(d) for d in data["closed"]))

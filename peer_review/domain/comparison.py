@@ -23,21 +23,27 @@ MATCH_THRESHOLD = 0.4
 
 #: Common English words, and "trust", which nearly every finding about a trust uses. Negations (no, not,
 #: nor) are kept: they are all a lexical comparison has of what a sentence denies.
-STOP_WORDS = frozenset("""
+STOP_WORDS = frozenset(
+    """
 a about above after again against all also am an and any are as at be because been before being below between both
 but by can could did do does doing down during each few for from further had has have having he her here hers herself
 him himself his how i if in into is it its itself just me more most my of off on once only or other our ours ourselves
 out over own same she should so some such than that the their theirs them themselves then there these they this those
 through to too under until up us very was we were what when where which while who whom why will with would you your
 yours yourself trust trusts well
-""".split())
+""".split()
+)
 
 KINDS = ("strength", "area_for_development")
 
 
 def significant_words(text: str) -> frozenset[str]:
     words = re.findall(r"[^\W\d_]+|\d+", text.lower())
-    kept = (w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in words if w not in STOP_WORDS and len(w) > 1)
+    kept = (
+        w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+        for w in words
+        if w not in STOP_WORDS and len(w) > 1
+    )
     return frozenset(kept)
 
 
@@ -70,7 +76,9 @@ class SelfEvaluationLine:
     number: int
     title: str
     self_evaluation: str
-    alignment: str | None  # the moderator's standing judgement (aligned, partly_aligned, not_aligned), None before moderation
+    alignment: (
+        str | None
+    )  # the moderator's standing judgement (aligned, partly_aligned, not_aligned), None before moderation
     comment: str = ""
 
 
@@ -105,8 +113,12 @@ class StrandComparison:
     self_evaluation: list[SelfEvaluationLine]
 
 
-def compare(strands: list[tuple[str, str]], external: dict[str, ExternalStrand], peer: dict[str, PeerStrand],
-            threshold: float = MATCH_THRESHOLD) -> list[StrandComparison]:
+def compare(
+    strands: list[tuple[str, str]],
+    external: dict[str, ExternalStrand],
+    peer: dict[str, PeerStrand],
+    threshold: float = MATCH_THRESHOLD,
+) -> list[StrandComparison]:
     """Each strand (id, title) either side covered, in the order given: a peer review covers a strand once it
     has a supported strength or area for development."""
     compared = []
@@ -115,18 +127,33 @@ def compare(strands: list[tuple[str, str]], external: dict[str, ExternalStrand],
         findings = [f for f in ours.findings if f.kind in KINDS] if ours else []
         if theirs is None and not findings:
             continue
-        items = ([Item("strength", t) for t in theirs.strengths] + [Item("area_for_development", t) for t in theirs.areas_for_development]) if theirs else []
+        items = (
+            (
+                [Item("strength", t) for t in theirs.strengths]
+                + [Item("area_for_development", t) for t in theirs.areas_for_development]
+            )
+            if theirs
+            else []
+        )
         matched = [
             Match(e.kind, e.text, p.text, p.ref, round(s, 2))
-            for e in items for p in findings
+            for e in items
+            for p in findings
             if e.kind == p.kind and (s := similarity(e.text, p.text)) >= threshold
         ]
         covered = "both" if theirs and findings else "external review only" if theirs else "peer review only"
-        compared.append(StrandComparison(
-            strand_id, title, covered, theirs.view if theirs else "", matched,
-            only_external=[e for e in items if not any(m.kind == e.kind and m.external == e.text for m in matched)],
-            only_peer=[p for p in findings if not any(m.peer_ref == p.ref for m in matched)],
-            review_id=ours.review_id if ours else None, review_stage=ours.stage if ours else "",
-            self_evaluation=ours.self_evaluation if ours else [],
-        ))
+        compared.append(
+            StrandComparison(
+                strand_id,
+                title,
+                covered,
+                theirs.view if theirs else "",
+                matched,
+                only_external=[e for e in items if not any(m.kind == e.kind and m.external == e.text for m in matched)],
+                only_peer=[p for p in findings if not any(m.peer_ref == p.ref for m in matched)],
+                review_id=ours.review_id if ours else None,
+                review_stage=ours.stage if ours else "",
+                self_evaluation=ours.self_evaluation if ours else [],
+            )
+        )
     return compared

@@ -20,7 +20,22 @@ MIN_GROUP = 3  # fewer respondents than this and a group's answers are withheld
 
 #: Words that would make the evaluation a grading (Ofsted's scale, ratings, rankings); no output may use them,
 #: and tests read every output for them. ("Grade" itself appears only where a page says reviews never give one.)
-GRADE_WORDS = ("outstanding", "inadequate", "requires improvement", "graded", "rated", "rating", "score", "scores", "rag", "league table", "rank", "ranks", "ranked", "ranking")
+GRADE_WORDS = (
+    "outstanding",
+    "inadequate",
+    "requires improvement",
+    "graded",
+    "rated",
+    "rating",
+    "score",
+    "scores",
+    "rag",
+    "league table",
+    "rank",
+    "ranks",
+    "ranked",
+    "ranking",
+)
 
 
 @dataclass(frozen=True)
@@ -71,7 +86,9 @@ def standing(judgements: Iterable[Judgement]) -> list[Judgement]:
     return list(latest.values())
 
 
-def tally(judgements: Iterable[Judgement], key: Callable[[Judgement], Hashable], label: Callable[[Hashable], str] = str) -> list[AlignmentTally]:
+def tally(
+    judgements: Iterable[Judgement], key: Callable[[Judgement], Hashable], label: Callable[[Hashable], str] = str
+) -> list[AlignmentTally]:
     """Standing judgements counted per group, groups in the order they first appear."""
     groups: dict[Hashable, dict[Alignment, int]] = {}
     for j in judgements:
@@ -124,11 +141,14 @@ def first_and_later(judgements: list[Judgement]) -> list[FirstAndLater]:
     rows = []
     for trust in dict.fromkeys(j.trust for j in judgements):
         mine = [j for j in judgements if j.trust == trust]
-        rows.append(FirstAndLater(
-            trust, mine[0].trust_name,
-            total([j for j in mine if j.review_order == 1], "first review"),
-            total([j for j in mine if j.review_order > 1], "later reviews"),
-        ))
+        rows.append(
+            FirstAndLater(
+                trust,
+                mine[0].trust_name,
+                total([j for j in mine if j.review_order == 1], "first review"),
+                total([j for j in mine if j.review_order > 1], "later reviews"),
+            )
+        )
     return rows
 
 

@@ -63,7 +63,7 @@ def _check_evidence(refs: list[str], info: ValidationInfo) -> list[str]:
 
 def _natural(ref: str) -> tuple[str, int]:
     head = ref.rstrip("0123456789")
-    return head, int(ref[len(head):] or 0)
+    return head, int(ref[len(head) :] or 0)
 
 
 # --- the review team ----------------------------------------------------------------------------
@@ -74,7 +74,7 @@ class RespondToAssignment(_Input):
     reason: OptionalText = ""
 
     @model_validator(mode="after")
-    def _reason_when_declining(self) -> "RespondToAssignment":
+    def _reason_when_declining(self) -> RespondToAssignment:
         if self.response == "decline" and not self.reason.strip():
             raise ValueError("say why you decline (reason), so the coordinator can plan around it")
         return self
@@ -94,12 +94,14 @@ class ChooseReplacement(_Input):
     or (for a peer) going ahead with a smaller team; the reason is kept either way."""
 
     choice: Literal["existing", "new", "without"] = "existing"
-    person: Annotated[OptionalReference, AfterValidator(str.lower)] = Field("", description="the email of the person to add")
+    person: Annotated[OptionalReference, AfterValidator(str.lower)] = Field(
+        "", description="the email of the person to add"
+    )
     new_person: NewPerson | None = None
     reason: Text
 
     @model_validator(mode="after")
-    def _one_way(self) -> "ChooseReplacement":
+    def _one_way(self) -> ChooseReplacement:
         if self.choice == "existing" and len(self.person) < 3:
             raise ValueError("choose the person to add (person), or choose a new person or a smaller team")
         if self.choice == "new" and self.new_person is None:
@@ -124,7 +126,7 @@ class AgreeLines(_Input):
     comments: OptionalText = ""
 
     @model_validator(mode="after")
-    def _comments_when_changes(self) -> "AgreeLines":
+    def _comments_when_changes(self) -> AgreeLines:
         if self.decision == "changes_requested" and not self.comments.strip():
             raise ValueError("comments are required when asking for changes: say what should change")
         return self
@@ -181,17 +183,21 @@ class RecordFindings(_Input):
     lines: list[LineFindings] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _covers_own_lines(self, info: ValidationInfo) -> "RecordFindings":
+    def _covers_own_lines(self, info: ValidationInfo) -> RecordFindings:
         numbers = [entry.line for entry in self.lines]
         if len(set(numbers)) != len(numbers):
             raise ValueError("each line may appear only once; put all its findings under one entry")
         for entry in self.lines:
             if not (entry.strengths or entry.areas_for_development or entry.good_practice):
-                raise ValueError(f"line {entry.line} has no findings; give at least one strength or area for development")
+                raise ValueError(
+                    f"line {entry.line} has no findings; give at least one strength or area for development"
+                )
         required = _context(info, "lead_lines") or []
         missing = [n for n in required if n not in numbers]
         if missing:
-            raise ValueError(f"you lead on line(s) {', '.join(map(str, missing))}: record at least one finding for each")
+            raise ValueError(
+                f"you lead on line(s) {', '.join(map(str, missing))}: record at least one finding for each"
+            )
         return self
 
 
@@ -210,7 +216,7 @@ class ReviseFindings(_Input):
     findings: list[FindingRevision] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _exactly_the_returned_ones(self, info: ValidationInfo) -> "ReviseFindings":
+    def _exactly_the_returned_ones(self, info: ValidationInfo) -> ReviseFindings:
         expected = _context(info, "findings")
         if expected is not None:
             _same_set([f.finding for f in self.findings], expected, "revise")
@@ -226,7 +232,7 @@ class FindingDecision(_Input):
     reason: OptionalText = ""
 
     @model_validator(mode="after")
-    def _reason_when_revision(self) -> "FindingDecision":
+    def _reason_when_revision(self) -> FindingDecision:
         if self.decision == Decision.NEEDS_REVISION and not self.reason.strip():
             raise ValueError(f"finding {self.finding}: a reason is required when it needs revision")
         return self
@@ -250,7 +256,7 @@ class Moderate(_Input):
     )
 
     @model_validator(mode="after")
-    def _complete(self, info: ValidationInfo) -> "Moderate":
+    def _complete(self, info: ValidationInfo) -> Moderate:
         expected = _context(info, "findings")
         if expected is not None:
             _same_set([d.finding for d in self.findings], expected, "decide on")
@@ -269,12 +275,15 @@ class Moderate(_Input):
 class CheckReport(_Input):
     accurate: bool
     corrections: list[Text] = Field(default_factory=list, max_length=30)
-    share_good_practice: bool = Field(description=(
-        "whether the review's good practice that the moderator supported may be shared, with the trust's name, "
-        "with every trust taking part in moderated peer review through this service (the host must answer)"))
+    share_good_practice: bool = Field(
+        description=(
+            "whether the review's good practice that the moderator supported may be shared, with the trust's name, "
+            "with every trust taking part in moderated peer review through this service (the host must answer)"
+        )
+    )
 
     @model_validator(mode="after")
-    def _corrections_when_inaccurate(self) -> "CheckReport":
+    def _corrections_when_inaccurate(self) -> CheckReport:
         if not self.accurate and not self.corrections:
             raise ValueError("list the factual corrections when the draft is not accurate")
         return self
@@ -301,7 +310,7 @@ class ActionProgressInput(_Input):
     evidence: OptionalText = Field("", description="what shows the progress: needed when under way or done")
 
     @model_validator(mode="after")
-    def _evidence_when_started(self) -> "ActionProgressInput":
+    def _evidence_when_started(self) -> ActionProgressInput:
         if self.status != ProgressStatus.NOT_STARTED and not self.evidence.strip():
             raise ValueError(f"action {self.action}: say what shows it is {self.status.label.lower()} (evidence)")
         return self
@@ -314,7 +323,7 @@ class RecordProgress(_Input):
     actions: list[ActionProgressInput] = Field(min_length=1, max_length=200)
 
     @model_validator(mode="after")
-    def _exactly_the_actions_asked(self, info: ValidationInfo) -> "RecordProgress":
+    def _exactly_the_actions_asked(self, info: ValidationInfo) -> RecordProgress:
         expected = _context(info, "actions")
         if expected is not None:
             _same_set([a.action for a in self.actions], expected, "record progress on", label="action")
@@ -327,7 +336,11 @@ def _same_set(given: list, expected: list, verb: str, label: str = "finding") ->
         raise ValueError(f"{label} {', '.join(dupes)} appears more than once")
     unknown = [str(g) for g in given if g not in expected]
     if unknown:
-        raise ValueError(f"{label} {', '.join(unknown)} is not one you are asked to {verb}; expected: {', '.join(map(str, expected))}")
+        raise ValueError(
+            f"{label} {', '.join(unknown)} is not one you are asked to {verb}; expected: {', '.join(map(str, expected))}"
+        )
     missing = [str(e) for e in expected if e not in given]
     if missing:
-        raise ValueError(f"{label} {', '.join(missing)} missing; you are asked to {verb}: {', '.join(map(str, expected))}")
+        raise ValueError(
+            f"{label} {', '.join(missing)} missing; you are asked to {verb}: {', '.join(map(str, expected))}"
+        )

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Callable
 
 from peer_review.domain.calendar import OutsideCalendar, SchoolCalendar
 from peer_review.domain.lifecycle import Stage
@@ -101,7 +101,9 @@ DEFAULT_DEADLINES = {
 }
 
 
-def stage_deadlines(visit_start: dt.date, visit_end: dt.date, calendar: SchoolCalendar, offsets: dict[str, int] | None = None) -> dict[str, dt.date]:
+def stage_deadlines(
+    visit_start: dt.date, visit_end: dt.date, calendar: SchoolCalendar, offsets: dict[str, int] | None = None
+) -> dict[str, dt.date]:
     """Each stage's deadline: its offset from the visit, moved back to a school day of the host's calendar."""
     offsets = offsets or DEFAULT_DEADLINES
     return {
@@ -148,23 +150,54 @@ class KindRule:
 
 KIND_RULES: dict[TaskKind, KindRule] = {
     TaskKind.RESPOND_TO_ASSIGNMENT: KindRule(
-        "Accept or decline your place on the review team", Actor.INVITEES, lambda d: d["lines_of_enquiry"] - 3 * WEEK, Stage.ASSIGNMENT),
+        "Accept or decline your place on the review team",
+        Actor.INVITEES,
+        lambda d: d["lines_of_enquiry"] - 3 * WEEK,
+        Stage.ASSIGNMENT,
+    ),
     TaskKind.CHOOSE_REPLACEMENT: KindRule(
-        "Choose someone to replace a team member who declined", Actor.COORDINATOR, lambda d: d["lines_of_enquiry"] - 2 * WEEK),
+        "Choose someone to replace a team member who declined",
+        Actor.COORDINATOR,
+        lambda d: d["lines_of_enquiry"] - 2 * WEEK,
+    ),
     TaskKind.PROPOSE_LINES: KindRule(
-        "Propose lines of enquiry with your self-evaluation", Actor.HOST, lambda d: d["lines_of_enquiry"] - WEEK, Stage.LINES_OF_ENQUIRY),
+        "Propose lines of enquiry with your self-evaluation",
+        Actor.HOST,
+        lambda d: d["lines_of_enquiry"] - WEEK,
+        Stage.LINES_OF_ENQUIRY,
+    ),
     TaskKind.AGREE_LINES: KindRule(
-        "Agree the lines of enquiry or ask for changes", Actor.MODERATOR, lambda d: d["lines_of_enquiry"]),
-    TaskKind.SUBMIT_EVIDENCE: KindRule("Submit the evidence index", Actor.HOST, lambda d: d["evidence"], Stage.EVIDENCE),
-    TaskKind.RECORD_FINDINGS: KindRule("Record findings for the lines of enquiry", Actor.PEERS, lambda d: d["findings"], Stage.FINDINGS),
-    TaskKind.MODERATE: KindRule("Moderate the findings against the evidence", Actor.MODERATOR, lambda d: d["moderation"], Stage.MODERATION),
-    TaskKind.REVISE_FINDINGS: KindRule("Revise the findings the moderator sent back", Actor.PEERS, lambda d: d["moderation"]),
-    TaskKind.CHECK_REPORT: KindRule("Check the draft report for factual accuracy", Actor.HOST, lambda d: d["report"] - 2 * WEEK, Stage.REPORT),
+        "Agree the lines of enquiry or ask for changes", Actor.MODERATOR, lambda d: d["lines_of_enquiry"]
+    ),
+    TaskKind.SUBMIT_EVIDENCE: KindRule(
+        "Submit the evidence index", Actor.HOST, lambda d: d["evidence"], Stage.EVIDENCE
+    ),
+    TaskKind.RECORD_FINDINGS: KindRule(
+        "Record findings for the lines of enquiry", Actor.PEERS, lambda d: d["findings"], Stage.FINDINGS
+    ),
+    TaskKind.MODERATE: KindRule(
+        "Moderate the findings against the evidence", Actor.MODERATOR, lambda d: d["moderation"], Stage.MODERATION
+    ),
+    TaskKind.REVISE_FINDINGS: KindRule(
+        "Revise the findings the moderator sent back", Actor.PEERS, lambda d: d["moderation"]
+    ),
+    TaskKind.CHECK_REPORT: KindRule(
+        "Check the draft report for factual accuracy", Actor.HOST, lambda d: d["report"] - 2 * WEEK, Stage.REPORT
+    ),
     TaskKind.ISSUE_REPORT: KindRule("Issue the review report", Actor.MODERATOR, lambda d: d["report"]),
-    TaskKind.GIVE_FEEDBACK: KindRule("Give feedback on the review", Actor.TEAM, lambda d: d["feedback"], Stage.FEEDBACK, own_answer="give their own feedback"),
+    TaskKind.GIVE_FEEDBACK: KindRule(
+        "Give feedback on the review",
+        Actor.TEAM,
+        lambda d: d["feedback"],
+        Stage.FEEDBACK,
+        own_answer="give their own feedback",
+    ),
     TaskKind.RECORD_PROGRESS: KindRule(  # at the trust's next review, and at the end of its cycle
-        "Record progress on earlier areas for development", Actor.HOST, lambda d: d["lines_of_enquiry"],
-        occasions={1: Stage.LINES_OF_ENQUIRY, 2: Stage.FEEDBACK}),
+        "Record progress on earlier areas for development",
+        Actor.HOST,
+        lambda d: d["lines_of_enquiry"],
+        occasions={1: Stage.LINES_OF_ENQUIRY, 2: Stage.FEEDBACK},
+    ),
 }
 
 #: When the host records progress on earlier areas for development: a RECORD_PROGRESS task's round.
@@ -219,7 +252,9 @@ class ReviewView:
 #: The task each human stage starts with (its follow-up tasks come from submissions).
 OPENING_TASK: dict[Stage, TaskKind] = {rule.opens_stage: kind for kind, rule in KIND_RULES.items() if rule.opens_stage}
 #: The stages that may also open the host's record of progress, with the round (occasion) it opens as.
-PROGRESS_ROUND: dict[Stage, int] = {stage: round_ for round_, stage in KIND_RULES[TaskKind.RECORD_PROGRESS].occasions.items()}
+PROGRESS_ROUND: dict[Stage, int] = {
+    stage: round_ for round_, stage in KIND_RULES[TaskKind.RECORD_PROGRESS].occasions.items()
+}
 ENTRY_DOCUMENTS = {Stage.REPORT: (DocumentKind.REPORT_DRAFT,)}
 EXIT_DOCUMENTS = {
     Stage.LINES_OF_ENQUIRY: (DocumentKind.LINES_AGREEMENT,),
@@ -252,7 +287,11 @@ def stage_complete(review: ReviewView) -> bool:
 
     # every decline (or departure) has led to a replacement who answered, or to the coordinator's choice: until
     # then no stage closes, whichever stage the team changed in
-    team_settled = all(t.status == TaskStatus.DONE for kind in (TaskKind.RESPOND_TO_ASSIGNMENT, TaskKind.CHOOSE_REPLACEMENT) for t in review.tasks_of(kind))
+    team_settled = all(
+        t.status == TaskStatus.DONE
+        for kind in (TaskKind.RESPOND_TO_ASSIGNMENT, TaskKind.CHOOSE_REPLACEMENT)
+        for t in review.tasks_of(kind)
+    )
     if not team_settled:
         return False
     # a record of progress, once asked for, is part of the stage's work

@@ -15,7 +15,7 @@ class ReminderRules:
     digest_weekday: int = 0  # Monday
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ReminderRules":
+    def from_dict(cls, data: dict) -> ReminderRules:
         return cls(**{**data, "before": tuple(data.get("before", cls.before))}) if data else cls()
 
 
@@ -26,7 +26,9 @@ def reminder_due(rules: ReminderRules, due: dt.date, opened: dt.date, today: dt.
     a 'before' reminder that would fall before the task was opened is left out (its first email says it all).
     """
     if today < due:
-        reached = [n for n in rules.before if due - dt.timedelta(days=n) <= today and due - dt.timedelta(days=n) >= opened]
+        reached = [
+            n for n in rules.before if due - dt.timedelta(days=n) <= today and due - dt.timedelta(days=n) >= opened
+        ]
         return f"before-{min(reached)}" if reached else None
     late = (today - due).days
     if late < rules.first_overdue:

@@ -17,8 +17,14 @@ ROLES = {"is_coordinator": "coordinator", "is_moderator": "moderator", "is_ceo":
 
 #: What else the file says about a person, with the words used for it.
 DETAILS = {
-    "name": "name", "job_title": "job title", "organisation": "organisation", "strands": "strands", "conflicts": "conflicts",
-    "previous_employers": "previous employers", "digest_only": "digest only", "max_reviews_per_term": "max reviews per term",
+    "name": "name",
+    "job_title": "job title",
+    "organisation": "organisation",
+    "strands": "strands",
+    "conflicts": "conflicts",
+    "previous_employers": "previous employers",
+    "digest_only": "digest only",
+    "max_reviews_per_term": "max reviews per term",
     "survey_group": "survey group",
 }
 
@@ -67,8 +73,12 @@ class History:
     """What has happened, which an update must not rewrite."""
 
     with_records: frozenset[str] = frozenset()  # emails of people with team places, tasks or findings
-    started: dict[str, dict[str, int]] = field(default_factory=dict)  # trust -> {strand: position} of its started or closed reviews
-    left_people: dict[str, str | None] = field(default_factory=dict)  # email -> trust (None: no trust) of people who left earlier
+    started: dict[str, dict[str, int]] = field(
+        default_factory=dict
+    )  # trust -> {strand: position} of its started or closed reviews
+    left_people: dict[str, str | None] = field(
+        default_factory=dict
+    )  # email -> trust (None: no trust) of people who left earlier
     left_trusts: frozenset[str] = frozenset()  # trusts that left earlier
     added_outside_file: frozenset[str] = frozenset()  # emails of people the coordinator added as replacements
 
@@ -117,14 +127,26 @@ def _trust_changes(stored: Roster, wanted: Roster, history: History) -> list[Cha
     changes = []
     for key, trust in wanted.trusts.items():
         if key in history.left_trusts:
-            raise Refused(f"trust '{key}' left the partnership during this cycle and its reviews were cancelled; it can rejoin for the next cycle", trust.loc + ("id",))
+            raise Refused(
+                f"trust '{key}' left the partnership during this cycle and its reviews were cancelled; it can rejoin for the next cycle",
+                trust.loc + ("id",),
+            )
         old = stored.trusts.get(key)
         if old is None:
-            changes.append(Change(Kind.TRUST_JOINED, key, f"trust '{key}' ({trust.name}) joins; its reviews are planned in the time left in the cycle"))
+            changes.append(
+                Change(
+                    Kind.TRUST_JOINED,
+                    key,
+                    f"trust '{key}' ({trust.name}) joins; its reviews are planned in the time left in the cycle",
+                )
+            )
             continue
         if trust.calendar != old.calendar:
-            raise Refused(f"trust '{key}' would change its school calendar from '{old.calendar}' to '{trust.calendar}', but its visits and "
-                          "deadlines were planned on it; keep term_dates as it was", trust.loc + ("term_dates",))
+            raise Refused(
+                f"trust '{key}' would change its school calendar from '{old.calendar}' to '{trust.calendar}', but its visits and "
+                "deadlines were planned on it; keep term_dates as it was",
+                trust.loc + ("term_dates",),
+            )
         said = []
         if trust.name != old.name:
             said.append(f"name '{old.name}' -> '{trust.name}'")
@@ -134,16 +156,29 @@ def _trust_changes(stored: Roster, wanted: Roster, history: History) -> list[Cha
             changes.append(Change(Kind.TRUST_CHANGED, key, f"trust '{key}': " + "; ".join(said)))
         if trust.strand_order != old.strand_order:
             _check_started_keep_their_places(key, trust, history)
-            changes.append(Change(Kind.STRAND_ORDER_CHANGED, key, f"trust '{key}': strand order {_listed(old.strand_order)} -> "
-                                  f"{_listed(trust.strand_order)}; reviews not yet started take the strands in the new order, on their planned dates"))
+            changes.append(
+                Change(
+                    Kind.STRAND_ORDER_CHANGED,
+                    key,
+                    f"trust '{key}': strand order {_listed(old.strand_order)} -> "
+                    f"{_listed(trust.strand_order)}; reviews not yet started take the strands in the new order, on their planned dates",
+                )
+            )
     for key, old in stored.trusts.items():
         if key in wanted.trusts:
             continue
         started = history.started.get(key)
         if started:
-            raise Refused(f"trust '{key}' cannot leave: it has started or finished reviews ({', '.join(sorted(started))}), whose records stay "
-                          "with the partnership; keep it in the file until the cycle ends", ("trusts",))
-        changes.append(Change(Kind.TRUST_LEFT, key, f"trust '{key}' ({old.name}) leaves; its reviews, none yet started, are cancelled"))
+            raise Refused(
+                f"trust '{key}' cannot leave: it has started or finished reviews ({', '.join(sorted(started))}), whose records stay "
+                "with the partnership; keep it in the file until the cycle ends",
+                ("trusts",),
+            )
+        changes.append(
+            Change(
+                Kind.TRUST_LEFT, key, f"trust '{key}' ({old.name}) leaves; its reviews, none yet started, are cancelled"
+            )
+        )
     return changes
 
 
@@ -152,8 +187,11 @@ def _check_started_keep_their_places(key: str, trust: TrustEntry, history: Histo
     for strand, position in sorted(history.started.get(key, {}).items(), key=lambda item: item[1]):
         now = trust.strand_order.index(strand) + 1
         if now != position:
-            raise Refused(f"'{strand}' is review {position} of trust '{key}' and has started, so it keeps place {position} "
-                          f"in strand_order (it is now at {now}); only the strands not yet started can move", trust.loc + ("strand_order",))
+            raise Refused(
+                f"'{strand}' is review {position} of trust '{key}' and has started, so it keeps place {position} "
+                f"in strand_order (it is now at {now}); only the strands not yet started can move",
+                trust.loc + ("strand_order",),
+            )
 
 
 def _people_changes(stored: Roster, wanted: Roster, history: History) -> list[Change]:
@@ -167,24 +205,56 @@ def _people_changes(stored: Roster, wanted: Roster, history: History) -> list[Ch
             raise Refused(
                 f"{member.email} left {_trust(history.left_people[member.email])} and would come back in {_trust(member.trust)}, but a person's "
                 "trust cannot change once they have records (team places, tasks or findings name them as of their old trust); list them "
-                f"under {_trust(history.left_people[member.email])}, or with a new email address", member.loc + ("email",))
+                f"under {_trust(history.left_people[member.email])}, or with a new email address",
+                member.loc + ("email",),
+            )
         where = f"trust '{member.trust}'" if member.trust else "the partnership"
-        changes.append(Change(Kind.PERSON_JOINED, member.email, f"{member.label} joins {where}{again} as {_roles(member.roles, member.details)}"))
+        changes.append(
+            Change(
+                Kind.PERSON_JOINED,
+                member.email,
+                f"{member.label} joins {where}{again} as {_roles(member.roles, member.details)}",
+            )
+        )
     for email, member in wanted.people.items():
         old = stored.people.get(email)
         if old is not None:
             changes += _member_changes(old, member, wanted, history)
     for member in leaving:
-        unlisted = " (the coordinator added them as a replacement: list them in the file to keep them)" if member.email in history.added_outside_file else ""
-        changes.append(Change(Kind.PERSON_LEFT, member.email, f"{member.label} leaves the partnership (was {_roles(member.roles, member.details)}"
-                              + (f" of '{member.trust}'" if member.trust else "") + f"){unlisted}; their open tasks are handed on", lost=member.roles))
+        unlisted = (
+            " (the coordinator added them as a replacement: list them in the file to keep them)"
+            if member.email in history.added_outside_file
+            else ""
+        )
+        changes.append(
+            Change(
+                Kind.PERSON_LEFT,
+                member.email,
+                f"{member.label} leaves the partnership (was {_roles(member.roles, member.details)}"
+                + (f" of '{member.trust}'" if member.trust else "")
+                + f"){unlisted}; their open tasks are handed on",
+                lost=member.roles,
+            )
+        )
     for key in wanted.trusts.keys() & stored.trusts.keys():
         old, new = stored.ceo_of(key), wanted.ceo_of(key)
         if old is not None and new is not None and old.email != new.email:
-            changes.append(Change(Kind.CEO_CHANGED, key, f"trust '{key}': CEO {old.label} -> {new.label}; the CEO's open tasks for the trust's reviews move to {new.details['name']}"))
+            changes.append(
+                Change(
+                    Kind.CEO_CHANGED,
+                    key,
+                    f"trust '{key}': CEO {old.label} -> {new.label}; the CEO's open tasks for the trust's reviews move to {new.details['name']}",
+                )
+            )
     old, new = stored.coordinator(), wanted.coordinator()
     if old is not None and new is not None and old.email != new.email:
-        changes.append(Change(Kind.COORDINATOR_CHANGED, new.email, f"coordinator {old.label} -> {new.label}; the coordinator's open tasks move to {new.details['name']}"))
+        changes.append(
+            Change(
+                Kind.COORDINATOR_CHANGED,
+                new.email,
+                f"coordinator {old.label} -> {new.label}; the coordinator's open tasks move to {new.details['name']}",
+            )
+        )
     return changes
 
 
@@ -195,7 +265,9 @@ def _member_changes(old: Member, new: Member, wanted: Roster, history: History) 
             raise Refused(
                 f"{old.email} would move from {_trust(old.trust)} to {_trust(new.trust)}, but a person's trust cannot change once they have records "
                 f"(team places, tasks or findings name them as of {_trust(old.trust)}); if they now work for {_trust(new.trust)}, list them with "
-                "their new email address, and the old one leaves", new.loc + ("email",))
+                "their new email address, and the old one leaves",
+                new.loc + ("email",),
+            )
     gained, lost = new.roles - old.roles, old.roles - new.roles
     shown = {"is_ceo", "is_coordinator"}  # told as the trust's or partnership's change, not the person's
     said = [f"now {ROLES[r]}" for r in sorted(gained - shown)] + [f"no longer {ROLES[r]}" for r in sorted(lost - shown)]
@@ -225,12 +297,16 @@ def _check_no_email_changes(joining: list[Member], leaving: list[Member], histor
             raise Refused(
                 f"{member.email} is new, and {old.email} (also named '{old.details['name']}', with records) is no longer listed: an email "
                 f"identifies a person, so this would be someone new taking over their places; if it is the same person keep {old.email}, "
-                f"and if they are two people, remove {old.email} in one update and add {member.email} in the next", member.loc + ("email",))
+                f"and if they are two people, remove {old.email} in one update and add {member.email} in the next",
+                member.loc + ("email",),
+            )
 
 
 def _roles(roles: frozenset[str], details: dict | None = None) -> str:
     group = (details or {}).get("survey_group")
-    return " and ".join(ROLES[r] for r in ROLES if r in roles) or (f"a survey respondent ({group})" if group else "no role")
+    return " and ".join(ROLES[r] for r in ROLES if r in roles) or (
+        f"a survey respondent ({group})" if group else "no role"
+    )
 
 
 def _trust(key: str | None) -> str:

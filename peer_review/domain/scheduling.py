@@ -53,7 +53,9 @@ class PlanSettings:
     end: dt.date
     visit_days: int = 2
     peers_per_trust: int = 1
-    lead_time: dt.timedelta = dt.timedelta(days=63)  # from the cycle's start: 2 weeks to accept places, 3 to propose lines, agreed 4 weeks before the visit
+    lead_time: dt.timedelta = dt.timedelta(
+        days=63
+    )  # from the cycle's start: 2 weeks to accept places, 3 to propose lines, agreed 4 weeks before the visit
     report_time: dt.timedelta = dt.timedelta(days=28)  # the report is due 4 weeks after the visit, inside the cycle
     stagger: int = 0  # groups planned together get different numbers, to spread their visits over the dates
 
@@ -80,8 +82,12 @@ class Bookings:
     """What is already committed: shared across partnerships that share moderators."""
 
     busy: dict[str, set[dt.date]] = field(default_factory=lambda: defaultdict(set))  # email -> visit days
-    hosting: dict[str, set[dt.date]] = field(default_factory=lambda: defaultdict(set))  # trust -> Mondays of weeks it hosts
-    visiting: dict[str, set[dt.date]] = field(default_factory=lambda: defaultdict(set))  # trust -> Mondays of weeks its people visit
+    hosting: dict[str, set[dt.date]] = field(
+        default_factory=lambda: defaultdict(set)
+    )  # trust -> Mondays of weeks it hosts
+    visiting: dict[str, set[dt.date]] = field(
+        default_factory=lambda: defaultdict(set)
+    )  # trust -> Mondays of weeks its people visit
     per_term: Counter = field(default_factory=Counter)  # (moderator, term) -> reviews
     full: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # term -> moderators at their limit
     load: Counter = field(default_factory=Counter)  # email -> reviews this cycle
@@ -149,7 +155,20 @@ def plan_partnership(
                 continue
             strand = trust.strand_order[k]
             earliest = max(window_start, previous.get(trust.id, first) + dt.timedelta(days=1))
-            visit = _place(trust, strand, k + 1, by_trust, people, moderators, settings, blackouts, bookings, earliest, window_end, last)
+            visit = _place(
+                trust,
+                strand,
+                k + 1,
+                by_trust,
+                people,
+                moderators,
+                settings,
+                blackouts,
+                bookings,
+                earliest,
+                window_end,
+                last,
+            )
             previous[trust.id] = visit.visit_end
             plan.append(visit)
     return plan
@@ -163,7 +182,9 @@ def _check_calendars_cover(calendars, settings: PlanSettings) -> None:
             raise PlanInfeasible(gap[1])
 
 
-def calendar_gap(calendar: SchoolCalendar, start: dt.date, end: dt.date, report_time: dt.timedelta) -> tuple[str, str] | None:
+def calendar_gap(
+    calendar: SchoolCalendar, start: dt.date, end: dt.date, report_time: dt.timedelta
+) -> tuple[str, str] | None:
     """Why a cycle from `start` to `end` does not fit the school years `calendar` covers, or None if it fits.
 
     Returns the cycle setting to change ('start' or 'months') and a message naming the years covered and
@@ -191,16 +212,22 @@ def calendar_gap(calendar: SchoolCalendar, start: dt.date, end: dt.date, report_
     return None
 
 
-def _place(trust, strand, position, by_trust, people, moderators, settings, blackouts, bookings, earliest, window_end, last) -> PlannedVisit:
+def _place(
+    trust, strand, position, by_trust, people, moderators, settings, blackouts, bookings, earliest, window_end, last
+) -> PlannedVisit:
     failures: Counter = Counter()
-    others = [t for t in by_trust.values() if t.id != trust.id and t.id not in trust.conflicts and trust.id not in t.conflicts]
+    others = [
+        t for t in by_trust.values() if t.id != trust.id and t.id not in trust.conflicts and trust.id not in t.conflicts
+    ]
     involved = [trust, *others]
     # the trust's own share of the cycle first, then later dates; within each, dates away from a half-term's edges
     phases = ((earliest, min(window_end, last)), (max(earliest, window_end + dt.timedelta(days=1)), last))
     ordered = (
         days
         for since, until in phases  # later dates are only looked at when the trust's own share has none
-        for days in _preferred(_candidates(involved, settings, blackouts, since, until, failures), trust.calendar, settings.stagger)
+        for days in _preferred(
+            _candidates(involved, settings, blackouts, since, until, failures), trust.calendar, settings.stagger
+        )
     )
     for days in ordered:
         choice = _team(trust, strand, others, days, people, moderators, bookings, failures, settings.peers_per_trust)
@@ -219,11 +246,15 @@ def _place(trust, strand, position, by_trust, people, moderators, settings, blac
         bookings.hosting[trust.id].add(week)
         for other in {_trust_of(people, email) for email in peers}:
             bookings.visiting[other].add(week)
-        return PlannedVisit(trust.id, strand, position, days[0], days[-1], term, moderator, tuple(peers), tuple(reasons))
+        return PlannedVisit(
+            trust.id, strand, position, days[0], days[-1], term, moderator, tuple(peers), tuple(reasons)
+        )
     raise PlanInfeasible(_explain(trust, strand, earliest, last, failures, by_trust, settings))
 
 
-def _preferred(candidates: list[tuple[dt.date, ...]], calendar: SchoolCalendar, stagger: int) -> list[tuple[dt.date, ...]]:
+def _preferred(
+    candidates: list[tuple[dt.date, ...]], calendar: SchoolCalendar, stagger: int
+) -> list[tuple[dt.date, ...]]:
     """Dates away from a half-term's first and last week first; with a stagger, each group starts part-way
     through them (by the golden ratio), so groups planned together do not all crowd the first dates."""
 
@@ -248,7 +279,15 @@ def _candidates(involved, settings, blackouts, earliest, last, failures) -> list
         if day.weekday() + settings.visit_days <= 5:
             days = tuple(day + dt.timedelta(days=i) for i in range(settings.visit_days))
             closed = next((t for t in involved for d in days if not t.calendar.is_school_day(d)), None)
-            blocked = next((b for b in blackouts for d in days if b.start <= d <= b.end and (not b.trusts or b.trusts & {t.id for t in involved})), None)
+            blocked = next(
+                (
+                    b
+                    for b in blackouts
+                    for d in days
+                    if b.start <= d <= b.end and (not b.trusts or b.trusts & {t.id for t in involved})
+                ),
+                None,
+            )
             if closed is not None:
                 failures[("calendar", closed.calendar.id)] += 1
             elif blocked is not None:
@@ -286,17 +325,33 @@ def _team(trust, strand, others, days, people, moderators, bookings, failures, w
             failures[("trust hosting", other.id)] += 1
             return None
         pool = [
-            p for p in people
-            if p.trust == other.id and trust.id not in p.conflicts and bookings.busy[p.email].isdisjoint(day_set) and not _clash(p, peers, everyone)
+            p
+            for p in people
+            if p.trust == other.id
+            and trust.id not in p.conflicts
+            and bookings.busy[p.email].isdisjoint(day_set)
+            and not _clash(p, peers, everyone)
         ]
         if len(pool) < wanted:
             failures[("no free reviewer", other.id)] += 1
             return None
-        ranked = sorted(pool, key=lambda p: (not (not p.strands or strand in p.strands), bookings.load[p.email], not p.strands, p.email))
+        ranked = sorted(
+            pool,
+            key=lambda p: (not (not p.strands or strand in p.strands), bookings.load[p.email], not p.strands, p.email),
+        )
         for person in ranked[:wanted]:
-            matched = "declared this strand" if strand in person.strands else ("any strand" if not person.strands else "no one free declared this strand")
+            matched = (
+                "declared this strand"
+                if strand in person.strands
+                else ("any strand" if not person.strands else "no one free declared this strand")
+            )
             peers.append(person.email)
-            reasons.append((person.email, f"peer from {other.id}: {matched}; {bookings.load[person.email]} review(s) before this one"))
+            reasons.append(
+                (
+                    person.email,
+                    f"peer from {other.id}: {matched}; {bookings.load[person.email]} review(s) before this one",
+                )
+            )
     term = trust.calendar.half_term_of(days[0]).term
     full = bookings.full[term]
     if ours.keys() <= full:  # the common case once a term fills up: say so quickly
@@ -304,16 +359,26 @@ def _team(trust, strand, others, days, people, moderators, bookings, failures, w
         return None
     moderator = next(
         (
-            m for m in (ours.get(email) for _, email in bookings.by_load)  # least loaded first
-            if m is not None and m.email not in full and bookings.per_term[(m.email, term)] < (m.max_per_term or 10**6)
-            and trust.id not in m.conflicts and bookings.busy[m.email].isdisjoint(day_set) and not _clash(m, peers, everyone)
+            m
+            for m in (ours.get(email) for _, email in bookings.by_load)  # least loaded first
+            if m is not None
+            and m.email not in full
+            and bookings.per_term[(m.email, term)] < (m.max_per_term or 10**6)
+            and trust.id not in m.conflicts
+            and bookings.busy[m.email].isdisjoint(day_set)
+            and not _clash(m, peers, everyone)
         ),
         None,
     )
     if moderator is None:
         failures[("moderators", term)] += 1
         return None
-    reasons.append((moderator.email, f"moderator: {bookings.per_term[(moderator.email, term)]} of {moderator.max_per_term} reviews in {term}; {bookings.load[moderator.email]} before this one"))
+    reasons.append(
+        (
+            moderator.email,
+            f"moderator: {bookings.per_term[(moderator.email, term)]} of {moderator.max_per_term} reviews in {term}; {bookings.load[moderator.email]} before this one",
+        )
+    )
     return peers, moderator.email, reasons
 
 
@@ -338,7 +403,10 @@ def _explain(trust, strand, earliest, last, failures, by_trust, settings) -> str
 
     # every reason, most dates first: the commonest is often a fact of the calendar (holidays, the trust's
     # own other visits), and the one to act on (moderators, reviewers) comes after it
-    reasons = [f"on {sum(whos.values())} {why[kind].format(named(kind, whos))}" for kind, whos in sorted(by_kind.items(), key=lambda item: -sum(item[1].values()))]
+    reasons = [
+        f"on {sum(whos.values())} {why[kind].format(named(kind, whos))}"
+        for kind, whos in sorted(by_kind.items(), key=lambda item: -sum(item[1].values()))
+    ]
     return f"{head}: of the candidate dates, " + "; ".join(reasons)
 
 
@@ -396,7 +464,9 @@ def violations(
                     problems.append(f"{label}: {a} and {b} have a declared conflict but are on the same team")
         others = {t.id for t in trusts if t.id != v.trust and t.id not in host.conflicts and v.trust not in t.conflicts}
         # one problem per trust, so a change that fills one gap of several is not taken for a new problem
-        problems += [f"{label}: no peer from {missing}" for missing in sorted(others - {trust_of.get(e) for e in v.peers})]
+        problems += [
+            f"{label}: no peer from {missing}" for missing in sorted(others - {trust_of.get(e) for e in v.peers})
+        ]
     for trust in trusts:
         planned = sorted((v for v in plan if v.trust == trust.id), key=lambda v: v.visit_start)
         if [v.strand for v in planned] != list(trust.strand_order):
@@ -424,7 +494,9 @@ def violations(
     for trust_id, weeks in host_weeks.items():
         for week, label in weeks.items():
             if week in visit_weeks[trust_id]:
-                problems.append(f"{trust_id} hosts {label} in the week of {week} while its people visit {visit_weeks[trust_id][week]}")
+                problems.append(
+                    f"{trust_id} hosts {label} in the week of {week} while its people visit {visit_weeks[trust_id][week]}"
+                )
     for (email, term), count in per_term.items():
         limit = person[email].max_per_term
         if limit is not None and count > limit:
@@ -475,24 +547,47 @@ def replacement(
     staying = [e for e in (*visit.peers, visit.moderator) if e and e != leaving]
     if leaving == visit.moderator:
         pool = [
-            m for m in moderators
-            if m.email not in exclude and host.id not in m.conflicts and bookings.per_term[(m.email, visit.term)] < (m.max_per_term or 10**6)
-            and bookings.busy[m.email].isdisjoint(days) and not _clash(m, staying, everyone)
+            m
+            for m in moderators
+            if m.email not in exclude
+            and host.id not in m.conflicts
+            and bookings.per_term[(m.email, visit.term)] < (m.max_per_term or 10**6)
+            and bookings.busy[m.email].isdisjoint(days)
+            and not _clash(m, staying, everyone)
         ]
         if not pool:
             return None
         chosen = min(pool, key=lambda m: (bookings.load[m.email], m.email))
-        return chosen.email, f"moderator, replacing {leaving}: {bookings.per_term[(chosen.email, visit.term)]} of {chosen.max_per_term} reviews in {visit.term}"
+        return (
+            chosen.email,
+            f"moderator, replacing {leaving}: {bookings.per_term[(chosen.email, visit.term)]} of {chosen.max_per_term} reviews in {visit.term}",
+        )
     trust = trust_of[leaving]
     pool = [
-        p for p in people
-        if p.trust == trust and p.email not in exclude and host.id not in p.conflicts and bookings.busy[p.email].isdisjoint(days)
-        and week not in bookings.hosting[trust] and not _clash(p, staying, everyone)
+        p
+        for p in people
+        if p.trust == trust
+        and p.email not in exclude
+        and host.id not in p.conflicts
+        and bookings.busy[p.email].isdisjoint(days)
+        and week not in bookings.hosting[trust]
+        and not _clash(p, staying, everyone)
     ]
     if not pool:
         return None
-    chosen = min(pool, key=lambda p: (not (not p.strands or visit.strand in p.strands), bookings.load[p.email], not p.strands, p.email))
-    return chosen.email, f"peer from {trust}, replacing {leaving}; {bookings.load[chosen.email]} review(s) before this one"
+    chosen = min(
+        pool,
+        key=lambda p: (
+            not (not p.strands or visit.strand in p.strands),
+            bookings.load[p.email],
+            not p.strands,
+            p.email,
+        ),
+    )
+    return (
+        chosen.email,
+        f"peer from {trust}, replacing {leaving}; {bookings.load[chosen.email]} review(s) before this one",
+    )
 
 
 def plan_trust(
@@ -515,7 +610,9 @@ def plan_trust(
     rounds = len(trust.strand_order)
     span = (last - earliest).days
     if span < 0:
-        raise PlanInfeasible(f"the last visit of this cycle had to be by {last} (to leave time for its report), so '{trust.id}' cannot host reviews in it")
+        raise PlanInfeasible(
+            f"the last visit of this cycle had to be by {last} (to leave time for its report), so '{trust.id}' cannot host reviews in it"
+        )
     if span < 7 * rounds:
         raise PlanInfeasible(
             f"only {max(span, 0)} days are left between {earliest} and {last} (the last visit that leaves time for its report) "
@@ -527,7 +624,9 @@ def plan_trust(
     for k, strand in enumerate(trust.strand_order):
         window_end = earliest + dt.timedelta(days=span * (k + 1) // rounds)
         since = max(earliest + dt.timedelta(days=span * k // rounds), after)
-        visit = _place(trust, strand, k + 1, by_trust, people, moderators, settings, blackouts, bookings, since, window_end, last)
+        visit = _place(
+            trust, strand, k + 1, by_trust, people, moderators, settings, blackouts, bookings, since, window_end, last
+        )
         after = visit.visit_end + dt.timedelta(days=1)
         visits.append(visit)
     return visits

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from statistics import mean
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
@@ -25,7 +25,12 @@ class SurveyRound(StrEnum):
 
 
 #: The groups whose views are compared, named for people's roles (a person with several is counted in the first).
-ROLE_GROUPS = {"is_ceo": "Trust CEOs", "is_moderator": "Moderators", "is_reviewer": "Peer reviewers", "is_coordinator": "Coordinator"}
+ROLE_GROUPS = {
+    "is_ceo": "Trust CEOs",
+    "is_moderator": "Moderators",
+    "is_reviewer": "Peer reviewers",
+    "is_coordinator": "Coordinator",
+}
 
 
 def group_of(roles: dict[str, bool], survey_group: str) -> str | None:
@@ -33,7 +38,7 @@ def group_of(roles: dict[str, bool], survey_group: str) -> str | None:
     return next((group for flag, group in ROLE_GROUPS.items() if roles.get(flag)), None) or survey_group or None
 
 
-Agreement = Annotated[Optional[int], Field(ge=1, le=5)]
+Agreement = Annotated[int | None, Field(ge=1, le=5)]
 
 
 class AnswerSurvey(BaseModel):
@@ -44,17 +49,24 @@ class AnswerSurvey(BaseModel):
     open_questions: dict[str, OptionalText] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _the_questionnaires_items(self, info: ValidationInfo) -> "AnswerSurvey":
+    def _the_questionnaires_items(self, info: ValidationInfo) -> AnswerSurvey:
         context: dict[str, Any] = info.context or {}
-        for key, known in (("statements", context.get("statements")), ("open_questions", context.get("open_questions"))):
+        for key, known in (
+            ("statements", context.get("statements")),
+            ("open_questions", context.get("open_questions")),
+        ):
             if known is None:
                 continue
             unknown = [item for item in getattr(self, key) if item not in known]
             if unknown:
-                raise ValueError(f"{key}: {', '.join(unknown)} is not in this questionnaire; its {key.replace('_', ' ')} are: {', '.join(known)}")
+                raise ValueError(
+                    f"{key}: {', '.join(unknown)} is not in this questionnaire; its {key.replace('_', ' ')} are: {', '.join(known)}"
+                )
         missing = [item for item in context.get("statements") or [] if item not in self.statements]
         if missing:
-            raise ValueError(f"statements: answer (or leave blank with null) every statement; missing: {', '.join(missing)}")
+            raise ValueError(
+                f"statements: answer (or leave blank with null) every statement; missing: {', '.join(missing)}"
+            )
         return self
 
 
@@ -89,12 +101,19 @@ def results(responses: list[Response], themes: dict[str, list[str]]) -> list[The
                 continue
             for theme, statements in themes.items():
                 per_person = [mean(v) for v in ([r.values[s] for s in statements if s in r.values] for r in mine) if v]
-                found[(round_, group, theme)] = group_mean(group, per_person)  # one value per person who answered the theme
+                found[(round_, group, theme)] = group_mean(
+                    group, per_person
+                )  # one value per person who answered the theme
     rows = []
     for (round_, group, theme), answers in found.items():
         baseline = found.get((SurveyRound.BASELINE, group, theme))
         change = None
-        if round_ != SurveyRound.BASELINE and baseline is not None and baseline.mean is not None and answers.mean is not None:
+        if (
+            round_ != SurveyRound.BASELINE
+            and baseline is not None
+            and baseline.mean is not None
+            and answers.mean is not None
+        ):
             change = round(answers.mean - baseline.mean, 2)
         rows.append(ThemeResult(round_, group, theme, answers, change))
     return rows

@@ -20,12 +20,16 @@ _LINE_BREAK = re.compile(r"[\r\n\x0b\x0c\x85\u2028\u2029]")
 
 
 def _character_name(char: str) -> str:
-    return {"\x00": "NUL", "\n": "a line break", "\r": "a carriage return", "\t": "a tab"}.get(char, f"U+{ord(char):04X}")
+    return {"\x00": "NUL", "\n": "a line break", "\r": "a carriage return", "\t": "a tab"}.get(
+        char, f"U+{ord(char):04X}"
+    )
 
 
 def paragraph(value: str) -> str:
     if found := _CONTROL.search(value):
-        raise ValueError(f"remove the control character {_character_name(found.group())} at character {found.start() + 1}")
+        raise ValueError(
+            f"remove the control character {_character_name(found.group())} at character {found.start() + 1}"
+        )
     return value
 
 
@@ -61,5 +65,10 @@ OptionalReference = _text(254, required=False, single_line=True)
 #: commas, quotes or angle brackets, which a mailer would read as several recipients).
 Email = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, to_lower=True, max_length=254, pattern=r"^[a-zA-Z0-9._%+'-]+@[a-zA-Z0-9-]+(\.[a-zA-Z0-9-]+)+$"),
+    StringConstraints(
+        strip_whitespace=True,
+        to_lower=True,
+        max_length=254,
+        pattern=r"^[a-zA-Z0-9._%+'-]+@[a-zA-Z0-9-]+(\.[a-zA-Z0-9-]+)+$",
+    ),
 ]

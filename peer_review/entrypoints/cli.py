@@ -12,7 +12,7 @@ import datetime as dt
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, Optional
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -21,7 +21,12 @@ from peer_review.errors import UserError
 if TYPE_CHECKING:
     from rich.table import Table
 
-app = typer.Typer(help="Moderated peer review between multi-academy trusts.", no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+app = typer.Typer(
+    help="Moderated peer review between multi-academy trusts.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
 framework_app = typer.Typer(help="Check and show frameworks of enquiry.", no_args_is_help=True)
 partnership_app = typer.Typer(help="Load partnerships (a triad or larger group of trusts).", no_args_is_help=True)
 task_app = typer.Typer(help="Work with one task.", no_args_is_help=True)
@@ -30,7 +35,10 @@ app.add_typer(framework_app, name="framework")
 app.add_typer(partnership_app, name="partnership")
 app.add_typer(task_app, name="task")
 app.add_typer(db_app, name="db")
-survey_app = typer.Typer(help="The stakeholder survey: rounds at the baseline, mid-cycle and end, answered by everyone in a partnership.", no_args_is_help=True)
+survey_app = typer.Typer(
+    help="The stakeholder survey: rounds at the baseline, mid-cycle and end, answered by everyone in a partnership.",
+    no_args_is_help=True,
+)
 app.add_typer(survey_app, name="survey")
 
 # Control characters are dropped from plain lines and error messages: a carriage return or an escape
@@ -71,7 +79,9 @@ class _Terminal:
 out = _Terminal()
 err = _Terminal(stderr=True)
 
-PartnershipOpt = Annotated[Optional[str], typer.Option("--partnership", "-p", help="partnership name (needed when several are loaded)")]
+PartnershipOpt = Annotated[
+    str | None, typer.Option("--partnership", "-p", help="partnership name (needed when several are loaded)")
+]
 
 
 def _session():
@@ -91,11 +101,15 @@ def framework_validate(file: Path) -> None:
     from peer_review.files.frameworks import load_framework_file
 
     framework = load_framework_file(file)
-    out.print(Text.assemble(("valid", "green"), f": {framework.title} ({framework.id}), {len(framework.strands)} strands"))
+    out.print(
+        Text.assemble(("valid", "green"), f": {framework.title} ({framework.id}), {len(framework.strands)} strands")
+    )
 
 
 @framework_app.command("show")
-def framework_show(ref: Annotated[str, typer.Argument(help="a bundled framework id or a path to a .yaml file")]) -> None:
+def framework_show(
+    ref: Annotated[str, typer.Argument(help="a bundled framework id or a path to a .yaml file")],
+) -> None:
     """Show a framework's strands, prompts and suggested evidence."""
     from rich.text import Text
 
@@ -105,7 +119,11 @@ def framework_show(ref: Annotated[str, typer.Argument(help="a bundled framework 
     out.print(Text.assemble((framework.title, "bold"), f" ({framework.id}, version {framework.version})"))
     out.print(f"Source: {framework.source}\n")
     for number, strand in enumerate(framework.strands, start=1):
-        out.print(Text.assemble((f"{number}. {strand.title}", "bold"), " ", (f"({strand.id}; areas: {', '.join(strand.areas)})", "dim")))
+        out.print(
+            Text.assemble(
+                (f"{number}. {strand.title}", "bold"), " ", (f"({strand.id}; areas: {', '.join(strand.areas)})", "dim")
+            )
+        )
         out.print(f"   {strand.description}")
         for prompt in strand.prompts:
             out.print(f"   - {prompt}")
@@ -126,8 +144,14 @@ def framework_list() -> None:
 @partnership_app.command("load")
 def partnership_load(
     file: Path,
-    framework: Annotated[Optional[str], typer.Option(help="use this framework (id or file) instead of the file's")] = None,
-    update: Annotated[bool, typer.Option("--update", help="apply the edited file to the partnership already loaded: people and trusts joining or leaving, roles, strand orders")] = False,
+    framework: Annotated[str | None, typer.Option(help="use this framework (id or file) instead of the file's")] = None,
+    update: Annotated[
+        bool,
+        typer.Option(
+            "--update",
+            help="apply the edited file to the partnership already loaded: people and trusts joining or leaving, roles, strand orders",
+        ),
+    ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="with --update: show the changes, write nothing")] = False,
 ) -> None:
     """Validate a partnership file and store it (nothing is stored if any check fails); with --update, apply its changes mid-cycle."""
@@ -160,10 +184,10 @@ def partnership_load(
 @app.command()
 def plan(
     partnership: PartnershipOpt = None,
-    start: Annotated[Optional[str], typer.Option(help="cycle start, YYYY-MM-DD (default: the file's)")] = None,
+    start: Annotated[str | None, typer.Option(help="cycle start, YYYY-MM-DD (default: the file's)")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="show the plan without storing it")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the plan as JSON")] = False,
-    chart: Annotated[Optional[Path], typer.Option(help="also draw the cycle as a timeline (.svg)")] = None,
+    chart: Annotated[Path | None, typer.Option(help="also draw the cycle as a timeline (.svg)")] = None,
 ) -> None:
     """Plan the cycle: visit dates in term time, peers from every other trust and a moderator for each review."""
     import json
@@ -185,16 +209,29 @@ def plan(
     if as_json:
         sys.stdout.write(json.dumps(result.as_json(), indent=2) + "\n")
         return
-    table = Table(title=f"{result.partnership}: cycle {result.start} to {result.end}" + (" (dry run, not stored)" if dry_run else ""))
+    table = Table(
+        title=f"{result.partnership}: cycle {result.start} to {result.end}"
+        + (" (dry run, not stored)" if dry_run else "")
+    )
     for column in ("trust", "#", "strand", "visit", "term", "moderator", "peers"):
         table.add_column(column)
     for v in sorted(result.visits, key=lambda v: v.visit_start):
-        table.add_row(v.trust, str(v.position), v.strand, f"{v.visit_start} to {v.visit_end}", v.term, v.moderator, "\n".join(v.peers))
+        table.add_row(
+            v.trust,
+            str(v.position),
+            v.strand,
+            f"{v.visit_start} to {v.visit_end}",
+            v.term,
+            v.moderator,
+            "\n".join(v.peers),
+        )
     out.print(table)
 
 
 @app.command()
-def assign(review_id: int, explain: Annotated[bool, typer.Option("--explain", help="say why each person was chosen")] = False) -> None:
+def assign(
+    review_id: int, explain: Annotated[bool, typer.Option("--explain", help="say why each person was chosen")] = False
+) -> None:
     """Show a review's team (chosen when the cycle was planned), with the reasons."""
     from rich.table import Table
 
@@ -225,21 +262,25 @@ def reschedule(
     review_id: int,
     visit: Annotated[str, typer.Option(help="the visit's new first day, YYYY-MM-DD")],
     reason: Annotated[str, typer.Option(help="why it moves (kept in the history)")],
-    as_: Annotated[Optional[str], typer.Option("--as", help="your email: the host CEO, or the coordinator (the default)")] = None,
+    as_: Annotated[
+        str | None, typer.Option("--as", help="your email: the host CEO, or the coordinator (the default)")
+    ] = None,
 ) -> None:
     """Move a review's visit: every constraint is re-checked, deadlines shift, calendars update."""
     from peer_review.service.rescheduling import reschedule as move
 
     with _session() as session:
         change = move(session, review_id, _parse_date(visit, "--visit"), reason, as_)
-    out.print(f"review {review_id}: visit moved from {change.old_start} to {change.new_start} ({change.new_start} to {change.new_end})")
+    out.print(
+        f"review {review_id}: visit moved from {change.old_start} to {change.new_start} ({change.new_start} to {change.new_end})"
+    )
 
 
 @app.command()
 def calendar(
     out_file: Annotated[Path, typer.Option("--out", help="the .ics file to write")],
-    person: Annotated[Optional[str], typer.Option(help="visits this person is part of (email)")] = None,
-    trust: Annotated[Optional[str], typer.Option(help="visits this trust hosts or its people make (trust id)")] = None,
+    person: Annotated[str | None, typer.Option(help="visits this person is part of (email)")] = None,
+    trust: Annotated[str | None, typer.Option(help="visits this trust hosts or its people make (trust id)")] = None,
 ) -> None:
     """Write an iCalendar file of visits, to import into Outlook or Google Calendar."""
     from peer_review.service.calendars import visits_calendar
@@ -254,8 +295,12 @@ def calendar(
 
 
 LimitOpt = Annotated[int, typer.Option("--limit", min=1, max=10_000, help="rows per page")]
-PageOpt = Annotated[int, typer.Option("--page", min=1, max=1_000_000, help="which page, from 1 (the footer says how many there are)")]
-AllOpt = Annotated[bool, typer.Option("--all", help="every row, printed as it is read (memory stays flat), instead of one page")]
+PageOpt = Annotated[
+    int, typer.Option("--page", min=1, max=1_000_000, help="which page, from 1 (the footer says how many there are)")
+]
+AllOpt = Annotated[
+    bool, typer.Option("--all", help="every row, printed as it is read (memory stays flat), instead of one page")
+]
 
 
 def _check_paging(all_: bool, page: int) -> None:
@@ -265,7 +310,7 @@ def _check_paging(all_: bool, page: int) -> None:
 
 @app.command()
 def tasks(
-    person: Annotated[Optional[str], typer.Option(help="only this person's tasks (email)")] = None,
+    person: Annotated[str | None, typer.Option(help="only this person's tasks (email)")] = None,
     partnership: PartnershipOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the tasks as JSON, for scripts")] = False,
     limit: LimitOpt = 50,
@@ -319,7 +364,13 @@ def _task_table(rows, title: str | None) -> Table:
         table.add_column(column)
     for row in rows:
         due = Text(f"{row.due} OVERDUE {row.overdue_days}d", style="red") if row.overdue_days else str(row.due)
-        table.add_row(str(row.id), due, row.title + (f" (round {row.round})" if row.round > 1 else ""), f"{row.review_id}: {row.host}, {row.strand}", f"{row.assignee} <{row.assignee_email}>")
+        table.add_row(
+            str(row.id),
+            due,
+            row.title + (f" (round {row.round})" if row.round > 1 else ""),
+            f"{row.review_id}: {row.host}, {row.strand}",
+            f"{row.assignee} <{row.assignee_email}>",
+        )
     return table
 
 
@@ -372,7 +423,12 @@ def _survey_tasks(person: str | None) -> None:
         for column in ("invitation", "due", "what", "partnership"):
             table.add_column(column)
         for survey in surveys:
-            table.add_row(str(survey.invitation.id), str(survey.invitation.due), f"{survey.questionnaire.title} ({survey.round.label.lower()})", survey.partnership)
+            table.add_row(
+                str(survey.invitation.id),
+                str(survey.invitation.due),
+                f"{survey.questionnaire.title} ({survey.round.label.lower()})",
+                survey.partnership,
+            )
         out.print(table)
 
 
@@ -402,7 +458,9 @@ def submit(task_id: int, file: Path, as_: Annotated[str, typer.Option("--as", he
         if isinstance(exc, workflow.InvalidAnswer) or exc.loc:
             raise UserError(exc.problem, source=str(file), place=doc.place(exc.loc)) from None
         raise
-    if os.environ.get("PREFECT_API_URL"):  # a Prefect server runs the flows: tell it, and its trigger advances the review
+    if os.environ.get(
+        "PREFECT_API_URL"
+    ):  # a Prefect server runs the flows: tell it, and its trigger advances the review
         from peer_review.adapters.prefect_events import (
             NotAnnounced,
             announce_submission,
@@ -412,12 +470,19 @@ def submit(task_id: int, file: Path, as_: Annotated[str, typer.Option("--as", he
             announce_submission(result.task_id, result.review_id, result.kind.value)
         except NotAnnounced as exc:
             out.print(f"task {result.task_id} done ({result.outcome})")
-            err.print(f"warning: {exc}; review {result.review_id} is queued, and the next advance-cycle run moves it on", soft_wrap=True)
+            err.print(
+                f"warning: {exc}; review {result.review_id} is queued, and the next advance-cycle run moves it on",
+                soft_wrap=True,
+            )
             return
-        out.print(f"task {result.task_id} done ({result.outcome}); review {result.review_id} will be moved on by the advance-review deployment")
+        out.print(
+            f"task {result.task_id} done ({result.outcome}); review {result.review_id} will be moved on by the advance-review deployment"
+        )
         return
     steps = workflow.advance_review(session_scope, result.review_id)
-    out.print(f"task {result.task_id} done ({result.outcome}); review {result.review_id} moved on by {len(steps)} step(s)")
+    out.print(
+        f"task {result.task_id} done ({result.outcome}); review {result.review_id} moved on by {len(steps)} step(s)"
+    )
 
 
 # --- progress and documents ---------------------------------------------------------------------
@@ -432,15 +497,26 @@ def _status_table(reviews, title: str) -> None:
         table.add_column(column)
     for r in reviews:
         open_ = Text("\n").join(
-            Text.assemble(f"{t.kind} - {t.assignee} - due {t.due}", (f" OVERDUE {t.overdue_days}d" if t.overdue_days else "", "red")) for t in r.tasks
+            Text.assemble(
+                f"{t.kind} - {t.assignee} - due {t.due}",
+                (f" OVERDUE {t.overdue_days}d" if t.overdue_days else "", "red"),
+            )
+            for t in r.tasks
         )
         table.add_row(str(r.id), r.host, r.strand, f"{r.visit_start}", r.stage, open_ or "-")
     out.print(table)
 
 
 STAGE_STYLE = {
-    "scheduled": "dim", "assignment": "cyan", "lines of enquiry": "blue", "evidence": "blue", "findings": "magenta",
-    "moderation": "magenta", "report": "yellow", "feedback": "green", "closed": "bold green",
+    "scheduled": "dim",
+    "assignment": "cyan",
+    "lines of enquiry": "blue",
+    "evidence": "blue",
+    "findings": "magenta",
+    "moderation": "magenta",
+    "report": "yellow",
+    "feedback": "green",
+    "closed": "bold green",
 }
 
 
@@ -496,7 +572,11 @@ def status(
         for sid, _title in view.strands:
             r = trust.cells.get(sid)
             late = r and any(t.overdue_days for t in r.tasks)
-            cells.append("-" if r is None else Text.assemble((r.stage, STAGE_STYLE.get(r.stage, "")), (" (overdue)" if late else "", "red")))
+            cells.append(
+                "-"
+                if r is None
+                else Text.assemble((r.stage, STAGE_STYLE.get(r.stage, "")), (" (overdue)" if late else "", "red"))
+            )
         grid.add_row(trust.name, *cells, f"{trust.closed} of {trust.total} closed")
     out.print(grid)
     out.print("Stages, in order: " + " > ".join(STAGE_STYLE) + ". '(overdue)' marks a review with an overdue task.")
@@ -506,7 +586,13 @@ def status(
         for column in ("days late", "task", "what", "review", "held by"):
             late.add_column(column)
         for t in view.overdue:
-            late.add_row(str(t.overdue_days), str(t.id), t.title, f"{t.review_id}: {t.host}, {t.strand}", f"{t.assignee} <{t.assignee_email}>")
+            late.add_row(
+                str(t.overdue_days),
+                str(t.id),
+                t.title,
+                f"{t.review_id}: {t.host}, {t.strand}",
+                f"{t.assignee} <{t.assignee_email}>",
+            )
         out.print(late)
     if view.milestones:
         nxt = Table(title="Next milestones (six weeks)")
@@ -517,7 +603,16 @@ def status(
         out.print(nxt)
 
 
-PARTNERSHIP_COLUMNS = ("partnership", "trusts", "reviews", "open", "closed", "next visit", "open tasks", "overdue tasks")
+PARTNERSHIP_COLUMNS = (
+    "partnership",
+    "trusts",
+    "reviews",
+    "open",
+    "closed",
+    "next visit",
+    "open tasks",
+    "overdue tasks",
+)
 
 
 def _list_partnerships(session, as_json: bool, as_csv: bool, limit: int, page: int, all_: bool) -> None:
@@ -565,15 +660,26 @@ def _list_partnerships(session, as_json: bool, as_csv: bool, limit: int, page: i
             for column in PARTNERSHIP_COLUMNS:
                 table.add_column(column, justify="left" if column in ("partnership", "next visit") else "right")
             for r in rows:
-                table.add_row(Text(r.name), str(r.trusts), str(r.reviews), str(r.open), str(r.closed), str(r.next_visit or "-"), str(r.open_tasks),
-                              Text(str(r.overdue_tasks), style="red" if r.overdue_tasks else ""))
+                table.add_row(
+                    Text(r.name),
+                    str(r.trusts),
+                    str(r.reviews),
+                    str(r.open),
+                    str(r.closed),
+                    str(r.next_visit or "-"),
+                    str(r.open_tasks),
+                    Text(str(r.overdue_tasks), style="red" if r.overdue_tasks else ""),
+                )
             out.print(table)
             example = shlex.quote(rows[0].name)
     at = seen[0]
     footer = err if as_json or as_csv else out  # beside the JSON or CSV, not in it
     if not all_:
         footer.print(at.footer("partnerships"), soft_wrap=True)
-    footer.print(Text(f"Several partnerships are loaded: `peer-review status -p NAME` shows one (for example -p {example})."), soft_wrap=True)
+    footer.print(
+        Text(f"Several partnerships are loaded: `peer-review status -p NAME` shows one (for example -p {example})."),
+        soft_wrap=True,
+    )
 
 
 @app.command()
@@ -608,16 +714,27 @@ def survey_validate(file: Path) -> None:
     from peer_review.files.questionnaires import load_questionnaire_file
 
     q = load_questionnaire_file(file)
-    out.print(Text.assemble(("valid", "green"), f": {q.title} ({q.id}), {len(q.themes)} themes, {len(q.statements)} statements"))
+    out.print(
+        Text.assemble(
+            ("valid", "green"), f": {q.title} ({q.id}), {len(q.themes)} themes, {len(q.statements)} statements"
+        )
+    )
 
 
 @survey_app.command("open")
 def survey_open(
     round_: Annotated[str, typer.Argument(metavar="ROUND", help="baseline, mid_cycle or end")],
     partnership: PartnershipOpt = None,
-    due: Annotated[Optional[str], typer.Option(help="answers due by, YYYY-MM-DD (default: three weeks from today)")] = None,
-    questionnaire: Annotated[Optional[str], typer.Option(help="a bundled questionnaire id or a .yaml file (default: stakeholder-views; later rounds keep the baseline's)")] = None,
-    as_: Annotated[Optional[str], typer.Option("--as", help="your email: the coordinator (the default)")] = None,
+    due: Annotated[
+        str | None, typer.Option(help="answers due by, YYYY-MM-DD (default: three weeks from today)")
+    ] = None,
+    questionnaire: Annotated[
+        str | None,
+        typer.Option(
+            help="a bundled questionnaire id or a .yaml file (default: stakeholder-views; later rounds keep the baseline's)"
+        ),
+    ] = None,
+    as_: Annotated[str | None, typer.Option("--as", help="your email: the coordinator (the default)")] = None,
 ) -> None:
     """Open a round of the survey: everyone in the partnership is asked for their views, by email, with reminders."""
     from peer_review.domain.surveys import SurveyRound
@@ -628,8 +745,17 @@ def survey_open(
     if round_ not in rounds:
         raise UserError(f"the round must be one of {', '.join(rounds)}, not '{round_}'")
     with _session() as session:
-        opened = open_round(session, get_partnership(session, partnership), SurveyRound(round_), _parse_date(due, "--due") if due else None, questionnaire, as_)
-    out.print(f"{opened.round.label} round opened: {opened.invited} people asked to answer by {opened.due} (`peer-review send` emails them)")
+        opened = open_round(
+            session,
+            get_partnership(session, partnership),
+            SurveyRound(round_),
+            _parse_date(due, "--due") if due else None,
+            questionnaire,
+            as_,
+        )
+    out.print(
+        f"{opened.round.label} round opened: {opened.invited} people asked to answer by {opened.due} (`peer-review send` emails them)"
+    )
 
 
 @survey_app.command("template")
@@ -643,7 +769,11 @@ def survey_template(invitation_id: int) -> None:
 
 
 @survey_app.command("answer")
-def survey_answer(invitation_id: int, file: Path, as_: Annotated[str, typer.Option("--as", help="your email: the person the invitation was sent to")]) -> None:
+def survey_answer(
+    invitation_id: int,
+    file: Path,
+    as_: Annotated[str, typer.Option("--as", help="your email: the person the invitation was sent to")],
+) -> None:
     """Answer a survey invitation from a YAML file (see `survey template`)."""
     from peer_review.files.yaml_document import Document
     from peer_review.service.surveys import InvalidSurveyAnswer, answer
@@ -661,7 +791,9 @@ def survey_answer(invitation_id: int, file: Path, as_: Annotated[str, typer.Opti
 @app.command()
 def evaluation(
     partnership: PartnershipOpt = None,
-    out_dir: Annotated[Path, typer.Option("--out", help="folder to write evaluation.docx and the CSVs into")] = Path("evaluation"),
+    out_dir: Annotated[Path, typer.Option("--out", help="folder to write evaluation.docx and the CSVs into")] = Path(
+        "evaluation"
+    ),
 ) -> None:
     """The pilot's evaluation of a partnership: accuracy of self-evaluation (by strand, trust, review and through
     the cycle), judgements changed in moderation, participants' views; a Word report with charts and tidy CSVs."""
@@ -714,7 +846,7 @@ def send() -> None:
 
 
 @app.command()
-def remind(today: Annotated[Optional[str], typer.Option(help="sweep as of this date (default: today)")] = None) -> None:
+def remind(today: Annotated[str | None, typer.Option(help="sweep as of this date (default: today)")] = None) -> None:
     """Queue today's reminders, escalations and weekly digests (then `send` delivers them). A partnership
     whose work fails is left out (and named, exit status 1); the others' is queued."""
     from peer_review.service.isolation import failure_log
@@ -736,7 +868,9 @@ def extend(
     task_id: int,
     to: Annotated[str, typer.Option(help="the new due date, YYYY-MM-DD")],
     reason: Annotated[str, typer.Option(help="why (kept in the history)")],
-    as_: Annotated[Optional[str], typer.Option("--as", help="your email: the review's moderator, or the coordinator (the default)")] = None,
+    as_: Annotated[
+        str | None, typer.Option("--as", help="your email: the review's moderator, or the coordinator (the default)")
+    ] = None,
 ) -> None:
     """Give a task more time; reminders follow the new date."""
     from peer_review.service.reminders import extend as extend_task
@@ -748,9 +882,11 @@ def extend(
 
 @app.command("good-practice")
 def good_practice(
-    area: Annotated[Optional[str], typer.Option(help="a DfE area id, e.g. school-improvement")] = None,
-    strand: Annotated[Optional[str], typer.Option(help="a strand id")] = None,
-    search: Annotated[Optional[str], typer.Option(help="words in the text, line of enquiry, strand or trust's name")] = None,
+    area: Annotated[str | None, typer.Option(help="a DfE area id, e.g. school-improvement")] = None,
+    strand: Annotated[str | None, typer.Option(help="a strand id")] = None,
+    search: Annotated[
+        str | None, typer.Option(help="words in the text, line of enquiry, strand or trust's name")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the entries as JSON, for scripts")] = False,
 ) -> None:
     """Good practice shared from issued reports, with the host's consent, across every partnership."""
@@ -764,30 +900,55 @@ def good_practice(
         import dataclasses
         import json
 
-        sys.stdout.write(json.dumps([dataclasses.asdict(e) for e in entries], default=str, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(
+            json.dumps([dataclasses.asdict(e) for e in entries], default=str, indent=2, ensure_ascii=False) + "\n"
+        )
         return
     if not entries:
-        asked = [f"area {area}" if area else "", f"strand {strand}" if strand else "", f'search "{search}"' if search else ""]
-        out.print(Text("No good practice matches " + (", ".join(a for a in asked if a) or "yet: none has been shared") + "."))
+        asked = [
+            f"area {area}" if area else "",
+            f"strand {strand}" if strand else "",
+            f'search "{search}"' if search else "",
+        ]
+        out.print(
+            Text("No good practice matches " + (", ".join(a for a in asked if a) or "yet: none has been shared") + ".")
+        )
         return
     for e in entries:
-        out.print(Text.assemble((f"{e.trust}: {e.strand}", "bold"), (f" ({e.partnership}; report issued {e.issued_on})", "dim")))
+        out.print(
+            Text.assemble(
+                (f"{e.trust}: {e.strand}", "bold"), (f" ({e.partnership}; report issued {e.issued_on})", "dim")
+            )
+        )
         out.print(Text(f"  {e.text}"))  # a Text, not a str: printed as typed (no markup, no :emoji: codes)
-        out.print(Text(f"  Line of enquiry: {e.line}\n  DfE areas: {'; '.join(AREA_LABELS.get(a, a) for a in e.areas)}\n"
-                       f"  Evidence: {'; '.join(e.evidence_types)}", style="dim"))
+        out.print(
+            Text(
+                f"  Line of enquiry: {e.line}\n  DfE areas: {'; '.join(AREA_LABELS.get(a, a) for a in e.areas)}\n"
+                f"  Evidence: {'; '.join(e.evidence_types)}",
+                style="dim",
+            )
+        )
         out.print()
 
 
 # --- context for the evaluation: published headline figures, external reviews --------------------
 
-headline_app = typer.Typer(help="Published headline figures about the trusts: context beside their reviews, shown as published, without interpretation.", no_args_is_help=True)
-external_app = typer.Typer(help="Commissioned external reviews of a trust, compared with its peer reviews.", no_args_is_help=True)
+headline_app = typer.Typer(
+    help="Published headline figures about the trusts: context beside their reviews, shown as published, without interpretation.",
+    no_args_is_help=True,
+)
+external_app = typer.Typer(
+    help="Commissioned external reviews of a trust, compared with its peer reviews.", no_args_is_help=True
+)
 app.add_typer(headline_app, name="headline-data")
 app.add_typer(external_app, name="external-review")
 
 
 @headline_app.command("load")
-def headline_load(file: Annotated[Path, typer.Argument(help="a CSV: trust,year,measure,value[,source]")], partnership: PartnershipOpt = None) -> None:
+def headline_load(
+    file: Annotated[Path, typer.Argument(help="a CSV: trust,year,measure,value[,source]")],
+    partnership: PartnershipOpt = None,
+) -> None:
     """Import published figures; one already loaded for the same trust, measure and year is replaced (nothing is stored if any row is refused)."""
     from rich.text import Text
 
@@ -797,12 +958,17 @@ def headline_load(file: Annotated[Path, typer.Argument(help="a CSV: trust,year,m
     loaded = read_headline_csv(file)
     with _session() as session:
         result = load_headline_figures(session, partnership, loaded)
-    out.print(Text(f"{result.partnership}: {result.added} figure(s) added, {result.changed} changed, {result.unchanged} unchanged"), soft_wrap=True)
+    out.print(
+        Text(
+            f"{result.partnership}: {result.added} figure(s) added, {result.changed} changed, {result.unchanged} unchanged"
+        ),
+        soft_wrap=True,
+    )
 
 
 @headline_app.command("show")
 def headline_show(
-    trust: Annotated[Optional[str], typer.Option(help="one trust (its id)")] = None,
+    trust: Annotated[str | None, typer.Option(help="one trust (its id)")] = None,
     partnership: PartnershipOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the figures as JSON")] = False,
 ) -> None:
@@ -834,7 +1000,9 @@ def headline_show(
 
 
 @external_app.command("load")
-def external_load(file: Annotated[Path, typer.Argument(help="a .yaml or .csv file")], partnership: PartnershipOpt = None) -> None:
+def external_load(
+    file: Annotated[Path, typer.Argument(help="a .yaml or .csv file")], partnership: PartnershipOpt = None
+) -> None:
     """Import an external review of a trust; one already loaded for the same trust and date is replaced."""
     from rich.text import Text
 
@@ -845,16 +1013,23 @@ def external_load(file: Annotated[Path, typer.Argument(help="a .yaml or .csv fil
     with _session() as session:
         result = load_external_review(session, partnership, loaded)
     done = "replaced the one loaded before" if result.replaced else "loaded"
-    out.print(Text(f"{result.trust}: external review of {result.reviewed_on}, {result.strands} strand(s); {done}"), soft_wrap=True)
+    out.print(
+        Text(f"{result.trust}: external review of {result.reviewed_on}, {result.strands} strand(s); {done}"),
+        soft_wrap=True,
+    )
 
 
-_COVERED = {"both": "covered by both", "external review only": "covered only by the external review", "peer review only": "covered only by the peer review"}
+_COVERED = {
+    "both": "covered by both",
+    "external review only": "covered only by the external review",
+    "peer review only": "covered only by the peer review",
+}
 _KIND = {"strength": "strength", "area_for_development": "area for development"}
 
 
 @external_app.command("compare")
 def external_compare(
-    trust: Annotated[Optional[str], typer.Option(help="one trust (its id)")] = None,
+    trust: Annotated[str | None, typer.Option(help="one trust (its id)")] = None,
     partnership: PartnershipOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the comparison as JSON")] = False,
 ) -> None:
@@ -870,30 +1045,58 @@ def external_compare(
         import dataclasses
         import json
 
-        sys.stdout.write(json.dumps([dataclasses.asdict(c) for c in compared], default=str, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(
+            json.dumps([dataclasses.asdict(c) for c in compared], default=str, indent=2, ensure_ascii=False) + "\n"
+        )
         return
     if not compared:
         out.print("No external review loaded: `peer-review external-review load FILE`.")
         return
-    out.print(Text(f"Items are paired when they share at least {MATCH_THRESHOLD:.0%} of their significant words: "
-                   "a lexical match, to be checked by reading both.", style="dim"), soft_wrap=True)
+    out.print(
+        Text(
+            f"Items are paired when they share at least {MATCH_THRESHOLD:.0%} of their significant words: "
+            "a lexical match, to be checked by reading both.",
+            style="dim",
+        ),
+        soft_wrap=True,
+    )
     for c in compared:
         by = f" ({c.organisation})" if c.organisation else ""
-        out.print(Text.assemble("\n", (f"{c.trust_name}: external review by {c.reviewer}{by}, {c.reviewed_on}", "bold")), soft_wrap=True)
+        out.print(
+            Text.assemble("\n", (f"{c.trust_name}: external review by {c.reviewer}{by}, {c.reviewed_on}", "bold")),
+            soft_wrap=True,
+        )
         for s in c.strands:
             review = f"; peer review {s.review_id} ({s.review_stage})" if s.review_id else ""
-            out.print(Text.assemble("\n", (s.strand_title, "bold"), f" - {_COVERED[s.covered_by]}{review}"), soft_wrap=True)
+            out.print(
+                Text.assemble("\n", (s.strand_title, "bold"), f" - {_COVERED[s.covered_by]}{review}"), soft_wrap=True
+            )
             if s.external_view:
                 out.print(Text(f"  External reviewer's view: {s.external_view}"), soft_wrap=True)
             for m in s.matched:
-                out.print(Text(f"  Both found ({_KIND[m.kind]}, similarity {m.similarity:.2f}): external: {m.external} | peer review {m.peer_ref}: {m.peer}"), soft_wrap=True)
+                out.print(
+                    Text(
+                        f"  Both found ({_KIND[m.kind]}, similarity {m.similarity:.2f}): external: {m.external} | peer review {m.peer_ref}: {m.peer}"
+                    ),
+                    soft_wrap=True,
+                )
             for item in s.only_external:
                 out.print(Text(f"  Only the external review found ({_KIND[item.kind]}): {item.text}"), soft_wrap=True)
             for item in s.only_peer:
-                out.print(Text(f"  Only the peer review found ({_KIND[item.kind]}, {item.ref}): {item.text}"), soft_wrap=True)
+                out.print(
+                    Text(f"  Only the peer review found ({_KIND[item.kind]}, {item.ref}): {item.text}"), soft_wrap=True
+                )
             for line in s.self_evaluation:
-                standing = f" [moderator: {line.alignment.replace('_', ' ')}]" if line.alignment else " [not yet moderated]"
-                out.print(Text(f"  Self-evaluation, line {line.number} ({line.title}){standing}: {line.self_evaluation}", style="dim"), soft_wrap=True)
+                standing = (
+                    f" [moderator: {line.alignment.replace('_', ' ')}]" if line.alignment else " [not yet moderated]"
+                )
+                out.print(
+                    Text(
+                        f"  Self-evaluation, line {line.number} ({line.title}){standing}: {line.self_evaluation}",
+                        style="dim",
+                    ),
+                    soft_wrap=True,
+                )
 
 
 # --- running flows ------------------------------------------------------------------------------
@@ -922,7 +1125,9 @@ def _quiet_prefect() -> None:
         from peer_review.adapters.prefect_events import server_problem
 
         if problem := server_problem(api_url):
-            raise UserError(f"{problem}; start it, or unset PREFECT_API_URL to run with a temporary server of this command's own")
+            raise UserError(
+                f"{problem}; start it, or unset PREFECT_API_URL to run with a temporary server of this command's own"
+            )
 
 
 def _end_on_ctrl_c(run):
@@ -962,21 +1167,32 @@ def _server_too_slow(exc: RuntimeError) -> UserError | None:
     traceback otherwise): a slow or busy machine needs more time, so name the setting and a value to try.
     None for any other error, and for a server that exited while starting (more time would not help)."""
     text = str(exc)
-    if not text.startswith("Timed out while attempting to connect to ephemeral Prefect API server") or "exited with code" in text:
+    if (
+        not text.startswith("Timed out while attempting to connect to ephemeral Prefect API server")
+        or "exited with code" in text
+    ):
         return None
     from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
 
     seconds = PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()
-    return UserError(f"Prefect's temporary server did not start within {seconds} s ({_STARTUP_TIMEOUT}={seconds}); "
-                     f"give it longer, e.g. {_STARTUP_TIMEOUT}={max(90, 2 * seconds)}, and run the command again, "
-                     "or set PREFECT_API_URL to a Prefect server that is running")
+    return UserError(
+        f"Prefect's temporary server did not start within {seconds} s ({_STARTUP_TIMEOUT}={seconds}); "
+        f"give it longer, e.g. {_STARTUP_TIMEOUT}={max(90, 2 * seconds)}, and run the command again, "
+        "or set PREFECT_API_URL to a Prefect server that is running"
+    )
 
 
 @app.command()
 def advance(
-    review_id: Annotated[Optional[int], typer.Argument(help="one review; default every review with machine work")] = None,
+    review_id: Annotated[int | None, typer.Argument(help="one review; default every review with machine work")] = None,
     partnership: PartnershipOpt = None,
-    rescan: Annotated[bool, typer.Option("--rescan", help="look at every open review, not only those queued (a repair after changes made around the engine)")] = False,
+    rescan: Annotated[
+        bool,
+        typer.Option(
+            "--rescan",
+            help="look at every open review, not only those queued (a repair after changes made around the engine)",
+        ),
+    ] = False,
 ) -> None:
     """Run the Prefect flow that moves reviews on as far as the machine can. A review whose step fails is
     left where it was (and named, exit status 1); the others move on."""
@@ -994,7 +1210,13 @@ def advance(
     failures = Failures()
     with failure_log("advance") as log_file:  # after Prefect set up its logging, which this adds to
         try:
-            results = _end_on_ctrl_c(lambda: {review_id: advance_review(review_id)} if review_id is not None else advance_cycle(partnership, rescan=rescan))
+            results = _end_on_ctrl_c(
+                lambda: (
+                    {review_id: advance_review(review_id)}
+                    if review_id is not None
+                    else advance_cycle(partnership, rescan=rescan)
+                )
+            )
         except SweepFailed as failed:  # the flow carried on past them, then failed its run
             results, failures = failed.done if review_id is None else {review_id: failed.done}, failed.failures
     for rid, steps in results.items():
@@ -1009,7 +1231,9 @@ def advance(
 @app.command()
 def worker(
     pool: Annotated[str, typer.Option(help="the Prefect work pool (prefect.yaml's is peer-review)")] = "peer-review",
-    limit: Annotated[int, typer.Option(min=1, help="flow runs this worker runs at once (1 lets other workers take the rest)")] = 1,
+    limit: Annotated[
+        int, typer.Option(min=1, help="flow runs this worker runs at once (1 lets other workers take the rest)")
+    ] = 1,
 ) -> None:
     """Start a Prefect process worker for the deployments, after checking it has what its runs need: the
     Prefect server, the domain database, mail settings and the code at PEER_REVIEW_HOME."""
@@ -1017,24 +1241,52 @@ def worker(
     from peer_review.adapters.prefect_events import server_problem
 
     api_url = os.environ.get("PREFECT_API_URL")
-    problems = [server_problem(api_url)] if api_url else ["PREFECT_API_URL is not set: set it to the Prefect server, e.g. http://prefect.example.org:4200/api"]
+    problems = (
+        [server_problem(api_url)]
+        if api_url
+        else ["PREFECT_API_URL is not set: set it to the Prefect server, e.g. http://prefect.example.org:4200/api"]
+    )
     problems = [problem for problem in problems if problem]
     home = os.environ.get("PEER_REVIEW_HOME")
     if not home or not (Path(home) / "flows" / "review.py").is_file():
-        problems.append(f"PEER_REVIEW_HOME ({home or 'not set'}) must be the folder holding flows/, the same path as when the deployments were made")
+        problems.append(
+            f"PEER_REVIEW_HOME ({home or 'not set'}) must be the folder holding flows/, the same path as when the deployments were made"
+        )
     problems += missing_worker_settings(mail=True)
     if problems:
         raise UserError("this worker is not set up: " + "; ".join(problems))
     # this process becomes the worker (systemd and signals reach it directly), with the same Python and Prefect
-    os.execv(sys.executable, [sys.executable, "-m", "prefect", "worker", "start", "--pool", pool, "--type", "process", "--limit", str(limit)])
+    os.execv(
+        sys.executable,
+        [
+            sys.executable,
+            "-m",
+            "prefect",
+            "worker",
+            "start",
+            "--pool",
+            pool,
+            "--type",
+            "process",
+            "--limit",
+            str(limit),
+        ],
+    )
 
 
 @app.command()
 def demo(
-    partnership: Annotated[Optional[Path], typer.Option(help="partnership file (default: the bundled Sheffield triad)")] = None,
-    framework: Annotated[Optional[str], typer.Option(help="framework id or file, instead of the partnership's")] = None,
-    out_dir: Annotated[Path, typer.Option("--out", help="folder for the documents and the demo database")] = Path("demo-output"),
-    until: Annotated[Optional[str], typer.Option(help="stop the simulated participants after this date (YYYY-MM-DD), leaving the cycle part-way")] = None,
+    partnership: Annotated[
+        Path | None, typer.Option(help="partnership file (default: the bundled Sheffield triad)")
+    ] = None,
+    framework: Annotated[str | None, typer.Option(help="framework id or file, instead of the partnership's")] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="folder for the documents and the demo database")] = Path(
+        "demo-output"
+    ),
+    until: Annotated[
+        str | None,
+        typer.Option(help="stop the simulated participants after this date (YYYY-MM-DD), leaving the cycle part-way"),
+    ] = None,
 ) -> None:
     """Run a whole review cycle with simulated participants, through the Prefect flows."""
     from peer_review.demo import folder as demo_folder
@@ -1058,13 +1310,21 @@ def demo(
         _quiet_prefect()
         from flows.demo import run_demo
 
-        with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err.rich) as bar:
+        with Progress(
+            TextColumn("{task.description}", markup=False),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err.rich,
+        ) as bar:
             job = bar.add_task("starting Prefect and loading the partnership", total=None)
 
             def progress(message: str, done: int, total: int) -> None:
                 bar.update(job, description=message, completed=done, total=total)
 
-            result = _end_on_ctrl_c(lambda: run_demo(partnership, framework, out_dir, progress, until=stop_after, render=builder.docx))
+            result = _end_on_ctrl_c(
+                lambda: run_demo(partnership, framework, out_dir, progress, until=stop_after, render=builder.docx)
+            )
     table = Table(title=f"{result.partnership}: {len(result.reviews)} reviews")
     for column in ("review", "host trust", "strand", "visit", "stage", "documents"):
         table.add_column(column)
@@ -1072,7 +1332,9 @@ def demo(
         docs = sum(1 for p in result.documents if p.name.startswith(f"{r.id:03d}-"))
         table.add_row(str(r.id), r.host, r.strand, f"{r.visit_start} to {r.visit_end}", r.stage, str(docs))
     out.print(table)
-    out.print(f"{len(result.documents)} documents in {result.out}/ ; {result.emails} notification emails in {result.out}/emails/ ; {result.tasks_done} tasks done by simulated participants; {result.advances} sweeps")
+    out.print(
+        f"{len(result.documents)} documents in {result.out}/ ; {result.emails} notification emails in {result.out}/emails/ ; {result.tasks_done} tasks done by simulated participants; {result.advances} sweeps"
+    )
     out.print(f"Evaluation: {result.out}/evaluation/ ({', '.join(p.name for p in result.evaluation)})", soft_wrap=True)
     out.print(f"Database: {result.database}")
 
@@ -1094,9 +1356,13 @@ def _own_database_note(named: str, own: Path) -> str:
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="address to listen on; anything but localhost needs PEER_REVIEW_WEB_URL")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(help="address to listen on; anything but localhost needs PEER_REVIEW_WEB_URL")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, help="processes answering requests (each with its own database connections)")] = 1,
+    workers: Annotated[
+        int, typer.Option(min=1, help="processes answering requests (each with its own database connections)")
+    ] = 1,
 ) -> None:
     """The web service: everyone signs in with an emailed link and does their tasks; coordinators follow their partnerships."""
     import uvicorn
@@ -1105,18 +1371,32 @@ def serve(
     from peer_review.service.signin import web_url
 
     if not web_url() and not is_loopback(host):
-        raise UserError(f"--host {host} would open the service to other computers; set PEER_REVIEW_WEB_URL to the address people use "
-                        "(for example https://reviews.example.org, served by an https reverse proxy), so sign-in links and the Host check use it")
+        raise UserError(
+            f"--host {host} would open the service to other computers; set PEER_REVIEW_WEB_URL to the address people use "
+            "(for example https://reviews.example.org, served by an https reverse proxy), so sign-in links and the Host check use it"
+        )
     from peer_review.store.db import database_url_for_display, get_engine
 
     get_engine()  # fail now, clearly, if the database cannot be used
     address = web_url() or f"http://{host}:{port}"
-    err.print(f"serving {database_url_for_display()} at {address}/ (listening on {host}:{port}); sign-in links go out through the outbox (`peer-review send`)")
+    err.print(
+        f"serving {database_url_for_display()} at {address}/ (listening on {host}:{port}); sign-in links go out through the outbox (`peer-review send`)"
+    )
     if workers == 1:
-        uvicorn.run(create_app(), host=host, port=port, log_level="warning", proxy_headers=True, forwarded_allow_ips="127.0.0.1")
+        uvicorn.run(
+            create_app(), host=host, port=port, log_level="warning", proxy_headers=True, forwarded_allow_ips="127.0.0.1"
+        )
     else:  # each process builds its own app from the same environment
-        uvicorn.run("peer_review.entrypoints.web.app:create_app", factory=True, workers=workers, host=host, port=port, log_level="warning",
-                    proxy_headers=True, forwarded_allow_ips="127.0.0.1")
+        uvicorn.run(
+            "peer_review.entrypoints.web.app:create_app",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level="warning",
+            proxy_headers=True,
+            forwarded_allow_ips="127.0.0.1",
+        )
 
 
 @db_app.command("upgrade")
@@ -1177,7 +1457,9 @@ def _end(code: int) -> NoReturn:
     import atexit
     import threading
 
-    if "prefect" in sys.modules or any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+    if "prefect" in sys.modules or any(
+        t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()
+    ):
         raise SystemExit(code)
     if "peer_review.store.db" in sys.modules:
         from peer_review.store.db import dispose_all

@@ -12,9 +12,10 @@ import csv
 import datetime as dt
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Callable, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -101,8 +102,12 @@ def read_headline_csv(path: str | Path) -> HeadlineFigures:
         row = _row(path, line, HeadlineRow, cells)
         key = (row.trust, row.measure, row.year)
         if key in first:
-            raise UserError(f"a second figure for trust '{row.trust}', measure '{_short(row.measure)}', year '{row.year}' "
-                            f"(first on line {first[key]}); keep one row per trust, measure and year", source=str(path), place=f"line {line}")
+            raise UserError(
+                f"a second figure for trust '{row.trust}', measure '{_short(row.measure)}', year '{row.year}' "
+                f"(first on line {first[key]}); keep one row per trust, measure and year",
+                source=str(path),
+                place=f"line {line}",
+            )
         first[key] = line
         rows.append(row)
         lines.append(line)
@@ -119,9 +124,11 @@ class StrandView(_Strict):
     areas_for_development: list[Text] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _says_something(self) -> "StrandView":
+    def _says_something(self) -> StrandView:
         if not (self.view or self.strengths or self.areas_for_development):
-            raise ValueError(f"strand '{self.strand}' has no view, strengths or areas_for_development; give at least one, or leave the strand out")
+            raise ValueError(
+                f"strand '{self.strand}' has no view, strengths or areas_for_development; give at least one, or leave the strand out"
+            )
         return self
 
 
@@ -160,7 +167,10 @@ def _external_yaml(path: Path) -> LoadedExternalReview:
     seen: dict[str, int] = {}
     for i, view in enumerate(spec.strands):
         if view.strand in seen:
-            raise doc.error(f"strand '{view.strand}' is given twice (first as strands[{seen[view.strand]}]); give each strand once", ("strands", i, "strand"))
+            raise doc.error(
+                f"strand '{view.strand}' is given twice (first as strands[{seen[view.strand]}]); give each strand once",
+                ("strands", i, "strand"),
+            )
         seen[view.strand] = i
     return LoadedExternalReview(spec, path, doc.place)
 
@@ -194,16 +204,23 @@ def _external_csv(path: Path) -> LoadedExternalReview:
             places[("trust",)] = f"line {line}, column 'trust'"
         for column in _ABOUT_THE_REVIEW:
             if getattr(row, column) != getattr(first, column):
-                raise UserError(f"'{_short(str(getattr(row, column)))}' differs from line {first_line}'s '{_short(str(getattr(first, column)))}'; "
-                                f"a file holds one external review, so {column} is the same on every row", source=str(path), place=f"line {line}, column '{column}'")
+                raise UserError(
+                    f"'{_short(str(getattr(row, column)))}' differs from line {first_line}'s '{_short(str(getattr(first, column)))}'; "
+                    f"a file holds one external review, so {column} is the same on every row",
+                    source=str(path),
+                    place=f"line {line}, column '{column}'",
+                )
         if row.strand not in strands:
             places[("strands", len(strands), "strand")] = f"line {line}, column 'strand'"
             strands[row.strand] = {"strand": row.strand, "view": "", "strengths": [], "areas_for_development": []}
         entry = strands[row.strand]
         if row.kind == "view":
             if row.strand in view_lines:
-                raise UserError(f"a second view of strand '{row.strand}' (the first is on line {view_lines[row.strand]}); give one view per strand",
-                                source=str(path), place=f"line {line}, column 'kind'")
+                raise UserError(
+                    f"a second view of strand '{row.strand}' (the first is on line {view_lines[row.strand]}); give one view per strand",
+                    source=str(path),
+                    place=f"line {line}, column 'kind'",
+                )
             view_lines[row.strand] = line
             entry["view"] = row.text
         else:
@@ -215,7 +232,9 @@ def _external_csv(path: Path) -> LoadedExternalReview:
 # --- reading CSV ----------------------------------------------------------------------------------
 
 
-def _csv_rows(path: Path, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> list[tuple[int, dict[str, str]]]:
+def _csv_rows(
+    path: Path, required: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> list[tuple[int, dict[str, str]]]:
     """The rows of a CSV file as {column: cell}, each with its line; the first line names the columns.
 
     Column names are matched without case or surrounding spaces; blank lines are skipped. The same size
@@ -228,24 +247,36 @@ def _csv_rows(path: Path, required: tuple[str, ...], optional: tuple[str, ...] =
     try:
         header = next(reader, None)
         if header is None or not any(cell.strip() for cell in header):
-            raise UserError(f"the file is empty; its first line names the columns: {listed}", source=str(path), place="line 1")
+            raise UserError(
+                f"the file is empty; its first line names the columns: {listed}", source=str(path), place="line 1"
+            )
         names = [cell.strip().lower() for cell in header]
         for i, name in enumerate(names):
             if name not in allowed:
-                raise UserError(f"unknown column '{_short(header[i])}'; the columns are {listed}", source=str(path), place="line 1")
+                raise UserError(
+                    f"unknown column '{_short(header[i])}'; the columns are {listed}", source=str(path), place="line 1"
+                )
             if name in names[:i]:
                 raise UserError(f"the column '{name}' is given twice", source=str(path), place="line 1")
         missing = [c for c in required if c not in names]
         if missing:
-            raise UserError(f"missing column {', '.join(repr(c) for c in missing)}; the columns are {listed}", source=str(path), place="line 1")
+            raise UserError(
+                f"missing column {', '.join(repr(c) for c in missing)}; the columns are {listed}",
+                source=str(path),
+                place="line 1",
+            )
         end = reader.line_num
         for cells in reader:
             line, end = end + 1, reader.line_num  # a quoted cell may span lines: a row is where it starts
             if not any(cell.strip() for cell in cells):
                 continue
             if len(cells) != len(names):
-                raise UserError(f"the row has {len(cells)} cells but the first line names {len(names)} columns ({', '.join(names)}); "
-                                "put a value that holds a comma in double quotes", source=str(path), place=f"line {line}")
+                raise UserError(
+                    f"the row has {len(cells)} cells but the first line names {len(names)} columns ({', '.join(names)}); "
+                    "put a value that holds a comma in double quotes",
+                    source=str(path),
+                    place=f"line {line}",
+                )
             rows.append((line, dict(zip(names, cells))))
     except csv.Error as exc:
         raise UserError(f"not valid CSV: {exc}", source=str(path), place=f"line {reader.line_num}") from None
@@ -257,16 +288,24 @@ def _csv_rows(path: Path, required: tuple[str, ...], optional: tuple[str, ...] =
 def _read_text(path: Path) -> str:
     try:
         if path.stat().st_size > 4 * MAX_BYTES:  # not worth reading to count its characters
-            raise UserError(f"the file is {path.stat().st_size:,} bytes; files are limited to {MAX_BYTES:,} characters", source=str(path))
+            raise UserError(
+                f"the file is {path.stat().st_size:,} bytes; files are limited to {MAX_BYTES:,} characters",
+                source=str(path),
+            )
         text = path.read_bytes().decode("utf-8-sig")  # a spreadsheet's "CSV UTF-8" starts with a byte order mark
     except FileNotFoundError:
         raise UserError("file not found", source=str(path)) from None
     except UnicodeDecodeError as exc:
-        raise UserError(f"cannot read the file: it is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as CSV UTF-8", source=str(path)) from None
+        raise UserError(
+            f"cannot read the file: it is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as CSV UTF-8",
+            source=str(path),
+        ) from None
     except OSError as exc:
         raise UserError(f"cannot read the file ({exc})", source=str(path)) from None
     if len(text) > MAX_BYTES:
-        raise UserError(f"the file holds {len(text):,} characters; files are limited to {MAX_BYTES:,}", source=str(path))
+        raise UserError(
+            f"the file holds {len(text):,} characters; files are limited to {MAX_BYTES:,}", source=str(path)
+        )
     return text
 
 
@@ -282,7 +321,9 @@ def _row(path: Path, line: int, model: type[BaseModel], cells: dict[str, str]):
             problem = f"{describe(first)}; write dates as YYYY-MM-DD, e.g. 2024-06-12"
         else:
             problem = describe(first)
-        raise UserError(problem, source=str(path), place=f"line {line}" + (f", column '{column}'" if column else "")) from None
+        raise UserError(
+            problem, source=str(path), place=f"line {line}" + (f", column '{column}'" if column else "")
+        ) from None
 
 
 def _short(value: str) -> str:

@@ -73,7 +73,9 @@ def _check_unique(doc: Document, framework: Framework) -> None:
     seen: dict[str, int] = {}
     for i, strand in enumerate(framework.strands):
         if strand.id in seen:
-            raise doc.error(f"duplicate strand id '{strand.id}' (first used by strands[{seen[strand.id]}])", ("strands", i, "id"))
+            raise doc.error(
+                f"duplicate strand id '{strand.id}' (first used by strands[{seen[strand.id]}])", ("strands", i, "id")
+            )
         seen[strand.id] = i
 
 
@@ -95,5 +97,7 @@ def resolve_framework(ref: str, relative_to: Path | None = None) -> Framework:
         return load_framework_file(path)
     known = bundled_frameworks()
     if ref not in known:
-        raise UserError(f"unknown framework '{ref}'; bundled frameworks: {', '.join(sorted(known))}, or give a path to a .yaml file")
+        raise UserError(
+            f"unknown framework '{ref}'; bundled frameworks: {', '.join(sorted(known))}, or give a path to a .yaml file"
+        )
     return load_framework_file(known[ref])

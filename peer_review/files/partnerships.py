@@ -32,14 +32,20 @@ class Contact(_Strict):
 class Moderator(Contact):
     organisation: Name = "Learn Sheffield"
     max_reviews_per_term: int = Field(default=2, ge=1)
-    conflicts: list[Reference] = Field(default_factory=list, description="trust ids or people's emails they must not be paired with")
+    conflicts: list[Reference] = Field(
+        default_factory=list, description="trust ids or people's emails they must not be paired with"
+    )
 
 
 class Reviewer(Contact):
     role: Name
     strands: list[Reference] = Field(default_factory=list, description="strands they can review; empty means any")
-    conflicts: list[Reference] = Field(default_factory=list, description="trust ids or people's emails they must not be paired with")
-    previous_employers: list[Reference] = Field(default_factory=list, description="trusts (ids) they worked for recently")
+    conflicts: list[Reference] = Field(
+        default_factory=list, description="trust ids or people's emails they must not be paired with"
+    )
+    previous_employers: list[Reference] = Field(
+        default_factory=list, description="trusts (ids) they worked for recently"
+    )
 
 
 class Respondent(Contact):
@@ -88,7 +94,9 @@ class Reminders(_Strict):
     before: list[int] = Field(default_factory=lambda: [7, 2], description="days before the due date")
     first_overdue: int = Field(default=1, ge=0, description="days after the due date for the first overdue reminder")
     overdue_every: int = Field(default=7, ge=1, description="days between later overdue reminders")
-    overdue_max: int = Field(default=3, ge=0, description="overdue reminders at most, then escalation to the coordinator")
+    overdue_max: int = Field(
+        default=3, ge=0, description="overdue reminders at most, then escalation to the coordinator"
+    )
     digest_weekday: int = Field(default=0, ge=0, le=6, description="the weekly digest's day, 0 = Monday")
 
 
@@ -136,7 +144,9 @@ def load_partnership_file(path: str | Path, framework_override: str | Path | Non
     cross_check(doc, spec, framework)
     calendars = {}
     for t, trust in enumerate(spec.trusts):
-        ref, loc = (trust.term_dates, ("trusts", t, "term_dates")) if trust.term_dates else (spec.term_dates, ("term_dates",))
+        ref, loc = (
+            (trust.term_dates, ("trusts", t, "term_dates")) if trust.term_dates else (spec.term_dates, ("term_dates",))
+        )
         calendars[trust.id] = _calendar(doc, ref, loc)
     _check_cycle_in_calendars(doc, spec, calendars)
     return LoadedPartnership(spec=spec, framework=framework, source=doc.path, calendars=calendars)
@@ -160,7 +170,10 @@ def _check_cycle_in_calendars(doc: Document, spec: PartnershipSpec, calendars: d
         gap = calendar_gap(calendar, start, end, dt.timedelta(days=spec.deadlines.report))
         if gap is not None:
             key, problem = gap
-            raise doc.error(f"{problem} (term_dates names each trust's school calendar: a bundled one, or a .yaml file of its terms)", ("cycle", key))
+            raise doc.error(
+                f"{problem} (term_dates names each trust's school calendar: a bundled one, or a .yaml file of its terms)",
+                ("cycle", key),
+            )
 
 
 def cross_check(doc: Document, spec: PartnershipSpec, framework: Framework) -> None:
@@ -172,14 +185,18 @@ def cross_check(doc: Document, spec: PartnershipSpec, framework: Framework) -> N
     trust_ids: dict[str, int] = {}
     for t, trust in enumerate(spec.trusts):
         if trust.id in trust_ids:
-            raise doc.error(f"duplicate trust id '{trust.id}' (first used by trusts[{trust_ids[trust.id]}])", ("trusts", t, "id"))
+            raise doc.error(
+                f"duplicate trust id '{trust.id}' (first used by trusts[{trust_ids[trust.id]}])", ("trusts", t, "id")
+            )
         trust_ids[trust.id] = t
     for t, trust in enumerate(spec.trusts):
         seen: set[str] = set()
         for s, strand in enumerate(trust.strand_order):
             loc = ("trusts", t, "strand_order", s)
             if strand not in strands:
-                raise doc.error(f"unknown strand '{strand}' for framework '{framework.id}'; valid strands: {valid}", loc)
+                raise doc.error(
+                    f"unknown strand '{strand}' for framework '{framework.id}'; valid strands: {valid}", loc
+                )
             if strand in seen:
                 raise doc.error(f"strand '{strand}' is listed twice; list each strand exactly once", loc)
             seen.add(strand)
@@ -192,17 +209,26 @@ def cross_check(doc: Document, spec: PartnershipSpec, framework: Framework) -> N
         for r, reviewer in enumerate(trust.reviewers):
             for s, strand in enumerate(reviewer.strands):
                 if strand not in strands:
-                    raise doc.error(f"unknown strand '{strand}'; valid strands: {valid}", ("trusts", t, "reviewers", r, "strands", s))
+                    raise doc.error(
+                        f"unknown strand '{strand}'; valid strands: {valid}",
+                        ("trusts", t, "reviewers", r, "strands", s),
+                    )
         for c, other in enumerate(trust.conflicts):
             if other not in trust_ids or other == trust.id:
                 choices = ", ".join(i for i in trust_ids if i != trust.id)
-                raise doc.error(f"conflict with unknown trust '{other}'; other trusts: {choices}", ("trusts", t, "conflicts", c))
+                raise doc.error(
+                    f"conflict with unknown trust '{other}'; other trusts: {choices}", ("trusts", t, "conflicts", c)
+                )
     for b, blackout in enumerate(spec.blackouts):
         if blackout.end < blackout.start:
-            raise doc.error(f"the blackout ends ({blackout.end}) before it starts ({blackout.start})", ("blackouts", b, "end"))
+            raise doc.error(
+                f"the blackout ends ({blackout.end}) before it starts ({blackout.start})", ("blackouts", b, "end")
+            )
         for i, other in enumerate(blackout.trusts):
             if other not in trust_ids:
-                raise doc.error(f"unknown trust '{other}'; trusts: {', '.join(trust_ids)}", ("blackouts", b, "trusts", i))
+                raise doc.error(
+                    f"unknown trust '{other}'; trusts: {', '.join(trust_ids)}", ("blackouts", b, "trusts", i)
+                )
     emails = _check_people(doc, spec)
     _check_person_conflicts(doc, spec, set(trust_ids), emails)
 
@@ -210,14 +236,24 @@ def cross_check(doc: Document, spec: PartnershipSpec, framework: Framework) -> N
 def _check_person_conflicts(doc: Document, spec: PartnershipSpec, trust_ids: set[str], emails: set[str]) -> None:
     """A person's conflicts name trusts or people that exist; previous employers name trusts."""
     places = [(("moderators", m), moderator) for m, moderator in enumerate(spec.moderators)]
-    places += [(("trusts", t, "reviewers", r), reviewer) for t, trust in enumerate(spec.trusts) for r, reviewer in enumerate(trust.reviewers)]
+    places += [
+        (("trusts", t, "reviewers", r), reviewer)
+        for t, trust in enumerate(spec.trusts)
+        for r, reviewer in enumerate(trust.reviewers)
+    ]
     for loc, person in places:
         for c, entry in enumerate(person.conflicts):
             if entry not in trust_ids and entry.lower() not in emails:
-                raise doc.error(f"conflict with '{entry}', which is neither a trust id nor a person's email in this partnership", loc + ("conflicts", c))
+                raise doc.error(
+                    f"conflict with '{entry}', which is neither a trust id nor a person's email in this partnership",
+                    loc + ("conflicts", c),
+                )
         for e, employer in enumerate(getattr(person, "previous_employers", [])):
             if employer not in trust_ids:
-                raise doc.error(f"unknown trust '{employer}'; trusts: {', '.join(sorted(trust_ids))}", loc + ("previous_employers", e))
+                raise doc.error(
+                    f"unknown trust '{employer}'; trusts: {', '.join(sorted(trust_ids))}",
+                    loc + ("previous_employers", e),
+                )
 
 
 def _check_people(doc: Document, spec: PartnershipSpec) -> set[str]:
@@ -255,9 +291,15 @@ def _check_people(doc: Document, spec: PartnershipSpec) -> set[str]:
     trust_ids = [trust.id for trust in spec.trusts]
     for r, respondent in enumerate(spec.respondents):
         if respondent.group.casefold() in {g.casefold() for g in ROLE_GROUPS.values()}:
-            raise doc.error(f"'{respondent.group}' is the name of a group of people with a role ({', '.join(ROLE_GROUPS.values())}); "
-                            "give respondents a group of their own, such as Trustees", ("respondents", r, "group"))
+            raise doc.error(
+                f"'{respondent.group}' is the name of a group of people with a role ({', '.join(ROLE_GROUPS.values())}); "
+                "give respondents a group of their own, such as Trustees",
+                ("respondents", r, "group"),
+            )
         if respondent.trust is not None and respondent.trust not in trust_ids:
-            raise doc.error(f"there is no trust '{respondent.trust}'; trusts are: {', '.join(trust_ids)}", ("respondents", r, "trust"))
+            raise doc.error(
+                f"there is no trust '{respondent.trust}'; trusts are: {', '.join(trust_ids)}",
+                ("respondents", r, "trust"),
+            )
         claim(respondent, respondent.trust, ("respondents", r))
     return set(owners)

@@ -14,7 +14,9 @@ from peer_review.resources import bundled
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)  # built when a questionnaire is first read, not at import
+    model_config = ConfigDict(
+        extra="forbid", defer_build=True
+    )  # built when a questionnaire is first read, not at import
 
 
 class Statement(_Strict):
@@ -39,7 +41,9 @@ class Questionnaire(_Strict):
     version: Name
     source: Text
     introduction: Text
-    scale: list[Name] = Field(min_length=5, max_length=5, description="the five points of agreement, from 1 (disagree most) to 5 (agree most)")
+    scale: list[Name] = Field(
+        min_length=5, max_length=5, description="the five points of agreement, from 1 (disagree most) to 5 (agree most)"
+    )
     themes: list[Theme] = Field(min_length=1, max_length=10)
     open_questions: list[OpenQuestion] = Field(default_factory=list, max_length=5)
 
@@ -60,23 +64,34 @@ def load_questionnaire_file(path: str | Path) -> Questionnaire:
     questionnaire = doc.validate(Questionnaire)
     seen: dict[str, tuple] = {}
     places = [(("themes", t, "id"), theme.id) for t, theme in enumerate(questionnaire.themes)]
-    places += [(("themes", t, "statements", s, "id"), st.id) for t, theme in enumerate(questionnaire.themes) for s, st in enumerate(theme.statements)]
+    places += [
+        (("themes", t, "statements", s, "id"), st.id)
+        for t, theme in enumerate(questionnaire.themes)
+        for s, st in enumerate(theme.statements)
+    ]
     places += [(("open_questions", q, "id"), question.id) for q, question in enumerate(questionnaire.open_questions)]
     titles: dict[str, int] = {}
     for t, theme in enumerate(questionnaire.themes):
         if theme.title.casefold() in titles:
-            raise doc.error(f"the theme title '{theme.title}' is used twice (first by themes[{titles[theme.title.casefold()]}]); results are reported by theme",
-                            ("themes", t, "title"))
+            raise doc.error(
+                f"the theme title '{theme.title}' is used twice (first by themes[{titles[theme.title.casefold()]}]); results are reported by theme",
+                ("themes", t, "title"),
+            )
         titles[theme.title.casefold()] = t
     for loc, ident in places:
         if ident in seen:
-            raise doc.error(f"the id '{ident}' is used twice (first at {doc.place(seen[ident])}); every theme, statement and question needs its own", loc)
+            raise doc.error(
+                f"the id '{ident}' is used twice (first at {doc.place(seen[ident])}); every theme, statement and question needs its own",
+                loc,
+            )
         seen[ident] = loc
     return questionnaire
 
 
 def bundled_questionnaires() -> dict[str, Path]:
-    return {load_questionnaire_file(path).id: path for path in sorted((bundled("frameworks") / "surveys").glob("*.yaml"))}
+    return {
+        load_questionnaire_file(path).id: path for path in sorted((bundled("frameworks") / "surveys").glob("*.yaml"))
+    }
 
 
 def resolve_questionnaire(ref: str) -> Questionnaire:
@@ -85,7 +100,9 @@ def resolve_questionnaire(ref: str) -> Questionnaire:
         return load_questionnaire_file(ref)
     known = bundled_questionnaires()
     if ref not in known:
-        raise UserError(f"unknown questionnaire '{ref}'; bundled: {', '.join(sorted(known))}, or give a path to a .yaml file")
+        raise UserError(
+            f"unknown questionnaire '{ref}'; bundled: {', '.join(sorted(known))}, or give a path to a .yaml file"
+        )
     return load_questionnaire_file(known[ref])
 
 

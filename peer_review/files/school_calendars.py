@@ -45,7 +45,10 @@ def load_calendar_file(path: str | Path) -> SchoolCalendar:
         if span.end < span.start:
             raise doc.error(f"a half-term ends ({span.end}) before it starts ({span.start})", ("terms", i, "end"))
         if previous and span.start <= previous.end:
-            raise doc.error(f"half-terms must be in date order without overlaps; this one starts {span.start}, the one before ends {previous.end}", ("terms", i, "start"))
+            raise doc.error(
+                f"half-terms must be in date order without overlaps; this one starts {span.start}, the one before ends {previous.end}",
+                ("terms", i, "start"),
+            )
         previous = span
     years = range(spec.terms[0].start.year, spec.terms[-1].end.year + 1)
     closed = set(holidays.country_holidays("GB", subdiv=REGIONS[spec.bank_holidays], years=years))
@@ -71,5 +74,7 @@ def resolve_calendar(ref: str, relative_to: Path | None = None) -> SchoolCalenda
         return load_calendar_file(path)
     bundled = {p.stem: p for p in BUNDLED.glob("*.yaml")}
     if ref not in bundled:
-        raise UserError(f"unknown school calendar '{ref}'; bundled calendars: {', '.join(sorted(bundled))}, or give a path to a .yaml file")
+        raise UserError(
+            f"unknown school calendar '{ref}'; bundled calendars: {', '.join(sorted(bundled))}, or give a path to a .yaml file"
+        )
     return _cached(str(bundled[ref]))

@@ -34,7 +34,9 @@ class Document:
     def __init__(self, path: Path, text: str):
         self.path = path
         if len(text) > MAX_BYTES:
-            raise UserError(f"the file holds {len(text):,} characters; files are limited to {MAX_BYTES:,}", source=str(path))
+            raise UserError(
+                f"the file holds {len(text):,} characters; files are limited to {MAX_BYTES:,}", source=str(path)
+            )
         self._paths: dict[int, tuple] = {}
         try:
             _check_structure(text)
@@ -48,8 +50,11 @@ class Document:
         except yaml.reader.ReaderError as exc:  # a character YAML does not allow, such as NUL
             line = text.count("\n", 0, exc.position) + 1
             code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
-            raise UserError(f"not valid YAML: the character U+{code:04X} (a control character) is not allowed; remove it",
-                            source=str(path), place=f"line {line}") from None
+            raise UserError(
+                f"not valid YAML: the character U+{code:04X} (a control character) is not allowed; remove it",
+                source=str(path),
+                place=f"line {line}",
+            ) from None
         except _NodeProblem as exc:
             loc = self._paths.get(id(exc.node), ())
             line = f"line {exc.node.start_mark.line + 1}"
@@ -89,11 +94,14 @@ class Document:
             raise _NodeProblem(str(exc), node) from None
 
     @classmethod
-    def read(cls, path: str | Path) -> "Document":
+    def read(cls, path: str | Path) -> Document:
         path = Path(path)
         try:
             if path.stat().st_size > 4 * MAX_BYTES:  # not worth reading to count its characters
-                raise UserError(f"the file is {path.stat().st_size:,} bytes; files are limited to {MAX_BYTES:,} characters", source=str(path))
+                raise UserError(
+                    f"the file is {path.stat().st_size:,} bytes; files are limited to {MAX_BYTES:,} characters",
+                    source=str(path),
+                )
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise UserError("file not found", source=str(path)) from None
@@ -135,11 +143,16 @@ def _check_structure(text: str) -> None:
     depth = 0
     for event in yaml.parse(text, Loader=_Loader):
         if isinstance(event, yaml.AliasEvent):
-            raise yaml.MarkedYAMLError(problem=f"aliases (*{event.anchor}) are not allowed here; write the value out in full", problem_mark=event.start_mark)
+            raise yaml.MarkedYAMLError(
+                problem=f"aliases (*{event.anchor}) are not allowed here; write the value out in full",
+                problem_mark=event.start_mark,
+            )
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
-                raise yaml.MarkedYAMLError(problem=f"lists and mappings are nested more than {MAX_DEPTH} deep", problem_mark=event.start_mark)
+                raise yaml.MarkedYAMLError(
+                    problem=f"lists and mappings are nested more than {MAX_DEPTH} deep", problem_mark=event.start_mark
+                )
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
 
@@ -150,7 +163,9 @@ class _Constructor(yaml.constructor.SafeConstructor):
 
     def construct_object(self, node, deep=False):
         if node.tag.endswith(("int", "float")) and len(node.value) > MAX_DIGITS:
-            raise _NodeProblem(f"'{_excerpt(node)}' cannot be read: the number is too long ({len(node.value):,} characters)", node)
+            raise _NodeProblem(
+                f"'{_excerpt(node)}' cannot be read: the number is too long ({len(node.value):,} characters)", node
+            )
         try:
             return super().construct_object(node, deep)
         except (ValueError, OverflowError) as exc:
@@ -203,7 +218,9 @@ def describe(error: dict[str, Any]) -> str:
         return f"unknown key '{error['loc'][-1]}'"
     message = error["msg"].removeprefix("Value error, ").rstrip(".")
     given = error.get("input")
-    shown = repr(given) if not isinstance(given, (dict, list)) else type(given).__name__  # numbers are at most MAX_DIGITS long
+    shown = (
+        repr(given) if not isinstance(given, (dict, list)) else type(given).__name__
+    )  # numbers are at most MAX_DIGITS long
     if len(shown) > 80:  # a 5 MB value is not repeated back
         shown = f"{shown[:60]}... ({len(str(given)):,} characters)"
     if kind == "value_error" and not error["loc"]:  # a whole-model check: its message names what is wrong

@@ -76,7 +76,9 @@ def roles_on(session: Session, viewer: Viewer, review: Review) -> set[str]:
     if review.host_trust_id in viewer.ceo_of:
         roles.add("host")
     if viewer.person_ids:
-        for a in session.exec(select(Assignment).where(Assignment.review_id == review.id, Assignment.person_id.in_(viewer.person_ids))):
+        for a in session.exec(
+            select(Assignment).where(Assignment.review_id == review.id, Assignment.person_id.in_(viewer.person_ids))
+        ):
             if a.status == "accepted":
                 roles.add(a.role)
             elif a.status == "assigned":
@@ -98,7 +100,9 @@ def review_for(session: Session, viewer: Viewer, review_id: int) -> tuple[Review
     _private(viewer, review.partnership_id, f"review with id {review_id}")
     roles = roles_on(session, viewer, review) - {"invited"}
     if not roles:
-        raise Refused("This review is open to its host trust, its review team (once they have accepted) and the coordinator.")
+        raise Refused(
+            "This review is open to its host trust, its review team (once they have accepted) and the coordinator."
+        )
     return review, roles
 
 
@@ -154,15 +158,23 @@ def survey_invitation_for(session: Session, viewer: Viewer, invitation_id: int) 
     invitation = session.get(SurveyInvitation, invitation_id)
     if invitation is None:
         raise NotFound(f"no survey invitation with id {invitation_id}")
-    _private(viewer, session.get(SurveyRound, invitation.round_id).partnership_id, f"survey invitation with id {invitation_id}")
+    _private(
+        viewer,
+        session.get(SurveyRound, invitation.round_id).partnership_id,
+        f"survey invitation with id {invitation_id}",
+    )
     if invitation.person_id not in viewer.person_ids:
-        raise Refused("This survey was sent to someone else. Answers are personal: only the person asked can see or give them.")
+        raise Refused(
+            "This survey was sent to someone else. Answers are personal: only the person asked can see or give them."
+        )
     return invitation
 
 
 def acting_person(session: Session, viewer: Viewer, partnership_id: int) -> Person:
     """The viewer's own record in a partnership (what `--as EMAIL` names on the command line)."""
-    return session.exec(select(Person).where(Person.partnership_id == partnership_id, Person.id.in_(viewer.person_ids))).one()
+    return session.exec(
+        select(Person).where(Person.partnership_id == partnership_id, Person.id.in_(viewer.person_ids))
+    ).one()
 
 
 def sees_personal_data(roles: set[str]) -> bool:
@@ -174,4 +186,13 @@ WITHHELD = "Personal data: named only to the review team and the host trust"
 
 def withheld(item: EvidenceItem) -> EvidenceItem:
     """An evidence item as shown to someone who may know it exists but not what it is (a copy, never stored)."""
-    return EvidenceItem(id=item.id, review_id=item.review_id, ref=item.ref, title=WITHHELD, type=item.type, location="", lines=item.lines, personal_data=True)
+    return EvidenceItem(
+        id=item.id,
+        review_id=item.review_id,
+        ref=item.ref,
+        title=WITHHELD,
+        type=item.type,
+        location="",
+        lines=item.lines,
+        personal_data=True,
+    )

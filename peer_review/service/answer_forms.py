@@ -4,8 +4,8 @@ service/kinds.py binds each form to its kind."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 BLANK_LINE = {"title": "", "self_evaluation": ""}
 BLANK_ITEM = {"title": "", "type": "", "location": "", "lines": [], "personal_data": None}
@@ -70,7 +70,11 @@ def submit_evidence(_ctx: dict) -> dict:
 
 def record_findings(ctx: dict) -> dict:
     """One section per agreed line, each with a blank strength, area for development and good practice."""
-    return {"lines": [{"line": line.number, **{kind: [dict(BLANK_FINDING)] for kind in FINDING_LISTS}} for line in ctx["lines"]]}
+    return {
+        "lines": [
+            {"line": line.number, **{kind: [dict(BLANK_FINDING)] for kind in FINDING_LISTS}} for line in ctx["lines"]
+        ]
+    }
 
 
 def moderate(ctx: dict) -> dict:
@@ -102,5 +106,8 @@ def record_progress(ctx: dict) -> dict:
     entries = []
     for action in ctx["actions"]:
         last = action.latest
-        entries.append({"action": action.ref, "evidence": last.evidence if last else ""} | ({"status": last.status.value} if last else {}))
+        entries.append(
+            {"action": action.ref, "evidence": last.evidence if last else ""}
+            | ({"status": last.status.value} if last else {})
+        )
     return {"actions": entries}

@@ -34,7 +34,9 @@ def _visits_for_trust(session: Session, key: str) -> list[Review]:
     ids = [t.id for t in trusts]
     people = [p.id for p in session.exec(select(Person).where(Person.trust_id.in_(ids)))]
     hosting = select(Review).where(Review.host_trust_id.in_(ids))
-    visiting = select(Review).join(Assignment, Assignment.review_id == Review.id).where(Assignment.person_id.in_(people))
+    visiting = (
+        select(Review).join(Assignment, Assignment.review_id == Review.id).where(Assignment.person_id.in_(people))
+    )
     found = {r.id: r for r in session.exec(hosting)} | {r.id: r for r in session.exec(visiting)}
     return sorted(found.values(), key=lambda r: (r.visit_start, r.id))
 
@@ -75,7 +77,17 @@ def reviews_calendar(session: Session, reviews: list[Review], name: str) -> byte
         event.add("dtend", _london(review.visit_end, VISIT_HOURS[1]))
         event.add("summary", f"Peer review visit: {host.name} ({review.strand_title})")
         event.add("location", host.name)
-        event.add("description", "\n".join([f"Strand: {review.strand_title}", f"Host trust: {host.name}", "Review team:", *[f"- {m}" for m in members]]))
+        event.add(
+            "description",
+            "\n".join(
+                [
+                    f"Strand: {review.strand_title}",
+                    f"Host trust: {host.name}",
+                    "Review team:",
+                    *[f"- {m}" for m in members],
+                ]
+            ),
+        )
         cal.add_component(event)
     return cal.to_ical()
 

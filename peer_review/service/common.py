@@ -16,12 +16,23 @@ from peer_review.store.tables import Partnership, Person, Review, Task, TaskDraf
 ENGINE = "engine"
 
 
-def audit(session: Session, partnership_id: int, action: str, actor: str = ENGINE, review_id: int | None = None, **detail: Any) -> None:
+def audit(
+    session: Session, partnership_id: int, action: str, actor: str = ENGINE, review_id: int | None = None, **detail: Any
+) -> None:
     from peer_review.store.tables import (
         AuditEntry,  # defined by what writes, not by every command that reads
     )
 
-    session.add(AuditEntry(at=clock.now(), actor=actor, partnership_id=partnership_id, review_id=review_id, action=action, detail=detail))
+    session.add(
+        AuditEntry(
+            at=clock.now(),
+            actor=actor,
+            partnership_id=partnership_id,
+            review_id=review_id,
+            action=action,
+            detail=detail,
+        )
+    )
 
 
 def checked_text(value: str, what: str, kind: Any = Text) -> str:
@@ -83,7 +94,9 @@ def _get(session: Session, table: type, row_id: int, what: str, hint: str):
 
 
 def person_by_email(session: Session, partnership_id: int, email: str) -> Person | None:
-    return session.exec(select(Person).where(Person.partnership_id == partnership_id, Person.email == email.strip().lower())).first()
+    return session.exec(
+        select(Person).where(Person.partnership_id == partnership_id, Person.email == email.strip().lower())
+    ).first()
 
 
 def coordinator_of(session: Session, partnership_id: int) -> Person:
@@ -92,7 +105,11 @@ def coordinator_of(session: Session, partnership_id: int) -> Person:
 
 def host_ceo(session: Session, review: Review) -> Person:
     # by partnership first: person.partnership_id is indexed, so this stays one short read at any scale
-    return session.exec(select(Person).where(Person.partnership_id == review.partnership_id, Person.trust_id == review.host_trust_id, Person.is_ceo)).one()
+    return session.exec(
+        select(Person).where(
+            Person.partnership_id == review.partnership_id, Person.trust_id == review.host_trust_id, Person.is_ceo
+        )
+    ).one()
 
 
 def trust_of(session: Session, review: Review) -> Trust:

@@ -32,7 +32,9 @@ from peer_review.store.tables import (
 
 
 def _trusts(session: Session, partnership: Partnership) -> dict[str, Trust]:
-    return {t.key: t for t in session.exec(select(Trust).where(Trust.partnership_id == partnership.id).order_by(Trust.id))}
+    return {
+        t.key: t for t in session.exec(select(Trust).where(Trust.partnership_id == partnership.id).order_by(Trust.id))
+    }
 
 
 def _unknown_trust(key: str, partnership: Partnership, trusts: dict[str, Trust]) -> str:
@@ -58,15 +60,28 @@ def load_headline_figures(session: Session, partnership_name: str | None, loaded
     for i, row in enumerate(loaded.rows):
         if row.trust not in trusts:
             raise loaded.error(_unknown_trust(row.trust, partnership, trusts), i, "trust")
-    stored = {(f.trust_id, f.measure, f.year): f for f in session.exec(select(HeadlineFigure).where(HeadlineFigure.partnership_id == partnership.id))}
+    stored = {
+        (f.trust_id, f.measure, f.year): f
+        for f in session.exec(select(HeadlineFigure).where(HeadlineFigure.partnership_id == partnership.id))
+    }
     now, counts = clock.now(), {"added": 0, "changed": 0, "unchanged": 0}
     for row in loaded.rows:
         trust = trusts[row.trust]
         source = row.source or str(loaded.source)  # the publication the row names, else the file it came from
         figure = stored.get((trust.id, row.measure, row.year))
         if figure is None:
-            session.add(HeadlineFigure(partnership_id=partnership.id, trust_id=trust.id, year=row.year, measure=row.measure,
-                                       value=row.value, number=number_of(row.value), source=source, loaded_at=now))
+            session.add(
+                HeadlineFigure(
+                    partnership_id=partnership.id,
+                    trust_id=trust.id,
+                    year=row.year,
+                    measure=row.measure,
+                    value=row.value,
+                    number=number_of(row.value),
+                    source=source,
+                    loaded_at=now,
+                )
+            )
             counts["added"] += 1
         elif (figure.value, figure.source) != (row.value, source):
             figure.value, figure.number, figure.source, figure.loaded_at = row.value, number_of(row.value), source, now
@@ -112,7 +127,9 @@ def headline_trends(session: Session, partnership_name: str | None, trust_key: s
 
 def trust_trend(session: Session, trust: Trust) -> TrustTrend:
     series: dict[str, list[tuple[str, str]]] = {}
-    for f in session.exec(select(HeadlineFigure).where(HeadlineFigure.trust_id == trust.id).order_by(HeadlineFigure.measure)):
+    for f in session.exec(
+        select(HeadlineFigure).where(HeadlineFigure.trust_id == trust.id).order_by(HeadlineFigure.measure)
+    ):
         series.setdefault(f.measure, []).append((f.year, f.value))
     measures = [MeasureTrend(m, sorted(points, key=lambda p: year_order(p[0]))) for m, points in series.items()]
     return TrustTrend(trust.key, trust.name, measures)
@@ -140,24 +157,60 @@ def load_external_review(session: Session, partnership_name: str | None, loaded:
     strand_ids = [s["id"] for s in partnership.framework["strands"]]
     for i, view in enumerate(spec.strands):
         if view.strand not in strand_ids:
-            raise loaded.error(f"unknown strand '{view.strand}' for framework '{partnership.framework_id}'; strands: {', '.join(strand_ids)}", ("strands", i, "strand"))
+            raise loaded.error(
+                f"unknown strand '{view.strand}' for framework '{partnership.framework_id}'; strands: {', '.join(strand_ids)}",
+                ("strands", i, "strand"),
+            )
     if spec.reviewed_on > clock.today():
-        raise loaded.error(f"the review is dated {spec.reviewed_on}, after today ({clock.today()}); give the date it took place", ("reviewed_on",))
+        raise loaded.error(
+            f"the review is dated {spec.reviewed_on}, after today ({clock.today()}); give the date it took place",
+            ("reviewed_on",),
+        )
     trust = trusts[spec.trust]
-    review = session.exec(select(ExternalReview).where(ExternalReview.trust_id == trust.id, ExternalReview.reviewed_on == spec.reviewed_on)).first()
+    review = session.exec(
+        select(ExternalReview).where(
+            ExternalReview.trust_id == trust.id, ExternalReview.reviewed_on == spec.reviewed_on
+        )
+    ).first()
     replaced = review is not None
     if review is None:
-        review = ExternalReview(partnership_id=partnership.id, trust_id=trust.id, reviewed_on=spec.reviewed_on, reviewer=spec.reviewer, loaded_at=clock.now())
+        review = ExternalReview(
+            partnership_id=partnership.id,
+            trust_id=trust.id,
+            reviewed_on=spec.reviewed_on,
+            reviewer=spec.reviewer,
+            loaded_at=clock.now(),
+        )
     else:  # replaced: its strand views go, and the file's take their place
         session.execute(delete(ExternalStrandView).where(ExternalStrandView.external_review_id == review.id))
-    review.reviewer, review.organisation, review.source, review.loaded_at = spec.reviewer, spec.organisation, str(loaded.source), clock.now()
+    review.reviewer, review.organisation, review.source, review.loaded_at = (
+        spec.reviewer,
+        spec.organisation,
+        str(loaded.source),
+        clock.now(),
+    )
     session.add(review)
     session.flush()
     for view in spec.strands:
-        session.add(ExternalStrandView(external_review_id=review.id, strand_id=view.strand, view=view.view,
-                                       strengths=list(view.strengths), areas_for_development=list(view.areas_for_development)))
-    audit(session, partnership.id, "external_review_loaded", source=str(loaded.source), trust=trust.key,
-          reviewed_on=spec.reviewed_on.isoformat(), strands=len(spec.strands), replaced=replaced)
+        session.add(
+            ExternalStrandView(
+                external_review_id=review.id,
+                strand_id=view.strand,
+                view=view.view,
+                strengths=list(view.strengths),
+                areas_for_development=list(view.areas_for_development),
+            )
+        )
+    audit(
+        session,
+        partnership.id,
+        "external_review_loaded",
+        source=str(loaded.source),
+        trust=trust.key,
+        reviewed_on=spec.reviewed_on.isoformat(),
+        strands=len(spec.strands),
+        replaced=replaced,
+    )
     return ExternalLoad(partnership.name, trust.name, spec.reviewed_on, len(spec.strands), replaced)
 
 
@@ -171,7 +224,9 @@ class ExternalComparison:
     strands: list[comparison.StrandComparison]
 
 
-def external_comparison(session: Session, partnership_name: str | None, trust_key: str | None = None) -> list[ExternalComparison]:
+def external_comparison(
+    session: Session, partnership_name: str | None, trust_key: str | None = None
+) -> list[ExternalComparison]:
     """Every external review of the partnership's trusts (or of one trust), oldest first, compared strand by
     strand with the trust's peer reviews (see domain/comparison.py: the matching is lexical)."""
     partnership = get_partnership(session, partnership_name)
@@ -190,23 +245,47 @@ def external_comparison(session: Session, partnership_name: str | None, trust_ke
         trust = by_id[external.trust_id]
         if trust.id not in peer:
             peer[trust.id] = _peer_strands(session, trust)
-        views = session.exec(select(ExternalStrandView).where(ExternalStrandView.external_review_id == external.id)).all()
-        theirs = {v.strand_id: comparison.ExternalStrand(v.strand_id, v.view, list(v.strengths), list(v.areas_for_development)) for v in views}
-        compared.append(ExternalComparison(trust.key, trust.name, external.reviewer, external.organisation, external.reviewed_on,
-                                           comparison.compare(strands, theirs, peer[trust.id])))
+        views = session.exec(
+            select(ExternalStrandView).where(ExternalStrandView.external_review_id == external.id)
+        ).all()
+        theirs = {
+            v.strand_id: comparison.ExternalStrand(
+                v.strand_id, v.view, list(v.strengths), list(v.areas_for_development)
+            )
+            for v in views
+        }
+        compared.append(
+            ExternalComparison(
+                trust.key,
+                trust.name,
+                external.reviewer,
+                external.organisation,
+                external.reviewed_on,
+                comparison.compare(strands, theirs, peer[trust.id]),
+            )
+        )
     return compared
 
 
 def _peer_strands(session: Session, trust: Trust) -> dict[str, comparison.PeerStrand]:
     """The trust's peer review of each strand (its latest cycle's), with its supported strengths and areas for
     development, and its agreed lines' self-evaluations with the moderator's standing judgements."""
-    reviews = session.exec(select(Review).where(Review.host_trust_id == trust.id, Review.stage != Stage.CANCELLED.value).order_by(Review.cycle_id, Review.id)).all()
+    reviews = session.exec(
+        select(Review)
+        .where(Review.host_trust_id == trust.id, Review.stage != Stage.CANCELLED.value)
+        .order_by(Review.cycle_id, Review.id)
+    ).all()
     latest = {r.strand_id: r for r in reviews}  # a later cycle's review of a strand replaces an earlier one
     supported: dict[int, list[comparison.Item]] = {}
     if latest:
         rows = session.exec(
-            select(Finding).where(Finding.review_id.in_([r.id for r in latest.values()]), Finding.status == "supported",
-                                  Finding.kind.in_(comparison.KINDS)).order_by(Finding.id)
+            select(Finding)
+            .where(
+                Finding.review_id.in_([r.id for r in latest.values()]),
+                Finding.status == "supported",
+                Finding.kind.in_(comparison.KINDS),
+            )
+            .order_by(Finding.id)
         )
         for f in rows:
             supported.setdefault(f.review_id, []).append(comparison.Item(f.kind, f.text, f.ref))
@@ -214,10 +293,16 @@ def _peer_strands(session: Session, trust: Trust) -> dict[str, comparison.PeerSt
     for strand_id, review in latest.items():
         judgements = standing_judgements(session, review)
         lines = [
-            comparison.SelfEvaluationLine(line.number, line.title, line.self_evaluation,
-                                          judgements[line.number].alignment if line.number in judgements else None,
-                                          judgements[line.number].comment if line.number in judgements else "")
+            comparison.SelfEvaluationLine(
+                line.number,
+                line.title,
+                line.self_evaluation,
+                judgements[line.number].alignment if line.number in judgements else None,
+                judgements[line.number].comment if line.number in judgements else "",
+            )
             for line in agreed_lines(session, review)
         ]
-        strands[strand_id] = comparison.PeerStrand(strand_id, review.id, Stage(review.stage).label, supported.get(review.id, []), lines)
+        strands[strand_id] = comparison.PeerStrand(
+            strand_id, review.id, Stage(review.stage).label, supported.get(review.id, []), lines
+        )
     return strands

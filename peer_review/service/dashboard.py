@@ -73,7 +73,9 @@ def workload(session: Session, partnership: Partnership) -> list[Load]:
     for person, role, term in rows:
         load = loads.get((person.id, role))
         if load is None:
-            load = loads[(person.id, role)] = Load(person.name, person.email, person.organisation, role, 0, {}, person.max_reviews_per_term, 0, 0)
+            load = loads[(person.id, role)] = Load(
+                person.name, person.email, person.organisation, role, 0, {}, person.max_reviews_per_term, 0, 0
+            )
         load.reviews += 1
         load.by_term[term] = load.by_term.get(term, 0) + 1
     tasks = session.exec(
@@ -113,11 +115,17 @@ class ReviewDates:
 
 def review_dates(session: Session, partnership: Partnership) -> list[ReviewDates]:
     reviews = session.exec(
-        select(Review, Trust).join(Trust, Trust.id == Review.host_trust_id).where(Review.partnership_id == partnership.id).order_by(Trust.id, Review.position)
+        select(Review, Trust)
+        .join(Trust, Trust.id == Review.host_trust_id)
+        .where(Review.partnership_id == partnership.id)
+        .order_by(Trust.id, Review.position)
     ).all()
     first_move: dict[int, VisitChange] = {}
     moves = session.exec(
-        select(VisitChange).join(Review, Review.id == VisitChange.review_id).where(Review.partnership_id == partnership.id).order_by(VisitChange.id)
+        select(VisitChange)
+        .join(Review, Review.id == VisitChange.review_id)
+        .where(Review.partnership_id == partnership.id)
+        .order_by(VisitChange.id)
     )
     for move in moves:
         first_move.setdefault(move.review_id, move)
@@ -126,18 +134,33 @@ def review_dates(session: Session, partnership: Partnership) -> list[ReviewDates
         report_due = dt.date.fromisoformat(review.deadlines["report"])
         move = first_move.get(review.id)
         planned = (move.old_start, move.old_end) if move else (review.visit_start, review.visit_end)
-        rows.append(ReviewDates(
-            review.id, trust.key, trust.name, review.strand_title, review.position, Stage(review.stage).label,
-            planned, report_due - (review.visit_end - planned[1]),
-            (review.visit_start, review.visit_end), report_due, review.issued_on,
-        ))
+        rows.append(
+            ReviewDates(
+                review.id,
+                trust.key,
+                trust.name,
+                review.strand_title,
+                review.position,
+                Stage(review.stage).label,
+                planned,
+                report_due - (review.visit_end - planned[1]),
+                (review.visit_start, review.visit_end),
+                report_due,
+                review.issued_on,
+            )
+        )
     return rows
 
 
 def host_calendars(session: Session, partnership: Partnership) -> dict[str, SchoolCalendar]:
     """Each trust's school calendar, by trust key."""
     snapshots = calendar_snapshots(partnership)
-    return {key: snapshots[calendar_id] for key, calendar_id in session.exec(select(Trust.key, Trust.calendar_id).where(Trust.partnership_id == partnership.id))}
+    return {
+        key: snapshots[calendar_id]
+        for key, calendar_id in session.exec(
+            select(Trust.key, Trust.calendar_id).where(Trust.partnership_id == partnership.id)
+        )
+    }
 
 
 # --- one review in full -------------------------------------------------------------------------
@@ -214,7 +237,9 @@ def review_detail(session: Session, review_id: int) -> ReviewDetail:
     review = get_review(session, review_id)
     partnership = session.get(Partnership, review.partnership_id)
     today = clock.today()
-    entries = session.exec(select(AuditEntry).where(AuditEntry.review_id == review.id).order_by(AuditEntry.at, AuditEntry.id)).all()
+    entries = session.exec(
+        select(AuditEntry).where(AuditEntry.review_id == review.id).order_by(AuditEntry.at, AuditEntry.id)
+    ).all()
     left: dict[str, dt.date] = {}
     for entry in entries:
         if entry.action == "stage_changed" and entry.detail.get("before") != entry.detail.get("after"):
@@ -226,32 +251,60 @@ def review_detail(session: Session, review_id: int) -> ReviewDetail:
             stage.label,
             dt.date.fromisoformat(review.deadlines[stage.value]) if stage.value in review.deadlines else None,
             left.get(stage.value),
-            "done" if index < current or stage == Stage.CLOSED and index == current else "current" if index == current else "to come",
+            "done"
+            if index < current or stage == Stage.CLOSED and index == current
+            else "current"
+            if index == current
+            else "to come",
         )
         for index, stage in enumerate(order)
     ]
     team = [
         TeamMember(p.name, p.email, p.organisation, a.role, a.status, a.reason)
-        for a, p in session.exec(select(Assignment, Person).join(Person, Person.id == Assignment.person_id).where(Assignment.review_id == review.id).order_by(Assignment.role.desc(), Assignment.id))
+        for a, p in session.exec(
+            select(Assignment, Person)
+            .join(Person, Person.id == Assignment.person_id)
+            .where(Assignment.review_id == review.id)
+            .order_by(Assignment.role.desc(), Assignment.id)
+        )
     ]
     tasks = [
-        TaskLine(t.id, TaskKind(t.kind).title + (f" (round {t.round})" if t.round > 1 else ""), p.name, p.email, t.due, t.status, t.completed_at,
-                 days_overdue(t.due, today) if t.status == "open" else 0)
-        for t, p in session.exec(select(Task, Person).join(Person, Person.id == Task.assignee_id).where(Task.review_id == review.id).order_by(Task.due, Task.id))
+        TaskLine(
+            t.id,
+            TaskKind(t.kind).title + (f" (round {t.round})" if t.round > 1 else ""),
+            p.name,
+            p.email,
+            t.due,
+            t.status,
+            t.completed_at,
+            days_overdue(t.due, today) if t.status == "open" else 0,
+        )
+        for t, p in session.exec(
+            select(Task, Person)
+            .join(Person, Person.id == Task.assignee_id)
+            .where(Task.review_id == review.id)
+            .order_by(Task.due, Task.id)
+        )
     ]
     documents = [
         DocumentLine(kind, filename, created_at, size or 0)
         for kind, filename, created_at, size in session.exec(
-            select(Document.kind, Document.filename, Document.created_at, func.length(Document.content)).where(Document.review_id == review.id).order_by(Document.kind)
+            select(Document.kind, Document.filename, Document.created_at, func.length(Document.content))
+            .where(Document.review_id == review.id)
+            .order_by(Document.kind)
         )
     ]
     history = [HistoryLine(e.at, e.actor, e.action.replace("_", " "), _describe(e.detail)) for e in reversed(entries)]
     moves = session.exec(select(VisitChange).where(VisitChange.review_id == review.id).order_by(VisitChange.id)).all()
-    return ReviewDetail(review, partnership, trust_of(session, review).name, stages, team, tasks, documents, history, list(moves))
+    return ReviewDetail(
+        review, partnership, trust_of(session, review).name, stages, team, tasks, documents, history, list(moves)
+    )
 
 
 def _describe(detail: dict) -> str:
-    return "; ".join(f"{key.replace('_', ' ')}: {value}" for key, value in detail.items() if value not in (None, "", [], {}))
+    return "; ".join(
+        f"{key.replace('_', ' ')}: {value}" for key, value in detail.items() if value not in (None, "", [], {})
+    )
 
 
 def document_of(session: Session, review_id: int, kind: str) -> Document:

@@ -43,7 +43,9 @@ def _date(day) -> str:
 
 def _completed(session: Session, review: Review, kind: TaskKind) -> Task | None:
     return session.exec(
-        select(Task).where(Task.review_id == review.id, Task.kind == kind.value, Task.status == "done").order_by(Task.round.desc())
+        select(Task)
+        .where(Task.review_id == review.id, Task.kind == kind.value, Task.status == "done")
+        .order_by(Task.round.desc())
     ).first()
 
 
@@ -74,52 +76,68 @@ def lines_agreement_context(session: Session, review: Review) -> dict:
                 "number": line.number,
                 "title": line.title,
                 "self_evaluation": line.self_evaluation,
-                "source": "From the strand’s suggested lines of enquiry." if line.from_prompt else "The host trust’s own line of enquiry.",
+                "source": "From the strand’s suggested lines of enquiry."
+                if line.from_prompt
+                else "The host trust’s own line of enquiry.",
             }
             for line in latest_lines(session, review)
         ],
         "proposed_by": session.get(Person, proposer.completed_by_id).name if proposer else "",
         "agreed_by": session.get(Person, agreed.completed_by_id).name if agreed else "",
         "agreed_on": _date(agreed.completed_at) if agreed else "",
-        "history": "Agreed at the first proposal." if rounds <= 1 else f"Agreed at proposal {rounds}, after the moderator asked for changes.",
+        "history": "Agreed at the first proposal."
+        if rounds <= 1
+        else f"Agreed at proposal {rounds}, after the moderator asked for changes.",
     }
 
 
 def moderation_context(session: Session, review: Review) -> dict:
     findings = findings_of(session, review)
     authors = {p.id: p.name for p in session.exec(select(Person).where(Person.partnership_id == review.partnership_id))}
-    decisions = session.exec(select(ModerationDecision).where(ModerationDecision.review_id == review.id).order_by(ModerationDecision.round))
+    decisions = session.exec(
+        select(ModerationDecision).where(ModerationDecision.review_id == review.id).order_by(ModerationDecision.round)
+    )
     by_finding: dict[int, list] = {}
     for d in decisions:
         reason = f": {d.reason}" if d.reason else ""
-        by_finding.setdefault(d.finding_id, []).append({"round": d.round, "decision": d.decision.replace("_", " "), "reason": reason})
+        by_finding.setdefault(d.finding_id, []).append(
+            {"round": d.round, "decision": d.decision.replace("_", " "), "reason": reason}
+        )
     judgements = standing_judgements(session, review)
     last = _completed(session, review, TaskKind.MODERATE)
     lines = []
     for line in agreed_lines(session, review):
         j = judgements.get(line.number)
-        lines.append({
-            "number": line.number,
-            "title": line.title,
-            "findings": [
-                {
-                    "ref": f.ref,
-                    "kind": f.kind.replace("_", " "),
-                    "author": authors.get(f.author_id, ""),
-                    "text": f.text,
-                    "evidence": ", ".join(f.evidence),
-                    "decisions": by_finding.get(f.id, []),
-                }
-                for f in findings if f.line_number == line.number
-            ],
-            "alignment": Alignment(j.alignment).label if j else "not judged",
-            "alignment_comment": j.comment if j else "",
-        })
+        lines.append(
+            {
+                "number": line.number,
+                "title": line.title,
+                "findings": [
+                    {
+                        "ref": f.ref,
+                        "kind": f.kind.replace("_", " "),
+                        "author": authors.get(f.author_id, ""),
+                        "text": f.text,
+                        "evidence": ", ".join(f.evidence),
+                        "decisions": by_finding.get(f.id, []),
+                    }
+                    for f in findings
+                    if f.line_number == line.number
+                ],
+                "alignment": Alignment(j.alignment).label if j else "not judged",
+                "alignment_comment": j.comment if j else "",
+            }
+        )
     return _common(session, review) | {
         "evidence": [
             # the record goes beyond the team: an item holding personal data is named only on the web, to the team and host
-            {"ref": e.ref, "title": "(held by the host trust: personal data)" if e.personal_data else e.title, "type": e.type,
-             "location": "" if e.personal_data else e.location, "personal_data": "yes" if e.personal_data else "no"}
+            {
+                "ref": e.ref,
+                "title": "(held by the host trust: personal data)" if e.personal_data else e.title,
+                "type": e.type,
+                "location": "" if e.personal_data else e.location,
+                "personal_data": "yes" if e.personal_data else "no",
+            }
             for e in evidence(session, review)
         ],
         "lines": lines,
@@ -139,20 +157,30 @@ def report_context(session: Session, review: Review, final: bool) -> dict:
     for line in agreed_lines(session, review):
         mine = [f for f in supported if f.line_number == line.number]
         j = judgements.get(line.number)
-        lines.append({
-            "number": line.number,
-            "title": line.title,
-            "self_evaluation": line.self_evaluation,
-            "strengths": [cite(f) for f in mine if f.kind == FindingKind.STRENGTH] or ["None recorded for this line."],
-            "areas_for_development": [cite(f) for f in mine if f.kind == FindingKind.AREA_FOR_DEVELOPMENT] or ["None recorded for this line."],
-            "alignment": Alignment(j.alignment).label if j else "not judged",
-            "alignment_comment": j.comment if j else "",
-        })
-    good = [f"{f.text} (line {f.line_number}; evidence: {', '.join(f.evidence)})" for f in supported if f.kind == FindingKind.GOOD_PRACTICE]
+        lines.append(
+            {
+                "number": line.number,
+                "title": line.title,
+                "self_evaluation": line.self_evaluation,
+                "strengths": [cite(f) for f in mine if f.kind == FindingKind.STRENGTH]
+                or ["None recorded for this line."],
+                "areas_for_development": [cite(f) for f in mine if f.kind == FindingKind.AREA_FOR_DEVELOPMENT]
+                or ["None recorded for this line."],
+                "alignment": Alignment(j.alignment).label if j else "not judged",
+                "alignment_comment": j.comment if j else "",
+            }
+        )
+    good = [
+        f"{f.text} (line {f.line_number}; evidence: {', '.join(f.evidence)})"
+        for f in supported
+        if f.kind == FindingKind.GOOD_PRACTICE
+    ]
     counts = {a: sum(1 for j in judgements.values() if j.alignment == a) for a in Alignment}
     summary = "; ".join(f"{n} line(s): {a.label.lower()}" for a, n in counts.items() if n) or "not judged"
     return _common(session, review) | {
-        "status": "Final report, issued by the moderator." if final else "DRAFT for the host trust’s factual accuracy check.",
+        "status": "Final report, issued by the moderator."
+        if final
+        else "DRAFT for the host trust’s factual accuracy check.",
         "issued_on": _date(review.issued_on) if final else "not yet issued",
         "about": ABOUT,
         "lines": lines,
@@ -174,14 +202,21 @@ def _progress_since_earlier_reviews(session: Session, review: Review) -> dict:
     for a in follow_up.action_views(session, follow_up.earlier_actions(session, review)):
         here = next((p for p in reversed(a.progress) if p.review_id == review.id and p.occasion == "next_review"), None)
         issued = f", report issued {_date(a.issued_on)}" if a.issued_on else ""
-        rows.append({
-            "ref": a.ref,
-            "text": a.text,
-            "source": f"review {a.review_id}, {a.strand}{issued}",
-            "progress": (f"{here.status.label}: {here.evidence}" if here.evidence else here.status.label) if here else "No progress recorded",
-        })
-    note = ("The areas for development from the trust’s earlier reviews, with the progress the host trust recorded at this review."
-            if rows else "None: the trust has no areas for development from earlier reviews.")
+        rows.append(
+            {
+                "ref": a.ref,
+                "text": a.text,
+                "source": f"review {a.review_id}, {a.strand}{issued}",
+                "progress": (f"{here.status.label}: {here.evidence}" if here.evidence else here.status.label)
+                if here
+                else "No progress recorded",
+            }
+        )
+    note = (
+        "The areas for development from the trust’s earlier reviews, with the progress the host trust recorded at this review."
+        if rows
+        else "None: the trust has no areas for development from earlier reviews."
+    )
     return {"progress_note": note, "progress": rows}
 
 
@@ -201,17 +236,36 @@ def filename(session: Session, review: Review, kind: DocumentKind) -> str:
 def render_and_store(session: Session, review: Review, kind: DocumentKind) -> Document:
     from peer_review.adapters.word import render
 
-    existing = session.exec(select(Document).where(Document.review_id == review.id, Document.kind == kind.value)).first()
+    existing = session.exec(
+        select(Document).where(Document.review_id == review.id, Document.kind == kind.value)
+    ).first()
     if existing:
         return existing
     content = render(kind, document_context(session, review, kind))
-    doc = Document(review_id=review.id, kind=kind.value, filename=filename(session, review, kind), content=content, sha256=hashlib.sha256(content).hexdigest(), created_at=clock.now())
+    doc = Document(
+        review_id=review.id,
+        kind=kind.value,
+        filename=filename(session, review, kind),
+        content=content,
+        sha256=hashlib.sha256(content).hexdigest(),
+        created_at=clock.now(),
+    )
     session.add(doc)
-    audit(session, review.partnership_id, "document_rendered", review_id=review.id, kind=kind.value, filename=doc.filename, sha256=doc.sha256)
+    audit(
+        session,
+        review.partnership_id,
+        "document_rendered",
+        review_id=review.id,
+        kind=kind.value,
+        filename=doc.filename,
+        sha256=doc.sha256,
+    )
     return doc
 
 
-def export_documents(session: Session, out: Path, review_id: int | None = None, kinds: set[str] | None = None) -> list[Path]:
+def export_documents(
+    session: Session, out: Path, review_id: int | None = None, kinds: set[str] | None = None
+) -> list[Path]:
     """Write stored documents to a folder (all, or one review's); returns the paths written."""
     query = select(Document).order_by(Document.review_id, Document.id)
     if review_id is not None:

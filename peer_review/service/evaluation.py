@@ -70,7 +70,9 @@ class Evaluation:
     feedback: list[FeedbackRow] = field(default_factory=list)
     surveys: SurveyResults | None = None
     external: list[ExternalComparison] = field(default_factory=list)
-    actions: list[tuple[tuple[str, str], ActionView]] = field(default_factory=list)  # ((host trust's id, name), action), trust by trust
+    actions: list[tuple[tuple[str, str], ActionView]] = field(
+        default_factory=list
+    )  # ((host trust's id, name), action), trust by trust
     headline: list[TrustTrend] = field(default_factory=list)
 
     @cached_property
@@ -95,13 +97,20 @@ class Evaluation:
 
     @cached_property
     def by_review(self) -> list[ev.AlignmentTally]:
-        return ev.tally(sorted(self.standing, key=lambda j: (j.visit_start, j.review_id)), lambda j: (j.review_id, j.trust_name, j.strand_title),
-                        lambda key: f"Review {key[0]}: {key[1]}, {key[2]}")
+        return ev.tally(
+            sorted(self.standing, key=lambda j: (j.visit_start, j.review_id)),
+            lambda j: (j.review_id, j.trust_name, j.strand_title),
+            lambda key: f"Review {key[0]}: {key[1]}, {key[2]}",
+        )
 
     @cached_property
     def by_order(self) -> list[ev.AlignmentTally]:
         """Lines judged at trusts' first reviews, second reviews, ...: does accuracy improve through the cycle?"""
-        return ev.tally(sorted(self.standing, key=lambda j: j.review_order), lambda j: j.review_order, lambda n: f"Review {n} of each trust")
+        return ev.tally(
+            sorted(self.standing, key=lambda j: j.review_order),
+            lambda j: j.review_order,
+            lambda n: f"Review {n} of each trust",
+        )
 
     @cached_property
     def first_and_later(self) -> list[ev.FirstAndLater]:
@@ -120,7 +129,9 @@ def _named(group: str, found: ev.AlignmentTally | None) -> ev.AlignmentTally:
 def evaluate(session: Session, partnership: Partnership) -> Evaluation:
     cycle = session.exec(select(Cycle).where(Cycle.partnership_id == partnership.id).order_by(Cycle.id.desc())).first()
     trusts = session.exec(select(Trust).where(Trust.partnership_id == partnership.id).order_by(Trust.id)).all()
-    reviews = session.exec(select(Review).where(Review.partnership_id == partnership.id, Review.stage != Stage.CANCELLED.value)).all()
+    reviews = session.exec(
+        select(Review).where(Review.partnership_id == partnership.id, Review.stage != Stage.CANCELLED.value)
+    ).all()
     return Evaluation(
         partnership=partnership.name,
         framework=partnership.framework.get("title", partnership.framework_id),
@@ -141,13 +152,21 @@ def evaluate(session: Session, partnership: Partnership) -> Evaluation:
     )
 
 
-def _actions(session: Session, partnership: Partnership, trust_names: dict[int, tuple[str, str]]) -> list[tuple[tuple[str, str], ActionView]]:
-    actions = session.exec(select(DevelopmentAction).where(DevelopmentAction.partnership_id == partnership.id).order_by(DevelopmentAction.trust_id, DevelopmentAction.id)).all()
+def _actions(
+    session: Session, partnership: Partnership, trust_names: dict[int, tuple[str, str]]
+) -> list[tuple[tuple[str, str], ActionView]]:
+    actions = session.exec(
+        select(DevelopmentAction)
+        .where(DevelopmentAction.partnership_id == partnership.id)
+        .order_by(DevelopmentAction.trust_id, DevelopmentAction.id)
+    ).all()
     trust_of = {a.id: trust_names[a.trust_id] for a in actions}
     return [(trust_of[view.id], view) for view in action_views(session, list(actions))]
 
 
-def _judgements(session: Session, partnership: Partnership, reviews: list[Review], trusts: dict[int, Trust]) -> list[ev.Judgement]:
+def _judgements(
+    session: Session, partnership: Partnership, reviews: list[Review], trusts: dict[int, Trust]
+) -> list[ev.Judgement]:
     order: dict[int, int] = {}  # each review's place among its host trust's reviews, by visit date
     for trust_id in trusts:
         mine = sorted((r for r in reviews if r.host_trust_id == trust_id), key=lambda r: (r.visit_start, r.id))
@@ -156,9 +175,14 @@ def _judgements(session: Session, partnership: Partnership, reviews: list[Review
     rows = session.exec(
         select(SelfEvaluationJudgement, LineOfEnquiry.title)
         .join(Review, Review.id == SelfEvaluationJudgement.review_id)
-        .outerjoin(LineOfEnquiry, and_(
-            LineOfEnquiry.review_id == Review.id, LineOfEnquiry.round == Review.lines_round, LineOfEnquiry.number == SelfEvaluationJudgement.line_number,
-        ))
+        .outerjoin(
+            LineOfEnquiry,
+            and_(
+                LineOfEnquiry.review_id == Review.id,
+                LineOfEnquiry.round == Review.lines_round,
+                LineOfEnquiry.number == SelfEvaluationJudgement.line_number,
+            ),
+        )
         .where(Review.partnership_id == partnership.id)
     )
     judgements = []
@@ -167,10 +191,23 @@ def _judgements(session: Session, partnership: Partnership, reviews: list[Review
         if review is None:  # a cancelled review
             continue
         trust = trusts[review.host_trust_id]
-        judgements.append(ev.Judgement(
-            review.id, trust.key, trust.name, review.strand_id, review.strand_title, order[review.id], j.line_number, line_title or "",
-            j.round, Alignment(j.alignment), j.comment, review.visit_start, review.issued_on,
-        ))
+        judgements.append(
+            ev.Judgement(
+                review.id,
+                trust.key,
+                trust.name,
+                review.strand_id,
+                review.strand_title,
+                order[review.id],
+                j.line_number,
+                line_title or "",
+                j.round,
+                Alignment(j.alignment),
+                j.comment,
+                review.visit_start,
+                review.issued_on,
+            )
+        )
     return sorted(judgements, key=lambda j: (j.visit_start, j.review_id, j.line, j.round))
 
 
@@ -181,7 +218,9 @@ def _feedback(session: Session, partnership: Partnership, reviews: list[Review])
     if any(r.stage != Stage.CLOSED.value for r in reviews):
         return []
     rows = session.exec(
-        select(FeedbackResponse).join(Review, Review.id == FeedbackResponse.review_id).where(Review.partnership_id == partnership.id)
+        select(FeedbackResponse)
+        .join(Review, Review.id == FeedbackResponse.review_id)
+        .where(Review.partnership_id == partnership.id)
     ).all()
     out = []
     for role, group in ROLE_GROUPS.items():
@@ -212,76 +251,192 @@ TALLY_COLUMNS = ["Group", "Lines judged", "Matched", "Partly matched", "Did not 
 
 
 def _tally_rows(tallies: list[ev.AlignmentTally]) -> list[list[str]]:
-    return [[t.group, str(t.lines), *(str(t.count(a)) for a in Alignment), ev.percent(t.share(Alignment.ALIGNED))] for t in tallies]
+    return [
+        [t.group, str(t.lines), *(str(t.count(a)) for a in Alignment), ev.percent(t.share(Alignment.ALIGNED))]
+        for t in tallies
+    ]
 
 
 def _sentence(t: ev.AlignmentTally) -> str:
     if not t.lines:
         return "No line of enquiry has been judged yet."
-    parts = [f"{verb} for {t.count(a)} ({ev.percent(t.share(a))})" for a, verb in zip(Alignment, ("matched the evidence", "partly matched", "did not match"))]
-    return f"The moderators judged {t.lines} lines of enquiry: the self-evaluation {parts[0]}, {parts[1]} and {parts[2]}."
+    parts = [
+        f"{verb} for {t.count(a)} ({ev.percent(t.share(a))})"
+        for a, verb in zip(Alignment, ("matched the evidence", "partly matched", "did not match"))
+    ]
+    return (
+        f"The moderators judged {t.lines} lines of enquiry: the self-evaluation {parts[0]}, {parts[1]} and {parts[2]}."
+    )
 
 
 def charts(e: Evaluation) -> dict[str, ChartSpec]:
     """The evaluation's charts by name, as what draws each (drawn only when asked for: the web serves one
     chart per request, and the command line may draw them in a second process)."""
     changes = _survey_changes(e)
-    survey = {"survey_change": ChartSpec(
-        "Change in each group's mean agreement since the baseline survey, by theme", "change",
-        ("Views since the baseline survey (latest round)", [label for label, _, _ in changes], [c for _, c, _ in changes], "change in mean agreement (scale 1 to 5)",
-         [note for _, _, note in changes]),
-    )} if changes else {}
+    survey = (
+        {
+            "survey_change": ChartSpec(
+                "Change in each group's mean agreement since the baseline survey, by theme",
+                "change",
+                (
+                    "Views since the baseline survey (latest round)",
+                    [label for label, _, _ in changes],
+                    [c for _, c, _ in changes],
+                    "change in mean agreement (scale 1 to 5)",
+                    [note for _, _, note in changes],
+                ),
+            )
+        }
+        if changes
+        else {}
+    )
     return survey | {
-        "by_strand": ChartSpec("How often self-evaluation matched the evidence, by strand", "alignment",
-                               ("Self-evaluation against the evidence, by strand", e.by_strand)),
-        "over_time": ChartSpec("How often self-evaluation matched the evidence at trusts’ first, second and later reviews", "alignment",
-                               ("Self-evaluation against the evidence through the cycle", e.by_order)),
+        "by_strand": ChartSpec(
+            "How often self-evaluation matched the evidence, by strand",
+            "alignment",
+            ("Self-evaluation against the evidence, by strand", e.by_strand),
+        ),
+        "over_time": ChartSpec(
+            "How often self-evaluation matched the evidence at trusts’ first, second and later reviews",
+            "alignment",
+            ("Self-evaluation against the evidence through the cycle", e.by_order),
+        ),
     }
 
 
 def sections(e: Evaluation) -> list[dict]:
     """The report's content, section by section (the Word report and the web page lay out the same parts)."""
-    def part(heading: str = "", paragraphs: list[str] | None = None, chart: str | None = None, columns: list[str] | None = None, rows: list[list[str]] | None = None) -> dict:
-        return {"heading": heading, "paragraphs": paragraphs or [], "chart": chart, "table": {"columns": columns, "rows": rows} if columns else None}
+
+    def part(
+        heading: str = "",
+        paragraphs: list[str] | None = None,
+        chart: str | None = None,
+        columns: list[str] | None = None,
+        rows: list[list[str]] | None = None,
+    ) -> dict:
+        return {
+            "heading": heading,
+            "paragraphs": paragraphs or [],
+            "chart": chart,
+            "table": {"columns": columns, "rows": rows} if columns else None,
+        }
 
     changes = e.changes
     first_later = e.first_and_later
     return [
-        {"title": "About this evaluation", "parts": [part(paragraphs=[ABOUT, f"{e.reviews} reviews are planned in this cycle; {e.issued} reports have been issued."])]},
+        {
+            "title": "About this evaluation",
+            "parts": [
+                part(
+                    paragraphs=[
+                        ABOUT,
+                        f"{e.reviews} reviews are planned in this cycle; {e.issued} reports have been issued.",
+                    ]
+                )
+            ],
+        },
         {"title": "Summary", "parts": [part(paragraphs=_summary(e))]},
-        {"title": "How accurate was self-evaluation?", "parts": [
-            part("Across the partnership", [_sentence(e.overall)]),
-            part("By strand", chart="by_strand", columns=TALLY_COLUMNS, rows=_tally_rows(e.by_strand)),
-            part("By trust", columns=TALLY_COLUMNS, rows=_tally_rows(e.by_trust)),
-            part("By review", columns=TALLY_COLUMNS, rows=_tally_rows(e.by_review)),
-        ]},
-        {"title": "Through the cycle", "parts": [
-            part("", ["Lines judged at each trust’s first review of the cycle, its second, and so on."], "over_time", TALLY_COLUMNS, _tally_rows(e.by_order)),
-            part("Each trust’s first review against its later ones", [
-                "The change is the later reviews’ share of lines whose self-evaluation matched the evidence, minus the first review’s, in percentage points.",
-            ], columns=["Trust", "Lines at first review", "Matched at first review", "Lines at later reviews", "Matched at later reviews", "Change (points)"],
-                rows=[[f.trust_name, str(f.first.lines), ev.percent(f.first.share(Alignment.ALIGNED)), str(f.later.lines), ev.percent(f.later.share(Alignment.ALIGNED)),
-                       "-" if f.change_in_aligned is None else f"{100 * f.change_in_aligned:+.0f}"] for f in first_later]),
-        ]},
-        {"title": "Judgements changed in moderation", "parts": [
-            part("", [f"{len(changes)} judgement(s) changed between moderation rounds, as the findings were revised." if changes
-                      else "No judgement changed between moderation rounds."],
-                 columns=["Review", "Trust", "Strand", "Line", "Before", "After", "Round", "Moderator’s comment"] if changes else None,
-                 rows=[[str(c.after.review_id), c.after.trust_name, c.after.strand_title, f"{c.after.line}. {c.after.line_title}", LABELS[c.before.alignment],
-                        LABELS[c.after.alignment], f"{c.before.round} to {c.after.round}", c.after.comment] for c in changes]),
-        ]},
+        {
+            "title": "How accurate was self-evaluation?",
+            "parts": [
+                part("Across the partnership", [_sentence(e.overall)]),
+                part("By strand", chart="by_strand", columns=TALLY_COLUMNS, rows=_tally_rows(e.by_strand)),
+                part("By trust", columns=TALLY_COLUMNS, rows=_tally_rows(e.by_trust)),
+                part("By review", columns=TALLY_COLUMNS, rows=_tally_rows(e.by_review)),
+            ],
+        },
+        {
+            "title": "Through the cycle",
+            "parts": [
+                part(
+                    "",
+                    ["Lines judged at each trust’s first review of the cycle, its second, and so on."],
+                    "over_time",
+                    TALLY_COLUMNS,
+                    _tally_rows(e.by_order),
+                ),
+                part(
+                    "Each trust’s first review against its later ones",
+                    [
+                        "The change is the later reviews’ share of lines whose self-evaluation matched the evidence, minus the first review’s, in percentage points.",
+                    ],
+                    columns=[
+                        "Trust",
+                        "Lines at first review",
+                        "Matched at first review",
+                        "Lines at later reviews",
+                        "Matched at later reviews",
+                        "Change (points)",
+                    ],
+                    rows=[
+                        [
+                            f.trust_name,
+                            str(f.first.lines),
+                            ev.percent(f.first.share(Alignment.ALIGNED)),
+                            str(f.later.lines),
+                            ev.percent(f.later.share(Alignment.ALIGNED)),
+                            "-" if f.change_in_aligned is None else f"{100 * f.change_in_aligned:+.0f}",
+                        ]
+                        for f in first_later
+                    ],
+                ),
+            ],
+        },
+        {
+            "title": "Judgements changed in moderation",
+            "parts": [
+                part(
+                    "",
+                    [
+                        f"{len(changes)} judgement(s) changed between moderation rounds, as the findings were revised."
+                        if changes
+                        else "No judgement changed between moderation rounds."
+                    ],
+                    columns=["Review", "Trust", "Strand", "Line", "Before", "After", "Round", "Moderator’s comment"]
+                    if changes
+                    else None,
+                    rows=[
+                        [
+                            str(c.after.review_id),
+                            c.after.trust_name,
+                            c.after.strand_title,
+                            f"{c.after.line}. {c.after.line_title}",
+                            LABELS[c.before.alignment],
+                            LABELS[c.after.alignment],
+                            f"{c.before.round} to {c.after.round}",
+                            c.after.comment,
+                        ]
+                        for c in changes
+                    ],
+                ),
+            ],
+        },
         {"title": "Following up areas for development", "parts": _follow_up_parts(e, part)},
         {"title": "Stakeholders’ views over time", "parts": _survey_parts(e, part)},
         {"title": "Comparison with external reviews", "parts": _external_parts(e, part)},
         {"title": "Published headline figures, as context", "parts": _headline_parts(e, part)},
-        {"title": "What participants said after each review", "parts": [
-            part("", [f"Answers on a scale of 1 (disagree) to 5 (agree), and the share who would take part again: each person’s answers "
-                      f"averaged, then the group’s. Groups of fewer than {ev.MIN_GROUP} people are withheld."],
-                 columns=["Group", "Question", "People", "Mean answer"],
-                 rows=[[f.group, f.question, ev.shown_count(f.answers.respondents), _mean(f)] for f in e.feedback])
-            if e.feedback else part("", [f"The feedback is published once every review of the cycle has closed ({e.closed} of {e.reviews} closed so far), "
-                                         "so that no one answer can be read from a change in the figures."]),
-        ]},
+        {
+            "title": "What participants said after each review",
+            "parts": [
+                part(
+                    "",
+                    [
+                        f"Answers on a scale of 1 (disagree) to 5 (agree), and the share who would take part again: each person’s answers "
+                        f"averaged, then the group’s. Groups of fewer than {ev.MIN_GROUP} people are withheld."
+                    ],
+                    columns=["Group", "Question", "People", "Mean answer"],
+                    rows=[[f.group, f.question, ev.shown_count(f.answers.respondents), _mean(f)] for f in e.feedback],
+                )
+                if e.feedback
+                else part(
+                    "",
+                    [
+                        f"The feedback is published once every review of the cycle has closed ({e.closed} of {e.reviews} closed so far), "
+                        "so that no one answer can be read from a change in the figures."
+                    ],
+                ),
+            ],
+        },
         {"title": "Notes on method", "parts": [part(paragraphs=METHOD)]},
     ]
 
@@ -289,31 +444,41 @@ def sections(e: Evaluation) -> list[dict]:
 def _summary(e: Evaluation) -> list[str]:
     """The few sentences a board reads first: each from the same figures as the sections below."""
     points = [_sentence(e.overall)]
-    compared = [f for f in e.first_and_later if f.first.lines and f.later.lines]  # the trusts with a later review judged
+    compared = [
+        f for f in e.first_and_later if f.first.lines and f.later.lines
+    ]  # the trusts with a later review judged
     if compared:
         first = ev.AlignmentTally("first", *(sum(f.first.count(a) for f in compared) for a in Alignment))
         later = ev.AlignmentTally("later", *(sum(f.later.count(a) for f in compared) for a in Alignment))
-        points.append(f"For the {len(compared)} trust(s) with a later review judged, the self-evaluation matched the evidence for "
-                      f"{ev.percent(first.share(Alignment.ALIGNED))} of lines at their first reviews and {ev.percent(later.share(Alignment.ALIGNED))} "
-                      "at their later ones.")
+        points.append(
+            f"For the {len(compared)} trust(s) with a later review judged, the self-evaluation matched the evidence for "
+            f"{ev.percent(first.share(Alignment.ALIGNED))} of lines at their first reviews and {ev.percent(later.share(Alignment.ALIGNED))} "
+            "at their later ones."
+        )
     points.append(f"Moderation changed {len(e.changes)} judgement(s) of self-evaluation after findings were revised.")
     changes = [(label, c) for label, c, _note in _survey_changes(e) if c is not None]
     if changes:
         label, change = max(changes, key=lambda item: abs(item[1]))
-        points.append(f"In the stakeholder survey, the largest change since the baseline among the groups large enough to report was {change:+.2f} "
-                      f"(on a scale of 1 to 5), for {label}.")
+        points.append(
+            f"In the stakeholder survey, the largest change since the baseline among the groups large enough to report was {change:+.2f} "
+            f"(on a scale of 1 to 5), for {label}."
+        )
     counts = [c for _, c in _follow_up_counts(e)]
     if counts:
         total_actions = sum(sum(c.values()) for c in counts)
-        points.append(f"Reports named {total_actions} area(s) for development; by the latest records, {sum(c['done'] for c in counts)} are done, "
-                      f"{sum(c['under_way'] for c in counts)} under way, {sum(c['not_started'] for c in counts)} not started, "
-                      f"and {sum(c['none'] for c in counts)} have no progress recorded yet.")
+        points.append(
+            f"Reports named {total_actions} area(s) for development; by the latest records, {sum(c['done'] for c in counts)} are done, "
+            f"{sum(c['under_way'] for c in counts)} under way, {sum(c['not_started'] for c in counts)} not started, "
+            f"and {sum(c['none'] for c in counts)} have no progress recorded yet."
+        )
     for c in e.external:
         both = sum(len(s.matched) for s in c.strands)
         only_external = sum(len(s.only_external) for s in c.strands)
         only_peer = sum(len(s.only_peer) for s in c.strands)
-        points.append(f"Set beside the external review of {c.trust_name}, {both} pair(s) of findings are alike; "
-                      f"{only_external} finding(s) were made only by the external review and {only_peer} only by the peer reviews.")
+        points.append(
+            f"Set beside the external review of {c.trust_name}, {both} pair(s) of findings are alike; "
+            f"{only_external} finding(s) were made only by the external review and {only_peer} only by the peer reviews."
+        )
     return points
 
 
@@ -331,21 +496,37 @@ def _survey_changes(e: Evaluation) -> list[tuple[str, float | None, str]]:
         return []
     baseline = {(r.group, r.theme): r.answers for r in e.surveys.themes if r.round == SurveyRound.BASELINE}
     return [
-        (f"{r.group}: {r.theme}", r.change_from_baseline,
-         "withheld" if r.answers.suppressed or (b := baseline.get((r.group, r.theme))) is not None and b.suppressed else "no answers")
-        for r in e.surveys.themes if r.round == latest
+        (
+            f"{r.group}: {r.theme}",
+            r.change_from_baseline,
+            "withheld"
+            if r.answers.suppressed or (b := baseline.get((r.group, r.theme))) is not None and b.suppressed
+            else "no answers",
+        )
+        for r in e.surveys.themes
+        if r.round == latest
     ]
 
 
 def _survey_parts(e: Evaluation, part) -> list[dict]:
     results = e.surveys
-    still_open = [f"The {SurveyRound(r.round).label.lower()} round is open until {clock.long_date(r.due)}: its results are published when it closes, "
-                  "so that no one answer can be read from a change in the figures." for r in (results.still_open if results else [])]
+    still_open = [
+        f"The {SurveyRound(r.round).label.lower()} round is open until {clock.long_date(r.due)}: its results are published when it closes, "
+        "so that no one answer can be read from a change in the figures."
+        for r in (results.still_open if results else [])
+    ]
     if results is None or not results.rounds:
-        return [part(paragraphs=still_open or ["No round of the stakeholder survey has been opened yet (`peer-review survey open baseline`)."])]
+        return [
+            part(
+                paragraphs=still_open
+                or ["No round of the stakeholder survey has been opened yet (`peer-review survey open baseline`)."]
+            )
+        ]
     opened = [SurveyRound(r.round) for r in results.rounds]
-    intro = (f"The questionnaire “{results.questionnaire.title}” asks how far people agree with statements on each theme, from 1 (strongly disagree) "
-             f"to 5 (strongly agree). Each person’s answers on a theme are averaged, then each group’s. Groups of fewer than {ev.MIN_GROUP} people are withheld.")
+    intro = (
+        f"The questionnaire “{results.questionnaire.title}” asks how far people agree with statements on each theme, from 1 (strongly disagree) "
+        f"to 5 (strongly agree). Each person’s answers on a theme are averaged, then each group’s. Groups of fewer than {ev.MIN_GROUP} people are withheld."
+    )
     cells: dict[tuple[str, str], dict[SurveyRound, ev.GroupAnswers]] = {}
     change: dict[tuple[str, str], float | None] = {}
     latest = _latest_round(e)
@@ -359,13 +540,22 @@ def _survey_parts(e: Evaluation, part) -> list[dict]:
         shown = [_shown(by_round.get(r)) for r in opened]
         if latest:
             ends = (by_round.get(SurveyRound.BASELINE), by_round.get(latest))
-            shown.append("withheld" if any(a is not None and a.suppressed for a in ends) else _signed(change.get((group, theme))))
+            shown.append(
+                "withheld" if any(a is not None and a.suppressed for a in ends) else _signed(change.get((group, theme)))
+            )
         rows.append([group, theme, *shown])
-    responses = [[SurveyRound(round_).label, group, str(asked), ev.shown_count(results.answered[(round_, group)])]
-                 for (round_, group), asked in results.invited.items()]
+    responses = [
+        [SurveyRound(round_).label, group, str(asked), ev.shown_count(results.answered[(round_, group)])]
+        for (round_, group), asked in results.invited.items()
+    ]
     return [
         part("", [intro, *still_open], "survey_change" if latest else None, columns, rows),
-        part("Who answered", ["People asked and people who answered, by round and group."], columns=["Round", "Group", "Asked", "Answered"], rows=responses),
+        part(
+            "Who answered",
+            ["People asked and people who answered, by round and group."],
+            columns=["Round", "Group", "Asked", "Answered"],
+            rows=responses,
+        ),
     ]
 
 
@@ -385,14 +575,47 @@ def _follow_up_counts(e: Evaluation) -> list[tuple[str, dict[str, int]]]:
 def _follow_up_parts(e: Evaluation, part) -> list[dict]:
     if not e.actions:
         return [part(paragraphs=["No report has named an area for development yet."])]
-    summary = [[trust, str(sum(c.values())), str(c["done"]), str(c["under_way"]), str(c["not_started"]), str(c["none"])] for trust, c in _follow_up_counts(e)]
-    actions = [[action.ref, trust, action.strand, action.text, action.latest.status.label if action.latest else "No progress recorded yet",
-                f"{action.latest.occasion_label}, {clock.long_date(clock.local_date(action.latest.recorded_at))}" if action.latest else "", action.latest.evidence if action.latest else ""]
-               for (_key, trust), action in e.actions]
+    summary = [
+        [trust, str(sum(c.values())), str(c["done"]), str(c["under_way"]), str(c["not_started"]), str(c["none"])]
+        for trust, c in _follow_up_counts(e)
+    ]
+    actions = [
+        [
+            action.ref,
+            trust,
+            action.strand,
+            action.text,
+            action.latest.status.label if action.latest else "No progress recorded yet",
+            f"{action.latest.occasion_label}, {clock.long_date(clock.local_date(action.latest.recorded_at))}"
+            if action.latest
+            else "",
+            action.latest.evidence if action.latest else "",
+        ]
+        for (_key, trust), action in e.actions
+    ]
     return [
-        part("", ["Each area for development in an issued report becomes an action its host trust owns. The host records how far each has got "
-                  "at the trust’s next review and at the end of its cycle; the latest record counts here."], columns=FOLLOW_UP_COLUMNS, rows=summary),
-        part("Each action", columns=["Action", "Trust", "From the review of", "Area for development", "Latest progress", "Recorded", "Evidence"], rows=actions),
+        part(
+            "",
+            [
+                "Each area for development in an issued report becomes an action its host trust owns. The host records how far each has got "
+                "at the trust’s next review and at the end of its cycle; the latest record counts here."
+            ],
+            columns=FOLLOW_UP_COLUMNS,
+            rows=summary,
+        ),
+        part(
+            "Each action",
+            columns=[
+                "Action",
+                "Trust",
+                "From the review of",
+                "Area for development",
+                "Latest progress",
+                "Recorded",
+                "Evidence",
+            ],
+            rows=actions,
+        ),
     ]
 
 
@@ -402,27 +625,85 @@ KIND_WORDS = {"strength": "strength", "area_for_development": "area for developm
 def _external_parts(e: Evaluation, part) -> list[dict]:
     if not e.external:
         return [part(paragraphs=["No external review has been imported (`peer-review external-review load FILE`)."])]
-    parts = [part(paragraphs=[
-        "A commissioned external review of a trust is set beside the trust’s peer reviews, strand by strand. Two findings are paired when "
-        "they share enough of their significant words; the pairing is lexical, a first sort for a person to check, not a judgement "
-        "that the two sides agree.",
-    ])]
+    parts = [
+        part(
+            paragraphs=[
+                "A commissioned external review of a trust is set beside the trust’s peer reviews, strand by strand. Two findings are paired when "
+                "they share enough of their significant words; the pairing is lexical, a first sort for a person to check, not a judgement "
+                "that the two sides agree.",
+            ]
+        )
+    ]
     for c in e.external:
-        summary = [[s.strand_title, s.covered_by, str(len(s.matched)), str(len(s.only_external)), str(len(s.only_peer)),
-                    _alignment_counts(s.self_evaluation)] for s in c.strands]
-        only = [[s.strand_title, side, KIND_WORDS.get(item.kind, item.kind), item.text]
-                for s in c.strands for side, items in (("external review", s.only_external), ("peer review", s.only_peer)) for item in items]
-        parts.append(part(f"{c.trust_name}: external review by {c.reviewer}" + (f", {c.organisation}" if c.organisation else "") + f", {clock.long_date(c.reviewed_on)}",
-                          columns=["Strand", "Covered by", "Found by both", "Only the external review", "Only the peer review", "Self-evaluation against the evidence"],
-                          rows=summary))
+        summary = [
+            [
+                s.strand_title,
+                s.covered_by,
+                str(len(s.matched)),
+                str(len(s.only_external)),
+                str(len(s.only_peer)),
+                _alignment_counts(s.self_evaluation),
+            ]
+            for s in c.strands
+        ]
+        only = [
+            [s.strand_title, side, KIND_WORDS.get(item.kind, item.kind), item.text]
+            for s in c.strands
+            for side, items in (("external review", s.only_external), ("peer review", s.only_peer))
+            for item in items
+        ]
+        parts.append(
+            part(
+                f"{c.trust_name}: external review by {c.reviewer}"
+                + (f", {c.organisation}" if c.organisation else "")
+                + f", {clock.long_date(c.reviewed_on)}",
+                columns=[
+                    "Strand",
+                    "Covered by",
+                    "Found by both",
+                    "Only the external review",
+                    "Only the peer review",
+                    "Self-evaluation against the evidence",
+                ],
+                rows=summary,
+            )
+        )
         if only:
-            parts.append(part("", [f"What only one side found, for {c.trust_name}:"], columns=["Strand", "Found only by", "Kind", "Finding"], rows=only))
-        views = [[s.strand_title, s.external_view or "-", "; ".join(f"{line.number}. {line.self_evaluation}" for line in s.self_evaluation) or "-",
-                  _alignment_counts(s.self_evaluation)] for s in c.strands if s.external_view]
+            parts.append(
+                part(
+                    "",
+                    [f"What only one side found, for {c.trust_name}:"],
+                    columns=["Strand", "Found only by", "Kind", "Finding"],
+                    rows=only,
+                )
+            )
+        views = [
+            [
+                s.strand_title,
+                s.external_view or "-",
+                "; ".join(f"{line.number}. {line.self_evaluation}" for line in s.self_evaluation) or "-",
+                _alignment_counts(s.self_evaluation),
+            ]
+            for s in c.strands
+            if s.external_view
+        ]
         if views:
-            parts.append(part("", [f"The external reviewer’s view of each strand beside {c.trust_name}’s own self-evaluation of its lines of enquiry, "
-                                   "and the moderator’s judgement of that self-evaluation:"],
-                              columns=["Strand", "External reviewer’s view", "The trust’s self-evaluation", "Moderator’s judgement"], rows=views))
+            parts.append(
+                part(
+                    "",
+                    [
+                        f"The external reviewer’s view of each strand beside {c.trust_name}’s own self-evaluation of its lines of enquiry, "
+                        "and the moderator’s judgement of that self-evaluation:"
+                    ],
+                    columns=[
+                        "Strand",
+                        "External reviewer’s view",
+                        "The trust’s self-evaluation",
+                        "Moderator’s judgement",
+                    ],
+                    rows=views,
+                )
+            )
     return parts
 
 
@@ -435,10 +716,26 @@ def _alignment_counts(lines) -> str:
 
 def _headline_parts(e: Evaluation, part) -> list[dict]:
     if not e.headline:
-        return [part(paragraphs=["No published headline figures have been imported (`peer-review headline-data load FILE`)."])]
-    parts = [part(paragraphs=["Figures each trust has published, as they were published, for context beside its reviews. They are not interpreted here."])]
+        return [
+            part(
+                paragraphs=["No published headline figures have been imported (`peer-review headline-data load FILE`)."]
+            )
+        ]
+    parts = [
+        part(
+            paragraphs=[
+                "Figures each trust has published, as they were published, for context beside its reviews. They are not interpreted here."
+            ]
+        )
+    ]
     for trend in e.headline:
-        parts.append(part(trend.name, columns=["Measure", *trend.years], rows=[[measure, *(v or "-" for v in values)] for measure, values in trend.table()]))
+        parts.append(
+            part(
+                trend.name,
+                columns=["Measure", *trend.years],
+                rows=[[measure, *(v or "-" for v in values)] for measure, values in trend.table()],
+            )
+        )
     return parts
 
 
@@ -453,7 +750,11 @@ def _signed(value: float | None) -> str:
     return "-" if value is None else f"{value:+.2f}"
 
 
-LABELS = {Alignment.ALIGNED: "matched", Alignment.PARTLY_ALIGNED: "partly matched", Alignment.NOT_ALIGNED: "did not match"}
+LABELS = {
+    Alignment.ALIGNED: "matched",
+    Alignment.PARTLY_ALIGNED: "partly matched",
+    Alignment.NOT_ALIGNED: "did not match",
+}
 
 
 def _mean(row: FeedbackRow) -> str:
@@ -473,47 +774,112 @@ def csv_files(e: Evaluation) -> dict[str, str]:
         rounds.setdefault((j.review_id, j.line), []).append(j)
     changed = {(c.after.review_id, c.after.line) for c in e.changes}
     alignment = [
-        {"review_id": j.review_id, "partnership": e.partnership, "trust": j.trust, "trust_name": j.trust_name, "strand": j.strand,
-         "strand_title": j.strand_title, "review_order": j.review_order, "line": j.line, "line_title": j.line_title, "alignment": j.alignment.value,
-         "round": j.round, "rounds_judged": len(rounds[(j.review_id, j.line)]), "changed_in_moderation": "yes" if (j.review_id, j.line) in changed else "no",
-         "comment": j.comment, "visit_start": j.visit_start.isoformat(), "report_issued_on": j.issued_on.isoformat() if j.issued_on else ""}
+        {
+            "review_id": j.review_id,
+            "partnership": e.partnership,
+            "trust": j.trust,
+            "trust_name": j.trust_name,
+            "strand": j.strand,
+            "strand_title": j.strand_title,
+            "review_order": j.review_order,
+            "line": j.line,
+            "line_title": j.line_title,
+            "alignment": j.alignment.value,
+            "round": j.round,
+            "rounds_judged": len(rounds[(j.review_id, j.line)]),
+            "changed_in_moderation": "yes" if (j.review_id, j.line) in changed else "no",
+            "comment": j.comment,
+            "visit_start": j.visit_start.isoformat(),
+            "report_issued_on": j.issued_on.isoformat() if j.issued_on else "",
+        }
         for j in e.standing
     ]
     every_round = [
-        {"review_id": j.review_id, "trust": j.trust, "strand": j.strand, "line": j.line, "round": j.round, "alignment": j.alignment.value, "comment": j.comment}
+        {
+            "review_id": j.review_id,
+            "trust": j.trust,
+            "strand": j.strand,
+            "line": j.line,
+            "round": j.round,
+            "alignment": j.alignment.value,
+            "comment": j.comment,
+        }
         for j in e.judgements
     ]
     summary = [
-        {"breakdown": breakdown, "group": t.group, "lines": t.lines, **{a.value: t.count(a) for a in Alignment},
-         "share_aligned": "" if t.share(Alignment.ALIGNED) is None else round(t.share(Alignment.ALIGNED), 4)}
-        for breakdown, tallies in (("partnership", [e.overall]), ("strand", e.by_strand), ("trust", e.by_trust), ("review", e.by_review), ("review_order", e.by_order))
+        {
+            "breakdown": breakdown,
+            "group": t.group,
+            "lines": t.lines,
+            **{a.value: t.count(a) for a in Alignment},
+            "share_aligned": "" if t.share(Alignment.ALIGNED) is None else round(t.share(Alignment.ALIGNED), 4),
+        }
+        for breakdown, tallies in (
+            ("partnership", [e.overall]),
+            ("strand", e.by_strand),
+            ("trust", e.by_trust),
+            ("review", e.by_review),
+            ("review_order", e.by_order),
+        )
         for t in tallies
     ]
     first_later = [
-        {"trust": f.trust, "trust_name": f.trust_name, "first_lines": f.first.lines, "first_aligned": f.first.aligned,
-         "later_lines": f.later.lines, "later_aligned": f.later.aligned,
-         "change_in_share_aligned": "" if f.change_in_aligned is None else round(f.change_in_aligned, 4)}
+        {
+            "trust": f.trust,
+            "trust_name": f.trust_name,
+            "first_lines": f.first.lines,
+            "first_aligned": f.first.aligned,
+            "later_lines": f.later.lines,
+            "later_aligned": f.later.aligned,
+            "change_in_share_aligned": "" if f.change_in_aligned is None else round(f.change_in_aligned, 4),
+        }
         for f in e.first_and_later
     ]
     feedback = [
-        {"group": f.group, "question": f.question, "people": "" if f.answers.suppressed else f.answers.respondents,
-         "mean": "" if f.answers.mean is None else f.answers.mean, "withheld": f"fewer than {ev.MIN_GROUP} people" if f.answers.suppressed else ""}
+        {
+            "group": f.group,
+            "question": f.question,
+            "people": "" if f.answers.suppressed else f.answers.respondents,
+            "mean": "" if f.answers.mean is None else f.answers.mean,
+            "withheld": f"fewer than {ev.MIN_GROUP} people" if f.answers.suppressed else "",
+        }
         for f in e.feedback
     ]
     survey = [
-        {"round": r.round.value, "group": r.group, "theme": r.theme, "people": "" if r.answers.suppressed else r.answers.respondents,
-         "mean": "" if r.answers.mean is None else r.answers.mean, "change_from_baseline": "" if r.change_from_baseline is None else r.change_from_baseline,
-         "withheld": f"fewer than {ev.MIN_GROUP} people" if r.answers.suppressed else ""}
+        {
+            "round": r.round.value,
+            "group": r.group,
+            "theme": r.theme,
+            "people": "" if r.answers.suppressed else r.answers.respondents,
+            "mean": "" if r.answers.mean is None else r.answers.mean,
+            "change_from_baseline": "" if r.change_from_baseline is None else r.change_from_baseline,
+            "withheld": f"fewer than {ev.MIN_GROUP} people" if r.answers.suppressed else "",
+        }
         for r in (e.surveys.themes if e.surveys else [])
     ]
     responses = [
-        {"round": round_, "group": group, "asked": asked, "answered": ev.shown_count(e.surveys.answered[(round_, group)])}
+        {
+            "round": round_,
+            "group": group,
+            "asked": asked,
+            "answered": ev.shown_count(e.surveys.answered[(round_, group)]),
+        }
         for (round_, group), asked in (e.surveys.invited.items() if e.surveys else [])
     ]
     external = [
-        {"trust": c.trust_key, "external_reviewed_on": c.reviewed_on.isoformat(), "strand": s.strand_id, "found_by": side, "kind": kind,
-         "external_text": external_text, "peer_text": peer_text, "peer_ref": ref, "similarity": similarity}
-        for c in e.external for s in c.strands
+        {
+            "trust": c.trust_key,
+            "external_reviewed_on": c.reviewed_on.isoformat(),
+            "strand": s.strand_id,
+            "found_by": side,
+            "kind": kind,
+            "external_text": external_text,
+            "peer_text": peer_text,
+            "peer_ref": ref,
+            "similarity": similarity,
+        }
+        for c in e.external
+        for s in c.strands
         for side, kind, external_text, peer_text, ref, similarity in (
             [("both", m.kind, m.external, m.peer, m.peer_ref, m.similarity) for m in s.matched]
             + [("external review only", i.kind, i.text, "", "", "") for i in s.only_external]
@@ -522,32 +888,103 @@ def csv_files(e: Evaluation) -> dict[str, str]:
     ]
     headline = [
         {"trust": t.key, "measure": m.measure, "year": year, "value": value}
-        for t in e.headline for m in t.measures for year, value in m.points
+        for t in e.headline
+        for m in t.measures
+        for year, value in m.points
     ]
     actions = [
-        {"action": a.ref, "trust": key, "trust_name": trust, "from_review_id": a.review_id, "from_strand": a.strand, "text": a.text,
-         "latest_status": a.latest.status.value if a.latest else "", "latest_occasion": a.latest.occasion if a.latest else "",
-         "latest_recorded_at_review_id": a.latest.review_id if a.latest else "", "latest_evidence": a.latest.evidence if a.latest else "",
-         "progress_records": len(a.progress)}
+        {
+            "action": a.ref,
+            "trust": key,
+            "trust_name": trust,
+            "from_review_id": a.review_id,
+            "from_strand": a.strand,
+            "text": a.text,
+            "latest_status": a.latest.status.value if a.latest else "",
+            "latest_occasion": a.latest.occasion if a.latest else "",
+            "latest_recorded_at_review_id": a.latest.review_id if a.latest else "",
+            "latest_evidence": a.latest.evidence if a.latest else "",
+            "progress_records": len(a.progress),
+        }
         for (key, trust), a in e.actions
     ]
     return {
-        "actions.csv": csv_text(["action", "trust", "trust_name", "from_review_id", "from_strand", "text", "latest_status", "latest_occasion",
-                                 "latest_recorded_at_review_id", "latest_evidence", "progress_records"], actions),
-        "external_comparison.csv": csv_text(["trust", "external_reviewed_on", "strand", "found_by", "kind", "external_text", "peer_text", "peer_ref", "similarity"], external),
+        "actions.csv": csv_text(
+            [
+                "action",
+                "trust",
+                "trust_name",
+                "from_review_id",
+                "from_strand",
+                "text",
+                "latest_status",
+                "latest_occasion",
+                "latest_recorded_at_review_id",
+                "latest_evidence",
+                "progress_records",
+            ],
+            actions,
+        ),
+        "external_comparison.csv": csv_text(
+            [
+                "trust",
+                "external_reviewed_on",
+                "strand",
+                "found_by",
+                "kind",
+                "external_text",
+                "peer_text",
+                "peer_ref",
+                "similarity",
+            ],
+            external,
+        ),
         "headline_figures.csv": csv_text(["trust", "measure", "year", "value"], headline),
-        "survey.csv": csv_text(["round", "group", "theme", "people", "mean", "change_from_baseline", "withheld"], survey),
+        "survey.csv": csv_text(
+            ["round", "group", "theme", "people", "mean", "change_from_baseline", "withheld"], survey
+        ),
         "survey_responses.csv": csv_text(["round", "group", "asked", "answered"], responses),
         "alignment.csv": csv_text(list(ALIGNMENT_COLUMNS), alignment),
-        "alignment_rounds.csv": csv_text(["review_id", "trust", "strand", "line", "round", "alignment", "comment"], every_round),
-        "alignment_summary.csv": csv_text(["breakdown", "group", "lines", *(a.value for a in Alignment), "share_aligned"], summary),
-        "first_and_later.csv": csv_text(["trust", "trust_name", "first_lines", "first_aligned", "later_lines", "later_aligned", "change_in_share_aligned"], first_later),
+        "alignment_rounds.csv": csv_text(
+            ["review_id", "trust", "strand", "line", "round", "alignment", "comment"], every_round
+        ),
+        "alignment_summary.csv": csv_text(
+            ["breakdown", "group", "lines", *(a.value for a in Alignment), "share_aligned"], summary
+        ),
+        "first_and_later.csv": csv_text(
+            [
+                "trust",
+                "trust_name",
+                "first_lines",
+                "first_aligned",
+                "later_lines",
+                "later_aligned",
+                "change_in_share_aligned",
+            ],
+            first_later,
+        ),
         "feedback.csv": csv_text(["group", "question", "people", "mean", "withheld"], feedback),
     }
 
 
-ALIGNMENT_COLUMNS = ("review_id", "partnership", "trust", "trust_name", "strand", "strand_title", "review_order", "line", "line_title", "alignment",
-                     "round", "rounds_judged", "changed_in_moderation", "comment", "visit_start", "report_issued_on")
+ALIGNMENT_COLUMNS = (
+    "review_id",
+    "partnership",
+    "trust",
+    "trust_name",
+    "strand",
+    "strand_title",
+    "review_order",
+    "line",
+    "line_title",
+    "alignment",
+    "round",
+    "rounds_judged",
+    "changed_in_moderation",
+    "comment",
+    "visit_start",
+    "report_issued_on",
+)
 
 
 Render = Callable[[dict, dict[str, ChartSpec]], bytes]  # (the report's context, its charts) -> .docx bytes
@@ -557,15 +994,26 @@ def word_report(e: Evaluation, render: Render | None = None) -> bytes:
     """evaluation.docx; `render` draws the charts and builds the document (by default here, in this process)."""
     if render is None:
         from peer_review.adapters.word import render_evaluation as render
-    cycle = f"{clock.long_date(e.cycle_start)} to {clock.long_date(e.cycle_end)}" if e.cycle_start else "not yet planned"
-    context = {"partnership": e.partnership, "framework": e.framework, "cycle": cycle, "produced_on": clock.long_date(e.produced_on), "sections": sections(e)}
+    cycle = (
+        f"{clock.long_date(e.cycle_start)} to {clock.long_date(e.cycle_end)}" if e.cycle_start else "not yet planned"
+    )
+    context = {
+        "partnership": e.partnership,
+        "framework": e.framework,
+        "cycle": cycle,
+        "produced_on": clock.long_date(e.produced_on),
+        "sections": sections(e),
+    }
     return render(context, charts(e))
 
 
 def write_evaluation(e: Evaluation, out: Path, render: Render | None = None) -> list[Path]:
     """Write evaluation.docx and the CSVs into a folder; everything is made before anything is written,
     so a failure leaves the folder as it was."""
-    files = {"evaluation.docx": word_report(e, render), **{name: text.encode("utf-8") for name, text in csv_files(e).items()}}
+    files = {
+        "evaluation.docx": word_report(e, render),
+        **{name: text.encode("utf-8") for name, text in csv_files(e).items()},
+    }
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, content in files.items():

@@ -27,22 +27,38 @@ def create_actions(session: Session, review: Review) -> list[DevelopmentAction]:
     host trust owns (once: a finding has at most one action)."""
     have = set(session.exec(select(DevelopmentAction.finding_id).where(DevelopmentAction.review_id == review.id)).all())
     created = [
-        DevelopmentAction(partnership_id=review.partnership_id, trust_id=review.host_trust_id, review_id=review.id, finding_id=f.id, text=f.text, created_at=clock.now())
+        DevelopmentAction(
+            partnership_id=review.partnership_id,
+            trust_id=review.host_trust_id,
+            review_id=review.id,
+            finding_id=f.id,
+            text=f.text,
+            created_at=clock.now(),
+        )
         for f in findings_of(session, review)
         if f.kind == FindingKind.AREA_FOR_DEVELOPMENT and f.status == "supported" and f.id not in have
     ]
     session.add_all(created)
     session.flush()
     if created:
-        audit(session, review.partnership_id, "development_actions_created", ENGINE, review.id, actions=[action_ref(a.id) for a in created])
+        audit(
+            session,
+            review.partnership_id,
+            "development_actions_created",
+            ENGINE,
+            review.id,
+            actions=[action_ref(a.id) for a in created],
+        )
     return created
 
 
 def _actions(session: Session, review: Review, earlier_only: bool) -> list[DevelopmentAction]:
     """The host trust's actions in visit order: all of them, or those from reviews visited before this one."""
     query = (
-        select(DevelopmentAction).join(Review, Review.id == DevelopmentAction.review_id)
-        .where(DevelopmentAction.trust_id == review.host_trust_id).order_by(Review.visit_start, DevelopmentAction.id)
+        select(DevelopmentAction)
+        .join(Review, Review.id == DevelopmentAction.review_id)
+        .where(DevelopmentAction.trust_id == review.host_trust_id)
+        .order_by(Review.visit_start, DevelopmentAction.id)
     )
     if earlier_only:
         query = query.where(Review.visit_start < review.visit_start)
@@ -56,7 +72,8 @@ def earlier_actions(session: Session, review: Review) -> list[DevelopmentAction]
 def is_last_review(session: Session, review: Review) -> bool:
     """Whether this is the host trust's last review of the cycle (the latest visit among those going ahead)."""
     last = session.exec(
-        select(Review.id).where(Review.host_trust_id == review.host_trust_id, Review.stage != Stage.CANCELLED.value)
+        select(Review.id)
+        .where(Review.host_trust_id == review.host_trust_id, Review.stage != Stage.CANCELLED.value)
         .order_by(Review.visit_start.desc(), Review.position.desc())
     ).first()
     return last == review.id
@@ -127,15 +144,29 @@ def action_views(session: Session, actions: list[DevelopmentAction]) -> list[Act
     if not actions:
         return []
     rows = session.exec(
-        select(ActionProgress, Review.strand_title).join(Review, Review.id == ActionProgress.review_id)
-        .where(ActionProgress.action_id.in_([a.id for a in actions])).order_by(ActionProgress.recorded_at, ActionProgress.id)
+        select(ActionProgress, Review.strand_title)
+        .join(Review, Review.id == ActionProgress.review_id)
+        .where(ActionProgress.action_id.in_([a.id for a in actions]))
+        .order_by(ActionProgress.recorded_at, ActionProgress.id)
     )
     progress: dict[int, list[ProgressView]] = {}
     for p, strand in rows:
-        progress.setdefault(p.action_id, []).append(ProgressView(ProgressStatus(p.status), p.evidence, p.occasion, p.review_id, strand, p.recorded_at, p.task_id))
+        progress.setdefault(p.action_id, []).append(
+            ProgressView(
+                ProgressStatus(p.status), p.evidence, p.occasion, p.review_id, strand, p.recorded_at, p.task_id
+            )
+        )
     reviews = {r.id: r for r in session.exec(select(Review).where(Review.id.in_({a.review_id for a in actions})))}
     return [
-        ActionView(a.id, action_ref(a.id), a.text, a.review_id, reviews[a.review_id].strand_title, reviews[a.review_id].issued_on, progress.get(a.id, []))
+        ActionView(
+            a.id,
+            action_ref(a.id),
+            a.text,
+            a.review_id,
+            reviews[a.review_id].strand_title,
+            reviews[a.review_id].issued_on,
+            progress.get(a.id, []),
+        )
         for a in actions
     ]
 
@@ -143,5 +174,7 @@ def action_views(session: Session, actions: list[DevelopmentAction]) -> list[Act
 def asked_in(session: Session, task: Task) -> list[ActionView]:
     """The actions a record-of-progress task asks about, as they were when it opened."""
     ids = task.subject.get("actions", [])
-    found = {a.id: a for a in session.exec(select(DevelopmentAction).where(DevelopmentAction.id.in_(ids)))} if ids else {}
+    found = (
+        {a.id: a for a in session.exec(select(DevelopmentAction).where(DevelopmentAction.id.in_(ids)))} if ids else {}
+    )
     return action_views(session, [found[i] for i in ids if i in found])

@@ -13,10 +13,12 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager as ContextManager
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ContextManager, Iterator, TypeVar
+from typing import Any, TypeVar
 
 from sqlmodel import Session
 
@@ -52,7 +54,7 @@ class Failures(list[Failure]):
         """`work(*args)`, or None (and the failure noted) if it raises; `work` must not return None itself."""
         try:
             return work(*args)
-        except Exception as error:  # noqa: BLE001  one unit's fault must not hold up the rest; logged and reported
+        except Exception as error:
             self.add(unit, error, key)
             return None
 
@@ -72,7 +74,9 @@ class Failures(list[Failure]):
     def summary(self, log_file: Path | None = None) -> list[str]:
         """What a command prints: one line per failure, then how many (and where the tracebacks are)."""
         where = f"; the tracebacks are in {log_file}" if log_file is not None else ""
-        return [f"failed: {f}" for f in self] + [f"{len(self)} failed, the rest done (the next run tries the failed ones again){where}"]
+        return [f"failed: {f}" for f in self] + [
+            f"{len(self)} failed, the rest done (the next run tries the failed ones again){where}"
+        ]
 
 
 class SweepFailed(RuntimeError):
@@ -125,7 +129,7 @@ class _LogFile(logging.Handler):
                 self.path, self._stream = Path(name), os.fdopen(descriptor, "w", encoding="utf-8")
             self._stream.write(self.format(record) + "\n")
             self._stream.flush()
-        except Exception:  # noqa: BLE001  logging never ends the command
+        except Exception:
             self.handleError(record)
 
     def close(self) -> None:
@@ -146,7 +150,9 @@ def failure_log(command: str) -> Iterator[Callable[[], Path | None]]:
     keep everything else. Gives a function answering the file's path (None while nothing was logged)."""
     root = logging.getLogger()
     to_file = _LogFile(command)
-    added = [] if root.handlers else [logging.StreamHandler(sys.stderr)]  # for Python's own last resort, which prints tracebacks too
+    added = (
+        [] if root.handlers else [logging.StreamHandler(sys.stderr)]
+    )  # for Python's own last resort, which prints tracebacks too
     for handler in added:
         handler.setLevel(logging.WARNING)
         root.addHandler(handler)

@@ -54,7 +54,14 @@ def _store_people(session: Session, partnership: Partnership, loaded: LoadedPart
     spec = loaded.spec
     trusts: dict[str, int] = {}
     for t in spec.trusts:
-        trust = Trust(partnership_id=partnership.id, key=t.id, name=t.name, strand_order=list(t.strand_order), conflicts=list(t.conflicts), calendar_id=loaded.calendars[t.id].id)
+        trust = Trust(
+            partnership_id=partnership.id,
+            key=t.id,
+            name=t.name,
+            strand_order=list(t.strand_order),
+            conflicts=list(t.conflicts),
+            calendar_id=loaded.calendars[t.id].id,
+        )
         session.add(trust)
         session.flush()
         trusts[t.id] = trust.id
@@ -67,8 +74,19 @@ def _store_people(session: Session, partnership: Partnership, loaded: LoadedPart
 
 #: What a person's row holds when the file gives nothing for it.
 PERSON_DEFAULTS = {
-    "trust": None, "job_title": "", "organisation": "", "strands": [], "is_ceo": False, "is_reviewer": False, "is_moderator": False,
-    "is_coordinator": False, "max_reviews_per_term": None, "conflicts": [], "previous_employers": [], "digest_only": False, "survey_group": "",
+    "trust": None,
+    "job_title": "",
+    "organisation": "",
+    "strands": [],
+    "is_ceo": False,
+    "is_reviewer": False,
+    "is_moderator": False,
+    "is_coordinator": False,
+    "max_reviews_per_term": None,
+    "conflicts": [],
+    "previous_employers": [],
+    "digest_only": False,
+    "survey_group": "",
 }
 
 
@@ -81,7 +99,9 @@ def people_of(spec: PartnershipSpec) -> dict[str, dict]:
     people: dict[str, dict] = {}
 
     def person(contact: Contact, loc: tuple, **flags) -> None:
-        found = people.setdefault(contact.email, {"email": contact.email, "name": contact.name, "loc": loc, **copy.deepcopy(PERSON_DEFAULTS)})
+        found = people.setdefault(
+            contact.email, {"email": contact.email, "name": contact.name, "loc": loc, **copy.deepcopy(PERSON_DEFAULTS)}
+        )
         found["digest_only"] = found["digest_only"] or contact.digest_only
         found.update(flags)
 
@@ -90,13 +110,27 @@ def people_of(spec: PartnershipSpec) -> dict[str, dict]:
 
     person(spec.coordinator, ("coordinator",), is_coordinator=True, organisation="coordinating body")
     for i, m in enumerate(spec.moderators):
-        person(m, ("moderators", i), is_moderator=True, organisation=m.organisation, max_reviews_per_term=m.max_reviews_per_term, conflicts=lowered(m.conflicts))
+        person(
+            m,
+            ("moderators", i),
+            is_moderator=True,
+            organisation=m.organisation,
+            max_reviews_per_term=m.max_reviews_per_term,
+            conflicts=lowered(m.conflicts),
+        )
     for i, t in enumerate(spec.trusts):
         person(t.ceo, ("trusts", i, "ceo"), trust=t.id, is_ceo=True, job_title="Chief Executive", organisation=t.name)
         for j, r in enumerate(t.reviewers):
             person(
-                r, ("trusts", i, "reviewers", j), trust=t.id, is_reviewer=True, job_title=r.role, strands=list(r.strands), organisation=t.name,
-                conflicts=lowered(r.conflicts), previous_employers=list(r.previous_employers),
+                r,
+                ("trusts", i, "reviewers", j),
+                trust=t.id,
+                is_reviewer=True,
+                job_title=r.role,
+                strands=list(r.strands),
+                organisation=t.name,
+                conflicts=lowered(r.conflicts),
+                previous_employers=list(r.previous_employers),
             )
     for i, r in enumerate(spec.respondents):
         person(r, ("respondents", i), trust=r.trust, survey_group=r.group)

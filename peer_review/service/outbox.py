@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import delete, update
 from sqlmodel import Session, select
@@ -48,7 +49,9 @@ def notify(
     existing = session.exec(select(OutboxMessage).where(OutboxMessage.key == key)).first()
     if existing:
         return existing
-    text, html = ("", "") if sign_in_request_id else render(event, {"name": person.name, "email": person.email} | context)
+    text, html = (
+        ("", "") if sign_in_request_id else render(event, {"name": person.name, "email": person.email} | context)
+    )
     row = OutboxMessage(
         key=key,
         partnership_id=person.partnership_id,
@@ -72,7 +75,12 @@ def review_context(session: Session, review: Review) -> dict[str, Any]:
     from peer_review.service.common import trust_of
 
     visit = clock.date_span(review.visit_start, review.visit_end)
-    return {"host": trust_of(session, review).name, "strand": review.strand_title, "visit": visit, "review_id": review.id}
+    return {
+        "host": trust_of(session, review).name,
+        "strand": review.strand_title,
+        "visit": visit,
+        "review_id": review.id,
+    }
 
 
 @dataclass(frozen=True)
@@ -88,7 +96,9 @@ def sent_mail_days() -> int:
     if not given:
         return SENT_MAIL_DAYS
     if not (given.isascii() and given.isdigit()) or not 1 <= int(given) <= MAX_SENT_MAIL_DAYS:
-        raise UserError(f"{SENT_MAIL_DAYS_ENV} must be a whole number of days from 1 to {MAX_SENT_MAIL_DAYS}; got '{given[:40]}'")
+        raise UserError(
+            f"{SENT_MAIL_DAYS_ENV} must be a whole number of days from 1 to {MAX_SENT_MAIL_DAYS}; got '{given[:40]}'"
+        )
     return int(given)
 
 
@@ -111,19 +121,29 @@ def deliver(session_factory: Callable[[], Any], channel: Channel, events: frozen
             # Another sender (send-outbox on another worker, the reminder sweep) may have the same list: the
             # row is locked before it is read again (an UPDATE that changes nothing: a row lock on PostgreSQL,
             # the write lock on SQLite), so of two senders one sends it and the other finds it sent.
-            session.exec(update(OutboxMessage).where(OutboxMessage.id == row_id).values(status=OutboxMessage.status).execution_options(synchronize_session=False))
+            session.exec(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row_id)
+                .values(status=OutboxMessage.status)
+                .execution_options(synchronize_session=False)
+            )
             row = session.get(OutboxMessage, row_id, populate_existing=True)
             if row.status != "pending":
                 continue
             try:
                 body = _body(session, row)
                 if body is None:
-                    row.status, row.last_error = "expired", "not sent: the sign-in link expired, was used, or its person left, before it could be sent"
+                    row.status, row.last_error = (
+                        "expired",
+                        "not sent: the sign-in link expired, was used, or its person left, before it could be sent",
+                    )
                     session.add(row)
                     expired += 1
                     continue
                 channel.send(build_email(row, body=body), row)
-            except Exception as exc:  # a refusing or absent server, or one message that cannot be made, must not stop the sweep
+            except (
+                Exception
+            ) as exc:  # a refusing or absent server, or one message that cannot be made, must not stop the sweep
                 row.attempts += 1
                 row.last_error = f"{type(exc).__name__}: {exc}"[:500]
                 session.add(row)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 from sqlalchemy import and_, or_
 from sqlmodel import Session, select
@@ -80,7 +80,9 @@ class Inputs:
 
 def scheduling_inputs(session: Session, partnership: Partnership) -> Inputs:
     """The planner's view of the partnership now: its trusts (not those that left) and the people holding each role."""
-    trusts = session.exec(select(Trust).where(Trust.partnership_id == partnership.id, Trust.left_on == None).order_by(Trust.id)).all()  # noqa: E711
+    trusts = session.exec(
+        select(Trust).where(Trust.partnership_id == partnership.id, Trust.left_on.is_(None)).order_by(Trust.id)
+    ).all()
     people = session.exec(select(Person).where(Person.partnership_id == partnership.id).order_by(Person.id)).all()
     keys = {t.id: t.key for t in trusts}
     trust_of_email = {p.email: keys.get(p.trust_id) for p in people}
@@ -90,14 +92,25 @@ def scheduling_inputs(session: Session, partnership: Partnership) -> Inputs:
         trusts_ = {c for c in p.conflicts if "@" not in c} | set(p.previous_employers)
         emails = {c for c in p.conflicts if "@" in c}
         trusts_ |= {trust_of_email[e] for e in emails if trust_of_email.get(e)}
-        return PlanPerson(p.email, keys.get(p.trust_id), tuple(p.strands), frozenset(trusts_), p.max_reviews_per_term, frozenset(emails))
+        return PlanPerson(
+            p.email,
+            keys.get(p.trust_id),
+            tuple(p.strands),
+            frozenset(trusts_),
+            p.max_reviews_per_term,
+            frozenset(emails),
+        )
 
     return Inputs(
-        trusts=[PlanTrust(t.key, tuple(t.strand_order), calendars[t.calendar_id], frozenset(t.conflicts)) for t in trusts],
+        trusts=[
+            PlanTrust(t.key, tuple(t.strand_order), calendars[t.calendar_id], frozenset(t.conflicts)) for t in trusts
+        ],
         people=[person(p) for p in people if p.is_reviewer],
         moderators=[person(p) for p in people if p.is_moderator],
         blackouts=[
-            Blackout(dt.date.fromisoformat(b["start"]), dt.date.fromisoformat(b["end"]), b["reason"], frozenset(b["trusts"]))
+            Blackout(
+                dt.date.fromisoformat(b["start"]), dt.date.fromisoformat(b["end"]), b["reason"], frozenset(b["trusts"])
+            )
             for b in partnership.blackouts
         ],
     )
@@ -127,8 +140,12 @@ def existing_bookings(session: Session, exclude_partnership: int, emails: Iterab
             .select_from(Person)
             .join(Assignment, Assignment.person_id == Person.id)
             .join(Review, Review.id == Assignment.review_id)
-            .where(Person.email.in_(wanted[at : at + EMAILS_PER_QUERY]), Review.partnership_id != exclude_partnership,
-                   Review.stage != Stage.CANCELLED.value, Assignment.status != "declined")  # neither keeps anyone busy
+            .where(
+                Person.email.in_(wanted[at : at + EMAILS_PER_QUERY]),
+                Review.partnership_id != exclude_partnership,
+                Review.stage != Stage.CANCELLED.value,
+                Assignment.status != "declined",
+            )  # neither keeps anyone busy
         )
         for visit_start, visit_end, term, email, role in rows:
             bookings.busy[email].update(visit_days(visit_start, visit_end))
@@ -143,7 +160,9 @@ def choosable(inputs: Inputs) -> set[str]:
     return {p.email for p in inputs.people} | {m.email for m in inputs.moderators}
 
 
-def plan_cycle(session: Session, partnership_name: str | None, start: dt.date | None = None, dry_run: bool = False) -> Plan:
+def plan_cycle(
+    session: Session, partnership_name: str | None, start: dt.date | None = None, dry_run: bool = False
+) -> Plan:
     """Plan every review of the partnership's cycle; unless `dry_run`, store reviews and teams."""
     partnership = get_partnership(session, partnership_name)
     if session.exec(select(Cycle).where(Cycle.partnership_id == partnership.id)).first():
@@ -153,7 +172,14 @@ def plan_cycle(session: Session, partnership_name: str | None, start: dt.date | 
     inputs = scheduling_inputs(session, partnership)
     settings = plan_settings(partnership, start, end)
     try:
-        visits = plan_partnership(inputs.trusts, inputs.people, inputs.moderators, settings, inputs.blackouts, existing_bookings(session, partnership.id, choosable(inputs)))
+        visits = plan_partnership(
+            inputs.trusts,
+            inputs.people,
+            inputs.moderators,
+            settings,
+            inputs.blackouts,
+            existing_bookings(session, partnership.id, choosable(inputs)),
+        )
     except PlanInfeasible as exc:
         raise UserError(f"partnership '{partnership.name}': {exc}") from None
     plan = Plan(partnership.name, start, end, visits, visit_deadlines(partnership, inputs, visits))
@@ -168,19 +194,28 @@ def plan_settings(partnership: Partnership, start: dt.date, end: dt.date) -> Pla
         end,
         partnership.visit_days,
         partnership.peers_per_trust,
-        lead_time=dt.timedelta(days=35 - partnership.deadlines["lines_of_enquiry"]),  # two weeks to answer, three to propose lines
+        lead_time=dt.timedelta(
+            days=35 - partnership.deadlines["lines_of_enquiry"]
+        ),  # two weeks to answer, three to propose lines
         report_time=dt.timedelta(days=partnership.deadlines["report"]),
         stagger=partnership.id - 1,  # partnerships sharing moderators spread their visits
     )
 
 
-def visit_deadlines(partnership: Partnership, inputs: Inputs, visits: list[PlannedVisit]) -> dict[tuple[str, str], dict[str, dt.date]]:
+def visit_deadlines(
+    partnership: Partnership, inputs: Inputs, visits: list[PlannedVisit]
+) -> dict[tuple[str, str], dict[str, dt.date]]:
     """Each planned visit's stage deadlines, on its host's school days."""
     calendars = {t.id: t.calendar for t in inputs.trusts}
     try:
-        return {(v.trust, v.strand): stage_deadlines(v.visit_start, v.visit_end, calendars[v.trust], partnership.deadlines) for v in visits}
+        return {
+            (v.trust, v.strand): stage_deadlines(v.visit_start, v.visit_end, calendars[v.trust], partnership.deadlines)
+            for v in visits
+        }
     except OutsideCalendar as exc:  # only with deadlines set far from the visits
-        raise UserError(f"partnership '{partnership.name}': a stage deadline falls outside its school calendar: {exc}") from None
+        raise UserError(
+            f"partnership '{partnership.name}': a stage deadline falls outside its school calendar: {exc}"
+        ) from None
 
 
 def _store(session: Session, partnership: Partnership, plan: Plan) -> None:
@@ -188,10 +223,19 @@ def _store(session: Session, partnership: Partnership, plan: Plan) -> None:
     session.add(cycle)
     session.flush()
     store_visits(session, partnership, cycle, plan.visits, plan.deadlines)
-    audit(session, partnership.id, "cycle_planned", start=plan.start.isoformat(), end=plan.end.isoformat(), reviews=len(plan.visits))
+    audit(
+        session,
+        partnership.id,
+        "cycle_planned",
+        start=plan.start.isoformat(),
+        end=plan.end.isoformat(),
+        reviews=len(plan.visits),
+    )
 
 
-def store_visits(session: Session, partnership: Partnership, cycle: Cycle, visits: list[PlannedVisit], deadlines: dict) -> list[Review]:
+def store_visits(
+    session: Session, partnership: Partnership, cycle: Cycle, visits: list[PlannedVisit], deadlines: dict
+) -> list[Review]:
     """Store planned visits as reviews with their teams; each host CEO hears of their visit."""
     trusts = {t.key: t for t in session.exec(select(Trust).where(Trust.partnership_id == partnership.id))}
     people = {p.email: p for p in session.exec(select(Person).where(Person.partnership_id == partnership.id))}
@@ -216,8 +260,18 @@ def store_visits(session: Session, partnership: Partnership, cycle: Cycle, visit
         reasons = dict(v.reasons)
         for email in (*v.peers, v.moderator):
             role = "moderator" if email == v.moderator else "peer"
-            session.add(Assignment(review_id=review.id, person_id=people[email].id, role=role, reason=reasons.get(email, "")))
-            audit(session, partnership.id, "assigned", review_id=review.id, person=email, role=role, reason=reasons.get(email, ""))
+            session.add(
+                Assignment(review_id=review.id, person_id=people[email].id, role=role, reason=reasons.get(email, ""))
+            )
+            audit(
+                session,
+                partnership.id,
+                "assigned",
+                review_id=review.id,
+                person=email,
+                role=role,
+                reason=reasons.get(email, ""),
+            )
         _notify_host(session, review, trusts[v.trust], [people[e] for e in (*v.peers, v.moderator)])
     return reviews
 
@@ -241,7 +295,16 @@ def plan_joining_trust(session: Session, partnership: Partnership, trust_key: st
     bookings.by_load = []  # ranked again with the loads from elsewhere added
     trust = inputs.trusts_by_id[trust_key]
     others = [t for t in inputs.trusts if t.id != trust_key]
-    visits = plan_trust(trust, others, inputs.people, inputs.moderators, settings, inputs.blackouts, bookings, max(cycle.start, today) + settings.lead_time)
+    visits = plan_trust(
+        trust,
+        others,
+        inputs.people,
+        inputs.moderators,
+        settings,
+        inputs.blackouts,
+        bookings,
+        max(cycle.start, today) + settings.lead_time,
+    )
     return store_visits(session, partnership, cycle, visits, visit_deadlines(partnership, inputs, visits))
 
 
@@ -254,9 +317,14 @@ def _notify_host(session: Session, review: Review, trust: Trust, team: list[Pers
     context = review_context(session, review)
     lines_due = dt.date.fromisoformat(review.deadlines["lines_of_enquiry"])
     notify(
-        session, key=f"visit_scheduled/{review.id}/{ceo.id}", event="visit_scheduled", person=ceo, review=review,
+        session,
+        key=f"visit_scheduled/{review.id}/{ceo.id}",
+        event="visit_scheduled",
+        person=ceo,
+        review=review,
         subject=f"Visit planned for {context['visit']}: peer review of {trust.name} ({review.strand_title})",
-        context=context | {"lines_due": clock.long_date(lines_due), "team": ", ".join(f"{p.name} ({p.organisation})" for p in team)},
+        context=context
+        | {"lines_due": clock.long_date(lines_due), "team": ", ".join(f"{p.name} ({p.organisation})" for p in team)},
         ics=reviews_calendar(session, [review], f"Peer review visit: {trust.name}"),
     )
 
@@ -269,7 +337,9 @@ def current_plan(session: Session, partnership: Partnership) -> list[PlannedVisi
     """
     trusts = {t.id: t.key for t in session.exec(select(Trust).where(Trust.partnership_id == partnership.id))}
     teams: dict[int, tuple[list[str], str]] = {}
-    holds_role = or_(and_(Assignment.role == "moderator", Person.is_moderator), and_(Assignment.role == "peer", Person.is_reviewer))
+    holds_role = or_(
+        and_(Assignment.role == "moderator", Person.is_moderator), and_(Assignment.role == "peer", Person.is_reviewer)
+    )
     rows = session.exec(
         select(Assignment.review_id, Assignment.role, Person.email)
         .join(Person, Person.id == Assignment.person_id)
@@ -283,9 +353,23 @@ def current_plan(session: Session, partnership: Partnership) -> list[PlannedVisi
             teams[review_id] = (peers, email)
         else:
             peers.append(email)
-    reviews = session.exec(select(Review).where(Review.partnership_id == partnership.id, Review.stage != Stage.CANCELLED.value).order_by(Review.id))
+    reviews = session.exec(
+        select(Review)
+        .where(Review.partnership_id == partnership.id, Review.stage != Stage.CANCELLED.value)
+        .order_by(Review.id)
+    )
     return [
-        PlannedVisit(trusts[r.host_trust_id], r.strand_id, r.position, r.visit_start, r.visit_end, r.term, teams.get(r.id, ([], ""))[1], tuple(teams.get(r.id, ([], ""))[0]), ())
+        PlannedVisit(
+            trusts[r.host_trust_id],
+            r.strand_id,
+            r.position,
+            r.visit_start,
+            r.visit_end,
+            r.term,
+            teams.get(r.id, ([], ""))[1],
+            tuple(teams.get(r.id, ([], ""))[0]),
+            (),
+        )
         for r in reviews
     ]
 

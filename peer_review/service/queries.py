@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
 
 from sqlalchemy import and_, case, func
 from sqlmodel import Session, select
@@ -59,7 +59,20 @@ def _task_rows():
 
 def _row(t: Task, r: Review, p: Person, tr: Trust, today: dt.date | None) -> TaskRow:
     """A row of a task list; `today` None for done tasks, which are never overdue."""
-    return TaskRow(t.id, t.kind, TaskKind(t.kind).title, r.id, tr.name, r.strand_title, p.name, p.email, t.due, days_overdue(t.due, today) if today else 0, t.round, t.note)
+    return TaskRow(
+        t.id,
+        t.kind,
+        TaskKind(t.kind).title,
+        r.id,
+        tr.name,
+        r.strand_title,
+        p.name,
+        p.email,
+        t.due,
+        days_overdue(t.due, today) if today else 0,
+        t.round,
+        t.note,
+    )
 
 
 def open_tasks(session: Session, person_email: str | None = None, partnership_name: str | None = None) -> list[TaskRow]:
@@ -109,7 +122,13 @@ def _open_task_filter(session: Session, person_email: str | None, partnership_na
     return where
 
 
-def open_tasks_page(session: Session, person_email: str | None = None, partnership_name: str | None = None, page: int = 1, size: int = 50) -> tuple[list[TaskRow], Page]:
+def open_tasks_page(
+    session: Session,
+    person_email: str | None = None,
+    partnership_name: str | None = None,
+    page: int = 1,
+    size: int = 50,
+) -> tuple[list[TaskRow], Page]:
     """One page of open tasks, soonest due first (due date, then id: a stable order), and where it stands
     in the whole list. Two short queries, whatever the number of tasks: a count, and the page's rows
     (the page's task ids are chosen first, so only they are joined with their review, assignee and host)."""
@@ -122,7 +141,9 @@ def open_tasks_page(session: Session, person_email: str | None = None, partnersh
     return [_row(t, r, p, tr, today) for t, r, p, tr in rows], at
 
 
-def iter_open_tasks(session: Session, person_email: str | None = None, partnership_name: str | None = None, chunk: int | None = 500) -> Iterator[TaskRow]:
+def iter_open_tasks(
+    session: Session, person_email: str | None = None, partnership_name: str | None = None, chunk: int | None = 500
+) -> Iterator[TaskRow]:
     """Open tasks, soonest due first, read from the database `chunk` rows at a time as they are used
     (a server-side cursor on PostgreSQL), so memory stays flat however many there are; None reads them at once."""
     query = _task_rows().where(*_open_task_filter(session, person_email, partnership_name)).order_by(Task.due, Task.id)
@@ -146,8 +167,12 @@ def tasks_of_person(session: Session, person_ids: frozenset[int] | set[int], don
     base = _task_rows().where(Task.assignee_id.in_(person_ids))
     today = clock.today()
     opened = session.exec(base.where(Task.status == "open").order_by(Task.due, Task.id))
-    done = session.exec(base.where(Task.status == "done").order_by(Task.completed_at.desc(), Task.id.desc()).limit(done_limit))
-    return PersonTasks([_row(t, r, p, tr, today) for t, r, p, tr in opened], [_row(t, r, p, tr, None) for t, r, p, tr in done])
+    done = session.exec(
+        base.where(Task.status == "done").order_by(Task.completed_at.desc(), Task.id.desc()).limit(done_limit)
+    )
+    return PersonTasks(
+        [_row(t, r, p, tr, today) for t, r, p, tr in opened], [_row(t, r, p, tr, None) for t, r, p, tr in done]
+    )
 
 
 @dataclass(frozen=True)
@@ -163,15 +188,25 @@ class ReviewLink:
 def reviews_of_person(session: Session, viewer) -> list[ReviewLink]:
     """The reviews a person takes part in: their trust's (as its CEO) and those whose team they joined."""
     query = select(Review, Trust).join(Trust, Trust.id == Review.host_trust_id)
-    hosted = session.exec(query.where(Review.host_trust_id.in_(viewer.ceo_of)).order_by(Review.visit_start)).all() if viewer.ceo_of else []
-    joined = session.exec(
-        query.join(Assignment, Assignment.review_id == Review.id)
-        .where(Assignment.person_id.in_(viewer.person_ids), Assignment.status == "accepted")
-        .add_columns(Assignment.role)
-        .order_by(Review.visit_start)
-    ).all() if viewer.person_ids else []
+    hosted = (
+        session.exec(query.where(Review.host_trust_id.in_(viewer.ceo_of)).order_by(Review.visit_start)).all()
+        if viewer.ceo_of
+        else []
+    )
+    joined = (
+        session.exec(
+            query.join(Assignment, Assignment.review_id == Review.id)
+            .where(Assignment.person_id.in_(viewer.person_ids), Assignment.status == "accepted")
+            .add_columns(Assignment.role)
+            .order_by(Review.visit_start)
+        ).all()
+        if viewer.person_ids
+        else []
+    )
     links = [ReviewLink(r.id, t.name, r.strand_title, Stage(r.stage).label, r.visit_start, "host") for r, t in hosted]
-    links += [ReviewLink(r.id, t.name, r.strand_title, Stage(r.stage).label, r.visit_start, role) for r, t, role in joined]
+    links += [
+        ReviewLink(r.id, t.name, r.strand_title, Stage(r.stage).label, r.visit_start, role) for r, t, role in joined
+    ]
     return sorted(links, key=lambda link: (link.visit_start, link.id))
 
 
@@ -184,12 +219,16 @@ class CycleRow:
 
 def trust_cycle(session: Session, trust: Trust) -> list[CycleRow]:
     """A host trust's reviews in its CEO's strand order, each with who is coming (three queries in all)."""
-    reviews = session.exec(select(Review).where(Review.host_trust_id == trust.id).order_by(Review.position, Review.id)).all()
+    reviews = session.exec(
+        select(Review).where(Review.host_trust_id == trust.id).order_by(Review.position, Review.id)
+    ).all()
     members: dict[int, list] = {}
     if reviews:
         rows = session.exec(
-            select(Assignment, Person).join(Person, Person.id == Assignment.person_id)
-            .where(Assignment.review_id.in_([r.id for r in reviews])).order_by(Assignment.role.desc(), Assignment.id)
+            select(Assignment, Person)
+            .join(Person, Person.id == Assignment.person_id)
+            .where(Assignment.review_id.in_([r.id for r in reviews]))
+            .order_by(Assignment.role.desc(), Assignment.id)
         )
         for a, p in rows:
             members.setdefault(a.review_id, []).append((p.name, p.organisation, a.role, a.status))
@@ -205,7 +244,11 @@ def trust_names(session: Session, ids) -> list[tuple[int, str]]:
 def partnership_names(session: Session, ids) -> list[tuple[int, str]]:
     if not ids:
         return []
-    return list(session.exec(select(Partnership.id, Partnership.name).where(Partnership.id.in_(ids)).order_by(Partnership.name)).all())
+    return list(
+        session.exec(
+            select(Partnership.id, Partnership.name).where(Partnership.id.in_(ids)).order_by(Partnership.name)
+        ).all()
+    )
 
 
 @dataclass
@@ -222,7 +265,11 @@ class ReviewStatus:
 
 
 def status(session: Session, partnership_name: str | None = None) -> list[ReviewStatus]:
-    query = select(Review, Trust).join(Trust, Trust.id == Review.host_trust_id).order_by(Review.partnership_id, Review.visit_start, Review.id)
+    query = (
+        select(Review, Trust)
+        .join(Trust, Trust.id == Review.host_trust_id)
+        .order_by(Review.partnership_id, Review.visit_start, Review.id)
+    )
     if partnership_name is not None:
         partnership = get_partnership(session, partnership_name)
         partnerships = {partnership.id: partnership.name}
@@ -230,7 +277,16 @@ def status(session: Session, partnership_name: str | None = None) -> list[Review
     else:
         partnerships = dict(session.exec(select(Partnership.id, Partnership.name)).all())
     rows = {
-        r.id: ReviewStatus(r.id, partnerships[r.partnership_id], t.name, r.strand_title, r.position, Stage(r.stage).label, r.visit_start, r.visit_end)
+        r.id: ReviewStatus(
+            r.id,
+            partnerships[r.partnership_id],
+            t.name,
+            r.strand_title,
+            r.position,
+            Stage(r.stage).label,
+            r.visit_start,
+            r.visit_end,
+        )
         for r, t in session.exec(query)
     }
     for task in open_tasks(session, partnership_name=partnership_name):
@@ -261,7 +317,9 @@ class PartnershipRow:
     overdue_tasks: int
 
 
-def partnerships_page(session: Session, page: int = 1, size: int = 50, among: Iterable[int] | None = None) -> tuple[list[PartnershipRow], Page]:
+def partnerships_page(
+    session: Session, page: int = 1, size: int = 50, among: Iterable[int] | None = None
+) -> tuple[list[PartnershipRow], Page]:
     """One page of the loaded partnerships (or of those `among` these ids: a coordinator's), by name, each
     with its reviews counted by stage (GROUP BY), its next visit and its open and overdue tasks. A fixed
     number of queries, each reading only the page's partnerships (reviews and trusts by partnership,
@@ -270,7 +328,11 @@ def partnerships_page(session: Session, page: int = 1, size: int = 50, among: It
     total = session.exec(select(func.count()).select_from(Partnership).where(*chosen)).one()
     at = Page(page, size, total)
     listed = session.exec(
-        select(Partnership.id, Partnership.name, Partnership.framework_id).where(*chosen).order_by(Partnership.name).offset(at.offset).limit(size)
+        select(Partnership.id, Partnership.name, Partnership.framework_id)
+        .where(*chosen)
+        .order_by(Partnership.name)
+        .offset(at.offset)
+        .limit(size)
     ).all()
     ids = [pid for pid, _name, _framework in listed]
     if not ids:
@@ -285,17 +347,32 @@ def partnerships_page(session: Session, page: int = 1, size: int = 50, among: It
                 func.count(),
                 func.sum(case((Review.stage == Stage.CLOSED.value, 1), else_=0)),
                 func.sum(case((Review.stage == Stage.CANCELLED.value, 1), else_=0)),
-                func.min(case((and_(Review.visit_start >= today, Review.stage.notin_(finished)), Review.visit_start), else_=None)),
-            ).where(Review.partnership_id.in_(ids)).group_by(Review.partnership_id)
+                func.min(
+                    case(
+                        (and_(Review.visit_start >= today, Review.stage.notin_(finished)), Review.visit_start),
+                        else_=None,
+                    )
+                ),
+            )
+            .where(Review.partnership_id.in_(ids))
+            .group_by(Review.partnership_id)
         )
     }
-    trusts = dict(session.exec(select(Trust.partnership_id, func.count()).where(Trust.partnership_id.in_(ids), Trust.left_on == None).group_by(Trust.partnership_id)).all())  # noqa: E711
+    trusts = dict(
+        session.exec(
+            select(Trust.partnership_id, func.count())
+            .where(Trust.partnership_id.in_(ids), Trust.left_on.is_(None))
+            .group_by(Trust.partnership_id)
+        ).all()
+    )
     tasks = {
         pid: (count, late or 0)
         for pid, count, late in session.exec(
             select(Review.partnership_id, func.count(), func.sum(case((Task.due < today, 1), else_=0)))
-            .select_from(Task).join(Review, Review.id == Task.review_id)
-            .where(Review.partnership_id.in_(ids), Task.status == "open").group_by(Review.partnership_id)
+            .select_from(Task)
+            .join(Review, Review.id == Task.review_id)
+            .where(Review.partnership_id.in_(ids), Task.status == "open")
+            .group_by(Review.partnership_id)
         )
     }
     rows = []
@@ -304,17 +381,48 @@ def partnerships_page(session: Session, page: int = 1, size: int = 50, among: It
         if isinstance(nxt, str):  # SQLite hands back an aggregate of dates as text
             nxt = dt.date.fromisoformat(nxt)
         open_tasks, late = tasks.get(pid, (0, 0))
-        rows.append(PartnershipRow(pid, name, framework, trusts.get(pid, 0), count, count - closed - cancelled, closed, cancelled, nxt, open_tasks, late))
+        rows.append(
+            PartnershipRow(
+                pid,
+                name,
+                framework,
+                trusts.get(pid, 0),
+                count,
+                count - closed - cancelled,
+                closed,
+                cancelled,
+                nxt,
+                open_tasks,
+                late,
+            )
+        )
     return rows, at
 
 
-PARTNERSHIP_CSV_COLUMNS = ["name", "trusts", "reviews", "open", "closed", "cancelled", "next_visit", "open_tasks", "overdue_tasks"]
+PARTNERSHIP_CSV_COLUMNS = [
+    "name",
+    "trusts",
+    "reviews",
+    "open",
+    "closed",
+    "cancelled",
+    "next_visit",
+    "open_tasks",
+    "overdue_tasks",
+]
 
 
 def partnership_row_json(row: PartnershipRow) -> dict:
     return {
-        "name": row.name, "trusts": row.trusts, "reviews": row.reviews, "open": row.open, "closed": row.closed, "cancelled": row.cancelled,
-        "next_visit": row.next_visit.isoformat() if row.next_visit else None, "open_tasks": row.open_tasks, "overdue_tasks": row.overdue_tasks,
+        "name": row.name,
+        "trusts": row.trusts,
+        "reviews": row.reviews,
+        "open": row.open,
+        "closed": row.closed,
+        "cancelled": row.cancelled,
+        "next_visit": row.next_visit.isoformat() if row.next_visit else None,
+        "open_tasks": row.open_tasks,
+        "overdue_tasks": row.overdue_tasks,
     }
 
 
@@ -356,7 +464,9 @@ def task_context(session: Session, task_id: int) -> dict:
         "evidence": evidence(session, review),
     }
     if kind == TaskKind.RESPOND_TO_ASSIGNMENT:
-        context["declined"] = [session.get(Person, a.person_id).email for a in assignments(session, review) if a.status == "declined"]
+        context["declined"] = [
+            session.get(Person, a.person_id).email for a in assignments(session, review) if a.status == "declined"
+        ]
     elif kind == TaskKind.CHOOSE_REPLACEMENT:
         leaving = person_by_email(session, review.partnership_id, task.subject["leaving"])
         context["candidates"] = _replacement_candidates(session, review, leaving, task.subject["role"])
@@ -367,7 +477,9 @@ def task_context(session: Session, task_id: int) -> dict:
     elif kind == TaskKind.REVISE_FINDINGS:
         context["findings"] = findings_to_revise(session, review, context["worker"].id)
     elif kind == TaskKind.CHECK_REPORT:  # what the host's consent would share
-        context["good_practice"] = [f for f in findings_of(session, review) if f.kind == "good_practice" and f.status == "supported"]
+        context["good_practice"] = [
+            f for f in findings_of(session, review) if f.kind == "good_practice" and f.status == "supported"
+        ]
     elif kind == TaskKind.RECORD_PROGRESS:  # each action with the review it came from and the progress recorded so far
         context["actions"] = follow_up.asked_in(session, task)
         context["occasion"] = task.subject.get("occasion", "next_review")
@@ -376,7 +488,9 @@ def task_context(session: Session, task_id: int) -> dict:
 
 def _replacement_candidates(session: Session, review: Review, leaving: Person, role: str) -> list[Person]:
     """People who could take the leaver's role (before the constraints are checked on submission)."""
-    people = session.exec(select(Person).where(Person.partnership_id == review.partnership_id).order_by(Person.email)).all()
+    people = session.exec(
+        select(Person).where(Person.partnership_id == review.partnership_id).order_by(Person.email)
+    ).all()
     on_team = {a.person_id for a in session.exec(select(Assignment).where(Assignment.review_id == review.id))}
     if role == "moderator":
         return [p for p in people if p.is_moderator and p.id not in on_team]
@@ -422,7 +536,9 @@ def overview(session: Session, partnership_name: str | None = None, weeks_ahead:
     progress = []
     for trust in trusts:
         mine = {r.strand_id: rows[r.id] for r in stored if r.host_trust_id == trust.id}
-        progress.append(TrustProgress(trust.key, trust.name, mine, sum(1 for r in mine.values() if r.stage == "closed"), len(mine)))
+        progress.append(
+            TrustProgress(trust.key, trust.name, mine, sum(1 for r in mine.values() if r.stage == "closed"), len(mine))
+        )
     overdue = sorted((t for r in reviews for t in r.tasks if t.overdue_days), key=lambda t: -t.overdue_days)
     horizon = today + dt.timedelta(weeks=weeks_ahead)
     milestones = []
@@ -435,9 +551,13 @@ def overview(session: Session, partnership_name: str | None = None, weeks_ahead:
         for stage, day in review.deadlines.items():
             day = dt.date.fromisoformat(day)
             if today <= day <= horizon:
-                milestones.append(Milestone(day, f"{stage.replace('_', ' ')} deadline", review.id, row.host, row.strand))
+                milestones.append(
+                    Milestone(day, f"{stage.replace('_', ' ')} deadline", review.id, row.host, row.strand)
+                )
     strands = [(s["id"], s["title"]) for s in partnership.framework["strands"]]
-    return Overview(partnership.name, today, strands, progress, overdue, sorted(milestones, key=lambda m: (m.date, m.review_id)))
+    return Overview(
+        partnership.name, today, strands, progress, overdue, sorted(milestones, key=lambda m: (m.date, m.review_id))
+    )
 
 
 def overview_json(view: Overview) -> dict:
@@ -452,23 +572,53 @@ def overview_json(view: Overview) -> dict:
                 "closed": t.closed,
                 "reviews": t.total,
                 "grid": {
-                    sid: {"review": r.id, "stage": r.stage, "visit_start": r.visit_start.isoformat(), "visit_end": r.visit_end.isoformat(),
-                          "open_tasks": len(r.tasks), "overdue_tasks": sum(1 for x in r.tasks if x.overdue_days)}
+                    sid: {
+                        "review": r.id,
+                        "stage": r.stage,
+                        "visit_start": r.visit_start.isoformat(),
+                        "visit_end": r.visit_end.isoformat(),
+                        "open_tasks": len(r.tasks),
+                        "overdue_tasks": sum(1 for x in r.tasks if x.overdue_days),
+                    }
                     for sid, r in t.cells.items()
                 },
             }
             for t in view.trusts
         ],
         "overdue": [
-            {"task": t.id, "what": t.title, "review": t.review_id, "host": t.host, "strand": t.strand, "assignee": t.assignee,
-             "email": t.assignee_email, "due": t.due.isoformat(), "days_overdue": t.overdue_days}
+            {
+                "task": t.id,
+                "what": t.title,
+                "review": t.review_id,
+                "host": t.host,
+                "strand": t.strand,
+                "assignee": t.assignee,
+                "email": t.assignee_email,
+                "due": t.due.isoformat(),
+                "days_overdue": t.overdue_days,
+            }
             for t in view.overdue
         ],
-        "milestones": [{"date": m.date.isoformat(), "what": m.what, "review": m.review_id, "host": m.host, "strand": m.strand} for m in view.milestones],
+        "milestones": [
+            {"date": m.date.isoformat(), "what": m.what, "review": m.review_id, "host": m.host, "strand": m.strand}
+            for m in view.milestones
+        ],
     }
 
 
-CSV_COLUMNS = ["review", "trust", "host", "strand", "stage", "visit_start", "visit_end", "open_tasks", "overdue_tasks", "most_overdue_days", "held_up_by"]
+CSV_COLUMNS = [
+    "review",
+    "trust",
+    "host",
+    "strand",
+    "stage",
+    "visit_start",
+    "visit_end",
+    "open_tasks",
+    "overdue_tasks",
+    "most_overdue_days",
+    "held_up_by",
+]
 
 
 def overview_csv(view: Overview) -> str:
@@ -484,10 +634,19 @@ def overview_csv_rows(view: Overview) -> list[dict]:
             if r is None:
                 continue
             late = [t for t in r.tasks if t.overdue_days]
-            rows.append({
-                "review": r.id, "trust": trust.key, "host": trust.name, "strand": sid, "stage": r.stage,
-                "visit_start": r.visit_start.isoformat(), "visit_end": r.visit_end.isoformat(),
-                "open_tasks": len(r.tasks), "overdue_tasks": len(late), "most_overdue_days": max((t.overdue_days for t in late), default=0),
-                "held_up_by": "; ".join(sorted({t.assignee_email for t in late})),
-            })
+            rows.append(
+                {
+                    "review": r.id,
+                    "trust": trust.key,
+                    "host": trust.name,
+                    "strand": sid,
+                    "stage": r.stage,
+                    "visit_start": r.visit_start.isoformat(),
+                    "visit_end": r.visit_end.isoformat(),
+                    "open_tasks": len(r.tasks),
+                    "overdue_tasks": len(late),
+                    "most_overdue_days": max((t.overdue_days for t in late), default=0),
+                    "held_up_by": "; ".join(sorted({t.assignee_email for t in late})),
+                }
+            )
     return rows

@@ -26,8 +26,10 @@ def team(session: Session, review: Review) -> tuple[list[Person], Person | None]
     """(peers, moderator) of a review, in assignment order."""
     peers, moderator = [], None
     rows = session.exec(
-        select(Assignment.role, Person).join(Person, Person.id == Assignment.person_id)
-        .where(Assignment.review_id == review.id, Assignment.status != "declined").order_by(Assignment.id)
+        select(Assignment.role, Person)
+        .join(Person, Person.id == Assignment.person_id)
+        .where(Assignment.review_id == review.id, Assignment.status != "declined")
+        .order_by(Assignment.id)
     )
     for role, person in rows:
         if role == "moderator":
@@ -38,7 +40,13 @@ def team(session: Session, review: Review) -> tuple[list[Person], Person | None]
 
 
 def lines_of_round(session: Session, review: Review, round_: int) -> list[LineOfEnquiry]:
-    return list(session.exec(select(LineOfEnquiry).where(LineOfEnquiry.review_id == review.id, LineOfEnquiry.round == round_).order_by(LineOfEnquiry.number)))
+    return list(
+        session.exec(
+            select(LineOfEnquiry)
+            .where(LineOfEnquiry.review_id == review.id, LineOfEnquiry.round == round_)
+            .order_by(LineOfEnquiry.number)
+        )
+    )
 
 
 def latest_lines(session: Session, review: Review) -> list[LineOfEnquiry]:
@@ -67,7 +75,11 @@ def findings_of(session: Session, review: Review) -> list[Finding]:
 
 def standing_judgements(session: Session, review: Review) -> dict[int, SelfEvaluationJudgement]:
     """Each line's judgement of the host's self-evaluation that stands: the latest moderation round's."""
-    rows = session.exec(select(SelfEvaluationJudgement).where(SelfEvaluationJudgement.review_id == review.id).order_by(SelfEvaluationJudgement.round))
+    rows = session.exec(
+        select(SelfEvaluationJudgement)
+        .where(SelfEvaluationJudgement.review_id == review.id)
+        .order_by(SelfEvaluationJudgement.round)
+    )
     return {j.line_number: j for j in rows}
 
 
@@ -89,7 +101,11 @@ def worker(session: Session, task: Task) -> Person:
     the visit), so that findings recorded or revised on their behalf stay theirs."""
     held_for = task.subject.get("for")
     if held_for:
-        return session.exec(select(Person).where(Person.partnership_id == session.get(Review, task.review_id).partnership_id, Person.email == held_for)).one()
+        return session.exec(
+            select(Person).where(
+                Person.partnership_id == session.get(Review, task.review_id).partnership_id, Person.email == held_for
+            )
+        ).one()
     return session.get(Person, task.assignee_id)
 
 
@@ -104,7 +120,9 @@ def validation_context(session: Session, review: Review, task: Task) -> dict:
     lines = [line.number for line in agreed_lines(session, review)]
     context: dict = {"lines": lines, "evidence": evidence_refs(session, review)}
     if kind == TaskKind.RECORD_FINDINGS:
-        context["lead_lines"] = [line.number for line in agreed_lines(session, review) if line.lead_id == worker(session, task).id]
+        context["lead_lines"] = [
+            line.number for line in agreed_lines(session, review) if line.lead_id == worker(session, task).id
+        ]
     elif kind == TaskKind.MODERATE:
         context["findings"] = [f.ref for f in findings_to_moderate(session, review)]
         context["alignment_required"] = lines if task.round == 1 else None

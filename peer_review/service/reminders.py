@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Callable
+from contextlib import AbstractContextManager as ContextManager
 from dataclasses import dataclass, field
-from typing import Callable, ContextManager
 
 from sqlmodel import Session, select
 
@@ -78,21 +79,49 @@ def _sweep_partnership(session: Session, partnership: Partnership, today: dt.dat
             continue
         key = f"{owed}/{task.id}/{task.due.isoformat()}"  # a new due date starts the reminders again
         context = review_context(session, review) | {
-            "task_id": task.id, "task_title": TaskKind(task.kind).title, "due": clock.long_date(task.due),
+            "task_id": task.id,
+            "task_title": TaskKind(task.kind).title,
+            "due": clock.long_date(task.due),
         }
         if owed == "escalate":
             notify(
-                session, key=f"escalation/{key}", event="escalation", person=coordinator, review=review, task=task,
+                session,
+                key=f"escalation/{key}",
+                event="escalation",
+                person=coordinator,
+                review=review,
+                task=task,
                 subject=f"Overdue {(today - task.due).days} days, reminders exhausted: {TaskKind(task.kind).title} ({context['host']}, {context['strand']})",
-                context=context | {"days_late": (today - task.due).days, "assignee": person.name, "assignee_email": person.email, "web_path": f"/reviews/{review.id}",
-                                   "only_theirs": KIND_RULES[TaskKind(task.kind)].own_answer},  # feedback: nobody answers it for them
+                context=context
+                | {
+                    "days_late": (today - task.due).days,
+                    "assignee": person.name,
+                    "assignee_email": person.email,
+                    "web_path": f"/reviews/{review.id}",
+                    "only_theirs": KIND_RULES[TaskKind(task.kind)].own_answer,
+                },  # feedback: nobody answers it for them
             )
             counts["escalations"] += 1
         elif not person.digest_only:
             late = owed.startswith("overdue")
-            headline = f"This task was due on {clock.long_date(task.due)} and is now overdue." if late else f"This task is due on {clock.long_date(task.due)}."
-            subject = ("Overdue since " if late else "Reminder: due ") + f"{clock.long_date(task.due)}: {TaskKind(task.kind).title} ({context['host']}, {context['strand']})"
-            notify(session, key=f"reminder/{key}", event="reminder", person=person, review=review, task=task, subject=subject, context=context | {"headline": headline})
+            headline = (
+                f"This task was due on {clock.long_date(task.due)} and is now overdue."
+                if late
+                else f"This task is due on {clock.long_date(task.due)}."
+            )
+            subject = (
+                "Overdue since " if late else "Reminder: due "
+            ) + f"{clock.long_date(task.due)}: {TaskKind(task.kind).title} ({context['host']}, {context['strand']})"
+            notify(
+                session,
+                key=f"reminder/{key}",
+                event="reminder",
+                person=person,
+                review=review,
+                task=task,
+                subject=subject,
+                context=context | {"headline": headline},
+            )
             counts["reminders"] += 1
     counts["reminders"] += surveys.remind(session, partnership, rules, today)
     if today.weekday() == rules.digest_weekday:
@@ -111,23 +140,36 @@ def _digests(session: Session, partnership: Partnership, coordinator: Person, to
     for email, mine in by_person.items():
         person = person_by_email(session, partnership.id, email)
         notify(
-            session, key=f"digest/{person.id}/{week}", event="digest", person=person,
-            subject=f"Your peer review tasks this week: {len(mine)} open" + (f", {sum(1 for t in mine if t.overdue_days)} overdue" if any(t.overdue_days for t in mine) else ""),
+            session,
+            key=f"digest/{person.id}/{week}",
+            event="digest",
+            person=person,
+            subject=f"Your peer review tasks this week: {len(mine)} open"
+            + (f", {sum(1 for t in mine if t.overdue_days)} overdue" if any(t.overdue_days for t in mine) else ""),
             context={"headline": "Your open peer review tasks:", "tasks": mine, "web_path": "/"},
         )
         sent += 1
     overdue = [t for t in tasks if t.overdue_days]
     if overdue:
         notify(
-            session, key=f"overdue_digest/{partnership.id}/{week}", event="digest", person=coordinator,
+            session,
+            key=f"overdue_digest/{partnership.id}/{week}",
+            event="digest",
+            person=coordinator,
             subject=f"{len(overdue)} overdue task(s) in {partnership.name}",
-            context={"headline": f"Overdue tasks in {partnership.name}:", "tasks": overdue, "web_path": f"/partnerships/{partnership.id}"},
+            context={
+                "headline": f"Overdue tasks in {partnership.name}:",
+                "tasks": overdue,
+                "web_path": f"/partnerships/{partnership.id}",
+            },
         )
         sent += 1
     return sent
 
 
-def extend(session: Session, task_id: int, new_due: dt.date, reason: str, actor_email: str | None = None) -> DueDateChange:
+def extend(
+    session: Session, task_id: int, new_due: dt.date, reason: str, actor_email: str | None = None
+) -> DueDateChange:
     """Move a task's due date (the coordinator, or the review's moderator) to a school day of the host's
     calendar, the one before the day asked if that is not one, like every planned date; the history is kept."""
     task = get_task(session, task_id)
@@ -144,13 +186,34 @@ def extend(session: Session, task_id: int, new_due: dt.date, reason: str, actor_
     reason = checked_text(reason, "a reason for the extension (--reason)")
     asked, new_due = new_due, _school_day_on_or_before(session, review, new_due)
     if new_due <= task.due:
-        moved = f"; {asked} is not a school day of the host's calendar, and the school day before it is {new_due}" if new_due != asked else ""
+        moved = (
+            f"; {asked} is not a school day of the host's calendar, and the school day before it is {new_due}"
+            if new_due != asked
+            else ""
+        )
         raise UserError(f"the new due date must be after the current one ({task.due}){moved}")
-    change = DueDateChange(task_id=task.id, old_due=task.due, new_due=new_due, reason=reason, changed_by=actor.email, changed_at=clock.now())
+    change = DueDateChange(
+        task_id=task.id,
+        old_due=task.due,
+        new_due=new_due,
+        reason=reason,
+        changed_by=actor.email,
+        changed_at=clock.now(),
+    )
     session.add(change)
     task.due = new_due
     session.add(task)
-    audit(session, review.partnership_id, "due_date_extended", actor.email, review.id, task=task.id, before=change.old_due.isoformat(), after=new_due.isoformat(), reason=change.reason)
+    audit(
+        session,
+        review.partnership_id,
+        "due_date_extended",
+        actor.email,
+        review.id,
+        task=task.id,
+        before=change.old_due.isoformat(),
+        after=new_due.isoformat(),
+        reason=change.reason,
+    )
     return change
 
 

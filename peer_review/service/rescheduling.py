@@ -31,7 +31,9 @@ def can_still_move(review) -> bool:
     return stage != Stage.CANCELLED and not visit_is_past(stage)
 
 
-def reschedule(session: Session, review_id: int, first_day: dt.date, reason: str, actor_email: str | None = None) -> VisitChange:
+def reschedule(
+    session: Session, review_id: int, first_day: dt.date, reason: str, actor_email: str | None = None
+) -> VisitChange:
     """Move a visit (by the host trust's CEO or the coordinator, who is assumed when nobody is named)."""
     review = get_review(session, review_id)
     partnership = session.get(Partnership, review.partnership_id)
@@ -42,7 +44,9 @@ def reschedule(session: Session, review_id: int, first_day: dt.date, reason: str
         raise UserError(f"only the coordinator or the host trust's CEO can move a visit; {actor_email} is neither")
     reason = checked_text(reason, "a reason for moving the visit (--reason)")
     if not can_still_move(review):
-        raise UserError(f"review {review.id} is at '{Stage(review.stage).label}': its visit has happened and cannot move")
+        raise UserError(
+            f"review {review.id} is at '{Stage(review.stage).label}': its visit has happened and cannot move"
+        )
     if first_day == review.visit_start:
         raise UserError(f"the visit already starts on {clock.long_date(first_day)}")
     calendar = host_calendar(session, review)
@@ -50,16 +54,28 @@ def reschedule(session: Session, review_id: int, first_day: dt.date, reason: str
     half = calendar.half_term_of(first_day)
     if half is None:
         raise UserError(f"{first_day} is not in term time for the host trust (calendar '{calendar.id}')")
-    problems = problems_after(session, review, lambda visit: dataclasses.replace(visit, visit_start=days[0], visit_end=days[-1], term=half.term))
+    problems = problems_after(
+        session,
+        review,
+        lambda visit: dataclasses.replace(visit, visit_start=days[0], visit_end=days[-1], term=half.term),
+    )
     if problems:
         raise UserError(f"review {review.id} cannot move to {first_day}: " + "; ".join(problems))
     try:
         deadlines = stage_deadlines(days[0], days[-1], calendar, partnership.deadlines)
     except OutsideCalendar as exc:
-        raise UserError(f"review {review.id} cannot move to {first_day}: a stage deadline falls outside the host's school calendar: {exc}") from None
+        raise UserError(
+            f"review {review.id} cannot move to {first_day}: a stage deadline falls outside the host's school calendar: {exc}"
+        ) from None
     change = VisitChange(
-        review_id=review.id, old_start=review.visit_start, old_end=review.visit_end, new_start=days[0], new_end=days[-1],
-        reason=reason, changed_by=actor.email, changed_at=clock.now(),
+        review_id=review.id,
+        old_start=review.visit_start,
+        old_end=review.visit_end,
+        new_start=days[0],
+        new_end=days[-1],
+        reason=reason,
+        changed_by=actor.email,
+        changed_at=clock.now(),
     )
     session.add(change)
     review.visit_start, review.visit_end, review.term = days[0], days[-1], half.term
@@ -70,9 +86,17 @@ def reschedule(session: Session, review_id: int, first_day: dt.date, reason: str
         task.due = task_due(TaskKind(task.kind), deadlines, calendar, task.round)
         session.add(task)
     _notify_moved(session, review, change, tell_coordinator=not actor.is_coordinator)
-    audit(session, partnership.id, "visit_moved", actor.email, review.id, before=[change.old_start.isoformat(), change.old_end.isoformat()], after=[days[0].isoformat(), days[-1].isoformat()], reason=change.reason)
+    audit(
+        session,
+        partnership.id,
+        "visit_moved",
+        actor.email,
+        review.id,
+        before=[change.old_start.isoformat(), change.old_end.isoformat()],
+        after=[days[0].isoformat(), days[-1].isoformat()],
+        reason=change.reason,
+    )
     return change
-
 
 
 def _notify_moved(session: Session, review, change: VisitChange, tell_coordinator: bool) -> None:
@@ -86,10 +110,17 @@ def _notify_moved(session: Session, review, change: VisitChange, tell_coordinato
     old = clock.date_span(change.old_start, change.old_end)
     ics = reviews_calendar(session, [review], f"Peer review visit: {context['host']}")
     peers, moderator = team(session, review)
-    told = [host_ceo(session, review), *peers, moderator] + ([coordinator_of(session, review.partnership_id)] if tell_coordinator else [])
+    told = [host_ceo(session, review), *peers, moderator] + (
+        [coordinator_of(session, review.partnership_id)] if tell_coordinator else []
+    )
     for person in told:
         notify(
-            session, key=f"visit_moved/{review.id}/{review.sequence}/{person.id}", event="visit_moved", person=person,
+            session,
+            key=f"visit_moved/{review.id}/{review.sequence}/{person.id}",
+            event="visit_moved",
+            person=person,
             subject=f"Visit moved to {context['visit']}: peer review of {context['host']} ({context['strand']})",
-            context=context | {"old_visit": old, "reason": change.reason}, review=review, ics=ics,
+            context=context | {"old_visit": old, "reason": change.reason},
+            review=review,
+            ics=ics,
         )

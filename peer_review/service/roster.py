@@ -66,21 +66,31 @@ from peer_review.store.tables import (
 class RosterUpdate:
     partnership: str
     changes: list[Change]  # what differs between the database and the file
-    effects: list[str]  # what applying it did to the reviews: replacements, tasks handed on, reviews planned or cancelled
+    effects: list[
+        str
+    ]  # what applying it did to the reviews: replacements, tasks handed on, reviews planned or cancelled
     applied: bool
 
 
-def update_partnership(session: Session, loaded: LoadedPartnership, dry_run: bool = False, today: dt.date | None = None) -> RosterUpdate:
+def update_partnership(
+    session: Session, loaded: LoadedPartnership, dry_run: bool = False, today: dt.date | None = None
+) -> RosterUpdate:
     """Apply an edited partnership file to the loaded partnership of the same name, in the caller's
     transaction; with `dry_run`, only say what would change. Refusals are UserErrors naming the file's key."""
     spec = loaded.spec
     partnership = session.exec(select(Partnership).where(Partnership.name == spec.name)).first()
     if partnership is None:
-        raise _refusal(loaded, f"no partnership named '{spec.name}' is loaded, so there is nothing to update; load it without --update "
-                                "(a partnership is known by its name, which cannot change)", ("name",))
+        raise _refusal(
+            loaded,
+            f"no partnership named '{spec.name}' is loaded, so there is nothing to update; load it without --update "
+            "(a partnership is known by its name, which cannot change)",
+            ("name",),
+        )
     _check_settings_unchanged(partnership, loaded)
     if not dry_run:  # answers and machine steps on these reviews wait until the update is done, and it sees them done
-        for review_id in session.exec(select(Review.id).where(Review.partnership_id == partnership.id, _STILL_OPEN).order_by(Review.id)).all():
+        for review_id in session.exec(
+            select(Review.id).where(Review.partnership_id == partnership.id, _STILL_OPEN).order_by(Review.id)
+        ).all():
             lock_review(session, review_id)
     try:
         changes = diff(stored_roster(session, partnership), file_roster(loaded), history_of(session, partnership))
@@ -89,10 +99,26 @@ def update_partnership(session: Session, loaded: LoadedPartnership, dry_run: boo
     if dry_run or not changes:
         return RosterUpdate(partnership.name, changes, [], applied=False)
     for change in changes:
-        audit(session, partnership.id, change.kind.value, ENGINE, about=change.about, change=change.sentence, source=str(loaded.source))
+        audit(
+            session,
+            partnership.id,
+            change.kind.value,
+            ENGINE,
+            about=change.about,
+            change=change.sentence,
+            source=str(loaded.source),
+        )
     effects = _apply(session, partnership, loaded, changes, today or clock.today())
     _check_every_review_keeps_a_peer(session, partnership, loaded)
-    audit(session, partnership.id, "partnership_updated", ENGINE, source=str(loaded.source), changes=len(changes), effects=effects)
+    audit(
+        session,
+        partnership.id,
+        "partnership_updated",
+        ENGINE,
+        source=str(loaded.source),
+        changes=len(changes),
+        effects=effects,
+    )
     return RosterUpdate(partnership.name, changes, effects, applied=True)
 
 
@@ -107,10 +133,20 @@ def _check_every_review_keeps_a_peer(session: Session, partnership: Partnership,
     for review in active:
         if team(session, review)[0]:
             continue
-        choosing = session.exec(select(Task).where(Task.review_id == review.id, Task.kind == TaskKind.CHOOSE_REPLACEMENT.value, Task.status == TaskStatus.OPEN.value)).all()
+        choosing = session.exec(
+            select(Task).where(
+                Task.review_id == review.id,
+                Task.kind == TaskKind.CHOOSE_REPLACEMENT.value,
+                Task.status == TaskStatus.OPEN.value,
+            )
+        ).all()
         if not any(t.subject.get("role") == "peer" for t in choosing):
-            raise _refusal(loaded, f"review {review.id} ({_review_label(session, review)}) would be left without a peer: its last peer's trust leaves; "
-                                   "let the trust leave once that review has closed", ("trusts",))
+            raise _refusal(
+                loaded,
+                f"review {review.id} ({_review_label(session, review)}) would be left without a peer: its last peer's trust leaves; "
+                "let the trust leave once that review has closed",
+                ("trusts",),
+            )
 
 
 def _refusal(loaded: LoadedPartnership, problem: str, loc: tuple) -> UserError:
@@ -126,13 +162,22 @@ def _refusal(loaded: LoadedPartnership, problem: str, loc: tuple) -> UserError:
 
 def stored_roster(session: Session, partnership: Partnership) -> Roster:
     """The trusts and people still in a loaded partnership."""
-    trusts = session.exec(select(Trust).where(Trust.partnership_id == partnership.id, Trust.left_on == None)).all()  # noqa: E711
+    trusts = session.exec(select(Trust).where(Trust.partnership_id == partnership.id, Trust.left_on.is_(None))).all()
     keys = {t.id: t.key for t in session.exec(select(Trust).where(Trust.partnership_id == partnership.id))}
-    people = session.exec(select(Person).where(Person.partnership_id == partnership.id, Person.left_on == None).order_by(Person.id)).all()  # noqa: E711
+    people = session.exec(
+        select(Person).where(Person.partnership_id == partnership.id, Person.left_on.is_(None)).order_by(Person.id)
+    ).all()
     return Roster(
-        trusts={t.key: TrustEntry(t.key, t.name, tuple(t.strand_order), tuple(t.conflicts), t.calendar_id) for t in trusts},
+        trusts={
+            t.key: TrustEntry(t.key, t.name, tuple(t.strand_order), tuple(t.conflicts), t.calendar_id) for t in trusts
+        },
         people={
-            p.email: Member(p.email, keys.get(p.trust_id), frozenset(r for r in ROLES if getattr(p, r)), {k: getattr(p, k) for k in DETAILS})
+            p.email: Member(
+                p.email,
+                keys.get(p.trust_id),
+                frozenset(r for r in ROLES if getattr(p, r)),
+                {k: getattr(p, k) for k in DETAILS},
+            )
             for p in people
         },
     )
@@ -142,7 +187,9 @@ def file_roster(loaded: LoadedPartnership) -> Roster:
     """The trusts and people an edited partnership file describes, read as loading reads them."""
     return Roster(
         trusts={
-            t.id: TrustEntry(t.id, t.name, tuple(t.strand_order), tuple(t.conflicts), loaded.calendars[t.id].id, ("trusts", i))
+            t.id: TrustEntry(
+                t.id, t.name, tuple(t.strand_order), tuple(t.conflicts), loaded.calendars[t.id].id, ("trusts", i)
+            )
             for i, t in enumerate(loaded.spec.trusts)
         },
         people={
@@ -158,21 +205,35 @@ def history_of(session: Session, partnership: Partnership) -> History:
     people = session.exec(select(Person).where(Person.partnership_id == pid)).all()
     keys = {t.id: t.key for t in session.exec(select(Trust).where(Trust.partnership_id == pid))}
     ids = {
-        *session.exec(select(Assignment.person_id).join(Review, Review.id == Assignment.review_id).where(Review.partnership_id == pid)).all(),
-        *session.exec(select(Task.assignee_id).join(Review, Review.id == Task.review_id).where(Review.partnership_id == pid)).all(),
-        *session.exec(select(Finding.author_id).join(Review, Review.id == Finding.review_id).where(Review.partnership_id == pid)).all(),
+        *session.exec(
+            select(Assignment.person_id)
+            .join(Review, Review.id == Assignment.review_id)
+            .where(Review.partnership_id == pid)
+        ).all(),
+        *session.exec(
+            select(Task.assignee_id).join(Review, Review.id == Task.review_id).where(Review.partnership_id == pid)
+        ).all(),
+        *session.exec(
+            select(Finding.author_id).join(Review, Review.id == Finding.review_id).where(Review.partnership_id == pid)
+        ).all(),
     }
     started: dict[str, dict[str, int]] = {}
-    for review, key in session.exec(select(Review, Trust.key).join(Trust, Trust.id == Review.host_trust_id).where(Review.partnership_id == pid)):
+    for review, key in session.exec(
+        select(Review, Trust.key).join(Trust, Trust.id == Review.host_trust_id).where(Review.partnership_id == pid)
+    ):
         if Stage(review.stage) not in NOT_STARTED and review.stage != Stage.CANCELLED:
             started.setdefault(key, {})[review.strand_id] = review.position
-    added = session.exec(select(AuditEntry.detail).where(AuditEntry.partnership_id == pid, AuditEntry.action == "person_added")).all()
+    added = session.exec(
+        select(AuditEntry.detail).where(AuditEntry.partnership_id == pid, AuditEntry.action == "person_added")
+    ).all()
     return History(
         with_records=frozenset(p.email for p in people if p.id in ids),
         added_outside_file=frozenset(detail.get("person") for detail in added),
         started=started,
         left_people={p.email: keys.get(p.trust_id) for p in people if p.left_on is not None},
-        left_trusts=frozenset(session.exec(select(Trust.key).where(Trust.partnership_id == pid, Trust.left_on != None)).all()),  # noqa: E711
+        left_trusts=frozenset(
+            session.exec(select(Trust.key).where(Trust.partnership_id == pid, Trust.left_on.is_not(None))).all()
+        ),
     )
 
 
@@ -180,8 +241,12 @@ def history_of(session: Session, partnership: Partnership) -> History:
 SETTINGS = {
     "framework": lambda p, f: p.framework == f.framework.model_dump(mode="json"),
     "cycle": lambda p, f: (p.cycle_start, p.cycle_months) == (f.spec.cycle.start, f.spec.cycle.months),
-    "term_dates": lambda p, f: p.term_dates == f.spec.term_dates and all(
-        p.calendars.get(c.id, c.to_dict()) == c.to_dict() for c in f.calendars.values()  # a calendar's dates, not only its name
+    "term_dates": lambda p, f: (
+        p.term_dates == f.spec.term_dates
+        and all(
+            p.calendars.get(c.id, c.to_dict()) == c.to_dict()
+            for c in f.calendars.values()  # a calendar's dates, not only its name
+        )
     ),
     "visit_days": lambda p, f: p.visit_days == f.spec.visit_days,
     "peers_per_trust": lambda p, f: p.peers_per_trust == f.spec.peers_per_trust,
@@ -194,19 +259,27 @@ SETTINGS = {
 def _check_settings_unchanged(partnership: Partnership, loaded: LoadedPartnership) -> None:
     for key, same in SETTINGS.items():
         if not same(partnership, loaded):
-            raise _refusal(loaded, f"'{key}' differs from the loaded partnership's, and --update changes only trusts and people "
-                                   "(the plan, its dates and deadlines rest on the rest); put it back as it was loaded", (key,))
+            raise _refusal(
+                loaded,
+                f"'{key}' differs from the loaded partnership's, and --update changes only trusts and people "
+                "(the plan, its dates and deadlines rest on the rest); put it back as it was loaded",
+                (key,),
+            )
 
 
 # --- applying -------------------------------------------------------------------------------------
 
 
-def _apply(session: Session, partnership: Partnership, loaded: LoadedPartnership, changes: list[Change], today: dt.date) -> list[str]:
+def _apply(
+    session: Session, partnership: Partnership, loaded: LoadedPartnership, changes: list[Change], today: dt.date
+) -> list[str]:
     of = lambda kind: [c for c in changes if c.kind == kind]  # noqa: E731
     before = {c.about: _ceo(session, partnership, c.about) for c in of(Kind.CEO_CHANGED)}
     old_coordinator = coordinator_of(session, partnership.id)
     leaving = {c.about for c in of(Kind.PERSON_LEFT)}
-    giving_up = {c.about: c.lost & {"is_reviewer", "is_moderator"} for c in changes if c.lost & {"is_reviewer", "is_moderator"}}
+    giving_up = {
+        c.about: c.lost & {"is_reviewer", "is_moderator"} for c in changes if c.lost & {"is_reviewer", "is_moderator"}
+    }
     trusts = _sync_trusts(session, partnership, loaded)
     _sync_people(session, partnership, loaded, trusts, leaving, giving_up, today)
     effects: list[str] = []
@@ -215,7 +288,15 @@ def _apply(session: Session, partnership: Partnership, loaded: LoadedPartnership
     gone_trusts = {trusts[c.about].id for c in of(Kind.TRUST_LEFT)}
     for email, roles in giving_up.items():
         person = _person(session, partnership, email)
-        effects += _give_up_places(session, person, roles, frozenset(giving_up), left=email in leaving, seek=person.trust_id not in gone_trusts, today=today)
+        effects += _give_up_places(
+            session,
+            person,
+            roles,
+            frozenset(giving_up),
+            left=email in leaving,
+            seek=person.trust_id not in gone_trusts,
+            today=today,
+        )
         for role in roles:
             setattr(person, role, False)
         session.add(person)
@@ -242,7 +323,9 @@ def _person(session: Session, partnership: Partnership, email: str) -> Person:
 
 def _ceo(session: Session, partnership: Partnership, trust_key: str) -> Person:
     trust = session.exec(select(Trust).where(Trust.partnership_id == partnership.id, Trust.key == trust_key)).one()
-    return session.exec(select(Person).where(Person.partnership_id == partnership.id, Person.trust_id == trust.id, Person.is_ceo)).one()
+    return session.exec(
+        select(Person).where(Person.partnership_id == partnership.id, Person.trust_id == trust.id, Person.is_ceo)
+    ).one()
 
 
 def _sync_trusts(session: Session, partnership: Partnership, loaded: LoadedPartnership) -> dict[str, Trust]:
@@ -263,8 +346,15 @@ def _sync_trusts(session: Session, partnership: Partnership, loaded: LoadedPartn
     return trusts
 
 
-def _sync_people(session: Session, partnership: Partnership, loaded: LoadedPartnership, trusts: dict[str, Trust],
-                 leaving: set[str], giving_up: dict[str, set[str]], today: dt.date) -> None:
+def _sync_people(
+    session: Session,
+    partnership: Partnership,
+    loaded: LoadedPartnership,
+    trusts: dict[str, Trust],
+    leaving: set[str],
+    giving_up: dict[str, set[str]],
+    today: dt.date,
+) -> None:
     """Person rows as the file describes them; those who leave are marked as left. A reviewer's or moderator's
     role is kept until their places are given up (the planner still needs them there to find replacements)."""
     rows = {p.email: p for p in session.exec(select(Person).where(Person.partnership_id == partnership.id))}
@@ -286,7 +376,15 @@ def _sync_people(session: Session, partnership: Partnership, loaded: LoadedPartn
     session.flush()
 
 
-def _give_up_places(session: Session, person: Person, roles: set[str], unavailable: frozenset[str], left: bool, seek: bool, today: dt.date) -> list[str]:
+def _give_up_places(
+    session: Session,
+    person: Person,
+    roles: set[str],
+    unavailable: frozenset[str],
+    left: bool,
+    seek: bool,
+    today: dt.date,
+) -> list[str]:
     """`person` no longer holds `roles`: their places on reviews still to come go under the decline rules.
 
     A peer keeps a place whose visit has happened (they were there), and everyone keeps their place once the
@@ -295,8 +393,10 @@ def _give_up_places(session: Session, person: Person, roles: set[str], unavailab
     effects = []
     roles_held = {"peer": "is_reviewer", "moderator": "is_moderator"}
     rows = session.exec(
-        select(Assignment, Review).join(Review, Review.id == Assignment.review_id)
-        .where(Assignment.person_id == person.id, Assignment.status != "declined").order_by(Review.visit_start, Review.id)
+        select(Assignment, Review)
+        .join(Review, Review.id == Assignment.review_id)
+        .where(Assignment.person_id == person.id, Assignment.status != "declined")
+        .order_by(Review.visit_start, Review.id)
     ).all()
     for assignment, review in rows:
         stage = Stage(review.stage)
@@ -304,14 +404,29 @@ def _give_up_places(session: Session, person: Person, roles: set[str], unavailab
             continue
         if assignment.role == "peer" and visit_is_past(stage):
             continue
-        for task in session.exec(select(Task).where(Task.review_id == review.id, Task.assignee_id == person.id, Task.status == TaskStatus.OPEN.value,
-                                                    Task.kind == TaskKind.RESPOND_TO_ASSIGNMENT.value)):
+        for task in session.exec(
+            select(Task).where(
+                Task.review_id == review.id,
+                Task.assignee_id == person.id,
+                Task.status == TaskStatus.OPEN.value,
+                Task.kind == TaskKind.RESPOND_TO_ASSIGNMENT.value,
+            )
+        ):
             end_task(session, task, TaskStatus.DONE.value, "withdrawn")  # as good as a decline
         why = "has left the partnership" if left else f"is no longer a {assignment.role}"
-        successor = leave_team(session, review, assignment, f"{why} ({today.isoformat()})", why, ENGINE, unavailable, seek=seek)
-        then = (f"{successor.name} <{successor.email}> is asked to take it" if successor else
-                "the coordinator is asked to choose a replacement" if seek else "the team goes ahead without a peer from their trust")
-        effects.append(f"review {review.id} ({_review_label(session, review)}): {person.name} <{person.email}> {why}, so gives up their place as {assignment.role}; {then}")
+        successor = leave_team(
+            session, review, assignment, f"{why} ({today.isoformat()})", why, ENGINE, unavailable, seek=seek
+        )
+        then = (
+            f"{successor.name} <{successor.email}> is asked to take it"
+            if successor
+            else "the coordinator is asked to choose a replacement"
+            if seek
+            else "the team goes ahead without a peer from their trust"
+        )
+        effects.append(
+            f"review {review.id} ({_review_label(session, review)}): {person.name} <{person.email}> {why}, so gives up their place as {assignment.role}; {then}"
+        )
     return effects
 
 
@@ -319,14 +434,22 @@ def _hand_over_host_tasks(session: Session, trust: Trust, old: Person) -> list[s
     """The trust's new CEO takes over the open tasks the one before had for the trust's reviews."""
     effects = []
     rows = session.exec(
-        select(Task, Review).join(Review, Review.id == Task.review_id)
-        .where(Review.host_trust_id == trust.id, Task.assignee_id == old.id, Task.status == TaskStatus.OPEN.value).order_by(Task.id)
+        select(Task, Review)
+        .join(Review, Review.id == Task.review_id)
+        .where(Review.host_trust_id == trust.id, Task.assignee_id == old.id, Task.status == TaskStatus.OPEN.value)
+        .order_by(Task.id)
     ).all()
     for task, review in rows:
         new = host_ceo(session, review)
         now_open = hand_over(session, task, new, f"{new.name} is now the CEO of {trust.name}")
-        effects.append(f"review {review.id} ({_review_label(session, review)}): task {task.id} ({TaskKind(task.kind).title}) "
-                       + (f"moves to {new.name}, the new CEO (task {now_open.id})" if now_open else f"is cancelled: only {old.name} could give it"))
+        effects.append(
+            f"review {review.id} ({_review_label(session, review)}): task {task.id} ({TaskKind(task.kind).title}) "
+            + (
+                f"moves to {new.name}, the new CEO (task {now_open.id})"
+                if now_open
+                else f"is cancelled: only {old.name} could give it"
+            )
+        )
     return effects
 
 
@@ -334,10 +457,18 @@ def _hand_over_coordinator_tasks(session: Session, partnership: Partnership, old
     """The new coordinator takes over the open tasks of the one before, including those held for others."""
     effects = []
     new = coordinator_of(session, partnership.id)
-    for task in session.exec(select(Task).where(Task.assignee_id == old.id, Task.status == TaskStatus.OPEN.value).order_by(Task.id)).all():
+    for task in session.exec(
+        select(Task).where(Task.assignee_id == old.id, Task.status == TaskStatus.OPEN.value).order_by(Task.id)
+    ).all():
         now_open = hand_over(session, task, new, f"{new.name} is now the coordinator")
-        effects.append(f"review {task.review_id}: task {task.id} ({TaskKind(task.kind).title}) "
-                       + (f"moves to {new.name}, the new coordinator (task {now_open.id})" if now_open else f"is cancelled: only {old.name} could give it"))
+        effects.append(
+            f"review {task.review_id}: task {task.id} ({TaskKind(task.kind).title}) "
+            + (
+                f"moves to {new.name}, the new coordinator (task {now_open.id})"
+                if now_open
+                else f"is cancelled: only {old.name} could give it"
+            )
+        )
     return effects
 
 
@@ -345,22 +476,45 @@ def _hand_over_leavers_tasks(session: Session, person: Person) -> list[str]:
     """Whatever work someone who left still has (a peer's after the visit): the coordinator holds it for them.
     Nobody is asked for feedback on their behalf: that task is cancelled."""
     effects = []
-    for task in session.exec(select(Task).where(Task.assignee_id == person.id, Task.status == TaskStatus.OPEN.value).order_by(Task.id)).all():
+    for task in session.exec(
+        select(Task).where(Task.assignee_id == person.id, Task.status == TaskStatus.OPEN.value).order_by(Task.id)
+    ).all():
         if task.kind == TaskKind.GIVE_FEEDBACK.value:
             end_task(session, task, TaskStatus.CANCELLED.value, "left")
-            audit(session, person.partnership_id, "task_cancelled", ENGINE, task.review_id, task=task.id, kind=task.kind, reason=f"{person.email} has left the partnership")
-            effects.append(f"review {task.review_id}: {person.name}'s feedback is no longer asked for (task {task.id} cancelled)")
+            audit(
+                session,
+                person.partnership_id,
+                "task_cancelled",
+                ENGINE,
+                task.review_id,
+                task=task.id,
+                kind=task.kind,
+                reason=f"{person.email} has left the partnership",
+            )
+            effects.append(
+                f"review {task.review_id}: {person.name}'s feedback is no longer asked for (task {task.id} cancelled)"
+            )
             continue
         now_open = hand_over(session, task, person, "has left the partnership", for_=person)
-        effects.append(f"review {task.review_id}: task {task.id} ({TaskKind(task.kind).title}) passes to the coordinator, to do on {person.name}'s behalf (task {now_open.id})")
+        effects.append(
+            f"review {task.review_id}: task {task.id} ({TaskKind(task.kind).title}) passes to the coordinator, to do on {person.name}'s behalf (task {now_open.id})"
+        )
     return effects
 
 
 def _reorder_strands(session: Session, partnership: Partnership, trust: Trust) -> list[str]:
     """A trust's reviews not yet started take the strands in its new order, keeping their dates and teams (which
     meet every hard constraint: strands only steer who is preferred); started reviews keep theirs."""
-    reviews = session.exec(select(Review).where(Review.host_trust_id == trust.id, Review.stage != Stage.CANCELLED.value).order_by(Review.position)).all()
-    moving = [(r, trust.strand_order[r.position - 1]) for r in reviews if Stage(r.stage) in NOT_STARTED and r.strand_id != trust.strand_order[r.position - 1]]
+    reviews = session.exec(
+        select(Review)
+        .where(Review.host_trust_id == trust.id, Review.stage != Stage.CANCELLED.value)
+        .order_by(Review.position)
+    ).all()
+    moving = [
+        (r, trust.strand_order[r.position - 1])
+        for r in reviews
+        if Stage(r.stage) in NOT_STARTED and r.strand_id != trust.strand_order[r.position - 1]
+    ]
     titles = {s["id"]: s["title"] for s in partnership.framework["strands"]}
     for review, _strand in moving:  # out of the way first: a strand is hosted once per trust and cycle
         review.strand_id = f"~{review.id}"
@@ -373,21 +527,53 @@ def _reorder_strands(session: Session, partnership: Partnership, trust: Trust) -
         review.sequence += 1
         session.add(review)
         session.flush()
-        audit(session, partnership.id, "strand_changed", ENGINE, review.id, before=before, after=review.strand_title, position=review.position)
-        _tell(session, review, f"The review of {trust.name} on these dates now covers the strand \"{review.strand_title}\" (it was \"{before}\"): "
-                               "the trust has changed the order of its strands.", calendar=True)
-        effects.append(f"review {review.id} ({trust.name}, visit {review.visit_start}): strand '{before}' -> '{review.strand_title}'")
+        audit(
+            session,
+            partnership.id,
+            "strand_changed",
+            ENGINE,
+            review.id,
+            before=before,
+            after=review.strand_title,
+            position=review.position,
+        )
+        _tell(
+            session,
+            review,
+            f'The review of {trust.name} on these dates now covers the strand "{review.strand_title}" (it was "{before}"): '
+            "the trust has changed the order of its strands.",
+            calendar=True,
+        )
+        effects.append(
+            f"review {review.id} ({trust.name}, visit {review.visit_start}): strand '{before}' -> '{review.strand_title}'"
+        )
     return effects
 
 
 def _cancel_reviews(session: Session, trust: Trust) -> list[str]:
     """The reviews of a trust that leaves (none has started): cancelled, with their open tasks."""
     effects = []
-    for review in session.exec(select(Review).where(Review.host_trust_id == trust.id, Review.stage != Stage.CANCELLED.value).order_by(Review.position)).all():
-        _tell(session, review, f"The review of {trust.name} (\"{review.strand_title}\") is cancelled: the trust has left the partnership.")
+    for review in session.exec(
+        select(Review)
+        .where(Review.host_trust_id == trust.id, Review.stage != Stage.CANCELLED.value)
+        .order_by(Review.position)
+    ).all():
+        _tell(
+            session,
+            review,
+            f'The review of {trust.name} ("{review.strand_title}") is cancelled: the trust has left the partnership.',
+        )
         for task in session.exec(select(Task).where(Task.review_id == review.id, Task.status == TaskStatus.OPEN.value)):
             end_task(session, task, TaskStatus.CANCELLED.value, "review_cancelled")
-        audit(session, review.partnership_id, "review_cancelled", ENGINE, review.id, before=review.stage, reason=f"trust '{trust.key}' left the partnership")
+        audit(
+            session,
+            review.partnership_id,
+            "review_cancelled",
+            ENGINE,
+            review.id,
+            before=review.stage,
+            reason=f"trust '{trust.key}' left the partnership",
+        )
         review.stage = Stage.CANCELLED.value
         session.add(review)
         effects.append(f"review {review.id} ({trust.name}, {review.strand_title}): cancelled")
@@ -401,10 +587,14 @@ def _plan_joining(session: Session, partnership: Partnership, trust_key: str, to
         reviews = plan_joining_trust(session, partnership, trust_key, today)
     except (PlanInfeasible, UserError) as exc:
         audit(session, partnership.id, "reviews_not_planned", ENGINE, trust=trust_key, reason=str(exc))
-        return [f"trust '{trust_key}': its reviews cannot be planned in this cycle ({exc}); it takes part as a peer trust this cycle "
-                "and hosts its reviews in the next"]
+        return [
+            f"trust '{trust_key}': its reviews cannot be planned in this cycle ({exc}); it takes part as a peer trust this cycle "
+            "and hosts its reviews in the next"
+        ]
     audit(session, partnership.id, "reviews_planned", ENGINE, trust=trust_key, reviews=[r.id for r in reviews])
-    return [f"review {r.id} ({_review_label(session, r)}): planned, visit {r.visit_start} to {r.visit_end}" for r in reviews]
+    return [
+        f"review {r.id} ({_review_label(session, r)}): planned, visit {r.visit_start} to {r.visit_end}" for r in reviews
+    ]
 
 
 def _tell(session: Session, review: Review, change: str, calendar: bool = False) -> None:
@@ -414,13 +604,21 @@ def _tell(session: Session, review: Review, change: str, calendar: bool = False)
 
     context = review_context(session, review)
     peers, moderator = team(session, review)
-    ceo = session.exec(select(Person).where(Person.trust_id == review.host_trust_id, Person.is_ceo)).first()  # none when the trust has left
+    ceo = session.exec(
+        select(Person).where(Person.trust_id == review.host_trust_id, Person.is_ceo)
+    ).first()  # none when the trust has left
     told = {p.id: p for p in [ceo, *peers, moderator] if p is not None and p.left_on is None}
     ics = reviews_calendar(session, [review], f"Peer review visit: {context['host']}") if calendar else None
     for person in told.values():
         notify(
-            session, key=f"review_changed/{review.id}/{review.sequence}/{review.stage}/{person.id}", event="review_changed", person=person, review=review,
-            subject=f"Review changed: {context['host']} ({context['strand']})", context=context | {"change": change, "calendar": calendar}, ics=ics,
+            session,
+            key=f"review_changed/{review.id}/{review.sequence}/{review.stage}/{person.id}",
+            event="review_changed",
+            person=person,
+            review=review,
+            subject=f"Review changed: {context['host']} ({context['strand']})",
+            context=context | {"change": change, "calendar": calendar},
+            ics=ics,
         )
 
 

@@ -60,14 +60,28 @@ def request_link(session: Session, email: str, client: str, next_path: str = "/"
     now = clock.now()
     email = normalise_email(email)
     since = now - RATE_WINDOW
-    by_address = session.exec(select(func.count()).select_from(SignInRequest).where(SignInRequest.email == email, SignInRequest.requested_at > since)).one()
-    by_client = session.exec(select(func.count()).select_from(SignInRequest).where(SignInRequest.client == client, SignInRequest.requested_at > since)).one()
+    by_address = session.exec(
+        select(func.count())
+        .select_from(SignInRequest)
+        .where(SignInRequest.email == email, SignInRequest.requested_at > since)
+    ).one()
+    by_client = session.exec(
+        select(func.count())
+        .select_from(SignInRequest)
+        .where(SignInRequest.client == client, SignInRequest.requested_at > since)
+    ).one()
     if by_address >= PER_ADDRESS or by_client >= PER_CLIENT:
-        raise TooManyRequests(f"Too many sign-in links were asked for. Wait {RATE_WINDOW.seconds // 60} minutes, then try again.")
+        raise TooManyRequests(
+            f"Too many sign-in links were asked for. Wait {RATE_WINDOW.seconds // 60} minutes, then try again."
+        )
     forget_old(session, now)
     person = _signs_in(session, email)
     request = SignInRequest(
-        email=email, client=client, requested_at=now, next_path=next_path, expires_at=now + LINK_LIFETIME,
+        email=email,
+        client=client,
+        requested_at=now,
+        next_path=next_path,
+        expires_at=now + LINK_LIFETIME,
         link_base=(base_url or web_url()).rstrip("/") if person else None,
     )
     session.add(request)
@@ -75,8 +89,13 @@ def request_link(session: Session, email: str, client: str, next_path: str = "/"
     if person is None:
         return
     notify(
-        session, key=f"sign_in/{secrets.token_hex(16)}", event="sign_in", person=person,  # random: a purged request's id comes back
-        subject="Your sign-in link for peer review", context={}, sign_in_request_id=request.id,
+        session,
+        key=f"sign_in/{secrets.token_hex(16)}",
+        event="sign_in",
+        person=person,  # random: a purged request's id comes back
+        subject="Your sign-in link for peer review",
+        context={},
+        sign_in_request_id=request.id,
     )
 
 
@@ -94,7 +113,12 @@ def link_for_sending(session: Session, message: OutboxMessage) -> dict[str, obje
     a crash between sending and recording it, the message carries a new token, and the first email's stops working.
     """
     request = session.get(SignInRequest, message.sign_in_request_id) if message.sign_in_request_id else None
-    if request is None or request.email != message.recipient or request.used_at is not None or request.link_base is None:
+    if (
+        request is None
+        or request.email != message.recipient
+        or request.used_at is not None
+        or request.link_base is None
+    ):
         return None
     person = _signs_in(session, request.email)
     if person is None or _aware(request.expires_at) <= clock.now():
@@ -102,10 +126,17 @@ def link_for_sending(session: Session, message: OutboxMessage) -> dict[str, obje
     token = secrets.token_urlsafe(32)
     request.token_hash = _hash(token)
     session.add(request)
-    return {"name": person.name, "email": person.email, "link": f"{request.link_base}/sign-in/{token}", "minutes": LINK_LIFETIME.seconds // 60}
+    return {
+        "name": person.name,
+        "email": person.email,
+        "link": f"{request.link_base}/sign-in/{token}",
+        "minutes": LINK_LIFETIME.seconds // 60,
+    }
 
 
-KEPT_FOR = dt.timedelta(days=1)  # how long spent links, and ended sessions, are kept (for the rate limits and a look back)
+KEPT_FOR = dt.timedelta(
+    days=1
+)  # how long spent links, and ended sessions, are kept (for the rate limits and a look back)
 
 
 def forget_old(session: Session, now: dt.datetime) -> None:
@@ -146,7 +177,9 @@ def use_link(session: Session, token: str) -> Started | None:
     if claimed != 1:
         return None
     cookie, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    session.add(WebSession(token_hash=_hash(cookie), email=request.email, csrf_token=csrf, created_at=now, last_seen_at=now))
+    session.add(
+        WebSession(token_hash=_hash(cookie), email=request.email, csrf_token=csrf, created_at=now, last_seen_at=now)
+    )
     return Started(cookie, csrf, request.email, request.next_path)
 
 
@@ -175,4 +208,4 @@ def end_session(session: Session, token: str | None) -> None:
 
 def _aware(moment: dt.datetime) -> dt.datetime:
     """SQLite gives naive datetimes back; they are UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

@@ -4,7 +4,7 @@ tasks, render documents, close a stage). Each step re-checks that it is still th
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable
+from collections.abc import Callable
 
 from sqlalchemy import update
 from sqlmodel import Session, select
@@ -83,7 +83,12 @@ def lock_review(session: Session, review_id: int) -> None:
     SQLite this statement takes the database's write lock, waiting (the busy timeout) while another
     writer holds it. What the session read before the wait may be stale, so it is read again.
     """
-    session.exec(update(Review).where(Review.id == review_id).values(stage=Review.stage).execution_options(synchronize_session=False))
+    session.exec(
+        update(Review)
+        .where(Review.id == review_id)
+        .values(stage=Review.stage)
+        .execution_options(synchronize_session=False)
+    )
     session.expire_all()
 
 
@@ -93,7 +98,9 @@ MAX_STEPS = 4 * len(Stage)
 
 class StuckReview(RuntimeError):
     def __init__(self, review_id: int, done: list):
-        super().__init__(f"review {review_id} still has machine work pending after {len(done)} steps ({done[-1]}): a step is not taking effect")
+        super().__init__(
+            f"review {review_id} still has machine work pending after {len(done)} steps ({done[-1]}): a step is not taking effect"
+        )
 
 
 def move(session: Session, review: Review, event: Event, actor: str = ENGINE) -> None:
@@ -102,7 +109,16 @@ def move(session: Session, review: Review, event: Event, actor: str = ENGINE) ->
     review.stage = after.value
     session.add(review)
     if after != before:
-        audit(session, review.partnership_id, "stage_changed", actor, review.id, event=event.value, before=before.value, after=after.value)
+        audit(
+            session,
+            review.partnership_id,
+            "stage_changed",
+            actor,
+            review.id,
+            event=event.value,
+            before=before.value,
+            after=after.value,
+        )
 
 
 def _open_review(session: Session, review: Review, _step: NextStep) -> None:
@@ -110,7 +126,13 @@ def _open_review(session: Session, review: Review, _step: NextStep) -> None:
 
 
 def open_task(
-    session: Session, review: Review, kind: TaskKind, assignee: Person, round_: int = 1, note: str = "", subject: dict | None = None,
+    session: Session,
+    review: Review,
+    kind: TaskKind,
+    assignee: Person,
+    round_: int = 1,
+    note: str = "",
+    subject: dict | None = None,
     due: dt.date | None = None,
 ) -> Task:
     """Create a task once: the key makes a second call return the first task (a cancelled one opens again).
@@ -127,22 +149,47 @@ def open_task(
     if due is None:
         deadlines = {k: dt.date.fromisoformat(v) for k, v in review.deadlines.items()}
         due = task_due(kind, deadlines, host_calendar(session, review), round_)
-    task = existing or Task(key=key, review_id=review.id, kind=kind.value, round=round_, assignee_id=assignee.id, due=due, created_at=clock.now())
+    task = existing or Task(
+        key=key,
+        review_id=review.id,
+        kind=kind.value,
+        round=round_,
+        assignee_id=assignee.id,
+        due=due,
+        created_at=clock.now(),
+    )
     task.status, task.outcome, task.completed_at, task.completed_by_id = TaskStatus.OPEN.value, None, None, None
     task.due, task.note, task.subject = due, note, subject
     session.add(task)
     session.flush()
-    audit(session, review.partnership_id, "task_opened", ENGINE, review.id, task=task.id, kind=kind.value, assignee=assignee.email, due=task.due.isoformat(), round=round_,
-          on_behalf_of=subject.get("for"))
+    audit(
+        session,
+        review.partnership_id,
+        "task_opened",
+        ENGINE,
+        review.id,
+        task=task.id,
+        kind=kind.value,
+        assignee=assignee.email,
+        due=task.due.isoformat(),
+        round=round_,
+        on_behalf_of=subject.get("for"),
+    )
     _notify_assigned(session, review, task, assignee)
     return task
 
 
-def on_behalf_of(session: Session, review: Review, person: Person, why: str, note: str = "", subject: dict | None = None) -> tuple[Person, str, dict]:
+def on_behalf_of(
+    session: Session, review: Review, person: Person, why: str, note: str = "", subject: dict | None = None
+) -> tuple[Person, str, dict]:
     """The coordinator, with the note and subject of a task they hold for `person` (who left, or gave up their
     place): the subject names them (`for`), so work such as findings stays theirs (records.worker)."""
     held = {**(subject or {}), "for": person.email, "their_note": note}
-    return coordinator_of(session, review.partnership_id), f"{person.name} <{person.email}> {why}: do this on their behalf (it passes on if someone takes their place). {note}".strip(), held
+    return (
+        coordinator_of(session, review.partnership_id),
+        f"{person.name} <{person.email}> {why}: do this on their behalf (it passes on if someone takes their place). {note}".strip(),
+        held,
+    )
 
 
 def hand_over(session: Session, task: Task, to: Person, why: str, for_: Person | None = None) -> Task | None:
@@ -155,7 +202,16 @@ def hand_over(session: Session, task: Task, to: Person, why: str, for_: Person |
     review = session.get(Review, task.review_id)
     if own := KIND_RULES[TaskKind(task.kind)].own_answer:  # nobody gives someone else's own view
         end_task(session, task, TaskStatus.CANCELLED.value, "not_passed_on")
-        audit(session, review.partnership_id, "task_cancelled", ENGINE, review.id, task=task.id, kind=task.kind, reason=f"only its assignee can {own} ({why})")
+        audit(
+            session,
+            review.partnership_id,
+            "task_cancelled",
+            ENGINE,
+            review.id,
+            task=task.id,
+            kind=task.kind,
+            reason=f"only its assignee can {own} ({why})",
+        )
         return None
     subject = {k: v for k, v in task.subject.items() if k not in ("for", "their_note")}
     note = task.subject.get("their_note", task.note)
@@ -166,7 +222,17 @@ def hand_over(session: Session, task: Task, to: Person, why: str, for_: Person |
     end_task(session, task, TaskStatus.CANCELLED.value, "handed_over")
     session.flush()
     now_open = open_task(session, review, TaskKind(task.kind), to, task.round, note=note, subject=subject, due=task.due)
-    audit(session, review.partnership_id, "task_handed_over", ENGINE, review.id, task=task.id, kind=task.kind, to_task=now_open.id, why=why)
+    audit(
+        session,
+        review.partnership_id,
+        "task_handed_over",
+        ENGINE,
+        review.id,
+        task=task.id,
+        kind=task.kind,
+        to_task=now_open.id,
+        why=why,
+    )
     return now_open
 
 
@@ -177,7 +243,7 @@ def _notify_assigned(session: Session, review: Review, task: Task, assignee: Per
     context = review_context(session, review)
     invited = kind == TaskKind.RESPOND_TO_ASSIGNMENT
     intro = (
-        f"You are invited to the review team for {context['host']}'s review of \"{context['strand']}\". The visit is in the attached calendar entry."
+        f'You are invited to the review team for {context["host"]}\'s review of "{context["strand"]}". The visit is in the attached calendar entry.'
         if invited
         else f"There is a task for you in the peer review of {context['host']}."
     )
@@ -205,11 +271,19 @@ def _open_tasks(session: Session, review: Review, _step: NextStep) -> None:
     if progress_missing(view):
         round_ = PROGRESS_ROUND[stage]
         actions = follow_up.actions_to_ask(session, review, round_)
-        _open_for_all(session, review, TaskKind.RECORD_PROGRESS, round_, note=follow_up.task_note(round_, len(actions)),
-                      subject={"actions": [a.id for a in actions], "occasion": PROGRESS_OCCASION[round_]})
+        _open_for_all(
+            session,
+            review,
+            TaskKind.RECORD_PROGRESS,
+            round_,
+            note=follow_up.task_note(round_, len(actions)),
+            subject={"actions": [a.id for a in actions], "occasion": PROGRESS_OCCASION[round_]},
+        )
 
 
-def _open_for_all(session: Session, review: Review, kind: TaskKind, round_: int = 1, note: str = "", subject: dict | None = None) -> None:
+def _open_for_all(
+    session: Session, review: Review, kind: TaskKind, round_: int = 1, note: str = "", subject: dict | None = None
+) -> None:
     people = people_for(session, review, KIND_RULES[kind].actor)
     if not people:
         raise UserError(f"review {review.id} has no review team; plan the cycle with `peer-review plan`")

@@ -47,41 +47,88 @@ class Opened:
     invited: int
 
 
-def open_round(session: Session, partnership: Partnership, round_: SurveyRound, due: dt.date | None = None,
-               questionnaire_ref: str | None = None, actor_email: str | None = None) -> Opened:
+def open_round(
+    session: Session,
+    partnership: Partnership,
+    round_: SurveyRound,
+    due: dt.date | None = None,
+    questionnaire_ref: str | None = None,
+    actor_email: str | None = None,
+) -> Opened:
     """Ask everyone in the partnership (who has not left) to answer a round by `due` (three weeks by default).
     A later round keeps the baseline's questionnaire, so its answers can be compared with the baseline's."""
-    actor = person_by_email(session, partnership.id, actor_email) if actor_email else coordinator_of(session, partnership.id)
+    actor = (
+        person_by_email(session, partnership.id, actor_email)
+        if actor_email
+        else coordinator_of(session, partnership.id)
+    )
     if actor is None or not actor.is_coordinator:
-        raise UserError(f"only the partnership's coordinator can open a survey round; {actor_email} is not its coordinator")
-    existing = {row.round: row for row in session.exec(select(RoundRow).where(RoundRow.partnership_id == partnership.id).order_by(RoundRow.id))}
+        raise UserError(
+            f"only the partnership's coordinator can open a survey round; {actor_email} is not its coordinator"
+        )
+    existing = {
+        row.round: row
+        for row in session.exec(select(RoundRow).where(RoundRow.partnership_id == partnership.id).order_by(RoundRow.id))
+    }
     if round_.value in existing:
-        raise UserError(f"the {round_.label.lower()} round of '{partnership.name}' was opened on {existing[round_.value].opened_on}; each round is asked once")
+        raise UserError(
+            f"the {round_.label.lower()} round of '{partnership.name}' was opened on {existing[round_.value].opened_on}; each round is asked once"
+        )
     order = list(SurveyRound)
     later = [SurveyRound(r) for r in existing if order.index(SurveyRound(r)) > order.index(round_)]
     if later:
-        raise UserError(f"the {later[0].label.lower()} round of '{partnership.name}' is already open; rounds go in order: "
-                        + ", ".join(r.value for r in order))
+        raise UserError(
+            f"the {later[0].label.lower()} round of '{partnership.name}' is already open; rounds go in order: "
+            + ", ".join(r.value for r in order)
+        )
     questionnaire = _questionnaire_for(existing, questionnaire_ref, round_)
     today = clock.today()
     due = due or today + OPEN_FOR
     if due <= today:
         raise UserError(f"the due date must be after today ({today}), not {due}")
-    row = RoundRow(partnership_id=partnership.id, round=round_.value, questionnaire=questionnaire.model_dump(mode="json"), opened_on=today, due=due, opened_by=actor.email)
+    row = RoundRow(
+        partnership_id=partnership.id,
+        round=round_.value,
+        questionnaire=questionnaire.model_dump(mode="json"),
+        opened_on=today,
+        due=due,
+        opened_by=actor.email,
+    )
     session.add(row)
     session.flush()
-    people = session.exec(select(Person).where(Person.partnership_id == partnership.id, Person.left_on.is_(None)).order_by(Person.id)).all()
+    people = session.exec(
+        select(Person).where(Person.partnership_id == partnership.id, Person.left_on.is_(None)).order_by(Person.id)
+    ).all()
     invited = 0
     for person in people:
         group = group_of({flag: getattr(person, flag) for flag in ROLE_FLAGS}, person.survey_group)
         if group is None:
             continue
-        invitation = SurveyInvitation(round_id=row.id, person_id=person.id, group=group, due=due, created_at=clock.now())
+        invitation = SurveyInvitation(
+            round_id=row.id, person_id=person.id, group=group, due=due, created_at=clock.now()
+        )
         session.add(invitation)
         session.flush()
-        _notify(session, partnership, row, invitation, person, "survey_invitation", f"You are asked for your views ({round_.label.lower()} round)")
+        _notify(
+            session,
+            partnership,
+            row,
+            invitation,
+            person,
+            "survey_invitation",
+            f"You are asked for your views ({round_.label.lower()} round)",
+        )
         invited += 1
-    audit(session, partnership.id, "survey_opened", actor.email, round=round_.value, questionnaire=questionnaire.id, due=due.isoformat(), invited=invited)
+    audit(
+        session,
+        partnership.id,
+        "survey_opened",
+        actor.email,
+        round=round_.value,
+        questionnaire=questionnaire.id,
+        due=due.isoformat(),
+        invited=invited,
+    )
     return Opened(round_, due, invited)
 
 
@@ -92,12 +139,23 @@ def _questionnaire_for(existing: dict[str, RoundRow], ref: str | None, round_: S
         return resolve_questionnaire(ref or DEFAULT)
     kept = Questionnaire.model_validate(first.questionnaire)
     if ref is not None and resolve_questionnaire(ref).model_dump(mode="json") != first.questionnaire:
-        raise UserError(f"the {SurveyRound(first.round).label.lower()} round asked '{kept.id}' (version {kept.version}); the {round_.label.lower()} round "
-                        "must ask the same questionnaire, so that its answers can be compared with the earlier ones")
+        raise UserError(
+            f"the {SurveyRound(first.round).label.lower()} round asked '{kept.id}' (version {kept.version}); the {round_.label.lower()} round "
+            "must ask the same questionnaire, so that its answers can be compared with the earlier ones"
+        )
     return kept
 
 
-def _notify(session: Session, partnership: Partnership, row: RoundRow, invitation: SurveyInvitation, person: Person, event: str, headline: str, key: str | None = None) -> None:
+def _notify(
+    session: Session,
+    partnership: Partnership,
+    row: RoundRow,
+    invitation: SurveyInvitation,
+    person: Person,
+    event: str,
+    headline: str,
+    key: str | None = None,
+) -> None:
     from peer_review.service.outbox import (
         notify,  # mail is only for opening and reminding: a person's list of surveys needs none of it
     )
@@ -105,10 +163,20 @@ def _notify(session: Session, partnership: Partnership, row: RoundRow, invitatio
     title = row.questionnaire["title"]
     round_ = SurveyRound(row.round)
     notify(
-        session, key=key or f"{event}/{invitation.id}", event=event, person=person,
+        session,
+        key=key or f"{event}/{invitation.id}",
+        event=event,
+        person=person,
         subject=f"{'Reminder: ' if event == 'survey_reminder' else ''}your views by {clock.long_date(invitation.due)}: {title} ({partnership.name})",
-        context={"headline": headline, "title": title, "round_label": round_.label.lower(), "partnership": partnership.name,
-                 "due": clock.long_date(invitation.due), "invitation_id": invitation.id, "web_path": f"/surveys/{invitation.id}"},
+        context={
+            "headline": headline,
+            "title": title,
+            "round_label": round_.label.lower(),
+            "partnership": partnership.name,
+            "due": clock.long_date(invitation.due),
+            "invitation_id": invitation.id,
+            "web_path": f"/surveys/{invitation.id}",
+        },
     )
 
 
@@ -133,17 +201,27 @@ def invitation_for(session: Session, invitation_id: int, email: str | None = Non
         raise NotFound(f"no survey invitation with id {invitation_id}")
     person = session.get(Person, invitation.person_id)
     if email is not None and person.email != email.strip().lower():
-        raise UserError(f"survey invitation {invitation_id} was sent to someone else; each person answers only their own")
+        raise UserError(
+            f"survey invitation {invitation_id} was sent to someone else; each person answers only their own"
+        )
     if email is not None and person.left_on is not None:
         raise UserError(f"{person.email} left the partnership on {person.left_on}; their survey invitation is closed")
     row = session.get(RoundRow, invitation.round_id)
-    return SurveyTask(invitation, SurveyRound(row.round), session.get(Partnership, row.partnership_id).name, Questionnaire.model_validate(row.questionnaire))
+    return SurveyTask(
+        invitation,
+        SurveyRound(row.round),
+        session.get(Partnership, row.partnership_id).name,
+        Questionnaire.model_validate(row.questionnaire),
+    )
 
 
 def open_invitations(session: Session, emails: list[str] | None = None) -> list[SurveyTask]:
     """Invitations still to answer in rounds still open, soonest due first: everyone's, or those sent to these addresses."""
-    query = select(SurveyInvitation.id).join(Person, Person.id == SurveyInvitation.person_id).where(
-        SurveyInvitation.status == "open", SurveyInvitation.due >= clock.today())
+    query = (
+        select(SurveyInvitation.id)
+        .join(Person, Person.id == SurveyInvitation.person_id)
+        .where(SurveyInvitation.status == "open", SurveyInvitation.due >= clock.today())
+    )
     if emails is not None:
         query = query.where(Person.email.in_([e.strip().lower() for e in emails]), Person.left_on.is_(None))
     ids = session.exec(query.order_by(SurveyInvitation.due, SurveyInvitation.id)).all()
@@ -161,8 +239,13 @@ class InvalidSurveyAnswer(UserError):
 
 def validate(survey: SurveyTask, data: Any) -> AnswerSurvey:
     if not isinstance(data, dict):
-        raise UserError(f"the answer must be a mapping of keys (see `peer-review survey template {survey.invitation.id}`)")
-    context = {"statements": list(survey.questionnaire.statements), "open_questions": [q.id for q in survey.questionnaire.open_questions]}
+        raise UserError(
+            f"the answer must be a mapping of keys (see `peer-review survey template {survey.invitation.id}`)"
+        )
+    context = {
+        "statements": list(survey.questionnaire.statements),
+        "open_questions": [q.id for q in survey.questionnaire.open_questions],
+    }
     try:
         return AnswerSurvey.model_validate(data, context=context)
     except ValidationError as exc:
@@ -177,13 +260,20 @@ def answer(session: Session, invitation_id: int, data: Any, email: str) -> Surve
     """Record one person's answers to their invitation, once (of two answers sent at once, one is kept)."""
     survey = invitation_for(session, invitation_id, email)
     if survey.invitation.status != "open":
-        raise UserError(f"survey invitation {invitation_id} is already answered (on {survey.invitation.completed_at:%Y-%m-%d})")
+        raise UserError(
+            f"survey invitation {invitation_id} is already answered (on {survey.invitation.completed_at:%Y-%m-%d})"
+        )
     if clock.today() > survey.invitation.due:
-        raise UserError(f"the {survey.round.label.lower()} round closed on {survey.invitation.due}; answers are no longer taken "
-                        "(a round's results are published when it closes, so that no one answer can be read from them)")
+        raise UserError(
+            f"the {survey.round.label.lower()} round closed on {survey.invitation.due}; answers are no longer taken "
+            "(a round's results are published when it closes, so that no one answer can be read from them)"
+        )
     parsed = validate(survey, data)
-    taken = session.exec(update(SurveyInvitation).where(SurveyInvitation.id == invitation_id, SurveyInvitation.status == "open")
-                         .values(status="done", completed_at=clock.now())).rowcount
+    taken = session.exec(
+        update(SurveyInvitation)
+        .where(SurveyInvitation.id == invitation_id, SurveyInvitation.status == "open")
+        .values(status="done", completed_at=clock.now())
+    ).rowcount
     if taken != 1:
         raise UserError(f"survey invitation {invitation_id} is already answered")
     for item, value in parsed.statements.items():
@@ -192,7 +282,9 @@ def answer(session: Session, invitation_id: int, data: Any, email: str) -> Surve
         if text.strip():
             session.add(SurveyAnswer(invitation_id=invitation_id, item=item, text=text))
     row = session.get(RoundRow, survey.invitation.round_id)
-    audit(session, row.partnership_id, "survey_answered", email.strip().lower(), round=row.round, invitation=invitation_id)
+    audit(
+        session, row.partnership_id, "survey_answered", email.strip().lower(), round=row.round, invitation=invitation_id
+    )
     return survey
 
 
@@ -201,11 +293,13 @@ def template(survey: SurveyTask) -> str:
     from peer_review.service.task_templates import comment, quoted
 
     q = survey.questionnaire
-    lines = [f"# {comment(q.title)}: {survey.round.label.lower()} round of {comment(survey.partnership)}, due {survey.invitation.due}",
-             *(f"# {comment(line)}" for line in q.introduction.split("\n")),
-             "# Answer each statement with a number, or null to leave it blank:",
-             *(f"#   {n} = {comment(label)}" for n, label in enumerate(q.scale, start=1)),
-             "statements:"]
+    lines = [
+        f"# {comment(q.title)}: {survey.round.label.lower()} round of {comment(survey.partnership)}, due {survey.invitation.due}",
+        *(f"# {comment(line)}" for line in q.introduction.split("\n")),
+        "# Answer each statement with a number, or null to leave it blank:",
+        *(f"#   {n} = {comment(label)}" for n, label in enumerate(q.scale, start=1)),
+        "statements:",
+    ]
     for theme in q.themes:
         lines.append(f"  # {comment(theme.title)}")
         for s in theme.statements:
@@ -226,8 +320,15 @@ def remind(session: Session, partnership: Partnership, rules, today: dt.date) ->
     from peer_review.domain.reminders import reminder_due
 
     rows = session.exec(
-        select(SurveyInvitation, RoundRow, Person).join(RoundRow, RoundRow.id == SurveyInvitation.round_id).join(Person, Person.id == SurveyInvitation.person_id)
-        .where(RoundRow.partnership_id == partnership.id, SurveyInvitation.status == "open", SurveyInvitation.due >= today, Person.left_on.is_(None))
+        select(SurveyInvitation, RoundRow, Person)
+        .join(RoundRow, RoundRow.id == SurveyInvitation.round_id)
+        .join(Person, Person.id == SurveyInvitation.person_id)
+        .where(
+            RoundRow.partnership_id == partnership.id,
+            SurveyInvitation.status == "open",
+            SurveyInvitation.due >= today,
+            Person.left_on.is_(None),
+        )
         .order_by(SurveyInvitation.id)
     ).all()
     sent = 0
@@ -236,7 +337,16 @@ def remind(session: Session, partnership: Partnership, rules, today: dt.date) ->
         if owed is None or not owed.startswith("before") or person.digest_only:
             continue
         headline = f"Your views are asked for by {clock.long_date(invitation.due)}, when this round closes."
-        _notify(session, partnership, row, invitation, person, "survey_reminder", headline, key=f"survey_reminder/{owed}/{invitation.id}/{invitation.due.isoformat()}")
+        _notify(
+            session,
+            partnership,
+            row,
+            invitation,
+            person,
+            "survey_reminder",
+            headline,
+            key=f"survey_reminder/{owed}/{invitation.id}/{invitation.due.isoformat()}",
+        )
         sent += 1
     return sent
 
@@ -257,7 +367,10 @@ class SurveyResults:
 def survey_results(session: Session, partnership: Partnership) -> SurveyResults:
     """Every round's answers by group and theme (fixed number of queries); withheld below MIN_GROUP people."""
     order = list(SurveyRound)
-    every = sorted(session.exec(select(RoundRow).where(RoundRow.partnership_id == partnership.id)).all(), key=lambda r: order.index(SurveyRound(r.round)))
+    every = sorted(
+        session.exec(select(RoundRow).where(RoundRow.partnership_id == partnership.id)).all(),
+        key=lambda r: order.index(SurveyRound(r.round)),
+    )
     rounds = [r for r in every if r.due < clock.today()]
     still_open = [r for r in every if r.due >= clock.today()]
     if not rounds:
@@ -266,16 +379,25 @@ def survey_results(session: Session, partnership: Partnership) -> SurveyResults:
     by_round = {r.id: SurveyRound(r.round) for r in rounds}
     # those asked who left before answering no longer count as asked
     invitations = session.exec(
-        select(SurveyInvitation).join(Person, Person.id == SurveyInvitation.person_id)
-        .where(SurveyInvitation.round_id.in_(list(by_round)), (SurveyInvitation.status == "done") | Person.left_on.is_(None))
+        select(SurveyInvitation)
+        .join(Person, Person.id == SurveyInvitation.person_id)
+        .where(
+            SurveyInvitation.round_id.in_(list(by_round)),
+            (SurveyInvitation.status == "done") | Person.left_on.is_(None),
+        )
     ).all()
     answers: dict[int, dict[str, int]] = {}
     for invitation_id, item, value in session.exec(
         select(SurveyAnswer.invitation_id, SurveyAnswer.item, SurveyAnswer.value)
-        .join(SurveyInvitation, SurveyInvitation.id == SurveyAnswer.invitation_id).where(SurveyInvitation.round_id.in_(list(by_round)), SurveyAnswer.value.is_not(None))
+        .join(SurveyInvitation, SurveyInvitation.id == SurveyAnswer.invitation_id)
+        .where(SurveyInvitation.round_id.in_(list(by_round)), SurveyAnswer.value.is_not(None))
     ):
         answers.setdefault(invitation_id, {})[item] = value
-    responses = [Response(by_round[i.round_id], i.group, i.person_id, answers.get(i.id, {})) for i in invitations if i.status == "done"]
+    responses = [
+        Response(by_round[i.round_id], i.group, i.person_id, answers.get(i.id, {}))
+        for i in invitations
+        if i.status == "done"
+    ]
     themes = {theme.title: [s.id for s in theme.statements] for theme in questionnaire.themes}
     invited: dict[tuple[str, str], int] = {}
     answered: dict[tuple[str, str], int] = {}

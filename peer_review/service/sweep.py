@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from sqlalchemy import Connection, delete, or_, select, update
 from sqlmodel import Session
@@ -36,7 +37,12 @@ BATCH = 100
 _FINISHED = (Stage.CLOSED.value, Stage.CANCELLED.value)
 
 
-def queue(connection: Connection, review_ids: Iterable[int], host_trust_ids: Iterable[int] = (), settled: dict[int, int | None] | None = None) -> None:
+def queue(
+    connection: Connection,
+    review_ids: Iterable[int],
+    host_trust_ids: Iterable[int] = (),
+    settled: dict[int, int | None] | None = None,
+) -> None:
     """Queue reviews for the engine (or bump their token when already queued), in the caller's transaction;
     with `host_trust_ids`, also every open review those trusts host. `settled` reviews (id: the token seen)
     the engine has just found waiting on people: they leave the queue instead, unless their token moved.
@@ -55,10 +61,16 @@ def queue(connection: Connection, review_ids: Iterable[int], host_trust_ids: Ite
     for review_id in sorted(review_ids | set(settled)):
         if review_id in settled:
             if settled[review_id] is not None:
-                connection.execute(delete(MachineWork).where(MachineWork.review_id == review_id, MachineWork.token == settled[review_id]))
+                connection.execute(
+                    delete(MachineWork).where(
+                        MachineWork.review_id == review_id, MachineWork.token == settled[review_id]
+                    )
+                )
             continue
         statement = insert(MachineWork).values(review_id=review_id, token=1)
-        connection.execute(statement.on_conflict_do_update(index_elements=["review_id"], set_={"token": MachineWork.token + 1}))
+        connection.execute(
+            statement.on_conflict_do_update(index_elements=["review_id"], set_={"token": MachineWork.token + 1})
+        )
 
 
 def requeue_open(session: Session, partnership: str | None = None) -> int:
@@ -73,7 +85,7 @@ def requeue_open(session: Session, partnership: str | None = None) -> int:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def claim(session: Session, limit: int = BATCH, partnership: str | None = None, by: str | None = None) -> list[int]:
@@ -98,8 +110,17 @@ def claim(session: Session, limit: int = BATCH, partnership: str | None = None, 
 def release(session: Session, review_ids: list[int]) -> None:
     """Hand back claimed reviews still queued (one changed again while it was being taken on)."""
     if review_ids:  # rows locked in review order, as every other writer of the queue does
-        rows = select(MachineWork.review_id).where(MachineWork.review_id.in_(review_ids)).order_by(MachineWork.review_id).with_for_update()
-        session.exec(update(MachineWork).where(MachineWork.review_id.in_(rows.scalar_subquery())).values(claimed_until=None, claimed_by=None))
+        rows = (
+            select(MachineWork.review_id)
+            .where(MachineWork.review_id.in_(review_ids))
+            .order_by(MachineWork.review_id)
+            .with_for_update()
+        )
+        session.exec(
+            update(MachineWork)
+            .where(MachineWork.review_id.in_(rows.scalar_subquery()))
+            .values(claimed_until=None, claimed_by=None)
+        )
 
 
 def advance_one_step(session: Session, review_id: int) -> tuple[NextStep | None, bool]:
@@ -180,8 +201,9 @@ def sweep(session_factory: Callable[[], Any], partnership: str | None = None, ba
         if not claimed:
             return done
         for review_id in claimed:
-            if steps := done.failures.run(f"review {review_id}", advance_review, session_factory, review_id, key=review_id):
+            if steps := done.failures.run(
+                f"review {review_id}", advance_review, session_factory, review_id, key=review_id
+            ):
                 done.setdefault(review_id, []).extend(steps)
         with session_factory() as session:
             release(session, [review_id for review_id in claimed if review_id not in done.failures.keys])
-

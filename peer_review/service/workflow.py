@@ -86,7 +86,11 @@ def _claim(session: Session, task: Task) -> None:
     (two clicks, two people, two processes), the database lets one through; the other waits for it, finds
     the task no longer open and is refused, as if it had come later. A refusal later in the transaction
     rolls the claim back too."""
-    taken = session.exec(update(Task).where(Task.id == task.id, Task.status == TaskStatus.OPEN.value).values(status=TaskStatus.DONE.value)).rowcount
+    taken = session.exec(
+        update(Task)
+        .where(Task.id == task.id, Task.status == TaskStatus.OPEN.value)
+        .values(status=TaskStatus.DONE.value)
+    ).rowcount
     if taken != 1:
         session.refresh(task)  # the winner's answer: it committed before the claim stopped waiting
         raise _not_open(session, task)
@@ -98,7 +102,9 @@ def submit(session: Session, task_id: int, data: Any, as_email: str) -> Submitte
     Everything happens in the caller's transaction: a refusal at any point writes nothing.
     """
     task = get_task(session, task_id)
-    lock_review(session, task.review_id)  # answers, machine steps and roster updates on one review take turns: all checks see the latest
+    lock_review(
+        session, task.review_id
+    )  # answers, machine steps and roster updates on one review take turns: all checks see the latest
     review = get_review(session, task.review_id)
     actor = check_actor(session, task, review, as_email)
     kind = TaskKind(task.kind)
@@ -109,5 +115,15 @@ def submit(session: Session, task_id: int, data: Any, as_email: str) -> Submitte
     task.input = parsed.model_dump(mode="json")
     task.completed_by_id = actor.id
     on_behalf_of = session.get(Person, task.assignee_id).email if actor.id != task.assignee_id else None
-    audit(session, review.partnership_id, "task_completed", actor.email, review.id, task=task.id, kind=kind.value, outcome=outcome, on_behalf_of=on_behalf_of)
+    audit(
+        session,
+        review.partnership_id,
+        "task_completed",
+        actor.email,
+        review.id,
+        task=task.id,
+        kind=kind.value,
+        outcome=outcome,
+        on_behalf_of=on_behalf_of,
+    )
     return Submitted(task.id, kind, review.id, outcome)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
@@ -42,9 +42,13 @@ def _normalise(url: str) -> str:
         url = "postgresql+psycopg2://" + url.split("://", 1)[1]
     parsed = _parsed(url)
     if parsed is None or parsed.get_backend_name() not in ("sqlite", "postgresql"):
-        source = "PEER_REVIEW_DATABASE_URL" if given == os.environ.get("PEER_REVIEW_DATABASE_URL") else "the database URL"
-        raise UserError(f"{source} is not an SQLite or PostgreSQL database URL that peer-review can read: {database_url_for_display(given)!r}; "
-                        "give sqlite:///PATH/TO/FILE.db or postgresql://USER:PASSWORD@HOST:5432/NAME (an @, : or / in the password written %40, %3A, %2F)")
+        source = (
+            "PEER_REVIEW_DATABASE_URL" if given == os.environ.get("PEER_REVIEW_DATABASE_URL") else "the database URL"
+        )
+        raise UserError(
+            f"{source} is not an SQLite or PostgreSQL database URL that peer-review can read: {database_url_for_display(given)!r}; "
+            "give sqlite:///PATH/TO/FILE.db or postgresql://USER:PASSWORD@HOST:5432/NAME (an @, : or / in the password written %40, %3A, %2F)"
+        )
     return url
 
 
@@ -71,7 +75,9 @@ def get_engine(url: str | None = None) -> Engine:
         try:
             kwargs = {"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {"pool_pre_ping": True}
             # hide_parameters: a failed statement's error (which is logged) does not quote the values, which are people's answers
-            engine = create_engine(url, hide_parameters=True, **kwargs)  # a driver named in the URL but not installed fails here
+            engine = create_engine(
+                url, hide_parameters=True, **kwargs
+            )  # a driver named in the URL but not installed fails here
             if url.startswith("sqlite"):
                 event.listen(engine, "connect", _sqlite_pragmas)
             upgrade(engine)
@@ -133,7 +139,11 @@ def sqlite_path(url: str | None = None) -> Path | None:
     from sqlalchemy.engine import make_url
 
     parsed = make_url(_normalise(url or database_url()))
-    return Path(parsed.database) if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") else None
+    return (
+        Path(parsed.database)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
+        else None
+    )
 
 
 def database_url_for_display(url: str | None = None) -> str:
@@ -147,7 +157,7 @@ def database_url_for_display(url: str | None = None) -> str:
         shown = parsed.render_as_string(hide_password=True)
     else:
         scheme, separator, rest = url.partition("://") if "://" in url else ("", "", url)
-        shown = scheme + separator + ("***" + rest[rest.rindex("@"):] if "@" in rest else rest)
+        shown = scheme + separator + ("***" + rest[rest.rindex("@") :] if "@" in rest else rest)
     return re.sub(r"(password\s*=\s*)[^\s&;]*", r"\1***", shown, flags=re.IGNORECASE)  # psycopg2 takes ?password= too
 
 

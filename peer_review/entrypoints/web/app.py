@@ -52,7 +52,9 @@ def is_loopback(host: str | None) -> bool:
         return host == "localhost"
 
 
-def create_app(export_token: str | None = None, web_url: str | None = None, allowed_hosts: list[str] | None = None) -> FastAPI:
+def create_app(
+    export_token: str | None = None, web_url: str | None = None, allowed_hosts: list[str] | None = None
+) -> FastAPI:
     """The web app. `web_url` (default PEER_REVIEW_WEB_URL) is where people reach it: its host is the
     only Host header answered besides this computer's names, and links in emails start with it."""
     web_url = (web_url if web_url is not None else configured_web_url()).rstrip("/")
@@ -79,8 +81,17 @@ def create_app(export_token: str | None = None, web_url: str | None = None, allo
             response = await call_next(request)
         except Exception:
             log.exception("error answering %s %s", request.method, loggable(request.url.path))
-            response = page(request, "message.html", 500, title="Sorry, there is a problem with the service", message="Try again later. Nothing you sent was saved.")
-        response.headers.setdefault("Content-Security-Policy", "default-src 'self'; script-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+            response = page(
+                request,
+                "message.html",
+                500,
+                title="Sorry, there is a problem with the service",
+                message="Try again later. Nothing you sent was saved.",
+            )
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
@@ -89,7 +100,13 @@ def create_app(export_token: str | None = None, web_url: str | None = None, allo
         if not request.url.path.startswith("/static/"):
             response.headers.setdefault("Cache-Control", "no-store")
         if CSRF_COOKIE not in request.cookies:
-            response.set_cookie(CSRF_COOKIE, request.state.anonymous_csrf, httponly=True, samesite="strict", secure=app.state.secure_cookies or request.url.scheme == "https")
+            response.set_cookie(
+                CSRF_COOKIE,
+                request.state.anonymous_csrf,
+                httponly=True,
+                samesite="strict",
+                secure=app.state.secure_cookies or request.url.scheme == "https",
+            )
         return response
 
     @app.exception_handler(NotSignedIn)
@@ -97,14 +114,22 @@ def create_app(export_token: str | None = None, web_url: str | None = None, allo
         if _wants_html(request) and request.method in ("GET", "HEAD"):
             here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/sign-in?next={quote(here, safe='')}", status_code=303)
-        response = JSONResponse({"detail": "sign in first (or, for exports, send Authorization: Bearer TOKEN)"}, status_code=401)
+        response = JSONResponse(
+            {"detail": "sign in first (or, for exports, send Authorization: Bearer TOKEN)"}, status_code=401
+        )
         response.headers["WWW-Authenticate"] = "Bearer"
         return response
 
     @app.exception_handler(Refused)
     async def _refused(request: Request, exc: Refused):
         viewer = getattr(request.state, "viewer", None)
-        log.warning("refused %s %s to %s: %s", request.method, loggable(request.url.path), viewer.email if viewer else "?", exc.message)
+        log.warning(
+            "refused %s %s to %s: %s",
+            request.method,
+            loggable(request.url.path),
+            viewer.email if viewer else "?",
+            exc.message,
+        )
         if _wants_html(request):
             return page(request, "message.html", 403, title="You cannot see this page", message=exc.message)
         return JSONResponse({"detail": exc.message}, status_code=403)
@@ -112,11 +137,23 @@ def create_app(export_token: str | None = None, web_url: str | None = None, allo
     @app.exception_handler(BadCsrf)
     async def _bad_csrf(request: Request, _exc: BadCsrf):
         log.warning("refused %s %s: missing or wrong CSRF token", request.method, loggable(request.url.path))
-        return page(request, "message.html", 403, title="Your form has expired", message="Go back, reload the page and try again. Nothing was saved.")
+        return page(
+            request,
+            "message.html",
+            403,
+            title="Your form has expired",
+            message="Go back, reload the page and try again. Nothing was saved.",
+        )
 
     @app.exception_handler(FormTooLarge)
     async def _too_large(request: Request, _exc: FormTooLarge):
-        return page(request, "message.html", 413, title="Your answer is too long to send", message="Shorten it and try again. Nothing was saved.")
+        return page(
+            request,
+            "message.html",
+            413,
+            title="Your answer is too long to send",
+            message="Shorten it and try again. Nothing was saved.",
+        )
 
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound):
@@ -143,7 +180,9 @@ def served_over_https(request: Request) -> bool:
 
 def _page_not_found(request: Request, problem: str):
     if _wants_html(request):
-        return page(request, "message.html", 404, title="Page not found", message=problem[:1].upper() + problem[1:] + ".")
+        return page(
+            request, "message.html", 404, title="Page not found", message=problem[:1].upper() + problem[1:] + "."
+        )
     return JSONResponse({"detail": problem}, status_code=404)
 
 
@@ -161,14 +200,20 @@ class CleanAddress:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        problem = address_problem(scope.get("raw_path"), scope["path"], scope.get("query_string", b"")) if scope["type"] == "http" else None
+        problem = (
+            address_problem(scope.get("raw_path"), scope["path"], scope.get("query_string", b""))
+            if scope["type"] == "http"
+            else None
+        )
         if problem is None:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
         log.warning("refused %s %r: %s", scope["method"], loggable(scope["path"])[:200], problem)
         if _wants_html(request):
-            response = page(request, "message.html", 400, title="There is a problem", message=f"{problem} Check it and try again.")
+            response = page(
+                request, "message.html", 400, title="There is a problem", message=f"{problem} Check it and try again."
+            )
         else:
             response = JSONResponse({"detail": problem}, status_code=400)
         await response(scope, receive, send)
@@ -187,7 +232,11 @@ class HeadAsGet:
 
         async def without_body(message: Message) -> None:
             if message["type"] == "http.response.body":
-                message = {"type": "http.response.body", "body": b"", "more_body": False} if not message.get("more_body") else None
+                message = (
+                    {"type": "http.response.body", "body": b"", "more_body": False}
+                    if not message.get("more_body")
+                    else None
+                )
                 if message is None:
                     return
             await send(message)

@@ -29,10 +29,16 @@ async def ask_for_link(request: Request, s: DB):
     email = fields.get("email", "").strip()
     next_path = safe_next(fields.get("next", "/"))
     if "@" not in email or len(email) > 320 or any(c.isspace() for c in email):
-        problem = "Enter your email address" if not email else "Enter an email address in the correct format, like name@example.org"
+        problem = (
+            "Enter your email address"
+            if not email
+            else "Enter an email address in the correct format, like name@example.org"
+        )
         return page(request, "sign_in.html", 400, next=next_path, error=problem, email=email[:320])
     try:
-        signin.request_link(s, email, client_of(request), next_path, base_url=request.app.state.web_url or str(request.base_url))
+        signin.request_link(
+            s, email, client_of(request), next_path, base_url=request.app.state.web_url or str(request.base_url)
+        )
     except signin.TooManyRequests as exc:
         s.rollback()
         return page(request, "message.html", 429, title="Too many sign-in links", message=exc.problem)
@@ -54,7 +60,13 @@ async def use_link(request: Request, token: str, s: DB):
     if started is None:
         return page(request, "link_used.html", 410)
     response = RedirectResponse(safe_next(started.next_path), status_code=303)
-    response.set_cookie(SESSION_COOKIE, started.token, httponly=True, samesite="lax", secure=request.app.state.secure_cookies or request.url.scheme == "https")
+    response.set_cookie(
+        SESSION_COOKIE,
+        started.token,
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.secure_cookies or request.url.scheme == "https",
+    )
     return response
 
 

@@ -43,7 +43,9 @@ PARTNERSHIPS_A_PAGE = 50
 
 
 @router.get("/partnerships")
-def partnerships(request: Request, viewer: Signed, s: DB, number: Annotated[int, Query(alias="page", ge=1, le=1_000_000)] = 1):
+def partnerships(
+    request: Request, viewer: Signed, s: DB, number: Annotated[int, Query(alias="page", ge=1, le=1_000_000)] = 1
+):
     rows, at = partnerships_page(s, number, PARTNERSHIPS_A_PAGE, among=viewer.coordinates)
     return page(request, "partnerships.html", rows=rows, at=at, today=clock.today())
 
@@ -54,8 +56,14 @@ def partnership_page(request: Request, partnership_id: Id, viewer: Signed, s: DB
     view = overview(s, partnership.name)
     dates = dashboard.review_dates(s, partnership)
     return page(
-        request, "partnership.html", partnership=partnership, view=view, dates=dates,
-        timeline=_timeline(s, partnership, dates), loads=dashboard.workload(s, partnership), stages=list(STAGE_TAGS),
+        request,
+        "partnership.html",
+        partnership=partnership,
+        view=view,
+        dates=dates,
+        timeline=_timeline(s, partnership, dates),
+        loads=dashboard.workload(s, partnership),
+        stages=list(STAGE_TAGS),
     )
 
 
@@ -74,7 +82,11 @@ def partnership_json(partnership_id: Id, s: DB, viewer: Viewer = ScriptOrPerson)
 def partnership_csv(partnership_id: Id, s: DB, viewer: Viewer = ScriptOrPerson):
     partnership = _partnership(s, viewer, partnership_id)
     filename = f"status-{partnership.id}-{clock.today()}.csv"
-    return Response(overview_csv(overview(s, partnership.name)), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        overview_csv(overview(s, partnership.name)),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @router.get("/partnerships/{partnership_id}/evaluation")
@@ -83,8 +95,15 @@ def evaluation_page(request: Request, partnership_id: Id, viewer: Signed, s: DB)
     partnership = _partnership(s, viewer, partnership_id)
     result = evaluation.evaluate(s, partnership)
     alternatives = {name: spec.alt for name, spec in evaluation.charts(result).items()}
-    return page(request, "evaluation.html", partnership=partnership, result=result, sections=evaluation.sections(result), charts=alternatives,
-                csv_files=list(evaluation.csv_files(result)))
+    return page(
+        request,
+        "evaluation.html",
+        partnership=partnership,
+        result=result,
+        sections=evaluation.sections(result),
+        charts=alternatives,
+        csv_files=list(evaluation.csv_files(result)),
+    )
 
 
 @router.get("/partnerships/{partnership_id}/evaluation/{name}.svg")
@@ -95,7 +114,11 @@ def evaluation_chart(partnership_id: Id, name: str, s: DB, viewer: Signed):
     if spec is None:
         raise NotFound(f"no chart named '{name}'")
     # matplotlib styles its SVG with style attributes: allowed here, in an image that can run nothing
-    return Response(svg(spec.figure(), spec.alt), media_type="image/svg+xml", headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"})
+    return Response(
+        svg(spec.figure(), spec.alt),
+        media_type="image/svg+xml",
+        headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"},
+    )
 
 
 @router.get("/partnerships/{partnership_id}/evaluation/{name}.csv")
@@ -103,21 +126,30 @@ def evaluation_csv(partnership_id: Id, name: str, s: DB, viewer: Signed):
     files = evaluation.csv_files(evaluation.evaluate(s, _partnership(s, viewer, partnership_id)))
     if f"{name}.csv" not in files:
         raise NotFound(f"no evaluation file named '{name}.csv'")
-    return Response(files[f"{name}.csv"], media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{name}-{partnership_id}.csv"'})
+    return Response(
+        files[f"{name}.csv"],
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}-{partnership_id}.csv"'},
+    )
 
 
 @router.get("/partnerships/{partnership_id}/evaluation.docx")
 def evaluation_docx(partnership_id: Id, s: DB, viewer: Signed):
     partnership = _partnership(s, viewer, partnership_id)
     content = evaluation.word_report(evaluation.evaluate(s, partnership))
-    return Response(content, media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                    headers={"Content-Disposition": f'attachment; filename="evaluation-{partnership.id}-{clock.today()}.docx"'})
+    return Response(
+        content,
+        media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        headers={"Content-Disposition": f'attachment; filename="evaluation-{partnership.id}-{clock.today()}.docx"'},
+    )
 
 
 @router.get("/tasks/{task_id}/extend")
 def extend_form(request: Request, task_id: Id, viewer: Signed, s: DB):
     task, review = _extender(s, viewer, task_id)
-    return page(request, "extend_task.html", task=task, review=review, title=TaskKind(task.kind).title, values={}, errors={})
+    return page(
+        request, "extend_task.html", task=task, review=review, title=TaskKind(task.kind).title, values={}, errors={}
+    )
 
 
 @router.post("/tasks/{task_id}/extend")
@@ -126,11 +158,25 @@ async def extend_task(request: Request, task_id: Id, viewer: Signed, s: DB):
     fields = dict(await posted(request))
     task, review = _extender(s, viewer, task_id)
     me = access.acting_person(s, viewer, review.partnership_id)
-    errors = dated_change(fields, "due", "the new due date", "Say why the task needs more time",
-                          lambda day, reason: reminders.extend(s, task.id, day, reason, me.email))
+    errors = dated_change(
+        fields,
+        "due",
+        "the new due date",
+        "Say why the task needs more time",
+        lambda day, reason: reminders.extend(s, task.id, day, reason, me.email),
+    )
     if errors:
         s.rollback()
-        return page(request, "extend_task.html", 400, task=task, review=review, title=TaskKind(task.kind).title, values=fields, errors=errors)
+        return page(
+            request,
+            "extend_task.html",
+            400,
+            task=task,
+            review=review,
+            title=TaskKind(task.kind).title,
+            values=fields,
+            errors=errors,
+        )
     return RedirectResponse(f"/reviews/{review.id}", status_code=303)
 
 
@@ -154,5 +200,10 @@ def _timeline(session: Session, partnership: Partnership, dates: list[dashboard.
     if cycle is None or not dates:
         return ""
     return progress_svg(
-        f"{partnership.name}: planned and actual dates", dates, dashboard.host_calendars(session, partnership), cycle.start, cycle.end, clock.today()
+        f"{partnership.name}: planned and actual dates",
+        dates,
+        dashboard.host_calendars(session, partnership),
+        cycle.start,
+        cycle.end,
+        clock.today(),
     )

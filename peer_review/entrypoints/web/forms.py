@@ -26,7 +26,9 @@ def field_id(path: Path) -> str:
 
 
 def _parse_name(name: str) -> Path:
-    return tuple(int(part) if part.isascii() and part.isdigit() else part for part in name.split("-"))  # not "²": int() refuses it
+    return tuple(
+        int(part) if part.isascii() and part.isdigit() else part for part in name.split("-")
+    )  # not "²": int() refuses it
 
 
 def _annotation_at(model: type[BaseModel], path: Path) -> Any:
@@ -38,7 +40,9 @@ def _annotation_at(model: type[BaseModel], path: Path) -> Any:
             if get_origin(current) is not list or not args:
                 return None
             current = args[0]
-            while get_origin(current) is not None and get_origin(current) is not list and get_args(current):  # Annotated[...]
+            while (
+                get_origin(current) is not None and get_origin(current) is not list and get_args(current)
+            ):  # Annotated[...]
                 current = get_args(current)[0]
         else:
             if not (isinstance(current, type) and issubclass(current, BaseModel)) or part not in current.model_fields:
@@ -91,7 +95,12 @@ def nest(fields: list[tuple[str, str]], model: type[BaseModel]) -> dict:
 def _value_type(model: type[BaseModel], path: Path) -> Any:
     """The type of the value a key path ends at, or None when it does not end at a value the model
     takes (a whole entry, a list of entries, a name the model does not have, a crafted index)."""
-    if not path or len(path) > MAX_DEPTH or isinstance(path[0], int) or any(isinstance(p, int) and p > 10_000 for p in path):
+    if (
+        not path
+        or len(path) > MAX_DEPTH
+        or isinstance(path[0], int)
+        or any(isinstance(p, int) and p > 10_000 for p in path)
+    ):
         return None
     annotation = _annotation_at(model, path)
     if annotation is None or (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
@@ -172,7 +181,7 @@ def _renumber_below(kept: dict[Path, list[int]], path: Path, rows: list[int]) ->
     for inner in [p for p in kept if len(p) > depth and p[:depth] == path]:
         rows_kept = kept.pop(inner)
         if inner[depth] in rows:
-            kept[path + (rows.index(inner[depth]),) + inner[depth + 1:]] = rows_kept
+            kept[path + (rows.index(inner[depth]),) + inner[depth + 1 :]] = rows_kept
 
 
 def add_row(answer: dict, form: AnswerForm, target: Path) -> dict:
@@ -222,20 +231,64 @@ def value_at(answer: Any, path: str) -> Any:
 # --- problems, in words: GOV.UK's "Enter ..." and "Select ..." -----------------------------------
 
 NOUNS = {
-    "response": "whether you accept your place", "reason": "a reason", "person": "who should take the place", "title": "a title",
-    "self_evaluation": "your self-evaluation", "decision": "a decision", "comments": "comments", "type": "the type of evidence",
-    "location": "where it is kept", "lines": "the lines of enquiry", "personal_data": "whether it identifies pupils or staff",
-    "text": "the finding", "evidence": "the evidence it rests on", "alignment": "how well the self-evaluation matched the evidence",
-    "comment": "a comment", "status": "how far it has got", "accurate": "whether the draft is accurate", "corrections": "a correction", "statement": "your statement",
-    "next_steps": "a next step", "helped_us_improve": "an answer", "fair_and_accurate": "an answer", "would_take_part_again": "yes or no",
-    "choice": "how to fill the place", "name": "their full name", "email": "their email address",
-    "job_title": "their job title", "organisation": "their organisation",
+    "response": "whether you accept your place",
+    "reason": "a reason",
+    "person": "who should take the place",
+    "title": "a title",
+    "self_evaluation": "your self-evaluation",
+    "decision": "a decision",
+    "comments": "comments",
+    "type": "the type of evidence",
+    "location": "where it is kept",
+    "lines": "the lines of enquiry",
+    "personal_data": "whether it identifies pupils or staff",
+    "text": "the finding",
+    "evidence": "the evidence it rests on",
+    "alignment": "how well the self-evaluation matched the evidence",
+    "comment": "a comment",
+    "status": "how far it has got",
+    "accurate": "whether the draft is accurate",
+    "corrections": "a correction",
+    "statement": "your statement",
+    "next_steps": "a next step",
+    "helped_us_improve": "an answer",
+    "fair_and_accurate": "an answer",
+    "would_take_part_again": "yes or no",
+    "choice": "how to fill the place",
+    "name": "their full name",
+    "email": "their email address",
+    "job_title": "their job title",
+    "organisation": "their organisation",
     "share_good_practice": "whether we may share this good practice",
 }
-CHOICES = {"choice", "status", "response", "person", "decision", "lines", "personal_data", "evidence", "alignment", "accurate", "helped_us_improve", "fair_and_accurate", "would_take_part_again",
-           "share_good_practice"}
-ROWS = {"lines": "Line", "items": "Evidence item", "findings": "Finding", "self_evaluation": "Line", "strengths": "Strength",
-        "areas_for_development": "Area for development", "good_practice": "Good practice", "next_steps": "Next step", "corrections": "Correction", "actions": "Action"}
+CHOICES = {
+    "choice",
+    "status",
+    "response",
+    "person",
+    "decision",
+    "lines",
+    "personal_data",
+    "evidence",
+    "alignment",
+    "accurate",
+    "helped_us_improve",
+    "fair_and_accurate",
+    "would_take_part_again",
+    "share_good_practice",
+}
+ROWS = {
+    "lines": "Line",
+    "items": "Evidence item",
+    "findings": "Finding",
+    "self_evaluation": "Line",
+    "strengths": "Strength",
+    "areas_for_development": "Area for development",
+    "good_practice": "Good practice",
+    "next_steps": "Next step",
+    "corrections": "Correction",
+    "actions": "Action",
+}
 
 
 def errors_by_field(raw: list[dict], pruned: Pruned, form: AnswerForm) -> dict[str, str]:
@@ -266,5 +319,9 @@ def message(error: dict, loc: tuple) -> str:
     else:
         text = error["msg"].removeprefix("Value error, ")
     checkbox_value = lambda i: i == len(loc) - 1 and i > 1 and loc[i - 1] in ("lines", "evidence")  # noqa: E731
-    rows = [f"{ROWS.get(loc[i - 1], 'Item')} {part + 1}" for i, part in enumerate(loc) if isinstance(part, int) and i and not checkbox_value(i)]
+    rows = [
+        f"{ROWS.get(loc[i - 1], 'Item')} {part + 1}"
+        for i, part in enumerate(loc)
+        if isinstance(part, int) and i and not checkbox_value(i)
+    ]
     return (", ".join(dict.fromkeys(rows)) + ": " if rows else "") + text

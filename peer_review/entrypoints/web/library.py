@@ -33,6 +33,15 @@ def good_practice_page(request: Request, viewer: Signed, s: DB, area: str = "", 
         except UserError as exc:
             errors["search"] = exc.problem
     values = {"area": area, "strand": strand, "search": search}
-    return page(request, "good_practice.html", 400 if errors else 200, entries=entries, errors=errors, values=values,
-                area_options=list(good_practice.AREA_LABELS.items()), area_labels=good_practice.AREA_LABELS, strand_options=strands,
-                searched=bool(area or strand or search))
+    return page(
+        request,
+        "good_practice.html",
+        400 if errors else 200,
+        entries=entries,
+        errors=errors,
+        values=values,
+        area_options=list(good_practice.AREA_LABELS.items()),
+        area_labels=good_practice.AREA_LABELS,
+        strand_options=strands,
+        searched=bool(area or strand or search),
+    )

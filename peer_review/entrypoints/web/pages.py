@@ -34,14 +34,24 @@ Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 #: GOV.UK Frontend tag colours for the stages, in order; the stage name is always written too.
 STAGE_TAGS = {
-    "scheduled": "govuk-tag--grey", "assignment": "govuk-tag--light-blue", "lines of enquiry": "govuk-tag--blue",
-    "evidence": "govuk-tag--turquoise", "findings": "govuk-tag--purple", "moderation": "govuk-tag--pink",
-    "report": "govuk-tag--yellow", "feedback": "govuk-tag--orange", "closed": "govuk-tag--green",
+    "scheduled": "govuk-tag--grey",
+    "assignment": "govuk-tag--light-blue",
+    "lines of enquiry": "govuk-tag--blue",
+    "evidence": "govuk-tag--turquoise",
+    "findings": "govuk-tag--purple",
+    "moderation": "govuk-tag--pink",
+    "report": "govuk-tag--yellow",
+    "feedback": "govuk-tag--orange",
+    "closed": "govuk-tag--green",
 }
 
 templates = Jinja2Templates(directory=HERE / "templates")
-templates.env.globals.update(stage_tag=lambda stage: STAGE_TAGS.get(stage, "govuk-tag--grey"), long_date=clock.long_date, value_at=value_at,
-                             only_theirs=lambda kind: bool(KIND_RULES[TaskKind(kind)].own_answer))  # a task nobody does on its assignee's behalf
+templates.env.globals.update(
+    stage_tag=lambda stage: STAGE_TAGS.get(stage, "govuk-tag--grey"),
+    long_date=clock.long_date,
+    value_at=value_at,
+    only_theirs=lambda kind: bool(KIND_RULES[TaskKind(kind)].own_answer),
+)  # a task nobody does on its assignee's behalf
 templates.env.filters["long_date"] = lambda value: clock.long_date(value) if value else ""
 
 
@@ -119,7 +129,9 @@ async def posted(request: Request) -> list[tuple[str, str]]:
         if len(body) > MAX_FORM_BYTES:
             raise FormTooLarge()
     try:
-        fields = parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
+        fields = parse_qsl(
+            body.decode("utf-8", errors="replace"), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS
+        )
     except ValueError:  # more fields than any form has
         raise FormTooLarge() from None
     fields = [(name, _printable(value)) for name, value in fields]
@@ -151,7 +163,9 @@ def address_problem(raw_path: bytes | None, path: str, query_string: bytes) -> s
     control character at all. Both must be UTF-8 once percent-decoded (%ff is not), and not too long."""
     if len(raw_path if raw_path is not None else path) > MAX_PATH_BYTES or len(query_string) > MAX_QUERY_BYTES:
         return "The web address is too long."
-    decoded = _utf8(unquote_to_bytes(raw_path)) if raw_path is not None else path  # some servers give only the decoded path
+    decoded = (
+        _utf8(unquote_to_bytes(raw_path)) if raw_path is not None else path
+    )  # some servers give only the decoded path
     if decoded is None or _CONTROL_IN_PATH.search(decoded):
         return "The web address has characters in it that cannot be used."
     for part in query_string.split(b"&"):

@@ -42,6 +42,7 @@ from peer_review.store.tables import Person, Review, TaskDraft
 
 router = APIRouter()
 
+
 @router.get("/")
 def inbox(request: Request, viewer: Signed, s: DB):
     """Your tasks: open ones grouped by review (overdue marked), then the ones you have done."""
@@ -49,9 +50,17 @@ def inbox(request: Request, viewer: Signed, s: DB):
     groups: dict[int, list] = {}
     for row in rows.open:
         groups.setdefault(row.review_id, []).append(row)
-    return page(request, "inbox.html", groups=list(groups.values()), done=rows.done, today=clock.today(),
-                coordinates=queries.partnership_names(s, viewer.coordinates), trusts=queries.trust_names(s, viewer.ceo_of),
-                reviews=queries.reviews_of_person(s, viewer), surveys=surveys.open_invitations(s, [viewer.email]))
+    return page(
+        request,
+        "inbox.html",
+        groups=list(groups.values()),
+        done=rows.done,
+        today=clock.today(),
+        coordinates=queries.partnership_names(s, viewer.coordinates),
+        trusts=queries.trust_names(s, viewer.ceo_of),
+        reviews=queries.reviews_of_person(s, viewer),
+        surveys=surveys.open_invitations(s, [viewer.email]),
+    )
 
 
 @router.get("/tasks/{task_id}")
@@ -62,7 +71,16 @@ def task_page(request: Request, task_id: Id, viewer: Signed, s: DB, saved: int =
         return page(request, "task_done.html", ctx=ctx, task=task)
     not_theirs = access.not_theirs_to_answer(s, task, viewer.person_ids)
     if not_theirs:  # someone else's own answer (their feedback): the task, without a form they could not send
-        return page(request, "task.html", ctx=ctx, kind=KINDS[ctx["kind"]], not_theirs=not_theirs, drafts={"own": False, "others": []}, saved=False, errors={})
+        return page(
+            request,
+            "task.html",
+            ctx=ctx,
+            kind=KINDS[ctx["kind"]],
+            not_theirs=not_theirs,
+            drafts={"own": False, "others": []},
+            saved=False,
+            errors={},
+        )
     me = access.acting_person(s, viewer, review.partnership_id)
     draft = _draft(s, task.id, me.id)  # each person's draft is their own until the task is sent
     values = draft.data if draft else KINDS[ctx["kind"]].form.initial(ctx)
@@ -100,7 +118,9 @@ async def task_answer(request: Request, task_id: Id, viewer: Signed, s: DB):
         return again(answer)
     pruned = forms.prune(answer, kind.form)
     try:
-        done = workflow.submit(s, task.id, pruned.answer, me.email)  # deletes every draft of the task: none is of use any more
+        done = workflow.submit(
+            s, task.id, pruned.answer, me.email
+        )  # deletes every draft of the task: none is of use any more
     except workflow.InvalidAnswer as exc:
         s.rollback()
         return again(answer, forms.errors_by_field(exc.raw, pruned, kind.form), 400)
@@ -162,23 +182,53 @@ def _save_draft(s: Session, task_id: int, person_id: int, answer: dict) -> None:
             return
         except IntegrityError:  # the other save's row: the next round finds it and replaces it
             continue
-    raise UserError("Your draft could not be saved because it was being saved somewhere else at the same time. Try again.")
+    raise UserError(
+        "Your draft could not be saved because it was being saved somewhere else at the same time. Try again."
+    )
 
 
 def _drafts(s: Session, task_id: int, person_id: int) -> dict:
     """What the page says of the task's drafts: whether the viewer has one (the form shows it), and who else
     holds one and when they saved it (never shown to the viewer)."""
-    rows = s.exec(select(TaskDraft, Person).join(Person, Person.id == TaskDraft.person_id)
-                  .where(TaskDraft.task_id == task_id).order_by(TaskDraft.saved_at, TaskDraft.id)).all()
-    return {"own": any(draft.person_id == person_id for draft, _ in rows),
-            "others": [{"name": person.name, "saved": clock.long_moment(draft.saved_at)} for draft, person in rows if draft.person_id != person_id]}
+    rows = s.exec(
+        select(TaskDraft, Person)
+        .join(Person, Person.id == TaskDraft.person_id)
+        .where(TaskDraft.task_id == task_id)
+        .order_by(TaskDraft.saved_at, TaskDraft.id)
+    ).all()
+    return {
+        "own": any(draft.person_id == person_id for draft, _ in rows),
+        "others": [
+            {"name": person.name, "saved": clock.long_moment(draft.saved_at)}
+            for draft, person in rows
+            if draft.person_id != person_id
+        ],
+    }
 
 
-def _form(request: Request, ctx: dict, values: dict, errors: dict[str, str], status_code: int = 200, saved: bool = False, *, drafts: dict):
+def _form(
+    request: Request,
+    ctx: dict,
+    values: dict,
+    errors: dict[str, str],
+    status_code: int = 200,
+    saved: bool = False,
+    *,
+    drafts: dict,
+):
     kind = KINDS[ctx["kind"]]
     review = ctx["review"]
     return page(
-        request, "task.html", status_code, ctx=ctx, kind=kind, values=values, errors=errors, saved=saved, not_theirs=None, drafts=drafts,
+        request,
+        "task.html",
+        status_code,
+        ctx=ctx,
+        kind=kind,
+        values=values,
+        errors=errors,
+        saved=saved,
+        not_theirs=None,
+        drafts=drafts,
         line_options=[(line.number, f"{line.number}. {line.title}") for line in ctx["lines"]],
         lines_by_number={line.number: line for line in ctx["lines"]},
         lead_lines=[line.number for line in ctx["lines"] if line.lead_id == ctx["worker"].id],
@@ -186,9 +236,14 @@ def _form(request: Request, ctx: dict, values: dict, errors: dict[str, str], sta
         evidence_by_ref={e.ref: e for e in ctx["evidence"]},
         findings_by_ref={f.ref: f for f in ctx.get("findings", [])},
         alignment_options=[(a.value, a.label, "") for a in Alignment],
-        candidates_options=[(p.email, f"{p.name} ({p.job_title or p.organisation or 'moderator'})", p.email) for p in ctx.get("candidates", [])],
+        candidates_options=[
+            (p.email, f"{p.name} ({p.job_title or p.organisation or 'moderator'})", p.email)
+            for p in ctx.get("candidates", [])
+        ],
         leaving_trust=ctx.get("leaving_trust", ""),
-        draft_url=f"/reviews/{review.id}/documents/review-report-draft" if ctx["kind"] in (TaskKind.CHECK_REPORT, TaskKind.ISSUE_REPORT) else None,
+        draft_url=f"/reviews/{review.id}/documents/review-report-draft"
+        if ctx["kind"] in (TaskKind.CHECK_REPORT, TaskKind.ISSUE_REPORT)
+        else None,
     )
 
 
@@ -198,17 +253,37 @@ def review_page(request: Request, review_id: Id, viewer: Signed, s: DB, moved: i
     detail = dashboard.review_detail(s, review.id)
     items = evidence(s, review)
     shown = [e for e in items if access.sees_personal_data(roles) or not e.personal_data]
-    earlier = follow_up.action_views(s, follow_up.earlier_actions(s, review))  # the host trust's follow-up of its earlier reviews
-    return page(request, "review.html", detail=detail, today=clock.today(), roles=roles, evidence=shown, hidden_evidence=len(items) - len(shown), earlier=earlier,
-                coordinator="coordinator" in roles, can_move=bool(roles & {"coordinator", "host"}) and rescheduling.can_still_move(review),
-                can_extend=bool(roles & {"coordinator", "moderator"}), moved=bool(moved))
+    earlier = follow_up.action_views(
+        s, follow_up.earlier_actions(s, review)
+    )  # the host trust's follow-up of its earlier reviews
+    return page(
+        request,
+        "review.html",
+        detail=detail,
+        today=clock.today(),
+        roles=roles,
+        evidence=shown,
+        hidden_evidence=len(items) - len(shown),
+        earlier=earlier,
+        coordinator="coordinator" in roles,
+        can_move=bool(roles & {"coordinator", "host"}) and rescheduling.can_still_move(review),
+        can_extend=bool(roles & {"coordinator", "moderator"}),
+        moved=bool(moved),
+    )
 
 
 @router.get("/trusts/{trust_id}")
 def trust_page(request: Request, trust_id: Id, viewer: Signed, s: DB):
     """A host CEO's cycle: their trust's visits in strand order, who is coming, and where each review is."""
     trust = access.trust_for(s, viewer, trust_id)
-    return page(request, "trust.html", trust=trust, cycle=queries.trust_cycle(s, trust), today=clock.today(), figures=context_data.trust_trend(s, trust))
+    return page(
+        request,
+        "trust.html",
+        trust=trust,
+        cycle=queries.trust_cycle(s, trust),
+        today=clock.today(),
+        figures=context_data.trust_trend(s, trust),
+    )
 
 
 @router.get("/trusts/{trust_id}/visits.ics")
@@ -216,13 +291,19 @@ def trust_calendar(trust_id: Id, viewer: Signed, s: DB):
     trust = access.trust_for(s, viewer, trust_id)
     reviews = [row.review for row in queries.trust_cycle(s, trust)]
     content = reviews_calendar(s, reviews, f"Peer review visits: {trust.name}")
-    return Response(content, media_type="text/calendar; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="visits-{trust.key}.ics"'})
+    return Response(
+        content,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="visits-{trust.key}.ics"'},
+    )
 
 
 @router.get("/reviews/{review_id}/move")
 def move_form(request: Request, review_id: Id, viewer: Signed, s: DB):
     review, roles = _mover(s, viewer, review_id)
-    return page(request, "move_visit.html", review=review, host=trust_of(s, review).name, roles=roles, values={}, errors={})
+    return page(
+        request, "move_visit.html", review=review, host=trust_of(s, review).name, roles=roles, values={}, errors={}
+    )
 
 
 @router.post("/reviews/{review_id}/move")
@@ -230,11 +311,25 @@ async def move_visit(request: Request, review_id: Id, viewer: Signed, s: DB):
     fields = dict(await posted(request))
     review, roles = _mover(s, viewer, review_id)
     me = access.acting_person(s, viewer, review.partnership_id)
-    errors = dated_change(fields, "visit", "the first day of the visit", "Say why the visit should move",
-                          lambda day, reason: rescheduling.reschedule(s, review.id, day, reason, me.email))
+    errors = dated_change(
+        fields,
+        "visit",
+        "the first day of the visit",
+        "Say why the visit should move",
+        lambda day, reason: rescheduling.reschedule(s, review.id, day, reason, me.email),
+    )
     if errors:
         s.rollback()
-        return page(request, "move_visit.html", 400, review=review, host=trust_of(s, review).name, roles=roles, values=fields, errors=errors)
+        return page(
+            request,
+            "move_visit.html",
+            400,
+            review=review,
+            host=trust_of(s, review).name,
+            roles=roles,
+            values=fields,
+            errors=errors,
+        )
     return RedirectResponse(f"/reviews/{review.id}?moved=1", status_code=303)
 
 

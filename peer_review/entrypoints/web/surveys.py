@@ -43,7 +43,16 @@ def _survey(s: Session, viewer: Viewer, invitation_id: int) -> Shown:
     access.survey_invitation_for(s, viewer, invitation_id)
     survey = surveys.invitation_for(s, invitation_id, viewer.email)
     i = survey.invitation
-    return Shown(i.id, survey.questionnaire.title, survey.round.label, survey.partnership, i.due, i.status, i.completed_at, survey.questionnaire)
+    return Shown(
+        i.id,
+        survey.questionnaire.title,
+        survey.round.label,
+        survey.partnership,
+        i.due,
+        i.status,
+        i.completed_at,
+        survey.questionnaire,
+    )
 
 
 @router.get("/surveys/{invitation_id}")
@@ -83,7 +92,9 @@ def _answer_from(fields: list[tuple[str, str]]) -> tuple[dict, dict[str, str]]:
     values: dict[str, str] = {}
     for name, value in fields:
         if name.startswith(STATEMENT):
-            statements[name.removeprefix(STATEMENT)] = None if value == "" else int(value) if value in ("1", "2", "3", "4", "5") else value
+            statements[name.removeprefix(STATEMENT)] = (
+                None if value == "" else int(value) if value in ("1", "2", "3", "4", "5") else value
+            )
         elif name.startswith(QUESTION):
             questions[name.removeprefix(QUESTION)] = value
         else:
@@ -103,18 +114,34 @@ def _errors(questionnaire: Questionnaire, problems: list[tuple[tuple, str]]) -> 
             errors.setdefault(STATEMENT + item, f"Select an answer, or “Leave blank”, for: {statements[item].text}")
         elif key == "open_questions" and item in questions:
             limit = "must be 4,000 characters or fewer" if "at most" in message else None
-            errors.setdefault(QUESTION + item, f"Your answer to “{questions[item]}” {limit}" if limit else f"Your answer to “{questions[item]}”: {message}")
+            errors.setdefault(
+                QUESTION + item,
+                f"Your answer to “{questions[item]}” {limit}"
+                if limit
+                else f"Your answer to “{questions[item]}”: {message}",
+            )
         else:  # only a form changed by hand (or one from another survey) sends other items, or leaves a statement out
-            errors.setdefault(ANCHOR, "The answers sent do not match this survey’s questions. Reload the page and answer again")
+            errors.setdefault(
+                ANCHOR, "The answers sent do not match this survey’s questions. Reload the page and answer again"
+            )
     return errors
 
 
 def _form(request: Request, survey: Shown, values: dict[str, str], errors: dict[str, str], status_code: int = 200):
-    return page(request, "survey.html", status_code, survey=survey, q=survey.questionnaire, values=values, errors=errors,
-                statement_field=STATEMENT, question_field=QUESTION, anchor=ANCHOR)
+    return page(
+        request,
+        "survey.html",
+        status_code,
+        survey=survey,
+        q=survey.questionnaire,
+        values=values,
+        errors=errors,
+        statement_field=STATEMENT,
+        question_field=QUESTION,
+        anchor=ANCHOR,
+    )
 
 
 def _done(request: Request, survey: Shown, status_code: int = 200):
     """Answered: a thank-you, or (a 409) for an answer sent again."""
     return page(request, "survey_done.html", status_code, survey=survey, again=status_code == 409)
-

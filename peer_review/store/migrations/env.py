@@ -16,7 +16,9 @@ def one_upgrade_at_a_time(connection) -> None:
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('peer-review schema upgrade'))"))
     elif connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE")  # the database's write lock, taken now rather than at the first write
+        connection.exec_driver_sql(
+            "BEGIN IMMEDIATE"
+        )  # the database's write lock, taken now rather than at the first write
 
 
 with engine.begin() as connection:

@@ -59,7 +59,9 @@ def every_table() -> MetaData:
 
 #: Changes that never alter what the engine does next: the audit log, messages, drafts, histories, and the
 #: engine's queue itself. By table name, so that a listener defines no table.
-_NOT_ENGINE_INPUT = frozenset({"auditentry", "outboxmessage", "taskdraft", "duedatechange", "visitchange", "machinework"})
+_NOT_ENGINE_INPUT = frozenset(
+    {"auditentry", "outboxmessage", "taskdraft", "duedatechange", "visitchange", "machinework"}
+)
 
 
 def _table_name(obj: Any) -> str | None:

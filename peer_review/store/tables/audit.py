@@ -1,7 +1,6 @@
 """The audit log."""
 
 import datetime as dt
-from typing import Optional
 
 from sqlalchemy import JSON, Column
 from sqlmodel import Field
@@ -13,10 +12,10 @@ from peer_review.store.tables.base import Base
 class AuditEntry(Base, table=True):
     """Append-only: who did what, when. Rows are never updated or deleted."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     at: dt.datetime = Field(index=True)
     actor: str  # an email, or "engine"
     partnership_id: int = Field(foreign_key="partnership.id", index=True)
-    review_id: Optional[int] = Field(default=None, foreign_key="review.id", index=True)
+    review_id: int | None = Field(default=None, foreign_key="review.id", index=True)
     action: str
     detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

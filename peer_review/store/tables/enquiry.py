@@ -1,7 +1,5 @@
 """A review's lines of enquiry, evidence, findings and the moderator's view of the self-evaluation."""
 
-from typing import Optional
-
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field
 
@@ -11,19 +9,19 @@ from peer_review.store.tables.base import Base, json_list
 
 class LineOfEnquiry(Base, table=True):
     __table_args__ = (UniqueConstraint("review_id", "round", "number"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     review_id: int = Field(foreign_key="review.id", index=True)
     round: int
     number: int
     title: str
     from_prompt: bool = False  # taken verbatim from the strand's suggested prompts
     self_evaluation: str
-    lead_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    lead_id: int | None = Field(default=None, foreign_key="person.id")
 
 
 class EvidenceItem(Base, table=True):
     __table_args__ = (UniqueConstraint("review_id", "ref"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     review_id: int = Field(foreign_key="review.id", index=True)
     ref: str  # E1, E2, ...
     title: str
@@ -35,7 +33,7 @@ class EvidenceItem(Base, table=True):
 
 class Finding(Base, table=True):
     __table_args__ = (UniqueConstraint("review_id", "ref"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     review_id: int = Field(foreign_key="review.id", index=True)
     ref: str  # F1, F2, ...
     line_number: int
@@ -52,8 +50,10 @@ class SelfEvaluationJudgement(Base, table=True):
     moderation round. A later round may judge a line again; the latest round's judgement is the one that
     stands, and the earlier ones show which judgements changed."""
 
-    __table_args__ = (UniqueConstraint("review_id", "line_number", "round", name="uq_selfevaluationjudgement_review_line_round"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    __table_args__ = (
+        UniqueConstraint("review_id", "line_number", "round", name="uq_selfevaluationjudgement_review_line_round"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
     review_id: int = Field(foreign_key="review.id", index=True)
     line_number: int
     round: int = 1

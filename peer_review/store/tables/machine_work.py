@@ -1,7 +1,6 @@
 """The engine's queue."""
 
 import datetime as dt
-from typing import Optional
 
 from sqlmodel import Field
 
@@ -20,5 +19,5 @@ class MachineWork(Base, table=True):
 
     review_id: int = Field(foreign_key="review.id", primary_key=True)
     token: int = 1
-    claimed_until: Optional[dt.datetime] = None
-    claimed_by: Optional[str] = None
+    claimed_until: dt.datetime | None = None
+    claimed_by: str | None = None

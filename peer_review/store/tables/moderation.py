@@ -1,7 +1,6 @@
 """The moderator's rounds and decisions on findings."""
 
 import datetime as dt
-from typing import Optional
 
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field
@@ -14,7 +13,7 @@ class ModerationRound(Base, table=True):
     """One pass of the moderator over the findings still to be decided."""
 
     __table_args__ = (UniqueConstraint("review_id", "number"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     review_id: int = Field(foreign_key="review.id", index=True)
     number: int
     moderator_id: int = Field(foreign_key="person.id")
@@ -24,7 +23,7 @@ class ModerationRound(Base, table=True):
 
 class ModerationDecision(Base, table=True):
     __table_args__ = (UniqueConstraint("finding_id", "round"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     review_id: int = Field(foreign_key="review.id", index=True)
     round_id: int = Field(foreign_key="moderationround.id", index=True)
     round: int

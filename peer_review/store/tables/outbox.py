@@ -1,7 +1,6 @@
 """Notifications waiting to be sent, and sent."""
 
 import datetime as dt
-from typing import Optional
 
 from sqlalchemy import Index
 from sqlmodel import Field
@@ -22,22 +21,22 @@ class OutboxMessage(Base, table=True):
         Index("ix_outboxmessage_body_deleted_at_sent_at", "body_deleted_at", "sent_at"),  # the texts to delete
         Index("ix_outboxmessage_event_created_at", "event", "created_at"),  # the sign-in emails to delete
     )
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True)
     partnership_id: int = Field(foreign_key="partnership.id", index=True)
-    review_id: Optional[int] = Field(default=None, foreign_key="review.id", index=True)
-    task_id: Optional[int] = Field(default=None, foreign_key="task.id")
+    review_id: int | None = Field(default=None, foreign_key="review.id", index=True)
+    task_id: int | None = Field(default=None, foreign_key="task.id")
     event: str
     recipient: str  # email
     subject: str
     text: str
     html: str
-    ics: Optional[str] = None
-    sign_in_request_id: Optional[int] = None  # a sign-in email, written as it is sent; no foreign key: requests go first
+    ics: str | None = None
+    sign_in_request_id: int | None = None  # a sign-in email, written as it is sent; no foreign key: requests go first
     message_id: str
     created_at: dt.datetime
     status: str = Field(default="pending", index=True)  # pending | sent | expired (a sign-in email too late to send)
     attempts: int = 0
     last_error: str = ""
-    sent_at: Optional[dt.datetime] = None
-    body_deleted_at: Optional[dt.datetime] = None  # when the text was deleted, SENT_MAIL_DAYS after sending
+    sent_at: dt.datetime | None = None
+    body_deleted_at: dt.datetime | None = None  # when the text was deleted, SENT_MAIL_DAYS after sending

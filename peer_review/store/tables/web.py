@@ -1,7 +1,6 @@
 """Signing in on the web."""
 
 import datetime as dt
-from typing import Optional
 
 from sqlalchemy import Index
 from sqlmodel import Field
@@ -15,24 +14,26 @@ class SignInRequest(Base, table=True):
     here; it works once, before it expires."""
 
     __table_args__ = (Index("ix_signinrequest_client_requested_at", "client", "requested_at"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     email: str = Field(index=True)
     client: str  # the requesting address, for the per-client limit
     requested_at: dt.datetime
-    token_hash: Optional[str] = Field(default=None, unique=True)  # None until the email is sent, and for an unknown address
+    token_hash: str | None = Field(
+        default=None, unique=True
+    )  # None until the email is sent, and for an unknown address
     next_path: str = "/"
-    link_base: Optional[str] = None  # the site's address the link starts with (None: no link for an unknown address)
+    link_base: str | None = None  # the site's address the link starts with (None: no link for an unknown address)
     expires_at: dt.datetime
-    used_at: Optional[dt.datetime] = None
+    used_at: dt.datetime | None = None
 
 
 class WebSession(Base, table=True):
     """A signed-in person in a browser. The cookie holds a random token; only its SHA-256 is kept here."""
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(unique=True)
     email: str = Field(index=True)
     csrf_token: str
     created_at: dt.datetime
     last_seen_at: dt.datetime
-    ended_at: Optional[dt.datetime] = None
+    ended_at: dt.datetime | None = None

@@ -26,7 +26,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("review_id"),
     )
     op.create_index("ix_task_status_due_id", "task", ["status", "due", "id"], unique=False)
-    op.execute("INSERT INTO machinework (review_id, token) SELECT id, 1 FROM review WHERE stage NOT IN ('closed', 'cancelled')")
+    op.execute(
+        "INSERT INTO machinework (review_id, token) SELECT id, 1 FROM review WHERE stage NOT IN ('closed', 'cancelled')"
+    )
 
 
 def downgrade() -> None:

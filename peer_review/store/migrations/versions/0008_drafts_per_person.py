@@ -22,7 +22,11 @@ PER_PERSON = "uq_taskdraft_task_id_person_id"
 
 def _one_per_task() -> str:
     """The name of the UNIQUE (task_id) constraint, as batch mode will know it."""
-    [name] = [c["name"] for c in sa.inspect(op.get_bind()).get_unique_constraints("taskdraft") if c["column_names"] == ["task_id"]]
+    [name] = [
+        c["name"]
+        for c in sa.inspect(op.get_bind()).get_unique_constraints("taskdraft")
+        if c["column_names"] == ["task_id"]
+    ]
     return name or "uq_taskdraft_task_id"
 
 

@@ -20,7 +20,9 @@ def upgrade() -> None:
     op.add_column("signinrequest", sa.Column("link_base", sqlmodel.sql.sqltypes.AutoString(), nullable=True))
     op.add_column("outboxmessage", sa.Column("sign_in_request_id", sa.Integer(), nullable=True))
     op.add_column("outboxmessage", sa.Column("body_deleted_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
-    op.create_index("ix_outboxmessage_body_deleted_at_sent_at", "outboxmessage", ["body_deleted_at", "sent_at"], unique=False)
+    op.create_index(
+        "ix_outboxmessage_body_deleted_at_sent_at", "outboxmessage", ["body_deleted_at", "sent_at"], unique=False
+    )
     op.create_index("ix_outboxmessage_event_created_at", "outboxmessage", ["event", "created_at"], unique=False)
     op.execute(
         "UPDATE outboxmessage SET status = 'expired', last_error = 'not sent: sign-in emails are now written as they are sent; ask for a new link'"
