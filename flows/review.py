@@ -11,14 +11,13 @@ service/sweep.py.
 
 from __future__ import annotations
 
-import os
-
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.reporting import end_run
 from flows.settings import require_worker_settings
+from peer_review import settings
 from peer_review.errors import UserError
 from peer_review.service import sweep
 from peer_review.service.isolation import Failures
@@ -26,7 +25,7 @@ from peer_review.service.steps import MAX_STEPS, StuckReview
 from peer_review.store.db import session_scope
 
 #: Task runs at once in a sweep (each holds one database connection while it runs).
-CONCURRENCY = int(os.environ.get("PEER_REVIEW_SWEEP_CONCURRENCY", "4"))
+CONCURRENCY = settings.sweep_concurrency()
 
 
 def _retry_unless_user_error(_task, _task_run, state) -> bool:

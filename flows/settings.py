@@ -6,8 +6,7 @@ and report success; one without mail settings would "send" every email into a lo
 
 from __future__ import annotations
 
-import os
-
+from peer_review import settings
 from peer_review.errors import UserError
 from peer_review.store import db
 
@@ -15,7 +14,7 @@ from peer_review.store import db
 def missing_worker_settings(mail: bool = False) -> list[str]:
     """What a worker's environment lacks, each with what to set (empty when it is ready)."""
     problems = []
-    if not os.environ.get("PEER_REVIEW_DATABASE_URL"):
+    if not settings.database_url_given():
         problems.append(
             "PEER_REVIEW_DATABASE_URL is not set: set it to the domain database, e.g. postgresql://peer_review@db.example.org/peer_review"
         )
@@ -32,18 +31,16 @@ def missing_worker_settings(mail: bool = False) -> list[str]:
                 )
         except UserError as exc:  # not a database URL, or a database that cannot be reached
             problems.append(str(exc))
-    if mail and not (os.environ.get("PEER_REVIEW_SMTP_URL") or os.environ.get("PEER_REVIEW_OUTBOX_DIR")):
+    if mail and not (settings.smtp_url() or settings.outbox_dir()):
         problems.append(
             "neither PEER_REVIEW_SMTP_URL (e.g. smtp://mail.example.org:25) nor PEER_REVIEW_OUTBOX_DIR (a folder for .eml files) is set"
         )
-    if mail and os.environ.get(
-        "PEER_REVIEW_SMTP_URL"
-    ):  # real mail: emails are written on the worker, with its settings
+    if mail and settings.smtp_url():  # real mail: emails are written on the worker, with its settings
         for name, what in (
             ("PEER_REVIEW_WEB_URL", "where people reach the web service (every email links to it)"),
             ("PEER_REVIEW_MAIL_FROM", "the sender of every email"),
         ):
-            if not os.environ.get(name):
+            if not settings.ALL[name].given():
                 problems.append(f"{name} is not set: {what}")
     return problems
 

@@ -19,6 +19,7 @@ from test_web_forms import flatten, row_counts
 
 from peer_review import clock
 from peer_review.demo.simulation import answer
+from peer_review.errors import Refused
 from peer_review.service import queries, workflow
 from peer_review.store import db
 from peer_review.store.tables import (
@@ -177,7 +178,7 @@ def test_the_coordinator_cannot_give_a_peers_feedback_on_the_command_line(planne
     assert "Traceback" not in refused.stderr
     assert row_counts() == before
     with pytest.raises(
-        workflow.UserError, match=f"Only {task.assignee} can give their own feedback"
+        Refused, match=f"Only {task.assignee} can give their own feedback"
     ):  # the service refuses it too
         with db.session_scope() as session:
             workflow.submit(session, task.id, FEEDBACK_YAML, COORDINATOR)
@@ -396,13 +397,13 @@ def test_two_saves_of_a_first_draft_at_once_keep_one_draft_and_fail_neither(plan
     import threading
     from urllib.parse import urlencode
 
-    from peer_review.entrypoints.web import participant
+    from peer_review.store import task_drafts
 
     [task] = _until("submit_evidence")
     tabs = [sign_in(HOST) for _ in range(3)]  # as many links as an address may ask for at once
     pages = [tab.get(f"/tasks/{task.id}").text for tab in tabs]
     looked, seen = threading.Barrier(len(tabs)), threading.local()
-    find = participant._draft
+    find = task_drafts.draft_of
 
     def find_together(*args):  # every save has looked (and found none) before any inserts
         found = find(*args)
@@ -411,7 +412,7 @@ def test_two_saves_of_a_first_draft_at_once_keep_one_draft_and_fail_neither(plan
             looked.wait(timeout=10)
         return found
 
-    monkeypatch.setattr(participant, "_draft", find_together)
+    monkeypatch.setattr(task_drafts, "draft_of", find_together)
     statuses = []
 
     def save(tab, page: str, n: int) -> None:

@@ -397,7 +397,7 @@ def test_respondent_groups_and_theme_titles_that_would_merge_results_are_refused
 
 @pytest.mark.db
 def test_a_dollar_sign_in_a_group_or_strand_is_drawn_as_typed(database_url, tmp_path):
-    from peer_review.adapters.charts import svg
+    from peer_review.adapters.charts import figure, svg
     from peer_review.service.evaluation import charts, evaluate
 
     odd = tmp_path / "odd.yaml"
@@ -415,7 +415,7 @@ def test_a_dollar_sign_in_a_group_or_strand_is_drawn_as_typed(database_url, tmp_
                     with db.session_scope() as session:
                         surveys.answer(session, invitation.id, {"statements": {s: 2 + n for s in statements}}, email)
     with db.session_scope() as session:
-        drawn = svg(charts(evaluate(session, get_partnership(session, None)))["survey_change"].figure(), "alt")
+        drawn = svg(figure(charts(evaluate(session, get_partnership(session, None)))["survey_change"]), "alt")
     assert "Trustees $\\bogus$ {{ x }}" in drawn.replace("&#x27;", "'")
 
 

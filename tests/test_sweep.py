@@ -13,7 +13,7 @@ import time
 from collections import Counter
 
 import pytest
-from sqlalchemy import func
+from sqlalchemy import delete, func
 from sqlmodel import select
 from test_concurrency import _all_at_once
 
@@ -247,7 +247,7 @@ def test_a_rescan_queues_every_open_review_changed_around_the_engine(planned):
     sweep.sweep(db.session_scope)
     _accept_every_invitation()
     with db.session_scope() as session:  # a change the engine cannot see: the queue emptied behind its back
-        session.exec(sweep.delete(MachineWork))
+        session.exec(delete(MachineWork))
     assert sweep.sweep(db.session_scope) == {} and set(_stages().values()) == {Stage.ASSIGNMENT}
     with db.session_scope() as session:
         assert sweep.requeue_open(session) == 12

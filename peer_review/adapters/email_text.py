@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 
+from peer_review import settings
 from peer_review.resources import bundled
 
 SIGNATURE = "peer-review, for your partnership's coordinator"
@@ -34,7 +34,7 @@ def render(event: str, context: dict) -> tuple[str, str]:
     """
     context = {
         "signature": SIGNATURE,
-        "web_url": os.environ.get("PEER_REVIEW_WEB_URL", "").rstrip("/"),
+        "web_url": settings.web_url(),
         "web_path": "",
     } | context
     env = _environment()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import smtplib
@@ -12,17 +13,29 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlparse
 
+from peer_review import settings
 from peer_review.errors import UserError
-from peer_review.store.tables import OutboxMessage
 
-DEFAULT_FROM = "peer-review <peer-review@localhost>"
+
+class OutboxMessage(Protocol):
+    """What a channel reads of a queued message (the outbox's row, service/outbox.py)."""
+
+    id: int | None
+    event: str
+    recipient: str
+    subject: str
+    message_id: str
+    created_at: dt.datetime
+    text: str
+    html: str
+    ics: str | None
 
 
 def build_email(row: OutboxMessage, sender: str | None = None, body: tuple[str, str] | None = None) -> EmailMessage:
     """The email of a row; `body` (text, HTML) when it is written as it is sent rather than stored."""
     text, html = body or (row.text, row.html)
     message = EmailMessage()
-    message["From"] = sender or os.environ.get("PEER_REVIEW_MAIL_FROM", DEFAULT_FROM)
+    message["From"] = sender or settings.mail_from()
     message["To"] = row.recipient
     message["Subject"] = row.subject
     message["Message-ID"] = row.message_id
@@ -95,5 +108,5 @@ class SmtpChannel:
 
 
 def channel_from_environment(default_folder: Path = Path("outbox")) -> Channel:
-    url = os.environ.get("PEER_REVIEW_SMTP_URL")
-    return SmtpChannel(url) if url else FolderChannel(Path(os.environ.get("PEER_REVIEW_OUTBOX_DIR", default_folder)))
+    url = settings.smtp_url()
+    return SmtpChannel(url) if url else FolderChannel(Path(settings.outbox_dir() or default_folder))

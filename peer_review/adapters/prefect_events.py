@@ -10,11 +10,12 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import os
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+
+from peer_review import settings
 
 SUBMITTED = "peer-review.task.submitted"
 TIMEOUT_SECONDS = 5
@@ -26,7 +27,7 @@ class NotAnnounced(RuntimeError):
 
 def announce_submission(task_id: int, review_id: int, kind: str, api_url: str | None = None) -> None:
     """Send the event the `advance-review` deployment's trigger waits for; raises NotAnnounced on failure."""
-    api_url = (api_url or os.environ["PREFECT_API_URL"]).rstrip("/")
+    api_url = (api_url or settings.prefect_api_url() or "").rstrip("/")
     event = {
         "id": str(uuid.uuid4()),
         "occurred": dt.datetime.now(dt.UTC).isoformat(),
@@ -87,8 +88,8 @@ def server_problem(api_url: str) -> str | None:
 def _headers() -> dict[str, str]:
     """Prefect's own client settings: an API key (Prefect Cloud) or a self-hosted server's basic-auth string."""
     headers = {"Content-Type": "application/json"}
-    if key := os.environ.get("PREFECT_API_KEY"):
+    if key := settings.prefect_api_key():
         headers["Authorization"] = f"Bearer {key}"
-    elif auth := os.environ.get("PREFECT_API_AUTH_STRING"):
+    elif auth := settings.prefect_api_auth_string():
         headers["Authorization"] = "Basic " + base64.b64encode(auth.encode()).decode()
     return headers

@@ -5,13 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from html import escape
-from typing import TYPE_CHECKING
 
 from peer_review.domain.calendar import SchoolCalendar
-from peer_review.domain.scheduling import PlannedVisit
-
-if TYPE_CHECKING:
-    from peer_review.service.dashboard import ReviewDates
+from peer_review.domain.scheduling import PlannedVisit, ReviewDates
 
 LEFT, RIGHT, TOP, ROW, BAR, PROGRESS_ROW, GROUP_HEADER = 240, 30, 60, 54, 22, 30, 20
 WIDTH = 1100

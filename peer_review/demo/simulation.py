@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from sqlmodel import select
-
 from peer_review import clock
 from peer_review.demo import answers as simulated
 from peer_review.domain.surveys import SurveyRound
@@ -23,9 +21,7 @@ from peer_review.service import (
 )
 from peer_review.service.common import get_partnership
 from peer_review.service.kinds import KINDS
-from peer_review.store import db
-from peer_review.store.tables import Person, Review
-from peer_review.store.tables import SurveyRound as SurveyRoundRow
+from peer_review.store import db, people, reviews
 
 LEAD_DAYS = 2
 EXAMPLE_PARTNERSHIP = "Sheffield pilot triad"  # the bundled example's name: the example headline figures and external review are about its trusts
@@ -78,12 +74,7 @@ def run_pilot(
         with (
             db.session_scope() as session
         ):  # the end round closes: its results are published from the day after its due date
-            last_due = max(
-                r.due
-                for r in session.exec(
-                    select(SurveyRoundRow).where(SurveyRoundRow.partnership_id == get_partnership(session, name).id)
-                )
-            )
+            last_due = max(r.due for r in reviews.survey_rounds(session, get_partnership(session, name).id))
         clock.set_time(clock.at_london(last_due + dt.timedelta(days=1), 9))
     return advances, done
 
@@ -105,9 +96,7 @@ def simulate_cycle(
         advance(partnership)
         advances += 1
         with db.session_scope() as session:
-            stages = session.exec(
-                select(Review.stage).where(Review.partnership_id == get_partnership(session, partnership).id)
-            ).all()
+            stages = reviews.stages(session, get_partnership(session, partnership).id)
             tasks = queries.open_tasks(session, partnership_name=partnership)
             invitations = [i for i in surveys.open_invitations(session) if i.partnership == partnership]
         closed = stages.count("closed")
@@ -133,7 +122,7 @@ def simulate_cycle(
             if _acting_day(survey.invitation.due) <= today:
                 clock.set_time(clock.at_london(today, 16))
                 with db.session_scope() as session:
-                    person = session.get(Person, survey.invitation.person_id)
+                    person = people.person(session, survey.invitation.person_id)
                     statements = list(survey.questionnaire.statements)
                     surveys.answer(
                         session,

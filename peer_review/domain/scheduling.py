@@ -630,3 +630,20 @@ def plan_trust(
         after = visit.visit_end + dt.timedelta(days=1)
         visits.append(visit)
     return visits
+
+
+@dataclass(frozen=True)
+class ReviewDates:
+    """A review's dates as first planned and as they turned out (for the timeline)."""
+
+    review_id: int
+    trust: str  # the host trust's key
+    host: str
+    strand: str
+    position: int
+    stage: str
+    planned_visit: tuple[dt.date, dt.date]
+    planned_report: dt.date
+    visit: tuple[dt.date, dt.date]
+    report_due: dt.date
+    issued_on: dt.date | None

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from peer_review import settings
 from peer_review.errors import UserError
 
 if TYPE_CHECKING:
@@ -236,12 +237,10 @@ def assign(
     from rich.table import Table
 
     from peer_review.service.common import get_review
-    from peer_review.service.records import assignments
-    from peer_review.store.tables import Person
+    from peer_review.store.reviews import team_with_people
 
     with _session() as session:
-        review = get_review(session, review_id)
-        rows = [(a, session.get(Person, a.person_id)) for a in assignments(session, review)]
+        rows = team_with_people(session, get_review(session, review_id).id)
     table = Table(title=f"Review {review_id}: team")
     for column in ("role", "person", "status") + (("why",) if explain else ()):
         table.add_column(column)
@@ -458,31 +457,21 @@ def submit(task_id: int, file: Path, as_: Annotated[str, typer.Option("--as", he
         if isinstance(exc, workflow.InvalidAnswer) or exc.loc:
             raise UserError(exc.problem, source=str(file), place=doc.place(exc.loc)) from None
         raise
-    if os.environ.get(
-        "PREFECT_API_URL"
-    ):  # a Prefect server runs the flows: tell it, and its trigger advances the review
-        from peer_review.adapters.prefect_events import (
-            NotAnnounced,
-            announce_submission,
+    moved = workflow.move_on(session_scope, result)
+    if moved.problem:
+        out.print(f"task {result.task_id} done ({result.outcome})")
+        err.print(
+            f"warning: {moved.problem}; review {result.review_id} is queued, and the next advance-cycle run moves it on",
+            soft_wrap=True,
         )
-
-        try:
-            announce_submission(result.task_id, result.review_id, result.kind.value)
-        except NotAnnounced as exc:
-            out.print(f"task {result.task_id} done ({result.outcome})")
-            err.print(
-                f"warning: {exc}; review {result.review_id} is queued, and the next advance-cycle run moves it on",
-                soft_wrap=True,
-            )
-            return
+    elif moved.announced:
         out.print(
             f"task {result.task_id} done ({result.outcome}); review {result.review_id} will be moved on by the advance-review deployment"
         )
-        return
-    steps = workflow.advance_review(session_scope, result.review_id)
-    out.print(
-        f"task {result.task_id} done ({result.outcome}); review {result.review_id} moved on by {len(steps)} step(s)"
-    )
+    else:
+        out.print(
+            f"task {result.task_id} done ({result.outcome}); review {result.review_id} moved on by {moved.steps} step(s)"
+        )
 
 
 # --- progress and documents ---------------------------------------------------------------------
@@ -814,13 +803,12 @@ def evaluation(
 def outbox(all_: Annotated[bool, typer.Option("--all", help="sent messages too")] = False) -> None:
     """Notifications waiting to be sent (and why, when sending failed)."""
     from rich.table import Table
-    from sqlmodel import select
 
     from peer_review.service.outbox import pending
-    from peer_review.store.tables import OutboxMessage
+    from peer_review.store.messages import every_message
 
     with _session() as session:
-        rows = list(session.exec(select(OutboxMessage).order_by(OutboxMessage.id))) if all_ else pending(session)
+        rows = every_message(session) if all_ else pending(session)
     if not rows:
         out.print("The outbox is empty." if not all_ else "No notifications yet.")
         return
@@ -1102,15 +1090,14 @@ def external_compare(
 # --- running flows ------------------------------------------------------------------------------
 
 
-_STARTUP_TIMEOUT = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
+_STARTUP_TIMEOUT = settings.PREFECT_STARTUP_TIMEOUT.name
 
 
 def _quiet_prefect() -> None:
     """Before running flows in this process: Prefect's log level and settings, and, when PREFECT_API_URL names
     a server, a clear refusal if it cannot be reached (Prefect would retry, then print a traceback)."""
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    timeout = os.environ.setdefault(_STARTUP_TIMEOUT, "60")
+    settings.default_prefect_settings()
+    timeout = settings.prefect_startup_timeout()
     from pydantic import TypeAdapter, ValidationError
 
     try:  # read as Prefect reads it, which otherwise fails with a pydantic traceback at its first setting
@@ -1240,14 +1227,14 @@ def worker(
     from flows.settings import missing_worker_settings
     from peer_review.adapters.prefect_events import server_problem
 
-    api_url = os.environ.get("PREFECT_API_URL")
+    api_url = settings.prefect_api_url()
     problems = (
         [server_problem(api_url)]
         if api_url
         else ["PREFECT_API_URL is not set: set it to the Prefect server, e.g. http://prefect.example.org:4200/api"]
     )
     problems = [problem for problem in problems if problem]
-    home = os.environ.get("PEER_REVIEW_HOME")
+    home = settings.home()
     if not home or not (Path(home) / "flows" / "review.py").is_file():
         problems.append(
             f"PEER_REVIEW_HOME ({home or 'not set'}) must be the folder holding flows/, the same path as when the deployments were made"
@@ -1293,7 +1280,7 @@ def demo(
 
     stop_after = _parse_date(until, "--until") if until else None  # before Prefect starts or a progress bar shows
     demo_folder.check(out_dir)  # a folder of the user's is refused before anything starts, and left as it was
-    if named := os.environ.get("PEER_REVIEW_DATABASE_URL"):
+    if named := settings.database_url_given():
         err.print(_own_database_note(named, out_dir / demo_folder.DATABASE), soft_wrap=True)
     from rich.progress import (
         BarColumn,

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session, select
 
 from peer_review.domain.model import KIND_RULES, TaskKind
-from peer_review.errors import NotFound
+from peer_review.errors import NotFound, Refused
 from peer_review.store.tables import (
     Assignment,
     EvidenceItem,
@@ -31,14 +31,6 @@ from peer_review.store.tables import (
 
 if TYPE_CHECKING:
     from peer_review.store.tables import SurveyInvitation
-
-
-class Refused(Exception):
-    """Signed in, but not allowed this (a 403; nothing is written)."""
-
-    def __init__(self, message: str):
-        self.message = message
-        super().__init__(message)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from peer_review import clock
 from peer_review.domain.calendar import SchoolCalendar
 from peer_review.domain.lifecycle import Stage
 from peer_review.domain.model import TaskKind, days_overdue
+from peer_review.domain.scheduling import ReviewDates
 from peer_review.errors import NotFound
 from peer_review.service.common import get_review, trust_of
 from peer_review.service.planning import calendar_snapshots
@@ -94,23 +95,6 @@ def workload(session: Session, partnership: Partnership) -> list[Load]:
 
 
 # --- planned and actual dates -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ReviewDates:
-    """A review's dates as first planned and as they turned out (for the timeline)."""
-
-    review_id: int
-    trust: str  # the host trust's key
-    host: str
-    strand: str
-    position: int
-    stage: str
-    planned_visit: tuple[dt.date, dt.date]
-    planned_report: dt.date
-    visit: tuple[dt.date, dt.date]
-    report_due: dt.date
-    issued_on: dt.date | None
 
 
 def review_dates(session: Session, partnership: Partnership) -> list[ReviewDates]:

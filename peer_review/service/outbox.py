@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,15 +18,10 @@ from typing import Any
 from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
-from peer_review import clock
+from peer_review import clock, settings
 from peer_review.adapters.email_text import render
 from peer_review.adapters.mail import Channel, build_email
-from peer_review.errors import UserError
 from peer_review.store.tables import OutboxMessage, Person, Review, Task
-
-SENT_MAIL_DAYS_ENV = "PEER_REVIEW_SENT_MAIL_DAYS"
-SENT_MAIL_DAYS = 30  # the default; 1 to MAX_SENT_MAIL_DAYS
-MAX_SENT_MAIL_DAYS = 3650
 
 
 def notify(
@@ -90,18 +84,6 @@ class Delivery:
     expired: int = 0  # sign-in emails whose link could no longer be used by the time they were sent: not sent
 
 
-def sent_mail_days() -> int:
-    """How many days a sent message's text is kept (PEER_REVIEW_SENT_MAIL_DAYS, default 30)."""
-    given = os.environ.get(SENT_MAIL_DAYS_ENV, "").strip()
-    if not given:
-        return SENT_MAIL_DAYS
-    if not (given.isascii() and given.isdigit()) or not 1 <= int(given) <= MAX_SENT_MAIL_DAYS:
-        raise UserError(
-            f"{SENT_MAIL_DAYS_ENV} must be a whole number of days from 1 to {MAX_SENT_MAIL_DAYS}; got '{given[:40]}'"
-        )
-    return int(given)
-
-
 def deliver(session_factory: Callable[[], Any], channel: Channel, events: frozenset[str] | None = None) -> Delivery:
     """Send every pending message (of `events`, when given), each marked sent in its own transaction after
     it went out; then forget what has been kept long enough (`purge_sent`, `signin.forget_old`).
@@ -109,7 +91,7 @@ def deliver(session_factory: Callable[[], Any], channel: Channel, events: frozen
     A failure is recorded on the row, which stays pending, and the sweep goes on. A crash between
     sending and marking leaves the row pending: it goes again, with the same Message-ID.
     """
-    keep_days = sent_mail_days()  # a bad setting stops the sending before anything is sent
+    keep_days = settings.sent_mail_days()  # a bad setting stops the sending before anything is sent
     query = select(OutboxMessage.id).where(OutboxMessage.status == "pending").order_by(OutboxMessage.id)
     if events is not None:
         query = query.where(OutboxMessage.event.in_(sorted(events)))

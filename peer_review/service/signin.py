@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, update
 from sqlmodel import Session, select
 
-from peer_review import clock
+from peer_review import clock, settings
 from peer_review.errors import UserError
 from peer_review.service.outbox import notify
 from peer_review.store.tables import OutboxMessage, Person, SignInRequest, WebSession
@@ -45,7 +44,7 @@ def _hash(token: str) -> str:
 
 def web_url() -> str:
     """Where people reach `peer-review serve` (PEER_REVIEW_WEB_URL), for links in emails."""
-    return os.environ.get("PEER_REVIEW_WEB_URL", "").rstrip("/")
+    return settings.web_url()
 
 
 def normalise_email(email: str) -> str:

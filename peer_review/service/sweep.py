@@ -11,13 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, delete, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlmodel import Session
 
-from peer_review.domain.lifecycle import Stage
+from peer_review import settings
 from peer_review.domain.model import NextStep, next_step
 from peer_review.service.common import get_partnership, get_review
 from peer_review.service.isolation import Failures
@@ -28,49 +28,14 @@ from peer_review.service.steps import (
     lock_review,
     review_view,
 )
+from peer_review.store.machine_work import FINISHED as _FINISHED
+from peer_review.store.machine_work import queue
 from peer_review.store.tables import MachineWork, Review
 
 #: How long a sweep may hold a claimed review before another sweep may take it (a killed worker's rows).
-LEASE = dt.timedelta(seconds=int(os.environ.get("PEER_REVIEW_SWEEP_LEASE_SECONDS", "600")))
+LEASE = dt.timedelta(seconds=settings.sweep_lease_seconds())
 #: Reviews claimed at once: one claim query per batch, and a killed worker delays at most this many.
 BATCH = 100
-_FINISHED = (Stage.CLOSED.value, Stage.CANCELLED.value)
-
-
-def queue(
-    connection: Connection,
-    review_ids: Iterable[int],
-    host_trust_ids: Iterable[int] = (),
-    settled: dict[int, int | None] | None = None,
-) -> None:
-    """Queue reviews for the engine (or bump their token when already queued), in the caller's transaction;
-    with `host_trust_ids`, also every open review those trusts host. `settled` reviews (id: the token seen)
-    the engine has just found waiting on people: they leave the queue instead, unless their token moved.
-
-    One statement per review, in review order: every transaction takes the queue's row locks in the same
-    order, last thing before it commits, so two transactions on one trust's reviews never deadlock."""
-    settled = settled or {}
-    review_ids = set(review_ids)
-    if host_trust_ids := sorted(set(host_trust_ids)):
-        hosted = select(Review.id).where(Review.host_trust_id.in_(host_trust_ids), Review.stage.not_in(_FINISHED))
-        review_ids.update(connection.execute(hosted).scalars())
-    if connection.dialect.name == "postgresql":  # each dialect's upsert, imported only where it is used
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    for review_id in sorted(review_ids | set(settled)):
-        if review_id in settled:
-            if settled[review_id] is not None:
-                connection.execute(
-                    delete(MachineWork).where(
-                        MachineWork.review_id == review_id, MachineWork.token == settled[review_id]
-                    )
-                )
-            continue
-        statement = insert(MachineWork).values(review_id=review_id, token=1)
-        connection.execute(
-            statement.on_conflict_do_update(index_elements=["review_id"], set_={"token": MachineWork.token + 1})
-        )
 
 
 def requeue_open(session: Session, partnership: str | None = None) -> int:

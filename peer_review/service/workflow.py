@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,8 +10,10 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import update
 from sqlmodel import Session
 
+from peer_review import settings
+from peer_review.adapters import prefect_events
 from peer_review.domain.model import TaskKind, TaskStatus
-from peer_review.errors import UserError
+from peer_review.errors import BadInput, Conflict, Refused
 from peer_review.files.yaml_document import describe, dotted
 from peer_review.service.access import not_theirs_to_answer
 from peer_review.service.common import (
@@ -23,7 +26,7 @@ from peer_review.service.common import (
 from peer_review.service.kinds import KINDS
 from peer_review.service.records import validation_context
 from peer_review.service.steps import lock_review, pending_step, run_step  # noqa: F401  (the engine's half of this module's job)
-from peer_review.service.sweep import advance_review  # noqa: F401
+from peer_review.service.sweep import advance_review
 from peer_review.store.tables import Person, Review, Task
 
 
@@ -35,7 +38,7 @@ class Submitted:
     outcome: str | None
 
 
-class InvalidAnswer(UserError):
+class InvalidAnswer(BadInput):
     """An answer that fails its kind's checks; `problems` holds every (key path, message), first one first."""
 
     def __init__(self, problems: list[tuple[tuple, str]], raw: list[dict] | None = None):
@@ -50,30 +53,30 @@ def check_actor(session: Session, task: Task, review: Review, as_email: str) -> 
     on their behalf, unless the answer is the assignee's own (feedback: access.not_theirs_to_answer)."""
     actor = person_by_email(session, review.partnership_id, as_email)
     if actor is None:
-        raise UserError(f"{as_email} is not a person in this review's partnership")
+        raise Refused(f"{as_email} is not a person in this review's partnership")
     if task.status != TaskStatus.OPEN:
         raise _not_open(session, task)
     if actor.id != task.assignee_id and not actor.is_coordinator:
         assignee = session.get(Person, task.assignee_id)
-        raise UserError(f"task {task.id} is assigned to {assignee.email}; only they or the coordinator can submit it")
+        raise Refused(f"task {task.id} is assigned to {assignee.email}; only they or the coordinator can submit it")
     why = not_theirs_to_answer(session, task, {actor.id})
     if why:
-        raise UserError(f"task {task.id}: {why}")
+        raise Refused(f"task {task.id}: {why}")
     return actor
 
 
-def _not_open(session: Session, task: Task) -> UserError:
+def _not_open(session: Session, task: Task) -> Conflict:
     """The refusal of a task that is done (or cancelled), the same whether an answer came after the
     winner's or at the same moment: who did it, and when."""
     who = session.get(Person, task.completed_by_id) if task.completed_by_id else None
     when = f" on {task.completed_at:%Y-%m-%d}" if task.completed_at else ""
-    return UserError(f"task {task.id} is already {task.status}" + (f" (by {who.email}{when})" if who else ""))
+    return Conflict(f"task {task.id} is already {task.status}" + (f" (by {who.email}{when})" if who else ""))
 
 
 def validate_answer(session: Session, task: Task, review: Review, data: Any) -> BaseModel:
     """The answer parsed by its kind's model, checked against the review's own lines, evidence and findings."""
     if not isinstance(data, dict):
-        raise UserError(f"the input must be a mapping of keys (see `peer-review task template {task.id}`)")
+        raise BadInput(f"the input must be a mapping of keys (see `peer-review task template {task.id}`)")
     try:
         return KINDS[TaskKind(task.kind)].model.model_validate(data, context=validation_context(session, review, task))
     except ValidationError as exc:
@@ -127,3 +130,25 @@ def submit(session: Session, task_id: int, data: Any, as_email: str) -> Submitte
         on_behalf_of=on_behalf_of,
     )
     return Submitted(task.id, kind, review.id, outcome)
+
+
+@dataclass(frozen=True)
+class MovedOn:
+    """What happened to a review after an answer to one of its tasks was committed."""
+
+    announced: bool  # a Prefect server was told; its advance-review deployment moves the review on
+    steps: int = 0  # with no Prefect server: the machine steps run here
+    problem: str | None = None  # why the server was not told; the next advance-cycle sweep moves the review on
+
+
+def move_on(session_factory: Callable[[], Any], done: Submitted) -> MovedOn:
+    """After a submission is committed, as `peer-review submit` and the web both do: tell the Prefect server
+    (PREFECT_API_URL) that the task was done, or, with none, run the review's machine steps here. The answer
+    stands whatever happens here: the review is already on the engine's queue."""
+    if settings.prefect_api_url():
+        try:
+            prefect_events.announce_submission(done.task_id, done.review_id, done.kind.value)
+        except prefect_events.NotAnnounced as exc:
+            return MovedOn(announced=False, problem=str(exc))
+        return MovedOn(announced=True)
+    return MovedOn(announced=False, steps=len(advance_review(session_factory, done.review_id)))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,9 +12,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, create_engine
 
+from peer_review import settings
 from peer_review.errors import UserError
 
-DEFAULT_URL = "sqlite:///peer-review.db"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 _configured_url: str | None = None
@@ -29,7 +28,7 @@ def configure(url: str | None) -> None:
 
 
 def database_url() -> str:
-    return _configured_url or os.environ.get("PEER_REVIEW_DATABASE_URL") or DEFAULT_URL
+    return _configured_url or settings.database_url()
 
 
 @functools.lru_cache(maxsize=32)  # read once per URL: every unit of work (each web request's) asks for its engine
@@ -42,9 +41,7 @@ def _normalise(url: str) -> str:
         url = "postgresql+psycopg2://" + url.split("://", 1)[1]
     parsed = _parsed(url)
     if parsed is None or parsed.get_backend_name() not in ("sqlite", "postgresql"):
-        source = (
-            "PEER_REVIEW_DATABASE_URL" if given == os.environ.get("PEER_REVIEW_DATABASE_URL") else "the database URL"
-        )
+        source = "PEER_REVIEW_DATABASE_URL" if given == settings.database_url_given() else "the database URL"
         raise UserError(
             f"{source} is not an SQLite or PostgreSQL database URL that peer-review can read: {database_url_for_display(given)!r}; "
             "give sqlite:///PATH/TO/FILE.db or postgresql://USER:PASSWORD@HOST:5432/NAME (an @, : or / in the password written %40, %3A, %2F)"

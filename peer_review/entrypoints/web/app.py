@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import os
 import secrets
 from urllib.parse import quote, urlsplit
 
@@ -24,6 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from peer_review import settings
 from peer_review.entrypoints.web import auth, coordinator, library, participant, surveys
 from peer_review.entrypoints.web.pages import (
     CSRF_COOKIE,
@@ -35,11 +35,9 @@ from peer_review.entrypoints.web.pages import (
     loggable,
     page,
 )
-from peer_review.errors import NotFound, UserError
-from peer_review.service.access import Refused
+from peer_review.errors import NotFound, Refused, UserError
 from peer_review.service.signin import web_url as configured_web_url
 
-TOKEN_ENV = "PEER_REVIEW_WEB_TOKEN"
 LOCAL_HOSTS = ["localhost", "127.0.0.1", "::1"]
 HSTS = "max-age=31536000; includeSubDomains"
 log = logging.getLogger("peer_review.entrypoints.web")
@@ -58,7 +56,7 @@ def create_app(
     """The web app. `web_url` (default PEER_REVIEW_WEB_URL) is where people reach it: its host is the
     only Host header answered besides this computer's names, and links in emails start with it."""
     web_url = (web_url if web_url is not None else configured_web_url()).rstrip("/")
-    export_token = export_token if export_token is not None else os.environ.get(TOKEN_ENV) or None
+    export_token = export_token if export_token is not None else settings.web_token()
     app = FastAPI(title="peer-review", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.web_url = web_url
     app.state.export_token = export_token
@@ -131,8 +129,8 @@ def create_app(
             exc.message,
         )
         if _wants_html(request):
-            return page(request, "message.html", 403, title="You cannot see this page", message=exc.message)
-        return JSONResponse({"detail": exc.message}, status_code=403)
+            return page(request, "message.html", exc.http_status, title=exc.title, message=exc.message)
+        return JSONResponse({"detail": exc.message}, status_code=exc.http_status)
 
     @app.exception_handler(BadCsrf)
     async def _bad_csrf(request: Request, _exc: BadCsrf):
@@ -165,7 +163,7 @@ def create_app(
 
     @app.exception_handler(UserError)
     async def _user_error(request: Request, exc: UserError):
-        return page(request, "message.html", 409, title="Not available yet", message=exc.problem)
+        return page(request, "message.html", exc.http_status, title=exc.title, message=exc.problem)
 
     return app
 

@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import Session, select
 
 from peer_review import clock
 from peer_review.adapters.timeline import progress_svg
@@ -25,14 +24,15 @@ from peer_review.entrypoints.web.pages import (
 from peer_review.errors import NotFound
 from peer_review.service import access, dashboard, evaluation, reminders
 from peer_review.service.access import Viewer
-from peer_review.service.common import get_partnership_by_id
+from peer_review.service.common import get_partnership_by_id, get_task
 from peer_review.service.queries import (
     overview,
     overview_csv,
     overview_json,
     partnerships_page,
 )
-from peer_review.store.tables import Cycle, Partnership, Review, Task
+from peer_review.store import reviews
+from peer_review.store.db import Session
 
 router = APIRouter()
 ScriptOrPerson = Depends(script_or_person)
@@ -108,14 +108,14 @@ def evaluation_page(request: Request, partnership_id: Id, viewer: Signed, s: DB)
 
 @router.get("/partnerships/{partnership_id}/evaluation/{name}.svg")
 def evaluation_chart(partnership_id: Id, name: str, s: DB, viewer: Signed):
-    from peer_review.adapters.charts import svg
+    from peer_review.adapters.charts import figure, svg
 
     spec = evaluation.charts(evaluation.evaluate(s, _partnership(s, viewer, partnership_id))).get(name)
     if spec is None:
         raise NotFound(f"no chart named '{name}'")
     # matplotlib styles its SVG with style attributes: allowed here, in an image that can run nothing
     return Response(
-        svg(spec.figure(), spec.alt),
+        svg(figure(spec), spec.alt),
         media_type="image/svg+xml",
         headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"},
     )
@@ -180,23 +180,21 @@ async def extend_task(request: Request, task_id: Id, viewer: Signed, s: DB):
     return RedirectResponse(f"/reviews/{review.id}", status_code=303)
 
 
-def _extender(s: Session, viewer: Viewer, task_id: int) -> tuple[Task, Review]:
-    task = s.get(Task, task_id)
-    if task is None:
-        raise NotFound(f"no task with id {task_id}")
+def _extender(s: Session, viewer: Viewer, task_id: int):
+    task = get_task(s, task_id)
     review, roles = access.review_for(s, viewer, task.review_id)
     if not roles & {"coordinator", "moderator"}:
         raise access.Refused("Only the coordinator and the review's moderator can give a task more time.")
     return task, review
 
 
-def _partnership(s: Session, viewer: Viewer, partnership_id: int) -> Partnership:
+def _partnership(s: Session, viewer: Viewer, partnership_id: int):
     access.partnership_for(viewer, partnership_id)
     return get_partnership_by_id(s, partnership_id)
 
 
-def _timeline(session: Session, partnership: Partnership, dates: list[dashboard.ReviewDates]) -> str:
-    cycle = session.exec(select(Cycle).where(Cycle.partnership_id == partnership.id).order_by(Cycle.id.desc())).first()
+def _timeline(session: Session, partnership, dates: list[dashboard.ReviewDates]) -> str:
+    cycle = reviews.latest_cycle(session, partnership.id)
     if cycle is None or not dates:
         return ""
     return progress_svg(

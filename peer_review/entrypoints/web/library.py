@@ -5,10 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from peer_review.entrypoints.web.pages import DB, Signed, page
-from peer_review.errors import UserError
+from peer_review.errors import Refused, UserError
 from peer_review.files.frameworks import AREAS
 from peer_review.service import good_practice
-from peer_review.service.access import Refused
 
 router = APIRouter()
 

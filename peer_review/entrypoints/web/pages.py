@@ -13,7 +13,6 @@ from urllib.parse import parse_qsl, unquote_to_bytes
 from fastapi import Depends, Path, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from sqlmodel import Session, select
 
 from peer_review import clock
 from peer_review.domain.model import KIND_RULES, TaskKind
@@ -22,7 +21,8 @@ from peer_review.errors import UserError
 from peer_review.service import signin
 from peer_review.service.access import Viewer, viewer_for
 from peer_review.service.common import MAX_ID
-from peer_review.store.tables import Partnership
+from peer_review.store import people
+from peer_review.store.db import Session
 
 HERE = FilePath(__file__).resolve().parent
 SESSION_COOKIE = "peer_review_session"
@@ -107,7 +107,7 @@ def script_or_person(request: Request, s: DB) -> Viewer:
     header = request.headers.get("authorization", "")
     if token and header.lower().startswith("bearer "):
         if hmac.compare_digest(header[7:].strip().encode(), token.encode()):
-            every = frozenset(s.exec(select(Partnership.id)).all())
+            every = people.every_partnership_id(s)
             return Viewer("", frozenset(), every, every, frozenset(), "export token")
         raise NotSignedIn()
     return signed_in(request, s)

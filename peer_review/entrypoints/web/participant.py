@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
 
 from peer_review import clock
 from peer_review.domain.model import Alignment, TaskKind, TaskStatus
@@ -23,7 +20,7 @@ from peer_review.entrypoints.web.pages import (
     page,
     posted,
 )
-from peer_review.errors import UserError
+from peer_review.errors import Conflict, UserError
 from peer_review.service import (
     access,
     context_data,
@@ -38,7 +35,8 @@ from peer_review.service.calendars import reviews_calendar
 from peer_review.service.common import trust_of
 from peer_review.service.kinds import KINDS
 from peer_review.service.records import evidence
-from peer_review.store.tables import Person, Review, TaskDraft
+from peer_review.store import task_drafts
+from peer_review.store.db import Session
 
 router = APIRouter()
 
@@ -82,7 +80,7 @@ def task_page(request: Request, task_id: Id, viewer: Signed, s: DB, saved: int =
             errors={},
         )
     me = access.acting_person(s, viewer, review.partnership_id)
-    draft = _draft(s, task.id, me.id)  # each person's draft is their own until the task is sent
+    draft = task_drafts.draft_of(s, task.id, me.id)  # each person's draft is their own until the task is sent
     values = draft.data if draft else KINDS[ctx["kind"]].form.initial(ctx)
     return _form(request, ctx, values, {}, saved=bool(saved), drafts=_drafts(s, task.id, me.id))
 
@@ -124,11 +122,12 @@ async def task_answer(request: Request, task_id: Id, viewer: Signed, s: DB):
     except workflow.InvalidAnswer as exc:
         s.rollback()
         return again(answer, forms.errors_by_field(exc.raw, pruned, kind.form), 400)
-    except UserError as exc:
+    except Conflict:  # someone else's answer got there first
         s.rollback()
         s.refresh(task)
-        if task.status != TaskStatus.OPEN:  # someone else's answer got there first
-            return page(request, "task_done.html", 409, ctx=ctx, task=task)
+        return page(request, "task_done.html", 409, ctx=ctx, task=task)
+    except UserError as exc:
+        s.rollback()
         return again(answer, {forms.field_id(kind.form.anchor(pruned.original(exc.loc))) or "answer": exc.problem}, 400)
     s.commit()
     _move_on(done)
@@ -136,27 +135,25 @@ async def task_answer(request: Request, task_id: Id, viewer: Signed, s: DB):
 
 
 def _move_on(done: workflow.Submitted) -> None:
-    """As `peer-review submit` does: tell the Prefect server, or run the review's machine steps here.
-
-    The answer is already saved: if this fails, the advance-cycle deployment (or `advance`) moves the
-    review on later, and the person still sees their task done.
-    """
+    """The review moved on (workflow.move_on). The answer is already saved: if this fails, the advance-cycle
+    deployment (or `advance`) moves the review on later, and the person still sees their task done."""
     from peer_review.store.db import session_scope
 
     try:
-        if os.environ.get("PREFECT_API_URL"):
-            from peer_review.adapters.prefect_events import (
-                announce_submission,  # one HTTP request; Prefect itself is not loaded
-            )
-
-            announce_submission(done.task_id, done.review_id, done.kind.value)
-        else:
-            workflow.advance_review(session_scope, done.review_id)
+        moved = workflow.move_on(session_scope, done)
     except Exception:
         log.exception("review %s was not moved on after task %s; the next advance will", done.review_id, done.task_id)
+        return
+    if moved.problem:
+        log.warning(
+            "review %s was not moved on after task %s (%s); the next advance will",
+            done.review_id,
+            done.task_id,
+            moved.problem,
+        )
 
 
-def _task_context(s: Session, viewer: access.Viewer, task, review: Review) -> dict:
+def _task_context(s: Session, viewer: access.Viewer, task, review) -> dict:
     """What the task's page shows. Evidence flagged as personal data is named only to the review's team
     and host: the coordinator, answering for someone, sees that it exists and can cite it by its id."""
     ctx = queries.task_context(s, task.id)
@@ -165,43 +162,26 @@ def _task_context(s: Session, viewer: access.Viewer, task, review: Review) -> di
     return ctx
 
 
-def _draft(s: Session, task_id: int, person_id: int) -> TaskDraft | None:
-    """One person's draft of a task (each person working on it keeps their own)."""
-    return s.exec(select(TaskDraft).where(TaskDraft.task_id == task_id, TaskDraft.person_id == person_id)).first()
-
-
 def _save_draft(s: Session, task_id: int, person_id: int, answer: dict) -> None:
-    """Keep a person's draft, replacing only their own. Two saves of a first draft at once (two tabs) both
-    insert: the one that finds the other's row already there replaces it instead."""
-    for _ in range(2):
-        draft = _draft(s, task_id, person_id) or TaskDraft(task_id=task_id, person_id=person_id, saved_at=clock.now())
-        draft.data, draft.saved_at = answer, clock.now()
-        try:
-            with s.begin_nested():
-                s.add(draft)
-            return
-        except IntegrityError:  # the other save's row: the next round finds it and replaces it
-            continue
-    raise UserError(
-        "Your draft could not be saved because it was being saved somewhere else at the same time. Try again."
-    )
+    """Keep a person's draft, replacing only their own (two tabs saving a first draft at once included)."""
+    try:
+        task_drafts.save_draft(s, task_id, person_id, answer, clock.now())
+    except task_drafts.DraftClash:
+        raise UserError(
+            "Your draft could not be saved because it was being saved somewhere else at the same time. Try again."
+        ) from None
 
 
 def _drafts(s: Session, task_id: int, person_id: int) -> dict:
     """What the page says of the task's drafts: whether the viewer has one (the form shows it), and who else
     holds one and when they saved it (never shown to the viewer)."""
-    rows = s.exec(
-        select(TaskDraft, Person)
-        .join(Person, Person.id == TaskDraft.person_id)
-        .where(TaskDraft.task_id == task_id)
-        .order_by(TaskDraft.saved_at, TaskDraft.id)
-    ).all()
+    holders = task_drafts.draft_holders(s, task_id)
     return {
-        "own": any(draft.person_id == person_id for draft, _ in rows),
+        "own": any(holder.person_id == person_id for holder in holders),
         "others": [
-            {"name": person.name, "saved": clock.long_moment(draft.saved_at)}
-            for draft, person in rows
-            if draft.person_id != person_id
+            {"name": holder.name, "saved": clock.long_moment(holder.saved_at)}
+            for holder in holders
+            if holder.person_id != person_id
         ],
     }
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
-from sqlmodel import Session
 
 from peer_review import clock
 from peer_review.entrypoints.web.pages import DB, Id, Signed, page, posted
@@ -16,6 +15,7 @@ from peer_review.errors import UserError
 from peer_review.files.questionnaires import Questionnaire
 from peer_review.service import access, surveys
 from peer_review.service.access import Viewer
+from peer_review.store.db import Session
 
 router = APIRouter()
 

@@ -93,9 +93,7 @@ def _queue_changed_reviews(session: OrmSession) -> None:
     reviews, hosts = session.info.pop("changed_reviews", set()), session.info.pop("changed_hosts", set())
     settled = session.info.pop("settled_reviews", {})
     if reviews or hosts or settled:
-        from peer_review.service.sweep import (
-            queue,  # the statements are dialect-specific (an upsert)
-        )
+        from peer_review.store.machine_work import queue  # defines the tables it names: only when needed
 
         queue(session.connection(), reviews, hosts, settled)
 

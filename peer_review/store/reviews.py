@@ -1,0 +1,33 @@
+"""Reads of reviews, their cycles and teams that the entry points and the demo need as they are."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from peer_review.store.tables import Assignment, Cycle, Person, Review, SurveyRound
+
+
+def latest_cycle(session: Session, partnership_id: int) -> Cycle | None:
+    """The partnership's most recently planned cycle, if any."""
+    return session.exec(select(Cycle).where(Cycle.partnership_id == partnership_id).order_by(Cycle.id.desc())).first()
+
+
+def team_with_people(session: Session, review_id: int) -> list[tuple[Assignment, Person]]:
+    """Every assignment of a review (declined ones too), in the order made, with its person."""
+    return list(
+        session.exec(
+            select(Assignment, Person)
+            .join(Person, Person.id == Assignment.person_id)
+            .where(Assignment.review_id == review_id)
+            .order_by(Assignment.id)
+        ).all()
+    )
+
+
+def stages(session: Session, partnership_id: int) -> list[str]:
+    """The stage of each of a partnership's reviews."""
+    return list(session.exec(select(Review.stage).where(Review.partnership_id == partnership_id)).all())
+
+
+def survey_rounds(session: Session, partnership_id: int) -> list[SurveyRound]:
+    return list(session.exec(select(SurveyRound).where(SurveyRound.partnership_id == partnership_id)).all())
