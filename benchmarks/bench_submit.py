@@ -11,7 +11,7 @@ the floor, `python -c "import sqlmodel"` (a fresh process, median).
 PostgreSQL only: on the server named by --postgres this makes PREFIX_domain (the domain database) and
 PREFIX_prefect (the Prefect server's own), PREFIX from --prefix (bench_submit), and drops them at the end.
 
-Set-up, as an operator does it (README, "Running it for real"), on a free port: `prefect server start` with its
+Set-up, as an operator does it (docs/operations.md), on a free port: `prefect server start` with its
 scheduler service off (prefect.yaml's cron schedules would add advance-cycle and send-outbox runs in the middle of
 a measurement; the triggers service, which turns a submission's event into an advance-review run, stays on);
 `prefect work-pool create peer-review --type process` and `prefect deploy --all` with prefect.yaml as it is; one
