@@ -25,10 +25,6 @@ class UserError(Exception):
         where = ", ".join(part for part in (self.source, self.place) if part)
         return f"{where}: {self.problem}" if where else self.problem
 
-    @property
-    def message(self) -> str:
-        return self.problem
-
 
 class BadInput(UserError):
     """What was given is wrong: a file, an answer, an option or a setting (nothing is written)."""

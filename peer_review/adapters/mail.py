@@ -17,7 +17,7 @@ from peer_review import settings
 from peer_review.errors import UserError
 
 
-class OutboxMessage(Protocol):
+class QueuedMessage(Protocol):
     """What a channel reads of a queued message (the outbox's row, service/outbox.py)."""
 
     id: int | None
@@ -31,7 +31,7 @@ class OutboxMessage(Protocol):
     ics: str | None
 
 
-def build_email(row: OutboxMessage, sender: str | None = None, body: tuple[str, str] | None = None) -> EmailMessage:
+def build_email(row: QueuedMessage, sender: str | None = None, body: tuple[str, str] | None = None) -> EmailMessage:
     """The email of a row; `body` (text, HTML) when it is written as it is sent rather than stored."""
     text, html = body or (row.text, row.html)
     message = EmailMessage()
@@ -54,7 +54,7 @@ def build_email(row: OutboxMessage, sender: str | None = None, body: tuple[str, 
 
 
 class Channel(Protocol):
-    def send(self, message: EmailMessage, row: OutboxMessage) -> None: ...
+    def send(self, message: EmailMessage, row: QueuedMessage) -> None: ...
 
 
 class FolderChannel:
@@ -67,7 +67,7 @@ class FolderChannel:
     def __init__(self, folder: Path):
         self.folder = Path(folder)
 
-    def send(self, message: EmailMessage, row: OutboxMessage) -> None:
+    def send(self, message: EmailMessage, row: QueuedMessage) -> None:
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         name = f"{row.id:05d}-{row.event}-{re.sub(r'[^A-Za-z0-9.-]', '_', row.recipient)}.eml"
         # never through a link planted in the folder; a file written before keeps its mode when reopened: set it
@@ -93,7 +93,7 @@ class SmtpChannel:
         self.starttls = parse_qs(parsed.query).get("starttls", ["false"])[0].lower() in ("1", "true", "yes")
         self.timeout = timeout
 
-    def send(self, message: EmailMessage, row: OutboxMessage) -> None:
+    def send(self, message: EmailMessage, row: QueuedMessage) -> None:
         context = ssl.create_default_context()
         if self.ssl:
             client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)

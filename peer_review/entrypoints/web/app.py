@@ -126,11 +126,11 @@ def create_app(
             request.method,
             loggable(request.url.path),
             viewer.email if viewer else "?",
-            exc.message,
+            exc.problem,
         )
         if _wants_html(request):
-            return page(request, "message.html", exc.http_status, title=exc.title, message=exc.message)
-        return JSONResponse({"detail": exc.message}, status_code=exc.http_status)
+            return page(request, "message.html", exc.http_status, title=exc.title, message=exc.problem)
+        return JSONResponse({"detail": exc.problem}, status_code=exc.http_status)
 
     @app.exception_handler(BadCsrf)
     async def _bad_csrf(request: Request, _exc: BadCsrf):
