@@ -7,7 +7,7 @@ partnership page.
 
 The databases are national_db.py's (shared with bench_dashboard.py): the triad worked to 1 June 2024
 and read as on 22 June 2024, alone, and with 833 renumbered copies whose people are people of their
-own. Everyone signs in through the emailed link, as in tests/webclient.py, and every request goes
+own. Everyone signs in through the emailed link, as in tests/helpers.py, and every request goes
 through the whole app in this process (FastAPI's TestClient, no network).
 
 Timed on each database in turn (in a shuffled order each round), 40 rounds after 5 warm-up rounds

@@ -48,8 +48,8 @@ from peer_review.store import db
 from peer_review.store.tables import Document, Person, Review, every_table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from webclient import BASE, csrf_of  # noqa: F401  (one way to sign in, the tests' own; csrf_of for bench_web)
-from webclient import sign_in as sign_in_through_the_email
+from helpers import BASE, csrf_of  # noqa: F401  (one way to sign in, the tests' own; csrf_of for bench_web)
+from helpers import sign_in as sign_in_through_the_email
 
 COPIES = 833  # with the triad itself, 834 triads: 10,008 reviews
 UNTIL = dt.date(2024, 6, 1)
@@ -199,7 +199,7 @@ def postgres_databases(server_url: str, names: tuple[str, ...]) -> Iterator[tupl
         admin.dispose()
 
 
-# Signing in, as tests/webclient.py does: ask for a link, read it from the outbox, open it, press Continue.
+# Signing in, as tests/helpers.py does: ask for a link, read it from the outbox, open it, press Continue.
 
 
 def web_app():

@@ -7,12 +7,11 @@ is set (the README's test command sets it; .ci/run uses the README's command).
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 
 _PREFECT_HOME = tempfile.mkdtemp(prefix="peer-review-prefect-")
 os.environ.update(
@@ -23,9 +22,10 @@ os.environ.update(
 )
 os.environ.pop("PEER_REVIEW_DATABASE_URL", None)
 
-POSTGRES_URL = os.environ.get("PEER_REVIEW_TEST_POSTGRES_URL")
+# after the environment above: helpers.py imports the app
+from helpers import EXAMPLE, POSTGRES_URL, Inbox, free_port, run_whole_cycle  # noqa: E402
+
 DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
-EXAMPLE = Path(__file__).resolve().parent.parent / "peer_review" / "demo" / "examples" / "sheffield-triad.yaml"
 
 
 def pytest_generate_tests(metafunc):
@@ -92,18 +92,6 @@ def prefect_server():
             yield
 
 
-def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run `peer-review` as a user would, in a fresh process."""
-    return subprocess.run(
-        [sys.executable, "-m", "peer_review", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        timeout=600,
-    )
-
-
 @pytest.fixture
 def planned(database_url):
     """The bundled triad loaded and planned; review 1 opened, its team asked to accept their places."""
@@ -116,25 +104,6 @@ def planned(database_url):
         planning.plan_cycle(session, None)
     workflow.advance_review(db.session_scope, 1)
     return database_url
-
-
-def run_whole_cycle(partnership_file: Path = EXAMPLE) -> str:
-    """The partnership's whole pilot on the configured database, as the demo runs it (surveys, the example
-    headline figures and external review included), through the service layer (no Prefect); returns the
-    partnership's name."""
-    from peer_review import clock
-    from peer_review.demo.simulation import simulate_pilot
-    from peer_review.files.partnerships import load_partnership_file
-    from peer_review.service import sweep
-    from peer_review.store import db
-
-    def advance(name: str) -> None:
-        sweep.sweep(db.session_scope, name)
-
-    try:
-        return simulate_pilot(load_partnership_file(partnership_file), advance)[0]
-    finally:
-        clock.set_time(None)
 
 
 @pytest.fixture(scope="session")
@@ -152,3 +121,13 @@ def finished_triad(tmp_path_factory) -> Path:
         db.configure(None)
         db.dispose_all()
     return path
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on a free port, for the test: its inbox, and its smtp:// address."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield inbox, f"smtp://127.0.0.1:{controller.port}"
+    controller.stop()

@@ -12,7 +12,7 @@ import typer
 
 from peer_review.entrypoints import cli
 
-from conftest import EXAMPLE, run_cli
+from helpers import EXAMPLE, run_cli
 
 
 def _run_main(monkeypatch, capsys, *args: str) -> tuple[int, str]:

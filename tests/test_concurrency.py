@@ -4,10 +4,7 @@ task is already done, and nothing is written twice."""
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlmodel import select
@@ -25,8 +22,7 @@ from peer_review.store.tables import (
     Task,
 )
 
-from conftest import run_cli
-from webclient import csrf_of, sign_in
+from helpers import all_at_once, csrf_of, run_cli, sign_in
 
 pytestmark = pytest.mark.db
 
@@ -35,21 +31,6 @@ PROCESSES = 4
 ADVANCERS = 10
 COORDINATOR = "ruth.ashby@coordinator.example.org"
 ANSWERS = ({"response": "accept"}, {"response": "decline", "reason": "A clash with our own inspection"})
-
-
-def _all_at_once(count: int, attempt: Callable[[int], object]) -> list[object]:
-    """Run `attempt(i)` in `count` threads released together; each result, or the exception it raised."""
-    barrier = threading.Barrier(count)
-
-    def run(i: int) -> object:
-        barrier.wait(timeout=60)
-        try:
-            return attempt(i)
-        except Exception as exc:  # the test looks at every outcome, raw database errors included
-            return exc
-
-    with ThreadPoolExecutor(count) as pool:
-        return list(pool.map(run, range(count)))
 
 
 def _invitation(review_id: int, trust_domain: str) -> queries.TaskRow:
@@ -95,7 +76,7 @@ def test_twenty_answers_to_one_task_at_once_have_one_winner(planned):
         with db.session_scope() as session:
             return workflow.submit(session, task.id, ANSWERS[i % 2], task.assignee_email)
 
-    outcomes = _all_at_once(SUBMITTERS, answer)
+    outcomes = all_at_once(SUBMITTERS, answer)
     won = [o for o in outcomes if isinstance(o, workflow.Submitted)]
     lost = [o for o in outcomes if not isinstance(o, workflow.Submitted)]
     assert len(won) == 1, outcomes
@@ -111,7 +92,7 @@ def test_answers_sent_at_once_from_the_command_line_have_one_winner(planned, tmp
         files[-1].write_text("".join(f"{key}: {value}\n" for key, value in data.items()))
     env = {"PEER_REVIEW_DATABASE_URL": planned}
 
-    results = _all_at_once(
+    results = all_at_once(
         PROCESSES,
         lambda i: run_cli("submit", task.id, files[i % 2], "--as", task.assignee_email, cwd=tmp_path, env=env),
     )
@@ -132,7 +113,7 @@ def test_a_form_sent_from_several_browsers_at_once_has_one_winner(planned):
         fields = {"csrf_token": tokens[i], "action": "submit", **ANSWERS[i % 2]}
         return browsers[i].post(f"/tasks/{task.id}", data=fields)
 
-    responses = _all_at_once(len(browsers), send)
+    responses = all_at_once(len(browsers), send)
     assert sorted(r.status_code for r in responses) == [303] + [409] * (len(browsers) - 1), [
         r.text[:300] for r in responses
     ]
@@ -166,7 +147,7 @@ def _shape(review_id: int) -> tuple:
 
 def _advance_at_once(review_id: int, twin: int) -> None:
     """Ten runs of one review at once: none fails, and between them they do the steps one run does on its twin."""
-    results = _all_at_once(ADVANCERS, lambda _i: sweep.advance_review(db.session_scope, review_id))
+    results = all_at_once(ADVANCERS, lambda _i: sweep.advance_review(db.session_scope, review_id))
     assert not [r for r in results if isinstance(r, Exception)], results
     assert Counter(step for result in results for step in result) == Counter(
         sweep.advance_review(db.session_scope, twin)

@@ -40,8 +40,7 @@ from peer_review.store.tables import (
     Trust,
 )
 
-from conftest import EXAMPLE
-from webclient import sign_in
+from helpers import EXAMPLE, sign_in
 
 pytestmark = pytest.mark.db
 

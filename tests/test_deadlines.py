@@ -17,7 +17,7 @@ from peer_review.domain.model import (
 )
 from peer_review.files.school_calendars import resolve_calendar
 
-from conftest import EXAMPLE
+from helpers import EXAMPLE
 
 SHEFFIELD = resolve_calendar("sheffield")
 DAY = dt.timedelta(days=1)

@@ -11,7 +11,6 @@ from email import policy
 from pathlib import Path
 
 import pytest
-from docx import Document as Docx
 from icalendar import Calendar
 from sqlmodel import func, select
 
@@ -32,21 +31,9 @@ from peer_review.store.tables import (
     Trust,
 )
 
-from conftest import EXAMPLE
+from helpers import EXAMPLE, GRADE_WORDS, docx_text
 
 REPO = Path(__file__).resolve().parent.parent
-GRADE_WORDS = re.compile(
-    r"\b(outstanding|inadequate|requires improvement|grade[ds]?|scor(e|ed|es|ing)|rating|RAG)\b", re.IGNORECASE
-)
-
-
-def _text(path: Path) -> str:
-    doc = Docx(str(path))
-    parts = [p.text for p in doc.paragraphs]
-    for table in doc.tables:
-        for row in table.rows:
-            parts.extend(cell.text for cell in row.cells)
-    return "\n".join(parts)
 
 
 def _run(tmp_path, partnership=EXAMPLE, framework=None, database=None):
@@ -70,7 +57,7 @@ def test_triad_cycle_writes_every_document_and_is_idempotent(prefect_server, dat
         for review in session.exec(select(Review)):
             host = session.get(Trust, review.host_trust_id)
             report = next(p for p in reports if p.name.startswith(f"{review.id:03d}-"))
-            text = _text(report)
+            text = docx_text(report)
             assert host.name in text and review.strand_title in text
             lines = session.exec(
                 select(LineOfEnquiry).where(
@@ -103,14 +90,14 @@ def test_triad_cycle_writes_every_document_and_is_idempotent(prefect_server, dat
             ).all()
             assert len(declined) == (1 if review.position == 3 else 0)  # the simulation declines once per trust
             assert (
-                review.visit_start.isoformat() in " ".join(_text(report).split())
+                review.visit_start.isoformat() in " ".join(docx_text(report).split())
             ) or f"{review.visit_start.day} {review.visit_start:%B %Y}" in text
             # at least one finding went back to its reviewer and came back revised
             rounds = session.exec(
                 select(func.max(ModerationDecision.round)).where(ModerationDecision.review_id == review.id)
             ).one()
             assert rounds >= 2
-            moderation = _text(next(out.glob(f"{review.id:03d}-*-moderation-record.docx")))
+            moderation = docx_text(next(out.glob(f"{review.id:03d}-*-moderation-record.docx")))
             assert "needs revision" in moderation and "Round 2: supported" in moderation
 
         # the would-be emails: one .eml per notification event, readable, calendar attachments parse
@@ -137,7 +124,7 @@ def test_triad_cycle_writes_every_document_and_is_idempotent(prefect_server, dat
             "external_comparison.csv",
             "headline_figures.csv",
         }
-        report = _text(evaluation["evaluation.docx"])
+        report = docx_text(evaluation["evaluation.docx"])
         names = [t.name for t in session.exec(select(Trust))] + sorted(
             {r.strand_title for r in session.exec(select(Review))}
         )
@@ -199,7 +186,7 @@ def test_dfe_framework_with_five_strands(prefect_server, tmp_path):
     _run(tmp_path, _five_strand_partnership(tmp_path), REPO / "frameworks" / "dfe-trust-quality.yaml")
     reports = sorted((tmp_path / "out").glob("*-review-report.docx"))
     assert len(reports) == 15
-    assert "Finance and operations" in "\n".join(_text(r) for r in reports)
+    assert "Finance and operations" in "\n".join(docx_text(r) for r in reports)
 
 
 def test_four_trusts_get_a_peer_from_each_other_trust(prefect_server, tmp_path):

@@ -17,8 +17,7 @@ from sqlalchemy import text
 from peer_review.domain.evaluation import GRADE_WORDS, find_grade_words
 from peer_review.store import db
 
-from conftest import run_cli, run_whole_cycle
-from webclient import sign_in
+from helpers import run_cli, run_whole_cycle, sign_in
 
 COORDINATOR = "ruth.ashby@coordinator.example.org"
 ALIGNMENTS = ("aligned", "partly_aligned", "not_aligned")

@@ -12,9 +12,6 @@ import pytest
 import yaml
 from docx import Document as Docx
 from sqlmodel import select
-from test_end_to_end import GRADE_WORDS
-from test_web_forms import flatten, row_counts
-from test_workflow import refused
 
 from peer_review.demo.simulation import answer
 from peer_review.service import follow_up, queries, workflow
@@ -31,7 +28,7 @@ from peer_review.store.tables import (
     Task,
 )
 
-from webclient import post_form, sign_in
+from helpers import GRADE_WORDS, flatten, post_form, refused, row_counts, sign_in
 
 pytestmark = pytest.mark.db
 

@@ -128,7 +128,7 @@ def test_crafted_names_are_left_out_so_the_answer_keeps_the_models_shape():
 def test_text_from_the_web_cannot_break_a_yaml_template():
     import yaml
 
-    from peer_review.service.task_templates import comment
+    from peer_review.service.kinds._yaml import comment
 
     line = "# " + comment("Pupil outcomes\x01 (pasted)\nalignment: aligned\u2028x\x7f")
     assert "\n" not in line and yaml.safe_load(line + "\nkey: 1") == {"key": 1}

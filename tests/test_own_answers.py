@@ -15,7 +15,6 @@ import re
 import pytest
 import yaml
 from sqlmodel import select
-from test_web_forms import flatten, row_counts
 
 from peer_review import clock
 from peer_review.demo.simulation import answer
@@ -32,9 +31,7 @@ from peer_review.store.tables import (
     TaskDraft,
 )
 
-from conftest import run_cli
-from reviewing import do, open_tasks
-from webclient import post_form, sign_in
+from helpers import do, flatten, open_tasks, post_form, row_counts, run_cli, sign_in
 
 pytestmark = pytest.mark.db
 

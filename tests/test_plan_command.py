@@ -23,7 +23,7 @@ from peer_review.domain.scheduling import (
 )
 from peer_review.files.partnerships import load_partnership_file
 
-from conftest import EXAMPLE, run_cli
+from helpers import EXAMPLE, run_cli
 
 
 def _env(tmp_path):

@@ -26,7 +26,7 @@ from peer_review.service import loading, planning, queries, workflow
 from peer_review.store import db
 from peer_review.store.tables import OutboxMessage, Task
 
-from conftest import EXAMPLE, POSTGRES_URL, run_cli
+from helpers import EXAMPLE, POSTGRES_URL, run_cli
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

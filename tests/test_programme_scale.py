@@ -13,9 +13,6 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
-from test_roster import (
-    PEAK_EDGE_COPY as LOXLEY,  # a trust joining mid-cycle, as the roster tests load it
-)
 
 from peer_review import clock
 from peer_review.domain.scheduling import (
@@ -30,7 +27,8 @@ from peer_review.service.common import get_partnership
 from peer_review.store import db
 from peer_review.store.tables import Assignment, Person, Review
 
-from conftest import EXAMPLE, run_cli
+from helpers import EXAMPLE, run_cli, sign_in
+from helpers import PEAK_EDGE_COPY as LOXLEY  # a trust joining mid-cycle, as the roster tests load it
 
 pytestmark = pytest.mark.db
 
@@ -149,8 +147,6 @@ def test_a_coordinators_partnerships_page_in_the_browser_shows_only_theirs_a_pag
 ):
     """The web list is `status`'s list, restricted to the partnerships the signed-in person coordinates."""
     from peer_review.entrypoints.web import coordinator
-
-    from webclient import sign_in
 
     coordinating = "ruth.ashby@coordinator.example.org"  # the bundled triad's coordinator, also of two more
     _load()

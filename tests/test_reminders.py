@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 from sqlmodel import select
-from test_notifications import MODERATOR, smtp_server  # noqa: F401  (the SMTP fixture)
 
 from peer_review import clock
 from peer_review.adapters.mail import SmtpChannel
@@ -18,7 +17,7 @@ from peer_review.service.reminders import extend, sweep
 from peer_review.store import db
 from peer_review.store.tables import DueDateChange, OutboxMessage, Task
 
-from conftest import EXAMPLE
+from helpers import EXAMPLE, MODERATOR
 
 D = dt.date
 
@@ -39,7 +38,7 @@ def test_rules():
 
 
 @pytest.mark.db
-def test_a_moderator_hears_exactly_what_they_should_and_when(database_url, smtp_server):  # noqa: F811
+def test_a_moderator_hears_exactly_what_they_should_and_when(database_url, smtp_server):
     inbox, url = smtp_server
     channel = SmtpChannel(url)
     start = D(2023, 11, 1)

@@ -30,7 +30,7 @@ from peer_review.store.tables import (
     Trust,
 )
 
-from conftest import EXAMPLE, run_cli
+from helpers import EXAMPLE, PEAK_EDGE_COPY, ask_for_link, new_client, run_cli, sign_in
 
 pytestmark = pytest.mark.db
 
@@ -449,8 +449,6 @@ def test_a_trust_cannot_leave_when_it_takes_a_reviews_last_peer_with_it(planned,
 
 
 def test_someone_who_left_can_no_longer_sign_in_or_see_the_review(planned, tmp_path):
-    from webclient import ask_for_link, new_client, sign_in
-
     _do(
         next(t for t in _open(1) if t.assignee_email == OWEN), {"response": "accept"}
     )  # his place on review 1 shows him the review
@@ -507,16 +505,6 @@ def test_a_changed_school_calendar_is_refused_not_ignored(database_url, tmp_path
     calendar.write_text(calendar.read_text() + "\nclosures: [{start: 2024-06-10, end: 2024-06-14}]\n")
     with pytest.raises(UserError, match=r"term_dates.*differs from the loaded partnership's"):
         _update(path)
-
-
-PEAK_EDGE_COPY = """  - id: loxley
-    name: Loxley Valley Trust
-    ceo: {name: Lena Ward, email: lena.ward@loxley.example.org}
-    strand_order: [workforce, school-improvement, quality-inclusive-education, governance-leadership-operations]
-    reviewers:
-      - {name: Ian Cole, email: ian.cole@loxley.example.org, role: Director of Education, strands: []}
-      - {name: Mo Reed, email: mo.reed@loxley.example.org, role: Head of HR, strands: []}
-"""
 
 
 def _loxley_joins_on(day: dt.date, tmp_path: Path) -> roster.RosterUpdate:

@@ -21,8 +21,7 @@ from peer_review.service import outbox, signin
 from peer_review.store import db
 from peer_review.store.tables import OutboxMessage, Person, every_table
 
-from conftest import run_cli
-from webclient import Mailbox, ask_for_link, csrf_of, new_client
+from helpers import Mailbox, ask_for_link, csrf_of, new_client, run_cli, sign_in
 
 pytestmark = pytest.mark.db
 
@@ -225,8 +224,6 @@ def test_the_upgrade_empties_stored_sign_in_emails_and_does_not_send_those_waiti
 
 def test_sign_in_requests_and_sessions_go_a_day_after_their_use_even_when_nobody_signs_in_again(frozen):
     from peer_review.store.tables import SignInRequest, WebSession
-
-    from webclient import sign_in
 
     sign_in(CEO)
     with db.session_scope() as session:

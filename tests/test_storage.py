@@ -14,7 +14,7 @@ from peer_review.service import loading
 from peer_review.store import db
 from peer_review.store.tables import AuditEntry, Partnership, every_table
 
-from conftest import EXAMPLE
+from helpers import EXAMPLE
 
 pytestmark = pytest.mark.db
 

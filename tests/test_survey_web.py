@@ -10,8 +10,6 @@ import re
 
 import pytest
 from sqlmodel import select
-from test_web_access import load_second_partnership
-from test_web_forms import row_counts
 
 from peer_review import clock
 from peer_review.domain.surveys import SurveyRound
@@ -21,8 +19,7 @@ from peer_review.service.common import get_partnership
 from peer_review.store import db
 from peer_review.store.tables import SurveyAnswer, SurveyInvitation
 
-from conftest import EXAMPLE
-from webclient import new_client, post_form, sign_in
+from helpers import EXAMPLE, load_second_partnership, new_client, post_form, row_counts, sign_in
 
 pytestmark = pytest.mark.db
 

@@ -33,7 +33,7 @@ from peer_review.store.tables import (
     SurveyInvitation,
 )
 
-from conftest import EXAMPLE, run_cli
+from helpers import EXAMPLE, run_cli
 
 COORDINATOR = "ruth.ashby@coordinator.example.org"
 CEO = "helen.marsh@steelvalley.example.org"

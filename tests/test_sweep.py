@@ -15,14 +15,13 @@ from collections import Counter
 import pytest
 from sqlalchemy import delete, func
 from sqlmodel import select
-from test_concurrency import _all_at_once
 
 from peer_review.domain.lifecycle import Stage
 from peer_review.service import queries, sweep, workflow
 from peer_review.store import db
 from peer_review.store.tables import AuditEntry, MachineWork, Review, Task
 
-from conftest import EXAMPLE, run_cli
+from helpers import EXAMPLE, all_at_once, run_cli
 
 pytestmark = pytest.mark.db
 
@@ -113,7 +112,7 @@ def test_four_sweeps_at_once_share_the_work_and_do_no_step_twice(planned):
     """Four sweeps (as four workers would run them) at once, twice: when the reviews open, and when their
     teams have accepted. Claims keep them apart; between them they do every step once."""
     for _ in range(2):
-        results = _all_at_once(4, lambda _i: sweep.sweep(db.session_scope, batch=2))
+        results = all_at_once(4, lambda _i: sweep.sweep(db.session_scope, batch=2))
         assert not [r for r in results if isinstance(r, Exception)], results
         by_review = Counter(review_id for result in results for review_id in result)
         assert set(by_review.values()) == {1}  # each review taken on by one sweep
@@ -220,7 +219,7 @@ def test_transactions_on_one_trusts_reviews_at_once_do_not_deadlock(planned):
             session.info.setdefault("settled_reviews", {})[review_id] = token
 
     for _ in range(20):
-        results = _all_at_once(len(hosted), close_like_the_engine)
+        results = all_at_once(len(hosted), close_like_the_engine)
         assert not [r for r in results if isinstance(r, Exception)], results
 
 

@@ -30,7 +30,7 @@ from peer_review.store.tables import (
     Task,
 )
 
-from conftest import EXAMPLE, run_cli
+from helpers import EXAMPLE, run_cli
 
 pytestmark = pytest.mark.db
 

@@ -16,8 +16,7 @@ from peer_review.service.queries import CSV_COLUMNS, overview, overview_json
 from peer_review.store import db
 from peer_review.store.tables import Document
 
-from conftest import run_cli
-from webclient import new_client, sign_in
+from helpers import EXAMPLE, new_client, run_cli, sign_in
 
 pytestmark = pytest.mark.db
 
@@ -217,8 +216,6 @@ def test_serve_answers_this_computer_over_http(tmp_path):
     import time
 
     import httpx
-
-    from conftest import EXAMPLE
 
     env = {
         **os.environ,

@@ -6,21 +6,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from pathlib import Path
 
 import pytest
 from sqlmodel import select
-from test_web_forms import row_counts
 
 from peer_review import clock
 from peer_review.demo.simulation import answer
-from peer_review.files.partnerships import load_partnership_file
-from peer_review.service import loading, planning, queries, workflow
+from peer_review.service import queries, workflow
 from peer_review.store import db
 from peer_review.store.tables import Document, EvidenceItem, Task, Trust
 
-from conftest import EXAMPLE
-from webclient import csrf_of, new_client, sign_in
+from helpers import csrf_of, load_second_partnership, new_client, row_counts, sign_in
 
 pytestmark = pytest.mark.db
 
@@ -36,19 +32,6 @@ PEOPLE = {
 }
 ROLES = list(PEOPLE)
 OK, NO, HIDDEN = 200, 403, 404
-
-
-def load_second_partnership(tmp: Path) -> None:
-    text = (
-        EXAMPLE.read_text()
-        .replace("Sheffield pilot triad", "Other triad")
-        .replace(".example.org", ".other.example.org")
-    )
-    path = tmp / "other.yaml"
-    path.write_text(text)
-    with db.session_scope() as session:
-        loading.store_partnership(session, load_partnership_file(path))
-        planning.plan_cycle(session, "Other triad")
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import re
 import pytest
 from icalendar import Calendar
 from sqlmodel import select
-from test_web_forms import row_counts
 
 from peer_review import clock
 from peer_review.store import db
@@ -24,7 +23,7 @@ from peer_review.store.tables import (
     VisitChange,
 )
 
-from webclient import post_form, sign_in
+from helpers import nobody_left_from_don_river, post_form, row_counts, sign_in
 
 pytestmark = pytest.mark.db
 
@@ -150,9 +149,7 @@ def test_the_coordinator_and_the_moderator_can_give_more_time_and_peers_cannot(s
 
 
 def test_the_coordinator_adds_a_new_reviewer_on_the_web_when_nobody_is_free(site):
-    from test_workflow import _nobody_left_from_don_river
-
-    choose = _nobody_left_from_don_river()
+    choose = nobody_left_from_don_river()
     coordinator = sign_in(COORDINATOR)
     page = coordinator.get(f"/tasks/{choose.id}")
     assert "Someone new" in page.text and "Go ahead with a smaller team" in page.text
@@ -194,9 +191,7 @@ def test_the_coordinator_adds_a_new_reviewer_on_the_web_when_nobody_is_free(site
 
 def test_a_browser_sends_every_box_of_the_replacement_form_and_only_the_option_chosen_counts(site):
     """A browser posts the empty "someone new" boxes along with the option chosen: they must not get in the way."""
-    from test_workflow import _nobody_left_from_don_river
-
-    choose = _nobody_left_from_don_river()
+    choose = nobody_left_from_don_river()
     coordinator = sign_in(COORDINATOR)
     every_box = {
         "new_person-name": "",

@@ -7,19 +7,21 @@ import datetime as dt
 
 import pytest
 from sqlmodel import select
-from test_web_forms import row_counts
 
 from peer_review import clock
 from peer_review.adapters.email_text import render
 from peer_review.store import db
 from peer_review.store.tables import OutboxMessage, SignInRequest, WebSession
 
-from webclient import (
+from helpers import (
+    Inbox,
     ask_for_link,
     csrf_of,
     deliver_sign_in_links,
+    free_port,
     last_link,
     new_client,
+    row_counts,
     sign_in,
 )
 
@@ -266,13 +268,12 @@ def test_signing_in_through_a_link_delivered_by_smtp(planned, monkeypatch):
     import re
 
     from aiosmtpd.controller import Controller
-    from test_notifications import Inbox, _free_port
 
     from peer_review.adapters.mail import SmtpChannel
     from peer_review.service import outbox
 
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
         browser = new_client()

@@ -36,7 +36,7 @@ from sqlmodel import select
 from peer_review import clock
 from peer_review.store import db
 
-from conftest import EXAMPLE
+from helpers import EXAMPLE, GRADE_WORDS, docx_text
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -865,8 +865,6 @@ def _download_report(tour: Tour) -> Path:
 
 def test_one_whole_review_in_the_browser_by_the_people_it_belongs_to(site):
     from playwright.sync_api import sync_playwright
-    from test_end_to_end import GRADE_WORDS
-    from test_end_to_end import _text as docx_text
 
     from peer_review.service.documents import ABOUT
 

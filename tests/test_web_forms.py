@@ -8,7 +8,7 @@ import re
 
 import pytest
 import yaml
-from sqlmodel import delete, func, select
+from sqlmodel import delete, select
 
 from peer_review.demo.simulation import answer
 from peer_review.domain.model import TaskKind
@@ -24,33 +24,11 @@ from peer_review.store.tables import (
     SelfEvaluationJudgement,
     Task,
     TaskDraft,
-    every_table,
 )
 
-from conftest import EXAMPLE
-from webclient import csrf_of, post_form, sign_in
+from helpers import EXAMPLE, csrf_of, flatten, post_form, row_counts, sign_in
 
 pytestmark = pytest.mark.db
-
-
-def flatten(value, path: tuple = ()) -> list[tuple[str, str]]:
-    """An answer as the fields a browser would post: key paths joined by '-', one field per list value."""
-    name = "-".join(map(str, path))
-    if isinstance(value, dict):
-        return [pair for key, item in value.items() for pair in flatten(item, path + (key,))]
-    if isinstance(value, list):
-        if value and all(isinstance(item, dict) for item in value):
-            return [pair for i, item in enumerate(value) for pair in flatten(item, path + (i,))]
-        return (
-            [(name, _text(item)) for item in value]
-            if value and not all(isinstance(item, str) and path[-1] in ("corrections", "next_steps") for item in value)
-            else [(f"{name}-{i}", item) for i, item in enumerate(value)]
-        )
-    return [(name, _text(value))]
-
-
-def _text(value) -> str:
-    return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
 def _open(review_id: int = 1) -> list[queries.TaskRow]:
@@ -68,14 +46,6 @@ def _signed_in(browsers: dict, email: str):
 def _answer(task_id: int) -> dict:
     with db.session_scope() as session:
         return answer(queries.task_context(session, task_id))
-
-
-def row_counts() -> dict[str, int]:
-    with db.session_scope() as session:
-        return {
-            table.name: session.exec(select(func.count()).select_from(table)).one()
-            for table in every_table().sorted_tables
-        }
 
 
 def records(review_id: int = 1) -> dict:

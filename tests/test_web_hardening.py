@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import ssl
 import subprocess
 import threading
@@ -29,7 +28,7 @@ from starlette.routing import Mount
 from peer_review.entrypoints.web import pages
 from peer_review.entrypoints.web.app import create_app
 
-from webclient import new_client, sign_in
+from helpers import free_port, new_client, sign_in
 
 COORDINATOR = "ruth.ashby@coordinator.example.org"
 HOST = "helen.marsh@steelvalley.example.org"
@@ -219,12 +218,6 @@ def test_nginx_conf_sends_hsts_and_keeps_sign_in_links_out_of_its_log():
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_nginx_conf_is_valid_and_logs_no_sign_in_link(tmp_path):
     """deploy/nginx.conf under a real nginx (its own ports, a self-signed certificate, a stub app behind it).
     Skipped without nginx and openssl (`bash scripts/install-test-tools.sh` installs nginx), unless
@@ -249,7 +242,7 @@ def test_nginx_conf_is_valid_and_logs_no_sign_in_link(tmp_path):
 
     upstream = ThreadingHTTPServer(("127.0.0.1", 0), App)
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
-    https_port, http_port = _free_port(), _free_port()
+    https_port, http_port = free_port(), free_port()
     subprocess.run(
         [
             "openssl",

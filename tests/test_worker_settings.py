@@ -9,7 +9,7 @@ import pytest
 
 from peer_review.errors import UserError
 
-from conftest import EXAMPLE, run_cli
+from helpers import EXAMPLE, run_cli
 
 REPO = EXAMPLE.parents[2]
 UNSET = {

@@ -5,18 +5,15 @@ from __future__ import annotations
 import pytest
 import yaml
 from sqlmodel import select
-from test_web_forms import row_counts
 
 from peer_review.demo.simulation import answer
-from peer_review.errors import UserError
 from peer_review.service import queries, workflow
 from peer_review.service.kinds import yaml_template
 from peer_review.service.records import team
 from peer_review.store import db
 from peer_review.store.tables import Assignment, AuditEntry, Person, Review, Task, Trust
 
-from conftest import EXAMPLE, run_cli
-from reviewing import do, open_tasks
+from helpers import EXAMPLE, do, nobody_left_from_don_river, open_tasks, refused, respond, run_cli
 
 pytestmark = pytest.mark.db
 
@@ -38,15 +35,6 @@ def _until(kind: str) -> queries.TaskRow:
             return match[0]
         do(tasks[0])
     raise AssertionError(f"no {kind} task appeared")
-
-
-def refused(task_id: int, data, as_email: str, match: str) -> None:
-    """The submission is refused with this message, and nothing at all is written."""
-    before = row_counts()
-    with pytest.raises(UserError, match=match):
-        with db.session_scope() as session:
-            workflow.submit(session, task_id, data, as_email)
-    assert row_counts() == before, "a refused submission must write nothing"
 
 
 def test_first_task_is_the_host_proposing_lines(triad):
@@ -169,12 +157,6 @@ def test_cli_submit_names_file_and_line(tmp_path):
     assert "Agree the lines" in tasks.stdout
 
 
-def _respond(task: queries.TaskRow, data: dict) -> None:
-    with db.session_scope() as session:
-        workflow.submit(session, task.id, data, task.assignee_email)
-    workflow.advance_review(db.session_scope, task.review_id)
-
-
 def _team_emails(review_id: int = 1) -> set[str]:
     with db.session_scope() as session:
         peers, moderator = team(session, session.get(Review, review_id))
@@ -186,7 +168,7 @@ def test_a_decline_brings_in_a_replacement_from_the_same_trust(planned):
     assert {t.kind for t in tasks} == {"respond_to_assignment"} and len(tasks) == 3
     peer = next(t for t in tasks if t.assignee_email.endswith("donriver.example.org"))
     refused(peer.id, {"response": "decline"}, peer.assignee_email, "say why you decline")
-    _respond(peer, {"response": "decline", "reason": "Jury service"})
+    respond(peer, {"response": "decline", "reason": "Jury service"})
     team = _team_emails()
     assert peer.assignee_email not in team
     newcomer = next(e for e in team if e.endswith("donriver.example.org"))
@@ -202,7 +184,7 @@ def test_a_decline_brings_in_a_replacement_from_the_same_trust(planned):
 
 
 def test_when_nobody_is_free_the_coordinator_chooses_within_the_constraints(planned):
-    choose = _nobody_left_from_don_river()  # every other Don River reviewer declines in turn
+    choose = nobody_left_from_don_river()  # every other Don River reviewer declines in turn
     assert choose.assignee_email == "ruth.ashby@coordinator.example.org" and "nobody suitable is free" in choose.note
     coordinator = choose.assignee_email
     refused(
@@ -226,22 +208,8 @@ def test_when_nobody_is_free_the_coordinator_chooses_within_the_constraints(plan
     )
 
 
-def _nobody_left_from_don_river() -> queries.TaskRow:
-    for _ in range(5):
-        tasks = [
-            t
-            for t in open_tasks()
-            if t.assignee_email.endswith("donriver.example.org") and t.kind == "respond_to_assignment"
-        ]
-        if not tasks:
-            break
-        _respond(tasks[0], {"response": "decline", "reason": "Not available"})
-    [choose] = [t for t in open_tasks() if t.kind == "choose_replacement"]
-    return choose
-
-
 def test_the_coordinator_can_add_a_new_reviewer_for_the_trust(planned):
-    choose = _nobody_left_from_don_river()
+    choose = nobody_left_from_don_river()
     coordinator = choose.assignee_email
     refused(
         choose.id,
@@ -278,7 +246,7 @@ def test_the_coordinator_can_add_a_new_reviewer_for_the_trust(planned):
 
 
 def test_the_coordinator_can_go_ahead_with_a_smaller_team(planned):
-    choose = _nobody_left_from_don_river()
+    choose = nobody_left_from_don_river()
     with db.session_scope() as session:
         workflow.submit(
             session,
@@ -305,7 +273,7 @@ def _assignment(review_id: int, email: str) -> Assignment:
 
 
 def test_the_coordinator_can_choose_someone_already_in_the_partnership(planned):
-    choose = _nobody_left_from_don_river()
+    choose = nobody_left_from_don_river()
     coordinator, chosen = choose.assignee_email, "lee.moss@donriver.example.org"
     with (
         db.session_scope() as session
@@ -357,7 +325,7 @@ def test_when_no_moderator_is_left_the_coordinator_adds_one_and_cannot_go_withou
         ]
         if not moderators:
             break
-        _respond(moderators[0], {"response": "decline", "reason": "Not available"})
+        respond(moderators[0], {"response": "decline", "reason": "Not available"})
     [choose] = [t for t in open_tasks() if t.kind == "choose_replacement"]
     coordinator = choose.assignee_email
     refused(choose.id, {"choice": "without", "reason": "x"}, coordinator, "cannot go ahead without a moderator")

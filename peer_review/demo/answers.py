@@ -1,10 +1,13 @@
 """What the demo's simulated participants answer to each kind of task: deterministic answers built
 from the task's own context (strand prompts, agreed lines, evidence, findings), so the simulation works
-for any valid partnership and framework. service/kinds.py binds each to its kind."""
+for any valid partnership and framework. `SIMULATED` binds each to its kind: the demo's, not the registry's,
+so the service never depends on the demo."""
 
 from __future__ import annotations
 
-from peer_review.domain.model import Alignment
+from collections.abc import Callable
+
+from peer_review.domain.model import Alignment, TaskKind
 
 ALIGNMENTS = [Alignment.ALIGNED, Alignment.PARTLY_ALIGNED, Alignment.NOT_ALIGNED]
 
@@ -248,6 +251,22 @@ def _judged(review, line: int) -> Alignment:
     misses the evidence, and it comes closer through the cycle (the demo's evaluation shows a trend)."""
     score = (review.id + line) % 4 + review.position - 1
     return Alignment.NOT_ALIGNED if score <= 1 else Alignment.PARTLY_ALIGNED if score <= 3 else Alignment.ALIGNED
+
+
+SIMULATED: dict[TaskKind, Callable[[dict], dict]] = {
+    TaskKind.RESPOND_TO_ASSIGNMENT: respond,
+    TaskKind.CHOOSE_REPLACEMENT: choose,
+    TaskKind.PROPOSE_LINES: propose,
+    TaskKind.AGREE_LINES: agree,
+    TaskKind.SUBMIT_EVIDENCE: evidence,
+    TaskKind.RECORD_FINDINGS: findings,
+    TaskKind.MODERATE: moderate,
+    TaskKind.REVISE_FINDINGS: revise,
+    TaskKind.CHECK_REPORT: check,
+    TaskKind.ISSUE_REPORT: issue,
+    TaskKind.GIVE_FEEDBACK: feedback,
+    TaskKind.RECORD_PROGRESS: progress,
+}
 
 
 def survey(statements: list[str], round_index: int, person_id: int) -> dict:

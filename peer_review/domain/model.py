@@ -133,8 +133,8 @@ WEEK = dt.timedelta(days=7)
 
 @dataclass(frozen=True)
 class KindRule:
-    """The workflow rules of one kind of task. The service layer's registry (service/kinds.py) adds its
-    input model, handler, web form, YAML template and simulated answer."""
+    """The workflow rules of one kind of task. The service layer's registry (service/kinds/) adds its
+    handler, web form, YAML template and what its page starts from; domain/inputs.py holds its input model."""
 
     title: str
     actor: Actor

@@ -18,7 +18,6 @@ from peer_review.service.common import (
     get_partnership,
     get_review,
     get_task,
-    person_by_email,
     trust_of,
 )
 from peer_review.store.tables import (
@@ -427,23 +426,12 @@ def partnership_row_json(row: PartnershipRow) -> dict:
 
 
 def task_context(session: Session, task_id: int) -> dict:
-    """Everything a person needs to do a task: the review, and what the input may refer to."""
+    """Everything a person needs to do a task: the review, what the input may refer to, and what its kind
+    adds (its module's `context`, in service/kinds/)."""
     # imported here: the lists and status above need none of a review's records (and their six tables),
     # and `status` or `tasks` starts that much sooner
-    from peer_review.service import follow_up
-    from peer_review.service.records import (
-        agreed_lines,
-        assignments,
-        evidence,
-        findings_of,
-        findings_to_moderate,
-        findings_to_revise,
-        latest_lines,
-        standing_judgements,
-        strand_of,
-        team,
-        worker,
-    )
+    from peer_review.service.kinds import KINDS
+    from peer_review.service.records import agreed_lines, evidence, latest_lines, strand_of, team, worker
 
     task = get_task(session, task_id)
     review = get_review(session, task.review_id)
@@ -463,38 +451,7 @@ def task_context(session: Session, task_id: int) -> dict:
         "lines": agreed_lines(session, review) or latest_lines(session, review),
         "evidence": evidence(session, review),
     }
-    if kind == TaskKind.RESPOND_TO_ASSIGNMENT:
-        context["declined"] = [
-            session.get(Person, a.person_id).email for a in assignments(session, review) if a.status == "declined"
-        ]
-    elif kind == TaskKind.CHOOSE_REPLACEMENT:
-        leaving = person_by_email(session, review.partnership_id, task.subject["leaving"])
-        context["candidates"] = _replacement_candidates(session, review, leaving, task.subject["role"])
-        context["leaving_trust"] = session.get(Trust, leaving.trust_id).name if leaving.trust_id else ""
-    elif kind == TaskKind.MODERATE:
-        context["findings"] = findings_to_moderate(session, review)
-        context["judgements"] = standing_judgements(session, review)  # a later round may change them
-    elif kind == TaskKind.REVISE_FINDINGS:
-        context["findings"] = findings_to_revise(session, review, context["worker"].id)
-    elif kind == TaskKind.CHECK_REPORT:  # what the host's consent would share
-        context["good_practice"] = [
-            f for f in findings_of(session, review) if f.kind == "good_practice" and f.status == "supported"
-        ]
-    elif kind == TaskKind.RECORD_PROGRESS:  # each action with the review it came from and the progress recorded so far
-        context["actions"] = follow_up.asked_in(session, task)
-        context["occasion"] = task.subject.get("occasion", "next_review")
-    return context
-
-
-def _replacement_candidates(session: Session, review: Review, leaving: Person, role: str) -> list[Person]:
-    """People who could take the leaver's role (before the constraints are checked on submission)."""
-    people = session.exec(
-        select(Person).where(Person.partnership_id == review.partnership_id).order_by(Person.email)
-    ).all()
-    on_team = {a.person_id for a in session.exec(select(Assignment).where(Assignment.review_id == review.id))}
-    if role == "moderator":
-        return [p for p in people if p.is_moderator and p.id not in on_team]
-    return [p for p in people if p.is_reviewer and p.trust_id == leaving.trust_id and p.id not in on_team]
+    return context | KINDS[kind].context(session, review, task, context)
 
 
 @dataclass

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from peer_review.domain.model import TaskKind
 from peer_review.store.tables import (
     Assignment,
     EvidenceItem,
@@ -112,22 +111,3 @@ def worker(session: Session, task: Task) -> Person:
 def action_ref(action_id: int) -> str:
     """How people refer to a development action: A and its id, the same on every page, file and report."""
     return f"A{action_id}"
-
-
-def validation_context(session: Session, review: Review, task: Task) -> dict:
-    """What a task's input may refer to, for the pydantic validators in domain.inputs."""
-    kind = TaskKind(task.kind)
-    lines = [line.number for line in agreed_lines(session, review)]
-    context: dict = {"lines": lines, "evidence": evidence_refs(session, review)}
-    if kind == TaskKind.RECORD_FINDINGS:
-        context["lead_lines"] = [
-            line.number for line in agreed_lines(session, review) if line.lead_id == worker(session, task).id
-        ]
-    elif kind == TaskKind.MODERATE:
-        context["findings"] = [f.ref for f in findings_to_moderate(session, review)]
-        context["alignment_required"] = lines if task.round == 1 else None
-    elif kind == TaskKind.REVISE_FINDINGS:
-        context["findings"] = [f.ref for f in findings_to_revise(session, review, worker(session, task).id)]
-    elif kind == TaskKind.RECORD_PROGRESS:  # the actions it asked about when it opened
-        context["actions"] = [action_ref(i) for i in task.subject.get("actions", [])]
-    return context

@@ -241,7 +241,7 @@ def _notify_assigned(session: Session, review: Review, task: Task, assignee: Per
         return
     kind = TaskKind(task.kind)
     context = review_context(session, review)
-    invited = kind == TaskKind.RESPOND_TO_ASSIGNMENT
+    invited = KIND_RULES[kind].actor is Actor.INVITEES  # the task is the invitation to join the team
     intro = (
         f'You are invited to the review team for {context["host"]}\'s review of "{context["strand"]}". The visit is in the attached calendar entry.'
         if invited

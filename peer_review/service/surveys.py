@@ -290,7 +290,7 @@ def answer(session: Session, invitation_id: int, data: Any, email: str) -> Surve
 
 def template(survey: SurveyTask) -> str:
     """A YAML skeleton for answering, with the scale and every statement as guidance."""
-    from peer_review.service.task_templates import comment, quoted
+    from peer_review.service.kinds._yaml import comment, quoted
 
     q = survey.questionnaire
     lines = [

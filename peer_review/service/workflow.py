@@ -23,8 +23,7 @@ from peer_review.service.common import (
     get_task,
     person_by_email,
 )
-from peer_review.service.kinds import KINDS
-from peer_review.service.records import validation_context
+from peer_review.service.kinds import KINDS, validation_context
 from peer_review.service.steps import lock_review, pending_step, run_step  # noqa: F401  (the engine's half of this module's job)
 from peer_review.service.sweep import advance_review
 from peer_review.store.tables import Person, Review, Task

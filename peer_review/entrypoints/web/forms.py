@@ -16,7 +16,7 @@ from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
-from peer_review.service.answer_forms import AnswerForm, matches
+from peer_review.service.kinds import AnswerForm, matches
 
 Path = tuple  # a key path: str keys and int indexes
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from peer_review import clock
-from peer_review.domain.model import Alignment, TaskKind, TaskStatus
+from peer_review.domain.model import Alignment, TaskStatus
 from peer_review.entrypoints.web import forms
 from peer_review.entrypoints.web.pages import (
     DB,
@@ -222,7 +222,7 @@ def _form(
         ],
         leaving_trust=ctx.get("leaving_trust", ""),
         draft_url=f"/reviews/{review.id}/documents/review-report-draft"
-        if ctx["kind"] in (TaskKind.CHECK_REPORT, TaskKind.ISSUE_REPORT)
+        if KINDS[ctx["kind"]].shows_draft_report
         else None,
     )
 

@@ -1,0 +1,41 @@
+"""Everyone who took part gives their own feedback on the review process."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from peer_review.domain import inputs as inp
+from peer_review.domain.lifecycle import Event
+from peer_review.domain.model import TaskKind
+from peer_review.service.kinds._forms import AnswerForm, nothing
+from peer_review.service.kinds._kind import Kind
+from peer_review.service.records import assignments
+from peer_review.service.steps import move
+from peer_review.store.tables import FeedbackResponse, Person, Review, Task
+
+
+def handle(session: Session, review: Review, task: Task, data: inp.GiveFeedback, actor: Person) -> str:
+    person = session.get(Person, task.assignee_id)
+    role = next((a.role for a in assignments(session, review) if a.person_id == person.id), "host")
+    session.add(FeedbackResponse(review_id=review.id, person_id=person.id, role=role, **data.model_dump()))
+    move(session, review, Event.FEEDBACK_GIVEN, actor.email)
+    return "given"
+
+
+def template(ctx: dict) -> list[str]:
+    return [
+        "# 1 (strongly disagree) to 5 (strongly agree). About the review process, not about the trust.",
+        "helped_us_improve: 4",
+        "fair_and_accurate: 4",
+        "would_take_part_again: true",
+        'comments: ""',
+    ]
+
+
+KIND = Kind(
+    TaskKind.GIVE_FEEDBACK,
+    inp.GiveFeedback,
+    handle,
+    AnswerForm(nothing),
+    template,
+)

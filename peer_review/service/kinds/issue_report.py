@@ -1,0 +1,62 @@
+"""The moderator issues the report with their statement and the agreed next steps; its areas for development
+become actions the host owns."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from peer_review import clock
+from peer_review.domain import inputs as inp
+from peer_review.domain.model import TaskKind
+from peer_review.service import follow_up
+from peer_review.service.common import host_ceo
+from peer_review.service.kinds._forms import AnswerForm
+from peer_review.service.kinds._kind import Kind
+from peer_review.service.outbox import notify, review_context
+from peer_review.service.records import team
+from peer_review.store.tables import Person, Review, Task
+
+
+def handle(session: Session, review: Review, task: Task, data: inp.IssueReport, actor: Person) -> str:
+
+    review.moderator_statement = data.statement
+    review.next_steps = list(data.next_steps)
+    review.issued_on = clock.today()
+    session.add(review)
+    follow_up.create_actions(session, review)  # its areas for development become actions the host trust owns
+    peers, moderator = team(session, review)
+    context = review_context(session, review)
+    for person in [host_ceo(session, review), *peers, moderator]:
+        notify(
+            session,
+            key=f"report_issued/{review.id}/{person.id}",
+            event="report_issued",
+            person=person,
+            subject=f"Report issued: peer review of {context['host']} ({context['strand']})",
+            context=context,
+            review=review,
+        )
+    return "issued"
+
+
+def initial(_ctx: dict) -> dict:
+    return {"statement": "", "next_steps": [""]}
+
+
+def template(ctx: dict) -> list[str]:
+    return [
+        "# Your statement as moderator, and the agreed next steps for the host trust. No grades or ratings.",
+        'statement: ""',
+        "next_steps:",
+        '  - ""',
+    ]
+
+
+KIND = Kind(
+    TaskKind.ISSUE_REPORT,
+    inp.IssueReport,
+    handle,
+    AnswerForm(initial, {("next_steps",): ""}, drafts=True),
+    template,
+    shows_draft_report=True,
+)

@@ -1,0 +1,65 @@
+"""The host trust's CEO proposes the review's lines of enquiry, each with the trust's self-evaluation."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from peer_review.domain import inputs as inp
+from peer_review.domain.lifecycle import Event
+from peer_review.domain.model import TaskKind
+from peer_review.service.kinds._forms import AnswerForm
+from peer_review.service.kinds._kind import Kind
+from peer_review.service.kinds._yaml import comment, quoted
+from peer_review.service.records import strand_of, team
+from peer_review.service.steps import move, open_task
+from peer_review.store.tables import LineOfEnquiry, Person, Review, Task
+
+BLANK_LINE = {"title": "", "self_evaluation": ""}
+
+
+def handle(session: Session, review: Review, task: Task, data: inp.ProposeLines, actor: Person) -> str:
+    prompts = set(strand_of(session, review).get("prompts", []))
+    for number, line in enumerate(data.lines, start=1):
+        session.add(
+            LineOfEnquiry(
+                review_id=review.id,
+                round=task.round,
+                number=number,
+                title=line.title,
+                from_prompt=line.title in prompts,
+                self_evaluation=line.self_evaluation,
+            )
+        )
+    _, moderator = team(session, review)
+    open_task(session, review, TaskKind.AGREE_LINES, moderator, task.round)
+    move(session, review, Event.LINES_PROPOSED, actor.email)
+    return "proposed"
+
+
+def initial(ctx: dict) -> dict:
+    """A revised proposal starts from the last one; a first one from two blank lines."""
+    if ctx["task"].round > 1 and ctx["lines"]:
+        return {"lines": [{"title": line.title, "self_evaluation": line.self_evaluation} for line in ctx["lines"]]}
+    return {"lines": [dict(BLANK_LINE), dict(BLANK_LINE)]}
+
+
+def template(ctx: dict) -> list[str]:
+    out = [
+        "# Propose 2 to 4 lines of enquiry. Use the strand's suggested prompts word for word, or write your own.",
+        "# For each line, give your trust's self-evaluation: what you believe and why (no grades).",
+        "# Suggested prompts:",
+        *[f"#   - {comment(p)}" for p in ctx["strand"]["prompts"]],
+        "lines:",
+    ]
+    for prompt in ctx["strand"]["prompts"][:3]:
+        out += [f"  - title: {quoted(prompt)}", '    self_evaluation: ""']
+    return out
+
+
+KIND = Kind(
+    TaskKind.PROPOSE_LINES,
+    inp.ProposeLines,
+    handle,
+    AnswerForm(initial, {("lines",): BLANK_LINE}),
+    template,
+)
