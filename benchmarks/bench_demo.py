@@ -38,7 +38,7 @@ from peer_review.store import db
 from peer_review.adapters.mail import FolderChannel
 from peer_review.files.partnerships import default_partnership_path, load_partnership_file
 from peer_review.service import evaluation, sweep
-from peer_review.service.common import get_partnership
+from peer_review.store.people import get_partnership
 from peer_review.service.documents import export_documents
 from peer_review.service.outbox import deliver
 from peer_review.demo.simulation import simulate_pilot

@@ -70,8 +70,8 @@ from sqlalchemy import create_engine, select, text
 
 from peer_review.errors import UserError
 from peer_review.service import workflow
-from peer_review.service.common import coordinator_of
 from peer_review.store import db
+from peer_review.store.people import coordinator_of
 from peer_review.store.tables import Person, Review, Task
 
 TRIAD = REPO / "peer_review" / "demo" / "examples" / "sheffield-triad.yaml"

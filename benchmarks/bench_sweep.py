@@ -78,8 +78,8 @@ from sqlalchemy import create_engine, func, select, text
 from peer_review import clock
 from peer_review.errors import UserError
 from peer_review.service import sweep, workflow
-from peer_review.service.common import coordinator_of
 from peer_review.store import db
+from peer_review.store.people import coordinator_of
 from peer_review.store.tables import AuditEntry, MachineWork, Person, Review, Task
 
 TEMPLATE, RUN, PREFECT_DB = "bench_sweep_tmpl", "bench_sweep_run", "bench_sweep_prefect"

@@ -43,8 +43,8 @@ from peer_review.files.partnerships import (
 )
 from peer_review.resources import example
 from peer_review.service import context_data, loading, planning, surveys, workflow
-from peer_review.service.common import get_partnership
 from peer_review.store import db
+from peer_review.store.people import get_partnership
 from peer_review.store.tables import Document, Person, Review, every_table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))

@@ -30,10 +30,10 @@ from peer_review.files.partnerships import (
     load_partnership_file,
 )
 from peer_review.service import evaluation, queries
-from peer_review.service.common import get_partnership
 from peer_review.service.documents import export_documents
 from peer_review.service.evaluation import Render
 from peer_review.store import db
+from peer_review.store.people import get_partnership
 
 
 @dataclass

@@ -10,9 +10,9 @@ from sqlmodel import select
 
 from peer_review.errors import UserError
 from peer_review.service.calendars import visits_calendar
-from peer_review.service.records import team
 from peer_review.service.rescheduling import reschedule
 from peer_review.store import db
+from peer_review.store.records import team
 from peer_review.store.tables import AuditEntry, Review, Task, VisitChange
 
 pytestmark = pytest.mark.db

@@ -281,8 +281,8 @@ def test_hostile_names_stay_text_in_every_output(triad, tmp_path):
 @pytest.mark.postgresql_only
 def test_postgresql_gives_the_same_evaluation_as_sqlite(database_url, finished_triad):
     """The whole cycle again on PostgreSQL: the same records make the same CSVs as on SQLite (the reference)."""
-    from peer_review.service.common import get_partnership
     from peer_review.service.evaluation import csv_files, evaluate
+    from peer_review.store.people import get_partnership
 
     name = run_whole_cycle()
     with db.session_scope() as session:
@@ -352,8 +352,8 @@ def test_the_external_review_comparison_in_the_report_is_the_one_the_command_lin
 @pytest.mark.db
 def test_feedback_is_published_only_when_every_review_has_closed(planned):
     """Feedback arrives review by review: figures that moved with each answer would give it away."""
-    from peer_review.service.common import get_partnership
     from peer_review.service.evaluation import evaluate, sections
+    from peer_review.store.people import get_partnership
 
     with db.session_scope() as session:
         result = evaluate(session, get_partnership(session, None))

@@ -16,8 +16,8 @@ from sqlmodel import select
 from peer_review.demo.simulation import answer
 from peer_review.service import follow_up, queries, workflow
 from peer_review.service.kinds import KINDS, yaml_template
-from peer_review.service.records import team
 from peer_review.store import db
+from peer_review.store.records import team
 from peer_review.store.tables import (
     ActionProgress,
     AuditEntry,

@@ -138,8 +138,8 @@ def test_an_overdue_feedback_escalation_offers_the_coordinator_more_time_not_doi
 def test_feedback_is_never_handed_to_someone_else(planned):
     """A roster change passes open work on (a new CEO or coordinator, someone taking a place, the coordinator
     holding a leaver's work); feedback is cancelled instead, so nobody gives another's."""
-    from peer_review.service.common import coordinator_of
     from peer_review.service.steps import hand_over
+    from peer_review.store.people import coordinator_of
 
     feedback = _peers_feedback()
     hosts = next(t for t in open_tasks() if t.kind == "give_feedback" and t.assignee_email == HOST)
@@ -214,7 +214,7 @@ def test_the_coordinator_still_acts_on_someones_behalf_for_other_kinds(planned, 
 def test_survey_answers_are_only_the_person_asked_on_the_web_and_the_command_line(planned, tmp_path):
     from peer_review.domain.surveys import SurveyRound
     from peer_review.service import surveys
-    from peer_review.service.common import get_partnership
+    from peer_review.store.people import get_partnership
     from peer_review.store.tables import SurveyInvitation
 
     with db.session_scope() as session:
@@ -324,8 +324,8 @@ def test_drafts_are_kept_per_person_and_each_sees_their_own(planned):
 
 def test_a_task_handed_to_someone_else_takes_its_drafts_with_it(planned):
     """A draft names a person's half-written work: it goes when nobody can send it any more."""
-    from peer_review.service.common import coordinator_of
     from peer_review.service.steps import hand_over
+    from peer_review.store.people import coordinator_of
 
     [task] = _until("submit_evidence")
     assert post_form(sign_in(HOST), f"/tasks/{task.id}", HOSTS_DRAFT + [("action", "save")]).status_code == 303

@@ -23,8 +23,8 @@ from peer_review.domain.scheduling import (
 )
 from peer_review.files.partnerships import load_partnership_file
 from peer_review.service import loading, planning, queries, roster, workflow
-from peer_review.service.common import get_partnership
 from peer_review.store import db
+from peer_review.store.people import get_partnership
 from peer_review.store.tables import Assignment, Person, Review
 
 from helpers import EXAMPLE, run_cli, sign_in

@@ -16,9 +16,9 @@ from peer_review.demo.simulation import answer, simulate_cycle
 from peer_review.errors import UserError
 from peer_review.files.partnerships import load_partnership_file
 from peer_review.service import access, queries, roster, workflow
-from peer_review.service.common import host_ceo
-from peer_review.service.records import team
 from peer_review.store import db
+from peer_review.store.people import host_ceo
+from peer_review.store.records import team
 from peer_review.store.tables import (
     Assignment,
     AuditEntry,

@@ -15,8 +15,8 @@ from peer_review import clock
 from peer_review.domain.surveys import SurveyRound
 from peer_review.files.partnerships import load_partnership_file
 from peer_review.service import roster, surveys
-from peer_review.service.common import get_partnership
 from peer_review.store import db
+from peer_review.store.people import get_partnership
 from peer_review.store.tables import SurveyAnswer, SurveyInvitation
 
 from helpers import EXAMPLE, load_second_partnership, new_client, post_form, row_counts, sign_in

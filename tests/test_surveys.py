@@ -23,9 +23,9 @@ from peer_review.files.questionnaires import (
     resolve_questionnaire,
 )
 from peer_review.service import loading, planning, roster, surveys
-from peer_review.service.common import get_partnership
 from peer_review.service.reminders import sweep
 from peer_review.store import db
+from peer_review.store.people import get_partnership
 from peer_review.store.tables import (
     OutboxMessage,
     Person,

@@ -20,8 +20,8 @@ from peer_review.domain.reminders import ReminderRules, reminder_due
 from peer_review.domain.surveys import SurveyRound
 from peer_review.files.partnerships import load_partnership_file
 from peer_review.service import loading, planning, reminders, surveys, sweep
-from peer_review.service.common import get_partnership
 from peer_review.store import db
+from peer_review.store.people import get_partnership
 from peer_review.store.tables import (
     MachineWork,
     OutboxMessage,

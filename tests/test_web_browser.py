@@ -181,7 +181,7 @@ def _holder(kind: str) -> str:
 
 
 def _stage() -> str:
-    from peer_review.service.common import get_review
+    from peer_review.store.reviews import get_review
 
     with db.session_scope() as session:
         return get_review(session, REVIEW).stage
@@ -791,7 +791,7 @@ def _survey_and_evaluation(tour: Tour) -> None:
 
     from peer_review.domain.surveys import SurveyRound
     from peer_review.service import surveys
-    from peer_review.service.common import get_partnership
+    from peer_review.store.people import get_partnership
     from peer_review.store.tables import SurveyAnswer
 
     with db.session_scope() as session:

@@ -9,8 +9,8 @@ from sqlmodel import select
 from peer_review.demo.simulation import answer
 from peer_review.service import queries, workflow
 from peer_review.service.kinds import yaml_template
-from peer_review.service.records import team
 from peer_review.store import db
+from peer_review.store.records import team
 from peer_review.store.tables import Assignment, AuditEntry, Person, Review, Task, Trust
 
 from helpers import EXAMPLE, do, nobody_left_from_don_river, open_tasks, refused, respond, run_cli

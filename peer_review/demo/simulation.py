@@ -19,8 +19,8 @@ from peer_review.service import (
     surveys,
     workflow,
 )
-from peer_review.service.common import get_partnership
 from peer_review.store import db, people, reviews
+from peer_review.store.people import get_partnership
 
 LEAD_DAYS = 2
 EXAMPLE_PARTNERSHIP = "Sheffield pilot triad"  # the bundled example's name: the example headline figures and external review are about its trusts

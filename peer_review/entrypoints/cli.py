@@ -236,8 +236,7 @@ def assign(
     """Show a review's team (chosen when the cycle was planned), with the reasons."""
     from rich.table import Table
 
-    from peer_review.service.common import get_review
-    from peer_review.store.reviews import team_with_people
+    from peer_review.store.reviews import get_review, team_with_people
 
     with _session() as session:
         rows = team_with_people(session, get_review(session, review_id).id)
@@ -727,8 +726,8 @@ def survey_open(
 ) -> None:
     """Open a round of the survey: everyone in the partnership is asked for their views, by email, with reminders."""
     from peer_review.domain.surveys import SurveyRound
-    from peer_review.service.common import get_partnership
     from peer_review.service.surveys import open_round
+    from peer_review.store.people import get_partnership
 
     rounds = [r.value for r in SurveyRound]
     if round_ not in rounds:
@@ -789,8 +788,8 @@ def evaluation(
     from peer_review.adapters.report_builder import ReportBuilder
 
     with ReportBuilder() as builder:  # first: it forks, before any database connection
-        from peer_review.service.common import get_partnership
         from peer_review.service.evaluation import evaluate, write_evaluation
+        from peer_review.store.people import get_partnership
 
         with _session() as session:
             result = evaluate(session, get_partnership(session, partnership))
@@ -1183,8 +1182,9 @@ def advance(
 ) -> None:
     """Run the Prefect flow that moves reviews on as far as the machine can. A review whose step fails is
     left where it was (and named, exit status 1); the others move on."""
-    from peer_review.service.common import get_partnership, get_review
     from peer_review.service.isolation import Failures, SweepFailed, failure_log
+    from peer_review.store.people import get_partnership
+    from peer_review.store.reviews import get_review
 
     with _session() as session:  # a wrong id or name is refused before Prefect starts (and logs a traceback)
         if review_id is not None:

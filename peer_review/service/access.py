@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 
 from peer_review.domain.model import KIND_RULES, TaskKind
 from peer_review.errors import NotFound, Refused
+from peer_review.store.people import people_with_email
 from peer_review.store.tables import (
     Assignment,
     EvidenceItem,
@@ -49,7 +50,7 @@ class Viewer:
 
 def viewer_for(session: Session, email: str) -> Viewer:
     # someone who has left a partnership (`partnership load --update`) sees nothing of it any more
-    people = session.exec(select(Person).where(Person.email == email.strip().lower(), Person.left_on == None)).all()  # noqa: E711
+    people = people_with_email(session, email, still_here=True)
     return Viewer(
         email=email.strip().lower(),
         person_ids=frozenset(p.id for p in people),

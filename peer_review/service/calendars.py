@@ -9,14 +9,15 @@ from sqlmodel import Session, select
 
 from peer_review import clock
 from peer_review.errors import UserError
-from peer_review.service.records import team
+from peer_review.store.people import people_with_email
+from peer_review.store.records import team
 from peer_review.store.tables import Assignment, Person, Review, Trust
 
 VISIT_HOURS = (dt.time(9, 0), dt.time(16, 0))
 
 
 def _visits_for_person(session: Session, email: str) -> list[Review]:
-    people = session.exec(select(Person).where(Person.email == email.strip().lower())).all()
+    people = people_with_email(session, email)
     if not people:
         raise UserError(f"no person with email {email} in any loaded partnership")
     ids = [p.id for p in people]

@@ -18,8 +18,9 @@ from peer_review.files.context_files import (
     number_of,
     year_order,
 )
-from peer_review.service.common import audit, get_partnership
-from peer_review.service.records import agreed_lines, standing_judgements
+from peer_review.service.common import audit
+from peer_review.store.people import get_partnership
+from peer_review.store.records import agreed_lines, standing_judgements
 from peer_review.store.tables import (
     ExternalReview,
     ExternalStrandView,

@@ -16,8 +16,9 @@ from peer_review.domain.lifecycle import Stage
 from peer_review.domain.model import TaskKind, days_overdue
 from peer_review.domain.scheduling import ReviewDates
 from peer_review.errors import NotFound
-from peer_review.service.common import get_review, trust_of
 from peer_review.service.planning import calendar_snapshots
+from peer_review.store.people import trust_of
+from peer_review.store.reviews import get_review
 from peer_review.store.tables import (
     Assignment,
     AuditEntry,

@@ -11,8 +11,9 @@ from sqlmodel import Session, select
 from peer_review import clock
 from peer_review.domain.model import Alignment, DocumentKind, FindingKind, TaskKind
 from peer_review.service import follow_up
-from peer_review.service.common import audit, get_review, trust_of
-from peer_review.service.records import (
+from peer_review.service.common import audit
+from peer_review.store.people import trust_of
+from peer_review.store.records import (
     agreed_lines,
     evidence,
     findings_of,
@@ -20,6 +21,7 @@ from peer_review.service.records import (
     standing_judgements,
     team,
 )
+from peer_review.store.reviews import get_review
 from peer_review.store.tables import (
     Document,
     ModerationDecision,

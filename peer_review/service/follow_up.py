@@ -18,7 +18,7 @@ from peer_review import clock
 from peer_review.domain.lifecycle import Stage
 from peer_review.domain.model import PROGRESS_OCCASION, FindingKind, ProgressStatus
 from peer_review.service.common import ENGINE, audit
-from peer_review.service.records import action_ref, findings_of
+from peer_review.store.records import action_ref, findings_of
 from peer_review.store.tables import ActionProgress, DevelopmentAction, Review, Task
 
 

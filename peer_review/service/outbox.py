@@ -66,7 +66,7 @@ def notify(
 
 
 def review_context(session: Session, review: Review) -> dict[str, Any]:
-    from peer_review.service.common import trust_of
+    from peer_review.store.people import trust_of
 
     visit = clock.date_span(review.visit_start, review.visit_end)
     return {

@@ -29,7 +29,8 @@ from peer_review.domain.scheduling import (
     visit_days,
 )
 from peer_review.errors import UserError
-from peer_review.service.common import audit, get_partnership, host_ceo
+from peer_review.service.common import audit
+from peer_review.store.people import get_partnership, host_ceo
 from peer_review.store.tables import (
     Assignment,
     Cycle,

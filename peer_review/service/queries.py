@@ -14,12 +14,8 @@ from peer_review.adapters.csv_export import csv_text
 from peer_review.domain.lifecycle import Stage
 from peer_review.domain.model import TaskKind, days_overdue
 from peer_review.errors import UserError
-from peer_review.service.common import (
-    get_partnership,
-    get_review,
-    get_task,
-    trust_of,
-)
+from peer_review.store.people import get_partnership, trust_of
+from peer_review.store.reviews import get_review, get_task
 from peer_review.store.tables import (
     Assignment,
     Partnership,
@@ -431,7 +427,7 @@ def task_context(session: Session, task_id: int) -> dict:
     # imported here: the lists and status above need none of a review's records (and their six tables),
     # and `status` or `tasks` starts that much sooner
     from peer_review.service.kinds import KINDS
-    from peer_review.service.records import agreed_lines, evidence, latest_lines, strand_of, team, worker
+    from peer_review.store.records import agreed_lines, evidence, latest_lines, strand_of, team, worker
 
     task = get_task(session, task_id)
     review = get_review(session, task.review_id)

@@ -16,18 +16,12 @@ from peer_review.domain.model import KIND_RULES, TaskKind
 from peer_review.domain.reminders import ReminderRules, reminder_due
 from peer_review.errors import UserError
 from peer_review.service import surveys
-from peer_review.service.common import (
-    audit,
-    checked_text,
-    coordinator_of,
-    get_review,
-    get_task,
-    host_calendar,
-    person_by_email,
-)
+from peer_review.service.common import audit, checked_text, host_calendar
 from peer_review.service.isolation import Failures, units_of
 from peer_review.service.outbox import notify, review_context
 from peer_review.service.queries import open_tasks
+from peer_review.store.people import coordinator_of, person_by_email
+from peer_review.store.reviews import get_review, get_task
 from peer_review.store.tables import DueDateChange, Partnership, Person, Review, Task
 
 
@@ -177,7 +171,7 @@ def extend(
     if actor_email is None:
         actor_email = coordinator_of(session, review.partnership_id).email
     actor = person_by_email(session, review.partnership_id, actor_email)
-    from peer_review.service.records import team
+    from peer_review.store.records import team
 
     if actor is None or not (actor.is_coordinator or actor == team(session, review)[1]):
         raise UserError(f"only the coordinator or the review's moderator can extend a task; {actor_email} is neither")

@@ -12,16 +12,10 @@ from peer_review.domain.calendar import OutsideCalendar
 from peer_review.domain.lifecycle import Stage, visit_is_past
 from peer_review.domain.model import TaskKind, stage_deadlines, task_due
 from peer_review.errors import UserError
-from peer_review.service.common import (
-    audit,
-    checked_text,
-    coordinator_of,
-    get_review,
-    host_calendar,
-    host_ceo,
-    person_by_email,
-)
+from peer_review.service.common import audit, checked_text, host_calendar
 from peer_review.service.planning import problems_after
+from peer_review.store.people import coordinator_of, host_ceo, person_by_email
+from peer_review.store.reviews import get_review
 from peer_review.store.tables import Partnership, Task, VisitChange
 
 
@@ -104,7 +98,7 @@ def _notify_moved(session: Session, review, change: VisitChange, tell_coordinato
     so does the coordinator, when the host moved it."""
     from peer_review.service.calendars import reviews_calendar
     from peer_review.service.outbox import notify, review_context
-    from peer_review.service.records import team
+    from peer_review.store.records import team
 
     context = review_context(session, review)
     old = clock.date_span(change.old_start, change.old_end)

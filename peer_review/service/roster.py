@@ -43,12 +43,13 @@ from peer_review.domain.scheduling import PlanInfeasible
 from peer_review.errors import UserError
 from peer_review.files.partnerships import LoadedPartnership
 from peer_review.files.yaml_document import Document, dotted
-from peer_review.service.common import ENGINE, audit, coordinator_of, end_task, host_ceo
+from peer_review.service.common import ENGINE, audit, end_task
 from peer_review.service.kinds._team import leave_team
 from peer_review.service.loading import new_person, people_of
 from peer_review.service.planning import plan_joining_trust
-from peer_review.service.records import team
 from peer_review.service.steps import hand_over, lock_review
+from peer_review.store.people import coordinator_of, host_ceo
+from peer_review.store.records import team
 from peer_review.store.tables import (
     Assignment,
     AuditEntry,

@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 from peer_review import clock, settings
 from peer_review.errors import UserError
 from peer_review.service.outbox import notify
+from peer_review.store.people import people_with_email
 from peer_review.store.tables import OutboxMessage, Person, SignInRequest, WebSession
 
 LINK_LIFETIME = dt.timedelta(minutes=30)
@@ -100,7 +101,7 @@ def request_link(session: Session, email: str, client: str, next_path: str = "/"
 
 def _signs_in(session: Session, email: str) -> Person | None:
     """The person an address signs in as: one of its records in a partnership, not one of those who left."""
-    return session.exec(select(Person).where(Person.email == email, Person.left_on == None).order_by(Person.id)).first()  # noqa: E711
+    return next(iter(people_with_email(session, email, still_here=True)), None)
 
 
 def link_for_sending(session: Session, message: OutboxMessage) -> dict[str, object] | None:

@@ -32,17 +32,11 @@ from peer_review.domain.model import (
 from peer_review.errors import UserError
 from peer_review.service import follow_up
 from peer_review.service.calendars import reviews_calendar
-from peer_review.service.common import (
-    ENGINE,
-    audit,
-    coordinator_of,
-    end_task,
-    get_review,
-    host_calendar,
-    host_ceo,
-)
+from peer_review.service.common import ENGINE, audit, end_task, host_calendar
 from peer_review.service.outbox import notify, review_context
-from peer_review.service.records import agreed_lines, team
+from peer_review.store.people import coordinator_of, host_ceo
+from peer_review.store.records import agreed_lines, team
+from peer_review.store.reviews import get_review
 from peer_review.store.tables import Document, Person, Review, Task
 
 

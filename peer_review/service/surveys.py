@@ -32,7 +32,8 @@ from peer_review.files.questionnaires import (
     Questionnaire,
     resolve_questionnaire,
 )
-from peer_review.service.common import audit, coordinator_of, person_by_email
+from peer_review.service.common import audit
+from peer_review.store.people import coordinator_of, person_by_email
 from peer_review.store.tables import Partnership, Person, SurveyAnswer, SurveyInvitation
 from peer_review.store.tables import SurveyRound as RoundRow
 

@@ -19,7 +19,6 @@ from sqlmodel import Session
 
 from peer_review import settings
 from peer_review.domain.model import NextStep, next_step
-from peer_review.service.common import get_partnership, get_review
 from peer_review.service.isolation import Failures
 from peer_review.service.steps import (
     MAX_STEPS,
@@ -30,6 +29,8 @@ from peer_review.service.steps import (
 )
 from peer_review.store.machine_work import FINISHED as _FINISHED
 from peer_review.store.machine_work import queue
+from peer_review.store.people import get_partnership
+from peer_review.store.reviews import get_review
 from peer_review.store.tables import MachineWork, Review
 
 #: How long a sweep may hold a claimed review before another sweep may take it (a killed worker's rows).

@@ -16,16 +16,12 @@ from peer_review.domain.model import TaskKind, TaskStatus
 from peer_review.errors import BadInput, Conflict, Refused
 from peer_review.files.yaml_document import describe, dotted
 from peer_review.service.access import not_theirs_to_answer
-from peer_review.service.common import (
-    audit,
-    end_task,
-    get_review,
-    get_task,
-    person_by_email,
-)
+from peer_review.service.common import audit, end_task
 from peer_review.service.kinds import KINDS, validation_context
 from peer_review.service.steps import lock_review, pending_step, run_step  # noqa: F401  (the engine's half of this module's job)
 from peer_review.service.sweep import advance_review
+from peer_review.store.people import person_by_email
+from peer_review.store.reviews import get_review, get_task
 from peer_review.store.tables import Person, Review, Task
 
 

@@ -1,10 +1,19 @@
-"""Reads of reviews, their cycles and teams that the entry points and the demo need as they are."""
+"""Reviews, their cycles, teams and tasks: each read in one place."""
 
 from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from peer_review.store.tables import Assignment, Cycle, Person, Review, SurveyRound
+from peer_review.store.people import by_id
+from peer_review.store.tables import Assignment, Cycle, Person, Review, SurveyRound, Task
+
+
+def get_review(session: Session, review_id: int) -> Review:
+    return by_id(session, Review, review_id, "review", "`peer-review status` lists them")
+
+
+def get_task(session: Session, task_id: int) -> Task:
+    return by_id(session, Task, task_id, "task", "`peer-review tasks` lists the open ones")
 
 
 def latest_cycle(session: Session, partnership_id: int) -> Cycle | None:

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, delete, select
 
 from peer_review.store.tables import Person, TaskDraft
 
@@ -51,3 +51,8 @@ def draft_holders(session: Session, task_id: int) -> list[DraftHolder]:
         .order_by(TaskDraft.saved_at, TaskDraft.id)
     ).all()
     return [DraftHolder(draft.person_id, person.name, draft.saved_at) for draft, person in rows]
+
+
+def discard_all(session: Session, task_id: int) -> None:
+    """Everyone's drafts of a task that is done or cancelled: nobody can send them any more."""
+    session.exec(delete(TaskDraft).where(TaskDraft.task_id == task_id))

@@ -24,7 +24,6 @@ from peer_review.entrypoints.web.pages import (
 from peer_review.errors import NotFound
 from peer_review.service import access, dashboard, evaluation, reminders
 from peer_review.service.access import Viewer
-from peer_review.service.common import get_partnership_by_id, get_task
 from peer_review.service.queries import (
     overview,
     overview_csv,
@@ -33,6 +32,8 @@ from peer_review.service.queries import (
 )
 from peer_review.store import reviews
 from peer_review.store.db import Session
+from peer_review.store.people import get_partnership_by_id
+from peer_review.store.reviews import get_task
 
 router = APIRouter()
 ScriptOrPerson = Depends(script_or_person)

@@ -20,9 +20,9 @@ from peer_review.entrypoints.web.forms import value_at
 from peer_review.errors import UserError
 from peer_review.service import signin
 from peer_review.service.access import Viewer, viewer_for
-from peer_review.service.common import MAX_ID
 from peer_review.store import people
 from peer_review.store.db import Session
+from peer_review.store.people import MAX_ID
 
 HERE = FilePath(__file__).resolve().parent
 SESSION_COOKIE = "peer_review_session"

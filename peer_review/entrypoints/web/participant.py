@@ -32,11 +32,11 @@ from peer_review.service import (
     workflow,
 )
 from peer_review.service.calendars import reviews_calendar
-from peer_review.service.common import trust_of
 from peer_review.service.kinds import KINDS
-from peer_review.service.records import evidence
 from peer_review.store import task_drafts
 from peer_review.store.db import Session
+from peer_review.store.people import trust_of
+from peer_review.store.records import evidence
 
 router = APIRouter()
 

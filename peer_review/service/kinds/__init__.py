@@ -35,7 +35,7 @@ from peer_review.service.kinds import (
 from peer_review.service.kinds._forms import AnswerForm, matches
 from peer_review.service.kinds._kind import Kind
 from peer_review.service.kinds._yaml import render_template
-from peer_review.service.records import agreed_lines, evidence_refs
+from peer_review.store.records import agreed_lines, evidence_refs
 from peer_review.store.tables import Review, Task
 
 __all__ = ["KINDS", "MODULES", "AnswerForm", "Kind", "matches", "validation_context", "yaml_template"]
@@ -64,7 +64,7 @@ def yaml_template(ctx: dict) -> str:
 
 def validation_context(session: Session, review: Review, task: Task) -> dict:
     """What a task's input may refer to, for the pydantic validators in domain.inputs: the review's agreed lines
-    and evidence, and what its kind adds. Here rather than with the records it reads (service/records.py), which
+    and evidence, and what its kind adds. Here rather than with the records it reads (store/records.py), which
     every kind's module imports."""
     lines = [line.number for line in agreed_lines(session, review)]
     context: dict = {"lines": lines, "evidence": evidence_refs(session, review)}

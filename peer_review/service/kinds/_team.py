@@ -8,10 +8,11 @@ from sqlmodel import Session, select
 from peer_review.domain.lifecycle import Event, Stage
 from peer_review.domain.model import TaskKind, TaskStatus
 from peer_review.domain.scheduling import replacement
-from peer_review.service.common import ENGINE, audit, coordinator_of, person_by_email
+from peer_review.service.common import ENGINE, audit
 from peer_review.service.planning import stored_plan_of
-from peer_review.service.records import assignments, team
 from peer_review.service.steps import hand_over, move, open_task
+from peer_review.store.people import coordinator_of, person_by_email
+from peer_review.store.records import assignments, team
 from peer_review.store.tables import Assignment, LineOfEnquiry, Person, Review, Task
 
 

@@ -10,13 +10,14 @@ from sqlmodel import Session, select
 from peer_review.domain import inputs as inp
 from peer_review.domain.model import TaskKind
 from peer_review.errors import UserError
-from peer_review.service.common import audit, person_by_email
+from peer_review.service.common import audit
 from peer_review.service.kinds._forms import AnswerForm
 from peer_review.service.kinds._kind import Kind
 from peer_review.service.kinds._team import add_member, share_leads
 from peer_review.service.kinds._yaml import comment
 from peer_review.service.planning import problems_after
-from peer_review.service.records import assignments, team
+from peer_review.store.people import person_by_email
+from peer_review.store.records import assignments, team
 from peer_review.store.tables import Assignment, Person, Review, Task, Trust
 
 

@@ -9,8 +9,8 @@ from peer_review.domain.lifecycle import Event
 from peer_review.domain.model import TaskKind
 from peer_review.service.kinds._forms import AnswerForm, nothing
 from peer_review.service.kinds._kind import Kind
-from peer_review.service.records import assignments
 from peer_review.service.steps import move
+from peer_review.store.records import assignments
 from peer_review.store.tables import FeedbackResponse, Person, Review, Task
 
 

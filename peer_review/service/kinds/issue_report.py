@@ -9,11 +9,11 @@ from peer_review import clock
 from peer_review.domain import inputs as inp
 from peer_review.domain.model import TaskKind
 from peer_review.service import follow_up
-from peer_review.service.common import host_ceo
 from peer_review.service.kinds._forms import AnswerForm
 from peer_review.service.kinds._kind import Kind
 from peer_review.service.outbox import notify, review_context
-from peer_review.service.records import team
+from peer_review.store.people import host_ceo
+from peer_review.store.records import team
 from peer_review.store.tables import Person, Review, Task
 
 

@@ -12,8 +12,8 @@ from peer_review.domain.model import Decision, TaskKind
 from peer_review.service.kinds._forms import AnswerForm
 from peer_review.service.kinds._kind import Kind
 from peer_review.service.kinds._yaml import comment, evidence_comment, quoted
-from peer_review.service.records import findings_of, findings_to_moderate, standing_judgements
 from peer_review.service.steps import move, open_task
+from peer_review.store.records import findings_of, findings_to_moderate, standing_judgements
 from peer_review.store.tables import (
     Finding,
     ModerationDecision,

@@ -10,8 +10,8 @@ from peer_review.domain.model import TaskKind
 from peer_review.service.kinds._forms import AnswerForm
 from peer_review.service.kinds._kind import Kind
 from peer_review.service.kinds._yaml import comment, quoted
-from peer_review.service.records import strand_of, team
 from peer_review.service.steps import move, open_task
+from peer_review.store.records import strand_of, team
 from peer_review.store.tables import LineOfEnquiry, Person, Review, Task
 
 BLANK_LINE = {"title": "", "self_evaluation": ""}

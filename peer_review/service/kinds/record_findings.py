@@ -11,8 +11,8 @@ from peer_review.domain.model import TaskKind
 from peer_review.service.kinds._forms import AnswerForm
 from peer_review.service.kinds._kind import Kind
 from peer_review.service.kinds._yaml import evidence_comment, lines_comment
-from peer_review.service.records import agreed_lines, findings_of, worker
 from peer_review.service.steps import move
+from peer_review.store.records import agreed_lines, findings_of, worker
 from peer_review.store.tables import Finding, Person, Review, Task
 
 BLANK_FINDING = {"text": "", "evidence": []}

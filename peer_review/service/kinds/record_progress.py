@@ -13,7 +13,7 @@ from peer_review.service.common import audit
 from peer_review.service.kinds._forms import AnswerForm
 from peer_review.service.kinds._kind import Kind
 from peer_review.service.kinds._yaml import comment, quoted
-from peer_review.service.records import action_ref
+from peer_review.store.records import action_ref
 from peer_review.store.tables import ActionProgress, Person, Review, Task
 
 

@@ -11,8 +11,8 @@ from peer_review.service.kinds._forms import AnswerForm, nothing
 from peer_review.service.kinds._kind import Kind
 from peer_review.service.kinds._team import leave_team
 from peer_review.service.kinds._yaml import comment
-from peer_review.service.records import assignments
 from peer_review.service.steps import move
+from peer_review.store.records import assignments
 from peer_review.store.tables import Assignment, Person, Review, Task
 
 

@@ -11,8 +11,8 @@ from peer_review.service.common import audit
 from peer_review.service.kinds._forms import AnswerForm
 from peer_review.service.kinds._kind import Kind
 from peer_review.service.kinds._yaml import evidence_comment, quoted
-from peer_review.service.records import findings_of, findings_to_revise, team, worker
 from peer_review.service.steps import move, open_task
+from peer_review.store.records import findings_of, findings_to_revise, team, worker
 from peer_review.store.tables import Person, Review, Task
 
 
