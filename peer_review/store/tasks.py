@@ -1,0 +1,42 @@
+"""Tasks: which are open, on a review, of a kind, for a person; each read in one place."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from peer_review.domain.model import TaskKind, TaskStatus
+from peer_review.store.tables import Task
+
+
+def open_tasks(
+    session: Session, *, review_id: int | None = None, kind: TaskKind | None = None, assignee_id: int | None = None
+) -> list[Task]:
+    """The open tasks matching every filter given, oldest first."""
+    query = select(Task).where(Task.status == TaskStatus.OPEN.value)
+    if review_id is not None:
+        query = query.where(Task.review_id == review_id)
+    if kind is not None:
+        query = query.where(Task.kind == kind.value)
+    if assignee_id is not None:
+        query = query.where(Task.assignee_id == assignee_id)
+    return list(session.exec(query.order_by(Task.id)).all())
+
+
+def tasks_of(session: Session, review_id: int) -> list[Task]:
+    """Every task of a review, whatever its status, oldest first."""
+    return list(session.exec(select(Task).where(Task.review_id == review_id).order_by(Task.id)).all())
+
+
+def task_by_key(session: Session, key: str) -> Task | None:
+    """The task opened under that key (a kind, a round and a person on a review), if any: opening it twice would
+    give the person the same work twice."""
+    return session.exec(select(Task).where(Task.key == key)).first()
+
+
+def last_done(session: Session, review_id: int, kind: TaskKind) -> Task | None:
+    """The latest round of a kind of task that was done on a review."""
+    return session.exec(
+        select(Task)
+        .where(Task.review_id == review_id, Task.kind == kind.value, Task.status == TaskStatus.DONE.value)
+        .order_by(Task.round.desc())
+    ).first()
