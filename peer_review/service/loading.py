@@ -5,12 +5,12 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
-
 from peer_review import clock
 from peer_review.errors import UserError
 from peer_review.files.partnerships import Contact, LoadedPartnership, PartnershipSpec
 from peer_review.service.common import audit
+from peer_review.store.db import Session
+from peer_review.store.memberships import partnership_named
 from peer_review.store.tables import Partnership, Person, Trust
 
 
@@ -25,7 +25,7 @@ class LoadResult:
 def store_partnership(session: Session, loaded: LoadedPartnership) -> LoadResult:
     """Store a partnership that `load_partnership_file` has validated."""
     spec = loaded.spec
-    if session.exec(select(Partnership).where(Partnership.name == spec.name)).first():
+    if partnership_named(session, spec.name):
         raise UserError(f"a partnership named '{spec.name}' is already loaded", source=str(loaded.source), place="name")
     partnership = Partnership(
         name=spec.name,

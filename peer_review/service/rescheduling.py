@@ -5,8 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from sqlmodel import Session, select
-
 from peer_review import clock
 from peer_review.domain.calendar import OutsideCalendar
 from peer_review.domain.lifecycle import Stage, visit_is_past
@@ -14,9 +12,11 @@ from peer_review.domain.model import TaskKind, stage_deadlines, task_due
 from peer_review.errors import UserError
 from peer_review.service.common import audit, checked_text, host_calendar
 from peer_review.service.planning import problems_after
-from peer_review.store.people import coordinator_of, host_ceo, person_by_email
+from peer_review.store.db import Session
+from peer_review.store.people import coordinator_of, get_partnership_by_id, host_ceo, person_by_email
 from peer_review.store.reviews import get_review
-from peer_review.store.tables import Partnership, Task, VisitChange
+from peer_review.store.tables import VisitChange
+from peer_review.store.tasks import open_tasks
 
 
 def can_still_move(review) -> bool:
@@ -30,7 +30,7 @@ def reschedule(
 ) -> VisitChange:
     """Move a visit (by the host trust's CEO or the coordinator, who is assumed when nobody is named)."""
     review = get_review(session, review_id)
-    partnership = session.get(Partnership, review.partnership_id)
+    partnership = get_partnership_by_id(session, review.partnership_id)
     if actor_email is None:
         actor_email = coordinator_of(session, partnership.id).email
     actor = person_by_email(session, partnership.id, actor_email)
@@ -76,7 +76,7 @@ def reschedule(
     review.deadlines = {k: d.isoformat() for k, d in deadlines.items()}
     review.sequence += 1
     session.add(review)
-    for task in session.exec(select(Task).where(Task.review_id == review.id, Task.status == "open")):
+    for task in open_tasks(session, review_id=review.id):
         task.due = task_due(TaskKind(task.kind), deadlines, calendar, task.round)
         session.add(task)
     _notify_moved(session, review, change, tell_coordinator=not actor.is_coordinator)

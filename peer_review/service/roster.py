@@ -22,8 +22,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
-
 from peer_review import clock
 from peer_review.domain.lifecycle import NOT_STARTED, Stage, visit_is_past
 from peer_review.domain.model import TaskKind, TaskStatus
@@ -48,19 +46,30 @@ from peer_review.service.kinds._team import leave_team
 from peer_review.service.loading import new_person, people_of
 from peer_review.service.planning import plan_joining_trust
 from peer_review.service.steps import hand_over, lock_review
-from peer_review.store.people import coordinator_of, host_ceo
-from peer_review.store.records import team
-from peer_review.store.tables import (
-    Assignment,
-    AuditEntry,
-    Cycle,
-    Finding,
-    Partnership,
-    Person,
-    Review,
-    Task,
-    Trust,
+from peer_review.store.db import Session
+from peer_review.store.memberships import (
+    ceo_of_trust,
+    emails_added_by_hand,
+    host_ceo_if_any,
+    hosted_reviews,
+    left_trust_keys,
+    member_by_email,
+    open_review_ids,
+    open_reviews,
+    open_tasks_hosted_by,
+    partnership_named,
+    people_in,
+    people_with_records,
+    places_of,
+    reviews_with_host_keys,
+    trust_by_key,
+    trusts_in,
 )
+from peer_review.store.people import coordinator_of, host_ceo, trust_of
+from peer_review.store.records import team
+from peer_review.store.reviews import latest_cycle
+from peer_review.store.tables import Partnership, Person, Review, Trust
+from peer_review.store.tasks import open_tasks
 
 
 @dataclass(frozen=True)
@@ -79,7 +88,7 @@ def update_partnership(
     """Apply an edited partnership file to the loaded partnership of the same name, in the caller's
     transaction; with `dry_run`, only say what would change. Refusals are UserErrors naming the file's key."""
     spec = loaded.spec
-    partnership = session.exec(select(Partnership).where(Partnership.name == spec.name)).first()
+    partnership = partnership_named(session, spec.name)
     if partnership is None:
         raise _refusal(
             loaded,
@@ -89,9 +98,7 @@ def update_partnership(
         )
     _check_settings_unchanged(partnership, loaded)
     if not dry_run:  # answers and machine steps on these reviews wait until the update is done, and it sees them done
-        for review_id in session.exec(
-            select(Review.id).where(Review.partnership_id == partnership.id, _STILL_OPEN).order_by(Review.id)
-        ).all():
+        for review_id in open_review_ids(session, partnership.id):
             lock_review(session, review_id)
     try:
         changes = diff(stored_roster(session, partnership), file_roster(loaded), history_of(session, partnership))
@@ -123,24 +130,13 @@ def update_partnership(
     return RosterUpdate(partnership.name, changes, effects, applied=True)
 
 
-#: Reviews something can still happen on (not closed, not cancelled).
-_STILL_OPEN = Review.stage.not_in([Stage.CLOSED.value, Stage.CANCELLED.value])
-
-
 def _check_every_review_keeps_a_peer(session: Session, partnership: Partnership, loaded: LoadedPartnership) -> None:
     """A trust that leaves takes its people's places with it, and can take a review's last peer: refused, as the
     coordinator could not give that review another peer (each peer place belongs to one trust)."""
-    active = session.exec(select(Review).where(Review.partnership_id == partnership.id, _STILL_OPEN)).all()
-    for review in active:
+    for review in open_reviews(session, partnership.id):
         if team(session, review)[0]:
             continue
-        choosing = session.exec(
-            select(Task).where(
-                Task.review_id == review.id,
-                Task.kind == TaskKind.CHOOSE_REPLACEMENT.value,
-                Task.status == TaskStatus.OPEN.value,
-            )
-        ).all()
+        choosing = open_tasks(session, review_id=review.id, kind=TaskKind.CHOOSE_REPLACEMENT)
         if not any(t.subject.get("role") == "peer" for t in choosing):
             raise _refusal(
                 loaded,
@@ -163,11 +159,9 @@ def _refusal(loaded: LoadedPartnership, problem: str, loc: tuple) -> UserError:
 
 def stored_roster(session: Session, partnership: Partnership) -> Roster:
     """The trusts and people still in a loaded partnership."""
-    trusts = session.exec(select(Trust).where(Trust.partnership_id == partnership.id, Trust.left_on.is_(None))).all()
-    keys = {t.id: t.key for t in session.exec(select(Trust).where(Trust.partnership_id == partnership.id))}
-    people = session.exec(
-        select(Person).where(Person.partnership_id == partnership.id, Person.left_on.is_(None)).order_by(Person.id)
-    ).all()
+    trusts = trusts_in(session, partnership.id, still_here=True)
+    keys = {t.id: t.key for t in trusts_in(session, partnership.id)}
+    people = people_in(session, partnership.id, still_here=True)
     return Roster(
         trusts={
             t.key: TrustEntry(t.key, t.name, tuple(t.strand_order), tuple(t.conflicts), t.calendar_id) for t in trusts
@@ -203,38 +197,20 @@ def file_roster(loaded: LoadedPartnership) -> Roster:
 def history_of(session: Session, partnership: Partnership) -> History:
     """What has happened in a partnership that an update must keep: who has records, which reviews started."""
     pid = partnership.id
-    people = session.exec(select(Person).where(Person.partnership_id == pid)).all()
-    keys = {t.id: t.key for t in session.exec(select(Trust).where(Trust.partnership_id == pid))}
-    ids = {
-        *session.exec(
-            select(Assignment.person_id)
-            .join(Review, Review.id == Assignment.review_id)
-            .where(Review.partnership_id == pid)
-        ).all(),
-        *session.exec(
-            select(Task.assignee_id).join(Review, Review.id == Task.review_id).where(Review.partnership_id == pid)
-        ).all(),
-        *session.exec(
-            select(Finding.author_id).join(Review, Review.id == Finding.review_id).where(Review.partnership_id == pid)
-        ).all(),
-    }
+    people = people_in(session, pid)
+    keys = {t.id: t.key for t in trusts_in(session, pid)}
+    ids = people_with_records(session, pid)
     started: dict[str, dict[str, int]] = {}
-    for review, key in session.exec(
-        select(Review, Trust.key).join(Trust, Trust.id == Review.host_trust_id).where(Review.partnership_id == pid)
-    ):
+    for review, key in reviews_with_host_keys(session, pid):
         if Stage(review.stage) not in NOT_STARTED and review.stage != Stage.CANCELLED:
             started.setdefault(key, {})[review.strand_id] = review.position
-    added = session.exec(
-        select(AuditEntry.detail).where(AuditEntry.partnership_id == pid, AuditEntry.action == "person_added")
-    ).all()
+    added = emails_added_by_hand(session, pid)
     return History(
         with_records=frozenset(p.email for p in people if p.id in ids),
-        added_outside_file=frozenset(detail.get("person") for detail in added),
+        added_outside_file=added,
         started=started,
         left_people={p.email: keys.get(p.trust_id) for p in people if p.left_on is not None},
-        left_trusts=frozenset(
-            session.exec(select(Trust.key).where(Trust.partnership_id == pid, Trust.left_on.is_not(None))).all()
-        ),
+        left_trusts=frozenset(left_trust_keys(session, pid)),
     )
 
 
@@ -319,19 +295,17 @@ def _apply(
 
 
 def _person(session: Session, partnership: Partnership, email: str) -> Person:
-    return session.exec(select(Person).where(Person.partnership_id == partnership.id, Person.email == email)).one()
+    return member_by_email(session, partnership.id, email)
 
 
 def _ceo(session: Session, partnership: Partnership, trust_key: str) -> Person:
-    trust = session.exec(select(Trust).where(Trust.partnership_id == partnership.id, Trust.key == trust_key)).one()
-    return session.exec(
-        select(Person).where(Person.partnership_id == partnership.id, Person.trust_id == trust.id, Person.is_ceo)
-    ).one()
+    trust = trust_by_key(session, partnership.id, trust_key)
+    return ceo_of_trust(session, partnership.id, trust.id)
 
 
 def _sync_trusts(session: Session, partnership: Partnership, loaded: LoadedPartnership) -> dict[str, Trust]:
     """Trust rows as the file describes them (new ones added, with their school calendars); by key, all of them."""
-    trusts = {t.key: t for t in session.exec(select(Trust).where(Trust.partnership_id == partnership.id))}
+    trusts = {t.key: t for t in trusts_in(session, partnership.id)}
     calendars = dict(partnership.calendars)
     for t in loaded.spec.trusts:
         calendar = loaded.calendars[t.id]
@@ -358,7 +332,7 @@ def _sync_people(
 ) -> None:
     """Person rows as the file describes them; those who leave are marked as left. A reviewer's or moderator's
     role is kept until their places are given up (the planner still needs them there to find replacements)."""
-    rows = {p.email: p for p in session.exec(select(Person).where(Person.partnership_id == partnership.id))}
+    rows = {p.email: p for p in people_in(session, partnership.id)}
     ids = {key: t.id for key, t in trusts.items()}
     for email, attributes in people_of(loaded.spec).items():
         person = rows.get(email)
@@ -393,25 +367,14 @@ def _give_up_places(
     """
     effects = []
     roles_held = {"peer": "is_reviewer", "moderator": "is_moderator"}
-    rows = session.exec(
-        select(Assignment, Review)
-        .join(Review, Review.id == Assignment.review_id)
-        .where(Assignment.person_id == person.id, Assignment.status != "declined")
-        .order_by(Review.visit_start, Review.id)
-    ).all()
-    for assignment, review in rows:
+    for assignment, review in places_of(session, person.id):
         stage = Stage(review.stage)
         if roles_held[assignment.role] not in roles or stage in (Stage.CLOSED, Stage.CANCELLED, Stage.FEEDBACK):
             continue
         if assignment.role == "peer" and visit_is_past(stage):
             continue
-        for task in session.exec(
-            select(Task).where(
-                Task.review_id == review.id,
-                Task.assignee_id == person.id,
-                Task.status == TaskStatus.OPEN.value,
-                Task.kind == TaskKind.RESPOND_TO_ASSIGNMENT.value,
-            )
+        for task in open_tasks(
+            session, review_id=review.id, kind=TaskKind.RESPOND_TO_ASSIGNMENT, assignee_id=person.id
         ):
             end_task(session, task, TaskStatus.DONE.value, "withdrawn")  # as good as a decline
         why = "has left the partnership" if left else f"is no longer a {assignment.role}"
@@ -434,13 +397,7 @@ def _give_up_places(
 def _hand_over_host_tasks(session: Session, trust: Trust, old: Person) -> list[str]:
     """The trust's new CEO takes over the open tasks the one before had for the trust's reviews."""
     effects = []
-    rows = session.exec(
-        select(Task, Review)
-        .join(Review, Review.id == Task.review_id)
-        .where(Review.host_trust_id == trust.id, Task.assignee_id == old.id, Task.status == TaskStatus.OPEN.value)
-        .order_by(Task.id)
-    ).all()
-    for task, review in rows:
+    for task, review in open_tasks_hosted_by(session, trust.id, old.id):
         new = host_ceo(session, review)
         now_open = hand_over(session, task, new, f"{new.name} is now the CEO of {trust.name}")
         effects.append(
@@ -458,9 +415,7 @@ def _hand_over_coordinator_tasks(session: Session, partnership: Partnership, old
     """The new coordinator takes over the open tasks of the one before, including those held for others."""
     effects = []
     new = coordinator_of(session, partnership.id)
-    for task in session.exec(
-        select(Task).where(Task.assignee_id == old.id, Task.status == TaskStatus.OPEN.value).order_by(Task.id)
-    ).all():
+    for task in open_tasks(session, assignee_id=old.id):
         now_open = hand_over(session, task, new, f"{new.name} is now the coordinator")
         effects.append(
             f"review {task.review_id}: task {task.id} ({TaskKind(task.kind).title}) "
@@ -477,9 +432,7 @@ def _hand_over_leavers_tasks(session: Session, person: Person) -> list[str]:
     """Whatever work someone who left still has (a peer's after the visit): the coordinator holds it for them.
     Nobody is asked for feedback on their behalf: that task is cancelled."""
     effects = []
-    for task in session.exec(
-        select(Task).where(Task.assignee_id == person.id, Task.status == TaskStatus.OPEN.value).order_by(Task.id)
-    ).all():
+    for task in open_tasks(session, assignee_id=person.id):
         if task.kind == TaskKind.GIVE_FEEDBACK.value:
             end_task(session, task, TaskStatus.CANCELLED.value, "left")
             audit(
@@ -506,11 +459,7 @@ def _hand_over_leavers_tasks(session: Session, person: Person) -> list[str]:
 def _reorder_strands(session: Session, partnership: Partnership, trust: Trust) -> list[str]:
     """A trust's reviews not yet started take the strands in its new order, keeping their dates and teams (which
     meet every hard constraint: strands only steer who is preferred); started reviews keep theirs."""
-    reviews = session.exec(
-        select(Review)
-        .where(Review.host_trust_id == trust.id, Review.stage != Stage.CANCELLED.value)
-        .order_by(Review.position)
-    ).all()
+    reviews = hosted_reviews(session, trust.id)
     moving = [
         (r, trust.strand_order[r.position - 1])
         for r in reviews
@@ -554,17 +503,13 @@ def _reorder_strands(session: Session, partnership: Partnership, trust: Trust) -
 def _cancel_reviews(session: Session, trust: Trust) -> list[str]:
     """The reviews of a trust that leaves (none has started): cancelled, with their open tasks."""
     effects = []
-    for review in session.exec(
-        select(Review)
-        .where(Review.host_trust_id == trust.id, Review.stage != Stage.CANCELLED.value)
-        .order_by(Review.position)
-    ).all():
+    for review in hosted_reviews(session, trust.id):
         _tell(
             session,
             review,
             f'The review of {trust.name} ("{review.strand_title}") is cancelled: the trust has left the partnership.',
         )
-        for task in session.exec(select(Task).where(Task.review_id == review.id, Task.status == TaskStatus.OPEN.value)):
+        for task in open_tasks(session, review_id=review.id):
             end_task(session, task, TaskStatus.CANCELLED.value, "review_cancelled")
         audit(
             session,
@@ -582,7 +527,7 @@ def _cancel_reviews(session: Session, trust: Trust) -> list[str]:
 
 
 def _plan_joining(session: Session, partnership: Partnership, trust_key: str, today: dt.date) -> list[str]:
-    if session.exec(select(Cycle).where(Cycle.partnership_id == partnership.id)).first() is None:
+    if latest_cycle(session, partnership.id) is None:
         return [f"trust '{trust_key}': its reviews are planned with everyone else's by `peer-review plan`"]
     try:
         reviews = plan_joining_trust(session, partnership, trust_key, today)
@@ -605,9 +550,7 @@ def _tell(session: Session, review: Review, change: str, calendar: bool = False)
 
     context = review_context(session, review)
     peers, moderator = team(session, review)
-    ceo = session.exec(
-        select(Person).where(Person.trust_id == review.host_trust_id, Person.is_ceo)
-    ).first()  # none when the trust has left
+    ceo = host_ceo_if_any(session, review)  # none when the trust has left
     told = {p.id: p for p in [ceo, *peers, moderator] if p is not None and p.left_on is None}
     ics = reviews_calendar(session, [review], f"Peer review visit: {context['host']}") if calendar else None
     for person in told.values():
@@ -624,4 +567,4 @@ def _tell(session: Session, review: Review, change: str, calendar: bool = False)
 
 
 def _review_label(session: Session, review: Review) -> str:
-    return f"{session.get(Trust, review.host_trust_id).name}, {review.strand_title}"
+    return f"{trust_of(session, review).name}, {review.strand_title}"

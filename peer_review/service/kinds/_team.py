@@ -3,17 +3,20 @@ change a team (respond_to_assignment, choose_replacement) and by roster updates 
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
-
 from peer_review.domain.lifecycle import Event, Stage
-from peer_review.domain.model import TaskKind, TaskStatus
+from peer_review.domain.model import TaskKind
 from peer_review.domain.scheduling import replacement
 from peer_review.service.common import ENGINE, audit
 from peer_review.service.planning import stored_plan_of
 from peer_review.service.steps import hand_over, move, open_task
+from peer_review.store.db import Session
+from peer_review.store.memberships import choosing_rounds, lines_led_by
 from peer_review.store.people import coordinator_of, person_by_email
-from peer_review.store.records import assignments, team
-from peer_review.store.tables import Assignment, LineOfEnquiry, Person, Review, Task
+from peer_review.store.people import person as person_by_id
+from peer_review.store.records import team
+from peer_review.store.reviews import team_with_people
+from peer_review.store.tables import Assignment, Person, Review, Task
+from peer_review.store.tasks import open_tasks
 
 
 def leave_team(
@@ -34,7 +37,7 @@ def leave_team(
     `record` is kept on the assignment, `event` tells the coordinator what happened; `unavailable` people
     (others leaving at the same time) are never chosen.
     """
-    leaving = session.get(Person, assignment.person_id)
+    leaving = person_by_id(session, assignment.person_id)
     # chosen before the place is given up: the stored plan still has them
     found = find_replacement(session, review, leaving.email, unavailable) if seek else None
     assignment.status = "declined"
@@ -45,14 +48,7 @@ def leave_team(
         return add_member(session, review, found[0], assignment.role, found[1], actor, leaving)
     coordinator = coordinator_of(session, review.partnership_id)
     if seek:
-        round_ = (
-            len(
-                session.exec(
-                    select(Task.id).where(Task.review_id == review.id, Task.kind == TaskKind.CHOOSE_REPLACEMENT.value)
-                ).all()
-            )
-            + 1
-        )
+        round_ = choosing_rounds(session, review.id) + 1
         note = f"{leaving.name} <{leaving.email}> {event} and nobody suitable is free; choose a {assignment.role} to replace them"
         open_task(
             session,
@@ -95,12 +91,11 @@ def _open_work(session: Session, review: Review, person: Person, held: bool) -> 
         TaskKind.RESPOND_TO_ASSIGNMENT.value,
         TaskKind.CHOOSE_REPLACEMENT.value,
     )  # being asked, and the coordinator's choosing
-    tasks = session.exec(
-        select(Task).where(
-            Task.review_id == review.id, Task.status == TaskStatus.OPEN.value, Task.kind.not_in(not_theirs)
-        )
-    )
-    return [t for t in tasks if t.assignee_id == person.id or (held and t.subject.get("for") == person.email)]
+    return [
+        t
+        for t in open_tasks(session, review_id=review.id)
+        if t.kind not in not_theirs and (t.assignee_id == person.id or (held and t.subject.get("for") == person.email))
+    ]
 
 
 def find_replacement(
@@ -110,7 +105,7 @@ def find_replacement(
     inputs, plan, index = stored_plan_of(session, review)
     visit = plan[index]
     others = plan[:index] + plan[index + 1 :]
-    ever = {session.get(Person, a.person_id).email for a in assignments(session, review)}
+    ever = {p.email for _, p in team_with_people(session, review.id)}
     return replacement(
         visit, leaving, inputs.trusts_by_id[visit.trust], inputs.people, inputs.moderators, others, ever | unavailable
     )
@@ -131,9 +126,7 @@ def add_member(
     if leaving is not None:
         for task in _open_work(session, review, leaving, held=True):
             hand_over(session, task, person, f"{person.name} takes the place of {leaving.name}")
-        for line in session.exec(
-            select(LineOfEnquiry).where(LineOfEnquiry.review_id == review.id, LineOfEnquiry.lead_id == leaving.id)
-        ):
+        for line in lines_led_by(session, review.id, leaving.id):
             line.lead_id = person.id
             session.add(line)
     return person
@@ -142,11 +135,7 @@ def add_member(
 def share_leads(session: Session, review: Review, leaving: Person) -> None:
     """The lines of enquiry a peer who is not replaced was to lead go, in turn, to the peers who stay."""
     peers, _ = team(session, review)
-    lines = session.exec(
-        select(LineOfEnquiry)
-        .where(LineOfEnquiry.review_id == review.id, LineOfEnquiry.lead_id == leaving.id)
-        .order_by(LineOfEnquiry.id)
-    ).all()
+    lines = lines_led_by(session, review.id, leaving.id)
     for i, line in enumerate(lines if peers else []):
         line.lead_id = peers[i % len(peers)].id
         session.add(line)

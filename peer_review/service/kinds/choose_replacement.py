@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 
-from sqlmodel import Session, select
-
 from peer_review.domain import inputs as inp
 from peer_review.domain.model import TaskKind
 from peer_review.errors import UserError
@@ -16,9 +14,12 @@ from peer_review.service.kinds._kind import Kind
 from peer_review.service.kinds._team import add_member, share_leads
 from peer_review.service.kinds._yaml import comment
 from peer_review.service.planning import problems_after
+from peer_review.store.db import Session
+from peer_review.store.memberships import people_in, trust_by_id
 from peer_review.store.people import person_by_email
 from peer_review.store.records import assignments, team
-from peer_review.store.tables import Assignment, Person, Review, Task, Trust
+from peer_review.store.reviews import team_with_people
+from peer_review.store.tables import Person, Review, Task
 
 
 def context(session: Session, review: Review, task: Task, known: dict) -> dict:
@@ -26,16 +27,14 @@ def context(session: Session, review: Review, task: Task, known: dict) -> dict:
     leaving = person_by_email(session, review.partnership_id, task.subject["leaving"])
     return {
         "candidates": _candidates(session, review, leaving, task.subject["role"]),
-        "leaving_trust": session.get(Trust, leaving.trust_id).name if leaving.trust_id else "",
+        "leaving_trust": trust_by_id(session, leaving.trust_id).name if leaving.trust_id else "",
     }
 
 
 def _candidates(session: Session, review: Review, leaving: Person, role: str) -> list[Person]:
     """People who could take the leaver's role (before the constraints are checked on submission)."""
-    people = session.exec(
-        select(Person).where(Person.partnership_id == review.partnership_id).order_by(Person.email)
-    ).all()
-    on_team = {a.person_id for a in session.exec(select(Assignment).where(Assignment.review_id == review.id))}
+    people = people_in(session, review.partnership_id, by_email=True)
+    on_team = {a.person_id for a in assignments(session, review)}
     if role == "moderator":
         return [p for p in people if p.is_moderator and p.id not in on_team]
     return [p for p in people if p.is_reviewer and p.trust_id == leaving.trust_id and p.id not in on_team]
@@ -77,7 +76,7 @@ def handle(session: Session, review: Review, task: Task, data: inp.ChooseReplace
         where = ("person",)
         if person is None:
             raise UserError(f"{data.person} is not a person in this partnership", loc=where)
-    if person.email in {session.get(Person, a.person_id).email for a in assignments(session, review)}:
+    if person.email in {p.email for _, p in team_with_people(session, review.id)}:
         raise UserError(f"{person.email} is already on (or has declined) this review's team", loc=where)
     if role == "moderator" and not person.is_moderator:
         raise UserError(f"{person.email} is not a moderator", loc=where)
@@ -109,7 +108,7 @@ def _new_person(
             f"{new.email} is already in this partnership: choose them from the list instead",
             loc=("new_person", "email"),
         )
-    trust = session.get(Trust, leaving.trust_id) if role == "peer" else None
+    trust = trust_by_id(session, leaving.trust_id) if role == "peer" else None
     person = Person(
         partnership_id=review.partnership_id,
         email=new.email,

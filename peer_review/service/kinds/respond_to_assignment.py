@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
-
 from peer_review.domain import inputs as inp
 from peer_review.domain.lifecycle import Event
 from peer_review.domain.model import TaskKind
@@ -12,23 +10,19 @@ from peer_review.service.kinds._kind import Kind
 from peer_review.service.kinds._team import leave_team
 from peer_review.service.kinds._yaml import comment
 from peer_review.service.steps import move
-from peer_review.store.records import assignments
+from peer_review.store.db import Session
+from peer_review.store.memberships import place_of
+from peer_review.store.reviews import team_with_people
 from peer_review.store.tables import Assignment, Person, Review, Task
 
 
 def context(session: Session, review: Review, task: Task, known: dict) -> dict:
     """Who has already declined a place on the team."""
-    return {
-        "declined": [
-            session.get(Person, a.person_id).email for a in assignments(session, review) if a.status == "declined"
-        ]
-    }
+    return {"declined": [p.email for a, p in team_with_people(session, review.id) if a.status == "declined"]}
 
 
 def _assignment_of(session: Session, review: Review, person_id: int) -> Assignment:
-    return session.exec(
-        select(Assignment).where(Assignment.review_id == review.id, Assignment.person_id == person_id)
-    ).one()
+    return place_of(session, review.id, person_id)
 
 
 def handle(session: Session, review: Review, task: Task, data: inp.RespondToAssignment, actor: Person) -> str:
