@@ -22,7 +22,7 @@ from peer_review.store.records import (
 )
 from peer_review.store.rendered_documents import moderation_decisions, people_in, stored_document, stored_documents
 from peer_review.store.reviews import get_review
-from peer_review.store.tables import Document, Review, Task
+from peer_review.store.tables import Document, Review
 from peer_review.store.tasks import last_done
 
 ABOUT = (
@@ -35,10 +35,6 @@ ABOUT = (
 
 def _date(day) -> str:
     return clock.long_date(day) if day else "not yet"
-
-
-def _completed(session: Session, review: Review, kind: TaskKind) -> Task | None:
-    return last_done(session, review.id, kind)
 
 
 def _common(session: Session, review: Review) -> dict:
@@ -59,8 +55,8 @@ def _common(session: Session, review: Review) -> dict:
 
 
 def lines_agreement_context(session: Session, review: Review) -> dict:
-    agreed = _completed(session, review, TaskKind.AGREE_LINES)
-    proposer = _completed(session, review, TaskKind.PROPOSE_LINES)
+    agreed = last_done(session, review.id, TaskKind.AGREE_LINES)
+    proposer = last_done(session, review.id, TaskKind.PROPOSE_LINES)
     rounds = review.lines_round
     return _common(session, review) | {
         "lines": [
@@ -94,7 +90,7 @@ def moderation_context(session: Session, review: Review) -> dict:
             {"round": d.round, "decision": d.decision.replace("_", " "), "reason": reason}
         )
     judgements = standing_judgements(session, review)
-    last = _completed(session, review, TaskKind.MODERATE)
+    last = last_done(session, review.id, TaskKind.MODERATE)
     lines = []
     for line in agreed_lines(session, review):
         j = judgements.get(line.number)

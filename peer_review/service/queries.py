@@ -242,6 +242,7 @@ def partnerships_page(
     with its reviews counted by stage (GROUP BY), its next visit and its open and overdue tasks. A fixed
     number of queries, each reading only the page's partnerships (reviews and trusts by partnership,
     tasks by review), so a page costs the same however many partnerships are loaded."""
+    among = None if among is None else sorted(among)  # read twice below: an iterator would be empty the second time
     at = Page(page, size, overviews.count_partnerships(session, among))
     listed = overviews.partnerships_by_name(session, among, at.offset, size)
     ids = [pid for pid, _name, _framework in listed]
