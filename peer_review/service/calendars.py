@@ -5,13 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import functools
 
-from sqlmodel import Session, select
-
 from peer_review import clock
 from peer_review.errors import UserError
-from peer_review.store.people import people_with_email
+from peer_review.store.db import Session
+from peer_review.store.people import people_with_email, trust_of
 from peer_review.store.records import team
-from peer_review.store.tables import Assignment, Person, Review, Trust
+from peer_review.store.tables import Review
+from peer_review.store.task_lists import (
+    people_of_trusts,
+    reviews_hosted_by,
+    reviews_with_team_places_of,
+    trusts_with_key,
+)
 
 VISIT_HOURS = (dt.time(9, 0), dt.time(16, 0))
 
@@ -22,23 +27,21 @@ def _visits_for_person(session: Session, email: str) -> list[Review]:
         raise UserError(f"no person with email {email} in any loaded partnership")
     ids = [p.id for p in people]
     trusts = [p.trust_id for p in people if p.trust_id and p.is_ceo]
-    on_team = select(Review).join(Assignment, Assignment.review_id == Review.id).where(Assignment.person_id.in_(ids))
-    hosting = select(Review).where(Review.host_trust_id.in_(trusts))
-    found = {r.id: r for r in session.exec(on_team)} | {r.id: r for r in session.exec(hosting)}
+    found = {r.id: r for r in reviews_with_team_places_of(session, ids)} | {
+        r.id: r for r in reviews_hosted_by(session, trusts)
+    }
     return sorted(found.values(), key=lambda r: (r.visit_start, r.id))
 
 
 def _visits_for_trust(session: Session, key: str) -> list[Review]:
-    trusts = session.exec(select(Trust).where(Trust.key == key)).all()
+    trusts = trusts_with_key(session, key)
     if not trusts:
         raise UserError(f"no trust with id '{key}' in any loaded partnership")
     ids = [t.id for t in trusts]
-    people = [p.id for p in session.exec(select(Person).where(Person.trust_id.in_(ids)))]
-    hosting = select(Review).where(Review.host_trust_id.in_(ids))
-    visiting = (
-        select(Review).join(Assignment, Assignment.review_id == Review.id).where(Assignment.person_id.in_(people))
-    )
-    found = {r.id: r for r in session.exec(hosting)} | {r.id: r for r in session.exec(visiting)}
+    people = [p.id for p in people_of_trusts(session, ids)]
+    found = {r.id: r for r in reviews_hosted_by(session, ids)} | {
+        r.id: r for r in reviews_with_team_places_of(session, people)
+    }
     return sorted(found.values(), key=lambda r: (r.visit_start, r.id))
 
 
@@ -65,7 +68,7 @@ def reviews_calendar(session: Session, reviews: list[Review], name: str) -> byte
     cal.add("x-wr-timezone", clock.TIMEZONE)
     cal.add_component(_england_timezone())
     for review in reviews:
-        host = session.get(Trust, review.host_trust_id)
+        host = trust_of(session, review)
         peers, moderator = team(session, review)
         members = [f"{p.name} ({p.organisation}), peer reviewer" for p in peers]
         if moderator:

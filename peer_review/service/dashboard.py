@@ -7,9 +7,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, func
-from sqlmodel import Session, select
-
 from peer_review import clock
 from peer_review.domain.calendar import SchoolCalendar
 from peer_review.domain.lifecycle import Stage
@@ -17,24 +14,12 @@ from peer_review.domain.model import TaskKind, days_overdue
 from peer_review.domain.scheduling import ReviewDates
 from peer_review.errors import NotFound
 from peer_review.service.planning import calendar_snapshots
-from peer_review.store.people import trust_of
+from peer_review.store import overviews
+from peer_review.store.db import Session
+from peer_review.store.people import get_partnership_by_id, trust_of
+from peer_review.store.rendered_documents import document_lines, stored_document
 from peer_review.store.reviews import get_review
-from peer_review.store.tables import (
-    Assignment,
-    AuditEntry,
-    Document,
-    Partnership,
-    Person,
-    Review,
-    Task,
-    Trust,
-    VisitChange,
-)
-
-
-def _count_late(today: dt.date):
-    return func.sum(case((Task.due < today, 1), else_=0))
-
+from peer_review.store.tables import Document, Partnership, Review, VisitChange
 
 # --- who carries how much -----------------------------------------------------------------------
 
@@ -65,12 +50,7 @@ class Load:
 def workload(session: Session, partnership: Partnership) -> list[Load]:
     """Each reviewer's and moderator's reviews in this partnership (per term too) and open tasks, busiest first."""
     today = clock.today()
-    rows = session.exec(
-        select(Person, Assignment.role, Review.term)
-        .join(Assignment, Assignment.person_id == Person.id)
-        .join(Review, Review.id == Assignment.review_id)
-        .where(Review.partnership_id == partnership.id, Assignment.status != "declined")
-    )
+    rows = overviews.team_places(session, partnership.id)
     loads: dict[tuple[int, str], Load] = {}
     for person, role, term in rows:
         load = loads.get((person.id, role))
@@ -80,12 +60,7 @@ def workload(session: Session, partnership: Partnership) -> list[Load]:
             )
         load.reviews += 1
         load.by_term[term] = load.by_term.get(term, 0) + 1
-    tasks = session.exec(
-        select(Task.assignee_id, func.count(), _count_late(today))
-        .join(Review, Review.id == Task.review_id)
-        .where(Review.partnership_id == partnership.id, Task.status == "open")
-        .group_by(Task.assignee_id)
-    )
+    tasks = overviews.open_task_counts_by_assignee(session, partnership.id, today)
     first_role: dict[int, Load] = {}  # a person's tasks are counted once, on their first role's row
     for (person_id, _role), load in loads.items():
         first_role.setdefault(person_id, load)
@@ -99,20 +74,9 @@ def workload(session: Session, partnership: Partnership) -> list[Load]:
 
 
 def review_dates(session: Session, partnership: Partnership) -> list[ReviewDates]:
-    reviews = session.exec(
-        select(Review, Trust)
-        .join(Trust, Trust.id == Review.host_trust_id)
-        .where(Review.partnership_id == partnership.id)
-        .order_by(Trust.id, Review.position)
-    ).all()
+    reviews = overviews.reviews_by_host(session, partnership.id)
     first_move: dict[int, VisitChange] = {}
-    moves = session.exec(
-        select(VisitChange)
-        .join(Review, Review.id == VisitChange.review_id)
-        .where(Review.partnership_id == partnership.id)
-        .order_by(VisitChange.id)
-    )
-    for move in moves:
+    for move in overviews.visit_moves_in(session, partnership.id):
         first_move.setdefault(move.review_id, move)
     rows = []
     for review, trust in reviews:
@@ -140,12 +104,7 @@ def review_dates(session: Session, partnership: Partnership) -> list[ReviewDates
 def host_calendars(session: Session, partnership: Partnership) -> dict[str, SchoolCalendar]:
     """Each trust's school calendar, by trust key."""
     snapshots = calendar_snapshots(partnership)
-    return {
-        key: snapshots[calendar_id]
-        for key, calendar_id in session.exec(
-            select(Trust.key, Trust.calendar_id).where(Trust.partnership_id == partnership.id)
-        )
-    }
+    return {key: snapshots[calendar_id] for key, calendar_id in overviews.trust_calendar_ids(session, partnership.id)}
 
 
 # --- one review in full -------------------------------------------------------------------------
@@ -220,11 +179,9 @@ class ReviewDetail:
 
 def review_detail(session: Session, review_id: int) -> ReviewDetail:
     review = get_review(session, review_id)
-    partnership = session.get(Partnership, review.partnership_id)
+    partnership = get_partnership_by_id(session, review.partnership_id)
     today = clock.today()
-    entries = session.exec(
-        select(AuditEntry).where(AuditEntry.review_id == review.id).order_by(AuditEntry.at, AuditEntry.id)
-    ).all()
+    entries = overviews.history_of(session, review.id)
     left: dict[str, dt.date] = {}
     for entry in entries:
         if entry.action == "stage_changed" and entry.detail.get("before") != entry.detail.get("after"):
@@ -246,12 +203,7 @@ def review_detail(session: Session, review_id: int) -> ReviewDetail:
     ]
     team = [
         TeamMember(p.name, p.email, p.organisation, a.role, a.status, a.reason)
-        for a, p in session.exec(
-            select(Assignment, Person)
-            .join(Person, Person.id == Assignment.person_id)
-            .where(Assignment.review_id == review.id)
-            .order_by(Assignment.role.desc(), Assignment.id)
-        )
+        for a, p in overviews.team_members(session, [review.id])
     ]
     tasks = [
         TaskLine(
@@ -264,25 +216,16 @@ def review_detail(session: Session, review_id: int) -> ReviewDetail:
             t.completed_at,
             days_overdue(t.due, today) if t.status == "open" else 0,
         )
-        for t, p in session.exec(
-            select(Task, Person)
-            .join(Person, Person.id == Task.assignee_id)
-            .where(Task.review_id == review.id)
-            .order_by(Task.due, Task.id)
-        )
+        for t, p in overviews.tasks_with_assignees(session, review.id)
     ]
     documents = [
         DocumentLine(kind, filename, created_at, size or 0)
-        for kind, filename, created_at, size in session.exec(
-            select(Document.kind, Document.filename, Document.created_at, func.length(Document.content))
-            .where(Document.review_id == review.id)
-            .order_by(Document.kind)
-        )
+        for kind, filename, created_at, size in document_lines(session, review.id)
     ]
     history = [HistoryLine(e.at, e.actor, e.action.replace("_", " "), _describe(e.detail)) for e in reversed(entries)]
-    moves = session.exec(select(VisitChange).where(VisitChange.review_id == review.id).order_by(VisitChange.id)).all()
+    moves = overviews.visit_moves_of(session, review.id)
     return ReviewDetail(
-        review, partnership, trust_of(session, review).name, stages, team, tasks, documents, history, list(moves)
+        review, partnership, trust_of(session, review).name, stages, team, tasks, documents, history, moves
     )
 
 
@@ -294,7 +237,7 @@ def _describe(detail: dict) -> str:
 
 def document_of(session: Session, review_id: int, kind: str) -> Document:
     review = get_review(session, review_id)
-    document = session.exec(select(Document).where(Document.review_id == review.id, Document.kind == kind)).first()
+    document = stored_document(session, review.id, kind)
     if document is None:
         raise NotFound(f"review {review_id} has no document '{kind}' yet; its page lists those it has")
     return document

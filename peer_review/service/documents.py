@@ -6,13 +6,12 @@ import hashlib
 import re
 from pathlib import Path
 
-from sqlmodel import Session, select
-
 from peer_review import clock
 from peer_review.domain.model import Alignment, DocumentKind, FindingKind, TaskKind
 from peer_review.service import follow_up
 from peer_review.service.common import audit
-from peer_review.store.people import trust_of
+from peer_review.store.db import Session
+from peer_review.store.people import get_partnership_by_id, person, trust_of
 from peer_review.store.records import (
     agreed_lines,
     evidence,
@@ -21,15 +20,10 @@ from peer_review.store.records import (
     standing_judgements,
     team,
 )
+from peer_review.store.rendered_documents import moderation_decisions, people_in, stored_document, stored_documents
 from peer_review.store.reviews import get_review
-from peer_review.store.tables import (
-    Document,
-    ModerationDecision,
-    Partnership,
-    Person,
-    Review,
-    Task,
-)
+from peer_review.store.tables import Document, Review
+from peer_review.store.tasks import last_done
 
 ABOUT = (
     "Trusts in this partnership review each other, strand by strand, with peers from the other trusts "
@@ -43,16 +37,8 @@ def _date(day) -> str:
     return clock.long_date(day) if day else "not yet"
 
 
-def _completed(session: Session, review: Review, kind: TaskKind) -> Task | None:
-    return session.exec(
-        select(Task)
-        .where(Task.review_id == review.id, Task.kind == kind.value, Task.status == "done")
-        .order_by(Task.round.desc())
-    ).first()
-
-
 def _common(session: Session, review: Review) -> dict:
-    partnership = session.get(Partnership, review.partnership_id)
+    partnership = get_partnership_by_id(session, review.partnership_id)
     peers, moderator = team(session, review)
     members = [{"name": p.name, "role": f"peer reviewer, {p.job_title}", "organisation": p.organisation} for p in peers]
     if moderator:
@@ -69,8 +55,8 @@ def _common(session: Session, review: Review) -> dict:
 
 
 def lines_agreement_context(session: Session, review: Review) -> dict:
-    agreed = _completed(session, review, TaskKind.AGREE_LINES)
-    proposer = _completed(session, review, TaskKind.PROPOSE_LINES)
+    agreed = last_done(session, review.id, TaskKind.AGREE_LINES)
+    proposer = last_done(session, review.id, TaskKind.PROPOSE_LINES)
     rounds = review.lines_round
     return _common(session, review) | {
         "lines": [
@@ -84,8 +70,8 @@ def lines_agreement_context(session: Session, review: Review) -> dict:
             }
             for line in latest_lines(session, review)
         ],
-        "proposed_by": session.get(Person, proposer.completed_by_id).name if proposer else "",
-        "agreed_by": session.get(Person, agreed.completed_by_id).name if agreed else "",
+        "proposed_by": person(session, proposer.completed_by_id).name if proposer else "",
+        "agreed_by": person(session, agreed.completed_by_id).name if agreed else "",
         "agreed_on": _date(agreed.completed_at) if agreed else "",
         "history": "Agreed at the first proposal."
         if rounds <= 1
@@ -95,10 +81,8 @@ def lines_agreement_context(session: Session, review: Review) -> dict:
 
 def moderation_context(session: Session, review: Review) -> dict:
     findings = findings_of(session, review)
-    authors = {p.id: p.name for p in session.exec(select(Person).where(Person.partnership_id == review.partnership_id))}
-    decisions = session.exec(
-        select(ModerationDecision).where(ModerationDecision.review_id == review.id).order_by(ModerationDecision.round)
-    )
+    authors = {p.id: p.name for p in people_in(session, review.partnership_id)}
+    decisions = moderation_decisions(session, review.id)
     by_finding: dict[int, list] = {}
     for d in decisions:
         reason = f": {d.reason}" if d.reason else ""
@@ -106,7 +90,7 @@ def moderation_context(session: Session, review: Review) -> dict:
             {"round": d.round, "decision": d.decision.replace("_", " "), "reason": reason}
         )
     judgements = standing_judgements(session, review)
-    last = _completed(session, review, TaskKind.MODERATE)
+    last = last_done(session, review.id, TaskKind.MODERATE)
     lines = []
     for line in agreed_lines(session, review):
         j = judgements.get(line.number)
@@ -238,9 +222,7 @@ def filename(session: Session, review: Review, kind: DocumentKind) -> str:
 def render_and_store(session: Session, review: Review, kind: DocumentKind) -> Document:
     from peer_review.adapters.word import render
 
-    existing = session.exec(
-        select(Document).where(Document.review_id == review.id, Document.kind == kind.value)
-    ).first()
+    existing = stored_document(session, review.id, kind.value)
     if existing:
         return existing
     content = render(kind, document_context(session, review, kind))
@@ -269,13 +251,11 @@ def export_documents(
     session: Session, out: Path, review_id: int | None = None, kinds: set[str] | None = None
 ) -> list[Path]:
     """Write stored documents to a folder (all, or one review's); returns the paths written."""
-    query = select(Document).order_by(Document.review_id, Document.id)
     if review_id is not None:
         get_review(session, review_id)
-        query = query.where(Document.review_id == review_id)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for doc in session.exec(query):
+    for doc in stored_documents(session, review_id):
         if kinds and doc.kind not in kinds:
             continue
         path = out / re.sub(r"[^A-Za-z0-9._-]", "_", doc.filename)

@@ -12,20 +12,27 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, select
-
 from peer_review import clock
 from peer_review.domain.lifecycle import Stage
 from peer_review.domain.model import PROGRESS_OCCASION, FindingKind, ProgressStatus
 from peer_review.service.common import ENGINE, audit
+from peer_review.store.db import Session
+from peer_review.store.development_actions import (
+    actions_by_id,
+    actions_of_trust,
+    finding_ids_with_actions,
+    last_visit_of,
+    progress_of,
+    reviews_by_id,
+)
 from peer_review.store.records import action_ref, findings_of
-from peer_review.store.tables import ActionProgress, DevelopmentAction, Review, Task
+from peer_review.store.tables import DevelopmentAction, Review, Task
 
 
 def create_actions(session: Session, review: Review) -> list[DevelopmentAction]:
     """Each supported area for development of a review whose report is being issued becomes an action the
     host trust owns (once: a finding has at most one action)."""
-    have = set(session.exec(select(DevelopmentAction.finding_id).where(DevelopmentAction.review_id == review.id)).all())
+    have = finding_ids_with_actions(session, review.id)
     created = [
         DevelopmentAction(
             partnership_id=review.partnership_id,
@@ -54,15 +61,7 @@ def create_actions(session: Session, review: Review) -> list[DevelopmentAction]:
 
 def _actions(session: Session, review: Review, earlier_only: bool) -> list[DevelopmentAction]:
     """The host trust's actions in visit order: all of them, or those from reviews visited before this one."""
-    query = (
-        select(DevelopmentAction)
-        .join(Review, Review.id == DevelopmentAction.review_id)
-        .where(DevelopmentAction.trust_id == review.host_trust_id)
-        .order_by(Review.visit_start, DevelopmentAction.id)
-    )
-    if earlier_only:
-        query = query.where(Review.visit_start < review.visit_start)
-    return list(session.exec(query))
+    return actions_of_trust(session, review.host_trust_id, review.visit_start if earlier_only else None)
 
 
 def earlier_actions(session: Session, review: Review) -> list[DevelopmentAction]:
@@ -71,12 +70,7 @@ def earlier_actions(session: Session, review: Review) -> list[DevelopmentAction]
 
 def is_last_review(session: Session, review: Review) -> bool:
     """Whether this is the host trust's last review of the cycle (the latest visit among those going ahead)."""
-    last = session.exec(
-        select(Review.id)
-        .where(Review.host_trust_id == review.host_trust_id, Review.stage != Stage.CANCELLED.value)
-        .order_by(Review.visit_start.desc(), Review.position.desc())
-    ).first()
-    return last == review.id
+    return last_visit_of(session, review.host_trust_id) == review.id
 
 
 def actions_to_ask(session: Session, review: Review, round_: int) -> list[DevelopmentAction]:
@@ -143,12 +137,7 @@ def action_views(session: Session, actions: list[DevelopmentAction]) -> list[Act
     """Actions with the review each came from and every progress recorded on them (two queries)."""
     if not actions:
         return []
-    rows = session.exec(
-        select(ActionProgress, Review.strand_title)
-        .join(Review, Review.id == ActionProgress.review_id)
-        .where(ActionProgress.action_id.in_([a.id for a in actions]))
-        .order_by(ActionProgress.recorded_at, ActionProgress.id)
-    )
+    rows = progress_of(session, [a.id for a in actions])
     progress: dict[int, list[ProgressView]] = {}
     for p, strand in rows:
         progress.setdefault(p.action_id, []).append(
@@ -156,7 +145,7 @@ def action_views(session: Session, actions: list[DevelopmentAction]) -> list[Act
                 ProgressStatus(p.status), p.evidence, p.occasion, p.review_id, strand, p.recorded_at, p.task_id
             )
         )
-    reviews = {r.id: r for r in session.exec(select(Review).where(Review.id.in_({a.review_id for a in actions})))}
+    reviews = reviews_by_id(session, {a.review_id for a in actions})
     return [
         ActionView(
             a.id,
@@ -174,7 +163,5 @@ def action_views(session: Session, actions: list[DevelopmentAction]) -> list[Act
 def asked_in(session: Session, task: Task) -> list[ActionView]:
     """The actions a record-of-progress task asks about, as they were when it opened."""
     ids = task.subject.get("actions", [])
-    found = (
-        {a.id: a for a in session.exec(select(DevelopmentAction).where(DevelopmentAction.id.in_(ids)))} if ids else {}
-    )
+    found = actions_by_id(session, ids)
     return action_views(session, [found[i] for i in ids if i in found])

@@ -11,18 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, false, or_
-from sqlmodel import Session, select
-
 from peer_review.errors import UserError
 from peer_review.files.frameworks import AREAS
-from peer_review.store.tables import (
-    EvidenceItem,
-    Finding,
-    LineOfEnquiry,
-    Partnership,
-    Review,
-    Trust,
+from peer_review.store.db import Session
+from peer_review.store.development_actions import (
+    every_partnership,
+    evidence_types,
+    shared_good_practice,
+    strands_with_shared_good_practice,
 )
 
 #: The five areas of the DfE definition of a strong trust, in words.
@@ -54,21 +50,6 @@ class Entry:
     evidence_types: tuple[str, ...]
 
 
-def _shared():
-    """The conditions for a finding to be in the library."""
-    return and_(
-        Finding.kind == "good_practice",
-        Finding.status == "supported",
-        Review.issued_on.is_not(None),
-        Review.good_practice_consent.is_(True),
-    )
-
-
-def _like(text: str) -> str:
-    """A LIKE pattern matching `text` literally anywhere: `%`, `_` and the escape character mean themselves."""
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 def library(
     session: Session, area: str | None = None, strand: str | None = None, search: str | None = None
 ) -> list[Entry]:
@@ -80,7 +61,7 @@ def library(
         raise UserError(f"search for {MAX_SEARCH} characters or fewer")
     if area is not None and area not in AREAS:
         raise UserError(f"there is no DfE area '{area}'; the areas are: {', '.join(AREAS)}")
-    partnerships = {p.id: p for p in session.exec(select(Partnership))}
+    partnerships = {p.id: p for p in every_partnership(session)}
     areas_of = {
         (p.id, s["id"]): tuple(s.get("areas", []))
         for p in partnerships.values()
@@ -92,61 +73,11 @@ def library(
             f"there is no strand '{strand}' in the loaded frameworks; strands: {', '.join(sorted(strands)) or 'none'}"
         )
 
-    query = (
-        select(
-            Finding.text,
-            Finding.evidence,
-            Review.id,
-            Review.partnership_id,
-            Review.strand_id,
-            Review.strand_title,
-            Review.issued_on,
-            Trust.name,
-            LineOfEnquiry.title,
-        )
-        .join(Review, Review.id == Finding.review_id)
-        .join(Trust, Trust.id == Review.host_trust_id)
-        .outerjoin(
-            LineOfEnquiry,
-            and_(
-                LineOfEnquiry.review_id == Review.id,
-                LineOfEnquiry.round == Review.lines_round,
-                LineOfEnquiry.number == Finding.line_number,
-            ),
-        )
-        .where(_shared())
-        .order_by(Review.issued_on.desc(), Review.id.desc(), Finding.id)
-    )
+    covering = None
     if area is not None:
-        covering = [
-            and_(Review.partnership_id == pid, Review.strand_id == sid)
-            for (pid, sid), areas in areas_of.items()
-            if area in areas
-        ]
-        query = query.where(or_(false(), *covering))
-    if strand is not None:
-        query = query.where(Review.strand_id == strand)
-    if search and search.strip():
-        pattern = _like(search.strip())
-        query = query.where(
-            or_(
-                *(
-                    column.ilike(pattern, escape="\\")
-                    for column in (Finding.text, LineOfEnquiry.title, Review.strand_title, Trust.name)
-                )
-            )
-        )
-    rows = session.exec(query).all()
-
-    types: dict[tuple[int, str], str] = {}
-    review_ids = sorted({row[2] for row in rows})
-    if review_ids:
-        for review_id, ref, type_ in session.exec(
-            select(EvidenceItem.review_id, EvidenceItem.ref, EvidenceItem.type).where(
-                EvidenceItem.review_id.in_(review_ids)
-            )
-        ):
-            types[(review_id, ref)] = type_
+        covering = [(pid, sid) for (pid, sid), areas in areas_of.items() if area in areas]
+    rows = shared_good_practice(session, covering, strand, search)
+    types = evidence_types(session, sorted({row[2] for row in rows}))
     return [
         Entry(
             text=text,
@@ -167,10 +98,4 @@ def library(
 
 def shared_strands(session: Session) -> list[tuple[str, str]]:
     """(id, title) of the strands that have shared good practice, for choosing among them."""
-    rows = session.exec(
-        select(Review.strand_id, Review.strand_title)
-        .join(Finding, Finding.review_id == Review.id)
-        .where(_shared())
-        .distinct()
-    )
-    return sorted(dict(rows.all()).items(), key=lambda item: item[1].lower())
+    return sorted(strands_with_shared_good_practice(session).items(), key=lambda item: item[1].lower())

@@ -6,24 +6,15 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, case, func
-from sqlmodel import Session, select
-
 from peer_review import clock
 from peer_review.adapters.csv_export import csv_text
 from peer_review.domain.lifecycle import Stage
 from peer_review.domain.model import TaskKind, days_overdue
-from peer_review.errors import UserError
-from peer_review.store.people import get_partnership, trust_of
+from peer_review.store import overviews, task_lists
+from peer_review.store.db import Session
+from peer_review.store.people import get_partnership, person, trust_of
 from peer_review.store.reviews import get_review, get_task
-from peer_review.store.tables import (
-    Assignment,
-    Partnership,
-    Person,
-    Review,
-    Task,
-    Trust,
-)
+from peer_review.store.tables import Person, Review, Task, Trust
 
 
 @dataclass(frozen=True)
@@ -40,16 +31,6 @@ class TaskRow:
     overdue_days: int
     round: int
     note: str
-
-
-def _task_rows():
-    """Tasks with what a row of a task list shows: their review, assignee and host trust."""
-    return (
-        select(Task, Review, Person, Trust)
-        .join(Review, Review.id == Task.review_id)
-        .join(Person, Person.id == Task.assignee_id)
-        .join(Trust, Trust.id == Review.host_trust_id)
-    )
 
 
 def _row(t: Task, r: Review, p: Person, tr: Trust, today: dt.date | None) -> TaskRow:
@@ -102,21 +83,6 @@ class Page:
         return line
 
 
-def _open_task_filter(session: Session, person_email: str | None, partnership_name: str | None) -> list:
-    """The conditions on Task (and Review) that pick the open tasks of a person and/or a partnership; each
-    is served by an index (task by status, review or assignee; person by email; review by partnership)."""
-    where = [Task.status == "open"]
-    if partnership_name is not None:
-        partnership_id = get_partnership(session, partnership_name).id
-        where.append(Task.review_id.in_(select(Review.id).where(Review.partnership_id == partnership_id)))
-    if person_email is not None:
-        email = person_email.strip().lower()
-        if not session.exec(select(Person.id).where(Person.email == email)).first():
-            raise UserError(f"no person with email {email} in any loaded partnership")
-        where.append(Task.assignee_id.in_(select(Person.id).where(Person.email == email)))
-    return where
-
-
 def open_tasks_page(
     session: Session,
     person_email: str | None = None,
@@ -127,12 +93,10 @@ def open_tasks_page(
     """One page of open tasks, soonest due first (due date, then id: a stable order), and where it stands
     in the whole list. Two short queries, whatever the number of tasks: a count, and the page's rows
     (the page's task ids are chosen first, so only they are joined with their review, assignee and host)."""
-    where = _open_task_filter(session, person_email, partnership_name)
-    total = session.exec(select(func.count()).select_from(Task).where(*where)).one()
-    at = Page(page, size, total)
-    ids = select(Task.id).where(*where).order_by(Task.due, Task.id).offset(at.offset).limit(size)
+    where = task_lists.open_task_filter(session, person_email, partnership_name)
+    at = Page(page, size, task_lists.count_tasks(session, where))
     today = clock.today()
-    rows = session.exec(_task_rows().where(Task.id.in_(ids)).order_by(Task.due, Task.id))
+    rows = task_lists.task_rows_page(session, where, at.offset, size)
     return [_row(t, r, p, tr, today) for t, r, p, tr in rows], at
 
 
@@ -141,11 +105,9 @@ def iter_open_tasks(
 ) -> Iterator[TaskRow]:
     """Open tasks, soonest due first, read from the database `chunk` rows at a time as they are used
     (a server-side cursor on PostgreSQL), so memory stays flat however many there are; None reads them at once."""
-    query = _task_rows().where(*_open_task_filter(session, person_email, partnership_name)).order_by(Task.due, Task.id)
-    if chunk is not None:
-        query = query.execution_options(yield_per=chunk)
+    where = task_lists.open_task_filter(session, person_email, partnership_name)
     today = clock.today()
-    for t, r, p, tr in session.exec(query):
+    for t, r, p, tr in task_lists.iter_task_rows(session, where, chunk):
         yield _row(t, r, p, tr, today)
 
 
@@ -159,12 +121,8 @@ def tasks_of_person(session: Session, person_ids: frozenset[int] | set[int], don
     """One person's tasks (across their partnerships): open ones soonest due first, then the latest done."""
     if not person_ids:
         return PersonTasks([], [])
-    base = _task_rows().where(Task.assignee_id.in_(person_ids))
     today = clock.today()
-    opened = session.exec(base.where(Task.status == "open").order_by(Task.due, Task.id))
-    done = session.exec(
-        base.where(Task.status == "done").order_by(Task.completed_at.desc(), Task.id.desc()).limit(done_limit)
-    )
+    opened, done = task_lists.tasks_of_people(session, person_ids, done_limit)
     return PersonTasks(
         [_row(t, r, p, tr, today) for t, r, p, tr in opened], [_row(t, r, p, tr, None) for t, r, p, tr in done]
     )
@@ -182,22 +140,7 @@ class ReviewLink:
 
 def reviews_of_person(session: Session, viewer) -> list[ReviewLink]:
     """The reviews a person takes part in: their trust's (as its CEO) and those whose team they joined."""
-    query = select(Review, Trust).join(Trust, Trust.id == Review.host_trust_id)
-    hosted = (
-        session.exec(query.where(Review.host_trust_id.in_(viewer.ceo_of)).order_by(Review.visit_start)).all()
-        if viewer.ceo_of
-        else []
-    )
-    joined = (
-        session.exec(
-            query.join(Assignment, Assignment.review_id == Review.id)
-            .where(Assignment.person_id.in_(viewer.person_ids), Assignment.status == "accepted")
-            .add_columns(Assignment.role)
-            .order_by(Review.visit_start)
-        ).all()
-        if viewer.person_ids
-        else []
-    )
+    hosted, joined = task_lists.reviews_taken_part_in(session, viewer.ceo_of, viewer.person_ids)
     links = [ReviewLink(r.id, t.name, r.strand_title, Stage(r.stage).label, r.visit_start, "host") for r, t in hosted]
     links += [
         ReviewLink(r.id, t.name, r.strand_title, Stage(r.stage).label, r.visit_start, role) for r, t, role in joined
@@ -214,36 +157,20 @@ class CycleRow:
 
 def trust_cycle(session: Session, trust: Trust) -> list[CycleRow]:
     """A host trust's reviews in its CEO's strand order, each with who is coming (three queries in all)."""
-    reviews = session.exec(
-        select(Review).where(Review.host_trust_id == trust.id).order_by(Review.position, Review.id)
-    ).all()
+    reviews = overviews.reviews_hosted_in_order(session, trust.id)
     members: dict[int, list] = {}
     if reviews:
-        rows = session.exec(
-            select(Assignment, Person)
-            .join(Person, Person.id == Assignment.person_id)
-            .where(Assignment.review_id.in_([r.id for r in reviews]))
-            .order_by(Assignment.role.desc(), Assignment.id)
-        )
-        for a, p in rows:
+        for a, p in overviews.team_members(session, [r.id for r in reviews]):
             members.setdefault(a.review_id, []).append((p.name, p.organisation, a.role, a.status))
     return [CycleRow(r, Stage(r.stage).label, members.get(r.id, [])) for r in reviews]
 
 
 def trust_names(session: Session, ids) -> list[tuple[int, str]]:
-    if not ids:
-        return []
-    return list(session.exec(select(Trust.id, Trust.name).where(Trust.id.in_(ids)).order_by(Trust.name)).all())
+    return overviews.trust_names(session, ids)
 
 
 def partnership_names(session: Session, ids) -> list[tuple[int, str]]:
-    if not ids:
-        return []
-    return list(
-        session.exec(
-            select(Partnership.id, Partnership.name).where(Partnership.id.in_(ids)).order_by(Partnership.name)
-        ).all()
-    )
+    return overviews.partnership_names(session, ids)
 
 
 @dataclass
@@ -260,17 +187,13 @@ class ReviewStatus:
 
 
 def status(session: Session, partnership_name: str | None = None) -> list[ReviewStatus]:
-    query = (
-        select(Review, Trust)
-        .join(Trust, Trust.id == Review.host_trust_id)
-        .order_by(Review.partnership_id, Review.visit_start, Review.id)
-    )
     if partnership_name is not None:
         partnership = get_partnership(session, partnership_name)
         partnerships = {partnership.id: partnership.name}
-        query = query.where(Review.partnership_id == partnership.id)
+        partnership_id = partnership.id
     else:
-        partnerships = dict(session.exec(select(Partnership.id, Partnership.name)).all())
+        partnerships = overviews.partnership_names_by_id(session)
+        partnership_id = None
     rows = {
         r.id: ReviewStatus(
             r.id,
@@ -282,7 +205,7 @@ def status(session: Session, partnership_name: str | None = None) -> list[Review
             r.visit_start,
             r.visit_end,
         )
-        for r, t in session.exec(query)
+        for r, t in overviews.reviews_with_hosts(session, partnership_id)
     }
     for task in open_tasks(session, partnership_name=partnership_name):
         if task.review_id in rows:
@@ -292,7 +215,7 @@ def status(session: Session, partnership_name: str | None = None) -> list[Review
 
 def several_partnerships(session: Session) -> bool:
     """Whether more than one partnership is loaded (reads two ids at most)."""
-    return len(session.exec(select(Partnership.id).limit(2)).all()) > 1
+    return overviews.several_partnerships(session)
 
 
 @dataclass(frozen=True)
@@ -319,62 +242,19 @@ def partnerships_page(
     with its reviews counted by stage (GROUP BY), its next visit and its open and overdue tasks. A fixed
     number of queries, each reading only the page's partnerships (reviews and trusts by partnership,
     tasks by review), so a page costs the same however many partnerships are loaded."""
-    chosen = [] if among is None else [Partnership.id.in_(sorted(among))]
-    total = session.exec(select(func.count()).select_from(Partnership).where(*chosen)).one()
-    at = Page(page, size, total)
-    listed = session.exec(
-        select(Partnership.id, Partnership.name, Partnership.framework_id)
-        .where(*chosen)
-        .order_by(Partnership.name)
-        .offset(at.offset)
-        .limit(size)
-    ).all()
+    among = None if among is None else sorted(among)  # read twice below: an iterator would be empty the second time
+    at = Page(page, size, overviews.count_partnerships(session, among))
+    listed = overviews.partnerships_by_name(session, among, at.offset, size)
     ids = [pid for pid, _name, _framework in listed]
     if not ids:
         return [], at
     today = clock.today()
-    finished = (Stage.CLOSED.value, Stage.CANCELLED.value)
-    reviews = {
-        pid: (count, closed or 0, cancelled or 0, nxt)
-        for pid, count, closed, cancelled, nxt in session.exec(
-            select(
-                Review.partnership_id,
-                func.count(),
-                func.sum(case((Review.stage == Stage.CLOSED.value, 1), else_=0)),
-                func.sum(case((Review.stage == Stage.CANCELLED.value, 1), else_=0)),
-                func.min(
-                    case(
-                        (and_(Review.visit_start >= today, Review.stage.notin_(finished)), Review.visit_start),
-                        else_=None,
-                    )
-                ),
-            )
-            .where(Review.partnership_id.in_(ids))
-            .group_by(Review.partnership_id)
-        )
-    }
-    trusts = dict(
-        session.exec(
-            select(Trust.partnership_id, func.count())
-            .where(Trust.partnership_id.in_(ids), Trust.left_on.is_(None))
-            .group_by(Trust.partnership_id)
-        ).all()
-    )
-    tasks = {
-        pid: (count, late or 0)
-        for pid, count, late in session.exec(
-            select(Review.partnership_id, func.count(), func.sum(case((Task.due < today, 1), else_=0)))
-            .select_from(Task)
-            .join(Review, Review.id == Task.review_id)
-            .where(Review.partnership_id.in_(ids), Task.status == "open")
-            .group_by(Review.partnership_id)
-        )
-    }
+    reviews = overviews.review_counts(session, ids, today)  # a date even on SQLite, which hands back text
+    trusts = overviews.trust_counts(session, ids)
+    tasks = overviews.open_task_counts(session, ids, today)
     rows = []
     for pid, name, framework in listed:
         count, closed, cancelled, nxt = reviews.get(pid, (0, 0, 0, None))
-        if isinstance(nxt, str):  # SQLite hands back an aggregate of dates as text
-            nxt = dt.date.fromisoformat(nxt)
         open_tasks, late = tasks.get(pid, (0, 0))
         rows.append(
             PartnershipRow(
@@ -440,7 +320,7 @@ def task_context(session: Session, task_id: int) -> dict:
         "review": review,
         "host": trust_of(session, review).name,
         "strand": strand,
-        "assignee": session.get(Person, task.assignee_id),
+        "assignee": person(session, task.assignee_id),
         "worker": worker(session, task),  # whose work it is: the assignee, or whom the coordinator holds it for
         "peers": peers,
         "moderator": moderator,
@@ -483,8 +363,8 @@ def overview(session: Session, partnership_name: str | None = None, weeks_ahead:
     partnership = get_partnership(session, partnership_name)
     reviews = status(session, partnership.name)
     rows = {r.id: r for r in reviews}
-    stored = session.exec(select(Review).where(Review.partnership_id == partnership.id)).all()
-    trusts = session.exec(select(Trust).where(Trust.partnership_id == partnership.id).order_by(Trust.id)).all()
+    stored = overviews.reviews_of_partnership(session, partnership.id)
+    trusts = overviews.trusts_of(session, partnership.id)
     today = clock.today()
     progress = []
     for trust in trusts:

@@ -3,8 +3,6 @@ its cycle."""
 
 from __future__ import annotations
 
-from sqlmodel import Session
-
 from peer_review import clock
 from peer_review.domain import inputs as inp
 from peer_review.domain.model import PROGRESS_OCCASION, TaskKind
@@ -13,6 +11,7 @@ from peer_review.service.common import audit
 from peer_review.service.kinds._forms import AnswerForm
 from peer_review.service.kinds._kind import Kind
 from peer_review.service.kinds._yaml import comment, quoted
+from peer_review.store.db import Session
 from peer_review.store.records import action_ref
 from peer_review.store.tables import ActionProgress, Person, Review, Task
 

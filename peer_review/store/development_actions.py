@@ -1,0 +1,176 @@
+"""Areas for development followed up (the host trust's actions and the progress recorded on them) and good
+practice shared in the library."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import and_, false, or_
+from sqlmodel import Session, select
+
+from peer_review.domain.lifecycle import Stage
+from peer_review.store.tables import (
+    ActionProgress,
+    DevelopmentAction,
+    EvidenceItem,
+    Finding,
+    LineOfEnquiry,
+    Partnership,
+    Review,
+    Trust,
+)
+
+# --- areas for development followed up ------------------------------------------------------------
+
+
+def finding_ids_with_actions(session: Session, review_id: int) -> set[int]:
+    """The findings of a review that already have an action (a finding has at most one)."""
+    return set(session.exec(select(DevelopmentAction.finding_id).where(DevelopmentAction.review_id == review_id)).all())
+
+
+def actions_of_trust(session: Session, trust_id: int, visited_before: dt.date | None = None) -> list[DevelopmentAction]:
+    """A trust's actions in visit order (then as created): all of them, or those from reviews visited before
+    that day."""
+    query = (
+        select(DevelopmentAction)
+        .join(Review, Review.id == DevelopmentAction.review_id)
+        .where(DevelopmentAction.trust_id == trust_id)
+        .order_by(Review.visit_start, DevelopmentAction.id)
+    )
+    if visited_before is not None:
+        query = query.where(Review.visit_start < visited_before)
+    return list(session.exec(query))
+
+
+def last_visit_of(session: Session, host_trust_id: int) -> int | None:
+    """The id of a trust's review with the latest visit among those going ahead (by strand order on the same day)."""
+    return session.exec(
+        select(Review.id)
+        .where(Review.host_trust_id == host_trust_id, Review.stage != Stage.CANCELLED.value)
+        .order_by(Review.visit_start.desc(), Review.position.desc())
+    ).first()
+
+
+def progress_of(session: Session, action_ids: list[int]) -> list[tuple[ActionProgress, str]]:
+    """Every progress recorded on these actions with the strand of the review it was recorded at, oldest first."""
+    return list(
+        session.exec(
+            select(ActionProgress, Review.strand_title)
+            .join(Review, Review.id == ActionProgress.review_id)
+            .where(ActionProgress.action_id.in_(action_ids))
+            .order_by(ActionProgress.recorded_at, ActionProgress.id)
+        )
+    )
+
+
+def reviews_by_id(session: Session, review_ids: set[int]) -> dict[int, Review]:
+    """These reviews, by id (one query)."""
+    return {r.id: r for r in session.exec(select(Review).where(Review.id.in_(review_ids)))}
+
+
+def actions_by_id(session: Session, action_ids: list[int]) -> dict[int, DevelopmentAction]:
+    """These actions, by id; no query for none."""
+    if not action_ids:
+        return {}
+    return {a.id: a for a in session.exec(select(DevelopmentAction).where(DevelopmentAction.id.in_(action_ids)))}
+
+
+# --- good practice shared -------------------------------------------------------------------------
+
+
+def _shared():
+    """The conditions for a finding to be in the library."""
+    return and_(
+        Finding.kind == "good_practice",
+        Finding.status == "supported",
+        Review.issued_on.is_not(None),
+        Review.good_practice_consent.is_(True),
+    )
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern matching `text` literally anywhere: `%`, `_` and the escape character mean themselves."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def every_partnership(session: Session) -> list[Partnership]:
+    """Every loaded partnership, whole (with its framework)."""
+    return list(session.exec(select(Partnership)))
+
+
+def shared_good_practice(
+    session: Session,
+    covering: list[tuple[int, str]] | None = None,
+    strand: str | None = None,
+    search: str | None = None,
+) -> list[tuple]:
+    """(text, evidence refs, review id, partnership id, strand id, strand title, issued on, trust name, line
+    title) of the good practice shared, newest report first, in one query: only in the (partnership id, strand id)
+    pairs `covering` when given, only in `strand` when given, and with `search` (ignoring case) in its text,
+    its line of enquiry, its strand or its trust's name."""
+    query = (
+        select(
+            Finding.text,
+            Finding.evidence,
+            Review.id,
+            Review.partnership_id,
+            Review.strand_id,
+            Review.strand_title,
+            Review.issued_on,
+            Trust.name,
+            LineOfEnquiry.title,
+        )
+        .join(Review, Review.id == Finding.review_id)
+        .join(Trust, Trust.id == Review.host_trust_id)
+        .outerjoin(
+            LineOfEnquiry,
+            and_(
+                LineOfEnquiry.review_id == Review.id,
+                LineOfEnquiry.round == Review.lines_round,
+                LineOfEnquiry.number == Finding.line_number,
+            ),
+        )
+        .where(_shared())
+        .order_by(Review.issued_on.desc(), Review.id.desc(), Finding.id)
+    )
+    if covering is not None:
+        query = query.where(
+            or_(false(), *(and_(Review.partnership_id == pid, Review.strand_id == sid) for pid, sid in covering))
+        )
+    if strand is not None:
+        query = query.where(Review.strand_id == strand)
+    if search and search.strip():
+        pattern = _like(search.strip())
+        query = query.where(
+            or_(
+                *(
+                    column.ilike(pattern, escape="\\")
+                    for column in (Finding.text, LineOfEnquiry.title, Review.strand_title, Trust.name)
+                )
+            )
+        )
+    return list(session.exec(query).all())
+
+
+def evidence_types(session: Session, review_ids: list[int]) -> dict[tuple[int, str], str]:
+    """The type of each evidence item of these reviews, by (review id, ref); no query for none."""
+    types: dict[tuple[int, str], str] = {}
+    if review_ids:
+        for review_id, ref, type_ in session.exec(
+            select(EvidenceItem.review_id, EvidenceItem.ref, EvidenceItem.type).where(
+                EvidenceItem.review_id.in_(review_ids)
+            )
+        ):
+            types[(review_id, ref)] = type_
+    return types
+
+
+def strands_with_shared_good_practice(session: Session) -> dict[str, str]:
+    """(strand id: title) of the strands that have shared good practice."""
+    rows = session.exec(
+        select(Review.strand_id, Review.strand_title)
+        .join(Finding, Finding.review_id == Review.id)
+        .where(_shared())
+        .distinct()
+    )
+    return dict(rows.all())

@@ -1,0 +1,51 @@
+"""A review's rendered documents as stored (one of each kind), and what only the documents read to make them:
+the moderation's decisions and the names of everyone in the partnership."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from peer_review.store.tables import Document, ModerationDecision, Person
+
+
+def stored_document(session: Session, review_id: int, kind: str) -> Document | None:
+    """The review's document of that kind, if it has been rendered."""
+    return session.exec(select(Document).where(Document.review_id == review_id, Document.kind == kind)).first()
+
+
+def stored_documents(session: Session, review_id: int | None = None) -> list[Document]:
+    """Every stored document (or one review's), review by review in the order rendered."""
+    query = select(Document).order_by(Document.review_id, Document.id)
+    if review_id is not None:
+        query = query.where(Document.review_id == review_id)
+    return list(session.exec(query))
+
+
+def document_lines(session: Session, review_id: int) -> list[tuple[str, str, dt.datetime, int | None]]:
+    """(kind, filename, created at, size in bytes) of a review's documents, by kind, without reading their content."""
+    return list(
+        session.exec(
+            select(Document.kind, Document.filename, Document.created_at, func.length(Document.content))
+            .where(Document.review_id == review_id)
+            .order_by(Document.kind)
+        )
+    )
+
+
+def moderation_decisions(session: Session, review_id: int) -> list[ModerationDecision]:
+    """Every decision the moderator took on a review's findings, round by round."""
+    return list(
+        session.exec(
+            select(ModerationDecision)
+            .where(ModerationDecision.review_id == review_id)
+            .order_by(ModerationDecision.round)
+        )
+    )
+
+
+def people_in(session: Session, partnership_id: int) -> list[Person]:
+    """Everyone in a partnership, people who left included."""
+    return list(session.exec(select(Person).where(Person.partnership_id == partnership_id)))

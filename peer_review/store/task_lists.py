@@ -1,0 +1,122 @@
+"""Who has what to do: the open tasks of a person or a partnership (whole, a page, or read as used), one
+person's open and done tasks, and the reviews and visits a person or a trust takes part in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from peer_review.errors import UserError
+from peer_review.store.people import get_partnership
+from peer_review.store.tables import Assignment, Person, Review, Task, Trust
+
+TaskWithReview = tuple[Task, Review, Person, Trust]
+
+
+def _task_rows():
+    """Tasks with what a row of a task list shows: their review, assignee and host trust."""
+    return (
+        select(Task, Review, Person, Trust)
+        .join(Review, Review.id == Task.review_id)
+        .join(Person, Person.id == Task.assignee_id)
+        .join(Trust, Trust.id == Review.host_trust_id)
+    )
+
+
+def open_task_filter(session: Session, person_email: str | None, partnership_name: str | None) -> list:
+    """The conditions on Task (and Review) that pick the open tasks of a person and/or a partnership; each
+    is served by an index (task by status, review or assignee; person by email; review by partnership).
+    Refuses an email nobody has; hand the result to the reads below."""
+    where = [Task.status == "open"]
+    if partnership_name is not None:
+        partnership_id = get_partnership(session, partnership_name).id
+        where.append(Task.review_id.in_(select(Review.id).where(Review.partnership_id == partnership_id)))
+    if person_email is not None:
+        email = person_email.strip().lower()
+        if not session.exec(select(Person.id).where(Person.email == email)).first():
+            raise UserError(f"no person with email {email} in any loaded partnership")
+        where.append(Task.assignee_id.in_(select(Person.id).where(Person.email == email)))
+    return where
+
+
+def count_tasks(session: Session, where: list) -> int:
+    """How many tasks meet the conditions (one count, however many there are)."""
+    return session.exec(select(func.count()).select_from(Task).where(*where)).one()
+
+
+def task_rows_page(session: Session, where: list, offset: int, size: int) -> list[TaskWithReview]:
+    """One page of the tasks meeting the conditions, soonest due first (due date, then id: a stable order): the
+    page's task ids are chosen first, so only they are joined with their review, assignee and host."""
+    ids = select(Task.id).where(*where).order_by(Task.due, Task.id).offset(offset).limit(size)
+    return list(session.exec(_task_rows().where(Task.id.in_(ids)).order_by(Task.due, Task.id)))
+
+
+def iter_task_rows(session: Session, where: list, chunk: int | None) -> Iterator[TaskWithReview]:
+    """The tasks meeting the conditions, soonest due first, read `chunk` rows at a time as they are used (a
+    server-side cursor on PostgreSQL); None reads them at once."""
+    query = _task_rows().where(*where).order_by(Task.due, Task.id)
+    if chunk is not None:
+        query = query.execution_options(yield_per=chunk)
+    yield from session.exec(query)
+
+
+def tasks_of_people(
+    session: Session, person_ids: frozenset[int] | set[int], done_limit: int
+) -> tuple[list[TaskWithReview], list[TaskWithReview]]:
+    """(open, done) tasks of these people: open ones soonest due first, then the latest `done_limit` done."""
+    base = _task_rows().where(Task.assignee_id.in_(person_ids))
+    opened = session.exec(base.where(Task.status == "open").order_by(Task.due, Task.id))
+    done = session.exec(
+        base.where(Task.status == "done").order_by(Task.completed_at.desc(), Task.id.desc()).limit(done_limit)
+    )
+    return list(opened), list(done)
+
+
+def reviews_taken_part_in(
+    session: Session, ceo_of, person_ids
+) -> tuple[list[tuple[Review, Trust]], list[tuple[Review, Trust, str]]]:
+    """(hosted, joined): the reviews these trusts host, and those these people accepted a place on (with
+    the role), each by visit; no query for an empty set."""
+    query = select(Review, Trust).join(Trust, Trust.id == Review.host_trust_id)
+    hosted = (
+        session.exec(query.where(Review.host_trust_id.in_(ceo_of)).order_by(Review.visit_start)).all() if ceo_of else []
+    )
+    joined = (
+        session.exec(
+            query.join(Assignment, Assignment.review_id == Review.id)
+            .where(Assignment.person_id.in_(person_ids), Assignment.status == "accepted")
+            .add_columns(Assignment.role)
+            .order_by(Review.visit_start)
+        ).all()
+        if person_ids
+        else []
+    )
+    return list(hosted), list(joined)
+
+
+def reviews_with_team_places_of(session: Session, person_ids: list[int]) -> list[Review]:
+    """The reviews these people have a place on the team of, whatever its status (one row per place)."""
+    return list(
+        session.exec(
+            select(Review)
+            .join(Assignment, Assignment.review_id == Review.id)
+            .where(Assignment.person_id.in_(person_ids))
+        )
+    )
+
+
+def reviews_hosted_by(session: Session, trust_ids: list[int]) -> list[Review]:
+    """The reviews these trusts host, in no particular order."""
+    return list(session.exec(select(Review).where(Review.host_trust_id.in_(trust_ids))))
+
+
+def trusts_with_key(session: Session, key: str) -> list[Trust]:
+    """The trust of that key in every loaded partnership (one trust may be in several)."""
+    return list(session.exec(select(Trust).where(Trust.key == key)).all())
+
+
+def people_of_trusts(session: Session, trust_ids: list[int]) -> list[Person]:
+    """Everyone in these trusts (people who left included)."""
+    return list(session.exec(select(Person).where(Person.trust_id.in_(trust_ids))))
