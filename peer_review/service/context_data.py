@@ -6,8 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlmodel import Session, delete, select
-
 from peer_review import clock
 from peer_review.domain import comparison
 from peer_review.domain.lifecycle import Stage
@@ -19,23 +17,31 @@ from peer_review.files.context_files import (
     year_order,
 )
 from peer_review.service.common import audit
+from peer_review.store.context_figures import (
+    discard_strand_views,
+    external_review_on,
+    external_reviews,
+    headline_figures_of,
+    hosted_reviews,
+    strand_views,
+    supported_findings,
+    trust_figures,
+)
+from peer_review.store.db import Session
+from peer_review.store.members import partnership_trusts
 from peer_review.store.people import get_partnership
 from peer_review.store.records import agreed_lines, standing_judgements
 from peer_review.store.tables import (
     ExternalReview,
     ExternalStrandView,
-    Finding,
     HeadlineFigure,
     Partnership,
-    Review,
     Trust,
 )
 
 
 def _trusts(session: Session, partnership: Partnership) -> dict[str, Trust]:
-    return {
-        t.key: t for t in session.exec(select(Trust).where(Trust.partnership_id == partnership.id).order_by(Trust.id))
-    }
+    return {t.key: t for t in partnership_trusts(session, partnership.id)}
 
 
 def _unknown_trust(key: str, partnership: Partnership, trusts: dict[str, Trust]) -> str:
@@ -61,10 +67,7 @@ def load_headline_figures(session: Session, partnership_name: str | None, loaded
     for i, row in enumerate(loaded.rows):
         if row.trust not in trusts:
             raise loaded.error(_unknown_trust(row.trust, partnership, trusts), i, "trust")
-    stored = {
-        (f.trust_id, f.measure, f.year): f
-        for f in session.exec(select(HeadlineFigure).where(HeadlineFigure.partnership_id == partnership.id))
-    }
+    stored = {(f.trust_id, f.measure, f.year): f for f in headline_figures_of(session, partnership.id)}
     now, counts = clock.now(), {"added": 0, "changed": 0, "unchanged": 0}
     for row in loaded.rows:
         trust = trusts[row.trust]
@@ -128,9 +131,7 @@ def headline_trends(session: Session, partnership_name: str | None, trust_key: s
 
 def trust_trend(session: Session, trust: Trust) -> TrustTrend:
     series: dict[str, list[tuple[str, str]]] = {}
-    for f in session.exec(
-        select(HeadlineFigure).where(HeadlineFigure.trust_id == trust.id).order_by(HeadlineFigure.measure)
-    ):
+    for f in trust_figures(session, trust.id):
         series.setdefault(f.measure, []).append((f.year, f.value))
     measures = [MeasureTrend(m, sorted(points, key=lambda p: year_order(p[0]))) for m, points in series.items()]
     return TrustTrend(trust.key, trust.name, measures)
@@ -168,11 +169,7 @@ def load_external_review(session: Session, partnership_name: str | None, loaded:
             ("reviewed_on",),
         )
     trust = trusts[spec.trust]
-    review = session.exec(
-        select(ExternalReview).where(
-            ExternalReview.trust_id == trust.id, ExternalReview.reviewed_on == spec.reviewed_on
-        )
-    ).first()
+    review = external_review_on(session, trust.id, spec.reviewed_on)
     replaced = review is not None
     if review is None:
         review = ExternalReview(
@@ -183,7 +180,7 @@ def load_external_review(session: Session, partnership_name: str | None, loaded:
             loaded_at=clock.now(),
         )
     else:  # replaced: its strand views go, and the file's take their place
-        session.execute(delete(ExternalStrandView).where(ExternalStrandView.external_review_id == review.id))
+        discard_strand_views(session, review.id)
     review.reviewer, review.organisation, review.source, review.loaded_at = (
         spec.reviewer,
         spec.organisation,
@@ -232,12 +229,9 @@ def external_comparison(
     strand with the trust's peer reviews (see domain/comparison.py: the matching is lexical)."""
     partnership = get_partnership(session, partnership_name)
     trusts = _trusts(session, partnership)
-    query = select(ExternalReview).where(ExternalReview.partnership_id == partnership.id)
-    if trust_key is not None:
-        if trust_key not in trusts:
-            raise UserError(_unknown_trust(trust_key, partnership, trusts))
-        query = query.where(ExternalReview.trust_id == trusts[trust_key].id)
-    reviews = session.exec(query.order_by(ExternalReview.trust_id, ExternalReview.reviewed_on)).all()
+    if trust_key is not None and trust_key not in trusts:
+        raise UserError(_unknown_trust(trust_key, partnership, trusts))
+    reviews = external_reviews(session, partnership.id, trusts[trust_key].id if trust_key is not None else None)
     by_id = {t.id: t for t in trusts.values()}
     strands = [(s["id"], s["title"]) for s in partnership.framework["strands"]]
     peer: dict[int, dict[str, comparison.PeerStrand]] = {}
@@ -246,9 +240,7 @@ def external_comparison(
         trust = by_id[external.trust_id]
         if trust.id not in peer:
             peer[trust.id] = _peer_strands(session, trust)
-        views = session.exec(
-            select(ExternalStrandView).where(ExternalStrandView.external_review_id == external.id)
-        ).all()
+        views = strand_views(session, external.id)
         theirs = {
             v.strand_id: comparison.ExternalStrand(
                 v.strand_id, v.view, list(v.strengths), list(v.areas_for_development)
@@ -271,24 +263,11 @@ def external_comparison(
 def _peer_strands(session: Session, trust: Trust) -> dict[str, comparison.PeerStrand]:
     """The trust's peer review of each strand (its latest cycle's), with its supported strengths and areas for
     development, and its agreed lines' self-evaluations with the moderator's standing judgements."""
-    reviews = session.exec(
-        select(Review)
-        .where(Review.host_trust_id == trust.id, Review.stage != Stage.CANCELLED.value)
-        .order_by(Review.cycle_id, Review.id)
-    ).all()
+    reviews = hosted_reviews(session, trust.id)
     latest = {r.strand_id: r for r in reviews}  # a later cycle's review of a strand replaces an earlier one
     supported: dict[int, list[comparison.Item]] = {}
     if latest:
-        rows = session.exec(
-            select(Finding)
-            .where(
-                Finding.review_id.in_([r.id for r in latest.values()]),
-                Finding.status == "supported",
-                Finding.kind.in_(comparison.KINDS),
-            )
-            .order_by(Finding.id)
-        )
-        for f in rows:
+        for f in supported_findings(session, [r.id for r in latest.values()], comparison.KINDS):
             supported.setdefault(f.review_id, []).append(comparison.Item(f.kind, f.text, f.ref))
     strands = {}
     for strand_id, review in latest.items():

@@ -9,9 +9,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from sqlalchemy import and_
-from sqlmodel import Session, select
-
 from peer_review import clock
 from peer_review.adapters.chart_spec import ChartSpec
 from peer_review.domain import evaluation as ev
@@ -26,16 +23,12 @@ from peer_review.service.context_data import (
 )
 from peer_review.service.follow_up import ActionView, action_views
 from peer_review.service.surveys import SurveyResults, survey_results
-from peer_review.store.tables import (
-    Cycle,
-    DevelopmentAction,
-    FeedbackResponse,
-    LineOfEnquiry,
-    Partnership,
-    Review,
-    SelfEvaluationJudgement,
-    Trust,
-)
+from peer_review.store.cycle_plans import planned_reviews
+from peer_review.store.db import Session
+from peer_review.store.evaluation_data import feedback_responses, judgements_with_titles, partnership_actions
+from peer_review.store.members import partnership_trusts
+from peer_review.store.reviews import latest_cycle
+from peer_review.store.tables import Partnership, Review, Trust
 
 FEEDBACK_QUESTIONS = {
     "helped_us_improve": "The review will help us improve",
@@ -127,11 +120,9 @@ def _named(group: str, found: ev.AlignmentTally | None) -> ev.AlignmentTally:
 
 
 def evaluate(session: Session, partnership: Partnership) -> Evaluation:
-    cycle = session.exec(select(Cycle).where(Cycle.partnership_id == partnership.id).order_by(Cycle.id.desc())).first()
-    trusts = session.exec(select(Trust).where(Trust.partnership_id == partnership.id).order_by(Trust.id)).all()
-    reviews = session.exec(
-        select(Review).where(Review.partnership_id == partnership.id, Review.stage != Stage.CANCELLED.value)
-    ).all()
+    cycle = latest_cycle(session, partnership.id)
+    trusts = partnership_trusts(session, partnership.id)
+    reviews = planned_reviews(session, partnership.id)
     return Evaluation(
         partnership=partnership.name,
         framework=partnership.framework.get("title", partnership.framework_id),
@@ -155,11 +146,7 @@ def evaluate(session: Session, partnership: Partnership) -> Evaluation:
 def _actions(
     session: Session, partnership: Partnership, trust_names: dict[int, tuple[str, str]]
 ) -> list[tuple[tuple[str, str], ActionView]]:
-    actions = session.exec(
-        select(DevelopmentAction)
-        .where(DevelopmentAction.partnership_id == partnership.id)
-        .order_by(DevelopmentAction.trust_id, DevelopmentAction.id)
-    ).all()
+    actions = partnership_actions(session, partnership.id)
     trust_of = {a.id: trust_names[a.trust_id] for a in actions}
     return [(trust_of[view.id], view) for view in action_views(session, list(actions))]
 
@@ -172,21 +159,8 @@ def _judgements(
         mine = sorted((r for r in reviews if r.host_trust_id == trust_id), key=lambda r: (r.visit_start, r.id))
         order.update({r.id: n for n, r in enumerate(mine, start=1)})
     by_id = {r.id: r for r in reviews}
-    rows = session.exec(
-        select(SelfEvaluationJudgement, LineOfEnquiry.title)
-        .join(Review, Review.id == SelfEvaluationJudgement.review_id)
-        .outerjoin(
-            LineOfEnquiry,
-            and_(
-                LineOfEnquiry.review_id == Review.id,
-                LineOfEnquiry.round == Review.lines_round,
-                LineOfEnquiry.number == SelfEvaluationJudgement.line_number,
-            ),
-        )
-        .where(Review.partnership_id == partnership.id)
-    )
     judgements = []
-    for j, line_title in rows:
+    for j, line_title in judgements_with_titles(session, partnership.id):
         review = by_id.get(j.review_id)
         if review is None:  # a cancelled review
             continue
@@ -217,11 +191,7 @@ def _feedback(session: Session, partnership: Partnership, reviews: list[Review])
     group's: a group counts people, so one moderator answering for many reviews is a group of one (withheld)."""
     if any(r.stage != Stage.CLOSED.value for r in reviews):
         return []
-    rows = session.exec(
-        select(FeedbackResponse)
-        .join(Review, Review.id == FeedbackResponse.review_id)
-        .where(Review.partnership_id == partnership.id)
-    ).all()
+    rows = feedback_responses(session, partnership.id)
     out = []
     for role, group in ROLE_GROUPS.items():
         mine = [r for r in rows if r.role == role]

@@ -6,12 +6,8 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_
-from sqlmodel import Session, select
-
 from peer_review import clock
 from peer_review.domain.calendar import OutsideCalendar, SchoolCalendar
-from peer_review.domain.lifecycle import Stage
 from peer_review.domain.model import stage_deadlines
 from peer_review.domain.scheduling import (
     Blackout,
@@ -30,7 +26,11 @@ from peer_review.domain.scheduling import (
 )
 from peer_review.errors import UserError
 from peer_review.service.common import audit
-from peer_review.store.people import get_partnership, host_ceo
+from peer_review.store.cycle_plans import cycle_of, places_elsewhere, planned_reviews, teams_holding_roles, the_cycle
+from peer_review.store.db import Session
+from peer_review.store.members import partnership_people, partnership_trusts
+from peer_review.store.people import get_partnership, get_partnership_by_id, host_ceo, trust_of
+from peer_review.store.reviews import latest_cycle
 from peer_review.store.tables import (
     Assignment,
     Cycle,
@@ -81,10 +81,8 @@ class Inputs:
 
 def scheduling_inputs(session: Session, partnership: Partnership) -> Inputs:
     """The planner's view of the partnership now: its trusts (not those that left) and the people holding each role."""
-    trusts = session.exec(
-        select(Trust).where(Trust.partnership_id == partnership.id, Trust.left_on.is_(None)).order_by(Trust.id)
-    ).all()
-    people = session.exec(select(Person).where(Person.partnership_id == partnership.id).order_by(Person.id)).all()
+    trusts = partnership_trusts(session, partnership.id, still_here=True)
+    people = partnership_people(session, partnership.id)
     keys = {t.id: t.key for t in trusts}
     trust_of_email = {p.email: keys.get(p.trust_id) for p in people}
     calendars = calendar_snapshots(partnership)
@@ -122,9 +120,6 @@ def calendar_snapshots(partnership: Partnership) -> dict[str, SchoolCalendar]:
     return {cid: SchoolCalendar.from_dict(cid, data) for cid, data in partnership.calendars.items()}
 
 
-EMAILS_PER_QUERY = 500  # well under every database's limit on bound parameters
-
-
 def existing_bookings(session: Session, exclude_partnership: int, emails: Iterable[str]) -> Bookings:
     """What these people (by email: one person may be in several partnerships, as a moderator often is)
     are already committed to in other partnerships' planned reviews (not those cancelled, nor places declined).
@@ -134,25 +129,13 @@ def existing_bookings(session: Session, exclude_partnership: int, emails: Iterab
     cost follows the people shared with other partnerships, not the number of partnerships loaded.
     """
     bookings = Bookings()
-    wanted = sorted(set(emails))
-    for at in range(0, len(wanted), EMAILS_PER_QUERY):
-        rows = session.exec(
-            select(Review.visit_start, Review.visit_end, Review.term, Person.email, Assignment.role)
-            .select_from(Person)
-            .join(Assignment, Assignment.person_id == Person.id)
-            .join(Review, Review.id == Assignment.review_id)
-            .where(
-                Person.email.in_(wanted[at : at + EMAILS_PER_QUERY]),
-                Review.partnership_id != exclude_partnership,
-                Review.stage != Stage.CANCELLED.value,
-                Assignment.status != "declined",
-            )  # neither keeps anyone busy
-        )
-        for visit_start, visit_end, term, email, role in rows:
-            bookings.busy[email].update(visit_days(visit_start, visit_end))
-            bookings.load[email] += 1
-            if role == "moderator":
-                bookings.per_term[(email, term)] += 1
+    for visit_start, visit_end, term, email, role in places_elsewhere(
+        session, exclude_partnership, sorted(set(emails))
+    ):
+        bookings.busy[email].update(visit_days(visit_start, visit_end))
+        bookings.load[email] += 1
+        if role == "moderator":
+            bookings.per_term[(email, term)] += 1
     return bookings
 
 
@@ -166,7 +149,7 @@ def plan_cycle(
 ) -> Plan:
     """Plan every review of the partnership's cycle; unless `dry_run`, store reviews and teams."""
     partnership = get_partnership(session, partnership_name)
-    if session.exec(select(Cycle).where(Cycle.partnership_id == partnership.id)).first():
+    if latest_cycle(session, partnership.id):
         raise UserError(f"partnership '{partnership.name}' already has a planned cycle")
     start = start or partnership.cycle_start
     end = cycle_end(start, partnership.cycle_months)
@@ -238,8 +221,8 @@ def store_visits(
     session: Session, partnership: Partnership, cycle: Cycle, visits: list[PlannedVisit], deadlines: dict
 ) -> list[Review]:
     """Store planned visits as reviews with their teams; each host CEO hears of their visit."""
-    trusts = {t.key: t for t in session.exec(select(Trust).where(Trust.partnership_id == partnership.id))}
-    people = {p.email: p for p in session.exec(select(Person).where(Person.partnership_id == partnership.id))}
+    trusts = {t.key: t for t in partnership_trusts(session, partnership.id)}
+    people = {p.email: p for p in partnership_people(session, partnership.id)}
     titles = {s["id"]: s["title"] for s in partnership.framework["strands"]}
     reviews = []
     for v in visits:
@@ -283,7 +266,7 @@ def plan_joining_trust(session: Session, partnership: Partnership, trust_key: st
 
     Raises PlanInfeasible when the cycle has no room for them: the caller says what to do instead.
     """
-    cycle = session.exec(select(Cycle).where(Cycle.partnership_id == partnership.id)).one()
+    cycle = the_cycle(session, partnership.id)
     inputs = scheduling_inputs(session, partnership)
     plan = current_plan(session, partnership)
     settings = plan_settings(partnership, cycle.start, cycle.end)
@@ -336,29 +319,15 @@ def current_plan(session: Session, partnership: Partnership) -> list[PlannedVisi
     Cancelled reviews are left out, and so are members who no longer hold their role (someone who left keeps
     their place in the review's records, but the planner neither books nor checks them).
     """
-    trusts = {t.id: t.key for t in session.exec(select(Trust).where(Trust.partnership_id == partnership.id))}
+    trusts = {t.id: t.key for t in partnership_trusts(session, partnership.id)}
     teams: dict[int, tuple[list[str], str]] = {}
-    holds_role = or_(
-        and_(Assignment.role == "moderator", Person.is_moderator), and_(Assignment.role == "peer", Person.is_reviewer)
-    )
-    rows = session.exec(
-        select(Assignment.review_id, Assignment.role, Person.email)
-        .join(Person, Person.id == Assignment.person_id)
-        .join(Review, Review.id == Assignment.review_id)
-        .where(Review.partnership_id == partnership.id, Assignment.status != "declined", holds_role)
-        .order_by(Assignment.id)
-    )
-    for review_id, role, email in rows:
+    for review_id, role, email in teams_holding_roles(session, partnership.id):
         peers, moderator = teams.setdefault(review_id, ([], ""))
         if role == "moderator":
             teams[review_id] = (peers, email)
         else:
             peers.append(email)
-    reviews = session.exec(
-        select(Review)
-        .where(Review.partnership_id == partnership.id, Review.stage != Stage.CANCELLED.value)
-        .order_by(Review.id)
-    )
+    reviews = planned_reviews(session, partnership.id)
     return [
         PlannedVisit(
             trusts[r.host_trust_id],
@@ -381,7 +350,7 @@ def timeline(session: Session, plan: Plan) -> str:
 
     partnership = get_partnership(session, plan.partnership)
     inputs = scheduling_inputs(session, partnership)
-    trusts = session.exec(select(Trust).where(Trust.partnership_id == partnership.id)).all()
+    trusts = partnership_trusts(session, partnership.id)
     return timeline_svg(
         f"{plan.partnership}: review cycle {plan.start} to {plan.end}",
         plan.visits,
@@ -394,8 +363,8 @@ def timeline(session: Session, plan: Plan) -> str:
 
 def stored_plan_of(session: Session, review: Review) -> tuple[Inputs, list[PlannedVisit], int]:
     """The planner's inputs and the stored plan of a review's partnership, and the review's place in it."""
-    partnership = session.get(Partnership, review.partnership_id)
-    host = session.get(Trust, review.host_trust_id).key
+    partnership = get_partnership_by_id(session, review.partnership_id)
+    host = trust_of(session, review).key
     plan = current_plan(session, partnership)
     index = next(i for i, v in enumerate(plan) if v.trust == host and v.strand == review.strand_id)
     return scheduling_inputs(session, partnership), plan, index
@@ -403,9 +372,9 @@ def stored_plan_of(session: Session, review: Review) -> tuple[Inputs, list[Plann
 
 def problems_after(session: Session, review: Review, change: Callable[[PlannedVisit], PlannedVisit]) -> list[str]:
     """The hard constraints that changing one review of the stored plan would break (old problems left out)."""
-    partnership = session.get(Partnership, review.partnership_id)
+    partnership = get_partnership_by_id(session, review.partnership_id)
     inputs, plan, index = stored_plan_of(session, review)
-    cycle = session.get(Cycle, review.cycle_id)
+    cycle = cycle_of(session, review)
     settings = PlanSettings(cycle.start, cycle.end, partnership.visit_days, partnership.peers_per_trust)
 
     def check(visits: list[PlannedVisit]) -> list[str]:

@@ -8,8 +8,6 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager as ContextManager
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, select
-
 from peer_review import clock
 from peer_review.domain.calendar import OutsideCalendar
 from peer_review.domain.model import KIND_RULES, TaskKind
@@ -20,9 +18,11 @@ from peer_review.service.common import audit, checked_text, host_calendar
 from peer_review.service.isolation import Failures, units_of
 from peer_review.service.outbox import notify, review_context
 from peer_review.service.queries import open_tasks
-from peer_review.store.people import coordinator_of, person_by_email
+from peer_review.store.db import Session
+from peer_review.store.people import coordinator_of, get_partnership_by_id, person_by_email
+from peer_review.store.reminder_targets import open_tasks_with_people, partnerships_in_order
 from peer_review.store.reviews import get_review, get_task
-from peer_review.store.tables import DueDateChange, Partnership, Person, Review, Task
+from peer_review.store.tables import DueDateChange, Partnership, Person, Review
 
 
 @dataclass(frozen=True)
@@ -42,11 +42,11 @@ def sweep(sessions: Session | Callable[[], ContextManager[Session]], today: dt.d
     today = today or clock.today()
     units = units_of(sessions)
     with units() as session:
-        partnerships = session.exec(select(Partnership.id, Partnership.name).order_by(Partnership.id)).all()
+        partnerships = partnerships_in_order(session)
 
     def one(partnership_id: int) -> Counter:
         with units() as session:
-            return _sweep_partnership(session, session.get(Partnership, partnership_id), today)
+            return _sweep_partnership(session, get_partnership_by_id(session, partnership_id), today)
 
     counts, failures = Counter(), Failures()
     for partnership_id, name in partnerships:
@@ -59,14 +59,7 @@ def _sweep_partnership(session: Session, partnership: Partnership, today: dt.dat
     counts = Counter()
     rules = ReminderRules.from_dict(partnership.reminders)
     coordinator = coordinator_of(session, partnership.id)
-    rows = session.exec(
-        select(Task, Review, Person)
-        .join(Review, Review.id == Task.review_id)
-        .join(Person, Person.id == Task.assignee_id)
-        .where(Review.partnership_id == partnership.id, Task.status == "open")
-        .order_by(Task.id)
-    ).all()
-    for task, review, person in rows:
+    for task, review, person in open_tasks_with_people(session, partnership.id):
         opened = clock.local_date(task.created_at)
         owed = reminder_due(rules, task.due, opened, today)
         if owed is None:

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import update
-from sqlmodel import Session, select
 
 from peer_review import clock
 from peer_review.domain.surveys import (
@@ -33,7 +31,20 @@ from peer_review.files.questionnaires import (
     resolve_questionnaire,
 )
 from peer_review.service.common import audit
-from peer_review.store.people import coordinator_of, person_by_email
+from peer_review.store.db import Session
+from peer_review.store.members import partnership_people
+from peer_review.store.people import coordinator_of, get_partnership_by_id, person_by_email
+from peer_review.store.people import person as get_person
+from peer_review.store.reviews import survey_rounds
+from peer_review.store.survey_answers import (
+    claim_invitation,
+    counted_invitations,
+    invitation_by_id,
+    invitations_to_remind,
+    open_invitation_ids,
+    scale_answers,
+    survey_round,
+)
 from peer_review.store.tables import Partnership, Person, SurveyAnswer, SurveyInvitation
 from peer_review.store.tables import SurveyRound as RoundRow
 
@@ -67,10 +78,7 @@ def open_round(
         raise UserError(
             f"only the partnership's coordinator can open a survey round; {actor_email} is not its coordinator"
         )
-    existing = {
-        row.round: row
-        for row in session.exec(select(RoundRow).where(RoundRow.partnership_id == partnership.id).order_by(RoundRow.id))
-    }
+    existing = {row.round: row for row in sorted(survey_rounds(session, partnership.id), key=lambda r: r.id)}
     if round_.value in existing:
         raise UserError(
             f"the {round_.label.lower()} round of '{partnership.name}' was opened on {existing[round_.value].opened_on}; each round is asked once"
@@ -97,9 +105,7 @@ def open_round(
     )
     session.add(row)
     session.flush()
-    people = session.exec(
-        select(Person).where(Person.partnership_id == partnership.id, Person.left_on.is_(None)).order_by(Person.id)
-    ).all()
+    people = partnership_people(session, partnership.id, still_here=True)
     invited = 0
     for person in people:
         group = group_of({flag: getattr(person, flag) for flag in ROLE_FLAGS}, person.survey_group)
@@ -197,35 +203,29 @@ class SurveyTask:
 def invitation_for(session: Session, invitation_id: int, email: str | None = None) -> SurveyTask:
     """An invitation with its questionnaire; with `email`, only for the person it was sent to (answers are
     personal: nobody answers for anyone else, the coordinator included)."""
-    invitation = session.get(SurveyInvitation, invitation_id) if 0 < invitation_id < 2**63 else None
+    invitation = invitation_by_id(session, invitation_id)
     if invitation is None:
         raise NotFound(f"no survey invitation with id {invitation_id}")
-    person = session.get(Person, invitation.person_id)
+    person = get_person(session, invitation.person_id)
     if email is not None and person.email != email.strip().lower():
         raise UserError(
             f"survey invitation {invitation_id} was sent to someone else; each person answers only their own"
         )
     if email is not None and person.left_on is not None:
         raise UserError(f"{person.email} left the partnership on {person.left_on}; their survey invitation is closed")
-    row = session.get(RoundRow, invitation.round_id)
+    row = survey_round(session, invitation.round_id)
     return SurveyTask(
         invitation,
         SurveyRound(row.round),
-        session.get(Partnership, row.partnership_id).name,
+        get_partnership_by_id(session, row.partnership_id).name,
         Questionnaire.model_validate(row.questionnaire),
     )
 
 
 def open_invitations(session: Session, emails: list[str] | None = None) -> list[SurveyTask]:
     """Invitations still to answer in rounds still open, soonest due first: everyone's, or those sent to these addresses."""
-    query = (
-        select(SurveyInvitation.id)
-        .join(Person, Person.id == SurveyInvitation.person_id)
-        .where(SurveyInvitation.status == "open", SurveyInvitation.due >= clock.today())
-    )
-    if emails is not None:
-        query = query.where(Person.email.in_([e.strip().lower() for e in emails]), Person.left_on.is_(None))
-    ids = session.exec(query.order_by(SurveyInvitation.due, SurveyInvitation.id)).all()
+    wanted = None if emails is None else [e.strip().lower() for e in emails]
+    ids = open_invitation_ids(session, clock.today(), wanted)
     return [invitation_for(session, i) for i in ids]
 
 
@@ -270,19 +270,14 @@ def answer(session: Session, invitation_id: int, data: Any, email: str) -> Surve
             "(a round's results are published when it closes, so that no one answer can be read from them)"
         )
     parsed = validate(survey, data)
-    taken = session.exec(
-        update(SurveyInvitation)
-        .where(SurveyInvitation.id == invitation_id, SurveyInvitation.status == "open")
-        .values(status="done", completed_at=clock.now())
-    ).rowcount
-    if taken != 1:
+    if not claim_invitation(session, invitation_id, clock.now()):
         raise UserError(f"survey invitation {invitation_id} is already answered")
     for item, value in parsed.statements.items():
         session.add(SurveyAnswer(invitation_id=invitation_id, item=item, value=value))
     for item, text in parsed.open_questions.items():
         if text.strip():
             session.add(SurveyAnswer(invitation_id=invitation_id, item=item, text=text))
-    row = session.get(RoundRow, survey.invitation.round_id)
+    row = survey_round(session, survey.invitation.round_id)
     audit(
         session, row.partnership_id, "survey_answered", email.strip().lower(), round=row.round, invitation=invitation_id
     )
@@ -320,20 +315,8 @@ def remind(session: Session, partnership: Partnership, rules, today: dt.date) ->
     it (the round has closed) and never an escalation: answering is voluntary."""
     from peer_review.domain.reminders import reminder_due
 
-    rows = session.exec(
-        select(SurveyInvitation, RoundRow, Person)
-        .join(RoundRow, RoundRow.id == SurveyInvitation.round_id)
-        .join(Person, Person.id == SurveyInvitation.person_id)
-        .where(
-            RoundRow.partnership_id == partnership.id,
-            SurveyInvitation.status == "open",
-            SurveyInvitation.due >= today,
-            Person.left_on.is_(None),
-        )
-        .order_by(SurveyInvitation.id)
-    ).all()
     sent = 0
-    for invitation, row, person in rows:
+    for invitation, row, person in invitations_to_remind(session, partnership.id, today):
         owed = reminder_due(rules, invitation.due, clock.local_date(invitation.created_at), today)
         if owed is None or not owed.startswith("before") or person.digest_only:
             continue
@@ -368,10 +351,7 @@ class SurveyResults:
 def survey_results(session: Session, partnership: Partnership) -> SurveyResults:
     """Every round's answers by group and theme (fixed number of queries); withheld below MIN_GROUP people."""
     order = list(SurveyRound)
-    every = sorted(
-        session.exec(select(RoundRow).where(RoundRow.partnership_id == partnership.id)).all(),
-        key=lambda r: order.index(SurveyRound(r.round)),
-    )
+    every = sorted(survey_rounds(session, partnership.id), key=lambda r: order.index(SurveyRound(r.round)))
     rounds = [r for r in every if r.due < clock.today()]
     still_open = [r for r in every if r.due >= clock.today()]
     if not rounds:
@@ -379,20 +359,9 @@ def survey_results(session: Session, partnership: Partnership) -> SurveyResults:
     questionnaire = Questionnaire.model_validate(rounds[0].questionnaire)
     by_round = {r.id: SurveyRound(r.round) for r in rounds}
     # those asked who left before answering no longer count as asked
-    invitations = session.exec(
-        select(SurveyInvitation)
-        .join(Person, Person.id == SurveyInvitation.person_id)
-        .where(
-            SurveyInvitation.round_id.in_(list(by_round)),
-            (SurveyInvitation.status == "done") | Person.left_on.is_(None),
-        )
-    ).all()
+    invitations = counted_invitations(session, list(by_round))
     answers: dict[int, dict[str, int]] = {}
-    for invitation_id, item, value in session.exec(
-        select(SurveyAnswer.invitation_id, SurveyAnswer.item, SurveyAnswer.value)
-        .join(SurveyInvitation, SurveyInvitation.id == SurveyAnswer.invitation_id)
-        .where(SurveyInvitation.round_id.in_(list(by_round)), SurveyAnswer.value.is_not(None))
-    ):
+    for invitation_id, item, value in scale_answers(session, list(by_round)):
         answers.setdefault(invitation_id, {})[item] = value
     responses = [
         Response(by_round[i.round_id], i.group, i.person_id, answers.get(i.id, {}))

@@ -1,0 +1,74 @@
+"""The evaluation's context: published headline figures about trusts, and commissioned external reviews with
+what the trusts' own peer reviews found to compare them with."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from sqlmodel import delete, select
+
+from peer_review.domain.lifecycle import Stage
+from peer_review.store.db import Session
+from peer_review.store.tables import ExternalReview, ExternalStrandView, Finding, HeadlineFigure, Review
+
+
+def headline_figures_of(session: Session, partnership_id: int) -> list[HeadlineFigure]:
+    return list(session.exec(select(HeadlineFigure).where(HeadlineFigure.partnership_id == partnership_id)).all())
+
+
+def trust_figures(session: Session, trust_id: int) -> list[HeadlineFigure]:
+    """A trust's headline figures, by measure."""
+    return list(
+        session.exec(select(HeadlineFigure).where(HeadlineFigure.trust_id == trust_id).order_by(HeadlineFigure.measure))
+    )
+
+
+def external_review_on(session: Session, trust_id: int, reviewed_on: dt.date) -> ExternalReview | None:
+    """The external review of a trust on that date, if one was loaded: loading another replaces it."""
+    return session.exec(
+        select(ExternalReview).where(ExternalReview.trust_id == trust_id, ExternalReview.reviewed_on == reviewed_on)
+    ).first()
+
+
+def discard_strand_views(session: Session, external_review_id: int) -> None:
+    """Every strand view of an external review being replaced (the file's take their place)."""
+    session.execute(delete(ExternalStrandView).where(ExternalStrandView.external_review_id == external_review_id))
+
+
+def external_reviews(session: Session, partnership_id: int, trust_id: int | None = None) -> list[ExternalReview]:
+    """The partnership's external reviews (or one trust's), trust by trust, oldest first."""
+    query = select(ExternalReview).where(ExternalReview.partnership_id == partnership_id)
+    if trust_id is not None:
+        query = query.where(ExternalReview.trust_id == trust_id)
+    return list(session.exec(query.order_by(ExternalReview.trust_id, ExternalReview.reviewed_on)).all())
+
+
+def strand_views(session: Session, external_review_id: int) -> list[ExternalStrandView]:
+    return list(
+        session.exec(
+            select(ExternalStrandView).where(ExternalStrandView.external_review_id == external_review_id)
+        ).all()
+    )
+
+
+def hosted_reviews(session: Session, trust_id: int) -> list[Review]:
+    """The reviews a trust hosted, cancelled ones left out, cycle by cycle in the order planned."""
+    return list(
+        session.exec(
+            select(Review)
+            .where(Review.host_trust_id == trust_id, Review.stage != Stage.CANCELLED.value)
+            .order_by(Review.cycle_id, Review.id)
+        ).all()
+    )
+
+
+def supported_findings(session: Session, review_ids: list[int], kinds: Iterable[str]) -> list[Finding]:
+    """The supported findings of these kinds on these reviews, in the order recorded."""
+    return list(
+        session.exec(
+            select(Finding)
+            .where(Finding.review_id.in_(review_ids), Finding.status == "supported", Finding.kind.in_(kinds))
+            .order_by(Finding.id)
+        )
+    )

@@ -1,0 +1,92 @@
+"""The stakeholder survey's rounds, invitations and answers: what the survey use cases read and claim."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import update
+from sqlmodel import select
+
+from peer_review.store.db import Session
+from peer_review.store.tables import Person, SurveyAnswer, SurveyInvitation
+from peer_review.store.tables import SurveyRound as RoundRow
+
+
+def invitation_by_id(session: Session, invitation_id: int) -> SurveyInvitation | None:
+    """The invitation with that id, or None (an id no table can hold included)."""
+    return session.get(SurveyInvitation, invitation_id) if 0 < invitation_id < 2**63 else None
+
+
+def survey_round(session: Session, round_id: int) -> RoundRow:
+    return session.get(RoundRow, round_id)
+
+
+def open_invitation_ids(session: Session, today: dt.date, emails: list[str] | None = None) -> list[int]:
+    """The invitations still to answer in rounds still open on `today`, soonest due first: everyone's, or
+    those sent to these addresses (already in lower case) of people who have not left."""
+    query = (
+        select(SurveyInvitation.id)
+        .join(Person, Person.id == SurveyInvitation.person_id)
+        .where(SurveyInvitation.status == "open", SurveyInvitation.due >= today)
+    )
+    if emails is not None:
+        query = query.where(Person.email.in_(emails), Person.left_on.is_(None))
+    return list(session.exec(query.order_by(SurveyInvitation.due, SurveyInvitation.id)).all())
+
+
+def claim_invitation(session: Session, invitation_id: int, now: dt.datetime) -> bool:
+    """Mark an open invitation answered with one conditional UPDATE: of two answers sent at once, only one
+    claims it (False for the other)."""
+    taken = session.exec(
+        update(SurveyInvitation)
+        .where(SurveyInvitation.id == invitation_id, SurveyInvitation.status == "open")
+        .values(status="done", completed_at=now)
+    ).rowcount
+    return taken == 1
+
+
+def invitations_to_remind(
+    session: Session, partnership_id: int, today: dt.date
+) -> list[tuple[SurveyInvitation, RoundRow, Person]]:
+    """The partnership's open invitations due today or later, of people who have not left, with their round
+    and person, oldest first."""
+    return list(
+        session.exec(
+            select(SurveyInvitation, RoundRow, Person)
+            .join(RoundRow, RoundRow.id == SurveyInvitation.round_id)
+            .join(Person, Person.id == SurveyInvitation.person_id)
+            .where(
+                RoundRow.partnership_id == partnership_id,
+                SurveyInvitation.status == "open",
+                SurveyInvitation.due >= today,
+                Person.left_on.is_(None),
+            )
+            .order_by(SurveyInvitation.id)
+        ).all()
+    )
+
+
+def counted_invitations(session: Session, round_ids: list[int]) -> list[SurveyInvitation]:
+    """The rounds' invitations that count as asked: answered ones, and unanswered ones of people still here
+    (those asked who left before answering no longer count)."""
+    return list(
+        session.exec(
+            select(SurveyInvitation)
+            .join(Person, Person.id == SurveyInvitation.person_id)
+            .where(
+                SurveyInvitation.round_id.in_(round_ids),
+                (SurveyInvitation.status == "done") | Person.left_on.is_(None),
+            )
+        ).all()
+    )
+
+
+def scale_answers(session: Session, round_ids: list[int]) -> list[tuple[int, str, int]]:
+    """(invitation_id, item, value) of every answer on the scale given in these rounds (open answers left out)."""
+    return list(
+        session.exec(
+            select(SurveyAnswer.invitation_id, SurveyAnswer.item, SurveyAnswer.value)
+            .join(SurveyInvitation, SurveyInvitation.id == SurveyAnswer.invitation_id)
+            .where(SurveyInvitation.round_id.in_(round_ids), SurveyAnswer.value.is_not(None))
+        ).all()
+    )
