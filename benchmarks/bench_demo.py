@@ -40,7 +40,7 @@ from peer_review.files.partnerships import default_partnership_path, load_partne
 from peer_review.service import evaluation, sweep
 from peer_review.store.people import get_partnership
 from peer_review.service.documents import export_documents
-from peer_review.service.outbox import deliver
+from peer_review.service.sending import deliver
 from peer_review.demo.simulation import simulate_pilot
 out = Path(sys.argv[1])
 db.configure(f"sqlite:///{out / 'peer-review.db'}")

@@ -9,7 +9,7 @@ from prefect import flow
 from flows.reporting import end_run
 from flows.settings import require_worker_settings
 from peer_review.adapters.mail import FolderChannel, channel_from_environment
-from peer_review.service.outbox import deliver
+from peer_review.service.sending import deliver
 from peer_review.store.db import session_scope
 
 

@@ -30,7 +30,7 @@ from peer_review.demo.simulation import answer
 from peer_review.entrypoints.web.app import create_app
 from peer_review.errors import UserError
 from peer_review.files.partnerships import load_partnership_file
-from peer_review.service import loading, outbox, planning, queries, workflow
+from peer_review.service import loading, planning, queries, sending, workflow
 from peer_review.store import db
 from peer_review.store.tables import every_table
 
@@ -189,7 +189,7 @@ _links: dict[tuple[str, str], str] = {}  # (database, address): the newest sign-
 def deliver_sign_in_links() -> Mailbox:
     """Send the sign-in emails waiting in the outbox (only those: other tests count the other messages)."""
     mailbox = Mailbox()
-    outbox.deliver(db.session_scope, mailbox, events=frozenset({"sign_in"}))
+    sending.deliver(db.session_scope, mailbox, events=frozenset({"sign_in"}))
     for message in mailbox.messages:
         found = re.search(r"https?://[^/\s]+(/sign-in/[A-Za-z0-9_-]+)", message.get_body(("plain",)).get_content())
         _links[(db.database_url(), message["To"])] = found.group(1)

@@ -9,7 +9,7 @@ from icalendar import Calendar
 from sqlmodel import select
 
 from peer_review.adapters.mail import SmtpChannel
-from peer_review.service import outbox, workflow
+from peer_review.service import sending, workflow
 from peer_review.service.rescheduling import reschedule
 from peer_review.store import db
 from peer_review.store.tables import OutboxMessage
@@ -31,7 +31,7 @@ def test_assignment_reaches_the_moderator_with_the_visit_attached(planned, smtp_
     assert sum(r.event == "task_assigned" for r in rows) == 3  # the team of review 1, asked to accept
     workflow.advance_review(db.session_scope, 1)  # running the engine again queues nothing new
     assert len(_rows()) == len(rows) == 15
-    result = outbox.deliver(db.session_scope, SmtpChannel(url))
+    result = sending.deliver(db.session_scope, SmtpChannel(url))
     assert (result.sent, result.failed) == (15, 0)
     [mail] = [m for m in inbox.messages if m["To"] == MODERATOR]
     assert mail["Subject"].startswith("Action needed by ") and "Accept or decline your place" in mail["Subject"]
@@ -40,7 +40,7 @@ def test_assignment_reaches_the_moderator_with_the_visit_attached(planned, smtp_
     [attachment] = [part for part in mail.iter_attachments() if part.get_content_type() == "text/calendar"]
     [event] = Calendar.from_ical(attachment.get_content()).walk("VEVENT")
     assert str(event["uid"]) == "review-1-visit@peer-review"
-    assert outbox.deliver(db.session_scope, SmtpChannel(url)).sent == 0  # nothing twice
+    assert sending.deliver(db.session_scope, SmtpChannel(url)).sent == 0  # nothing twice
     assert len(inbox.messages) == 15
     [host] = [
         m
@@ -53,7 +53,7 @@ def test_assignment_reaches_the_moderator_with_the_visit_attached(planned, smtp_
 
 def test_a_refusing_or_absent_server_keeps_messages_queued_with_the_error(planned):
     down = SmtpChannel(f"smtp://127.0.0.1:{free_port()}", timeout=2)
-    result = outbox.deliver(db.session_scope, down)
+    result = sending.deliver(db.session_scope, down)
     assert (result.sent, result.failed) == (0, 15)
     for row in _rows():
         assert row.status == "pending" and row.attempts == 1 and "Connection refused" in row.last_error
@@ -84,9 +84,9 @@ def test_a_crash_between_sending_and_marking_resends_once_with_the_same_message_
             raise SystemExit("killed before marking")  # not an ordinary error: the process dies here
 
     with pytest.raises(SystemExit):
-        outbox.deliver(db.session_scope, CrashAfterSending())
+        sending.deliver(db.session_scope, CrashAfterSending())
     assert len(inbox.messages) == 1 and all(r.status == "pending" for r in _rows())
-    assert outbox.deliver(db.session_scope, real).sent == 15
+    assert sending.deliver(db.session_scope, real).sent == 15
     ids = [m["Message-ID"] for m in inbox.messages]
     assert len(ids) == 16 and ids[0] == ids[1] and len(set(ids)) == 15  # one resend, same id, nothing lost
 
@@ -97,7 +97,7 @@ def test_moving_a_visit_tells_the_team_with_the_updated_calendar_entry(planned, 
         reschedule(session, 1, dt.date(2024, 2, 27), "Ofsted inspection", "helen.marsh@steelvalley.example.org")
     moved = [r for r in _rows() if r.event == "visit_moved"]
     assert {r.recipient for r in moved} >= {MODERATOR, "helen.marsh@steelvalley.example.org"}
-    outbox.deliver(db.session_scope, SmtpChannel(url))
+    sending.deliver(db.session_scope, SmtpChannel(url))
     [mail] = [m for m in inbox.messages if m["To"] == MODERATOR and m["Subject"].startswith("Visit moved")]
     assert "Ofsted inspection" in mail.get_body(("plain",)).get_content()
     [attachment] = [p for p in mail.iter_attachments() if p.get_content_type() == "text/calendar"]

@@ -12,7 +12,7 @@ from peer_review.adapters.mail import SmtpChannel
 from peer_review.domain.reminders import ReminderRules, reminder_due
 from peer_review.errors import UserError
 from peer_review.files.partnerships import load_partnership_file
-from peer_review.service import loading, outbox, planning, workflow
+from peer_review.service import loading, planning, sending, workflow
 from peer_review.service.reminders import extend, sweep
 from peer_review.store import db
 from peer_review.store.tables import DueDateChange, OutboxMessage, Task
@@ -62,7 +62,7 @@ def test_a_moderator_hears_exactly_what_they_should_and_when(database_url, smtp_
             for _ in range(3):  # the sweep runs three times: only the first queues anything
                 with db.session_scope() as session:
                     sweep(session)
-                outbox.deliver(db.session_scope, channel)
+                sending.deliver(db.session_scope, channel)
             if day == due + dt.timedelta(days=2):  # the moderator accepts, two days late
                 with db.session_scope() as session:
                     workflow.submit(session, task.id, {"response": "accept"}, MODERATOR)

@@ -17,7 +17,7 @@ from sqlmodel import select
 from peer_review import clock
 from peer_review.adapters.mail import FolderChannel
 from peer_review.entrypoints.web.pages import SESSION_COOKIE
-from peer_review.service import outbox, signin
+from peer_review.service import sending, signin
 from peer_review.store import db
 from peer_review.store.tables import OutboxMessage, Person, every_table
 
@@ -56,7 +56,7 @@ def test_no_table_or_log_holds_a_working_sign_in_link_or_session_token(frozen, c
     assert ask_for_link(browser, CEO, "/reviews/1").status_code == 200
     assert "/sign-in/" not in _everything_stored()  # queued: the email is not written yet
     mailbox = Mailbox()
-    assert outbox.deliver(db.session_scope, mailbox).sent >= 1
+    assert sending.deliver(db.session_scope, mailbox).sent >= 1
     [message] = [m for m in mailbox.messages if m["To"] == CEO and "sign-in" in m["Subject"]]
     link = _link_in(message)
     token = link.rsplit("/", 1)[1]
@@ -80,7 +80,7 @@ def test_a_sign_in_email_too_late_to_use_is_not_sent_nor_one_for_someone_who_lef
     ask_for_link(new_client(), CEO)
     with clock.frozen_at(START + signin.LINK_LIFETIME + dt.timedelta(minutes=1)):
         mailbox = Mailbox()
-        result = outbox.deliver(db.session_scope, mailbox, events=frozenset({"sign_in"}))
+        result = sending.deliver(db.session_scope, mailbox, events=frozenset({"sign_in"}))
     assert (result.sent, result.expired, mailbox.messages) == (0, 1, [])
     ask_for_link(new_client(), CEO)
     with db.session_scope() as session:
@@ -89,7 +89,8 @@ def test_a_sign_in_email_too_late_to_use_is_not_sent_nor_one_for_someone_who_lef
         session.add(person)
     mailbox = Mailbox()
     assert (
-        outbox.deliver(db.session_scope, mailbox, events=frozenset({"sign_in"})).expired == 1 and mailbox.messages == []
+        sending.deliver(db.session_scope, mailbox, events=frozenset({"sign_in"})).expired == 1
+        and mailbox.messages == []
     )
     with db.session_scope() as session:
         statuses = session.exec(select(OutboxMessage.status).where(OutboxMessage.event == "sign_in")).all()
@@ -98,14 +99,14 @@ def test_a_sign_in_email_too_late_to_use_is_not_sent_nor_one_for_someone_who_lef
 
 def test_sent_messages_text_is_deleted_after_30_days_and_sign_in_emails_go(frozen, monkeypatch):
     ask_for_link(new_client(), CEO)
-    outbox.deliver(db.session_scope, Mailbox())
+    sending.deliver(db.session_scope, Mailbox())
     with db.session_scope() as session:
         kept = session.exec(
             select(OutboxMessage).where(OutboxMessage.status == "sent", OutboxMessage.event != "sign_in")
         ).all()
         assert kept and all(m.text and m.body_deleted_at is None for m in kept)
     with clock.frozen_at(START + dt.timedelta(days=29)):
-        outbox.deliver(db.session_scope, Mailbox())
+        sending.deliver(db.session_scope, Mailbox())
     with db.session_scope() as session:
         assert all(
             m.text
@@ -114,7 +115,7 @@ def test_sent_messages_text_is_deleted_after_30_days_and_sign_in_emails_go(froze
             )
         )
     with clock.frozen_at(START + dt.timedelta(days=31)):
-        outbox.deliver(db.session_scope, Mailbox())
+        sending.deliver(db.session_scope, Mailbox())
     with db.session_scope() as session:
         rows = session.exec(select(OutboxMessage).where(OutboxMessage.status == "sent")).all()
         assert rows and all(m.text == m.html == "" and m.ics is None and m.body_deleted_at is not None for m in rows)
@@ -123,10 +124,10 @@ def test_sent_messages_text_is_deleted_after_30_days_and_sign_in_emails_go(froze
 
 
 def test_how_long_sent_messages_are_kept_is_a_setting_with_a_range(frozen, monkeypatch, tmp_path):
-    outbox.deliver(db.session_scope, Mailbox())
+    sending.deliver(db.session_scope, Mailbox())
     monkeypatch.setenv("PEER_REVIEW_SENT_MAIL_DAYS", "3")
     with clock.frozen_at(START + dt.timedelta(days=4)):
-        outbox.deliver(db.session_scope, Mailbox())
+        sending.deliver(db.session_scope, Mailbox())
     with db.session_scope() as session:
         assert all(m.text == "" for m in session.exec(select(OutboxMessage).where(OutboxMessage.status == "sent")))
     for wrong in ("0", "3651", "thirty", "-5", "²"):
@@ -155,11 +156,11 @@ def test_mail_written_to_a_folder_is_readable_by_its_owner_only(frozen, tmp_path
         "sent before, by an older version"
     )
     os.chmod(mail / f"{first.id:05d}-{first.event}-{first.recipient.replace('@', '_')}.eml", 0o644)
-    outbox.deliver(db.session_scope, FolderChannel(mail))
+    sending.deliver(db.session_scope, FolderChannel(mail))
     files = list(mail.glob("*.eml"))
     assert len(files) > 1 and all(stat.S_IMODE(os.stat(f).st_mode) == 0o600 for f in files)
     ask_for_link(new_client(), CEO)
-    outbox.deliver(
+    sending.deliver(
         db.session_scope, FolderChannel(tmp_path / "new-mail")
     )  # a folder it makes: its names (who, what) are private too
     assert stat.S_IMODE(os.stat(tmp_path / "new-mail").st_mode) == 0o700
@@ -173,7 +174,7 @@ def test_mail_is_never_written_through_a_link_in_the_folder(frozen, tmp_path):
     with db.session_scope() as session:
         first = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).first()
     (mail / f"{first.id:05d}-{first.event}-{first.recipient.replace('@', '_')}.eml").symlink_to(theirs)
-    result = outbox.deliver(db.session_scope, FolderChannel(mail))
+    result = sending.deliver(db.session_scope, FolderChannel(mail))
     assert result.failed == 1 and theirs.read_text() == "someone else's file"
 
 
@@ -229,10 +230,10 @@ def test_sign_in_requests_and_sessions_go_a_day_after_their_use_even_when_nobody
     with db.session_scope() as session:
         assert session.exec(select(SignInRequest)).all() and session.exec(select(WebSession)).all()
     with clock.frozen_at(START + dt.timedelta(hours=12)):  # the session could still be used: both kept
-        outbox.deliver(db.session_scope, Mailbox())
+        sending.deliver(db.session_scope, Mailbox())
     with db.session_scope() as session:
         assert session.exec(select(WebSession)).all()
     with clock.frozen_at(START + dt.timedelta(days=2)):  # `send` runs every minute on a real set-up
-        outbox.deliver(db.session_scope, Mailbox())
+        sending.deliver(db.session_scope, Mailbox())
     with db.session_scope() as session:
         assert session.exec(select(SignInRequest)).all() == [] and session.exec(select(WebSession)).all() == []

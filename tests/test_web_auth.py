@@ -270,7 +270,7 @@ def test_signing_in_through_a_link_delivered_by_smtp(planned, monkeypatch):
     from aiosmtpd.controller import Controller
 
     from peer_review.adapters.mail import SmtpChannel
-    from peer_review.service import outbox
+    from peer_review.service import sending
 
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
@@ -278,7 +278,7 @@ def test_signing_in_through_a_link_delivered_by_smtp(planned, monkeypatch):
     try:
         browser = new_client()
         ask_for_link(browser, CEO, "/")
-        outbox.deliver(db.session_scope, SmtpChannel(f"smtp://127.0.0.1:{controller.port}"))
+        sending.deliver(db.session_scope, SmtpChannel(f"smtp://127.0.0.1:{controller.port}"))
     finally:
         controller.stop()
     [message] = [m for m in inbox.messages if m["To"] == CEO and "sign-in link" in m["Subject"]]

@@ -278,7 +278,7 @@ class Tour:
 
     def emailed_link(self, person: str) -> str:
         from peer_review.adapters.mail import FolderChannel
-        from peer_review.service.outbox import deliver
+        from peer_review.service.sending import deliver
 
         deliver(db.session_scope, FolderChannel(self.site.mail))
         name = re.sub(r"[^A-Za-z0-9.-]", "_", person)

@@ -823,7 +823,7 @@ def outbox(all_: Annotated[bool, typer.Option("--all", help="sent messages too")
 def send() -> None:
     """Deliver pending notifications: by SMTP when PEER_REVIEW_SMTP_URL is set, else as .eml files in PEER_REVIEW_OUTBOX_DIR (./outbox)."""
     from peer_review.adapters.mail import channel_from_environment
-    from peer_review.service.outbox import deliver
+    from peer_review.service.sending import deliver
     from peer_review.store.db import session_scope
 
     result = deliver(session_scope, channel_from_environment())

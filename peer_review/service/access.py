@@ -16,13 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlmodel import Session, select
-
 from peer_review.domain.model import KIND_RULES, TaskKind
 from peer_review.errors import NotFound, Refused
-from peer_review.store.people import people_with_email
+from peer_review.store import viewers
+from peer_review.store.db import Session
+from peer_review.store.people import people_with_email, person
 from peer_review.store.tables import (
-    Assignment,
     EvidenceItem,
     Person,
     Review,
@@ -69,9 +68,7 @@ def roles_on(session: Session, viewer: Viewer, review: Review) -> set[str]:
     if review.host_trust_id in viewer.ceo_of:
         roles.add("host")
     if viewer.person_ids:
-        for a in session.exec(
-            select(Assignment).where(Assignment.review_id == review.id, Assignment.person_id.in_(viewer.person_ids))
-        ):
+        for a in viewers.assignments_of(session, review.id, viewer.person_ids):
             if a.status == "accepted":
                 roles.add(a.role)
             elif a.status == "assigned":
@@ -87,7 +84,7 @@ def _private(viewer: Viewer, partnership_id: int, what: str) -> None:
 
 def review_for(session: Session, viewer: Viewer, review_id: int) -> tuple[Review, set[str]]:
     """A review the viewer may see, with their roles on it."""
-    review = session.get(Review, review_id)
+    review = viewers.review_by_id(session, review_id)
     if review is None:
         raise NotFound(f"no review with id {review_id}")
     _private(viewer, review.partnership_id, f"review with id {review_id}")
@@ -108,7 +105,7 @@ def partnership_for(viewer: Viewer, partnership_id: int) -> None:
 
 def trust_for(session: Session, viewer: Viewer, trust_id: int) -> Trust:
     """A trust's cycle is for its CEO and its partnership's coordinator."""
-    trust = session.get(Trust, trust_id)
+    trust = viewers.trust_by_id(session, trust_id)
     if trust is None:
         raise NotFound(f"no trust with id {trust_id}")
     _private(viewer, trust.partnership_id, f"trust with id {trust_id}")
@@ -119,10 +116,10 @@ def trust_for(session: Session, viewer: Viewer, trust_id: int) -> Trust:
 
 def task_for(session: Session, viewer: Viewer, task_id: int) -> tuple[Task, Review]:
     """A task the viewer may see and do: their own, or any in a partnership they coordinate."""
-    task = session.get(Task, task_id)
+    task = viewers.task_by_id(session, task_id)
     if task is None:
         raise NotFound(f"no task with id {task_id}")
-    review = session.get(Review, task.review_id)
+    review = viewers.review_by_id(session, task.review_id)
     _private(viewer, review.partnership_id, f"task with id {task_id}")
     if task.assignee_id not in viewer.person_ids and review.partnership_id not in viewer.coordinates:
         raise Refused("This task is someone else's; only they and the partnership's coordinator can see it.")
@@ -136,24 +133,20 @@ def not_theirs_to_answer(session: Session, task: Task, person_ids: frozenset[int
     rule = KIND_RULES[TaskKind(task.kind)]
     if not rule.own_answer or task.assignee_id in person_ids:
         return None
-    assignee = session.get(Person, task.assignee_id)
+    assignee = person(session, task.assignee_id)
     return f"Only {assignee.name} can {rule.own_answer}. Nobody else can answer this task for them, the coordinator included."
 
 
 def survey_invitation_for(session: Session, viewer: Viewer, invitation_id: int) -> SurveyInvitation:
     """A survey invitation, for the person it was sent to only: answers are personal, so nobody sees or
     gives anyone else's, the coordinator included (and someone who has left sees nothing of the partnership)."""
-    from peer_review.store.tables import (  # defined here: `peer-review submit` checks tasks with this module
-        SurveyInvitation,
-        SurveyRound,
-    )
-
-    invitation = session.get(SurveyInvitation, invitation_id)
+    # its table is defined there, when first asked for: `peer-review submit` checks tasks with this module
+    invitation = viewers.survey_invitation_by_id(session, invitation_id)
     if invitation is None:
         raise NotFound(f"no survey invitation with id {invitation_id}")
     _private(
         viewer,
-        session.get(SurveyRound, invitation.round_id).partnership_id,
+        viewers.survey_round_by_id(session, invitation.round_id).partnership_id,
         f"survey invitation with id {invitation_id}",
     )
     if invitation.person_id not in viewer.person_ids:
@@ -165,9 +158,7 @@ def survey_invitation_for(session: Session, viewer: Viewer, invitation_id: int) 
 
 def acting_person(session: Session, viewer: Viewer, partnership_id: int) -> Person:
     """The viewer's own record in a partnership (what `--as EMAIL` names on the command line)."""
-    return session.exec(
-        select(Person).where(Person.partnership_id == partnership_id, Person.id.in_(viewer.person_ids))
-    ).one()
+    return viewers.own_record_in(session, partnership_id, viewer.person_ids)
 
 
 def sees_personal_data(roles: set[str]) -> bool:

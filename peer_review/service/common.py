@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-from sqlmodel import Session
 
 from peer_review import clock
 from peer_review.domain.calendar import SchoolCalendar
 from peer_review.domain.text import Text
 from peer_review.errors import UserError
 from peer_review.store import task_drafts
+from peer_review.store.db import Session
 from peer_review.store.people import get_partnership_by_id, trust_of
 from peer_review.store.tables import Review, Task
 

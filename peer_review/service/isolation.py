@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlmodel import Session
-
 from peer_review.errors import UserError
+from peer_review.store.db import Session
 
 log = logging.getLogger("peer_review.sweeps")
 T = TypeVar("T")

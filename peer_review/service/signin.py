@@ -2,7 +2,7 @@
 
 Links and session cookies are random tokens from `secrets`; only their SHA-256 is stored, so a copy of
 the database signs nobody in. A link's token is made when its email is sent (`link_for_sending`, called
-by the outbox's delivery), not when it is asked for: the queued message holds no link, and the sent
+by the outbox's delivery, sending.py), not when it is asked for: the queued message holds no link, and the sent
 one's text is never stored, so neither the outbox nor a backup of it holds a working link (a token kept
 encrypted until sending would need a key beside the database, which a copy of the machine has too).
 A link works once, within LINK_LIFETIME of the request, and only by a POST (the page it opens has a
@@ -17,12 +17,11 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, update
-from sqlmodel import Session, select
-
 from peer_review import clock, settings
 from peer_review.errors import UserError
 from peer_review.service.outbox import notify
+from peer_review.store import sign_in_records
+from peer_review.store.db import Session
 from peer_review.store.people import people_with_email
 from peer_review.store.tables import OutboxMessage, Person, SignInRequest, WebSession
 
@@ -60,16 +59,8 @@ def request_link(session: Session, email: str, client: str, next_path: str = "/"
     now = clock.now()
     email = normalise_email(email)
     since = now - RATE_WINDOW
-    by_address = session.exec(
-        select(func.count())
-        .select_from(SignInRequest)
-        .where(SignInRequest.email == email, SignInRequest.requested_at > since)
-    ).one()
-    by_client = session.exec(
-        select(func.count())
-        .select_from(SignInRequest)
-        .where(SignInRequest.client == client, SignInRequest.requested_at > since)
-    ).one()
+    by_address = sign_in_records.requests_for_address_since(session, email, since)
+    by_client = sign_in_records.requests_from_client_since(session, client, since)
     if by_address >= PER_ADDRESS or by_client >= PER_CLIENT:
         raise TooManyRequests(
             f"Too many sign-in links were asked for. Wait {RATE_WINDOW.seconds // 60} minutes, then try again."
@@ -112,7 +103,9 @@ def link_for_sending(session: Session, message: OutboxMessage) -> dict[str, obje
     else than the message's recipient, or its person has left): such a message is not sent. Sent again after
     a crash between sending and recording it, the message carries a new token, and the first email's stops working.
     """
-    request = session.get(SignInRequest, message.sign_in_request_id) if message.sign_in_request_id else None
+    request = (
+        sign_in_records.sign_in_request(session, message.sign_in_request_id) if message.sign_in_request_id else None
+    )
     if (
         request is None
         or request.email != message.recipient
@@ -141,14 +134,13 @@ KEPT_FOR = dt.timedelta(
 
 def forget_old(session: Session, now: dt.datetime) -> None:
     """Requests and sessions past any use: no table grows for ever, whoever asks for links. Also done at every
-    `send` (outbox.deliver), so that nothing is kept longer than KEPT_FOR when nobody signs in."""
-    session.exec(delete(SignInRequest).where(SignInRequest.requested_at < now - KEPT_FOR))
-    session.exec(delete(WebSession).where(WebSession.last_seen_at < now - SESSION_LIMIT - KEPT_FOR))
+    `send` (sending.deliver), so that nothing is kept longer than KEPT_FOR when nobody signs in."""
+    sign_in_records.forget_requests_and_sessions(session, now - KEPT_FOR, now - SESSION_LIMIT - KEPT_FOR)
 
 
 def usable_link(session: Session, token: str) -> SignInRequest | None:
     """The link's request if it can still be used (looking does not spend it)."""
-    request = session.exec(select(SignInRequest).where(SignInRequest.token_hash == _hash(token))).first()
+    request = sign_in_records.request_by_token_hash(session, _hash(token))
     if request is None or request.used_at is not None or _aware(request.expires_at) <= clock.now():
         return None
     return request
@@ -171,10 +163,7 @@ def use_link(session: Session, token: str) -> Started | None:
     request = usable_link(session, token)
     if request is None:
         return None
-    claimed = session.exec(
-        update(SignInRequest).where(SignInRequest.id == request.id, SignInRequest.used_at.is_(None)).values(used_at=now)
-    ).rowcount
-    if claimed != 1:
+    if not sign_in_records.claim_request(session, request.id, now):
         return None
     cookie, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     session.add(
@@ -187,7 +176,7 @@ def current_session(session: Session, token: str | None) -> WebSession | None:
     """The live session a cookie names (its last request noted), or None."""
     if not token:
         return None
-    web = session.exec(select(WebSession).where(WebSession.token_hash == _hash(token))).first()
+    web = sign_in_records.web_session_by_token_hash(session, _hash(token))
     now = clock.now()
     if web is None or web.ended_at is not None:
         return None

@@ -6,9 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from sqlalchemy import update
-from sqlmodel import Session, select
-
 from peer_review import clock
 from peer_review.domain.lifecycle import Event, Stage, next_stage
 from peer_review.domain.model import (
@@ -34,15 +31,19 @@ from peer_review.service import follow_up
 from peer_review.service.calendars import reviews_calendar
 from peer_review.service.common import ENGINE, audit, end_task, host_calendar
 from peer_review.service.outbox import notify, review_context
+from peer_review.store import review_locks
+from peer_review.store.db import Session
 from peer_review.store.people import coordinator_of, host_ceo
 from peer_review.store.records import agreed_lines, team
 from peer_review.store.reviews import get_review
-from peer_review.store.tables import Document, Person, Review, Task
+from peer_review.store.stored_documents import document_kinds_of
+from peer_review.store.tables import Person, Review, Task
+from peer_review.store.tasks import task_by_key, tasks_of
 
 
 def review_view(session: Session, review: Review) -> ReviewView:
-    tasks = session.exec(select(Task).where(Task.review_id == review.id)).all()
-    docs = session.exec(select(Document.kind).where(Document.review_id == review.id)).all()
+    tasks = tasks_of(session, review.id)
+    docs = document_kinds_of(session, review.id)
     return ReviewView(
         stage=Stage(review.stage),
         tasks=tuple(TaskView(TaskKind(t.kind), t.round, TaskStatus(t.status), t.outcome) for t in tasks),
@@ -77,13 +78,7 @@ def lock_review(session: Session, review_id: int) -> None:
     SQLite this statement takes the database's write lock, waiting (the busy timeout) while another
     writer holds it. What the session read before the wait may be stale, so it is read again.
     """
-    session.exec(
-        update(Review)
-        .where(Review.id == review_id)
-        .values(stage=Review.stage)
-        .execution_options(synchronize_session=False)
-    )
-    session.expire_all()
+    review_locks.lock_review(session, review_id)
 
 
 #: More machine steps than any review needs in one go (its stages, their documents and tasks).
@@ -137,7 +132,7 @@ def open_task(
         assignee, note, subject = on_behalf_of(session, review, assignee, "has left the partnership", note, subject)
     subject = subject or {}
     key = f"{review.id}/{kind.value}/{round_}/{assignee.id}" + (f"/for/{subject['for']}" if "for" in subject else "")
-    existing = session.exec(select(Task).where(Task.key == key)).first()
+    existing = task_by_key(session, key)
     if existing and existing.status != TaskStatus.CANCELLED:
         return existing
     if due is None:
@@ -193,7 +188,7 @@ def hand_over(session: Session, task: Task, to: Person, why: str, for_: Person |
 
     A task the coordinator held, passed to someone who takes the place, gets back its own note; passed to a
     new coordinator, it stays held for the same person."""
-    review = session.get(Review, task.review_id)
+    review = get_review(session, task.review_id)
     if own := KIND_RULES[TaskKind(task.kind)].own_answer:  # nobody gives someone else's own view
         end_task(session, task, TaskStatus.CANCELLED.value, "not_passed_on")
         audit(

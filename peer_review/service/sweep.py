@@ -14,9 +14,6 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import or_, select, update
-from sqlmodel import Session
-
 from peer_review import settings
 from peer_review.domain.model import NextStep, next_step
 from peer_review.service.isolation import Failures
@@ -27,11 +24,11 @@ from peer_review.service.steps import (
     lock_review,
     review_view,
 )
-from peer_review.store.machine_work import FINISHED as _FINISHED
+from peer_review.store import machine_work
+from peer_review.store.db import Session
 from peer_review.store.machine_work import queue
 from peer_review.store.people import get_partnership
 from peer_review.store.reviews import get_review
-from peer_review.store.tables import MachineWork, Review
 
 #: How long a sweep may hold a claimed review before another sweep may take it (a killed worker's rows).
 LEASE = dt.timedelta(seconds=settings.sweep_lease_seconds())
@@ -42,10 +39,8 @@ BATCH = 100
 def requeue_open(session: Session, partnership: str | None = None) -> int:
     """Queue every open review (of one partnership, or all), for the next sweep to look at each: a repair
     after changes the engine did not see (a fix made in SQL, a process older than the queue). Returns how many."""
-    reviews = select(Review.id).where(Review.stage.not_in(_FINISHED))
-    if partnership is not None:
-        reviews = reviews.where(Review.partnership_id == get_partnership(session, partnership).id)
-    review_ids = list(session.exec(reviews).scalars())
+    partnership_id = get_partnership(session, partnership).id if partnership is not None else None
+    review_ids = machine_work.open_review_ids(session, partnership_id)
     queue(session.connection(), review_ids)
     return len(review_ids)
 
@@ -59,34 +54,16 @@ def claim(session: Session, limit: int = BATCH, partnership: str | None = None, 
 
     On PostgreSQL, rows another sweep is claiming at this moment are skipped, not waited for."""
     now = _now()
-    free = select(MachineWork.review_id).where(or_(MachineWork.claimed_until == None, MachineWork.claimed_until < now))  # noqa: E711
-    if partnership is not None:
-        reviews = select(Review.id).where(Review.partnership_id == get_partnership(session, partnership).id)
-        free = free.where(MachineWork.review_id.in_(reviews))
-    free = free.order_by(MachineWork.review_id).limit(limit).with_for_update(skip_locked=True)
-    taken = session.exec(
-        update(MachineWork)
-        .where(MachineWork.review_id.in_(free.scalar_subquery()))
-        .values(claimed_until=now + LEASE, claimed_by=by or f"{socket.gethostname()}:{os.getpid()}")
-        .returning(MachineWork.review_id)
-    ).all()
-    return sorted(r for (r,) in taken)
+    partnership_id = get_partnership(session, partnership).id if partnership is not None else None
+    return machine_work.claim_free(
+        session, limit, now, now + LEASE, by or f"{socket.gethostname()}:{os.getpid()}", partnership_id
+    )
 
 
 def release(session: Session, review_ids: list[int]) -> None:
     """Hand back claimed reviews still queued (one changed again while it was being taken on)."""
     if review_ids:  # rows locked in review order, as every other writer of the queue does
-        rows = (
-            select(MachineWork.review_id)
-            .where(MachineWork.review_id.in_(review_ids))
-            .order_by(MachineWork.review_id)
-            .with_for_update()
-        )
-        session.exec(
-            update(MachineWork)
-            .where(MachineWork.review_id.in_(rows.scalar_subquery()))
-            .values(claimed_until=None, claimed_by=None)
-        )
+        machine_work.release_claims(session, review_ids)
 
 
 def advance_one_step(session: Session, review_id: int) -> tuple[NextStep | None, bool]:
@@ -119,7 +96,7 @@ def waits_on_people(session: Session, review_id: int) -> bool:
 
 def _lock_and_token(session: Session, review_id: int) -> int | None:
     lock_review(session, review_id)
-    return session.exec(select(MachineWork.token).where(MachineWork.review_id == review_id)).scalar_one_or_none()
+    return machine_work.token_of(session, review_id)
 
 
 def _settle(session: Session, review_id: int, token: int | None) -> None:

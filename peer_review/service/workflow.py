@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import update
-from sqlmodel import Session
 
 from peer_review import settings
 from peer_review.adapters import prefect_events
@@ -20,7 +18,9 @@ from peer_review.service.common import audit, end_task
 from peer_review.service.kinds import KINDS, validation_context
 from peer_review.service.steps import lock_review, pending_step, run_step  # noqa: F401  (the engine's half of this module's job)
 from peer_review.service.sweep import advance_review
-from peer_review.store.people import person_by_email
+from peer_review.store.db import Session
+from peer_review.store.people import person, person_by_email
+from peer_review.store.review_locks import claim_open_task
 from peer_review.store.reviews import get_review, get_task
 from peer_review.store.tables import Person, Review, Task
 
@@ -52,7 +52,7 @@ def check_actor(session: Session, task: Task, review: Review, as_email: str) -> 
     if task.status != TaskStatus.OPEN:
         raise _not_open(session, task)
     if actor.id != task.assignee_id and not actor.is_coordinator:
-        assignee = session.get(Person, task.assignee_id)
+        assignee = person(session, task.assignee_id)
         raise Refused(f"task {task.id} is assigned to {assignee.email}; only they or the coordinator can submit it")
     why = not_theirs_to_answer(session, task, {actor.id})
     if why:
@@ -63,7 +63,7 @@ def check_actor(session: Session, task: Task, review: Review, as_email: str) -> 
 def _not_open(session: Session, task: Task) -> Conflict:
     """The refusal of a task that is done (or cancelled), the same whether an answer came after the
     winner's or at the same moment: who did it, and when."""
-    who = session.get(Person, task.completed_by_id) if task.completed_by_id else None
+    who = person(session, task.completed_by_id) if task.completed_by_id else None
     when = f" on {task.completed_at:%Y-%m-%d}" if task.completed_at else ""
     return Conflict(f"task {task.id} is already {task.status}" + (f" (by {who.email}{when})" if who else ""))
 
@@ -84,12 +84,7 @@ def _claim(session: Session, task: Task) -> None:
     (two clicks, two people, two processes), the database lets one through; the other waits for it, finds
     the task no longer open and is refused, as if it had come later. A refusal later in the transaction
     rolls the claim back too."""
-    taken = session.exec(
-        update(Task)
-        .where(Task.id == task.id, Task.status == TaskStatus.OPEN.value)
-        .values(status=TaskStatus.DONE.value)
-    ).rowcount
-    if taken != 1:
+    if not claim_open_task(session, task.id):
         session.refresh(task)  # the winner's answer: it committed before the claim stopped waiting
         raise _not_open(session, task)
 
@@ -112,7 +107,7 @@ def submit(session: Session, task_id: int, data: Any, as_email: str) -> Submitte
     end_task(session, task, TaskStatus.DONE.value, outcome)
     task.input = parsed.model_dump(mode="json")
     task.completed_by_id = actor.id
-    on_behalf_of = session.get(Person, task.assignee_id).email if actor.id != task.assignee_id else None
+    on_behalf_of = person(session, task.assignee_id).email if actor.id != task.assignee_id else None
     audit(
         session,
         review.partnership_id,

@@ -1,14 +1,16 @@
 """The engine's queue (MachineWork): which reviews have changed since the engine last looked at them.
 
 Filled by the session listeners in `tables/__init__.py` as every transaction that changes a review commits;
-emptied by the sweep (service/sweep.py) as it finds each review waiting on people.
+emptied by the sweep (service/sweep.py) as it finds each review waiting on people, which claims its rows here.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, delete, or_, select, update
+from sqlmodel import Session
 
 from peer_review.domain.lifecycle import Stage
 from peer_review.store.tables.machine_work import MachineWork  # the modules, not the package: its hook imports this one
@@ -51,3 +53,52 @@ def queue(
         connection.execute(
             statement.on_conflict_do_update(index_elements=["review_id"], set_={"token": MachineWork.token + 1})
         )
+
+
+def open_review_ids(session: Session, partnership_id: int | None = None) -> list[int]:
+    """Every review not closed or cancelled (of one partnership, or all)."""
+    reviews = select(Review.id).where(Review.stage.not_in(FINISHED))
+    if partnership_id is not None:
+        reviews = reviews.where(Review.partnership_id == partnership_id)
+    return list(session.exec(reviews).scalars())
+
+
+def claim_free(
+    session: Session, limit: int, now: dt.datetime, until: dt.datetime, by: str, partnership_id: int | None = None
+) -> list[int]:
+    """Claim, until `until`, up to `limit` queued reviews (of one partnership, or all) that nobody holds or whose
+    holder's lease ran out before `now`, lowest id first; returns their ids, sorted. One statement: on PostgreSQL,
+    rows another sweep is claiming at this moment are skipped (SKIP LOCKED), not waited for."""
+    free = select(MachineWork.review_id).where(or_(MachineWork.claimed_until == None, MachineWork.claimed_until < now))  # noqa: E711
+    if partnership_id is not None:
+        reviews = select(Review.id).where(Review.partnership_id == partnership_id)
+        free = free.where(MachineWork.review_id.in_(reviews))
+    free = free.order_by(MachineWork.review_id).limit(limit).with_for_update(skip_locked=True)
+    taken = session.exec(
+        update(MachineWork)
+        .where(MachineWork.review_id.in_(free.scalar_subquery()))
+        .values(claimed_until=until, claimed_by=by)
+        .returning(MachineWork.review_id)
+    ).all()
+    return sorted(r for (r,) in taken)
+
+
+def release_claims(session: Session, review_ids: list[int]) -> None:
+    """Hand back the claims on these reviews, if still queued; the rows locked in review order, as every other
+    writer of the queue does."""
+    rows = (
+        select(MachineWork.review_id)
+        .where(MachineWork.review_id.in_(review_ids))
+        .order_by(MachineWork.review_id)
+        .with_for_update()
+    )
+    session.exec(
+        update(MachineWork)
+        .where(MachineWork.review_id.in_(rows.scalar_subquery()))
+        .values(claimed_until=None, claimed_by=None)
+    )
+
+
+def token_of(session: Session, review_id: int) -> int | None:
+    """The review's token on the queue (it moves each time the review changes), or None when it is not queued."""
+    return session.exec(select(MachineWork.token).where(MachineWork.review_id == review_id)).scalar_one_or_none()

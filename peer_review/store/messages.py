@@ -1,7 +1,11 @@
-"""Reads of the outbox's messages (the outbox itself, sending and purging, is service/outbox.py)."""
+"""The outbox's messages: finding, locking, listing and forgetting them (what a message says, and its sending,
+is service/outbox.py and service/sending.py)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
 from peer_review.store.tables import OutboxMessage
@@ -10,3 +14,49 @@ from peer_review.store.tables import OutboxMessage
 def every_message(session: Session) -> list[OutboxMessage]:
     """Every message, sent or not, oldest first."""
     return list(session.exec(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def message_by_key(session: Session, key: str) -> OutboxMessage | None:
+    """The message queued for an event (its key names it), if any."""
+    return session.exec(select(OutboxMessage).where(OutboxMessage.key == key)).first()
+
+
+def pending_ids(session: Session, events: frozenset[str] | None = None) -> list[int]:
+    """The ids of the messages waiting to be sent (of `events`, when given), oldest first."""
+    query = select(OutboxMessage.id).where(OutboxMessage.status == "pending").order_by(OutboxMessage.id)
+    if events is not None:
+        query = query.where(OutboxMessage.event.in_(sorted(events)))
+    return list(session.exec(query).all())
+
+
+def pending_messages(session: Session) -> list[OutboxMessage]:
+    """The messages waiting to be sent, oldest first."""
+    return list(session.exec(select(OutboxMessage).where(OutboxMessage.status == "pending").order_by(OutboxMessage.id)))
+
+
+def locked_message(session: Session, message_id: int) -> OutboxMessage:
+    """The message, read again after its row is locked until this transaction ends (an UPDATE that changes
+    nothing: a row lock on PostgreSQL, the write lock on SQLite), so of two senders one sends it and the
+    other finds it sent."""
+    session.exec(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(status=OutboxMessage.status)
+        .execution_options(synchronize_session=False)
+    )
+    return session.get(OutboxMessage, message_id, populate_existing=True)
+
+
+def delete_sign_in_emails(session: Session, before: dt.datetime) -> None:
+    """Sign-in emails asked for before `before` (they hold no text, and their envelope has no later use)."""
+    session.exec(delete(OutboxMessage).where(OutboxMessage.event == "sign_in", OutboxMessage.created_at < before))
+
+
+def forget_sent_text(session: Session, before: dt.datetime, now: dt.datetime) -> None:
+    """The text of messages sent before `before`, not yet forgotten; their envelopes and keys stay."""
+    session.exec(
+        update(OutboxMessage)
+        .where(OutboxMessage.body_deleted_at.is_(None), OutboxMessage.sent_at < before)
+        .values(text="", html="", ics=None, body_deleted_at=now)
+        .execution_options(synchronize_session=False)
+    )

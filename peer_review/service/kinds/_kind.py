@@ -8,10 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pydantic import BaseModel
-from sqlmodel import Session
 
 from peer_review.domain.model import KIND_RULES, KindRule, TaskKind
 from peer_review.service.kinds._forms import AnswerForm
+from peer_review.store.db import Session
 from peer_review.store.tables import Review, Task
 
 #: what a kind adds to a task's context, from the task and what is known of it already

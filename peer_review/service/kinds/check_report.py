@@ -3,8 +3,6 @@ shared."""
 
 from __future__ import annotations
 
-from sqlmodel import Session
-
 from peer_review.domain import inputs as inp
 from peer_review.domain.lifecycle import Event
 from peer_review.domain.model import TaskKind
@@ -14,6 +12,7 @@ from peer_review.service.kinds._forms import AnswerForm
 from peer_review.service.kinds._kind import Kind
 from peer_review.service.kinds._yaml import comment
 from peer_review.service.steps import move, open_task
+from peer_review.store.db import Session
 from peer_review.store.people import host_ceo
 from peer_review.store.records import findings_of, team
 from peer_review.store.tables import Person, Review, Task

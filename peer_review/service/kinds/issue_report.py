@@ -3,8 +3,6 @@ become actions the host owns."""
 
 from __future__ import annotations
 
-from sqlmodel import Session
-
 from peer_review import clock
 from peer_review.domain import inputs as inp
 from peer_review.domain.model import TaskKind
@@ -12,6 +10,7 @@ from peer_review.service import follow_up
 from peer_review.service.kinds._forms import AnswerForm
 from peer_review.service.kinds._kind import Kind
 from peer_review.service.outbox import notify, review_context
+from peer_review.store.db import Session
 from peer_review.store.people import host_ceo
 from peer_review.store.records import team
 from peer_review.store.tables import Person, Review, Task

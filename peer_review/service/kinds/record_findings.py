@@ -3,8 +3,6 @@ citing evidence."""
 
 from __future__ import annotations
 
-from sqlmodel import Session
-
 from peer_review.domain import inputs as inp
 from peer_review.domain.lifecycle import Event
 from peer_review.domain.model import TaskKind
@@ -12,6 +10,7 @@ from peer_review.service.kinds._forms import AnswerForm
 from peer_review.service.kinds._kind import Kind
 from peer_review.service.kinds._yaml import evidence_comment, lines_comment
 from peer_review.service.steps import move
+from peer_review.store.db import Session
 from peer_review.store.records import agreed_lines, findings_of, worker
 from peer_review.store.tables import Finding, Person, Review, Task
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
-
 from peer_review.domain import inputs as inp
 from peer_review.domain.lifecycle import Event
 from peer_review.domain.model import TaskKind
@@ -12,8 +10,10 @@ from peer_review.service.kinds._forms import AnswerForm
 from peer_review.service.kinds._kind import Kind
 from peer_review.service.kinds._yaml import evidence_comment, quoted
 from peer_review.service.steps import move, open_task
+from peer_review.store.db import Session
 from peer_review.store.records import findings_of, findings_to_revise, team, worker
 from peer_review.store.tables import Person, Review, Task
+from peer_review.store.tasks import open_tasks
 
 
 def context(session: Session, review: Review, task: Task, known: dict) -> dict:
@@ -45,16 +45,8 @@ def handle(session: Session, review: Review, task: Task, data: inp.ReviseFinding
         finding.status = "pending"
         session.add(finding)
     move(session, review, Event.FINDINGS_REVISED, actor.email)
-    still_open = session.exec(
-        select(Task).where(
-            Task.review_id == review.id,
-            Task.kind == TaskKind.REVISE_FINDINGS.value,
-            Task.round == task.round,
-            Task.status == "open",
-            Task.id != task.id,
-        )
-    ).first()
-    if still_open is None:
+    others = open_tasks(session, review_id=review.id, kind=TaskKind.REVISE_FINDINGS)
+    if not any(t.round == task.round and t.id != task.id for t in others):
         _, moderator = team(session, review)
         open_task(session, review, TaskKind.MODERATE, moderator, task.round + 1)
     return "revised"

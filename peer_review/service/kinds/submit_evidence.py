@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session
-
 from peer_review.domain import inputs as inp
 from peer_review.domain.model import TaskKind
 from peer_review.service.kinds._forms import AnswerForm
 from peer_review.service.kinds._kind import Kind
 from peer_review.service.kinds._yaml import comment, lines_comment
+from peer_review.store.db import Session
 from peer_review.store.tables import EvidenceItem, Person, Review, Task
 
 BLANK_ITEM = {"title": "", "type": "", "location": "", "lines": [], "personal_data": None}

@@ -1,0 +1,58 @@
+"""Sign-in requests (the emailed links) and the web sessions they start: only tokens' hashes are stored."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import delete, func, update
+from sqlmodel import Session, select
+
+from peer_review.store.tables import SignInRequest, WebSession
+
+
+def requests_for_address_since(session: Session, email: str, since: dt.datetime) -> int:
+    """How many links were asked for this address after `since` (the rate limit per address)."""
+    return session.exec(
+        select(func.count())
+        .select_from(SignInRequest)
+        .where(SignInRequest.email == email, SignInRequest.requested_at > since)
+    ).one()
+
+
+def requests_from_client_since(session: Session, client: str, since: dt.datetime) -> int:
+    """How many links were asked for from this client (IP address) after `since` (the rate limit per client)."""
+    return session.exec(
+        select(func.count())
+        .select_from(SignInRequest)
+        .where(SignInRequest.client == client, SignInRequest.requested_at > since)
+    ).one()
+
+
+def sign_in_request(session: Session, request_id: int) -> SignInRequest | None:
+    return session.get(SignInRequest, request_id)
+
+
+def request_by_token_hash(session: Session, token_hash: str) -> SignInRequest | None:
+    return session.exec(select(SignInRequest).where(SignInRequest.token_hash == token_hash)).first()
+
+
+def claim_request(session: Session, request_id: int, now: dt.datetime) -> bool:
+    """Mark the request used, if it is still unused: of two clicks at once, one claims it."""
+    return (
+        session.exec(
+            update(SignInRequest)
+            .where(SignInRequest.id == request_id, SignInRequest.used_at.is_(None))
+            .values(used_at=now)
+        ).rowcount
+        == 1
+    )
+
+
+def web_session_by_token_hash(session: Session, token_hash: str) -> WebSession | None:
+    return session.exec(select(WebSession).where(WebSession.token_hash == token_hash)).first()
+
+
+def forget_requests_and_sessions(session: Session, requested_before: dt.datetime, seen_before: dt.datetime) -> None:
+    """Delete the requests asked for before `requested_before`, and the sessions last seen before `seen_before`."""
+    session.exec(delete(SignInRequest).where(SignInRequest.requested_at < requested_before))
+    session.exec(delete(WebSession).where(WebSession.last_seen_at < seen_before))
