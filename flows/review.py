@@ -110,7 +110,8 @@ def sweep_with_tasks(partnership: str | None = None) -> dict[int, list[str]]:
     return end_run(failures, done, tracebacks=False)  # a failed step's traceback is in its task run's log
 
 
-@flow(name="advance-cycle", task_runner=ThreadPoolTaskRunner(max_workers=CONCURRENCY))
+# Prefect's annotation of task_runner refuses its own runners (PrefectHQ/prefect#16938)
+@flow(name="advance-cycle", task_runner=ThreadPoolTaskRunner(max_workers=CONCURRENCY))  # type: ignore[arg-type]
 def advance_cycle(partnership: str | None = None, parallel_runs: int = 1, rescan: bool = False) -> dict[int, list[str]]:
     """Move on every review (of one partnership, or of all) with machine work pending; returns the steps done.
 

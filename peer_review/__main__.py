@@ -18,7 +18,12 @@ START_UP_SECONDS = 1.0
 def collect_after_start_up(seconds: float = START_UP_SECONDS) -> None:
     gc.disable()
     _collect_in(seconds)
-    os.register_at_fork(after_in_child=lambda: gc.isenabled() or _collect_in(seconds))
+
+    def in_child() -> None:
+        if not gc.isenabled():
+            _collect_in(seconds)
+
+    os.register_at_fork(after_in_child=in_child)
 
 
 def _collect_in(seconds: float) -> None:

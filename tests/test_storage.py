@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -98,6 +100,23 @@ def test_each_table_module_defines_what_it_is_listed_with_and_the_tables_it_refe
         )
         assert result.returncode == 0 and result.stdout.startswith("OK"), (name, result.stderr[-1500:])
     assert len({table for tables in MODULES.values() for table in tables}) == len(every_table().tables) == 31
+
+
+def test_the_type_checkers_imports_of_the_tables_are_the_ones_modules_lists():
+    """The `if TYPE_CHECKING:` block of peer_review/store/tables/__init__.py imports each table from its module,
+    as MODULES lists them (at run time a table is defined only when first asked for)."""
+    import ast
+
+    from peer_review.store import tables
+
+    tree = ast.parse(Path(tables.__file__).read_text())
+    block = next(n for n in tree.body if isinstance(n, ast.If) and ast.unparse(n.test) == "TYPE_CHECKING")
+    imported = {
+        node.module.removeprefix("peer_review.store.tables."): tuple(sorted(a.name for a in node.names))
+        for node in block.body
+        if isinstance(node, ast.ImportFrom) and node.module
+    }
+    assert imported == {module: tuple(sorted(names)) for module, names in tables.MODULES.items()}
 
 
 def test_status_json_defines_only_the_tables_it_names_and_imports_neither_rich_nor_yaml(planned):

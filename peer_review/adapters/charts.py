@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import matplotlib
 
@@ -129,7 +129,7 @@ def _wrap(label: str, width: int = 38) -> str:
     return "\n".join([*lines, line])
 
 
-DRAW = {"alignment": alignment_chart, "change": change_chart}
+DRAW: dict[str, Callable[..., Figure]] = {"alignment": alignment_chart, "change": change_chart}
 
 
 def figure(spec: ChartSpec) -> Figure:

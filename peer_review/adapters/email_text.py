@@ -20,7 +20,7 @@ def _environment():
 
     return Environment(
         loader=FileSystemLoader(str(bundled("templates") / "email")),
-        autoescape=lambda name: bool(name) and name.endswith(".html.j2"),
+        autoescape=lambda name: name is not None and name.endswith(".html.j2"),
         undefined=StrictUndefined,
         keep_trailing_newline=True,
     )

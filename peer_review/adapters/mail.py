@@ -95,6 +95,7 @@ class SmtpChannel:
 
     def send(self, message: EmailMessage, row: QueuedMessage) -> None:
         context = ssl.create_default_context()
+        client: smtplib.SMTP
         if self.ssl:
             client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
         else:

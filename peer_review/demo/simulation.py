@@ -73,7 +73,9 @@ def run_pilot(
         with (
             db.session_scope() as session
         ):  # the end round closes: its results are published from the day after its due date
-            last_due = max(r.due for r in reviews.survey_rounds(session, get_partnership(session, name).id))
+            partnership_id = get_partnership(session, name).id
+            assert partnership_id is not None  # a row read from the database has its id
+            last_due = max(r.due for r in reviews.survey_rounds(session, partnership_id))
         clock.set_time(clock.at_london(last_due + dt.timedelta(days=1), 9))
     return advances, done
 
@@ -95,7 +97,9 @@ def simulate_cycle(
         advance(partnership)
         advances += 1
         with db.session_scope() as session:
-            stages = reviews.stages(session, get_partnership(session, partnership).id)
+            partnership_id = get_partnership(session, partnership).id
+            assert partnership_id is not None  # a row read from the database has its id
+            stages = reviews.stages(session, partnership_id)
             tasks = queries.open_tasks(session, partnership_name=partnership)
             invitations = [i for i in surveys.open_invitations(session) if i.partnership == partnership]
         closed = stages.count("closed")
@@ -122,6 +126,8 @@ def simulate_cycle(
                 clock.set_time(clock.at_london(today, 16))
                 with db.session_scope() as session:
                     person = people.person(session, survey.invitation.person_id)
+                    # rows read from the database: they have their ids, and the invitee exists
+                    assert person is not None and person.id is not None and survey.invitation.id is not None
                     statements = list(survey.questionnaire.statements)
                     surveys.answer(
                         session,

@@ -32,7 +32,7 @@ class TaskKind(StrEnum):
     RECORD_PROGRESS = "record_progress"
 
     @property
-    def title(self) -> str:
+    def title(self) -> str:  # type: ignore[override]  # the kind's title, deliberately in place of str.title()
         return KIND_RULES[self].title
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from peer_review.domain.calendar import SchoolCalendar, school_year
@@ -82,10 +83,10 @@ class Bookings:
     """What is already committed: shared across partnerships that share moderators."""
 
     busy: dict[str, set[dt.date]] = field(default_factory=lambda: defaultdict(set))  # email -> visit days
-    hosting: dict[str, set[dt.date]] = field(
+    hosting: dict[str | None, set[dt.date]] = field(
         default_factory=lambda: defaultdict(set)
     )  # trust -> Mondays of weeks it hosts
-    visiting: dict[str, set[dt.date]] = field(
+    visiting: dict[str | None, set[dt.date]] = field(
         default_factory=lambda: defaultdict(set)
     )  # trust -> Mondays of weeks its people visit
     per_term: Counter = field(default_factory=Counter)  # (moderator, term) -> reviews
@@ -128,7 +129,7 @@ def plan_partnership(
     people: list[PlanPerson],
     moderators: list[PlanPerson],
     settings: PlanSettings,
-    blackouts: list[Blackout] = (),
+    blackouts: Sequence[Blackout] = (),
     bookings: Bookings | None = None,
 ) -> list[PlannedVisit]:
     bookings = bookings or Bookings()
@@ -300,6 +301,7 @@ def _candidates(involved, settings, blackouts, earliest, last, failures) -> list
 
 def _at_edge(calendar: SchoolCalendar, days: tuple[dt.date, ...]) -> bool:
     half = calendar.half_term_of(days[0])
+    assert half is not None  # a candidate's days are school days, each in a half-term
     return days[0] - half.start < WEEK or half.end - days[-1] < WEEK
 
 
@@ -319,7 +321,8 @@ def _team(trust, strand, others, days, people, moderators, bookings, failures, w
     if week in bookings.hosting[trust.id]:
         failures[("host busy", trust.id)] += 1
         return None
-    peers, reasons = [], []
+    peers: list[str] = []
+    reasons: list[tuple[str, str]] = []
     for other in others:
         if week in bookings.hosting[other.id]:
             failures[("trust hosting", other.id)] += 1
@@ -416,14 +419,14 @@ def violations(
     people: list[PlanPerson],
     moderators: list[PlanPerson],
     settings: PlanSettings,
-    blackouts: list[Blackout] = (),
+    blackouts: Sequence[Blackout] = (),
 ) -> list[str]:
     """Every hard constraint a plan breaks, in words (empty for a valid plan).
 
     Independent of how the plan was made: used to re-check a plan after a date moves, and by tests.
     """
     problems: list[str] = []
-    by_trust = {t.id: t for t in trusts}
+    by_trust: dict[str | None, PlanTrust] = {t.id: t for t in trusts}  # looked up by a peer's trust too
     trust_of = {p.email: p.trust for p in people}
     person = {p.email: p for p in [*people, *moderators]}
     days_of = {}
@@ -441,9 +444,11 @@ def violations(
             for day in days:
                 if not calendar.is_school_day(day):
                     problems.append(f"{label}: {day} is not a school day for {trust_id} ({calendar.id})")
-        for b in blackouts:
-            if any(b.start <= d <= b.end for d in days) and (not b.trusts or b.trusts & involved):
-                problems.append(f"{label}: the visit falls in the blackout '{b.reason}'")
+        for blackout in blackouts:
+            if any(blackout.start <= d <= blackout.end for d in days) and (
+                not blackout.trusts or blackout.trusts & involved
+            ):
+                problems.append(f"{label}: the visit falls in the blackout '{blackout.reason}'")
         host = by_trust[v.trust]
         for email in v.peers:
             peer_trust = trust_of.get(email)
@@ -474,7 +479,7 @@ def violations(
     # people in two overlapping visits; trusts hosting while their people visit elsewhere that week
     seen: dict[str, dict[dt.date, str]] = defaultdict(dict)
     host_weeks: dict[str, dict[dt.date, str]] = defaultdict(dict)
-    visit_weeks: dict[str, dict[dt.date, str]] = defaultdict(dict)
+    visit_weeks: dict[str | None, dict[dt.date, str]] = defaultdict(dict)
     per_term: Counter = Counter()
     for v in plan:
         label = f"{v.trust}/{v.strand}"
@@ -520,7 +525,7 @@ def bookings_for(plan: list[PlannedVisit], trust_of: dict[str, str | None], mode
             bookings.busy[v.moderator].update(days)
             bookings.load[v.moderator] += 1
             bookings.per_term[(v.moderator, v.term)] += 1
-            if limits.get(v.moderator) is not None and bookings.per_term[(v.moderator, v.term)] >= limits[v.moderator]:
+            if (limit := limits.get(v.moderator)) is not None and bookings.per_term[(v.moderator, v.term)] >= limit:
                 bookings.full[v.term].add(v.moderator)
     bookings.know_moderators(moderators)
     return bookings

@@ -12,7 +12,7 @@ import datetime as dt
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -20,7 +20,13 @@ from peer_review import settings
 from peer_review.errors import UserError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from _typeshed import DataclassInstance
+    from rich.console import Console
     from rich.table import Table
+
+    from peer_review.service.queries import Page
 
 app = typer.Typer(
     help="Moderated peer review between multi-academy trusts.",
@@ -57,7 +63,7 @@ class _Terminal:
 
     def __init__(self, stderr: bool = False) -> None:
         self._stderr = stderr
-        self._console = None
+        self._console: Console | None = None
 
     def print(self, *objects, **options) -> None:
         if len(objects) <= 1 and all(isinstance(o, str) for o in objects) and set(options) <= {"soft_wrap"}:
@@ -69,7 +75,7 @@ class _Terminal:
         self.rich.print(*objects, **options)
 
     @property
-    def rich(self):
+    def rich(self) -> Console:
         if self._console is None:
             from rich.console import Console
 
@@ -170,16 +176,16 @@ def partnership_load(
     from peer_review.service.roster import update_partnership
 
     with _session() as session:
-        result = update_partnership(session, loaded, dry_run=dry_run)
-    if not result.changes:
-        out.print(f"'{result.partnership}': no changes")
+        updated = update_partnership(session, loaded, dry_run=dry_run)
+    if not updated.changes:
+        out.print(f"'{updated.partnership}': no changes")
         return
-    for change in result.changes:  # one line each, however long: scripts read them
+    for change in updated.changes:  # one line each, however long: scripts read them
         out.print(change.sentence, soft_wrap=True)
-    for effect in result.effects:
+    for effect in updated.effects:
         out.print(f"  {effect}", soft_wrap=True)
     done = "dry run, nothing written" if dry_run else "updated"
-    out.print(f"'{result.partnership}': {len(result.changes)} change(s); {done}")
+    out.print(f"'{updated.partnership}': {len(updated.changes)} change(s); {done}")
 
 
 @app.command()
@@ -239,7 +245,9 @@ def assign(
     from peer_review.store.reviews import get_review, team_with_people
 
     with _session() as session:
-        rows = team_with_people(session, get_review(session, review_id).id)
+        review = get_review(session, review_id)
+        assert review.id is not None  # a row read from the database has its id
+        rows = team_with_people(session, review.id)
     table = Table(title=f"Review {review_id}: team")
     for column in ("role", "person", "status") + (("why",) if explain else ()):
         table.add_column(column)
@@ -321,16 +329,16 @@ def tasks(
     _check_paging(all_, page)
     if all_:
         with _session() as session:
-            rows = iter_open_tasks(session, person, partnership, chunk=limit)
-            first = next(rows, None)  # a bad --person or --partnership is refused before anything is printed
+            stream = iter_open_tasks(session, person, partnership, chunk=limit)
+            first = next(stream, None)  # a bad --person or --partnership is refused before anything is printed
             if as_json:
-                _stream_json(first, rows)
+                _stream_json(first, stream)
                 return
             _survey_tasks(person)
             if first is None:
                 out.print("No open tasks.")
                 return
-            shown = _print_in_tables(first, rows, limit)
+            shown = _print_in_tables(first, stream, limit)
         out.print(f"{shown:,} open task(s)")
         return
     with _session() as session:
@@ -388,7 +396,9 @@ def _print_in_tables(first, rows, size: int) -> int:
     return shown + len(chunk)
 
 
-def _stream_json(first, rows) -> None:
+def _stream_json(
+    first: DataclassInstance | dict[str, Any] | None, rows: Iterable[DataclassInstance | dict[str, Any]]
+) -> None:
     """A JSON list written item by item as rows are read (the same text as json.dumps(list, indent=2))."""
     import dataclasses
     import itertools
@@ -559,11 +569,11 @@ def status(
         cells = []
         for sid, _title in view.strands:
             r = trust.cells.get(sid)
-            late = r and any(t.overdue_days for t in r.tasks)
+            overdue = r and any(t.overdue_days for t in r.tasks)
             cells.append(
                 "-"
                 if r is None
-                else Text.assemble((r.stage, STAGE_STYLE.get(r.stage, "")), (" (overdue)" if late else "", "red"))
+                else Text.assemble((r.stage, STAGE_STYLE.get(r.stage, "")), (" (overdue)" if overdue else "", "red"))
             )
         grid.add_row(trust.name, *cells, f"{trust.closed} of {trust.total} closed")
     out.print(grid)
@@ -620,7 +630,7 @@ def _list_partnerships(session, as_json: bool, as_csv: bool, limit: int, page: i
         partnerships_page,
     )
 
-    seen = []  # the last page read, for the footer
+    seen: list[Page] = []  # the last page read, for the footer
 
     def pages():
         number = page
@@ -1412,7 +1422,10 @@ def _app_for(args: list[str]) -> typer.Typer:
 
 def command_name(command: typer.models.CommandInfo) -> str:
     """The name a registered command is invoked by, as typer gives it."""
-    return command.name or typer.main.get_command_name(command.callback.__name__)
+    if command.name:
+        return command.name
+    assert command.callback is not None  # a command is registered with its function
+    return typer.main.get_command_name(command.callback.__name__)
 
 
 def run(args: list[str]) -> int:

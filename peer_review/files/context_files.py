@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -40,6 +40,9 @@ from peer_review.files.yaml_document import MAX_BYTES, Document, describe
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def _has_year(value: str) -> str:
@@ -97,7 +100,9 @@ class HeadlineFigures:
 def read_headline_csv(path: str | Path) -> HeadlineFigures:
     """A CSV of published figures: trust,year,measure,value and optionally source; one row per figure."""
     path = Path(path)
-    rows, lines, first = [], [], {}
+    rows: list[HeadlineRow] = []
+    lines: list[int] = []
+    first: dict[tuple[str, str, str], int] = {}  # (trust, measure, year) -> its line
     for line, cells in _csv_rows(path, HEADLINE_COLUMNS, ("source",)):
         row = _row(path, line, HeadlineRow, cells)
         key = (row.trust, row.measure, row.year)
@@ -225,6 +230,7 @@ def _external_csv(path: Path) -> LoadedExternalReview:
             entry["view"] = row.text
         else:
             entry["strengths" if row.kind == "strength" else "areas_for_development"].append(row.text)
+    assert first is not None  # _csv_rows refuses a file without rows
     spec = ExternalReviewSpec(**first.model_dump(include=set(_ABOUT_THE_REVIEW)), strands=list(strands.values()))
     return LoadedExternalReview(spec, path, lambda loc: places.get(tuple(loc), places[("trust",)]))
 
@@ -309,7 +315,7 @@ def _read_text(path: Path) -> str:
     return text
 
 
-def _row(path: Path, line: int, model: type[BaseModel], cells: dict[str, str]):
+def _row(path: Path, line: int, model: type[M], cells: dict[str, str]) -> M:
     try:
         return model.model_validate(cells)
     except ValidationError as exc:

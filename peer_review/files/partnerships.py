@@ -235,7 +235,9 @@ def cross_check(doc: Document, spec: PartnershipSpec, framework: Framework) -> N
 
 def _check_person_conflicts(doc: Document, spec: PartnershipSpec, trust_ids: set[str], emails: set[str]) -> None:
     """A person's conflicts name trusts or people that exist; previous employers name trusts."""
-    places = [(("moderators", m), moderator) for m, moderator in enumerate(spec.moderators)]
+    places: list[tuple[tuple[str | int, ...], Moderator | Reviewer]] = [
+        (("moderators", m), moderator) for m, moderator in enumerate(spec.moderators)
+    ]
     places += [
         (("trusts", t, "reviewers", r), reviewer)
         for t, trust in enumerate(spec.trusts)

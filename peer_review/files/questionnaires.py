@@ -63,7 +63,9 @@ def load_questionnaire_file(path: str | Path) -> Questionnaire:
     doc = Document.read(path)
     questionnaire = doc.validate(Questionnaire)
     seen: dict[str, tuple] = {}
-    places = [(("themes", t, "id"), theme.id) for t, theme in enumerate(questionnaire.themes)]
+    places: list[tuple[tuple[str | int, ...], str]] = [
+        (("themes", t, "id"), theme.id) for t, theme in enumerate(questionnaire.themes)
+    ]
     places += [
         (("themes", t, "statements", s, "id"), st.id)
         for t, theme in enumerate(questionnaire.themes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -57,8 +58,8 @@ class Document:
             ) from None
         except _NodeProblem as exc:
             loc = self._paths.get(id(exc.node), ())
-            line = f"line {exc.node.start_mark.line + 1}"
-            raise UserError(exc.problem, source=str(path), place=f"{line} ({dotted(loc)})" if loc else line) from None
+            where = f"line {exc.node.start_mark.line + 1}"
+            raise UserError(exc.problem, source=str(path), place=f"{where} ({dotted(loc)})" if loc else where) from None
         if not isinstance(self.data, dict):
             raise UserError("expected a mapping of keys at the top level", source=str(path), place="line 1")
 
@@ -210,7 +211,7 @@ def dotted(loc: tuple[Any, ...]) -> str:
     return out
 
 
-def describe(error: dict[str, Any]) -> str:
+def describe(error: Mapping[str, Any]) -> str:
     kind = error["type"]
     if kind == "missing":
         return f"missing required key '{error['loc'][-1]}'"

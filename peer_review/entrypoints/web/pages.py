@@ -73,7 +73,7 @@ def page(request: Request, name: str, status_code: int = 200, **context) -> HTML
 
 def csrf_token(request: Request) -> str:
     """The token this request's forms carry: the signed-in session's, or before signing in the visitor's cookie."""
-    return getattr(request.state, "session_csrf", None) or getattr(request.state, "anonymous_csrf", "")
+    return getattr(request.state, "session_csrf", "") or getattr(request.state, "anonymous_csrf", "")
 
 
 def db():
@@ -169,8 +169,8 @@ def address_problem(raw_path: bytes | None, path: str, query_string: bytes) -> s
     if decoded is None or _CONTROL_IN_PATH.search(decoded):
         return "The web address has characters in it that cannot be used."
     for part in query_string.split(b"&"):
-        for text in part.split(b"=", 1):
-            text = _utf8(unquote_to_bytes(text.replace(b"+", b" ")))
+        for raw in part.split(b"=", 1):
+            text = _utf8(unquote_to_bytes(raw.replace(b"+", b" ")))
             if text is None or _CONTROL.search(text):
                 return "The web address has characters in it that cannot be used."
             if len(text) > MAX_QUERY_VALUE:

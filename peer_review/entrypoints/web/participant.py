@@ -80,6 +80,7 @@ def task_page(request: Request, task_id: Id, viewer: Signed, s: DB, saved: int =
             errors={},
         )
     me = access.acting_person(s, viewer, review.partnership_id)
+    assert task.id is not None and me.id is not None  # rows read from the database have their ids
     draft = task_drafts.draft_of(s, task.id, me.id)  # each person's draft is their own until the task is sent
     values = draft.data if draft else KINDS[ctx["kind"]].form.initial(ctx)
     return _form(request, ctx, values, {}, saved=bool(saved), drafts=_drafts(s, task.id, me.id))
@@ -98,9 +99,11 @@ async def task_answer(request: Request, task_id: Id, viewer: Signed, s: DB):
         return page(request, "task_done.html", 409, ctx=ctx, task=task)
     kind = KINDS[ctx["kind"]]
     me = access.acting_person(s, viewer, review.partnership_id)
+    assert task.id is not None and me.id is not None  # rows read from the database have their ids
 
     def again(values: dict, errors: dict[str, str] | None = None, status_code: int = 200):
         """The form drawn again, with what was sent, and what the task's drafts are now."""
+        assert task.id is not None and me.id is not None  # as above: mypy does not carry that into a closure
         return _form(request, ctx, values, errors or {}, status_code=status_code, drafts=_drafts(s, task.id, me.id))
 
     answer = forms.nest(fields, kind.model)
@@ -230,6 +233,7 @@ def _form(
 @router.get("/reviews/{review_id}")
 def review_page(request: Request, review_id: Id, viewer: Signed, s: DB, moved: int = 0):
     review, roles = access.review_for(s, viewer, review_id)
+    assert review.id is not None  # a row read from the database has its id
     detail = dashboard.review_detail(s, review.id)
     items = evidence(s, review)
     shown = [e for e in items if access.sees_personal_data(roles) or not e.personal_data]
@@ -323,6 +327,7 @@ def _mover(s: Session, viewer: access.Viewer, review_id: int):
 @router.get("/reviews/{review_id}/documents/{kind}")
 def review_document(review_id: Id, kind: str, viewer: Signed, s: DB):
     review, _roles = access.review_for(s, viewer, review_id)
+    assert review.id is not None  # a row read from the database has its id
     document = dashboard.document_of(s, review.id, kind)
     return Response(
         document.content,
