@@ -19,7 +19,7 @@ from peer_review.service import (
     surveys,
     workflow,
 )
-from peer_review.store import db, people, reviews
+from peer_review.store import db, people, reviews, survey_answers
 from peer_review.store.people import get_partnership
 
 LEAD_DAYS = 2
@@ -75,7 +75,7 @@ def run_pilot(
         ):  # the end round closes: its results are published from the day after its due date
             partnership_id = get_partnership(session, name).id
             assert partnership_id is not None  # a row read from the database has its id
-            last_due = max(r.due for r in reviews.survey_rounds(session, partnership_id))
+            last_due = max(r.due for r in survey_answers.survey_rounds(session, partnership_id))
         clock.set_time(clock.at_london(last_due + dt.timedelta(days=1), 9))
     return advances, done
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from peer_review.domain.model import KIND_RULES, TaskKind
 from peer_review.errors import NotFound, Refused
-from peer_review.store import viewers
+from peer_review.store import people, reviews, survey_answers, tasks, viewers
 from peer_review.store.db import Session
 from peer_review.store.people import people_with_email, person
 from peer_review.store.tables import (
@@ -84,7 +84,7 @@ def _private(viewer: Viewer, partnership_id: int, what: str) -> None:
 
 def review_for(session: Session, viewer: Viewer, review_id: int) -> tuple[Review, set[str]]:
     """A review the viewer may see, with their roles on it."""
-    review = viewers.review_by_id(session, review_id)
+    review = reviews.review_or_none(session, review_id)
     if review is None:
         raise NotFound(f"no review with id {review_id}")
     _private(viewer, review.partnership_id, f"review with id {review_id}")
@@ -105,7 +105,7 @@ def partnership_for(viewer: Viewer, partnership_id: int) -> None:
 
 def trust_for(session: Session, viewer: Viewer, trust_id: int) -> Trust:
     """A trust's cycle is for its CEO and its partnership's coordinator."""
-    trust = viewers.trust_by_id(session, trust_id)
+    trust = people.trust_by_id(session, trust_id)
     if trust is None:
         raise NotFound(f"no trust with id {trust_id}")
     _private(viewer, trust.partnership_id, f"trust with id {trust_id}")
@@ -116,10 +116,10 @@ def trust_for(session: Session, viewer: Viewer, trust_id: int) -> Trust:
 
 def task_for(session: Session, viewer: Viewer, task_id: int) -> tuple[Task, Review]:
     """A task the viewer may see and do: their own, or any in a partnership they coordinate."""
-    task = viewers.task_by_id(session, task_id)
+    task = tasks.task_or_none(session, task_id)
     if task is None:
         raise NotFound(f"no task with id {task_id}")
-    review = viewers.review_by_id(session, task.review_id)
+    review = reviews.review_or_none(session, task.review_id)
     _private(viewer, review.partnership_id, f"task with id {task_id}")
     if task.assignee_id not in viewer.person_ids and review.partnership_id not in viewer.coordinates:
         raise Refused("This task is someone else's; only they and the partnership's coordinator can see it.")
@@ -141,12 +141,12 @@ def survey_invitation_for(session: Session, viewer: Viewer, invitation_id: int) 
     """A survey invitation, for the person it was sent to only: answers are personal, so nobody sees or
     gives anyone else's, the coordinator included (and someone who has left sees nothing of the partnership)."""
     # its table is defined there, when first asked for: `peer-review submit` checks tasks with this module
-    invitation = viewers.survey_invitation_by_id(session, invitation_id)
+    invitation = survey_answers.invitation_by_id(session, invitation_id)
     if invitation is None:
         raise NotFound(f"no survey invitation with id {invitation_id}")
     _private(
         viewer,
-        viewers.survey_round_by_id(session, invitation.round_id).partnership_id,
+        survey_answers.survey_round(session, invitation.round_id).partnership_id,
         f"survey invitation with id {invitation_id}",
     )
     if invitation.person_id not in viewer.person_ids:

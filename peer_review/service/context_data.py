@@ -22,15 +22,14 @@ from peer_review.store.context_figures import (
     external_review_on,
     external_reviews,
     headline_figures_of,
-    hosted_reviews,
     strand_views,
     supported_findings,
     trust_figures,
 )
 from peer_review.store.db import Session
-from peer_review.store.members import partnership_trusts
-from peer_review.store.people import get_partnership
+from peer_review.store.people import get_partnership, trusts_in
 from peer_review.store.records import agreed_lines, standing_judgements
+from peer_review.store.reviews import hosted_reviews
 from peer_review.store.tables import (
     ExternalReview,
     ExternalStrandView,
@@ -41,7 +40,7 @@ from peer_review.store.tables import (
 
 
 def _trusts(session: Session, partnership: Partnership) -> dict[str, Trust]:
-    return {t.key: t for t in partnership_trusts(session, partnership.id)}
+    return {t.key: t for t in trusts_in(session, partnership.id)}
 
 
 def _unknown_trust(key: str, partnership: Partnership, trusts: dict[str, Trust]) -> str:

@@ -11,7 +11,7 @@ from peer_review.domain.model import Alignment, DocumentKind, FindingKind, TaskK
 from peer_review.service import follow_up
 from peer_review.service.common import audit
 from peer_review.store.db import Session
-from peer_review.store.people import get_partnership_by_id, person, trust_of
+from peer_review.store.people import get_partnership_by_id, people_in, person, trust_of
 from peer_review.store.records import (
     agreed_lines,
     evidence,
@@ -20,7 +20,7 @@ from peer_review.store.records import (
     standing_judgements,
     team,
 )
-from peer_review.store.rendered_documents import moderation_decisions, people_in, stored_document, stored_documents
+from peer_review.store.rendered_documents import moderation_decisions, stored_document, stored_documents
 from peer_review.store.reviews import get_review
 from peer_review.store.tables import Document, Review
 from peer_review.store.tasks import last_done

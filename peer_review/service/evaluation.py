@@ -26,7 +26,7 @@ from peer_review.service.surveys import SurveyResults, survey_results
 from peer_review.store.cycle_plans import planned_reviews
 from peer_review.store.db import Session
 from peer_review.store.evaluation_data import feedback_responses, judgements_with_titles, partnership_actions
-from peer_review.store.members import partnership_trusts
+from peer_review.store.people import trusts_in
 from peer_review.store.reviews import latest_cycle
 from peer_review.store.tables import Partnership, Review, Trust
 
@@ -121,7 +121,7 @@ def _named(group: str, found: ev.AlignmentTally | None) -> ev.AlignmentTally:
 
 def evaluate(session: Session, partnership: Partnership) -> Evaluation:
     cycle = latest_cycle(session, partnership.id)
-    trusts = partnership_trusts(session, partnership.id)
+    trusts = trusts_in(session, partnership.id)
     reviews = planned_reviews(session, partnership.id)
     return Evaluation(
         partnership=partnership.name,

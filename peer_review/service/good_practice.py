@@ -15,11 +15,11 @@ from peer_review.errors import UserError
 from peer_review.files.frameworks import AREAS
 from peer_review.store.db import Session
 from peer_review.store.development_actions import (
-    every_partnership,
     evidence_types,
     shared_good_practice,
     strands_with_shared_good_practice,
 )
+from peer_review.store.people import every_partnership
 
 #: The five areas of the DfE definition of a strong trust, in words.
 AREA_LABELS = dict(

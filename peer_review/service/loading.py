@@ -10,7 +10,7 @@ from peer_review.errors import UserError
 from peer_review.files.partnerships import Contact, LoadedPartnership, PartnershipSpec
 from peer_review.service.common import audit
 from peer_review.store.db import Session
-from peer_review.store.memberships import partnership_named
+from peer_review.store.people import partnership_named
 from peer_review.store.tables import Partnership, Person, Trust
 
 

@@ -28,8 +28,7 @@ from peer_review.errors import UserError
 from peer_review.service.common import audit
 from peer_review.store.cycle_plans import cycle_of, places_elsewhere, planned_reviews, teams_holding_roles, the_cycle
 from peer_review.store.db import Session
-from peer_review.store.members import partnership_people, partnership_trusts
-from peer_review.store.people import get_partnership, get_partnership_by_id, host_ceo, trust_of
+from peer_review.store.people import get_partnership, get_partnership_by_id, host_ceo, people_in, trust_of, trusts_in
 from peer_review.store.reviews import latest_cycle
 from peer_review.store.tables import (
     Assignment,
@@ -81,8 +80,8 @@ class Inputs:
 
 def scheduling_inputs(session: Session, partnership: Partnership) -> Inputs:
     """The planner's view of the partnership now: its trusts (not those that left) and the people holding each role."""
-    trusts = partnership_trusts(session, partnership.id, still_here=True)
-    people = partnership_people(session, partnership.id)
+    trusts = trusts_in(session, partnership.id, still_here=True)
+    people = people_in(session, partnership.id)
     keys = {t.id: t.key for t in trusts}
     trust_of_email = {p.email: keys.get(p.trust_id) for p in people}
     calendars = calendar_snapshots(partnership)
@@ -221,8 +220,8 @@ def store_visits(
     session: Session, partnership: Partnership, cycle: Cycle, visits: list[PlannedVisit], deadlines: dict
 ) -> list[Review]:
     """Store planned visits as reviews with their teams; each host CEO hears of their visit."""
-    trusts = {t.key: t for t in partnership_trusts(session, partnership.id)}
-    people = {p.email: p for p in partnership_people(session, partnership.id)}
+    trusts = {t.key: t for t in trusts_in(session, partnership.id)}
+    people = {p.email: p for p in people_in(session, partnership.id)}
     titles = {s["id"]: s["title"] for s in partnership.framework["strands"]}
     reviews = []
     for v in visits:
@@ -319,7 +318,7 @@ def current_plan(session: Session, partnership: Partnership) -> list[PlannedVisi
     Cancelled reviews are left out, and so are members who no longer hold their role (someone who left keeps
     their place in the review's records, but the planner neither books nor checks them).
     """
-    trusts = {t.id: t.key for t in partnership_trusts(session, partnership.id)}
+    trusts = {t.id: t.key for t in trusts_in(session, partnership.id)}
     teams: dict[int, tuple[list[str], str]] = {}
     for review_id, role, email in teams_holding_roles(session, partnership.id):
         peers, moderator = teams.setdefault(review_id, ([], ""))
@@ -350,7 +349,7 @@ def timeline(session: Session, plan: Plan) -> str:
 
     partnership = get_partnership(session, plan.partnership)
     inputs = scheduling_inputs(session, partnership)
-    trusts = partnership_trusts(session, partnership.id)
+    trusts = trusts_in(session, partnership.id)
     return timeline_svg(
         f"{plan.partnership}: review cycle {plan.start} to {plan.end}",
         plan.visits,

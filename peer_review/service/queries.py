@@ -10,7 +10,7 @@ from peer_review import clock
 from peer_review.adapters.csv_export import csv_text
 from peer_review.domain.lifecycle import Stage
 from peer_review.domain.model import TaskKind, days_overdue
-from peer_review.store import overviews, task_lists
+from peer_review.store import overviews, people, task_lists
 from peer_review.store.db import Session
 from peer_review.store.people import get_partnership, person, trust_of
 from peer_review.store.reviews import get_review, get_task
@@ -166,11 +166,11 @@ def trust_cycle(session: Session, trust: Trust) -> list[CycleRow]:
 
 
 def trust_names(session: Session, ids) -> list[tuple[int, str]]:
-    return overviews.trust_names(session, ids)
+    return people.trust_names(session, ids)
 
 
 def partnership_names(session: Session, ids) -> list[tuple[int, str]]:
-    return overviews.partnership_names(session, ids)
+    return people.partnership_names(session, ids)
 
 
 @dataclass
@@ -192,7 +192,7 @@ def status(session: Session, partnership_name: str | None = None) -> list[Review
         partnerships = {partnership.id: partnership.name}
         partnership_id = partnership.id
     else:
-        partnerships = overviews.partnership_names_by_id(session)
+        partnerships = people.partnership_names_by_id(session)
         partnership_id = None
     rows = {
         r.id: ReviewStatus(
@@ -215,7 +215,7 @@ def status(session: Session, partnership_name: str | None = None) -> list[Review
 
 def several_partnerships(session: Session) -> bool:
     """Whether more than one partnership is loaded (reads two ids at most)."""
-    return overviews.several_partnerships(session)
+    return people.several_partnerships(session)
 
 
 @dataclass(frozen=True)
@@ -364,7 +364,7 @@ def overview(session: Session, partnership_name: str | None = None, weeks_ahead:
     reviews = status(session, partnership.name)
     rows = {r.id: r for r in reviews}
     stored = overviews.reviews_of_partnership(session, partnership.id)
-    trusts = overviews.trusts_of(session, partnership.id)
+    trusts = people.trusts_in(session, partnership.id)
     today = clock.today()
     progress = []
     for trust in trusts:

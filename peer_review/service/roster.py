@@ -48,28 +48,29 @@ from peer_review.service.planning import plan_joining_trust
 from peer_review.service.steps import hand_over, lock_review
 from peer_review.store.db import Session
 from peer_review.store.memberships import (
-    ceo_of_trust,
     emails_added_by_hand,
-    host_ceo_if_any,
-    hosted_reviews,
-    left_trust_keys,
-    member_by_email,
-    open_review_ids,
     open_reviews,
-    open_tasks_hosted_by,
-    partnership_named,
-    people_in,
     people_with_records,
     places_of,
     reviews_with_host_keys,
+)
+from peer_review.store.people import (
+    ceo_of_trust,
+    coordinator_of,
+    host_ceo,
+    host_ceo_if_any,
+    left_trust_keys,
+    member_by_email,
+    partnership_named,
+    people_in,
     trust_by_key,
+    trust_of,
     trusts_in,
 )
-from peer_review.store.people import coordinator_of, host_ceo, trust_of
 from peer_review.store.records import team
-from peer_review.store.reviews import latest_cycle
+from peer_review.store.reviews import hosted_reviews, latest_cycle, open_review_ids
 from peer_review.store.tables import Partnership, Person, Review, Trust
-from peer_review.store.tasks import open_tasks
+from peer_review.store.tasks import open_tasks, open_tasks_hosted_by
 
 
 @dataclass(frozen=True)

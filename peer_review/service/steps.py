@@ -35,8 +35,8 @@ from peer_review.store import review_locks
 from peer_review.store.db import Session
 from peer_review.store.people import coordinator_of, host_ceo
 from peer_review.store.records import agreed_lines, team
+from peer_review.store.rendered_documents import document_kinds_of
 from peer_review.store.reviews import get_review
-from peer_review.store.stored_documents import document_kinds_of
 from peer_review.store.tables import Person, Review, Task
 from peer_review.store.tasks import task_by_key, tasks_of
 

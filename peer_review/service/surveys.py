@@ -32,10 +32,8 @@ from peer_review.files.questionnaires import (
 )
 from peer_review.service.common import audit
 from peer_review.store.db import Session
-from peer_review.store.members import partnership_people
-from peer_review.store.people import coordinator_of, get_partnership_by_id, person_by_email
+from peer_review.store.people import coordinator_of, get_partnership_by_id, people_in, person_by_email
 from peer_review.store.people import person as get_person
-from peer_review.store.reviews import survey_rounds
 from peer_review.store.survey_answers import (
     claim_invitation,
     counted_invitations,
@@ -44,6 +42,7 @@ from peer_review.store.survey_answers import (
     open_invitation_ids,
     scale_answers,
     survey_round,
+    survey_rounds,
 )
 from peer_review.store.tables import Partnership, Person, SurveyAnswer, SurveyInvitation
 from peer_review.store.tables import SurveyRound as RoundRow
@@ -105,7 +104,7 @@ def open_round(
     )
     session.add(row)
     session.flush()
-    people = partnership_people(session, partnership.id, still_here=True)
+    people = people_in(session, partnership.id, still_here=True)
     invited = 0
     for person in people:
         group = group_of({flag: getattr(person, flag) for flag in ROLE_FLAGS}, person.survey_group)

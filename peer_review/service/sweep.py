@@ -24,7 +24,7 @@ from peer_review.service.steps import (
     lock_review,
     review_view,
 )
-from peer_review.store import machine_work
+from peer_review.store import machine_work, reviews
 from peer_review.store.db import Session
 from peer_review.store.machine_work import queue
 from peer_review.store.people import get_partnership
@@ -40,7 +40,7 @@ def requeue_open(session: Session, partnership: str | None = None) -> int:
     """Queue every open review (of one partnership, or all), for the next sweep to look at each: a repair
     after changes the engine did not see (a fix made in SQL, a process older than the queue). Returns how many."""
     partnership_id = get_partnership(session, partnership).id if partnership is not None else None
-    review_ids = machine_work.open_review_ids(session, partnership_id)
+    review_ids = reviews.open_review_ids(session, partnership_id)
     queue(session.connection(), review_ids)
     return len(review_ids)
 

@@ -8,9 +8,8 @@ from collections.abc import Iterable
 
 from sqlmodel import delete, select
 
-from peer_review.domain.lifecycle import Stage
 from peer_review.store.db import Session
-from peer_review.store.tables import ExternalReview, ExternalStrandView, Finding, HeadlineFigure, Review
+from peer_review.store.tables import ExternalReview, ExternalStrandView, Finding, HeadlineFigure
 
 
 def headline_figures_of(session: Session, partnership_id: int) -> list[HeadlineFigure]:
@@ -48,17 +47,6 @@ def strand_views(session: Session, external_review_id: int) -> list[ExternalStra
     return list(
         session.exec(
             select(ExternalStrandView).where(ExternalStrandView.external_review_id == external_review_id)
-        ).all()
-    )
-
-
-def hosted_reviews(session: Session, trust_id: int) -> list[Review]:
-    """The reviews a trust hosted, cancelled ones left out, cycle by cycle in the order planned."""
-    return list(
-        session.exec(
-            select(Review)
-            .where(Review.host_trust_id == trust_id, Review.stage != Stage.CANCELLED.value)
-            .order_by(Review.cycle_id, Review.id)
         ).all()
     )
 

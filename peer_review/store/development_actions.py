@@ -15,7 +15,6 @@ from peer_review.store.tables import (
     EvidenceItem,
     Finding,
     LineOfEnquiry,
-    Partnership,
     Review,
     Trust,
 )
@@ -91,11 +90,6 @@ def _shared():
 def _like(text: str) -> str:
     """A LIKE pattern matching `text` literally anywhere: `%`, `_` and the escape character mean themselves."""
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def every_partnership(session: Session) -> list[Partnership]:
-    """Every loaded partnership, whole (with its framework)."""
-    return list(session.exec(select(Partnership)))
 
 
 def shared_good_practice(

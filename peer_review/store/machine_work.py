@@ -55,14 +55,6 @@ def queue(
         )
 
 
-def open_review_ids(session: Session, partnership_id: int | None = None) -> list[int]:
-    """Every review not closed or cancelled (of one partnership, or all)."""
-    reviews = select(Review.id).where(Review.stage.not_in(FINISHED))
-    if partnership_id is not None:
-        reviews = reviews.where(Review.partnership_id == partnership_id)
-    return list(session.exec(reviews).scalars())
-
-
 def claim_free(
     session: Session, limit: int, now: dt.datetime, until: dt.datetime, by: str, partnership_id: int | None = None
 ) -> list[int]:

@@ -26,39 +26,6 @@ def _count_late(today: dt.date):
 # --- partnerships and trusts by name --------------------------------------------------------------
 
 
-def partnership_names_by_id(session: Session) -> dict[int, str]:
-    """Every loaded partnership's name, by id."""
-    return dict(session.exec(select(Partnership.id, Partnership.name)).all())
-
-
-def several_partnerships(session: Session) -> bool:
-    """Whether more than one partnership is loaded (reads two ids at most)."""
-    return len(session.exec(select(Partnership.id).limit(2)).all()) > 1
-
-
-def trust_names(session: Session, ids) -> list[tuple[int, str]]:
-    """(id, name) of these trusts, by name; no query for none."""
-    if not ids:
-        return []
-    return list(session.exec(select(Trust.id, Trust.name).where(Trust.id.in_(ids)).order_by(Trust.name)).all())
-
-
-def partnership_names(session: Session, ids) -> list[tuple[int, str]]:
-    """(id, name) of these partnerships, by name; no query for none."""
-    if not ids:
-        return []
-    return list(
-        session.exec(
-            select(Partnership.id, Partnership.name).where(Partnership.id.in_(ids)).order_by(Partnership.name)
-        ).all()
-    )
-
-
-def trusts_of(session: Session, partnership_id: int) -> list[Trust]:
-    """A partnership's trusts (those that left included), in the order loaded."""
-    return list(session.exec(select(Trust).where(Trust.partnership_id == partnership_id).order_by(Trust.id)).all())
-
-
 def trust_calendar_ids(session: Session, partnership_id: int) -> list[tuple[str, str]]:
     """(key, calendar id) of each of a partnership's trusts."""
     return list(session.exec(select(Trust.key, Trust.calendar_id).where(Trust.partnership_id == partnership_id)))

@@ -1,4 +1,5 @@
-"""Partnerships, their trusts and the people in them: each read in one place."""
+"""Partnerships, their trusts and the people in them: each read in one place (a partnership by name or id,
+trusts by id or key, people by id or email, the coordinator, a trust's CEO, and the lists and names of each)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def by_id(session: Session, table: type, row_id: int, what: str, hint: str):
 def get_partnership(session: Session, name: str | None) -> Partnership:
     """The partnership of that name, or the only one loaded; reads one row, however many are stored."""
     if name is not None:
-        partnership = session.exec(select(Partnership).where(Partnership.name == name)).first()
+        partnership = partnership_named(session, name)
         if partnership is not None:
             return partnership
     names = session.exec(select(Partnership.name).order_by(Partnership.id).limit(10)).all()
@@ -68,14 +69,109 @@ def coordinator_of(session: Session, partnership_id: int) -> Person:
 
 
 def host_ceo(session: Session, review: Review) -> Person:
-    # by partnership first: person.partnership_id is indexed, so this stays one short read at any scale
-    return session.exec(
-        select(Person).where(
-            Person.partnership_id == review.partnership_id, Person.trust_id == review.host_trust_id, Person.is_ceo
-        )
-    ).one()
+    return ceo_of_trust(session, review.partnership_id, review.host_trust_id)
 
 
 def trust_of(session: Session, review: Review) -> Trust:
     """The review's host trust."""
     return session.get(Trust, review.host_trust_id)
+
+
+def partnership_named(session: Session, name: str) -> Partnership | None:
+    return session.exec(select(Partnership).where(Partnership.name == name)).first()
+
+
+def trusts_in(session: Session, partnership_id: int, still_here: bool = False) -> list[Trust]:
+    """A partnership's trusts in the order loaded (the partnership file's); with still_here, only those that have
+    not left."""
+    query = select(Trust).where(Trust.partnership_id == partnership_id)
+    if still_here:
+        query = query.where(Trust.left_on.is_(None))
+    return list(session.exec(query.order_by(Trust.id)).all())
+
+
+def left_trust_keys(session: Session, partnership_id: int) -> list[str]:
+    """The keys of a partnership's trusts that have left."""
+    return list(
+        session.exec(select(Trust.key).where(Trust.partnership_id == partnership_id, Trust.left_on.is_not(None))).all()
+    )
+
+
+def trust_by_key(session: Session, partnership_id: int, key: str) -> Trust:
+    """The partnership's trust with that key; raises when there is none."""
+    return session.exec(select(Trust).where(Trust.partnership_id == partnership_id, Trust.key == key)).one()
+
+
+def trust_by_id(session: Session, trust_id: int) -> Trust | None:
+    return session.get(Trust, trust_id)
+
+
+def people_in(session: Session, partnership_id: int, still_here: bool = False, by_email: bool = False) -> list[Person]:
+    """A partnership's people (those who left included), oldest first, or with by_email in the order of their
+    emails; with still_here, only those who have not left."""
+    query = select(Person).where(Person.partnership_id == partnership_id)
+    if still_here:
+        query = query.where(Person.left_on.is_(None))
+    return list(session.exec(query.order_by(Person.email if by_email else Person.id)).all())
+
+
+def member_by_email(session: Session, partnership_id: int, email: str) -> Person:
+    """The partnership's person with that email, as stored; raises when there is none (unlike person_by_email,
+    which tidies the email and answers None)."""
+    return session.exec(select(Person).where(Person.partnership_id == partnership_id, Person.email == email)).one()
+
+
+def ceo_of_trust(session: Session, partnership_id: int, trust_id: int) -> Person:
+    """The trust's CEO; raises when it has none. By partnership first: person.partnership_id is indexed, so this
+    stays one short read at any scale."""
+    return session.exec(
+        select(Person).where(Person.partnership_id == partnership_id, Person.trust_id == trust_id, Person.is_ceo)
+    ).one()
+
+
+def host_ceo_if_any(session: Session, review: Review) -> Person | None:
+    """The host trust's CEO, or None when the trust has left (and has none)."""
+    return session.exec(select(Person).where(Person.trust_id == review.host_trust_id, Person.is_ceo)).first()
+
+
+def partnership_names_by_id(session: Session) -> dict[int, str]:
+    """Every loaded partnership's name, by id."""
+    return dict(session.exec(select(Partnership.id, Partnership.name)).all())
+
+
+def several_partnerships(session: Session) -> bool:
+    """Whether more than one partnership is loaded (reads two ids at most)."""
+    return len(session.exec(select(Partnership.id).limit(2)).all()) > 1
+
+
+def trust_names(session: Session, ids) -> list[tuple[int, str]]:
+    """(id, name) of these trusts, by name; no query for none."""
+    if not ids:
+        return []
+    return list(session.exec(select(Trust.id, Trust.name).where(Trust.id.in_(ids)).order_by(Trust.name)).all())
+
+
+def partnership_names(session: Session, ids) -> list[tuple[int, str]]:
+    """(id, name) of these partnerships, by name; no query for none."""
+    if not ids:
+        return []
+    return list(
+        session.exec(
+            select(Partnership.id, Partnership.name).where(Partnership.id.in_(ids)).order_by(Partnership.name)
+        ).all()
+    )
+
+
+def trusts_with_key(session: Session, key: str) -> list[Trust]:
+    """The trust of that key in every loaded partnership (one trust may be in several)."""
+    return list(session.exec(select(Trust).where(Trust.key == key)).all())
+
+
+def people_of_trusts(session: Session, trust_ids: list[int]) -> list[Person]:
+    """Everyone in these trusts (people who left included)."""
+    return list(session.exec(select(Person).where(Person.trust_id.in_(trust_ids))))
+
+
+def every_partnership(session: Session) -> list[Partnership]:
+    """Every loaded partnership, whole (with its framework)."""
+    return list(session.exec(select(Partnership)))

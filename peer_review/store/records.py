@@ -111,3 +111,16 @@ def worker(session: Session, task: Task) -> Person:
 def action_ref(action_id: int) -> str:
     """How people refer to a development action: A and its id, the same on every page, file and report."""
     return f"A{action_id}"
+
+
+def lines_led_by(session: Session, review_id: int, person_id: int) -> list[LineOfEnquiry]:
+    """The lines of enquiry (every round's) someone was to lead on a review, in the order made."""
+    from peer_review.store.tables import LineOfEnquiry
+
+    return list(
+        session.exec(
+            select(LineOfEnquiry)
+            .where(LineOfEnquiry.review_id == review_id, LineOfEnquiry.lead_id == person_id)
+            .order_by(LineOfEnquiry.id)
+        ).all()
+    )

@@ -8,7 +8,7 @@ import datetime as dt
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from peer_review.store.tables import Document, ModerationDecision, Person
+from peer_review.store.tables import Document, ModerationDecision
 
 
 def stored_document(session: Session, review_id: int, kind: str) -> Document | None:
@@ -46,6 +46,6 @@ def moderation_decisions(session: Session, review_id: int) -> list[ModerationDec
     )
 
 
-def people_in(session: Session, partnership_id: int) -> list[Person]:
-    """Everyone in a partnership, people who left included."""
-    return list(session.exec(select(Person).where(Person.partnership_id == partnership_id)))
+def document_kinds_of(session: Session, review_id: int) -> list[str]:
+    """The kinds of document a review has (one of each at most)."""
+    return list(session.exec(select(Document.kind).where(Document.review_id == review_id)).all())

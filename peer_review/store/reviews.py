@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from peer_review.domain.lifecycle import Stage
 from peer_review.store.people import by_id
-from peer_review.store.tables import Assignment, Cycle, Person, Review, SurveyRound, Task
+from peer_review.store.tables import Assignment, Cycle, Person, Review, Task
+
+#: Reviews something can still happen on: not closed, not cancelled.
+STILL_OPEN = Review.stage.not_in([Stage.CLOSED.value, Stage.CANCELLED.value])
 
 
 def get_review(session: Session, review_id: int) -> Review:
@@ -38,5 +42,25 @@ def stages(session: Session, partnership_id: int) -> list[str]:
     return list(session.exec(select(Review.stage).where(Review.partnership_id == partnership_id)).all())
 
 
-def survey_rounds(session: Session, partnership_id: int) -> list[SurveyRound]:
-    return list(session.exec(select(SurveyRound).where(SurveyRound.partnership_id == partnership_id)).all())
+def open_review_ids(session: Session, partnership_id: int | None = None) -> list[int]:
+    """The ids of the reviews not closed or cancelled (of one partnership, or all), in id order: the order their
+    row locks are taken."""
+    query = select(Review.id).where(STILL_OPEN)
+    if partnership_id is not None:
+        query = query.where(Review.partnership_id == partnership_id)
+    return list(session.exec(query.order_by(Review.id)).all())
+
+
+def hosted_reviews(session: Session, trust_id: int) -> list[Review]:
+    """The reviews a trust hosts, cancelled ones aside, cycle by cycle in the order of its strands."""
+    return list(
+        session.exec(
+            select(Review)
+            .where(Review.host_trust_id == trust_id, Review.stage != Stage.CANCELLED.value)
+            .order_by(Review.cycle_id, Review.position, Review.id)
+        ).all()
+    )
+
+
+def review_or_none(session: Session, review_id: int) -> Review | None:
+    return session.get(Review, review_id)

@@ -90,3 +90,9 @@ def scale_answers(session: Session, round_ids: list[int]) -> list[tuple[int, str
             .where(SurveyInvitation.round_id.in_(round_ids), SurveyAnswer.value.is_not(None))
         ).all()
     )
+
+
+def survey_rounds(session: Session, partnership_id: int) -> list[RoundRow]:
+    return list(
+        session.exec(select(RoundRow).where(RoundRow.partnership_id == partnership_id).order_by(RoundRow.id)).all()
+    )

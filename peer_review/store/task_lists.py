@@ -110,13 +110,3 @@ def reviews_with_team_places_of(session: Session, person_ids: list[int]) -> list
 def reviews_hosted_by(session: Session, trust_ids: list[int]) -> list[Review]:
     """The reviews these trusts host, in no particular order."""
     return list(session.exec(select(Review).where(Review.host_trust_id.in_(trust_ids))))
-
-
-def trusts_with_key(session: Session, key: str) -> list[Trust]:
-    """The trust of that key in every loaded partnership (one trust may be in several)."""
-    return list(session.exec(select(Trust).where(Trust.key == key)).all())
-
-
-def people_of_trusts(session: Session, trust_ids: list[int]) -> list[Person]:
-    """Everyone in these trusts (people who left included)."""
-    return list(session.exec(select(Person).where(Person.trust_id.in_(trust_ids))))

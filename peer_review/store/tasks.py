@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from peer_review.domain.model import TaskKind, TaskStatus
-from peer_review.store.tables import Task
+from peer_review.store.tables import Review, Task
 
 
 def open_tasks(
@@ -40,3 +40,30 @@ def last_done(session: Session, review_id: int, kind: TaskKind) -> Task | None:
         .where(Task.review_id == review_id, Task.kind == kind.value, Task.status == TaskStatus.DONE.value)
         .order_by(Task.round.desc())
     ).first()
+
+
+def task_or_none(session: Session, task_id: int) -> Task | None:
+    return session.get(Task, task_id)
+
+
+def open_tasks_hosted_by(session: Session, trust_id: int, assignee_id: int) -> list[tuple[Task, Review]]:
+    """Someone's open tasks on the reviews a trust hosts, oldest first, each with its review."""
+    return list(
+        session.exec(
+            select(Task, Review)
+            .join(Review, Review.id == Task.review_id)
+            .where(
+                Review.host_trust_id == trust_id, Task.assignee_id == assignee_id, Task.status == TaskStatus.OPEN.value
+            )
+            .order_by(Task.id)
+        ).all()
+    )
+
+
+def choosing_rounds(session: Session, review_id: int) -> int:
+    """How many times the coordinator has been asked to choose a replacement on a review, whatever came of it."""
+    return len(
+        session.exec(
+            select(Task.id).where(Task.review_id == review_id, Task.kind == TaskKind.CHOOSE_REPLACEMENT.value)
+        ).all()
+    )

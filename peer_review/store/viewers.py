@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session, select
 
-from peer_review.store.tables import Assignment, Person, Review, Task, Trust
+from peer_review.store.tables import Assignment, Person
 
 if TYPE_CHECKING:
-    from peer_review.store.tables import SurveyInvitation, SurveyRound
+    pass
 
 
 def assignments_of(session: Session, review_id: int, person_ids: frozenset[int]) -> list[Assignment]:
@@ -25,27 +25,3 @@ def assignments_of(session: Session, review_id: int, person_ids: frozenset[int])
 def own_record_in(session: Session, partnership_id: int, person_ids: frozenset[int]) -> Person:
     """Which of these people (one person's records) is in the partnership; raises when none is."""
     return session.exec(select(Person).where(Person.partnership_id == partnership_id, Person.id.in_(person_ids))).one()
-
-
-def review_by_id(session: Session, review_id: int) -> Review | None:
-    return session.get(Review, review_id)
-
-
-def trust_by_id(session: Session, trust_id: int) -> Trust | None:
-    return session.get(Trust, trust_id)
-
-
-def task_by_id(session: Session, task_id: int) -> Task | None:
-    return session.get(Task, task_id)
-
-
-def survey_invitation_by_id(session: Session, invitation_id: int) -> SurveyInvitation | None:
-    from peer_review.store.tables import SurveyInvitation  # defined when a survey is looked at, not by every command
-
-    return session.get(SurveyInvitation, invitation_id)
-
-
-def survey_round_by_id(session: Session, round_id: int) -> SurveyRound | None:
-    from peer_review.store.tables import SurveyRound
-
-    return session.get(SurveyRound, round_id)

@@ -10,13 +10,12 @@ from peer_review.service.common import ENGINE, audit
 from peer_review.service.planning import stored_plan_of
 from peer_review.service.steps import hand_over, move, open_task
 from peer_review.store.db import Session
-from peer_review.store.memberships import choosing_rounds, lines_led_by
 from peer_review.store.people import coordinator_of, person_by_email
 from peer_review.store.people import person as person_by_id
-from peer_review.store.records import team
+from peer_review.store.records import lines_led_by, team
 from peer_review.store.reviews import team_with_people
 from peer_review.store.tables import Assignment, Person, Review, Task
-from peer_review.store.tasks import open_tasks
+from peer_review.store.tasks import choosing_rounds, open_tasks
 
 
 def leave_team(

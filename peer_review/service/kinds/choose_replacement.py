@@ -15,8 +15,7 @@ from peer_review.service.kinds._team import add_member, share_leads
 from peer_review.service.kinds._yaml import comment
 from peer_review.service.planning import problems_after
 from peer_review.store.db import Session
-from peer_review.store.memberships import people_in, trust_by_id
-from peer_review.store.people import person_by_email
+from peer_review.store.people import people_in, person_by_email, trust_by_id
 from peer_review.store.records import assignments, team
 from peer_review.store.reviews import team_with_people
 from peer_review.store.tables import Person, Review, Task
