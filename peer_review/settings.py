@@ -101,7 +101,23 @@ def database_url_given() -> str | None:
 
 
 def web_url() -> str:
-    return WEB_URL.raw().rstrip("/")
+    return checked_web_url(WEB_URL.raw(), WEB_URL.name)
+
+
+def checked_web_url(value: str, what: str) -> str:
+    """The address people reach the web service at, without a trailing slash (empty: not set). Without a scheme,
+    `review.example.org` has no host to check requests against and makes no working link in an email."""
+    from urllib.parse import urlsplit
+
+    value = value.strip().rstrip("/")
+    if value:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise BadInput(
+                f"{what} must be the address people reach the service at, starting http:// or https://, "
+                f"such as https://review.example.org; got '{value[:80]}'"
+            )
+    return value
 
 
 def web_token() -> str | None:

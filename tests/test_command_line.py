@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 
+import pytest
 import typer
 
 from peer_review.entrypoints import cli
@@ -205,3 +206,13 @@ def test_a_password_given_as_a_setting_of_the_url_is_hidden_too():
     assert (
         shown == "postgresql://reviewer:***@127.0.0.1/peer?password=***&sslmode=require"
     )  # SQLAlchemy sorts the settings
+
+
+def test_a_web_address_without_its_scheme_is_refused_before_serving(monkeypatch):
+    """'review.example.org' has no host to check requests against: every request used to fail with a TypeError."""
+    from peer_review.entrypoints.web.app import create_app
+    from peer_review.errors import BadInput
+
+    monkeypatch.setenv("PEER_REVIEW_WEB_URL", "review.example.org")
+    with pytest.raises(BadInput, match="PEER_REVIEW_WEB_URL must be the address people reach the service at, starting"):
+        create_app()

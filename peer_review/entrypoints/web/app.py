@@ -65,12 +65,10 @@ def create_app(
     for router in (auth.router, participant.router, coordinator.router, library.router, surveys.router):
         app.include_router(router)
 
-    hosts = allowed_hosts or ([urlsplit(web_url).hostname] if web_url else []) + LOCAL_HOSTS
+    hosts = allowed_hosts or ([host] if (host := urlsplit(web_url).hostname) else []) + LOCAL_HOSTS
     app.add_middleware(CleanAddress)
     app.add_middleware(HeadAsGet)
-    # A known bug, left for a decision (mypy found it; hence the ignore): a web_url with no host, such as one without
-    # its scheme ('review.example.org'), puts None in hosts, and the middleware then fails every request (TypeError).
-    app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)  # type: ignore[arg-type]
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
 
     @app.middleware("http")
     async def _headers(request: Request, call_next):
