@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from sqlalchemy import and_, or_
-from sqlmodel import select
+from sqlmodel import col, select
 
 from peer_review.domain.lifecycle import Stage
 from peer_review.store.db import Session
@@ -51,7 +51,7 @@ def places_elsewhere(
             .join(Assignment, Assignment.person_id == Person.id)
             .join(Review, Review.id == Assignment.review_id)
             .where(
-                Person.email.in_(emails[at : at + EMAILS_PER_QUERY]),
+                col(Person.email).in_(emails[at : at + EMAILS_PER_QUERY]),
                 Review.partnership_id != exclude_partnership,
                 Review.stage != Stage.CANCELLED.value,
                 Assignment.status != "declined",
