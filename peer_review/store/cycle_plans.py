@@ -43,7 +43,7 @@ def places_elsewhere(
 
     Person by email, then their assignments and reviews, each by an index, EMAILS_PER_QUERY emails a query:
     the cost follows the people shared with other partnerships, not the number of partnerships loaded."""
-    rows = []
+    rows: list[tuple[dt.date, dt.date, str, str, str]] = []
     for at in range(0, len(emails), EMAILS_PER_QUERY):
         rows += session.exec(
             select(Review.visit_start, Review.visit_end, Review.term, Person.email, Assignment.role)
