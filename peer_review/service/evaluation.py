@@ -739,7 +739,7 @@ def csv_files(e: Evaluation) -> dict[str, str]:
     """Tidy CSVs for the evaluation team: one observation per row, the same figures as the report."""
     from peer_review.adapters.csv_export import csv_text
 
-    rounds = {}
+    rounds: dict[tuple[int, int], list[ev.Judgement]] = {}
     for j in e.judgements:
         rounds.setdefault((j.review_id, j.line), []).append(j)
     changed = {(c.after.review_id, c.after.line) for c in e.changes}

@@ -73,7 +73,7 @@ def _store_people(session: Session, partnership: Partnership, loaded: LoadedPart
 
 
 #: What a person's row holds when the file gives nothing for it.
-PERSON_DEFAULTS = {
+PERSON_DEFAULTS: dict[str, object] = {
     "trust": None,
     "job_title": "",
     "organisation": "",

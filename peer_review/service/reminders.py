@@ -48,6 +48,7 @@ def sweep(sessions: Session | Callable[[], ContextManager[Session]], today: dt.d
         with units() as session:
             return _sweep_partnership(session, get_partnership_by_id(session, partnership_id), today)
 
+    counts: Counter[str]
     counts, failures = Counter(), Failures()
     for partnership_id, name in partnerships:
         counts += failures.run(f"partnership '{name}'", one, partnership_id) or Counter()
@@ -56,7 +57,7 @@ def sweep(sessions: Session | Callable[[], ContextManager[Session]], today: dt.d
 
 def _sweep_partnership(session: Session, partnership: Partnership, today: dt.date) -> Counter:
     """One partnership's reminders, escalations, survey reminders and digests owed today, counted."""
-    counts = Counter()
+    counts: Counter[str] = Counter()
     rules = ReminderRules.from_dict(partnership.reminders)
     coordinator = coordinator_of(session, partnership.id)
     for task, review, person in open_tasks_with_people(session, partnership.id):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlmodel import delete, select
+from sqlmodel import col, delete, select
 
 from peer_review.store.db import Session
 from peer_review.store.tables import ExternalReview, ExternalStrandView, Finding, HeadlineFigure
@@ -56,7 +56,7 @@ def supported_findings(session: Session, review_ids: list[int], kinds: Iterable[
     return list(
         session.exec(
             select(Finding)
-            .where(Finding.review_id.in_(review_ids), Finding.status == "supported", Finding.kind.in_(kinds))
+            .where(col(Finding.review_id).in_(review_ids), Finding.status == "supported", col(Finding.kind).in_(kinds))
             .order_by(Finding.id)
         )
     )

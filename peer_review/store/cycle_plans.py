@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from sqlalchemy import and_, or_
-from sqlmodel import select
+from sqlmodel import col, select
 
 from peer_review.domain.lifecycle import Stage
 from peer_review.store.db import Session
@@ -43,7 +43,7 @@ def places_elsewhere(
 
     Person by email, then their assignments and reviews, each by an index, EMAILS_PER_QUERY emails a query:
     the cost follows the people shared with other partnerships, not the number of partnerships loaded."""
-    rows = []
+    rows: list[tuple[dt.date, dt.date, str, str, str]] = []
     for at in range(0, len(emails), EMAILS_PER_QUERY):
         rows += session.exec(
             select(Review.visit_start, Review.visit_end, Review.term, Person.email, Assignment.role)
@@ -51,7 +51,7 @@ def places_elsewhere(
             .join(Assignment, Assignment.person_id == Person.id)
             .join(Review, Review.id == Assignment.review_id)
             .where(
-                Person.email.in_(emails[at : at + EMAILS_PER_QUERY]),
+                col(Person.email).in_(emails[at : at + EMAILS_PER_QUERY]),
                 Review.partnership_id != exclude_partnership,
                 Review.stage != Stage.CANCELLED.value,
                 Assignment.status != "declined",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import and_, false, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from peer_review.domain.lifecycle import Stage
 from peer_review.store.tables import (
@@ -46,7 +46,7 @@ def last_visit_of(session: Session, host_trust_id: int) -> int | None:
     return session.exec(
         select(Review.id)
         .where(Review.host_trust_id == host_trust_id, Review.stage != Stage.CANCELLED.value)
-        .order_by(Review.visit_start.desc(), Review.position.desc())
+        .order_by(col(Review.visit_start).desc(), col(Review.position).desc())
     ).first()
 
 
@@ -56,7 +56,7 @@ def progress_of(session: Session, action_ids: list[int]) -> list[tuple[ActionPro
         session.exec(
             select(ActionProgress, Review.strand_title)
             .join(Review, Review.id == ActionProgress.review_id)
-            .where(ActionProgress.action_id.in_(action_ids))
+            .where(col(ActionProgress.action_id).in_(action_ids))
             .order_by(ActionProgress.recorded_at, ActionProgress.id)
         )
     )
@@ -64,14 +64,14 @@ def progress_of(session: Session, action_ids: list[int]) -> list[tuple[ActionPro
 
 def reviews_by_id(session: Session, review_ids: set[int]) -> dict[int, Review]:
     """These reviews, by id (one query)."""
-    return {r.id: r for r in session.exec(select(Review).where(Review.id.in_(review_ids)))}
+    return {r.id: r for r in session.exec(select(Review).where(col(Review.id).in_(review_ids)))}
 
 
 def actions_by_id(session: Session, action_ids: list[int]) -> dict[int, DevelopmentAction]:
     """These actions, by id; no query for none."""
     if not action_ids:
         return {}
-    return {a.id: a for a in session.exec(select(DevelopmentAction).where(DevelopmentAction.id.in_(action_ids)))}
+    return {a.id: a for a in session.exec(select(DevelopmentAction).where(col(DevelopmentAction.id).in_(action_ids)))}
 
 
 # --- good practice shared -------------------------------------------------------------------------
@@ -82,8 +82,8 @@ def _shared():
     return and_(
         Finding.kind == "good_practice",
         Finding.status == "supported",
-        Review.issued_on.is_not(None),
-        Review.good_practice_consent.is_(True),
+        col(Review.issued_on).is_not(None),
+        col(Review.good_practice_consent).is_(True),
     )
 
 
@@ -125,7 +125,7 @@ def shared_good_practice(
             ),
         )
         .where(_shared())
-        .order_by(Review.issued_on.desc(), Review.id.desc(), Finding.id)
+        .order_by(col(Review.issued_on).desc(), col(Review.id).desc(), Finding.id)
     )
     if covering is not None:
         query = query.where(
@@ -138,7 +138,7 @@ def shared_good_practice(
         query = query.where(
             or_(
                 *(
-                    column.ilike(pattern, escape="\\")
+                    col(column).ilike(pattern, escape="\\")
                     for column in (Finding.text, LineOfEnquiry.title, Review.strand_title, Trust.name)
                 )
             )
@@ -152,7 +152,7 @@ def evidence_types(session: Session, review_ids: list[int]) -> dict[tuple[int, s
     if review_ids:
         for review_id, ref, type_ in session.exec(
             select(EvidenceItem.review_id, EvidenceItem.ref, EvidenceItem.type).where(
-                EvidenceItem.review_id.in_(review_ids)
+                col(EvidenceItem.review_id).in_(review_ids)
             )
         ):
             types[(review_id, ref)] = type_

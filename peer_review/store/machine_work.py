@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from sqlalchemy import Connection, delete, or_, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from peer_review.domain.lifecycle import Stage
 from peer_review.store.tables.machine_work import MachineWork  # the modules, not the package: its hook imports this one
@@ -34,7 +34,9 @@ def queue(
     settled = settled or {}
     review_ids = set(review_ids)
     if host_trust_ids := sorted(set(host_trust_ids)):
-        hosted = select(Review.id).where(Review.host_trust_id.in_(host_trust_ids), Review.stage.not_in(FINISHED))
+        hosted = select(Review.id).where(
+            col(Review.host_trust_id).in_(host_trust_ids), col(Review.stage).not_in(FINISHED)
+        )
         review_ids.update(connection.execute(hosted).scalars())
     if connection.dialect.name == "postgresql":  # each dialect's upsert, imported only where it is used
         from sqlalchemy.dialects.postgresql import insert
@@ -64,11 +66,11 @@ def claim_free(
     free = select(MachineWork.review_id).where(or_(MachineWork.claimed_until == None, MachineWork.claimed_until < now))  # noqa: E711
     if partnership_id is not None:
         reviews = select(Review.id).where(Review.partnership_id == partnership_id)
-        free = free.where(MachineWork.review_id.in_(reviews))
+        free = free.where(col(MachineWork.review_id).in_(reviews))
     free = free.order_by(MachineWork.review_id).limit(limit).with_for_update(skip_locked=True)
     taken = session.exec(
         update(MachineWork)
-        .where(MachineWork.review_id.in_(free.scalar_subquery()))
+        .where(col(MachineWork.review_id).in_(free.scalar_subquery()))
         .values(claimed_until=until, claimed_by=by)
         .returning(MachineWork.review_id)
     ).all()
@@ -80,13 +82,13 @@ def release_claims(session: Session, review_ids: list[int]) -> None:
     writer of the queue does."""
     rows = (
         select(MachineWork.review_id)
-        .where(MachineWork.review_id.in_(review_ids))
+        .where(col(MachineWork.review_id).in_(review_ids))
         .order_by(MachineWork.review_id)
         .with_for_update()
     )
     session.exec(
         update(MachineWork)
-        .where(MachineWork.review_id.in_(rows.scalar_subquery()))
+        .where(col(MachineWork.review_id).in_(rows.scalar_subquery()))
         .values(claimed_until=None, claimed_by=None)
     )
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import delete, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from peer_review.store.tables import OutboxMessage
 
@@ -25,7 +25,7 @@ def pending_ids(session: Session, events: frozenset[str] | None = None) -> list[
     """The ids of the messages waiting to be sent (of `events`, when given), oldest first."""
     query = select(OutboxMessage.id).where(OutboxMessage.status == "pending").order_by(OutboxMessage.id)
     if events is not None:
-        query = query.where(OutboxMessage.event.in_(sorted(events)))
+        query = query.where(col(OutboxMessage.event).in_(sorted(events)))
     return list(session.exec(query).all())
 
 
@@ -56,7 +56,7 @@ def forget_sent_text(session: Session, before: dt.datetime, now: dt.datetime) ->
     """The text of messages sent before `before`, not yet forgotten; their envelopes and keys stay."""
     session.exec(
         update(OutboxMessage)
-        .where(OutboxMessage.body_deleted_at.is_(None), OutboxMessage.sent_at < before)
+        .where(col(OutboxMessage.body_deleted_at).is_(None), OutboxMessage.sent_at < before)
         .values(text="", html="", ics=None, body_deleted_at=now)
         .execution_options(synchronize_session=False)
     )

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from sqlalchemy import and_, case, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from peer_review.domain.lifecycle import Stage
 from peer_review.store.tables import Assignment, Partnership, Person, Review, Task, Trust, VisitChange
@@ -77,8 +77,8 @@ def team_members(session: Session, review_ids: list[int]) -> list[tuple[Assignme
         session.exec(
             select(Assignment, Person)
             .join(Person, Person.id == Assignment.person_id)
-            .where(Assignment.review_id.in_(review_ids))
-            .order_by(Assignment.role.desc(), Assignment.id)
+            .where(col(Assignment.review_id).in_(review_ids))
+            .order_by(col(Assignment.role).desc(), Assignment.id)
         )
     )
 
@@ -87,7 +87,7 @@ def team_members(session: Session, review_ids: list[int]) -> list[tuple[Assignme
 
 
 def _among(among: Iterable[int] | None) -> list:
-    return [] if among is None else [Partnership.id.in_(sorted(among))]
+    return [] if among is None else [col(Partnership.id).in_(sorted(among))]
 
 
 def count_partnerships(session: Session, among: Iterable[int] | None = None) -> int:
@@ -124,12 +124,12 @@ def review_counts(
             func.sum(case((Review.stage == Stage.CANCELLED.value, 1), else_=0)),
             func.min(
                 case(
-                    (and_(Review.visit_start >= today, Review.stage.notin_(FINISHED)), Review.visit_start),
+                    (and_(Review.visit_start >= today, col(Review.stage).notin_(FINISHED)), Review.visit_start),
                     else_=None,
                 )
             ),
         )
-        .where(Review.partnership_id.in_(partnership_ids))
+        .where(col(Review.partnership_id).in_(partnership_ids))
         .group_by(Review.partnership_id)
     ):
         if isinstance(nxt, str):  # SQLite hands back an aggregate of dates as text
@@ -143,7 +143,7 @@ def trust_counts(session: Session, partnership_ids: list[int]) -> dict[int, int]
     return dict(
         session.exec(
             select(Trust.partnership_id, func.count())
-            .where(Trust.partnership_id.in_(partnership_ids), Trust.left_on.is_(None))
+            .where(col(Trust.partnership_id).in_(partnership_ids), col(Trust.left_on).is_(None))
             .group_by(Trust.partnership_id)
         ).all()
     )
@@ -157,7 +157,7 @@ def open_task_counts(session: Session, partnership_ids: list[int], today: dt.dat
             select(Review.partnership_id, func.count(), _count_late(today))
             .select_from(Task)
             .join(Review, Review.id == Task.review_id)
-            .where(Review.partnership_id.in_(partnership_ids), Task.status == "open")
+            .where(col(Review.partnership_id).in_(partnership_ids), Task.status == "open")
             .group_by(Review.partnership_id)
         )
     }

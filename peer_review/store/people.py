@@ -3,7 +3,7 @@ trusts by id or key, people by id or email, the coordinator, a trust's CEO, and 
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from peer_review.errors import NotFound, UserError
 from peer_review.store.tables import Partnership, Person, Review, Trust
@@ -60,7 +60,7 @@ def people_with_email(session: Session, email: str, still_here: bool = False) ->
     still_here, only those who have not left."""
     query = select(Person).where(Person.email == email.strip().lower())
     if still_here:
-        query = query.where(Person.left_on.is_(None))
+        query = query.where(col(Person.left_on).is_(None))
     return list(session.exec(query.order_by(Person.id)).all())
 
 
@@ -86,14 +86,16 @@ def trusts_in(session: Session, partnership_id: int, still_here: bool = False) -
     not left."""
     query = select(Trust).where(Trust.partnership_id == partnership_id)
     if still_here:
-        query = query.where(Trust.left_on.is_(None))
+        query = query.where(col(Trust.left_on).is_(None))
     return list(session.exec(query.order_by(Trust.id)).all())
 
 
 def left_trust_keys(session: Session, partnership_id: int) -> list[str]:
     """The keys of a partnership's trusts that have left."""
     return list(
-        session.exec(select(Trust.key).where(Trust.partnership_id == partnership_id, Trust.left_on.is_not(None))).all()
+        session.exec(
+            select(Trust.key).where(Trust.partnership_id == partnership_id, col(Trust.left_on).is_not(None))
+        ).all()
     )
 
 
@@ -111,7 +113,7 @@ def people_in(session: Session, partnership_id: int, still_here: bool = False, b
     emails; with still_here, only those who have not left."""
     query = select(Person).where(Person.partnership_id == partnership_id)
     if still_here:
-        query = query.where(Person.left_on.is_(None))
+        query = query.where(col(Person.left_on).is_(None))
     return list(session.exec(query.order_by(Person.email if by_email else Person.id)).all())
 
 
@@ -148,7 +150,7 @@ def trust_names(session: Session, ids) -> list[tuple[int, str]]:
     """(id, name) of these trusts, by name; no query for none."""
     if not ids:
         return []
-    return list(session.exec(select(Trust.id, Trust.name).where(Trust.id.in_(ids)).order_by(Trust.name)).all())
+    return list(session.exec(select(Trust.id, Trust.name).where(col(Trust.id).in_(ids)).order_by(Trust.name)).all())
 
 
 def partnership_names(session: Session, ids) -> list[tuple[int, str]]:
@@ -157,7 +159,7 @@ def partnership_names(session: Session, ids) -> list[tuple[int, str]]:
         return []
     return list(
         session.exec(
-            select(Partnership.id, Partnership.name).where(Partnership.id.in_(ids)).order_by(Partnership.name)
+            select(Partnership.id, Partnership.name).where(col(Partnership.id).in_(ids)).order_by(Partnership.name)
         ).all()
     )
 
@@ -169,7 +171,7 @@ def trusts_with_key(session: Session, key: str) -> list[Trust]:
 
 def people_of_trusts(session: Session, trust_ids: list[int]) -> list[Person]:
     """Everyone in these trusts (people who left included)."""
-    return list(session.exec(select(Person).where(Person.trust_id.in_(trust_ids))))
+    return list(session.exec(select(Person).where(col(Person.trust_id).in_(trust_ids))))
 
 
 def every_partnership(session: Session) -> list[Partnership]:

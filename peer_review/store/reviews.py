@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from peer_review.domain.lifecycle import Stage
 from peer_review.store.people import by_id
 from peer_review.store.tables import Assignment, Cycle, Person, Review, Task
 
 #: Reviews something can still happen on: not closed, not cancelled.
-STILL_OPEN = Review.stage.not_in([Stage.CLOSED.value, Stage.CANCELLED.value])
+STILL_OPEN = col(Review.stage).not_in([Stage.CLOSED.value, Stage.CANCELLED.value])
 
 
 def get_review(session: Session, review_id: int) -> Review:
@@ -22,7 +22,9 @@ def get_task(session: Session, task_id: int) -> Task:
 
 def latest_cycle(session: Session, partnership_id: int) -> Cycle | None:
     """The partnership's most recently planned cycle, if any."""
-    return session.exec(select(Cycle).where(Cycle.partnership_id == partnership_id).order_by(Cycle.id.desc())).first()
+    return session.exec(
+        select(Cycle).where(Cycle.partnership_id == partnership_id).order_by(col(Cycle.id).desc())
+    ).first()
 
 
 def team_with_people(session: Session, review_id: int) -> list[tuple[Assignment, Person]]:

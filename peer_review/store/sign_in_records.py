@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import delete, func, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from peer_review.store.tables import SignInRequest, WebSession
 
@@ -41,7 +41,7 @@ def claim_request(session: Session, request_id: int, now: dt.datetime) -> bool:
     return (
         session.exec(
             update(SignInRequest)
-            .where(SignInRequest.id == request_id, SignInRequest.used_at.is_(None))
+            .where(SignInRequest.id == request_id, col(SignInRequest.used_at).is_(None))
             .values(used_at=now)
         ).rowcount
         == 1

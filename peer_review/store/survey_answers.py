@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import update
-from sqlmodel import select
+from sqlmodel import col, select
 
 from peer_review.store.db import Session
 from peer_review.store.tables import Person, SurveyAnswer, SurveyInvitation
@@ -30,7 +30,7 @@ def open_invitation_ids(session: Session, today: dt.date, emails: list[str] | No
         .where(SurveyInvitation.status == "open", SurveyInvitation.due >= today)
     )
     if emails is not None:
-        query = query.where(Person.email.in_(emails), Person.left_on.is_(None))
+        query = query.where(col(Person.email).in_(emails), col(Person.left_on).is_(None))
     return list(session.exec(query.order_by(SurveyInvitation.due, SurveyInvitation.id)).all())
 
 
@@ -59,7 +59,7 @@ def invitations_to_remind(
                 RoundRow.partnership_id == partnership_id,
                 SurveyInvitation.status == "open",
                 SurveyInvitation.due >= today,
-                Person.left_on.is_(None),
+                col(Person.left_on).is_(None),
             )
             .order_by(SurveyInvitation.id)
         ).all()
@@ -74,8 +74,8 @@ def counted_invitations(session: Session, round_ids: list[int]) -> list[SurveyIn
             select(SurveyInvitation)
             .join(Person, Person.id == SurveyInvitation.person_id)
             .where(
-                SurveyInvitation.round_id.in_(round_ids),
-                (SurveyInvitation.status == "done") | Person.left_on.is_(None),
+                col(SurveyInvitation.round_id).in_(round_ids),
+                (SurveyInvitation.status == "done") | col(Person.left_on).is_(None),
             )
         ).all()
     )
@@ -87,7 +87,7 @@ def scale_answers(session: Session, round_ids: list[int]) -> list[tuple[int, str
         session.exec(
             select(SurveyAnswer.invitation_id, SurveyAnswer.item, SurveyAnswer.value)
             .join(SurveyInvitation, SurveyInvitation.id == SurveyAnswer.invitation_id)
-            .where(SurveyInvitation.round_id.in_(round_ids), SurveyAnswer.value.is_not(None))
+            .where(col(SurveyInvitation.round_id).in_(round_ids), col(SurveyAnswer.value).is_not(None))
         ).all()
     )
 

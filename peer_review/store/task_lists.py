@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from peer_review.errors import UserError
 from peer_review.store.people import get_partnership
@@ -32,12 +32,12 @@ def open_task_filter(session: Session, person_email: str | None, partnership_nam
     where = [Task.status == "open"]
     if partnership_name is not None:
         partnership_id = get_partnership(session, partnership_name).id
-        where.append(Task.review_id.in_(select(Review.id).where(Review.partnership_id == partnership_id)))
+        where.append(col(Task.review_id).in_(select(Review.id).where(Review.partnership_id == partnership_id)))
     if person_email is not None:
         email = person_email.strip().lower()
         if not session.exec(select(Person.id).where(Person.email == email)).first():
             raise UserError(f"no person with email {email} in any loaded partnership")
-        where.append(Task.assignee_id.in_(select(Person.id).where(Person.email == email)))
+        where.append(col(Task.assignee_id).in_(select(Person.id).where(Person.email == email)))
     return where
 
 
@@ -50,7 +50,7 @@ def task_rows_page(session: Session, where: list, offset: int, size: int) -> lis
     """One page of the tasks meeting the conditions, soonest due first (due date, then id: a stable order): the
     page's task ids are chosen first, so only they are joined with their review, assignee and host."""
     ids = select(Task.id).where(*where).order_by(Task.due, Task.id).offset(offset).limit(size)
-    return list(session.exec(_task_rows().where(Task.id.in_(ids)).order_by(Task.due, Task.id)))
+    return list(session.exec(_task_rows().where(col(Task.id).in_(ids)).order_by(Task.due, Task.id)))
 
 
 def iter_task_rows(session: Session, where: list, chunk: int | None) -> Iterator[TaskWithReview]:
@@ -66,10 +66,10 @@ def tasks_of_people(
     session: Session, person_ids: frozenset[int] | set[int], done_limit: int
 ) -> tuple[list[TaskWithReview], list[TaskWithReview]]:
     """(open, done) tasks of these people: open ones soonest due first, then the latest `done_limit` done."""
-    base = _task_rows().where(Task.assignee_id.in_(person_ids))
+    base = _task_rows().where(col(Task.assignee_id).in_(person_ids))
     opened = session.exec(base.where(Task.status == "open").order_by(Task.due, Task.id))
     done = session.exec(
-        base.where(Task.status == "done").order_by(Task.completed_at.desc(), Task.id.desc()).limit(done_limit)
+        base.where(Task.status == "done").order_by(col(Task.completed_at).desc(), col(Task.id).desc()).limit(done_limit)
     )
     return list(opened), list(done)
 
@@ -81,12 +81,14 @@ def reviews_taken_part_in(
     the role), each by visit; no query for an empty set."""
     query = select(Review, Trust).join(Trust, Trust.id == Review.host_trust_id)
     hosted = (
-        session.exec(query.where(Review.host_trust_id.in_(ceo_of)).order_by(Review.visit_start)).all() if ceo_of else []
+        session.exec(query.where(col(Review.host_trust_id).in_(ceo_of)).order_by(Review.visit_start)).all()
+        if ceo_of
+        else []
     )
     joined = (
         session.exec(
             query.join(Assignment, Assignment.review_id == Review.id)
-            .where(Assignment.person_id.in_(person_ids), Assignment.status == "accepted")
+            .where(col(Assignment.person_id).in_(person_ids), Assignment.status == "accepted")
             .add_columns(Assignment.role)
             .order_by(Review.visit_start)
         ).all()
@@ -102,11 +104,11 @@ def reviews_with_team_places_of(session: Session, person_ids: list[int]) -> list
         session.exec(
             select(Review)
             .join(Assignment, Assignment.review_id == Review.id)
-            .where(Assignment.person_id.in_(person_ids))
+            .where(col(Assignment.person_id).in_(person_ids))
         )
     )
 
 
 def reviews_hosted_by(session: Session, trust_ids: list[int]) -> list[Review]:
     """The reviews these trusts host, in no particular order."""
-    return list(session.exec(select(Review).where(Review.host_trust_id.in_(trust_ids))))
+    return list(session.exec(select(Review).where(col(Review.host_trust_id).in_(trust_ids))))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from peer_review.domain.model import TaskKind, TaskStatus
 from peer_review.store.tables import Review, Task
@@ -38,7 +38,7 @@ def last_done(session: Session, review_id: int, kind: TaskKind) -> Task | None:
     return session.exec(
         select(Task)
         .where(Task.review_id == review_id, Task.kind == kind.value, Task.status == TaskStatus.DONE.value)
-        .order_by(Task.round.desc())
+        .order_by(col(Task.round).desc())
     ).first()
 
 

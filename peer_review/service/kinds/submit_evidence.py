@@ -10,7 +10,7 @@ from peer_review.service.kinds._yaml import comment, lines_comment
 from peer_review.store.db import Session
 from peer_review.store.tables import EvidenceItem, Person, Review, Task
 
-BLANK_ITEM = {"title": "", "type": "", "location": "", "lines": [], "personal_data": None}
+BLANK_ITEM: dict[str, object] = {"title": "", "type": "", "location": "", "lines": [], "personal_data": None}
 
 
 def handle(session: Session, review: Review, task: Task, data: inp.SubmitEvidence, actor: Person) -> str:
