@@ -48,7 +48,7 @@ def test_unknown_calendar_lists_the_bundled_ones():
 
 def test_sheffield_reaches_2028_29_with_the_years_not_yet_published_marked_provisional():
     sheffield = resolve_calendar("sheffield")
-    assert sheffield.years == "2023-24 to 2028-29 (2026-27 on provisional)"
+    assert sheffield.years == "2023-24 to 2028-29"
     assert sheffield.provisional_from == dt.date(2026, 8, 31) and sheffield.known_until == dt.date(2029, 8, 31)
     assert not sheffield.is_provisional(dt.date(2026, 7, 20)) and sheffield.is_provisional(dt.date(2026, 7, 21))
     last_published = [h for h in sheffield.half_terms if school_year(h.start) == "2025-26"]

@@ -108,12 +108,8 @@ class SchoolCalendar:
 
     @property
     def years(self) -> str:
-        """The school years it covers, for messages: '2023-24 to 2025-26', or '2023-24 to 2028-29 (2026-27 on
-        provisional)'."""
-        covered = f"{school_year(self.first_day)} to {school_year(self.last_day)}"
-        if self.provisional_from is None:
-            return covered
-        return f"{covered} ({school_year(self.provisional_from)} on provisional)"
+        """The school years it covers, for messages: '2023-24 to 2025-26' (provisional ones included)."""
+        return f"{school_year(self.first_day)} to {school_year(self.last_day)}"
 
     @property
     def provisional_from(self) -> dt.date | None:
