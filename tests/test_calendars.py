@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 
+from peer_review.domain.calendar import OutsideCalendar, SchoolCalendar, school_year
 from peer_review.errors import UserError
 from peer_review.files.school_calendars import (
     BUNDLED,
@@ -11,10 +12,13 @@ from peer_review.files.school_calendars import (
     resolve_calendar,
 )
 
+from helpers import EXAMPLE, run_cli
+
 
 def test_sheffield_covers_three_school_years_with_bank_holidays_closed():
     sheffield = resolve_calendar("sheffield")
-    assert sheffield.first_day == dt.date(2023, 9, 4) and sheffield.last_day == dt.date(2026, 7, 20)
+    published = [h for h in sheffield.half_terms if not h.provisional]
+    assert sheffield.first_day == dt.date(2023, 9, 4) and published[-1].end == dt.date(2026, 7, 20)
     assert sheffield.is_school_day(dt.date(2023, 11, 6))
     assert not sheffield.is_school_day(dt.date(2023, 10, 25))  # autumn half-term holiday
     assert not sheffield.is_school_day(dt.date(2024, 5, 6))  # early May bank holiday, in term
@@ -40,3 +44,60 @@ def test_bad_calendar_names_the_line(tmp_path):
 def test_unknown_calendar_lists_the_bundled_ones():
     with pytest.raises(UserError, match="bundled calendars: sheffield"):
         resolve_calendar("leeds")
+
+
+def test_sheffield_reaches_2028_29_with_the_years_not_yet_published_marked_provisional():
+    sheffield = resolve_calendar("sheffield")
+    assert sheffield.years == "2023-24 to 2028-29"
+    assert sheffield.provisional_from == dt.date(2026, 8, 31) and sheffield.known_until == dt.date(2029, 8, 31)
+    assert not sheffield.is_provisional(dt.date(2026, 7, 20)) and sheffield.is_provisional(dt.date(2026, 7, 21))
+    last_published = [h for h in sheffield.half_terms if school_year(h.start) == "2025-26"]
+    for year in ("2026-27", "2027-28", "2028-29"):
+        halves = [h for h in sheffield.half_terms if school_year(h.start) == year]
+        assert len(halves) == 6 and all(h.provisional for h in halves)
+        for half, pattern in zip(halves, last_published):  # the same weekdays and lengths, near the same dates
+            assert (half.start.weekday(), half.end.weekday()) == (pattern.start.weekday(), pattern.end.weekday())
+            assert half.end - half.start == pattern.end - pattern.start
+            assert abs((half.start - pattern.start.replace(year=half.start.year)).days) <= 3
+    assert not sheffield.is_school_day(dt.date(2027, 12, 27))  # the Christmas holiday, provisional as it is
+    assert not sheffield.is_school_day(dt.date(2028, 5, 1))  # the early May bank holiday, in a provisional term
+    assert sheffield.school_day_on_or_before(dt.date(2029, 1, 6)) == dt.date(2028, 12, 22)
+    with pytest.raises(OutsideCalendar, match="2029-30"):
+        sheffield.school_day_on_or_before(dt.date(2029, 9, 3))
+
+
+def test_a_stored_calendar_keeps_which_half_terms_are_provisional():
+    sheffield = resolve_calendar("sheffield")
+    again = SchoolCalendar.from_dict("sheffield", sheffield.to_dict())
+    assert again.half_terms == sheffield.half_terms and again.provisional_from == sheffield.provisional_from
+    stored_before = {k: v for k, v in sheffield.to_dict().items() if k != "provisional_from"}
+    assert SchoolCalendar.from_dict("sheffield", stored_before).provisional_from is None  # as published
+
+
+@pytest.mark.parametrize(
+    "through, error",
+    [
+        ("2028-30", "2028-30 is not a school year"),
+        ("2028", "give a school year as 2028-29"),
+        ("2025-26", "from the one after the last published \\(2025-26\\) to at most 5 years after it"),
+        ("2099-00", "2099-00 is outside that"),
+    ],
+)
+def test_provisional_years_must_follow_the_published_ones_and_stay_near(tmp_path, through, error):
+    path = tmp_path / "cal.yaml"
+    path.write_text((BUNDLED / "sheffield.yaml").read_text().replace("through: 2028-29", f"through: '{through}'"))
+    with pytest.raises(UserError, match=rf"line \d+ \(provisional\.through\).*{error}"):
+        load_calendar_file(path)
+
+
+def test_a_two_year_cycle_from_january_2027_loads_and_plans_on_the_bundled_calendar(tmp_path):
+    """A newcomer's first partnership, starting next term: the bundled calendar reaches far enough."""
+    path = tmp_path / "partnership.yaml"
+    path.write_text(EXAMPLE.read_text().replace("cycle: {start: 2023-11-01,", "cycle: {start: 2027-01-04,"))
+    env = {"PEER_REVIEW_DATABASE_URL": f"sqlite:///{tmp_path / 'plan.db'}", "COLUMNS": "200"}
+    loaded = run_cli("partnership", "load", path, cwd=tmp_path, env=env)
+    assert loaded.returncode == 0, loaded.stderr
+    planned = run_cli("plan", cwd=tmp_path, env=env)
+    assert planned.returncode == 0, planned.stderr
+    assert "cycle 2027-01-04 to 2029-01-04" in planned.stdout
+    assert planned.stdout.count("(provisional)") == 12  # every visit: 2026-27 on is not yet published

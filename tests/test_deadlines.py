@@ -76,8 +76,8 @@ def test_days_the_calendar_cannot_speak_for_are_refused():
         TINY.school_day_on_or_before(dt.date(2023, 9, 3))  # the school day before it would be in July
     with pytest.raises(OutsideCalendar, match="after the school years the 'tiny' calendar covers"):
         TINY.school_day_on_or_before(dt.date(2023, 12, 27))  # its last term ends in December: January is unknown
-    with pytest.raises(OutsideCalendar, match=r"covers \(2023-24 to 2025-26\); add the school year 2026-27"):
-        SHEFFIELD.school_day_on_or_before(dt.date(2026, 9, 7))
+    with pytest.raises(OutsideCalendar, match=r"covers \(2023-24 to 2028-29\); add the school year 2029-30"):
+        SHEFFIELD.school_day_on_or_before(dt.date(2029, 9, 3))
     assert (
         SHEFFIELD.school_day_on_or_before(SHEFFIELD.known_until) == SHEFFIELD.last_day
     )  # the summer after it is known

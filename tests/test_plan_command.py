@@ -89,13 +89,13 @@ def test_triad_plan_fits_in_24_months_and_keeps_every_hard_constraint(tmp_path):
 BAD = {
     "start after the calendar": (
         None,
-        ["--start", "2026-09-01"],
-        r"after the last term the 'sheffield' calendar knows.*add the school years 2026-27 to 2028-29",
+        ["--start", "2029-09-03"],
+        r"after the last term the 'sheffield' calendar knows.*add the school years 2029-30 to 2031-32",
     ),
     "start before the calendar": (
         None,
         ["--start", "1999-11-01"],
-        r"starts 1999-11-01, before the first term the 'sheffield' calendar knows \(it covers the school years 2023-24 to 2025-26.*add the school years 1999-00 to 2001-02",
+        r"starts 1999-11-01, before the first term the 'sheffield' calendar knows \(it covers the school years 2023-24 to 2028-29.*add the school years 1999-00 to 2001-02",
     ),
     "cycle too short": (lambda t: t.replace("months: 24", "months: 3"), [], r"too short for 4 reviews per trust"),
     "moderator pool too small": (
@@ -123,16 +123,16 @@ OUTSIDE_THE_CALENDAR = {
     "1999": (
         "start: 1999-11-01",
         r"line 5 \(cycle\.start\): the cycle starts 1999-11-01, before the first term the 'sheffield' calendar knows "
-        r"\(it covers the school years 2023-24 to 2025-26, 2023-09-04 to 2026-07-20\); add the school years 1999-00 to 2001-02 to it",
+        r"\(it covers the school years 2023-24 to 2028-29, 2023-09-04 to 2029-07-23\); add the school years 1999-00 to 2001-02 to it",
     ),
     "after": (
-        "start: 2027-01-04",
-        r"line 5 \(cycle\.start\): the cycle starts 2027-01-04, after the last term .* add the school years 2026-27 to 2028-29 to it",
+        "start: 2029-09-03",
+        r"line 5 \(cycle\.start\): the cycle starts 2029-09-03, after the last term .* add the school years 2029-30 to 2031-32 to it",
     ),
     "beyond": (
-        "start: 2025-09-01",
-        r"line 5 \(cycle\.months\): the cycle runs to 2027-09-01, but the 'sheffield' calendar knows terms only up to 2026-07-20 "
-        r".*add the school years 2026-27 to 2027-28 to it",
+        "start: 2028-09-04",
+        r"line 5 \(cycle\.months\): the cycle runs to 2030-09-04, but the 'sheffield' calendar knows terms only up to 2029-07-23 "
+        r".*add the school years 2029-30 to 2030-31 to it",
     ),
 }
 

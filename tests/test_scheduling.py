@@ -146,16 +146,16 @@ def test_start_after_the_calendar_says_which_years_to_add():
     trusts, people, moderators = _triad()
     with pytest.raises(
         PlanInfeasible,
-        match=r"covers the school years 2023-24 to 2025-26.*add the school years 2026-27 to 2028-29 to it",
+        match=r"covers the school years 2023-24 to 2028-29.*add the school years 2029-30 to 2031-32 to it",
     ):
-        plan_partnership(trusts, people, moderators, PlanSettings(dt.date(2026, 9, 1), dt.date(2028, 9, 1)))
+        plan_partnership(trusts, people, moderators, PlanSettings(dt.date(2029, 9, 3), dt.date(2031, 9, 1)))
 
 
 def test_start_before_the_calendar_names_the_years_covered_and_the_years_to_add():
     trusts, people, moderators = _triad()
     with pytest.raises(
         PlanInfeasible,
-        match=r"before the first term the 'sheffield' calendar knows \(it covers the school years 2023-24 to 2025-26, .*\); add the school years 1999-00 to 2001-02",
+        match=r"before the first term the 'sheffield' calendar knows \(it covers the school years 2023-24 to 2028-29, .*\); add the school years 1999-00 to 2001-02",
     ):
         plan_partnership(trusts, people, moderators, PlanSettings(dt.date(1999, 11, 1), dt.date(2001, 11, 1)))
 
@@ -164,6 +164,6 @@ def test_a_cycle_beyond_the_calendar_names_the_missing_years():
     trusts, people, moderators = _triad()
     with pytest.raises(
         PlanInfeasible,
-        match=r"knows terms only up to 2026-07-20 \(it covers the school years 2023-24 to 2025-26, .*\); add the school years 2026-27 to 2027-28",
+        match=r"knows terms only up to 2029-07-23 \(it covers the school years 2023-24 to 2028-29, .*\); add the school years 2029-30 to 2030-31",
     ):
-        plan_partnership(trusts, people, moderators, PlanSettings(dt.date(2025, 11, 1), dt.date(2027, 11, 1)))
+        plan_partnership(trusts, people, moderators, PlanSettings(dt.date(2028, 11, 6), dt.date(2030, 11, 1)))

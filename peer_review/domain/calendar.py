@@ -12,6 +12,8 @@ from functools import cached_property
 class HalfTerm:
     start: dt.date
     end: dt.date
+    #: not yet published: generated from the calendar's pattern (`repeat_school_year`), to be replaced
+    provisional: bool = False
 
     @property
     def term(self) -> str:
@@ -26,6 +28,35 @@ def school_year(day: dt.date) -> str:
     """'2023-24' for any day from 1 August 2023 to 31 July 2024 (some autumn terms start in August)."""
     year = day.year if day.month >= 8 else day.year - 1
     return f"{year}-{str(year + 1)[2:]}"
+
+
+def school_year_start(name: str) -> int:
+    """2026 for '2026-27'."""
+    return int(name[:4])
+
+
+def repeat_school_year(published: tuple[HalfTerm, ...], through: int) -> tuple[HalfTerm, ...]:
+    """Provisional half-terms for the school years after the last published one, up to the one starting in
+    `through`: the last published school year repeated week for week. Each later year moves as a whole by
+    52 or 53 weeks, whichever brings its first day nearer the same date of the year, so every term keeps its
+    weekdays and its length, and the years do not drift."""
+    last_year = school_year(published[-1].start)
+    pattern = [h for h in published if school_year(h.start) == last_year]
+    first = pattern[0].start
+    generated: list[HalfTerm] = []
+    for year in range(school_year_start(last_year) + 1, through + 1):
+        same_date = _same_day_of_year(first, year - school_year_start(last_year))
+        weeks = round((same_date - first).days / 7)
+        shift = dt.timedelta(weeks=weeks)
+        generated += [HalfTerm(h.start + shift, h.end + shift, provisional=True) for h in pattern]
+    return tuple(generated)
+
+
+def _same_day_of_year(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
 
 
 class OutsideCalendar(ValueError):
@@ -77,8 +108,23 @@ class SchoolCalendar:
 
     @property
     def years(self) -> str:
-        """The school years it covers, for messages: '2023-24 to 2025-26'."""
+        """The school years it covers, for messages: '2023-24 to 2025-26' (provisional ones included)."""
         return f"{school_year(self.first_day)} to {school_year(self.last_day)}"
+
+    @property
+    def provisional_from(self) -> dt.date | None:
+        """The first day of its first provisional half-term: dates from here on are not yet published."""
+        return next((h.start for h in self.half_terms if h.provisional), None)
+
+    def is_provisional(self, day: dt.date) -> bool:
+        """Whether what the calendar says of `day` rests on provisional dates (the holiday before a provisional
+        half-term included)."""
+        return self.provisional_from is not None and day >= self._last_published_end
+
+    @cached_property
+    def _last_published_end(self) -> dt.date:
+        published = [h for h in self.half_terms if not h.provisional]
+        return published[-1].end + dt.timedelta(days=1) if published else dt.date.min
 
     def is_school_day(self, day: dt.date) -> bool:
         return day in self._school_days
@@ -113,12 +159,19 @@ class SchoolCalendar:
         return days
 
     def to_dict(self) -> dict:
-        return {
+        data = {
             "half_terms": [[h.start.isoformat(), h.end.isoformat()] for h in self.half_terms],
             "closed": sorted(d.isoformat() for d in self.closed if self.first_day <= d <= self.last_day),
         }
+        if self.provisional_from is not None:  # absent from calendars stored before provisional years existed
+            data["provisional_from"] = self.provisional_from.isoformat()
+        return data
 
     @classmethod
     def from_dict(cls, calendar_id: str, data: dict) -> SchoolCalendar:
-        halves = tuple(HalfTerm(dt.date.fromisoformat(s), dt.date.fromisoformat(e)) for s, e in data["half_terms"])
+        provisional_from = dt.date.fromisoformat(data["provisional_from"]) if "provisional_from" in data else None
+        halves = tuple(
+            HalfTerm(start, end, provisional=provisional_from is not None and start >= provisional_from)
+            for start, end in ((dt.date.fromisoformat(s), dt.date.fromisoformat(e)) for s, e in data["half_terms"])
+        )
         return cls(calendar_id, halves, frozenset(dt.date.fromisoformat(d) for d in data["closed"]))

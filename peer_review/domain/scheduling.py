@@ -72,6 +72,8 @@ class PlannedVisit:
     moderator: str
     peers: tuple[str, ...]
     reasons: tuple[tuple[str, str], ...]  # (email, why this person)
+    #: the dates rest on a school calendar's provisional years (not yet published): to be checked once they are
+    provisional: bool = False
 
 
 class PlanInfeasible(ValueError):
@@ -247,8 +249,9 @@ def _place(
         bookings.hosting[trust.id].add(week)
         for other in {_trust_of(people, email) for email in peers}:
             bookings.visiting[other].add(week)
+        provisional = any(t.calendar.is_provisional(days[-1]) for t in involved)
         return PlannedVisit(
-            trust.id, strand, position, days[0], days[-1], term, moderator, tuple(peers), tuple(reasons)
+            trust.id, strand, position, days[0], days[-1], term, moderator, tuple(peers), tuple(reasons), provisional
         )
     raise PlanInfeasible(_explain(trust, strand, earliest, last, failures, by_trust, settings))
 

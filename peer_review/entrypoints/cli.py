@@ -228,7 +228,7 @@ def plan(
             str(v.position),
             v.strand,
             f"{v.visit_start} to {v.visit_end}",
-            v.term,
+            v.term + (" (provisional)" if v.provisional else ""),
             v.moderator,
             "\n".join(v.peers),
         )

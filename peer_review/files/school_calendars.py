@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Literal
 
 import holidays
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from peer_review.domain.calendar import HalfTerm, SchoolCalendar
+from peer_review.domain.calendar import HalfTerm, SchoolCalendar, repeat_school_year, school_year, school_year_start
 from peer_review.domain.text import Name, Text
 from peer_review.errors import UserError
 from peer_review.files.frameworks import Id
@@ -19,12 +19,33 @@ from peer_review.files.yaml_document import Document
 BUNDLED = Path(__file__).resolve().parent / "calendars"
 #: `holidays` subdivisions of the UK for each value of `bank_holidays`.
 REGIONS = {"england": "ENG", "wales": "WLS", "scotland": "SCT", "northern-ireland": "NIR"}
+#: how far past its last published school year a calendar may generate provisional ones
+MOST_PROVISIONAL_YEARS = 5
 
 
 class Span(BaseModel):
     model_config = ConfigDict(extra="forbid")
     start: dt.date
     end: dt.date
+
+
+class Provisional(BaseModel):
+    """School years not yet published, generated from a pattern and shown as provisional wherever they are used."""
+
+    model_config = ConfigDict(extra="forbid")
+    through: str = Field(description="the last school year to generate, as 2028-29")
+    pattern: Literal["repeat-last-year"] = Field(
+        "repeat-last-year", description="the last published school year, week for week (the same weekdays)"
+    )
+
+    @field_validator("through")
+    @classmethod
+    def _a_school_year(cls, value: str) -> str:
+        if not (len(value) == 7 and value[:4].isdigit() and value[4] == "-" and value[5:].isdigit()):
+            raise ValueError(f"give a school year as 2028-29, not {value!r}")
+        if int(value[5:]) != (int(value[:4]) + 1) % 100:
+            raise ValueError(f"{value} is not a school year: the second year follows the first, as 2028-29")
+        return value
 
 
 class CalendarSpec(BaseModel):
@@ -35,6 +56,7 @@ class CalendarSpec(BaseModel):
     bank_holidays: Literal["england", "wales", "scotland", "northern-ireland"] = "england"
     terms: list[Span] = Field(min_length=1, description="half-terms, first and last school day inclusive")
     closures: list[Span] = Field(default_factory=list, description="other days the schools are closed")
+    provisional: Provisional | None = None
 
 
 def load_calendar_file(path: str | Path) -> SchoolCalendar:
@@ -50,14 +72,30 @@ def load_calendar_file(path: str | Path) -> SchoolCalendar:
                 ("terms", i, "start"),
             )
         previous = span
-    years = range(spec.terms[0].start.year, spec.terms[-1].end.year + 1)
+    published = tuple(HalfTerm(s.start, s.end) for s in spec.terms)
+    halves = published + _provisional(doc, spec, published)
+    years = range(halves[0].start.year, halves[-1].end.year + 1)
     closed = set(holidays.country_holidays("GB", subdiv=REGIONS[spec.bank_holidays], years=years))
     for span in spec.closures:
         day = span.start
         while day <= span.end:
             closed.add(day)
             day += dt.timedelta(days=1)
-    return SchoolCalendar(spec.id, tuple(HalfTerm(s.start, s.end) for s in spec.terms), frozenset(closed))
+    return SchoolCalendar(spec.id, halves, frozenset(closed))
+
+
+def _provisional(doc: Document, spec: CalendarSpec, published: tuple[HalfTerm, ...]) -> tuple[HalfTerm, ...]:
+    if spec.provisional is None:
+        return ()
+    last = school_year(published[-1].start)
+    through = school_year_start(spec.provisional.through)
+    if not school_year_start(last) < through <= school_year_start(last) + MOST_PROVISIONAL_YEARS:
+        raise doc.error(
+            f"provisional school years run from the one after the last published ({last}) to at most "
+            f"{MOST_PROVISIONAL_YEARS} years after it; {spec.provisional.through} is outside that",
+            ("provisional", "through"),
+        )
+    return repeat_school_year(published, through)
 
 
 @lru_cache(maxsize=64)
