@@ -1,6 +1,7 @@
 """School calendars: the bundled Sheffield terms, bank holidays, and bad calendar files."""
 
 import datetime as dt
+import sqlite3
 
 import pytest
 
@@ -101,3 +102,81 @@ def test_a_two_year_cycle_from_january_2027_loads_and_plans_on_the_bundled_calen
     assert planned.returncode == 0, planned.stderr
     assert "cycle 2027-01-04 to 2029-01-04" in planned.stdout
     assert planned.stdout.count("(provisional)") == 12  # every visit: 2026-27 on is not yet published
+
+
+# --- a newer calendar file in a loaded partnership -----------------------------------------------------
+
+PUBLISHED_LATER = [  # the bundled calendar's half-terms from 2024-25 on, as they stand in its file
+    line for line in (BUNDLED / "sheffield.yaml").read_text().splitlines() if line.startswith("  - {start: 202")
+][6:]
+
+
+def _calendar(provisional_through: str, dropped: list[str], replace: tuple[str, str] | None = None) -> str:
+    text = (BUNDLED / "sheffield.yaml").read_text().replace("through: 2028-29", f"through: {provisional_through}")
+    for line in dropped:
+        text = text.replace(line + "\n", "")
+    return text.replace(*replace) if replace else text
+
+
+def _loaded_and_planned(tmp_path, calendar_text: str):
+    (tmp_path / "cal.yaml").write_text(calendar_text)
+    partnership = tmp_path / "partnership.yaml"
+    partnership.write_text(EXAMPLE.read_text().replace("term_dates: sheffield", "term_dates: cal.yaml"))
+    env = {"PEER_REVIEW_DATABASE_URL": f"sqlite:///{tmp_path / 'pr.db'}", "COLUMNS": "200"}
+    for args in (("partnership", "load", partnership), ("plan",)):
+        result = run_cli(*args, cwd=tmp_path, env=env)
+        assert result.returncode == 0, result.stderr
+    return partnership, env
+
+
+def _stored(tmp_path) -> tuple[str, list]:
+    with sqlite3.connect(tmp_path / "pr.db") as db:
+        calendars = db.execute("SELECT calendars FROM partnership").fetchone()[0]
+        visits = db.execute("SELECT id, visit_start, visit_end, deadlines FROM review ORDER BY id").fetchall()
+    return calendars, visits
+
+
+def test_a_newer_calendar_file_replaces_provisional_dates_and_adds_years_leaving_booked_visits_alone(tmp_path):
+    """Loaded when 2024-25 on were provisional; the council has since published them."""
+    partnership, env = _loaded_and_planned(tmp_path, _calendar("2025-26", PUBLISHED_LATER))
+    calendars_before, visits_before = _stored(tmp_path)
+    (tmp_path / "cal.yaml").write_text((BUNDLED / "sheffield.yaml").read_text())
+    updated = run_cli("partnership", "load", "--update", partnership, cwd=tmp_path, env=env)
+    assert updated.returncode == 0, updated.stderr
+    assert (
+        "school calendar 'sheffield' now covers 2023-24 to 2028-29, provisional from 2026-27 "
+        "(it covered 2023-24 to 2025-26, provisional from 2024-25)"
+    ) in " ".join(updated.stdout.split())
+    calendars_after, visits_after = _stored(tmp_path)
+    assert calendars_after != calendars_before and '"provisional_from": "2026-08-31"' in calendars_after
+    assert visits_after == visits_before  # nothing booked moves
+
+
+def test_a_visit_the_newer_calendar_puts_in_a_holiday_is_named_and_stays_booked(tmp_path):
+    partnership, env = _loaded_and_planned(tmp_path, _calendar("2025-26", PUBLISHED_LATER))
+    _, visits = _stored(tmp_path)
+    visit = next(dt.date.fromisoformat(v[1]) for v in visits if v[1] >= "2025-04-14")  # a visit in 2024-25 summer
+    later_start = visit + dt.timedelta(days=7)
+    (tmp_path / "cal.yaml").write_text(
+        (BUNDLED / "sheffield.yaml").read_text().replace("{start: 2025-04-14,", f"{{start: {later_start},")
+    )
+    updated = run_cli("partnership", "load", "--update", partnership, cwd=tmp_path, env=env)
+    assert updated.returncode == 0, updated.stderr
+    said = " ".join(updated.stdout.split())
+    assert f"its visit on {visit.day} {visit:%B %Y} is not a school day in the new 'sheffield' calendar" in said
+    assert "it stays booked" in said and _stored(tmp_path)[1] == visits
+
+
+def test_a_newer_calendar_file_may_not_change_a_published_date(tmp_path):
+    partnership, env = _loaded_and_planned(tmp_path, _calendar("2025-26", PUBLISHED_LATER))
+    before = _stored(tmp_path)
+    (tmp_path / "cal.yaml").write_text(
+        (BUNDLED / "sheffield.yaml").read_text().replace("{start: 2024-01-08,", "{start: 2024-01-09,")
+    )
+    refused = run_cli("partnership", "load", "--update", partnership, cwd=tmp_path, env=env)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert (
+        "line 6 (term_dates): the 'sheffield' calendar's published half-term 2024-01-08 to 2024-02-09 is not in the "
+        "new file as published"
+    ) in " ".join(refused.stderr.split())
+    assert _stored(tmp_path) == before

@@ -503,7 +503,7 @@ def test_a_changed_school_calendar_is_refused_not_ignored(database_url, tmp_path
     with db.session_scope() as session:
         loading.store_partnership(session, load_partnership_file(path))
     calendar.write_text(calendar.read_text() + "\nclosures: [{start: 2024-06-10, end: 2024-06-14}]\n")
-    with pytest.raises(UserError, match=r"term_dates.*differs from the loaded partnership's"):
+    with pytest.raises(UserError, match=r"term_dates.*closed days in its published dates differ.*first 2024-06-10"):
         _update(path)
 
 

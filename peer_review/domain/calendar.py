@@ -175,3 +175,28 @@ class SchoolCalendar:
             for start, end in ((dt.date.fromisoformat(s), dt.date.fromisoformat(e)) for s, e in data["half_terms"])
         )
         return cls(calendar_id, halves, frozenset(dt.date.fromisoformat(d) for d in data["closed"]))
+
+
+def why_not_replaceable(stored: SchoolCalendar, new: SchoolCalendar) -> str | None:
+    """Why `new` may not take the place of `stored` in a loaded partnership, or None when it may: every published
+    half-term stays exactly as it was (the plan and its deadlines rest on them); provisional half-terms may be
+    replaced, by published or other provisional ones, and years added."""
+    kept = {(h.start, h.end) for h in new.half_terms if not h.provisional}
+    published = [h for h in stored.half_terms if not h.provisional]
+    for half in published:
+        if (half.start, half.end) not in kept:
+            return (
+                f"the '{stored.id}' calendar's published half-term {half.start} to {half.end} is not in the new "
+                "file as published; only provisional dates can be replaced in a loaded partnership"
+            )
+    if published:
+        until = published[-1].end
+        closed_then = {d for d in stored.closed if d <= until}
+        closed_now = {d for d in new.closed if stored.first_day <= d <= until}
+        changed = sorted(closed_then ^ closed_now)
+        if changed:
+            return (
+                f"the '{stored.id}' calendar's closed days in its published dates differ from the new file's "
+                f"(first {changed[0]}); only provisional dates can be replaced in a loaded partnership"
+            )
+    return None

@@ -94,6 +94,7 @@ class Kind(StrEnum):
     STRAND_ORDER_CHANGED = "strand_order_changed"
     PERSON_LEFT = "person_left"
     TRUST_LEFT = "trust_left"
+    CALENDAR_CHANGED = "calendar_changed"  # provisional dates replaced, or school years added
 
 
 @dataclass(frozen=True)

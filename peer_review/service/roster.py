@@ -23,6 +23,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from peer_review import clock
+from peer_review.domain.calendar import SchoolCalendar, school_year, why_not_replaceable
 from peer_review.domain.lifecycle import NOT_STARTED, Stage, visit_is_past
 from peer_review.domain.model import TaskKind, TaskStatus
 from peer_review.domain.roster import (
@@ -37,7 +38,7 @@ from peer_review.domain.roster import (
     TrustEntry,
     diff,
 )
-from peer_review.domain.scheduling import PlanInfeasible
+from peer_review.domain.scheduling import PlanInfeasible, visit_days
 from peer_review.errors import UserError
 from peer_review.files.partnerships import LoadedPartnership
 from peer_review.files.yaml_document import Document, dotted
@@ -105,6 +106,7 @@ def update_partnership(
         changes = diff(stored_roster(session, partnership), file_roster(loaded), history_of(session, partnership))
     except Refused as exc:
         raise _refusal(loaded, exc.problem, exc.loc) from None
+    changes += _calendar_changes(partnership, loaded)
     if dry_run or not changes:
         return RosterUpdate(partnership.name, changes, [], applied=False)
     for change in changes:
@@ -219,19 +221,68 @@ def history_of(session: Session, partnership: Partnership) -> History:
 SETTINGS = {
     "framework": lambda p, f: p.framework == f.framework.model_dump(mode="json"),
     "cycle": lambda p, f: (p.cycle_start, p.cycle_months) == (f.spec.cycle.start, f.spec.cycle.months),
-    "term_dates": lambda p, f: (
-        p.term_dates == f.spec.term_dates
-        and all(
-            p.calendars.get(c.id, c.to_dict()) == c.to_dict()
-            for c in f.calendars.values()  # a calendar's dates, not only its name
-        )
-    ),
+    # a calendar's dates may change where they were provisional: _calendar_changes
+    "term_dates": lambda p, f: p.term_dates == f.spec.term_dates,
     "visit_days": lambda p, f: p.visit_days == f.spec.visit_days,
     "peers_per_trust": lambda p, f: p.peers_per_trust == f.spec.peers_per_trust,
     "deadlines": lambda p, f: p.deadlines == f.spec.deadlines.model_dump(),
     "blackouts": lambda p, f: p.blackouts == [b.model_dump(mode="json") for b in f.spec.blackouts],
     "reminders": lambda p, f: p.reminders == f.spec.reminders.model_dump(),
 }
+
+
+def _calendar_changes(partnership: Partnership, loaded: LoadedPartnership) -> list[Change]:
+    """A school calendar whose provisional dates the file replaces, or to which it adds school years; refused
+    when a published date would change (the plan and its deadlines rest on them)."""
+    changes = []
+    for calendar in {c.id: c for c in loaded.calendars.values()}.values():
+        stored_dict = partnership.calendars.get(calendar.id)
+        if stored_dict is None or stored_dict == calendar.to_dict():
+            continue
+        stored = SchoolCalendar.from_dict(calendar.id, stored_dict)
+        why = why_not_replaceable(stored, calendar)
+        if why is not None:
+            raise _refusal(loaded, f"{why}; put the published dates back as they were loaded", ("term_dates",))
+        changes.append(
+            Change(
+                Kind.CALENDAR_CHANGED,
+                calendar.id,
+                f"school calendar '{calendar.id}' now covers {calendar.years}{_provisional_note(calendar)} "
+                f"(it covered {stored.years}{_provisional_note(stored)})",
+            )
+        )
+    return changes
+
+
+def _provisional_note(calendar: SchoolCalendar) -> str:
+    start = calendar.provisional_from
+    return f", provisional from {school_year(start)}" if start else ""
+
+
+def _visits_off_school_days(session: Session, partnership: Partnership, calendar_ids: set[str]) -> list[str]:
+    """Booked visits that a replaced calendar no longer has on school days: they stay booked, and the
+    coordinator is told, to move them if they must (`peer-review reschedule`)."""
+    calendars = {cid: SchoolCalendar.from_dict(cid, partnership.calendars[cid]) for cid in calendar_ids}
+    calendar_of = {t.id: t.calendar_id for t in trusts_in(session, partnership.id)}
+    effects = []
+    for review in open_reviews(session, partnership.id):
+        if visit_is_past(Stage(review.stage)):
+            continue
+        peers, _ = team(session, review)
+        for trust_id in dict.fromkeys([review.host_trust_id, *(p.trust_id for p in peers if p.trust_id)]):
+            calendar = calendars.get(calendar_of.get(trust_id, ""))
+            days = [
+                review.visit_start + dt.timedelta(days=i)
+                for i in range((review.visit_end - review.visit_start).days + 1)
+            ]
+            closed = [d for d in days if calendar is not None and not calendar.is_school_day(d)]
+            if closed:
+                effects.append(
+                    f"review {review.id} ({review.strand_title}): its visit on {closed[0]:%-d %B %Y} is not a school day "
+                    f"in the new '{calendar.id}' calendar; it stays booked: move it with `peer-review reschedule` if it must"
+                )
+                break
+    return effects
 
 
 def _check_settings_unchanged(partnership: Partnership, loaded: LoadedPartnership) -> None:
@@ -258,9 +309,10 @@ def _apply(
     giving_up = {
         c.about: c.lost & {"is_reviewer", "is_moderator"} for c in changes if c.lost & {"is_reviewer", "is_moderator"}
     }
-    trusts = _sync_trusts(session, partnership, loaded)
+    replaced = {c.about for c in of(Kind.CALENDAR_CHANGED)}
+    trusts = _sync_trusts(session, partnership, loaded, replaced)
     _sync_people(session, partnership, loaded, trusts, leaving, giving_up, today)
-    effects: list[str] = []
+    effects: list[str] = _visits_off_school_days(session, partnership, replaced) if replaced else []
     for change in of(Kind.TRUST_LEFT):
         effects += _cancel_reviews(session, trusts[change.about])
     gone_trusts = {trusts[c.about].id for c in of(Kind.TRUST_LEFT)}
@@ -304,12 +356,17 @@ def _ceo(session: Session, partnership: Partnership, trust_key: str) -> Person:
     return ceo_of_trust(session, partnership.id, trust.id)
 
 
-def _sync_trusts(session: Session, partnership: Partnership, loaded: LoadedPartnership) -> dict[str, Trust]:
-    """Trust rows as the file describes them (new ones added, with their school calendars); by key, all of them."""
+def _sync_trusts(
+    session: Session, partnership: Partnership, loaded: LoadedPartnership, replaced: set[str]
+) -> dict[str, Trust]:
+    """Trust rows as the file describes them (new ones added, with their school calendars, and the calendars in
+    `replaced` stored anew); by key, all of them."""
     trusts = {t.key: t for t in trusts_in(session, partnership.id)}
     calendars = dict(partnership.calendars)
     for t in loaded.spec.trusts:
         calendar = loaded.calendars[t.id]
+        if calendar.id in replaced:
+            calendars[calendar.id] = calendar.to_dict()
         calendars.setdefault(calendar.id, calendar.to_dict())
         trust = trusts.get(t.id) or Trust(partnership_id=partnership.id, key=t.id, calendar_id=calendar.id, name=t.name)
         trust.name, trust.strand_order, trust.conflicts = t.name, list(t.strand_order), list(t.conflicts)
