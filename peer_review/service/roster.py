@@ -263,7 +263,8 @@ def _visits_off_school_days(session: Session, partnership: Partnership, calendar
     """Booked visits that a replaced calendar no longer has on school days: they stay booked, and the
     coordinator is told, to move them if they must (`peer-review reschedule`)."""
     calendars = {cid: SchoolCalendar.from_dict(cid, partnership.calendars[cid]) for cid in calendar_ids}
-    calendar_of = {t.id: t.calendar_id for t in trusts_in(session, partnership.id)}
+    trusts = trusts_in(session, partnership.id)
+    calendar_of, name_of = {t.id: t.calendar_id for t in trusts}, {t.id: t.name for t in trusts}
     effects = []
     for review in open_reviews(session, partnership.id):
         if visit_is_past(Stage(review.stage)):
@@ -271,14 +272,11 @@ def _visits_off_school_days(session: Session, partnership: Partnership, calendar
         peers, _ = team(session, review)
         for trust_id in dict.fromkeys([review.host_trust_id, *(p.trust_id for p in peers if p.trust_id)]):
             calendar = calendars.get(calendar_of.get(trust_id, ""))
-            days = [
-                review.visit_start + dt.timedelta(days=i)
-                for i in range((review.visit_end - review.visit_start).days + 1)
-            ]
+            days = visit_days(review.visit_start, review.visit_end)
             closed = [d for d in days if calendar is not None and not calendar.is_school_day(d)]
             if closed:
                 effects.append(
-                    f"review {review.id} ({review.strand_title}): its visit on {closed[0]:%-d %B %Y} is not a school day "
+                    f"review {review.id} ({name_of[review.host_trust_id]}, {review.strand_title}): its visit on {closed[0]:%-d %B %Y} is not a school day "
                     f"in the new '{calendar.id}' calendar; it stays booked: move it with `peer-review reschedule` if it must"
                 )
                 break
