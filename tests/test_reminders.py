@@ -99,6 +99,25 @@ def test_extending_a_task_keeps_history_and_reminders_follow_the_new_date(planne
     with db.session_scope() as session:
         task = session.exec(select(Task).where(Task.review_id == 1)).first()
         old = task.due
+    with clock.frozen_at(clock.at_london(old - dt.timedelta(days=7), 9)):  # a week before it is due
+        _extend_and_remind(task, old)
+
+
+def test_a_due_date_that_has_passed_is_refused_and_nothing_changes(planned):
+    with db.session_scope() as session:
+        task = session.exec(select(Task).where(Task.review_id == 1)).first()
+        old = task.due
+    with clock.frozen_at(clock.at_london(old + dt.timedelta(days=30), 9)):  # long overdue
+        with pytest.raises(
+            UserError, match=rf"^{(old + dt.timedelta(days=14)).day} .* has passed: give a due date from today, "
+        ):
+            with db.session_scope() as session:
+                extend(session, task.id, old + dt.timedelta(days=14), "busy")
+    with db.session_scope() as session:
+        assert session.get(Task, task.id).due == old and not session.exec(select(DueDateChange)).all()
+
+
+def _extend_and_remind(task, old):
     with pytest.raises(UserError, match="only the coordinator or the review's moderator"):
         with db.session_scope() as session:
             extend(session, task.id, old + dt.timedelta(days=14), "busy", "helen.marsh@steelvalley.example.org")

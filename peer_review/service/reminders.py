@@ -180,6 +180,12 @@ def extend(
             else ""
         )
         raise UserError(f"the new due date must be after the current one ({task.due}){moved}")
+    today = clock.today()
+    if new_due < today:  # the task would stay overdue, and its reminders say so
+        moved = f" (the school day on or before {clock.long_date(asked)})" if new_due != asked else ""
+        raise UserError(
+            f"{clock.long_date(new_due)}{moved} has passed: give a due date from today, {clock.long_date(today)}, on"
+        )
     change = DueDateChange(
         task_id=task.id,
         old_due=task.due,
