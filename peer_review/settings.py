@@ -111,11 +111,15 @@ def checked_web_url(value: str, what: str) -> str:
 
     value = value.strip().rstrip("/")
     if value:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        try:
+            parts = urlsplit(value)
+            usable = parts.scheme in ("http", "https") and bool(parts.hostname) and not (parts.query or parts.fragment)
+        except ValueError:  # an unclosed [ of an IPv6 address, say
+            usable = False
+        if not usable:
             raise BadInput(
-                f"{what} must be the address people reach the service at, starting http:// or https://, "
-                f"such as https://review.example.org; got '{value[:80]}'"
+                f"{what} must be the address people reach the service at, starting http:// or https://, with no "
+                f"query or fragment, such as https://review.example.org; got '{value[:80]}'"
             )
     return value
 

@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from peer_review.domain.calendar import OutsideCalendar, SchoolCalendar, school_year
+from peer_review.domain.calendar import HalfTerm, OutsideCalendar, SchoolCalendar, school_year, why_not_replaceable
 from peer_review.errors import UserError
 from peer_review.files.school_calendars import (
     BUNDLED,
@@ -176,7 +176,32 @@ def test_a_newer_calendar_file_may_not_change_a_published_date(tmp_path):
     refused = run_cli("partnership", "load", "--update", partnership, cwd=tmp_path, env=env)
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
     assert (
-        "line 6 (term_dates): the 'sheffield' calendar's published half-term 2024-01-08 to 2024-02-09 is not in the "
-        "new file as published"
+        "line 6 (term_dates): the 'sheffield' calendar's published half-terms differ from the new file's (first at the "
+        "half-term 2024-01-08 to 2024-02-09)"
     ) in " ".join(refused.stderr.split())
     assert _stored(tmp_path) == before
+
+
+def test_a_newer_calendar_may_not_turn_a_published_holiday_into_term():
+    stored = resolve_calendar("sheffield")
+    halves = sorted([*stored.half_terms, HalfTerm(dt.date(2024, 10, 28), dt.date(2024, 11, 1))], key=lambda h: h.start)
+    longer_term = SchoolCalendar("sheffield", tuple(halves), stored.closed)
+    assert why_not_replaceable(stored, longer_term) == (
+        "the 'sheffield' calendar's published half-terms differ from the new file's (first at the half-term "
+        "2024-11-04 to 2024-12-20); only provisional dates can be replaced in a loaded partnership"
+    )
+    assert why_not_replaceable(stored, stored) is None
+
+
+def test_provisional_years_repeat_only_a_whole_school_year(tmp_path):
+    path = tmp_path / "cal.yaml"
+    text = (BUNDLED / "sheffield.yaml").read_text()
+    for line in PUBLISHED_LATER[-5:]:  # 2025-26 published only to its first half-term
+        text = text.replace(line + "\n", "")
+    path.write_text(text)
+    with pytest.raises(
+        UserError,
+        match=r"line \d+ \(provisional\).*a whole one, from the autumn to the summer; "
+        r"2025-26 runs from 2025-09-01 to 2025-10-24",
+    ):
+        load_calendar_file(path)

@@ -208,11 +208,13 @@ def test_a_password_given_as_a_setting_of_the_url_is_hidden_too():
     )  # SQLAlchemy sorts the settings
 
 
-def test_a_web_address_without_its_scheme_is_refused_before_serving(monkeypatch):
-    """'review.example.org' has no host to check requests against: every request used to fail with a TypeError."""
+@pytest.mark.parametrize("address", ["review.example.org", "http://[::1", "https://review.example.org/?from=email"])
+def test_a_web_address_without_its_scheme_is_refused_before_serving(monkeypatch, address):
+    """'review.example.org' has no host to check requests against: every request used to fail with a TypeError;
+    a query would be broken by every link built on it."""
     from peer_review.entrypoints.web.app import create_app
     from peer_review.errors import BadInput
 
-    monkeypatch.setenv("PEER_REVIEW_WEB_URL", "review.example.org")
+    monkeypatch.setenv("PEER_REVIEW_WEB_URL", address)
     with pytest.raises(BadInput, match="PEER_REVIEW_WEB_URL must be the address people reach the service at, starting"):
         create_app()

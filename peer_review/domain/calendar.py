@@ -178,25 +178,28 @@ class SchoolCalendar:
 
 
 def why_not_replaceable(stored: SchoolCalendar, new: SchoolCalendar) -> str | None:
-    """Why `new` may not take the place of `stored` in a loaded partnership, or None when it may: every published
-    half-term stays exactly as it was (the plan and its deadlines rest on them); provisional half-terms may be
-    replaced, by published or other provisional ones, and years added."""
-    kept = {(h.start, h.end) for h in new.half_terms if not h.provisional}
+    """Why `new` may not take the place of `stored` in a loaded partnership, or None when it may: its school days
+    up to the end of the stored published dates are exactly the stored ones (the plan and its deadlines rest on
+    them); later, provisional half-terms may be replaced, by published or other provisional ones, and years added."""
     published = [h for h in stored.half_terms if not h.provisional]
-    for half in published:
-        if (half.start, half.end) not in kept:
-            return (
-                f"the '{stored.id}' calendar's published half-term {half.start} to {half.end} is not in the new "
-                "file as published; only provisional dates can be replaced in a loaded partnership"
-            )
-    if published:
-        until = published[-1].end
-        closed_then = {d for d in stored.closed if d <= until}
-        closed_now = {d for d in new.closed if stored.first_day <= d <= until}
-        changed = sorted(closed_then ^ closed_now)
-        if changed:
-            return (
-                f"the '{stored.id}' calendar's closed days in its published dates differ from the new file's "
-                f"(first {changed[0]}); only provisional dates can be replaced in a loaded partnership"
-            )
+    if not published:
+        return None
+    until = published[-1].end
+    then = [(h.start, h.end) for h in published]
+    now = [(h.start, h.end) for h in new.half_terms if h.start <= until]
+    if now != then or any(h.provisional for h in new.half_terms if h.start <= until):
+        i = next((i for i in range(len(then) + len(now)) if i >= len(then) or i >= len(now) or then[i] != now[i]), None)
+        half = (then[i] if i < len(then) else now[i]) if i is not None else then[0]  # else: only marked provisional
+        return (
+            f"the '{stored.id}' calendar's published half-terms differ from the new file's (first at the half-term "
+            f"{half[0]} to {half[1]}); only provisional dates can be replaced in a loaded partnership"
+        )
+    closed_then = {d for d in stored.closed if stored.first_day <= d <= until}
+    closed_now = {d for d in new.closed if stored.first_day <= d <= until}
+    changed_days = sorted(closed_then ^ closed_now)
+    if changed_days:
+        return (
+            f"the '{stored.id}' calendar's closed days in its published dates differ from the new file's "
+            f"(first {changed_days[0]}); only provisional dates can be replaced in a loaded partnership"
+        )
     return None

@@ -95,6 +95,13 @@ def _provisional(doc: Document, spec: CalendarSpec, published: tuple[HalfTerm, .
             f"{MOST_PROVISIONAL_YEARS} years after it; {spec.provisional.through} is outside that",
             ("provisional", "through"),
         )
+    pattern = [h for h in published if school_year(h.start) == last]
+    if pattern[0].start.month not in (8, 9) or pattern[-1].end.month not in (6, 7, 8):
+        raise doc.error(
+            f"provisional years repeat the last published school year, so it must be a whole one, from the autumn "
+            f"to the summer; {last} runs from {pattern[0].start} to {pattern[-1].end}",
+            ("provisional",),
+        )
     return repeat_school_year(published, through)
 
 

@@ -260,27 +260,49 @@ def _provisional_note(calendar: SchoolCalendar) -> str:
 
 
 def _visits_off_school_days(session: Session, partnership: Partnership, calendar_ids: set[str]) -> list[str]:
-    """Booked visits that a replaced calendar no longer has on school days: they stay booked, and the
-    coordinator is told, to move them if they must (`peer-review reschedule`)."""
+    """Booked reviews whose visit days, or whose stage deadlines (the host's), a replaced calendar no longer has
+    as school days: they stay as booked, and the coordinator is told, to move them if they must."""
     calendars = {cid: SchoolCalendar.from_dict(cid, partnership.calendars[cid]) for cid in calendar_ids}
     trusts = trusts_in(session, partnership.id)
     calendar_of, name_of = {t.id: t.calendar_id for t in trusts}, {t.id: t.name for t in trusts}
     effects = []
-    for review in open_reviews(session, partnership.id):
-        if visit_is_past(Stage(review.stage)):
-            continue
+    for review in sorted(open_reviews(session, partnership.id), key=lambda r: r.id):
+        label = f"review {review.id} ({name_of[review.host_trust_id]}, {review.strand_title})"
         peers, _ = team(session, review)
-        for trust_id in dict.fromkeys([review.host_trust_id, *(p.trust_id for p in peers if p.trust_id)]):
-            calendar = calendars.get(calendar_of.get(trust_id, ""))
-            days = visit_days(review.visit_start, review.visit_end)
-            closed = [d for d in days if calendar is not None and not calendar.is_school_day(d)]
-            if closed:
-                effects.append(
-                    f"review {review.id} ({name_of[review.host_trust_id]}, {review.strand_title}): its visit on {closed[0]:%-d %B %Y} is not a school day "
-                    f"in the new '{calendar.id}' calendar; it stays booked: move it with `peer-review reschedule` if it must"
-                )
-                break
+        involved = dict.fromkeys([review.host_trust_id, *(p.trust_id for p in peers if p.trust_id)])
+        off = [
+            (day, calendar)
+            for trust_id in involved
+            if (calendar := calendars.get(calendar_of.get(trust_id, ""))) is not None
+            for day in visit_days(review.visit_start, review.visit_end)
+            if not visit_is_past(Stage(review.stage)) and not calendar.is_school_day(day)
+        ]
+        if off:
+            day, calendar = off[0]
+            effects.append(
+                f"{label}: its visit on {_day_in(calendar, day)}; it stays booked: move it with `peer-review reschedule` if it must"
+            )
+        host = calendars.get(calendar_of.get(review.host_trust_id, ""))
+        late = sorted(
+            (dt.date.fromisoformat(due), stage)
+            for stage, due in review.deadlines.items()
+            if host is not None
+            and dt.date.fromisoformat(due) >= clock.today()
+            and not host.is_school_day(dt.date.fromisoformat(due))
+        )
+        if late and host is not None:
+            due, stage = late[0]
+            effects.append(
+                f"{label}: its {stage.replace('_', ' ')} deadline on {_day_in(host, due)}; it stays as it is"
+            )
     return effects
+
+
+def _day_in(calendar: SchoolCalendar, day: dt.date) -> str:
+    where = (
+        "outside the school years" if not calendar.known_from <= day <= calendar.known_until else "not a school day in"
+    )
+    return f"{day.day} {day:%B %Y} is {where} the new '{calendar.id}' calendar"
 
 
 def _check_settings_unchanged(partnership: Partnership, loaded: LoadedPartnership) -> None:
