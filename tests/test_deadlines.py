@@ -220,15 +220,24 @@ def test_moving_a_visit_puts_its_deadlines_and_open_tasks_on_school_days(planned
 
 @pytest.mark.db
 def test_more_time_ends_on_a_school_day_of_the_host(planned):
+    from peer_review import clock
+    from peer_review.store import db
+    from peer_review.store.tables import Task
+
+    with db.session_scope() as session:
+        task_id = session.exec(select(Task.id).where(Task.review_id == 1, Task.status == "open")).first()
+        due = session.get(Task, task_id).due
+    with clock.frozen_at(clock.at_london(due - dt.timedelta(days=7), 9)):  # a week before it is due
+        _more_time_to_a_saturday(task_id, due)
+
+
+def _more_time_to_a_saturday(task_id: int, due: dt.date) -> None:
     from peer_review.errors import UserError
     from peer_review.service.reminders import extend
     from peer_review.store import db
     from peer_review.store.tables import Task
 
     calendar = _host_calendars()["steel-valley"]
-    with db.session_scope() as session:
-        task_id = session.exec(select(Task.id).where(Task.review_id == 1, Task.status == "open")).first()
-        due = session.get(Task, task_id).due
     saturday = due + dt.timedelta(days=(5 - due.weekday()) % 7 + 7)  # the Saturday of the week after
     with db.session_scope() as session:
         change = extend(session, task_id, saturday, "Governors' meeting")
