@@ -35,13 +35,19 @@ def school_year_start(name: str) -> int:
     return int(name[:4])
 
 
+def last_school_year(published: tuple[HalfTerm, ...]) -> list[HalfTerm]:
+    """The half-terms of the last school year among `published`: the pattern provisional years repeat."""
+    last = school_year(published[-1].start)
+    return [h for h in published if school_year(h.start) == last]
+
+
 def repeat_school_year(published: tuple[HalfTerm, ...], through: int) -> tuple[HalfTerm, ...]:
     """Provisional half-terms for the school years after the last published one, up to the one starting in
     `through`: the last published school year repeated week for week. Each later year moves as a whole by
     52 or 53 weeks, whichever brings its first day nearer the same date of the year, so every term keeps its
     weekdays and its length, and the years do not drift."""
-    last_year = school_year(published[-1].start)
-    pattern = [h for h in published if school_year(h.start) == last_year]
+    pattern = last_school_year(published)
+    last_year = school_year(pattern[0].start)
     first = pattern[0].start
     generated: list[HalfTerm] = []
     for year in range(school_year_start(last_year) + 1, through + 1):

@@ -16,7 +16,7 @@ import datetime as dt
 from dataclasses import KW_ONLY, dataclass, replace
 from enum import StrEnum
 
-from peer_review.domain.scheduling import Blackout, PlannedVisit, PlanPerson, PlanTrust
+from peer_review.domain.scheduling import Blackout, PlannedVisit, PlanPerson, PlanTrust, monday_of
 
 
 class ProposalStatus(StrEnum):
@@ -67,7 +67,7 @@ def honour(
     blackouts = list(blackouts)
     for request in requests:
         if request.kind is ChangeKind.OTHER_WEEK and request.week is not None:
-            monday = request.week - dt.timedelta(days=request.week.weekday())
+            monday = monday_of(request.week)
             blackouts.append(
                 Blackout(monday, monday + dt.timedelta(days=6), request.reason, frozenset({request.trust}))
             )
@@ -86,7 +86,7 @@ def unhonoured(requests: list[ChangeRequest], plan: list[PlannedVisit]) -> list[
     for request in requests:
         hosted = sorted((v for v in plan if v.trust == request.trust), key=lambda v: v.position)
         if request.kind is ChangeKind.OTHER_WEEK and request.week is not None:
-            monday = request.week - dt.timedelta(days=request.week.weekday())
+            monday = monday_of(request.week)
             kept = all(not (monday <= v.visit_start <= monday + dt.timedelta(days=6)) for v in hosted)
         elif request.kind is ChangeKind.STRAND_ORDER:
             kept = tuple(v.strand for v in hosted) == request.strand_order

@@ -122,7 +122,8 @@ def visit_days(start: dt.date, end: dt.date) -> list[dt.date]:
     return [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
 
 
-def _monday(day: dt.date) -> dt.date:
+def monday_of(day: dt.date) -> dt.date:
+    """The Monday of the week `day` is in: planning counts weeks from it."""
     return day - dt.timedelta(days=day.weekday())
 
 
@@ -237,7 +238,7 @@ def _place(
         if choice is None:
             continue
         peers, moderator, reasons = choice
-        week = _monday(days[0])
+        week = monday_of(days[0])
         term = trust.calendar.half_term_of(days[0]).term
         for email in (*peers, moderator):
             bookings.busy[email].update(days)
@@ -314,7 +315,7 @@ def _clash(person: PlanPerson, team: list[str], everyone: dict[str, PlanPerson])
 
 
 def _team(trust, strand, others, days, people, moderators, bookings, failures, wanted: int):
-    week = _monday(days[0])
+    week = monday_of(days[0])
     day_set = set(days)
     ours = {m.email: m for m in moderators}
     everyone = {p.email: p for p in people} | ours
@@ -486,7 +487,7 @@ def violations(
     per_term: Counter = Counter()
     for v in plan:
         label = f"{v.trust}/{v.strand}"
-        week = _monday(v.visit_start)
+        week = monday_of(v.visit_start)
         for email in (email for email in (*v.peers, v.moderator) if email):
             for day in days_of[label]:
                 if day in seen[email]:
@@ -518,7 +519,7 @@ def bookings_for(plan: list[PlannedVisit], trust_of: dict[str, str | None], mode
     limits = {m.email: m.max_per_term for m in moderators}
     for v in plan:
         days = visit_days(v.visit_start, v.visit_end)
-        week = _monday(v.visit_start)
+        week = monday_of(v.visit_start)
         bookings.hosting[v.trust].add(week)
         for email in v.peers:
             bookings.busy[email].update(days)
@@ -551,7 +552,7 @@ def replacement(
     trust_of = {p.email: p.trust for p in people}
     bookings = bookings_for(others, trust_of, moderators)
     days = set(visit_days(visit.visit_start, visit.visit_end))
-    week = _monday(visit.visit_start)
+    week = monday_of(visit.visit_start)
     staying = [e for e in (*visit.peers, visit.moderator) if e and e != leaving]
     if leaving == visit.moderator:
         pool = [

@@ -10,7 +10,14 @@ from typing import Literal
 import holidays
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from peer_review.domain.calendar import HalfTerm, SchoolCalendar, repeat_school_year, school_year, school_year_start
+from peer_review.domain.calendar import (
+    HalfTerm,
+    SchoolCalendar,
+    last_school_year,
+    repeat_school_year,
+    school_year,
+    school_year_start,
+)
 from peer_review.domain.text import Name, Text
 from peer_review.errors import UserError
 from peer_review.files.frameworks import Id
@@ -95,7 +102,7 @@ def _provisional(doc: Document, spec: CalendarSpec, published: tuple[HalfTerm, .
             f"{MOST_PROVISIONAL_YEARS} years after it; {spec.provisional.through} is outside that",
             ("provisional", "through"),
         )
-    pattern = [h for h in published if school_year(h.start) == last]
+    pattern = last_school_year(published)
     if pattern[0].start.month not in (8, 9) or pattern[-1].end.month not in (6, 7, 8):
         raise doc.error(
             f"provisional years repeat the last published school year, so it must be a whole one, from the autumn "
