@@ -265,32 +265,31 @@ def _visits_off_school_days(session: Session, partnership: Partnership, calendar
     calendars = {cid: SchoolCalendar.from_dict(cid, partnership.calendars[cid]) for cid in calendar_ids}
     trusts = trusts_in(session, partnership.id)
     calendar_of, name_of = {t.id: t.calendar_id for t in trusts}, {t.id: t.name for t in trusts}
+    today = clock.today()
     effects = []
-    for review in sorted(open_reviews(session, partnership.id), key=lambda r: r.id):
+    for review in open_reviews(session, partnership.id):
         label = f"review {review.id} ({name_of[review.host_trust_id]}, {review.strand_title})"
-        peers, _ = team(session, review)
-        involved = dict.fromkeys([review.host_trust_id, *(p.trust_id for p in peers if p.trust_id)])
-        off = [
-            (day, calendar)
-            for trust_id in involved
-            if (calendar := calendars.get(calendar_of.get(trust_id, ""))) is not None
-            for day in visit_days(review.visit_start, review.visit_end)
-            if not visit_is_past(Stage(review.stage)) and not calendar.is_school_day(day)
-        ]
-        if off:
-            day, calendar = off[0]
-            effects.append(
-                f"{label}: its visit on {_day_in(calendar, day)}; it stays booked: move it with `peer-review reschedule` if it must"
-            )
+        if not visit_is_past(Stage(review.stage)):
+            peers, _ = team(session, review)
+            involved = dict.fromkeys([review.host_trust_id, *(p.trust_id for p in peers if p.trust_id)])
+            off = [
+                (day, calendar)
+                for trust_id in involved
+                if (calendar := calendars.get(calendar_of.get(trust_id, ""))) is not None
+                for day in visit_days(review.visit_start, review.visit_end)
+                if not calendar.is_school_day(day)
+            ]
+            if off:
+                day, calendar = off[0]
+                effects.append(
+                    f"{label}: its visit on {_day_in(calendar, day)}; it stays booked: move it with `peer-review reschedule` if it must"
+                )
         host = calendars.get(calendar_of.get(review.host_trust_id, ""))
-        late = sorted(
-            (dt.date.fromisoformat(due), stage)
-            for stage, due in review.deadlines.items()
-            if host is not None
-            and dt.date.fromisoformat(due) >= clock.today()
-            and not host.is_school_day(dt.date.fromisoformat(due))
-        )
-        if late and host is not None:
+        if host is None:
+            continue
+        deadlines = sorted((dt.date.fromisoformat(due), stage) for stage, due in review.deadlines.items())
+        late = [(due, stage) for due, stage in deadlines if due >= today and not host.is_school_day(due)]
+        if late:
             due, stage = late[0]
             effects.append(
                 f"{label}: its {stage.replace('_', ' ')} deadline on {_day_in(host, due)}; it stays as it is"

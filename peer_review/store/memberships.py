@@ -65,8 +65,12 @@ def emails_added_by_hand(session: Session, partnership_id: int) -> frozenset[str
 
 
 def open_reviews(session: Session, partnership_id: int) -> list[Review]:
-    """A partnership's reviews not closed or cancelled."""
-    return list(session.exec(select(Review).where(Review.partnership_id == partnership_id, STILL_OPEN)).all())
+    """A partnership's reviews not closed or cancelled, oldest first (what is said of them reads in a fixed order)."""
+    return list(
+        session.exec(
+            select(Review).where(Review.partnership_id == partnership_id, STILL_OPEN).order_by(Review.id)
+        ).all()
+    )
 
 
 # --- places on review teams ---------------------------------------------------------------------------
