@@ -45,14 +45,15 @@ class Provisional(BaseModel):
         "repeat-last-year", description="the last published school year, week for week (the same weekdays)"
     )
 
-    @field_validator("through")
+    @field_validator("through", mode="before")
     @classmethod
-    def _a_school_year(cls, value: str) -> str:
-        if not (len(value) == 7 and value[:4].isdigit() and value[4] == "-" and value[5:].isdigit()):
-            raise ValueError(f"give a school year as 2028-29, not {value!r}")
-        if int(value[5:]) != (int(value[:4]) + 1) % 100:
-            raise ValueError(f"{value} is not a school year: the second year follows the first, as 2028-29")
-        return value
+    def _a_school_year(cls, value: object) -> str:
+        text = value if isinstance(value, str) else ""
+        if not (len(text) == 7 and text[:4].isdigit() and text[4] == "-" and text[5:].isdigit()):
+            raise ValueError("give a school year as 2028-29")
+        if int(text[5:]) != (int(text[:4]) + 1) % 100:
+            raise ValueError(f"{text} is not a school year: the second year follows the first, as 2028-29")
+        return text
 
 
 class CalendarSpec(BaseModel):
