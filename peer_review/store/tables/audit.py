@@ -12,7 +12,7 @@ from peer_review.store.tables.base import Base
 class AuditEntry(Base, table=True):
     """Append-only: who did what, when. Rows are never updated or deleted."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     at: dt.datetime = Field(index=True)
     actor: str  # an email, or "engine"
     partnership_id: int = Field(foreign_key="partnership.id", index=True)

@@ -13,7 +13,7 @@ class HeadlineFigure(Base, table=True):
     """One published headline figure about a trust (context for its reviews; never interpreted or graded)."""
 
     __table_args__ = (UniqueConstraint("trust_id", "measure", "year"),)
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     partnership_id: int = Field(foreign_key="partnership.id", index=True)
     trust_id: int = Field(foreign_key="trust.id", index=True)
     year: str  # as published, e.g. 2023 or 2022-23
@@ -28,7 +28,7 @@ class ExternalReview(Base, table=True):
     """A commissioned external review of a trust, imported to compare with the peer reviews."""
 
     __table_args__ = (UniqueConstraint("trust_id", "reviewed_on"),)
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     partnership_id: int = Field(foreign_key="partnership.id", index=True)
     trust_id: int = Field(foreign_key="trust.id", index=True)
     reviewer: str
@@ -42,7 +42,7 @@ class ExternalStrandView(Base, table=True):
     """What an external review said about one strand: its strengths, areas for development and view in its own words."""
 
     __table_args__ = (UniqueConstraint("external_review_id", "strand_id"),)
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     external_review_id: int = Field(foreign_key="externalreview.id", index=True)
     strand_id: str
     view: str = ""

@@ -13,7 +13,7 @@ class Document(Base, table=True):
     """A rendered Word document, kept in the database so every worker and machine sees it."""
 
     __table_args__ = (UniqueConstraint("review_id", "kind"),)
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     review_id: int = Field(foreign_key="review.id", index=True)
     kind: str
     filename: str

@@ -9,7 +9,7 @@ from peer_review.store.tables.base import Base, json_list
 
 class LineOfEnquiry(Base, table=True):
     __table_args__ = (UniqueConstraint("review_id", "round", "number"),)
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     review_id: int = Field(foreign_key="review.id", index=True)
     round: int
     number: int
@@ -21,7 +21,7 @@ class LineOfEnquiry(Base, table=True):
 
 class EvidenceItem(Base, table=True):
     __table_args__ = (UniqueConstraint("review_id", "ref"),)
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     review_id: int = Field(foreign_key="review.id", index=True)
     ref: str  # E1, E2, ...
     title: str
@@ -33,7 +33,7 @@ class EvidenceItem(Base, table=True):
 
 class Finding(Base, table=True):
     __table_args__ = (UniqueConstraint("review_id", "ref"),)
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     review_id: int = Field(foreign_key="review.id", index=True)
     ref: str  # F1, F2, ...
     line_number: int
@@ -53,7 +53,7 @@ class SelfEvaluationJudgement(Base, table=True):
     __table_args__ = (
         UniqueConstraint("review_id", "line_number", "round", name="uq_selfevaluationjudgement_review_line_round"),
     )
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     review_id: int = Field(foreign_key="review.id", index=True)
     line_number: int
     round: int = 1

@@ -9,7 +9,7 @@ from peer_review.store.tables.base import Base
 
 class FeedbackResponse(Base, table=True):
     __table_args__ = (UniqueConstraint("review_id", "person_id"),)
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     review_id: int = Field(foreign_key="review.id", index=True)
     person_id: int = Field(foreign_key="person.id")
     role: str

@@ -12,7 +12,7 @@ from peer_review.store.tables.base import Base
 class DevelopmentAction(Base, table=True):
     """An area for development from an issued report, as an action its host trust owns (formative follow-up)."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     partnership_id: int = Field(foreign_key="partnership.id", index=True)
     trust_id: int = Field(foreign_key="trust.id", index=True)
     review_id: int = Field(foreign_key="review.id", index=True)  # the review that found it
@@ -25,7 +25,7 @@ class ActionProgress(Base, table=True):
     """The host's account of an action's progress, recorded at the trust's next review or at the end of its cycle."""
 
     __table_args__ = (UniqueConstraint("action_id", "task_id"),)
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     action_id: int = Field(foreign_key="developmentaction.id", index=True)
     review_id: int = Field(foreign_key="review.id", index=True)  # the review at which it was recorded
     task_id: int = Field(foreign_key="task.id")

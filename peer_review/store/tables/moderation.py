@@ -13,7 +13,7 @@ class ModerationRound(Base, table=True):
     """One pass of the moderator over the findings still to be decided."""
 
     __table_args__ = (UniqueConstraint("review_id", "number"),)
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     review_id: int = Field(foreign_key="review.id", index=True)
     number: int
     moderator_id: int = Field(foreign_key="person.id")
@@ -23,7 +23,7 @@ class ModerationRound(Base, table=True):
 
 class ModerationDecision(Base, table=True):
     __table_args__ = (UniqueConstraint("finding_id", "round"),)
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     review_id: int = Field(foreign_key="review.id", index=True)
     round_id: int = Field(foreign_key="moderationround.id", index=True)
     round: int

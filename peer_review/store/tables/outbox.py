@@ -21,7 +21,7 @@ class OutboxMessage(Base, table=True):
         Index("ix_outboxmessage_body_deleted_at_sent_at", "body_deleted_at", "sent_at"),  # the texts to delete
         Index("ix_outboxmessage_event_created_at", "event", "created_at"),  # the sign-in emails to delete
     )
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     key: str = Field(unique=True)
     partnership_id: int = Field(foreign_key="partnership.id", index=True)
     review_id: int | None = Field(default=None, foreign_key="review.id", index=True)

@@ -9,7 +9,7 @@ from peer_review.store.tables.base import Base, json_list
 
 
 class Partnership(Base, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     name: str = Field(unique=True, index=True)
     framework_id: str
     framework: dict = Field(
@@ -32,7 +32,7 @@ class Partnership(Base, table=True):
 
 class Trust(Base, table=True):
     __table_args__ = (UniqueConstraint("partnership_id", "key"),)
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     partnership_id: int = Field(foreign_key="partnership.id", index=True)
     key: str  # the id users write in YAML
     name: str
@@ -44,7 +44,7 @@ class Trust(Base, table=True):
 
 class Person(Base, table=True):
     __table_args__ = (UniqueConstraint("partnership_id", "email"),)
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     partnership_id: int = Field(foreign_key="partnership.id", index=True)
     email: str = Field(index=True)
     name: str

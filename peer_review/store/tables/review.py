@@ -10,7 +10,7 @@ from peer_review.store.tables.base import Base, json_list
 
 
 class Cycle(Base, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     partnership_id: int = Field(foreign_key="partnership.id", index=True)
     start: dt.date
     end: dt.date
@@ -22,7 +22,7 @@ class Review(Base, table=True):
         UniqueConstraint("cycle_id", "host_trust_id", "strand_id"),
         Index("ix_review_stage_partnership_id", "stage", "partnership_id"),  # reviews closed, per partnership
     )
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     partnership_id: int = Field(foreign_key="partnership.id", index=True)
     cycle_id: int = Field(foreign_key="cycle.id", index=True)
     host_trust_id: int = Field(foreign_key="trust.id", index=True)
@@ -47,7 +47,7 @@ class Review(Base, table=True):
 
 class Assignment(Base, table=True):
     __table_args__ = (UniqueConstraint("review_id", "person_id"),)
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     review_id: int = Field(foreign_key="review.id", index=True)
     person_id: int = Field(foreign_key="person.id", index=True)
     role: str  # peer | moderator
@@ -58,7 +58,7 @@ class Assignment(Base, table=True):
 class VisitChange(Base, table=True):
     """The history of a review's visit dates: who moved it, when, and why."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     review_id: int = Field(foreign_key="review.id", index=True)
     old_start: dt.date
     old_end: dt.date

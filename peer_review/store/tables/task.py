@@ -17,7 +17,7 @@ class Task(Base, table=True):
             "ix_task_status_due_id", "status", "due", "id"
         ),  # the first page of every open task, without sorting them all
     )
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     key: str = Field(unique=True)  # idempotency: review/kind/round/assignee
     review_id: int = Field(foreign_key="review.id", index=True)
     kind: str
@@ -44,7 +44,7 @@ class TaskDraft(Base, table=True):
     __table_args__ = (
         UniqueConstraint("task_id", "person_id", name="uq_taskdraft_task_id_person_id"),
     )  # also finds a task's drafts
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     task_id: int = Field(foreign_key="task.id")
     person_id: int = Field(foreign_key="person.id")
     data: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
@@ -54,7 +54,7 @@ class TaskDraft(Base, table=True):
 class DueDateChange(Base, table=True):
     """The history of a task's due date: extensions, who granted them and why."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     task_id: int = Field(foreign_key="task.id", index=True)
     old_due: dt.date
     new_due: dt.date

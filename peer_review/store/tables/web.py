@@ -14,7 +14,7 @@ class SignInRequest(Base, table=True):
     here; it works once, before it expires."""
 
     __table_args__ = (Index("ix_signinrequest_client_requested_at", "client", "requested_at"),)
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     email: str = Field(index=True)
     client: str  # the requesting address, for the per-client limit
     requested_at: dt.datetime
@@ -30,7 +30,7 @@ class SignInRequest(Base, table=True):
 class WebSession(Base, table=True):
     """A signed-in person in a browser. The cookie holds a random token; only its SHA-256 is kept here."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     token_hash: str = Field(unique=True)
     email: str = Field(index=True)
     csrf_token: str
