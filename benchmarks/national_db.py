@@ -42,13 +42,13 @@ from peer_review.files.partnerships import (
     load_partnership_file,
 )
 from peer_review.resources import example
-from peer_review.service import context_data, loading, planning, surveys, workflow
+from peer_review.service import context_data, loading, surveys, workflow
 from peer_review.store import db
 from peer_review.store.people import get_partnership
 from peer_review.store.tables import Document, Person, Review, every_table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from helpers import BASE, csrf_of  # noqa: F401  (one way to sign in, the tests' own; csrf_of for bench_web)
+from helpers import BASE, csrf_of, plan_and_publish  # noqa: F401  (one way to sign in, the tests' own; csrf_of for bench_web)
 from helpers import sign_in as sign_in_through_the_email
 
 COPIES = 833  # with the triad itself, 834 triads: 10,008 reviews
@@ -75,7 +75,7 @@ def build_triad(until: dt.date | None = UNTIL) -> str:
     clock.set_time(clock.at_london(loaded.spec.cycle.start, 9))
     with db.session_scope() as session:
         name = loading.store_partnership(session, loaded).name
-        start = planning.plan_cycle(session, name).start
+        start = plan_and_publish(session, name).start
         surveys.open_round(session, get_partnership(session, name), SurveyRound.BASELINE)
         context_data.load_headline_figures(session, name, read_headline_csv(example("headline.csv")))
     simulate_cycle(name, start, advance, until=until)

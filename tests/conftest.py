@@ -23,7 +23,7 @@ os.environ.update(
 os.environ.pop("PEER_REVIEW_DATABASE_URL", None)
 
 # after the environment above: helpers.py imports the app
-from helpers import EXAMPLE, POSTGRES_URL, Inbox, free_port, run_whole_cycle  # noqa: E402
+from helpers import EXAMPLE, POSTGRES_URL, Inbox, free_port, plan_and_publish, run_whole_cycle  # noqa: E402
 
 DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
@@ -96,12 +96,12 @@ def prefect_server():
 def planned(database_url):
     """The bundled triad loaded and planned; review 1 opened, its team asked to accept their places."""
     from peer_review.files.partnerships import load_partnership_file
-    from peer_review.service import loading, planning, workflow
+    from peer_review.service import loading, workflow
     from peer_review.store import db
 
     with db.session_scope() as session:
         loading.store_partnership(session, load_partnership_file(EXAMPLE))
-        planning.plan_cycle(session, None)
+        plan_and_publish(session, None)
     workflow.advance_review(db.session_scope, 1)
     return database_url
 

@@ -9,6 +9,7 @@ running things at once.
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import os
 import re
@@ -30,7 +31,7 @@ from peer_review.demo.simulation import answer
 from peer_review.entrypoints.web.app import create_app
 from peer_review.errors import UserError
 from peer_review.files.partnerships import load_partnership_file
-from peer_review.service import loading, planning, queries, sending, workflow
+from peer_review.service import loading, proposals, queries, sending, workflow
 from peer_review.store import db
 from peer_review.store.tables import every_table
 
@@ -74,6 +75,12 @@ def run_whole_cycle(partnership_file: Path = EXAMPLE) -> str:
         clock.set_time(None)
 
 
+def plan_and_publish(session, partnership: str | None = None, start: dt.date | None = None):
+    """The cycle proposed and published at once, as a coordinator who needs no answers would: the plan."""
+    proposals.propose(session, partnership, start)
+    return proposals.publish(session, partnership).plan
+
+
 def load_second_partnership(tmp: Path) -> None:
     """A second partnership ("Other triad", everyone at .other.example.org) loaded and planned beside the first."""
     text = (
@@ -85,7 +92,7 @@ def load_second_partnership(tmp: Path) -> None:
     path.write_text(text)
     with db.session_scope() as session:
         loading.store_partnership(session, load_partnership_file(path))
-        planning.plan_cycle(session, "Other triad")
+        plan_and_publish(session, "Other triad")
 
 
 # A fourth trust (Loxley) for the bundled triad's partnership file: append it to join the partnership.

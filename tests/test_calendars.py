@@ -123,7 +123,7 @@ def _loaded_and_planned(tmp_path, calendar_text: str):
     partnership = tmp_path / "partnership.yaml"
     partnership.write_text(EXAMPLE.read_text().replace("term_dates: sheffield", "term_dates: cal.yaml"))
     env = {"PEER_REVIEW_DATABASE_URL": f"sqlite:///{tmp_path / 'pr.db'}", "COLUMNS": "200"}
-    for args in (("partnership", "load", partnership), ("plan",)):
+    for args in (("partnership", "load", partnership), ("plan",), ("plan", "--publish")):
         result = run_cli(*args, cwd=tmp_path, env=env)
         assert result.returncode == 0, result.stderr
     return partnership, env

@@ -40,7 +40,7 @@ from peer_review.store.tables import (
     Trust,
 )
 
-from helpers import EXAMPLE, sign_in
+from helpers import EXAMPLE, plan_and_publish, sign_in
 
 pytestmark = pytest.mark.db
 
@@ -502,10 +502,9 @@ def test_compare_lists_matches_and_what_only_one_side_found_strand_by_strand():
 
 
 def test_external_comparison_reads_supported_findings_and_standing_judgements(loaded, cli):
-    from peer_review.service import planning
 
     with db.session_scope() as session:
-        planning.plan_cycle(session, None)
+        plan_and_publish(session, None)
         review = session.exec(
             select(Review).join(Trust).where(Trust.key == "steel-valley", Review.strand_id == "school-improvement")
         ).one()

@@ -20,6 +20,8 @@ from peer_review.domain.model import TaskKind
 from peer_review.errors import UserError
 from peer_review.store import db
 
+from helpers import plan_and_publish
+
 START = dt.date(2023, 11, 1)
 FRAMEWORK = {
     "id": "two-strands",
@@ -151,12 +153,12 @@ def _run_cycle(folder: Path, spec: dict, changes: list, people: Participants) ->
     what the coordinator is left to do if the cycle cannot finish by itself."""
     from peer_review.demo.simulation import _acting_day
     from peer_review.files.partnerships import load_partnership_file
-    from peer_review.service import loading, planning, queries, roster, sweep, workflow
+    from peer_review.service import loading, queries, roster, sweep, workflow
 
     clock.set_time(clock.at_london(START, 9))
     with db.session_scope() as session:
         loading.store_partnership(session, load_partnership_file(_write(folder, spec)))
-        planning.plan_cycle(session, None)
+        plan_and_publish(session, None)
     today, pending = START, list(changes)
     for _ in range(2000):
         clock.set_time(clock.at_london(today, 17))

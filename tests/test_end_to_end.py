@@ -113,7 +113,16 @@ def test_triad_cycle_writes_every_document_and_is_idempotent(prefect_server, dat
                     assert Calendar.from_ical(part.get_content()).walk("VEVENT")
                     invitations += 1
         assert invitations >= 12 * 3  # every team member is invited to their visit
-        assert {r.event for r in rows} == {"visit_scheduled", "task_assigned", "report_issued", "survey_invitation"}
+        assert {r.event for r in rows} == {
+            "cycle_proposed",
+            "visit_scheduled",
+            "task_assigned",
+            "report_issued",
+            "survey_invitation",
+        }
+        # the CEOs hear of the proposals (three, then two after one asked for another week) before anyone is invited
+        in_order = [r.event for r in sorted(rows, key=lambda r: r.id)]
+        assert in_order[:5] == ["cycle_proposed"] * 5 and "cycle_proposed" not in in_order[5:]
 
         # the evaluation report and its CSVs read back, naming every trust and strand, grading nobody
         evaluation = {path.name: path for path in result.evaluation}

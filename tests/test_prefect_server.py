@@ -22,11 +22,11 @@ import yaml
 from sqlmodel import select
 
 from peer_review.files.partnerships import load_partnership_file
-from peer_review.service import loading, planning, queries, workflow
+from peer_review.service import loading, queries, workflow
 from peer_review.store import db
 from peer_review.store.tables import OutboxMessage, Task
 
-from helpers import EXAMPLE, POSTGRES_URL, run_cli
+from helpers import EXAMPLE, POSTGRES_URL, plan_and_publish, run_cli
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -108,7 +108,7 @@ def prefect_env(tmp_path_factory):
     try:
         with db.session_scope() as session:
             loading.store_partnership(session, load_partnership_file(EXAMPLE))
-            planning.plan_cycle(session, None)
+            plan_and_publish(session, None)
         workflow.advance_review(db.session_scope, 1)
         with db.session_scope() as session:
             queued = list(session.exec(select(OutboxMessage.id).where(OutboxMessage.status == "pending")))

@@ -27,7 +27,7 @@ from peer_review.store import db
 from peer_review.store.people import get_partnership
 from peer_review.store.tables import Assignment, Person, Review
 
-from helpers import EXAMPLE, run_cli, sign_in
+from helpers import EXAMPLE, plan_and_publish, run_cli, sign_in
 from helpers import PEAK_EDGE_COPY as LOXLEY  # a trust joining mid-cycle, as the roster tests load it
 
 pytestmark = pytest.mark.db
@@ -54,7 +54,7 @@ def _load(path: Path = EXAMPLE, plan: bool = True) -> str:
     with db.session_scope() as session:
         name = loading.store_partnership(session, load_partnership_file(path)).name
         if plan:
-            planning.plan_cycle(session, name)
+            plan_and_publish(session, name)
     return name
 
 
@@ -302,14 +302,14 @@ def test_planning_reads_only_shared_peoples_bookings_and_plans_as_before(databas
             assert set(got.busy) <= choosable and set(got.load) <= choosable  # nobody else's bookings are read
             assert _restricted(got, choosable) == _restricted(_all_bookings(session, partnership.id), choosable)
             read.clear()
-            plan = planning.plan_cycle(session, name, dry_run=True)
+            plan = planning.plan_cycle(session, name)
             assert read == [(partnership.id, choosable)] and choosable <= mine
             assert plan.visits == _plan_with(
                 session, name, _all_bookings(session, partnership.id)
             )  # the same plan as before
 
         # the shared moderator's bookings in the first triad count: the plan differs from one made as if alone ...
-        with_first = planning.plan_cycle(session, shared, dry_run=True).visits
+        with_first = planning.plan_cycle(session, shared).visits
         assert with_first != _plan_with(session, shared, Bookings())
         assert set(original(session, get_partnership(session, shared).id, [SHARED]).busy) == {SHARED}
         # ... and never puts them on two visits at once
@@ -323,7 +323,7 @@ def test_planning_reads_only_shared_peoples_bookings_and_plans_as_before(databas
             booked.isdisjoint(visit_days(v.visit_start, v.visit_end)) for v in with_first if v.moderator == SHARED
         )
         # a partnership sharing nobody gets the plan it would get alone
-        assert planning.plan_cycle(session, alone, dry_run=True).visits == _plan_with(session, alone, Bookings())
+        assert planning.plan_cycle(session, alone).visits == _plan_with(session, alone, Bookings())
 
 
 def test_a_cancelled_review_or_a_declined_place_elsewhere_keeps_nobody_busy(database_url, tmp_path):

@@ -12,12 +12,12 @@ from peer_review.adapters.mail import SmtpChannel
 from peer_review.domain.reminders import ReminderRules, reminder_due
 from peer_review.errors import UserError
 from peer_review.files.partnerships import load_partnership_file
-from peer_review.service import loading, planning, sending, workflow
+from peer_review.service import loading, sending, workflow
 from peer_review.service.reminders import extend, sweep
 from peer_review.store import db
 from peer_review.store.tables import DueDateChange, OutboxMessage, Task
 
-from helpers import EXAMPLE, MODERATOR
+from helpers import EXAMPLE, MODERATOR, plan_and_publish
 
 D = dt.date
 
@@ -45,7 +45,7 @@ def test_a_moderator_hears_exactly_what_they_should_and_when(database_url, smtp_
     with clock.frozen_at(clock.at_london(start, 9)):
         with db.session_scope() as session:
             loading.store_partnership(session, load_partnership_file(EXAMPLE))
-            planning.plan_cycle(session, None)
+            plan_and_publish(session, None)
         workflow.advance_review(db.session_scope, 1)
     with db.session_scope() as session:
         mine = [
@@ -84,7 +84,7 @@ def test_a_moderator_hears_exactly_what_they_should_and_when(database_url, smtp_
         d for d, s in mine if s.startswith("Your peer review tasks")
     ] == mondays_open  # weekly digests while it is open
     assert not [d for d, s in mine if d > due + dt.timedelta(days=2)]  # nothing after completion
-    first = inbox.messages[0]
+    first = next(m for m in inbox.messages if m["Subject"].startswith("Visit planned"))  # to the host CEO, at publish
     assert any(p.get_content_type() == "text/calendar" for p in first.iter_attachments())
 
 

@@ -30,7 +30,7 @@ from peer_review.store.tables import (
     Trust,
 )
 
-from helpers import EXAMPLE, PEAK_EDGE_COPY, ask_for_link, new_client, run_cli, sign_in
+from helpers import EXAMPLE, PEAK_EDGE_COPY, ask_for_link, new_client, plan_and_publish, run_cli, sign_in
 
 pytestmark = pytest.mark.db
 
@@ -509,11 +509,11 @@ def test_a_changed_school_calendar_is_refused_not_ignored(database_url, tmp_path
 
 def _loxley_joins_on(day: dt.date, tmp_path: Path) -> roster.RosterUpdate:
     """The bundled triad planned, then on `day` a fourth trust (Loxley) joins it."""
-    from peer_review.service import loading, planning
+    from peer_review.service import loading
 
     with db.session_scope() as session:
         loading.store_partnership(session, load_partnership_file(EXAMPLE))
-        planning.plan_cycle(session, None)
+        plan_and_publish(session, None)
     clock.set_time(clock.at_london(day, 9))
     path = tmp_path / "four.yaml"
     path.write_text(EXAMPLE.read_text() + PEAK_EDGE_COPY)
@@ -608,6 +608,7 @@ def test_the_command_line_prints_each_change_and_exits_2_when_refused(tmp_path):
     env = {"PEER_REVIEW_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
     assert run_cli("partnership", "load", EXAMPLE, cwd=tmp_path, env=env).returncode == 0
     assert run_cli("plan", cwd=tmp_path, env=env).returncode == 0
+    assert run_cli("plan", "--publish", cwd=tmp_path, env=env).returncode == 0
     same = run_cli("partnership", "load", EXAMPLE, "--update", cwd=tmp_path, env=env)
     assert same.returncode == 0 and same.stdout.strip() == f"'{PARTNERSHIP}': no changes"
     again = run_cli("partnership", "load", EXAMPLE, cwd=tmp_path, env=env)
@@ -639,11 +640,11 @@ def test_the_command_line_prints_each_change_and_exits_2_when_refused(tmp_path):
 
 
 def test_a_whole_cycle_with_staff_changes_part_way_still_closes_every_review(database_url, tmp_path):
-    from peer_review.service import loading, planning
+    from peer_review.service import loading
 
     with db.session_scope() as session:
         loading.store_partnership(session, load_partnership_file(EXAMPLE))
-        planning.plan_cycle(session, None)
+        plan_and_publish(session, None)
 
     def advance(name: str) -> None:
         with db.session_scope() as session:

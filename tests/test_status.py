@@ -45,6 +45,7 @@ def test_status_exports_from_the_command_line(tmp_path):
     empty = run_cli("status", "--json", cwd=tmp_path, env=env)
     assert empty.returncode == 2 and "no reviews yet" in empty.stderr
     assert run_cli("plan", cwd=tmp_path, env=env).returncode == 0
+    assert run_cli("plan", "--publish", cwd=tmp_path, env=env).returncode == 0
     data = json.loads(run_cli("status", "--json", cwd=tmp_path, env=env).stdout)
     assert sum(len(t["grid"]) for t in data["trusts"]) == 12
     rows = list(csv.DictReader(io.StringIO(run_cli("status", "--csv", cwd=tmp_path, env=env).stdout)))
@@ -77,6 +78,7 @@ def test_csv_cells_that_a_spreadsheet_would_run_stay_text(tmp_path):
     env = {"PEER_REVIEW_DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}"}
     assert run_cli("partnership", "load", path, cwd=tmp_path, env=env).returncode == 0
     assert run_cli("plan", cwd=tmp_path, env=env).returncode == 0
+    assert run_cli("plan", "--publish", cwd=tmp_path, env=env).returncode == 0
     shown = run_cli("status", "--csv", cwd=tmp_path, env=env)
     hosts = {row["host"] for row in csv.DictReader(io.StringIO(shown.stdout))}
     assert hosts == {"'" + formula, "'+cmd|' /C calc'!A0", "Don River Learning Partnership"}

@@ -22,7 +22,7 @@ from peer_review.files.questionnaires import (
     load_questionnaire_file,
     resolve_questionnaire,
 )
-from peer_review.service import loading, planning, roster, surveys
+from peer_review.service import loading, roster, surveys
 from peer_review.service.reminders import sweep
 from peer_review.store import db
 from peer_review.store.people import get_partnership
@@ -33,7 +33,7 @@ from peer_review.store.tables import (
     SurveyInvitation,
 )
 
-from helpers import EXAMPLE, run_cli
+from helpers import EXAMPLE, plan_and_publish, run_cli
 
 COORDINATOR = "ruth.ashby@coordinator.example.org"
 CEO = "helen.marsh@steelvalley.example.org"
@@ -52,7 +52,7 @@ def triad(database_url):
     clock.set_time(clock.at_london(START, 9))
     with db.session_scope() as session:
         loading.store_partnership(session, load_partnership_file(EXAMPLE))
-        planning.plan_cycle(session, None)
+        plan_and_publish(session, None)
     return database_url
 
 
@@ -405,7 +405,7 @@ def test_a_dollar_sign_in_a_group_or_strand_is_drawn_as_typed(database_url, tmp_
     with clock.frozen_at(clock.at_london(START, 9)):
         with db.session_scope() as session:
             loading.store_partnership(session, load_partnership_file(odd))
-            planning.plan_cycle(session, None)
+            plan_and_publish(session, None)
     statements = list(resolve_questionnaire("stakeholder-views").statements)
     for n, round_ in enumerate((SurveyRound.BASELINE, SurveyRound.END)):
         with clock.frozen_at(clock.at_london(START + dt.timedelta(days=40 * n), 9)):

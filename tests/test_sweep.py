@@ -165,6 +165,7 @@ def test_a_submission_the_prefect_server_never_hears_of_is_moved_on_by_the_next_
     env = {"PEER_REVIEW_DATABASE_URL": url}
     assert run_cli("partnership", "load", EXAMPLE, cwd=tmp_path, env=env).returncode == 0
     assert run_cli("plan", cwd=tmp_path, env=env).returncode == 0
+    assert run_cli("plan", "--publish", cwd=tmp_path, env=env).returncode == 0
     db.configure(url)
     try:
         sweep.sweep(db.session_scope)

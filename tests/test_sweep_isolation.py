@@ -19,7 +19,7 @@ from peer_review.domain.lifecycle import Stage
 from peer_review.domain.reminders import ReminderRules, reminder_due
 from peer_review.domain.surveys import SurveyRound
 from peer_review.files.partnerships import load_partnership_file
-from peer_review.service import loading, planning, reminders, surveys, sweep
+from peer_review.service import loading, reminders, surveys, sweep
 from peer_review.store import db
 from peer_review.store.people import get_partnership
 from peer_review.store.tables import (
@@ -30,7 +30,7 @@ from peer_review.store.tables import (
     Task,
 )
 
-from helpers import EXAMPLE, run_cli
+from helpers import EXAMPLE, plan_and_publish, run_cli
 
 pytestmark = pytest.mark.db
 
@@ -66,7 +66,7 @@ def _load(*files: Path, plan: bool) -> None:
                 loaded = load_partnership_file(file)
                 loading.store_partnership(session, loaded)
                 if plan:
-                    planning.plan_cycle(session, loaded.spec.name)
+                    plan_and_publish(session, loaded.spec.name)
         if plan:
             opened = sweep.sweep(db.session_scope)
             assert len(opened) == 12 * len(files) and not getattr(

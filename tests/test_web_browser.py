@@ -36,7 +36,7 @@ from sqlmodel import select
 from peer_review import clock
 from peer_review.store import db
 
-from helpers import EXAMPLE, GRADE_WORDS, docx_text
+from helpers import EXAMPLE, GRADE_WORDS, docx_text, plan_and_publish
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -130,7 +130,7 @@ def site(tmp_path, monkeypatch):
 
     from peer_review.entrypoints.web.app import create_app
     from peer_review.files.partnerships import load_partnership_file
-    from peer_review.service import loading, planning, workflow
+    from peer_review.service import loading, workflow
 
     for name in ("PREFECT_API_URL", "PEER_REVIEW_WEB_URL", "PEER_REVIEW_SMTP_URL", "PEER_REVIEW_DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)  # a web answer moves the review on itself, and mail goes to a folder
@@ -139,7 +139,7 @@ def site(tmp_path, monkeypatch):
     db.configure(f"sqlite:///{tmp_path / 'peer-review.db'}")
     with db.session_scope() as session:
         loading.store_partnership(session, load_partnership_file(EXAMPLE))
-        planning.plan_cycle(session, None)
+        plan_and_publish(session, None)
     for review_id in (REVIEW, 3):
         workflow.advance_review(db.session_scope, review_id)
 

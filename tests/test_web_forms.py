@@ -13,7 +13,7 @@ from sqlmodel import delete, select
 from peer_review.demo.simulation import answer
 from peer_review.domain.model import TaskKind
 from peer_review.files.partnerships import load_partnership_file
-from peer_review.service import loading, planning, queries, workflow
+from peer_review.service import loading, queries, workflow
 from peer_review.service.kinds import KINDS
 from peer_review.store import db
 from peer_review.store.tables import (
@@ -26,7 +26,7 @@ from peer_review.store.tables import (
     TaskDraft,
 )
 
-from helpers import EXAMPLE, csrf_of, flatten, post_form, row_counts, sign_in
+from helpers import EXAMPLE, csrf_of, flatten, plan_and_publish, post_form, row_counts, sign_in
 
 pytestmark = pytest.mark.db
 
@@ -98,7 +98,7 @@ def test_a_whole_review_through_the_forms_stores_what_yaml_answers_store(planned
     db.configure(f"sqlite:///{tmp_path / 'yaml.db'}")
     with db.session_scope() as session:
         loading.store_partnership(session, load_partnership_file(EXAMPLE))
-        planning.plan_cycle(session, None)
+        plan_and_publish(session, None)
     workflow.advance_review(db.session_scope, 1)
     for _ in range(40):
         tasks = _open()

@@ -130,6 +130,7 @@ def test_cli_submit_names_file_and_line(tmp_path):
     env = {"PEER_REVIEW_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
     assert run_cli("partnership", "load", EXAMPLE, cwd=tmp_path, env=env).returncode == 0
     assert run_cli("plan", cwd=tmp_path, env=env).returncode == 0
+    assert run_cli("plan", "--publish", cwd=tmp_path, env=env).returncode == 0
     db.configure(env["PEER_REVIEW_DATABASE_URL"])
     try:
         workflow.advance_review(db.session_scope, 1)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from peer_review import clock
 from peer_review.demo import answers as simulated
+from peer_review.domain.proposals import ChangeKind, ChangeRequest
 from peer_review.domain.surveys import SurveyRound
 from peer_review.files.context_files import read_external_review, read_headline_csv
 from peer_review.files.partnerships import LoadedPartnership
@@ -14,13 +16,17 @@ from peer_review.resources import example
 from peer_review.service import (
     context_data,
     loading,
-    planning,
+    proposals,
     queries,
     surveys,
     workflow,
 )
 from peer_review.store import db, people, reviews, survey_answers
+from peer_review.store.db import Session
 from peer_review.store.people import get_partnership
+
+if TYPE_CHECKING:
+    from peer_review.service.planning import Plan
 
 LEAD_DAYS = 2
 EXAMPLE_PARTNERSHIP = "Sheffield pilot triad"  # the bundled example's name: the example headline figures and external review are about its trusts
@@ -45,11 +51,34 @@ def start_pilot(loaded: LoadedPartnership) -> tuple[str, dt.date]:
     clock.set_time(clock.at_london(loaded.spec.cycle.start, 9))
     with db.session_scope() as session:
         name = loading.store_partnership(session, loaded).name
-        plan = planning.plan_cycle(session, name)
+        plan = agree_the_cycle(session, name)
         surveys.open_round(session, get_partnership(session, name), SurveyRound.BASELINE)
         if name == EXAMPLE_PARTNERSHIP:
             context_data.load_headline_figures(session, name, read_headline_csv(example("headline.csv")))
     return name, plan.start
+
+
+def agree_the_cycle(session: Session, name: str) -> Plan:
+    """The coordinator proposes the cycle; the second trust's CEO asks for another week for their first
+    visit, the others confirm; the coordinator proposes again around it, the CEOs still to answer confirm,
+    and the coordinator publishes. Returns the published plan."""
+    first = proposals.propose(session, name)
+    trusts = people.trusts_in(session, first.proposal.partnership_id, still_here=True)
+    for index, trust in enumerate(trusts):
+        ceo = people.ceo_of_trust(session, trust.partnership_id, trust.id)
+        asked = []
+        if index == 1:
+            visit = min((v for v in first.plan.visits if v.trust == trust.key), key=lambda v: v.position)
+            asked = [ChangeRequest(trust.key, ChangeKind.OTHER_WEEK, DEMO_REASON, week=visit.visit_start)]
+        proposals.answer(session, trust, ceo, asked)
+    second = proposals.propose(session, name)
+    for trust in trusts:
+        if trust.name not in second.carried:
+            proposals.answer(session, trust, people.ceo_of_trust(session, trust.partnership_id, trust.id), [])
+    return proposals.publish(session, name).plan
+
+
+DEMO_REASON = "Our trust board meets that week"
 
 
 def run_pilot(

@@ -57,11 +57,33 @@ class ChangeRequest:
             return f"strands in the order {', '.join(names.get(s, s) for s in self.strand_order)}: {self.reason}"
         return f"not {names.get(self.reviewer, self.reviewer)} as a reviewer: {self.reason}"
 
+    def to_dict(self) -> dict:
+        return {
+            "trust": self.trust,
+            "kind": self.kind.value,
+            "reason": self.reason,
+            "week": self.week.isoformat() if self.week else None,
+            "strand_order": list(self.strand_order),
+            "reviewer": self.reviewer,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ChangeRequest:
+        return cls(
+            data["trust"],
+            ChangeKind(data["kind"]),
+            data["reason"],
+            week=dt.date.fromisoformat(data["week"]) if data.get("week") else None,
+            strand_order=tuple(data.get("strand_order", ())),
+            reviewer=data.get("reviewer", ""),
+        )
+
 
 def honour(
     requests: list[ChangeRequest], trusts: list[PlanTrust], people: list[PlanPerson], blackouts: list[Blackout]
 ) -> tuple[list[PlanTrust], list[PlanPerson], list[Blackout]]:
-    """The planner's inputs with every change asked for applied, so the next proposal honours them."""
+    """The planner's inputs with every change asked for applied, so the next proposal honours them. `people`
+    may be reviewers or moderators (call once for each): a reviewer not among them is left alone."""
     trusts_by_id = {t.id: t for t in trusts}
     people_by_email = {p.email: p for p in people}
     blackouts = list(blackouts)
@@ -91,10 +113,20 @@ def unhonoured(requests: list[ChangeRequest], plan: list[PlannedVisit]) -> list[
         elif request.kind is ChangeKind.STRAND_ORDER:
             kept = tuple(v.strand for v in hosted) == request.strand_order
         else:
-            kept = all(request.reviewer not in v.peers for v in hosted)
+            kept = all(request.reviewer not in (*v.peers, v.moderator) for v in hosted)
         if not kept:
             left.append(request)
     return left
+
+
+def part_of(trust: str, plan: list[PlannedVisit]) -> list[tuple]:
+    """What a trust's CEO confirms of a plan: the visits it hosts, with their weeks and teams. A CEO's
+    confirmation carries over to a new proposal only if this is unchanged."""
+    return sorted(
+        (v.position, v.strand, v.visit_start, v.visit_end, v.moderator, tuple(sorted(v.peers)))
+        for v in plan
+        if v.trust == trust
+    )
 
 
 def waiting_for(trusts: list[str], answers: dict[str, Answer]) -> list[str]:

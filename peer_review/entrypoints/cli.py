@@ -192,47 +192,77 @@ def partnership_load(
 def plan(
     partnership: PartnershipOpt = None,
     start: Annotated[str | None, typer.Option(help="cycle start, YYYY-MM-DD (default: the file's)")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="show the plan without storing it")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="show a plan without proposing it")] = False,
+    publish: Annotated[
+        bool, typer.Option("--publish", help="publish the standing proposal: book it and invite the teams")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the plan as JSON")] = False,
     chart: Annotated[Path | None, typer.Option(help="also draw the cycle as a timeline (.svg)")] = None,
 ) -> None:
-    """Plan the cycle: visit dates in term time, peers from every other trust and a moderator for each review."""
+    """Propose the cycle (visit dates in term time, peers from every other trust and a moderator for each
+    review) to the host trusts' CEOs; plan again after they answer; `--publish` books it and invites the teams."""
     import json
 
     from rich.table import Table
 
-    from peer_review.service.planning import plan_cycle
+    from peer_review.service import planning, proposals
 
     start_date = _parse_date(start, "--start") if start else None
     if chart is not None and chart.suffix.lower() != ".svg":
         raise UserError(f"--chart writes SVG: give a file ending in .svg, not '{chart.name}'")
+    if publish and (dry_run or start_date):
+        raise UserError("--publish books the standing proposal as it is: leave out --dry-run and --start")
     with _session() as session:
-        result = plan_cycle(session, partnership, start_date, dry_run=dry_run)
+        if publish:
+            published = proposals.publish(session, partnership)
+            result = published.plan
+        elif dry_run:
+            result = proposals.preview(session, partnership, start_date)
+        else:
+            proposed = proposals.propose(session, partnership, start_date)
+            result = proposed.plan
         if chart is not None:
-            from peer_review.service.planning import timeline
-
-            chart.write_text(timeline(session, result), encoding="utf-8")
+            chart.write_text(planning.timeline(session, result), encoding="utf-8")
             err.print(f"wrote {chart}")
     if as_json:
         sys.stdout.write(json.dumps(result.as_json(), indent=2) + "\n")
-        return
-    table = Table(
-        title=f"{result.partnership}: cycle {result.start} to {result.end}"
-        + (" (dry run, not stored)" if dry_run else "")
-    )
-    for column in ("trust", "#", "strand", "visit", "term", "moderator", "peers"):
-        table.add_column(column)
-    for v in sorted(result.visits, key=lambda v: v.visit_start):
-        table.add_row(
-            v.trust,
-            str(v.position),
-            v.strand,
-            f"{v.visit_start} to {v.visit_end}",
-            v.term + (" (provisional)" if v.provisional else ""),
-            v.moderator,
-            "\n".join(v.peers),
+    else:
+        if publish:
+            state = "published"
+        elif dry_run:
+            state = "dry run, not proposed"
+        else:
+            state = f"proposal {proposed.proposal.number}, nobody invited yet"
+        table = Table(title=f"{result.partnership}: cycle {result.start} to {result.end} ({state})")
+        for column in ("trust", "#", "strand", "visit", "term", "moderator", "peers"):
+            table.add_column(column)
+        for v in sorted(result.visits, key=lambda v: v.visit_start):
+            table.add_row(
+                v.trust,
+                str(v.position),
+                v.strand,
+                f"{v.visit_start} to {v.visit_end}",
+                v.term + (" (provisional)" if v.provisional else ""),
+                v.moderator,
+                "\n".join(v.peers),
+            )
+        out.print(table)
+    if publish:
+        err.print(
+            f"published proposal {published.proposal.number}: {len(published.reviews)} reviews booked; "
+            "the host CEOs are told and the teams are asked to join"
         )
-    out.print(table)
+        if published.unconfirmed:
+            err.print(f"not confirmed by the CEO of: {', '.join(published.unconfirmed)}", soft_wrap=True)
+    elif not dry_run:
+        for asked in proposed.asked:
+            err.print(f"honoured: {asked}", soft_wrap=True)
+        if proposed.carried:
+            err.print(f"confirmation kept (their part is unchanged): {', '.join(proposed.carried)}", soft_wrap=True)
+        err.print(
+            "proposed: the host trusts' CEOs are asked to confirm or ask for changes; "
+            "`peer-review plan --publish` books it"
+        )
 
 
 @app.command()

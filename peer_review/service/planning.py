@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from peer_review import clock
 from peer_review.domain.calendar import OutsideCalendar, SchoolCalendar
 from peer_review.domain.model import stage_deadlines
+from peer_review.domain.proposals import ChangeRequest, honour
 from peer_review.domain.scheduling import (
     Blackout,
     Bookings,
@@ -61,9 +62,38 @@ class Plan:
                 "peers": list(v.peers),
                 "deadlines": {k: d.isoformat() for k, d in self.deadlines[(v.trust, v.strand)].items()},
                 "reasons": dict(v.reasons),
+                "provisional": v.provisional,
             }
             for v in self.visits
         ]
+
+    @classmethod
+    def from_json(cls, partnership: str, start: dt.date, end: dt.date, visits: list[dict]) -> Plan:
+        """A plan as `as_json` wrote it (a stored proposal)."""
+        return cls(
+            partnership,
+            start,
+            end,
+            [
+                PlannedVisit(
+                    v["trust"],
+                    v["strand"],
+                    v["position"],
+                    dt.date.fromisoformat(v["visit_start"]),
+                    dt.date.fromisoformat(v["visit_end"]),
+                    v["term"],
+                    v["moderator"],
+                    tuple(v["peers"]),
+                    tuple(v["reasons"].items()),
+                    v.get("provisional", False),
+                )
+                for v in visits
+            ],
+            {
+                (v["trust"], v["strand"]): {k: dt.date.fromisoformat(d) for k, d in v["deadlines"].items()}
+                for v in visits
+            },
+        )
 
 
 @dataclass(frozen=True)
@@ -144,15 +174,23 @@ def choosable(inputs: Inputs) -> set[str]:
 
 
 def plan_cycle(
-    session: Session, partnership_name: str | None, start: dt.date | None = None, dry_run: bool = False
+    session: Session,
+    partnership_name: str | None,
+    start: dt.date | None = None,
+    requests: Sequence[ChangeRequest] = (),
 ) -> Plan:
-    """Plan every review of the partnership's cycle; unless `dry_run`, store reviews and teams."""
+    """Plan every review of the partnership's cycle, honouring the changes its CEOs asked of earlier proposals.
+    Nothing is stored: proposals.propose keeps the plan, proposals.publish books it."""
     partnership = get_partnership(session, partnership_name)
     if latest_cycle(session, partnership.id):
-        raise UserError(f"partnership '{partnership.name}' already has a planned cycle")
+        raise UserError(f"partnership '{partnership.name}' already has a published cycle")
     start = start or partnership.cycle_start
     end = cycle_end(start, partnership.cycle_months)
     inputs = scheduling_inputs(session, partnership)
+    if requests:
+        trusts, people, blackouts = honour(list(requests), inputs.trusts, inputs.people, inputs.blackouts)
+        _, moderators, _ = honour(list(requests), trusts, inputs.moderators, [])
+        inputs = Inputs(trusts, people, moderators, blackouts)
     settings = plan_settings(partnership, start, end)
     try:
         visits = plan_partnership(
@@ -164,11 +202,18 @@ def plan_cycle(
             existing_bookings(session, partnership.id, choosable(inputs)),
         )
     except PlanInfeasible as exc:
-        raise UserError(f"partnership '{partnership.name}': {exc}") from None
-    plan = Plan(partnership.name, start, end, visits, visit_deadlines(partnership, inputs, visits))
-    if not dry_run:
-        _store(session, partnership, plan)
-    return plan
+        asked = "; ".join(r.describe(names_for_requests(session, partnership)) for r in requests)
+        honouring = f" (honouring what was asked: {asked})" if asked else ""
+        raise UserError(f"partnership '{partnership.name}'{honouring}: {exc}") from None
+    return Plan(partnership.name, start, end, visits, visit_deadlines(partnership, inputs, visits))
+
+
+def names_for_requests(session: Session, partnership: Partnership) -> dict[str, str]:
+    """Trusts, strands and people by name, for saying what was asked in people's words."""
+    names = {s["id"]: s["title"] for s in partnership.framework["strands"]}
+    names |= {t.key: t.name for t in trusts_in(session, partnership.id)}
+    names |= {p.email: p.name for p in people_in(session, partnership.id)}
+    return names
 
 
 def plan_settings(partnership: Partnership, start: dt.date, end: dt.date) -> PlanSettings:
@@ -201,11 +246,12 @@ def visit_deadlines(
         ) from None
 
 
-def _store(session: Session, partnership: Partnership, plan: Plan) -> None:
+def book_cycle(session: Session, partnership: Partnership, plan: Plan) -> tuple[Cycle, list[Review]]:
+    """Store a plan as the partnership's cycle: its reviews and teams; each host CEO hears of their visits."""
     cycle = Cycle(partnership_id=partnership.id, start=plan.start, end=plan.end, months=partnership.cycle_months)
     session.add(cycle)
     session.flush()
-    store_visits(session, partnership, cycle, plan.visits, plan.deadlines)
+    booked = store_visits(session, partnership, cycle, plan.visits, plan.deadlines)
     audit(
         session,
         partnership.id,
@@ -214,6 +260,7 @@ def _store(session: Session, partnership: Partnership, plan: Plan) -> None:
         end=plan.end.isoformat(),
         reviews=len(plan.visits),
     )
+    return cycle, booked
 
 
 def store_visits(

@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the checker sees every table; at run time each is defined w
     from peer_review.store.tables.moderation import ModerationDecision, ModerationRound  # noqa: F401
     from peer_review.store.tables.outbox import OutboxMessage  # noqa: F401
     from peer_review.store.tables.partnership import Partnership, Person, Trust  # noqa: F401
+    from peer_review.store.tables.proposal import CycleProposal, ProposalAnswer  # noqa: F401
     from peer_review.store.tables.review import Assignment, Cycle, Review, VisitChange  # noqa: F401
     from peer_review.store.tables.survey import SurveyAnswer, SurveyInvitation, SurveyRound  # noqa: F401
     from peer_review.store.tables.task import DueDateChange, Task, TaskDraft  # noqa: F401
@@ -37,6 +38,7 @@ if TYPE_CHECKING:  # the checker sees every table; at run time each is defined w
 MODULES: dict[str, tuple[str, ...]] = {
     "partnership": ("Partnership", "Trust", "Person"),
     "review": ("Cycle", "Review", "Assignment", "VisitChange"),
+    "proposal": ("CycleProposal", "ProposalAnswer"),
     "task": ("Task", "TaskDraft", "DueDateChange"),
     "enquiry": ("LineOfEnquiry", "EvidenceItem", "Finding", "SelfEvaluationJudgement"),
     "moderation": ("ModerationRound", "ModerationDecision"),
