@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from peer_review import clock
 from peer_review.domain.proposals import Answer, ChangeKind, ChangeRequest, ProposalStatus, part_of, unhonoured
 from peer_review.domain.scheduling import PlanSettings, monday_of, violations, visit_days
-from peer_review.errors import Refused, UserError
+from peer_review.errors import BadInput, Conflict, Refused, UserError
 from peer_review.service.common import audit
 from peer_review.service.planning import (
     Plan,
@@ -179,9 +179,9 @@ def answer(
     person was looking at: answering a newer one by mistake is refused."""
     proposal = stored.standing_proposal(session, trust.partnership_id)
     if proposal is None:
-        raise UserError("There is no proposed cycle to answer: it has been published, or not yet proposed.")
+        raise Conflict("There is no proposed cycle to answer: it has been published, or not yet proposed.")
     if proposal_id is not None and proposal.id != proposal_id:
-        raise Refused(f"A newer proposal (number {proposal.number}) has been made since: answer that one.")
+        raise Conflict(f"A newer proposal (number {proposal.number}) has been made since: answer that one.")
     if not (person.is_coordinator or (person.is_ceo and person.trust_id == trust.id)):
         raise Refused(f"Only the CEO of {trust.name} or the coordinator can answer for {trust.name}.")
     row = stored.answer_of(session, proposal.id, trust.id)
@@ -214,7 +214,7 @@ def _check_requests(
 ) -> None:
     """Each change asked is about this trust's part of the proposal and has a reason; refused in words otherwise."""
     if len(requests) > MAX_REQUESTS:
-        raise UserError(f"Ask for {MAX_REQUESTS} changes or fewer at a time")
+        raise BadInput(f"Ask for {MAX_REQUESTS} changes or fewer at a time")
     hosted = [v for v in plan_of(partnership, proposal).visits if v.trust == trust.key]
     strands = [s["id"] for s in partnership.framework["strands"]]
     titles = names_for_requests(session, partnership)
@@ -222,20 +222,20 @@ def _check_requests(
         if request.trust != trust.key:
             raise Refused(f"A change for {titles.get(request.trust, request.trust)} is for that trust's CEO to ask.")
         if not request.reason.strip():
-            raise UserError("Say why you are asking for this change")
+            raise BadInput("Say why you are asking for this change")
         if len(request.reason) > MAX_REASON:
-            raise UserError(f"The reason must be {MAX_REASON:,} characters or fewer")
+            raise BadInput(f"The reason must be {MAX_REASON:,} characters or fewer")
         if request.kind is ChangeKind.OTHER_WEEK:
             weeks = {monday_of(v.visit_start) for v in hosted}
             if request.week is None or monday_of(request.week) not in weeks:
-                raise UserError("Choose one of your proposed visits' weeks")
+                raise BadInput("Choose one of your proposed visits' weeks")
         elif request.kind is ChangeKind.STRAND_ORDER:
             if sorted(request.strand_order) != sorted(strands) or len(set(request.strand_order)) != len(strands):
-                raise UserError("Put every strand in the order you want, each once")
+                raise BadInput("Put every strand in the order you want, each once")
         elif request.kind is ChangeKind.NOT_THIS_REVIEWER:
             team = {e for v in hosted for e in (*v.peers, v.moderator)}
             if request.reviewer not in team:
-                raise UserError("Choose someone proposed to review your trust")
+                raise BadInput("Choose someone proposed to review your trust")
 
 
 def publish(session: Session, partnership_name: str | None, by: str = "") -> Published:
@@ -293,3 +293,111 @@ def _booked_elsewhere_since(session: Session, partnership: Partnership, plan: Pl
         for email in (*v.peers, v.moderator)
         if busy.get(email, set()) & set(visit_days(v.visit_start, v.visit_end))
     ]
+
+
+@dataclass(frozen=True)
+class ProposedVisit:
+    trust_id: int
+    trust: str
+    strand_id: str
+    strand: str
+    position: int
+    start: dt.date
+    end: dt.date
+    term: str
+    provisional: bool
+    team: list[tuple[str, str, str, str]]  # (email, name, organisation or "moderator", why chosen)
+
+
+@dataclass(frozen=True)
+class TrustAnswer:
+    trust_id: int
+    trust: str
+    answer: Answer
+    by: str  # who answered, by name ("" while waiting)
+    at: dt.datetime | None
+    carried_over: bool
+    asked: list[str]  # each change asked, in people's words
+
+
+@dataclass(frozen=True)
+class ProposalView:
+    proposal: CycleProposal
+    visits: list[ProposedVisit]  # by visit date
+    answers: list[TrustAnswer]  # in the partnership file's order of trusts
+
+    @property
+    def waiting(self) -> list[str]:
+        return [a.trust for a in self.answers if a.answer is not Answer.CONFIRMED]
+
+    def answer_of(self, trust_id: int) -> TrustAnswer | None:
+        return next((a for a in self.answers if a.trust_id == trust_id), None)
+
+    def hosted_by(self, trust_id: int) -> list[ProposedVisit]:
+        return sorted((v for v in self.visits if v.trust_id == trust_id), key=lambda v: v.position)
+
+    def places_of(self, emails: set[str]) -> list[ProposedVisit]:
+        """The visits these people (a trust's reviewers) are proposed for, elsewhere."""
+        return [v for v in self.visits if any(member[0] in emails for member in v.team)]
+
+
+def view(session: Session, partnership: Partnership, proposal: CycleProposal) -> ProposalView:
+    """A proposal in people's terms: trusts, strands and people by name; each trust's answer in words."""
+    trusts = trusts_in(session, partnership.id)
+    by_key = {t.key: t for t in trusts}
+    people = {p.email: p for p in people_in(session, partnership.id)}
+    by_id = {p.id: p for p in people.values()}
+    names = names_for_requests(session, partnership)
+
+    def member(email: str, role: str, why: str) -> tuple[str, str, str, str]:
+        person = people.get(email)
+        name = person.name if person else email
+        return email, name, "moderator" if role == "moderator" else (person.organisation if person else ""), why
+
+    visits = []
+    for v in plan_of(partnership, proposal).visits:
+        reasons = dict(v.reasons)
+        team = [member(e, "peer", reasons.get(e, "")) for e in v.peers] + [
+            member(v.moderator, "moderator", reasons.get(v.moderator, ""))
+        ]
+        visits.append(
+            ProposedVisit(
+                by_key[v.trust].id,
+                by_key[v.trust].name,
+                v.strand,
+                names.get(v.strand, v.strand),
+                v.position,
+                v.visit_start,
+                v.visit_end,
+                v.term,
+                v.provisional,
+                team,
+            )
+        )
+    order = {t.id: i for i, t in enumerate(trusts)}
+    answers = [
+        TrustAnswer(
+            a.trust_id,
+            next(t.name for t in trusts if t.id == a.trust_id),
+            Answer(a.answer),
+            by_id[a.answered_by_id].name if a.answered_by_id in by_id else "",
+            a.answered_at,
+            a.carried_over,
+            [ChangeRequest.from_dict(r).describe(names) for r in a.requests],
+        )
+        for a in sorted(stored.answers_to(session, [proposal.id]), key=lambda a: order.get(a.trust_id, 0))
+    ]
+    return ProposalView(proposal, sorted(visits, key=lambda v: (v.start, v.trust)), answers)
+
+
+def standing(session: Session, partnership: Partnership) -> ProposalView | None:
+    """The standing proposal of the partnership, in people's terms, or None."""
+    proposal = stored.standing_proposal(session, partnership.id)
+    return view(session, partnership, proposal) if proposal else None
+
+
+def ask(session: Session, trust: Trust, person: Person, request: ChangeRequest, proposal_id: int) -> ProposalAnswer:
+    """One more change asked of the standing proposal, beside those this trust already asked of it."""
+    row = stored.answer_of(session, proposal_id, trust.id)
+    earlier = [ChangeRequest.from_dict(r) for r in row.requests] if row and row.answer == Answer.CHANGES_ASKED else []
+    return answer(session, trust, person, [*earlier, request], proposal_id)

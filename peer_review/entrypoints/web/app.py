@@ -24,7 +24,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from peer_review import settings
-from peer_review.entrypoints.web import auth, coordinator, library, participant, surveys
+from peer_review.entrypoints.web import auth, coordinator, library, participant, surveys, trusts
 from peer_review.entrypoints.web.pages import (
     CSRF_COOKIE,
     HERE,
@@ -62,7 +62,7 @@ def create_app(
     app.state.export_token = export_token
     app.state.secure_cookies = web_url.startswith("https://")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for router in (auth.router, participant.router, coordinator.router, library.router, surveys.router):
+    for router in (auth.router, participant.router, trusts.router, coordinator.router, library.router, surveys.router):
         app.include_router(router)
 
     hosts = allowed_hosts or ([host] if (host := urlsplit(web_url).hostname) else []) + LOCAL_HOSTS

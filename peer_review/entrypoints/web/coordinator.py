@@ -21,8 +21,8 @@ from peer_review.entrypoints.web.pages import (
     posted,
     script_or_person,
 )
-from peer_review.errors import NotFound
-from peer_review.service import access, dashboard, evaluation, reminders
+from peer_review.errors import Conflict, NotFound, UserError
+from peer_review.service import access, dashboard, evaluation, proposals, reminders
 from peer_review.service.access import Viewer
 from peer_review.service.queries import (
     overview,
@@ -52,7 +52,7 @@ def partnerships(
 
 
 @router.get("/partnerships/{partnership_id}")
-def partnership_page(request: Request, partnership_id: Id, viewer: Signed, s: DB):
+def partnership_page(request: Request, partnership_id: Id, viewer: Signed, s: DB, published: int = 0):
     partnership = _partnership(s, viewer, partnership_id)
     view = overview(s, partnership.name)
     dates = dashboard.review_dates(s, partnership)
@@ -65,7 +65,61 @@ def partnership_page(request: Request, partnership_id: Id, viewer: Signed, s: DB
         timeline=_timeline(s, partnership, dates),
         loads=dashboard.workload(s, partnership),
         stages=list(STAGE_TAGS),
+        proposal=proposals.standing(s, partnership),
+        planned=reviews.latest_cycle(s, partnership.id) is not None,
+        published=bool(published),
     )
+
+
+@router.get("/partnerships/{partnership_id}/proposal")
+def proposal_page(request: Request, partnership_id: Id, viewer: Signed, s: DB, done: str = ""):
+    """The standing proposal: each trust's answer, every visit with its team and why each person was chosen."""
+    partnership = _partnership(s, viewer, partnership_id)
+    return _proposal_page(request, s, partnership, done=done if done in ("proposed",) else "")
+
+
+def _proposal_page(request: Request, s: Session, partnership, status: int = 200, errors=None, done: str = ""):
+    return page(
+        request,
+        "partnership_proposal.html",
+        status,
+        partnership=partnership,
+        view=proposals.standing(s, partnership),
+        published=reviews.latest_cycle(s, partnership.id) is not None,
+        errors=errors or {},
+        done=done,
+    )
+
+
+@router.post("/partnerships/{partnership_id}/proposal")
+async def propose(request: Request, partnership_id: Id, viewer: Signed, s: DB):
+    """Propose the cycle (again): the CEOs are asked to answer; nobody else hears anything yet."""
+    await posted(request)
+    partnership = _partnership(s, viewer, partnership_id)
+    me = access.acting_person(s, viewer, partnership.id)
+    try:
+        proposals.propose(s, partnership.name, by=me.email)
+    except UserError as exc:
+        s.rollback()
+        return _proposal_page(request, s, partnership, exc.http_status, {"propose": exc.problem})
+    return RedirectResponse(f"/partnerships/{partnership.id}/proposal?done=proposed", status_code=303)
+
+
+@router.post("/partnerships/{partnership_id}/proposal/publish")
+async def publish(request: Request, partnership_id: Id, viewer: Signed, s: DB):
+    """Publish the standing proposal: its reviews are booked and their people invited."""
+    fields = dict(await posted(request))
+    partnership = _partnership(s, viewer, partnership_id)
+    standing = proposals.standing(s, partnership)
+    if standing is None or str(standing.proposal.id) != fields.get("proposal", ""):
+        raise Conflict("The proposal has changed since you opened the page: look at the newest one first.")
+    me = access.acting_person(s, viewer, partnership.id)
+    try:
+        proposals.publish(s, partnership.name, by=me.email)
+    except UserError as exc:
+        s.rollback()
+        return _proposal_page(request, s, partnership, exc.http_status, {"publish": exc.problem})
+    return RedirectResponse(f"/partnerships/{partnership.id}?published=1", status_code=303)
 
 
 @router.get("/partnerships/{partnership_id}/timeline.svg")

@@ -23,7 +23,6 @@ from peer_review.entrypoints.web.pages import (
 from peer_review.errors import Conflict, UserError
 from peer_review.service import (
     access,
-    context_data,
     dashboard,
     follow_up,
     queries,
@@ -31,7 +30,6 @@ from peer_review.service import (
     surveys,
     workflow,
 )
-from peer_review.service.calendars import reviews_calendar
 from peer_review.service.kinds import KINDS
 from peer_review.store import task_drafts
 from peer_review.store.db import Session
@@ -253,32 +251,6 @@ def review_page(request: Request, review_id: Id, viewer: Signed, s: DB, moved: i
         can_move=bool(roles & {"coordinator", "host"}) and rescheduling.can_still_move(review),
         can_extend=bool(roles & {"coordinator", "moderator"}),
         moved=bool(moved),
-    )
-
-
-@router.get("/trusts/{trust_id}")
-def trust_page(request: Request, trust_id: Id, viewer: Signed, s: DB):
-    """A host CEO's cycle: their trust's visits in strand order, who is coming, and where each review is."""
-    trust = access.trust_for(s, viewer, trust_id)
-    return page(
-        request,
-        "trust.html",
-        trust=trust,
-        cycle=queries.trust_cycle(s, trust),
-        today=clock.today(),
-        figures=context_data.trust_trend(s, trust),
-    )
-
-
-@router.get("/trusts/{trust_id}/visits.ics")
-def trust_calendar(trust_id: Id, viewer: Signed, s: DB):
-    trust = access.trust_for(s, viewer, trust_id)
-    reviews = [row.review for row in queries.trust_cycle(s, trust)]
-    content = reviews_calendar(s, reviews, f"Peer review visits: {trust.name}")
-    return Response(
-        content,
-        media_type="text/calendar; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="visits-{trust.key}.ics"'},
     )
 
 

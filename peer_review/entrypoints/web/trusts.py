@@ -1,0 +1,225 @@
+"""A trust CEO's pages: their trust's cycle, and their answer to a proposed cycle (confirm it, or ask for
+another week, another strand order, or not to host a reviewer). The partnership's coordinator sees them too
+and may answer on the CEO's behalf (recorded as such)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from peer_review import clock
+from peer_review.domain.proposals import ChangeKind, ChangeRequest
+from peer_review.entrypoints.web.pages import DB, Id, Signed, page, posted
+from peer_review.errors import BadInput, Conflict, NotFound
+from peer_review.service import access, context_data, proposals, queries
+from peer_review.service.calendars import reviews_calendar
+from peer_review.store.db import Session
+from peer_review.store.people import get_partnership_by_id, people_in
+
+router = APIRouter()
+
+#: What a CEO may ask of a proposal, as the change page's first question offers it.
+CHANGES = {
+    ChangeKind.OTHER_WEEK: ("Another week for a visit", "For example, a trust board, inspection or exams that week."),
+    ChangeKind.STRAND_ORDER: ("Another order of strands", "Which strand your trust is reviewed on first, second..."),
+    ChangeKind.NOT_THIS_REVIEWER: ("Not to host a reviewer", "Someone proposed to review your trust."),
+}
+MAX_REASON = proposals.MAX_REASON
+
+
+@router.get("/trusts/{trust_id}")
+def trust_page(request: Request, trust_id: Id, viewer: Signed, s: DB):
+    """A host CEO's cycle: their trust's visits in strand order, who is coming, and where each review is."""
+    trust = access.trust_for(s, viewer, trust_id)
+    partnership = get_partnership_by_id(s, trust.partnership_id)
+    return page(
+        request,
+        "trust.html",
+        trust=trust,
+        cycle=queries.trust_cycle(s, trust),
+        today=clock.today(),
+        figures=context_data.trust_trend(s, trust),
+        proposal=proposals.standing(s, partnership),
+    )
+
+
+@router.get("/trusts/{trust_id}/visits.ics")
+def trust_calendar(trust_id: Id, viewer: Signed, s: DB):
+    trust = access.trust_for(s, viewer, trust_id)
+    reviews = [row.review for row in queries.trust_cycle(s, trust)]
+    content = reviews_calendar(s, reviews, f"Peer review visits: {trust.name}")
+    return Response(
+        content,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="visits-{trust.key}.ics"'},
+    )
+
+
+@router.get("/trusts/{trust_id}/proposal")
+def proposal_page(request: Request, trust_id: Id, viewer: Signed, s: DB, done: str = ""):
+    trust, view = _proposal(s, viewer, trust_id)
+    if view is None:
+        return page(request, "trust_proposal.html", trust=trust, view=None, done="")
+    reviewers = {p.email for p in people_in(s, trust.partnership_id, still_here=True) if p.trust_id == trust.id}
+    return page(
+        request,
+        "trust_proposal.html",
+        trust=trust,
+        view=view,
+        hosted=view.hosted_by(trust.id),
+        away=[v for v in view.places_of(reviewers) if v.trust_id != trust.id],
+        reviewers=reviewers,
+        answer=view.answer_of(trust.id),
+        done=done if done in ("confirmed", "asked") else "",
+    )
+
+
+@router.post("/trusts/{trust_id}/proposal/confirm")
+async def confirm(request: Request, trust_id: Id, viewer: Signed, s: DB):
+    fields = dict(await posted(request))
+    trust, view = _proposal(s, viewer, trust_id)
+    if view is None or str(view.proposal.id) != fields.get("proposal", ""):
+        raise Conflict("The proposal has changed since you opened the page: look at the newest one and answer it.")
+    proposals.answer(s, trust, access.acting_person(s, viewer, trust.partnership_id), [], view.proposal.id)
+    return RedirectResponse(f"/trusts/{trust.id}/proposal?done=confirmed", status_code=303)
+
+
+@router.get("/trusts/{trust_id}/proposal/change")
+def change_choice(request: Request, trust_id: Id, viewer: Signed, s: DB, kind: str = "", chosen: int = 0):
+    """The first question: what to change. A GET form, so it needs no script to go on to the next page."""
+    trust, view = _proposal(s, viewer, trust_id, needed=True)
+    if kind in {k.value for k in CHANGES}:
+        return RedirectResponse(f"/trusts/{trust.id}/proposal/change/{kind}", status_code=303)
+    errors = {"kind": "Select what you would like to change"} if chosen else {}
+    options = [(k.value, label, hint) for k, (label, hint) in CHANGES.items()]
+    return page(
+        request,
+        "proposal_change_kind.html",
+        400 if errors else 200,
+        trust=trust,
+        view=view,
+        options=options,
+        values={"kind": kind},
+        errors=errors,
+    )
+
+
+@router.get("/trusts/{trust_id}/proposal/change/{kind}")
+def change_form(request: Request, trust_id: Id, kind: ChangeKind, viewer: Signed, s: DB):
+    trust, view = _proposal(s, viewer, trust_id, needed=True)
+    assert view is not None
+    hosted = view.hosted_by(trust.id)
+    values = {f"order-{i}": v.strand_id for i, v in enumerate(hosted)} if kind is ChangeKind.STRAND_ORDER else {}
+    return _change_page(request, s, trust, view, kind, values, {})
+
+
+@router.post("/trusts/{trust_id}/proposal/change/{kind}")
+async def change_asked(request: Request, trust_id: Id, kind: ChangeKind, viewer: Signed, s: DB):
+    fields = dict(await posted(request))
+    trust, view = _proposal(s, viewer, trust_id, needed=True)
+    assert view is not None
+    if str(view.proposal.id) != fields.get("proposal", ""):
+        raise Conflict("The proposal has changed since you opened the page: look at the newest one and answer it.")
+    request_, errors = _request_from(s, trust, view, kind, fields)
+    if request_ is not None:
+        try:
+            proposals.ask(s, trust, access.acting_person(s, viewer, trust.partnership_id), request_, view.proposal.id)
+        except BadInput as exc:
+            errors = {_FIRST_FIELD[kind]: exc.problem}
+    if errors:
+        s.rollback()
+        return _change_page(request, s, trust, view, kind, fields, errors, 400)
+    return RedirectResponse(f"/trusts/{trust.id}/proposal?done=asked", status_code=303)
+
+
+_FIRST_FIELD = {
+    ChangeKind.OTHER_WEEK: "week",
+    ChangeKind.STRAND_ORDER: "order-0",
+    ChangeKind.NOT_THIS_REVIEWER: "reviewer",
+}
+
+
+def _request_from(
+    s: Session, trust, view: proposals.ProposalView, kind: ChangeKind, fields: dict[str, str]
+) -> tuple[ChangeRequest | None, dict[str, str]]:
+    """The change a posted form asks for, or the problems with it, keyed by field id (all at once)."""
+    errors: dict[str, str] = {}
+    reason = fields.get("reason", "").strip()
+    if not reason:
+        errors["reason"] = "Enter why you are asking for this change"
+    elif len(reason) > MAX_REASON:
+        errors["reason"] = f"Why you are asking must be {MAX_REASON:,} characters or fewer"
+    hosted = view.hosted_by(trust.id)
+    week: dt.date | None = None
+    order: tuple[str, ...] = ()
+    reviewer = ""
+    if kind is ChangeKind.OTHER_WEEK:
+        weeks = {v.start.isoformat(): v.start for v in hosted}
+        week = weeks.get(fields.get("week", ""))
+        if week is None:
+            errors["week"] = "Select the visit that should move to another week"
+    elif kind is ChangeKind.STRAND_ORDER:
+        strands = _strands(s, trust)
+        order = tuple(fields.get(f"order-{i}", "") for i in range(len(strands)))
+        for i, strand in enumerate(order):
+            if strand not in strands:
+                errors[f"order-{i}"] = f"Select the strand to be reviewed {_ordinal(i + 1)}"
+            elif strand in order[:i]:
+                errors[f"order-{i}"] = f"{strands[strand]} is already in the order: put each strand in it once"
+        if not errors.get("reason") and not any(k.startswith("order-") for k in errors):
+            if list(order) == [v.strand_id for v in hosted]:
+                errors["order-0"] = "Change the order: this is the order already proposed"
+    else:
+        team = {email for v in hosted for email, *_ in v.team}
+        reviewer = fields.get("reviewer", "")
+        if reviewer not in team:
+            errors["reviewer"] = "Select the person you would rather not host"
+    if errors:
+        return None, errors
+    return ChangeRequest(trust.key, kind, reason, week=week, strand_order=order, reviewer=reviewer), {}
+
+
+def _strands(s: Session, trust) -> dict[str, str]:
+    """The framework's strands, id -> title, in the framework's order."""
+    partnership = get_partnership_by_id(s, trust.partnership_id)
+    return {strand["id"]: strand["title"] for strand in partnership.framework["strands"]}
+
+
+def _ordinal(n: int) -> str:
+    return {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth"}.get(n, f"number {n}")
+
+
+def _change_page(request, s: Session, trust, view, kind: ChangeKind, values: dict, errors: dict, status: int = 200):
+    hosted = view.hosted_by(trust.id)
+    strands = _strands(s, trust)
+    return page(
+        request,
+        f"proposal_change_{kind.value}.html",
+        status,
+        trust=trust,
+        view=view,
+        hosted=hosted,
+        strands=strands,
+        positions=[(i, _ordinal(i + 1)) for i in range(len(strands))],
+        team=[(v, member) for v in hosted for member in v.team],
+        heading=CHANGES[kind][0],
+        values=_values(values, kind, len(strands)),
+        errors=errors,
+    )
+
+
+def _values(values: dict, kind: ChangeKind, strands: int) -> dict:
+    """The form's values as the field macros read them (`order-0` is values['order'][0])."""
+    if kind is not ChangeKind.STRAND_ORDER:
+        return dict(values)
+    return {**values, "order": [values.get(f"order-{i}", "") for i in range(strands)]}
+
+
+def _proposal(s: Session, viewer, trust_id: int, needed: bool = False):
+    trust = access.trust_for(s, viewer, trust_id)
+    view = proposals.standing(s, get_partnership_by_id(s, trust.partnership_id))
+    if needed and view is None:
+        raise NotFound("no proposed cycle: it has been published, or not yet proposed")
+    return trust, view
