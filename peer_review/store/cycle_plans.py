@@ -21,7 +21,7 @@ def the_cycle(session: Session, partnership_id: int) -> Cycle:
 
 
 def cycle_of(session: Session, review: Review) -> Cycle:
-    return session.get(Cycle, review.cycle_id)
+    return session.get_one(Cycle, review.cycle_id)
 
 
 def planned_reviews(session: Session, partnership_id: int) -> list[Review]:

@@ -36,10 +36,10 @@ def pending_messages(session: Session) -> list[OutboxMessage]:
     )
 
 
-def locked_message(session: Session, message_id: int) -> OutboxMessage:
+def locked_message(session: Session, message_id: int) -> OutboxMessage | None:
     """The message, read again after its row is locked until this transaction ends (an UPDATE that changes
     nothing: a row lock on PostgreSQL, the write lock on SQLite), so of two senders one sends it and the
-    other finds it sent."""
+    other finds it sent. None when the message has gone since its id was read (sign-in emails are deleted when old)."""
     session.exec(
         update(OutboxMessage)
         .where(col(OutboxMessage.id) == message_id)

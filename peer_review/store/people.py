@@ -74,7 +74,7 @@ def host_ceo(session: Session, review: Review) -> Person:
 
 def trust_of(session: Session, review: Review) -> Trust:
     """The review's host trust."""
-    return session.get(Trust, review.host_trust_id)
+    return session.get_one(Trust, review.host_trust_id)
 
 
 def partnership_named(session: Session, name: str) -> Partnership | None:

@@ -85,7 +85,7 @@ def standing_judgements(session: Session, review: Review) -> dict[int, SelfEvalu
 
 
 def strand_of(session: Session, review: Review) -> dict:
-    framework = session.get(Partnership, review.partnership_id).framework
+    framework = session.get_one(Partnership, review.partnership_id).framework
     return next(s for s in framework["strands"] if s["id"] == review.strand_id)
 
 
@@ -104,10 +104,11 @@ def worker(session: Session, task: Task) -> Person:
     if held_for:
         return session.exec(
             select(Person).where(
-                Person.partnership_id == session.get(Review, task.review_id).partnership_id, Person.email == held_for
+                Person.partnership_id == session.get_one(Review, task.review_id).partnership_id,
+                Person.email == held_for,
             )
         ).one()
-    return session.get(Person, task.assignee_id)
+    return session.get_one(Person, task.assignee_id)
 
 
 def action_ref(action_id: int) -> str:

@@ -18,7 +18,7 @@ def invitation_by_id(session: Session, invitation_id: int) -> SurveyInvitation |
 
 
 def survey_round(session: Session, round_id: int) -> RoundRow:
-    return session.get(RoundRow, round_id)
+    return session.get_one(RoundRow, round_id)
 
 
 def open_invitation_ids(session: Session, today: dt.date, emails: list[str] | None = None) -> list[int]:
