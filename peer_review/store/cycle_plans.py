@@ -46,7 +46,9 @@ def places_elsewhere(
     rows: list[tuple[dt.date, dt.date, str, str, str]] = []
     for at in range(0, len(emails), EMAILS_PER_QUERY):
         rows += session.exec(
-            select(Review.visit_start, Review.visit_end, Review.term, Person.email, Assignment.role)
+            select(  # type: ignore[call-overload]  # sqlmodel types select() for 4 columns at most (sqlmodel#271)
+                Review.visit_start, Review.visit_end, Review.term, Person.email, Assignment.role
+            )
             .select_from(Person)
             .join(Assignment, col(Assignment.person_id) == Person.id)
             .join(Review, col(Review.id) == Assignment.review_id)

@@ -103,7 +103,7 @@ def shared_good_practice(
     pairs `covering` when given, only in `strand` when given, and with `search` (ignoring case) in its text,
     its line of enquiry, its strand or its trust's name."""
     query = (
-        select(
+        select(  # type: ignore[call-overload]  # sqlmodel types select() for 4 columns at most (sqlmodel#271)
             Finding.text,
             Finding.evidence,
             Review.id,

@@ -119,7 +119,7 @@ def review_counts(
     GROUP BY over reviews by partnership."""
     counts = {}
     for pid, count, closed, cancelled, nxt in session.exec(
-        select(
+        select(  # type: ignore[call-overload]  # sqlmodel types select() for 4 columns at most (sqlmodel#271)
             Review.partnership_id,
             func.count(),
             func.sum(case((col(Review.stage) == Stage.CLOSED.value, 1), else_=0)),

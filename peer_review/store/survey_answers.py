@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -83,13 +84,12 @@ def counted_invitations(session: Session, round_ids: list[int]) -> list[SurveyIn
 
 def scale_answers(session: Session, round_ids: list[int]) -> list[tuple[int, str, int]]:
     """(invitation_id, item, value) of every answer on the scale given in these rounds (open answers left out)."""
-    return list(
-        session.exec(
-            select(SurveyAnswer.invitation_id, SurveyAnswer.item, SurveyAnswer.value)
-            .join(SurveyInvitation, SurveyInvitation.id == SurveyAnswer.invitation_id)
-            .where(col(SurveyInvitation.round_id).in_(round_ids), col(SurveyAnswer.value).is_not(None))
-        ).all()
-    )
+    rows = session.exec(
+        select(SurveyAnswer.invitation_id, SurveyAnswer.item, SurveyAnswer.value)
+        .join(SurveyInvitation, col(SurveyInvitation.id) == SurveyAnswer.invitation_id)
+        .where(col(SurveyInvitation.round_id).in_(round_ids), col(SurveyAnswer.value).is_not(None))
+    ).all()
+    return cast(list[tuple[int, str, int]], list(rows))  # no value is None: the query leaves them out
 
 
 def survey_rounds(session: Session, partnership_id: int) -> list[RoundRow]:

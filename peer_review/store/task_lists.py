@@ -87,10 +87,12 @@ def reviews_taken_part_in(
     )
     joined = (
         session.exec(
-            query.join(Assignment, Assignment.review_id == Review.id)
+            # the role selected here: add_columns() is typed to return SQLAlchemy's Select, which exec() refuses
+            select(Review, Trust, Assignment.role)
+            .join(Trust, col(Trust.id) == Review.host_trust_id)
+            .join(Assignment, col(Assignment.review_id) == Review.id)
             .where(col(Assignment.person_id).in_(person_ids), Assignment.status == "accepted")
-            .add_columns(Assignment.role)
-            .order_by(Review.visit_start)
+            .order_by(col(Review.visit_start))
         ).all()
         if person_ids
         else []
