@@ -32,7 +32,7 @@ def external_review_on(session: Session, trust_id: int, reviewed_on: dt.date) ->
 
 def discard_strand_views(session: Session, external_review_id: int) -> None:
     """Every strand view of an external review being replaced (the file's take their place)."""
-    session.execute(delete(ExternalStrandView).where(ExternalStrandView.external_review_id == external_review_id))
+    session.execute(delete(ExternalStrandView).where(col(ExternalStrandView.external_review_id) == external_review_id))
 
 
 def external_reviews(session: Session, partnership_id: int, trust_id: int | None = None) -> list[ExternalReview]:
@@ -40,7 +40,7 @@ def external_reviews(session: Session, partnership_id: int, trust_id: int | None
     query = select(ExternalReview).where(ExternalReview.partnership_id == partnership_id)
     if trust_id is not None:
         query = query.where(ExternalReview.trust_id == trust_id)
-    return list(session.exec(query.order_by(ExternalReview.trust_id, ExternalReview.reviewed_on)).all())
+    return list(session.exec(query.order_by(col(ExternalReview.trust_id), col(ExternalReview.reviewed_on))).all())
 
 
 def strand_views(session: Session, external_review_id: int) -> list[ExternalStrandView]:
@@ -57,6 +57,6 @@ def supported_findings(session: Session, review_ids: list[int], kinds: Iterable[
         session.exec(
             select(Finding)
             .where(col(Finding.review_id).in_(review_ids), Finding.status == "supported", col(Finding.kind).in_(kinds))
-            .order_by(Finding.id)
+            .order_by(col(Finding.id))
         )
     )

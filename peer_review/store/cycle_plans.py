@@ -21,7 +21,7 @@ def the_cycle(session: Session, partnership_id: int) -> Cycle:
 
 
 def cycle_of(session: Session, review: Review) -> Cycle:
-    return session.get(Cycle, review.cycle_id)
+    return session.get_one(Cycle, review.cycle_id)
 
 
 def planned_reviews(session: Session, partnership_id: int) -> list[Review]:
@@ -30,7 +30,7 @@ def planned_reviews(session: Session, partnership_id: int) -> list[Review]:
         session.exec(
             select(Review)
             .where(Review.partnership_id == partnership_id, Review.stage != Stage.CANCELLED.value)
-            .order_by(Review.id)
+            .order_by(col(Review.id))
         ).all()
     )
 
@@ -46,10 +46,12 @@ def places_elsewhere(
     rows: list[tuple[dt.date, dt.date, str, str, str]] = []
     for at in range(0, len(emails), EMAILS_PER_QUERY):
         rows += session.exec(
-            select(Review.visit_start, Review.visit_end, Review.term, Person.email, Assignment.role)
+            select(  # type: ignore[call-overload]  # sqlmodel types select() for 4 columns at most (sqlmodel#271)
+                Review.visit_start, Review.visit_end, Review.term, Person.email, Assignment.role
+            )
             .select_from(Person)
-            .join(Assignment, Assignment.person_id == Person.id)
-            .join(Review, Review.id == Assignment.review_id)
+            .join(Assignment, col(Assignment.person_id) == Person.id)
+            .join(Review, col(Review.id) == Assignment.review_id)
             .where(
                 col(Person.email).in_(emails[at : at + EMAILS_PER_QUERY]),
                 Review.partnership_id != exclude_partnership,
@@ -64,14 +66,15 @@ def teams_holding_roles(session: Session, partnership_id: int) -> list[tuple[int
     """(review_id, role, email) of every place on the partnership's reviews not declined, whose person still
     holds that role (a moderator still a moderator, a peer still a reviewer), in the order the places were made."""
     holds_role = or_(
-        and_(Assignment.role == "moderator", Person.is_moderator), and_(Assignment.role == "peer", Person.is_reviewer)
+        and_(col(Assignment.role) == "moderator", col(Person.is_moderator)),
+        and_(col(Assignment.role) == "peer", col(Person.is_reviewer)),
     )
     return list(
         session.exec(
             select(Assignment.review_id, Assignment.role, Person.email)
-            .join(Person, Person.id == Assignment.person_id)
-            .join(Review, Review.id == Assignment.review_id)
+            .join(Person, col(Person.id) == Assignment.person_id)
+            .join(Review, col(Review.id) == Assignment.review_id)
             .where(Review.partnership_id == partnership_id, Assignment.status != "declined", holds_role)
-            .order_by(Assignment.id)
+            .order_by(col(Assignment.id))
         ).all()
     )

@@ -32,9 +32,9 @@ def actions_of_trust(session: Session, trust_id: int, visited_before: dt.date | 
     that day."""
     query = (
         select(DevelopmentAction)
-        .join(Review, Review.id == DevelopmentAction.review_id)
+        .join(Review, col(Review.id) == DevelopmentAction.review_id)
         .where(DevelopmentAction.trust_id == trust_id)
-        .order_by(Review.visit_start, DevelopmentAction.id)
+        .order_by(col(Review.visit_start), col(DevelopmentAction.id))
     )
     if visited_before is not None:
         query = query.where(Review.visit_start < visited_before)
@@ -55,9 +55,9 @@ def progress_of(session: Session, action_ids: list[int]) -> list[tuple[ActionPro
     return list(
         session.exec(
             select(ActionProgress, Review.strand_title)
-            .join(Review, Review.id == ActionProgress.review_id)
+            .join(Review, col(Review.id) == ActionProgress.review_id)
             .where(col(ActionProgress.action_id).in_(action_ids))
-            .order_by(ActionProgress.recorded_at, ActionProgress.id)
+            .order_by(col(ActionProgress.recorded_at), col(ActionProgress.id))
         )
     )
 
@@ -80,8 +80,8 @@ def actions_by_id(session: Session, action_ids: list[int]) -> dict[int, Developm
 def _shared():
     """The conditions for a finding to be in the library."""
     return and_(
-        Finding.kind == "good_practice",
-        Finding.status == "supported",
+        col(Finding.kind) == "good_practice",
+        col(Finding.status) == "supported",
         col(Review.issued_on).is_not(None),
         col(Review.good_practice_consent).is_(True),
     )
@@ -103,7 +103,7 @@ def shared_good_practice(
     pairs `covering` when given, only in `strand` when given, and with `search` (ignoring case) in its text,
     its line of enquiry, its strand or its trust's name."""
     query = (
-        select(
+        select(  # type: ignore[call-overload]  # sqlmodel types select() for 4 columns at most (sqlmodel#271)
             Finding.text,
             Finding.evidence,
             Review.id,
@@ -114,22 +114,25 @@ def shared_good_practice(
             Trust.name,
             LineOfEnquiry.title,
         )
-        .join(Review, Review.id == Finding.review_id)
-        .join(Trust, Trust.id == Review.host_trust_id)
+        .join(Review, col(Review.id) == Finding.review_id)
+        .join(Trust, col(Trust.id) == Review.host_trust_id)
         .outerjoin(
             LineOfEnquiry,
             and_(
-                LineOfEnquiry.review_id == Review.id,
-                LineOfEnquiry.round == Review.lines_round,
-                LineOfEnquiry.number == Finding.line_number,
+                col(LineOfEnquiry.review_id) == Review.id,
+                col(LineOfEnquiry.round) == Review.lines_round,
+                col(LineOfEnquiry.number) == Finding.line_number,
             ),
         )
         .where(_shared())
-        .order_by(col(Review.issued_on).desc(), col(Review.id).desc(), Finding.id)
+        .order_by(col(Review.issued_on).desc(), col(Review.id).desc(), col(Finding.id))
     )
     if covering is not None:
         query = query.where(
-            or_(false(), *(and_(Review.partnership_id == pid, Review.strand_id == sid) for pid, sid in covering))
+            or_(
+                false(),
+                *(and_(col(Review.partnership_id) == pid, col(Review.strand_id) == sid) for pid, sid in covering),
+            )
         )
     if strand is not None:
         query = query.where(Review.strand_id == strand)
@@ -163,7 +166,7 @@ def strands_with_shared_good_practice(session: Session) -> dict[str, str]:
     """(strand id: title) of the strands that have shared good practice."""
     rows = session.exec(
         select(Review.strand_id, Review.strand_title)
-        .join(Finding, Finding.review_id == Review.id)
+        .join(Finding, col(Finding.review_id) == Review.id)
         .where(_shared())
         .distinct()
     )

@@ -4,7 +4,7 @@ answers and the development actions of one partnership, each in one query howeve
 from __future__ import annotations
 
 from sqlalchemy import and_
-from sqlmodel import select
+from sqlmodel import col, select
 
 from peer_review.store.db import Session
 from peer_review.store.tables import (
@@ -22,7 +22,7 @@ def partnership_actions(session: Session, partnership_id: int) -> list[Developme
         session.exec(
             select(DevelopmentAction)
             .where(DevelopmentAction.partnership_id == partnership_id)
-            .order_by(DevelopmentAction.trust_id, DevelopmentAction.id)
+            .order_by(col(DevelopmentAction.trust_id), col(DevelopmentAction.id))
         ).all()
     )
 
@@ -33,13 +33,13 @@ def judgements_with_titles(session: Session, partnership_id: int) -> list[tuple[
     return list(
         session.exec(
             select(SelfEvaluationJudgement, LineOfEnquiry.title)
-            .join(Review, Review.id == SelfEvaluationJudgement.review_id)
+            .join(Review, col(Review.id) == SelfEvaluationJudgement.review_id)
             .outerjoin(
                 LineOfEnquiry,
                 and_(
-                    LineOfEnquiry.review_id == Review.id,
-                    LineOfEnquiry.round == Review.lines_round,
-                    LineOfEnquiry.number == SelfEvaluationJudgement.line_number,
+                    col(LineOfEnquiry.review_id) == Review.id,
+                    col(LineOfEnquiry.round) == Review.lines_round,
+                    col(LineOfEnquiry.number) == SelfEvaluationJudgement.line_number,
                 ),
             )
             .where(Review.partnership_id == partnership_id)
@@ -52,7 +52,7 @@ def feedback_responses(session: Session, partnership_id: int) -> list[FeedbackRe
     return list(
         session.exec(
             select(FeedbackResponse)
-            .join(Review, Review.id == FeedbackResponse.review_id)
+            .join(Review, col(Review.id) == FeedbackResponse.review_id)
             .where(Review.partnership_id == partnership_id)
         ).all()
     )

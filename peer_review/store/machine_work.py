@@ -7,14 +7,18 @@ emptied by the sweep (service/sweep.py) as it finds each review waiting on peopl
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, delete, or_, select, update
-from sqlmodel import Session, col
+from sqlalchemy import Connection, delete, or_, update
+from sqlmodel import Session, col, select
 
 from peer_review.domain.lifecycle import Stage
 from peer_review.store.tables.machine_work import MachineWork  # the modules, not the package: its hook imports this one
 from peer_review.store.tables.review import Review
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
 
 FINISHED = (Stage.CLOSED.value, Stage.CANCELLED.value)
 
@@ -38,6 +42,7 @@ def queue(
             col(Review.host_trust_id).in_(host_trust_ids), col(Review.stage).not_in(FINISHED)
         )
         review_ids.update(connection.execute(hosted).scalars())
+    insert: Callable[[type[MachineWork]], postgresql.Insert | sqlite.Insert]
     if connection.dialect.name == "postgresql":  # each dialect's upsert, imported only where it is used
         from sqlalchemy.dialects.postgresql import insert
     else:
@@ -47,7 +52,7 @@ def queue(
             if settled[review_id] is not None:
                 connection.execute(
                     delete(MachineWork).where(
-                        MachineWork.review_id == review_id, MachineWork.token == settled[review_id]
+                        col(MachineWork.review_id) == review_id, col(MachineWork.token) == settled[review_id]
                     )
                 )
             continue
@@ -63,16 +68,18 @@ def claim_free(
     """Claim, until `until`, up to `limit` queued reviews (of one partnership, or all) that nobody holds or whose
     holder's lease ran out before `now`, lowest id first; returns their ids, sorted. One statement: on PostgreSQL,
     rows another sweep is claiming at this moment are skipped (SKIP LOCKED), not waited for."""
-    free = select(MachineWork.review_id).where(or_(MachineWork.claimed_until == None, MachineWork.claimed_until < now))  # noqa: E711
+    free = select(MachineWork.review_id).where(
+        or_(col(MachineWork.claimed_until).is_(None), col(MachineWork.claimed_until) < now)
+    )
     if partnership_id is not None:
         reviews = select(Review.id).where(Review.partnership_id == partnership_id)
         free = free.where(col(MachineWork.review_id).in_(reviews))
-    free = free.order_by(MachineWork.review_id).limit(limit).with_for_update(skip_locked=True)
+    free = free.order_by(col(MachineWork.review_id)).limit(limit).with_for_update(skip_locked=True)
     taken = session.exec(
         update(MachineWork)
         .where(col(MachineWork.review_id).in_(free.scalar_subquery()))
         .values(claimed_until=until, claimed_by=by)
-        .returning(MachineWork.review_id)
+        .returning(col(MachineWork.review_id))
     ).all()
     return sorted(r for (r,) in taken)
 
@@ -83,7 +90,7 @@ def release_claims(session: Session, review_ids: list[int]) -> None:
     rows = (
         select(MachineWork.review_id)
         .where(col(MachineWork.review_id).in_(review_ids))
-        .order_by(MachineWork.review_id)
+        .order_by(col(MachineWork.review_id))
         .with_for_update()
     )
     session.exec(
@@ -95,4 +102,4 @@ def release_claims(session: Session, review_ids: list[int]) -> None:
 
 def token_of(session: Session, review_id: int) -> int | None:
     """The review's token on the queue (it moves each time the review changes), or None when it is not queued."""
-    return session.exec(select(MachineWork.token).where(MachineWork.review_id == review_id)).scalar_one_or_none()
+    return session.exec(select(MachineWork.token).where(MachineWork.review_id == review_id)).one_or_none()

@@ -3,7 +3,7 @@ reviews a change reaches, and the places people hold on review teams."""
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from peer_review.store.reviews import STILL_OPEN
 from peer_review.store.tables import Assignment, Review, Task, Trust
@@ -22,17 +22,17 @@ def people_with_records(session: Session, partnership_id: int) -> set[int | None
     return {
         *session.exec(
             select(Assignment.person_id)
-            .join(Review, Review.id == Assignment.review_id)
+            .join(Review, col(Review.id) == Assignment.review_id)
             .where(Review.partnership_id == partnership_id)
         ).all(),
         *session.exec(
             select(Task.assignee_id)
-            .join(Review, Review.id == Task.review_id)
+            .join(Review, col(Review.id) == Task.review_id)
             .where(Review.partnership_id == partnership_id)
         ).all(),
         *session.exec(
             select(Finding.author_id)
-            .join(Review, Review.id == Finding.review_id)
+            .join(Review, col(Review.id) == Finding.review_id)
             .where(Review.partnership_id == partnership_id)
         ).all(),
     }
@@ -43,7 +43,7 @@ def reviews_with_host_keys(session: Session, partnership_id: int) -> list[tuple[
     return list(
         session.exec(
             select(Review, Trust.key)
-            .join(Trust, Trust.id == Review.host_trust_id)
+            .join(Trust, col(Trust.id) == Review.host_trust_id)
             .where(Review.partnership_id == partnership_id)
         ).all()
     )
@@ -68,7 +68,7 @@ def open_reviews(session: Session, partnership_id: int) -> list[Review]:
     """A partnership's reviews not closed or cancelled, oldest first (what is said of them reads in a fixed order)."""
     return list(
         session.exec(
-            select(Review).where(Review.partnership_id == partnership_id, STILL_OPEN).order_by(Review.id)
+            select(Review).where(Review.partnership_id == partnership_id, STILL_OPEN).order_by(col(Review.id))
         ).all()
     )
 
@@ -88,8 +88,8 @@ def places_of(session: Session, person_id: int) -> list[tuple[Assignment, Review
     return list(
         session.exec(
             select(Assignment, Review)
-            .join(Review, Review.id == Assignment.review_id)
+            .join(Review, col(Review.id) == Assignment.review_id)
             .where(Assignment.person_id == person_id, Assignment.status != "declined")
-            .order_by(Review.visit_start, Review.id)
+            .order_by(col(Review.visit_start), col(Review.id))
         ).all()
     )

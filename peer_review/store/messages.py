@@ -13,7 +13,7 @@ from peer_review.store.tables import OutboxMessage
 
 def every_message(session: Session) -> list[OutboxMessage]:
     """Every message, sent or not, oldest first."""
-    return list(session.exec(select(OutboxMessage).order_by(OutboxMessage.id)))
+    return list(session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))))
 
 
 def message_by_key(session: Session, key: str) -> OutboxMessage | None:
@@ -23,7 +23,7 @@ def message_by_key(session: Session, key: str) -> OutboxMessage | None:
 
 def pending_ids(session: Session, events: frozenset[str] | None = None) -> list[int]:
     """The ids of the messages waiting to be sent (of `events`, when given), oldest first."""
-    query = select(OutboxMessage.id).where(OutboxMessage.status == "pending").order_by(OutboxMessage.id)
+    query = select(OutboxMessage.id).where(OutboxMessage.status == "pending").order_by(col(OutboxMessage.id))
     if events is not None:
         query = query.where(col(OutboxMessage.event).in_(sorted(events)))
     return list(session.exec(query).all())
@@ -31,16 +31,18 @@ def pending_ids(session: Session, events: frozenset[str] | None = None) -> list[
 
 def pending_messages(session: Session) -> list[OutboxMessage]:
     """The messages waiting to be sent, oldest first."""
-    return list(session.exec(select(OutboxMessage).where(OutboxMessage.status == "pending").order_by(OutboxMessage.id)))
+    return list(
+        session.exec(select(OutboxMessage).where(OutboxMessage.status == "pending").order_by(col(OutboxMessage.id)))
+    )
 
 
-def locked_message(session: Session, message_id: int) -> OutboxMessage:
+def locked_message(session: Session, message_id: int) -> OutboxMessage | None:
     """The message, read again after its row is locked until this transaction ends (an UPDATE that changes
     nothing: a row lock on PostgreSQL, the write lock on SQLite), so of two senders one sends it and the
-    other finds it sent."""
+    other finds it sent. None when the message has gone since its id was read (sign-in emails are deleted when old)."""
     session.exec(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id)
+        .where(col(OutboxMessage.id) == message_id)
         .values(status=OutboxMessage.status)
         .execution_options(synchronize_session=False)
     )
@@ -49,14 +51,16 @@ def locked_message(session: Session, message_id: int) -> OutboxMessage:
 
 def delete_sign_in_emails(session: Session, before: dt.datetime) -> None:
     """Sign-in emails asked for before `before` (they hold no text, and their envelope has no later use)."""
-    session.exec(delete(OutboxMessage).where(OutboxMessage.event == "sign_in", OutboxMessage.created_at < before))
+    session.exec(
+        delete(OutboxMessage).where(col(OutboxMessage.event) == "sign_in", col(OutboxMessage.created_at) < before)
+    )
 
 
 def forget_sent_text(session: Session, before: dt.datetime, now: dt.datetime) -> None:
     """The text of messages sent before `before`, not yet forgotten; their envelopes and keys stay."""
     session.exec(
         update(OutboxMessage)
-        .where(col(OutboxMessage.body_deleted_at).is_(None), OutboxMessage.sent_at < before)
+        .where(col(OutboxMessage.body_deleted_at).is_(None), col(OutboxMessage.sent_at) < before)
         .values(text="", html="", ics=None, body_deleted_at=now)
         .execution_options(synchronize_session=False)
     )

@@ -20,7 +20,7 @@ FINISHED = (Stage.CLOSED.value, Stage.CANCELLED.value)
 
 
 def _count_late(today: dt.date):
-    return func.sum(case((Task.due < today, 1), else_=0))
+    return func.sum(case((col(Task.due) < today, 1), else_=0))
 
 
 # --- partnerships and trusts by name --------------------------------------------------------------
@@ -38,8 +38,8 @@ def reviews_with_hosts(session: Session, partnership_id: int | None = None) -> l
     """Every review (of one partnership) with its host trust, by partnership, then visit, then id."""
     query = (
         select(Review, Trust)
-        .join(Trust, Trust.id == Review.host_trust_id)
-        .order_by(Review.partnership_id, Review.visit_start, Review.id)
+        .join(Trust, col(Trust.id) == Review.host_trust_id)
+        .order_by(col(Review.partnership_id), col(Review.visit_start), col(Review.id))
     )
     if partnership_id is not None:
         query = query.where(Review.partnership_id == partnership_id)
@@ -51,9 +51,9 @@ def reviews_by_host(session: Session, partnership_id: int) -> list[tuple[Review,
     return list(
         session.exec(
             select(Review, Trust)
-            .join(Trust, Trust.id == Review.host_trust_id)
+            .join(Trust, col(Trust.id) == Review.host_trust_id)
             .where(Review.partnership_id == partnership_id)
-            .order_by(Trust.id, Review.position)
+            .order_by(col(Trust.id), col(Review.position))
         ).all()
     )
 
@@ -66,7 +66,9 @@ def reviews_of_partnership(session: Session, partnership_id: int) -> list[Review
 def reviews_hosted_in_order(session: Session, trust_id: int) -> list[Review]:
     """The reviews a trust hosts, in its CEO's strand order."""
     return list(
-        session.exec(select(Review).where(Review.host_trust_id == trust_id).order_by(Review.position, Review.id)).all()
+        session.exec(
+            select(Review).where(Review.host_trust_id == trust_id).order_by(col(Review.position), col(Review.id))
+        ).all()
     )
 
 
@@ -76,9 +78,9 @@ def team_members(session: Session, review_ids: list[int]) -> list[tuple[Assignme
     return list(
         session.exec(
             select(Assignment, Person)
-            .join(Person, Person.id == Assignment.person_id)
+            .join(Person, col(Person.id) == Assignment.person_id)
             .where(col(Assignment.review_id).in_(review_ids))
-            .order_by(col(Assignment.role).desc(), Assignment.id)
+            .order_by(col(Assignment.role).desc(), col(Assignment.id))
         )
     )
 
@@ -117,20 +119,20 @@ def review_counts(
     GROUP BY over reviews by partnership."""
     counts = {}
     for pid, count, closed, cancelled, nxt in session.exec(
-        select(
+        select(  # type: ignore[call-overload]  # sqlmodel types select() for 4 columns at most (sqlmodel#271)
             Review.partnership_id,
             func.count(),
-            func.sum(case((Review.stage == Stage.CLOSED.value, 1), else_=0)),
-            func.sum(case((Review.stage == Stage.CANCELLED.value, 1), else_=0)),
+            func.sum(case((col(Review.stage) == Stage.CLOSED.value, 1), else_=0)),
+            func.sum(case((col(Review.stage) == Stage.CANCELLED.value, 1), else_=0)),
             func.min(
                 case(
-                    (and_(Review.visit_start >= today, col(Review.stage).notin_(FINISHED)), Review.visit_start),
+                    (and_(col(Review.visit_start) >= today, col(Review.stage).notin_(FINISHED)), Review.visit_start),
                     else_=None,
                 )
             ),
         )
         .where(col(Review.partnership_id).in_(partnership_ids))
-        .group_by(Review.partnership_id)
+        .group_by(col(Review.partnership_id))
     ):
         if isinstance(nxt, str):  # SQLite hands back an aggregate of dates as text
             nxt = dt.date.fromisoformat(nxt)
@@ -144,7 +146,7 @@ def trust_counts(session: Session, partnership_ids: list[int]) -> dict[int, int]
         session.exec(
             select(Trust.partnership_id, func.count())
             .where(col(Trust.partnership_id).in_(partnership_ids), col(Trust.left_on).is_(None))
-            .group_by(Trust.partnership_id)
+            .group_by(col(Trust.partnership_id))
         ).all()
     )
 
@@ -156,9 +158,9 @@ def open_task_counts(session: Session, partnership_ids: list[int], today: dt.dat
         for pid, count, late in session.exec(
             select(Review.partnership_id, func.count(), _count_late(today))
             .select_from(Task)
-            .join(Review, Review.id == Task.review_id)
+            .join(Review, col(Review.id) == Task.review_id)
             .where(col(Review.partnership_id).in_(partnership_ids), Task.status == "open")
-            .group_by(Review.partnership_id)
+            .group_by(col(Review.partnership_id))
         )
     }
 
@@ -171,8 +173,8 @@ def team_places(session: Session, partnership_id: int) -> list[tuple[Person, str
     return list(
         session.exec(
             select(Person, Assignment.role, Review.term)
-            .join(Assignment, Assignment.person_id == Person.id)
-            .join(Review, Review.id == Assignment.review_id)
+            .join(Assignment, col(Assignment.person_id) == Person.id)
+            .join(Review, col(Review.id) == Assignment.review_id)
             .where(Review.partnership_id == partnership_id, Assignment.status != "declined")
         )
     )
@@ -183,9 +185,9 @@ def open_task_counts_by_assignee(session: Session, partnership_id: int, today: d
     return list(
         session.exec(
             select(Task.assignee_id, func.count(), _count_late(today))
-            .join(Review, Review.id == Task.review_id)
+            .join(Review, col(Review.id) == Task.review_id)
             .where(Review.partnership_id == partnership_id, Task.status == "open")
-            .group_by(Task.assignee_id)
+            .group_by(col(Task.assignee_id))
         )
     )
 
@@ -198,9 +200,9 @@ def tasks_with_assignees(session: Session, review_id: int) -> list[tuple[Task, P
     return list(
         session.exec(
             select(Task, Person)
-            .join(Person, Person.id == Task.assignee_id)
+            .join(Person, col(Person.id) == Task.assignee_id)
             .where(Task.review_id == review_id)
-            .order_by(Task.due, Task.id)
+            .order_by(col(Task.due), col(Task.id))
         )
     )
 
@@ -211,7 +213,7 @@ def history_of(session: Session, review_id: int) -> list:
 
     return list(
         session.exec(
-            select(AuditEntry).where(AuditEntry.review_id == review_id).order_by(AuditEntry.at, AuditEntry.id)
+            select(AuditEntry).where(AuditEntry.review_id == review_id).order_by(col(AuditEntry.at), col(AuditEntry.id))
         ).all()
     )
 
@@ -219,7 +221,7 @@ def history_of(session: Session, review_id: int) -> list:
 def visit_moves_of(session: Session, review_id: int) -> list[VisitChange]:
     """Each move of a review's visit, first first."""
     return list(
-        session.exec(select(VisitChange).where(VisitChange.review_id == review_id).order_by(VisitChange.id)).all()
+        session.exec(select(VisitChange).where(VisitChange.review_id == review_id).order_by(col(VisitChange.id))).all()
     )
 
 
@@ -228,8 +230,8 @@ def visit_moves_in(session: Session, partnership_id: int) -> list[VisitChange]:
     return list(
         session.exec(
             select(VisitChange)
-            .join(Review, Review.id == VisitChange.review_id)
+            .join(Review, col(Review.id) == VisitChange.review_id)
             .where(Review.partnership_id == partnership_id)
-            .order_by(VisitChange.id)
+            .order_by(col(VisitChange.id))
         )
     )

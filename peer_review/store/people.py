@@ -25,7 +25,7 @@ def get_partnership(session: Session, name: str | None) -> Partnership:
         partnership = partnership_named(session, name)
         if partnership is not None:
             return partnership
-    names = session.exec(select(Partnership.name).order_by(Partnership.id).limit(10)).all()
+    names = session.exec(select(Partnership.name).order_by(col(Partnership.id)).limit(10)).all()
     if not names:
         raise UserError("no partnership is loaded; run `peer-review partnership load FILE` first")
     listed = ", ".join(names) + (", ..." if len(names) == 10 else "")
@@ -61,7 +61,7 @@ def people_with_email(session: Session, email: str, still_here: bool = False) ->
     query = select(Person).where(Person.email == email.strip().lower())
     if still_here:
         query = query.where(col(Person.left_on).is_(None))
-    return list(session.exec(query.order_by(Person.id)).all())
+    return list(session.exec(query.order_by(col(Person.id))).all())
 
 
 def coordinator_of(session: Session, partnership_id: int) -> Person:
@@ -74,7 +74,7 @@ def host_ceo(session: Session, review: Review) -> Person:
 
 def trust_of(session: Session, review: Review) -> Trust:
     """The review's host trust."""
-    return session.get(Trust, review.host_trust_id)
+    return session.get_one(Trust, review.host_trust_id)
 
 
 def partnership_named(session: Session, name: str) -> Partnership | None:
@@ -87,7 +87,7 @@ def trusts_in(session: Session, partnership_id: int, still_here: bool = False) -
     query = select(Trust).where(Trust.partnership_id == partnership_id)
     if still_here:
         query = query.where(col(Trust.left_on).is_(None))
-    return list(session.exec(query.order_by(Trust.id)).all())
+    return list(session.exec(query.order_by(col(Trust.id))).all())
 
 
 def left_trust_keys(session: Session, partnership_id: int) -> list[str]:
@@ -114,7 +114,7 @@ def people_in(session: Session, partnership_id: int, still_here: bool = False, b
     query = select(Person).where(Person.partnership_id == partnership_id)
     if still_here:
         query = query.where(col(Person.left_on).is_(None))
-    return list(session.exec(query.order_by(Person.email if by_email else Person.id)).all())
+    return list(session.exec(query.order_by(col(Person.email) if by_email else col(Person.id))).all())
 
 
 def member_by_email(session: Session, partnership_id: int, email: str) -> Person:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from peer_review.store.tables import (
     Assignment,
@@ -18,7 +18,7 @@ from peer_review.store.tables import (
 
 
 def assignments(session: Session, review: Review) -> list[Assignment]:
-    return list(session.exec(select(Assignment).where(Assignment.review_id == review.id).order_by(Assignment.id)))
+    return list(session.exec(select(Assignment).where(Assignment.review_id == review.id).order_by(col(Assignment.id))))
 
 
 def team(session: Session, review: Review) -> tuple[list[Person], Person | None]:
@@ -26,9 +26,9 @@ def team(session: Session, review: Review) -> tuple[list[Person], Person | None]
     peers, moderator = [], None
     rows = session.exec(
         select(Assignment.role, Person)
-        .join(Person, Person.id == Assignment.person_id)
+        .join(Person, col(Person.id) == Assignment.person_id)
         .where(Assignment.review_id == review.id, Assignment.status != "declined")
-        .order_by(Assignment.id)
+        .order_by(col(Assignment.id))
     )
     for role, person in rows:
         if role == "moderator":
@@ -43,7 +43,7 @@ def lines_of_round(session: Session, review: Review, round_: int) -> list[LineOf
         session.exec(
             select(LineOfEnquiry)
             .where(LineOfEnquiry.review_id == review.id, LineOfEnquiry.round == round_)
-            .order_by(LineOfEnquiry.number)
+            .order_by(col(LineOfEnquiry.number))
         )
     )
 
@@ -61,7 +61,9 @@ def agreed_lines(session: Session, review: Review) -> list[LineOfEnquiry]:
 
 
 def evidence(session: Session, review: Review) -> list[EvidenceItem]:
-    return list(session.exec(select(EvidenceItem).where(EvidenceItem.review_id == review.id).order_by(EvidenceItem.id)))
+    return list(
+        session.exec(select(EvidenceItem).where(EvidenceItem.review_id == review.id).order_by(col(EvidenceItem.id)))
+    )
 
 
 def evidence_refs(session: Session, review: Review) -> list[str]:
@@ -69,7 +71,7 @@ def evidence_refs(session: Session, review: Review) -> list[str]:
 
 
 def findings_of(session: Session, review: Review) -> list[Finding]:
-    return list(session.exec(select(Finding).where(Finding.review_id == review.id).order_by(Finding.id)))
+    return list(session.exec(select(Finding).where(Finding.review_id == review.id).order_by(col(Finding.id))))
 
 
 def standing_judgements(session: Session, review: Review) -> dict[int, SelfEvaluationJudgement]:
@@ -77,13 +79,13 @@ def standing_judgements(session: Session, review: Review) -> dict[int, SelfEvalu
     rows = session.exec(
         select(SelfEvaluationJudgement)
         .where(SelfEvaluationJudgement.review_id == review.id)
-        .order_by(SelfEvaluationJudgement.round)
+        .order_by(col(SelfEvaluationJudgement.round))
     )
     return {j.line_number: j for j in rows}
 
 
 def strand_of(session: Session, review: Review) -> dict:
-    framework = session.get(Partnership, review.partnership_id).framework
+    framework = session.get_one(Partnership, review.partnership_id).framework
     return next(s for s in framework["strands"] if s["id"] == review.strand_id)
 
 
@@ -102,10 +104,11 @@ def worker(session: Session, task: Task) -> Person:
     if held_for:
         return session.exec(
             select(Person).where(
-                Person.partnership_id == session.get(Review, task.review_id).partnership_id, Person.email == held_for
+                Person.partnership_id == session.get_one(Review, task.review_id).partnership_id,
+                Person.email == held_for,
             )
         ).one()
-    return session.get(Person, task.assignee_id)
+    return session.get_one(Person, task.assignee_id)
 
 
 def action_ref(action_id: int) -> str:
@@ -121,6 +124,6 @@ def lines_led_by(session: Session, review_id: int, person_id: int) -> list[LineO
         session.exec(
             select(LineOfEnquiry)
             .where(LineOfEnquiry.review_id == review_id, LineOfEnquiry.lead_id == person_id)
-            .order_by(LineOfEnquiry.id)
+            .order_by(col(LineOfEnquiry.id))
         ).all()
     )

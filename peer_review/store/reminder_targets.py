@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from peer_review.store.db import Session
 from peer_review.store.tables import Partnership, Person, Review, Task
@@ -10,7 +10,7 @@ from peer_review.store.tables import Partnership, Person, Review, Task
 
 def partnerships_in_order(session: Session) -> list[tuple[int, str]]:
     """(id, name) of every partnership, in the order loaded."""
-    return list(session.exec(select(Partnership.id, Partnership.name).order_by(Partnership.id)).all())
+    return list(session.exec(select(Partnership.id, Partnership.name).order_by(col(Partnership.id))).all())
 
 
 def open_tasks_with_people(session: Session, partnership_id: int) -> list[tuple[Task, Review, Person]]:
@@ -18,9 +18,9 @@ def open_tasks_with_people(session: Session, partnership_id: int) -> list[tuple[
     return list(
         session.exec(
             select(Task, Review, Person)
-            .join(Review, Review.id == Task.review_id)
-            .join(Person, Person.id == Task.assignee_id)
+            .join(Review, col(Review.id) == Task.review_id)
+            .join(Person, col(Person.id) == Task.assignee_id)
             .where(Review.partnership_id == partnership_id, Task.status == "open")
-            .order_by(Task.id)
+            .order_by(col(Task.id))
         ).all()
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from peer_review.store.tables import Document, ModerationDecision
 
@@ -18,7 +18,7 @@ def stored_document(session: Session, review_id: int, kind: str) -> Document | N
 
 def stored_documents(session: Session, review_id: int | None = None) -> list[Document]:
     """Every stored document (or one review's), review by review in the order rendered."""
-    query = select(Document).order_by(Document.review_id, Document.id)
+    query = select(Document).order_by(col(Document.review_id), col(Document.id))
     if review_id is not None:
         query = query.where(Document.review_id == review_id)
     return list(session.exec(query))
@@ -41,7 +41,7 @@ def moderation_decisions(session: Session, review_id: int) -> list[ModerationDec
         session.exec(
             select(ModerationDecision)
             .where(ModerationDecision.review_id == review_id)
-            .order_by(ModerationDecision.round)
+            .order_by(col(ModerationDecision.round))
         )
     )
 

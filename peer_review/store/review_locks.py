@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from sqlalchemy import update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from peer_review.domain.model import TaskStatus
 from peer_review.store.tables import Review, Task
@@ -20,7 +20,7 @@ def lock_review(session: Session, review_id: int) -> None:
     writer holds it."""
     session.exec(
         update(Review)
-        .where(Review.id == review_id)
+        .where(col(Review.id) == review_id)
         .values(stage=Review.stage)
         .execution_options(synchronize_session=False)
     )
@@ -33,7 +33,7 @@ def claim_open_task(session: Session, task_id: int) -> bool:
     return (
         session.exec(
             update(Task)
-            .where(Task.id == task_id, Task.status == TaskStatus.OPEN.value)
+            .where(col(Task.id) == task_id, col(Task.status) == TaskStatus.OPEN.value)
             .values(status=TaskStatus.DONE.value)
         ).rowcount
         == 1

@@ -32,9 +32,9 @@ def team_with_people(session: Session, review_id: int) -> list[tuple[Assignment,
     return list(
         session.exec(
             select(Assignment, Person)
-            .join(Person, Person.id == Assignment.person_id)
+            .join(Person, col(Person.id) == Assignment.person_id)
             .where(Assignment.review_id == review_id)
-            .order_by(Assignment.id)
+            .order_by(col(Assignment.id))
         ).all()
     )
 
@@ -50,7 +50,7 @@ def open_review_ids(session: Session, partnership_id: int | None = None) -> list
     query = select(Review.id).where(STILL_OPEN)
     if partnership_id is not None:
         query = query.where(Review.partnership_id == partnership_id)
-    return list(session.exec(query.order_by(Review.id)).all())
+    return list(session.exec(query.order_by(col(Review.id))).all())
 
 
 def hosted_reviews(session: Session, trust_id: int) -> list[Review]:
@@ -59,7 +59,7 @@ def hosted_reviews(session: Session, trust_id: int) -> list[Review]:
         session.exec(
             select(Review)
             .where(Review.host_trust_id == trust_id, Review.stage != Stage.CANCELLED.value)
-            .order_by(Review.cycle_id, Review.position, Review.id)
+            .order_by(col(Review.cycle_id), col(Review.position), col(Review.id))
         ).all()
     )
 

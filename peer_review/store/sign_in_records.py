@@ -41,7 +41,7 @@ def claim_request(session: Session, request_id: int, now: dt.datetime) -> bool:
     return (
         session.exec(
             update(SignInRequest)
-            .where(SignInRequest.id == request_id, col(SignInRequest.used_at).is_(None))
+            .where(col(SignInRequest.id) == request_id, col(SignInRequest.used_at).is_(None))
             .values(used_at=now)
         ).rowcount
         == 1
@@ -54,5 +54,5 @@ def web_session_by_token_hash(session: Session, token_hash: str) -> WebSession |
 
 def forget_requests_and_sessions(session: Session, requested_before: dt.datetime, seen_before: dt.datetime) -> None:
     """Delete the requests asked for before `requested_before`, and the sessions last seen before `seen_before`."""
-    session.exec(delete(SignInRequest).where(SignInRequest.requested_at < requested_before))
-    session.exec(delete(WebSession).where(WebSession.last_seen_at < seen_before))
+    session.exec(delete(SignInRequest).where(col(SignInRequest.requested_at) < requested_before))
+    session.exec(delete(WebSession).where(col(WebSession.last_seen_at) < seen_before))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -18,7 +19,7 @@ def invitation_by_id(session: Session, invitation_id: int) -> SurveyInvitation |
 
 
 def survey_round(session: Session, round_id: int) -> RoundRow:
-    return session.get(RoundRow, round_id)
+    return session.get_one(RoundRow, round_id)
 
 
 def open_invitation_ids(session: Session, today: dt.date, emails: list[str] | None = None) -> list[int]:
@@ -26,12 +27,12 @@ def open_invitation_ids(session: Session, today: dt.date, emails: list[str] | No
     those sent to these addresses (already in lower case) of people who have not left."""
     query = (
         select(SurveyInvitation.id)
-        .join(Person, Person.id == SurveyInvitation.person_id)
+        .join(Person, col(Person.id) == SurveyInvitation.person_id)
         .where(SurveyInvitation.status == "open", SurveyInvitation.due >= today)
     )
     if emails is not None:
         query = query.where(col(Person.email).in_(emails), col(Person.left_on).is_(None))
-    return list(session.exec(query.order_by(SurveyInvitation.due, SurveyInvitation.id)).all())
+    return list(session.exec(query.order_by(col(SurveyInvitation.due), col(SurveyInvitation.id))).all())
 
 
 def claim_invitation(session: Session, invitation_id: int, now: dt.datetime) -> bool:
@@ -39,7 +40,7 @@ def claim_invitation(session: Session, invitation_id: int, now: dt.datetime) -> 
     claims it (False for the other)."""
     taken = session.exec(
         update(SurveyInvitation)
-        .where(SurveyInvitation.id == invitation_id, SurveyInvitation.status == "open")
+        .where(col(SurveyInvitation.id) == invitation_id, col(SurveyInvitation.status) == "open")
         .values(status="done", completed_at=now)
     ).rowcount
     return taken == 1
@@ -53,15 +54,15 @@ def invitations_to_remind(
     return list(
         session.exec(
             select(SurveyInvitation, RoundRow, Person)
-            .join(RoundRow, RoundRow.id == SurveyInvitation.round_id)
-            .join(Person, Person.id == SurveyInvitation.person_id)
+            .join(RoundRow, col(RoundRow.id) == SurveyInvitation.round_id)
+            .join(Person, col(Person.id) == SurveyInvitation.person_id)
             .where(
                 RoundRow.partnership_id == partnership_id,
                 SurveyInvitation.status == "open",
                 SurveyInvitation.due >= today,
                 col(Person.left_on).is_(None),
             )
-            .order_by(SurveyInvitation.id)
+            .order_by(col(SurveyInvitation.id))
         ).all()
     )
 
@@ -72,10 +73,10 @@ def counted_invitations(session: Session, round_ids: list[int]) -> list[SurveyIn
     return list(
         session.exec(
             select(SurveyInvitation)
-            .join(Person, Person.id == SurveyInvitation.person_id)
+            .join(Person, col(Person.id) == SurveyInvitation.person_id)
             .where(
                 col(SurveyInvitation.round_id).in_(round_ids),
-                (SurveyInvitation.status == "done") | col(Person.left_on).is_(None),
+                (col(SurveyInvitation.status) == "done") | col(Person.left_on).is_(None),
             )
         ).all()
     )
@@ -83,16 +84,15 @@ def counted_invitations(session: Session, round_ids: list[int]) -> list[SurveyIn
 
 def scale_answers(session: Session, round_ids: list[int]) -> list[tuple[int, str, int]]:
     """(invitation_id, item, value) of every answer on the scale given in these rounds (open answers left out)."""
-    return list(
-        session.exec(
-            select(SurveyAnswer.invitation_id, SurveyAnswer.item, SurveyAnswer.value)
-            .join(SurveyInvitation, SurveyInvitation.id == SurveyAnswer.invitation_id)
-            .where(col(SurveyInvitation.round_id).in_(round_ids), col(SurveyAnswer.value).is_not(None))
-        ).all()
-    )
+    rows = session.exec(
+        select(SurveyAnswer.invitation_id, SurveyAnswer.item, SurveyAnswer.value)
+        .join(SurveyInvitation, col(SurveyInvitation.id) == SurveyAnswer.invitation_id)
+        .where(col(SurveyInvitation.round_id).in_(round_ids), col(SurveyAnswer.value).is_not(None))
+    ).all()
+    return cast(list[tuple[int, str, int]], list(rows))  # no value is None: the query leaves them out
 
 
 def survey_rounds(session: Session, partnership_id: int) -> list[RoundRow]:
     return list(
-        session.exec(select(RoundRow).where(RoundRow.partnership_id == partnership_id).order_by(RoundRow.id)).all()
+        session.exec(select(RoundRow).where(RoundRow.partnership_id == partnership_id).order_by(col(RoundRow.id))).all()
     )

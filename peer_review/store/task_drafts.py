@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, col, delete, select
 
 from peer_review.store.tables import Person, TaskDraft
 
@@ -46,13 +46,13 @@ def draft_holders(session: Session, task_id: int) -> list[DraftHolder]:
     """Who holds a draft of the task, and when they saved it, first saved first."""
     rows = session.exec(
         select(TaskDraft, Person)
-        .join(Person, Person.id == TaskDraft.person_id)
+        .join(Person, col(Person.id) == TaskDraft.person_id)
         .where(TaskDraft.task_id == task_id)
-        .order_by(TaskDraft.saved_at, TaskDraft.id)
+        .order_by(col(TaskDraft.saved_at), col(TaskDraft.id))
     ).all()
     return [DraftHolder(draft.person_id, person.name, draft.saved_at) for draft, person in rows]
 
 
 def discard_all(session: Session, task_id: int) -> None:
     """Everyone's drafts of a task that is done or cancelled: nobody can send them any more."""
-    session.exec(delete(TaskDraft).where(TaskDraft.task_id == task_id))
+    session.exec(delete(TaskDraft).where(col(TaskDraft.task_id) == task_id))

@@ -19,9 +19,9 @@ def _task_rows():
     """Tasks with what a row of a task list shows: their review, assignee and host trust."""
     return (
         select(Task, Review, Person, Trust)
-        .join(Review, Review.id == Task.review_id)
-        .join(Person, Person.id == Task.assignee_id)
-        .join(Trust, Trust.id == Review.host_trust_id)
+        .join(Review, col(Review.id) == Task.review_id)
+        .join(Person, col(Person.id) == Task.assignee_id)
+        .join(Trust, col(Trust.id) == Review.host_trust_id)
     )
 
 
@@ -29,7 +29,7 @@ def open_task_filter(session: Session, person_email: str | None, partnership_nam
     """The conditions on Task (and Review) that pick the open tasks of a person and/or a partnership; each
     is served by an index (task by status, review or assignee; person by email; review by partnership).
     Refuses an email nobody has; hand the result to the reads below."""
-    where = [Task.status == "open"]
+    where = [col(Task.status) == "open"]
     if partnership_name is not None:
         partnership_id = get_partnership(session, partnership_name).id
         where.append(col(Task.review_id).in_(select(Review.id).where(Review.partnership_id == partnership_id)))
@@ -49,7 +49,7 @@ def count_tasks(session: Session, where: list) -> int:
 def task_rows_page(session: Session, where: list, offset: int, size: int) -> list[TaskWithReview]:
     """One page of the tasks meeting the conditions, soonest due first (due date, then id: a stable order): the
     page's task ids are chosen first, so only they are joined with their review, assignee and host."""
-    ids = select(Task.id).where(*where).order_by(Task.due, Task.id).offset(offset).limit(size)
+    ids = select(Task.id).where(*where).order_by(col(Task.due), col(Task.id)).offset(offset).limit(size)
     return list(session.exec(_task_rows().where(col(Task.id).in_(ids)).order_by(Task.due, Task.id)))
 
 
@@ -79,18 +79,20 @@ def reviews_taken_part_in(
 ) -> tuple[list[tuple[Review, Trust]], list[tuple[Review, Trust, str]]]:
     """(hosted, joined): the reviews these trusts host, and those these people accepted a place on (with
     the role), each by visit; no query for an empty set."""
-    query = select(Review, Trust).join(Trust, Trust.id == Review.host_trust_id)
+    query = select(Review, Trust).join(Trust, col(Trust.id) == Review.host_trust_id)
     hosted = (
-        session.exec(query.where(col(Review.host_trust_id).in_(ceo_of)).order_by(Review.visit_start)).all()
+        session.exec(query.where(col(Review.host_trust_id).in_(ceo_of)).order_by(col(Review.visit_start))).all()
         if ceo_of
         else []
     )
     joined = (
         session.exec(
-            query.join(Assignment, Assignment.review_id == Review.id)
+            # the role selected here: add_columns() is typed to return SQLAlchemy's Select, which exec() refuses
+            select(Review, Trust, Assignment.role)
+            .join(Trust, col(Trust.id) == Review.host_trust_id)
+            .join(Assignment, col(Assignment.review_id) == Review.id)
             .where(col(Assignment.person_id).in_(person_ids), Assignment.status == "accepted")
-            .add_columns(Assignment.role)
-            .order_by(Review.visit_start)
+            .order_by(col(Review.visit_start))
         ).all()
         if person_ids
         else []
@@ -103,7 +105,7 @@ def reviews_with_team_places_of(session: Session, person_ids: list[int]) -> list
     return list(
         session.exec(
             select(Review)
-            .join(Assignment, Assignment.review_id == Review.id)
+            .join(Assignment, col(Assignment.review_id) == Review.id)
             .where(col(Assignment.person_id).in_(person_ids))
         )
     )

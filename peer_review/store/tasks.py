@@ -19,12 +19,12 @@ def open_tasks(
         query = query.where(Task.kind == kind.value)
     if assignee_id is not None:
         query = query.where(Task.assignee_id == assignee_id)
-    return list(session.exec(query.order_by(Task.id)).all())
+    return list(session.exec(query.order_by(col(Task.id))).all())
 
 
 def tasks_of(session: Session, review_id: int) -> list[Task]:
     """Every task of a review, whatever its status, oldest first."""
-    return list(session.exec(select(Task).where(Task.review_id == review_id).order_by(Task.id)).all())
+    return list(session.exec(select(Task).where(Task.review_id == review_id).order_by(col(Task.id))).all())
 
 
 def task_by_key(session: Session, key: str) -> Task | None:
@@ -51,11 +51,11 @@ def open_tasks_hosted_by(session: Session, trust_id: int, assignee_id: int) -> l
     return list(
         session.exec(
             select(Task, Review)
-            .join(Review, Review.id == Task.review_id)
+            .join(Review, col(Review.id) == Task.review_id)
             .where(
                 Review.host_trust_id == trust_id, Task.assignee_id == assignee_id, Task.status == TaskStatus.OPEN.value
             )
-            .order_by(Task.id)
+            .order_by(col(Task.id))
         ).all()
     )
 
