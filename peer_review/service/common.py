@@ -1,5 +1,5 @@
 """Small helpers shared by the service modules: the audit log, text typed outside a form, ending a task, the
-host's calendar, and the people and trusts the records name by a stored id."""
+host's calendar, and the people and trusts the records name (by a stored id; a review's moderator)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from peer_review.errors import UserError
 from peer_review.store import task_drafts
 from peer_review.store.db import Session
 from peer_review.store.people import get_partnership_by_id, person, trust_by_id, trust_of
+from peer_review.store.records import team
 from peer_review.store.tables import Person, Review, Task, Trust
 
 ENGINE = "engine"
@@ -79,3 +80,12 @@ def stored_trust(session: Session, trust_id: int) -> Trust:
     if found is None:
         raise LookupError(f"no trust with id {trust_id}, though the records name one")
     return found
+
+
+def moderator_of(session: Session, review: Review) -> Person:
+    """The review's moderator, for work that needs one; refused while the place is empty (they declined or left,
+    and the coordinator has still to choose who takes it)."""
+    _, moderator = team(session, review)
+    if moderator is None:
+        raise UserError(f"review {review.id} has no moderator; the coordinator must choose one first")
+    return moderator
