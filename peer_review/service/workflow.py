@@ -76,7 +76,7 @@ def validate_answer(session: Session, task: Task, review: Review, data: Any) -> 
         return KINDS[TaskKind(task.kind)].model.model_validate(data, context=validation_context(session, review, task))
     except ValidationError as exc:
         errors = exc.errors()
-        raise InvalidAnswer([(tuple(e["loc"]), describe(e)) for e in errors], errors) from None
+        raise InvalidAnswer([(tuple(e["loc"]), describe(e)) for e in errors], [dict(e) for e in errors]) from None
 
 
 def _claim(session: Session, task: Task) -> None:
