@@ -20,7 +20,7 @@ from peer_review.errors import UserError
 class QueuedMessage(Protocol):
     """What a channel reads of a queued message (the outbox's row, service/outbox.py)."""
 
-    id: int | None
+    id: int
     event: str
     recipient: str
     subject: str

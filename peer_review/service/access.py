@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING
 
 from peer_review.domain.model import KIND_RULES, TaskKind
 from peer_review.errors import NotFound, Refused
+from peer_review.service.common import stored_person
 from peer_review.store import people, reviews, survey_answers, tasks, viewers
 from peer_review.store.db import Session
-from peer_review.store.people import people_with_email, person
+from peer_review.store.people import people_with_email
 from peer_review.store.tables import (
     EvidenceItem,
     Person,
@@ -119,7 +120,7 @@ def task_for(session: Session, viewer: Viewer, task_id: int) -> tuple[Task, Revi
     task = tasks.task_or_none(session, task_id)
     if task is None:
         raise NotFound(f"no task with id {task_id}")
-    review = reviews.review_or_none(session, task.review_id)
+    review = reviews.get_review(session, task.review_id)  # a task's review is always there
     _private(viewer, review.partnership_id, f"task with id {task_id}")
     if task.assignee_id not in viewer.person_ids and review.partnership_id not in viewer.coordinates:
         raise Refused("This task is someone else's; only they and the partnership's coordinator can see it.")
@@ -133,7 +134,7 @@ def not_theirs_to_answer(session: Session, task: Task, person_ids: frozenset[int
     rule = KIND_RULES[TaskKind(task.kind)]
     if not rule.own_answer or task.assignee_id in person_ids:
         return None
-    assignee = person(session, task.assignee_id)
+    assignee = stored_person(session, task.assignee_id)
     return f"Only {assignee.name} can {rule.own_answer}. Nobody else can answer this task for them, the coordinator included."
 
 

@@ -42,9 +42,12 @@ def _visits_for_trust(session: Session, key: str) -> list[Review]:
 
 def visits_calendar(session: Session, person: str | None = None, trust: str | None = None) -> bytes:
     """One event per visit; stable UIDs, and SEQUENCE goes up each time a visit moves."""
-    if (person is None) == (trust is None):
+    if person is not None and trust is None:
+        reviews = _visits_for_person(session, person)
+    elif trust is not None and person is None:
+        reviews = _visits_for_trust(session, trust)
+    else:
         raise UserError("give exactly one of --person EMAIL or --trust ID")
-    reviews = _visits_for_person(session, person) if person else _visits_for_trust(session, trust)
     return reviews_calendar(session, reviews, f"Peer review visits: {person or trust}")
 
 

@@ -1,5 +1,5 @@
-"""Small helpers shared by the service modules: the audit log, text typed outside a form, ending a task, and
-the host's calendar."""
+"""Small helpers shared by the service modules: the audit log, text typed outside a form, ending a task, the
+host's calendar, and the people and trusts the records name (by a stored id; a review's moderator)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from peer_review.domain.text import Text
 from peer_review.errors import UserError
 from peer_review.store import task_drafts
 from peer_review.store.db import Session
-from peer_review.store.people import get_partnership_by_id, trust_of
-from peer_review.store.tables import Review, Task
+from peer_review.store.people import get_partnership_by_id, person, trust_by_id, trust_of
+from peer_review.store.records import team
+from peer_review.store.tables import Person, Review, Task, Trust
 
 ENGINE = "engine"
 
@@ -62,3 +63,29 @@ def host_calendar(session: Session, review: Review) -> SchoolCalendar:
     partnership = get_partnership_by_id(session, review.partnership_id)
     calendar_id = trust_of(session, review).calendar_id
     return SchoolCalendar.from_dict(calendar_id, partnership.calendars[calendar_id])
+
+
+def stored_person(session: Session, person_id: int) -> Person:
+    """The person a stored row names by id (an assignment, a task, a finding, a survey invitation): the foreign key
+    keeps them in the database, so finding nobody is a fault in the records, said as one."""
+    found = person(session, person_id)
+    if found is None:
+        raise LookupError(f"no person with id {person_id}, though the records name one")
+    return found
+
+
+def stored_trust(session: Session, trust_id: int) -> Trust:
+    """The trust a stored row names by id (a person's, a review's host): as with stored_person, it is always there."""
+    found = trust_by_id(session, trust_id)
+    if found is None:
+        raise LookupError(f"no trust with id {trust_id}, though the records name one")
+    return found
+
+
+def moderator_of(session: Session, review: Review) -> Person:
+    """The review's moderator, for work that needs one; refused while the place is empty (they declined or left,
+    and the coordinator has still to choose who takes it)."""
+    _, moderator = team(session, review)
+    if moderator is None:
+        raise UserError(f"review {review.id} has no moderator; the coordinator must choose one first")
+    return moderator

@@ -16,7 +16,7 @@ from peer_review.files.context_files import (
     number_of,
     year_order,
 )
-from peer_review.service.common import audit
+from peer_review.service.common import ENGINE, audit
 from peer_review.store.context_figures import (
     discard_strand_views,
     external_review_on,
@@ -92,7 +92,7 @@ def load_headline_figures(session: Session, partnership_name: str | None, loaded
             counts["changed"] += 1
         else:
             counts["unchanged"] += 1
-    audit(session, partnership.id, "headline_figures_loaded", source=str(loaded.source), **counts)
+    audit(session, partnership.id, "headline_figures_loaded", ENGINE, source=str(loaded.source), **counts)
     return HeadlineLoad(partnership.name, **counts)
 
 

@@ -76,8 +76,8 @@ def workload(session: Session, partnership: Partnership) -> list[Load]:
 def review_dates(session: Session, partnership: Partnership) -> list[ReviewDates]:
     reviews = overviews.reviews_by_host(session, partnership.id)
     first_move: dict[int, VisitChange] = {}
-    for move in overviews.visit_moves_in(session, partnership.id):
-        first_move.setdefault(move.review_id, move)
+    for moved in overviews.visit_moves_in(session, partnership.id):
+        first_move.setdefault(moved.review_id, moved)
     rows = []
     for review, trust in reviews:
         report_due = dt.date.fromisoformat(review.deadlines["report"])

@@ -9,9 +9,9 @@ from pathlib import Path
 from peer_review import clock
 from peer_review.domain.model import Alignment, DocumentKind, FindingKind, TaskKind
 from peer_review.service import follow_up
-from peer_review.service.common import audit
+from peer_review.service.common import audit, stored_person
 from peer_review.store.db import Session
-from peer_review.store.people import get_partnership_by_id, people_in, person, trust_of
+from peer_review.store.people import get_partnership_by_id, people_in, trust_of
 from peer_review.store.records import (
     agreed_lines,
     evidence,
@@ -22,7 +22,7 @@ from peer_review.store.records import (
 )
 from peer_review.store.rendered_documents import moderation_decisions, stored_document, stored_documents
 from peer_review.store.reviews import get_review
-from peer_review.store.tables import Document, Review
+from peer_review.store.tables import Document, Review, Task
 from peer_review.store.tasks import last_done
 
 ABOUT = (
@@ -54,6 +54,13 @@ def _common(session: Session, review: Review) -> dict:
     }
 
 
+def _done_by(session: Session, task: Task) -> str:
+    """The name of who answered a task that is done (an answer records who gave it)."""
+    if task.completed_by_id is None:
+        raise LookupError(f"task {task.id} is done, but its record names nobody who did it")
+    return stored_person(session, task.completed_by_id).name
+
+
 def lines_agreement_context(session: Session, review: Review) -> dict:
     agreed = last_done(session, review.id, TaskKind.AGREE_LINES)
     proposer = last_done(session, review.id, TaskKind.PROPOSE_LINES)
@@ -70,8 +77,8 @@ def lines_agreement_context(session: Session, review: Review) -> dict:
             }
             for line in latest_lines(session, review)
         ],
-        "proposed_by": person(session, proposer.completed_by_id).name if proposer else "",
-        "agreed_by": person(session, agreed.completed_by_id).name if agreed else "",
+        "proposed_by": _done_by(session, proposer) if proposer else "",
+        "agreed_by": _done_by(session, agreed) if agreed else "",
         "agreed_on": _date(agreed.completed_at) if agreed else "",
         "history": "Agreed at the first proposal."
         if rounds <= 1

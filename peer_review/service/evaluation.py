@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import cast
 
 from peer_review import clock
 from peer_review.adapters.chart_spec import ChartSpec
@@ -93,7 +94,7 @@ class Evaluation:
         return ev.tally(
             sorted(self.standing, key=lambda j: (j.visit_start, j.review_id)),
             lambda j: (j.review_id, j.trust_name, j.strand_title),
-            lambda key: f"Review {key[0]}: {key[1]}, {key[2]}",
+            lambda key: "Review {}: {}, {}".format(*cast(tuple, key)),  # the key just above
         )
 
     @cached_property
@@ -462,7 +463,7 @@ def _latest_round(e: Evaluation) -> SurveyRound | None:
 def _survey_changes(e: Evaluation) -> list[tuple[str, float | None, str]]:
     """(group: theme, change, what stands in for a missing change) from the baseline to the latest later round."""
     latest = _latest_round(e)
-    if latest is None:
+    if latest is None or e.surveys is None:  # no latest round without surveys
         return []
     baseline = {(r.group, r.theme): r.answers for r in e.surveys.themes if r.round == SurveyRound.BASELINE}
     return [
@@ -492,6 +493,8 @@ def _survey_parts(e: Evaluation, part) -> list[dict]:
                 or ["No round of the stakeholder survey has been opened yet (`peer-review survey open baseline`)."]
             )
         ]
+    if results.questionnaire is None:
+        raise RuntimeError("survey results with closed rounds but no questionnaire")
     opened = [SurveyRound(r.round) for r in results.rounds]
     intro = (
         f"The questionnaire “{results.questionnaire.title}” asks how far people agree with statements on each theme, from 1 (strongly disagree) "
@@ -782,7 +785,7 @@ def csv_files(e: Evaluation) -> dict[str, str]:
             "group": t.group,
             "lines": t.lines,
             **{a.value: t.count(a) for a in Alignment},
-            "share_aligned": "" if t.share(Alignment.ALIGNED) is None else round(t.share(Alignment.ALIGNED), 4),
+            "share_aligned": "" if (share := t.share(Alignment.ALIGNED)) is None else round(share, 4),
         }
         for breakdown, tallies in (
             ("partnership", [e.overall]),
@@ -827,12 +830,13 @@ def csv_files(e: Evaluation) -> dict[str, str]:
         }
         for r in (e.surveys.themes if e.surveys else [])
     ]
+    answered = e.surveys.answered if e.surveys else {}
     responses = [
         {
             "round": round_,
             "group": group,
             "asked": asked,
-            "answered": ev.shown_count(e.surveys.answered[(round_, group)]),
+            "answered": ev.shown_count(answered[(round_, group)]),
         }
         for (round_, group), asked in (e.surveys.invited.items() if e.surveys else [])
     ]
@@ -963,9 +967,13 @@ Render = Callable[[dict, dict[str, ChartSpec]], bytes]  # (the report's context,
 def word_report(e: Evaluation, render: Render | None = None) -> bytes:
     """evaluation.docx; `render` draws the charts and builds the document (by default here, in this process)."""
     if render is None:
-        from peer_review.adapters.word import render_evaluation as render
+        from peer_review.adapters.word import render_evaluation
+
+        render = render_evaluation
     cycle = (
-        f"{clock.long_date(e.cycle_start)} to {clock.long_date(e.cycle_end)}" if e.cycle_start else "not yet planned"
+        f"{clock.long_date(e.cycle_start)} to {clock.long_date(e.cycle_end)}"
+        if e.cycle_start and e.cycle_end  # both the cycle's, or neither
+        else "not yet planned"
     )
     context = {
         "partnership": e.partnership,

@@ -18,7 +18,7 @@ from contextlib import AbstractContextManager as ContextManager
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 from peer_review.errors import UserError
 from peer_review.store.db import Session
@@ -116,7 +116,9 @@ class _LogFile(logging.Handler):
 
     def __init__(self, command: str):
         super().__init__(logging.WARNING)
-        self.command, self.path, self._stream = command, None, None
+        self.command = command
+        self.path: Path | None = None
+        self._stream: TextIO | None = None
         self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -149,7 +151,7 @@ def failure_log(command: str) -> Iterator[Callable[[], Path | None]]:
     keep everything else. Gives a function answering the file's path (None while nothing was logged)."""
     root = logging.getLogger()
     to_file = _LogFile(command)
-    added = (
+    added: list[logging.Handler] = (
         [] if root.handlers else [logging.StreamHandler(sys.stderr)]
     )  # for Python's own last resort, which prints tracebacks too
     for handler in added:

@@ -132,8 +132,8 @@ def people_of(spec: PartnershipSpec) -> dict[str, dict]:
                 conflicts=lowered(r.conflicts),
                 previous_employers=list(r.previous_employers),
             )
-    for i, r in enumerate(spec.respondents):
-        person(r, ("respondents", i), trust=r.trust, survey_group=r.group)
+    for i, respondent in enumerate(spec.respondents):
+        person(respondent, ("respondents", i), trust=respondent.trust, survey_group=respondent.group)
     return people
 
 

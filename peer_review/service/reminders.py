@@ -19,7 +19,7 @@ from peer_review.service.isolation import Failures, units_of
 from peer_review.service.outbox import notify, review_context
 from peer_review.service.queries import open_tasks
 from peer_review.store.db import Session
-from peer_review.store.people import coordinator_of, get_partnership_by_id, person_by_email
+from peer_review.store.people import coordinator_of, get_partnership_by_id, member_by_email, person_by_email
 from peer_review.store.reminder_targets import open_tasks_with_people, partnerships_in_order
 from peer_review.store.reviews import get_review, get_task
 from peer_review.store.tables import DueDateChange, Partnership, Person, Review
@@ -126,7 +126,7 @@ def _digests(session: Session, partnership: Partnership, coordinator: Person, to
         by_person[t.assignee_email].append(t)
     sent = 0
     for email, mine in by_person.items():
-        person = person_by_email(session, partnership.id, email)
+        person = member_by_email(session, partnership.id, email)  # a task's assignee's, as stored
         notify(
             session,
             key=f"digest/{person.id}/{week}",

@@ -104,8 +104,10 @@ def _notify_moved(session: Session, review, change: VisitChange, tell_coordinato
     old = clock.date_span(change.old_start, change.old_end)
     ics = reviews_calendar(session, [review], f"Peer review visit: {context['host']}")
     peers, moderator = team(session, review)
-    told = [host_ceo(session, review), *peers, moderator] + (
-        [coordinator_of(session, review.partnership_id)] if tell_coordinator else []
+    told = (
+        [host_ceo(session, review), *peers]
+        + ([moderator] if moderator else [])  # none while the place is empty
+        + ([coordinator_of(session, review.partnership_id)] if tell_coordinator else [])
     )
     for person in told:
         notify(

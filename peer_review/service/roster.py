@@ -172,7 +172,7 @@ def stored_roster(session: Session, partnership: Partnership) -> Roster:
         people={
             p.email: Member(
                 p.email,
-                keys.get(p.trust_id),
+                keys.get(p.trust_id) if p.trust_id is not None else None,
                 frozenset(r for r in ROLES if getattr(p, r)),
                 {k: getattr(p, k) for k in DETAILS},
             )
@@ -210,9 +210,11 @@ def history_of(session: Session, partnership: Partnership) -> History:
     added = emails_added_by_hand(session, pid)
     return History(
         with_records=frozenset(p.email for p in people if p.id in ids),
-        added_outside_file=added,
+        added_outside_file=frozenset(email for email in added if email is not None),  # None matches no email
         started=started,
-        left_people={p.email: keys.get(p.trust_id) for p in people if p.left_on is not None},
+        left_people={
+            p.email: keys.get(p.trust_id) if p.trust_id is not None else None for p in people if p.left_on is not None
+        },
         left_trusts=frozenset(left_trust_keys(session, pid)),
     )
 
@@ -404,7 +406,7 @@ def _sync_people(
     loaded: LoadedPartnership,
     trusts: dict[str, Trust],
     leaving: set[str],
-    giving_up: dict[str, set[str]],
+    giving_up: dict[str, frozenset[str]],
     today: dt.date,
 ) -> None:
     """Person rows as the file describes them; those who leave are marked as left. A reviewer's or moderator's
@@ -431,7 +433,7 @@ def _sync_people(
 def _give_up_places(
     session: Session,
     person: Person,
-    roles: set[str],
+    roles: frozenset[str],
     unavailable: frozenset[str],
     left: bool,
     seek: bool,
@@ -527,6 +529,8 @@ def _hand_over_leavers_tasks(session: Session, person: Person) -> list[str]:
             )
             continue
         now_open = hand_over(session, task, person, "has left the partnership", for_=person)
+        if now_open is None:  # only a task whose answer is its assignee's own is passed to nobody: feedback, above
+            raise RuntimeError(f"task {task.id} ({task.kind}) was passed to nobody")
         effects.append(
             f"review {task.review_id}: task {task.id} ({TaskKind(task.kind).title}) passes to the coordinator, to do on {person.name}'s behalf (task {now_open.id})"
         )

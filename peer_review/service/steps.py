@@ -307,6 +307,8 @@ def _people_for(session: Session, review: Review, actor: Actor) -> list[Person]:
 def _render_document(session: Session, review: Review, step: NextStep) -> None:
     from peer_review.service.documents import render_and_store
 
+    if step.document is None:
+        raise RuntimeError(f"review {review.id}: a step to render a document names no document")
     render_and_store(session, review, step.document)
 
 

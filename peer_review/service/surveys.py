@@ -206,12 +206,19 @@ def invitation_for(session: Session, invitation_id: int, email: str | None = Non
     if invitation is None:
         raise NotFound(f"no survey invitation with id {invitation_id}")
     person = get_person(session, invitation.person_id)
-    if email is not None and person.email != email.strip().lower():
-        raise UserError(
-            f"survey invitation {invitation_id} was sent to someone else; each person answers only their own"
-        )
-    if email is not None and person.left_on is not None:
-        raise UserError(f"{person.email} left the partnership on {person.left_on}; their survey invitation is closed")
+    if email is not None:
+        if person is None:  # an invitation's person is always stored
+            raise LookupError(
+                f"no person with id {invitation.person_id}, though survey invitation {invitation_id} names one"
+            )
+        if person.email != email.strip().lower():
+            raise UserError(
+                f"survey invitation {invitation_id} was sent to someone else; each person answers only their own"
+            )
+        if person.left_on is not None:
+            raise UserError(
+                f"{person.email} left the partnership on {person.left_on}; their survey invitation is closed"
+            )
     row = survey_round(session, invitation.round_id)
     return SurveyTask(
         invitation,

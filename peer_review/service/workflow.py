@@ -14,7 +14,7 @@ from peer_review.domain.model import TaskKind, TaskStatus
 from peer_review.errors import BadInput, Conflict, Refused
 from peer_review.files.yaml_document import describe, dotted
 from peer_review.service.access import not_theirs_to_answer
-from peer_review.service.common import audit, end_task
+from peer_review.service.common import audit, end_task, stored_person
 from peer_review.service.kinds import KINDS, validation_context
 from peer_review.service.steps import lock_review, pending_step, run_step  # noqa: F401  (the engine's half of this module's job)
 from peer_review.service.sweep import advance_review
@@ -52,7 +52,7 @@ def check_actor(session: Session, task: Task, review: Review, as_email: str) -> 
     if task.status != TaskStatus.OPEN:
         raise _not_open(session, task)
     if actor.id != task.assignee_id and not actor.is_coordinator:
-        assignee = person(session, task.assignee_id)
+        assignee = stored_person(session, task.assignee_id)
         raise Refused(f"task {task.id} is assigned to {assignee.email}; only they or the coordinator can submit it")
     why = not_theirs_to_answer(session, task, {actor.id})
     if why:
@@ -76,7 +76,7 @@ def validate_answer(session: Session, task: Task, review: Review, data: Any) -> 
         return KINDS[TaskKind(task.kind)].model.model_validate(data, context=validation_context(session, review, task))
     except ValidationError as exc:
         errors = exc.errors()
-        raise InvalidAnswer([(tuple(e["loc"]), describe(e)) for e in errors], errors) from None
+        raise InvalidAnswer([(tuple(e["loc"]), describe(e)) for e in errors], [dict(e) for e in errors]) from None
 
 
 def _claim(session: Session, task: Task) -> None:
@@ -107,7 +107,7 @@ def submit(session: Session, task_id: int, data: Any, as_email: str) -> Submitte
     end_task(session, task, TaskStatus.DONE.value, outcome)
     task.input = parsed.model_dump(mode="json")
     task.completed_by_id = actor.id
-    on_behalf_of = person(session, task.assignee_id).email if actor.id != task.assignee_id else None
+    on_behalf_of = stored_person(session, task.assignee_id).email if actor.id != task.assignee_id else None
     audit(
         session,
         review.partnership_id,

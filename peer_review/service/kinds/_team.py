@@ -6,12 +6,11 @@ from __future__ import annotations
 from peer_review.domain.lifecycle import Event, Stage
 from peer_review.domain.model import TaskKind
 from peer_review.domain.scheduling import replacement
-from peer_review.service.common import ENGINE, audit
+from peer_review.service.common import ENGINE, audit, stored_person
 from peer_review.service.planning import stored_plan_of
 from peer_review.service.steps import hand_over, move, open_task
 from peer_review.store.db import Session
-from peer_review.store.people import coordinator_of, person_by_email
-from peer_review.store.people import person as person_by_id
+from peer_review.store.people import coordinator_of, member_by_email
 from peer_review.store.records import lines_led_by, team
 from peer_review.store.reviews import team_with_people
 from peer_review.store.tables import Assignment, Person, Review, Task
@@ -36,7 +35,7 @@ def leave_team(
     `record` is kept on the assignment, `event` tells the coordinator what happened; `unavailable` people
     (others leaving at the same time) are never chosen.
     """
-    leaving = person_by_id(session, assignment.person_id)
+    leaving = stored_person(session, assignment.person_id)
     # chosen before the place is given up: the stored plan still has them
     found = find_replacement(session, review, leaving.email, unavailable) if seek else None
     assignment.status = "declined"
@@ -116,7 +115,7 @@ def add_member(
     """Someone joins the team in `leaving`'s place: they are asked to accept (when the review opens, if it has
     not yet), and take over the leaver's unfinished work on the review (their open tasks, and the lines of
     enquiry they were to lead)."""
-    person = person_by_email(session, review.partnership_id, email)
+    person = member_by_email(session, review.partnership_id, email)  # as stored: the planner's or coordinator's choice
     session.add(Assignment(review_id=review.id, person_id=person.id, role=role, reason=reason))
     audit(session, review.partnership_id, "assigned", actor, review.id, person=email, role=role, reason=reason)
     if review.stage != Stage.SCHEDULED:

@@ -7,14 +7,14 @@ from peer_review.domain import inputs as inp
 from peer_review.domain.lifecycle import Event
 from peer_review.domain.model import TaskKind
 from peer_review.errors import UserError
-from peer_review.service.common import audit
+from peer_review.service.common import audit, moderator_of
 from peer_review.service.kinds._forms import AnswerForm
 from peer_review.service.kinds._kind import Kind
 from peer_review.service.kinds._yaml import comment
 from peer_review.service.steps import move, open_task
 from peer_review.store.db import Session
 from peer_review.store.people import host_ceo
-from peer_review.store.records import findings_of, team
+from peer_review.store.records import findings_of
 from peer_review.store.tables import Person, Review, Task
 
 
@@ -42,8 +42,7 @@ def handle(session: Session, review: Review, task: Task, data: inp.CheckReport, 
     audit(
         session, review.partnership_id, "good_practice_consent", actor.email, review.id, share=data.share_good_practice
     )
-    _, moderator = team(session, review)
-    open_task(session, review, TaskKind.ISSUE_REPORT, moderator)
+    open_task(session, review, TaskKind.ISSUE_REPORT, moderator_of(session, review))
     move(session, review, Event.REPORT_CHECKED, actor.email)
     return "accurate" if data.accurate else "corrections"
 

@@ -8,14 +8,14 @@ import dataclasses
 from peer_review.domain import inputs as inp
 from peer_review.domain.model import TaskKind
 from peer_review.errors import UserError
-from peer_review.service.common import audit
+from peer_review.service.common import audit, stored_trust
 from peer_review.service.kinds._forms import AnswerForm
 from peer_review.service.kinds._kind import Kind
 from peer_review.service.kinds._team import add_member, share_leads
 from peer_review.service.kinds._yaml import comment
 from peer_review.service.planning import problems_after
 from peer_review.store.db import Session
-from peer_review.store.people import people_in, person_by_email, trust_by_id
+from peer_review.store.people import member_by_email, people_in, person_by_email, trust_by_id
 from peer_review.store.records import assignments, team
 from peer_review.store.reviews import team_with_people
 from peer_review.store.tables import Person, Review, Task
@@ -23,10 +23,10 @@ from peer_review.store.tables import Person, Review, Task
 
 def context(session: Session, review: Review, task: Task, known: dict) -> dict:
     """Who could take the place, and the trust of the person leaving (a peer's place belongs to it)."""
-    leaving = person_by_email(session, review.partnership_id, task.subject["leaving"])
+    leaving = member_by_email(session, review.partnership_id, task.subject["leaving"])  # their email as stored
     return {
         "candidates": _candidates(session, review, leaving, task.subject["role"]),
-        "leaving_trust": trust_by_id(session, leaving.trust_id).name if leaving.trust_id else "",
+        "leaving_trust": stored_trust(session, leaving.trust_id).name if leaving.trust_id else "",
     }
 
 
@@ -42,7 +42,7 @@ def _candidates(session: Session, review: Review, leaving: Person, role: str) ->
 def handle(session: Session, review: Review, task: Task, data: inp.ChooseReplacement, actor: Person) -> str:
     """The coordinator's choice, held to the same constraints as the planner's: never overridden silently."""
     role, leaving_email = task.subject["role"], task.subject["leaving"]
-    leaving = person_by_email(session, review.partnership_id, leaving_email)
+    leaving = member_by_email(session, review.partnership_id, leaving_email)  # their email as stored
     if data.choice == "without":
         if role == "moderator":
             raise UserError(
@@ -67,7 +67,11 @@ def handle(session: Session, review: Review, task: Task, data: inp.ChooseReplace
         )
         share_leads(session, review, leaving)
         return "without"
+    person: Person | None
+    where: tuple[str, ...]
     if data.choice == "new":
+        if data.new_person is None:  # ChooseReplacement's own check refuses this first
+            raise UserError("give the new person's name and email (new_person)", loc=("new_person",))
         person = _new_person(session, review, data.new_person, role, leaving, actor)
         where = ("new_person", "email")
     else:
@@ -107,7 +111,7 @@ def _new_person(
             f"{new.email} is already in this partnership: choose them from the list instead",
             loc=("new_person", "email"),
         )
-    trust = trust_by_id(session, leaving.trust_id) if role == "peer" else None
+    trust = trust_by_id(session, leaving.trust_id) if role == "peer" and leaving.trust_id is not None else None
     person = Person(
         partnership_id=review.partnership_id,
         email=new.email,

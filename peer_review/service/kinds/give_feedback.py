@@ -5,17 +5,17 @@ from __future__ import annotations
 from peer_review.domain import inputs as inp
 from peer_review.domain.lifecycle import Event
 from peer_review.domain.model import TaskKind
+from peer_review.service.common import stored_person
 from peer_review.service.kinds._forms import AnswerForm, nothing
 from peer_review.service.kinds._kind import Kind
 from peer_review.service.steps import move
 from peer_review.store.db import Session
-from peer_review.store.people import person as person_by_id
 from peer_review.store.records import assignments
 from peer_review.store.tables import FeedbackResponse, Person, Review, Task
 
 
 def handle(session: Session, review: Review, task: Task, data: inp.GiveFeedback, actor: Person) -> str:
-    person = person_by_id(session, task.assignee_id)
+    person = stored_person(session, task.assignee_id)
     role = next((a.role for a in assignments(session, review) if a.person_id == person.id), "host")
     session.add(FeedbackResponse(review_id=review.id, person_id=person.id, role=role, **data.model_dump()))
     move(session, review, Event.FEEDBACK_GIVEN, actor.email)

@@ -25,7 +25,8 @@ def handle(session: Session, review: Review, task: Task, data: inp.IssueReport, 
     follow_up.create_actions(session, review)  # its areas for development become actions the host trust owns
     peers, moderator = team(session, review)
     context = review_context(session, review)
-    for person in [host_ceo(session, review), *peers, moderator]:
+    told = [host_ceo(session, review), *peers] + ([moderator] if moderator else [])  # none while the place is empty
+    for person in told:
         notify(
             session,
             key=f"report_issued/{review.id}/{person.id}",

@@ -7,12 +7,12 @@ from peer_review import clock
 from peer_review.domain import inputs as inp
 from peer_review.domain.lifecycle import Event
 from peer_review.domain.model import Decision, TaskKind
+from peer_review.service.common import stored_person
 from peer_review.service.kinds._forms import AnswerForm
 from peer_review.service.kinds._kind import Kind
 from peer_review.service.kinds._yaml import comment, evidence_comment, quoted
 from peer_review.service.steps import move, open_task
 from peer_review.store.db import Session
-from peer_review.store.people import person
 from peer_review.store.records import findings_of, findings_to_moderate, standing_judgements
 from peer_review.store.tables import (
     Finding,
@@ -80,7 +80,9 @@ def handle(session: Session, review: Review, task: Task, data: inp.Moderate, act
         return outcome
     for author_id, sent_back in returned.items():
         reasons = "; ".join(f"{f.ref}: {d.reason}" for f in sent_back for d in data.findings if d.finding == f.ref)
-        open_task(session, review, TaskKind.REVISE_FINDINGS, person(session, author_id), task.round, note=reasons)
+        open_task(
+            session, review, TaskKind.REVISE_FINDINGS, stored_person(session, author_id), task.round, note=reasons
+        )
     move(session, review, Event.REVISION_REQUESTED, actor.email)
     return outcome
 

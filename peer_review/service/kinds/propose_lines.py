@@ -5,12 +5,13 @@ from __future__ import annotations
 from peer_review.domain import inputs as inp
 from peer_review.domain.lifecycle import Event
 from peer_review.domain.model import TaskKind
+from peer_review.service.common import moderator_of
 from peer_review.service.kinds._forms import AnswerForm
 from peer_review.service.kinds._kind import Kind
 from peer_review.service.kinds._yaml import comment, quoted
 from peer_review.service.steps import move, open_task
 from peer_review.store.db import Session
-from peer_review.store.records import strand_of, team
+from peer_review.store.records import strand_of
 from peer_review.store.tables import LineOfEnquiry, Person, Review, Task
 
 BLANK_LINE = {"title": "", "self_evaluation": ""}
@@ -29,8 +30,7 @@ def handle(session: Session, review: Review, task: Task, data: inp.ProposeLines,
                 self_evaluation=line.self_evaluation,
             )
         )
-    _, moderator = team(session, review)
-    open_task(session, review, TaskKind.AGREE_LINES, moderator, task.round)
+    open_task(session, review, TaskKind.AGREE_LINES, moderator_of(session, review), task.round)
     move(session, review, Event.LINES_PROPOSED, actor.email)
     return "proposed"
 

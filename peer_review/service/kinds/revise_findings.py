@@ -5,13 +5,13 @@ from __future__ import annotations
 from peer_review.domain import inputs as inp
 from peer_review.domain.lifecycle import Event
 from peer_review.domain.model import TaskKind
-from peer_review.service.common import audit
+from peer_review.service.common import audit, moderator_of
 from peer_review.service.kinds._forms import AnswerForm
 from peer_review.service.kinds._kind import Kind
 from peer_review.service.kinds._yaml import evidence_comment, quoted
 from peer_review.service.steps import move, open_task
 from peer_review.store.db import Session
-from peer_review.store.records import findings_of, findings_to_revise, team, worker
+from peer_review.store.records import findings_of, findings_to_revise, worker
 from peer_review.store.tables import Person, Review, Task
 from peer_review.store.tasks import open_tasks
 
@@ -47,8 +47,7 @@ def handle(session: Session, review: Review, task: Task, data: inp.ReviseFinding
     move(session, review, Event.FINDINGS_REVISED, actor.email)
     others = open_tasks(session, review_id=review.id, kind=TaskKind.REVISE_FINDINGS)
     if not any(t.round == task.round and t.id != task.id for t in others):
-        _, moderator = team(session, review)
-        open_task(session, review, TaskKind.MODERATE, moderator, task.round + 1)
+        open_task(session, review, TaskKind.MODERATE, moderator_of(session, review), task.round + 1)
     return "revised"
 
 
