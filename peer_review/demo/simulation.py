@@ -103,7 +103,6 @@ def run_pilot(
             db.session_scope() as session
         ):  # the end round closes: its results are published from the day after its due date
             partnership_id = get_partnership(session, name).id
-            assert partnership_id is not None  # a row read from the database has its id
             last_due = max(r.due for r in survey_answers.survey_rounds(session, partnership_id))
         clock.set_time(clock.at_london(last_due + dt.timedelta(days=1), 9))
     return advances, done
@@ -127,7 +126,6 @@ def simulate_cycle(
         advances += 1
         with db.session_scope() as session:
             partnership_id = get_partnership(session, partnership).id
-            assert partnership_id is not None  # a row read from the database has its id
             stages = reviews.stages(session, partnership_id)
             tasks = queries.open_tasks(session, partnership_name=partnership)
             invitations = [i for i in surveys.open_invitations(session) if i.partnership == partnership]

@@ -276,7 +276,6 @@ def assign(
 
     with _session() as session:
         review = get_review(session, review_id)
-        assert review.id is not None  # a row read from the database has its id
         rows = team_with_people(session, review.id)
     table = Table(title=f"Review {review_id}: team")
     for column in ("role", "person", "status") + (("why",) if explain else ()):

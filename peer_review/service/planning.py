@@ -112,7 +112,7 @@ def scheduling_inputs(session: Session, partnership: Partnership) -> Inputs:
     """The planner's view of the partnership now: its trusts (not those that left) and the people holding each role."""
     trusts = trusts_in(session, partnership.id, still_here=True)
     people = people_in(session, partnership.id)
-    keys = {t.id: t.key for t in trusts}
+    keys: dict[int | None, str] = {t.id: t.key for t in trusts}  # people outside every trust (moderators) have None
     trust_of_email = {p.email: keys.get(p.trust_id) for p in people}
     calendars = calendar_snapshots(partnership)
 

@@ -45,7 +45,7 @@ def deliver(session_factory: Callable[[], Any], channel: Channel, events: frozen
             # Another sender (send-outbox on another worker, the reminder sweep) may have the same list: the
             # row is locked before it is read again, so of two senders one sends it and the other finds it sent.
             row = messages.locked_message(session, row_id)
-            if row.status != "pending":
+            if row is None or row.status != "pending":  # sent by the other, or a sign-in email purged meanwhile
                 continue
             try:
                 body = _body(session, row)

@@ -231,7 +231,6 @@ def _form(
 @router.get("/reviews/{review_id}")
 def review_page(request: Request, review_id: Id, viewer: Signed, s: DB, moved: int = 0):
     review, roles = access.review_for(s, viewer, review_id)
-    assert review.id is not None  # a row read from the database has its id
     detail = dashboard.review_detail(s, review.id)
     items = evidence(s, review)
     shown = [e for e in items if access.sees_personal_data(roles) or not e.personal_data]
@@ -299,7 +298,6 @@ def _mover(s: Session, viewer: access.Viewer, review_id: int):
 @router.get("/reviews/{review_id}/documents/{kind}")
 def review_document(review_id: Id, kind: str, viewer: Signed, s: DB):
     review, _roles = access.review_for(s, viewer, review_id)
-    assert review.id is not None  # a row read from the database has its id
     document = dashboard.document_of(s, review.id, kind)
     return Response(
         document.content,

@@ -43,7 +43,6 @@ def _survey(s: Session, viewer: Viewer, invitation_id: int) -> Shown:
     access.survey_invitation_for(s, viewer, invitation_id)
     survey = surveys.invitation_for(s, invitation_id, viewer.email)
     i = survey.invitation
-    assert i.id is not None  # a row read from the database has its id
     return Shown(
         i.id,
         survey.questionnaire.title,
