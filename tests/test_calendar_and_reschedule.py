@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from icalendar import Calendar
 from sqlmodel import select
 
+from peer_review import clock
 from peer_review.errors import UserError
 from peer_review.service.calendars import visits_calendar
 from peer_review.service.rescheduling import reschedule
@@ -41,6 +43,11 @@ def test_person_calendar_has_their_visits_with_team_and_strand(planned):
 
 
 def test_moving_a_visit_rechecks_shifts_and_bumps_the_sequence(planned):
+    with clock.frozen_at(clock.at_london(dt.date(2023, 11, 6), 9)):  # the visits are still to come
+        _moving_a_visit()
+
+
+def _moving_a_visit():
     with db.session_scope() as session:
         review = session.get(Review, 1)
         old_start, old_lines = review.visit_start, review.deadlines["lines_of_enquiry"]
@@ -69,3 +76,32 @@ def test_moving_a_visit_rechecks_shifts_and_bumps_the_sequence(planned):
         assert session.exec(select(AuditEntry).where(AuditEntry.action == "visit_moved")).one().actor == CEO
     event = _events(trust="steel-valley")["review-1-visit@peer-review"]
     assert int(event["sequence"]) == 1 and event.decoded("dtstart").date() == dt.date(2024, 2, 27)
+
+
+def test_a_refused_move_names_trusts_and_people_and_offers_the_next_three_dates_that_keep_every_rule(planned):
+    with clock.frozen_at(clock.at_london(dt.date(2023, 11, 6), 9)):
+        _refused_move_offers_dates()
+
+
+def _refused_move_offers_dates():
+    with pytest.raises(UserError, match="is not after today"):
+        with db.session_scope() as session:
+            reschedule(session, 1, dt.date(2023, 11, 6), "today", CEO)
+    with pytest.raises(UserError) as refused:
+        with db.session_scope() as session:
+            reschedule(session, 1, dt.date(2024, 1, 23), "clash", CEO)
+    message = refused.value.problem
+    assert message.startswith(
+        "The School improvement visit to Steel Valley Academy Trust cannot move to 23 January 2024: "
+    )
+    assert "review 1" not in message and "steel-valley" not in message and "2024-01" not in message  # names, not ids
+    found = re.search(r"The next dates that keep every rule: (.+)\.$", message)
+    assert found, message
+    offered = [dt.datetime.strptime(text, "%d %B %Y").date() for text in found.group(1).split(", ")]
+    assert len(offered) == 3 and offered == sorted(offered) and offered[0] > dt.date(2024, 1, 23)
+    for day in offered:  # each one would do: moving there passes (tried, then undone)
+        with db.session_scope() as session:
+            reschedule(session, 1, day, "tried", CEO)
+            session.rollback()
+    with db.session_scope() as session:
+        assert session.exec(select(VisitChange)).all() == []

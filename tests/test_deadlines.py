@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from sqlmodel import select
 
+from peer_review import clock
 from peer_review.domain.calendar import HalfTerm, OutsideCalendar, SchoolCalendar
 from peer_review.domain.model import (
     DEFAULT_DEADLINES,
@@ -208,7 +209,7 @@ def test_moving_a_visit_puts_its_deadlines_and_open_tasks_on_school_days(planned
         offsets = session.get(Partnership, 1).deadlines
     raw = _raw(new_start, new_start + DAY, offsets)
     assert not all(calendar.is_school_day(day) for day in raw.values())
-    with db.session_scope() as session:
+    with clock.frozen_at(clock.at_london(dt.date(2023, 11, 6), 9)), db.session_scope() as session:
         reschedule(session, 1, new_start, "Ofsted inspection that week")
     with db.session_scope() as session:
         review = session.get(Review, 1)

@@ -8,6 +8,7 @@ import pytest
 from icalendar import Calendar
 from sqlmodel import select
 
+from peer_review import clock
 from peer_review.adapters.mail import SmtpChannel
 from peer_review.service import sending, workflow
 from peer_review.service.rescheduling import reschedule
@@ -27,12 +28,13 @@ def _rows() -> list[OutboxMessage]:
 def test_assignment_reaches_the_moderator_with_the_visit_attached(planned, smtp_server):
     inbox, url = smtp_server
     rows = _rows()
-    assert sum(r.event == "visit_scheduled" for r in rows) == 12  # each host CEO, at planning
+    assert sum(r.event == "cycle_proposed" for r in rows) == 3  # each host CEO, when it was proposed
+    assert sum(r.event == "visit_scheduled" for r in rows) == 12  # each host CEO, at publishing
     assert sum(r.event == "task_assigned" for r in rows) == 3  # the team of review 1, asked to accept
     workflow.advance_review(db.session_scope, 1)  # running the engine again queues nothing new
-    assert len(_rows()) == len(rows) == 15
+    assert len(_rows()) == len(rows) == 18
     result = sending.deliver(db.session_scope, SmtpChannel(url))
-    assert (result.sent, result.failed) == (15, 0)
+    assert (result.sent, result.failed) == (18, 0)
     [mail] = [m for m in inbox.messages if m["To"] == MODERATOR]
     assert mail["Subject"].startswith("Action needed by ") and "Accept or decline your place" in mail["Subject"]
     body = mail.get_body(("plain",)).get_content()
@@ -41,7 +43,7 @@ def test_assignment_reaches_the_moderator_with_the_visit_attached(planned, smtp_
     [event] = Calendar.from_ical(attachment.get_content()).walk("VEVENT")
     assert str(event["uid"]) == "review-1-visit@peer-review"
     assert sending.deliver(db.session_scope, SmtpChannel(url)).sent == 0  # nothing twice
-    assert len(inbox.messages) == 15
+    assert len(inbox.messages) == 18
     [host] = [
         m
         for m in inbox.messages
@@ -54,7 +56,7 @@ def test_assignment_reaches_the_moderator_with_the_visit_attached(planned, smtp_
 def test_a_refusing_or_absent_server_keeps_messages_queued_with_the_error(planned):
     down = SmtpChannel(f"smtp://127.0.0.1:{free_port()}", timeout=2)
     result = sending.deliver(db.session_scope, down)
-    assert (result.sent, result.failed) == (0, 15)
+    assert (result.sent, result.failed) == (0, 18)
     for row in _rows():
         assert row.status == "pending" and row.attempts == 1 and "Connection refused" in row.last_error
 
@@ -68,10 +70,10 @@ def test_the_outbox_command_shows_what_is_pending_and_why(tmp_path):
     assert run_cli("plan", cwd=tmp_path, env=env).returncode == 0
     assert run_cli("plan", "--publish", cwd=tmp_path, env=env).returncode == 0
     sent = run_cli("send", cwd=tmp_path, env=env)
-    assert sent.returncode == 1 and "sent 0, failed 12" in sent.stdout
+    assert sent.returncode == 1 and "sent 0, failed 15" in sent.stdout
     shown = run_cli("outbox", cwd=tmp_path, env={**env, "COLUMNS": "250"})
     assert (
-        shown.returncode == 0 and shown.stdout.count("Connection refused") == 12 and "Visit planned for" in shown.stdout
+        shown.returncode == 0 and shown.stdout.count("Connection refused") == 15 and "Visit planned for" in shown.stdout
     )
 
 
@@ -87,14 +89,14 @@ def test_a_crash_between_sending_and_marking_resends_once_with_the_same_message_
     with pytest.raises(SystemExit):
         sending.deliver(db.session_scope, CrashAfterSending())
     assert len(inbox.messages) == 1 and all(r.status == "pending" for r in _rows())
-    assert sending.deliver(db.session_scope, real).sent == 15
+    assert sending.deliver(db.session_scope, real).sent == 18
     ids = [m["Message-ID"] for m in inbox.messages]
-    assert len(ids) == 16 and ids[0] == ids[1] and len(set(ids)) == 15  # one resend, same id, nothing lost
+    assert len(ids) == 19 and ids[0] == ids[1] and len(set(ids)) == 18  # one resend, same id, nothing lost
 
 
 def test_moving_a_visit_tells_the_team_with_the_updated_calendar_entry(planned, smtp_server):
     inbox, url = smtp_server
-    with db.session_scope() as session:
+    with clock.frozen_at(clock.at_london(dt.date(2023, 11, 6), 9)), db.session_scope() as session:
         reschedule(session, 1, dt.date(2024, 2, 27), "Ofsted inspection", "helen.marsh@steelvalley.example.org")
     moved = [r for r in _rows() if r.event == "visit_moved"]
     assert {r.recipient for r in moved} >= {MODERATOR, "helen.marsh@steelvalley.example.org"}

@@ -14,7 +14,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from peer_review.domain.calendar import SchoolCalendar, school_year
@@ -424,30 +424,42 @@ def violations(
     moderators: list[PlanPerson],
     settings: PlanSettings,
     blackouts: Sequence[Blackout] = (),
+    names: Mapping[str, str] | None = None,
 ) -> list[str]:
-    """Every hard constraint a plan breaks, in words (empty for a valid plan).
+    """Every hard constraint a plan breaks, in words (empty for a valid plan): trusts, strands and people by
+    `names` (id or email -> name) where given, dates as "25 November 2024".
 
     Independent of how the plan was made: used to re-check a plan after a date moves, and by tests.
     """
+    names = names or {}
+
+    def n(key: str | None) -> str:
+        return names.get(key or "", key or "")
+
+    def d(day: dt.date) -> str:
+        return f"{day.day} {day:%B %Y}"
+
     problems: list[str] = []
     by_trust: dict[str | None, PlanTrust] = {t.id: t for t in trusts}  # looked up by a peer's trust too
     trust_of = {p.email: p.trust for p in people}
     person = {p.email: p for p in [*people, *moderators]}
     days_of = {}
     for v in plan:
-        label = f"{v.trust}/{v.strand}"
+        label = f"{n(v.trust)}, {n(v.strand)}"
         days = visit_days(v.visit_start, v.visit_end)
         days_of[label] = days
         if len(days) != settings.visit_days:
             problems.append(f"{label}: the visit lasts {len(days)} day(s), not {settings.visit_days}")
         if v.visit_start < settings.start or v.visit_end > settings.end:
-            problems.append(f"{label}: the visit is outside the cycle {settings.start} to {settings.end}")
+            problems.append(f"{label}: the visit is outside the cycle, {d(settings.start)} to {d(settings.end)}")
         involved = {v.trust, *(trust_of.get(e) for e in v.peers)}
         for trust_id in involved:
             calendar = by_trust[trust_id].calendar
             for day in days:
                 if not calendar.is_school_day(day):
-                    problems.append(f"{label}: {day} is not a school day for {trust_id} ({calendar.id})")
+                    problems.append(
+                        f"{label}: {d(day)} is not a school day for {n(trust_id)} (calendar '{calendar.id}')"
+                    )
         for blackout in blackouts:
             if any(blackout.start <= d <= blackout.end for d in days) and (
                 not blackout.trusts or blackout.trusts & involved
@@ -457,44 +469,50 @@ def violations(
         for email in v.peers:
             peer_trust = trust_of.get(email)
             if peer_trust == v.trust:
-                problems.append(f"{label}: {email} would review their own trust")
+                problems.append(f"{label}: {n(email)} would review their own trust")
             if peer_trust in host.conflicts or v.trust in by_trust[peer_trust].conflicts:
-                problems.append(f"{label}: {email}'s trust {peer_trust} has a declared conflict with {v.trust}")
+                problems.append(
+                    f"{label}: {n(email)}'s trust {n(peer_trust)} has a declared conflict with {n(v.trust)}"
+                )
             if v.trust in person[email].conflicts:
-                problems.append(f"{label}: {email} has a conflict with {v.trust}")
+                problems.append(f"{label}: {n(email)} has a conflict with {n(v.trust)}")
         if not v.moderator:  # a moderator declined or left, and the coordinator has yet to choose another
             problems.append(f"{label}: no moderator")
         elif v.trust in person[v.moderator].conflicts:
-            problems.append(f"{label}: moderator {v.moderator} has a conflict with {v.trust}")
+            problems.append(f"{label}: the moderator {n(v.moderator)} has a conflict with {n(v.trust)}")
         team = [email for email in (*v.peers, v.moderator) if email]
         for a in team:
             for b in team:
                 if b in person[a].avoid:
-                    problems.append(f"{label}: {a} and {b} have a declared conflict but are on the same team")
+                    problems.append(f"{label}: {n(a)} and {n(b)} have a declared conflict but are on the same team")
         others = {t.id for t in trusts if t.id != v.trust and t.id not in host.conflicts and v.trust not in t.conflicts}
         # one problem per trust, so a change that fills one gap of several is not taken for a new problem
         problems += [
-            f"{label}: no peer from {missing}" for missing in sorted(others - {trust_of.get(e) for e in v.peers})
+            f"{label}: no peer from {n(missing)}" for missing in sorted(others - {trust_of.get(e) for e in v.peers})
         ]
     for trust in trusts:
         planned = sorted((v for v in plan if v.trust == trust.id), key=lambda v: v.visit_start)
         if [v.strand for v in planned] != list(trust.strand_order):
-            problems.append(f"{trust.id}: strands are not hosted once each in the CEO's order")
+            problems.append(f"{n(trust.id)}: strands are not hosted once each in the CEO's order")
     # people in two overlapping visits; trusts hosting while their people visit elsewhere that week
     seen: dict[str, dict[dt.date, str]] = defaultdict(dict)
     host_weeks: dict[str, dict[dt.date, str]] = defaultdict(dict)
     visit_weeks: dict[str | None, dict[dt.date, str]] = defaultdict(dict)
+    strand_of: dict[str, str] = {}
     per_term: Counter = Counter()
     for v in plan:
-        label = f"{v.trust}/{v.strand}"
+        label = f"{n(v.trust)}, {n(v.strand)}"
+        strand_of[label] = n(v.strand)
         week = monday_of(v.visit_start)
         for email in (email for email in (*v.peers, v.moderator) if email):
             for day in days_of[label]:
                 if day in seen[email]:
-                    problems.append(f"{email} is in {seen[email][day]} and {label} on {day}")
+                    problems.append(f"{n(email)} would be at {seen[email][day]} and {label} on {d(day)}")
                 seen[email][day] = label
         if week in host_weeks[v.trust]:
-            problems.append(f"{v.trust} hosts {host_weeks[v.trust][week]} and {label} in the week of {week}")
+            problems.append(
+                f"{n(v.trust)} would host {strand_of[host_weeks[v.trust][week]]} and {n(v.strand)} in the week of {d(week)}"
+            )
         host_weeks[v.trust][week] = label
         for email in v.peers:
             visit_weeks[trust_of.get(email)][week] = label
@@ -504,12 +522,15 @@ def violations(
         for week, label in weeks.items():
             if week in visit_weeks[trust_id]:
                 problems.append(
-                    f"{trust_id} hosts {label} in the week of {week} while its people visit {visit_weeks[trust_id][week]}"
+                    f"{n(trust_id)} would host its {strand_of[label]} review in the week of {d(week)} while its people "
+                    f"visit {visit_weeks[trust_id][week]}"
                 )
     for (email, term), count in per_term.items():
         limit = person[email].max_per_term
         if limit is not None and count > limit:
-            problems.append(f"moderator {email} has {count} reviews in {term}, more than max_reviews_per_term {limit}")
+            problems.append(
+                f"the moderator {n(email)} would have {count} reviews in {term}, more than their limit of {limit} a term"
+            )
     return problems
 
 

@@ -418,14 +418,26 @@ def stored_plan_of(session: Session, review: Review) -> tuple[Inputs, list[Plann
 
 def problems_after(session: Session, review: Review, change: Callable[[PlannedVisit], PlannedVisit]) -> list[str]:
     """The hard constraints that changing one review of the stored plan would break (old problems left out)."""
+    return change_checker(session, review)(change)
+
+
+def change_checker(session: Session, review: Review) -> Callable[[Callable[[PlannedVisit], PlannedVisit]], list[str]]:
+    """What `problems_after` asks, for many changes of one review (the plan and its inputs read once): the
+    problems in people's words, trusts, strands and people by name."""
     partnership = get_partnership_by_id(session, review.partnership_id)
     inputs, plan, index = stored_plan_of(session, review)
     cycle = cycle_of(session, review)
     settings = PlanSettings(cycle.start, cycle.end, partnership.visit_days, partnership.peers_per_trust)
+    names = names_for_requests(session, partnership)
 
     def check(visits: list[PlannedVisit]) -> list[str]:
-        return violations(visits, inputs.trusts, inputs.people, inputs.moderators, settings, inputs.blackouts)
+        return violations(visits, inputs.trusts, inputs.people, inputs.moderators, settings, inputs.blackouts, names)
 
     before = set(check(plan))
-    plan[index] = change(plan[index])
-    return [problem for problem in check(plan) if problem not in before]
+
+    def problems(change: Callable[[PlannedVisit], PlannedVisit]) -> list[str]:
+        changed = list(plan)
+        changed[index] = change(plan[index])
+        return [problem for problem in check(changed) if problem not in before]
+
+    return problems

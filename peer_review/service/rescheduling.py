@@ -9,11 +9,11 @@ from peer_review import clock
 from peer_review.domain.calendar import OutsideCalendar
 from peer_review.domain.lifecycle import Stage, visit_is_past
 from peer_review.domain.model import TaskKind, stage_deadlines, task_due
-from peer_review.errors import UserError
+from peer_review.errors import BadInput, UserError
 from peer_review.service.common import audit, checked_text, host_calendar
-from peer_review.service.planning import problems_after
+from peer_review.service.planning import change_checker
 from peer_review.store.db import Session
-from peer_review.store.people import coordinator_of, get_partnership_by_id, host_ceo, person_by_email
+from peer_review.store.people import coordinator_of, get_partnership_by_id, host_ceo, person_by_email, trust_of
 from peer_review.store.reviews import get_review
 from peer_review.store.tables import VisitChange
 from peer_review.store.tasks import open_tasks
@@ -44,23 +44,26 @@ def reschedule(
     if first_day == review.visit_start:
         raise UserError(f"the visit already starts on {clock.long_date(first_day)}")
     calendar = host_calendar(session, review)
+    check = change_checker(session, review)
+    problems = _problems_moving_to(review, first_day, partnership, calendar, check)
+    if problems:
+        host = trust_of(session, review).name
+        later = next_dates(review, first_day, partnership, calendar, check)
+        way_forward = (
+            f" The next dates that keep every rule: {', '.join(clock.long_date(day) for day in later)}."
+            if later
+            else " No later date in the cycle keeps every rule: ask the coordinator."
+        )
+        raise BadInput(
+            f"The {review.strand_title} visit to {host} cannot move to {clock.long_date(first_day)}: "
+            + "; ".join(problems)
+            + "."
+            + way_forward
+        )
     days = [first_day + dt.timedelta(days=i) for i in range(partnership.visit_days)]
     half = calendar.half_term_of(first_day)
-    if half is None:
-        raise UserError(f"{first_day} is not in term time for the host trust (calendar '{calendar.id}')")
-    problems = problems_after(
-        session,
-        review,
-        lambda visit: dataclasses.replace(visit, visit_start=days[0], visit_end=days[-1], term=half.term),
-    )
-    if problems:
-        raise UserError(f"review {review.id} cannot move to {first_day}: " + "; ".join(problems))
-    try:
-        deadlines = stage_deadlines(days[0], days[-1], calendar, partnership.deadlines)
-    except OutsideCalendar as exc:
-        raise UserError(
-            f"review {review.id} cannot move to {first_day}: a stage deadline falls outside the host's school calendar: {exc}"
-        ) from None
+    assert half is not None  # a day in term time, checked above
+    deadlines = stage_deadlines(days[0], days[-1], calendar, partnership.deadlines)
     change = VisitChange(
         review_id=review.id,
         old_start=review.visit_start,
@@ -91,6 +94,44 @@ def reschedule(
         reason=change.reason,
     )
     return change
+
+
+#: How far ahead a refused move looks for dates that would do: past the end of any cycle.
+SEARCH_DAYS = 2 * 366
+
+
+def next_dates(review, after: dt.date, partnership, calendar, check, count: int = 3) -> list[dt.date]:
+    """The first `count` school days from `after` (not today's date of the visit, nor a day already past)
+    on which the visit could start, keeping every rule."""
+    found: list[dt.date] = []
+    day = max(after, clock.today() + dt.timedelta(days=1))
+    for _ in range(SEARCH_DAYS):
+        if len(found) == count:
+            break
+        if day != review.visit_start and calendar.is_school_day(day):
+            if not _problems_moving_to(review, day, partnership, calendar, check):
+                found.append(day)
+        day += dt.timedelta(days=1)
+    return found
+
+
+def _problems_moving_to(review, first_day: dt.date, partnership, calendar, check) -> list[str]:
+    """What stops the visit starting on `first_day`, in words: term time, every rule of the plan, and the
+    stage deadlines falling in the host's calendar."""
+    if first_day <= clock.today():
+        return [f"{clock.long_date(first_day)} is not after today"]
+    half = calendar.half_term_of(first_day)
+    if half is None:
+        return [f"{clock.long_date(first_day)} is not in term time for the host trust"]
+    days = [first_day + dt.timedelta(days=i) for i in range(partnership.visit_days)]
+    problems = check(lambda visit: dataclasses.replace(visit, visit_start=days[0], visit_end=days[-1], term=half.term))
+    if problems:
+        return problems
+    try:
+        stage_deadlines(days[0], days[-1], calendar, partnership.deadlines)
+    except OutsideCalendar as exc:
+        return [f"a stage deadline falls outside the host's school calendar ({exc})"]
+    return []
 
 
 def _notify_moved(session: Session, review, change: VisitChange, tell_coordinator: bool) -> None:
