@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import os
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -65,7 +66,10 @@ def test_partnership_page_shows_grid_overdue_work_timeline_and_load(site):
     html = site.get("/partnerships/1").text
     assert '<h1 class="govuk-heading-l">Sheffield pilot triad</h1>' in html
     for trust in ("Steel Valley Academy Trust", "Don River Learning Partnership", "Peak Edge Schools Trust"):
-        assert f'<th scope="row" class="govuk-table__header">{trust}</th>' in html
+        assert re.search(
+            rf'<th scope="row" class="govuk-table__header"><a class="govuk-link" href="/trusts/\d+">{trust}</a></th>',
+            html,
+        )
     # stages are written in words beside their colour; review 1 is overdue (its team never answered)
     assert '<strong class="govuk-tag govuk-tag--light-blue">assignment</strong>' in html
     assert '<strong class="govuk-tag govuk-tag--red">overdue</strong>' in html

@@ -184,3 +184,30 @@ def test_the_coordinator_may_answer_for_a_ceo_and_it_is_recorded_as_theirs(propo
     answered = _post(coordinator, f"/trusts/{trust}/proposal", f"/trusts/{trust}/proposal/confirm", {})
     assert answered.status_code == 303
     assert "By Ruth Ashby on 1 November 2023" in coordinator.get(f"/trusts/{trust}/proposal").text
+
+
+def test_home_pages_say_first_what_needs_each_person(proposed):
+    ceo = sign_in(DON_RIVER_CEO)
+    trust = _trust_id("don-river")
+    home = ceo.get("/").text
+    assert "Needs your attention" in home
+    assert f'href="/trusts/{trust}/proposal">Don River Learning Partnership: a proposed review cycle is waiting' in home
+    coordinator = sign_in(COORDINATOR)
+    assert (
+        "Sheffield pilot triad: proposal 1, waiting for Steel Valley Academy Trust, Don River"
+        in coordinator.get("/").text
+    )
+    form = f"/trusts/{trust}/proposal/change/other_week"
+    week = _visits("don-river")[0]["visit_start"]
+    assert _post(ceo, form, form, {"week": week, "reason": "Inspection window"}).status_code == 303
+    assert "Needs your attention" not in ceo.get("/").text  # answered
+    assert "changes asked by Don River Learning Partnership: propose the cycle again" in coordinator.get("/").text
+
+
+def test_the_coordinators_home_counts_overdue_tasks_and_the_grid_links_each_trust(planned):
+    with clock.frozen_at(clock.at_london(dt.date(2024, 3, 1), 9)):  # review 1's team has not answered in time
+        coordinator = sign_in(COORDINATOR)
+        home = coordinator.get("/").text
+        assert re.search(r'href="/partnerships/1#overdue-heading">Sheffield pilot triad: \d+ tasks? overdue', home)
+        grid = coordinator.get("/partnerships/1").text
+        assert f'href="/trusts/{_trust_id("steel-valley")}">Steel Valley Academy Trust</a>' in grid

@@ -32,7 +32,7 @@ from peer_review.service.queries import (
 )
 from peer_review.store import reviews
 from peer_review.store.db import Session
-from peer_review.store.people import get_partnership_by_id
+from peer_review.store.people import get_partnership_by_id, trusts_in
 from peer_review.store.reviews import get_task
 
 router = APIRouter()
@@ -67,6 +67,7 @@ def partnership_page(request: Request, partnership_id: Id, viewer: Signed, s: DB
         stages=list(STAGE_TAGS),
         proposal=proposals.standing(s, partnership),
         planned=reviews.latest_cycle(s, partnership.id) is not None,
+        trust_ids={t.key: t.id for t in trusts_in(s, partnership.id)},
         published=bool(published),
     )
 

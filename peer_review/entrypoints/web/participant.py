@@ -23,6 +23,7 @@ from peer_review.entrypoints.web.pages import (
 from peer_review.errors import Conflict, UserError
 from peer_review.service import (
     access,
+    attention,
     dashboard,
     follow_up,
     queries,
@@ -56,6 +57,7 @@ def inbox(request: Request, viewer: Signed, s: DB):
         trusts=queries.trust_names(s, viewer.ceo_of),
         reviews=queries.reviews_of_person(s, viewer),
         surveys=surveys.open_invitations(s, [viewer.email]),
+        attention=attention.needs_attention(s, viewer),
     )
 
 
