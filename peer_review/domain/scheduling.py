@@ -28,6 +28,7 @@ class PlanTrust:
     strand_order: tuple[str, ...]
     calendar: SchoolCalendar
     conflicts: frozenset[str] = frozenset()  # trusts this one must not review nor be reviewed by
+    preferred_terms: frozenset[str] = frozenset()  # seasons ("autumn", ...) it would rather host in; empty: any
 
 
 @dataclass(frozen=True)
@@ -230,7 +231,10 @@ def _place(
         days
         for since, until in phases  # later dates are only looked at when the trust's own share has none
         for days in _preferred(
-            _candidates(involved, settings, blackouts, since, until, failures), trust.calendar, settings.stagger
+            _candidates(involved, settings, blackouts, since, until, failures),
+            trust.calendar,
+            settings.stagger,
+            trust.preferred_terms,
         )
     )
     for days in ordered:
@@ -258,18 +262,32 @@ def _place(
 
 
 def _preferred(
-    candidates: list[tuple[dt.date, ...]], calendar: SchoolCalendar, stagger: int
+    candidates: list[tuple[dt.date, ...]],
+    calendar: SchoolCalendar,
+    stagger: int,
+    preferred_terms: frozenset[str] = frozenset(),
 ) -> list[tuple[dt.date, ...]]:
-    """Dates away from a half-term's first and last week first; with a stagger, each group starts part-way
-    through them (by the golden ratio), so groups planned together do not all crowd the first dates."""
+    """Dates in the host's preferred terms first (when it has any), then the rest; within each, dates away
+    from a half-term's first and last week first; with a stagger, each group starts part-way through them (by
+    the golden ratio), so groups planned together do not all crowd the first dates."""
 
     def rotate(group: list) -> list:
         cut = int(len(group) * ((stagger * 0.6180339887) % 1))
         return group[cut:] + group[:cut]
 
-    inner = [c for c in candidates if not _at_edge(calendar, c)]
-    edge = [c for c in candidates if _at_edge(calendar, c)]
-    return rotate(inner) + rotate(edge)
+    def in_preferred_term(days: tuple[dt.date, ...]) -> bool:
+        half = calendar.half_term_of(days[0])
+        return half is not None and half.term.split()[-1] in preferred_terms
+
+    ordered = []
+    for group in (
+        [c for c in candidates if in_preferred_term(c)],
+        [c for c in candidates if not in_preferred_term(c)],
+    ):
+        inner = [c for c in group if not _at_edge(calendar, c)]
+        edge = [c for c in group if _at_edge(calendar, c)]
+        ordered += rotate(inner) + rotate(edge)
+    return ordered
 
 
 def _trust_of(people: list[PlanPerson], email: str) -> str | None:

@@ -131,7 +131,14 @@ def scheduling_inputs(session: Session, partnership: Partnership) -> Inputs:
 
     return Inputs(
         trusts=[
-            PlanTrust(t.key, tuple(t.strand_order), calendars[t.calendar_id], frozenset(t.conflicts)) for t in trusts
+            PlanTrust(
+                t.key,
+                tuple(t.strand_order),
+                calendars[t.calendar_id],
+                frozenset(t.conflicts),
+                frozenset(t.preferred_terms),
+            )
+            for t in trusts
         ],
         people=[person(p) for p in people if p.is_reviewer],
         moderators=[person(p) for p in people if p.is_moderator],
@@ -140,6 +147,13 @@ def scheduling_inputs(session: Session, partnership: Partnership) -> Inputs:
                 dt.date.fromisoformat(b["start"]), dt.date.fromisoformat(b["end"]), b["reason"], frozenset(b["trusts"])
             )
             for b in partnership.blackouts
+        ]
+        + [  # what each trust's CEO said is not possible for their trust
+            Blackout(
+                dt.date.fromisoformat(u["start"]), dt.date.fromisoformat(u["end"]), u["reason"], frozenset({t.key})
+            )
+            for t in trusts
+            for u in t.unavailable
         ],
     )
 

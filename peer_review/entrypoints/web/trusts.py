@@ -11,12 +11,13 @@ from fastapi.responses import RedirectResponse, Response
 
 from peer_review import clock
 from peer_review.domain.proposals import ChangeKind, ChangeRequest
-from peer_review.entrypoints.web.pages import DB, Id, Signed, page, posted
-from peer_review.errors import BadInput, Conflict, NotFound
-from peer_review.service import access, context_data, proposals, queries
+from peer_review.entrypoints.web.pages import DB, Id, Signed, date_from, page, posted
+from peer_review.errors import BadInput, Conflict, NotFound, UserError
+from peer_review.service import access, context_data, proposals, queries, trust_settings
 from peer_review.service.calendars import reviews_calendar
 from peer_review.store.db import Session
 from peer_review.store.people import get_partnership_by_id, people_in
+from peer_review.store.reviews import latest_cycle
 
 router = APIRouter()
 
@@ -223,3 +224,154 @@ def _proposal(s: Session, viewer, trust_id: int, needed: bool = False):
     if needed and view is None:
         raise NotFound("no proposed cycle: it has been published, or not yet proposed")
     return trust, view
+
+
+# --- the CEO's scheduling page: what feeds the next proposed cycle --------------------------------------
+
+
+@router.get("/trusts/{trust_id}/scheduling")
+def scheduling_page(request: Request, trust_id: Id, viewer: Signed, s: DB, saved: str = ""):
+    trust = access.trust_for(s, viewer, trust_id)
+    return _scheduling(request, s, trust, {}, {}, saved=saved if saved in SAVED else "")
+
+
+SAVED = {
+    "order": "The order of strands has been saved",
+    "unavailable": "The dates have been added",
+    "removed": "The dates have been removed",
+    "terms": "The preferred terms have been saved",
+    "reviewers": "Your reviewers' strands have been saved",
+}
+
+
+def _scheduling(request, s: Session, trust, values: dict, errors: dict, status: int = 200, saved: str = ""):
+    partnership = get_partnership_by_id(s, trust.partnership_id)
+    strands = _strands(s, trust)
+    reviewers = trust_settings.reviewers_of(s, trust)
+    shown = {
+        "order": list(trust.strand_order),
+        "terms": list(trust.preferred_terms),
+        "reviewer": [{"strands": list(r.strands)} for r in reviewers],
+    } | values
+    return page(
+        request,
+        "trust_scheduling.html",
+        status,
+        trust=trust,
+        partnership=partnership,
+        published=latest_cycle(s, partnership.id) is not None,
+        proposal=proposals.standing(s, partnership),
+        strands=strands,
+        positions=[(i, _ordinal(i + 1)) for i in range(len(strands))],
+        unavailable=[
+            (u, dt.date.fromisoformat(u["start"]), dt.date.fromisoformat(u["end"])) for u in trust.unavailable
+        ],
+        seasons=[(season, season.capitalize()) for season in trust_settings.SEASONS],
+        reviewers=list(enumerate(reviewers)),
+        provisional_from=_provisional_from(partnership.calendars.get(trust.calendar_id, {})),
+        values=shown,
+        errors=errors,
+        saved=SAVED.get(saved, ""),
+    )
+
+
+def _provisional_from(calendar: dict) -> dt.date | None:
+    """The first day of the trust's calendar that is provisional (not yet published), if any."""
+    day = calendar.get("provisional_from")
+    return dt.date.fromisoformat(day) if day else None
+
+
+def _actor(s: Session, viewer, trust):
+    return access.acting_person(s, viewer, trust.partnership_id)
+
+
+@router.post("/trusts/{trust_id}/scheduling/order")
+async def save_order(request: Request, trust_id: Id, viewer: Signed, s: DB):
+    fields = dict(await posted(request))
+    trust = access.trust_for(s, viewer, trust_id)
+    strands = _strands(s, trust)
+    order = [fields.get(f"order-{i}", "") for i in range(len(strands))]
+    errors = {}
+    for i, strand in enumerate(order):
+        if strand not in strands:
+            errors[f"order-{i}"] = f"Select the strand to be reviewed {_ordinal(i + 1)}"
+        elif strand in order[:i]:
+            errors[f"order-{i}"] = f"{strands[strand]} is already in the order: put each strand in it once"
+    if not errors:
+        try:
+            trust_settings.set_strand_order(s, trust, _actor(s, viewer, trust), order)
+        except BadInput as exc:
+            errors["order-0"] = exc.problem
+    if errors:
+        s.rollback()
+        return _scheduling(request, s, trust, {"order": order}, errors, 400)
+    return RedirectResponse(f"/trusts/{trust.id}/scheduling?saved=order", status_code=303)
+
+
+@router.post("/trusts/{trust_id}/scheduling/unavailable")
+async def add_unavailable(request: Request, trust_id: Id, viewer: Signed, s: DB):
+    fields = dict(await posted(request))
+    trust = access.trust_for(s, viewer, trust_id)
+    errors = {}
+    start, problem = date_from(fields, "start", "the first day")
+    if problem:
+        errors["start"] = problem
+    end, problem = date_from(fields, "end", "the last day")
+    if problem:
+        errors["end"] = problem
+    reason = fields.get("reason", "").strip()
+    if not reason:
+        errors["reason"] = "Enter why your trust is unavailable"
+    elif len(reason) > 300:
+        errors["reason"] = "Why your trust is unavailable must be 300 characters or fewer"
+    if not errors and start and end:
+        try:
+            trust_settings.add_unavailable(s, trust, _actor(s, viewer, trust), start, end, reason)
+        except BadInput as exc:
+            errors["end" if exc.loc == ("end",) else "start"] = exc.problem
+        except UserError as exc:  # the reason, held to the file's rules for text
+            errors["reason"] = exc.problem[0].upper() + exc.problem[1:]
+    if errors:
+        s.rollback()
+        return _scheduling(request, s, trust, fields, errors, 400)
+    return RedirectResponse(f"/trusts/{trust.id}/scheduling?saved=unavailable#unavailable", status_code=303)
+
+
+@router.post("/trusts/{trust_id}/scheduling/unavailable/remove")
+async def remove_unavailable(request: Request, trust_id: Id, viewer: Signed, s: DB):
+    fields = dict(await posted(request))
+    trust = access.trust_for(s, viewer, trust_id)
+    trust_settings.remove_unavailable(
+        s, trust, _actor(s, viewer, trust), fields.get("start", ""), fields.get("end", "")
+    )
+    return RedirectResponse(f"/trusts/{trust.id}/scheduling?saved=removed#unavailable", status_code=303)
+
+
+@router.post("/trusts/{trust_id}/scheduling/terms")
+async def save_terms(request: Request, trust_id: Id, viewer: Signed, s: DB):
+    fields = await posted(request)
+    trust = access.trust_for(s, viewer, trust_id)
+    chosen = [value for name, value in fields if name == "terms"]
+    try:
+        trust_settings.set_preferred_terms(s, trust, _actor(s, viewer, trust), chosen)
+    except BadInput as exc:
+        s.rollback()
+        return _scheduling(request, s, trust, {"terms": []}, {"terms": exc.problem}, 400)
+    return RedirectResponse(f"/trusts/{trust.id}/scheduling?saved=terms#terms", status_code=303)
+
+
+@router.post("/trusts/{trust_id}/scheduling/reviewers")
+async def save_reviewers(request: Request, trust_id: Id, viewer: Signed, s: DB):
+    fields = await posted(request)
+    trust = access.trust_for(s, viewer, trust_id)
+    reviewers = trust_settings.reviewers_of(s, trust)
+    chosen = {
+        r.email: [value for name, value in fields if name == f"reviewer-{i}-strands"] for i, r in enumerate(reviewers)
+    }
+    try:
+        trust_settings.set_reviewer_strands(s, trust, _actor(s, viewer, trust), chosen)
+    except BadInput as exc:
+        s.rollback()
+        values = {"reviewer": [{"strands": chosen[r.email]} for r in reviewers]}
+        return _scheduling(request, s, trust, values, {"reviewer-0-strands": exc.problem}, 400)
+    return RedirectResponse(f"/trusts/{trust.id}/scheduling?saved=reviewers#reviewers", status_code=303)

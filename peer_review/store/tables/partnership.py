@@ -40,6 +40,9 @@ class Trust(Base, table=True):
     conflicts: list = json_list()
     calendar_id: str = "sheffield"
     left_on: dt.date | None = None  # the day it left the partnership (`partnership load --update`); its records stay
+    # set by the trust's CEO on the web (the scheduling page), for the next proposed cycle:
+    unavailable: list = json_list()  # [{start, end, reason}]: no visit hosted or made by the trust's people then
+    preferred_terms: list = json_list()  # seasons ("autumn", "spring", "summer") the trust would rather host in
 
 
 class Person(Base, table=True):

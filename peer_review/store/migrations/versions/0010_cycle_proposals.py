@@ -1,6 +1,7 @@
 """cycle proposals: `plan` proposes a cycle (cycleproposal) that each host trust's CEO confirms or asks to
 change (proposalanswer); `plan --publish` books it. Cycles planned before this were booked at once and have
-no proposal
+no proposal. A trust's CEO sets its unavailable dates and preferred terms (trust.unavailable,
+trust.preferred_terms; none for trusts already loaded)
 
 Revision ID: 0010
 Revises: 0009
@@ -18,6 +19,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("trust") as batch:
+        batch.add_column(sa.Column("unavailable", sa.JSON(), nullable=False, server_default="[]"))
+        batch.add_column(sa.Column("preferred_terms", sa.JSON(), nullable=False, server_default="[]"))
     op.create_table(
         "cycleproposal",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -75,6 +79,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("trust") as batch:
+        batch.drop_column("preferred_terms")
+        batch.drop_column("unavailable")
     with op.batch_alter_table("proposalanswer", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_proposalanswer_proposal_id"))
 
