@@ -38,6 +38,7 @@ from peer_review.store.tables import every_table
 # The PostgreSQL database given for the tests (None: SQLite only).
 POSTGRES_URL = os.environ.get("PEER_REVIEW_TEST_POSTGRES_URL")
 # The bundled example partnership: the Sheffield triad.
+ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = Path(__file__).resolve().parent.parent / "peer_review" / "demo" / "examples" / "sheffield-triad.yaml"
 # The bundled triad's moderator of review 1.
 MODERATOR = "daniel.okafor@coordinator.example.org"

@@ -130,7 +130,28 @@ def default_partnership_path() -> Path:
 
 def load_partnership_file(path: str | Path, framework_override: str | Path | None = None) -> LoadedPartnership:
     """Load and cross-check a partnership; `framework_override` replaces its `framework:` key."""
-    doc = Document.read(path)
+    return _loaded(Document.read(path), framework_override)
+
+
+def load_uploaded_partnership(filename: str, text: str, framework: str | None = None) -> LoadedPartnership:
+    """A partnership file sent through the web, checked as a file is. It may name only bundled frameworks and
+    calendars: a path in it would be read on the server, so a path is refused (and nothing is read)."""
+    doc = Document(Path(Path(filename).name or "partnership.yaml"), text)
+    spec = doc.validate(PartnershipSpec)
+    references: list[tuple[str, tuple]] = [(spec.framework, ("framework",))] if framework is None else []
+    references += [(spec.term_dates, ("term_dates",))]
+    references += [(t.term_dates, ("trusts", i, "term_dates")) for i, t in enumerate(spec.trusts) if t.term_dates]
+    for ref, loc in references:
+        if ref.endswith((".yaml", ".yml")) or "/" in ref or "\\" in ref:
+            raise doc.error(
+                f"'{ref}' names a file: a file sent through the web may name only bundled frameworks and calendars "
+                "(upload a trust's own term dates on its page once the partnership is created)",
+                loc,
+            )
+    return _loaded(doc, framework)
+
+
+def _loaded(doc: Document, framework_override: str | Path | None) -> LoadedPartnership:
     spec = doc.validate(PartnershipSpec)
     if framework_override is not None:
         framework = resolve_framework(str(framework_override), Path.cwd())

@@ -104,6 +104,13 @@ def partnership_for(viewer: Viewer, partnership_id: int) -> None:
         raise Refused("The partnership's pages are for its coordinator.")
 
 
+def may_set_up(viewer: Viewer) -> None:
+    """Setting up a partnership is for the coordinating body: someone who coordinates one already (the first
+    is loaded with `peer-review partnership load`)."""
+    if not viewer.coordinates:
+        raise Refused("Setting up a partnership is for the coordinating body's coordinators.")
+
+
 def trust_for(session: Session, viewer: Viewer, trust_id: int) -> Trust:
     """A trust's cycle is for its CEO and its partnership's coordinator."""
     trust = people.trust_by_id(session, trust_id)

@@ -6,7 +6,7 @@ import copy
 from dataclasses import dataclass
 
 from peer_review import clock
-from peer_review.errors import UserError
+from peer_review.errors import BadInput, UserError
 from peer_review.files.partnerships import Contact, LoadedPartnership, PartnershipSpec
 from peer_review.service.common import audit
 from peer_review.store.db import Session
@@ -48,6 +48,20 @@ def store_partnership(session: Session, loaded: LoadedPartnership) -> LoadResult
     people = _store_people(session, partnership, loaded)
     audit(session, partnership.id, "partnership_loaded", source=str(loaded.source), framework=loaded.framework.id)
     return LoadResult(partnership.id, partnership.name, len(spec.trusts), people)
+
+
+def set_up(session: Session, loaded: LoadedPartnership, coordinator_email: str) -> LoadResult:
+    """A partnership set up on the web by a coordinator, who must be the coordinator the file names (so nobody
+    sets up a partnership for someone else to run)."""
+    named = loaded.spec.coordinator
+    if named.email.strip().lower() != coordinator_email.strip().lower():
+        raise BadInput(
+            f"The file names {named.name} ({named.email}) as the partnership's coordinator: you can set up only a "
+            "partnership you coordinate. Put your own name and email under coordinator.",
+            source=str(loaded.source),
+            place="coordinator.email",
+        )
+    return store_partnership(session, loaded)
 
 
 def _store_people(session: Session, partnership: Partnership, loaded: LoadedPartnership) -> int:

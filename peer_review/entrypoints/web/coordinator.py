@@ -19,10 +19,11 @@ from peer_review.entrypoints.web.pages import (
     dated_change,
     page,
     posted,
+    posted_file,
     script_or_person,
 )
 from peer_review.errors import Conflict, NotFound, UserError
-from peer_review.service import access, dashboard, evaluation, proposals, reminders
+from peer_review.service import access, dashboard, evaluation, loading, proposals, reminders, roster
 from peer_review.service.access import Viewer
 from peer_review.service.queries import (
     overview,
@@ -51,8 +52,36 @@ def partnerships(
     return page(request, "partnerships.html", rows=rows, at=at, today=clock.today())
 
 
+@router.get("/partnerships/new")
+def new_partnership(request: Request, viewer: Signed, s: DB):
+    access.may_set_up(viewer)
+    return page(request, "partnership_new.html", frameworks=_frameworks(), values={}, errors={})
+
+
+@router.post("/partnerships/new")
+async def create_partnership(request: Request, viewer: Signed, s: DB):
+    fields, upload = await posted_file(request)
+    access.may_set_up(viewer)
+    framework = fields.get("framework", "")
+    errors: dict[str, str] = {}
+    if framework and framework not in _frameworks():
+        errors["framework"] = "Select a framework from the list"
+    loaded, problem = _read_partnership(upload, framework or None)
+    if problem:
+        errors["file"] = problem
+    if not errors and loaded is not None:
+        try:
+            created = loading.set_up(s, loaded, viewer.email)
+        except UserError as exc:
+            errors["file"] = _said(exc)
+    if errors:
+        s.rollback()
+        return page(request, "partnership_new.html", 400, frameworks=_frameworks(), values=fields, errors=errors)
+    return RedirectResponse(f"/partnerships/{created.partnership_id}?created=1", status_code=303)
+
+
 @router.get("/partnerships/{partnership_id}")
-def partnership_page(request: Request, partnership_id: Id, viewer: Signed, s: DB, published: int = 0):
+def partnership_page(request: Request, partnership_id: Id, viewer: Signed, s: DB, published: int = 0, created: int = 0):
     partnership = _partnership(s, viewer, partnership_id)
     view = overview(s, partnership.name)
     dates = dashboard.review_dates(s, partnership)
@@ -69,6 +98,7 @@ def partnership_page(request: Request, partnership_id: Id, viewer: Signed, s: DB
         planned=reviews.latest_cycle(s, partnership.id) is not None,
         trust_ids={t.key: t.id for t in trusts_in(s, partnership.id)},
         published=bool(published),
+        created=bool(created),
     )
 
 
@@ -261,3 +291,107 @@ def _timeline(session: Session, partnership, dates: list[dashboard.ReviewDates])
         cycle.end,
         clock.today(),
     )
+
+
+# --- setting a partnership up, and changing its roster, from its file ---------------------------------------
+
+
+def _frameworks() -> dict[str, str]:
+    """The bundled frameworks, id -> title, for the set-up form."""
+    from peer_review.files.frameworks import bundled_frameworks, load_framework_file
+
+    return {key: load_framework_file(path).title for key, path in sorted(bundled_frameworks().items())}
+
+
+def _read_partnership(upload: tuple[str, bytes] | None, framework: str | None):
+    """(the partnership a file sent through the web holds, None) or (None, the problem in words)."""
+    from peer_review.files.partnerships import load_uploaded_partnership
+
+    if upload is None:
+        return None, "Select the partnership file"
+    filename, content = upload
+    if not filename.lower().endswith((".yaml", ".yml")):
+        return None, "The selected file must be a YAML file (.yaml or .yml)"
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, "The selected file must be text saved as UTF-8"
+    if not text.strip():
+        return None, "The selected file is empty"
+    try:
+        return load_uploaded_partnership(filename, text, framework), None
+    except UserError as exc:
+        return None, _said(exc)
+
+
+def _said(exc: UserError) -> str:
+    """A loader's refusal as a sentence: where in the file, then what is wrong."""
+    where = ", ".join(part for part in (exc.source, exc.place) if part)
+    problem = exc.problem[0].upper() + exc.problem[1:] if exc.problem else exc.problem
+    return f"{where}: {problem}" if where else problem
+
+
+@router.get("/partnerships/{partnership_id}/roster")
+def roster_page(request: Request, partnership_id: Id, viewer: Signed, s: DB, updated: int = 0):
+    partnership = _partnership(s, viewer, partnership_id)
+    return page(
+        request, "roster.html", partnership=partnership, preview=None, text="", errors={}, updated=bool(updated)
+    )
+
+
+@router.post("/partnerships/{partnership_id}/roster")
+async def roster_preview(request: Request, partnership_id: Id, viewer: Signed, s: DB):
+    """A changed partnership file, checked and compared with what is stored: the changes it would make, and
+    what they would do, shown before anything is written."""
+    fields, upload = await posted_file(request)
+    partnership = _partnership(s, viewer, partnership_id)
+    loaded, problem = _read_partnership(upload, None)
+    preview, text = None, ""
+    if loaded is not None and loaded.spec.name != partnership.name:
+        problem = f"The file is for the partnership '{loaded.spec.name}', not '{partnership.name}'"
+    if loaded is not None and not problem:
+        try:
+            preview = roster.update_partnership(s, loaded, dry_run=True)
+        except UserError as exc:
+            problem = _said(exc)
+        text = upload[1].decode("utf-8") if upload else ""
+    s.rollback()
+    errors = {"file": problem} if problem else {}
+    return page(
+        request,
+        "roster.html",
+        400 if errors else 200,
+        partnership=partnership,
+        preview=preview,
+        text=text,
+        filename=upload[0] if upload else "",
+        errors=errors,
+        updated=False,
+    )
+
+
+@router.post("/partnerships/{partnership_id}/roster/apply")
+async def roster_apply(request: Request, partnership_id: Id, viewer: Signed, s: DB):
+    """Apply the changes previewed: the same file, sent back with the page, checked again as it is applied."""
+    fields = dict(await posted(request))
+    partnership = _partnership(s, viewer, partnership_id)
+    from peer_review.files.partnerships import load_uploaded_partnership
+
+    try:
+        loaded = load_uploaded_partnership(fields.get("filename", "partnership.yaml"), fields.get("text", ""))
+        if loaded.spec.name != partnership.name:
+            raise Conflict("The file is for another partnership.")
+        roster.update_partnership(s, loaded)
+    except UserError as exc:
+        s.rollback()
+        return page(
+            request,
+            "roster.html",
+            exc.http_status,
+            partnership=partnership,
+            preview=None,
+            text="",
+            errors={"file": _said(exc)},
+            updated=False,
+        )
+    return RedirectResponse(f"/partnerships/{partnership.id}/roster?updated=1", status_code=303)

@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, unquote_to_bytes
 from fastapi import Depends, Path, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException
 
 from peer_review import clock
 from peer_review.domain.model import KIND_RULES, TaskKind
@@ -140,6 +141,34 @@ async def posted(request: Request) -> list[tuple[str, str]]:
     if not expected or not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
         raise BadCsrf()
     return fields
+
+
+MAX_UPLOAD_BYTES = 2_000_000  # a partnership, calendar or figures file: limited to 1,000,000 characters when read
+
+
+async def posted_file(request: Request) -> tuple[dict[str, str], tuple[str, bytes] | None]:
+    """A POSTed form with one file (multipart), once its CSRF token has been checked: its text fields and
+    (file name, content), or None when no file was chosen. The body is read up to MAX_UPLOAD_BYTES and no
+    further (FormTooLarge), before it is parsed."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_UPLOAD_BYTES:
+            raise FormTooLarge()
+    request._body = body  # what starlette parses the form from: the bounded body, read once
+    try:
+        form = await request.form(max_files=1, max_fields=20, max_part_size=MAX_UPLOAD_BYTES)
+    except HTTPException:  # not multipart, or malformed (starlette's 400): as a form with nothing in it
+        form = None
+    fields = {k: _printable(v) for k, v in (form.multi_items() if form else []) if isinstance(v, str)}
+    expected = csrf_token(request)
+    sent = fields.get("csrf_token", "")
+    if not expected or not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
+        raise BadCsrf()
+    upload = next((v for _, v in (form.multi_items() if form else []) if not isinstance(v, str)), None)
+    if upload is None or not upload.filename:
+        return fields, None
+    return fields, (upload.filename, await upload.read())
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
