@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import json
 import os
 import re
 import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from email import policy
 from pathlib import Path
 
@@ -27,6 +31,7 @@ from docx import Document as Docx
 from fastapi.testclient import TestClient
 from sqlmodel import func, select
 
+from peer_review import clock
 from peer_review.demo.simulation import answer
 from peer_review.entrypoints.web.app import create_app
 from peer_review.errors import UserError
@@ -324,3 +329,210 @@ def all_at_once(count: int, attempt: Callable[[int], object]) -> list[object]:
 
     with ThreadPoolExecutor(count) as pool:
         return list(pool.map(run, range(count)))
+
+
+# --- a real browser (Debian's Chromium through Playwright) on a live server ------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = Path(os.environ.get("PEER_REVIEW_TEST_ARTIFACTS", ROOT / "test-artifacts"))
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+# Chromium as root in a closed network: no sandbox, and no background calls to Google's hosts.
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def browser_tools() -> None:
+    missing = [str(p) for p in (CHROMIUM, AXE) if not p.exists()]
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        missing.append("the playwright package")
+    if missing:
+        message = f"browser test tools missing: {', '.join(missing)}; run `bash scripts/install-test-tools.sh`"
+        if os.environ.get("PEER_REVIEW_REQUIRE_BROWSER"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@dataclass
+class LiveSite:
+    url: str
+    mail: Path  # where the folder channel delivers the outbox
+
+
+def exactly(text: str) -> re.Pattern:
+    return re.compile(rf"^\s*{re.escape(text)}\s*$")
+
+
+@dataclass
+class BrowserTour:
+    """People in their own browser contexts on a live site: signing in through the emailed link, axe checks."""
+
+    browser: object
+    site: LiveSite
+    pages: dict = field(default_factory=dict)  # email -> that person's page, in their own browser context
+    findings: dict = field(default_factory=dict)  # page name -> axe's serious and critical findings
+    checked: list = field(default_factory=list)  # the names of the pages axe checked
+    sign_ins: int = 0
+    artifacts: Path = ARTIFACTS  # where axe's findings and screenshots go
+
+    # signing in
+
+    def page_of(self, person: str):
+        if person not in self.pages:
+            from playwright.sync_api import expect
+
+            # a submission renders Word documents and moves the review on: on a busy 2-core machine that can
+            # take several seconds, so waits are generous (they end as soon as the page is there)
+            expect.set_options(timeout=30_000)
+            context = self.browser.new_context(
+                accept_downloads=True, viewport={"width": 1280, "height": 900}, bypass_csp=True
+            )
+            context.set_default_timeout(60_000)
+            self.pages[person] = context.new_page()
+        return self.pages[person]
+
+    def home(self, person: str, keyboard: bool = False):
+        """The person's task list, after signing in (again) if they are not signed in."""
+        from playwright.sync_api import expect
+
+        page = self.page_of(person)
+        page.goto(self.site.url + "/")
+        if "/sign-in" in page.url:
+            self.sign_in(page, person, keyboard)
+        expect(page).to_have_url(self.site.url + "/")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Your tasks")
+        return page
+
+    def sign_in(self, page, person: str, keyboard: bool = False) -> None:
+        """Type the address, read the link out of the email the outbox delivers, open it, press Continue."""
+        from playwright.sync_api import expect
+
+        clock.set_time(clock.now() + dt.timedelta(minutes=3))  # people sign in one after another
+        first = self.sign_ins == 0
+        self.sign_ins += 1
+        expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+        if first:
+            self.axe(page, "sign-in")
+            page.get_by_role("button", name="Email me a sign-in link").click()
+            expect(page.locator(".govuk-error-summary")).to_contain_text("Enter your email address")
+            expect(page).to_have_title(re.compile(r"^Error: "))
+            self.error_links_land(page)
+            self.axe(page, "sign-in-error")
+        if keyboard:
+            tab_to(page, "input[name=email]")
+            page.keyboard.type(person)
+            page.keyboard.press("Enter")
+        else:
+            page.get_by_label("Email address").fill(person)
+            page.get_by_role("button", name="Email me a sign-in link").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
+        if first:
+            self.axe(page, "check-email")
+        page.goto(self.emailed_link(person))
+        expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to peer review")
+        if first:
+            self.axe(page, "continue")
+        if keyboard:
+            tab_to(page, "main button")
+            page.keyboard.press("Enter")
+        else:
+            page.get_by_role("button", name="Continue").click()
+        expect(page.locator(".app-header__who")).to_be_visible()
+
+    def emailed_link(self, person: str) -> str:
+        from peer_review.adapters.mail import FolderChannel
+        from peer_review.service.sending import deliver
+
+        deliver(db.session_scope, FolderChannel(self.site.mail))
+        name = re.sub(r"[^A-Za-z0-9.-]", "_", person)
+        newest = sorted(self.site.mail.glob(f"*-sign_in-{name}.eml"))[-1]
+        message = email.message_from_bytes(newest.read_bytes(), policy=policy.default)
+        assert message["To"] == person and "sign-in link" in message["Subject"]
+        text = message.get_body(preferencelist=("plain",)).get_content()
+        return re.search(re.escape(self.site.url) + r"/sign-in/[A-Za-z0-9_-]+", text).group(0)
+
+    # tasks
+
+    def error_links_land(self, page) -> None:
+        summary = page.locator(".govuk-error-summary")
+        for href in summary.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))"):
+            assert href.startswith("#") and page.locator(f"[id='{href[1:]}']").count() == 1, (
+                f"the error link {href} leads nowhere on {page.url}"
+            )
+            error = page.locator(f"[id='{href[1:]}-error']")
+            if error.count():  # the message is also next to the field, and read out with it
+                assert error.first.is_visible()
+
+    # checks
+
+    def axe(self, page, name: str) -> None:
+        """axe-core's findings against WCAG 2.2 A and AA: all saved, the serious and critical kept to fail on."""
+        number = len(self.checked) + 1
+        self.checked.append(name)
+        page.add_script_tag(path=str(AXE))
+        results = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
+        assert results["passes"], f"axe checked nothing on {page.url}"
+        (self.artifacts / f"axe-{number:02d}-{name}.json").write_text(json.dumps(results["violations"], indent=2))
+        bad = [
+            f"{v['id']} ({v['impact']}): {v['help']} at {', '.join(str(n['target'][0]) for n in v['nodes'][:3])}"
+            for v in results["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+        if bad:
+            self.findings[name] = bad
+
+    def shot(self, page, name: str) -> None:
+        page.screenshot(path=str(self.artifacts / f"{name}.png"), full_page=True)
+
+
+def tick(scope, label: str) -> None:
+    """Click a radio or checkbox by its label (the GOV.UK input itself is drawn under it)."""
+    from playwright.sync_api import expect
+
+    scope.locator("label").filter(has_text=exactly(label)).click()
+    expect(scope.get_by_label(label, exact=True)).to_be_checked()
+
+
+def tab_to(page, selector: str, limit: int = 60) -> None:
+    """Press Tab until the focus is on an element matching `selector`."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("selector => document.activeElement.matches(selector)", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector} on {page.url}")
+
+
+def focused(page, selector: str) -> bool:
+    return page.evaluate("selector => document.activeElement.matches(selector)", selector)
+
+
+@contextmanager
+def live_server():
+    """The web app on a real HTTP server (uvicorn, in a thread) on a free port of 127.0.0.1: its address."""
+    import uvicorn
+
+    from peer_review.entrypoints.web.app import create_app
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = uvicorn.Server(uvicorn.Config(create_app(web_url=url), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "the web server did not start"
+        time.sleep(0.05)
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(10)

@@ -19,15 +19,9 @@ $PEER_REVIEW_TEST_ARTIFACTS).
 from __future__ import annotations
 
 import datetime as dt
-import email
 import json
-import os
 import re
-import socket
-import threading
-import time
-from dataclasses import dataclass, field
-from email import policy
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -36,24 +30,24 @@ from sqlmodel import select
 from peer_review import clock
 from peer_review.store import db
 
-from helpers import EXAMPLE, GRADE_WORDS, docx_text, plan_and_publish
+from helpers import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    EXAMPLE,
+    GRADE_WORDS,
+    BrowserTour,
+    LiveSite,
+    browser_tools,
+    docx_text,
+    focused,
+    live_server,
+    plan_and_publish,
+    tab_to,
+    tick,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-ARTIFACTS = Path(os.environ.get("PEER_REVIEW_TEST_ARTIFACTS", ROOT / "test-artifacts"))
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-# Chromium as root in a closed network: no sandbox, and no background calls to Google's hosts.
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 # Review 1 of the bundled triad, and the people on it.
 REVIEW = 1
 HOST, STRAND = "Steel Valley Academy Trust", "School improvement"
@@ -98,37 +92,16 @@ EVIDENCE_ITEMS = [  # title, type, where it is kept, the lines it serves, whethe
 ]
 
 
-def _browser_tools() -> None:
-    missing = [str(p) for p in (CHROMIUM, AXE) if not p.exists()]
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        missing.append("the playwright package")
-    if missing:
-        message = f"browser test tools missing: {', '.join(missing)}; run `bash scripts/install-test-tools.sh`"
-        if os.environ.get("PEER_REVIEW_REQUIRE_BROWSER"):
-            pytest.fail(message)
-        pytest.skip(message)
-
-
 def _at(day: dt.date, hour: int = 9) -> dt.datetime:
     return clock.at_london(day, hour)
-
-
-@dataclass
-class Site:
-    url: str
-    mail: Path  # where the folder channel delivers the outbox
 
 
 @pytest.fixture
 def site(tmp_path, monkeypatch):
     """A real HTTP server (uvicorn, in a thread) over a fresh SQLite database holding the bundled triad,
     planned, with review 1 (and review 3, so the moderator has tasks in two reviews) asking its team."""
-    _browser_tools()
-    import uvicorn
+    browser_tools()
 
-    from peer_review.entrypoints.web.app import create_app
     from peer_review.files.partnerships import load_partnership_file
     from peer_review.service import loading, workflow
 
@@ -143,22 +116,10 @@ def site(tmp_path, monkeypatch):
     for review_id in (REVIEW, 3):
         workflow.advance_review(db.session_scope, review_id)
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    server = uvicorn.Server(uvicorn.Config(create_app(web_url=url), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "the web server did not start"
-        time.sleep(0.05)
     try:
-        yield Site(url, tmp_path / "outbox")
+        with live_server() as url:
+            yield LiveSite(url, tmp_path / "outbox")
     finally:
-        server.should_exit = True
-        thread.join(10)
         db.configure(None)
         db.dispose_all()
         clock.set_time(None)
@@ -199,96 +160,9 @@ def _open_tasks_of(person_email: str):
 # --- the browser side ---------------------------------------------------------------------------------
 
 
-def _exactly(text: str) -> re.Pattern:
-    return re.compile(rf"^\s*{re.escape(text)}\s*$")
-
-
 @dataclass
-class Tour:
-    browser: object
-    site: Site
-    pages: dict = field(default_factory=dict)  # email -> that person's page, in their own browser context
-    findings: dict = field(default_factory=dict)  # page name -> axe's serious and critical findings
-    checked: list = field(default_factory=list)  # the names of the pages axe checked
-    sign_ins: int = 0
-
-    # signing in
-
-    def page_of(self, person: str):
-        if person not in self.pages:
-            from playwright.sync_api import expect
-
-            # a submission renders Word documents and moves the review on: on a busy 2-core machine that can
-            # take several seconds, so waits are generous (they end as soon as the page is there)
-            expect.set_options(timeout=30_000)
-            context = self.browser.new_context(
-                accept_downloads=True, viewport={"width": 1280, "height": 900}, bypass_csp=True
-            )
-            context.set_default_timeout(60_000)
-            self.pages[person] = context.new_page()
-        return self.pages[person]
-
-    def home(self, person: str, keyboard: bool = False):
-        """The person's task list, after signing in (again) if they are not signed in."""
-        from playwright.sync_api import expect
-
-        page = self.page_of(person)
-        page.goto(self.site.url + "/")
-        if "/sign-in" in page.url:
-            self.sign_in(page, person, keyboard)
-        expect(page).to_have_url(self.site.url + "/")
-        expect(page.get_by_role("heading", level=1)).to_have_text("Your tasks")
-        return page
-
-    def sign_in(self, page, person: str, keyboard: bool = False) -> None:
-        """Type the address, read the link out of the email the outbox delivers, open it, press Continue."""
-        from playwright.sync_api import expect
-
-        clock.set_time(clock.now() + dt.timedelta(minutes=3))  # people sign in one after another
-        first = self.sign_ins == 0
-        self.sign_ins += 1
-        expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
-        if first:
-            self.axe(page, "sign-in")
-            page.get_by_role("button", name="Email me a sign-in link").click()
-            expect(page.locator(".govuk-error-summary")).to_contain_text("Enter your email address")
-            expect(page).to_have_title(re.compile(r"^Error: "))
-            self.error_links_land(page)
-            self.axe(page, "sign-in-error")
-        if keyboard:
-            _tab_to(page, "input[name=email]")
-            page.keyboard.type(person)
-            page.keyboard.press("Enter")
-        else:
-            page.get_by_label("Email address").fill(person)
-            page.get_by_role("button", name="Email me a sign-in link").click()
-        expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
-        if first:
-            self.axe(page, "check-email")
-        page.goto(self.emailed_link(person))
-        expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to peer review")
-        if first:
-            self.axe(page, "continue")
-        if keyboard:
-            _tab_to(page, "main button")
-            page.keyboard.press("Enter")
-        else:
-            page.get_by_role("button", name="Continue").click()
-        expect(page.locator(".app-header__who")).to_be_visible()
-
-    def emailed_link(self, person: str) -> str:
-        from peer_review.adapters.mail import FolderChannel
-        from peer_review.service.sending import deliver
-
-        deliver(db.session_scope, FolderChannel(self.site.mail))
-        name = re.sub(r"[^A-Za-z0-9.-]", "_", person)
-        newest = sorted(self.site.mail.glob(f"*-sign_in-{name}.eml"))[-1]
-        message = email.message_from_bytes(newest.read_bytes(), policy=policy.default)
-        assert message["To"] == person and "sign-in link" in message["Subject"]
-        text = message.get_body(preferencelist=("plain",)).get_content()
-        return re.search(re.escape(self.site.url) + r"/sign-in/[A-Za-z0-9_-]+", text).group(0)
-
-    # tasks
+class Tour(BrowserTour):
+    """The review's tour: its tasks, opened from each person's list and submitted."""
 
     def open_task(self, person: str, kind: str, name: str | None = None, group: str = f"{HOST}: {STRAND}"):
         """From the person's task list, the task of this kind in the review's group (review 1's unless told); axe checks the form."""
@@ -320,63 +194,11 @@ class Tour:
         self.axe(page, f"{name}-error")
         assert _open_tasks() == before  # nothing was written
 
-    def error_links_land(self, page) -> None:
-        summary = page.locator(".govuk-error-summary")
-        for href in summary.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))"):
-            assert href.startswith("#") and page.locator(f"[id='{href[1:]}']").count() == 1, (
-                f"the error link {href} leads nowhere on {page.url}"
-            )
-            error = page.locator(f"[id='{href[1:]}-error']")
-            if error.count():  # the message is also next to the field, and read out with it
-                assert error.first.is_visible()
-
     def submit(self, page) -> None:
         from playwright.sync_api import expect
 
         page.get_by_role("button", name="Submit", exact=True).click()
         expect(page.locator(".govuk-panel__title")).to_have_text("Task done", timeout=15000)
-
-    # checks
-
-    def axe(self, page, name: str) -> None:
-        """axe-core's findings against WCAG 2.2 A and AA: all saved, the serious and critical kept to fail on."""
-        number = len(self.checked) + 1
-        self.checked.append(name)
-        page.add_script_tag(path=str(AXE))
-        results = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
-        assert results["passes"], f"axe checked nothing on {page.url}"
-        (ARTIFACTS / f"axe-{number:02d}-{name}.json").write_text(json.dumps(results["violations"], indent=2))
-        bad = [
-            f"{v['id']} ({v['impact']}): {v['help']} at {', '.join(str(n['target'][0]) for n in v['nodes'][:3])}"
-            for v in results["violations"]
-            if v["impact"] in ("serious", "critical")
-        ]
-        if bad:
-            self.findings[name] = bad
-
-    def shot(self, page, name: str) -> None:
-        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def _tick(scope, label: str) -> None:
-    """Click a radio or checkbox by its label (the GOV.UK input itself is drawn under it)."""
-    from playwright.sync_api import expect
-
-    scope.locator("label").filter(has_text=_exactly(label)).click()
-    expect(scope.get_by_label(label, exact=True)).to_be_checked()
-
-
-def _tab_to(page, selector: str, limit: int = 60) -> None:
-    """Press Tab until the focus is on an element matching `selector`."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate("selector => document.activeElement.matches(selector)", selector):
-            return
-    raise AssertionError(f"Tab never reached {selector} on {page.url}")
-
-
-def _focused(page, selector: str) -> bool:
-    return page.evaluate("selector => document.activeElement.matches(selector)", selector)
 
 
 def _check_inbox(page, person: str) -> int:
@@ -413,29 +235,29 @@ def _assignment(tour: Tour) -> None:
     expect(page.get_by_role("main")).to_contain_text("Owen Fletcher, Don River Learning Partnership (peer reviewer)")
     tour.errors_first(page, "respond_to_assignment", ["Select whether you accept your place"])
     tour.shot(page, "form-with-errors")
-    _tick(page, "Yes, I accept my place")
+    tick(page, "Yes, I accept my place")
     tour.submit(page)
 
     # The Peak Edge peer accepts.
     page = tour.open_task(PEAK_EDGE_PEER, "respond_to_assignment", "respond_to_assignment-peer")
-    _tick(page, "Yes, I accept my place")
+    tick(page, "Yes, I accept my place")
     tour.submit(page)
 
     # The first Don River peer declines with the keyboard alone: no clicks from signing in to "Task done".
     first = _holder_from_don_river()
     page = tour.home(first, keyboard=True)
-    _tab_to(page, "main a[href^='/tasks/']")
+    tab_to(page, "main a[href^='/tasks/']")
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Accept or decline your place")
     tour.axe(page, "respond_to_assignment-keyboard")
-    _tab_to(page, "input[name=response]")
+    tab_to(page, "input[name=response]")
     page.keyboard.press("ArrowDown")  # moves to "No, I have to decline", and chooses it
     expect(page.get_by_label("No, I have to decline")).to_be_checked()
     page.keyboard.press("Tab")
-    assert _focused(page, "textarea[name=reason]")
+    assert focused(page, "textarea[name=reason]")
     page.keyboard.type("I am on jury service during the visit week.")
     page.keyboard.press("Tab")
-    assert _focused(page, "button[value=submit]") and page.evaluate("document.activeElement.innerText") == "Submit"
+    assert focused(page, "button[value=submit]") and page.evaluate("document.activeElement.innerText") == "Submit"
     page.keyboard.press("Enter")
     expect(page.locator(".govuk-panel__title")).to_have_text("Task done")
 
@@ -448,7 +270,7 @@ def _assignment(tour: Tour) -> None:
         person = _holder_from_don_river()
         assert person not in declined
         page = tour.open_task(person, "respond_to_assignment", f"respond_to_assignment-replacement-{len(declined)}")
-        _tick(page, "No, I have to decline")
+        tick(page, "No, I have to decline")
         page.get_by_label("If you decline, why?").fill(reason)
         tour.submit(page)
         declined.append(person)
@@ -462,7 +284,7 @@ def _assignment(tour: Tour) -> None:
         "Nobody else in the partnership could take this place from Don River Learning Partnership."
     )
     tour.errors_first(page, "choose_replacement", ["Enter a reason"])
-    _tick(page, "Someone new")
+    tick(page, "Someone new")
     page.get_by_label("Full name").fill(NEWCOMER["name"])
     page.get_by_label("Email address").fill(NEWCOMER["email"])
     page.get_by_label("Job title (optional)").fill(NEWCOMER["job_title"])
@@ -472,7 +294,7 @@ def _assignment(tour: Tour) -> None:
     tour.submit(page)
 
     page = tour.open_task(NEWCOMER["email"], "respond_to_assignment", "respond_to_assignment-newcomer")
-    _tick(page, "Yes, I accept my place")
+    tick(page, "Yes, I accept my place")
     tour.submit(page)
     assert _stage() == "lines_of_enquiry", _stage()
 
@@ -508,7 +330,7 @@ def _lines_of_enquiry(tour: Tour) -> None:
     for title in LINE_TITLES:
         expect(page.locator(".govuk-summary-list").last).to_contain_text(title)
     tour.errors_first(page, "agree_lines", ["Select a decision"])
-    _tick(page, "No, ask the host for changes")
+    tick(page, "No, ask the host for changes")
     page.get_by_label("Comments for the host").fill("Please say what the self-evaluation for line 2 rests on.")
     tour.submit(page)
 
@@ -525,7 +347,7 @@ def _lines_of_enquiry(tour: Tour) -> None:
     tour.submit(page)
 
     page = tour.open_task(MODERATOR, "agree_lines", "agree_lines-round-2")
-    _tick(page, "Yes, agree them")
+    tick(page, "Yes, agree them")
     tour.submit(page)
     assert _stage() == "evidence", _stage()
 
@@ -542,8 +364,8 @@ def _evidence(tour: Tour) -> None:
         item.get_by_label("Title").fill(title)
         item.get_by_label("Type").fill(kind)
         for number in lines:
-            _tick(item, f"{number}. {LINE_TITLES[number - 1]}")
-        _tick(item, "Yes, it holds personal data" if personal else "No")
+            tick(item, f"{number}. {LINE_TITLES[number - 1]}")
+        tick(item, "Yes, it holds personal data" if personal else "No")
         item.get_by_label("Where it is kept").fill(location)
     # one too many, taken away again
     page.get_by_role("button", name="Add another item").click()
@@ -579,7 +401,7 @@ def _record_findings(tour: Tour, person: str, error_state: bool) -> None:
         finding.get_by_label("Strength 1", exact=True).fill(
             "Leaders & trustees share an accurate, evidence-based account of each school."
         )
-        _tick(finding, refs[0])
+        tick(finding, refs[0])
         if error_state:  # a second strength, with "Add another strength"
             line.get_by_role("button", name="Add another strength").click()
             line = page.get_by_role("group", name=re.compile(rf"^Line {number}: "))
@@ -587,13 +409,13 @@ def _record_findings(tour: Tour, person: str, error_state: bool) -> None:
             finding.get_by_label("Strength 2", exact=True).fill(
                 "Headteachers value the termly reviews and act on what they find."
             )
-            _tick(finding, refs[-1])
+            tick(finding, refs[-1])
         finding = line.locator(".app-finding").filter(has=page.get_by_label("Area for development 1", exact=True))
         finding.get_by_label("Area for development 1", exact=True).fill(
             "Checks on impact are not yet systematic across all schools (<2 of 3 sampled>)."
         )
         for ref in refs:
-            _tick(finding, ref)
+            tick(finding, ref)
     if error_state:  # saved as a draft, and come back to
         page.get_by_role("button", name="Save as draft").click()
         expect(page.locator(".govuk-notification-banner")).to_contain_text("Your draft is saved")
@@ -626,12 +448,12 @@ def _findings_and_moderation(tour: Tour) -> None:
     for i in range(count):
         finding = findings.nth(i)
         if i == 0:
-            _tick(finding, "Needs revision")
+            tick(finding, "Needs revision")
             finding.get_by_label("Reason for revision").fill(
                 "The evidence cited does not show impact; cite the outcomes analysis too."
             )
         else:
-            _tick(finding, "Supported")
+            tick(finding, "Supported")
     alignments = [
         "The self-evaluation matched the evidence",
         "The self-evaluation partly matched the evidence",
@@ -639,7 +461,7 @@ def _findings_and_moderation(tour: Tour) -> None:
     ]
     for number, title in enumerate(LINE_TITLES, start=1):
         line = page.get_by_role("group", name=f"Line {number}: {title}")
-        _tick(line, alignments[number - 1])
+        tick(line, alignments[number - 1])
         line.get_by_label("Your comment").fill(
             f"Compared the evidence index and the team's findings with the host's view of line {number}."
         )
@@ -660,7 +482,7 @@ def _findings_and_moderation(tour: Tour) -> None:
     revision.get_by_label("The finding").fill(original.rstrip(".") + ", as the key stage 2 outcomes analysis shows.")
     checked = revision.get_by_role("checkbox", checked=True).count()
     unticked = revision.get_by_role("checkbox", checked=False).first
-    _tick(revision, unticked.evaluate("box => box.labels[0].innerText.trim()"))
+    tick(revision, unticked.evaluate("box => box.labels[0].innerText.trim()"))
     assert revision.get_by_role("checkbox", checked=True).count() == checked + 1
     tour.submit(page)
 
@@ -669,7 +491,7 @@ def _findings_and_moderation(tour: Tour) -> None:
     findings = page.locator("#findings > fieldset")
     expect(findings).to_have_count(1)
     expect(findings.first).to_contain_text("as the key stage 2 outcomes analysis shows")
-    _tick(findings.first, "Supported")
+    tick(findings.first, "Supported")
     tour.submit(page)
     assert _stage() == "report", _stage()
 
@@ -681,8 +503,8 @@ def _report(tour: Tour) -> None:
     tour.errors_first(
         page, "check_report", ["Select whether the draft is accurate", "Select whether we may share this good practice"]
     )
-    _tick(page, "No, it needs corrections")
-    _tick(page, "Yes, share it")
+    tick(page, "No, it needs corrections")
+    tick(page, "Yes, share it")
     page.get_by_label("Correction 1").fill("The trust has nine schools, not eight, since September.")
     page.get_by_role("button", name="Add another correction").click()
     expect(page.get_by_label("Correction 1")).to_have_value("The trust has nine schools, not eight, since September.")
@@ -710,35 +532,35 @@ def _feedback(tour: Tour) -> None:
 
     # The host CEO signs in and answers with the keyboard alone.
     page = tour.home(CEO, keyboard=True)
-    _tab_to(page, "main a[href^='/tasks/']")
+    tab_to(page, "main a[href^='/tasks/']")
     assert page.evaluate("document.activeElement.innerText") == "Give feedback on the review"
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Give feedback on the review")
     tour.axe(page, "give_feedback-keyboard")
-    _tab_to(page, "input[name=helped_us_improve]")
+    tab_to(page, "input[name=helped_us_improve]")
     for _ in range(3):
         page.keyboard.press("ArrowRight")
     expect(
         page.get_by_role("group", name="The review will help us improve").get_by_label("4", exact=True)
     ).to_be_checked()
     page.keyboard.press("Tab")
-    assert _focused(page, "input[name=fair_and_accurate]")
+    assert focused(page, "input[name=fair_and_accurate]")
     for _ in range(4):
         page.keyboard.press("ArrowRight")
     expect(
         page.get_by_role("group", name="The review gave a fair and accurate account").get_by_label("5: strongly agree")
     ).to_be_checked()
     page.keyboard.press("Tab")
-    assert _focused(page, "input[name=would_take_part_again]")
+    assert focused(page, "input[name=would_take_part_again]")
     page.keyboard.press("Space")
     expect(
         page.get_by_role("group", name="Would you take part in a review like this again?").get_by_label("Yes")
     ).to_be_checked()
     page.keyboard.press("Tab")
-    assert _focused(page, "textarea[name=comments]")
+    assert focused(page, "textarea[name=comments]")
     page.keyboard.type("The lines of enquiry kept the visit focused.")
     page.keyboard.press("Tab")
-    assert _focused(page, "button[value=submit]")
+    assert focused(page, "button[value=submit]")
     page.keyboard.press("Enter")
     expect(page.locator(".govuk-panel__title")).to_have_text("Task done")
 
@@ -747,9 +569,9 @@ def _feedback(tour: Tour) -> None:
         page = tour.open_task(person, "give_feedback", "give_feedback" if i == 0 else f"give_feedback-{i + 1}")
         if i == 0:
             tour.errors_first(page, "give_feedback", ["Select an answer", "Select yes or no"])
-        _tick(page.get_by_role("group", name="The review will help us improve"), "4")
-        _tick(page.get_by_role("group", name="The review gave a fair and accurate account"), "5: strongly agree")
-        _tick(page.get_by_role("group", name="Would you take part in a review like this again?"), "Yes")
+        tick(page.get_by_role("group", name="The review will help us improve"), "4")
+        tick(page.get_by_role("group", name="The review gave a fair and accurate account"), "5: strongly agree")
+        tick(page.get_by_role("group", name="Would you take part in a review like this again?"), "Yes")
         page.get_by_label("Anything else?").fill("More time on site would help.")
         tour.submit(page)
 
@@ -776,7 +598,7 @@ def _progress_at_the_next_review(tour: Tour) -> None:
     tour.errors_first(page, "record_progress", ["Select how far it has got"])
     statuses = page.get_by_role("group", name="How far has it got?")
     for i in range(statuses.count()):
-        _tick(statuses.nth(i), "Under way")
+        tick(statuses.nth(i), "Under way")
         page.get_by_label("What shows it", exact=True).nth(i).fill(f"Termly checks now run in {i + 2} schools.")
     tour.submit(page)
     page.goto(f"{tour.site.url}/reviews/{review.id}")
@@ -803,18 +625,18 @@ def _survey_and_evaluation(tour: Tour) -> None:
     page.get_by_role("list", name="Surveys to answer").get_by_role("link", name=q.title).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(q.title)
     tour.axe(page, "survey")
-    _tick(page.get_by_role("group", name=first.text), q.scale[3])
+    tick(page.get_by_role("group", name=first.text), q.scale[3])
     forged = page.get_by_role("group", name=second.text)
     forged.get_by_label(q.scale[4], exact=True).evaluate(
         "radio => radio.value = '6'"
     )  # what no radio of the page sends
-    _tick(forged, q.scale[4])
+    tick(forged, q.scale[4])
     page.get_by_role("button", name="Send your answers").click()
     expect(page.locator(".govuk-error-summary")).to_contain_text(second.text)
     expect(page.get_by_role("group", name=first.text).get_by_label(q.scale[3], exact=True)).to_be_checked()
     tour.error_links_land(page)
     tour.axe(page, "survey-error")
-    _tick(page.get_by_role("group", name=second.text), "Leave blank")
+    tick(page.get_by_role("group", name=second.text), "Leave blank")
     page.get_by_label(q.open_questions[0].text).fill("More time on site & <b>fewer</b> forms.")
     page.get_by_role("button", name="Send your answers").click()
     expect(page.locator(".govuk-panel__title")).to_have_text("Thank you for your views")

@@ -9,6 +9,7 @@ keeps). A confirmation carries over to the next proposal only when the trust's p
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from peer_review import clock
@@ -354,9 +355,14 @@ def view(session: Session, partnership: Partnership, proposal: CycleProposal) ->
         name = person.name if person else email
         return email, name, "moderator" if role == "moderator" else (person.organisation if person else ""), why
 
+    keys = re.compile(r"\b(" + "|".join(re.escape(t.key) for t in trusts) + r")\b") if trusts else None
+
+    def in_words(why: str) -> str:  # the planner's reasons name trusts by id
+        return keys.sub(lambda m: by_key[m.group(1)].name, why) if keys else why
+
     visits = []
     for v in plan_of(partnership, proposal).visits:
-        reasons = dict(v.reasons)
+        reasons = {email: in_words(why) for email, why in v.reasons}
         team = [member(e, "peer", reasons.get(e, "")) for e in v.peers] + [
             member(v.moderator, "moderator", reasons.get(v.moderator, ""))
         ]
