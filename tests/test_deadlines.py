@@ -248,7 +248,8 @@ def _more_time_to_a_saturday(task_id: int, due: dt.date) -> None:
     # that Saturday again: the school day before it is now the due date, so it would give no more time
     with pytest.raises(
         UserError,
-        match=f"after the current one \\({change.new_due}\\); {saturday} is not a school day of the host's calendar",
+        match=f"after the current one, {clock.long_date(change.new_due)}; {clock.long_date(saturday)} is not a school "
+        "day for the host trust",
     ):
         with db.session_scope() as session:
             extend(session, task_id, saturday, "More time")

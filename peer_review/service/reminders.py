@@ -12,7 +12,7 @@ from peer_review import clock
 from peer_review.domain.calendar import OutsideCalendar
 from peer_review.domain.model import KIND_RULES, TaskKind
 from peer_review.domain.reminders import ReminderRules, reminder_due
-from peer_review.errors import UserError
+from peer_review.errors import BadInput, Conflict, UserError
 from peer_review.service import surveys
 from peer_review.service.common import audit, checked_text, host_calendar
 from peer_review.service.isolation import Failures, units_of
@@ -170,20 +170,21 @@ def extend(
     if actor is None or not (actor.is_coordinator or actor == team(session, review)[1]):
         raise UserError(f"only the coordinator or the review's moderator can extend a task; {actor_email} is neither")
     if task.status != "open":
-        raise UserError(f"task {task.id} is already {task.status}")
+        raise Conflict(f"This task is already {task.status}: only an open task can be given more time")
     reason = checked_text(reason, "a reason for the extension (--reason)")
     asked, new_due = new_due, _school_day_on_or_before(session, review, new_due)
     if new_due <= task.due:
         moved = (
-            f"; {asked} is not a school day of the host's calendar, and the school day before it is {new_due}"
+            f"; {clock.long_date(asked)} is not a school day for the host trust, and the school day before it is "
+            f"{clock.long_date(new_due)}"
             if new_due != asked
             else ""
         )
-        raise UserError(f"the new due date must be after the current one ({task.due}){moved}")
+        raise BadInput(f"The new due date must be after the current one, {clock.long_date(task.due)}{moved}")
     today = clock.today()
     if new_due < today:  # the task would stay overdue, and its reminders say so
         moved = f" (the school day on or before {clock.long_date(asked)})" if new_due != asked else ""
-        raise UserError(
+        raise BadInput(
             f"{clock.long_date(new_due)}{moved} has passed: give a due date from today, {clock.long_date(today)}, on"
         )
     change = DueDateChange(
