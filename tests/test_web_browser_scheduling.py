@@ -155,6 +155,14 @@ def test_a_cycle_is_set_up_scheduled_proposed_answered_and_published_in_the_brow
             trusts = _trust_ids(partnership)
             page.goto(f"{site.url}/partnerships/{partnership}/roster")
             tour.axe(page, "roster")
+            page.set_input_files("#file", str(good))
+            page.get_by_role("button", name="Check the changes").click()
+            expect(page.locator("#no-changes")).to_be_visible()
+            tour.axe(page, "roster-preview")
+            page.goto(f"{site.url}/partnerships/{partnership}/calendars")
+            tour.axe(page, "calendars")
+            page.get_by_role("button", name="Check the calendar").click()
+            _errors_shown(tour, page, "calendars-error", ["Select the calendar file"])
 
             # Each CEO sets their order of strands and a week their trust is unavailable.
             for index, (key, ceo) in enumerate(CEOS.items()):
@@ -307,4 +315,7 @@ def test_a_cycle_is_set_up_scheduled_proposed_answered_and_published_in_the_brow
         "proposal-change-other-week",
         "proposal-change-other-week-error",
         "roster",
+        "roster-preview",
+        "calendars",
+        "calendars-error",
     } <= set(tour.checked)

@@ -12,12 +12,14 @@ import shutil
 import sqlite3
 
 import pytest
+from sqlmodel import select
 
 from peer_review import clock
 from peer_review.entrypoints.cli import app
 from peer_review.files.partnerships import load_partnership_file
 from peer_review.service import loading
 from peer_review.store import db
+from peer_review.store.tables import Partnership
 
 from helpers import EXAMPLE, PEAK_EDGE_COPY, ROOT, csrf_of, plan_and_publish, row_counts, sign_in
 
@@ -157,3 +159,48 @@ def test_a_roster_change_on_the_web_stores_what_the_same_change_with_update_stor
     with sqlite3.connect(paths["cli"]) as connection:
         assert connection.execute("SELECT count(*) FROM trust").fetchone()[0] == 4
         assert connection.execute("SELECT count(*) FROM review").fetchone()[0] == 16  # Loxley's four planned
+
+
+SHEFFIELD = ROOT / "peer_review" / "files" / "calendars" / "sheffield.yaml"
+
+
+@pytest.mark.db
+def test_the_coordinator_loads_school_calendars_on_the_web_with_the_update_rules(database_url):
+    with db.session_scope() as session:
+        loading.store_partnership(session, load_partnership_file(EXAMPLE))
+    coordinator, ceo = sign_in(COORDINATOR), sign_in(CEO)
+    assert ceo.get("/partnerships/1/calendars").status_code == 403
+    page = coordinator.get("/partnerships/1/calendars").text
+    assert "provisional from" in page and "Steel Valley Academy Trust, Don River" in page
+
+    before = row_counts()
+    longer = SHEFFIELD.read_text().replace("through: 2028-29", "through: 2029-30")
+    preview = _upload(coordinator, "/partnerships/1/calendars", "/partnerships/1/calendars", "sheffield.yaml", longer)
+    assert preview.status_code == 200
+    assert (
+        "The school calendar &#39;sheffield&#39; now covers 2023-24 to 2029-30 (it covered 2023-24 to 2028-29)"
+        in preview.text
+    )
+    assert row_counts() == before  # checked, not kept
+    first_term = re.search(r"  - \{start: (2023-09-\d\d), end: (2023-10-\d\d)\}", longer)
+    moved = longer.replace(first_term.group(0), first_term.group(0).replace(first_term.group(2), "2023-10-27"), 1)
+    refused = _upload(coordinator, "/partnerships/1/calendars", "/partnerships/1/calendars", "sheffield.yaml", moved)
+    assert refused.status_code == 400 and "put the published dates back as they were loaded" in refused.text
+    assert row_counts() == before
+
+    token = csrf_of(preview.text)
+    text = html.unescape(re.search(r'name="text" value="([^"]*)"', preview.text, re.S).group(1))
+    applied = coordinator.post(
+        "/partnerships/1/calendars/apply",
+        data={"csrf_token": token, "filename": "sheffield.yaml", "for": "", "text": text},
+    )
+    assert applied.status_code == 303
+    with db.session_scope() as session:
+        stored = session.exec(select(Partnership)).one().calendars["sheffield"]
+        assert stored["half_terms"][-1][1].startswith("2030-07")
+
+    own = SHEFFIELD.read_text().replace("id: sheffield", "id: peak-edge-own", 1)
+    for_one = _upload(
+        coordinator, "/partnerships/1/calendars", "/partnerships/1/calendars", "own.yaml", own, {"for": "peak-edge"}
+    )
+    assert "Peak Edge Schools Trust now follows the school calendar &#39;peak-edge-own&#39;" in for_one.text

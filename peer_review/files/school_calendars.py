@@ -68,7 +68,15 @@ class CalendarSpec(BaseModel):
 
 
 def load_calendar_file(path: str | Path) -> SchoolCalendar:
-    doc = Document.read(path)
+    return _calendar(Document.read(path))
+
+
+def load_uploaded_calendar(filename: str, text: str) -> SchoolCalendar:
+    """A calendar file sent through the web, checked as a file is (it names no other file)."""
+    return _calendar(Document(Path(Path(filename).name or "calendar.yaml"), text))
+
+
+def _calendar(doc: Document) -> SchoolCalendar:
     spec = doc.validate(CalendarSpec)
     previous: Span | None = None
     for i, span in enumerate(spec.terms):

@@ -261,7 +261,7 @@ def _provisional_note(calendar: SchoolCalendar) -> str:
     return f", provisional from {school_year(start)}" if start else ""
 
 
-def _visits_off_school_days(session: Session, partnership: Partnership, calendar_ids: set[str]) -> list[str]:
+def visits_off_school_days(session: Session, partnership: Partnership, calendar_ids: set[str]) -> list[str]:
     """Booked reviews whose visit days, or whose stage deadlines (the host's), a replaced calendar no longer has
     as school days: they stay as booked, and the coordinator is told, to move them if they must."""
     calendars = {cid: SchoolCalendar.from_dict(cid, partnership.calendars[cid]) for cid in calendar_ids}
@@ -333,7 +333,7 @@ def _apply(
     replaced = {c.about for c in of(Kind.CALENDAR_CHANGED)}
     trusts = _sync_trusts(session, partnership, loaded, replaced)
     _sync_people(session, partnership, loaded, trusts, leaving, giving_up, today)
-    effects: list[str] = _visits_off_school_days(session, partnership, replaced) if replaced else []
+    effects: list[str] = visits_off_school_days(session, partnership, replaced) if replaced else []
     for change in of(Kind.TRUST_LEFT):
         effects += _cancel_reviews(session, trusts[change.about])
     gone_trusts = {trusts[c.about].id for c in of(Kind.TRUST_LEFT)}

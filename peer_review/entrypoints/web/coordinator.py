@@ -23,7 +23,7 @@ from peer_review.entrypoints.web.pages import (
     script_or_person,
 )
 from peer_review.errors import Conflict, NotFound, UserError
-from peer_review.service import access, dashboard, evaluation, loading, proposals, reminders, roster
+from peer_review.service import access, dashboard, evaluation, loading, proposals, reminders, roster, term_dates
 from peer_review.service.access import Viewer
 from peer_review.service.queries import (
     overview,
@@ -395,3 +395,103 @@ async def roster_apply(request: Request, partnership_id: Id, viewer: Signed, s: 
             updated=False,
         )
     return RedirectResponse(f"/partnerships/{partnership.id}/roster?updated=1", status_code=303)
+
+
+# --- school calendars ---------------------------------------------------------------------------------------
+
+
+@router.get("/partnerships/{partnership_id}/calendars")
+def calendars_page(request: Request, partnership_id: Id, viewer: Signed, s: DB, changed: int = 0):
+    partnership = _partnership(s, viewer, partnership_id)
+    return _calendars(request, s, partnership, changed=bool(changed))
+
+
+def _calendars(request: Request, s: Session, partnership, status: int = 200, **context):
+    from peer_review.domain.calendar import SchoolCalendar
+
+    trusts = trusts_in(s, partnership.id, still_here=True)
+    in_use = [
+        (
+            SchoolCalendar.from_dict(cid, data),
+            [t.name for t in trusts if t.calendar_id == cid],
+        )
+        for cid, data in sorted(partnership.calendars.items())
+    ]
+    context = {"preview": None, "text": "", "filename": "", "errors": {}, "values": {}, "changed": False} | context
+    return page(
+        request,
+        "calendars.html",
+        status,
+        partnership=partnership,
+        in_use=[(c, names) for c, names in in_use if names],
+        trusts=trusts,
+        **context,
+    )
+
+
+@router.post("/partnerships/{partnership_id}/calendars")
+async def calendar_preview(request: Request, partnership_id: Id, viewer: Signed, s: DB):
+    fields, upload = await posted_file(request)
+    partnership = _partnership(s, viewer, partnership_id)
+    calendar, trust, problem = _calendar_sent(s, partnership, upload, fields.get("for", ""))
+    preview = None
+    if calendar is not None and not problem:
+        try:
+            preview = term_dates.change_calendar(s, partnership, calendar, trust, viewer.email, dry_run=True)
+        except UserError as exc:
+            problem = _said(exc)
+    s.rollback()
+    return _calendars(
+        request,
+        s,
+        get_partnership_by_id(s, partnership.id),
+        400 if problem else 200,
+        preview=preview,
+        text=upload[1].decode("utf-8", errors="replace") if upload and preview else "",
+        filename=upload[0] if upload else "",
+        errors={"file": problem} if problem else {},
+        values=fields,
+    )
+
+
+@router.post("/partnerships/{partnership_id}/calendars/apply")
+async def calendar_apply(request: Request, partnership_id: Id, viewer: Signed, s: DB):
+    fields = dict(await posted(request))
+    partnership = _partnership(s, viewer, partnership_id)
+    upload = (fields.get("filename", "calendar.yaml"), fields.get("text", "").encode())
+    calendar, trust, problem = _calendar_sent(s, partnership, upload, fields.get("for", ""))
+    if calendar is not None and not problem:
+        try:
+            term_dates.change_calendar(s, partnership, calendar, trust, viewer.email)
+        except UserError as exc:
+            problem = _said(exc)
+    if problem:
+        s.rollback()
+        return _calendars(request, s, get_partnership_by_id(s, partnership.id), 400, errors={"file": problem})
+    return RedirectResponse(f"/partnerships/{partnership.id}/calendars?changed=1", status_code=303)
+
+
+def _calendar_sent(s: Session, partnership, upload, for_trust: str):
+    """(the calendar a file sent holds, the trust it is for or None, None) or (None, None, the problem)."""
+    from peer_review.files.school_calendars import load_uploaded_calendar
+
+    trust = None
+    if for_trust:
+        trust = next((t for t in trusts_in(s, partnership.id, still_here=True) if t.key == for_trust), None)
+        if trust is None:
+            return None, None, "Select a trust of this partnership"
+    if upload is None:
+        return None, None, "Select the calendar file"
+    filename, content = upload
+    if not filename.lower().endswith((".yaml", ".yml")):
+        return None, None, "The selected file must be a YAML file (.yaml or .yml)"
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, None, "The selected file must be text saved as UTF-8"
+    if not text.strip():
+        return None, None, "The selected file is empty"
+    try:
+        return load_uploaded_calendar(filename, text), trust, None
+    except UserError as exc:
+        return None, None, _said(exc)
