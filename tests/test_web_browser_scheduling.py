@@ -163,6 +163,10 @@ def test_a_cycle_is_set_up_scheduled_proposed_answered_and_published_in_the_brow
             tour.axe(page, "calendars")
             page.get_by_role("button", name="Check the calendar").click()
             _errors_shown(tour, page, "calendars-error", ["Select the calendar file"])
+            page.goto(f"{site.url}/partnerships/{partnership}/context")
+            tour.axe(page, "context")
+            page.get_by_role("button", name="Open the round").click()
+            _errors_shown(tour, page, "context-error", ["Select the survey round to open"])
 
             # Each CEO sets their order of strands and a week their trust is unavailable.
             for index, (key, ceo) in enumerate(CEOS.items()):
@@ -318,4 +322,6 @@ def test_a_cycle_is_set_up_scheduled_proposed_answered_and_published_in_the_brow
         "roster-preview",
         "calendars",
         "calendars-error",
+        "context",
+        "context-error",
     } <= set(tour.checked)

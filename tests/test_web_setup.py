@@ -204,3 +204,61 @@ def test_the_coordinator_loads_school_calendars_on_the_web_with_the_update_rules
         coordinator, "/partnerships/1/calendars", "/partnerships/1/calendars", "own.yaml", own, {"for": "peak-edge"}
     )
     assert "Peak Edge Schools Trust now follows the school calendar &#39;peak-edge-own&#39;" in for_one.text
+
+
+EXAMPLES = ROOT / "peer_review" / "demo" / "examples"
+
+
+@pytest.mark.db
+def test_the_coordinator_opens_a_survey_and_loads_context_on_the_web_as_the_command_line_does(database_url):
+    from peer_review.store.tables import ExternalReview, HeadlineFigure, SurveyInvitation
+
+    with clock.frozen_at(clock.at_london(dt.date(2024, 7, 1), 9)):  # after the example external review's date
+        with db.session_scope() as session:
+            loading.store_partnership(session, load_partnership_file(EXAMPLE))
+        coordinator, ceo = sign_in(COORDINATOR), sign_in(CEO)
+        assert ceo.get("/partnerships/1/context").status_code == 403
+        before = row_counts()
+        token = csrf_of(coordinator.get("/partnerships/1/context").text)
+        nothing = coordinator.post("/partnerships/1/context/survey", data={"csrf_token": token})
+        assert nothing.status_code == 400 and "Select the survey round to open" in nothing.text
+        headline = (EXAMPLES / "headline.csv").read_text()
+        broken = headline.replace("\n", "\nnobody,2022-23,Pupils (%),55,x\n", 1)
+        refused = coordinator.post(
+            "/partnerships/1/context/headline",
+            data={"csrf_token": token},
+            files={"headline-file": ("headline.csv", broken.encode(), "text/csv")},
+        )
+        assert refused.status_code == 400 and re.search(r"headline\.csv, line 2, column &#39;trust&#39;", refused.text)
+        assert row_counts() == before
+
+        opened = coordinator.post("/partnerships/1/context/survey", data={"csrf_token": token, "round": "baseline"})
+        assert opened.status_code == 303
+        loaded = coordinator.post(
+            "/partnerships/1/context/headline",
+            data={"csrf_token": token},
+            files={"headline-file": ("headline.csv", headline.encode(), "text/csv")},
+        )
+        assert loaded.status_code == 303
+        assert "The headline figures have been loaded" in coordinator.get(loaded.headers["location"]).text
+        external = (EXAMPLES / "external-review.yaml").read_text()
+        assert (
+            coordinator.post(
+                "/partnerships/1/context/external",
+                data={"csrf_token": token},
+                files={"external-file": ("external-review.yaml", external.encode(), "application/yaml")},
+            ).status_code
+            == 303
+        )
+    with db.session_scope() as session:
+        web = sorted((f.trust_id, f.year, f.measure, f.value) for f in session.exec(select(HeadlineFigure)))
+        assert session.exec(select(SurveyInvitation)).first() is not None
+        assert session.exec(select(ExternalReview)).first() is not None
+        # the same file through the command line's reader and use case gives the same figures
+        from peer_review.files.context_files import read_headline_csv
+        from peer_review.service import context_data
+
+        context_data.load_headline_figures(session, None, read_headline_csv(EXAMPLES / "headline.csv"))
+        session.flush()
+        again = sorted((f.trust_id, f.year, f.measure, f.value) for f in session.exec(select(HeadlineFigure)))
+        assert again == web and web

@@ -97,13 +97,14 @@ class HeadlineFigures:
         return UserError(problem, source=str(self.source), place=f"line {self.lines[index]}, column '{column}'")
 
 
-def read_headline_csv(path: str | Path) -> HeadlineFigures:
-    """A CSV of published figures: trust,year,measure,value and optionally source; one row per figure."""
+def read_headline_csv(path: str | Path, text: str | None = None) -> HeadlineFigures:
+    """A CSV of published figures: trust,year,measure,value and optionally source; one row per figure.
+    With `text` (a file sent through the web), that is the file's content and `path` only its name."""
     path = Path(path)
     rows: list[HeadlineRow] = []
     lines: list[int] = []
     first: dict[tuple[str, str, str], int] = {}  # (trust, measure, year) -> its line
-    for line, cells in _csv_rows(path, HEADLINE_COLUMNS, ("source",)):
+    for line, cells in _csv_rows(path, HEADLINE_COLUMNS, ("source",), text):
         row = _row(path, line, HeadlineRow, cells)
         key = (row.trust, row.measure, row.year)
         if key in first:
@@ -155,19 +156,19 @@ class LoadedExternalReview:
         return UserError(problem, source=str(self.source), place=self.place(loc))
 
 
-def read_external_review(path: str | Path) -> LoadedExternalReview:
-    """An external review from a .yaml/.yml or a .csv file."""
+def read_external_review(path: str | Path, text: str | None = None) -> LoadedExternalReview:
+    """An external review from a .yaml/.yml or a .csv file (with `text`, as read_headline_csv)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in (".yaml", ".yml"):
-        return _external_yaml(path)
+        return _external_yaml(path, text)
     if suffix == ".csv":
-        return _external_csv(path)
+        return _external_csv(path, text)
     raise UserError("an external review is a .yaml, .yml or .csv file", source=str(path))
 
 
-def _external_yaml(path: Path) -> LoadedExternalReview:
-    doc = Document.read(path)
+def _external_yaml(path: Path, text: str | None = None) -> LoadedExternalReview:
+    doc = Document.read(path) if text is None else Document(path, text)
     spec = doc.validate(ExternalReviewSpec)
     seen: dict[str, int] = {}
     for i, view in enumerate(spec.strands):
@@ -194,7 +195,7 @@ class ExternalRow(_Strict):
     text: Text
 
 
-def _external_csv(path: Path) -> LoadedExternalReview:
+def _external_csv(path: Path, text: str | None = None) -> LoadedExternalReview:
     """One row per item: trust,reviewer,organisation,reviewed_on,strand,kind,text, with kind one of
     view, strength or area_for_development; the first four columns are the same on every row."""
     first: ExternalRow | None = None
@@ -202,7 +203,7 @@ def _external_csv(path: Path) -> LoadedExternalReview:
     strands: dict[str, dict] = {}
     places: dict[tuple, str] = {}
     view_lines: dict[str, int] = {}
-    for line, cells in _csv_rows(path, EXTERNAL_COLUMNS):
+    for line, cells in _csv_rows(path, EXTERNAL_COLUMNS, (), text):
         row = _row(path, line, ExternalRow, cells)
         if first is None:
             first, first_line = row, line
@@ -239,13 +240,13 @@ def _external_csv(path: Path) -> LoadedExternalReview:
 
 
 def _csv_rows(
-    path: Path, required: tuple[str, ...], optional: tuple[str, ...] = ()
+    path: Path, required: tuple[str, ...], optional: tuple[str, ...] = (), sent: str | None = None
 ) -> list[tuple[int, dict[str, str]]]:
     """The rows of a CSV file as {column: cell}, each with its line; the first line names the columns.
 
     Column names are matched without case or surrounding spaces; blank lines are skipped. The same size
     limit as YAML files; text limits and control characters are checked per cell by the row's model."""
-    text = _read_text(path)
+    text = _read_text(path) if sent is None else _checked_length(path, sent.removeprefix("\ufeff"))
     allowed = required + optional
     listed = ", ".join(required) + "".join(f", {c} (optional)" for c in optional)
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -308,6 +309,10 @@ def _read_text(path: Path) -> str:
         ) from None
     except OSError as exc:
         raise UserError(f"cannot read the file ({exc})", source=str(path)) from None
+    return _checked_length(path, text)
+
+
+def _checked_length(path: Path, text: str) -> str:
     if len(text) > MAX_BYTES:
         raise UserError(
             f"the file holds {len(text):,} characters; files are limited to {MAX_BYTES:,}", source=str(path)

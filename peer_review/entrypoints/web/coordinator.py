@@ -16,6 +16,7 @@ from peer_review.entrypoints.web.pages import (
     STAGE_TAGS,
     Id,
     Signed,
+    date_from,
     dated_change,
     page,
     posted,
@@ -495,3 +496,95 @@ def _calendar_sent(s: Session, partnership, upload, for_trust: str):
         return load_uploaded_calendar(filename, text), trust, None
     except UserError as exc:
         return None, None, _said(exc)
+
+
+# --- surveys and context: opening a survey round, headline figures, an external review --------------------
+
+
+@router.get("/partnerships/{partnership_id}/context")
+def context_page(request: Request, partnership_id: Id, viewer: Signed, s: DB, done: str = ""):
+    partnership = _partnership(s, viewer, partnership_id)
+    return _context(request, partnership, done=CONTEXT_DONE.get(done, ""))
+
+
+CONTEXT_DONE = {
+    "survey": "The survey round is open: everyone in the partnership has been asked",
+    "headline": "The headline figures have been loaded",
+    "external": "The external review has been loaded",
+}
+
+
+def _context(request: Request, partnership, status: int = 200, **context):
+    from peer_review.domain.surveys import SurveyRound
+
+    rounds = [(r.value, r.label, "") for r in SurveyRound]
+    return page(
+        request,
+        "context.html",
+        status,
+        partnership=partnership,
+        rounds=rounds,
+        **({"errors": {}, "values": {}, "done": ""} | context),
+    )
+
+
+@router.post("/partnerships/{partnership_id}/context/survey")
+async def open_survey(request: Request, partnership_id: Id, viewer: Signed, s: DB):
+    from peer_review.domain.surveys import SurveyRound
+    from peer_review.service import surveys
+
+    fields = dict(await posted(request))
+    partnership = _partnership(s, viewer, partnership_id)
+    errors: dict[str, str] = {}
+    chosen = fields.get("round", "")
+    if chosen not in {r.value for r in SurveyRound}:
+        errors["round"] = "Select the survey round to open"
+    due = None
+    if any(fields.get(f"due-{part}", "").strip() for part in ("day", "month", "year")):
+        due, problem = date_from(fields, "due", "the date answers are due")
+        if problem:
+            errors["due"] = problem
+    if not errors:
+        try:
+            surveys.open_round(s, partnership, SurveyRound(chosen), due, None, viewer.email)
+        except UserError as exc:
+            errors["round"] = _said(exc)
+    if errors:
+        s.rollback()
+        return _context(request, partnership, 400, errors=errors, values=fields)
+    return RedirectResponse(f"/partnerships/{partnership.id}/context?done=survey", status_code=303)
+
+
+@router.post("/partnerships/{partnership_id}/context/{what}")
+async def load_context(request: Request, partnership_id: Id, what: str, viewer: Signed, s: DB):
+    """Headline figures (a CSV) or an external review (YAML or CSV), checked as the command line checks them."""
+    from peer_review.files.context_files import read_external_review, read_headline_csv
+    from peer_review.service import context_data
+
+    if what not in ("headline", "external"):
+        raise NotFound("no such page")
+    fields, upload = await posted_file(request)
+    partnership = _partnership(s, viewer, partnership_id)
+    field = f"{what}-file"
+    allowed = (".csv",) if what == "headline" else (".csv", ".yaml", ".yml")
+    problem = None
+    if upload is None:
+        problem = "Select the headline figures file" if what == "headline" else "Select the external review file"
+    elif not upload[0].lower().endswith(allowed):
+        problem = f"The selected file must be {' or '.join(allowed)}"
+    else:
+        try:
+            text = upload[1].decode("utf-8")
+            name = upload[0].rsplit("/", 1)[-1]
+            if what == "headline":
+                context_data.load_headline_figures(s, partnership.name, read_headline_csv(name, text))
+            else:
+                context_data.load_external_review(s, partnership.name, read_external_review(name, text))
+        except UnicodeDecodeError:
+            problem = "The selected file must be text saved as UTF-8"
+        except UserError as exc:
+            problem = _said(exc)
+    if problem:
+        s.rollback()
+        return _context(request, partnership, 400, errors={field: problem}, values=fields)
+    return RedirectResponse(f"/partnerships/{partnership.id}/context?done={what}", status_code=303)
