@@ -19,9 +19,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("trust") as batch:
-        batch.add_column(sa.Column("unavailable", sa.JSON(), nullable=False, server_default="[]"))
-        batch.add_column(sa.Column("preferred_terms", sa.JSON(), nullable=False, server_default="[]"))
+    # ADD COLUMN in place (on SQLite a batch would copy the table, and trust is referred to by others)
+    op.add_column("trust", sa.Column("unavailable", sa.JSON(), nullable=False, server_default="[]"))
+    op.add_column("trust", sa.Column("preferred_terms", sa.JSON(), nullable=False, server_default="[]"))
     op.create_table(
         "cycleproposal",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -79,9 +79,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("trust") as batch:
-        batch.drop_column("preferred_terms")
-        batch.drop_column("unavailable")
+    op.drop_column("trust", "preferred_terms")
+    op.drop_column("trust", "unavailable")
     with op.batch_alter_table("proposalanswer", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_proposalanswer_proposal_id"))
 
