@@ -10,12 +10,14 @@ import pytest
 from sqlmodel import select
 
 from peer_review import clock
+from peer_review.domain.proposals import ChangeKind, ChangeRequest
+from peer_review.errors import UserError
 from peer_review.files.partnerships import load_partnership_file
 from peer_review.service import loading, proposals
 from peer_review.store import db
-from peer_review.store.tables import OutboxMessage, ProposalAnswer, Review, Trust
+from peer_review.store.tables import OutboxMessage, Person, ProposalAnswer, Review, Trust
 
-from helpers import EXAMPLE, csrf_of, row_counts, sign_in
+from helpers import EXAMPLE, all_at_once, csrf_of, row_counts, sign_in
 
 pytestmark = pytest.mark.db
 
@@ -211,3 +213,65 @@ def test_the_coordinators_home_counts_overdue_tasks_and_the_grid_links_each_trus
         assert re.search(r'href="/partnerships/1#overdue-heading">Sheffield pilot triad: \d+ tasks? overdue', home)
         grid = coordinator.get("/partnerships/1").text
         assert f'href="/trusts/{_trust_id("steel-valley")}">Steel Valley Academy Trust</a>' in grid
+
+
+def test_two_publishers_at_once_book_the_cycle_once(proposed):
+    coordinators = [sign_in(COORDINATOR), sign_in(COORDINATOR)]
+    tokens = [csrf_of(c.get("/partnerships/1/proposal").text) for c in coordinators]
+    answers = all_at_once(
+        2,
+        lambda i: coordinators[i].post(
+            "/partnerships/1/proposal/publish", data={"csrf_token": tokens[i], "proposal": "1"}
+        ),
+    )
+    assert sorted(a.status_code for a in answers) == [303, 409], answers
+    with db.session_scope() as session:
+        assert len(session.exec(select(Review)).all()) == 12
+
+
+def test_a_strand_order_asked_for_is_published_and_becomes_the_trusts_order(proposed):
+    trust = _trust_id("steel-valley")
+    order = list(reversed([v["strand"] for v in _visits("steel-valley")]))
+    with db.session_scope() as session:
+        stored = session.get(Trust, trust)
+        ceo = session.exec(select(Person).where(Person.email == STEEL_VALLEY_CEO)).one()
+        request = ChangeRequest("steel-valley", ChangeKind.STRAND_ORDER, "New director", strand_order=tuple(order))
+        proposals.ask(session, stored, ceo, request, 1)
+        proposals.propose(session, None)
+        proposals.publish(session, None)
+    with db.session_scope() as session:
+        assert session.get(Trust, trust).strand_order == order
+
+
+def test_publishing_after_a_trust_left_is_refused_in_words(proposed, tmp_path):
+    from peer_review.files.partnerships import load_partnership_file
+    from peer_review.service import roster
+
+    smaller = tmp_path / "two.yaml"
+    text = EXAMPLE.read_text()
+    smaller.write_text(text[: text.index("  - id: peak-edge")])  # the last trust of the file leaves
+    with db.session_scope() as session:
+        roster.update_partnership(session, load_partnership_file(smaller))
+    coordinator = sign_in(COORDINATOR)
+    refused = _post(coordinator, "/partnerships/1/proposal", "/partnerships/1/proposal/publish", {})
+    assert refused.status_code == 409
+    assert "Peak Edge Schools Trust has left the partnership" in refused.text.replace("&#39;", "'")
+    with db.session_scope() as session:
+        assert session.exec(select(Review)).first() is None
+
+
+def test_a_trusts_reason_for_being_unavailable_is_not_shown_to_other_trusts(proposed):
+    from peer_review.service import rescheduling, trust_settings
+
+    with db.session_scope() as session:
+        proposals.publish(session, None)
+    with db.session_scope() as session:
+        review = session.get(Review, 1)
+        day = review.visit_start + dt.timedelta(days=14)
+        don_river = session.exec(select(Trust).where(Trust.key == "don-river")).one()
+        ceo = session.exec(select(Person).where(Person.email == DON_RIVER_CEO)).one()
+        trust_settings.add_unavailable(session, don_river, ceo, day, day + dt.timedelta(days=4), "CEO's surgery")
+    with pytest.raises(UserError) as refused, db.session_scope() as session:
+        rescheduling.reschedule(session, 1, day, "clash", STEEL_VALLEY_CEO)
+    assert "Don River Learning Partnership is unavailable" in refused.value.problem
+    assert "surgery" not in refused.value.problem

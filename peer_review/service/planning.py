@@ -149,8 +149,11 @@ def scheduling_inputs(session: Session, partnership: Partnership) -> Inputs:
             for b in partnership.blackouts
         ]
         + [  # what each trust's CEO said is not possible for their trust
-            Blackout(
-                dt.date.fromisoformat(u["start"]), dt.date.fromisoformat(u["end"]), u["reason"], frozenset({t.key})
+            Blackout(  # the CEO's reason is for the coordinator: others are told only that the trust is unavailable
+                dt.date.fromisoformat(u["start"]),
+                dt.date.fromisoformat(u["end"]),
+                f"{t.name} is unavailable",
+                frozenset({t.key}),
             )
             for t in trusts
             for u in t.unavailable

@@ -13,7 +13,15 @@ import re
 from dataclasses import dataclass
 
 from peer_review import clock
-from peer_review.domain.proposals import Answer, ChangeKind, ChangeRequest, ProposalStatus, part_of, unhonoured
+from peer_review.domain.proposals import (
+    Answer,
+    ChangeKind,
+    ChangeRequest,
+    ProposalStatus,
+    honour,
+    part_of,
+    unhonoured,
+)
 from peer_review.domain.scheduling import PlanSettings, monday_of, violations, visit_days
 from peer_review.errors import BadInput, Conflict, Refused, UserError
 from peer_review.service.common import audit
@@ -57,14 +65,35 @@ def plan_of(partnership: Partnership, proposal: CycleProposal) -> Plan:
 
 
 def requests_asked(session: Session, partnership_id: int) -> list[ChangeRequest]:
-    """Every change asked of the partnership's proposals so far, oldest first."""
+    """Every change asked of the partnership's proposals so far that still stands, oldest first: of a trust's
+    strand orders only the latest, each other change once, and none from a trust that has left."""
+    here = {t.key for t in trusts_in(session, partnership_id, still_here=True)}
     ids = [p.id for p in stored.proposals_of(session, partnership_id)]
-    return [
+    asked = [
         ChangeRequest.from_dict(r)
         for a in stored.answers_to(session, ids)
         if a.answer == Answer.CHANGES_ASKED
         for r in a.requests
     ]
+    latest_order = {r.trust: r for r in asked if r.kind is ChangeKind.STRAND_ORDER}
+    kept: list[ChangeRequest] = []
+    for r in asked:
+        if r.trust not in here or (r.kind is ChangeKind.STRAND_ORDER and latest_order[r.trust] is not r):
+            continue
+        if not any(_same(r, k) for k in kept):
+            kept.append(r)
+    return kept
+
+
+def _same(a: ChangeRequest, b: ChangeRequest) -> bool:
+    """The same change asked again (its reason aside)."""
+    return (a.trust, a.kind, a.week, a.strand_order, a.reviewer) == (
+        b.trust,
+        b.kind,
+        b.week,
+        b.strand_order,
+        b.reviewer,
+    )
 
 
 def preview(session: Session, partnership_name: str | None, start: dt.date | None = None) -> Plan:
@@ -77,6 +106,8 @@ def propose(session: Session, partnership_name: str | None, start: dt.date | Non
     """Plan the cycle around every change asked so far and keep it as the standing proposal (the one before
     is superseded); each host trust's CEO is told it awaits their answer. Nobody else hears anything yet."""
     partnership = get_partnership(session, partnership_name)
+    stored.lock_partnership(session, partnership.id)  # two proposals at once: one after the other
+    partnership = get_partnership_by_id(session, partnership.id)
     requests = requests_asked(session, partnership.id)
     plan = plan_cycle(session, partnership.name, start, requests)
     left = unhonoured(requests, plan.visits)
@@ -178,6 +209,7 @@ def answer(
     its reason. Only the trust's CEO (or the partnership's coordinator, on their behalf) answers; each
     request must be about this trust's part of the proposal. `proposal_id`, when given, is the proposal the
     person was looking at: answering a newer one by mistake is refused."""
+    stored.lock_partnership(session, trust.partnership_id)  # an answer and a new proposal (or publishing) at once
     proposal = stored.standing_proposal(session, trust.partnership_id)
     if proposal is None:
         raise Conflict("There is no proposed cycle to answer: it has been published, or not yet proposed.")
@@ -245,24 +277,36 @@ def publish(session: Session, partnership_name: str | None, by: str = "") -> Pub
     proposal breaks a rule now (plan again). Trusts whose CEO has not confirmed are named, not a bar: the
     coordinator decides."""
     partnership = get_partnership(session, partnership_name)
+    stored.lock_partnership(session, partnership.id)  # of two publishers at once, the second finds it published
+    partnership = get_partnership_by_id(session, partnership.id)
     proposal = stored.standing_proposal(session, partnership.id)
     if proposal is None and latest_cycle(session, partnership.id):
-        raise UserError(f"partnership '{partnership.name}' already has a published cycle")
+        raise Conflict(f"The cycle of {partnership.name} has already been published")
     if proposal is None:
         raise UserError(
             f"partnership '{partnership.name}' has no proposed cycle to publish: run `peer-review plan` first"
         )
     plan = plan_of(partnership, proposal)
+    requests = requests_asked(session, partnership.id)
     inputs = scheduling_inputs(session, partnership)
+    names = names_for_requests(session, partnership)
+    gone = _left_since(inputs, plan, names)
+    if gone:
+        raise Conflict(
+            f"Since proposal {proposal.number} was made, {'; '.join(gone)}. Propose the cycle again around them."
+        )
+    trusts_, people_, blackouts_ = honour(requests, inputs.trusts, inputs.people, inputs.blackouts)
+    _, moderators_, _ = honour(requests, trusts_, inputs.moderators, [])
     settings = PlanSettings(plan.start, plan.end, partnership.visit_days, partnership.peers_per_trust)
-    problems = violations(plan.visits, inputs.trusts, inputs.people, inputs.moderators, settings, inputs.blackouts)
+    problems = violations(plan.visits, trusts_, people_, moderators_, settings, blackouts_, names)
     problems += _booked_elsewhere_since(session, partnership, plan, choosable(inputs))
     if problems:
-        raise UserError(
-            f"proposal {proposal.number} no longer keeps every rule, since the partnership changed: "
+        raise Conflict(
+            f"Proposal {proposal.number} no longer keeps every rule, since the partnership changed: "
             + "; ".join(problems[:5])
-            + ". Propose the cycle again (`peer-review plan`)."
+            + ". Propose the cycle again."
         )
+    _keep_strand_orders(session, partnership, requests)
     trusts = {t.id: t for t in trusts_in(session, partnership.id)}
     waiting = [
         trusts[a.trust_id].name for a in stored.answers_to(session, [proposal.id]) if a.answer != Answer.CONFIRMED
@@ -281,6 +325,27 @@ def publish(session: Session, partnership_name: str | None, by: str = "") -> Pub
         not_confirmed=waiting,
     )
     return Published(proposal, plan, booked, waiting)
+
+
+def _left_since(inputs, plan: Plan, names: dict[str, str]) -> list[str]:
+    """Trusts and team members of the plan that are no longer in the partnership (or no longer in that role)."""
+    trusts = {t.id for t in inputs.trusts}
+    people = {p.email for p in inputs.people} | {m.email for m in inputs.moderators}
+    gone = sorted({v.trust for v in plan.visits} - trusts)
+    left = sorted({e for v in plan.visits for e in (*v.peers, v.moderator) if e} - people)
+    return [f"{names.get(t, t)} has left the partnership" for t in gone] + [
+        f"{names.get(e, e)} is no longer one of its reviewers or moderators" for e in left
+    ]
+
+
+def _keep_strand_orders(session: Session, partnership: Partnership, requests: list[ChangeRequest]) -> None:
+    """A strand order a CEO asked for, and the published plan keeps, becomes their trust's order (the order
+    later moves and re-plans are checked against)."""
+    wanted = {r.trust: list(r.strand_order) for r in requests if r.kind is ChangeKind.STRAND_ORDER}
+    for trust in trusts_in(session, partnership.id, still_here=True):
+        if trust.key in wanted and trust.strand_order != wanted[trust.key]:
+            trust.strand_order = wanted[trust.key]
+            session.add(trust)
 
 
 def _booked_elsewhere_since(session: Session, partnership: Partnership, plan: Plan, emails: set[str]) -> list[str]:
@@ -406,4 +471,6 @@ def ask(session: Session, trust: Trust, person: Person, request: ChangeRequest, 
     """One more change asked of the standing proposal, beside those this trust already asked of it."""
     row = stored.answer_of(session, proposal_id, trust.id)
     earlier = [ChangeRequest.from_dict(r) for r in row.requests] if row and row.answer == Answer.CHANGES_ASKED else []
+    if any(_same(request, e) for e in earlier):
+        raise BadInput("You have already asked for this change")
     return answer(session, trust, person, [*earlier, request], proposal_id)

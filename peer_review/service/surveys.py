@@ -24,7 +24,7 @@ from peer_review.domain.surveys import (
     group_order,
     results,
 )
-from peer_review.errors import NotFound, UserError
+from peer_review.errors import BadInput, NotFound, UserError
 from peer_review.files.questionnaires import (
     DEFAULT,
     Questionnaire,
@@ -47,6 +47,7 @@ from peer_review.store.survey_answers import (
 from peer_review.store.tables import Partnership, Person, SurveyAnswer, SurveyInvitation
 from peer_review.store.tables import SurveyRound as RoundRow
 
+LONGEST_OPEN = dt.timedelta(days=365)  # a round is answered in weeks; a date years ahead is a typing slip
 OPEN_FOR = dt.timedelta(weeks=3)
 ROLE_FLAGS = ("is_ceo", "is_moderator", "is_reviewer", "is_coordinator")
 
@@ -92,8 +93,11 @@ def open_round(
     questionnaire = _questionnaire_for(existing, questionnaire_ref, round_)
     today = clock.today()
     due = due or today + OPEN_FOR
-    if due <= today:
-        raise UserError(f"the due date must be after today ({today}), not {due}")
+    if not today < due <= today + LONGEST_OPEN:
+        raise BadInput(
+            f"The due date must be after today and within a year, {clock.long_date(today + dt.timedelta(days=1))} "
+            f"to {clock.long_date(today + LONGEST_OPEN)}, not {clock.long_date(due)}"
+        )
     row = RoundRow(
         partnership_id=partnership.id,
         round=round_.value,

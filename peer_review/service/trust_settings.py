@@ -68,6 +68,8 @@ def add_unavailable(
     if len(trust.unavailable) >= MOST_UNAVAILABLE:
         raise BadInput(f"A trust can list up to {MOST_UNAVAILABLE} periods: remove one first", loc=("start",))
     entry = {"start": start.isoformat(), "end": end.isoformat(), "reason": reason}
+    if any((u["start"], u["end"]) == (entry["start"], entry["end"]) for u in trust.unavailable):
+        raise BadInput("These dates are already listed", loc=("start",))
     trust.unavailable = sorted([*trust.unavailable, entry], key=lambda u: (u["start"], u["end"]))
     session.add(trust)
     audit(session, partnership.id, "unavailable_added", actor=person.email, trust=trust.key, dates=entry)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from sqlalchemy import update
 from sqlmodel import col, select
 
 from peer_review.domain.proposals import ProposalStatus
 from peer_review.store.db import Session
-from peer_review.store.tables import CycleProposal, ProposalAnswer
+from peer_review.store.tables import CycleProposal, Partnership, ProposalAnswer
 
 
 def standing_proposal(session: Session, partnership_id: int) -> CycleProposal | None:
@@ -50,3 +51,15 @@ def answer_of(session: Session, proposal_id: int, trust_id: int) -> ProposalAnsw
     return session.exec(
         select(ProposalAnswer).where(ProposalAnswer.proposal_id == proposal_id, ProposalAnswer.trust_id == trust_id)
     ).first()
+
+
+def lock_partnership(session: Session, partnership_id: int) -> None:
+    """Take turns on a partnership's proposals (proposing, answering, publishing): hold its row until this
+    transaction ends, then forget what was read before the wait (as review_locks.lock_review does for a review)."""
+    session.exec(
+        update(Partnership)
+        .where(col(Partnership.id) == partnership_id)
+        .values(name=Partnership.name)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire_all()

@@ -13,6 +13,7 @@ from peer_review.adapters.timeline import progress_svg
 from peer_review.domain.model import TaskKind
 from peer_review.entrypoints.web.pages import (
     DB,
+    MAX_RESENT_BYTES,
     STAGE_TAGS,
     Id,
     Signed,
@@ -374,7 +375,7 @@ async def roster_preview(request: Request, partnership_id: Id, viewer: Signed, s
 @router.post("/partnerships/{partnership_id}/roster/apply")
 async def roster_apply(request: Request, partnership_id: Id, viewer: Signed, s: DB):
     """Apply the changes previewed: the same file, sent back with the page, checked again as it is applied."""
-    fields = dict(await posted(request))
+    fields = dict(await posted(request, MAX_RESENT_BYTES))
     partnership = _partnership(s, viewer, partnership_id)
     from peer_review.files.partnerships import load_uploaded_partnership
 
@@ -457,7 +458,7 @@ async def calendar_preview(request: Request, partnership_id: Id, viewer: Signed,
 
 @router.post("/partnerships/{partnership_id}/calendars/apply")
 async def calendar_apply(request: Request, partnership_id: Id, viewer: Signed, s: DB):
-    fields = dict(await posted(request))
+    fields = dict(await posted(request, MAX_RESENT_BYTES))
     partnership = _partnership(s, viewer, partnership_id)
     upload = (fields.get("filename", "calendar.yaml"), fields.get("text", "").encode())
     calendar, trust, problem = _calendar_sent(s, partnership, upload, fields.get("for", ""))

@@ -122,12 +122,12 @@ class FormTooLarge(Exception):
     pass
 
 
-async def posted(request: Request) -> list[tuple[str, str]]:
+async def posted(request: Request, max_bytes: int = MAX_FORM_BYTES) -> list[tuple[str, str]]:
     """A POSTed form's fields, once its CSRF token has been checked (BadCsrf otherwise)."""
     body = b""
     async for chunk in request.stream():
         body += chunk
-        if len(body) > MAX_FORM_BYTES:
+        if len(body) > max_bytes:
             raise FormTooLarge()
     try:
         fields = parse_qsl(
@@ -144,6 +144,9 @@ async def posted(request: Request) -> list[tuple[str, str]]:
 
 
 MAX_UPLOAD_BYTES = 2_000_000  # a partnership, calendar or figures file: limited to 1,000,000 characters when read
+#: A checked file sent back with the page that applies it (a roster or calendar change), percent-encoded: up to
+#: three bytes a byte, and each line break sent as two.
+MAX_RESENT_BYTES = 3 * MAX_UPLOAD_BYTES + 200_000
 
 
 async def posted_file(request: Request) -> tuple[dict[str, str], tuple[str, bytes] | None]:

@@ -365,6 +365,9 @@ async def save_reviewers(request: Request, trust_id: Id, viewer: Signed, s: DB):
     fields = await posted(request)
     trust = access.trust_for(s, viewer, trust_id)
     reviewers = trust_settings.reviewers_of(s, trust)
+    sent = {name: value for name, value in fields if name.endswith("-email")}
+    if [sent.get(f"reviewer-{i}-email") for i in range(len(reviewers))] != [r.email for r in reviewers]:
+        raise Conflict("Your trust's reviewers have changed since you opened the page: reload it and try again.")
     chosen = {
         r.email: [value for name, value in fields if name == f"reviewer-{i}-strands"] for i, r in enumerate(reviewers)
     }
