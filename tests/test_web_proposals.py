@@ -275,3 +275,24 @@ def test_a_trusts_reason_for_being_unavailable_is_not_shown_to_other_trusts(prop
         rescheduling.reschedule(session, 1, day, "clash", STEEL_VALLEY_CEO)
     assert "Don River Learning Partnership is unavailable" in refused.value.problem
     assert "surgery" not in refused.value.problem
+
+
+def test_visits_on_provisional_dates_say_so_on_the_trust_and_review_pages(database_url, tmp_path):
+    from helpers import plan_and_publish
+
+    path = tmp_path / "2027.yaml"
+    path.write_text(EXAMPLE.read_text().replace("cycle: {start: 2023-11-01,", "cycle: {start: 2027-01-04,"))
+    with clock.frozen_at(clock.at_london(dt.date(2026, 12, 7), 9)):
+        with db.session_scope() as session:
+            loading.store_partnership(session, load_partnership_file(path))
+            plan_and_publish(session, None)
+        ceo = sign_in(STEEL_VALLEY_CEO)
+        assert ceo.get(f"/trusts/{_trust_id('steel-valley')}").text.count("provisional dates") == 4
+        assert "provisional dates" in ceo.get("/reviews/1").text
+
+
+def test_visits_on_published_dates_are_not_marked_provisional(proposed):
+    with db.session_scope() as session:
+        proposals.publish(session, None)
+    ceo = sign_in(STEEL_VALLEY_CEO)
+    assert "provisional dates" not in ceo.get(f"/trusts/{_trust_id('steel-valley')}").text

@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING
 from peer_review.domain.calendar import SchoolCalendar, why_not_replaceable
 from peer_review.domain.scheduling import calendar_gap, cycle_end
 from peer_review.errors import BadInput, Conflict
-from peer_review.service.common import audit
+from peer_review.service.common import audit, host_calendar
 from peer_review.service.roster import visits_off_school_days
 from peer_review.store.people import trusts_in
 from peer_review.store.reviews import latest_cycle
 
 if TYPE_CHECKING:
     from peer_review.store.db import Session
-    from peer_review.store.tables import Partnership, Trust
+    from peer_review.store.tables import Partnership, Review, Trust
 
 
 @dataclass(frozen=True)
@@ -88,3 +88,8 @@ def change_calendar(
             change=sentence,
         )
     return CalendarChange(sentence, effects)
+
+
+def on_provisional_dates(session: Session, review: Review) -> bool:
+    """Whether the visit rests on dates its host's calendar holds as provisional (not yet published)."""
+    return host_calendar(session, review).is_provisional(review.visit_end)

@@ -29,6 +29,7 @@ from peer_review.service import (
     queries,
     rescheduling,
     surveys,
+    term_dates,
     workflow,
 )
 from peer_review.service.kinds import KINDS
@@ -252,6 +253,7 @@ def review_page(request: Request, review_id: Id, viewer: Signed, s: DB, moved: i
         can_move=bool(roles & {"coordinator", "host"}) and rescheduling.can_still_move(review),
         can_extend=bool(roles & {"coordinator", "moderator"}),
         moved=bool(moved),
+        provisional=term_dates.on_provisional_dates(s, review),
     )
 
 

@@ -13,7 +13,7 @@ from peer_review import clock
 from peer_review.domain.proposals import ChangeKind, ChangeRequest
 from peer_review.entrypoints.web.pages import DB, Id, Signed, date_from, page, posted
 from peer_review.errors import BadInput, Conflict, NotFound, UserError
-from peer_review.service import access, context_data, proposals, queries, trust_settings
+from peer_review.service import access, context_data, proposals, queries, term_dates, trust_settings
 from peer_review.service.calendars import reviews_calendar
 from peer_review.store.db import Session
 from peer_review.store.people import get_partnership_by_id, people_in
@@ -35,11 +35,13 @@ def trust_page(request: Request, trust_id: Id, viewer: Signed, s: DB):
     """A host CEO's cycle: their trust's visits in strand order, who is coming, and where each review is."""
     trust = access.trust_for(s, viewer, trust_id)
     partnership = get_partnership_by_id(s, trust.partnership_id)
+    cycle = queries.trust_cycle(s, trust)
     return page(
         request,
         "trust.html",
         trust=trust,
-        cycle=queries.trust_cycle(s, trust),
+        cycle=cycle,
+        provisional={row.review.id for row in cycle if term_dates.on_provisional_dates(s, row.review)},
         today=clock.today(),
         figures=context_data.trust_trend(s, trust),
         proposal=proposals.standing(s, partnership),
