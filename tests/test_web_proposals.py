@@ -296,3 +296,16 @@ def test_visits_on_published_dates_are_not_marked_provisional(proposed):
         proposals.publish(session, None)
     ceo = sign_in(STEEL_VALLEY_CEO)
     assert "provisional dates" not in ceo.get(f"/trusts/{_trust_id('steel-valley')}").text
+
+
+def test_a_plan_that_cannot_be_made_is_explained_on_the_page_in_names_and_dates(database_url, tmp_path):
+    path = tmp_path / "short.yaml"
+    path.write_text(EXAMPLE.read_text().replace("months: 24", "months: 3"))
+    with clock.frozen_at(clock.at_london(dt.date(2023, 11, 1), 9)):
+        with db.session_scope() as session:
+            loading.store_partnership(session, load_partnership_file(path))
+        coordinator = sign_in(COORDINATOR)
+        refused = _post(coordinator, "/partnerships/1/proposal", "/partnerships/1/proposal", {})
+    assert refused.status_code == 409 and "There is a problem" in refused.text
+    assert "the cycle from 1 November 2023 to 1 February 2024 is too short" in refused.text
+    assert "2023-11-01" not in refused.text

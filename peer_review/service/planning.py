@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -223,6 +224,18 @@ def plan_cycle(
         honouring = f" (honouring what was asked: {asked})" if asked else ""
         raise UserError(f"partnership '{partnership.name}'{honouring}: {exc}") from None
     return Plan(partnership.name, start, end, visits, visit_deadlines(partnership, inputs, visits))
+
+
+def in_words(session: Session, partnership: Partnership, text: str) -> str:
+    """A planner's message for a page: quoted trust, strand and people ids by name, ISO dates as "4 January
+    2024" (the command line keeps the ids and dates a file uses)."""
+    names = names_for_requests(session, partnership)
+    text = re.sub(r"'([^'\s]+)'", lambda m: names.get(m.group(1), m.group(0)), text)
+    return re.sub(
+        r"\b(\d{4})-(\d{2})-(\d{2})\b",
+        lambda m: clock.long_date(dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))),
+        text,
+    )
 
 
 def names_for_requests(session: Session, partnership: Partnership) -> dict[str, str]:

@@ -25,7 +25,17 @@ from peer_review.entrypoints.web.pages import (
     script_or_person,
 )
 from peer_review.errors import Conflict, NotFound, UserError
-from peer_review.service import access, dashboard, evaluation, loading, proposals, reminders, roster, term_dates
+from peer_review.service import (
+    access,
+    dashboard,
+    evaluation,
+    loading,
+    planning,
+    proposals,
+    reminders,
+    roster,
+    term_dates,
+)
 from peer_review.service.access import Viewer
 from peer_review.service.queries import (
     overview,
@@ -134,7 +144,8 @@ async def propose(request: Request, partnership_id: Id, viewer: Signed, s: DB):
         proposals.propose(s, partnership.name, by=me.email)
     except UserError as exc:
         s.rollback()
-        return _proposal_page(request, s, partnership, exc.http_status, {"propose": exc.problem})
+        problem = planning.in_words(s, partnership, exc.problem)
+        return _proposal_page(request, s, partnership, exc.http_status, {"propose": problem[0].upper() + problem[1:]})
     return RedirectResponse(f"/partnerships/{partnership.id}/proposal?done=proposed", status_code=303)
 
 
