@@ -3,7 +3,7 @@ host's calendar, and the people and trusts the records name (by a stored id; a r
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -12,10 +12,13 @@ from peer_review.domain.calendar import SchoolCalendar
 from peer_review.domain.text import Text
 from peer_review.errors import UserError
 from peer_review.store import task_drafts
+from peer_review.store.audit_log import add_audit_entry
 from peer_review.store.db import Session
 from peer_review.store.people import get_partnership_by_id, person, trust_by_id, trust_of
 from peer_review.store.records import team
-from peer_review.store.tables import Person, Review, Task, Trust
+
+if TYPE_CHECKING:
+    from peer_review.store.tables import Person, Review, Task, Trust
 
 ENGINE = "engine"
 
@@ -23,19 +26,14 @@ ENGINE = "engine"
 def audit(
     session: Session, partnership_id: int, action: str, actor: str = ENGINE, review_id: int | None = None, **detail: Any
 ) -> None:
-    from peer_review.store.tables import (
-        AuditEntry,  # defined by what writes, not by every command that reads
-    )
-
-    session.add(
-        AuditEntry(
-            at=clock.now(),
-            actor=actor,
-            partnership_id=partnership_id,
-            review_id=review_id,
-            action=action,
-            detail=detail,
-        )
+    add_audit_entry(
+        session,
+        at=clock.now(),
+        actor=actor,
+        partnership_id=partnership_id,
+        review_id=review_id,
+        action=action,
+        detail=detail,
     )
 
 
