@@ -7,6 +7,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from contextlib import AbstractContextManager as ContextManager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from peer_review import clock
 from peer_review.domain.calendar import OutsideCalendar
@@ -22,7 +23,10 @@ from peer_review.store.db import Session
 from peer_review.store.people import coordinator_of, get_partnership_by_id, member_by_email, person_by_email
 from peer_review.store.reminder_targets import open_tasks_with_people, partnerships_in_order
 from peer_review.store.reviews import get_review, get_task
-from peer_review.store.tables import DueDateChange, Partnership, Person, Review
+from peer_review.store.tasks import add_due_date_change
+
+if TYPE_CHECKING:
+    from peer_review.store.tables import DueDateChange, Partnership, Person, Review
 
 
 @dataclass(frozen=True)
@@ -187,7 +191,8 @@ def extend(
         raise BadInput(
             f"{clock.long_date(new_due)}{moved} has passed: give a due date from today, {clock.long_date(today)}, on"
         )
-    change = DueDateChange(
+    change = add_due_date_change(
+        session,
         task_id=task.id,
         old_due=task.due,
         new_due=new_due,
@@ -195,7 +200,6 @@ def extend(
         changed_by=actor.email,
         changed_at=clock.now(),
     )
-    session.add(change)
     task.due = new_due
     session.add(task)
     audit(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from peer_review import clock
 from peer_review.domain.lifecycle import Event, Stage, next_stage
@@ -37,8 +38,10 @@ from peer_review.store.people import coordinator_of, host_ceo
 from peer_review.store.records import agreed_lines, team
 from peer_review.store.rendered_documents import document_kinds_of
 from peer_review.store.reviews import get_review
-from peer_review.store.tables import Person, Review, Task
-from peer_review.store.tasks import task_by_key, tasks_of
+from peer_review.store.tasks import add_task, task_by_key, tasks_of
+
+if TYPE_CHECKING:
+    from peer_review.store.tables import Person, Review, Task
 
 
 def review_view(session: Session, review: Review) -> ReviewView:
@@ -138,7 +141,8 @@ def open_task(
     if due is None:
         deadlines = {k: dt.date.fromisoformat(v) for k, v in review.deadlines.items()}
         due = task_due(kind, deadlines, host_calendar(session, review), round_)
-    task = existing or Task(
+    task = existing or add_task(
+        session,
         key=key,
         review_id=review.id,
         kind=kind.value,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlmodel import Session, col, select
 
 from peer_review.domain.model import TaskKind, TaskStatus
-from peer_review.store.tables import Review, Task
+from peer_review.store.tables import DueDateChange, Review, Task
 
 
 def open_tasks(
@@ -67,3 +69,40 @@ def choosing_rounds(session: Session, review_id: int) -> int:
             select(Task.id).where(Task.review_id == review_id, Task.kind == TaskKind.CHOOSE_REPLACEMENT.value)
         ).all()
     )
+
+
+def add_task(
+    session: Session,
+    *,
+    key: str,
+    review_id: int,
+    kind: str,
+    round: int,
+    assignee_id: int,
+    due: dt.date,
+    created_at: dt.datetime,
+) -> Task:
+    """A new task, added to the session: steps.open_task opens each task once, under its key."""
+    task = Task(
+        key=key, review_id=review_id, kind=kind, round=round, assignee_id=assignee_id, due=due, created_at=created_at
+    )
+    session.add(task)
+    return task
+
+
+def add_due_date_change(
+    session: Session,
+    *,
+    task_id: int,
+    old_due: dt.date,
+    new_due: dt.date,
+    reason: str,
+    changed_by: str,
+    changed_at: dt.datetime,
+) -> DueDateChange:
+    """A task's due date moved, added to its history (reminders.extend)."""
+    change = DueDateChange(
+        task_id=task_id, old_due=old_due, new_due=new_due, reason=reason, changed_by=changed_by, changed_at=changed_at
+    )
+    session.add(change)
+    return change
