@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from peer_review import clock
 from peer_review.domain.calendar import OutsideCalendar
@@ -14,9 +15,11 @@ from peer_review.service.common import audit, checked_text, host_calendar
 from peer_review.service.planning import change_checker
 from peer_review.store.db import Session
 from peer_review.store.people import coordinator_of, get_partnership_by_id, host_ceo, person_by_email, trust_of
-from peer_review.store.reviews import get_review
-from peer_review.store.tables import VisitChange
+from peer_review.store.reviews import add_visit_change, get_review
 from peer_review.store.tasks import open_tasks
+
+if TYPE_CHECKING:
+    from peer_review.store.tables import VisitChange
 
 
 def can_still_move(review) -> bool:
@@ -64,7 +67,8 @@ def reschedule(
     half = calendar.half_term_of(first_day)
     assert half is not None  # a day in term time, checked above
     deadlines = stage_deadlines(days[0], days[-1], calendar, partnership.deadlines)
-    change = VisitChange(
+    change = add_visit_change(
+        session,
         review_id=review.id,
         old_start=review.visit_start,
         old_end=review.visit_end,
@@ -74,7 +78,6 @@ def reschedule(
         changed_by=actor.email,
         changed_at=clock.now(),
     )
-    session.add(change)
     review.visit_start, review.visit_end, review.term = days[0], days[-1], half.term
     review.deadlines = {k: d.isoformat() for k, d in deadlines.items()}
     review.sequence += 1

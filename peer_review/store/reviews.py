@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlmodel import Session, col, select
 
 from peer_review.domain.lifecycle import Stage
 from peer_review.store.people import by_id
-from peer_review.store.tables import Assignment, Cycle, Person, Review, Task
+from peer_review.store.tables import Assignment, Cycle, Person, Review, Task, VisitChange
 
 #: Reviews something can still happen on: not closed, not cancelled.
 STILL_OPEN = col(Review.stage).not_in([Stage.CLOSED.value, Stage.CANCELLED.value])
@@ -66,3 +68,37 @@ def hosted_reviews(session: Session, trust_id: int) -> list[Review]:
 
 def review_or_none(session: Session, review_id: int) -> Review | None:
     return session.get(Review, review_id)
+
+
+def add_assignment(session: Session, *, review_id: int, person_id: int, role: str, reason: str) -> Assignment:
+    """A place on a review's team, added to the session: someone joins in a leaver's place (kinds/_team.py)."""
+    assignment = Assignment(review_id=review_id, person_id=person_id, role=role, reason=reason)
+    session.add(assignment)
+    return assignment
+
+
+def add_visit_change(
+    session: Session,
+    *,
+    review_id: int,
+    old_start: dt.date,
+    old_end: dt.date,
+    new_start: dt.date,
+    new_end: dt.date,
+    reason: str,
+    changed_by: str,
+    changed_at: dt.datetime,
+) -> VisitChange:
+    """A visit moved, added to the review's history of visit dates (rescheduling.reschedule)."""
+    change = VisitChange(
+        review_id=review_id,
+        old_start=old_start,
+        old_end=old_end,
+        new_start=new_start,
+        new_end=new_end,
+        reason=reason,
+        changed_by=changed_by,
+        changed_at=changed_at,
+    )
+    session.add(change)
+    return change

@@ -3,6 +3,8 @@ change a team (respond_to_assignment, choose_replacement) and by roster updates 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from peer_review.domain.lifecycle import Event, Stage
 from peer_review.domain.model import TaskKind
 from peer_review.domain.scheduling import replacement
@@ -12,9 +14,11 @@ from peer_review.service.steps import hand_over, move, open_task
 from peer_review.store.db import Session
 from peer_review.store.people import coordinator_of, member_by_email
 from peer_review.store.records import lines_led_by, team
-from peer_review.store.reviews import team_with_people
-from peer_review.store.tables import Assignment, Person, Review, Task
+from peer_review.store.reviews import add_assignment, team_with_people
 from peer_review.store.tasks import choosing_rounds, open_tasks
+
+if TYPE_CHECKING:
+    from peer_review.store.tables import Assignment, Person, Review, Task
 
 
 def leave_team(
@@ -116,7 +120,7 @@ def add_member(
     not yet), and take over the leaver's unfinished work on the review (their open tasks, and the lines of
     enquiry they were to lead)."""
     person = member_by_email(session, review.partnership_id, email)  # as stored: the planner's or coordinator's choice
-    session.add(Assignment(review_id=review.id, person_id=person.id, role=role, reason=reason))
+    add_assignment(session, review_id=review.id, person_id=person.id, role=role, reason=reason)
     audit(session, review.partnership_id, "assigned", actor, review.id, person=email, role=role, reason=reason)
     if review.stage != Stage.SCHEDULED:
         open_task(session, review, TaskKind.RESPOND_TO_ASSIGNMENT, person)
