@@ -19,19 +19,12 @@ from typing import TYPE_CHECKING
 from peer_review.domain.model import KIND_RULES, TaskKind
 from peer_review.errors import NotFound, Refused
 from peer_review.service.common import stored_person
-from peer_review.store import people, reviews, survey_answers, tasks, viewers
+from peer_review.store import people, records, reviews, survey_answers, tasks, viewers
 from peer_review.store.db import Session
 from peer_review.store.people import people_with_email
-from peer_review.store.tables import (
-    EvidenceItem,
-    Person,
-    Review,
-    Task,
-    Trust,
-)
 
 if TYPE_CHECKING:
-    from peer_review.store.tables import SurveyInvitation
+    from peer_review.store.tables import EvidenceItem, Person, Review, SurveyInvitation, Task, Trust
 
 
 @dataclass(frozen=True)
@@ -178,13 +171,4 @@ WITHHELD = "Personal data: named only to the review team and the host trust"
 
 def withheld(item: EvidenceItem) -> EvidenceItem:
     """An evidence item as shown to someone who may know it exists but not what it is (a copy, never stored)."""
-    return EvidenceItem(
-        id=item.id,
-        review_id=item.review_id,
-        ref=item.ref,
-        title=WITHHELD,
-        type=item.type,
-        location="",
-        lines=item.lines,
-        personal_data=True,
-    )
+    return records.evidence_copy(item, title=WITHHELD, location="", personal_data=True)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import TYPE_CHECKING
+
 from sqlmodel import Session, col, select
 
 from peer_review.store.tables import (
@@ -15,6 +18,9 @@ from peer_review.store.tables import (
     SelfEvaluationJudgement,
     Task,
 )
+
+if TYPE_CHECKING:
+    from peer_review.store.tables import FeedbackResponse, ModerationDecision, ModerationRound
 
 
 def assignments(session: Session, review: Review) -> list[Assignment]:
@@ -127,3 +133,172 @@ def lines_led_by(session: Session, review_id: int, person_id: int) -> list[LineO
             .order_by(col(LineOfEnquiry.id))
         ).all()
     )
+
+
+# --- making a review's records (the moderation's and the feedback's tables are defined when first written) ---
+
+
+def add_line_of_enquiry(
+    session: Session,
+    *,
+    review_id: int,
+    round: int,
+    number: int,
+    title: str,
+    from_prompt: bool,
+    self_evaluation: str,
+) -> LineOfEnquiry:
+    """A proposed line of enquiry, added to the session (kinds/propose_lines.py)."""
+    line = LineOfEnquiry(
+        review_id=review_id,
+        round=round,
+        number=number,
+        title=title,
+        from_prompt=from_prompt,
+        self_evaluation=self_evaluation,
+    )
+    session.add(line)
+    return line
+
+
+def add_evidence_item(
+    session: Session,
+    *,
+    review_id: int,
+    ref: str,
+    title: str,
+    type: str,
+    location: str,
+    lines: list[int],
+    personal_data: bool,
+) -> EvidenceItem:
+    """An evidence item the host listed, added to the session (kinds/submit_evidence.py)."""
+    item = EvidenceItem(
+        review_id=review_id,
+        ref=ref,
+        title=title,
+        type=type,
+        location=location,
+        lines=lines,
+        personal_data=personal_data,
+    )
+    session.add(item)
+    return item
+
+
+def evidence_copy(item: EvidenceItem, *, title: str, location: str, personal_data: bool) -> EvidenceItem:
+    """An unsaved copy of an evidence item with these columns changed, never added to the session (access.withheld)."""
+    return EvidenceItem(
+        id=item.id,
+        review_id=item.review_id,
+        ref=item.ref,
+        title=title,
+        type=item.type,
+        location=location,
+        lines=item.lines,
+        personal_data=personal_data,
+    )
+
+
+def add_finding(
+    session: Session,
+    *,
+    review_id: int,
+    ref: str,
+    line_number: int,
+    author_id: int,
+    kind: str,
+    text: str,
+    evidence: list[str],
+) -> Finding:
+    """A finding a peer recorded, added to the session (kinds/record_findings.py)."""
+    finding = Finding(
+        review_id=review_id,
+        ref=ref,
+        line_number=line_number,
+        author_id=author_id,
+        kind=kind,
+        text=text,
+        evidence=evidence,
+    )
+    session.add(finding)
+    return finding
+
+
+def add_moderation_round(
+    session: Session, *, review_id: int, number: int, moderator_id: int, outcome: str, completed_at: dt.datetime
+) -> ModerationRound:
+    """A moderation round, added and flushed: its decisions name its id (kinds/moderate.py)."""
+    from peer_review.store.tables import ModerationRound
+
+    moderation_round = ModerationRound(
+        review_id=review_id, number=number, moderator_id=moderator_id, outcome=outcome, completed_at=completed_at
+    )
+    session.add(moderation_round)
+    session.flush()
+    return moderation_round
+
+
+def add_moderation_decision(
+    session: Session,
+    *,
+    review_id: int,
+    round_id: int,
+    round: int,
+    finding_id: int,
+    finding_revision: int,
+    decision: str,
+    reason: str,
+) -> ModerationDecision:
+    """The moderator's decision on one finding in a round, added to the session (kinds/moderate.py)."""
+    from peer_review.store.tables import ModerationDecision
+
+    row = ModerationDecision(
+        review_id=review_id,
+        round_id=round_id,
+        round=round,
+        finding_id=finding_id,
+        finding_revision=finding_revision,
+        decision=decision,
+        reason=reason,
+    )
+    session.add(row)
+    return row
+
+
+def add_self_evaluation_judgement(
+    session: Session, *, review_id: int, line_number: int, round: int, alignment: str, comment: str
+) -> SelfEvaluationJudgement:
+    """The moderator's judgement of a line's self-evaluation in a round, added to the session (kinds/moderate.py)."""
+    judgement = SelfEvaluationJudgement(
+        review_id=review_id, line_number=line_number, round=round, alignment=alignment, comment=comment
+    )
+    session.add(judgement)
+    return judgement
+
+
+def add_feedback_response(
+    session: Session,
+    *,
+    review_id: int,
+    person_id: int,
+    role: str,
+    helped_us_improve: int,
+    fair_and_accurate: int,
+    would_take_part_again: bool,
+    comments: str,
+) -> FeedbackResponse:
+    """Someone's feedback on the review process, added to the session (kinds/give_feedback.py)."""
+    from peer_review.store.tables import FeedbackResponse
+
+    response = FeedbackResponse(
+        review_id=review_id,
+        person_id=person_id,
+        role=role,
+        helped_us_improve=helped_us_improve,
+        fair_and_accurate=fair_and_accurate,
+        would_take_part_again=would_take_part_again,
+        comments=comments,
+    )
+    session.add(response)
+    return response

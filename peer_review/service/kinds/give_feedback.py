@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from peer_review.domain import inputs as inp
 from peer_review.domain.lifecycle import Event
 from peer_review.domain.model import TaskKind
@@ -10,14 +12,16 @@ from peer_review.service.kinds._forms import AnswerForm, nothing
 from peer_review.service.kinds._kind import Kind
 from peer_review.service.steps import move
 from peer_review.store.db import Session
-from peer_review.store.records import assignments
-from peer_review.store.tables import FeedbackResponse, Person, Review, Task
+from peer_review.store.records import add_feedback_response, assignments
+
+if TYPE_CHECKING:
+    from peer_review.store.tables import Person, Review, Task
 
 
 def handle(session: Session, review: Review, task: Task, data: inp.GiveFeedback, actor: Person) -> str:
     person = stored_person(session, task.assignee_id)
     role = next((a.role for a in assignments(session, review) if a.person_id == person.id), "host")
-    session.add(FeedbackResponse(review_id=review.id, person_id=person.id, role=role, **data.model_dump()))
+    add_feedback_response(session, review_id=review.id, person_id=person.id, role=role, **data.model_dump())
     move(session, review, Event.FEEDBACK_GIVEN, actor.email)
     return "given"
 

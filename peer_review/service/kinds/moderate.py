@@ -3,6 +3,8 @@ host's self-evaluation matched the evidence."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from peer_review import clock
 from peer_review.domain import inputs as inp
 from peer_review.domain.lifecycle import Event
@@ -13,16 +15,17 @@ from peer_review.service.kinds._kind import Kind
 from peer_review.service.kinds._yaml import comment, evidence_comment, quoted
 from peer_review.service.steps import move, open_task
 from peer_review.store.db import Session
-from peer_review.store.records import findings_of, findings_to_moderate, standing_judgements
-from peer_review.store.tables import (
-    Finding,
-    ModerationDecision,
-    ModerationRound,
-    Person,
-    Review,
-    SelfEvaluationJudgement,
-    Task,
+from peer_review.store.records import (
+    add_moderation_decision,
+    add_moderation_round,
+    add_self_evaluation_judgement,
+    findings_of,
+    findings_to_moderate,
+    standing_judgements,
 )
+
+if TYPE_CHECKING:
+    from peer_review.store.tables import Finding, Person, Review, Task
 
 
 def context(session: Session, review: Review, task: Task, known: dict) -> dict:
@@ -44,37 +47,38 @@ def handle(session: Session, review: Review, task: Task, data: inp.Moderate, act
     outcome = (
         "revisions_requested" if any(d.decision == Decision.NEEDS_REVISION for d in data.findings) else "signed_off"
     )
-    moderation_round = ModerationRound(
-        review_id=review.id, number=task.round, moderator_id=actor.id, outcome=outcome, completed_at=clock.now()
+    moderation_round = add_moderation_round(
+        session,
+        review_id=review.id,
+        number=task.round,
+        moderator_id=actor.id,
+        outcome=outcome,
+        completed_at=clock.now(),
     )
-    session.add(moderation_round)
-    session.flush()
     for d in data.findings:
         finding = findings[d.finding]
         finding.status = d.decision.value
         session.add(finding)
-        session.add(
-            ModerationDecision(
-                review_id=review.id,
-                round_id=moderation_round.id,
-                round=task.round,
-                finding_id=finding.id,
-                finding_revision=finding.revision,
-                decision=d.decision.value,
-                reason=d.reason,
-            )
+        add_moderation_decision(
+            session,
+            review_id=review.id,
+            round_id=moderation_round.id,
+            round=task.round,
+            finding_id=finding.id,
+            finding_revision=finding.revision,
+            decision=d.decision.value,
+            reason=d.reason,
         )
         if d.decision == Decision.NEEDS_REVISION:
             returned.setdefault(finding.author_id, []).append(finding)
     for a in data.self_evaluation:  # each round's judgements are kept: the latest stands, the earlier show what changed
-        session.add(
-            SelfEvaluationJudgement(
-                review_id=review.id,
-                line_number=a.line,
-                round=task.round,
-                alignment=a.alignment.value,
-                comment=a.comment,
-            )
+        add_self_evaluation_judgement(
+            session,
+            review_id=review.id,
+            line_number=a.line,
+            round=task.round,
+            alignment=a.alignment.value,
+            comment=a.comment,
         )
     if not returned:
         return outcome

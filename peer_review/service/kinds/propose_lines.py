@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from peer_review.domain import inputs as inp
 from peer_review.domain.lifecycle import Event
 from peer_review.domain.model import TaskKind
@@ -11,8 +13,10 @@ from peer_review.service.kinds._kind import Kind
 from peer_review.service.kinds._yaml import comment, quoted
 from peer_review.service.steps import move, open_task
 from peer_review.store.db import Session
-from peer_review.store.records import strand_of
-from peer_review.store.tables import LineOfEnquiry, Person, Review, Task
+from peer_review.store.records import add_line_of_enquiry, strand_of
+
+if TYPE_CHECKING:
+    from peer_review.store.tables import Person, Review, Task
 
 BLANK_LINE = {"title": "", "self_evaluation": ""}
 
@@ -20,15 +24,14 @@ BLANK_LINE = {"title": "", "self_evaluation": ""}
 def handle(session: Session, review: Review, task: Task, data: inp.ProposeLines, actor: Person) -> str:
     prompts = set(strand_of(session, review).get("prompts", []))
     for number, line in enumerate(data.lines, start=1):
-        session.add(
-            LineOfEnquiry(
-                review_id=review.id,
-                round=task.round,
-                number=number,
-                title=line.title,
-                from_prompt=line.title in prompts,
-                self_evaluation=line.self_evaluation,
-            )
+        add_line_of_enquiry(
+            session,
+            review_id=review.id,
+            round=task.round,
+            number=number,
+            title=line.title,
+            from_prompt=line.title in prompts,
+            self_evaluation=line.self_evaluation,
         )
     open_task(session, review, TaskKind.AGREE_LINES, moderator_of(session, review), task.round)
     move(session, review, Event.LINES_PROPOSED, actor.email)

@@ -3,6 +3,8 @@ citing evidence."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from peer_review.domain import inputs as inp
 from peer_review.domain.lifecycle import Event
 from peer_review.domain.model import TaskKind
@@ -11,8 +13,10 @@ from peer_review.service.kinds._kind import Kind
 from peer_review.service.kinds._yaml import evidence_comment, lines_comment
 from peer_review.service.steps import move
 from peer_review.store.db import Session
-from peer_review.store.records import agreed_lines, findings_of, worker
-from peer_review.store.tables import Finding, Person, Review, Task
+from peer_review.store.records import add_finding, agreed_lines, findings_of, worker
+
+if TYPE_CHECKING:
+    from peer_review.store.tables import Person, Review, Task
 
 BLANK_FINDING = {"text": "", "evidence": []}
 FINDING_LISTS = ("strengths", "areas_for_development", "good_practice")
@@ -38,16 +42,15 @@ def handle(session: Session, review: Review, task: Task, data: inp.RecordFinding
         ):
             for item in items:
                 count += 1
-                session.add(
-                    Finding(
-                        review_id=review.id,
-                        ref=f"F{count}",
-                        line_number=entry.line,
-                        author_id=author.id,
-                        kind=kind,
-                        text=item.text,
-                        evidence=item.evidence,
-                    )
+                add_finding(
+                    session,
+                    review_id=review.id,
+                    ref=f"F{count}",
+                    line_number=entry.line,
+                    author_id=author.id,
+                    kind=kind,
+                    text=item.text,
+                    evidence=item.evidence,
                 )
     session.flush()
     move(session, review, Event.FINDINGS_RECORDED, actor.email)
