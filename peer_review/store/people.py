@@ -177,3 +177,33 @@ def people_of_trusts(session: Session, trust_ids: list[int]) -> list[Person]:
 def every_partnership(session: Session) -> list[Partnership]:
     """Every loaded partnership, whole (with its framework)."""
     return list(session.exec(select(Partnership)))
+
+
+def add_person(
+    session: Session,
+    *,
+    partnership_id: int,
+    email: str,
+    name: str,
+    job_title: str,
+    organisation: str,
+    trust_id: int | None,
+    is_reviewer: bool,
+    is_moderator: bool,
+    strands: list[str],
+) -> Person:
+    """Someone new in a partnership, added to the session: the coordinator's replacement for a team member who left
+    (kinds/choose_replacement.py)."""
+    person = Person(
+        partnership_id=partnership_id,
+        email=email,
+        name=name,
+        job_title=job_title,
+        organisation=organisation,
+        trust_id=trust_id,
+        is_reviewer=is_reviewer,
+        is_moderator=is_moderator,
+        strands=strands,
+    )
+    session.add(person)
+    return person

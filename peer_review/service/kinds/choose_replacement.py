@@ -4,6 +4,7 @@ nobody free."""
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 from peer_review.domain import inputs as inp
 from peer_review.domain.model import TaskKind
@@ -15,10 +16,12 @@ from peer_review.service.kinds._team import add_member, share_leads
 from peer_review.service.kinds._yaml import comment
 from peer_review.service.planning import problems_after
 from peer_review.store.db import Session
-from peer_review.store.people import member_by_email, people_in, person_by_email, trust_by_id
+from peer_review.store.people import add_person, member_by_email, people_in, person_by_email, trust_by_id
 from peer_review.store.records import assignments, team
 from peer_review.store.reviews import team_with_people
-from peer_review.store.tables import Person, Review, Task
+
+if TYPE_CHECKING:
+    from peer_review.store.tables import Person, Review, Task
 
 
 def context(session: Session, review: Review, task: Task, known: dict) -> dict:
@@ -112,7 +115,8 @@ def _new_person(
             loc=("new_person", "email"),
         )
     trust = trust_by_id(session, leaving.trust_id) if role == "peer" and leaving.trust_id is not None else None
-    person = Person(
+    person = add_person(
+        session,
         partnership_id=review.partnership_id,
         email=new.email,
         name=new.name,
@@ -123,7 +127,6 @@ def _new_person(
         is_moderator=role == "moderator",
         strands=[review.strand_id] if role == "peer" else [],
     )
-    session.add(person)
     session.flush()
     audit(
         session,
