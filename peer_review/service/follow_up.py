@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from peer_review import clock
 from peer_review.domain.lifecycle import Stage
@@ -20,13 +21,16 @@ from peer_review.store.db import Session
 from peer_review.store.development_actions import (
     actions_by_id,
     actions_of_trust,
+    add_development_action,
     finding_ids_with_actions,
     last_visit_of,
     progress_of,
     reviews_by_id,
 )
 from peer_review.store.records import action_ref, findings_of
-from peer_review.store.tables import DevelopmentAction, Review, Task
+
+if TYPE_CHECKING:
+    from peer_review.store.tables import DevelopmentAction, Review, Task
 
 
 def create_actions(session: Session, review: Review) -> list[DevelopmentAction]:
@@ -34,7 +38,8 @@ def create_actions(session: Session, review: Review) -> list[DevelopmentAction]:
     host trust owns (once: a finding has at most one action)."""
     have = finding_ids_with_actions(session, review.id)
     created = [
-        DevelopmentAction(
+        add_development_action(
+            session,
             partnership_id=review.partnership_id,
             trust_id=review.host_trust_id,
             review_id=review.id,
@@ -45,7 +50,6 @@ def create_actions(session: Session, review: Review) -> list[DevelopmentAction]:
         for f in findings_of(session, review)
         if f.kind == FindingKind.AREA_FOR_DEVELOPMENT and f.status == "supported" and f.id not in have
     ]
-    session.add_all(created)
     session.flush()
     if created:
         audit(

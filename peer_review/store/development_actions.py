@@ -171,3 +171,54 @@ def strands_with_shared_good_practice(session: Session) -> dict[str, str]:
         .distinct()
     )
     return dict(rows.all())
+
+
+# --- making actions and their progress -----------------------------------------------------------
+
+
+def add_development_action(
+    session: Session,
+    *,
+    partnership_id: int,
+    trust_id: int,
+    review_id: int,
+    finding_id: int,
+    text: str,
+    created_at: dt.datetime,
+) -> DevelopmentAction:
+    """A supported area for development as an action its host trust owns, added to the session (follow_up)."""
+    action = DevelopmentAction(
+        partnership_id=partnership_id,
+        trust_id=trust_id,
+        review_id=review_id,
+        finding_id=finding_id,
+        text=text,
+        created_at=created_at,
+    )
+    session.add(action)
+    return action
+
+
+def add_action_progress(
+    session: Session,
+    *,
+    action_id: int,
+    review_id: int,
+    task_id: int,
+    occasion: str,
+    status: str,
+    evidence: str,
+    recorded_at: dt.datetime,
+) -> ActionProgress:
+    """The host's account of an action's progress, added to the session (kinds/record_progress.py)."""
+    progress = ActionProgress(
+        action_id=action_id,
+        review_id=review_id,
+        task_id=task_id,
+        occasion=occasion,
+        status=status,
+        evidence=evidence,
+        recorded_at=recorded_at,
+    )
+    session.add(progress)
+    return progress

@@ -3,6 +3,8 @@ its cycle."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from peer_review import clock
 from peer_review.domain import inputs as inp
 from peer_review.domain.model import PROGRESS_OCCASION, TaskKind
@@ -12,8 +14,11 @@ from peer_review.service.kinds._forms import AnswerForm
 from peer_review.service.kinds._kind import Kind
 from peer_review.service.kinds._yaml import comment, quoted
 from peer_review.store.db import Session
+from peer_review.store.development_actions import add_action_progress
 from peer_review.store.records import action_ref
-from peer_review.store.tables import ActionProgress, Person, Review, Task
+
+if TYPE_CHECKING:
+    from peer_review.store.tables import Person, Review, Task
 
 
 def context(session: Session, review: Review, task: Task, known: dict) -> dict:
@@ -30,16 +35,15 @@ def handle(session: Session, review: Review, task: Task, data: inp.RecordProgres
     """The host's account of each action the task asks about (the validation context holds them to exactly those)."""
     occasion = task.subject.get("occasion") or PROGRESS_OCCASION[task.round]
     for entry in data.actions:
-        session.add(
-            ActionProgress(
-                action_id=int(entry.action.removeprefix("A")),
-                review_id=review.id,
-                task_id=task.id,
-                occasion=occasion,
-                status=entry.status.value,
-                evidence=entry.evidence,
-                recorded_at=clock.now(),
-            )
+        add_action_progress(
+            session,
+            action_id=int(entry.action.removeprefix("A")),
+            review_id=review.id,
+            task_id=task.id,
+            occasion=occasion,
+            status=entry.status.value,
+            evidence=entry.evidence,
+            recorded_at=clock.now(),
         )
     audit(
         session,
