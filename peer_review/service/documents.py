@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from peer_review import clock
 from peer_review.domain.model import Alignment, DocumentKind, FindingKind, TaskKind
@@ -20,10 +21,12 @@ from peer_review.store.records import (
     standing_judgements,
     team,
 )
-from peer_review.store.rendered_documents import moderation_decisions, stored_document, stored_documents
+from peer_review.store.rendered_documents import add_document, moderation_decisions, stored_document, stored_documents
 from peer_review.store.reviews import get_review
-from peer_review.store.tables import Document, Review, Task
 from peer_review.store.tasks import last_done
+
+if TYPE_CHECKING:
+    from peer_review.store.tables import Document, Review, Task
 
 ABOUT = (
     "Trusts in this partnership review each other, strand by strand, with peers from the other trusts "
@@ -233,7 +236,8 @@ def render_and_store(session: Session, review: Review, kind: DocumentKind) -> Do
     if existing:
         return existing
     content = render(kind, document_context(session, review, kind))
-    doc = Document(
+    doc = add_document(
+        session,
         review_id=review.id,
         kind=kind.value,
         filename=filename(session, review, kind),
@@ -241,7 +245,6 @@ def render_and_store(session: Session, review: Review, kind: DocumentKind) -> Do
         sha256=hashlib.sha256(content).hexdigest(),
         created_at=clock.now(),
     )
-    session.add(doc)
     audit(
         session,
         review.partnership_id,

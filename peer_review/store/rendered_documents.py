@@ -49,3 +49,21 @@ def moderation_decisions(session: Session, review_id: int) -> list[ModerationDec
 def document_kinds_of(session: Session, review_id: int) -> list[str]:
     """The kinds of document a review has (one of each at most)."""
     return list(session.exec(select(Document.kind).where(Document.review_id == review_id)).all())
+
+
+def add_document(
+    session: Session,
+    *,
+    review_id: int,
+    kind: str,
+    filename: str,
+    content: bytes,
+    sha256: str,
+    created_at: dt.datetime,
+) -> Document:
+    """A review's rendered document, added to the session to be stored (documents.render_and_store)."""
+    document = Document(
+        review_id=review_id, kind=kind, filename=filename, content=content, sha256=sha256, created_at=created_at
+    )
+    session.add(document)
+    return document
