@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from peer_review import clock
 from peer_review.adapters.email_text import render
 from peer_review.store import messages
 from peer_review.store.db import Session
-from peer_review.store.tables import OutboxMessage, Person, Review, Task
+
+if TYPE_CHECKING:
+    from peer_review.store.tables import OutboxMessage, Person, Review, Task
 
 
 def notify(
@@ -43,7 +45,8 @@ def notify(
     text, html = (
         ("", "") if sign_in_request_id else render(event, {"name": person.name, "email": person.email} | context)
     )
-    row = OutboxMessage(
+    row = messages.add_message(
+        session,
         key=key,
         partnership_id=person.partnership_id,
         review_id=review.id if review else None,
@@ -58,7 +61,6 @@ def notify(
         message_id=f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@peer-review>",
         created_at=clock.now(),
     )
-    session.add(row)
     return row
 
 

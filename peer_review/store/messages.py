@@ -64,3 +64,40 @@ def forget_sent_text(session: Session, before: dt.datetime, now: dt.datetime) ->
         .values(text="", html="", ics=None, body_deleted_at=now)
         .execution_options(synchronize_session=False)
     )
+
+
+def add_message(
+    session: Session,
+    *,
+    key: str,
+    partnership_id: int,
+    review_id: int | None,
+    task_id: int | None,
+    event: str,
+    recipient: str,
+    subject: str,
+    text: str,
+    html: str,
+    ics: str | None,
+    sign_in_request_id: int | None,
+    message_id: str,
+    created_at: dt.datetime,
+) -> OutboxMessage:
+    """A message queued in the outbox, added to the session with the change that caused it (outbox.notify)."""
+    message = OutboxMessage(
+        key=key,
+        partnership_id=partnership_id,
+        review_id=review_id,
+        task_id=task_id,
+        event=event,
+        recipient=recipient,
+        subject=subject,
+        text=text,
+        html=html,
+        ics=ics,
+        sign_in_request_id=sign_in_request_id,
+        message_id=message_id,
+        created_at=created_at,
+    )
+    session.add(message)
+    return message
