@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from peer_review import clock, settings
 from peer_review.errors import UserError
@@ -23,7 +24,9 @@ from peer_review.service.outbox import notify
 from peer_review.store import sign_in_records
 from peer_review.store.db import Session
 from peer_review.store.people import people_with_email
-from peer_review.store.tables import OutboxMessage, Person, SignInRequest, WebSession
+
+if TYPE_CHECKING:
+    from peer_review.store.tables import OutboxMessage, Person, SignInRequest, WebSession
 
 LINK_LIFETIME = dt.timedelta(minutes=30)
 IDLE_LIMIT = dt.timedelta(hours=2)
@@ -67,7 +70,8 @@ def request_link(session: Session, email: str, client: str, next_path: str = "/"
         )
     forget_old(session, now)
     person = _signs_in(session, email)
-    request = SignInRequest(
+    request = sign_in_records.add_sign_in_request(
+        session,
         email=email,
         client=client,
         requested_at=now,
@@ -75,8 +79,6 @@ def request_link(session: Session, email: str, client: str, next_path: str = "/"
         expires_at=now + LINK_LIFETIME,
         link_base=(base_url or web_url()).rstrip("/") if person else None,
     )
-    session.add(request)
-    session.flush()
     if person is None:
         return
     notify(
@@ -166,8 +168,8 @@ def use_link(session: Session, token: str) -> Started | None:
     if not sign_in_records.claim_request(session, request.id, now):
         return None
     cookie, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    session.add(
-        WebSession(token_hash=_hash(cookie), email=request.email, csrf_token=csrf, created_at=now, last_seen_at=now)
+    sign_in_records.add_web_session(
+        session, token_hash=_hash(cookie), email=request.email, csrf_token=csrf, created_at=now, last_seen_at=now
     )
     return Started(cookie, csrf, request.email, request.next_path)
 

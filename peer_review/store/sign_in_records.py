@@ -56,3 +56,44 @@ def forget_requests_and_sessions(session: Session, requested_before: dt.datetime
     """Delete the requests asked for before `requested_before`, and the sessions last seen before `seen_before`."""
     session.exec(delete(SignInRequest).where(col(SignInRequest.requested_at) < requested_before))
     session.exec(delete(WebSession).where(col(WebSession.last_seen_at) < seen_before))
+
+
+def add_sign_in_request(
+    session: Session,
+    *,
+    email: str,
+    client: str,
+    requested_at: dt.datetime,
+    next_path: str,
+    expires_at: dt.datetime,
+    link_base: str | None,
+) -> SignInRequest:
+    """A request for a sign-in link, added and flushed: its email names its id (signin.request_link)."""
+    request = SignInRequest(
+        email=email,
+        client=client,
+        requested_at=requested_at,
+        next_path=next_path,
+        expires_at=expires_at,
+        link_base=link_base,
+    )
+    session.add(request)
+    session.flush()
+    return request
+
+
+def add_web_session(
+    session: Session,
+    *,
+    token_hash: str,
+    email: str,
+    csrf_token: str,
+    created_at: dt.datetime,
+    last_seen_at: dt.datetime,
+) -> WebSession:
+    """A web session a sign-in link started, added to the session (signin.use_link)."""
+    web = WebSession(
+        token_hash=token_hash, email=email, csrf_token=csrf_token, created_at=created_at, last_seen_at=last_seen_at
+    )
+    session.add(web)
+    return web
