@@ -15,6 +15,8 @@ Modules whose names start with `_` are not kinds: they hold what several kinds s
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from peer_review.domain.model import TaskKind
 from peer_review.service.kinds import (
     agree_lines,
@@ -35,7 +37,9 @@ from peer_review.service.kinds._kind import Kind
 from peer_review.service.kinds._yaml import render_template
 from peer_review.store.db import Session
 from peer_review.store.records import agreed_lines, evidence_refs
-from peer_review.store.tables import Review, Task
+
+if TYPE_CHECKING:
+    from peer_review.store.tables import Review, Task
 
 __all__ = ["KINDS", "MODULES", "AnswerForm", "Kind", "matches", "validation_context", "yaml_template"]
 

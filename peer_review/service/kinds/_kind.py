@@ -6,16 +6,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeAlias
 
 from pydantic import BaseModel
 
 from peer_review.domain.model import KIND_RULES, KindRule, TaskKind
 from peer_review.service.kinds._forms import AnswerForm
 from peer_review.store.db import Session
-from peer_review.store.tables import Review, Task
+
+if TYPE_CHECKING:
+    from peer_review.store.tables import Review, Task
 
 #: what a kind adds to a task's context, from the task and what is known of it already
-Additions = Callable[[Session, Review, Task, dict], dict]
+Additions: TypeAlias = "Callable[[Session, Review, Task, dict], dict]"
 
 
 def nothing_more(session: Session, review: Review, task: Task, known: dict) -> dict:

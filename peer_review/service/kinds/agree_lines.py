@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from peer_review.domain import inputs as inp
 from peer_review.domain.lifecycle import Event
 from peer_review.domain.model import TaskKind
@@ -11,7 +13,9 @@ from peer_review.service.kinds._yaml import comment
 from peer_review.service.steps import move, open_task
 from peer_review.store.db import Session
 from peer_review.store.people import host_ceo
-from peer_review.store.tables import Person, Review, Task
+
+if TYPE_CHECKING:
+    from peer_review.store.tables import Person, Review, Task
 
 
 def handle(session: Session, review: Review, task: Task, data: inp.AgreeLines, actor: Person) -> str:

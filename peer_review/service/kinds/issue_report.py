@@ -3,6 +3,8 @@ become actions the host owns."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from peer_review import clock
 from peer_review.domain import inputs as inp
 from peer_review.domain.model import TaskKind
@@ -13,7 +15,9 @@ from peer_review.service.outbox import notify, review_context
 from peer_review.store.db import Session
 from peer_review.store.people import host_ceo
 from peer_review.store.records import team
-from peer_review.store.tables import Person, Review, Task
+
+if TYPE_CHECKING:
+    from peer_review.store.tables import Person, Review, Task
 
 
 def handle(session: Session, review: Review, task: Task, data: inp.IssueReport, actor: Person) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from peer_review.domain import inputs as inp
 from peer_review.domain.lifecycle import Event
 from peer_review.domain.model import TaskKind
@@ -13,7 +15,9 @@ from peer_review.service.steps import move
 from peer_review.store.db import Session
 from peer_review.store.memberships import place_of
 from peer_review.store.reviews import team_with_people
-from peer_review.store.tables import Assignment, Person, Review, Task
+
+if TYPE_CHECKING:
+    from peer_review.store.tables import Assignment, Person, Review, Task
 
 
 def context(session: Session, review: Review, task: Task, known: dict) -> dict:

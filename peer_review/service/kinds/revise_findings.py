@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from peer_review.domain import inputs as inp
 from peer_review.domain.lifecycle import Event
 from peer_review.domain.model import TaskKind
@@ -12,8 +14,10 @@ from peer_review.service.kinds._yaml import evidence_comment, quoted
 from peer_review.service.steps import move, open_task
 from peer_review.store.db import Session
 from peer_review.store.records import findings_of, findings_to_revise, worker
-from peer_review.store.tables import Person, Review, Task
 from peer_review.store.tasks import open_tasks
+
+if TYPE_CHECKING:
+    from peer_review.store.tables import Person, Review, Task
 
 
 def context(session: Session, review: Review, task: Task, known: dict) -> dict:
