@@ -3,6 +3,8 @@ trusts by id or key, people by id or email, the coordinator, a trust's CEO, and 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlmodel import Session, col, select
 
 from peer_review.errors import NotFound, UserError
@@ -185,25 +187,38 @@ def add_person(
     partnership_id: int,
     email: str,
     name: str,
-    job_title: str,
-    organisation: str,
-    trust_id: int | None,
-    is_reviewer: bool,
-    is_moderator: bool,
-    strands: list[str],
+    trust_id: int | None = None,
+    job_title: str = "",
+    organisation: str = "",
+    strands: Sequence[str] = (),
+    is_ceo: bool = False,
+    is_reviewer: bool = False,
+    is_moderator: bool = False,
+    is_coordinator: bool = False,
+    max_reviews_per_term: int | None = None,
+    conflicts: Sequence[str] = (),
+    previous_employers: Sequence[str] = (),
+    digest_only: bool = False,
+    survey_group: str = "",
 ) -> Person:
-    """Someone new in a partnership, added to the session: the coordinator's replacement for a team member who left
-    (kinds/choose_replacement.py)."""
+    """Someone joining a partnership (the defaults are the table's), written at the next flush."""
     person = Person(
         partnership_id=partnership_id,
         email=email,
         name=name,
+        trust_id=trust_id,
         job_title=job_title,
         organisation=organisation,
-        trust_id=trust_id,
+        strands=list(strands),
+        is_ceo=is_ceo,
         is_reviewer=is_reviewer,
         is_moderator=is_moderator,
-        strands=strands,
+        is_coordinator=is_coordinator,
+        max_reviews_per_term=max_reviews_per_term,
+        conflicts=list(conflicts),
+        previous_employers=list(previous_employers),
+        digest_only=digest_only,
+        survey_group=survey_group,
     )
     session.add(person)
     return person
