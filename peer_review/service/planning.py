@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from peer_review import clock
 from peer_review.domain.calendar import OutsideCalendar, SchoolCalendar
@@ -28,18 +29,21 @@ from peer_review.domain.scheduling import (
 )
 from peer_review.errors import UserError
 from peer_review.service.common import audit
-from peer_review.store.cycle_plans import cycle_of, places_elsewhere, planned_reviews, teams_holding_roles, the_cycle
+from peer_review.store.cycle_plans import (
+    add_cycle,
+    add_review,
+    cycle_of,
+    places_elsewhere,
+    planned_reviews,
+    teams_holding_roles,
+    the_cycle,
+)
 from peer_review.store.db import Session
 from peer_review.store.people import get_partnership, get_partnership_by_id, host_ceo, people_in, trust_of, trusts_in
-from peer_review.store.reviews import latest_cycle
-from peer_review.store.tables import (
-    Assignment,
-    Cycle,
-    Partnership,
-    Person,
-    Review,
-    Trust,
-)
+from peer_review.store.reviews import add_assignment, latest_cycle
+
+if TYPE_CHECKING:
+    from peer_review.store.tables import Cycle, Partnership, Person, Review, Trust
 
 
 @dataclass(frozen=True)
@@ -278,9 +282,9 @@ def visit_deadlines(
 
 def book_cycle(session: Session, partnership: Partnership, plan: Plan) -> tuple[Cycle, list[Review]]:
     """Store a plan as the partnership's cycle: its reviews and teams; each host CEO hears of their visits."""
-    cycle = Cycle(partnership_id=partnership.id, start=plan.start, end=plan.end, months=partnership.cycle_months)
-    session.add(cycle)
-    session.flush()
+    cycle = add_cycle(
+        session, partnership_id=partnership.id, start=plan.start, end=plan.end, months=partnership.cycle_months
+    )
     booked = store_visits(session, partnership, cycle, plan.visits, plan.deadlines)
     audit(
         session,
@@ -302,7 +306,8 @@ def store_visits(
     titles = {s["id"]: s["title"] for s in partnership.framework["strands"]}
     reviews = []
     for v in visits:
-        review = Review(
+        review = add_review(
+            session,
             partnership_id=partnership.id,
             cycle_id=cycle.id,
             host_trust_id=trusts[v.trust].id,
@@ -314,14 +319,12 @@ def store_visits(
             term=v.term,
             deadlines={k: d.isoformat() for k, d in deadlines[(v.trust, v.strand)].items()},
         )
-        session.add(review)
-        session.flush()
         reviews.append(review)
         reasons = dict(v.reasons)
         for email in (*v.peers, v.moderator):
             role = "moderator" if email == v.moderator else "peer"
-            session.add(
-                Assignment(review_id=review.id, person_id=people[email].id, role=role, reason=reasons.get(email, ""))
+            add_assignment(
+                session, review_id=review.id, person_id=people[email].id, role=role, reason=reasons.get(email, "")
             )
             audit(
                 session,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from peer_review import clock
 from peer_review.domain.proposals import (
@@ -38,7 +39,9 @@ from peer_review.store import proposals as stored
 from peer_review.store.db import Session
 from peer_review.store.people import ceo_of_trust, get_partnership, get_partnership_by_id, people_in, trusts_in
 from peer_review.store.reviews import latest_cycle
-from peer_review.store.tables import CycleProposal, Partnership, Person, ProposalAnswer, Review, Trust
+
+if TYPE_CHECKING:
+    from peer_review.store.tables import CycleProposal, Partnership, Person, ProposalAnswer, Review, Trust
 
 MAX_REQUESTS = 20  # a CEO's changes to one proposal: far more than a cycle of four to six visits needs
 MAX_REASON = 2000
@@ -119,7 +122,8 @@ def propose(session: Session, partnership_name: str | None, start: dt.date | Non
     if before is not None:
         before.status = ProposalStatus.SUPERSEDED.value
         session.add(before)
-    proposal = CycleProposal(
+    proposal = stored.add_proposal(
+        session,
         partnership_id=partnership.id,
         number=max((p.number for p in earlier), default=0) + 1,
         start=plan.start,
@@ -128,8 +132,6 @@ def propose(session: Session, partnership_name: str | None, start: dt.date | Non
         proposed_at=clock.now(),
         proposed_by=by,
     )
-    session.add(proposal)
-    session.flush()
     old_answers = {a.trust_id: a for a in stored.answers_to(session, [before.id])} if before else {}
     old_plan = plan_of(partnership, before).visits if before else []
     carried = []
@@ -140,15 +142,14 @@ def propose(session: Session, partnership_name: str | None, start: dt.date | Non
             and old.answer == Answer.CONFIRMED
             and part_of(trust.key, old_plan) == part_of(trust.key, plan.visits)
         )
-        session.add(
-            ProposalAnswer(
-                proposal_id=proposal.id,
-                trust_id=trust.id,
-                answer=Answer.CONFIRMED.value if keep else Answer.WAITING.value,
-                answered_by_id=old.answered_by_id if keep and old else None,
-                answered_at=old.answered_at if keep and old else None,
-                carried_over=keep,
-            )
+        stored.add_answer(
+            session,
+            proposal_id=proposal.id,
+            trust_id=trust.id,
+            answer=Answer.CONFIRMED.value if keep else Answer.WAITING.value,
+            answered_by_id=old.answered_by_id if keep and old else None,
+            answered_at=old.answered_at if keep and old else None,
+            carried_over=keep,
         )
         if keep:
             carried.append(trust.name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import and_, or_
 from sqlmodel import col, select
@@ -78,3 +79,19 @@ def teams_holding_roles(session: Session, partnership_id: int) -> list[tuple[int
             .order_by(col(Assignment.id))
         ).all()
     )
+
+
+def add_cycle(session: Session, *, partnership_id: int, start: dt.date, end: dt.date, months: int) -> Cycle:
+    """A partnership's published cycle, flushed for its id (its reviews refer to it)."""
+    cycle = Cycle(partnership_id=partnership_id, start=start, end=end, months=months)
+    session.add(cycle)
+    session.flush()
+    return cycle
+
+
+def add_review(session: Session, **columns: Any) -> Review:
+    """One booked review of a cycle (columns as the table's), flushed for its id (its team refers to it)."""
+    review = Review(**columns)
+    session.add(review)
+    session.flush()
+    return review

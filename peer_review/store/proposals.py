@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import update
 from sqlmodel import col, select
 
@@ -63,3 +65,18 @@ def lock_partnership(session: Session, partnership_id: int) -> None:
         .execution_options(synchronize_session=False)
     )
     session.expire_all()
+
+
+def add_proposal(session: Session, **columns: Any) -> CycleProposal:
+    """A proposed cycle (columns as the table's), flushed for its id (the trusts' answers refer to it)."""
+    proposal = CycleProposal(**columns)
+    session.add(proposal)
+    session.flush()
+    return proposal
+
+
+def add_answer(session: Session, **columns: Any) -> ProposalAnswer:
+    """A trust's answer to a proposal, waiting or carried over from the last one."""
+    answer = ProposalAnswer(**columns)
+    session.add(answer)
+    return answer
