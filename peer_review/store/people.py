@@ -3,6 +3,9 @@ trusts by id or key, people by id or email, the coordinator, a trust's CEO, and 
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+
 from sqlmodel import Session, col, select
 
 from peer_review.errors import NotFound, UserError
@@ -177,3 +180,109 @@ def people_of_trusts(session: Session, trust_ids: list[int]) -> list[Person]:
 def every_partnership(session: Session) -> list[Partnership]:
     """Every loaded partnership, whole (with its framework)."""
     return list(session.exec(select(Partnership)))
+
+
+def add_partnership(
+    session: Session,
+    *,
+    name: str,
+    framework_id: str,
+    framework: dict,
+    cycle_start: dt.date,
+    cycle_months: int,
+    term_dates: str,
+    visit_days: int,
+    peers_per_trust: int,
+    deadlines: dict,
+    blackouts: list,
+    calendars: dict,
+    reminders: dict,
+    source: str,
+    loaded_at: dt.datetime,
+) -> Partnership:
+    """A partnership loaded from its file, flushed so that its trusts and people can refer to its id."""
+    partnership = Partnership(
+        name=name,
+        framework_id=framework_id,
+        framework=framework,
+        cycle_start=cycle_start,
+        cycle_months=cycle_months,
+        term_dates=term_dates,
+        visit_days=visit_days,
+        peers_per_trust=peers_per_trust,
+        deadlines=deadlines,
+        blackouts=blackouts,
+        calendars=calendars,
+        reminders=reminders,
+        source=source,
+        loaded_at=loaded_at,
+    )
+    session.add(partnership)
+    session.flush()
+    return partnership
+
+
+def add_trust(
+    session: Session,
+    *,
+    partnership_id: int,
+    key: str,
+    name: str,
+    strand_order: list[str],
+    conflicts: list[str],
+    calendar_id: str,
+) -> Trust:
+    """A trust of a partnership's file, written at the next flush (loading flushes each; an update flushes them all)."""
+    trust = Trust(
+        partnership_id=partnership_id,
+        key=key,
+        name=name,
+        strand_order=strand_order,
+        conflicts=conflicts,
+        calendar_id=calendar_id,
+    )
+    session.add(trust)
+    return trust
+
+
+def add_person(
+    session: Session,
+    *,
+    partnership_id: int,
+    email: str,
+    name: str,
+    trust_id: int | None = None,
+    job_title: str = "",
+    organisation: str = "",
+    strands: Sequence[str] = (),
+    is_ceo: bool = False,
+    is_reviewer: bool = False,
+    is_moderator: bool = False,
+    is_coordinator: bool = False,
+    max_reviews_per_term: int | None = None,
+    conflicts: Sequence[str] = (),
+    previous_employers: Sequence[str] = (),
+    digest_only: bool = False,
+    survey_group: str = "",
+) -> Person:
+    """Someone joining a partnership (the defaults are the table's), written at the next flush."""
+    person = Person(
+        partnership_id=partnership_id,
+        email=email,
+        name=name,
+        trust_id=trust_id,
+        job_title=job_title,
+        organisation=organisation,
+        strands=list(strands),
+        is_ceo=is_ceo,
+        is_reviewer=is_reviewer,
+        is_moderator=is_moderator,
+        is_coordinator=is_coordinator,
+        max_reviews_per_term=max_reviews_per_term,
+        conflicts=list(conflicts),
+        previous_employers=list(previous_employers),
+        digest_only=digest_only,
+        survey_group=survey_group,
+    )
+    session.add(person)
+    return person
