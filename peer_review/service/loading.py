@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING
 from peer_review import clock
 from peer_review.errors import UserError
 from peer_review.files.partnerships import Contact, LoadedPartnership, PartnershipSpec
+from peer_review.files.partnerships import Trust as TrustEntry
 from peer_review.service.common import audit
 from peer_review.store.db import Session
 from peer_review.store.people import add_partnership, add_person, add_trust, partnership_named
 
 if TYPE_CHECKING:
-    from peer_review.store.tables import Partnership, Person
+    from peer_review.store.tables import Partnership, Person, Trust
 
 
 @dataclass(frozen=True)
@@ -56,15 +57,7 @@ def _store_people(session: Session, partnership: Partnership, loaded: LoadedPart
     spec = loaded.spec
     trusts: dict[str, int] = {}
     for t in spec.trusts:
-        trust = add_trust(
-            session,
-            partnership_id=partnership.id,
-            key=t.id,
-            name=t.name,
-            strand_order=list(t.strand_order),
-            conflicts=list(t.conflicts),
-            calendar_id=loaded.calendars[t.id].id,
-        )
+        trust = add_new_trust(session, partnership.id, t, loaded.calendars[t.id].id)
         session.flush()
         trusts[t.id] = trust.id
     people = people_of(spec)
@@ -143,3 +136,16 @@ def add_new_person(session: Session, partnership_id: int, attributes: dict, trus
     """Add a Person row from `people_of`'s attributes (`trust_ids`: trust key -> row id), written at the next flush."""
     columns = {k: v for k, v in attributes.items() if k not in ("trust", "loc")}
     return add_person(session, partnership_id=partnership_id, trust_id=trust_ids.get(attributes["trust"]), **columns)
+
+
+def add_new_trust(session: Session, partnership_id: int, entry: TrustEntry, calendar_id: str) -> Trust:
+    """Add a Trust row as the file's entry describes it, written at the next flush."""
+    return add_trust(
+        session,
+        partnership_id=partnership_id,
+        key=entry.id,
+        name=entry.name,
+        strand_order=list(entry.strand_order),
+        conflicts=list(entry.conflicts),
+        calendar_id=calendar_id,
+    )

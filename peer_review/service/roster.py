@@ -45,7 +45,7 @@ from peer_review.files.partnerships import LoadedPartnership
 from peer_review.files.yaml_document import Document, dotted
 from peer_review.service.common import ENGINE, audit, end_task
 from peer_review.service.kinds._team import leave_team
-from peer_review.service.loading import add_new_person, people_of
+from peer_review.service.loading import add_new_person, add_new_trust, people_of
 from peer_review.service.planning import plan_joining_trust
 from peer_review.service.steps import hand_over, lock_review
 from peer_review.store.db import Session
@@ -57,7 +57,6 @@ from peer_review.store.memberships import (
     reviews_with_host_keys,
 )
 from peer_review.store.people import (
-    add_trust,
     ceo_of_trust,
     coordinator_of,
     host_ceo,
@@ -395,15 +394,7 @@ def _sync_trusts(
         calendars.setdefault(calendar.id, calendar.to_dict())
         trust = trusts.get(t.id)
         if trust is None:
-            trust = add_trust(
-                session,
-                partnership_id=partnership.id,
-                key=t.id,
-                name=t.name,
-                strand_order=list(t.strand_order),
-                conflicts=list(t.conflicts),
-                calendar_id=calendar.id,
-            )
+            trust = add_new_trust(session, partnership.id, t, calendar.id)
         else:
             trust.name, trust.strand_order, trust.conflicts = t.name, list(t.strand_order), list(t.conflicts)
             session.add(trust)
