@@ -103,3 +103,35 @@ def test_the_package_top_level_is_the_layers_and_a_few_shared_basics():
         "settings.py",
         "store",
     ]
+
+
+def _runtime_table_imports(path: Path) -> list[int]:
+    """Lines importing peer_review.store.tables outside an `if TYPE_CHECKING:` block."""
+    tree = ast.parse(path.read_text(), str(path))
+    for_the_checker = {
+        id(node)
+        for block in ast.walk(tree)
+        if isinstance(block, ast.If) and isinstance(block.test, ast.Name) and block.test.id == "TYPE_CHECKING"
+        for node in ast.walk(block)
+    }
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom | ast.Import)
+        and id(node) not in for_the_checker
+        and any(
+            name.startswith("peer_review.store.tables")
+            for name in ([node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names])
+        )
+    ]
+
+
+def test_only_the_store_makes_and_reads_rows_the_service_layer_names_tables_only_as_types():
+    """Every row is made and every query run in peer_review/store/; outside it the tables are imported only
+    for the type checker (import-linter's contracts keep entry points and flows from them altogether)."""
+    found = {
+        str(path.relative_to(ROOT)): lines
+        for path in SOURCES
+        if "store" not in path.relative_to(ROOT).parts and (lines := _runtime_table_imports(path))
+    }
+    assert found == {}

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from typing import TYPE_CHECKING
 
 from peer_review import clock
 from peer_review.errors import UserError
 from peer_review.store.db import Session
 from peer_review.store.people import people_of_trusts, people_with_email, trust_of, trusts_with_key
 from peer_review.store.records import team
-from peer_review.store.tables import Review
 from peer_review.store.task_lists import reviews_hosted_by, reviews_with_team_places_of
+
+if TYPE_CHECKING:
+    from peer_review.store.tables import Review
 
 VISIT_HOURS = (dt.time(9, 0), dt.time(16, 0))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from peer_review import clock
 from peer_review.domain import comparison
@@ -18,6 +19,9 @@ from peer_review.files.context_files import (
 )
 from peer_review.service.common import ENGINE, audit
 from peer_review.store.context_figures import (
+    add_external_review,
+    add_headline_figure,
+    add_strand_view,
     discard_strand_views,
     external_review_on,
     external_reviews,
@@ -30,13 +34,9 @@ from peer_review.store.db import Session
 from peer_review.store.people import get_partnership, trusts_in
 from peer_review.store.records import agreed_lines, standing_judgements
 from peer_review.store.reviews import hosted_reviews
-from peer_review.store.tables import (
-    ExternalReview,
-    ExternalStrandView,
-    HeadlineFigure,
-    Partnership,
-    Trust,
-)
+
+if TYPE_CHECKING:
+    from peer_review.store.tables import Partnership, Trust
 
 
 def _trusts(session: Session, partnership: Partnership) -> dict[str, Trust]:
@@ -73,17 +73,16 @@ def load_headline_figures(session: Session, partnership_name: str | None, loaded
         source = row.source or str(loaded.source)  # the publication the row names, else the file it came from
         figure = stored.get((trust.id, row.measure, row.year))
         if figure is None:
-            session.add(
-                HeadlineFigure(
-                    partnership_id=partnership.id,
-                    trust_id=trust.id,
-                    year=row.year,
-                    measure=row.measure,
-                    value=row.value,
-                    number=number_of(row.value),
-                    source=source,
-                    loaded_at=now,
-                )
+            add_headline_figure(
+                session,
+                partnership_id=partnership.id,
+                trust_id=trust.id,
+                year=row.year,
+                measure=row.measure,
+                value=row.value,
+                number=number_of(row.value),
+                source=source,
+                loaded_at=now,
             )
             counts["added"] += 1
         elif (figure.value, figure.source) != (row.value, source):
@@ -171,32 +170,34 @@ def load_external_review(session: Session, partnership_name: str | None, loaded:
     review = external_review_on(session, trust.id, spec.reviewed_on)
     replaced = review is not None
     if review is None:
-        review = ExternalReview(
+        review = add_external_review(
+            session,
             partnership_id=partnership.id,
             trust_id=trust.id,
             reviewed_on=spec.reviewed_on,
             reviewer=spec.reviewer,
+            organisation=spec.organisation,
+            source=str(loaded.source),
             loaded_at=clock.now(),
         )
     else:  # replaced: its strand views go, and the file's take their place
         discard_strand_views(session, review.id)
-    review.reviewer, review.organisation, review.source, review.loaded_at = (
-        spec.reviewer,
-        spec.organisation,
-        str(loaded.source),
-        clock.now(),
-    )
-    session.add(review)
-    session.flush()
+        review.reviewer, review.organisation, review.source, review.loaded_at = (
+            spec.reviewer,
+            spec.organisation,
+            str(loaded.source),
+            clock.now(),
+        )
+        session.add(review)
+        session.flush()
     for view in spec.strands:
-        session.add(
-            ExternalStrandView(
-                external_review_id=review.id,
-                strand_id=view.strand,
-                view=view.view,
-                strengths=list(view.strengths),
-                areas_for_development=list(view.areas_for_development),
-            )
+        add_strand_view(
+            session,
+            external_review_id=review.id,
+            strand_id=view.strand,
+            view=view.view,
+            strengths=list(view.strengths),
+            areas_for_development=list(view.areas_for_development),
         )
     audit(
         session,

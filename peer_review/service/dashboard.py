@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from peer_review import clock
 from peer_review.domain.calendar import SchoolCalendar
@@ -19,7 +20,9 @@ from peer_review.store.db import Session
 from peer_review.store.people import get_partnership_by_id, trust_of
 from peer_review.store.rendered_documents import document_lines, stored_document
 from peer_review.store.reviews import get_review
-from peer_review.store.tables import Document, Partnership, Review, VisitChange
+
+if TYPE_CHECKING:
+    from peer_review.store.tables import Document, Partnership, Review, VisitChange
 
 # --- who carries how much -----------------------------------------------------------------------
 

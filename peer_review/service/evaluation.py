@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from peer_review import clock
 from peer_review.adapters.chart_spec import ChartSpec
@@ -29,7 +29,9 @@ from peer_review.store.db import Session
 from peer_review.store.evaluation_data import feedback_responses, judgements_with_titles, partnership_actions
 from peer_review.store.people import trusts_in
 from peer_review.store.reviews import latest_cycle
-from peer_review.store.tables import Partnership, Review, Trust
+
+if TYPE_CHECKING:
+    from peer_review.store.tables import Partnership, Review, Trust
 
 FEEDBACK_QUESTIONS = {
     "helped_us_improve": "The review will help us improve",

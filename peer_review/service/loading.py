@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from peer_review import clock
 from peer_review.errors import BadInput, UserError
 from peer_review.files.partnerships import Contact, LoadedPartnership, PartnershipSpec
+from peer_review.files.partnerships import Trust as TrustEntry
 from peer_review.service.common import audit
 from peer_review.store.db import Session
-from peer_review.store.people import partnership_named
-from peer_review.store.tables import Partnership, Person, Trust
+from peer_review.store.people import add_partnership, add_person, add_trust, partnership_named
+
+if TYPE_CHECKING:
+    from peer_review.store.tables import Partnership, Person, Trust
 
 
 @dataclass(frozen=True)
@@ -27,7 +31,8 @@ def store_partnership(session: Session, loaded: LoadedPartnership) -> LoadResult
     spec = loaded.spec
     if partnership_named(session, spec.name):
         raise UserError(f"a partnership named '{spec.name}' is already loaded", source=str(loaded.source), place="name")
-    partnership = Partnership(
+    partnership = add_partnership(
+        session,
         name=spec.name,
         framework_id=loaded.framework.id,
         framework=loaded.framework.model_dump(mode="json"),
@@ -43,8 +48,6 @@ def store_partnership(session: Session, loaded: LoadedPartnership) -> LoadResult
         source=str(loaded.source),
         loaded_at=clock.now(),
     )
-    session.add(partnership)
-    session.flush()
     people = _store_people(session, partnership, loaded)
     audit(session, partnership.id, "partnership_loaded", source=str(loaded.source), framework=loaded.framework.id)
     return LoadResult(partnership.id, partnership.name, len(spec.trusts), people)
@@ -68,20 +71,12 @@ def _store_people(session: Session, partnership: Partnership, loaded: LoadedPart
     spec = loaded.spec
     trusts: dict[str, int] = {}
     for t in spec.trusts:
-        trust = Trust(
-            partnership_id=partnership.id,
-            key=t.id,
-            name=t.name,
-            strand_order=list(t.strand_order),
-            conflicts=list(t.conflicts),
-            calendar_id=loaded.calendars[t.id].id,
-        )
-        session.add(trust)
+        trust = add_new_trust(session, partnership.id, t, loaded.calendars[t.id].id)
         session.flush()
         trusts[t.id] = trust.id
     people = people_of(spec)
     for attributes in people.values():
-        session.add(new_person(partnership.id, attributes, trusts))
+        add_new_person(session, partnership.id, attributes, trusts)
     session.flush()
     return len(people)
 
@@ -151,7 +146,20 @@ def people_of(spec: PartnershipSpec) -> dict[str, dict]:
     return people
 
 
-def new_person(partnership_id: int, attributes: dict, trust_ids: dict[str, int]) -> Person:
-    """A Person row from `people_of`'s attributes (`trust_ids`: trust key -> row id)."""
+def add_new_person(session: Session, partnership_id: int, attributes: dict, trust_ids: dict[str, int]) -> Person:
+    """Add a Person row from `people_of`'s attributes (`trust_ids`: trust key -> row id), written at the next flush."""
     columns = {k: v for k, v in attributes.items() if k not in ("trust", "loc")}
-    return Person(partnership_id=partnership_id, trust_id=trust_ids.get(attributes["trust"]), **columns)
+    return add_person(session, partnership_id=partnership_id, trust_id=trust_ids.get(attributes["trust"]), **columns)
+
+
+def add_new_trust(session: Session, partnership_id: int, entry: TrustEntry, calendar_id: str) -> Trust:
+    """Add a Trust row as the file's entry describes it, written at the next flush."""
+    return add_trust(
+        session,
+        partnership_id=partnership_id,
+        key=entry.id,
+        name=entry.name,
+        strand_order=list(entry.strand_order),
+        conflicts=list(entry.conflicts),
+        calendar_id=calendar_id,
+    )

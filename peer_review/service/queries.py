@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from peer_review import clock
 from peer_review.adapters.csv_export import csv_text
@@ -14,7 +15,9 @@ from peer_review.store import overviews, people, task_lists
 from peer_review.store.db import Session
 from peer_review.store.people import get_partnership, person, trust_of
 from peer_review.store.reviews import get_review, get_task
-from peer_review.store.tables import Person, Review, Task, Trust
+
+if TYPE_CHECKING:
+    from peer_review.store.tables import Person, Review, Task, Trust
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from peer_review import clock
 from peer_review.domain.calendar import SchoolCalendar, school_year, why_not_replaceable
@@ -44,7 +45,7 @@ from peer_review.files.partnerships import LoadedPartnership
 from peer_review.files.yaml_document import Document, dotted
 from peer_review.service.common import ENGINE, audit, end_task
 from peer_review.service.kinds._team import leave_team
-from peer_review.service.loading import new_person, people_of
+from peer_review.service.loading import add_new_person, add_new_trust, people_of
 from peer_review.service.planning import plan_joining_trust
 from peer_review.service.steps import hand_over, lock_review
 from peer_review.store.db import Session
@@ -70,8 +71,10 @@ from peer_review.store.people import (
 )
 from peer_review.store.records import team
 from peer_review.store.reviews import hosted_reviews, latest_cycle, open_review_ids
-from peer_review.store.tables import Partnership, Person, Review, Trust
 from peer_review.store.tasks import open_tasks, open_tasks_hosted_by
+
+if TYPE_CHECKING:
+    from peer_review.store.tables import Partnership, Person, Review, Trust
 
 
 @dataclass(frozen=True)
@@ -389,9 +392,12 @@ def _sync_trusts(
         if calendar.id in replaced:
             calendars[calendar.id] = calendar.to_dict()
         calendars.setdefault(calendar.id, calendar.to_dict())
-        trust = trusts.get(t.id) or Trust(partnership_id=partnership.id, key=t.id, calendar_id=calendar.id, name=t.name)
-        trust.name, trust.strand_order, trust.conflicts = t.name, list(t.strand_order), list(t.conflicts)
-        session.add(trust)
+        trust = trusts.get(t.id)
+        if trust is None:
+            trust = add_new_trust(session, partnership.id, t, calendar.id)
+        else:
+            trust.name, trust.strand_order, trust.conflicts = t.name, list(t.strand_order), list(t.conflicts)
+            session.add(trust)
         trusts[t.id] = trust
     partnership.calendars = calendars
     partnership.source = str(loaded.source)
@@ -416,7 +422,7 @@ def _sync_people(
     for email, attributes in people_of(loaded.spec).items():
         person = rows.get(email)
         if person is None:
-            session.add(new_person(partnership.id, attributes, ids))
+            add_new_person(session, partnership.id, attributes, ids)
             continue
         for column, value in attributes.items():
             if column not in ("trust", "loc") and not (column in giving_up.get(email, ()) and not value):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from peer_review import clock, settings
 from peer_review.adapters.email_text import render
@@ -19,7 +19,9 @@ from peer_review.service.outbox import purge_sent
 from peer_review.service.signin import forget_old, link_for_sending
 from peer_review.store import messages
 from peer_review.store.db import Session
-from peer_review.store.tables import OutboxMessage
+
+if TYPE_CHECKING:
+    from peer_review.store.tables import OutboxMessage
 
 
 @dataclass(frozen=True)

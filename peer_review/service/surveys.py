@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -35,6 +35,9 @@ from peer_review.store.db import Session
 from peer_review.store.people import coordinator_of, get_partnership_by_id, people_in, person_by_email
 from peer_review.store.people import person as get_person
 from peer_review.store.survey_answers import (
+    add_survey_answer,
+    add_survey_invitation,
+    add_survey_round,
     claim_invitation,
     counted_invitations,
     invitation_by_id,
@@ -44,8 +47,10 @@ from peer_review.store.survey_answers import (
     survey_round,
     survey_rounds,
 )
-from peer_review.store.tables import Partnership, Person, SurveyAnswer, SurveyInvitation
-from peer_review.store.tables import SurveyRound as RoundRow
+
+if TYPE_CHECKING:
+    from peer_review.store.tables import Partnership, Person, SurveyInvitation
+    from peer_review.store.tables import SurveyRound as RoundRow
 
 LONGEST_OPEN = dt.timedelta(days=365)  # a round is answered in weeks; a date years ahead is a typing slip
 OPEN_FOR = dt.timedelta(weeks=3)
@@ -98,7 +103,8 @@ def open_round(
             f"The due date must be after today and within a year, {clock.long_date(today + dt.timedelta(days=1))} "
             f"to {clock.long_date(today + LONGEST_OPEN)}, not {clock.long_date(due)}"
         )
-    row = RoundRow(
+    row = add_survey_round(
+        session,
         partnership_id=partnership.id,
         round=round_.value,
         questionnaire=questionnaire.model_dump(mode="json"),
@@ -106,19 +112,15 @@ def open_round(
         due=due,
         opened_by=actor.email,
     )
-    session.add(row)
-    session.flush()
     people = people_in(session, partnership.id, still_here=True)
     invited = 0
     for person in people:
         group = group_of({flag: getattr(person, flag) for flag in ROLE_FLAGS}, person.survey_group)
         if group is None:
             continue
-        invitation = SurveyInvitation(
-            round_id=row.id, person_id=person.id, group=group, due=due, created_at=clock.now()
+        invitation = add_survey_invitation(
+            session, round_id=row.id, person_id=person.id, group=group, due=due, created_at=clock.now()
         )
-        session.add(invitation)
-        session.flush()
         _notify(
             session,
             partnership,
@@ -283,10 +285,10 @@ def answer(session: Session, invitation_id: int, data: Any, email: str) -> Surve
     if not claim_invitation(session, invitation_id, clock.now()):
         raise UserError(f"survey invitation {invitation_id} is already answered")
     for item, value in parsed.statements.items():
-        session.add(SurveyAnswer(invitation_id=invitation_id, item=item, value=value))
+        add_survey_answer(session, invitation_id=invitation_id, item=item, value=value)
     for item, text in parsed.open_questions.items():
         if text.strip():
-            session.add(SurveyAnswer(invitation_id=invitation_id, item=item, text=text))
+            add_survey_answer(session, invitation_id=invitation_id, item=item, text=text)
     row = survey_round(session, survey.invitation.round_id)
     audit(
         session, row.partnership_id, "survey_answered", email.strip().lower(), round=row.round, invitation=invitation_id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -22,7 +22,9 @@ from peer_review.store.db import Session
 from peer_review.store.people import person, person_by_email
 from peer_review.store.review_locks import claim_open_task
 from peer_review.store.reviews import get_review, get_task
-from peer_review.store.tables import Person, Review, Task
+
+if TYPE_CHECKING:
+    from peer_review.store.tables import Person, Review, Task
 
 
 @dataclass(frozen=True)

@@ -60,3 +60,77 @@ def supported_findings(session: Session, review_ids: list[int], kinds: Iterable[
             .order_by(col(Finding.id))
         )
     )
+
+
+def add_headline_figure(
+    session: Session,
+    *,
+    partnership_id: int,
+    trust_id: int,
+    year: str,
+    measure: str,
+    value: str,
+    number: float | None,
+    source: str,
+    loaded_at: dt.datetime,
+) -> HeadlineFigure:
+    """A published figure loaded from a file (rows are made here, not in service/); written at the next flush."""
+    figure = HeadlineFigure(
+        partnership_id=partnership_id,
+        trust_id=trust_id,
+        year=year,
+        measure=measure,
+        value=value,
+        number=number,
+        source=source,
+        loaded_at=loaded_at,
+    )
+    session.add(figure)
+    return figure
+
+
+def add_external_review(
+    session: Session,
+    *,
+    partnership_id: int,
+    trust_id: int,
+    reviewed_on: dt.date,
+    reviewer: str,
+    organisation: str,
+    source: str,
+    loaded_at: dt.datetime,
+) -> ExternalReview:
+    """An external review loaded from a file, flushed so that its strand views can refer to its id."""
+    review = ExternalReview(
+        partnership_id=partnership_id,
+        trust_id=trust_id,
+        reviewed_on=reviewed_on,
+        reviewer=reviewer,
+        organisation=organisation,
+        source=source,
+        loaded_at=loaded_at,
+    )
+    session.add(review)
+    session.flush()
+    return review
+
+
+def add_strand_view(
+    session: Session,
+    *,
+    external_review_id: int,
+    strand_id: str,
+    view: str,
+    strengths: list[str],
+    areas_for_development: list[str],
+) -> ExternalStrandView:
+    """What an external review said about one strand (rows are made here, not in service/); written at the next flush."""
+    strand_view = ExternalStrandView(
+        external_review_id=external_review_id,
+        strand_id=strand_id,
+        view=view,
+        strengths=strengths,
+        areas_for_development=areas_for_development,
+    )
+    session.add(strand_view)
+    return strand_view

@@ -3,6 +3,7 @@ trusts by id or key, people by id or email, the coordinator, a trust's CEO, and 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from sqlmodel import Session, col, select
@@ -179,6 +180,69 @@ def people_of_trusts(session: Session, trust_ids: list[int]) -> list[Person]:
 def every_partnership(session: Session) -> list[Partnership]:
     """Every loaded partnership, whole (with its framework)."""
     return list(session.exec(select(Partnership)))
+
+
+def add_partnership(
+    session: Session,
+    *,
+    name: str,
+    framework_id: str,
+    framework: dict,
+    cycle_start: dt.date,
+    cycle_months: int,
+    term_dates: str,
+    visit_days: int,
+    peers_per_trust: int,
+    deadlines: dict,
+    blackouts: list,
+    calendars: dict,
+    reminders: dict,
+    source: str,
+    loaded_at: dt.datetime,
+) -> Partnership:
+    """A partnership loaded from its file, flushed so that its trusts and people can refer to its id."""
+    partnership = Partnership(
+        name=name,
+        framework_id=framework_id,
+        framework=framework,
+        cycle_start=cycle_start,
+        cycle_months=cycle_months,
+        term_dates=term_dates,
+        visit_days=visit_days,
+        peers_per_trust=peers_per_trust,
+        deadlines=deadlines,
+        blackouts=blackouts,
+        calendars=calendars,
+        reminders=reminders,
+        source=source,
+        loaded_at=loaded_at,
+    )
+    session.add(partnership)
+    session.flush()
+    return partnership
+
+
+def add_trust(
+    session: Session,
+    *,
+    partnership_id: int,
+    key: str,
+    name: str,
+    strand_order: list[str],
+    conflicts: list[str],
+    calendar_id: str,
+) -> Trust:
+    """A trust of a partnership's file, written at the next flush (loading flushes each; an update flushes them all)."""
+    trust = Trust(
+        partnership_id=partnership_id,
+        key=key,
+        name=name,
+        strand_order=strand_order,
+        conflicts=conflicts,
+        calendar_id=calendar_id,
+    )
+    session.add(trust)
+    return trust
 
 
 def add_person(

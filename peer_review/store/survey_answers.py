@@ -96,3 +96,46 @@ def survey_rounds(session: Session, partnership_id: int) -> list[RoundRow]:
     return list(
         session.exec(select(RoundRow).where(RoundRow.partnership_id == partnership_id).order_by(col(RoundRow.id))).all()
     )
+
+
+def add_survey_round(
+    session: Session,
+    *,
+    partnership_id: int,
+    round: str,
+    questionnaire: dict,
+    opened_on: dt.date,
+    due: dt.date,
+    opened_by: str,
+) -> RoundRow:
+    """A round the coordinator opens, flushed so that its invitations can refer to its id."""
+    row = RoundRow(
+        partnership_id=partnership_id,
+        round=round,
+        questionnaire=questionnaire,
+        opened_on=opened_on,
+        due=due,
+        opened_by=opened_by,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def add_survey_invitation(
+    session: Session, *, round_id: int, person_id: int, group: str, due: dt.date, created_at: dt.datetime
+) -> SurveyInvitation:
+    """A person's invitation to answer a round, flushed so that the message asking them can name its id."""
+    invitation = SurveyInvitation(round_id=round_id, person_id=person_id, group=group, due=due, created_at=created_at)
+    session.add(invitation)
+    session.flush()
+    return invitation
+
+
+def add_survey_answer(
+    session: Session, *, invitation_id: int, item: str, value: int | None = None, text: str = ""
+) -> SurveyAnswer:
+    """One answer to a statement (`value`) or an open question (`text`); written at the next flush."""
+    answer = SurveyAnswer(invitation_id=invitation_id, item=item, value=value, text=text)
+    session.add(answer)
+    return answer
