@@ -82,3 +82,11 @@ def test_requests_read_in_people_s_words():
 def test_the_trusts_still_to_confirm_are_named_in_order():
     answers = {"y": Answer.CONFIRMED, "z": Answer.CHANGES_ASKED}
     assert waiting_for(["x", "y", "z"], answers) == ["x", "z"]
+
+
+def test_a_change_asked_again_with_another_reason_is_the_same_change():
+    week = dt.date(2027, 3, 1)
+    first = ChangeRequest("y", ChangeKind.OTHER_WEEK, "trust board", week=week)
+    assert first.same_change(ChangeRequest("y", ChangeKind.OTHER_WEEK, "board meeting", week=week))
+    assert not first.same_change(ChangeRequest("y", ChangeKind.OTHER_WEEK, "trust board", week=week + dt.timedelta(7)))
+    assert not first.same_change(ChangeRequest("z", ChangeKind.OTHER_WEEK, "trust board", week=week))

@@ -57,6 +57,10 @@ class ChangeRequest:
             return f"strands in the order {', '.join(names.get(s, s) for s in self.strand_order)}: {self.reason}"
         return f"not {names.get(self.reviewer, self.reviewer)} as a reviewer: {self.reason}"
 
+    def same_change(self, other: ChangeRequest) -> bool:
+        """The same change asked again, whatever the reason given."""
+        return replace(self, reason="") == replace(other, reason="")
+
     def to_dict(self) -> dict:
         return {
             "trust": self.trust,

@@ -108,6 +108,14 @@ class Inputs:
     moderators: list[PlanPerson]
     blackouts: list[Blackout]
 
+    def honouring(self, requests: Sequence[ChangeRequest]) -> Inputs:
+        """These inputs with every change the CEOs asked applied (reviewers and moderators alike)."""
+        if not requests:
+            return self
+        trusts, people, blackouts = honour(list(requests), self.trusts, self.people, self.blackouts)
+        _, moderators, _ = honour(list(requests), trusts, self.moderators, [])
+        return Inputs(trusts, people, moderators, blackouts)
+
     @property
     def trusts_by_id(self) -> dict[str, PlanTrust]:
         return {t.id: t for t in self.trusts}
@@ -209,10 +217,7 @@ def plan_cycle(
     start = start or partnership.cycle_start
     end = cycle_end(start, partnership.cycle_months)
     inputs = scheduling_inputs(session, partnership)
-    if requests:
-        trusts, people, blackouts = honour(list(requests), inputs.trusts, inputs.people, inputs.blackouts)
-        _, moderators, _ = honour(list(requests), trusts, inputs.moderators, [])
-        inputs = Inputs(trusts, people, moderators, blackouts)
+    inputs = inputs.honouring(requests)
     settings = plan_settings(partnership, start, end)
     try:
         visits = plan_partnership(

@@ -19,7 +19,6 @@ from peer_review.domain.proposals import (
     ChangeKind,
     ChangeRequest,
     ProposalStatus,
-    honour,
     part_of,
     unhonoured,
 )
@@ -83,20 +82,9 @@ def requests_asked(session: Session, partnership_id: int) -> list[ChangeRequest]
     for r in asked:
         if r.trust not in here or (r.kind is ChangeKind.STRAND_ORDER and latest_order[r.trust] is not r):
             continue
-        if not any(_same(r, k) for k in kept):
+        if not any(r.same_change(k) for k in kept):
             kept.append(r)
     return kept
-
-
-def _same(a: ChangeRequest, b: ChangeRequest) -> bool:
-    """The same change asked again (its reason aside)."""
-    return (a.trust, a.kind, a.week, a.strand_order, a.reviewer) == (
-        b.trust,
-        b.kind,
-        b.week,
-        b.strand_order,
-        b.reviewer,
-    )
 
 
 def preview(session: Session, partnership_name: str | None, start: dt.date | None = None) -> Plan:
@@ -296,10 +284,9 @@ def publish(session: Session, partnership_name: str | None, by: str = "") -> Pub
         raise Conflict(
             f"Since proposal {proposal.number} was made, {'; '.join(gone)}. Propose the cycle again around them."
         )
-    trusts_, people_, blackouts_ = honour(requests, inputs.trusts, inputs.people, inputs.blackouts)
-    _, moderators_, _ = honour(requests, trusts_, inputs.moderators, [])
+    asked = inputs.honouring(requests)
     settings = PlanSettings(plan.start, plan.end, partnership.visit_days, partnership.peers_per_trust)
-    problems = violations(plan.visits, trusts_, people_, moderators_, settings, blackouts_, names)
+    problems = violations(plan.visits, asked.trusts, asked.people, asked.moderators, settings, asked.blackouts, names)
     problems += _booked_elsewhere_since(session, partnership, plan, choosable(inputs))
     if problems:
         raise Conflict(
@@ -472,6 +459,6 @@ def ask(session: Session, trust: Trust, person: Person, request: ChangeRequest, 
     """One more change asked of the standing proposal, beside those this trust already asked of it."""
     row = stored.answer_of(session, proposal_id, trust.id)
     earlier = [ChangeRequest.from_dict(r) for r in row.requests] if row and row.answer == Answer.CHANGES_ASKED else []
-    if any(_same(request, e) for e in earlier):
+    if any(request.same_change(e) for e in earlier):
         raise BadInput("You have already asked for this change")
     return answer(session, trust, person, [*earlier, request], proposal_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from peer_review import clock
 from peer_review.domain.scheduling import cycle_end
 from peer_review.domain.text import Title
 from peer_review.errors import BadInput, Conflict, Refused
@@ -62,7 +63,8 @@ def add_unavailable(
         raise BadInput("The last day must be the same as or after the first day", loc=("end",))
     if start < partnership.cycle_start or end > last:
         raise BadInput(
-            f"The dates must be within the cycle, {_long(partnership.cycle_start)} to {_long(last)}", loc=("start",)
+            f"The dates must be within the cycle, {clock.long_date(partnership.cycle_start)} to {clock.long_date(last)}",
+            loc=("start",),
         )
     reason = checked_text(reason, "why the trust is unavailable", Title)
     if len(trust.unavailable) >= MOST_UNAVAILABLE:
@@ -134,7 +136,3 @@ def set_reviewer_strands(session: Session, trust: Trust, person: Person, strands
             )
             reviewer.strands = ordered
             session.add(reviewer)
-
-
-def _long(day: dt.date) -> str:
-    return f"{day.day} {day:%B %Y}"

@@ -320,21 +320,30 @@ def _read_partnership(upload: tuple[str, bytes] | None, framework: str | None):
     """(the partnership a file sent through the web holds, None) or (None, the problem in words)."""
     from peer_review.files.partnerships import load_uploaded_partnership
 
-    if upload is None:
-        return None, "Select the partnership file"
-    filename, content = upload
-    if not filename.lower().endswith((".yaml", ".yml")):
-        return None, "The selected file must be a YAML file (.yaml or .yml)"
-    try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError:
-        return None, "The selected file must be text saved as UTF-8"
-    if not text.strip():
-        return None, "The selected file is empty"
+    filename, text, problem = _yaml_sent(upload, "Select the partnership file")
+    if problem:
+        return None, problem
     try:
         return load_uploaded_partnership(filename, text, framework), None
     except UserError as exc:
         return None, _said(exc)
+
+
+def _yaml_sent(upload: tuple[str, bytes] | None, missing: str) -> tuple[str, str, str | None]:
+    """(file name, text, None) of a YAML file sent with a form, or ("", "", the problem in GOV.UK's words);
+    `missing` says which file to select when none was."""
+    if upload is None:
+        return "", "", missing
+    filename, content = upload
+    if not filename.lower().endswith((".yaml", ".yml")):
+        return "", "", "The selected file must be a YAML file (.yaml or .yml)"
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        return "", "", "The selected file must be text saved as UTF-8"
+    if not text.strip():
+        return "", "", "The selected file is empty"
+    return filename, text, None
 
 
 def _said(exc: UserError) -> str:
@@ -493,17 +502,9 @@ def _calendar_sent(s: Session, partnership, upload, for_trust: str):
         trust = next((t for t in trusts_in(s, partnership.id, still_here=True) if t.key == for_trust), None)
         if trust is None:
             return None, None, "Select a trust of this partnership"
-    if upload is None:
-        return None, None, "Select the calendar file"
-    filename, content = upload
-    if not filename.lower().endswith((".yaml", ".yml")):
-        return None, None, "The selected file must be a YAML file (.yaml or .yml)"
-    try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError:
-        return None, None, "The selected file must be text saved as UTF-8"
-    if not text.strip():
-        return None, None, "The selected file is empty"
+    filename, text, problem = _yaml_sent(upload, "Select the calendar file")
+    if problem:
+        return None, None, problem
     try:
         return load_uploaded_calendar(filename, text), trust, None
     except UserError as exc:

@@ -136,11 +136,15 @@ async def posted(request: Request, max_bytes: int = MAX_FORM_BYTES) -> list[tupl
     except ValueError:  # more fields than any form has
         raise FormTooLarge() from None
     fields = [(name, _printable(value)) for name, value in fields]
-    sent = next((v for k, v in fields if k == "csrf_token"), "")
+    _check_csrf(request, next((v for k, v in fields if k == "csrf_token"), ""))
+    return fields
+
+
+def _check_csrf(request: Request, sent: str) -> None:
+    """The form's token must be this request's (BadCsrf otherwise)."""
     expected = csrf_token(request)
     if not expected or not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
         raise BadCsrf()
-    return fields
 
 
 MAX_UPLOAD_BYTES = 2_000_000  # a partnership, calendar or figures file: limited to 1,000,000 characters when read
@@ -164,10 +168,7 @@ async def posted_file(request: Request) -> tuple[dict[str, str], tuple[str, byte
     except HTTPException:  # not multipart, or malformed (starlette's 400): as a form with nothing in it
         form = None
     fields = {k: _printable(v) for k, v in (form.multi_items() if form else []) if isinstance(v, str)}
-    expected = csrf_token(request)
-    sent = fields.get("csrf_token", "")
-    if not expected or not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
-        raise BadCsrf()
+    _check_csrf(request, fields.get("csrf_token", ""))
     upload = next((v for _, v in (form.multi_items() if form else []) if not isinstance(v, str)), None)
     if upload is None or not upload.filename:
         return fields, None

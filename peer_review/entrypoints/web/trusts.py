@@ -166,11 +166,7 @@ def _request_from(
     elif kind is ChangeKind.STRAND_ORDER:
         strands = _strands(s, trust)
         order = tuple(fields.get(f"order-{i}", "") for i in range(len(strands)))
-        for i, strand in enumerate(order):
-            if strand not in strands:
-                errors[f"order-{i}"] = f"Select the strand to be reviewed {_ordinal(i + 1)}"
-            elif strand in order[:i]:
-                errors[f"order-{i}"] = f"{strands[strand]} is already in the order: put each strand in it once"
+        errors |= _order_problems(list(order), strands)
         if not errors.get("reason") and not any(k.startswith("order-") for k in errors):
             if list(order) == [v.strand_id for v in hosted]:
                 errors["order-0"] = "Change the order: this is the order already proposed"
@@ -188,6 +184,18 @@ def _strands(s: Session, trust) -> dict[str, str]:
     """The framework's strands, id -> title, in the framework's order."""
     partnership = get_partnership_by_id(s, trust.partnership_id)
     return {strand["id"]: strand["title"] for strand in partnership.framework["strands"]}
+
+
+def _order_problems(order: list[str], strands: dict[str, str]) -> dict[str, str]:
+    """What is wrong with a strand order chosen place by place, keyed by each place's field: a place left
+    empty, or a strand chosen twice (the proposal's change page and the scheduling page ask alike)."""
+    errors = {}
+    for i, strand in enumerate(order):
+        if strand not in strands:
+            errors[f"order-{i}"] = f"Select the strand to be reviewed {_ordinal(i + 1)}"
+        elif strand in order[:i]:
+            errors[f"order-{i}"] = f"{strands[strand]} is already in the order: put each strand in it once"
+    return errors
 
 
 def _ordinal(n: int) -> str:
@@ -293,12 +301,7 @@ async def save_order(request: Request, trust_id: Id, viewer: Signed, s: DB):
     trust = access.trust_for(s, viewer, trust_id)
     strands = _strands(s, trust)
     order = [fields.get(f"order-{i}", "") for i in range(len(strands))]
-    errors = {}
-    for i, strand in enumerate(order):
-        if strand not in strands:
-            errors[f"order-{i}"] = f"Select the strand to be reviewed {_ordinal(i + 1)}"
-        elif strand in order[:i]:
-            errors[f"order-{i}"] = f"{strands[strand]} is already in the order: put each strand in it once"
+    errors = _order_problems(order, strands)
     if not errors:
         try:
             trust_settings.set_strand_order(s, trust, _actor(s, viewer, trust), order)
