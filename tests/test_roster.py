@@ -162,7 +162,7 @@ def test_the_difference_matches_people_by_email_and_refuses_what_would_rewrite_h
         diff(stored, new_email, History(with_records=frozenset({"x@t.org"})))
     reordered = Roster({**stored.trusts, "t": TrustEntry("t", "T", ("a", "c", "b"), (), "cal")}, stored.people)
     assert [c.kind for c in diff(stored, reordered, History(started={"t": {"a": 1}}))] == ["strand_order_changed"]
-    with pytest.raises(Refused, match="'b' is review 2 of trust 't' and has started"):
+    with pytest.raises(Refused, match="'b' is review 2 of T and has started"):
         diff(stored, reordered, History(started={"t": {"a": 1, "b": 2}}))
 
 
@@ -233,7 +233,7 @@ def test_a_reviewer_joins_and_can_be_chosen(planned, tmp_path):
     joining = "      - {name: Jo New, email: Jo.New@donriver.example.org, role: Head of School Improvement, strands: [school-improvement]}\n"
     result = _update(_edited(tmp_path, (OWEN_LINE, OWEN_LINE + joining)))
     assert [c.sentence for c in result.changes] == [
-        "Jo New <jo.new@donriver.example.org> joins trust 'don-river' as reviewer"
+        "Jo New <jo.new@donriver.example.org> joins Don River Learning Partnership as reviewer"
     ]
     jo = _person("jo.new@donriver.example.org")
     with db.session_scope() as session:
@@ -387,7 +387,7 @@ def test_a_strand_order_change_moves_only_reviews_not_started(planned, tmp_path)
     )
     counts = _counts()
     with pytest.raises(
-        UserError, match=r"line \d+ \(trusts\[0\]\.strand_order\).*'school-improvement' is review 1 .* has started"
+        UserError, match=r"line \d+ \(trusts\[0\]\.strand_order\).*'School improvement' is review 1 of Steel Valley Academy Trust and has started"
     ):
         _update(_edited(tmp_path, (STEEL_ORDER, moving_started), name="bad.yaml"))
     assert _counts() == counts
@@ -405,7 +405,7 @@ def test_a_trust_that_has_started_a_review_cannot_leave(planned, tmp_path):
     path.write_text(_without_trust(EXAMPLE.read_text(), "steel-valley"))
     counts = _counts()
     with pytest.raises(
-        UserError, match=r"trust 'steel-valley' cannot leave: it has started or finished reviews \(school-improvement\)"
+        UserError, match=r"Steel Valley Academy Trust cannot leave: it has started or finished reviews \(School improvement\)"
     ):
         _update(path)
     assert _counts() == counts
@@ -487,7 +487,7 @@ def test_someone_who_left_cannot_come_back_in_another_trust(planned, tmp_path):
     counts = _counts()
     with pytest.raises(
         UserError,
-        match=r"owen\.fletcher@donriver\.example\.org left trust 'don-river' and would come back in trust 'steel-valley'",
+        match=r"owen\.fletcher@donriver\.example\.org left Don River Learning Partnership and would come back in Steel Valley Academy Trust",
     ):
         _update(back)
     assert _counts() == counts
@@ -579,7 +579,7 @@ REFUSED = {
     ),
     "trust changed": (
         _joe_moves_to_don_river,
-        r"joe\.hartley@peakedge\.example\.org would move from trust 'peak-edge' to trust 'don-river'",
+        r"joe\.hartley@peakedge\.example\.org would move from Peak Edge Schools Trust to Don River Learning Partnership",
     ),
     "setting changed": (
         lambda t: t.replace("visit_days: 2", "visit_days: 3"),
@@ -620,7 +620,7 @@ def test_the_command_line_prints_each_change_and_exits_2_when_refused(tmp_path):
     lines = dry.stdout.splitlines()
     assert (
         lines[0]
-        == "trust 'don-river': name 'Don River Learning Partnership' -> 'Don River [bold]Learning[/] Partnership'"
+        == "Don River Learning Partnership: name 'Don River Learning Partnership' -> 'Don River [bold]Learning[/] Partnership'"
     )
     assert lines[1].startswith("Owen Fletcher <owen.fletcher@donriver.example.org> leaves the partnership")
     assert lines[-1] == f"'{PARTNERSHIP}': 2 change(s); dry run, nothing written"

@@ -326,7 +326,7 @@ def test_respondents_in_the_partnership_file_are_checked_and_can_join_mid_cycle(
     update = run_cli("partnership", "load", joined, "--update", env=env | {"COLUMNS": "300"})
     assert update.returncode == 0, update.stderr
     assert (
-        "New Trustee <new.trustee@example.org> joins trust 'don-river' as a survey respondent (Trustees)"
+        "New Trustee <new.trustee@example.org> joins Don River Learning Partnership as a survey respondent (Trustees)"
         in update.stdout
     )
 

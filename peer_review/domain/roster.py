@@ -116,20 +116,38 @@ class Refused(ValueError):
         self.loc = loc
 
 
-def diff(stored: Roster, wanted: Roster, history: History) -> list[Change]:
+@dataclass(frozen=True)
+class _Words:
+    """Trusts and strands as people know them, by name, for the sentences (ids are the file's, not theirs)."""
+
+    trusts: dict[str, str]
+    strands: dict[str, str]
+
+    def trust(self, key: str | None) -> str:
+        return self.trusts.get(key, f"trust '{key}'") if key else "the coordinating body"
+
+    def order(self, strands: tuple[str, ...]) -> str:
+        return ", ".join(f"{n}. {self.strands.get(s, s)}" for n, s in enumerate(strands, 1))
+
+
+def diff(stored: Roster, wanted: Roster, history: History, strand_titles: dict[str, str] | None = None) -> list[Change]:
     """The changes that turn `stored` into `wanted`, in the order they are applied; raises Refused."""
-    changes = _trust_changes(stored, wanted, history)
-    changes += _people_changes(stored, wanted, history)
+    words = _Words(
+        {k: t.name for k, t in stored.trusts.items()} | {k: t.name for k, t in wanted.trusts.items()},
+        strand_titles or {},
+    )
+    changes = _trust_changes(stored, wanted, history, words)
+    changes += _people_changes(stored, wanted, history, words)
     order = list(Kind)
     return sorted(changes, key=lambda c: order.index(c.kind))  # stable: within a kind, the file's order
 
 
-def _trust_changes(stored: Roster, wanted: Roster, history: History) -> list[Change]:
+def _trust_changes(stored: Roster, wanted: Roster, history: History, words: _Words) -> list[Change]:
     changes = []
     for key, trust in wanted.trusts.items():
         if key in history.left_trusts:
             raise Refused(
-                f"trust '{key}' left the partnership during this cycle and its reviews were cancelled; it can rejoin for the next cycle",
+                f"{trust.name} ('{key}') left the partnership during this cycle and its reviews were cancelled; it can rejoin for the next cycle",
                 trust.loc + ("id",),
             )
         old = stored.trusts.get(key)
@@ -138,13 +156,13 @@ def _trust_changes(stored: Roster, wanted: Roster, history: History) -> list[Cha
                 Change(
                     Kind.TRUST_JOINED,
                     key,
-                    f"trust '{key}' ({trust.name}) joins; its reviews are planned in the time left in the cycle",
+                    f"{trust.name} joins the partnership; its reviews are planned in the time left in the cycle",
                 )
             )
             continue
         if trust.calendar != old.calendar:
             raise Refused(
-                f"trust '{key}' would change its school calendar from '{old.calendar}' to '{trust.calendar}', but its visits and "
+                f"{old.name} would change its school calendar from '{old.calendar}' to '{trust.calendar}', but its visits and "
                 "deadlines were planned on it; keep term_dates as it was",
                 trust.loc + ("term_dates",),
             )
@@ -152,17 +170,20 @@ def _trust_changes(stored: Roster, wanted: Roster, history: History) -> list[Cha
         if trust.name != old.name:
             said.append(f"name '{old.name}' -> '{trust.name}'")
         if trust.conflicts != old.conflicts:
-            said.append(f"conflicts {_listed(old.conflicts)} -> {_listed(trust.conflicts)} (for choices from now on)")
+            said.append(
+                f"conflicts {_listed(map(words.trust, old.conflicts))} -> {_listed(map(words.trust, trust.conflicts))} "
+                "(for choices from now on)"
+            )
         if said:
-            changes.append(Change(Kind.TRUST_CHANGED, key, f"trust '{key}': " + "; ".join(said)))
+            changes.append(Change(Kind.TRUST_CHANGED, key, f"{old.name}: " + "; ".join(said)))
         if trust.strand_order != old.strand_order:
-            _check_started_keep_their_places(key, trust, history)
+            _check_started_keep_their_places(key, trust, history, words)
             changes.append(
                 Change(
                     Kind.STRAND_ORDER_CHANGED,
                     key,
-                    f"trust '{key}': strand order {_listed(old.strand_order)} -> "
-                    f"{_listed(trust.strand_order)}; reviews not yet started take the strands in the new order, on their planned dates",
+                    f"{trust.name}: strand order {words.order(old.strand_order)} -> "
+                    f"{words.order(trust.strand_order)}; reviews not yet started take the strands in the new order, on their planned dates",
                 )
             )
     for key, old in stored.trusts.items():
@@ -171,31 +192,31 @@ def _trust_changes(stored: Roster, wanted: Roster, history: History) -> list[Cha
         started = history.started.get(key)
         if started:
             raise Refused(
-                f"trust '{key}' cannot leave: it has started or finished reviews ({', '.join(sorted(started))}), whose records stay "
+                f"{old.name} cannot leave: it has started or finished reviews ({', '.join(words.strands.get(s, s) for s in sorted(started))}), whose records stay "
                 "with the partnership; keep it in the file until the cycle ends",
                 ("trusts",),
             )
         changes.append(
             Change(
-                Kind.TRUST_LEFT, key, f"trust '{key}' ({old.name}) leaves; its reviews, none yet started, are cancelled"
+                Kind.TRUST_LEFT, key, f"{old.name} leaves the partnership; its reviews, none yet started, are cancelled"
             )
         )
     return changes
 
 
-def _check_started_keep_their_places(key: str, trust: TrustEntry, history: History) -> None:
+def _check_started_keep_their_places(key: str, trust: TrustEntry, history: History, words: _Words) -> None:
     """A started review has its place in its trust's order: the strands not yet started may move around it."""
     for strand, position in sorted(history.started.get(key, {}).items(), key=lambda item: item[1]):
         now = trust.strand_order.index(strand) + 1
         if now != position:
             raise Refused(
-                f"'{strand}' is review {position} of trust '{key}' and has started, so it keeps place {position} "
+                f"'{words.strands.get(strand, strand)}' is review {position} of {trust.name} and has started, so it keeps place {position} "
                 f"in strand_order (it is now at {now}); only the strands not yet started can move",
                 trust.loc + ("strand_order",),
             )
 
 
-def _people_changes(stored: Roster, wanted: Roster, history: History) -> list[Change]:
+def _people_changes(stored: Roster, wanted: Roster, history: History, words: _Words) -> list[Change]:
     changes = []
     joining = [m for e, m in wanted.people.items() if e not in stored.people]
     leaving = [m for e, m in stored.people.items() if e not in wanted.people]
@@ -204,12 +225,12 @@ def _people_changes(stored: Roster, wanted: Roster, history: History) -> list[Ch
         again = " again" if member.email in history.left_people else ""
         if again and member.email in history.with_records and history.left_people[member.email] != member.trust:
             raise Refused(
-                f"{member.email} left {_trust(history.left_people[member.email])} and would come back in {_trust(member.trust)}, but a person's "
+                f"{member.email} left {words.trust(history.left_people[member.email])} and would come back in {words.trust(member.trust)}, but a person's "
                 "trust cannot change once they have records (team places, tasks or findings name them as of their old trust); list them "
-                f"under {_trust(history.left_people[member.email])}, or with a new email address",
+                f"under {words.trust(history.left_people[member.email])}, or with a new email address",
                 member.loc + ("email",),
             )
-        where = f"trust '{member.trust}'" if member.trust else "the partnership"
+        where = words.trust(member.trust) if member.trust else "the partnership"
         changes.append(
             Change(
                 Kind.PERSON_JOINED,
@@ -220,7 +241,7 @@ def _people_changes(stored: Roster, wanted: Roster, history: History) -> list[Ch
     for email, member in wanted.people.items():
         old = stored.people.get(email)
         if old is not None:
-            changes += _member_changes(old, member, wanted, history)
+            changes += _member_changes(old, member, wanted, history, words)
     for member in leaving:
         unlisted = (
             " (the coordinator added them as a replacement: list them in the file to keep them)"
@@ -232,7 +253,7 @@ def _people_changes(stored: Roster, wanted: Roster, history: History) -> list[Ch
                 Kind.PERSON_LEFT,
                 member.email,
                 f"{member.label} leaves the partnership (was {_roles(member.roles, member.details)}"
-                + (f" of '{member.trust}'" if member.trust else "")
+                + (f" of {words.trust(member.trust)}" if member.trust else "")
                 + f"){unlisted}; their open tasks are handed on",
                 lost=member.roles,
             )
@@ -244,7 +265,7 @@ def _people_changes(stored: Roster, wanted: Roster, history: History) -> list[Ch
                 Change(
                     Kind.CEO_CHANGED,
                     key,
-                    f"trust '{key}': CEO {old.label} -> {new.label}; the CEO's open tasks for the trust's reviews move to {new.details['name']}",
+                    f"{words.trust(key)}: CEO {old.label} -> {new.label}; the CEO's open tasks for the trust's reviews move to {new.details['name']}",
                 )
             )
     old, new = stored.coordinator(), wanted.coordinator()
@@ -259,13 +280,13 @@ def _people_changes(stored: Roster, wanted: Roster, history: History) -> list[Ch
     return changes
 
 
-def _member_changes(old: Member, new: Member, wanted: Roster, history: History) -> list[Change]:
+def _member_changes(old: Member, new: Member, wanted: Roster, history: History, words: _Words) -> list[Change]:
     changes = []
     if new.trust != old.trust:
         if old.email in history.with_records:
             raise Refused(
-                f"{old.email} would move from {_trust(old.trust)} to {_trust(new.trust)}, but a person's trust cannot change once they have records "
-                f"(team places, tasks or findings name them as of {_trust(old.trust)}); if they now work for {_trust(new.trust)}, list them with "
+                f"{old.email} would move from {words.trust(old.trust)} to {words.trust(new.trust)}, but a person's trust cannot change once they have records "
+                f"(team places, tasks or findings name them as of {words.trust(old.trust)}); if they now work for {words.trust(new.trust)}, list them with "
                 "their new email address, and the old one leaves",
                 new.loc + ("email",),
             )
@@ -273,17 +294,19 @@ def _member_changes(old: Member, new: Member, wanted: Roster, history: History) 
     shown = {"is_ceo", "is_coordinator"}  # told as the trust's or partnership's change, not the person's
     said = [f"now {ROLES[r]}" for r in sorted(gained - shown)] + [f"no longer {ROLES[r]}" for r in sorted(lost - shown)]
     if new.trust != old.trust:
-        said.insert(0, f"moves from {_trust(old.trust)} to {_trust(new.trust)}")
+        said.insert(0, f"moves from {words.trust(old.trust)} to {words.trust(new.trust)}")
     if said:
         changes.append(Change(Kind.ROLES_CHANGED, new.email, f"{new.label}: " + "; ".join(said), lost=lost))
     details = []
-    for key, words in DETAILS.items():
+    for key, said_as in DETAILS.items():
         if old.details.get(key) == new.details.get(key):
             continue
         trust = wanted.trusts.get(new.trust or "")
         if key == "organisation" and trust is not None and new.details[key] == trust.name:
             continue  # follows the trust's own name
-        details.append(f"{words} {_shown(old.details.get(key))} -> {_shown(new.details.get(key))}")
+        named = {"strands": words.strands, "previous_employers": words.trusts, "conflicts": words.trusts}.get(key, {})
+        before, after = (_shown(d.get(key), named) for d in (old.details, new.details))
+        details.append(f"{said_as} {before} -> {after}")
     if details:
         changes.append(Change(Kind.DETAILS_CHANGED, new.email, f"{new.label}: " + "; ".join(details)))
     return changes
@@ -310,15 +333,11 @@ def _roles(roles: frozenset[str], details: dict | None = None) -> str:
     )
 
 
-def _trust(key: str | None) -> str:
-    return f"trust '{key}'" if key else "the coordinating body"
-
-
 def _listed(items) -> str:
     return "[" + ", ".join(items) + "]"
 
 
-def _shown(value) -> str:
+def _shown(value, named: dict[str, str] | None = None) -> str:
     if isinstance(value, (list, tuple)):
-        return _listed(value)
+        return _listed((named or {}).get(v, v) for v in value)
     return f"'{value}'" if isinstance(value, str) else str(value)

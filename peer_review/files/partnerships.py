@@ -117,6 +117,16 @@ class PartnershipSpec(_Strict):
 
 
 @dataclass(frozen=True)
+class Stored:
+    """What a stored partnership holds, for a changed file of it sent through the web: its framework and
+    school calendars, by the references its file uses, stand for themselves (nothing is read from disk, and
+    a trust's own term dates uploaded on the web need no file)."""
+
+    framework: Framework
+    calendars: dict[str, SchoolCalendar]  # by reference: each calendar's id, and the partnership's term_dates
+
+
+@dataclass(frozen=True)
 class LoadedPartnership:
     spec: PartnershipSpec
     framework: Framework
@@ -133,27 +143,34 @@ def load_partnership_file(path: str | Path, framework_override: str | Path | Non
     return _loaded(Document.read(path), framework_override)
 
 
-def load_uploaded_partnership(filename: str, text: str, framework: str | None = None) -> LoadedPartnership:
+def load_uploaded_partnership(
+    filename: str, text: str, framework: str | None = None, stored: Stored | None = None
+) -> LoadedPartnership:
     """A partnership file sent through the web, checked as a file is. It may name only bundled frameworks and
-    calendars: a path in it would be read on the server, so a path is refused (and nothing is read)."""
+    calendars, or (for a stored partnership) those `stored` holds: a path in it would be read on the server, so
+    a path is refused (and nothing is read)."""
     doc = Document(Path(Path(filename).name or "partnership.yaml"), text)
     spec = doc.validate(PartnershipSpec)
     references: list[tuple[str, tuple]] = [(spec.framework, ("framework",))] if framework is None else []
     references += [(spec.term_dates, ("term_dates",))]
     references += [(t.term_dates, ("trusts", i, "term_dates")) for i, t in enumerate(spec.trusts) if t.term_dates]
     for ref, loc in references:
+        if stored is not None and (ref == stored.framework.id or ref in stored.calendars):
+            continue
         if ref.endswith((".yaml", ".yml")) or "/" in ref or "\\" in ref:
             raise doc.error(
                 f"'{ref}' names a file: a file sent through the web may name only bundled frameworks and calendars "
                 "(upload a trust's own term dates on its page once the partnership is created)",
                 loc,
             )
-    return _loaded(doc, framework)
+    return _loaded(doc, framework, stored)
 
 
-def _loaded(doc: Document, framework_override: str | Path | None) -> LoadedPartnership:
+def _loaded(doc: Document, framework_override: str | Path | None, stored: Stored | None = None) -> LoadedPartnership:
     spec = doc.validate(PartnershipSpec)
-    if framework_override is not None:
+    if stored is not None and framework_override is None and spec.framework == stored.framework.id:
+        framework = stored.framework
+    elif framework_override is not None:
         framework = resolve_framework(str(framework_override), Path.cwd())
     else:
         try:
@@ -168,7 +185,8 @@ def _loaded(doc: Document, framework_override: str | Path | None) -> LoadedPartn
         ref, loc = (
             (trust.term_dates, ("trusts", t, "term_dates")) if trust.term_dates else (spec.term_dates, ("term_dates",))
         )
-        calendars[trust.id] = _calendar(doc, ref, loc)
+        known = stored.calendars.get(ref) if stored is not None else None
+        calendars[trust.id] = known if known is not None else _calendar(doc, ref, loc)
     _check_cycle_in_calendars(doc, spec, calendars)
     return LoadedPartnership(spec=spec, framework=framework, source=doc.path, calendars=calendars)
 

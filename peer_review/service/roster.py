@@ -106,7 +106,10 @@ def update_partnership(
         for review_id in open_review_ids(session, partnership.id):
             lock_review(session, review_id)
     try:
-        changes = diff(stored_roster(session, partnership), file_roster(loaded), history_of(session, partnership))
+        titles = {strand["id"]: strand["title"] for strand in partnership.framework["strands"]}
+        changes = diff(
+            stored_roster(session, partnership), file_roster(loaded), history_of(session, partnership), titles
+        )
     except Refused as exc:
         raise _refusal(loaded, exc.problem, exc.loc) from None
     changes += _calendar_changes(partnership, loaded)
