@@ -536,3 +536,13 @@ def live_server():
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def compare_databases():
+    """scripts/compare_databases.py as a module: `main(a, b)` is 0 when two databases hold the same records."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("compare_databases", ROOT / "scripts" / "compare_databases.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

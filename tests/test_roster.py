@@ -387,7 +387,8 @@ def test_a_strand_order_change_moves_only_reviews_not_started(planned, tmp_path)
     )
     counts = _counts()
     with pytest.raises(
-        UserError, match=r"line \d+ \(trusts\[0\]\.strand_order\).*'School improvement' is review 1 of Steel Valley Academy Trust and has started"
+        UserError,
+        match=r"line \d+ \(trusts\[0\]\.strand_order\).*'School improvement' is review 1 of Steel Valley Academy Trust and has started",
     ):
         _update(_edited(tmp_path, (STEEL_ORDER, moving_started), name="bad.yaml"))
     assert _counts() == counts
@@ -405,7 +406,8 @@ def test_a_trust_that_has_started_a_review_cannot_leave(planned, tmp_path):
     path.write_text(_without_trust(EXAMPLE.read_text(), "steel-valley"))
     counts = _counts()
     with pytest.raises(
-        UserError, match=r"Steel Valley Academy Trust cannot leave: it has started or finished reviews \(School improvement\)"
+        UserError,
+        match=r"Steel Valley Academy Trust cannot leave: it has started or finished reviews \(School improvement\)",
     ):
         _update(path)
     assert _counts() == counts

@@ -155,6 +155,16 @@ def test_a_cycle_is_set_up_scheduled_proposed_answered_and_published_in_the_brow
             trusts = _trust_ids(partnership)
             page.goto(f"{site.url}/partnerships/{partnership}/roster")
             tour.axe(page, "roster")
+            page.get_by_role("link", name="Add a moderator").click()
+            tour.axe(page, "roster-change")
+            page.get_by_role("button", name="Check the change").click()
+            _errors_shown(tour, page, "roster-change-error", ["Enter their full name", "Enter their email address"])
+            page.fill("#name", "Sam Ode")
+            page.fill("#email", "sam.ode@coordinator.example.org")
+            page.get_by_role("button", name="Check the change").click()
+            expect(page.locator("#changes")).to_contain_text("Sam Ode <sam.ode@coordinator.example.org> joins")
+            tour.axe(page, "roster-change-preview")
+            page.goto(f"{site.url}/partnerships/{partnership}/roster")  # not applied: the triad goes on as it was
             page.set_input_files("#file", str(good))
             page.get_by_role("button", name="Check the changes").click()
             expect(page.locator("#no-changes")).to_be_visible()
@@ -320,6 +330,9 @@ def test_a_cycle_is_set_up_scheduled_proposed_answered_and_published_in_the_brow
         "proposal-change-other-week-error",
         "roster",
         "roster-preview",
+        "roster-change",
+        "roster-change-error",
+        "roster-change-preview",
         "calendars",
         "calendars-error",
         "context",

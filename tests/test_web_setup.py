@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import importlib.util
 import re
 import shutil
 import sqlite3
@@ -21,7 +20,7 @@ from peer_review.service import loading
 from peer_review.store import db
 from peer_review.store.tables import Partnership
 
-from helpers import EXAMPLE, PEAK_EDGE_COPY, ROOT, csrf_of, plan_and_publish, row_counts, sign_in
+from helpers import EXAMPLE, PEAK_EDGE_COPY, ROOT, compare_databases, csrf_of, plan_and_publish, row_counts, sign_in
 
 COORDINATOR = "ruth.ashby@coordinator.example.org"
 CEO = "helen.marsh@steelvalley.example.org"
@@ -104,13 +103,6 @@ def test_only_a_coordinator_sets_up_and_changes_a_roster(database_url):
     }
 
 
-def _compare_module():
-    spec = importlib.util.spec_from_file_location("compare_databases", ROOT / "scripts" / "compare_databases.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_a_roster_change_on_the_web_stores_what_the_same_change_with_update_stores(tmp_path, monkeypatch):
     """Loxley joins the triad a week into its cycle: through the web's preview and apply, and with
     `peer-review partnership load --update`, each on its own database; every table's records compared."""
@@ -154,7 +146,7 @@ def test_a_roster_change_on_the_web_stores_what_the_same_change_with_update_stor
         connection.execute("DELETE FROM outboxmessage WHERE event = 'sign_in'")
         connection.execute("DELETE FROM websession")
         connection.execute("DELETE FROM signinrequest")
-    compare = _compare_module()
+    compare = compare_databases()
     assert compare.main(str(paths["cli"]), str(web_only)) == 0
     with sqlite3.connect(paths["cli"]) as connection:
         assert connection.execute("SELECT count(*) FROM trust").fetchone()[0] == 4

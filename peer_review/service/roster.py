@@ -617,14 +617,15 @@ def _cancel_reviews(session: Session, trust: Trust) -> list[str]:
 
 
 def _plan_joining(session: Session, partnership: Partnership, trust_key: str, today: dt.date) -> list[str]:
+    name = trust_by_key(session, partnership.id, trust_key).name
     if latest_cycle(session, partnership.id) is None:
-        return [f"trust '{trust_key}': its reviews are planned with everyone else's by `peer-review plan`"]
+        return [f"{name}: its reviews are proposed with everyone else's when the cycle is proposed"]
     try:
         reviews = plan_joining_trust(session, partnership, trust_key, today)
     except (PlanInfeasible, UserError) as exc:
         audit(session, partnership.id, "reviews_not_planned", ENGINE, trust=trust_key, reason=str(exc))
         return [
-            f"trust '{trust_key}': its reviews cannot be planned in this cycle ({exc}); it takes part as a peer trust this cycle "
+            f"{name}: its reviews cannot be planned in this cycle ({exc}); it takes part as a peer trust this cycle "
             "and hosts its reviews in the next"
         ]
     audit(session, partnership.id, "reviews_planned", ENGINE, trust=trust_key, reviews=[r.id for r in reviews])

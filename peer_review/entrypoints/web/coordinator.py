@@ -3,6 +3,7 @@ may also fetch with the export token), and giving a task more time (which a revi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -316,15 +317,16 @@ def _frameworks() -> dict[str, str]:
     return {key: load_framework_file(path).title for key, path in sorted(bundled_frameworks().items())}
 
 
-def _read_partnership(upload: tuple[str, bytes] | None, framework: str | None):
-    """(the partnership a file sent through the web holds, None) or (None, the problem in words)."""
+def _read_partnership(upload: tuple[str, bytes] | None, framework: str | None, stored=None):
+    """(the partnership a file sent through the web holds, None) or (None, the problem in words); `stored`, for
+    a change to a stored partnership, is what it holds (files/partnerships.Stored)."""
     from peer_review.files.partnerships import load_uploaded_partnership
 
     filename, text, problem = _yaml_sent(upload, "Select the partnership file")
     if problem:
         return None, problem
     try:
-        return load_uploaded_partnership(filename, text, framework), None
+        return load_uploaded_partnership(filename, text, framework, stored), None
     except UserError as exc:
         return None, _said(exc)
 
@@ -356,8 +358,30 @@ def _said(exc: UserError) -> str:
 @router.get("/partnerships/{partnership_id}/roster")
 def roster_page(request: Request, partnership_id: Id, viewer: Signed, s: DB, updated: int = 0):
     partnership = _partnership(s, viewer, partnership_id)
+    return _roster(request, s, partnership, updated=bool(updated))
+
+
+def _roster(request: Request, s: Session, partnership, status: int = 200, **context):
+    """The roster as it stands (its trusts, their CEOs and reviewers, the moderators), with a preview of a
+    change when there is one."""
+    from peer_review.service.partnership_file import partnership_file
+
+    context = {"preview": None, "text": "", "filename": "", "errors": {}, "updated": False} | context
     return page(
-        request, "roster.html", partnership=partnership, preview=None, text="", errors={}, updated=bool(updated)
+        request, "roster.html", status, partnership=partnership, roster=partnership_file(s, partnership), **context
+    )
+
+
+@router.get("/partnerships/{partnership_id}/roster.yaml")
+def roster_file(partnership_id: Id, viewer: Signed, s: DB):
+    """The partnership's file as it stands, to edit and send back."""
+    from peer_review.service.partnership_file import as_yaml, partnership_file
+
+    partnership = _partnership(s, viewer, partnership_id)
+    return Response(
+        as_yaml(partnership_file(s, partnership)),
+        media_type="application/yaml; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="partnership-{partnership.id}-{clock.today()}.yaml"'},
     )
 
 
@@ -365,10 +389,18 @@ def roster_page(request: Request, partnership_id: Id, viewer: Signed, s: DB, upd
 async def roster_preview(request: Request, partnership_id: Id, viewer: Signed, s: DB):
     """A changed partnership file, checked and compared with what is stored: the changes it would make, and
     what they would do, shown before anything is written."""
+    from peer_review.service.partnership_file import stored_parts
+
     fields, upload = await posted_file(request)
     partnership = _partnership(s, viewer, partnership_id)
-    loaded, problem = _read_partnership(upload, None)
-    preview, text = None, ""
+    loaded, problem = _read_partnership(upload, None, stored_parts(s, partnership))
+    text = upload[1].decode("utf-8") if loaded is not None and upload else ""
+    return _previewed(request, s, partnership, loaded, problem, text, upload[0] if upload else "")
+
+
+def _previewed(request: Request, s: Session, partnership, loaded, problem: str | None, text: str, filename: str):
+    """The roster page with what a changed file would change (nothing is written), or with its problem."""
+    preview = None
     if loaded is not None and loaded.spec.name != partnership.name:
         problem = f"The file is for the partnership '{loaded.spec.name}', not '{partnership.name}'"
     if loaded is not None and not problem:
@@ -376,46 +408,184 @@ async def roster_preview(request: Request, partnership_id: Id, viewer: Signed, s
             preview = roster.update_partnership(s, loaded, dry_run=True)
         except UserError as exc:
             problem = _said(exc)
-        text = upload[1].decode("utf-8") if upload else ""
     s.rollback()
     errors = {"file": problem} if problem else {}
+    return _roster(
+        request,
+        s,
+        partnership,
+        400 if errors else 200,
+        preview=preview,
+        text=text if preview else "",
+        filename=filename,
+        errors=errors,
+    )
+
+
+@dataclass(frozen=True)
+class RosterForm:
+    """A change to the roster made on a form: its page's title and fields, (name, label, message when empty)."""
+
+    title: str
+    fields: tuple[tuple[str, str, str], ...]
+
+
+_PERSON = (("name", "Full name", "Enter their full name"), ("email", "Email address", "Enter their email address"))
+ROSTER_FORMS = {
+    "add_trust": RosterForm(
+        "Add a trust",
+        (
+            ("trust_name", "Trust name", "Enter the trust's name"),
+            ("ceo_name", "CEO's full name", "Enter the CEO's full name"),
+            ("ceo_email", "CEO's email address", "Enter the CEO's email address"),
+            ("reviewer_name", "A reviewer's full name", "Enter the full name of someone from the trust who reviews"),
+            ("reviewer_email", "The reviewer's email address", "Enter the reviewer's email address"),
+            ("reviewer_role", "The reviewer's job title", "Enter the reviewer's job title"),
+        ),
+    ),
+    "add_reviewer": RosterForm("Add a reviewer", (*_PERSON, ("role", "Job title", "Enter their job title"))),
+    "add_moderator": RosterForm(
+        "Add a moderator", (*_PERSON, ("organisation", "Organisation", "Enter the organisation they moderate for"))
+    ),
+    "replace_ceo": RosterForm(
+        "Change the CEO",
+        (
+            ("name", "New CEO's full name", "Enter the new CEO's full name"),
+            ("email", "New CEO's email address", "Enter the new CEO's email address"),
+        ),
+    ),
+}
+#: Changes made with a button, previewed at once.
+ROSTER_BUTTONS = ("remove_person", "remove_trust")
+
+
+@router.get("/partnerships/{partnership_id}/roster/change")
+def roster_change_form(request: Request, partnership_id: Id, viewer: Signed, s: DB, action: str = "", trust: str = ""):
+    partnership = _partnership(s, viewer, partnership_id)
+    if action not in ROSTER_FORMS:
+        raise NotFound("no such change")
+    values = {"trust": trust, "organisation": "Learn Sheffield" if action == "add_moderator" else ""}
+    return _change_form(request, s, partnership, action, values, {})
+
+
+def _change_form(request: Request, s: Session, partnership, action: str, values: dict, errors: dict, status: int = 200):
+    from peer_review.service.partnership_file import partnership_file
+
+    data = partnership_file(s, partnership)
+    trust = next((t for t in data["trusts"] if t["id"] == values.get("trust")), None)
+    if action in ("add_reviewer", "replace_ceo") and trust is None:
+        raise NotFound("no such trust in this partnership")
     return page(
         request,
-        "roster.html",
-        400 if errors else 200,
+        "roster_change.html",
+        status,
         partnership=partnership,
-        preview=preview,
-        text=text,
-        filename=upload[0] if upload else "",
+        action=action,
+        form=ROSTER_FORMS[action],
+        trust=trust,
+        values=values,
         errors=errors,
-        updated=False,
     )
+
+
+@router.post("/partnerships/{partnership_id}/roster/change")
+async def roster_change(request: Request, partnership_id: Id, viewer: Signed, s: DB):
+    """A change made on a form or with a button: made to the partnership's file as it stands, then checked and
+    compared with what is stored exactly as a changed file is, and previewed before it is applied."""
+    from peer_review.files import partnership_edits as edits
+    from peer_review.service.partnership_file import as_yaml, partnership_file, stored_parts
+
+    fields = dict(await posted(request))
+    partnership = _partnership(s, viewer, partnership_id)
+    action = fields.get("action", "")
+    if action not in ROSTER_FORMS and action not in ROSTER_BUTTONS:
+        raise NotFound("no such change")
+    errors = _roster_field_errors(ROSTER_FORMS[action].fields if action in ROSTER_FORMS else (), fields)
+    data = partnership_file(s, partnership)
+    if not errors:
+        v = {k: " ".join(value.split()) for k, value in fields.items()}
+        person = {"name": v.get("name", ""), "email": v.get("email", "").lower()}
+        try:
+            if action == "add_trust":
+                strands = [strand["id"] for strand in partnership.framework["strands"]]
+                ceo = {"name": v["ceo_name"], "email": v["ceo_email"].lower()}
+                reviewer = {
+                    "name": v["reviewer_name"],
+                    "email": v["reviewer_email"].lower(),
+                    "role": v["reviewer_role"],
+                }
+                data = edits.add_trust(data, v["trust_name"], ceo, reviewer, strands)
+            elif action == "add_reviewer":
+                data = edits.add_reviewer(data, v.get("trust", ""), person | {"role": v["role"]})
+            elif action == "add_moderator":
+                data = edits.add_moderator(data, person | {"organisation": v["organisation"]})
+            elif action == "replace_ceo":
+                data = edits.replace_ceo(data, v.get("trust", ""), person)
+            elif action == "remove_person":
+                data = edits.remove_person(data, v.get("email", ""), v.get("role", ""))
+            else:
+                data = edits.remove_trust(data, v.get("trust", ""))
+        except edits.NotPossible as exc:
+            errors = {exc.field: exc.problem}
+    if errors and action in ROSTER_FORMS:
+        fields_shown = {name for name, *_ in ROSTER_FORMS[action].fields}
+        errors = {(k if k in fields_shown else ROSTER_FORMS[action].fields[0][0]): m for k, m in errors.items()}
+        return _change_form(request, s, partnership, action, fields, errors, 400)
+    if errors:
+        return _roster(request, s, partnership, 400, errors={"roster": next(iter(errors.values()))})
+    text = as_yaml(data)
+    loaded, problem = _read_partnership((ROSTER_FORM_SOURCE, text.encode()), None, stored_parts(s, partnership))
+    return _previewed(request, s, partnership, loaded, problem, text, ROSTER_FORM_SOURCE)
+
+
+#: The name a change made on the roster page's forms is recorded under, where a file's name would be.
+ROSTER_FORM_SOURCE = "roster-page.yaml"
+
+
+def _roster_field_errors(spec: tuple[tuple[str, str, str], ...], fields: dict[str, str]) -> dict[str, str]:
+    """Each field of a roster form checked as the partnership file checks it, in GOV.UK's words."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from peer_review.domain.text import Email, Name
+
+    errors = {}
+    for name, label, missing in spec:
+        value = " ".join(fields.get(name, "").split())
+        if not value:
+            errors[name] = missing
+            continue
+        try:
+            TypeAdapter(Email if name.endswith("email") else Name).validate_python(value)
+        except ValidationError as exc:
+            kind = exc.errors()[0]["type"]
+            errors[name] = (
+                "Enter an email address in the correct format, like name@example.org"
+                if kind == "string_pattern_mismatch"
+                else f"{label} must be {254 if name.endswith('email') else 200} characters or fewer"
+                if kind == "string_too_long"
+                else f"{label}: {exc.errors()[0]['msg'].removeprefix('Value error, ')}"
+            )
+    return errors
 
 
 @router.post("/partnerships/{partnership_id}/roster/apply")
 async def roster_apply(request: Request, partnership_id: Id, viewer: Signed, s: DB):
     """Apply the changes previewed: the same file, sent back with the page, checked again as it is applied."""
+    from peer_review.files.partnerships import load_uploaded_partnership
+    from peer_review.service.partnership_file import stored_parts
+
     fields = dict(await posted(request, MAX_RESENT_BYTES))
     partnership = _partnership(s, viewer, partnership_id)
-    from peer_review.files.partnerships import load_uploaded_partnership
-
     try:
-        loaded = load_uploaded_partnership(fields.get("filename", "partnership.yaml"), fields.get("text", ""))
+        loaded = load_uploaded_partnership(
+            fields.get("filename", "partnership.yaml"), fields.get("text", ""), stored=stored_parts(s, partnership)
+        )
         if loaded.spec.name != partnership.name:
             raise Conflict("The file is for another partnership.")
         roster.update_partnership(s, loaded)
     except UserError as exc:
         s.rollback()
-        return page(
-            request,
-            "roster.html",
-            exc.http_status,
-            partnership=partnership,
-            preview=None,
-            text="",
-            errors={"file": _said(exc)},
-            updated=False,
-        )
+        return _roster(request, s, partnership, exc.http_status, errors={"file": _said(exc)})
     return RedirectResponse(f"/partnerships/{partnership.id}/roster?updated=1", status_code=303)
 
 
