@@ -155,6 +155,7 @@ def test_a_cycle_is_set_up_scheduled_proposed_answered_and_published_in_the_brow
             trusts = _trust_ids(partnership)
             page.goto(f"{site.url}/partnerships/{partnership}/roster")
             tour.axe(page, "roster")
+            tour.shot(page, "roster")
             page.get_by_role("link", name="Add a moderator").click()
             tour.axe(page, "roster-change")
             page.get_by_role("button", name="Check the change").click()
