@@ -204,3 +204,39 @@ def test_only_the_coordinator_sees_and_changes_the_roster(database_url):
     coordinator = sign_in(COORDINATOR)
     assert coordinator.post("/partnerships/1/roster/change", data=sent | {"csrf_token": ""}).status_code == 403
     assert row_counts() == before | {k: before[k] + 1 for k in ("signinrequest", "websession", "outboxmessage")}
+
+
+@pytest.mark.db
+def test_the_file_as_it_stands_holds_everyone_even_those_added_as_replacements(database_url):
+    """Written out and read back, the stored partnership differs from itself only where a replacement the
+    coordinator added left a detail blank that the file must give."""
+    from peer_review.files.partnerships import load_uploaded_partnership
+    from peer_review.service import roster
+    from peer_review.service.partnership_file import as_yaml, partnership_file, stored_parts
+    from peer_review.store.people import add_person, partnership_named, trust_by_key
+
+    with db.session_scope() as session:
+        loading.store_partnership(session, load_partnership_file(EXAMPLE))
+        partnership = partnership_named(session, "Sheffield pilot triad")
+        trust = trust_by_key(session, partnership.id, "don-river")
+        add_person(
+            session,
+            partnership_id=partnership.id,
+            email="kim.new@donriver.example.org",
+            name="Kim New",
+            trust_id=trust.id,
+            is_reviewer=True,
+            organisation=trust.name,
+        )
+        add_person(
+            session, partnership_id=partnership.id, email="lee.mod@example.org", name="Lee Mod", is_moderator=True
+        )
+        session.flush()
+        text = as_yaml(partnership_file(session, partnership))
+        loaded = load_uploaded_partnership("x.yaml", text, stored=stored_parts(session, partnership))
+        changes = roster.update_partnership(session, loaded, dry_run=True).changes
+        assert [c.sentence for c in changes] == [
+            "Lee Mod <lee.mod@example.org>: organisation '' -> 'Learn Sheffield'; max reviews per term None -> 2",
+            "Kim New <kim.new@donriver.example.org>: job title '' -> 'Reviewer'",
+        ]
+        session.rollback()

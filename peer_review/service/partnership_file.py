@@ -88,7 +88,9 @@ def _contact(person: Person) -> dict:
 
 
 def _moderator(person: Person) -> dict:
-    entry = _contact(person) | {"organisation": person.organisation}
+    entry = _contact(person)
+    if person.organisation:  # one the coordinator added as a replacement may have none: the file's default
+        entry["organisation"] = person.organisation
     entry["max_reviews_per_term"] = person.max_reviews_per_term or 2
     if person.conflicts:
         entry["conflicts"] = list(person.conflicts)
@@ -96,7 +98,7 @@ def _moderator(person: Person) -> dict:
 
 
 def _reviewer(person: Person) -> dict:
-    entry = _contact(person) | {"role": person.job_title}
+    entry = _contact(person) | {"role": person.job_title or "Reviewer"}  # a replacement's may be blank
     for key in ("strands", "conflicts", "previous_employers"):
         if getattr(person, key):
             entry[key] = list(getattr(person, key))
