@@ -240,3 +240,23 @@ def test_the_file_as_it_stands_holds_everyone_even_those_added_as_replacements(d
             "Kim New <kim.new@donriver.example.org>: job title '' -> 'Reviewer'",
         ]
         session.rollback()
+
+
+def test_a_trust_with_a_started_review_cannot_be_removed_and_the_page_says_why_in_names(planned):
+    from helpers import do, open_tasks
+
+    for _ in range(20):  # Steel Valley's first review starts: its CEO is asked for the lines of enquiry
+        tasks = open_tasks(1)
+        if any(t.kind == "propose_lines" for t in tasks):
+            break
+        do(tasks[0])
+    coordinator = sign_in(COORDINATOR)
+    before = row_counts()
+    refused = _change(coordinator, {"action": "remove_trust", "trust": "steel-valley"})
+    assert refused.status_code == 409
+    [message] = re.findall(r'<a href="#roster">([^<]+)</a>', refused.text)
+    assert html.unescape(message).startswith(
+        "Steel Valley Academy Trust cannot leave: it has started or finished reviews (School improvement)"
+    ), message
+    assert "steel-valley" not in message and "line" not in message
+    assert row_counts() == before

@@ -493,6 +493,7 @@ async def roster_change(request: Request, partnership_id: Id, viewer: Signed, s:
     """A change made on a form or with a button: made to the partnership's file as it stands, then checked and
     compared with what is stored exactly as a changed file is, and previewed before it is applied."""
     from peer_review.files import partnership_edits as edits
+    from peer_review.files.partnerships import load_uploaded_partnership
     from peer_review.service.partnership_file import as_yaml, partnership_file, stored_parts
 
     fields = dict(await posted(request))
@@ -534,8 +535,20 @@ async def roster_change(request: Request, partnership_id: Id, viewer: Signed, s:
     if errors:
         return _roster(request, s, partnership, 400, errors={"roster": next(iter(errors.values()))})
     text = as_yaml(data)
-    loaded, problem = _read_partnership((ROSTER_FORM_SOURCE, text.encode()), None, stored_parts(s, partnership))
-    return _previewed(request, s, partnership, loaded, problem, text, ROSTER_FORM_SOURCE)
+    try:
+        loaded = load_uploaded_partnership(ROSTER_FORM_SOURCE, text, stored=stored_parts(s, partnership))
+        preview = roster.update_partnership(s, loaded, dry_run=True)
+    except UserError as exc:  # the file's rules, or history's, in names: said on the form, not as a file's line
+        s.rollback()
+        problem = exc.problem[0].upper() + exc.problem[1:]
+        if action not in ROSTER_FORMS:
+            return _roster(request, s, partnership, exc.http_status, errors={"roster": problem})
+        names = [name for name, *_ in ROSTER_FORMS[action].fields]
+        key = (exc.place or "").rsplit(".", 1)[-1]
+        field = next((n for n in names if n == key or n.endswith("_" + key)), names[0])
+        return _change_form(request, s, partnership, action, fields, {field: problem}, exc.http_status)
+    s.rollback()
+    return _roster(request, s, partnership, preview=preview, text=text, filename=ROSTER_FORM_SOURCE)
 
 
 #: The name a change made on the roster page's forms is recorded under, where a file's name would be.
@@ -585,7 +598,11 @@ async def roster_apply(request: Request, partnership_id: Id, viewer: Signed, s: 
         roster.update_partnership(s, loaded)
     except UserError as exc:
         s.rollback()
-        return _roster(request, s, partnership, exc.http_status, errors={"file": _said(exc)})
+        if fields.get("filename") == ROSTER_FORM_SOURCE:  # a form's change: no file, no line, to speak of
+            errors = {"roster": exc.problem[0].upper() + exc.problem[1:]}
+        else:
+            errors = {"file": _said(exc)}
+        return _roster(request, s, partnership, exc.http_status, errors=errors)
     return RedirectResponse(f"/partnerships/{partnership.id}/roster?updated=1", status_code=303)
 
 
