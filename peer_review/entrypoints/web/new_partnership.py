@@ -166,7 +166,7 @@ async def _sent(request: Request, viewer: Viewer) -> tuple[dict[str, str], dict]
         document.validate(_Draft)
     except UserError:
         raise BadInput("The partnership you were setting up could not be read: start again.") from None
-    data = document.data
+    data: dict = document.data or {}  # a mapping: Document refuses anything else
     mine = str(data["coordinator"]["email"]).lower() == viewer.email
     if not mine or data["framework"] not in _frameworks() or data.get("term_dates") != CALENDAR:
         raise BadInput("The partnership you were setting up has been changed: start again.")
