@@ -144,6 +144,8 @@ def test_problems_are_named_on_the_form_and_nothing_is_stored(database_url):
     assert '<a href="#months">Enter a number of months from 1 to 24</a>' in refused.text
     taken = coordinator.post(FORM, data={"csrf_token": token, **BASICS, "name": "Sheffield pilot triad"})
     assert taken.status_code == 400 and "already exists" in taken.text
+    late = coordinator.post(FORM, data={"csrf_token": token, **BASICS, "start-year": "2031"})
+    assert late.status_code == 400 and '<a href="#start">The cycle must fit the school years' in late.text
 
     one = _draft_with_trusts(coordinator, LOXLEY)
     bad = _next(coordinator, one, f"{FORM}/trust", RIVELIN | {"ceo_email": "kit.fry@", "trust_name": ""}, 400)

@@ -16,12 +16,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from pydantic import Field, TypeAdapter, ValidationError
 
+from peer_review import clock
+from peer_review.domain.scheduling import calendar_gap, cycle_end
 from peer_review.domain.text import Email, Name
 from peer_review.entrypoints.web.pages import DB, MAX_RESENT_BYTES, Signed, date_from, page, posted
 from peer_review.errors import BadInput, UserError
 from peer_review.files.frameworks import Framework, bundled_frameworks, load_framework_file
 from peer_review.files.partnership_edits import NotPossible, add_moderator, add_trust
-from peer_review.files.partnerships import PartnershipSpec, Trust, load_uploaded_partnership
+from peer_review.files.partnerships import Deadlines, PartnershipSpec, Trust, load_uploaded_partnership
+from peer_review.files.school_calendars import resolve_calendar
 from peer_review.files.yaml_document import Document
 from peer_review.service import access, loading
 from peer_review.service.access import Viewer
@@ -69,6 +72,8 @@ async def basics(request: Request, viewer: Signed, s: DB):
     months = _number(fields, "months", 24, "Enter a number of months from 1 to 24", errors)
     visit_days = _number(fields, "visit_days", 3, "Select how many days a visit lasts", errors)
     peers = _number(fields, "peers_per_trust", 3, "Select how many peer reviewers each other trust sends", errors)
+    if start and months and (gap := _outside_calendar(start, months)):
+        errors[gap[0]] = gap[1]
     if errors:
         return _basics(request, 400, fields, errors)
     me = access.acting_person(s, viewer, min(viewer.coordinates))
@@ -172,6 +177,17 @@ async def _sent(request: Request, viewer: Viewer) -> tuple[dict[str, str], dict]
         raise BadInput("The partnership you were setting up has been changed: start again.")
     data.setdefault("moderators", [])
     return fields, data
+
+
+def _outside_calendar(start: dt.date, months: int) -> tuple[str, str] | None:
+    """(the field, the problem) when the cycle runs outside the school years the calendar knows: said now, in
+    the form's words, rather than by the loader at the end in a file's."""
+    calendar = resolve_calendar(CALENDAR)
+    gap = calendar_gap(calendar, start, cycle_end(start, months), dt.timedelta(days=Deadlines().report))
+    if gap is None:
+        return None
+    known = f"{clock.long_date(calendar.first_day)} to {clock.long_date(calendar.last_day)}"
+    return gap[0], f"The cycle must fit the school years the Sheffield calendar knows, {known}"
 
 
 def _missing(data: dict) -> dict[str, str]:
