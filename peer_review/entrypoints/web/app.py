@@ -1,11 +1,11 @@
 """The web service: everyone signs in as themselves (an emailed link) and sees what the records say
 they may: their tasks and forms, their reviews, and for a coordinator their partnerships.
 
-Routers by audience: `auth` (signing in and out), `participant` (tasks, forms, reviews, documents)
-and `coordinator` (partnerships, their progress and exports). Every request is checked here for its
-Host header (DNS rebinding) and its address (no control characters, only UTF-8, not too long: a 400
-before any page or the database sees it), every POST for its CSRF token; every answer, errors
-included, carries the security headers (HSTS too when served over https). A script may fetch
+Routers by audience: `auth` (signing in and out), `participant` (tasks, forms, reviews, documents),
+`coordinator` (partnerships, their progress and exports) and `new_partnership` (setting one up on forms).
+Every request is checked here for its Host header (DNS rebinding) and its address (no control characters,
+only UTF-8, not too long: a 400 before any page or the database sees it), every POST for its CSRF token;
+every answer, errors included, carries the security headers (HSTS too when served over https). A script may fetch
 exports with `Authorization: Bearer PEER_REVIEW_WEB_TOKEN`.
 """
 
@@ -24,7 +24,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from peer_review import settings
-from peer_review.entrypoints.web import auth, coordinator, library, participant, surveys, trusts
+from peer_review.entrypoints.web import auth, coordinator, library, new_partnership, participant, surveys, trusts
 from peer_review.entrypoints.web.pages import (
     CSRF_COOKIE,
     HERE,
@@ -62,8 +62,9 @@ def create_app(
     app.state.export_token = export_token
     app.state.secure_cookies = web_url.startswith("https://")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for router in (auth.router, participant.router, trusts.router, coordinator.router, library.router, surveys.router):
-        app.include_router(router)
+    routers = (auth, participant, trusts, new_partnership, coordinator, library, surveys)
+    for module in routers:
+        app.include_router(module.router)
 
     hosts = allowed_hosts or ([host] if (host := urlsplit(web_url).hostname) else []) + LOCAL_HOSTS
     app.add_middleware(CleanAddress)
