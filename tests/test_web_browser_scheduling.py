@@ -141,6 +141,41 @@ def test_a_cycle_is_set_up_scheduled_proposed_answered_and_published_in_the_brow
             page.get_by_role("link", name="Set up a partnership").click()
             expect(page.get_by_role("heading", level=1)).to_have_text("Set up a partnership")
             tour.axe(page, "partnership-new")
+            # On forms instead, as far as checking the answers (the file below is what is set up).
+            page.get_by_role("link", name="Or set it up with a form").click()
+            tour.axe(page, "partnership-form")
+            page.get_by_role("button", name="Continue").click()
+            _errors_shown(tour, page, "partnership-form-error", ["Enter the partnership's name"])
+            page.fill("#name", "Form triad")
+            page.check("#framework")
+            page.fill("#start", "4")
+            page.fill("#start-month", "1")
+            page.fill("#start-year", "2027")
+            page.fill("#months", "24")
+            page.check("#visit_days")
+            page.check("#peers_per_trust")
+            page.get_by_role("button", name="Continue").click()
+            tour.axe(page, "partnership-draft")
+            page.get_by_role("button", name="Add the trust").click()
+            _errors_shown(tour, page, "partnership-draft-error", ["Enter the trust's name"])
+            for n in (1, 2):
+                for field, value in (
+                    ("trust_name", f"Trust {n}"),
+                    ("ceo_name", f"Ceo {n}"),
+                    ("ceo_email", f"ceo{n}@t{n}.example.org"),
+                    ("reviewer_name", f"Rev {n}"),
+                    ("reviewer_email", f"rev{n}@t{n}.example.org"),
+                    ("reviewer_role", "Director of Education"),
+                ):
+                    page.fill(f"#{field}", value)
+                page.get_by_role("button", name="Add the trust").click()
+            page.fill("#moderator_name", "Mo Derator")
+            page.fill("#moderator_email", "mo@moderators.example.org")
+            page.get_by_role("button", name="Add the moderator").click()
+            page.get_by_role("button", name="Continue to check your answers").click()
+            expect(page.get_by_role("button", name="Set up the partnership")).to_be_visible()
+            tour.axe(page, "partnership-check")
+            page.goto(site.url + "/partnerships/new")
             broken = tmp_path / "don-valley.yaml"
             broken.write_text(NEW.replace("strand_order: [school-improvement,", "strand_order: [school-improvment,", 1))
             page.set_input_files("#file", str(broken))
@@ -333,6 +368,11 @@ def test_a_cycle_is_set_up_scheduled_proposed_answered_and_published_in_the_brow
         "roster-preview",
         "roster-change",
         "roster-change-error",
+        "partnership-form",
+        "partnership-form-error",
+        "partnership-draft",
+        "partnership-draft-error",
+        "partnership-check",
         "roster-change-preview",
         "calendars",
         "calendars-error",
