@@ -35,9 +35,10 @@ def _change(client, fields: dict):
 def _apply(client, preview):
     text = re.search(r'name="text" value="([^"]*)"', preview.text, re.S).group(1)
     filename = re.search(r'name="filename" value="([^"]*)"', preview.text).group(1)
+    as_of = re.search(r'name="as_of" value="([^"]*)"', preview.text).group(1)
     return client.post(
         "/partnerships/1/roster/apply",
-        data={"csrf_token": csrf_of(preview.text), "filename": filename, "text": html.unescape(text)},
+        data={"csrf_token": csrf_of(preview.text), "filename": filename, "text": html.unescape(text), "as_of": as_of},
     )
 
 
@@ -96,6 +97,8 @@ def test_a_reviewer_added_on_the_form_is_stored_as_the_same_change_with_update_s
         connection.execute("DELETE FROM outboxmessage WHERE event = 'sign_in'")
         connection.execute("DELETE FROM websession")
         connection.execute("DELETE FROM signinrequest")
+        # the web knows who made the change; the command line does not
+        connection.execute("UPDATE auditentry SET actor = 'engine' WHERE actor = ?", (COORDINATOR,))
     assert compare_databases().main(str(paths["cli"]), str(web_only)) == 0
 
 
@@ -260,3 +263,46 @@ def test_a_trust_with_a_started_review_cannot_be_removed_and_the_page_says_why_i
     ), message
     assert "steel-valley" not in message and "line" not in message
     assert row_counts() == before
+
+
+@pytest.mark.db
+def test_a_change_checked_before_another_was_applied_is_not_applied_over_it(database_url):
+    """Two changes previewed (two tabs, or a page left open), both applied: the second was checked against a
+    roster that is no longer there, and applying it would undo the first, so it is refused, in words."""
+    from sqlmodel import select
+
+    from peer_review.store.tables import AuditEntry
+
+    with db.session_scope() as session:
+        loading.store_partnership(session, load_partnership_file(EXAMPLE))
+    coordinator = sign_in(COORDINATOR)
+    jo = _change(
+        coordinator,
+        {
+            "action": "add_reviewer",
+            "trust": "don-river",
+            "name": "Jo New",
+            "email": "jo.new@donriver.example.org",
+            "role": "Head",
+        },
+    )
+    kim = _change(
+        coordinator,
+        {"action": "add_moderator", "name": "Kim Mod", "email": "kim@moderators.example.org", "organisation": "LS"},
+    )
+    assert _apply(coordinator, jo).status_code == 303
+    before = row_counts()
+    stale = _apply(coordinator, kim)
+    assert stale.status_code == 409 and "The roster has changed since these changes were checked" in stale.text
+    assert row_counts() == before
+    page = coordinator.get("/partnerships/1/roster").text
+    assert "Jo New, Head" in page and "Kim Mod" not in page
+    assert coordinator.get("/partnerships/1/roster.yaml").status_code == 200
+    with db.session_scope() as session:
+        entries = session.exec(
+            select(AuditEntry).where(AuditEntry.action.in_(["person_joined", "roster_exported"]))
+        ).all()
+        assert [(e.action, e.actor) for e in entries] == [
+            ("person_joined", COORDINATOR),
+            ("roster_exported", COORDINATOR),
+        ]

@@ -5,6 +5,8 @@ the same difference as `partnership load --update`, so a form can do nothing a f
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections import Counter
 from typing import TYPE_CHECKING
 
@@ -73,6 +75,13 @@ def partnership_file(session: Session, partnership: Partnership) -> dict:
             entry["term_dates"] = trust.calendar_id
         data["trusts"].append(entry)
     return data
+
+
+def fingerprint(session: Session, partnership: Partnership) -> str:
+    """What a preview of a roster change was made against: changed since (another change applied, a CEO's
+    strand order saved), the preview no longer says what applying it would do, and would undo those changes."""
+    stored = as_yaml(partnership_file(session, partnership)) + json.dumps(partnership.calendars, sort_keys=True)
+    return hashlib.sha256(stored.encode()).hexdigest()
 
 
 def as_yaml(data: dict) -> str:

@@ -88,10 +88,15 @@ class RosterUpdate:
 
 
 def update_partnership(
-    session: Session, loaded: LoadedPartnership, dry_run: bool = False, today: dt.date | None = None
+    session: Session,
+    loaded: LoadedPartnership,
+    dry_run: bool = False,
+    today: dt.date | None = None,
+    by: str = ENGINE,
 ) -> RosterUpdate:
     """Apply an edited partnership file to the loaded partnership of the same name, in the caller's
-    transaction; with `dry_run`, only say what would change. Refusals are UserErrors naming the file's key."""
+    transaction; with `dry_run`, only say what would change. Refusals are UserErrors naming the file's key.
+    `by` is who asked, for the audit log (the coordinator on the web; the command line knows nobody)."""
     spec = loaded.spec
     partnership = partnership_named(session, spec.name)
     if partnership is None:
@@ -120,7 +125,7 @@ def update_partnership(
             session,
             partnership.id,
             change.kind.value,
-            ENGINE,
+            by,
             about=change.about,
             change=change.sentence,
             source=str(loaded.source),
@@ -131,7 +136,7 @@ def update_partnership(
         session,
         partnership.id,
         "partnership_updated",
-        ENGINE,
+        by,
         source=str(loaded.source),
         changes=len(changes),
         effects=effects,

@@ -351,8 +351,15 @@ def _yaml_sent(upload: tuple[str, bytes] | None, missing: str) -> tuple[str, str
 def _said(exc: UserError) -> str:
     """A loader's refusal as a sentence: where in the file, then what is wrong."""
     where = ", ".join(part for part in (exc.source, exc.place) if part)
-    problem = exc.problem[0].upper() + exc.problem[1:] if exc.problem else exc.problem
+    problem = _capitalised(exc.problem)
     return f"{where}: {problem}" if where else problem
+
+
+def _capitalised(problem: str) -> str:
+    """A sentence's first letter in capitals, unless it begins with an email address (written as it is)."""
+    if not problem or "@" in problem.split(" ", 1)[0]:
+        return problem
+    return problem[0].upper() + problem[1:]
 
 
 @router.get("/partnerships/{partnership_id}/roster")
@@ -363,21 +370,30 @@ def roster_page(request: Request, partnership_id: Id, viewer: Signed, s: DB, upd
 
 def _roster(request: Request, s: Session, partnership, status: int = 200, **context):
     """The roster as it stands (its trusts, their CEOs and reviewers, the moderators), with a preview of a
-    change when there is one."""
-    from peer_review.service.partnership_file import partnership_file
+    change when there is one, and what it was made against."""
+    from peer_review.service.partnership_file import fingerprint, partnership_file
 
     context = {"preview": None, "text": "", "filename": "", "errors": {}, "updated": False} | context
+    as_of = fingerprint(s, partnership) if context["preview"] else ""
     return page(
-        request, "roster.html", status, partnership=partnership, roster=partnership_file(s, partnership), **context
+        request,
+        "roster.html",
+        status,
+        partnership=partnership,
+        roster=partnership_file(s, partnership),
+        as_of=as_of,
+        **context,
     )
 
 
 @router.get("/partnerships/{partnership_id}/roster.yaml")
 def roster_file(partnership_id: Id, viewer: Signed, s: DB):
     """The partnership's file as it stands, to edit and send back."""
+    from peer_review.service.common import audit
     from peer_review.service.partnership_file import as_yaml, partnership_file
 
     partnership = _partnership(s, viewer, partnership_id)
+    audit(s, partnership.id, "roster_exported", viewer.email)  # every person's email and roles: who took a copy
     return Response(
         as_yaml(partnership_file(s, partnership)),
         media_type="application/yaml; charset=utf-8",
@@ -540,12 +556,14 @@ async def roster_change(request: Request, partnership_id: Id, viewer: Signed, s:
         preview = roster.update_partnership(s, loaded, dry_run=True)
     except UserError as exc:  # the file's rules, or history's, in names: said on the form, not as a file's line
         s.rollback()
-        problem = exc.problem[0].upper() + exc.problem[1:]
+        problem = _capitalised(exc.problem)
         if action not in ROSTER_FORMS:
             return _roster(request, s, partnership, exc.http_status, errors={"roster": problem})
         names = [name for name, *_ in ROSTER_FORMS[action].fields]
-        key = (exc.place or "").rsplit(".", 1)[-1]
-        field = next((n for n in names if n == key or n.endswith("_" + key)), names[0])
+        place = exc.place or ""
+        key = place.rsplit(".", 1)[-1]
+        whose = "ceo_" if ".ceo." in place else "reviewer_" if ".reviewers[" in place else ""
+        field = next((n for n in names if n in (key, whose + key)), names[0])
         return _change_form(request, s, partnership, action, fields, {field: problem}, exc.http_status)
     s.rollback()
     return _roster(request, s, partnership, preview=preview, text=text, filename=ROSTER_FORM_SOURCE)
@@ -585,21 +603,28 @@ def _roster_field_errors(spec: tuple[tuple[str, str, str], ...], fields: dict[st
 async def roster_apply(request: Request, partnership_id: Id, viewer: Signed, s: DB):
     """Apply the changes previewed: the same file, sent back with the page, checked again as it is applied."""
     from peer_review.files.partnerships import load_uploaded_partnership
-    from peer_review.service.partnership_file import stored_parts
+    from peer_review.service.partnership_file import fingerprint, stored_parts
+    from peer_review.store.proposals import lock_partnership
 
     fields = dict(await posted(request, MAX_RESENT_BYTES))
     partnership = _partnership(s, viewer, partnership_id)
     try:
+        lock_partnership(s, partnership.id)  # one change at a time, each against the roster it was checked on
+        if fields.get("as_of") != fingerprint(s, partnership):
+            raise Conflict(
+                "The roster has changed since these changes were checked (another change was applied, or a CEO "
+                "changed their trust's details): check your change again against the roster as it is now"
+            )
         loaded = load_uploaded_partnership(
             fields.get("filename", "partnership.yaml"), fields.get("text", ""), stored=stored_parts(s, partnership)
         )
         if loaded.spec.name != partnership.name:
             raise Conflict("The file is for another partnership.")
-        roster.update_partnership(s, loaded)
+        roster.update_partnership(s, loaded, by=viewer.email)
     except UserError as exc:
         s.rollback()
         if fields.get("filename") == ROSTER_FORM_SOURCE:  # a form's change: no file, no line, to speak of
-            errors = {"roster": exc.problem[0].upper() + exc.problem[1:]}
+            errors = {"roster": _capitalised(exc.problem)}
         else:
             errors = {"file": _said(exc)}
         return _roster(request, s, partnership, exc.http_status, errors=errors)
