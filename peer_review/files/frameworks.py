@@ -81,10 +81,16 @@ def _check_unique(doc: Document, framework: Framework) -> None:
 
 def bundled_frameworks() -> dict[str, Path]:
     """Bundled framework files by their id (read from the file, not its name)."""
-    found = {}
-    for path in sorted(bundled("frameworks").glob("*.yaml")):
-        found[load_framework_file(path).id] = path
-    return found
+    return {framework.id: path for path, framework in _bundled()}
+
+
+def load_bundled_frameworks() -> dict[str, Framework]:
+    """The bundled frameworks, read, by id in order: the choices of the set-up pages."""
+    return dict(sorted(((framework.id, framework) for _, framework in _bundled()), key=lambda item: item[0]))
+
+
+def _bundled() -> list[tuple[Path, Framework]]:
+    return [(path, load_framework_file(path)) for path in sorted(bundled("frameworks").glob("*.yaml"))]
 
 
 def resolve_framework(ref: str, relative_to: Path | None = None) -> Framework:

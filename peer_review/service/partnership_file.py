@@ -77,10 +77,11 @@ def partnership_file(session: Session, partnership: Partnership) -> dict:
     return data
 
 
-def fingerprint(session: Session, partnership: Partnership) -> str:
-    """What a preview of a roster change was made against: changed since (another change applied, a CEO's
-    strand order saved), the preview no longer says what applying it would do, and would undo those changes."""
-    stored = as_yaml(partnership_file(session, partnership)) + json.dumps(partnership.calendars, sort_keys=True)
+def fingerprint(partnership: Partnership, data: dict) -> str:
+    """What a preview of a roster change was made against (`data`, the partnership's file as it stood): changed
+    since (another change applied, a CEO's strand order saved), the preview no longer says what applying it
+    would do, and would undo those changes."""
+    stored = as_yaml(data) + json.dumps(partnership.calendars, sort_keys=True)
     return hashlib.sha256(stored.encode()).hexdigest()
 
 

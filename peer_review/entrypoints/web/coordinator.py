@@ -24,6 +24,7 @@ from peer_review.entrypoints.web.pages import (
     posted,
     posted_file,
     script_or_person,
+    typed,
 )
 from peer_review.errors import Conflict, NotFound, UserError
 from peer_review.service import (
@@ -312,9 +313,9 @@ def _timeline(session: Session, partnership, dates: list[dashboard.ReviewDates])
 
 def _frameworks() -> dict[str, str]:
     """The bundled frameworks, id -> title, for the set-up form."""
-    from peer_review.files.frameworks import bundled_frameworks, load_framework_file
+    from peer_review.files.frameworks import load_bundled_frameworks
 
-    return {key: load_framework_file(path).title for key, path in sorted(bundled_frameworks().items())}
+    return {key: framework.title for key, framework in load_bundled_frameworks().items()}
 
 
 def _read_partnership(upload: tuple[str, bytes] | None, framework: str | None, stored=None):
@@ -374,16 +375,9 @@ def _roster(request: Request, s: Session, partnership, status: int = 200, **cont
     from peer_review.service.partnership_file import fingerprint, partnership_file
 
     context = {"preview": None, "text": "", "filename": "", "errors": {}, "updated": False} | context
-    as_of = fingerprint(s, partnership) if context["preview"] else ""
-    return page(
-        request,
-        "roster.html",
-        status,
-        partnership=partnership,
-        roster=partnership_file(s, partnership),
-        as_of=as_of,
-        **context,
-    )
+    data = partnership_file(s, partnership)
+    as_of = fingerprint(partnership, data) if context["preview"] else ""
+    return page(request, "roster.html", status, partnership=partnership, roster=data, as_of=as_of, **context)
 
 
 @router.get("/partnerships/{partnership_id}/roster.yaml")
@@ -575,42 +569,23 @@ ROSTER_FORM_SOURCE = "roster-page.yaml"
 
 def _roster_field_errors(spec: tuple[tuple[str, str, str], ...], fields: dict[str, str]) -> dict[str, str]:
     """Each field of a roster form checked as the partnership file checks it, in GOV.UK's words."""
-    from pydantic import TypeAdapter, ValidationError
-
-    from peer_review.domain.text import Email, Name
-
-    errors = {}
-    for name, label, missing in spec:
-        value = " ".join(fields.get(name, "").split())
-        if not value:
-            errors[name] = missing
-            continue
-        try:
-            TypeAdapter(Email if name.endswith("email") else Name).validate_python(value)
-        except ValidationError as exc:
-            kind = exc.errors()[0]["type"]
-            errors[name] = (
-                "Enter an email address in the correct format, like name@example.org"
-                if kind == "string_pattern_mismatch"
-                else f"{label} must be {254 if name.endswith('email') else 200} characters or fewer"
-                if kind == "string_too_long"
-                else f"{label}: {exc.errors()[0]['msg'].removeprefix('Value error, ')}"
-            )
-    return errors
+    collapsed = {name: " ".join(fields.get(name, "").split()) for name, *_ in spec}
+    problems = {name: typed(collapsed, name, label, missing)[1] for name, label, missing in spec}
+    return {name: problem for name, problem in problems.items() if problem}
 
 
 @router.post("/partnerships/{partnership_id}/roster/apply")
 async def roster_apply(request: Request, partnership_id: Id, viewer: Signed, s: DB):
     """Apply the changes previewed: the same file, sent back with the page, checked again as it is applied."""
     from peer_review.files.partnerships import load_uploaded_partnership
-    from peer_review.service.partnership_file import fingerprint, stored_parts
+    from peer_review.service.partnership_file import fingerprint, partnership_file, stored_parts
     from peer_review.store.proposals import lock_partnership
 
     fields = dict(await posted(request, MAX_RESENT_BYTES))
     partnership = _partnership(s, viewer, partnership_id)
     try:
         lock_partnership(s, partnership.id)  # one change at a time, each against the roster it was checked on
-        if fields.get("as_of") != fingerprint(s, partnership):
+        if fields.get("as_of") != fingerprint(partnership, partnership_file(s, partnership)):
             raise Conflict(
                 "The roster has changed since these changes were checked (another change was applied, or a CEO "
                 "changed their trust's details): check your change again against the roster as it is now"

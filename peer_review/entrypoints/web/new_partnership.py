@@ -14,14 +14,13 @@ from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import Field
 
 from peer_review import clock
 from peer_review.domain.scheduling import calendar_gap, cycle_end
-from peer_review.domain.text import Email, Name
-from peer_review.entrypoints.web.pages import DB, MAX_RESENT_BYTES, Signed, date_from, page, posted
+from peer_review.entrypoints.web.pages import DB, MAX_RESENT_BYTES, Signed, date_from, page, posted, typed
 from peer_review.errors import BadInput, UserError
-from peer_review.files.frameworks import Framework, bundled_frameworks, load_framework_file
+from peer_review.files.frameworks import Framework, load_bundled_frameworks
 from peer_review.files.partnership_edits import NotPossible, add_moderator, add_trust
 from peer_review.files.partnerships import Deadlines, PartnershipSpec, Trust, load_uploaded_partnership
 from peer_review.files.school_calendars import resolve_calendar
@@ -45,7 +44,7 @@ class _Draft(PartnershipSpec):
 @cache
 def _frameworks() -> dict[str, Framework]:
     """The bundled frameworks by id, for the radios and for a new trust's strand order."""
-    return {key: load_framework_file(path) for key, path in sorted(bundled_frameworks().items())}
+    return load_bundled_frameworks()
 
 
 @router.get(FORM)
@@ -202,35 +201,17 @@ def _missing(data: dict) -> dict[str, str]:
 
 def _text(fields: dict[str, str], key: str, what: str, errors: dict[str, str]) -> str:
     """A one-line name typed in a box, or "" with the problem put in `errors`."""
-    value = fields.get(key, "").strip()
-    if not value:
-        errors[key] = f"Enter {what}"
-    elif len(value) > 200:
-        errors[key] = f"{what[0].upper()}{what[1:]} must be 200 characters or fewer"
-    else:
-        try:
-            return _NAME.validate_python(value)
-        except ValidationError:
-            errors[key] = f"{what[0].upper()}{what[1:]} must be one line"
-    return ""
+    value, problem = typed(fields, key, what[0].upper() + what[1:], f"Enter {what}")
+    if problem:
+        errors[key] = problem
+    return value
 
 
 def _contact(fields: dict[str, str], prefix: str, whose: str, errors: dict[str, str]) -> dict:
     """A person's name and email from the boxes `prefix`_name and `prefix`_email."""
     name = _text(fields, f"{prefix}_name", f"{whose} name", errors)
-    email = fields.get(f"{prefix}_email", "").strip()
-    if not email:
-        errors[f"{prefix}_email"] = f"Enter {whose} email address"
-    else:
-        try:
-            email = _EMAIL.validate_python(email)
-        except ValidationError:
-            errors[f"{prefix}_email"] = "Enter an email address in the correct format, like name@example.org"
+    email = _text(fields, f"{prefix}_email", f"{whose} email address", errors)
     return {"name": name, "email": email}
-
-
-_NAME: TypeAdapter[str] = TypeAdapter(Name)
-_EMAIL: TypeAdapter[str] = TypeAdapter(Email)
 
 
 def _number(fields: dict[str, str], key: str, most: int, problem: str, errors: dict[str, str]) -> int:

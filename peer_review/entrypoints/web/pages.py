@@ -13,10 +13,12 @@ from urllib.parse import parse_qsl, unquote_to_bytes
 from fastapi import Depends, Path, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from pydantic import TypeAdapter, ValidationError
 from starlette.exceptions import HTTPException
 
 from peer_review import clock
 from peer_review.domain.model import KIND_RULES, TaskKind
+from peer_review.domain.text import Email, Name
 from peer_review.entrypoints.web.forms import value_at
 from peer_review.errors import UserError
 from peer_review.service import signin
@@ -266,3 +268,24 @@ def dated_change(fields: dict[str, str], date_field: str, what: str, why_missing
         except UserError as exc:
             errors[date_field] = exc.problem
     return errors
+
+
+_NAME: TypeAdapter[str] = TypeAdapter(Name)
+_EMAIL: TypeAdapter[str] = TypeAdapter(Email)
+
+
+def typed(fields: dict[str, str], key: str, label: str, missing: str) -> tuple[str, str | None]:
+    """A name, or an email address for a key ending in `email`, typed in a box and checked as the partnership
+    file checks it: (the value, None), or ("", the problem in GOV.UK's words, `missing` when the box is empty)."""
+    value = fields.get(key, "").strip()
+    if not value:
+        return "", missing
+    try:
+        return (_EMAIL if key.endswith("email") else _NAME).validate_python(value), None
+    except ValidationError as exc:
+        error = exc.errors()[0]
+    if error["type"] == "string_pattern_mismatch":
+        return "", "Enter an email address in the correct format, like name@example.org"
+    if error["type"] == "string_too_long":
+        return "", f"{label} must be {error['ctx']['max_length']} characters or fewer"
+    return "", f"{label} {error['msg'].removeprefix('Value error, ')}"
