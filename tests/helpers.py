@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import io
 import json
 import os
 import re
@@ -24,6 +25,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import policy
+from html import unescape
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -311,6 +314,57 @@ def docx_text(path: Path) -> str:
         for row in table.rows:
             parts.extend(cell.text for cell in row.cells)
     return "\n".join(parts)
+
+
+class _Blocks(HTMLParser):
+    """The text of each block (heading, paragraph, list item) inside the element with an id, in order."""
+
+    BLOCKS = {"h1", "h2", "h3", "h4", "p", "li", "dt", "dd"}
+
+    def __init__(self, element_id: str | None) -> None:
+        super().__init__()
+        self.element_id, self.depth, self.blocks, self.current = element_id, 0 if element_id else 1, [], None
+
+    def handle_starttag(self, tag, attrs):
+        if self.depth:
+            self.depth += tag not in VOID
+        elif dict(attrs).get("id") == self.element_id:
+            self.depth = 1
+        if self.depth and tag in self.BLOCKS:
+            self.current = []
+
+    def handle_endtag(self, tag):
+        if self.depth and tag in self.BLOCKS and self.current is not None:
+            self.blocks.append(" ".join("".join(self.current).split()))
+            self.current = None
+        if self.depth and self.element_id:
+            self.depth -= 1
+
+    def handle_data(self, data):
+        if self.depth and self.current is not None:
+            self.current.append(data)
+
+
+VOID = {"br", "img", "input", "meta", "link", "hr", "wbr", "area", "base", "col", "source"}
+
+
+def block_texts(html: str, element_id: str | None = None) -> list[str]:
+    """The texts of the page's headings, paragraphs and list items (inside one element, by id), spaces tidied."""
+    parser = _Blocks(element_id)
+    parser.feed(html)
+    return parser.blocks
+
+
+def visible_text(html: str) -> str:
+    """The page's text as people read it: tags gone, entities read, spaces tidied."""
+    without = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", without)).split())
+
+
+def docx_paragraphs(content: bytes) -> list[str]:
+    """A Word document's non-empty paragraphs, spaces tidied, in order."""
+    doc = Docx(io.BytesIO(content))
+    return [" ".join(p.text.split()) for p in doc.paragraphs if p.text.strip()]
 
 
 # At once

@@ -286,8 +286,12 @@ def test_the_host_answers_on_the_web_form_and_the_next_review_team_sees_the_prog
     assert page.status_code == 200 and "Progress on earlier areas for development" in page.text
     for a, entry in zip(earlier, good["actions"]):
         label = {"not_started": "Not started", "under_way": "Under way", "done": "Done"}[entry["status"]]
-        row = re.search(rf"<th scope=\"row\" class=\"govuk-table__header\">{a.ref}: .*?</tr>", page.text, re.S).group(0)
-        assert f"<strong>{label}</strong>" in row and entry["evidence"] in row and "Review 1: School improvement" in row
+        row = re.search(rf'<dt class="govuk-summary-list__key">{a.ref}: .*?</dd>', page.text, re.S).group(0)
+        assert (
+            f"<strong>{label}</strong>" in row
+            and entry["evidence"] in row
+            and "From the School improvement review" in row
+        )
     assert "has no areas for development from reviews before this one" in host.get("/reviews/1").text
     assert sign_in(OTHER_CEO).get(f"/reviews/{second.id}").status_code == 403
 

@@ -47,10 +47,22 @@ class FindingKind(StrEnum):
     AREA_FOR_DEVELOPMENT = "area_for_development"
     GOOD_PRACTICE = "good_practice"
 
+    @property
+    def label(self) -> str:
+        return {
+            "strength": "Strength",
+            "area_for_development": "Area for development",
+            "good_practice": "Good practice to share",
+        }[self.value]
+
 
 class Decision(StrEnum):
     SUPPORTED = "supported"
     NEEDS_REVISION = "needs_revision"
+
+    @property
+    def label(self) -> str:
+        return {"supported": "Supported by the evidence", "needs_revision": "Needs revision"}[self.value]
 
 
 class Alignment(StrEnum):

@@ -235,7 +235,8 @@ def render_and_store(session: Session, review: Review, kind: DocumentKind) -> Do
     existing = stored_document(session, review.id, kind.value)
     if existing:
         return existing
-    content = render(kind, document_context(session, review, kind))
+    context = document_context(session, review, kind)
+    content = render(kind, context)
     doc = add_document(
         session,
         review_id=review.id,
@@ -244,6 +245,7 @@ def render_and_store(session: Session, review: Review, kind: DocumentKind) -> Do
         content=content,
         sha256=hashlib.sha256(content).hexdigest(),
         created_at=clock.now(),
+        context=context,
     )
     audit(
         session,

@@ -41,6 +41,17 @@ def actions_of_trust(session: Session, trust_id: int, visited_before: dt.date | 
     return list(session.exec(query))
 
 
+def actions_of_review(session: Session, review_id: int) -> list[DevelopmentAction]:
+    """The actions a review's issued report gave its host trust, as created."""
+    return list(
+        session.exec(
+            select(DevelopmentAction)
+            .where(DevelopmentAction.review_id == review_id)
+            .order_by(col(DevelopmentAction.id))
+        )
+    )
+
+
 def last_visit_of(session: Session, host_trust_id: int) -> int | None:
     """The id of a trust's review with the latest visit among those going ahead (by strand order on the same day)."""
     return session.exec(

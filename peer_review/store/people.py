@@ -120,6 +120,13 @@ def people_in(session: Session, partnership_id: int, still_here: bool = False, b
     return list(session.exec(query.order_by(col(Person.email) if by_email else col(Person.id))).all())
 
 
+def names_by_id(session: Session, person_ids: set[int]) -> dict[int, str]:
+    """These people's names, by id (one query; none for no ids)."""
+    if not person_ids:
+        return {}
+    return dict(session.exec(select(Person.id, Person.name).where(col(Person.id).in_(person_ids))).all())
+
+
 def member_by_email(session: Session, partnership_id: int, email: str) -> Person:
     """The partnership's person with that email, as stored; raises when there is none (unlike person_by_email,
     which tidies the email and answers None)."""

@@ -60,10 +60,18 @@ def add_document(
     content: bytes,
     sha256: str,
     created_at: dt.datetime,
+    context: dict,
 ) -> Document:
-    """A review's rendered document, added to the session to be stored (documents.render_and_store)."""
+    """A review's rendered document and what it was rendered from, added to the session to be stored
+    (documents.render_and_store)."""
     document = Document(
-        review_id=review_id, kind=kind, filename=filename, content=content, sha256=sha256, created_at=created_at
+        review_id=review_id,
+        kind=kind,
+        filename=filename,
+        content=content,
+        sha256=sha256,
+        created_at=created_at,
+        context=context,
     )
     session.add(document)
     return document

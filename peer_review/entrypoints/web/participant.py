@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from peer_review import clock
-from peer_review.domain.model import Alignment, TaskStatus
+from peer_review.domain.model import Alignment, DocumentKind, TaskStatus
 from peer_review.entrypoints.web import forms
 from peer_review.entrypoints.web.pages import (
     DB,
@@ -20,7 +20,7 @@ from peer_review.entrypoints.web.pages import (
     page,
     posted,
 )
-from peer_review.errors import Conflict, UserError
+from peer_review.errors import Conflict, NotFound, UserError
 from peer_review.service import (
     access,
     attention,
@@ -28,6 +28,7 @@ from peer_review.service import (
     follow_up,
     queries,
     rescheduling,
+    review_contents,
     surveys,
     term_dates,
     workflow,
@@ -36,7 +37,6 @@ from peer_review.service.kinds import KINDS
 from peer_review.store import task_drafts
 from peer_review.store.db import Session
 from peer_review.store.people import trust_of
-from peer_review.store.records import evidence
 
 router = APIRouter()
 
@@ -235,8 +235,6 @@ def _form(
 def review_page(request: Request, review_id: Id, viewer: Signed, s: DB, moved: int = 0):
     review, roles = access.review_for(s, viewer, review_id)
     detail = dashboard.review_detail(s, review.id)
-    items = evidence(s, review)
-    shown = [e for e in items if access.sees_personal_data(roles) or not e.personal_data]
     earlier = follow_up.action_views(
         s, follow_up.earlier_actions(s, review)
     )  # the host trust's follow-up of its earlier reviews
@@ -246,8 +244,7 @@ def review_page(request: Request, review_id: Id, viewer: Signed, s: DB, moved: i
         detail=detail,
         today=clock.today(),
         roles=roles,
-        evidence=shown,
-        hidden_evidence=len(items) - len(shown),
+        contents=review_contents.review_contents(s, review, roles, viewer.person_ids),
         earlier=earlier,
         coordinator="coordinator" in roles,
         can_move=bool(roles & {"coordinator", "host"}) and rescheduling.can_still_move(review),
@@ -255,6 +252,24 @@ def review_page(request: Request, review_id: Id, viewer: Signed, s: DB, moved: i
         moved=bool(moved),
         provisional=term_dates.on_provisional_dates(s, review),
     )
+
+
+@router.get("/reviews/{review_id}/report")
+def report_page(request: Request, review_id: Id, viewer: Signed, s: DB):
+    """The report as a page, in the words of its Word document: the issued one, or before issue the draft."""
+    review, _roles = access.review_for(s, viewer, review_id)
+    for kind in (DocumentKind.REPORT, DocumentKind.REPORT_DRAFT):
+        report = review_contents.report_page(s, review, kind)
+        if report is not None:
+            return page(
+                request,
+                "review_report.html",
+                review=review,
+                host=trust_of(s, review).name,
+                report=report,
+                final=kind == DocumentKind.REPORT,
+            )
+    raise NotFound(f"review {review.id} has no report yet: the draft is written once its findings are moderated")
 
 
 @router.get("/reviews/{review_id}/move")

@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from sqlalchemy import Column, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field
 
 from peer_review.store.tables import review  # noqa: F401  (the tables these refer to, defined first)
@@ -20,3 +20,5 @@ class Document(Base, table=True):
     content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     sha256: str
     created_at: dt.datetime
+    #: what it was rendered from (documents.document_context), for its page; None before schema 0011
+    context: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
