@@ -251,6 +251,20 @@ def post_form(client: TestClient, path: str, data: dict | list, **kwargs):
     )
 
 
+def send_answer(client: TestClient, task_id: int, fields: list[tuple[str, str]]):
+    """A task's form sent as a person sends it: Submit, or for a long answer Continue, then Send on "check
+    your answers" (the answer's fingerprint read off that page). The last response."""
+    sent = post_form(client, f"/tasks/{task_id}", [*fields, ("action", "submit")])
+    if sent.status_code != 303 or not sent.headers["location"].endswith(f"/tasks/{task_id}/check"):
+        return sent
+    check = client.get(f"/tasks/{task_id}/check")
+    assert check.status_code == 200 and "Check your answers" in check.text, check.text
+    as_of = re.search(r'name="as_of" value="([0-9a-f]+)"', check.text).group(1)
+    return client.post(
+        f"/tasks/{task_id}", data={"csrf_token": csrf_of(check.text), "as_of": as_of, "action": "confirm"}
+    )
+
+
 def _encode(fields: list[tuple[str, str]]) -> str:
     from urllib.parse import urlencode
 

@@ -28,7 +28,7 @@ from peer_review.store.tables import (
     Task,
 )
 
-from helpers import GRADE_WORDS, flatten, post_form, refused, row_counts, sign_in
+from helpers import GRADE_WORDS, flatten, refused, row_counts, send_answer, sign_in
 
 pytestmark = pytest.mark.db
 
@@ -272,13 +272,13 @@ def test_the_host_answers_on_the_web_form_and_the_next_review_team_sees_the_prog
         for name, value in fields
         if name != "actions-1-status"
     ]
-    shown = post_form(host, f"/tasks/{task.id}", wrong + [("action", "submit")])
+    shown = send_answer(host, task.id, wrong)
     assert shown.status_code == 400
     links = dict(re.findall(r'<li><a href="#([^"]*)">([^<]*)</a>', shown.text))
     assert links["actions-0-evidence"].startswith(f"Action 1: action {earlier[0].ref}: say what shows it is done")
     assert links["actions-1-status"] == "Action 2: Select how far it has got"
     assert row_counts() == before
-    assert post_form(host, f"/tasks/{task.id}", fields + [("action", "submit")]).status_code == 303
+    assert send_answer(host, task.id, fields).status_code == 303
     assert _progress() == [(e["action"], second.id, "next_review", e["status"], e["evidence"]) for e in good["actions"]]
 
     peer = sign_in(_team(second.id)[0][0].email)

@@ -32,6 +32,7 @@ def test_every_kind_has_a_complete_entry():
         for hook in (entry.context, entry.references):  # (session, review, task, what is known already)
             assert callable(hook) and len(inspect.signature(hook).parameters) == 4, (kind, hook)
         assert (HERE / "templates" / entry.page).is_file(), f"no web form for {kind}"
+        assert callable(entry.summary) and entry.next_step.endswith("."), f"{kind} is not read back"
 
 
 def test_every_human_stage_opens_with_exactly_one_kind():

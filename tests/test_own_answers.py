@@ -31,7 +31,7 @@ from peer_review.store.tables import (
     TaskDraft,
 )
 
-from helpers import do, flatten, open_tasks, post_form, row_counts, run_cli, sign_in
+from helpers import do, flatten, open_tasks, post_form, row_counts, run_cli, send_answer, sign_in
 
 pytestmark = pytest.mark.db
 
@@ -95,7 +95,7 @@ def test_the_coordinator_cannot_give_a_peers_feedback_on_the_web(planned):
     assert "on their behalf)" not in shown.text
 
     before = row_counts()
-    refused = post_form(coordinator, f"/tasks/{task.id}", FEEDBACK_FORM + [("action", "submit")])
+    refused = send_answer(coordinator, task.id, FEEDBACK_FORM)
     assert refused.status_code == 403, refused.text
     assert f"Only {task.assignee} can give their own feedback" in refused.text
     assert '<h1 class="govuk-heading-l">' in refused.text and "Traceback" not in refused.text
@@ -105,7 +105,7 @@ def test_the_coordinator_cannot_give_a_peers_feedback_on_the_web(planned):
 
     peer = sign_in(task.assignee_email)  # the person asked still gives it
     assert 'name="helped_us_improve"' in peer.get(f"/tasks/{task.id}").text
-    assert post_form(peer, f"/tasks/{task.id}", FEEDBACK_FORM + [("action", "submit")]).status_code == 303
+    assert send_answer(peer, task.id, FEEDBACK_FORM).status_code == 303
     with db.session_scope() as session:
         [given] = session.exec(select(FeedbackResponse).where(FeedbackResponse.review_id == 1)).all()
         assert session.get(Person, given.person_id).email == task.assignee_email
@@ -194,9 +194,7 @@ def test_the_coordinator_still_acts_on_someones_behalf_for_other_kinds(planned, 
     coordinator = sign_in(COORDINATOR)
     shown = coordinator.get(f"/tasks/{evidence.id}").text
     assert "(you answer as the coordinator, on their behalf)" in shown and f'action="/tasks/{evidence.id}"' in shown
-    done = post_form(
-        coordinator, f"/tasks/{evidence.id}", flatten(answer(_context(evidence.id))) + [("action", "submit")]
-    )
+    done = send_answer(coordinator, evidence.id, flatten(answer(_context(evidence.id))))
     assert done.status_code == 303, done.text
     entry = _completed_audit(evidence.id)
     assert entry.actor == COORDINATOR and entry.detail["on_behalf_of"] == HOST
@@ -315,10 +313,7 @@ def test_drafts_are_kept_per_person_and_each_sees_their_own(planned):
         and drafts[COORDINATOR]["items"][0]["title"] == "Coordinator's notes"
     )
 
-    assert (
-        post_form(host, f"/tasks/{task.id}", flatten(answer(_context(task.id))) + [("action", "submit")]).status_code
-        == 303
-    )
+    assert send_answer(host, task.id, flatten(answer(_context(task.id)))).status_code == 303
     assert _drafts(task.id) == {}  # a done task's drafts are of no use to anyone: all are deleted
 
 

@@ -26,7 +26,7 @@ from peer_review.store.tables import (
     TaskDraft,
 )
 
-from helpers import EXAMPLE, csrf_of, flatten, plan_and_publish, post_form, row_counts, sign_in
+from helpers import EXAMPLE, csrf_of, flatten, plan_and_publish, post_form, row_counts, send_answer, sign_in
 
 pytestmark = pytest.mark.db
 
@@ -83,7 +83,7 @@ def test_a_whole_review_through_the_forms_stores_what_yaml_answers_store(planned
         browser = _signed_in(browsers, task.assignee_email)
         page = browser.get(f"/tasks/{task.id}")
         assert page.status_code == 200 and KINDS[TaskKind(task.kind)].rule.title in page.text
-        done = post_form(browser, f"/tasks/{task.id}", flatten(_answer(task.id)) + [("action", "submit")])
+        done = send_answer(browser, task.id, flatten(_answer(task.id)))
         assert done.status_code == 303, re.findall(r'<li><a href="#[^"]*">([^<]*)', done.text)
         assert "Task done" in browser.get(f"/tasks/{task.id}").text
         kinds_done.add(task.kind)
@@ -166,7 +166,7 @@ def test_bad_answers_show_an_error_summary_keep_the_answers_and_write_nothing(pl
         if task.kind in BAD and task.kind not in tried:
             fields, anchor = BAD[task.kind]
             before = row_counts()
-            refused = post_form(browser, f"/tasks/{task.id}", fields + [("action", "submit")])
+            refused = send_answer(browser, task.id, fields)
             assert refused.status_code == 400, task.kind
             assert '<h2 class="govuk-error-summary__title">There is a problem</h2>' in refused.text
             links = re.findall(r'<li><a href="#([^"]*)">', refused.text)
@@ -186,10 +186,7 @@ def test_bad_answers_show_an_error_summary_keep_the_answers_and_write_nothing(pl
                     )
             assert row_counts() == before, task.kind
             tried.add(task.kind)
-        assert (
-            post_form(browser, f"/tasks/{task.id}", flatten(_answer(task.id)) + [("action", "submit")]).status_code
-            == 303
-        )
+        assert send_answer(browser, task.id, flatten(_answer(task.id))).status_code == 303
     assert tried == set(BAD)
 
 
@@ -200,10 +197,7 @@ def test_add_another_and_drafts_write_only_the_draft(planned):
         if task.kind == "submit_evidence":
             break
         browser = sign_in(task.assignee_email)
-        assert (
-            post_form(browser, f"/tasks/{task.id}", flatten(_answer(task.id)) + [("action", "submit")]).status_code
-            == 303
-        )
+        assert send_answer(browser, task.id, flatten(_answer(task.id))).status_code == 303
     host = sign_in(task.assignee_email)
     before = row_counts()
     fields = [
@@ -251,7 +245,7 @@ def test_add_another_and_drafts_write_only_the_draft(planned):
     page = host.get(f"/tasks/{task.id}?saved=1")
     assert "Your draft is saved" in page.text and 'value="Board minutes"' in page.text
     assert 'name="items-0-lines" type="checkbox" value="1" checked' in page.text
-    assert post_form(host, f"/tasks/{task.id}", flatten(_answer(task.id)) + [("action", "submit")]).status_code == 303
+    assert send_answer(host, task.id, flatten(_answer(task.id))).status_code == 303
     with db.session_scope() as session:
         assert session.exec(select(TaskDraft)).first() is None  # submitted: the draft is gone
 

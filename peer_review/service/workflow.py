@@ -81,6 +81,15 @@ def validate_answer(session: Session, task: Task, review: Review, data: Any) -> 
         raise InvalidAnswer([(tuple(e["loc"]), describe(e)) for e in errors], [dict(e) for e in errors]) from None
 
 
+def check(session: Session, task_id: int, data: Any, as_email: str) -> BaseModel:
+    """An answer checked as `submit` would check it, writing nothing: what a "check your answers" page shows
+    before the person sends it. `submit` checks it again, against the records as they are then."""
+    task = get_task(session, task_id)
+    review = get_review(session, task.review_id)
+    check_actor(session, task, review, as_email)
+    return validate_answer(session, task, review, data)
+
+
 def _claim(session: Session, task: Task) -> None:
     """Mark the task taken, if it is still open, before anything is recorded: of two answers sent at once
     (two clicks, two people, two processes), the database lets one through; the other waits for it, finds

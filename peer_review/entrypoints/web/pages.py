@@ -56,6 +56,7 @@ templates.env.globals.update(
     only_theirs=lambda kind: bool(KIND_RULES[TaskKind(kind)].own_answer),
 )  # a task nobody does on its assignee's behalf
 templates.env.filters["long_date"] = lambda value: clock.long_date(value) if value else ""
+templates.env.filters["long_moment"] = lambda value: clock.long_moment(value) if value else ""
 
 
 class NotSignedIn(Exception):

@@ -27,6 +27,7 @@ from peer_review.service import (
     dashboard,
     follow_up,
     queries,
+    read_back,
     rescheduling,
     review_contents,
     surveys,
@@ -67,7 +68,7 @@ def task_page(request: Request, task_id: Id, viewer: Signed, s: DB, saved: int =
     task, review = access.task_for(s, viewer, task_id)
     ctx = _task_context(s, viewer, task, review)
     if task.status != TaskStatus.OPEN:
-        return page(request, "task_done.html", ctx=ctx, task=task)
+        return _done(request, s, viewer, ctx, task)
     not_theirs = access.not_theirs_to_answer(s, task, viewer.person_ids)
     if not_theirs:  # someone else's own answer (their feedback): the task, without a form they could not send
         return page(
@@ -97,7 +98,7 @@ async def task_answer(request: Request, task_id: Id, viewer: Signed, s: DB):
         return page(request, "message.html", 403, title="You cannot answer this task", message=not_theirs)
     ctx = _task_context(s, viewer, task, review)
     if task.status != TaskStatus.OPEN:
-        return page(request, "task_done.html", 409, ctx=ctx, task=task)
+        return _done(request, s, viewer, ctx, task, 409)
     kind = KINDS[ctx["kind"]]
     me = access.acting_person(s, viewer, review.partnership_id)
     assert task.id is not None and me.id is not None  # rows read from the database have their ids
@@ -116,10 +117,20 @@ async def task_answer(request: Request, task_id: Id, viewer: Signed, s: DB):
     if verb == "save" and kind.form.drafts:
         _save_draft(s, task.id, me.id, answer)
         return RedirectResponse(f"/tasks/{task.id}?saved=1", status_code=303)
-    if verb != "submit":  # no button of the page sends anything else: draw it again, writing nothing
+    if verb == "confirm" and kind.checks_answers:  # sent from "check your answers": the draft checked there
+        draft = task_drafts.draft_of(s, task.id, me.id)
+        if draft is None or read_back.fingerprint(draft.data) != dict(fields).get("as_of"):
+            return RedirectResponse(f"/tasks/{task.id}/check?changed=1", status_code=303)
+        answer = draft.data
+    elif verb != "submit":  # no button of the page sends anything else: draw it again, writing nothing
         return again(answer)
     pruned = forms.prune(answer, kind.form)
     try:
+        if verb == "submit" and kind.checks_answers:  # "Continue": checked, kept as their draft, read back
+            workflow.check(s, task.id, pruned.answer, me.email)
+            _save_draft(s, task.id, me.id, pruned.answer)
+            s.commit()
+            return RedirectResponse(f"/tasks/{task.id}/check", status_code=303)
         done = workflow.submit(
             s, task.id, pruned.answer, me.email
         )  # deletes every draft of the task: none is of use any more
@@ -129,13 +140,59 @@ async def task_answer(request: Request, task_id: Id, viewer: Signed, s: DB):
     except Conflict:  # someone else's answer got there first
         s.rollback()
         s.refresh(task)
-        return page(request, "task_done.html", 409, ctx=ctx, task=task)
+        return _done(request, s, viewer, ctx, task, 409)
     except UserError as exc:
         s.rollback()
         return again(answer, {forms.field_id(kind.form.anchor(pruned.original(exc.loc))) or "answer": exc.problem}, 400)
     s.commit()
     _move_on(done)
     return RedirectResponse(f"/tasks/{task.id}", status_code=303)
+
+
+@router.get("/tasks/{task_id}/check")
+def check_answers(request: Request, task_id: Id, viewer: Signed, s: DB, changed: int = 0):
+    """Check your answers: the person's answer, as kept in their draft when they pressed Continue, read back
+    with a link to change each part, and the button that sends it."""
+    task, review = access.task_for(s, viewer, task_id)
+    ctx = _task_context(s, viewer, task, review)
+    if task.status != TaskStatus.OPEN:
+        return _done(request, s, viewer, ctx, task)
+    kind = KINDS[ctx["kind"]]
+    me = access.acting_person(s, viewer, review.partnership_id)
+    assert task.id is not None and me.id is not None  # rows read from the database have their ids
+    draft = task_drafts.draft_of(s, task.id, me.id)
+    if not kind.checks_answers or draft is None or access.not_theirs_to_answer(s, task, viewer.person_ids):
+        return RedirectResponse(f"/tasks/{task.id}", status_code=303)
+    try:
+        checked = workflow.check(s, task.id, draft.data, me.email)
+    except (workflow.InvalidAnswer, UserError):  # the review changed since (or the draft was saved part-way)
+        return RedirectResponse(f"/tasks/{task.id}", status_code=303)
+    assert kind.summary is not None  # every kind has one (tests/test_kinds.py)
+    return page(
+        request,
+        "check_answers.html",
+        ctx=ctx,
+        kind=kind,
+        task=task,
+        rows=kind.summary(ctx, checked.model_dump(mode="json")),
+        as_of=read_back.fingerprint(draft.data),
+        changed=bool(changed),
+    )
+
+
+def _done(request: Request, s: Session, viewer: access.Viewer, ctx: dict, task, status_code: int = 200):
+    """A task that is no longer open: what was sent, by whom (for whom), when, and what happens next (who acts
+    next only to those who may see the review: not to someone who declined their place)."""
+    sees_review = bool(access.roles_on(s, viewer, ctx["review"]) - {"invited"})
+    return page(
+        request,
+        "task_done.html",
+        status_code,
+        ctx=ctx,
+        task=task,
+        done=read_back.done_task(s, task, ctx, sees_review),
+        sees_review=sees_review,
+    )
 
 
 def _move_on(done: workflow.Submitted) -> None:

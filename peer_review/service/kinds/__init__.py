@@ -33,7 +33,7 @@ from peer_review.service.kinds import (
     submit_evidence,
 )
 from peer_review.service.kinds._forms import AnswerForm, matches
-from peer_review.service.kinds._kind import Kind
+from peer_review.service.kinds._kind import AnswerRow, Kind
 from peer_review.service.kinds._yaml import render_template
 from peer_review.store.db import Session
 from peer_review.store.records import agreed_lines, evidence_refs
@@ -41,7 +41,7 @@ from peer_review.store.records import agreed_lines, evidence_refs
 if TYPE_CHECKING:
     from peer_review.store.tables import Review, Task
 
-__all__ = ["KINDS", "MODULES", "AnswerForm", "Kind", "matches", "validation_context", "yaml_template"]
+__all__ = ["KINDS", "MODULES", "AnswerForm", "AnswerRow", "Kind", "matches", "validation_context", "yaml_template"]
 
 MODULES = (
     respond_to_assignment,

@@ -17,6 +17,20 @@ from peer_review.store.db import Session
 if TYPE_CHECKING:
     from peer_review.store.tables import Review, Task
 
+
+@dataclass(frozen=True)
+class AnswerRow:
+    """One row of an answer read back (a GOV.UK summary list): what it is, what was said, and the key path
+    of the form's field to change it at."""
+
+    key: str
+    value: str
+    change: tuple = ()
+
+
+#: an answer read back, from the task's context and the answer as stored (the model's JSON)
+Summary: TypeAlias = "Callable[[dict, dict], list[AnswerRow]]"
+
 #: what a kind adds to a task's context, from the task and what is known of it already
 Additions: TypeAlias = "Callable[[Session, Review, Task, dict], dict]"
 
@@ -39,6 +53,12 @@ class Kind:
     references: Additions = nothing_more
     #: the task's page links to the review's draft report (the host checks it, the moderator issues it)
     shows_draft_report: bool = False
+    #: the answer read back, row by row: on the done task's page and on "check your answers"
+    summary: Summary | None = None
+    #: what happens once it is sent, and who acts next, in a sentence for the confirmation page
+    next_step: str = ""
+    #: a long answer: the person checks it on a page of its own before sending it
+    checks_answers: bool = False
 
     @property
     def rule(self) -> KindRule:

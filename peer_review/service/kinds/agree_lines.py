@@ -8,7 +8,7 @@ from peer_review.domain import inputs as inp
 from peer_review.domain.lifecycle import Event
 from peer_review.domain.model import TaskKind
 from peer_review.service.kinds._forms import AnswerForm, nothing
-from peer_review.service.kinds._kind import Kind
+from peer_review.service.kinds._kind import AnswerRow, Kind
 from peer_review.service.kinds._yaml import comment
 from peer_review.service.steps import move, open_task
 from peer_review.store.db import Session
@@ -39,10 +39,25 @@ def template(ctx: dict) -> list[str]:
     ]
 
 
+def summary(ctx: dict, answer: dict) -> list[AnswerRow]:
+    rows = [
+        AnswerRow(
+            "Your decision", "Agree the lines" if answer["decision"] == "agreed" else "Ask for changes", ("decision",)
+        )
+    ]
+    if answer.get("comments"):
+        rows.append(AnswerRow("Comments", answer["comments"], ("comments",)))
+    return rows
+
+
 KIND = Kind(
     TaskKind.AGREE_LINES,
     inp.AgreeLines,
     handle,
     AnswerForm(nothing, anchors={(): ("comments",)}),
     template,
+    summary=summary,
+    next_step=(
+        "If you agreed the lines, the host trust lists its evidence next and the lines of enquiry agreement is written; if you asked for changes, the host proposes them again."
+    ),
 )

@@ -11,7 +11,8 @@ from peer_review.domain.model import TaskKind
 from peer_review.errors import UserError
 from peer_review.service.common import audit, moderator_of
 from peer_review.service.kinds._forms import AnswerForm
-from peer_review.service.kinds._kind import Kind
+from peer_review.service.kinds._kind import AnswerRow, Kind
+from peer_review.service.kinds._read_back import rows_of_list, yes_no
 from peer_review.service.kinds._yaml import comment
 from peer_review.service.steps import move, open_task
 from peer_review.store.db import Session
@@ -73,6 +74,19 @@ def template(ctx: dict) -> list[str]:
     ]
 
 
+def summary(ctx: dict, answer: dict) -> list[AnswerRow]:
+    rows = [AnswerRow("Is the draft factually accurate?", yes_no(answer["accurate"]), ("accurate",))]
+    rows += rows_of_list("Correction", answer.get("corrections", []), ("corrections",))
+    rows.append(
+        AnswerRow(
+            "Share the review's good practice with other trusts?",
+            yes_no(answer["share_good_practice"]),
+            ("share_good_practice",),
+        )
+    )
+    return rows
+
+
 KIND = Kind(
     TaskKind.CHECK_REPORT,
     inp.CheckReport,
@@ -81,4 +95,8 @@ KIND = Kind(
     template,
     context=context,
     shows_draft_report=True,
+    summary=summary,
+    next_step=(
+        "The moderator applies your corrections to the report's wording and issues the report; everyone on the review is emailed when it is issued."
+    ),
 )

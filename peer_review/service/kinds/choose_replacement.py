@@ -11,7 +11,7 @@ from peer_review.domain.model import TaskKind
 from peer_review.errors import UserError
 from peer_review.service.common import audit, stored_trust
 from peer_review.service.kinds._forms import AnswerForm
-from peer_review.service.kinds._kind import Kind
+from peer_review.service.kinds._kind import AnswerRow, Kind
 from peer_review.service.kinds._team import add_member, share_leads
 from peer_review.service.kinds._yaml import comment
 from peer_review.service.planning import problems_after
@@ -176,6 +176,27 @@ def template(ctx: dict) -> list[str]:
     ]
 
 
+def summary(ctx: dict, answer: dict) -> list[AnswerRow]:
+    rows = []
+    if answer["choice"] == "existing":
+        named = {p.email: p.name for p in ctx.get("candidates", [])}
+        rows.append(AnswerRow("Who joins the team", named.get(answer["person"], answer["person"]), ("choice",)))
+    elif answer["choice"] == "new":
+        new = answer["new_person"] or {}
+        about = ", ".join(x for x in (new.get("job_title"), new.get("organisation")) if x)
+        rows.append(
+            AnswerRow(
+                "Someone new joins the team",
+                f"{new.get('name')} ({new.get('email')})" + (f", {about}" if about else ""),
+                ("choice",),
+            )
+        )
+    else:
+        rows.append(AnswerRow("The team", "Goes ahead one reviewer smaller", ("choice",)))
+    rows.append(AnswerRow("Why", answer["reason"], ("reason",)))
+    return rows
+
+
 KIND = Kind(
     TaskKind.CHOOSE_REPLACEMENT,
     inp.ChooseReplacement,
@@ -183,4 +204,6 @@ KIND = Kind(
     AnswerForm(initial, anchors={(): ("choice",)}, tidy=only_the_option_chosen),
     template,
     context=context,
+    summary=summary,
+    next_step=("The person chosen is asked to accept the place; the review goes on once the team is complete."),
 )

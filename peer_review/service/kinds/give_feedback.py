@@ -9,7 +9,8 @@ from peer_review.domain.lifecycle import Event
 from peer_review.domain.model import TaskKind
 from peer_review.service.common import stored_person
 from peer_review.service.kinds._forms import AnswerForm, nothing
-from peer_review.service.kinds._kind import Kind
+from peer_review.service.kinds._kind import AnswerRow, Kind
+from peer_review.service.kinds._read_back import yes_no
 from peer_review.service.steps import move
 from peer_review.store.db import Session
 from peer_review.store.records import add_feedback_response, assignments
@@ -36,10 +37,29 @@ def template(ctx: dict) -> list[str]:
     ]
 
 
+def summary(ctx: dict, answer: dict) -> list[AnswerRow]:
+    rows = [
+        AnswerRow("The review will help us improve", f"{answer['helped_us_improve']} out of 5", ("helped_us_improve",)),
+        AnswerRow(
+            "The review gave a fair and accurate account",
+            f"{answer['fair_and_accurate']} out of 5",
+            ("fair_and_accurate",),
+        ),
+        AnswerRow("Would take part again", yes_no(answer["would_take_part_again"]), ("would_take_part_again",)),
+    ]
+    if answer.get("comments"):
+        rows.append(AnswerRow("Comments", answer["comments"], ("comments",)))
+    return rows
+
+
 KIND = Kind(
     TaskKind.GIVE_FEEDBACK,
     inp.GiveFeedback,
     handle,
     AnswerForm(nothing),
     template,
+    summary=summary,
+    next_step=(
+        "Your feedback is counted in the pilot's evaluation, with everyone else's; groups too small to keep anyone anonymous are not shown."
+    ),
 )

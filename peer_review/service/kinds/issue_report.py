@@ -10,7 +10,8 @@ from peer_review.domain import inputs as inp
 from peer_review.domain.model import TaskKind
 from peer_review.service import follow_up
 from peer_review.service.kinds._forms import AnswerForm
-from peer_review.service.kinds._kind import Kind
+from peer_review.service.kinds._kind import AnswerRow, Kind
+from peer_review.service.kinds._read_back import rows_of_list
 from peer_review.service.outbox import notify, review_context
 from peer_review.store.db import Session
 from peer_review.store.people import host_ceo
@@ -56,6 +57,13 @@ def template(ctx: dict) -> list[str]:
     ]
 
 
+def summary(ctx: dict, answer: dict) -> list[AnswerRow]:
+    return [
+        AnswerRow("Your statement", answer["statement"], ("statement",)),
+        *rows_of_list("Next step", answer["next_steps"], ("next_steps",)),
+    ]
+
+
 KIND = Kind(
     TaskKind.ISSUE_REPORT,
     inp.IssueReport,
@@ -63,4 +71,9 @@ KIND = Kind(
     AnswerForm(initial, {("next_steps",): ""}, drafts=True),
     template,
     shows_draft_report=True,
+    summary=summary,
+    next_step=(
+        "The report is issued: the host trust, the review team and the coordinator are emailed, its areas for development become the host trust's actions, and everyone on the review is asked for feedback."
+    ),
+    checks_answers=True,
 )

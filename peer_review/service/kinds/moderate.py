@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING
 from peer_review import clock
 from peer_review.domain import inputs as inp
 from peer_review.domain.lifecycle import Event
-from peer_review.domain.model import Decision, TaskKind
+from peer_review.domain.model import Alignment, Decision, TaskKind
 from peer_review.service.common import stored_person
 from peer_review.service.kinds._forms import AnswerForm
-from peer_review.service.kinds._kind import Kind
+from peer_review.service.kinds._kind import AnswerRow, Kind
+from peer_review.service.kinds._read_back import line_named
 from peer_review.service.kinds._yaml import comment, evidence_comment, quoted
 from peer_review.service.steps import move, open_task
 from peer_review.store.db import Session
@@ -147,6 +148,19 @@ def template(ctx: dict) -> list[str]:
     return out
 
 
+def summary(ctx: dict, answer: dict) -> list[AnswerRow]:
+    rows = []
+    for i, d in enumerate(answer["findings"]):
+        said = Decision(d["decision"]).label + (f": {d['reason']}" if d.get("reason") else "")
+        rows.append(AnswerRow(f"Finding {d['finding']}", said, ("findings", i, "decision")))
+    for i, a in enumerate(answer.get("self_evaluation", [])):
+        said = Alignment(a["alignment"]).label + (f". {a['comment']}" if a.get("comment") else "")
+        rows.append(
+            AnswerRow(f"{line_named(a['line'], ctx)}: the self-evaluation", said, ("self_evaluation", i, "alignment"))
+        )
+    return rows
+
+
 KIND = Kind(
     TaskKind.MODERATE,
     inp.Moderate,
@@ -155,4 +169,9 @@ KIND = Kind(
     template,
     context=context,
     references=references,
+    summary=summary,
+    next_step=(
+        "Findings that need revision go back to their reviewers with your reasons, and come back to you to moderate again; once every finding is supported, the draft report is written and the host trust checks its facts."
+    ),
+    checks_answers=True,
 )

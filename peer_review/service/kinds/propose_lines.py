@@ -9,7 +9,7 @@ from peer_review.domain.lifecycle import Event
 from peer_review.domain.model import TaskKind
 from peer_review.service.common import moderator_of
 from peer_review.service.kinds._forms import AnswerForm
-from peer_review.service.kinds._kind import Kind
+from peer_review.service.kinds._kind import AnswerRow, Kind
 from peer_review.service.kinds._yaml import comment, quoted
 from peer_review.service.steps import move, open_task
 from peer_review.store.db import Session
@@ -58,10 +58,24 @@ def template(ctx: dict) -> list[str]:
     return out
 
 
+def summary(ctx: dict, answer: dict) -> list[AnswerRow]:
+    rows = []
+    for i, line in enumerate(answer["lines"]):
+        rows.append(AnswerRow(f"Line {i + 1}", line["title"], ("lines", i, "title")))
+        rows.append(
+            AnswerRow(f"Your self-evaluation of line {i + 1}", line["self_evaluation"], ("lines", i, "self_evaluation"))
+        )
+    return rows
+
+
 KIND = Kind(
     TaskKind.PROPOSE_LINES,
     inp.ProposeLines,
     handle,
     AnswerForm(initial, {("lines",): BLANK_LINE}),
     template,
+    summary=summary,
+    next_step=(
+        "The moderator reads the lines and either agrees them or asks for changes. Once agreed, the review team sees them and you list the evidence."
+    ),
 )

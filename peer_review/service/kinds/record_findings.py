@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 
 from peer_review.domain import inputs as inp
 from peer_review.domain.lifecycle import Event
-from peer_review.domain.model import TaskKind
+from peer_review.domain.model import FindingKind, TaskKind
 from peer_review.service.kinds._forms import AnswerForm
-from peer_review.service.kinds._kind import Kind
+from peer_review.service.kinds._kind import AnswerRow, Kind
+from peer_review.service.kinds._read_back import evidence_named, line_named
 from peer_review.service.kinds._yaml import evidence_comment, lines_comment
 from peer_review.service.steps import move
 from peer_review.store.db import Session
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
 BLANK_FINDING = {"text": "", "evidence": []}
 FINDING_LISTS = ("strengths", "areas_for_development", "good_practice")
+KIND_OF = {"strengths": "strength", "areas_for_development": "area_for_development", "good_practice": "good_practice"}
 
 
 def references(session: Session, review: Review, task: Task, known: dict) -> dict:
@@ -91,6 +93,21 @@ def template(ctx: dict) -> list[str]:
     return out
 
 
+def summary(ctx: dict, answer: dict) -> list[AnswerRow]:
+    rows = []
+    for i, entry in enumerate(answer["lines"]):
+        for kind in FINDING_LISTS:
+            for j, finding in enumerate(entry.get(kind, [])):
+                rows.append(
+                    AnswerRow(
+                        f"{line_named(entry['line'], ctx)}: {FindingKind(KIND_OF[kind]).label.lower()} {j + 1}",
+                        f"{finding['text']}\nEvidence: {evidence_named(finding['evidence'], ctx)}",
+                        ("lines", i, kind, j, "text"),
+                    )
+                )
+    return rows
+
+
 KIND = Kind(
     TaskKind.RECORD_FINDINGS,
     inp.RecordFindings,
@@ -104,4 +121,9 @@ KIND = Kind(
     ),
     template,
     references=references,
+    summary=summary,
+    next_step=(
+        "Once every peer has recorded their findings, the moderator checks each one against the evidence it cites. You will see the other peers' findings on the review's page now."
+    ),
+    checks_answers=True,
 )

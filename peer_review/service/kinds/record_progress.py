@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 from peer_review import clock
 from peer_review.domain import inputs as inp
-from peer_review.domain.model import PROGRESS_OCCASION, TaskKind
+from peer_review.domain.model import PROGRESS_OCCASION, ProgressStatus, TaskKind
 from peer_review.service import follow_up
 from peer_review.service.common import audit
 from peer_review.service.kinds._forms import AnswerForm
-from peer_review.service.kinds._kind import Kind
+from peer_review.service.kinds._kind import AnswerRow, Kind
 from peer_review.service.kinds._yaml import comment, quoted
 from peer_review.store.db import Session
 from peer_review.store.development_actions import add_action_progress
@@ -93,6 +93,14 @@ def template(ctx: dict) -> list[str]:
     return out
 
 
+def summary(ctx: dict, answer: dict) -> list[AnswerRow]:
+    rows = []
+    for i, a in enumerate(answer["actions"]):
+        said = ProgressStatus(a["status"]).label + (f": {a['evidence']}" if a.get("evidence") else "")
+        rows.append(AnswerRow(f"Action {a['action']}", said, ("actions", i, "status")))
+    return rows
+
+
 KIND = Kind(
     TaskKind.RECORD_PROGRESS,
     inp.RecordProgress,
@@ -101,4 +109,6 @@ KIND = Kind(
     template,
     context=context,
     references=references,
+    summary=summary,
+    next_step=("The review team sees the progress you recorded on the review's page, and the report shows it."),
 )

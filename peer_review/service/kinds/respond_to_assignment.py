@@ -8,7 +8,7 @@ from peer_review.domain import inputs as inp
 from peer_review.domain.lifecycle import Event
 from peer_review.domain.model import TaskKind
 from peer_review.service.kinds._forms import AnswerForm, nothing
-from peer_review.service.kinds._kind import Kind
+from peer_review.service.kinds._kind import AnswerRow, Kind
 from peer_review.service.kinds._team import leave_team
 from peer_review.service.kinds._yaml import comment
 from peer_review.service.steps import move
@@ -53,6 +53,17 @@ def template(ctx: dict) -> list[str]:
     ]
 
 
+def summary(ctx: dict, answer: dict) -> list[AnswerRow]:
+    rows = [
+        AnswerRow(
+            "Your answer", "Accept the place" if answer["response"] == "accept" else "Decline the place", ("response",)
+        )
+    ]
+    if answer["response"] == "decline":
+        rows.append(AnswerRow("Why you decline", answer["reason"], ("reason",)))
+    return rows
+
+
 KIND = Kind(
     TaskKind.RESPOND_TO_ASSIGNMENT,
     inp.RespondToAssignment,
@@ -60,4 +71,8 @@ KIND = Kind(
     AnswerForm(nothing, anchors={(): ("reason",)}),
     template,
     context=context,
+    summary=summary,
+    next_step=(
+        "The coordinator is told. If you accepted, the review's tasks reach you as they open; if you declined, the coordinator finds someone else."
+    ),
 )

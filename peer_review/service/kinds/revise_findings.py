@@ -9,7 +9,8 @@ from peer_review.domain.lifecycle import Event
 from peer_review.domain.model import TaskKind
 from peer_review.service.common import audit, moderator_of
 from peer_review.service.kinds._forms import AnswerForm
-from peer_review.service.kinds._kind import Kind
+from peer_review.service.kinds._kind import AnswerRow, Kind
+from peer_review.service.kinds._read_back import evidence_named
 from peer_review.service.kinds._yaml import evidence_comment, quoted
 from peer_review.service.steps import move, open_task
 from peer_review.store.db import Session
@@ -73,6 +74,17 @@ def template(ctx: dict) -> list[str]:
     return out
 
 
+def summary(ctx: dict, answer: dict) -> list[AnswerRow]:
+    return [
+        AnswerRow(
+            f"Finding {f['finding']}",
+            f"{f['text']}\nEvidence: {evidence_named(f['evidence'], ctx)}",
+            ("findings", i, "text"),
+        )
+        for i, f in enumerate(answer["findings"])
+    ]
+
+
 KIND = Kind(
     TaskKind.REVISE_FINDINGS,
     inp.ReviseFindings,
@@ -81,4 +93,7 @@ KIND = Kind(
     template,
     context=context,
     references=references,
+    summary=summary,
+    next_step=("The moderator checks the revised findings against the evidence again."),
+    checks_answers=True,
 )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from peer_review.domain import inputs as inp
 from peer_review.domain.model import TaskKind
 from peer_review.service.kinds._forms import AnswerForm
-from peer_review.service.kinds._kind import Kind
+from peer_review.service.kinds._kind import AnswerRow, Kind
 from peer_review.service.kinds._yaml import comment, lines_comment
 from peer_review.store.db import Session
 from peer_review.store.records import add_evidence_item
@@ -51,10 +51,26 @@ def template(ctx: dict) -> list[str]:
     ]
 
 
+def summary(ctx: dict, answer: dict) -> list[AnswerRow]:
+    rows = []
+    for i, item in enumerate(answer["items"]):
+        lines = ", ".join(map(str, item["lines"]))
+        about = f"{item['title']}\n{item['type']}, for line{'s' if len(item['lines']) > 1 else ''} {lines}\nKept at: {item['location']}"
+        if item.get("personal_data"):
+            about += "\nHolds personal data: shown only to the review team and your trust"
+        rows.append(AnswerRow(f"Item {i + 1}", about, ("items", i, "title")))
+    return rows
+
+
 KIND = Kind(
     TaskKind.SUBMIT_EVIDENCE,
     inp.SubmitEvidence,
     handle,
     AnswerForm(initial, {("items",): BLANK_ITEM}, drafts=True),
     template,
+    summary=summary,
+    next_step=(
+        "The review team reads the evidence index before the visit; after the visit the peers record their findings, each citing this evidence."
+    ),
+    checks_answers=True,
 )
