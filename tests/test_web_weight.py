@@ -1,9 +1,11 @@
-"""What a page weighs on the wire, and what it may then give away: the CSRF token masked afresh in each answer, so
-that compressing answers never repeats a secret (BREACH)."""
+"""What a page weighs on the wire: answers gzipped when the client asks, and the CSRF token masked afresh in each
+answer, so compression never repeats a secret (BREACH)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import gzip
+import re
 
 import pytest
 from sqlmodel import select
@@ -17,6 +19,8 @@ from helpers import csrf_of, new_client, sign_in
 pytestmark = pytest.mark.db
 
 COORDINATOR = "ruth.ashby@coordinator.example.org"
+STATIC = "peer_review/entrypoints/web/static/"
+TOKEN = re.compile(r'name="csrf_token" value="[^"]*"')
 
 
 @pytest.fixture
@@ -24,6 +28,39 @@ def coordinator(planned):
     """The planned triad's coordinator, signed in, in January 2024 (as tests/test_web.py's `site`)."""
     with clock.frozen_at(clock.at_london(dt.date(2024, 1, 10), 9)):
         yield sign_in(COORDINATOR)
+
+
+def _raw(client, path: str, encoding: str):
+    """The answer as sent, its body not decoded."""
+    with client.stream("GET", path, headers={"Accept-Encoding": encoding}) as response:
+        return response, b"".join(response.iter_raw())
+
+
+def _stylesheet(html: str) -> str:
+    return re.search(r'<link rel="stylesheet" href="([^"]*govuk-frontend[^"]*)"', html).group(1)
+
+
+def test_answers_are_gzipped_when_the_client_asks_and_only_then(coordinator):
+    plain, plain_body = _raw(coordinator, "/partnerships/1", "identity")
+    assert "content-encoding" not in plain.headers and int(plain.headers["content-length"]) == len(plain_body)
+    zipped, zipped_body = _raw(coordinator, "/partnerships/1", "gzip, deflate")
+    assert zipped.headers["content-encoding"] == "gzip" and "Accept-Encoding" in zipped.headers["vary"]
+    assert int(zipped.headers["content-length"]) == len(zipped_body) < len(plain_body) / 4
+    page = gzip.decompress(zipped_body).decode()
+    assert TOKEN.sub("", page) == TOKEN.sub("", plain_body.decode())  # the same page, but for the masked tokens
+    assert (
+        zipped.headers["cache-control"] == "no-store"
+        and "script-src 'none'" in zipped.headers["content-security-policy"]
+    )
+    head = coordinator.head("/partnerships/1", headers={"Accept-Encoding": "gzip"})  # HEAD says what GET sends
+    assert head.headers["content-encoding"] == "gzip" and head.content == b""
+
+    stylesheet = _stylesheet(page)
+    css, css_body = _raw(coordinator, stylesheet, "gzip")
+    assert css.headers["content-encoding"] == "gzip"
+    assert gzip.decompress(css_body) == open(STATIC + "govuk-frontend.min.css", "rb").read()
+    css, css_body = _raw(coordinator, stylesheet, "identity")
+    assert "content-encoding" not in css.headers and css_body == open(STATIC + "govuk-frontend.min.css", "rb").read()
 
 
 def test_each_answer_masks_the_csrf_token_afresh_and_each_masked_token_is_accepted(coordinator):

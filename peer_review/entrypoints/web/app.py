@@ -6,7 +6,7 @@ Routers by audience: `auth` (signing in and out), `participant` (tasks, forms, r
 Every request is checked here for its Host header (DNS rebinding) and its address (no control characters,
 only UTF-8, not too long: a 400 before any page or the database sees it), every POST for its CSRF token;
 every answer, errors included, carries the security headers (HSTS too when served over https). A script may fetch
-exports with `Authorization: Bearer PEER_REVIEW_WEB_TOKEN`.
+exports with `Authorization: Bearer PEER_REVIEW_WEB_TOKEN`. Answers are gzipped for clients that ask.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -40,6 +41,7 @@ from peer_review.service.signin import web_url as configured_web_url
 
 LOCAL_HOSTS = ["localhost", "127.0.0.1", "::1"]
 HSTS = "max-age=31536000; includeSubDomains"
+WORD = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"  # a zip already
 log = logging.getLogger("peer_review.entrypoints.web")
 
 
@@ -68,6 +70,8 @@ def create_app(
 
     hosts = allowed_hosts or ([host] if (host := urlsplit(web_url).hostname) else []) + LOCAL_HOSTS
     app.add_middleware(CleanAddress)
+    # inside HeadAsGet, so that HEAD's headers are GET's; level 6 (zlib's default) as 9 costs more for little less
+    app.add_middleware(GZipMiddleware, compresslevel=6, exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, WORD))
     app.add_middleware(HeadAsGet)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
 
