@@ -1,5 +1,6 @@
-"""What a page weighs on the wire: answers gzipped when the client asks, and the CSRF token masked afresh in each
-answer, so compression never repeats a secret (BREACH)."""
+"""What a page weighs on the wire: answers gzipped when the client asks (and the CSRF token masked afresh in each
+answer, so compression never repeats a secret: BREACH), static files at fingerprinted addresses kept for a year,
+and a favicon."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ pytestmark = pytest.mark.db
 
 COORDINATOR = "ruth.ashby@coordinator.example.org"
 STATIC = "peer_review/entrypoints/web/static/"
+IMMUTABLE = "public, max-age=31536000, immutable"
 TOKEN = re.compile(r'name="csrf_token" value="[^"]*"')
 
 
@@ -61,6 +63,48 @@ def test_answers_are_gzipped_when_the_client_asks_and_only_then(coordinator):
     assert gzip.decompress(css_body) == open(STATIC + "govuk-frontend.min.css", "rb").read()
     css, css_body = _raw(coordinator, stylesheet, "identity")
     assert "content-encoding" not in css.headers and css_body == open(STATIC + "govuk-frontend.min.css", "rb").read()
+
+
+def test_the_stylesheet_is_at_a_fingerprinted_address_kept_a_year_and_the_page_is_not_kept(coordinator):
+    answer = coordinator.get("/partnerships/1")
+    assert answer.headers["cache-control"] == "no-store"  # people's names and work
+    address = _stylesheet(answer.text)
+    assert re.fullmatch(r"/static/govuk-frontend\.min\.[0-9a-f]{10}\.css", address), address
+    css = coordinator.get(address)
+    assert css.status_code == 200 and css.headers["cache-control"] == IMMUTABLE
+    assert css.headers["content-type"].startswith("text/css")
+    assert css.content == open(STATIC + "govuk-frontend.min.css", "rb").read()
+    assert "script-src 'none'" in css.headers["content-security-policy"]
+    assert coordinator.get(address, headers={"If-None-Match": css.headers["etag"]}).status_code == 304
+    # an older fingerprint or the plain name (a page drawn before a restart): today's file, checked before each use
+    for old in ("/static/govuk-frontend.min.0123456789.css", "/static/govuk-frontend.min.css"):
+        stale = coordinator.get(old)
+        assert stale.status_code == 200 and stale.headers["cache-control"] == "no-cache", old
+        assert stale.content == css.content, old
+    for unknown in ("/static/nothing.0123456789.css", "/static/nothing.css", "/static/govuk-frontend.min.zz.css"):
+        assert coordinator.get(unknown).status_code == 404, unknown
+
+
+def test_a_changed_file_gets_a_new_address(tmp_path):
+    from peer_review.entrypoints.web.pages import fingerprinted  # inside: each test here fails on its own
+
+    (tmp_path / "site.css").write_text("body { color: black; }")
+    before = fingerprinted(tmp_path)["site.css"]
+    (tmp_path / "site.css").write_text("body { color: #0b0c0c; }")
+    after = fingerprinted(tmp_path)["site.css"]
+    assert re.fullmatch(r"site\.[0-9a-f]{10}\.css", before.address) and after.address != before.address
+    assert after.content == b"body { color: #0b0c0c; }" and after.media_type == "text/css"
+
+
+def test_the_favicon_is_linked_served_and_found_at_favicon_ico(coordinator):
+    html = coordinator.get("/").text
+    icon = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', html).group(1)
+    assert re.fullmatch(r"/static/favicon\.[0-9a-f]{10}\.svg", icon), icon
+    svg = coordinator.get(icon)
+    assert svg.status_code == 200 and svg.headers["content-type"] == "image/svg+xml"
+    assert svg.headers["cache-control"] == IMMUTABLE and svg.text.startswith("<svg") and ">PR</text>" in svg.text
+    moved = new_client().get("/favicon.ico")
+    assert moved.status_code == 302 and moved.headers["location"] == icon
 
 
 def test_each_answer_masks_the_csrf_token_afresh_and_each_masked_token_is_accepted(coordinator):

@@ -5,10 +5,13 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import hashlib
 import hmac
 import logging
+import mimetypes
 import re
 import secrets
+from dataclasses import dataclass
 from pathlib import Path as FilePath
 from typing import Annotated
 from urllib.parse import parse_qsl, unquote_to_bytes
@@ -52,6 +55,35 @@ STAGE_TAGS = {
 }
 
 
+@dataclass(frozen=True)
+class StaticFile:
+    """A static file as read at start-up, and served from memory: its address always names this content."""
+
+    name: str  # as in the folder: govuk-frontend.min.css
+    address: str  # what pages link to: govuk-frontend.min.0123456789.css
+    content: bytes
+    media_type: str
+    etag: str
+
+
+def fingerprinted(folder: FilePath) -> dict[str, StaticFile]:
+    """The folder's files by name, each given the address NAME.HASH.EXT (the first 10 hex digits of its SHA-256),
+    so browsers may keep them for a year: a changed file has a new address."""
+    files = {}
+    for path in sorted(folder.iterdir()):
+        if not path.is_file():
+            continue
+        content = path.read_bytes()
+        digest = hashlib.sha256(content).hexdigest()[:10]
+        stem, dot, ext = path.name.rpartition(".")
+        address = f"{stem}.{digest}.{ext}" if dot else f"{path.name}.{digest}"
+        media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        files[path.name] = StaticFile(path.name, address, content, media_type, f'"{digest}"')
+    return files
+
+
+STATIC = fingerprinted(HERE / "static")
+
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.globals.update(
     stage_tag=lambda stage: STAGE_TAGS.get(stage, "govuk-tag--grey"),
@@ -60,6 +92,7 @@ templates.env.globals.update(
     only_theirs=lambda kind: bool(KIND_RULES[TaskKind(kind)].own_answer),
 )  # a task nobody does on its assignee's behalf
 templates.env.filters["long_date"] = lambda value: clock.long_date(value) if value else ""
+templates.env.globals["static_url"] = lambda name: f"/static/{STATIC[name].address}"
 
 
 class NotSignedIn(Exception):
