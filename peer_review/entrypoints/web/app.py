@@ -6,20 +6,22 @@ Routers by audience: `auth` (signing in and out), `participant` (tasks, forms, r
 Every request is checked here for its Host header (DNS rebinding) and its address (no control characters,
 only UTF-8, not too long: a 400 before any page or the database sees it), every POST for its CSRF token;
 every answer, errors included, carries the security headers (HSTS too when served over https). A script may fetch
-exports with `Authorization: Bearer PEER_REVIEW_WEB_TOKEN`.
+exports with `Authorization: Bearer PEER_REVIEW_WEB_TOKEN`. Answers are gzipped for clients that ask; static files
+are served at fingerprinted addresses that browsers keep for a year.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 import secrets
 from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -27,7 +29,7 @@ from peer_review import settings
 from peer_review.entrypoints.web import auth, coordinator, library, new_partnership, participant, surveys, trusts
 from peer_review.entrypoints.web.pages import (
     CSRF_COOKIE,
-    HERE,
+    STATIC,
     BadCsrf,
     FormTooLarge,
     NotSignedIn,
@@ -40,6 +42,8 @@ from peer_review.service.signin import web_url as configured_web_url
 
 LOCAL_HOSTS = ["localhost", "127.0.0.1", "::1"]
 HSTS = "max-age=31536000; includeSubDomains"
+IMMUTABLE = "public, max-age=31536000, immutable"  # a fingerprinted static file: its address changes with it
+WORD = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"  # a zip already
 log = logging.getLogger("peer_review.entrypoints.web")
 
 
@@ -61,13 +65,16 @@ def create_app(
     app.state.web_url = web_url
     app.state.export_token = export_token
     app.state.secure_cookies = web_url.startswith("https://")
-    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.add_api_route("/static/{address}", static_file, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/favicon.ico", favicon, methods=["GET"], include_in_schema=False)
     routers = (auth, participant, trusts, new_partnership, coordinator, library, surveys)
     for module in routers:
         app.include_router(module.router)
 
     hosts = allowed_hosts or ([host] if (host := urlsplit(web_url).hostname) else []) + LOCAL_HOSTS
     app.add_middleware(CleanAddress)
+    # inside HeadAsGet, so that HEAD's headers are GET's; level 6 (zlib's default) as 9 costs more for little less
+    app.add_middleware(GZipMiddleware, compresslevel=6, exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, WORD))
     app.add_middleware(HeadAsGet)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
 
@@ -96,7 +103,7 @@ def create_app(
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         if served_over_https(request):
             response.headers.setdefault("Strict-Transport-Security", HSTS)
-        if not request.url.path.startswith("/static/"):
+        if not request.url.path.startswith("/static/"):  # static files say how long they keep (static_file)
             response.headers.setdefault("Cache-Control", "no-store")
         if CSRF_COOKIE not in request.cookies:
             response.set_cookie(
@@ -175,6 +182,34 @@ def served_over_https(request: Request) -> bool:
     Never for localhost, even over https: browsers would then insist on https for every port of it for a year."""
     secure = request.app.state.secure_cookies or request.url.scheme == "https"
     return secure and not is_loopback(request.url.hostname)
+
+
+_BY_ADDRESS = {file.address: file for file in STATIC.values()}
+_DIGEST = re.compile(r"[0-9a-f]{10}")
+
+
+async def static_file(request: Request, address: str) -> Response:
+    """A static file, from memory. At its current address browsers keep it for a year. By its plain name or an
+    older fingerprint (a page drawn by the process a restart replaced) it is the current file, which browsers must
+    check again before each use (no-cache): the page still gets its styles, and no address keeps another content."""
+    file, cache = _BY_ADDRESS.get(address), IMMUTABLE
+    if file is None:
+        stem, _, ext = address.rpartition(".")
+        older, _, digest = stem.rpartition(".")
+        file, cache = STATIC.get(f"{older}.{ext}" if _DIGEST.fullmatch(digest) else address), "no-cache"
+    if file is None:
+        return Response("Not found", status_code=404, media_type="text/plain")
+    headers = {"Cache-Control": cache, "ETag": file.etag}
+    if file.etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(file.content, media_type=file.media_type, headers=headers)
+
+
+async def favicon() -> Response:
+    """Browsers ask for /favicon.ico where a page names no icon (an export opened in a tab): the SVG one."""
+    return RedirectResponse(
+        f"/static/{STATIC['favicon.svg'].address}", status_code=302, headers={"Cache-Control": "public, max-age=86400"}
+    )
 
 
 def _page_not_found(request: Request, problem: str):

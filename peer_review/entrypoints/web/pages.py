@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+import hashlib
 import hmac
 import logging
+import mimetypes
 import re
+import secrets
+from dataclasses import dataclass
 from pathlib import Path as FilePath
 from typing import Annotated
 from urllib.parse import parse_qsl, unquote_to_bytes
@@ -48,6 +54,36 @@ STAGE_TAGS = {
     "closed": "govuk-tag--green",
 }
 
+
+@dataclass(frozen=True)
+class StaticFile:
+    """A static file as read at start-up, and served from memory: its address always names this content."""
+
+    name: str  # as in the folder: govuk-frontend.min.css
+    address: str  # what pages link to: govuk-frontend.min.0123456789.css
+    content: bytes
+    media_type: str
+    etag: str
+
+
+def fingerprinted(folder: FilePath) -> dict[str, StaticFile]:
+    """The folder's files by name, each given the address NAME.HASH.EXT (the first 10 hex digits of its SHA-256),
+    so browsers may keep them for a year: a changed file has a new address."""
+    files = {}
+    for path in sorted(folder.iterdir()):
+        if not path.is_file():
+            continue
+        content = path.read_bytes()
+        digest = hashlib.sha256(content).hexdigest()[:10]
+        stem, dot, ext = path.name.rpartition(".")
+        address = f"{stem}.{digest}.{ext}" if dot else f"{path.name}.{digest}"
+        media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        files[path.name] = StaticFile(path.name, address, content, media_type, f'"{digest}"')
+    return files
+
+
+STATIC = fingerprinted(HERE / "static")
+
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.globals.update(
     stage_tag=lambda stage: STAGE_TAGS.get(stage, "govuk-tag--grey"),
@@ -57,6 +93,7 @@ templates.env.globals.update(
 )  # a task nobody does on its assignee's behalf
 templates.env.filters["long_date"] = lambda value: clock.long_date(value) if value else ""
 templates.env.filters["long_moment"] = lambda value: clock.long_moment(value) if value else ""
+templates.env.globals["static_url"] = lambda name: f"/static/{STATIC[name].address}"
 
 
 class NotSignedIn(Exception):
@@ -71,13 +108,48 @@ def page(request: Request, name: str, status_code: int = 200, **context) -> HTML
     viewer = getattr(request.state, "viewer", None)
     context.setdefault("viewer", viewer)
     context.setdefault("signed_in", viewer is not None and viewer.email != "")
-    context.setdefault("csrf_token", csrf_token(request))
+    context.setdefault("csrf_token", MaskedToken(csrf_token(request)))
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 
 def csrf_token(request: Request) -> str:
     """The token this request's forms carry: the signed-in session's, or before signing in the visitor's cookie."""
     return getattr(request.state, "session_csrf", "") or getattr(request.state, "anonymous_csrf", "")
+
+
+class MaskedToken:
+    """The CSRF token as pages write it: masked afresh each time it is written (see `masked`), so that no two
+    answers, compressed, carry the same secret for an attacker who reflects text into them to guess at (BREACH)."""
+
+    def __init__(self, token: str):
+        self.token = token
+
+    def __str__(self) -> str:
+        return masked(self.token)
+
+
+_MASKED = re.compile(r"[A-Za-z0-9_-]*")
+
+
+def masked(token: str) -> str:
+    """As Django does: a random mask, then the token XOR the mask, in URL-safe base64 without padding."""
+    secret = token.encode()
+    mask = secrets.token_bytes(len(secret))
+    return base64.urlsafe_b64encode(mask + bytes(a ^ b for a, b in zip(secret, mask))).rstrip(b"=").decode()
+
+
+def unmasked(sent: str) -> bytes | None:
+    """The token a masked one hides, or None when `sent` cannot be one."""
+    if not _MASKED.fullmatch(sent):
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(sent + "=" * (-len(sent) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    if len(raw) % 2:
+        return None
+    half = len(raw) // 2
+    return bytes(a ^ b for a, b in zip(raw[:half], raw[half:]))
 
 
 def db():
@@ -144,9 +216,10 @@ async def posted(request: Request, max_bytes: int = MAX_FORM_BYTES) -> list[tupl
 
 
 def _check_csrf(request: Request, sent: str) -> None:
-    """The form's token must be this request's (BadCsrf otherwise)."""
+    """The form's token, unmasked, must be this request's (BadCsrf otherwise)."""
     expected = csrf_token(request)
-    if not expected or not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
+    token = unmasked(sent) if sent else None
+    if not expected or not token or not hmac.compare_digest(token, expected.encode()):
         raise BadCsrf()
 
 
