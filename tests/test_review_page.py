@@ -206,3 +206,22 @@ def test_evidence_kept_at_a_web_address_is_a_link_and_other_schemes_are_not(plan
 )
 def test_only_an_http_or_https_address_becomes_a_link(text, link):
     assert web_address(text) == link
+
+
+def test_the_findings_and_moderation_forms_show_the_work_in_context(planned):
+    with clock.frozen_at(MONDAY):
+        _until("record_findings")
+        with db.session_scope() as session:
+            lines = session.exec(
+                select(LineOfEnquiry).where(LineOfEnquiry.review_id == 1, LineOfEnquiry.round == 1)
+            ).all()
+            items = session.exec(select(EvidenceItem).where(EvidenceItem.review_id == 1)).all()
+        (task,) = [t for t in open_tasks(1) if t.kind == "record_findings" and t.assignee_email == PEOPLE["peer"]]
+        form = visible_text(sign_in(PEOPLE["peer"]).get(f"/tasks/{task.id}").text)
+        assert all(f"The host's self-evaluation: {' '.join(line.self_evaluation.split())}" in form for line in lines)
+        assert f"The evidence index ({len(items)} items)" in form and all(e.location in form for e in items)
+        _until("moderate")
+        (moderate,) = [t for t in open_tasks(1) if t.kind == "moderate"]
+        form = visible_text(sign_in(PEOPLE["moderator"]).get(f"/tasks/{moderate.id}").text)
+        assert "by Owen Fletcher" in form and "by Joe Hartley" in form  # each finding names its author
+        assert all(f"The host's self-evaluation: {' '.join(line.self_evaluation.split())}" in form for line in lines)

@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException
 
 from peer_review import clock
 from peer_review.domain.model import KIND_RULES, TaskKind
+from peer_review.domain.reading import web_address
 from peer_review.domain.text import Email, Name
 from peer_review.entrypoints.web.forms import value_at
 from peer_review.errors import UserError
@@ -93,6 +94,7 @@ templates.env.globals.update(
 )  # a task nobody does on its assignee's behalf
 templates.env.filters["long_date"] = lambda value: clock.long_date(value) if value else ""
 templates.env.filters["long_moment"] = lambda value: clock.long_moment(value) if value else ""
+templates.env.globals["web_address"] = web_address  # an evidence item's location as a link, when it is one
 templates.env.globals["static_url"] = lambda name: f"/static/{STATIC[name].address}"
 
 

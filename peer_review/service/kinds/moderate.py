@@ -16,6 +16,7 @@ from peer_review.service.kinds._read_back import line_named
 from peer_review.service.kinds._yaml import comment, evidence_comment, quoted
 from peer_review.service.steps import move, open_task
 from peer_review.store.db import Session
+from peer_review.store.people import names_by_id
 from peer_review.store.records import (
     add_moderation_decision,
     add_moderation_round,
@@ -30,8 +31,14 @@ if TYPE_CHECKING:
 
 
 def context(session: Session, review: Review, task: Task, known: dict) -> dict:
-    """The findings to decide on, and the judgements that stand (a later round may change them)."""
-    return {"findings": findings_to_moderate(session, review), "judgements": standing_judgements(session, review)}
+    """The findings to decide on, with their authors' names, and the judgements that stand (a later round may
+    change them)."""
+    findings = findings_to_moderate(session, review)
+    return {
+        "findings": findings,
+        "judgements": standing_judgements(session, review),
+        "authors": names_by_id(session, {f.author_id for f in findings}),  # each finding shown with who wrote it
+    }
 
 
 def references(session: Session, review: Review, task: Task, known: dict) -> dict:
