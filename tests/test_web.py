@@ -131,7 +131,8 @@ def test_review_page_shows_stages_team_tasks_documents_and_history(site):
     assert "Accept or decline your place on the review team" in html
     assert "overdue by" in html
     assert 'href="/reviews/1/documents/review-report"' in html
-    assert "stage changed" in html and "task opened" in html  # the audit history
+    assert "The review moved from Scheduled to Assignment" in html  # the audit history, in words
+    assert "Owen Fletcher was asked to accept or decline a place on the review team" in html
 
 
 def test_document_download_keeps_the_stored_bytes_and_name(site):

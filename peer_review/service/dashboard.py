@@ -5,24 +5,26 @@ view is a fixed number of queries, however many reviews the database holds (no q
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from peer_review import clock
 from peer_review.domain.calendar import SchoolCalendar
-from peer_review.domain.lifecycle import Stage
+from peer_review.domain.history import EventKind, Names, TaskFacts, chosen_kinds, describe
+from peer_review.domain.lifecycle import ORDER, Stage
 from peer_review.domain.model import TaskKind, days_overdue
 from peer_review.domain.scheduling import ReviewDates
 from peer_review.errors import NotFound
 from peer_review.service.planning import calendar_snapshots
 from peer_review.store import overviews
 from peer_review.store.db import Session
-from peer_review.store.people import get_partnership_by_id, trust_of
+from peer_review.store.people import get_partnership_by_id, people_in, trust_of, trusts_in
 from peer_review.store.rendered_documents import document_lines, stored_document
 from peer_review.store.reviews import get_review
 
 if TYPE_CHECKING:
-    from peer_review.store.tables import Document, Partnership, Review, VisitChange
+    from peer_review.store.tables import AuditEntry, Document, Partnership, Person, Review, Task, VisitChange
 
 # --- who carries how much -----------------------------------------------------------------------
 
@@ -118,7 +120,7 @@ class StageDates:
     stage: str
     deadline: dt.date | None
     finished: dt.date | None
-    state: str  # done | current | to come
+    state: str  # done | current | to come | cancelled (of a cancelled review: the stages it never finished)
 
     @property
     def late(self) -> bool:
@@ -153,10 +155,12 @@ class TaskLine:
 
 @dataclass(frozen=True)
 class HistoryLine:
+    """One event of the review's history, as people read it: when (England's time) and what, in a sentence."""
+
     at: dt.datetime
-    actor: str
-    action: str
-    detail: str
+    when: str
+    kind: EventKind
+    sentence: str
 
 
 @dataclass(frozen=True)
@@ -176,38 +180,33 @@ class ReviewDetail:
     team: list[TeamMember]
     tasks: list[TaskLine]
     documents: list[DocumentLine]
-    history: list[HistoryLine]
+    history: list[HistoryLine]  # newest first, only the kinds asked for
     visit_moves: list[VisitChange] = field(default_factory=list)
+    history_kinds: frozenset[EventKind] = frozenset()  # the kinds asked for (none: every kind)
+    history_total: int = 0  # events of every kind
+
+    @property
+    def history_filter(self) -> list[tuple[EventKind, bool]]:
+        """Each kind of event, and whether the page's filter asks for it."""
+        return [(kind, kind in self.history_kinds) for kind in EventKind]
 
 
-def review_detail(session: Session, review_id: int) -> ReviewDetail:
+def review_detail(
+    session: Session, review_id: int, history_kinds: Iterable[str] = (), reasons_for_declining: bool = False
+) -> ReviewDetail:
+    """The review page's content. `history_kinds`: the kinds of event the history shows (as the query string
+    gives them: unknown ones are ignored, none means all); `reasons_for_declining`: whether the history gives
+    the reason someone declined their place (the coordinator's view, as on the team table)."""
     review = get_review(session, review_id)
     partnership = get_partnership_by_id(session, review.partnership_id)
     today = clock.today()
     entries = overviews.history_of(session, review.id)
-    left: dict[str, dt.date] = {}
-    for entry in entries:
-        if entry.action == "stage_changed" and entry.detail.get("before") != entry.detail.get("after"):
-            left[entry.detail["before"]] = clock.local_date(entry.at)
-    order = list(Stage)
-    current = order.index(Stage(review.stage))
-    stages = [
-        StageDates(
-            stage.label,
-            dt.date.fromisoformat(review.deadlines[stage.value]) if stage.value in review.deadlines else None,
-            left.get(stage.value),
-            "done"
-            if index < current or stage == Stage.CLOSED and index == current
-            else "current"
-            if index == current
-            else "to come",
-        )
-        for index, stage in enumerate(order)
-    ]
+    stages = _stages(review, entries)
     team = [
         TeamMember(p.name, p.email, p.organisation, a.role, a.status, a.reason)
         for a, p in overviews.team_members(session, [review.id])
     ]
+    task_rows = overviews.tasks_with_assignees(session, review.id)
     tasks = [
         TaskLine(
             t.id,
@@ -219,23 +218,88 @@ def review_detail(session: Session, review_id: int) -> ReviewDetail:
             t.completed_at,
             days_overdue(t.due, today) if t.status == "open" else 0,
         )
-        for t, p in overviews.tasks_with_assignees(session, review.id)
+        for t, p in task_rows
     ]
     documents = [
         DocumentLine(kind, filename, created_at, size or 0)
         for kind, filename, created_at, size in document_lines(session, review.id)
     ]
-    history = [HistoryLine(e.at, e.actor, e.action.replace("_", " "), _describe(e.detail)) for e in reversed(entries)]
+    names = _names(session, partnership, task_rows, reasons_for_declining)
+    chosen = chosen_kinds(history_kinds)
+    history = [_history_line(entry, names) for entry in reversed(entries)]
     moves = overviews.visit_moves_of(session, review.id)
     return ReviewDetail(
-        review, partnership, trust_of(session, review).name, stages, team, tasks, documents, history, moves
+        review,
+        partnership,
+        trust_of(session, review).name,
+        stages,
+        team,
+        tasks,
+        documents,
+        [line for line in history if not chosen or line.kind in chosen],
+        moves,
+        chosen,
+        len(history),
     )
 
 
-def _describe(detail: dict) -> str:
-    return "; ".join(
-        f"{key.replace('_', ' ')}: {value}" for key, value in detail.items() if value not in (None, "", [], {})
+def _stages(review: Review, entries: list[AuditEntry]) -> list[StageDates]:
+    """Each stage's deadline, the day it finished and where the review is. A review passes through ORDER; a
+    cancelled one stopped where it was, so the stages it never finished read "cancelled", and so does the
+    Cancelled row itself, with the day it happened (a review that was not cancelled has no such row)."""
+    left: dict[str, dt.date] = {}
+    cancelled: tuple[str, dt.date] | None = None
+    for entry in entries:
+        if entry.action == "stage_changed" and entry.detail.get("before") != entry.detail.get("after"):
+            left[entry.detail["before"]] = clock.local_date(entry.at)
+            if entry.detail.get("after") == Stage.CLOSED:
+                left[Stage.CLOSED.value] = clock.local_date(entry.at)
+        elif entry.action == "review_cancelled":
+            cancelled = (entry.detail.get("before") or Stage.SCHEDULED.value, clock.local_date(entry.at))
+    if review.stage == Stage.CANCELLED:
+        stopped = cancelled[0] if cancelled else Stage.SCHEDULED.value
+        current = ORDER.index(Stage(stopped)) if stopped in ORDER else 0
+    else:
+        current = ORDER.index(Stage(review.stage))
+
+    def state(index: int, stage: Stage) -> str:
+        if review.stage == Stage.CANCELLED:
+            return "done" if index < current else "cancelled"
+        if index < current or stage == Stage.CLOSED == review.stage:
+            return "done"
+        return "current" if index == current else "to come"
+
+    rows = [
+        StageDates(
+            stage.label,
+            dt.date.fromisoformat(review.deadlines[stage.value]) if stage.value in review.deadlines else None,
+            left.get(stage.value),
+            state(index, stage),
+        )
+        for index, stage in enumerate(ORDER)
+    ]
+    if review.stage == Stage.CANCELLED:
+        rows.append(StageDates(Stage.CANCELLED.label, None, cancelled[1] if cancelled else None, "cancelled"))
+    return rows
+
+
+def _names(session: Session, partnership: Partnership, tasks: list[tuple[Task, Person]], reasons: bool) -> Names:
+    """Whom and what the history names, looked up once for the page: the partnership's people (those who left
+    too) and trusts, its framework's strands, and the review's tasks."""
+    people = people_in(session, partnership.id)
+    return Names(
+        people={p.email.strip().lower(): p.name for p in people},
+        coordinators=frozenset(p.email.strip().lower() for p in people if p.is_coordinator),
+        trusts={t.key: t.name for t in trusts_in(session, partnership.id)},
+        strands={s["id"]: s["title"] for s in partnership.framework.get("strands", [])},
+        tasks={t.id: TaskFacts(t.kind, p.email, (t.subject or {}).get("for")) for t, p in tasks},
+        reasons_for_declining=reasons,
     )
+
+
+def _history_line(entry: AuditEntry, names: Names) -> HistoryLine:
+    kind, sentence = describe(entry.action, entry.actor, entry.detail or {}, names)
+    return HistoryLine(entry.at, clock.long_moment(entry.at), kind, sentence)
 
 
 def document_of(session: Session, review_id: int, kind: str) -> Document:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from peer_review import clock
@@ -289,9 +290,16 @@ def _form(
 
 
 @router.get("/reviews/{review_id}")
-def review_page(request: Request, review_id: Id, viewer: Signed, s: DB, moved: int = 0):
+def review_page(
+    request: Request,
+    review_id: Id,
+    viewer: Signed,
+    s: DB,
+    moved: int = 0,
+    kind: Annotated[list[str] | None, Query()] = None,  # the history's filter: kinds of event, checked there
+):
     review, roles = access.review_for(s, viewer, review_id)
-    detail = dashboard.review_detail(s, review.id)
+    detail = dashboard.review_detail(s, review.id, kind or (), reasons_for_declining="coordinator" in roles)
     earlier = follow_up.action_views(
         s, follow_up.earlier_actions(s, review)
     )  # the host trust's follow-up of its earlier reviews
