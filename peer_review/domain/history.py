@@ -435,6 +435,14 @@ def _document_rendered(actor: str, d: Mapping, names: Names) -> str:
         return "A Word document was written"
 
 
+def _report_wording_corrected(actor: str, d: Mapping, names: Names) -> str:
+    ref = str(d.get("ref") or "")
+    if not ref:
+        return f"{names.actor(actor)} corrected the report's wording"
+    what = f"finding {ref}" if d.get("part") == "finding" else f"the comment on line {ref}'s self-evaluation"
+    return f"{names.actor(actor)} corrected the report's wording of {what}"
+
+
 # partnership-wide entries: not on a review's page today, in words all the same
 
 
@@ -577,6 +585,7 @@ EVENTS: dict[str, Event] = {
     "strand_changed": Event(EventKind.VISIT, _strand_changed),
     # documents
     "document_rendered": Event(EventKind.DOCUMENTS, _document_rendered),
+    "report_wording_corrected": Event(EventKind.DOCUMENTS, _report_wording_corrected),
     # anything else: the review's follow-up, and what concerns the whole partnership
     "good_practice_consent": Event(EventKind.OTHER, _good_practice_consent),
     "development_actions_created": Event(EventKind.OTHER, _development_actions_created),

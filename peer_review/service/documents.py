@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from peer_review import clock
 from peer_review.domain.model import Alignment, DocumentKind, FindingKind, TaskKind
-from peer_review.service import follow_up
+from peer_review.service import follow_up, report_wording
 from peer_review.service.common import audit, stored_person
 from peer_review.store.db import Session
 from peer_review.store.people import get_partnership_by_id, people_in, trust_of
@@ -185,11 +185,21 @@ def report_context(session: Session, review: Review, final: bool) -> dict:
         "statement": review.moderator_statement or "The moderator’s statement is added when the report is issued.",
         "self_evaluation_summary": summary,
         **_progress_since_earlier_reviews(session, review),
-        "corrections": (
-            [f"Corrected: {c}" for c in review.factual_corrections]
-            or (["The host trust confirmed that the draft was factually accurate."] if final else ["Not yet checked."])
-        ),
+        "corrections": _accuracy_check(session, review, final),
     }
+
+
+def _accuracy_check(session: Session, review: Review, final: bool) -> list[str]:
+    """The report's factual accuracy check: what the host trust asked to correct, and what the moderator
+    changed in the wording (report_wording)."""
+    asked = [f"The host trust asked for this correction: {c}" for c in review.factual_corrections]
+    made = report_wording.corrections_made(session, review)
+    if not asked and not made:
+        return ["The host trust confirmed that the draft was factually accurate."] if final else ["Not yet checked."]
+    changed = [f"Corrected: {c}" for c in made]
+    if final and not changed:
+        changed = ["The moderator made no change to the report’s wording."]
+    return asked + changed
 
 
 def _progress_since_earlier_reviews(session: Session, review: Review) -> dict:

@@ -8,7 +8,7 @@ import datetime as dt
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from peer_review.store.tables import Document, ModerationDecision
+from peer_review.store.tables import Document, ModerationDecision, ReportCorrection
 
 
 def stored_document(session: Session, review_id: int, kind: str) -> Document | None:
@@ -75,3 +75,32 @@ def add_document(
     )
     session.add(document)
     return document
+
+
+def report_corrections(session: Session, review_id: int) -> list[ReportCorrection]:
+    """The moderator's corrections to a review's report wording, in the order made (its versions)."""
+    return list(
+        session.exec(
+            select(ReportCorrection).where(ReportCorrection.review_id == review_id).order_by(col(ReportCorrection.id))
+        )
+    )
+
+
+def add_report_correction(
+    session: Session,
+    *,
+    review_id: int,
+    part: str,
+    ref: str,
+    before: str,
+    after: str,
+    reason: str,
+    by_id: int,
+    at: dt.datetime,
+) -> ReportCorrection:
+    """A correction to a report's wording, added to the session (report_wording.correct)."""
+    row = ReportCorrection(
+        review_id=review_id, part=part, ref=ref, before=before, after=after, reason=reason, by_id=by_id, at=at
+    )
+    session.add(row)
+    return row

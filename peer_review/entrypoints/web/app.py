@@ -26,7 +26,16 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from peer_review import settings
-from peer_review.entrypoints.web import auth, coordinator, library, new_partnership, participant, surveys, trusts
+from peer_review.entrypoints.web import (
+    auth,
+    coordinator,
+    library,
+    new_partnership,
+    participant,
+    reports,
+    surveys,
+    trusts,
+)
 from peer_review.entrypoints.web.pages import (
     CSRF_COOKIE,
     STATIC,
@@ -67,7 +76,7 @@ def create_app(
     app.state.secure_cookies = web_url.startswith("https://")
     app.add_api_route("/static/{address}", static_file, methods=["GET"], include_in_schema=False)
     app.add_api_route("/favicon.ico", favicon, methods=["GET"], include_in_schema=False)
-    routers = (auth, participant, trusts, new_partnership, coordinator, library, surveys)
+    routers = (auth, participant, reports, trusts, new_partnership, coordinator, library, surveys)
     for module in routers:
         app.include_router(module.router)
 

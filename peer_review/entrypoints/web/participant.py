@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from peer_review import clock
-from peer_review.domain.model import Alignment, DocumentKind, TaskStatus
+from peer_review.domain.model import Alignment, TaskStatus
 from peer_review.entrypoints.web import forms
 from peer_review.entrypoints.web.pages import (
     DB,
@@ -21,7 +21,7 @@ from peer_review.entrypoints.web.pages import (
     page,
     posted,
 )
-from peer_review.errors import Conflict, NotFound, UserError
+from peer_review.errors import Conflict, UserError
 from peer_review.service import (
     access,
     attention,
@@ -317,24 +317,6 @@ def review_page(
         moved=bool(moved),
         provisional=term_dates.on_provisional_dates(s, review),
     )
-
-
-@router.get("/reviews/{review_id}/report")
-def report_page(request: Request, review_id: Id, viewer: Signed, s: DB):
-    """The report as a page, in the words of its Word document: the issued one, or before issue the draft."""
-    review, _roles = access.review_for(s, viewer, review_id)
-    for kind in (DocumentKind.REPORT, DocumentKind.REPORT_DRAFT):
-        report = review_contents.report_page(s, review, kind)
-        if report is not None:
-            return page(
-                request,
-                "review_report.html",
-                review=review,
-                host=trust_of(s, review).name,
-                report=report,
-                final=kind == DocumentKind.REPORT,
-            )
-    raise NotFound(f"review {review.id} has no report yet: the draft is written once its findings are moderated")
 
 
 @router.get("/reviews/{review_id}/move")

@@ -3,7 +3,7 @@ by the Alembic migrations.
 
 `from peer_review.store.tables import Task` reads as from one module, but defines only the tables of the
 module holding Task, and those they refer to. Defining a table costs about 3 ms; a command that names
-a third of them starts that much sooner (`status` names 10 of 33). What needs every table (the migrations,
+a third of them starts that much sooner (`status` names 10 of 34). What needs every table (the migrations,
 copying a database) calls `every_table()`.
 
 The session listeners below keep the engine's queue (machine_work) in step with every change to a review.
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session as OrmSession
 if TYPE_CHECKING:  # the checker sees every table; at run time each is defined when first asked for (below)
     from peer_review.store.tables.audit import AuditEntry  # noqa: F401
     from peer_review.store.tables.context import ExternalReview, ExternalStrandView, HeadlineFigure  # noqa: F401
-    from peer_review.store.tables.document import Document  # noqa: F401
+    from peer_review.store.tables.document import Document, ReportCorrection  # noqa: F401
     from peer_review.store.tables.enquiry import EvidenceItem, Finding, LineOfEnquiry, SelfEvaluationJudgement  # noqa: F401
     from peer_review.store.tables.feedback import FeedbackResponse  # noqa: F401
     from peer_review.store.tables.follow_up import ActionProgress, DevelopmentAction  # noqa: F401
@@ -43,7 +43,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     "enquiry": ("LineOfEnquiry", "EvidenceItem", "Finding", "SelfEvaluationJudgement"),
     "moderation": ("ModerationRound", "ModerationDecision"),
     "follow_up": ("DevelopmentAction", "ActionProgress"),
-    "document": ("Document",),
+    "document": ("Document", "ReportCorrection"),
     "feedback": ("FeedbackResponse",),
     "context": ("HeadlineFigure", "ExternalReview", "ExternalStrandView"),
     "survey": ("SurveyRound", "SurveyInvitation", "SurveyAnswer"),
