@@ -184,7 +184,7 @@ class Tour(BrowserTour):
         from playwright.sync_api import expect
 
         before = _open_tasks()
-        page.get_by_role("button", name="Submit", exact=True).click()
+        page.get_by_role("button", name=SEND).click()
         summary = page.locator(".govuk-error-summary")
         expect(summary.get_by_role("heading")).to_have_text("There is a problem")
         expect(page).to_have_title(re.compile(r"^Error: "))
@@ -195,10 +195,33 @@ class Tour(BrowserTour):
         assert _open_tasks() == before  # nothing was written
 
     def submit(self, page) -> None:
+        """Submit, or for a long answer Continue and then Send from "check your answers" (axe checks it); the
+        done task reads back what was sent and says what happens next."""
+
+        button = page.get_by_role("button", name=SEND)
+        long_answer = button.inner_text() == "Continue"
+        button.click()
+        if long_answer:
+            self.sent_checked(page)
+        self.done(page)
+
+    def sent_checked(self, page) -> None:
         from playwright.sync_api import expect
 
-        page.get_by_role("button", name="Submit", exact=True).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Check your answers before sending them")
+        expect(page.locator("#your-answers .govuk-summary-list__row").first).to_be_visible()
+        self.axe(page, f"check-answers-{sum(name.startswith('check-answers') for name in self.checked) + 1}")
+        page.get_by_role("button", name="Send").click()
+
+    def done(self, page) -> None:
+        from playwright.sync_api import expect
+
         expect(page.locator(".govuk-panel__title")).to_have_text("Task done", timeout=15000)
+        expect(page.locator("#your-answers")).to_be_visible()  # what was sent, read back
+        expect(page.locator("#what-next")).to_be_visible()
+
+
+SEND = re.compile("^(Submit|Continue)$")  # a long answer's form continues to "check your answers"
 
 
 def _check_inbox(page, person: str) -> int:
@@ -379,7 +402,8 @@ def _evidence(tour: Tour) -> None:
     tour.shot(page, "evidence")
     # Enter in a text field sends the answer, as in any form, never a "Remove" or "Add another" button.
     page.get_by_role("group", name="Evidence item E3").get_by_label("Where it is kept").press("Enter")
-    expect(page.locator(".govuk-panel__title")).to_have_text("Task done")
+    tour.sent_checked(page)  # a long answer: checked before it is sent
+    tour.done(page)
 
 
 def _record_findings(tour: Tour, person: str, error_state: bool) -> None:
@@ -427,6 +451,25 @@ def _record_findings(tour: Tour, person: str, error_state: bool) -> None:
     tour.submit(page)
 
 
+ONLY_THE_FIRST_PEER_WROTE = "Headteachers value the termly reviews and act on what they find."
+
+
+def _reads_findings(tour: Tour, reads: dict[str, bool]) -> None:
+    """Each person's review page: the lines and evidence, and the first peer's findings or not, as their role allows."""
+    from playwright.sync_api import expect
+
+    for person, sees in reads.items():
+        page = tour.home(person)
+        page.goto(f"{tour.site.url}/reviews/{REVIEW}")
+        expect(page.locator("#lines")).to_contain_text(LINE_TITLES[0])
+        expect(page.locator("#evidence")).to_contain_text(EVIDENCE_ITEMS[0][0])
+        found = page.get_by_text(ONLY_THE_FIRST_PEER_WROTE)
+        expect(found.first).to_be_visible() if sees else expect(found).to_have_count(0)
+        if person == NEWCOMER["email"] and not sees:
+            expect(page.locator("#findings-hidden")).to_contain_text("once you have submitted your own")
+            tour.axe(page, "review-before-own-findings")
+
+
 def _findings_and_moderation(tour: Tour) -> None:
     from playwright.sync_api import expect
 
@@ -434,6 +477,11 @@ def _findings_and_moderation(tour: Tour) -> None:
     for i, person in enumerate(peers):
         assert person in {t.assignee_email for t in _open_tasks() if t.kind == "record_findings"}
         _record_findings(tour, person, error_state=i == 0)
+        if i == 0:  # one peer has submitted: the other does not read their findings yet, nor does the host
+            _reads_findings(
+                tour, {PEAK_EDGE_PEER: True, NEWCOMER["email"]: False, MODERATOR: True, COORDINATOR: True, CEO: False}
+            )
+    _reads_findings(tour, {NEWCOMER["email"]: True, CEO: False})
 
     # The moderator sends the first finding back, supports the rest, and judges each self-evaluation.
     page = tour.open_task(MODERATOR, "moderate")
@@ -496,6 +544,52 @@ def _findings_and_moderation(tour: Tour) -> None:
     assert _stage() == "report", _stage()
 
 
+CORRECTED = "Leaders & trustees share an accurate, evidence-based account of each of the trust's nine schools."
+
+
+def _correct_the_wording(tour: Tour, page) -> None:
+    """The moderator applies the host's correction to a finding's wording, after a refused empty reason."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("link", name="Correct the report's wording").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Correct the report's wording")
+    expect(page.locator("#asked")).to_contain_text("The trust has nine schools, not eight, since September.")
+    tour.axe(page, "report-wording")
+    card = page.locator(".govuk-summary-card").filter(has_text="Leaders & trustees share").first
+    card.get_by_role("link", name=re.compile("^Change")).click()
+    page.get_by_label("The corrected wording").fill(CORRECTED)
+    page.get_by_role("button", name="Save the correction").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter why the wording changes")
+    tour.error_links_land(page)
+    tour.axe(page, "report-wording-error")
+    expect(page.get_by_label("The corrected wording")).to_have_value(CORRECTED)
+    page.get_by_label("Why it changes").fill("The host trust's correction: it has nine schools since September.")
+    page.get_by_role("button", name="Save the correction").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("The wording is corrected")
+    expect(page.get_by_role("main")).to_contain_text(CORRECTED)
+
+
+def _everyone_reads_the_review(tour: Tour) -> None:
+    """The host CEO, a peer, the moderator and the coordinator each read the review's lines, evidence, findings
+    and report on its pages."""
+    from playwright.sync_api import expect
+
+    for person in (CEO, PEAK_EDGE_PEER, MODERATOR, COORDINATOR):
+        page = tour.home(person)
+        page.goto(f"{tour.site.url}/reviews/{REVIEW}")
+        for title in LINE_TITLES:
+            expect(page.locator("#lines")).to_contain_text(title)
+        expect(page.locator("#lines")).to_contain_text(SELF_EVALUATIONS[0])
+        expect(page.locator("#evidence")).to_contain_text(EVIDENCE_ITEMS[1][0])
+        expect(page.get_by_text(CORRECTED).first).to_be_visible()
+        expect(page.get_by_text(ONLY_THE_FIRST_PEER_WROTE).first).to_be_visible()
+        page.get_by_role("link", name="Read the report").click()
+        expect(page.locator("#report-text")).to_contain_text("Final report, issued by the moderator.")
+        expect(page.locator("#report-text")).to_contain_text(CORRECTED)
+        if person == CEO:
+            tour.axe(page, "report-page")
+
+
 def _report(tour: Tour) -> None:
     from playwright.sync_api import expect
 
@@ -514,6 +608,8 @@ def _report(tour: Tour) -> None:
 
     page = tour.open_task(MODERATOR, "issue_report")
     expect(page.get_by_role("main")).to_contain_text("The trust has nine schools, not eight, since September.")
+    _correct_the_wording(tour, page)
+    page = tour.open_task(MODERATOR, "issue_report", "issue_report-after-correction")
     tour.errors_first(page, "issue_report", ["Enter your statement"])
     page.get_by_label("Your statement as moderator").fill(
         "The review followed the three agreed lines of enquiry. Every finding was checked against the evidence index; one was revised before it was supported."
@@ -707,6 +803,7 @@ def test_one_whole_review_in_the_browser_by_the_people_it_belongs_to(site):
             ):
                 clock.set_time(_at(day))  # weeks pass: everyone's session has ended, so they sign in again
                 stage(tour)
+            _everyone_reads_the_review(tour)
             report = _download_report(tour)
             _progress_at_the_next_review(tour)
             _survey_and_evaluation(tour)
@@ -743,5 +840,6 @@ def test_one_whole_review_in_the_browser_by_the_people_it_belongs_to(site):
         "Checks on impact are not yet systematic across all schools (<2 of 3 sampled>)." in text
     )  # typed text kept as typed
     assert "as the key stage 2 outcomes analysis shows" in text  # the revised finding
+    assert CORRECTED in text and "Corrected: Finding F" in text  # the host's correction, applied by the moderator
     without_disclaimer = text.replace(ABOUT, "")  # which says that no grade is given
     assert not GRADE_WORDS.search(without_disclaimer), GRADE_WORDS.search(without_disclaimer)
