@@ -14,6 +14,8 @@ Timed on each database in turn (in a shuffled order each round), 40 rounds after
 (medians):
 - the inbox ("/") and a form page (/tasks/ID: the person's findings or moderation task, or else any
   open task of theirs) for PERSON, one of the triad's peer reviewers;
+- the review page (/reviews/ID: its stages, lines, evidence, findings, report, team, tasks and history) of that
+  task's review for PERSON, and of the triad's first review (closed, its report issued) for the coordinator;
 - the partnership page (/partnerships/1) for the triad's coordinator;
 - on the national database only, two form POSTs (/tasks/ID, action=submit, response=accept), each
   round in another copy of the triad, so every POST submits a fresh task and the triad the other
@@ -103,12 +105,16 @@ def form_task() -> tuple[int, str]:
 
 
 def pages(app, task_id: int) -> dict[str, Callable[[], None]]:
-    """The three pages on the configured database, each for someone signed in to it."""
+    """The five pages on the configured database, each for someone signed in to it."""
     person = client_for(app, sign_in(app, PERSON))
     coordinator = client_for(app, sign_in(app, COORDINATOR, "127.0.0.2"))
+    with db.session_scope() as session:
+        review_id = session.get(Task, task_id).review_id
     return {
         "inbox": get(person, "/", f'href="/tasks/{task_id}"'),
         "form page": get(person, f"/tasks/{task_id}", 'name="action" value="submit"'),
+        "review page": get(person, f"/reviews/{review_id}", 'id="lines"'),
+        "closed review page": get(coordinator, "/reviews/1", 'href="/reviews/1/report"'),
         "partnership page": get(coordinator, "/partnerships/1", "overdue"),
     }
 
@@ -240,6 +246,8 @@ def run(small_url: str, large_url: str) -> None:
     rows = (
         ("inbox (/)", "inbox"),
         (f"form page (/tasks/{task_id}, {kind})", "form page"),
+        ("review page (the task's, the peer)", "review page"),
+        ("review 1, closed (coordinator)", "closed review page"),
         ("partnership page (coordinator)", "partnership page"),
     )
     for name, view in rows:
