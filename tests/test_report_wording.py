@@ -23,6 +23,7 @@ from helpers import (
     post_form,
     respond,
     row_counts,
+    run_cli,
     send_answer,
     sign_in,
     visible_text,
@@ -155,3 +156,38 @@ def test_only_the_moderator_and_coordinator_correct_and_only_between_the_check_a
         assert "Ruth Ashby" in visible_text(people[MODERATOR].get(path).text)
         [issue] = [t for t in open_tasks(1) if t.kind == "issue_report"]
         assert "/reviews/1/report/wording" in people[MODERATOR].get(f"/tasks/{issue.id}").text
+
+
+def test_the_command_line_corrects_with_the_same_checks(planned):
+    env = {"PEER_REVIEW_DATABASE_URL": db.database_url()}
+    with clock.frozen_at(MONDAY):
+        finding = _checked_with_a_correction()
+    before = row_counts()
+    refused = run_cli("correct", "1", "--finding", finding.ref, "--text", "x", "--reason", "y", "--as", HOST, env=env)
+    assert refused.returncode != 0 and "Only the review's moderator and the coordinator" in refused.stderr
+    both = run_cli(
+        "correct", "1", "--finding", "F1", "--line", "1", "--text", "x", "--reason", "y", "--as", MODERATOR, env=env
+    )
+    assert both.returncode != 0 and "--finding F3 or --line 2" in both.stderr
+    no_reason = run_cli(
+        "correct", "1", "--line", "1", "--text", "New words", "--reason", " ", "--as", MODERATOR, env=env
+    )
+    assert no_reason.returncode != 0 and "Enter why the wording changes" in no_reason.stderr
+    assert row_counts() == before and "Traceback" not in refused.stderr + both.stderr + no_reason.stderr
+    done = run_cli(
+        "correct",
+        "1",
+        "--line",
+        "1",
+        "--text",
+        "Compared with care.",
+        "--reason",
+        "clearer",
+        "--as",
+        MODERATOR,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    with db.session_scope() as session:
+        [version] = session.exec(select(ReportCorrection)).all()
+        assert (version.part, version.ref, version.after) == ("alignment", "1", "Compared with care.")

@@ -730,6 +730,26 @@ def report(
         out.print(f"wrote {path}")
 
 
+@app.command("correct")
+def correct_report(
+    review_id: int,
+    text: Annotated[str, typer.Option(help="the corrected wording")],
+    reason: Annotated[str, typer.Option(help="why it changes, e.g. the host trust's correction it applies")],
+    as_: Annotated[str, typer.Option("--as", help="your email: the review's moderator or the coordinator")],
+    finding: Annotated[str | None, typer.Option(help="the finding whose wording changes, e.g. F3")] = None,
+    line: Annotated[int | None, typer.Option(help="the line whose comment on the self-evaluation changes")] = None,
+) -> None:
+    """Correct the report's wording after the host's check and before the issue (each change is kept)."""
+    from peer_review.service.report_wording import correct
+
+    if (finding is None) == (line is None):
+        raise UserError("say which wording changes: --finding F3 or --line 2 (one of them)")
+    part, ref = ("finding", finding.strip().upper()) if finding is not None else ("alignment", str(line))
+    with _session() as session:
+        changed = correct(session, review_id, part, ref, text, reason, as_)
+    out.print(f"review {review_id}: {changed.label} now reads as corrected; the issued report will list the change")
+
+
 # --- the stakeholder survey -----------------------------------------------------------------------
 
 
