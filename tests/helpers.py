@@ -143,6 +143,18 @@ def do(task: queries.TaskRow) -> None:
     workflow.advance_review(db.session_scope, task.review_id)
 
 
+def do_until(kind: str, review_id: int = 1, skip: frozenset[str] | set[str] = frozenset()) -> list[queries.TaskRow]:
+    """The review's open tasks done in turn (those of `skip` left alone) until one of this kind is open: those."""
+    for _ in range(40):
+        tasks = open_tasks(review_id)
+        if found := [t for t in tasks if t.kind == kind]:
+            return found
+        todo = [t for t in tasks if t.kind not in skip]
+        assert todo, f"review {review_id} is stuck before {kind}: {[t.kind for t in tasks]}"
+        do(todo[0])
+    raise AssertionError(f"no {kind} task opened on review {review_id}")
+
+
 def respond(task: queries.TaskRow, data: dict) -> None:
     """The task answered by its assignee with this answer, then the review moved on as far as the machine can."""
     with db.session_scope() as session:

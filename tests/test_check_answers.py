@@ -16,7 +16,17 @@ from peer_review.service import queries
 from peer_review.store import db
 from peer_review.store.tables import EvidenceItem, Task, TaskDraft
 
-from helpers import csrf_of, do, flatten, open_tasks, post_form, row_counts, send_answer, sign_in, visible_text
+from helpers import (
+    csrf_of,
+    do_until,
+    flatten,
+    open_tasks,
+    post_form,
+    row_counts,
+    send_answer,
+    sign_in,
+    visible_text,
+)
 
 pytestmark = pytest.mark.db
 
@@ -24,16 +34,6 @@ HOST = "helen.marsh@steelvalley.example.org"
 COORDINATOR = "ruth.ashby@coordinator.example.org"
 PEER = "owen.fletcher@donriver.example.org"
 MONDAY = clock.at_london(dt.date(2023, 11, 6), 9)
-
-
-def _until(kind: str):
-    for _ in range(40):
-        tasks = open_tasks(1)
-        found = [t for t in tasks if t.kind == kind]
-        if found:
-            return found
-        do(tasks[0])
-    raise AssertionError(f"no {kind} task opened")
 
 
 def _fields(task_id: int) -> list[tuple[str, str]]:
@@ -47,7 +47,7 @@ def _changes(counts_before: dict, counts_after: dict) -> dict:
 
 def test_continue_keeps_only_a_draft_and_check_your_answers_reads_it_back_with_change_links(planned):
     with clock.frozen_at(MONDAY):
-        [task] = _until("submit_evidence")
+        [task] = do_until("submit_evidence")
         host = sign_in(HOST)
         form = host.get(f"/tasks/{task.id}").text
         assert ">Continue</button>" in form and ">Submit</button>" not in form
@@ -83,7 +83,7 @@ def test_continue_keeps_only_a_draft_and_check_your_answers_reads_it_back_with_c
 
 def test_an_answer_changed_in_another_window_is_checked_again_before_it_is_sent(planned):
     with clock.frozen_at(MONDAY):
-        [task] = _until("submit_evidence")
+        [task] = do_until("submit_evidence")
         host = sign_in(HOST)
         fields = _fields(task.id)
         post_form(host, f"/tasks/{task.id}", [*fields, ("action", "submit")])
@@ -101,7 +101,7 @@ def test_an_answer_changed_in_another_window_is_checked_again_before_it_is_sent(
 
 def test_check_your_answers_is_refused_to_others_and_sends_nothing_for_them(planned):
     with clock.frozen_at(MONDAY):
-        [task] = _until("submit_evidence")
+        [task] = do_until("submit_evidence")
         host = sign_in(HOST)
         post_form(host, f"/tasks/{task.id}", [*_fields(task.id), ("action", "submit")])
         check = host.get(f"/tasks/{task.id}/check").text
@@ -123,7 +123,7 @@ def test_check_your_answers_is_refused_to_others_and_sends_nothing_for_them(plan
 
 def test_a_done_task_reads_back_what_was_sent_by_whom_for_whom_and_what_happens_next(planned):
     with clock.frozen_at(MONDAY):
-        [task] = _until("submit_evidence")
+        [task] = do_until("submit_evidence")
         coordinator = sign_in(COORDINATOR)
         fields = _fields(task.id)
         assert send_answer(coordinator, task.id, fields).status_code == 303  # on the host's behalf

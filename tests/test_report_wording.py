@@ -17,7 +17,7 @@ from peer_review.store.tables import AuditEntry, DevelopmentAction, Finding, Rep
 from helpers import (
     block_texts,
     csrf_of,
-    do,
+    do_until,
     docx_paragraphs,
     open_tasks,
     post_form,
@@ -40,20 +40,10 @@ MONDAY = clock.at_london(dt.date(2023, 11, 6), 9)
 ASKED = "F1 names the wrong school: it was Hillside Primary, not Hill Top"
 
 
-def _until(kind: str) -> list:
-    for _ in range(40):
-        tasks = open_tasks(1)
-        found = [t for t in tasks if t.kind == kind]
-        if found:
-            return found
-        do(tasks[0])
-    raise AssertionError(f"no {kind} task opened")
-
-
 def _checked_with_a_correction() -> Finding:
     """Review 1 moderated, its draft checked by the host, who asked for a correction: the area for development
     to correct (its action is made at issue, so its words matter beyond the report)."""
-    [check] = _until("check_report")
+    [check] = do_until("check_report")
     respond(check, {"accurate": False, "corrections": [ASKED], "share_good_practice": False})
     with db.session_scope() as session:
         return session.exec(
@@ -130,7 +120,7 @@ def test_a_correction_needs_new_words_and_a_reason_shown_together_and_writes_not
 
 def test_only_the_moderator_and_coordinator_correct_and_only_between_the_check_and_the_issue(planned):
     with clock.frozen_at(MONDAY):
-        [check] = _until("check_report")
+        [check] = do_until("check_report")
         path = "/reviews/1/report/wording"
         people = {email: sign_in(email) for email in (MODERATOR, HOST, PEER, COORDINATOR, BYSTANDER)}
         assert people[MODERATOR].get(path).status_code == 403  # the host has not checked the draft yet

@@ -17,6 +17,7 @@ from helpers import (
     block_texts,
     csrf_of,
     do,
+    do_until,
     docx_paragraphs,
     open_tasks,
     row_counts,
@@ -34,18 +35,6 @@ PEOPLE = {
     "moderator": "daniel.okafor@coordinator.example.org",
 }
 MONDAY = clock.at_london(dt.date(2023, 11, 6), 9)
-
-
-def _until(kind: str, skip: set[str] = frozenset()) -> None:
-    """Review 1's open tasks done in turn until one of this kind is open (those of `skip` left alone)."""
-    for _ in range(40):
-        tasks = open_tasks(1)
-        if any(t.kind == kind for t in tasks):
-            return
-        todo = [t for t in tasks if t.kind not in skip]
-        assert todo, f"review 1 is stuck before {kind}: {[t.kind for t in tasks]}"
-        do(todo[0])
-    raise AssertionError(f"no {kind} task opened")
 
 
 def _what_is_read(browsers: dict) -> dict[str, set[str]]:
@@ -82,7 +71,7 @@ def _what_is_read(browsers: dict) -> dict[str, set[str]]:
 def test_each_person_reads_the_review_as_far_as_their_role_allows(planned):
     with clock.frozen_at(MONDAY):
         browsers = {role: sign_in(email) for role, email in PEOPLE.items()}
-        _until("agree_lines")  # the host has proposed its lines; the moderator has not agreed them
+        do_until("agree_lines")  # the host has proposed its lines; the moderator has not agreed them
         seen = _what_is_read(browsers)
         assert seen == {
             "coordinator": {"lines"},
@@ -93,7 +82,7 @@ def test_each_person_reads_the_review_as_far_as_their_role_allows(planned):
         }
         assert "(proposed, not yet agreed)" in browsers["host"].get("/reviews/1").text
 
-        _until("record_findings")
+        do_until("record_findings")
         (peers_task,) = [t for t in open_tasks(1) if t.kind == "record_findings" and t.assignee_email == PEOPLE["peer"]]
         do(peers_task)  # one peer has submitted their findings, the other has not
         seen = _what_is_read(browsers)
@@ -106,7 +95,7 @@ def test_each_person_reads_the_review_as_far_as_their_role_allows(planned):
         }
         assert "once you have submitted your own" in browsers["other peer"].get("/reviews/1").text
 
-        _until("moderate")
+        do_until("moderate")
         seen = _what_is_read(browsers)
         both = {"lines", "peer's findings", "other peer's findings"}
         assert seen == {
@@ -117,7 +106,7 @@ def test_each_person_reads_the_review_as_far_as_their_role_allows(planned):
             "moderator": both,
         }
 
-        _until("check_report")  # moderated and the draft report written
+        do_until("check_report")  # moderated and the draft report written
         seen = _what_is_read(browsers)
         everything = both | {"decisions", "alignment", "report"}
         assert seen["coordinator"] == seen["moderator"] == seen["host"] == everything
@@ -139,14 +128,14 @@ def test_each_person_reads_the_review_as_far_as_their_role_allows(planned):
 
 def test_the_report_page_holds_the_word_documents_text(planned):
     with clock.frozen_at(MONDAY):
-        _until("check_report")
+        do_until("check_report")
         host = sign_in(PEOPLE["host"])
         page = host.get("/reviews/1/report")
         assert page.status_code == 200 and "This is the draft" in page.text
         word = host.get("/reviews/1/documents/review-report-draft")
         assert word.status_code == 200
         assert block_texts(page.text, "report-text") == docx_paragraphs(word.content)
-        _until("give_feedback", skip={"record_progress"})  # checked and issued
+        do_until("give_feedback", skip={"record_progress"})  # checked and issued
         issued = host.get("/reviews/1/report")
         assert "This is the draft" not in issued.text
         word = host.get("/reviews/1/documents/review-report")
@@ -160,7 +149,7 @@ def test_the_report_page_is_refused_to_people_off_the_review_and_before_a_draft(
     with clock.frozen_at(MONDAY):
         coordinator = sign_in(PEOPLE["coordinator"])
         assert coordinator.get("/reviews/1/report").status_code == 404  # no draft yet
-        _until("check_report")
+        do_until("check_report")
         before = row_counts()
         bystander = sign_in("sian.pryce@donriver.example.org")  # a reviewer in the partnership, not on review 1
         other_ceo = sign_in("marcus.hale@donriver.example.org")
@@ -175,7 +164,7 @@ def test_the_report_page_is_refused_to_people_off_the_review_and_before_a_draft(
 
 def test_evidence_kept_at_a_web_address_is_a_link_and_other_schemes_are_not(planned):
     with clock.frozen_at(MONDAY):
-        _until("record_findings")
+        do_until("record_findings")
         with db.session_scope() as session:
             items = session.exec(
                 select(EvidenceItem).where(EvidenceItem.review_id == 1).order_by(EvidenceItem.id)
@@ -210,7 +199,7 @@ def test_only_an_http_or_https_address_becomes_a_link(text, link):
 
 def test_the_findings_and_moderation_forms_show_the_work_in_context(planned):
     with clock.frozen_at(MONDAY):
-        _until("record_findings")
+        do_until("record_findings")
         with db.session_scope() as session:
             lines = session.exec(
                 select(LineOfEnquiry).where(LineOfEnquiry.review_id == 1, LineOfEnquiry.round == 1)
@@ -220,7 +209,7 @@ def test_the_findings_and_moderation_forms_show_the_work_in_context(planned):
         form = visible_text(sign_in(PEOPLE["peer"]).get(f"/tasks/{task.id}").text)
         assert all(f"The host's self-evaluation: {' '.join(line.self_evaluation.split())}" in form for line in lines)
         assert f"The evidence index ({len(items)} items)" in form and all(e.location in form for e in items)
-        _until("moderate")
+        do_until("moderate")
         (moderate,) = [t for t in open_tasks(1) if t.kind == "moderate"]
         form = visible_text(sign_in(PEOPLE["moderator"]).get(f"/tasks/{moderate.id}").text)
         assert "by Owen Fletcher" in form and "by Joe Hartley" in form  # each finding names its author
