@@ -214,3 +214,17 @@ def test_the_findings_and_moderation_forms_show_the_work_in_context(planned):
         form = visible_text(sign_in(PEOPLE["moderator"]).get(f"/tasks/{moderate.id}").text)
         assert "by Owen Fletcher" in form and "by Joe Hartley" in form  # each finding names its author
         assert all(f"The host's self-evaluation: {' '.join(line.self_evaluation.split())}" in form for line in lines)
+
+
+def test_a_report_written_before_its_text_was_kept_offers_its_word_file(planned):
+    from peer_review.store.tables import Document
+
+    with clock.frozen_at(MONDAY):
+        do_until("check_report")
+        with db.session_scope() as session:
+            draft = session.exec(select(Document).where(Document.kind == "review-report-draft")).one()
+            draft.context = None  # as every document rendered before schema 0011
+            session.add(draft)
+        page = sign_in(PEOPLE["host"]).get("/reviews/1/report")
+        assert page.status_code == 200 and "written before its text was kept" in page.text
+        assert 'href="/reviews/1/documents/review-report-draft"' in page.text
