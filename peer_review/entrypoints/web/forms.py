@@ -473,7 +473,8 @@ def _page_order(model: type[BaseModel], path: Path) -> tuple:
 
 
 def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
+    """A message's first letter in capitals, unless it begins with an email address (written as it is)."""
+    return text if "@" in text.split(" ", 1)[0] else text[:1].upper() + text[1:]
 
 
 def _lower(text: str) -> str:

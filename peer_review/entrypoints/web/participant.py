@@ -354,7 +354,7 @@ async def move_visit(request: Request, review_id: Id, viewer: Signed, s: DB):
         fields,
         "visit",
         "the first day of the visit",
-        "Say why the visit should move",
+        "Enter why the visit should move",
         lambda day, reason: rescheduling.reschedule(s, review.id, day, reason, me.email),
     )
     if errors:
