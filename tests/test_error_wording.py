@@ -552,3 +552,29 @@ def test_a_strand_order_says_which_place_each_problem_is_in(database_url):
         f"Select another strand to be reviewed {place}" for place in ("second", "third", "fourth")
     ]
     assert row_counts() == before
+
+
+def test_every_field_of_every_task_form_has_its_words():
+    """A field added to an answer is worded for its form too: each value in `FIELDS`, each list shown one entry
+    at a time in `LISTS` (a key that says which entry a row is, hidden on the page, needs none)."""
+    from typing import get_args, get_origin
+
+    from peer_review.entrypoints.web import forms
+
+    def walk(model: type[BaseModel]) -> set[str]:
+        found = set()
+        for key, info in model.model_fields.items():
+            annotation = forms._without_none(info.annotation)
+            inner = get_args(annotation)[0] if get_origin(annotation) is list else None
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                assert f"{model.__name__}.{key}" in forms.LISTS, f"{model.__name__}.{key}"
+                found |= walk(inner)
+            elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                found |= walk(annotation)
+            elif key not in forms.NAMING and f"{model.__name__}.{key}" not in forms.LISTS:
+                found.add(f"{model.__name__}.{key}")
+        return found
+
+    needed = set().union(*(walk(kind.model) for kind in KINDS.values()))
+    assert needed - set(forms.FIELDS) == set()
+    assert set(forms.FIELDS) - needed == set()  # no words for a field that is gone
