@@ -333,7 +333,7 @@ def _lines_of_enquiry(tour: Tour) -> None:
     page = tour.open_task(MODERATOR, "agree_lines")
     for title in LINE_TITLES:
         expect(page.locator(".govuk-summary-list").last).to_contain_text(title)
-    tour.errors_first(page, "agree_lines", ["Select a decision"])
+    tour.errors_first(page, "agree_lines", ["Select whether you agree these lines of enquiry"])
     tick(page, "No, ask the host for changes")
     page.get_by_label("Comments for the host").fill("Please say what the self-evaluation for line 2 rests on.")
     tour.submit(page)
@@ -485,7 +485,7 @@ def _findings_and_moderation(tour: Tour) -> None:
     text = revision.get_by_label("The finding")
     original = text.input_value()
     text.fill("")
-    tour.errors_first(page, "revise_findings", ["Enter the finding"])
+    tour.errors_first(page, "revise_findings", ["enter the finding"])
     revision = page.locator("#findings > fieldset").first
     revision.get_by_label("The finding").fill(original.rstrip(".") + ", as the key stage 2 outcomes analysis shows.")
     checked = revision.get_by_role("checkbox", checked=True).count()
@@ -509,7 +509,9 @@ def _report(tour: Tour) -> None:
 
     page = tour.open_task(CEO, "check_report")
     tour.errors_first(
-        page, "check_report", ["Select whether the draft is accurate", "Select whether we may share this good practice"]
+        page,
+        "check_report",
+        ["Select whether the draft is factually accurate", "Select whether we may share this good practice"],
     )
     tick(page, "No, it needs corrections")
     tick(page, "Yes, share it")
@@ -610,7 +612,7 @@ def _progress_at_the_next_review(tour: Tour) -> None:
             workflow.submit(session, invitations[0].id, {"response": "accept"}, invitations[0].assignee_email)
         workflow.advance_review(db.session_scope, review.id)
     page = tour.open_task(CEO, "record_progress", group=f"{HOST}: {review.strand_title}")
-    tour.errors_first(page, "record_progress", ["Select how far it has got"])
+    tour.errors_first(page, "record_progress", ["select how far it has got"])
     statuses = page.get_by_role("group", name="How far has it got?")
     for i in range(statuses.count()):
         tick(statuses.nth(i), "Under way")
