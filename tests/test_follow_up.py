@@ -179,22 +179,24 @@ def test_a_record_of_progress_is_refused_unless_it_answers_for_exactly_its_actio
         task.id,
         {"actions": entries[1:]},
         CEO,
-        rf"action {refs[0]} missing; you are asked to record progress on: {', '.join(refs)}",
+        rf"Action {refs[0]} is missing: you are asked to record progress on actions {', '.join(refs[:-1])} and {refs[-1]}",
     )
     refused(
         task.id,
         {"actions": [*entries, dict(entries[0], action="A999")]},
         CEO,
-        "action A999 is not one you are asked to record progress on",
+        "Action A999 is not one you are asked to record progress on",
     )
-    refused(task.id, {"actions": [*entries, entries[0]]}, CEO, f"action {refs[0]} appears more than once")
+    refused(task.id, {"actions": [*entries, entries[0]]}, CEO, f"Action {refs[0]} appears more than once")
     refused(
         task.id,
         {"actions": [dict(entries[0], status="done", evidence=" "), *entries[1:]]},
         CEO,
-        f"action {refs[0]}: say what shows it is done",
+        r"actions\[0\]\.evidence: Enter what shows it is done",
     )
-    refused(task.id, {"actions": [dict(entries[0], evidence=""), *entries[1:]]}, CEO, "say what shows it is under way")
+    refused(
+        task.id, {"actions": [dict(entries[0], evidence=""), *entries[1:]]}, CEO, "Enter what shows it is under way"
+    )
     refused(task.id, {"actions": [dict(entries[0], status="graded"), *entries[1:]]}, CEO, "not_started")
     peers, moderator = _team(second.id)
     for someone in (peers[0].email, moderator.email, OTHER_CEO):
@@ -275,8 +277,8 @@ def test_the_host_answers_on_the_web_form_and_the_next_review_team_sees_the_prog
     shown = send_answer(host, task.id, wrong)
     assert shown.status_code == 400
     links = dict(re.findall(r'<li><a href="#([^"]*)">([^<]*)</a>', shown.text))
-    assert links["actions-0-evidence"].startswith(f"Action 1: action {earlier[0].ref}: say what shows it is done")
-    assert links["actions-1-status"] == "Action 2: Select how far it has got"
+    assert links["actions-0-evidence"] == f"Action {earlier[0].ref}: enter what shows it is done"
+    assert links["actions-1-status"] == f"Action {earlier[1].ref}: select how far it has got"
     assert row_counts() == before
     assert send_answer(host, task.id, fields).status_code == 303
     assert _progress() == [(e["action"], second.id, "next_review", e["status"], e["evidence"]) for e in good["actions"]]

@@ -87,22 +87,29 @@ def test_hostile_field_names_give_an_answer_the_model_refuses_not_a_crash():
 
 
 def test_problems_are_worded_for_people():
-    assert (
-        forms.message({"type": "missing", "loc": ("response",)}, ("response",))
-        == "Select whether you accept your place"
+    def said(model, answer: dict, error: dict) -> str:
+        return forms.message(error, error["loc"], forms.Pruned(answer, answer), model)
+
+    assert said(inp.RespondToAssignment, {}, {"type": "missing", "loc": ("response",)}) == (
+        "Select whether you accept your place"
     )
-    assert (
-        forms.message({"type": "string_too_short", "loc": ("lines", 1, "title")}, ("lines", 1, "title"))
-        == "Line 2: Enter a title"
+    assert said(inp.ProposeLines, {"lines": [{}, {}]}, {"type": "string_too_short", "loc": ("lines", 1, "title")}) == (
+        "Line of enquiry 2: enter the question the review will explore"
     )
-    assert (
-        forms.message({"type": "too_short", "loc": ("lines",), "ctx": {"min_length": 2}}, ("lines",))
-        == "Give at least 2 lines"
-    )
-    assert (
-        forms.message({"type": "string_too_long", "loc": ("reason",), "ctx": {"max_length": 4000}}, ("reason",))
-        == "A reason must be 4,000 characters or fewer"
-    )
+    assert said(
+        inp.ProposeLines, {"lines": [{}]}, {"type": "too_short", "loc": ("lines",), "ctx": {"min_length": 2}}
+    ) == ("Enter at least 2 lines of enquiry")
+    assert said(
+        inp.RespondToAssignment, {}, {"type": "string_too_long", "loc": ("reason",), "ctx": {"max_length": 4000}}
+    ) == ("Your reason must be 4,000 characters or fewer")
+    # an entry is named as the page names it: a line by its number, a finding by its id
+    findings = {"lines": [{"line": "3", "areas_for_development": [{"text": "", "evidence": []}]}]}
+    assert said(
+        inp.RecordFindings, findings, {"type": "too_short", "loc": ("lines", 0, "areas_for_development", 0, "evidence")}
+    ) == ("Line 3, area for development 1: select the evidence it rests on")
+    assert said(
+        inp.Moderate, {"findings": [{"finding": "F7"}]}, {"type": "missing", "loc": ("findings", 0, "decision")}
+    ) == ("Finding F7: select whether it is supported by the evidence")
 
 
 def test_crafted_names_are_left_out_so_the_answer_keeps_the_models_shape():

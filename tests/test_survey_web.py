@@ -167,7 +167,8 @@ def test_a_wrong_answer_records_nothing_and_shows_the_form_again(opened, change)
         "missing_statement": "do not match this survey",
         "too_long": "must be 4,000 characters or fewer",
     }
-    assert said.get(change, "Select an answer, or “Leave blank”, for: ") in shown.text
+    assert said.get(change, "Select how far you agree with “") in shown.text
+    assert change in said or "”, or leave it blank" in shown.text
     # what was chosen and typed is kept, escaped
     assert re.search(
         rf'id="statements\.{ids[0]}-4" name="statements\.{ids[0]}" type="radio" value="4" checked', shown.text

@@ -306,7 +306,11 @@ def _assignment(tour: Tour) -> None:
     expect(page.get_by_role("main")).to_contain_text(
         "Nobody else in the partnership could take this place from Don River Learning Partnership."
     )
-    tour.errors_first(page, "choose_replacement", ["Enter a reason"])
+    tour.errors_first(
+        page,
+        "choose_replacement",
+        ["Select who should take the place, or choose another way to fill it", "Enter why you made this choice"],
+    )
     tick(page, "Someone new")
     page.get_by_label("Full name").fill(NEWCOMER["name"])
     page.get_by_label("Email address").fill(NEWCOMER["email"])
@@ -336,7 +340,7 @@ def _lines_of_enquiry(tour: Tour) -> None:
 
     # The host CEO proposes three lines ("Add another line" for the third).
     page = tour.open_task(CEO, "propose_lines")
-    tour.errors_first(page, "propose_lines", ["Give at least 2 lines"])
+    tour.errors_first(page, "propose_lines", ["Enter at least 2 lines of enquiry"])
     for i in range(3):
         if i == 2:
             page.get_by_role("button", name="Add another line").click()
@@ -352,7 +356,7 @@ def _lines_of_enquiry(tour: Tour) -> None:
     page = tour.open_task(MODERATOR, "agree_lines")
     for title in LINE_TITLES:
         expect(page.locator(".govuk-summary-list").last).to_contain_text(title)
-    tour.errors_first(page, "agree_lines", ["Select a decision"])
+    tour.errors_first(page, "agree_lines", ["Select whether you agree these lines of enquiry"])
     tick(page, "No, ask the host for changes")
     page.get_by_label("Comments for the host").fill("Please say what the self-evaluation for line 2 rests on.")
     tour.submit(page)
@@ -379,7 +383,7 @@ def _evidence(tour: Tour) -> None:
     from playwright.sync_api import expect
 
     page = tour.open_task(CEO, "submit_evidence")
-    tour.errors_first(page, "submit_evidence", ["Give at least 1 evidence item"])
+    tour.errors_first(page, "submit_evidence", ["Enter at least one evidence item"])
     for i, (title, kind, location, lines, personal) in enumerate(EVIDENCE_ITEMS):
         if i:
             page.get_by_role("button", name="Add another item").click()
@@ -413,7 +417,7 @@ def _record_findings(tour: Tour, person: str, error_state: bool) -> None:
         person, "record_findings", "record_findings" if error_state else "record_findings-second-peer"
     )
     if error_state:
-        tour.errors_first(page, "record_findings", ["Give at least 1 line"])
+        tour.errors_first(page, "record_findings", ["which you lead on"])
     lead = [
         int(n)
         for n in re.search(r"You lead on lines? ([\d, ]+):", page.get_by_role("main").inner_text()).group(1).split(", ")
@@ -488,7 +492,11 @@ def _findings_and_moderation(tour: Tour) -> None:
     tour.errors_first(
         page,
         "moderate",
-        ["Select a decision", "Select how well the self-evaluation matched the evidence", "Enter a comment"],
+        [
+            "select whether it is supported by the evidence",
+            "select how well it matched the evidence",
+            "enter your comment",
+        ],
     )
     findings = page.locator("#findings > fieldset")
     count = findings.count()
@@ -525,7 +533,7 @@ def _findings_and_moderation(tour: Tour) -> None:
     text = revision.get_by_label("The finding")
     original = text.input_value()
     text.fill("")
-    tour.errors_first(page, "revise_findings", ["Enter the finding"])
+    tour.errors_first(page, "revise_findings", ["enter the finding"])
     revision = page.locator("#findings > fieldset").first
     revision.get_by_label("The finding").fill(original.rstrip(".") + ", as the key stage 2 outcomes analysis shows.")
     checked = revision.get_by_role("checkbox", checked=True).count()
@@ -595,7 +603,9 @@ def _report(tour: Tour) -> None:
 
     page = tour.open_task(CEO, "check_report")
     tour.errors_first(
-        page, "check_report", ["Select whether the draft is accurate", "Select whether we may share this good practice"]
+        page,
+        "check_report",
+        ["Select whether the draft is factually accurate", "Select whether we may share this good practice"],
     )
     tick(page, "No, it needs corrections")
     tick(page, "Yes, share it")
@@ -664,7 +674,14 @@ def _feedback(tour: Tour) -> None:
     for i, person in enumerate([PEAK_EDGE_PEER, NEWCOMER["email"], MODERATOR]):
         page = tour.open_task(person, "give_feedback", "give_feedback" if i == 0 else f"give_feedback-{i + 1}")
         if i == 0:
-            tour.errors_first(page, "give_feedback", ["Select an answer", "Select yes or no"])
+            tour.errors_first(
+                page,
+                "give_feedback",
+                [
+                    "Select how far you agree that the review will help you improve",
+                    "Select yes if you would take part in a review like this again",
+                ],
+            )
         tick(page.get_by_role("group", name="The review will help us improve"), "4")
         tick(page.get_by_role("group", name="The review gave a fair and accurate account"), "5: strongly agree")
         tick(page.get_by_role("group", name="Would you take part in a review like this again?"), "Yes")
@@ -691,7 +708,7 @@ def _progress_at_the_next_review(tour: Tour) -> None:
             workflow.submit(session, invitations[0].id, {"response": "accept"}, invitations[0].assignee_email)
         workflow.advance_review(db.session_scope, review.id)
     page = tour.open_task(CEO, "record_progress", group=f"{HOST}: {review.strand_title}")
-    tour.errors_first(page, "record_progress", ["Select how far it has got"])
+    tour.errors_first(page, "record_progress", ["select how far it has got"])
     statuses = page.get_by_role("group", name="How far has it got?")
     for i in range(statuses.count()):
         tick(statuses.nth(i), "Under way")

@@ -121,7 +121,7 @@ BAD = {
             ("lines-1-title", ""),
             ("lines-1-self_evaluation", ""),
         ],
-        "lines",
+        "lines-1-title",  # "Enter at least 2 lines of enquiry", beside the line left blank
     ),
     "agree_lines": ([("comments", "")], "decision"),
     "submit_evidence": (
@@ -214,7 +214,7 @@ def test_add_another_and_drafts_write_only_the_draft(planned):
     unanswered = post_form(host, f"/tasks/{task.id}", fields + [("items-0-personal_data", ""), ("action", "submit")])
     assert unanswered.status_code == 400  # personal data is never assumed absent: the host must say
     assert (
-        '<a href="#items-0-personal_data">Evidence item 1: Select whether it identifies pupils or staff</a>'
+        '<a href="#items-0-personal_data">Evidence item E1: select whether it identifies pupils or staff</a>'
         in unanswered.text
     )
     assert row_counts() == before

@@ -72,7 +72,7 @@ def test_what_a_ceo_sets_is_checked_and_the_next_proposal_keeps_it(loaded):
 
     order = list(reversed(trust.strand_order))
     twice = _post(ceo, trust.id, "order", {f"order-{i}": order[0] for i in range(4)})
-    assert twice.status_code == 400 and "is already in the order: put each strand in it once" in twice.text
+    assert twice.status_code == 400 and "Select another strand to be reviewed second: " in twice.text
     empty = _post(ceo, trust.id, "unavailable", {"reason": ""})
     assert empty.status_code == 400
     for message in ("Enter the first day", "Enter the last day", "Enter why your trust is unavailable"):

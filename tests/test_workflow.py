@@ -84,7 +84,7 @@ def test_moderator_sends_a_finding_back_and_a_new_round_follows(triad):
     decisions = [{"finding": ref, "decision": "supported"} for ref in refs]
     decisions[0] = {"finding": refs[0], "decision": "needs_revision"}
     data = {"findings": decisions, "self_evaluation": answer(_context(task.id))["self_evaluation"]}
-    refused(task.id, data, task.assignee_email, "reason is required")
+    refused(task.id, data, task.assignee_email, r"findings\[0\]\.reason: Enter why it needs revision")
     decisions[0]["reason"] = "Cite the outcome data."
     do(task)  # the simulated moderator sends the first finding back
     revise = [t for t in open_tasks() if t.kind == "revise_findings"]
@@ -138,7 +138,9 @@ def test_cli_submit_names_file_and_line(tmp_path):
         decline = tmp_path / "decline.yaml"
         decline.write_text("response: decline\n")  # a check on the whole answer: a decline needs a reason
         refused = run_cli("submit", invitation.id, decline, "--as", invitation.assignee_email, cwd=tmp_path, env=env)
-        assert refused.returncode == 2 and f"{decline}, line 1: say why you decline" in " ".join(refused.stderr.split())
+        assert refused.returncode == 2 and f"{decline}, line 1 (reason): Enter why you decline" in " ".join(
+            refused.stderr.split()
+        )
         task_id = str(_until("propose_lines").id)  # the team accept their places first
     finally:
         db.configure(None)
@@ -168,7 +170,7 @@ def test_a_decline_brings_in_a_replacement_from_the_same_trust(planned):
     tasks = open_tasks()
     assert {t.kind for t in tasks} == {"respond_to_assignment"} and len(tasks) == 3
     peer = next(t for t in tasks if t.assignee_email.endswith("donriver.example.org"))
-    refused(peer.id, {"response": "decline"}, peer.assignee_email, "say why you decline")
+    refused(peer.id, {"response": "decline"}, peer.assignee_email, "reason: Enter why you decline")
     respond(peer, {"response": "decline", "reason": "Jury service"})
     team = _team_emails()
     assert peer.assignee_email not in team

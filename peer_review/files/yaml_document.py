@@ -224,6 +224,6 @@ def describe(error: Mapping[str, Any]) -> str:
     )  # numbers are at most MAX_DIGITS long
     if len(shown) > 80:  # a 5 MB value is not repeated back
         shown = f"{shown[:60]}... ({len(str(given)):,} characters)"
-    if kind == "value_error" and not error["loc"]:  # a whole-model check: its message names what is wrong
-        return message
+    if kind == "value_error" and (not error["loc"] or isinstance(given, (dict, list))):
+        return message  # a check on a whole answer, entry or list: its message names what is wrong
     return f"{message} (got {shown})"

@@ -24,6 +24,7 @@ from peer_review.entrypoints.web.pages import (
     posted,
     posted_file,
     script_or_person,
+    sentence,
     typed,
 )
 from peer_review.errors import Conflict, NotFound, UserError
@@ -147,7 +148,7 @@ async def propose(request: Request, partnership_id: Id, viewer: Signed, s: DB):
     except UserError as exc:
         s.rollback()
         problem = planning.in_words(s, partnership, exc.problem)
-        return _proposal_page(request, s, partnership, exc.http_status, {"propose": problem[0].upper() + problem[1:]})
+        return _proposal_page(request, s, partnership, exc.http_status, {"propose": sentence(problem)})
     return RedirectResponse(f"/partnerships/{partnership.id}/proposal?done=proposed", status_code=303)
 
 
@@ -164,7 +165,8 @@ async def publish(request: Request, partnership_id: Id, viewer: Signed, s: DB):
         proposals.publish(s, partnership.name, by=me.email)
     except UserError as exc:
         s.rollback()
-        return _proposal_page(request, s, partnership, exc.http_status, {"publish": exc.problem})
+        shown = "publish" if proposals.standing(s, partnership) else "published"  # published meanwhile
+        return _proposal_page(request, s, partnership, exc.http_status, {shown: sentence(exc.problem)})
     return RedirectResponse(f"/partnerships/{partnership.id}?published=1", status_code=303)
 
 
@@ -263,7 +265,7 @@ async def extend_task(request: Request, task_id: Id, viewer: Signed, s: DB):
         fields,
         "due",
         "the new due date",
-        "Say why the task needs more time",
+        "Enter why the task needs more time",
         lambda day, reason: reminders.extend(s, task.id, day, reason, me.email),
     )
     if errors:

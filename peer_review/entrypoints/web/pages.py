@@ -312,10 +312,14 @@ def safe_next(target: str) -> str:
 
 
 def date_from(fields: dict[str, str], name: str, what: str) -> tuple[dt.date | None, str | None]:
-    """A GOV.UK date input's value: (date, None), or (None, the problem in words)."""
+    """A GOV.UK date input's value: (date, None), or (None, the problem in its words: "Enter ...", "... must
+    include a month", "... must be a real date")."""
     parts = [fields.get(f"{name}-{part}", "").strip() for part in ("day", "month", "year")]
     if not any(parts):
         return None, f"Enter {what}"
+    missing = [part for part, given in zip(("day", "month", "year"), parts) if not given]
+    if missing:
+        return None, f"{what[0].upper()}{what[1:]} must include a {' and a '.join(missing)}"
     if not all(p.isascii() and p.isdigit() and len(p) <= 4 for p in parts):
         return None, f"{what[0].upper()}{what[1:]} must be a real date, like 27 3 2024"
     day, month, year = map(int, parts)
@@ -342,8 +346,16 @@ def dated_change(fields: dict[str, str], date_field: str, what: str, why_missing
         try:
             apply(day, reason)
         except UserError as exc:
-            errors[date_field] = exc.problem
+            errors[date_field] = sentence(exc.problem)
     return errors
+
+
+def sentence(problem: str) -> str:
+    """A refusal in words as an error message: a capital first (unless it begins with an email address,
+    written as it is), and no full stop at the end, as GOV.UK's messages have it."""
+    if problem and "@" not in problem.split(" ", 1)[0]:
+        problem = problem[0].upper() + problem[1:]
+    return problem.removesuffix(".")
 
 
 _NAME: TypeAdapter[str] = TypeAdapter(Name)

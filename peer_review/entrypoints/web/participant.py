@@ -137,14 +137,14 @@ async def task_answer(request: Request, task_id: Id, viewer: Signed, s: DB):
         )  # deletes every draft of the task: none is of use any more
     except workflow.InvalidAnswer as exc:
         s.rollback()
-        return again(answer, forms.errors_by_field(exc.raw, pruned, kind.form), 400)
+        return again(answer, forms.errors_by_field(exc.raw, pruned, kind.form, kind.model), 400)
     except Conflict:  # someone else's answer got there first
         s.rollback()
         s.refresh(task)
         return _done(request, s, viewer, ctx, task, 409)
     except UserError as exc:
         s.rollback()
-        return again(answer, {forms.field_id(kind.form.anchor(pruned.original(exc.loc))) or "answer": exc.problem}, 400)
+        return again(answer, forms.problem_by_field(exc.loc, exc.problem, pruned, kind.form, kind.model), 400)
     s.commit()
     _move_on(done)
     return RedirectResponse(f"/tasks/{task.id}", status_code=303)
@@ -336,7 +336,7 @@ async def move_visit(request: Request, review_id: Id, viewer: Signed, s: DB):
         fields,
         "visit",
         "the first day of the visit",
-        "Say why the visit should move",
+        "Enter why the visit should move",
         lambda day, reason: rescheduling.reschedule(s, review.id, day, reason, me.email),
     )
     if errors:

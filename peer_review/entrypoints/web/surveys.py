@@ -4,6 +4,7 @@ personal: nobody answers for anyone else, the coordinator included)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
@@ -111,18 +112,21 @@ def _errors(questionnaire: Questionnaire, problems: list[tuple[tuple, str]]) -> 
     for loc, message in problems:
         key, item = (loc + ("", ""))[:2]
         if key == "statements" and item in statements:
-            errors.setdefault(STATEMENT + item, f"Select an answer, or “Leave blank”, for: {statements[item].text}")
+            errors.setdefault(
+                STATEMENT + item, f"Select how far you agree with “{statements[item].text}”, or leave it blank"
+            )
         elif key == "open_questions" and item in questions:
-            limit = "must be 4,000 characters or fewer" if "at most" in message else None
+            answer = f"your answer to “{questions[item]}”"
+            said = re.sub(r" \(got .*\)$", "", message, flags=re.S)  # what was typed is in the box, as typed
             errors.setdefault(
                 QUESTION + item,
-                f"Your answer to “{questions[item]}” {limit}"
-                if limit
-                else f"Your answer to “{questions[item]}”: {message}",
+                f"{answer[0].upper()}{answer[1:]} must be 4,000 characters or fewer"
+                if "at most" in message
+                else f"{said[0].upper()}{said[1:]} from {answer}",
             )
         else:  # only a form changed by hand (or one from another survey) sends other items, or leaves a statement out
             errors.setdefault(
-                ANCHOR, "The answers sent do not match this survey’s questions. Reload the page and answer again"
+                ANCHOR, "The answers sent do not match this survey’s questions: reload the page and answer again"
             )
     return errors
 

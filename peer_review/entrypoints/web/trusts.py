@@ -194,7 +194,9 @@ def _order_problems(order: list[str], strands: dict[str, str]) -> dict[str, str]
         if strand not in strands:
             errors[f"order-{i}"] = f"Select the strand to be reviewed {_ordinal(i + 1)}"
         elif strand in order[:i]:
-            errors[f"order-{i}"] = f"{strands[strand]} is already in the order: put each strand in it once"
+            errors[f"order-{i}"] = (
+                f"Select another strand to be reviewed {_ordinal(i + 1)}: {strands[strand]} is already in the order"
+            )
     return errors
 
 
