@@ -103,7 +103,11 @@ def progress_svg(
         if r.issued_on is not None:
             finish, fill, what = r.issued_on, "#1d70b8", f"report issued {long_date(r.issued_on)}"
         else:
-            finish, fill, what = max(today, r.visit[1]), "url(#ongoing)", f"{r.stage}, report due {long_date(r.report_due)}"
+            finish, fill, what = (
+                max(today, r.visit[1]),
+                "url(#ongoing)",
+                f"{r.stage}, report due {long_date(r.report_due)}",
+            )
         if r.visit[0] <= today or r.issued_on is not None:
             out.append(
                 f'<rect class="actual" x="{actual_start:.1f}" y="{y + 16}" width="{max(x(finish) - actual_start, 4):.1f}" height="10" fill="{fill}" stroke="#1d70b8"><title>{escape(f"actual: visit {date_span(*r.visit)}; {what}")}</title></rect>'
