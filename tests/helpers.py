@@ -417,6 +417,34 @@ CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = Path(os.environ.get("PEER_REVIEW_TEST_ARTIFACTS", ROOT / "test-artifacts"))
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+# ...and, besides WCAG's own rules, a best-practice one, failed on whatever its impact: no two landmarks (scrolling
+# regions among them) share a name.
+AXE_ALSO = ["landmark-unique"]
+AXE_RUN = (
+    "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, rules: {'landmark-unique': {enabled: true}}})"
+)
+PHONE_WIDTH = 320  # the narrowest phone WCAG 1.4.10 (Reflow) asks for: 320 CSS pixels, nothing to scroll sideways
+# What sticks out sideways: the page itself wider than the window, anything whose right edge passes the window's
+# outside a scrolling region, and any region that scrolls but that the keyboard cannot reach (tabindex="0") or
+# that has no name (role="region" with aria-labelledby or aria-label). Each a few words naming the element.
+TOO_WIDE = """() => {
+  const width = window.innerWidth, found = [];
+  const name = e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className && typeof e.className === 'string'
+      ? '.' + e.className.trim().split(/\\s+/).join('.') : '') + ' "' + (e.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 40) + '"';
+  const scrolls = e => ['auto', 'scroll'].includes(getComputedStyle(e).overflowX);
+  const inRegion = e => { for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) if (scrolls(p)) return true; return false; };  // not <html>: GOV.UK's always scrolls
+  if (document.documentElement.scrollWidth > width)
+    found.push(`the page is ${document.documentElement.scrollWidth}px wide in a ${width}px window`);
+  for (const e of document.body.querySelectorAll('*')) {
+    const box = e.getBoundingClientRect();
+    if ((box.width || box.height) && box.right > width + 0.5 && !inRegion(e))
+      found.push(`${name(e)} reaches ${Math.round(box.right)}px`);
+    if (scrolls(e) && e.scrollWidth > e.clientWidth + 1 && !['TEXTAREA', 'SELECT', 'INPUT'].includes(e.tagName)
+        && !(e.tabIndex === 0 && e.getAttribute('role') === 'region' && (e.hasAttribute('aria-labelledby') || e.hasAttribute('aria-label'))))
+      found.push(`${name(e)} scrolls sideways but is not a named region the keyboard reaches`);
+  }
+  return found.slice(0, 10);
+}"""
 # Chromium as root in a closed network: no sandbox, and no background calls to Google's hosts.
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -555,20 +583,35 @@ class BrowserTour:
     # checks
 
     def axe(self, page, name: str) -> None:
-        """axe-core's findings against WCAG 2.2 A and AA: all saved, the serious and critical kept to fail on."""
+        """axe-core's findings against WCAG 2.2 A and AA, on the desktop screen the tour uses and again on a phone
+        320 px wide (WCAG 1.4.10, Reflow), where nothing may stick out sideways except inside a scrolling region
+        that the keyboard reaches: all saved; the serious and critical ones, AXE_ALSO's and anything too wide kept
+        to fail on."""
         number = len(self.checked) + 1
         self.checked.append(name)
-        page.add_script_tag(path=str(AXE))
-        results = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
+        desktop = page.viewport_size
+        self._axe_run(page, name, f"axe-{number:02d}-{name}.json")
+        page.set_viewport_size({"width": PHONE_WIDTH, "height": desktop["height"]})
+        try:
+            if wide := page.evaluate(TOO_WIDE):
+                self.findings[f"{name} at {PHONE_WIDTH}px"] = [f"reflow: {what}" for what in wide]
+            self._axe_run(page, f"{name} at {PHONE_WIDTH}px", f"axe-{number:02d}-{name}-{PHONE_WIDTH}px.json")
+        finally:
+            page.set_viewport_size(desktop)
+
+    def _axe_run(self, page, name: str, saved_as: str) -> None:
+        if not page.evaluate("typeof axe !== 'undefined'"):
+            page.add_script_tag(path=str(AXE))
+        results = page.evaluate(AXE_RUN, AXE_TAGS)
         assert results["passes"], f"axe checked nothing on {page.url}"
-        (self.artifacts / f"axe-{number:02d}-{name}.json").write_text(json.dumps(results["violations"], indent=2))
+        (self.artifacts / saved_as).write_text(json.dumps(results["violations"], indent=2))
         bad = [
             f"{v['id']} ({v['impact']}): {v['help']} at {', '.join(str(n['target'][0]) for n in v['nodes'][:3])}"
             for v in results["violations"]
-            if v["impact"] in ("serious", "critical")
+            if v["impact"] in ("serious", "critical") or v["id"] in AXE_ALSO
         ]
         if bad:
-            self.findings[name] = bad
+            self.findings.setdefault(name, []).extend(bad)
 
     def shot(self, page, name: str) -> None:
         page.screenshot(path=str(self.artifacts / f"{name}.png"), full_page=True)

@@ -53,14 +53,13 @@ def _sentences(html: str) -> list[str]:
 
 
 def _stage_rows(html: str) -> list[tuple[str, str]]:
-    """(stage, status) of each row of the page's Stages table."""
-    table = html.split('id="stages"', 1)[1].split("</table>", 1)[0]
+    """(stage, status) of each row of the page's Stages list."""
+    stages = html.split('id="stages"', 1)[1].split("</dl>", 1)[0]
     return [
         (stage, re.sub(r"<[^>]+>", " ", state).split()[0] if state.strip() else "")
         for stage, state in re.findall(
-            r'<th scope="row" class="govuk-table__header">([^<]+)</th>.*?'
-            r'<td class="govuk-table__cell">(.*?)</td>\s*</tr>',
-            table,
+            r'<dt class="govuk-summary-list__key">([^<]+)</dt>\s*<dd class="govuk-summary-list__value">(.*?)</dd>',
+            stages,
             re.S,
         )
     ]

@@ -126,7 +126,7 @@ def test_review_page_shows_stages_team_tasks_documents_and_history(site):
         "feedback",
         "closed",
     ):
-        assert f'<th scope="row" class="govuk-table__header">{stage}</th>' in html
+        assert f'<dt class="govuk-summary-list__key">{stage}</dt>' in html
     assert "Daniel Okafor" in html and "moderator" in html
     assert "Accept or decline your place on the review team" in html
     assert "overdue by" in html

@@ -32,6 +32,7 @@ PEOPLE = {
 }
 ROLES = list(PEOPLE)
 OK, NO, HIDDEN = 200, 403, 404
+PUBLIC = ("/accessibility", "/privacy", "/contact")  # the footer's pages: no sign-in needed
 
 
 @pytest.fixture
@@ -87,6 +88,7 @@ def _routes(task: int, trust: int) -> dict[str, dict[str, int]]:
         f"/trusts/{trust}/visits.ics": _expect({"coordinator", "host"}),
         "/partnerships/2": _expect({"outsider"}, hidden_to=set(ROLES) - {"outsider"}),
         "/reviews/13": _expect({"outsider"}, hidden_to=set(ROLES) - {"outsider"}),
+        **{path: {role: OK for role in ROLES} for path in PUBLIC},
     }
 
 
@@ -100,6 +102,8 @@ def test_every_page_answers_each_role_as_the_records_say(world, caplog):
             if NO in expected.values():
                 assert any("refused GET " + path in r.getMessage() for r in caplog.records), path
     assert new_client().get("/reviews/1").status_code == 303  # nobody signed in: to the sign-in page
+    for path in PUBLIC:  # ...but the footer's pages are for anyone
+        assert new_client().get(path).status_code == OK, path
 
 
 def test_the_partnerships_list_shows_only_those_a_person_coordinates(world):

@@ -50,7 +50,7 @@ def test_the_ceo_sees_their_cycle_in_their_order_and_downloads_it(site):
     assert f'href="/trusts/{trust}"' in ceo.get("/").text
     html = ceo.get(f"/trusts/{trust}").text
     strands = re.findall(
-        r'<th scope="row" class="govuk-table__header"><a class="govuk-link" href="/reviews/\d+">([^<]+)</a>', html
+        r'<h3 class="govuk-summary-card__title">\d+\. <a class="govuk-link" href="/reviews/\d+">([^<]+)</a>', html
     )
     assert strands == [
         "School improvement",

@@ -260,6 +260,7 @@ def _assignment(tour: Tour) -> None:
     tour.shot(page, "form-with-errors")
     tick(page, "Yes, I accept my place")
     tour.submit(page)
+    tour.axe(page, "task-done")
 
     # The Peak Edge peer accepts.
     page = tour.open_task(PEAK_EDGE_PEER, "respond_to_assignment", "respond_to_assignment-peer")
@@ -831,7 +832,7 @@ def test_one_whole_review_in_the_browser_by_the_people_it_belongs_to(site):
             )
 
     assert not tour.findings, json.dumps(tour.findings, indent=2)
-    assert {"sign-in", "inbox", "review", "survey", "survey-error", "evaluation"} <= set(tour.checked)
+    assert {"sign-in", "inbox", "review", "survey", "survey-error", "evaluation", "task-done"} <= set(tour.checked)
     from peer_review.domain.model import TaskKind
 
     for kind in TaskKind:  # every form, and every form's error state, went through axe

@@ -138,6 +138,7 @@ def test_a_cycle_is_set_up_scheduled_proposed_answered_and_published_in_the_brow
             # The coordinator sets the new triad up: a file with an error first, named by line and key.
             page = tour.home(COORDINATOR)
             page.goto(site.url + "/partnerships")
+            tour.axe(page, "partnerships")
             page.get_by_role("link", name="Set up a partnership").click()
             expect(page.get_by_role("heading", level=1)).to_have_text("Set up a partnership")
             tour.axe(page, "partnership-new")
@@ -186,6 +187,7 @@ def test_a_cycle_is_set_up_scheduled_proposed_answered_and_published_in_the_brow
             page.set_input_files("#file", str(good))
             page.get_by_role("button", name="Set up the partnership").click()
             expect(page.locator(".govuk-notification-banner")).to_contain_text("The partnership has been set up")
+            tour.axe(page, "partnership-created")
             partnership = _new_partnership_id()
             trusts = _trust_ids(partnership)
             page.goto(f"{site.url}/partnerships/{partnership}/roster")
@@ -334,6 +336,8 @@ def test_a_cycle_is_set_up_scheduled_proposed_answered_and_published_in_the_brow
             page.get_by_role("button", name="Publish the cycle and invite the teams").click()
             expect(page.locator(".govuk-notification-banner")).to_contain_text("The cycle has been published")
             tour.axe(page, "partnership-published")
+            page.goto(f"{site.url}/trusts/{trusts['steel-valley']}")  # a CEO's cycle, as its coordinator sees it
+            tour.axe(page, "trust-published")
         finally:
             browser.close()
             (artifacts / "axe-summary.json").write_text(
@@ -378,4 +382,8 @@ def test_a_cycle_is_set_up_scheduled_proposed_answered_and_published_in_the_brow
         "calendars-error",
         "context",
         "context-error",
+        "partnerships",
+        "partnership-created",
+        "partnership-published",
+        "trust-published",
     } <= set(tour.checked)

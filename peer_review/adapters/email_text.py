@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from peer_review import settings
+from peer_review import clock, settings
 from peer_review.resources import bundled
 
 SIGNATURE = "peer-review, for your partnership's coordinator"
@@ -18,12 +18,14 @@ def _environment():
         StrictUndefined,
     )
 
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(str(bundled("templates") / "email")),
         autoescape=lambda name: name is not None and name.endswith(".html.j2"),
         undefined=StrictUndefined,
         keep_trailing_newline=True,
     )
+    env.filters["long_date"] = clock.long_date  # "25 November 2024", as every page writes a date
+    return env
 
 
 def render(event: str, context: dict) -> tuple[str, str]:

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from html import escape
 
+from peer_review.clock import date_span, long_date
 from peer_review.domain.calendar import SchoolCalendar
 from peer_review.domain.scheduling import PlannedVisit, ReviewDates
 
@@ -39,7 +40,7 @@ def timeline_svg(
         for v in (v for v in visits if v.trust == trust):
             left, right = x(v.visit_start), x(v.visit_end + dt.timedelta(days=1))
             colour = COLOURS[(v.position - 1) % len(COLOURS)]
-            tip = f"{names.get(v.trust, v.trust)}: {v.strand}, {v.visit_start} to {v.visit_end}; moderator {v.moderator}; peers {', '.join(v.peers)}"
+            tip = f"{names.get(v.trust, v.trust)}: {v.strand}, {date_span(v.visit_start, v.visit_end)}; moderator {v.moderator}; peers {', '.join(v.peers)}"
             out.append(
                 f'<rect class="visit" x="{left:.1f}" y="{y + (ROW - BAR) / 2}" width="{max(right - left, 4):.1f}" height="{BAR}" fill="{colour}"><title>{escape(tip)}</title></rect>'
             )
@@ -96,27 +97,31 @@ def progress_svg(
             )
         planned_start, planned_end = x(r.planned_visit[0]), x(r.planned_report)
         out.append(
-            f'<rect class="planned" x="{planned_start:.1f}" y="{y + 5}" width="{max(planned_end - planned_start, 4):.1f}" height="8" fill="#ffffff" stroke="#505a5f"><title>{escape(f"planned: visit {r.planned_visit[0]} to {r.planned_visit[1]}, report by {r.planned_report}")}</title></rect>'
+            f'<rect class="planned" x="{planned_start:.1f}" y="{y + 5}" width="{max(planned_end - planned_start, 4):.1f}" height="8" fill="#ffffff" stroke="#505a5f"><title>{escape(f"planned: visit {date_span(*r.planned_visit)}, report by {long_date(r.planned_report)}")}</title></rect>'
         )
         actual_start = x(r.visit[0])
         if r.issued_on is not None:
-            finish, fill, what = r.issued_on, "#1d70b8", f"report issued {r.issued_on}"
+            finish, fill, what = r.issued_on, "#1d70b8", f"report issued {long_date(r.issued_on)}"
         else:
-            finish, fill, what = max(today, r.visit[1]), "url(#ongoing)", f"{r.stage}, report due {r.report_due}"
+            finish, fill, what = (
+                max(today, r.visit[1]),
+                "url(#ongoing)",
+                f"{r.stage}, report due {long_date(r.report_due)}",
+            )
         if r.visit[0] <= today or r.issued_on is not None:
             out.append(
-                f'<rect class="actual" x="{actual_start:.1f}" y="{y + 16}" width="{max(x(finish) - actual_start, 4):.1f}" height="10" fill="{fill}" stroke="#1d70b8"><title>{escape(f"actual: visit {r.visit[0]} to {r.visit[1]}; {what}")}</title></rect>'
+                f'<rect class="actual" x="{actual_start:.1f}" y="{y + 16}" width="{max(x(finish) - actual_start, 4):.1f}" height="10" fill="{fill}" stroke="#1d70b8"><title>{escape(f"actual: visit {date_span(*r.visit)}; {what}")}</title></rect>'
             )
         else:
             out.append(
-                f'<rect class="visit-to-come" x="{actual_start:.1f}" y="{y + 16}" width="{max(x(r.visit[1] + dt.timedelta(days=1)) - actual_start, 4):.1f}" height="10" fill="#ffffff" stroke="#1d70b8" stroke-dasharray="3 2"><title>{escape(f"visit to come: {r.visit[0]} to {r.visit[1]}")}</title></rect>'
+                f'<rect class="visit-to-come" x="{actual_start:.1f}" y="{y + 16}" width="{max(x(r.visit[1] + dt.timedelta(days=1)) - actual_start, 4):.1f}" height="10" fill="#ffffff" stroke="#1d70b8" stroke-dasharray="3 2"><title>{escape(f"visit to come: {date_span(*r.visit)}")}</title></rect>'
             )
     if start <= today <= end:
         out.append(
             f'<line class="today" x1="{x(today):.1f}" y1="{TOP - 10}" x2="{x(today):.1f}" y2="{bottom}" stroke="#d4351c" stroke-width="2" stroke-dasharray="6 3"/>'
         )
         out.append(
-            f'<text x="{x(today) + 4:.1f}" y="{TOP - 2}" fill="#0b0c0c" font-weight="bold">today, {today}</text>'
+            f'<text x="{x(today) + 4:.1f}" y="{TOP - 2}" fill="#0b0c0c" font-weight="bold">today, {long_date(today)}</text>'
         )
     legend_y = bottom + 30
     out.append(

@@ -1,8 +1,9 @@
 """The web service: everyone signs in as themselves (an emailed link) and sees what the records say
 they may: their tasks and forms, their reviews, and for a coordinator their partnerships.
 
-Routers by audience: `auth` (signing in and out), `participant` (tasks, forms, reviews, documents),
-`coordinator` (partnerships, their progress and exports) and `new_partnership` (setting one up on forms).
+Routers by audience: `auth` (signing in and out), `public` (the footer's pages, for anyone), `participant`
+(tasks, forms, reviews, documents), `coordinator` (partnerships, their progress and exports) and `new_partnership`
+(setting one up on forms).
 Every request is checked here for its Host header (DNS rebinding) and its address (no control characters,
 only UTF-8, not too long: a 400 before any page or the database sees it), every POST for its CSRF token;
 every answer, errors included, carries the security headers (HSTS too when served over https). A script may fetch
@@ -32,6 +33,7 @@ from peer_review.entrypoints.web import (
     library,
     new_partnership,
     participant,
+    public,
     reports,
     surveys,
     trusts,
@@ -76,7 +78,7 @@ def create_app(
     app.state.secure_cookies = web_url.startswith("https://")
     app.add_api_route("/static/{address}", static_file, methods=["GET"], include_in_schema=False)
     app.add_api_route("/favicon.ico", favicon, methods=["GET"], include_in_schema=False)
-    routers = (auth, participant, reports, trusts, new_partnership, coordinator, library, surveys)
+    routers = (auth, public, participant, reports, trusts, new_partnership, coordinator, library, surveys)
     for module in routers:
         app.include_router(module.router)
 
