@@ -338,6 +338,7 @@ def test_a_cycle_is_set_up_scheduled_proposed_answered_and_published_in_the_brow
             tour.axe(page, "partnership-published")
             page.goto(f"{site.url}/trusts/{trusts['steel-valley']}")  # a CEO's cycle, as its coordinator sees it
             tour.axe(page, "trust-published")
+            _the_remaining_pages(tour, page, partnership)
         finally:
             browser.close()
             (artifacts / "axe-summary.json").write_text(
@@ -386,4 +387,35 @@ def test_a_cycle_is_set_up_scheduled_proposed_answered_and_published_in_the_brow
         "partnership-created",
         "partnership-published",
         "trust-published",
+        "good-practice",
+        "move-visit",
+        "move-visit-error",
+        "extend-task",
+        "extend-task-error",
     } <= set(tour.checked)
+
+
+def _the_remaining_pages(tour, page, partnership: int) -> None:
+    """The pages no step above reaches, each checked as the coordinator sees it, and sent empty: the good practice
+    library, moving a visit and giving a task more time."""
+    from playwright.sync_api import expect
+
+    from peer_review.service import workflow
+    from peer_review.store.tables import Review, Task
+
+    with db.session_scope() as session:
+        review_id = session.exec(
+            select(Review.id).where(Review.partnership_id == partnership, Review.position == 1).order_by(Review.id)
+        ).first()
+    workflow.advance_review(db.session_scope, review_id)  # its team asked to join: tasks to give more time to
+    with db.session_scope() as session:
+        task_id = session.exec(select(Task.id).where(Task.review_id == review_id, Task.status == "open")).first()
+    page.goto(f"{tour.site.url}/good-practice")
+    tour.axe(page, "good-practice")
+    for path, name in ((f"/reviews/{review_id}/move", "move-visit"), (f"/tasks/{task_id}/extend", "extend-task")):
+        page.goto(tour.site.url + path)
+        tour.axe(page, name)
+        page.locator("main form button[type=submit]").last.click()
+        expect(page.locator(".govuk-error-summary")).to_be_visible()
+        tour.error_links_land(page)
+        tour.axe(page, f"{name}-error")
