@@ -149,3 +149,20 @@ def test_a_declined_place_reads_back_without_the_reviews_people(planned):
         assert "Decline the place" in text and "Ofsted are due" in text
         assert "Who acts next" not in text and "Owen Fletcher" not in text
         assert 'href="/reviews/1"' not in joe.get(f"/tasks/{invite.id}").text
+
+
+def test_feedback_is_read_back_only_to_the_person_who_gave_it(planned):
+    with clock.frozen_at(MONDAY):
+        tasks = do_until("give_feedback", skip={"record_progress"})
+        [mine] = [t for t in tasks if t.assignee_email == HOST]
+        host = sign_in(HOST)
+        fields = [
+            ("helped_us_improve", "4"),
+            ("fair_and_accurate", "2"),
+            ("would_take_part_again", "false"),
+            ("comments", "The moderator rushed the visit."),
+        ]
+        assert send_answer(host, mine.id, fields).status_code == 303
+        assert "The moderator rushed the visit." in visible_text(host.get(f"/tasks/{mine.id}").text)
+        theirs = visible_text(sign_in(COORDINATOR).get(f"/tasks/{mine.id}").text)
+        assert "Task done" in theirs and "rushed" not in theirs and "2 out of 5" not in theirs

@@ -228,3 +228,20 @@ def test_a_report_written_before_its_text_was_kept_offers_its_word_file(planned)
         page = sign_in(PEOPLE["host"]).get("/reviews/1/report")
         assert page.status_code == 200 and "written before its text was kept" in page.text
         assert 'href="/reviews/1/documents/review-report-draft"' in page.text
+
+
+def test_the_moderation_record_is_for_those_who_read_every_decision(planned):
+    with clock.frozen_at(MONDAY):
+        do_until("check_report")
+        path = "/reviews/1/documents/moderation-record"
+        for role, expected in (
+            ("peer", 403),
+            ("other peer", 403),
+            ("host", 200),
+            ("moderator", 200),
+            ("coordinator", 200),
+        ):
+            client = sign_in(PEOPLE[role])
+            assert client.get(path).status_code == expected, role
+            assert (f'href="{path}"' in client.get("/reviews/1").text) == (expected == 200), role
+        assert sign_in(PEOPLE["peer"]).get("/reviews/1/documents/review-report-draft").status_code == 200

@@ -11,7 +11,7 @@ The rules (docs/web.md, "What each person reads of a review"):
   findings only; each line's judgement of the self-evaluation once the draft report (which holds it)
   exists, and the moderator and coordinator at once;
 - the draft and the issued report, the development actions and their progress: everyone on the review,
-  once they exist.
+  once they exist; the moderation record (every finding's decisions, round by round) as the decisions.
 A person holding several roles on a review reads what any of them allows.
 """
 
@@ -73,6 +73,12 @@ def _one_role(role: str, progress: Progress) -> Reading:
         findings = Scope.ALL if progress.own_findings_submitted else Scope.OWN
         return Reading(progress.lines_agreed, True, findings, Scope.OWN, progress.draft_written)
     return NOTHING
+
+
+def may_download(reading: Reading, document_kind: str) -> bool:
+    """Whether a review's Word document is theirs to read: the moderation record holds every finding's
+    decisions, so it goes only to those who read all of them; the agreement and the reports to everyone."""
+    return document_kind != "moderation-record" or reading.decisions == Scope.ALL
 
 
 def reading_for(roles: set[str] | frozenset[str], progress: Progress) -> Reading:

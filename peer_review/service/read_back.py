@@ -42,10 +42,15 @@ class DoneTask:
     next_tasks: list[NextTask]  # the review's open tasks now: who acts next
 
 
-def done_task(session: Session, task: Task, ctx: dict, sees_review: bool) -> DoneTask:
+def done_task(
+    session: Session, task: Task, ctx: dict, sees_review: bool, viewer_ids: frozenset[int] | set[int]
+) -> DoneTask:
+    """The done task as the viewer reads it. An answer that is its giver's own view (feedback) is read back to
+    them only: the evaluation shows such answers only in groups large enough to keep people anonymous."""
     kind = KINDS[TaskKind(task.kind)]
+    own_view = bool(kind.rule.own_answer) and task.assignee_id not in viewer_ids
     names = names_by_id(session, {i for i in (task.completed_by_id, task.assignee_id) if i is not None})
-    rows = kind.summary(ctx, task.input) if task.input is not None and kind.summary else []
+    rows = kind.summary(ctx, task.input) if task.input is not None and kind.summary and not own_view else []
     by = names.get(task.completed_by_id, "") if task.completed_by_id is not None else ""
     for_whom = names.get(task.assignee_id, "") if task.completed_by_id not in (None, task.assignee_id) else ""
     waiting = [t for t in tasks_of(session, task.review_id) if t.status == "open"] if sees_review else []

@@ -94,6 +94,11 @@ def progress_of(session: Session, review: Review, person_ids: frozenset[int] | s
     return Progress(bool(review.lines_round), DocumentKind.REPORT_DRAFT in kinds, own_submitted)
 
 
+def reading_of(session: Session, review: Review, roles: set[str], person_ids: frozenset[int] | set[int]) -> Reading:
+    """What this reader may read of the review now."""
+    return reading_for(roles, progress_of(session, review, person_ids, document_kinds_of(session, review.id)))
+
+
 def review_contents(
     session: Session, review: Review, roles: set[str], person_ids: frozenset[int] | set[int]
 ) -> ReviewContents:

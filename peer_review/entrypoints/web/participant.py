@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from peer_review import clock
 from peer_review.domain.model import Alignment, TaskStatus
+from peer_review.domain.reading import may_download
 from peer_review.entrypoints.web import forms
 from peer_review.entrypoints.web.pages import (
     DB,
@@ -191,7 +192,7 @@ def _done(request: Request, s: Session, viewer: access.Viewer, ctx: dict, task, 
         status_code,
         ctx=ctx,
         task=task,
-        done=read_back.done_task(s, task, ctx, sees_review),
+        done=read_back.done_task(s, task, ctx, sees_review, viewer.person_ids),
         sees_review=sees_review,
     )
 
@@ -303,13 +304,15 @@ def review_page(
     earlier = follow_up.action_views(
         s, follow_up.earlier_actions(s, review)
     )  # the host trust's follow-up of its earlier reviews
+    contents = review_contents.review_contents(s, review, roles, viewer.person_ids)
     return page(
         request,
         "review.html",
         detail=detail,
         today=clock.today(),
         roles=roles,
-        contents=review_contents.review_contents(s, review, roles, viewer.person_ids),
+        contents=contents,
+        documents=[d for d in detail.documents if may_download(contents.reading, d.kind)],
         earlier=earlier,
         coordinator="coordinator" in roles,
         can_move=bool(roles & {"coordinator", "host"}) and rescheduling.can_still_move(review),
@@ -363,7 +366,12 @@ def _mover(s: Session, viewer: access.Viewer, review_id: int):
 
 @router.get("/reviews/{review_id}/documents/{kind}")
 def review_document(review_id: Id, kind: str, viewer: Signed, s: DB):
-    review, _roles = access.review_for(s, viewer, review_id)
+    review, roles = access.review_for(s, viewer, review_id)
+    if not may_download(review_contents.reading_of(s, review, roles, viewer.person_ids), kind):
+        raise access.Refused(
+            "The moderation record gives the moderator's decisions on every finding: it is for the moderator, the "
+            "coordinator and, once the draft report is written, the host trust."
+        )
     document = dashboard.document_of(s, review.id, kind)
     return Response(
         document.content,
