@@ -65,6 +65,26 @@ SWEEP_LEASE_SECONDS = _declare(
     "PEER_REVIEW_SWEEP_LEASE_SECONDS", "600", "seconds a sweep holds a review before another worker may take it over"
 )
 SWEEP_CONCURRENCY = _declare("PEER_REVIEW_SWEEP_CONCURRENCY", "4", "reviews one sweep moves on at once, 1 to 64")
+FILES = _declare(
+    "PEER_REVIEW_FILES",
+    "",
+    "where evidence files are kept: a folder, or s3://BUCKET/PREFIX; unset: the folder evidence-files beside "
+    "a SQLite database (in the working folder for PostgreSQL)",
+)
+S3_ENDPOINT_URL = _declare(
+    "PEER_REVIEW_S3_ENDPOINT_URL",
+    "",
+    "an S3-compatible server's address for s3:// files (unset: Amazon S3); credentials as boto3 reads them",
+)
+FILE_LIMIT_MB = _declare("PEER_REVIEW_FILE_LIMIT_MB", "20", "the largest evidence file, in MB, 1 to 100")
+REVIEW_FILES_LIMIT_MB = _declare(
+    "PEER_REVIEW_REVIEW_FILES_LIMIT_MB", "500", "the most evidence files one review holds, in MB, 1 to 10000"
+)
+CLAMD = _declare(
+    "PEER_REVIEW_CLAMD",
+    "",
+    "the ClamAV daemon every evidence file is scanned by: unix:/PATH/TO/SOCKET or tcp://HOST:PORT; unset: not scanned",
+)
 HOME = _declare("PEER_REVIEW_HOME", "", "on a worker, the folder holding flows/ (as when the deployments were made)")
 PREFECT_API_URL = _declare("PREFECT_API_URL", "", "the Prefect server's API; set, submissions are announced to it")
 PREFECT_API_KEY = _declare("PREFECT_API_KEY", "", "Prefect Cloud's key, sent when announcing a submission")
@@ -142,6 +162,30 @@ def mail_from() -> str:
 
 def sent_mail_days() -> int:
     return SENT_MAIL_DAYS.whole_number(1, 3650, "days")
+
+
+def files_place() -> str:
+    """Where evidence files are kept, as given (empty: beside the database; adapters.file_store decides)."""
+    return FILES.raw() if FILES.given() else ""
+
+
+def s3_endpoint_url() -> str | None:
+    return S3_ENDPOINT_URL.raw() or None
+
+
+MB = 1024 * 1024
+
+
+def file_limit_bytes() -> int:
+    return FILE_LIMIT_MB.whole_number(1, 100, "megabytes") * MB
+
+
+def review_files_limit_bytes() -> int:
+    return REVIEW_FILES_LIMIT_MB.whole_number(1, 10_000, "megabytes") * MB
+
+
+def clamd_address() -> str | None:
+    return CLAMD.raw() or None
 
 
 def sweep_lease_seconds() -> int:

@@ -158,6 +158,9 @@ class KindRule:
     #: not empty for a kind whose answer is the assignee's own view, what only they can do ("give their own
     #: feedback"): nobody answers it on their behalf, the coordinator included (service/access.py holds them to it)
     own_answer: str = ""
+    #: a host task the CEO's named colleagues may do for them (HostColleague); never the factual-accuracy check
+    #: (with its consent to share) nor feedback, which stay the CEO's own
+    colleagues: bool = False
 
 
 KIND_RULES: dict[TaskKind, KindRule] = {
@@ -177,12 +180,13 @@ KIND_RULES: dict[TaskKind, KindRule] = {
         Actor.HOST,
         lambda d: d["lines_of_enquiry"] - WEEK,
         Stage.LINES_OF_ENQUIRY,
+        colleagues=True,
     ),
     TaskKind.AGREE_LINES: KindRule(
         "Agree the lines of enquiry or ask for changes", Actor.MODERATOR, lambda d: d["lines_of_enquiry"]
     ),
     TaskKind.SUBMIT_EVIDENCE: KindRule(
-        "Submit the evidence index", Actor.HOST, lambda d: d["evidence"], Stage.EVIDENCE
+        "Submit the evidence index", Actor.HOST, lambda d: d["evidence"], Stage.EVIDENCE, colleagues=True
     ),
     TaskKind.RECORD_FINDINGS: KindRule(
         "Record findings for the lines of enquiry", Actor.PEERS, lambda d: d["findings"], Stage.FINDINGS
@@ -209,6 +213,7 @@ KIND_RULES: dict[TaskKind, KindRule] = {
         Actor.HOST,
         lambda d: d["lines_of_enquiry"],
         occasions={1: Stage.LINES_OF_ENQUIRY, 2: Stage.FEEDBACK},
+        colleagues=True,
     ),
 }
 

@@ -7,6 +7,9 @@ One email is one person; they may hold several roles across partnerships (a Pers
 - Peers and moderators see the reviews they are on (once they have accepted their place), their tasks
   and those reviews' documents; before that, only the invitation.
 - Evidence flagged as personal data is shown only to that review's team and host.
+- A host CEO's named colleagues (HostColleague) are the host on that review: they read it as the CEO does
+  and do the trust's tasks whose kind allows it (KindRule.colleagues), recorded as done for the CEO; the
+  factual-accuracy check, the consent to share and feedback stay the CEO's.
 - One person's answer is their own: a survey, and a task whose kind says so (feedback), is answered only
   by the person asked; for every other task the coordinator may act on someone's behalf (recorded as such).
 """
@@ -19,7 +22,7 @@ from typing import TYPE_CHECKING
 from peer_review.domain.model import KIND_RULES, TaskKind
 from peer_review.errors import NotFound, Refused
 from peer_review.service.common import stored_person
-from peer_review.store import people, records, reviews, survey_answers, tasks, viewers
+from peer_review.store import evidence_files, people, records, reviews, survey_answers, tasks, viewers
 from peer_review.store.db import Session
 from peer_review.store.people import people_with_email
 
@@ -55,12 +58,16 @@ def viewer_for(session: Session, email: str) -> Viewer:
 
 
 def roles_on(session: Session, viewer: Viewer, review: Review) -> set[str]:
-    """What the viewer is to a review: coordinator, host, peer, moderator, or invited (asked, not yet accepted)."""
+    """What the viewer is to a review: coordinator, host, peer, moderator, or invited (asked, not yet accepted).
+    The host is its CEO ("host" and "ceo") or a colleague the CEO named for it ("host" and "colleague"):
+    what only the CEO does (moving the visit, naming colleagues) asks for "ceo"."""
     roles = set()
     if review.partnership_id in viewer.coordinates:
         roles.add("coordinator")
     if review.host_trust_id in viewer.ceo_of:
-        roles.add("host")
+        roles |= {"host", "ceo"}
+    if review.id in evidence_files.colleague_places(session, viewer.person_ids):
+        roles |= {"host", "colleague"}
     if viewer.person_ids:
         for a in viewers.assignments_of(session, review.id, viewer.person_ids):
             if a.status == "accepted":
@@ -122,9 +129,24 @@ def task_for(session: Session, viewer: Viewer, task_id: int) -> tuple[Task, Revi
         raise NotFound(f"no task with id {task_id}")
     review = reviews.get_review(session, task.review_id)  # a task's review is always there
     _private(viewer, review.partnership_id, f"task with id {task_id}")
-    if task.assignee_id not in viewer.person_ids and review.partnership_id not in viewer.coordinates:
+    if (
+        task.assignee_id not in viewer.person_ids
+        and review.partnership_id not in viewer.coordinates
+        and not colleague_may_do(session, task, viewer.person_ids)
+    ):
         raise Refused("This task is someone else's; only they and the partnership's coordinator can see it.")
     return task, review
+
+
+def colleague_may_do(session: Session, task: Task, person_ids: frozenset[int] | set[int]) -> bool:
+    """Whether these people (one person's records) do this task as a colleague the host CEO named for its
+    review: a host task of a kind colleagues may do, assigned to the host trust's CEO."""
+    if not KIND_RULES[TaskKind(task.kind)].colleagues:
+        return False
+    if task.review_id not in evidence_files.colleague_places(session, person_ids):
+        return False
+    assignee = stored_person(session, task.assignee_id)
+    return assignee.is_ceo and assignee.trust_id == reviews.get_review(session, task.review_id).host_trust_id
 
 
 def not_theirs_to_answer(session: Session, task: Task, person_ids: frozenset[int] | set[int]) -> str | None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from peer_review import clock
 from peer_review.adapters.csv_export import csv_text
 from peer_review.domain.lifecycle import Stage
-from peer_review.domain.model import TaskKind, days_overdue
+from peer_review.domain.model import KIND_RULES, TaskKind, days_overdue
 from peer_review.store import overviews, people, task_lists
 from peer_review.store.db import Session
 from peer_review.store.people import get_partnership, person, trust_of
@@ -126,6 +126,10 @@ def tasks_of_person(session: Session, person_ids: frozenset[int] | set[int], don
         return PersonTasks([], [])
     today = clock.today()
     opened, done = task_lists.tasks_of_people(session, person_ids, done_limit)
+    # the host CEO's tasks that a colleague they named for a review may do (access.colleague_may_do)
+    kinds = [kind.value for kind, rule in KIND_RULES.items() if rule.colleagues]
+    opened += task_lists.colleague_tasks(session, person_ids, kinds)
+    opened.sort(key=lambda row: (row[0].due, row[0].id))
     return PersonTasks(
         [_row(t, r, p, tr, today) for t, r, p, tr in opened], [_row(t, r, p, tr, None) for t, r, p, tr in done]
     )
@@ -147,6 +151,10 @@ def reviews_of_person(session: Session, viewer) -> list[ReviewLink]:
     links = [ReviewLink(r.id, t.name, r.strand_title, Stage(r.stage).label, r.visit_start, "host") for r, t in hosted]
     links += [
         ReviewLink(r.id, t.name, r.strand_title, Stage(r.stage).label, r.visit_start, role) for r, t, role in joined
+    ]
+    links += [
+        ReviewLink(r.id, t.name, r.strand_title, Stage(r.stage).label, r.visit_start, "colleague")
+        for r, t in task_lists.reviews_as_colleague(session, viewer.person_ids)
     ]
     return sorted(links, key=lambda link: (link.visit_start, link.id))
 

@@ -13,7 +13,7 @@ from peer_review.adapters import prefect_events
 from peer_review.domain.model import TaskKind, TaskStatus
 from peer_review.errors import BadInput, Conflict, Refused
 from peer_review.files.yaml_document import describe, dotted
-from peer_review.service.access import not_theirs_to_answer
+from peer_review.service.access import colleague_may_do, not_theirs_to_answer
 from peer_review.service.common import audit, end_task, stored_person
 from peer_review.service.kinds import KINDS, validation_context
 from peer_review.service.steps import lock_review, pending_step, run_step  # noqa: F401  (the engine's half of this module's job)
@@ -53,7 +53,7 @@ def check_actor(session: Session, task: Task, review: Review, as_email: str) -> 
         raise Refused(f"{as_email} is not a person in this review's partnership")
     if task.status != TaskStatus.OPEN:
         raise _not_open(session, task)
-    if actor.id != task.assignee_id and not actor.is_coordinator:
+    if actor.id != task.assignee_id and not actor.is_coordinator and not colleague_may_do(session, task, {actor.id}):
         assignee = stored_person(session, task.assignee_id)
         raise Refused(f"task {task.id} is assigned to {assignee.email}; only they or the coordinator can submit it")
     why = not_theirs_to_answer(session, task, {actor.id})

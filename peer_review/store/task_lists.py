@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from peer_review.errors import UserError
 from peer_review.store.people import get_partnership
-from peer_review.store.tables import Assignment, Person, Review, Task, Trust
+from peer_review.store.tables import Assignment, HostColleague, Person, Review, Task, Trust
 
 TaskWithReview = tuple[Task, Review, Person, Trust]
 
@@ -72,6 +72,42 @@ def tasks_of_people(
         base.where(Task.status == "done").order_by(col(Task.completed_at).desc(), col(Task.id).desc()).limit(done_limit)
     )
     return list(opened), list(done)
+
+
+def colleague_tasks(session: Session, person_ids: frozenset[int] | set[int], kinds: list[str]) -> list[TaskWithReview]:
+    """The open tasks of these kinds that the host CEO holds on reviews these people are named colleagues on."""
+    if not person_ids:
+        return []
+    return list(
+        session.exec(
+            _task_rows()
+            .join(HostColleague, col(HostColleague.review_id) == Task.review_id)
+            .where(
+                col(HostColleague.person_id).in_(person_ids),
+                col(HostColleague.withdrawn_at).is_(None),
+                Task.status == "open",
+                col(Task.kind).in_(kinds),
+                col(Person.is_ceo),
+                col(Person.trust_id) == Review.host_trust_id,
+            )
+            .order_by(Task.due, Task.id)
+        )
+    )
+
+
+def reviews_as_colleague(session: Session, person_ids: frozenset[int] | set[int]) -> list[tuple[Review, Trust]]:
+    """The reviews these people are named colleagues on for their trust (and not withdrawn)."""
+    if not person_ids:
+        return []
+    return list(
+        session.exec(
+            select(Review, Trust)
+            .join(Trust, col(Trust.id) == Review.host_trust_id)
+            .join(HostColleague, col(HostColleague.review_id) == Review.id)
+            .where(col(HostColleague.person_id).in_(person_ids), col(HostColleague.withdrawn_at).is_(None))
+            .order_by(col(Review.visit_start))
+        )
+    )
 
 
 def reviews_taken_part_in(

@@ -30,6 +30,7 @@ from peer_review import settings
 from peer_review.entrypoints.web import (
     auth,
     coordinator,
+    evidence,
     library,
     new_partnership,
     participant,
@@ -55,6 +56,7 @@ LOCAL_HOSTS = ["localhost", "127.0.0.1", "::1"]
 HSTS = "max-age=31536000; includeSubDomains"
 IMMUTABLE = "public, max-age=31536000, immutable"  # a fingerprinted static file: its address changes with it
 WORD = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"  # a zip already
+DOWNLOADS = ("application/octet-stream", "application/zip")  # evidence files (mostly compressed already) and zips
 log = logging.getLogger("peer_review.entrypoints.web")
 
 
@@ -78,14 +80,16 @@ def create_app(
     app.state.secure_cookies = web_url.startswith("https://")
     app.add_api_route("/static/{address}", static_file, methods=["GET"], include_in_schema=False)
     app.add_api_route("/favicon.ico", favicon, methods=["GET"], include_in_schema=False)
-    routers = (auth, public, participant, reports, trusts, new_partnership, coordinator, library, surveys)
+    routers = (auth, public, participant, evidence, reports, trusts, new_partnership, coordinator, library, surveys)
     for module in routers:
         app.include_router(module.router)
 
     hosts = allowed_hosts or ([host] if (host := urlsplit(web_url).hostname) else []) + LOCAL_HOSTS
     app.add_middleware(CleanAddress)
     # inside HeadAsGet, so that HEAD's headers are GET's; level 6 (zlib's default) as 9 costs more for little less
-    app.add_middleware(GZipMiddleware, compresslevel=6, exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, WORD))
+    app.add_middleware(
+        GZipMiddleware, compresslevel=6, exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, WORD, *DOWNLOADS)
+    )
     app.add_middleware(HeadAsGet)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
 

@@ -231,16 +231,35 @@ MAX_UPLOAD_BYTES = 2_000_000  # a partnership, calendar or figures file: limited
 MAX_RESENT_BYTES = 3 * MAX_UPLOAD_BYTES + 200_000
 
 
-async def posted_file(request: Request) -> tuple[dict[str, str], tuple[str, bytes] | None]:
+class FileTooLarge(Exception):
+    """An upload larger than its limit: what was sent was read to its end (so the browser shows the answer)
+    and not kept."""
+
+
+async def posted_file(
+    request: Request, max_bytes: int = MAX_UPLOAD_BYTES
+) -> tuple[dict[str, str], tuple[str, bytes] | None]:
     """A POSTed form with one file (multipart), once its CSRF token has been checked: its text fields and
-    (file name, content), or None when no file was chosen. The body is read up to MAX_UPLOAD_BYTES and no
-    further (FormTooLarge), before it is parsed."""
-    body = b""
+    (file name, content), or None when no file was chosen. The body is kept up to `max_bytes` and no
+    further, as it streams, before it is parsed: past that, FormTooLarge for the answers' own small
+    files; for a larger limit (evidence files) FileTooLarge, once the rest is read and thrown away (up to
+    four times the limit, then the connection is dropped), so that the person sees the error page rather
+    than a broken connection."""
+    body = bytearray()
+    too_large, drained = False, 0
     async for chunk in request.stream():
+        if too_large or len(body) + len(chunk) > max_bytes:
+            if max_bytes == MAX_UPLOAD_BYTES:
+                raise FormTooLarge()
+            too_large, drained = True, drained + len(body) + len(chunk)
+            body.clear()
+            if drained > 4 * max_bytes:
+                raise FormTooLarge()
+            continue
         body += chunk
-        if len(body) > MAX_UPLOAD_BYTES:
-            raise FormTooLarge()
-    request._body = body  # what starlette parses the form from: the bounded body, read once
+    if too_large:
+        raise FileTooLarge()
+    request._body = bytes(body)  # what starlette parses the form from: the bounded body, read once
     try:
         form = await request.form(max_files=1, max_fields=20, max_part_size=MAX_UPLOAD_BYTES)
     except HTTPException:  # not multipart, or malformed (starlette's 400): as a form with nothing in it

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from peer_review import clock
-from peer_review.domain.model import Alignment, TaskStatus
+from peer_review.domain.lifecycle import Stage
+from peer_review.domain.model import Alignment, TaskKind, TaskStatus
 from peer_review.domain.reading import may_download
 from peer_review.entrypoints.web import forms
 from peer_review.entrypoints.web.pages import (
@@ -27,6 +28,7 @@ from peer_review.service import (
     access,
     attention,
     dashboard,
+    evidence_files,
     follow_up,
     queries,
     read_back,
@@ -115,7 +117,21 @@ async def task_answer(request: Request, task_id: Id, viewer: Signed, s: DB):
     if verb == "add":
         return again(forms.add_row(answer, kind.form, target))
     if verb == "remove":
+        if ctx["kind"] == TaskKind.SUBMIT_EVIDENCE and target[:1] == ("items",) and isinstance(target[-1], int):
+            try:  # an item's files are numbered with it: they move up with the items after it
+                moved = evidence_files.item_removed(s, review, target[-1] + 1)
+            except evidence_files.FileProblem as exc:
+                s.rollback()
+                return again(answer, {exc.field: exc.problem}, 400)
+            answer = forms.remove_row(answer, kind.form, target)
+            if moved:
+                _save_draft(s, task.id, me.id, answer)  # the draft and the files' numbers stay in step
+            return again(answer)
         return again(forms.remove_row(answer, kind.form, target))
+    if verb == "files" and ctx["kind"] == TaskKind.SUBMIT_EVIDENCE and target[:1] == ("items",):
+        _save_draft(s, task.id, me.id, answer)  # what was typed is kept while they attach files
+        number = target[-1] + 1 if isinstance(target[-1], int) else 1
+        return RedirectResponse(f"/reviews/{review.id}/evidence/{number}/files", status_code=303)
     if verb == "save" and kind.form.drafts:
         _save_draft(s, task.id, me.id, answer)
         return RedirectResponse(f"/tasks/{task.id}?saved=1", status_code=303)
@@ -305,9 +321,14 @@ def review_page(
         s, follow_up.earlier_actions(s, review)
     )  # the host trust's follow-up of its earlier reviews
     contents = review_contents.review_contents(s, review, roles, viewer.person_ids)
+    files: dict[int, list] = {}
+    for f in evidence_files.file_views(s, review, roles, viewer.person_ids):
+        files.setdefault(f.item, []).append(f)
     return page(
         request,
         "review.html",
+        files=files,
+        can_attach=bool(roles & {"coordinator", "host"}) and Stage(review.stage) in evidence_files.ATTACHING,
         detail=detail,
         today=clock.today(),
         roles=roles,
@@ -315,7 +336,7 @@ def review_page(
         documents=[d for d in detail.documents if may_download(contents.reading, d.kind)],
         earlier=earlier,
         coordinator="coordinator" in roles,
-        can_move=bool(roles & {"coordinator", "host"}) and rescheduling.can_still_move(review),
+        can_move=bool(roles & {"coordinator", "ceo"}) and rescheduling.can_still_move(review),
         can_extend=bool(roles & {"coordinator", "moderator"}),
         moved=bool(moved),
         provisional=term_dates.on_provisional_dates(s, review),
@@ -359,7 +380,7 @@ async def move_visit(request: Request, review_id: Id, viewer: Signed, s: DB):
 
 def _mover(s: Session, viewer: access.Viewer, review_id: int):
     review, roles = access.review_for(s, viewer, review_id)
-    if not roles & {"coordinator", "host"}:
+    if not roles & {"coordinator", "ceo"}:
         raise access.Refused("Only the host trust's CEO and the coordinator can move a visit.")
     return review, roles
 

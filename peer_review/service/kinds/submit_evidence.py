@@ -6,10 +6,12 @@ from typing import TYPE_CHECKING
 
 from peer_review.domain import inputs as inp
 from peer_review.domain.model import TaskKind
+from peer_review.errors import UserError
 from peer_review.service.kinds._forms import AnswerForm
 from peer_review.service.kinds._kind import AnswerRow, Kind
 from peer_review.service.kinds._yaml import comment, lines_comment
 from peer_review.store.db import Session
+from peer_review.store.evidence_files import files_of
 from peer_review.store.records import add_evidence_item
 
 if TYPE_CHECKING:
@@ -19,6 +21,13 @@ BLANK_ITEM: dict[str, object] = {"title": "", "type": "", "location": "", "lines
 
 
 def handle(session: Session, review: Review, task: Task, data: inp.SubmitEvidence, actor: Person) -> str:
+    beyond = [f"{f.filename} (E{f.item})" for f in files_of(session, review.id) if f.item > len(data.items)]
+    if beyond:  # a file is never dropped without a word
+        raise UserError(
+            f"{len(beyond)} attached file{'s are' if len(beyond) > 1 else ' is'} on an item the index no longer has: "
+            f"{', '.join(beyond[:3])}{' and more' if len(beyond) > 3 else ''}. Add the item back or remove the files",
+            loc=("items",),
+        )
     for number, item in enumerate(data.items, start=1):
         add_evidence_item(
             session,
@@ -31,6 +40,14 @@ def handle(session: Session, review: Review, task: Task, data: inp.SubmitEvidenc
             personal_data=item.personal_data,
         )
     return "submitted"
+
+
+def context(session: Session, review: Review, task: Task, known: dict) -> dict:
+    """How many files each item (by number) has attached, for the form's "Attach files" buttons."""
+    counts: dict[int, int] = {}
+    for f in files_of(session, review.id):
+        counts[f.item] = counts.get(f.item, 0) + 1
+    return {"files_per_item": counts}
 
 
 def initial(_ctx: dict) -> dict:
@@ -68,6 +85,7 @@ KIND = Kind(
     handle,
     AnswerForm(initial, {("items",): BLANK_ITEM}, drafts=True),
     template,
+    context=context,
     summary=summary,
     next_step=(
         "The review team reads the evidence index before the visit; after the visit the peers record their findings, each citing this evidence."

@@ -21,7 +21,13 @@ if TYPE_CHECKING:  # the checker sees every table; at run time each is defined w
     from peer_review.store.tables.audit import AuditEntry  # noqa: F401
     from peer_review.store.tables.context import ExternalReview, ExternalStrandView, HeadlineFigure  # noqa: F401
     from peer_review.store.tables.document import Document, ReportCorrection  # noqa: F401
-    from peer_review.store.tables.enquiry import EvidenceItem, Finding, LineOfEnquiry, SelfEvaluationJudgement  # noqa: F401
+    from peer_review.store.tables.enquiry import (  # noqa: F401
+        EvidenceFile,
+        EvidenceItem,
+        Finding,
+        LineOfEnquiry,
+        SelfEvaluationJudgement,
+    )
     from peer_review.store.tables.feedback import FeedbackResponse  # noqa: F401
     from peer_review.store.tables.follow_up import ActionProgress, DevelopmentAction  # noqa: F401
     from peer_review.store.tables.machine_work import MachineWork  # noqa: F401
@@ -29,7 +35,7 @@ if TYPE_CHECKING:  # the checker sees every table; at run time each is defined w
     from peer_review.store.tables.outbox import OutboxMessage  # noqa: F401
     from peer_review.store.tables.partnership import Partnership, Person, Trust  # noqa: F401
     from peer_review.store.tables.proposal import CycleProposal, ProposalAnswer  # noqa: F401
-    from peer_review.store.tables.review import Assignment, Cycle, Review, VisitChange  # noqa: F401
+    from peer_review.store.tables.review import Assignment, Cycle, HostColleague, Review, VisitChange  # noqa: F401
     from peer_review.store.tables.survey import SurveyAnswer, SurveyInvitation, SurveyRound  # noqa: F401
     from peer_review.store.tables.task import DueDateChange, Task, TaskDraft  # noqa: F401
     from peer_review.store.tables.web import SignInRequest, WebSession  # noqa: F401
@@ -37,10 +43,10 @@ if TYPE_CHECKING:  # the checker sees every table; at run time each is defined w
 #: Each module's tables; a test checks this against the modules themselves.
 MODULES: dict[str, tuple[str, ...]] = {
     "partnership": ("Partnership", "Trust", "Person"),
-    "review": ("Cycle", "Review", "Assignment", "VisitChange"),
+    "review": ("Cycle", "Review", "Assignment", "VisitChange", "HostColleague"),
     "proposal": ("CycleProposal", "ProposalAnswer"),
     "task": ("Task", "TaskDraft", "DueDateChange"),
-    "enquiry": ("LineOfEnquiry", "EvidenceItem", "Finding", "SelfEvaluationJudgement"),
+    "enquiry": ("LineOfEnquiry", "EvidenceItem", "EvidenceFile", "Finding", "SelfEvaluationJudgement"),
     "moderation": ("ModerationRound", "ModerationDecision"),
     "follow_up": ("DevelopmentAction", "ActionProgress"),
     "document": ("Document", "ReportCorrection"),

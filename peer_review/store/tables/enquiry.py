@@ -1,5 +1,7 @@
 """A review's lines of enquiry, evidence, findings and the moderator's view of the self-evaluation."""
 
+import datetime as dt
+
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field
 
@@ -59,3 +61,27 @@ class SelfEvaluationJudgement(Base, table=True):
     round: int = 1
     alignment: str
     comment: str
+
+
+class EvidenceFile(Base, table=True):
+    """A file the host attached to an evidence item (E1, E2, ... by number, before and after the index is
+    submitted). Its bytes are in the file store under `key` (adapters.file_store); the name is as uploaded,
+    cleaned of any folder. `scanned` says whether clamd passed it ("clean") or no scanner was configured
+    ("not scanned"); a file clamd flags is never kept."""
+
+    __table_args__ = (UniqueConstraint("key"),)
+    id: int = Field(default=None, primary_key=True)
+    review_id: int = Field(foreign_key="review.id", index=True)
+    item: int  # the evidence item's number: 2 is E2
+    filename: str
+    file_type: str  # the allow-list's extension: pdf, docx, xlsx, ...
+    size: int
+    sha256: str
+    key: str
+    personal_data: bool = False
+    scanned: str  # clean | not scanned
+    uploaded_by_id: int = Field(foreign_key="person.id")
+    for_id: int | None = Field(
+        default=None, foreign_key="person.id"
+    )  # the CEO, when a colleague or the coordinator acted
+    uploaded_at: dt.datetime

@@ -67,3 +67,17 @@ class VisitChange(Base, table=True):
     reason: str
     changed_by: str
     changed_at: dt.datetime
+
+
+class HostColleague(Base, table=True):
+    """A colleague of the host trust's CEO, named by the CEO to do the trust's tasks on one review (lines of
+    enquiry, evidence, the timetable, progress on actions): what they do is recorded as done for the CEO,
+    who keeps the factual-accuracy check and the consent to share. Withdrawn, the row stays (who could act when)."""
+
+    __table_args__ = (UniqueConstraint("review_id", "person_id"),)
+    id: int = Field(default=None, primary_key=True)
+    review_id: int = Field(foreign_key="review.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    named_by_id: int = Field(foreign_key="person.id")
+    named_at: dt.datetime
+    withdrawn_at: dt.datetime | None = None

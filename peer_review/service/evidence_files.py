@@ -1,0 +1,333 @@
+"""Files attached to evidence items: attaching one (checked, scanned, stored with its checksum), removing
+one, and giving one to someone the rules let have it (domain/evidence_files.py; docs/web.md, "Evidence files").
+
+A refusal keeps nothing: the checks come before the bytes are stored, and bytes stored for a record that
+then fails are deleted again."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from peer_review import clock, settings
+from peer_review.adapters.file_store import FileStore, file_store, read_checked
+from peer_review.adapters.file_types import sniffed
+from peer_review.adapters.virus_scan import scanner
+from peer_review.domain.evidence_files import FileRefused, check_content, kind_of, may_have, shown_name, size_in_words
+from peer_review.domain.lifecycle import Stage
+from peer_review.domain.model import TaskKind
+from peer_review.errors import BadInput, NotFound, Refused
+from peer_review.service import access
+from peer_review.service.common import audit, stored_person
+from peer_review.service.review_contents import reading_of
+from peer_review.store import evidence_files as stored
+from peer_review.store.db import Session
+from peer_review.store.people import host_ceo, trust_of
+from peer_review.store.records import evidence
+from peer_review.store.task_drafts import draft_of
+from peer_review.store.tasks import tasks_of
+
+if TYPE_CHECKING:
+    from peer_review.store.tables import EvidenceFile, Review
+
+log = logging.getLogger("peer_review.files")
+
+#: While files may be attached: the evidence is being gathered, or the peers are recording their findings.
+ATTACHING = (Stage.EVIDENCE, Stage.FINDINGS)
+MOST_ITEMS = 100  # as inputs.SubmitEvidence
+
+
+class FileProblem(BadInput):
+    """A file refused, in GOV.UK's words, for the form's `field`."""
+
+    def __init__(self, message: str, field: str = "file", status: int = 400) -> None:
+        super().__init__(message)
+        self.field = field
+        self.http_status = status
+
+
+@dataclass(frozen=True)
+class FileView:
+    id: int
+    item: int
+    filename: str
+    kind: str  # the allow-list's label
+    size: str  # in words
+    sha256: str
+    personal_data: bool
+    scanned: bool
+    uploaded_at: str
+    by: str  # who attached it (for the CEO, when someone acted for them)
+    may_have: bool  # this reader may download it
+
+
+def limits_in_words() -> str:
+    return (
+        f"Each file must be smaller than {settings.file_limit_bytes() // settings.MB} MB, and a review's files "
+        f"{settings.review_files_limit_bytes() // settings.MB} MB or less in all."
+    )
+
+
+def _review_for_attaching(session: Session, viewer: access.Viewer, review_id: int) -> tuple[Review, set[str]]:
+    review, roles = access.review_for(session, viewer, review_id)
+    if not roles & {"host", "coordinator"}:
+        raise Refused(
+            "Only the host trust (its CEO and the colleagues they named) and the coordinator attach evidence files."
+        )
+    return review, roles
+
+
+def attach(
+    session: Session,
+    viewer: access.Viewer,
+    review_id: int,
+    item: int,
+    filename: str,
+    content: bytes,
+    personal_data: bool | None,
+    store: FileStore | None = None,
+) -> EvidenceFile:
+    """Check a file and keep it against an evidence item; a refusal is a FileProblem and keeps nothing."""
+    review, _ = _review_for_attaching(session, viewer, review_id)
+    if Stage(review.stage) not in ATTACHING:
+        raise FileProblem(
+            f"Files can be attached while the evidence is gathered and the peers record their findings; this review is at "
+            f"“{Stage(review.stage).label}”",
+            status=409,
+        )
+    items = evidence(session, review)
+    most = len(items) or MOST_ITEMS
+    if not 1 <= item <= most:
+        raise FileProblem(f"Choose an evidence item from E1 to E{most}", field="item")
+    on_item = items[item - 1] if items else None
+    if on_item is not None and on_item.personal_data:
+        personal_data = True  # an item holding personal data holds it in every file
+    if personal_data is None:
+        raise FileProblem("Select yes if the file holds personal data", field="personal_data")
+    name = shown_name(filename)
+    if not name:
+        raise FileProblem("Select a file")
+    if not content:
+        raise FileProblem("The selected file is empty")
+    limit = settings.file_limit_bytes()
+    if len(content) > limit:
+        raise FileProblem(f"The selected file must be smaller than {limit // settings.MB} MB", status=413)
+    held, review_limit = stored.bytes_held(session, review.id), settings.review_files_limit_bytes()
+    if held + len(content) > review_limit:
+        raise FileProblem(
+            f"The selected file would take this review's files to {size_in_words(held + len(content))}: a review's files "
+            f"must be {review_limit // settings.MB} MB or less in all. Remove a file you no longer need first",
+            status=413,
+        )
+    try:
+        kind = kind_of(name)
+        check_content(kind, sniffed(content), content[:65536])
+    except FileRefused as exc:
+        log.warning("refused an evidence file for review %s from %s: %s (%s)", review.id, viewer.email, exc, name[:60])
+        raise FileProblem(str(exc)) from None
+    clamd = scanner()
+    if clamd is not None:
+        verdict = clamd.scan(content)
+        if not verdict.clean:
+            log.warning(
+                "refused an evidence file for review %s from %s: clamd found %s (%s)",
+                review.id,
+                viewer.email,
+                verdict.signature,
+                name[:60],
+            )
+            raise FileProblem("The selected file contains a virus")
+    actor = access.acting_person(session, viewer, review.partnership_id)
+    ceo = host_ceo(session, review)
+    key = f"reviews/{review.id}/{secrets.token_hex(16)}"
+    sha256 = hashlib.sha256(content).hexdigest()
+    store = store or file_store()
+    store.put(key, content)
+    try:
+        row = stored.add_evidence_file(
+            session,
+            review_id=review.id,
+            item=item,
+            filename=name,
+            file_type=kind.extension,
+            size=len(content),
+            sha256=sha256,
+            key=key,
+            personal_data=personal_data,
+            scanned="clean" if clamd else "not scanned",
+            uploaded_by_id=actor.id,
+            for_id=ceo.id if actor.id != ceo.id else None,
+            uploaded_at=clock.now(),
+        )
+        audit(
+            session,
+            review.partnership_id,
+            "evidence_file_attached",
+            actor.email,
+            review.id,
+            item=f"E{item}",
+            filename=name,
+            size=len(content),
+            sha256=sha256,
+            on_behalf_of=ceo.email if actor.id != ceo.id else None,
+        )
+    except BaseException:
+        store.delete(key)
+        raise
+    return row
+
+
+def _file(session: Session, viewer: access.Viewer, file_id: int) -> tuple[EvidenceFile, Review, set[str]]:
+    row = stored.file_or_none(session, file_id)
+    if row is None:
+        raise NotFound(f"no file with id {file_id}")
+    review, roles = access.review_for(session, viewer, row.review_id)
+    return row, review, roles
+
+
+def remove(session: Session, viewer: access.Viewer, file_id: int, store: FileStore | None = None) -> EvidenceFile:
+    """Take a file off its item (a wrong file, or personal data that should not be there): its bytes are
+    deleted; the audit log keeps its name and checksum."""
+    row, review, roles = _file(session, viewer, file_id)
+    if not roles & {"host", "coordinator"}:
+        raise Refused("Only the host trust and the coordinator can remove an evidence file.")
+    actor = access.acting_person(session, viewer, review.partnership_id)
+    stored.remove_file(session, row)
+    audit(
+        session,
+        review.partnership_id,
+        "evidence_file_removed",
+        actor.email,
+        review.id,
+        item=f"E{row.item}",
+        filename=row.filename,
+        sha256=row.sha256,
+    )
+    (store or file_store()).delete(row.key)
+    return row
+
+
+def _personal(row: EvidenceFile, items) -> bool:
+    on_item = items[row.item - 1] if 0 < row.item <= len(items) else None
+    return row.personal_data or bool(on_item and on_item.personal_data)
+
+
+def fetch(
+    session: Session, viewer: access.Viewer, file_id: int, store: FileStore | None = None
+) -> tuple[EvidenceFile, bytes]:
+    """A file's record and bytes, for someone the rules let have it, checked against its checksum."""
+    row, review, roles = _file(session, viewer, file_id)
+    items = evidence(session, review)
+    reading = reading_of(session, review, roles, viewer.person_ids)
+    if not may_have(roles, reading, index_submitted=bool(items), personal=_personal(row, items)):
+        if not items:
+            raise Refused("The evidence files are the host trust's until it submits the evidence index.")
+        raise Refused("This file holds personal data: only the review team and the host trust can have it.")
+    return row, read_checked(store or file_store(), row.key, row.sha256, row.size)
+
+
+def file_views(
+    session: Session, review: Review, roles: set[str], person_ids: frozenset[int] | set[int]
+) -> list[FileView]:
+    """Every file this reader may know of, in item order; `may_have` says whether they may download it.
+    Before the index is submitted, files are listed to the host and the coordinator only."""
+    items = evidence(session, review)
+    reading = reading_of(session, review, roles, person_ids)
+    if not items and not roles & {"host", "coordinator"}:
+        return []
+    rows = stored.files_of(session, review.id)
+    people = {
+        p: stored_person(session, p).name
+        for p in {r.uploaded_by_id for r in rows} | {r.for_id for r in rows if r.for_id}
+    }
+    views = []
+    for row in rows:
+        personal = _personal(row, items)
+        allowed = may_have(roles, reading, index_submitted=bool(items), personal=personal)
+        by = people[row.uploaded_by_id] + (f" for {people[row.for_id]}" if row.for_id else "")
+        views.append(
+            FileView(
+                row.id,
+                row.item,
+                row.filename if allowed else "A file holding personal data",
+                kind_of(row.filename).label,
+                size_in_words(row.size),
+                row.sha256,
+                personal,
+                row.scanned == "clean",
+                clock.long_moment(row.uploaded_at),
+                by,
+                allowed,
+            )
+        )
+    return views
+
+
+def files_beyond_index(session: Session, review: Review, items: int) -> list[str]:
+    """The files attached to item numbers an index of `items` items does not have (the evidence form refuses
+    them: a file is never dropped without a word)."""
+    return [f"{row.filename} (E{row.item})" for row in stored.files_of(session, review.id) if row.item > items]
+
+
+@dataclass(frozen=True)
+class AttachPage:
+    review: Review
+    host: str
+    item: int
+    title: str  # the item's title, from the index or the person's draft of the evidence form
+    personal_item: bool  # the item holds personal data, so every file on it does
+    files: list[FileView]
+    task_id: int | None  # the open evidence form, to go back to
+    open: bool  # files may be attached now
+    limits: str
+
+
+def attach_page(session: Session, viewer: access.Viewer, review_id: int, item: int) -> AttachPage:
+    """What the page for attaching files to one evidence item shows, for the host or the coordinator."""
+    review, roles = _review_for_attaching(session, viewer, review_id)
+    items = evidence(session, review)
+    most = len(items) or MOST_ITEMS
+    if not 1 <= item <= most:
+        raise NotFound(f"no evidence item E{item}")
+    task = next(
+        (t for t in tasks_of(session, review.id) if t.kind == TaskKind.SUBMIT_EVIDENCE and t.status == "open"), None
+    )
+    title, personal = "", False
+    if items:
+        title, personal = items[item - 1].title, items[item - 1].personal_data
+    elif task is not None:
+        me = access.acting_person(session, viewer, review.partnership_id)
+        draft = draft_of(session, task.id, me.id)
+        drafted = (draft.data.get("items") or []) if draft else []
+        if item <= len(drafted) and isinstance(drafted[item - 1], dict):
+            title = str(drafted[item - 1].get("title") or "")
+            personal = drafted[item - 1].get("personal_data") in (True, "true")
+    files = [f for f in file_views(session, review, roles, viewer.person_ids) if f.item == item]
+    return AttachPage(
+        review,
+        trust_of(session, review).name,
+        item,
+        title,
+        personal,
+        files,
+        task.id if task else None,
+        Stage(review.stage) in ATTACHING,
+        limits_in_words(),
+    )
+
+
+def item_removed(session: Session, review: Review, number: int) -> bool:
+    """The evidence form's item `number` is removed from the draft: refused while it has files (they would
+    lose their item), and the later items' files move up with their items. Whether any file moved (then
+    the draft must be kept too, so that the two stay in step)."""
+    on_it = stored.files_on_item(session, review.id, number)
+    if on_it:
+        raise FileProblem(
+            f"E{number} has {len(on_it)} file{'s' if len(on_it) > 1 else ''} attached: remove "
+            f"{'them' if len(on_it) > 1 else 'it'} before removing the item",
+            field=f"items-{number - 1}",
+        )
+    return stored.shift_items_after(session, review.id, number)

@@ -1,0 +1,104 @@
+"""The files attached to a review's evidence items, and the colleagues a host CEO names for a review."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from peer_review.store.tables import EvidenceFile, HostColleague, Person
+
+
+def add_evidence_file(session: Session, **columns) -> EvidenceFile:
+    """A file's record, added to the session once its bytes are in the file store (service.evidence_files)."""
+    row = EvidenceFile(**columns)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def files_of(session: Session, review_id: int) -> list[EvidenceFile]:
+    return list(
+        session.exec(
+            select(EvidenceFile)
+            .where(EvidenceFile.review_id == review_id)
+            .order_by(col(EvidenceFile.item), col(EvidenceFile.id))
+        )
+    )
+
+
+def file_or_none(session: Session, file_id: int) -> EvidenceFile | None:
+    return session.get(EvidenceFile, file_id)
+
+
+def bytes_held(session: Session, review_id: int) -> int:
+    """The sizes of a review's files, added up (its limit is PEER_REVIEW_REVIEW_FILES_LIMIT_MB)."""
+    total = session.exec(select(func.sum(EvidenceFile.size)).where(EvidenceFile.review_id == review_id)).one()
+    return int(total or 0)
+
+
+def remove_file(session: Session, row: EvidenceFile) -> None:
+    session.delete(row)
+    session.flush()
+
+
+def every_file_key(session: Session) -> set[str]:
+    """Every key the database names (what the file store may hold; the rest is left over from a failure)."""
+    return set(session.exec(select(EvidenceFile.key)))
+
+
+def colleagues_of(session: Session, review_id: int, *, current: bool = True) -> list[tuple[HostColleague, Person]]:
+    query = (
+        select(HostColleague, Person)
+        .join(Person, col(Person.id) == HostColleague.person_id)
+        .where(HostColleague.review_id == review_id)
+        .order_by(col(HostColleague.id))
+    )
+    if current:
+        query = query.where(col(HostColleague.withdrawn_at).is_(None))
+    return [(c, p) for c, p in session.exec(query)]
+
+
+def colleague_places(session: Session, person_ids: frozenset[int] | set[int]) -> set[int]:
+    """The reviews these people (one person's records) act on for their trust, named and not withdrawn."""
+    if not person_ids:
+        return set()
+    return set(
+        session.exec(
+            select(HostColleague.review_id).where(
+                col(HostColleague.person_id).in_(person_ids), col(HostColleague.withdrawn_at).is_(None)
+            )
+        )
+    )
+
+
+def name_colleague(
+    session: Session, *, review_id: int, person_id: int, named_by_id: int, at: dt.datetime
+) -> HostColleague:
+    """Name (or name again, after a withdrawal) a colleague for a review."""
+    row = session.exec(
+        select(HostColleague).where(HostColleague.review_id == review_id, HostColleague.person_id == person_id)
+    ).first()
+    if row is None:
+        row = HostColleague(review_id=review_id, person_id=person_id, named_by_id=named_by_id, named_at=at)
+    else:
+        row.named_by_id, row.named_at, row.withdrawn_at = named_by_id, at, None
+    session.add(row)
+    session.flush()
+    return row
+
+
+def files_on_item(session: Session, review_id: int, item: int) -> list[EvidenceFile]:
+    return [row for row in files_of(session, review_id) if row.item == item]
+
+
+def shift_items_after(session: Session, review_id: int, removed: int) -> bool:
+    """The evidence form's item `removed` is gone: the files of the items after it move up one number
+    (whether there were any)."""
+    moved = [row for row in files_of(session, review_id) if row.item > removed]
+    for row in moved:
+        row.item -= 1
+        session.add(row)
+    session.flush()
+    return bool(moved)
