@@ -350,6 +350,34 @@ def _visit_moved(actor: str, d: Mapping, names: Names) -> str:
     )
 
 
+def _session(d: Mapping, key: str = "visit_session") -> str:
+    from peer_review.domain.timetable import TimetableSession
+
+    return TimetableSession.from_record(d[key]).words()
+
+
+def _timetable_session_added(actor: str, d: Mapping, names: Names) -> str:
+    return f"{names.actor(actor)} added a session to the visit timetable: {_session(d)}"
+
+
+def _timetable_session_changed(actor: str, d: Mapping, names: Names) -> str:
+    return (
+        f"{names.actor(actor)} changed a session of the visit timetable: now {_session(d, 'after')} "
+        f"(it was {_session(d, 'before')})"
+    )
+
+
+def _timetable_session_removed(actor: str, d: Mapping, names: Names) -> str:
+    return f"{names.actor(actor)} removed a session from the visit timetable: {_session(d)}"
+
+
+def _timetable_told(actor: str, d: Mapping, names: Names) -> str:
+    return (
+        f"{names.actor(actor)} told the review team and the host about the visit timetable "
+        f"({_count(d['changes'], 'change')}, {d['people']} {'person' if d['people'] == 1 else 'people'} told)"
+    )
+
+
 def _strand_changed(actor: str, d: Mapping, names: Names) -> str:
     return (
         f"The review now covers the strand “{d['after']}” (it was “{d['before']}”): "
@@ -583,6 +611,10 @@ EVENTS: dict[str, Event] = {
     # the visit
     "visit_moved": Event(EventKind.VISIT, _visit_moved),
     "strand_changed": Event(EventKind.VISIT, _strand_changed),
+    "timetable_session_added": Event(EventKind.VISIT, _timetable_session_added),
+    "timetable_session_changed": Event(EventKind.VISIT, _timetable_session_changed),
+    "timetable_session_removed": Event(EventKind.VISIT, _timetable_session_removed),
+    "timetable_told": Event(EventKind.VISIT, _timetable_told),
     # documents
     "document_rendered": Event(EventKind.DOCUMENTS, _document_rendered),
     "report_wording_corrected": Event(EventKind.DOCUMENTS, _report_wording_corrected),

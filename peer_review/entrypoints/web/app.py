@@ -36,6 +36,7 @@ from peer_review.entrypoints.web import (
     public,
     reports,
     surveys,
+    timetable,
     trusts,
 )
 from peer_review.entrypoints.web.pages import (
@@ -78,7 +79,7 @@ def create_app(
     app.state.secure_cookies = web_url.startswith("https://")
     app.add_api_route("/static/{address}", static_file, methods=["GET"], include_in_schema=False)
     app.add_api_route("/favicon.ico", favicon, methods=["GET"], include_in_schema=False)
-    routers = (auth, public, participant, reports, trusts, new_partnership, coordinator, library, surveys)
+    routers = (auth, public, participant, timetable, reports, trusts, new_partnership, coordinator, library, surveys)
     for module in routers:
         app.include_router(module.router)
 
