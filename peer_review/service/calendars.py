@@ -16,10 +16,13 @@ import functools
 from typing import TYPE_CHECKING
 
 from peer_review import clock
+from peer_review.domain.timetable import TimetableSession
 from peer_review.errors import UserError
+from peer_review.store import timetable as timetable_rows
 from peer_review.store.db import Session
-from peer_review.store.people import people_of_trusts, people_with_email, trust_of, trusts_with_key
+from peer_review.store.people import names_by_id, people_of_trusts, people_with_email, trust_of, trusts_with_key
 from peer_review.store.records import team
+from peer_review.store.reviews import get_review
 from peer_review.store.task_lists import reviews_hosted_by, reviews_with_team_places_of
 
 if TYPE_CHECKING:
@@ -85,9 +88,7 @@ def reviews_calendar(session: Session, reviews: list[Review], name: str, session
     cal.add_component(_england_timezone())
     by_review = {}
     if sessions:
-        from peer_review.service.timetable import calendar_sessions  # only where a timetable is asked for
-
-        by_review = calendar_sessions(session, sessions)
+        by_review = _calendar_sessions(session, sessions)
     for review in reviews:
         host = trust_of(session, review)
         peers, moderator = team(session, review)
@@ -119,7 +120,26 @@ def reviews_calendar(session: Session, reviews: list[Review], name: str, session
     return cal.to_ical()
 
 
-def _session_event(review: Review, host: str, s, reviewers: list[str]):
+def _calendar_sessions(session: Session, wanted: Sessions) -> dict[int, list[tuple[TimetableSession, list[str]]]]:
+    """For each review (by id), the sessions its calendar entry shows, with their reviewers' names: every
+    session (None) or those naming any of these people; never one on a day outside the visit (the page flags
+    those), which would send someone to a school on the wrong day."""
+    found: dict[int, list[tuple[TimetableSession, list[str]]]] = {}
+    for review_id, stored in timetable_rows.sessions_of_reviews(session, list(wanted)).items():
+        review = get_review(session, review_id)
+        people = wanted[review_id]
+        sessions = [timetable_rows.value(r) for r in stored]
+        names = {p.id: p.name for p, _role, _status in timetable_rows.team_places(session, review_id)}
+        names |= names_by_id(session, {i for s in sessions for i in s.reviewers} - set(names))
+        found[review_id] = [
+            (s, [names.get(i, "someone") for i in s.reviewers])
+            for s in sessions
+            if review.visit_start <= s.day <= review.visit_end and (people is None or set(s.reviewers) & people)
+        ]
+    return found
+
+
+def _session_event(review: Review, host: str, s: TimetableSession, reviewers: list[str]):
     """A session of a visit's timetable as its own event, at its school and room, in England's time."""
     from icalendar import Event
 

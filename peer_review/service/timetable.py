@@ -22,11 +22,11 @@ from pydantic import TypeAdapter, ValidationError
 
 from peer_review import clock
 from peer_review.domain import timetable as tt
+from peer_review.domain.lifecycle import Stage, visit_is_past
 from peer_review.domain.text import OptionalName, OptionalText, OptionalTitle
 from peer_review.errors import BadInput, Conflict, NotFound, Refused, UserError
 from peer_review.service import access
 from peer_review.service.common import audit
-from peer_review.service.rescheduling import can_still_move
 from peer_review.store import timetable as rows
 from peer_review.store.db import Session
 from peer_review.store.people import host_ceo, names_by_id, trust_of
@@ -130,21 +130,7 @@ class Timetable:
 # --- reading ------------------------------------------------------------------------------------
 
 
-def value(row: VisitSession) -> tt.TimetableSession:
-    """A stored session as the domain's value."""
-    return tt.TimetableSession(
-        day=row.day,
-        start=row.start,
-        end=row.end,
-        activity=tt.Activity(row.activity),
-        school=row.school,
-        description=row.description,
-        room=row.room,
-        host_people=row.host_people,
-        reviewers=tuple(row.reviewer_ids),
-        id=row.id,
-        sequence=row.sequence,
-    )
+value = rows.value  # a stored session as the domain's value
 
 
 def team_of(session: Session, review_id: int) -> list[Member]:
@@ -198,6 +184,12 @@ def timetable(session: Session, viewer: access.Viewer, review_id: int) -> Timeta
         untold=untold,
         told_at=told_at,
     )
+
+
+def can_still_move(review: Review) -> bool:
+    """A timetable can change until the visit has happened (as the visit itself can move); a cancelled one never."""
+    stage = Stage(review.stage)
+    return stage != Stage.CANCELLED and not visit_is_past(stage)
 
 
 def editable(session: Session, viewer: access.Viewer, review_id: int) -> tuple[Review, Person]:
@@ -482,28 +474,3 @@ def _in_words(s: tt.TimetableSession, names: dict[int, str]) -> dict[str, str]:
         "host_people": s.host_people,
         "reviewers": ", ".join(names.get(i, "someone") for i in s.reviewers),
     }
-
-
-# --- the calendar ------------------------------------------------------------------------------------
-
-
-def calendar_sessions(
-    session: Session, wanted: dict[int, frozenset[int] | None]
-) -> dict[int, list[tuple[tt.TimetableSession, list[str]]]]:
-    """For each review (by id), the sessions its calendar entry shows, with their reviewers' names: every
-    session (None) or those naming any of these people; never one on a day outside the visit (the page flags
-    those), which would send someone to a school on the wrong day."""
-    from peer_review.store.reviews import get_review
-
-    found: dict[int, list[tuple[tt.TimetableSession, list[str]]]] = {}
-    for review_id, stored in rows.sessions_of_reviews(session, list(wanted)).items():
-        review = get_review(session, review_id)
-        people = wanted[review_id]
-        sessions = [value(r) for r in stored]
-        names = _names(session, sessions, team_of(session, review_id))
-        found[review_id] = [
-            (s, [names.get(i, "someone") for i in s.reviewers])
-            for s in sessions
-            if review.visit_start <= s.day <= review.visit_end and (people is None or set(s.reviewers) & people)
-        ]
-    return found

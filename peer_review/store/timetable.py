@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, func, select
 
+from peer_review.domain.timetable import Activity, TimetableSession
+
 if TYPE_CHECKING:
     from peer_review.store.tables import AuditEntry, Person, VisitSession
 
@@ -52,6 +54,23 @@ def add_visit_session(
     )
     session.add(row)
     return row
+
+
+def value(row: VisitSession) -> TimetableSession:
+    """A stored session as the domain's value."""
+    return TimetableSession(
+        day=row.day,
+        start=row.start,
+        end=row.end,
+        activity=Activity(row.activity),
+        school=row.school,
+        description=row.description,
+        room=row.room,
+        host_people=row.host_people,
+        reviewers=tuple(row.reviewer_ids),
+        id=row.id,
+        sequence=row.sequence,
+    )
 
 
 def sessions_of(session: Session, review_id: int) -> list[VisitSession]:

@@ -52,7 +52,8 @@ def trust_page(request: Request, trust_id: Id, viewer: Signed, s: DB):
 def trust_calendar(trust_id: Id, viewer: Signed, s: DB):
     trust = access.trust_for(s, viewer, trust_id)
     reviews = [row.review for row in queries.trust_cycle(s, trust)]
-    content = reviews_calendar(s, reviews, f"Peer review visits: {trust.name}")
+    # the trust hosts these: every session of their timetables too
+    content = reviews_calendar(s, reviews, f"Peer review visits: {trust.name}", {r.id: None for r in reviews})
     return Response(
         content,
         media_type="text/calendar; charset=utf-8",
