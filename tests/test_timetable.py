@@ -443,3 +443,18 @@ def test_a_cancelled_review_s_timetable_no_longer_changes(world):
     assert row_counts() == before
     page = visible_text(host.get("/reviews/1/timetable").text)
     assert "9am to 10:30am: Learning walk" in page and "Add a session" not in page
+
+
+def test_when_the_visit_moves_its_sessions_move_with_it_day_for_day(world):
+    from peer_review.service.rescheduling import reschedule
+
+    host = sign_in(HOST)
+    with clock.frozen_at(NOW):
+        post_form(host, "/reviews/1/timetable/add", walk(day="2024-01-16"))
+        with db.session_scope() as session:
+            reschedule(session, 1, dt.date(2024, 2, 27), "Ofsted inspection that week", HOST)
+    [moved] = _sessions()
+    assert (moved.day, moved.start, moved.sequence) == (dt.date(2024, 2, 28), dt.time(9), 1)  # still the second day
+    event = _events(sign_in(PEER).get("/reviews/1/timetable/calendar.ics").content)["review-1-session-1@peer-review"]
+    assert event.decoded("dtstart").date() == dt.date(2024, 2, 28) and int(event["sequence"]) == 1
+    assert "Problems to put right" not in host.get("/reviews/1/timetable").text

@@ -393,6 +393,22 @@ def remove_session(session: Session, viewer: access.Viewer, review_id: int, sess
     return removed
 
 
+def follow_the_visit(session: Session, review: Review, old_start: dt.date, old_end: dt.date, by_id: int) -> int:
+    """The visit has moved (rescheduling.reschedule): each session on one of its old days moves to the same day
+    of the new visit (the second day stays the second day), its calendar event's SEQUENCE up by one; a session
+    already outside the old visit stays where it is, flagged. How many moved."""
+    shift = review.visit_start - old_start
+    moved = 0
+    for row in rows.sessions_of(session, review.id):
+        if old_start <= row.day <= old_end and shift:
+            row.day += shift
+            row.sequence += 1
+            row.updated_by_id, row.updated_at = by_id, clock.now()
+            session.add(row)
+            moved += 1
+    return moved
+
+
 # --- telling the team --------------------------------------------------------------------------------
 
 
