@@ -76,7 +76,9 @@ def database_url(request, tmp_path):
         url = f"sqlite:///{tmp_path / 'test.db'}"
     db.dispose_all()
     db.configure(url)
+    os.environ["PEER_REVIEW_FILES"] = str(tmp_path / "evidence-files")  # each test's evidence files of its own
     yield url
+    os.environ.pop("PEER_REVIEW_FILES", None)
     db.configure(None)
     db.dispose_all()
 
@@ -131,3 +133,54 @@ def smtp_server():
     controller.start()
     yield inbox, f"smtp://127.0.0.1:{controller.port}"
     controller.stop()
+
+
+@pytest.fixture(scope="session")
+def clamd(tmp_path_factory):
+    """A clamd of our own on a Unix socket, knowing only the local test signature: its address
+    (unix:/PATH). Without clamd on the machine the test is skipped, saying why; in CI (CI set, as
+    `.ci/run` runs, which installs clamav-daemon) it fails instead."""
+    import shutil
+    import socket
+    import subprocess
+    import time
+
+    binary = shutil.which("clamd") or ("/usr/sbin/clamd" if Path("/usr/sbin/clamd").exists() else None)
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("clamd is not installed: .ci/run installs clamav-daemon (scripts/install-test-tools.sh)")
+        pytest.skip("clamd is not installed on this machine (apt-get install clamav-daemon): the scanner is not tested")
+    # a short path: a Unix socket's address is at most 107 bytes
+    folder = Path(tempfile.mkdtemp(prefix="clamd-", dir="/tmp"))
+    (folder / "db").mkdir()
+    from helpers import TEST_SIGNATURE
+
+    (folder / "db" / "test.ndb").write_text(f"PeerReview.Test.Signature:0:*:{TEST_SIGNATURE.hex()}\n")
+    sock = folder / "clamd.sock"
+    (folder / "clamd.conf").write_text(
+        f"Foreground yes\nLocalSocket {sock}\nDatabaseDirectory {folder / 'db'}\nLogFile {folder / 'clamd.log'}\n"
+        + ("User root\n" if os.geteuid() == 0 else "")
+    )
+    process = subprocess.Popen(
+        [binary, "-c", str(folder / "clamd.conf")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with socket.socket(socket.AF_UNIX) as probe:
+                probe.connect(str(sock))
+                probe.sendall(b"zPING\0")
+                if probe.recv(8).startswith(b"PONG"):
+                    break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        process.kill()
+        log = (folder / "clamd.log").read_text() if (folder / "clamd.log").exists() else ""
+        pytest.fail(
+            f"clamd did not start: {process.stderr.read().decode()[-500:] if process.stderr else ''} {log[-500:]}"
+        )
+    yield f"unix:{sock}"
+    process.terminate()
+    process.wait(timeout=30)
+    shutil.rmtree(folder, ignore_errors=True)

@@ -47,6 +47,9 @@ from peer_review.store.tables import every_table
 POSTGRES_URL = os.environ.get("PEER_REVIEW_TEST_POSTGRES_URL")
 # The bundled example partnership: the Sheffield triad.
 ROOT = Path(__file__).resolve().parent.parent
+#: The local test signature clamd is started with (conftest.py: clamd; signature updates are not reachable
+#: from these machines): any file holding these bytes is "infected".
+TEST_SIGNATURE = b"PEER-REVIEW-TEST-SIGNATURE-5f1c9a"
 EXAMPLE = Path(__file__).resolve().parent.parent / "peer_review" / "demo" / "examples" / "sheffield-triad.yaml"
 # The bundled triad's moderator of review 1.
 MODERATOR = "daniel.okafor@coordinator.example.org"

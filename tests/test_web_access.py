@@ -82,6 +82,9 @@ def _routes(task: int, trust: int) -> dict[str, dict[str, int]]:
         "/reviews/1": _expect(review),
         "/reviews/1/documents/review-report-draft": _expect(review),
         "/reviews/1/move": _expect({"coordinator", "host"}),
+        "/reviews/1/timetable": _expect(review),
+        "/reviews/1/timetable/calendar.ics": _expect(review),
+        "/reviews/1/timetable/add": _expect({"coordinator", "host"}),
         f"/tasks/{task}": _expect({"coordinator", "invited"}),
         f"/tasks/{task}/extend": _expect({"coordinator", "moderator"}),
         f"/trusts/{trust}": _expect({"coordinator", "host"}),
@@ -127,6 +130,11 @@ def test_refused_actions_write_nothing(world):
             {"visit-day": "8", "visit-month": "1", "visit-year": "2024", "reason": "board"},
             {"coordinator", "host"},
         ),
+        "/reviews/1/timetable/add": (
+            {"day": "2024-01-15", "start": "9am", "end": "10am", "activity": "meeting", "school": "Steel Valley"},
+            {"coordinator", "host"},
+        ),
+        "/reviews/1/timetable/tell": ({}, {"coordinator", "host"}),
     }
     with clock.frozen_at(clock.at_london(dt.date(2023, 11, 6), 9)):
         for path, (fields, allowed) in actions.items():

@@ -350,6 +350,34 @@ def _visit_moved(actor: str, d: Mapping, names: Names) -> str:
     )
 
 
+def _session(d: Mapping, key: str = "visit_session") -> str:
+    from peer_review.domain.timetable import TimetableSession
+
+    return TimetableSession.from_record(d[key]).words()
+
+
+def _timetable_session_added(actor: str, d: Mapping, names: Names) -> str:
+    return f"{names.actor(actor)} added a session to the visit timetable: {_session(d)}"
+
+
+def _timetable_session_changed(actor: str, d: Mapping, names: Names) -> str:
+    return (
+        f"{names.actor(actor)} changed a session of the visit timetable: now {_session(d, 'after')} "
+        f"(it was {_session(d, 'before')})"
+    )
+
+
+def _timetable_session_removed(actor: str, d: Mapping, names: Names) -> str:
+    return f"{names.actor(actor)} removed a session from the visit timetable: {_session(d)}"
+
+
+def _timetable_told(actor: str, d: Mapping, names: Names) -> str:
+    return (
+        f"{names.actor(actor)} told the review team and the host about the visit timetable "
+        f"({_count(d['changes'], 'change')}, {d['people']} {'person' if d['people'] == 1 else 'people'} told)"
+    )
+
+
 def _strand_changed(actor: str, d: Mapping, names: Names) -> str:
     return (
         f"The review now covers the strand “{d['after']}” (it was “{d['before']}”): "
@@ -395,6 +423,32 @@ def _person_added(actor: str, d: Mapping, names: Names) -> str:
     trust = f" from {names.trust(d['trust'])}" if d.get("trust") else ""
     role = "the moderator" if d.get("role") == "moderator" else "a reviewer"
     return f"{names.actor(actor)} added {d.get('name') or names.person(d.get('person'))}{trust} to the partnership as {role}"
+
+
+def _file_named(d: Mapping) -> str:
+    """A file as the history names it: a file holding personal data by its item only (its name may say who)."""
+    item = d.get("item") or "an evidence item"
+    return (
+        f"a file holding personal data to {item}" if d.get("personal") else f"{d.get('filename') or 'a file'} to {item}"
+    )
+
+
+def _evidence_file_attached(actor: str, d: Mapping, names: Names) -> str:
+    for_ceo = f" for {names.actor(d['on_behalf_of'])}" if d.get("on_behalf_of") else ""
+    return f"{names.actor(actor)} attached {_file_named(d)}{for_ceo}"
+
+
+def _evidence_file_removed(actor: str, d: Mapping, names: Names) -> str:
+    named = "a file holding personal data" if d.get("personal") else d.get("filename") or "a file"
+    return f"{names.actor(actor)} removed {named} from {d.get('item') or 'an evidence item'} and deleted it"
+
+
+def _colleague_named(actor: str, d: Mapping, names: Names) -> str:
+    return f"{names.actor(actor)} named {d.get('name') or 'a colleague'} to act for the host trust on this review"
+
+
+def _colleague_withdrawn(actor: str, d: Mapping, names: Names) -> str:
+    return f"{names.actor(actor)} withdrew {d.get('name') or 'a colleague'}, who no longer acts for the host trust on this review"
 
 
 def _good_practice_consent(actor: str, d: Mapping, names: Names) -> str:
@@ -580,12 +634,20 @@ EVENTS: dict[str, Event] = {
     "no_replacement": Event(EventKind.TEAM, _no_replacement),
     "team_reduced": Event(EventKind.TEAM, _team_reduced),
     "person_added": Event(EventKind.TEAM, _person_added),
+    "colleague_named": Event(EventKind.TEAM, _colleague_named),
+    "colleague_withdrawn": Event(EventKind.TEAM, _colleague_withdrawn),
     # the visit
     "visit_moved": Event(EventKind.VISIT, _visit_moved),
     "strand_changed": Event(EventKind.VISIT, _strand_changed),
+    "timetable_session_added": Event(EventKind.VISIT, _timetable_session_added),
+    "timetable_session_changed": Event(EventKind.VISIT, _timetable_session_changed),
+    "timetable_session_removed": Event(EventKind.VISIT, _timetable_session_removed),
+    "timetable_told": Event(EventKind.VISIT, _timetable_told),
     # documents
     "document_rendered": Event(EventKind.DOCUMENTS, _document_rendered),
     "report_wording_corrected": Event(EventKind.DOCUMENTS, _report_wording_corrected),
+    "evidence_file_attached": Event(EventKind.DOCUMENTS, _evidence_file_attached),
+    "evidence_file_removed": Event(EventKind.DOCUMENTS, _evidence_file_removed),
     # anything else: the review's follow-up, and what concerns the whole partnership
     "good_practice_consent": Event(EventKind.OTHER, _good_practice_consent),
     "development_actions_created": Event(EventKind.OTHER, _development_actions_created),

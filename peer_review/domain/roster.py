@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 #: The roles a person can hold, as Person's flags, with the words used for them.
-ROLES = {"is_coordinator": "coordinator", "is_moderator": "moderator", "is_ceo": "CEO", "is_reviewer": "reviewer"}
+ROLES = {
+    "is_coordinator": "coordinator",
+    "is_moderator": "moderator",
+    "is_ceo": "CEO",
+    "is_reviewer": "reviewer",
+    "is_colleague": "colleague who may act for the trust",
+}
 
 #: What else the file says about a person, with the words used for it.
 DETAILS = {

@@ -54,6 +54,7 @@ Name = _text(200, single_line=True)
 OptionalName = _text(200, required=False, single_line=True)
 #: A strand's, line of enquiry's or evidence item's title; a framework's title or source.
 Title = _text(300, single_line=True)
+OptionalTitle = _text(300, required=False, single_line=True)
 #: A paragraph: a self-evaluation, a finding, a comment, a reason.
 Text = _text(4000)
 OptionalText = _text(4000, required=False)

@@ -51,6 +51,17 @@ def add_reviewer(data: dict, trust: str, reviewer: dict) -> dict:
     return edited
 
 
+def add_colleague(data: dict, trust: str, colleague: dict) -> dict:
+    """Someone of the trust its CEO may name to act for it on a review (the CEO's colleagues page)."""
+    entry = _trust(data, trust)
+    if colleague["email"].lower() == entry.get("ceo", {}).get("email", "").lower():
+        raise NotPossible("email", "That is your own email address: name a colleague, not yourself")
+    _email_free(data, colleague["email"], "email")
+    edited = copy.deepcopy(data)
+    _trust(edited, trust).setdefault("colleagues", []).append(colleague)
+    return edited
+
+
 def add_moderator(data: dict, moderator: dict) -> dict:
     _email_free(data, moderator["email"], "email")
     edited = copy.deepcopy(data)
@@ -150,6 +161,7 @@ def _email_free(data: dict, email: str, field: str) -> None:
     for trust in data["trusts"]:
         places += [(trust["ceo"], f"as the CEO of {trust['name']}")] if "ceo" in trust else []
         places += [(r, f"as a reviewer from {trust['name']}") for r in trust["reviewers"]]
+        places += [(c, f"as a colleague at {trust['name']}") for c in trust.get("colleagues", [])]
     places += [(r, "as a survey respondent") for r in data.get("respondents", [])]
     for contact, where in places:
         if contact["email"].lower() == wanted:

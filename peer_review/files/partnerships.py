@@ -55,12 +55,22 @@ class Respondent(Contact):
     trust: Reference | None = Field(default=None, description="the trust they belong to (its id), if any")
 
 
+class Colleague(Contact):
+    """Someone of a trust with no role in the reviews of others, whom the CEO may name to act for the trust
+    on one of its reviews (lines of enquiry, evidence, the timetable, progress on actions)."""
+
+    role: Name = Field(description="their job title, e.g. Director of Education")
+
+
 class Trust(_Strict):
     id: Id
     name: Name
     ceo: Contact
     strand_order: list[Reference] = Field(min_length=1)
     reviewers: list[Reviewer] = Field(min_length=1)
+    colleagues: list[Colleague] = Field(
+        default_factory=list, description="people the CEO may name to act for the trust on one of its reviews"
+    )
     conflicts: list[Reference] = Field(default_factory=list)
     term_dates: Reference | None = Field(default=None, description="the trust's own calendar, if not the partnership's")
 
@@ -329,6 +339,8 @@ def _check_people(doc: Document, spec: PartnershipSpec) -> set[str]:
         claim(trust.ceo, trust.id, ("trusts", t, "ceo"))
         for r, reviewer in enumerate(trust.reviewers):
             claim(reviewer, trust.id, ("trusts", t, "reviewers", r))
+        for c, colleague in enumerate(trust.colleagues):
+            claim(colleague, trust.id, ("trusts", t, "colleagues", c))
     trust_ids = [trust.id for trust in spec.trusts]
     for r, respondent in enumerate(spec.respondents):
         if respondent.group.casefold() in {g.casefold() for g in ROLE_GROUPS.values()}:

@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from peer_review import clock
+from peer_review.domain.evidence_files import size_in_words
 from peer_review.domain.model import Alignment, DocumentKind, FindingKind, TaskKind
 from peer_review.service import follow_up, report_wording
 from peer_review.service.common import audit, stored_person
 from peer_review.store.db import Session
+from peer_review.store.evidence_files import files_of
 from peer_review.store.people import get_partnership_by_id, people_in, trust_of
 from peer_review.store.records import (
     agreed_lines,
@@ -101,6 +103,9 @@ def moderation_context(session: Session, review: Review) -> dict:
         )
     judgements = standing_judgements(session, review)
     last = last_done(session, review.id, TaskKind.MODERATE)
+    files: dict[int, list] = {}
+    for f in files_of(session, review.id):
+        files.setdefault(f.item, []).append(f)
     lines = []
     for line in agreed_lines(session, review):
         j = judgements.get(line.number)
@@ -133,13 +138,24 @@ def moderation_context(session: Session, review: Review) -> dict:
                 "type": e.type,
                 "location": "" if e.personal_data else e.location,
                 "personal_data": "yes" if e.personal_data else "no",
+                "files": _files_listed(files.get(number, []), e.personal_data),
             }
-            for e in evidence(session, review)
+            for number, e in enumerate(evidence(session, review), start=1)
         ],
         "lines": lines,
         "rounds": last.round if last else 0,
         "signed_off_on": _date(last.completed_at) if last else "",
     }
+
+
+def _files_listed(files: list, personal_item: bool) -> str:
+    """An item's files as the record lists them: each with its size and SHA-256 checksum (so a copy can be
+    checked against it); a file holding personal data by its checksum only, as its name may say who."""
+    listed = []
+    for f in files:
+        name = "a file holding personal data" if personal_item or f.personal_data else f.filename
+        listed.append(f"{name} ({size_in_words(f.size)}, SHA-256 {f.sha256})")
+    return ("Files: " + "; ".join(listed)) if listed else ""
 
 
 def report_context(session: Session, review: Review, final: bool) -> dict:

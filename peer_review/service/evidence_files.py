@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from peer_review import clock, settings
 from peer_review.adapters.file_store import FileStore, file_store, read_checked
 from peer_review.adapters.file_types import sniffed
-from peer_review.adapters.virus_scan import scanner
+from peer_review.adapters.virus_scan import ScanUnavailable, scanner
 from peer_review.domain.evidence_files import FileRefused, check_content, kind_of, may_have, shown_name, size_in_words
 from peer_review.domain.lifecycle import Stage
 from peer_review.domain.model import TaskKind
@@ -130,7 +130,13 @@ def attach(
         raise FileProblem(str(exc)) from None
     clamd = scanner()
     if clamd is not None:
-        verdict = clamd.scan(content)
+        try:
+            verdict = clamd.scan(content)
+        except ScanUnavailable as exc:  # never taken as clean: the person is asked to try again
+            log.error("could not scan an evidence file for review %s: %s", review.id, exc.problem)
+            raise FileProblem(
+                "The selected file could not be checked for viruses – try again later", status=503
+            ) from None
         if not verdict.clean:
             log.warning(
                 "refused an evidence file for review %s from %s: clamd found %s (%s)",
@@ -172,6 +178,7 @@ def attach(
             filename=name,
             size=len(content),
             sha256=sha256,
+            personal=personal_data,
             on_behalf_of=ceo.email if actor.id != ceo.id else None,
         )
     except BaseException:
@@ -195,6 +202,7 @@ def remove(session: Session, viewer: access.Viewer, file_id: int, store: FileSto
     if not roles & {"host", "coordinator"}:
         raise Refused("Only the host trust and the coordinator can remove an evidence file.")
     actor = access.acting_person(session, viewer, review.partnership_id)
+    personal = _personal(row, evidence(session, review))
     stored.remove_file(session, row)
     audit(
         session,
@@ -205,6 +213,7 @@ def remove(session: Session, viewer: access.Viewer, file_id: int, store: FileSto
         item=f"E{row.item}",
         filename=row.filename,
         sha256=row.sha256,
+        personal=personal,
     )
     (store or file_store()).delete(row.key)
     return row

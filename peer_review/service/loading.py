@@ -91,6 +91,7 @@ PERSON_DEFAULTS: dict[str, object] = {
     "is_reviewer": False,
     "is_moderator": False,
     "is_coordinator": False,
+    "is_colleague": False,
     "max_reviews_per_term": None,
     "conflicts": [],
     "previous_employers": [],
@@ -140,6 +141,10 @@ def people_of(spec: PartnershipSpec) -> dict[str, dict]:
                 organisation=t.name,
                 conflicts=lowered(r.conflicts),
                 previous_employers=list(r.previous_employers),
+            )
+        for j, c in enumerate(t.colleagues):
+            person(
+                c, ("trusts", i, "colleagues", j), trust=t.id, is_colleague=True, job_title=c.role, organisation=t.name
             )
     for i, respondent in enumerate(spec.respondents):
         person(respondent, ("respondents", i), trust=respondent.trust, survey_group=respondent.group)

@@ -69,6 +69,8 @@ def partnership_file(session: Session, partnership: Partnership) -> dict:
             entry["ceo"] = _contact(ceo)
         entry["strand_order"] = list(trust.strand_order)
         entry["reviewers"] = [_reviewer(p) for p in people if p.trust_id == trust.id and p.is_reviewer]
+        if colleagues := [_colleague(p) for p in people if p.trust_id == trust.id and p.is_colleague]:
+            entry["colleagues"] = colleagues
         if trust.conflicts:
             entry["conflicts"] = list(trust.conflicts)
         if trust.calendar_id != own_calendar:
@@ -113,6 +115,10 @@ def _reviewer(person: Person) -> dict:
         if getattr(person, key):
             entry[key] = list(getattr(person, key))
     return entry
+
+
+def _colleague(person: Person) -> dict:
+    return _contact(person) | {"role": person.job_title or "Colleague"}
 
 
 def _respondent(person: Person, keys: dict[int, str]) -> dict:

@@ -85,6 +85,9 @@ def reschedule(
     for task in open_tasks(session, review_id=review.id):
         task.due = task_due(TaskKind(task.kind), deadlines, calendar, task.round)
         session.add(task)
+    from peer_review.service.timetable import follow_the_visit
+
+    follow_the_visit(session, review, change.old_start, change.old_end, actor.id)
     _notify_moved(session, review, change, tell_coordinator=not actor.is_coordinator)
     audit(
         session,

@@ -37,6 +37,7 @@ from peer_review.entrypoints.web import (
     public,
     reports,
     surveys,
+    timetable,
     trusts,
 )
 from peer_review.entrypoints.web.pages import (
@@ -80,7 +81,19 @@ def create_app(
     app.state.secure_cookies = web_url.startswith("https://")
     app.add_api_route("/static/{address}", static_file, methods=["GET"], include_in_schema=False)
     app.add_api_route("/favicon.ico", favicon, methods=["GET"], include_in_schema=False)
-    routers = (auth, public, participant, evidence, reports, trusts, new_partnership, coordinator, library, surveys)
+    routers = (
+        auth,
+        public,
+        participant,
+        evidence,
+        timetable,
+        reports,
+        trusts,
+        new_partnership,
+        coordinator,
+        library,
+        surveys,
+    )
     for module in routers:
         app.include_router(module.router)
 

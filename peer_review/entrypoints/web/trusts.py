@@ -11,9 +11,10 @@ from fastapi.responses import RedirectResponse, Response
 
 from peer_review import clock
 from peer_review.domain.proposals import ChangeKind, ChangeRequest
-from peer_review.entrypoints.web.pages import DB, Id, Signed, date_from, page, posted
+from peer_review.entrypoints.web.pages import DB, Id, Signed, date_from, page, posted, typed
 from peer_review.errors import BadInput, Conflict, NotFound, UserError
-from peer_review.service import access, context_data, proposals, queries, term_dates, trust_settings
+from peer_review.files.partnership_edits import NotPossible
+from peer_review.service import access, colleagues, context_data, proposals, queries, term_dates, trust_settings
 from peer_review.service.calendars import reviews_calendar
 from peer_review.store.db import Session
 from peer_review.store.people import get_partnership_by_id, people_in
@@ -52,7 +53,8 @@ def trust_page(request: Request, trust_id: Id, viewer: Signed, s: DB):
 def trust_calendar(trust_id: Id, viewer: Signed, s: DB):
     trust = access.trust_for(s, viewer, trust_id)
     reviews = [row.review for row in queries.trust_cycle(s, trust)]
-    content = reviews_calendar(s, reviews, f"Peer review visits: {trust.name}")
+    # the trust hosts these: every session of their timetables too
+    content = reviews_calendar(s, reviews, f"Peer review visits: {trust.name}", {r.id: None for r in reviews})
     return Response(
         content,
         media_type="text/calendar; charset=utf-8",
@@ -385,3 +387,60 @@ async def save_reviewers(request: Request, trust_id: Id, viewer: Signed, s: DB):
         values = {"reviewer": [{"strands": chosen[r.email]} for r in reviewers]}
         return _scheduling(request, s, trust, values, {"reviewer-0-strands": exc.problem}, 400)
     return RedirectResponse(f"/trusts/{trust.id}/scheduling?saved=reviewers#reviewers", status_code=303)
+
+
+# --- the colleagues who act for the trust on one of its reviews -------------------------------------
+
+_COLLEAGUE_FIELDS = (
+    ("name", "Full name", "Enter their full name"),
+    ("email", "Email address", "Enter their email address"),
+    ("job_title", "Job title", "Enter their job title"),
+)
+
+
+def _colleagues(request: Request, s: Session, viewer, review_id: int, values=None, errors=None, status: int = 200):
+    view = colleagues.colleagues_page(s, viewer, review_id)
+    return page(request, "colleagues.html", status, view=view, values=values or {}, errors=errors or {})
+
+
+@router.get("/reviews/{review_id}/colleagues")
+def colleagues_form(request: Request, review_id: Id, viewer: Signed, s: DB):
+    """The host CEO's colleagues who act for the trust on this review, and the form to name another."""
+    return _colleagues(request, s, viewer, review_id)
+
+
+@router.post("/reviews/{review_id}/colleagues")
+async def name_colleague(request: Request, review_id: Id, viewer: Signed, s: DB):
+    fields = dict(await posted(request))
+    action = fields.get("action", "")
+    colleagues.colleagues_page(s, viewer, review_id)  # who may name colleagues: everyone else is refused here
+    try:
+        if action.startswith("name:") and action[5:].isdigit():
+            colleagues.name_colleague(s, viewer, review_id, int(action[5:]))
+        elif action.startswith("withdraw:") and action[9:].isdigit():
+            colleagues.withdraw_colleague(s, viewer, review_id, int(action[9:]))
+        elif action == "add":
+            checked = {key: typed(fields, key, label, missing) for key, label, missing in _COLLEAGUE_FIELDS}
+            errors = {key: problem for key, (_, problem) in checked.items() if problem}
+            if errors:
+                return _colleagues(request, s, viewer, review_id, fields, errors, 400)
+            values = {key: " ".join(value.split()) for key, (value, _) in checked.items()}
+            colleagues.add_and_name_colleague(
+                s, viewer, review_id, values["name"], values["email"], values["job_title"]
+            )
+        else:
+            raise NotFound("no such change")
+    except NotPossible as exc:
+        s.rollback()
+        return _colleagues(request, s, viewer, review_id, fields, {exc.field: exc.problem}, 400)
+    except NotFound:
+        raise
+    except UserError as exc:  # the partnership file's own rules, and the roster's, said on the form
+        s.rollback()
+        key = (exc.place or "").rsplit(".", 1)[-1]
+        field = {"role": "job_title"}.get(key, key if key in ("name", "email") else "name")
+        return _colleagues(
+            request, s, viewer, review_id, fields, {field: exc.problem[:1].upper() + exc.problem[1:]}, 400
+        )
+    s.commit()
+    return RedirectResponse(f"/reviews/{review_id}/colleagues?changed=1", status_code=303)

@@ -3,7 +3,7 @@ by the Alembic migrations.
 
 `from peer_review.store.tables import Task` reads as from one module, but defines only the tables of the
 module holding Task, and those they refer to. Defining a table costs about 3 ms; a command that names
-a third of them starts that much sooner (`status` names 10 of 34). What needs every table (the migrations,
+a third of them starts that much sooner (`status` names 10 of 35). What needs every table (the migrations,
 copying a database) calls `every_table()`.
 
 The session listeners below keep the engine's queue (machine_work) in step with every change to a review.
@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # the checker sees every table; at run time each is defined w
     from peer_review.store.tables.review import Assignment, Cycle, HostColleague, Review, VisitChange  # noqa: F401
     from peer_review.store.tables.survey import SurveyAnswer, SurveyInvitation, SurveyRound  # noqa: F401
     from peer_review.store.tables.task import DueDateChange, Task, TaskDraft  # noqa: F401
+    from peer_review.store.tables.timetable import VisitSession  # noqa: F401
     from peer_review.store.tables.web import SignInRequest, WebSession  # noqa: F401
 
 #: Each module's tables; a test checks this against the modules themselves.
@@ -57,6 +58,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     "audit": ("AuditEntry",),
     "web": ("SignInRequest", "WebSession"),
     "machine_work": ("MachineWork",),
+    "timetable": ("VisitSession",),
 }
 _HOME = {name: module for module, names in MODULES.items() for name in names}
 __all__ = sorted(_HOME)
@@ -81,10 +83,10 @@ def every_table() -> MetaData:
     return SQLModel.metadata
 
 
-#: Changes that never alter what the engine does next: the audit log, messages, drafts, histories, and the
-#: engine's queue itself. By table name, so that a listener defines no table.
+#: Changes that never alter what the engine does next: the audit log, messages, drafts, histories, the visit
+#: timetable, and the engine's queue itself. By table name, so that a listener defines no table.
 _NOT_ENGINE_INPUT = frozenset(
-    {"auditentry", "outboxmessage", "taskdraft", "duedatechange", "visitchange", "machinework"}
+    {"auditentry", "outboxmessage", "taskdraft", "duedatechange", "visitchange", "machinework", "visitsession"}
 )
 
 

@@ -59,6 +59,7 @@ class Person(Base, table=True):
     is_reviewer: bool = False
     is_moderator: bool = False
     is_coordinator: bool = False
+    is_colleague: bool = False  # a CEO may name them to act for the trust on one of its reviews (HostColleague)
     max_reviews_per_term: int | None = None
     conflicts: list = json_list()  # trust ids and people's emails
     previous_employers: list = json_list()  # trust ids

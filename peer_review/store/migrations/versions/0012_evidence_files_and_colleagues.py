@@ -1,5 +1,6 @@
 """the files attached to evidence items (evidencefile: name, type, size, SHA-256 and where the bytes are
-kept), and the colleagues a host CEO names to do the trust's tasks on a review (hostcolleague)
+kept), and the colleagues a host CEO names to do the trust's tasks on a review: people of the trust
+(person.is_colleague, the partnership file's `colleagues:`) and their places on reviews (hostcolleague)
 
 Revision ID: 0012
 Revises: 0011
@@ -17,6 +18,8 @@ depends_on = None
 
 def upgrade() -> None:
     text = sqlmodel.sql.sqltypes.AutoString
+    with op.batch_alter_table("person") as batch:
+        batch.add_column(sa.Column("is_colleague", sa.Boolean(), nullable=False, server_default=sa.false()))
     op.create_table(
         "evidencefile",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -62,3 +65,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("hostcolleague")
     op.drop_table("evidencefile")
+    with op.batch_alter_table("person") as batch:
+        batch.drop_column("is_colleague")
