@@ -56,6 +56,11 @@ def _in_england(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(_ENGLAND)
 
 
+def in_england(moment: dt.datetime) -> dt.datetime:
+    """The moment as a clock in England shows it (a zip's entries carry local times, as a file's do)."""
+    return _in_england(moment)
+
+
 def local_date(moment: dt.datetime) -> dt.date:
     """The date in England at a moment (a naive moment, as SQLite returns them, is UTC). A moment has one
     date anywhere, so the standard library's zoneinfo does (and commands need not import pendulum)."""

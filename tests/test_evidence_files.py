@@ -438,3 +438,33 @@ def test_only_the_ceo_and_the_coordinator_name_colleagues(evidence_task):
         assert posted.status_code == status and row_counts() == before, who
     coordinator = sign_in(COORDINATOR)
     assert _name_colleague(coordinator, **COLLEAGUE).status_code == 303
+
+
+def test_the_zip_of_a_review_holds_only_what_the_person_may_have(evidence_task):
+    import zipfile
+
+    host = sign_in(HOST)
+    assert _upload(host, 1, "Board minutes.pdf", PDF).status_code == 303
+    assert _upload(host, 2, "Case studies.docx", WORD, personal="yes").status_code == 303
+    assert _upload(host, 1, "Board minutes.pdf", PDF + b"% again\n").status_code == 303  # the same name twice
+    _submit_index(host, evidence_task.id)
+
+    def contents(email: str) -> tuple[dict[str, bytes], str]:
+        got = sign_in(email).get("/reviews/1/documents.zip")
+        assert got.status_code == 200 and got.headers["content-type"] == "application/zip"
+        with zipfile.ZipFile(io.BytesIO(got.content)) as bundle:
+            files = {name: bundle.read(name) for name in bundle.namelist()}
+        return files, files.pop("what-this-holds.txt").decode()
+
+    peer, note = contents(PEER)
+    agreement = [name for name in peer if name.startswith("documents/")]
+    assert agreement and all(name.endswith(".docx") for name in agreement)  # the lines-of-enquiry agreement
+    assert peer["evidence/E1/Board minutes.pdf"] == PDF and peer["evidence/E1/Board minutes (2).pdf"] == PDF + b"% again\n"
+    assert peer["evidence/E2/Case studies.docx"] == WORD
+    assert f"SHA-256 {hashlib.sha256(WORD).hexdigest()}" in note and "What it leaves out" not in note
+    coordinator, note = contents(COORDINATOR)
+    assert "evidence/E2/Case studies.docx" not in coordinator and "evidence/E1/Board minutes.pdf" in coordinator
+    assert "a file on E2 holding personal data: only the review team and the host trust have it" in note
+    assert "Case studies" not in note
+    for who, status in ((BYSTANDER, 403), (OTHER_CEO, 403), (OUTSIDER, 404)):
+        assert sign_in(who).get("/reviews/1/documents.zip").status_code == status, who

@@ -6,9 +6,12 @@ then fails are deleted again."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import io
 import logging
 import secrets
+import zipfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,6 +22,7 @@ from peer_review.adapters.virus_scan import ScanUnavailable, scanner
 from peer_review.domain.evidence_files import FileRefused, check_content, kind_of, may_have, shown_name, size_in_words
 from peer_review.domain.lifecycle import Stage
 from peer_review.domain.model import TaskKind
+from peer_review.domain.reading import may_download
 from peer_review.errors import BadInput, NotFound, Refused
 from peer_review.service import access
 from peer_review.service.common import audit, stored_person
@@ -27,6 +31,7 @@ from peer_review.store import evidence_files as stored
 from peer_review.store.db import Session
 from peer_review.store.people import host_ceo, trust_of
 from peer_review.store.records import evidence
+from peer_review.store.rendered_documents import stored_documents
 from peer_review.store.task_drafts import draft_of
 from peer_review.store.tasks import tasks_of
 
@@ -340,3 +345,63 @@ def item_removed(session: Session, review: Review, number: int) -> bool:
             field=f"items-{number - 1}",
         )
     return stored.shift_items_after(session, review.id, number)
+
+
+def review_bundle(
+    session: Session, viewer: access.Viewer, review_id: int, store: FileStore | None = None
+) -> tuple[str, bytes]:
+    """Every document and evidence file of a review that this person may have, as one zip (its name, its
+    bytes), with a note of what it holds and of what it leaves out and why. Files are checked against their
+    checksums as they go in."""
+    review, roles = access.review_for(session, viewer, review_id)
+    reading = reading_of(session, review, roles, viewer.person_ids)
+    store = store or file_store()
+    out = io.BytesIO()
+    held: list[str] = []
+    left_out: list[str] = []
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as bundle:  # Word, PDF and images are compressed already
+        taken: set[str] = set()
+
+        def add(folder: str, name: str, content: bytes, at: dt.datetime) -> str:
+            stem, dot, extension = name.rpartition(".")
+            path, n = f"{folder}/{name}", 2
+            while path.lower() in taken:
+                path, n = f"{folder}/{stem or name} ({n}){dot}{extension if stem else ''}", n + 1
+            taken.add(path.lower())
+            moment = clock.in_england(at)
+            bundle.writestr(zipfile.ZipInfo(path, moment.timetuple()[:6]), content)
+            return path
+
+        for document in stored_documents(session, review.id):
+            if may_download(reading, document.kind):
+                held.append(add("documents", document.filename, document.content, document.created_at))
+            else:
+                left_out.append(f"{document.filename}: {DOCUMENT_WITHHELD}")
+        for view in file_views(session, review, roles, viewer.person_ids):
+            if not view.may_have:
+                left_out.append(
+                    f"a file on E{view.item} holding personal data: only the review team and the host trust have it"
+                )
+                continue
+            row = stored.file_or_none(session, view.id)
+            assert row is not None
+            content = read_checked(store, row.key, row.sha256, row.size)
+            path = add(f"evidence/E{row.item}", row.filename, content, row.uploaded_at)
+            held.append(f"{path} ({size_in_words(row.size)}, SHA-256 {row.sha256})")
+        note = [
+            f"{trust_of(session, review).name}: {review.strand_title}",
+            f"Everything of this review that {viewer.name or viewer.email} may have, on {clock.long_moment(clock.now())}.",
+            "",
+            "What it holds:",
+            *([f"- {line}" for line in held] or ["- nothing yet"]),
+        ]
+        if left_out:
+            note += ["", "What it leaves out:", *[f"- {line}" for line in left_out]]
+        bundle.writestr("what-this-holds.txt", "\r\n".join(note) + "\r\n", zipfile.ZIP_DEFLATED)
+    name = f"{trust_of(session, review).key}-{review.strand_id}-review-{review.id}.zip"
+    return name, out.getvalue()
+
+
+DOCUMENT_WITHHELD = (
+    "it gives the moderator's decisions on every finding, for the moderator, the coordinator and the host trust"
+)

@@ -69,3 +69,18 @@ def download(file_id: Id, viewer: Signed, s: DB):
             "Cache-Control": "private, no-store",
         },
     )
+
+
+@router.get("/reviews/{review_id}/documents.zip")
+def all_documents(review_id: Id, viewer: Signed, s: DB):
+    """The review's documents and evidence files that this person may have, as one zip."""
+    name, content = evidence_files.review_bundle(s, viewer, review_id)
+    return Response(
+        content,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
+    )
