@@ -134,9 +134,10 @@ class S3Store:
         return found
 
 
-def file_store() -> FileStore:
-    """The store the settings name: PEER_REVIEW_FILES as s3://BUCKET/PREFIX or a folder; unset, a folder
-    `evidence-files` beside the SQLite database (so the demo's and each test's database has its own)."""
+def file_store(default_folder: Path | None = None) -> FileStore:
+    """The store the settings name: PEER_REVIEW_FILES as s3://BUCKET/PREFIX or a folder; unset, the default
+    folder given (the service gives the folder beside the SQLite database in use, so that the demo's and each
+    test's database has its own), else `evidence-files` in the working folder."""
     place = settings.files_place()
     if place.startswith("s3://"):
         bucket, _, prefix = place.removeprefix("s3://").partition("/")
@@ -145,7 +146,4 @@ def file_store() -> FileStore:
         return S3Store(bucket, prefix, settings.s3_endpoint_url())
     if place:
         return FolderStore(Path(place))
-    url = settings.database_url()
-    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        return FolderStore(Path(url.removeprefix("sqlite:///")).resolve().parent / "evidence-files")
-    return FolderStore(Path("evidence-files").resolve())
+    return FolderStore(default_folder or Path("evidence-files").resolve())

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 from peer_review import clock
 from peer_review.demo import answers as simulated
+from peer_review.demo.visit_preparation import prepare_visit
+from peer_review.domain.model import TaskKind
 from peer_review.domain.proposals import ChangeKind, ChangeRequest
 from peer_review.domain.surveys import SurveyRound
 from peer_review.files.context_files import read_external_review, read_headline_csv
@@ -144,9 +146,10 @@ def simulate_cycle(
             if _acting_day(task.due) <= today:
                 clock.set_time(clock.at_london(today, 16))
                 with db.session_scope() as session:
-                    workflow.submit(
-                        session, task.id, answer(queries.task_context(session, task.id)), task.assignee_email
-                    )
+                    given = answer(queries.task_context(session, task.id))
+                    if task.kind == TaskKind.SUBMIT_EVIDENCE:  # its files, and the visit's timetable, first
+                        prepare_visit(session, task.review_id, given["items"], task.assignee_email)
+                    workflow.submit(session, task.id, given, task.assignee_email)
                 done += 1
         for survey in invitations:
             if _acting_day(survey.invitation.due) <= today:

@@ -28,7 +28,7 @@ from peer_review.service import access
 from peer_review.service.common import audit, stored_person
 from peer_review.service.review_contents import reading_of
 from peer_review.store import evidence_files as stored
-from peer_review.store.db import Session
+from peer_review.store.db import Session, sqlite_path
 from peer_review.store.people import host_ceo, trust_of
 from peer_review.store.records import evidence
 from peer_review.store.rendered_documents import stored_documents
@@ -67,6 +67,13 @@ class FileView:
     uploaded_at: str
     by: str  # who attached it (for the CEO, when someone acted for them)
     may_have: bool  # this reader may download it
+
+
+def files() -> FileStore:
+    """Where evidence files are kept: as the settings say, by default a folder beside the SQLite database in
+    use (the demo's, a test's), so that a database and its files stay together."""
+    database = sqlite_path()
+    return file_store(database.resolve().parent / "evidence-files" if database else None)
 
 
 def limits_in_words() -> str:
@@ -155,7 +162,7 @@ def attach(
     ceo = host_ceo(session, review)
     key = f"reviews/{review.id}/{secrets.token_hex(16)}"
     sha256 = hashlib.sha256(content).hexdigest()
-    store = store or file_store()
+    store = store or files()
     store.put(key, content)
     try:
         row = stored.add_evidence_file(
@@ -220,7 +227,7 @@ def remove(session: Session, viewer: access.Viewer, file_id: int, store: FileSto
         sha256=row.sha256,
         personal=personal,
     )
-    (store or file_store()).delete(row.key)
+    (store or files()).delete(row.key)
     return row
 
 
@@ -240,7 +247,7 @@ def fetch(
         if not items:
             raise Refused("The evidence files are the host trust's until it submits the evidence index.")
         raise Refused("This file holds personal data: only the review team and the host trust can have it.")
-    return row, read_checked(store or file_store(), row.key, row.sha256, row.size)
+    return row, read_checked(store or files(), row.key, row.sha256, row.size)
 
 
 def file_views(
@@ -355,7 +362,7 @@ def review_bundle(
     checksums as they go in."""
     review, roles = access.review_for(session, viewer, review_id)
     reading = reading_of(session, review, roles, viewer.person_ids)
-    store = store or file_store()
+    store = store or files()
     out = io.BytesIO()
     held: list[str] = []
     left_out: list[str] = []
