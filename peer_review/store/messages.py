@@ -101,3 +101,35 @@ def add_message(
     )
     session.add(message)
     return message
+
+
+def keys_starting(session: Session, prefix: str) -> set[str]:
+    """The keys of the messages whose key starts with `prefix` (an event's kind and its first parts)."""
+    return set(
+        session.exec(select(OutboxMessage.key).where(col(OutboxMessage.key).startswith(prefix, autoescape=True)))
+    )
+
+
+def latest_starting(session: Session, prefix: str) -> OutboxMessage | None:
+    """The message most recently queued whose key starts with `prefix`, if any."""
+    return session.exec(
+        select(OutboxMessage)
+        .where(col(OutboxMessage.key).startswith(prefix, autoescape=True))
+        .order_by(col(OutboxMessage.created_at).desc(), col(OutboxMessage.id).desc())
+    ).first()
+
+
+def delete_pending_starting(
+    session: Session, prefix: str, partnership_id: int, since: dt.datetime | None = None
+) -> int:
+    """Delete the partnership's messages not yet sent whose key starts with `prefix` (queued since `since`, when
+    given): what they say should no longer go out. Returns how many."""
+    query = delete(OutboxMessage).where(
+        col(OutboxMessage.key).startswith(prefix, autoescape=True),
+        col(OutboxMessage.partnership_id) == partnership_id,
+        col(OutboxMessage.status) == "pending",
+    )
+    if since is not None:
+        query = query.where(col(OutboxMessage.created_at) >= since)
+    result = session.exec(query.execution_options(synchronize_session=False))
+    return result.rowcount or 0

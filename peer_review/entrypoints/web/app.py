@@ -30,6 +30,7 @@ from peer_review import settings
 from peer_review.entrypoints.web import (
     auth,
     coordinator,
+    discussion,
     library,
     new_partnership,
     participant,
@@ -78,7 +79,7 @@ def create_app(
     app.state.secure_cookies = web_url.startswith("https://")
     app.add_api_route("/static/{address}", static_file, methods=["GET"], include_in_schema=False)
     app.add_api_route("/favicon.ico", favicon, methods=["GET"], include_in_schema=False)
-    routers = (auth, public, participant, reports, trusts, new_partnership, coordinator, library, surveys)
+    routers = (auth, public, participant, discussion, reports, trusts, new_partnership, coordinator, library, surveys)
     for module in routers:
         app.include_router(module.router)
 
