@@ -363,7 +363,11 @@ def test_new_comments_are_emailed_at_once_or_in_the_daily_digest(team):
             hosts[0].subject
             == "New comment on the whole review: Steel Valley Academy Trust, " + hosts[0].subject.split(", ", 1)[1]
         )
-        assert f"{names[PEOPLE['peer']]} (peer reviewer) commented on the whole review" in hosts[0].text
+        assert (
+            f"{names[PEOPLE['peer']]} (peer reviewer) commented on the review of Steel Valley Academy Trust"
+            in hosts[0].text
+        )
+        assert "on 6 November 2023 at 09:00: on the whole review." in hosts[0].text
         (hidden_id,) = [cid for cid, text, _ in _comments() if text == "To be hidden."]
         form = team["coordinator"].get(f"/comments/{hidden_id}/hide")
         team["coordinator"].post(
