@@ -394,3 +394,38 @@ def test_new_comments_are_emailed_at_once_or_in_the_daily_digest(team):
         with db.session_scope() as session:
             reminders.sweep(session)  # the next day: nothing new to tell
         assert len(_messages("comment_digest/")) == 2
+
+
+def test_a_closed_reviews_discussion_is_kept_to_read_and_the_coordinator_may_still_hide(team):
+    from peer_review.store.tables import Review
+
+    with clock.frozen_at(MONDAY):
+        _post(team["peer"], {"visibility": "team_and_host", "text": FOR_ALL})
+        ((comment_id, _, _),) = _comments()
+        with db.session_scope() as session:
+            review = session.get(Review, 1)
+            review.stage = "closed"
+            session.add(review)
+        page = team["peer"].get("/reviews/1").text
+        assert FOR_ALL in page and "This review is closed: its discussion is kept to read" in visible_text(page)
+        assert 'action="/reviews/1/comments"' not in page and f'href="/comments/{comment_id}/edit"' not in page
+        before = row_counts()
+        token = csrf_of(team["peer"].get("/").text)
+        posted = team["peer"].post(
+            "/reviews/1/comments", data={"csrf_token": token, "visibility": "team_only", "text": "x"}
+        )
+        assert posted.status_code == 403
+        assert (
+            team["peer"].post(f"/comments/{comment_id}/edit", data={"csrf_token": token, "text": "y"}).status_code
+            == 403
+        )
+        assert team["peer"].get("/reviews/1/comments/new").status_code == 403
+        assert row_counts() == before
+        form = team["coordinator"].get(f"/comments/{comment_id}/hide")
+        hidden = team["coordinator"].post(
+            f"/comments/{comment_id}/hide", data={"csrf_token": csrf_of(form.text), "reason": "Names a pupil."}
+        )
+        assert hidden.status_code == 303
+        assert "Hidden by the coordinator on 6 November 2023: Names a pupil." in visible_text(
+            team["host"].get("/reviews/1").text
+        )

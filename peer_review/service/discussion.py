@@ -40,7 +40,7 @@ from peer_review.store.records import latest_lines
 from peer_review.store.reviews import get_review
 
 if TYPE_CHECKING:
-    from peer_review.store.tables import Comment, CommentVersion, Partnership, Person, Review
+    from peer_review.store.tables import Comment, CommentVersion, OutboxMessage, Partnership, Person, Review
 
 #: How new comments reach someone: their choice, on the web (`/email-settings`).
 AT_ONCE, DIGEST = "at_once", "digest"
@@ -423,7 +423,12 @@ def digests(session: Session, partnership: Partnership, today: dt.date) -> int:
     digest (all of them before the first), not theirs, not hidden and not already emailed to them at once.
     Running it again the same day queues nothing; a day it does not run, the next day's digest has its comments."""
     people = {p.id: p for p in people_in(session, partnership.id, still_here=True)}
-    last = {pid: messages.latest_starting(session, f"comment_digest/{pid}/") for pid in people}
+    latest: dict[int, OutboxMessage] = {}  # by the person's id in its key: an address may have changed since
+    for message in messages.latest_by_recipient(session, partnership.id, "comment_digest/").values():
+        pid = int(message.key.split("/")[1])
+        if pid not in latest or message.key > latest[pid].key:
+            latest[pid] = message
+    last = {pid: latest.get(pid) for pid in people}
     due = {pid: m.created_at if m else None for pid, m in last.items() if not (m and m.key.endswith(f"/{today}"))}
     starts = list(due.values())
     if not starts:

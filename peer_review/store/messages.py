@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
 from peer_review.store.tables import OutboxMessage
@@ -110,13 +110,20 @@ def keys_starting(session: Session, prefix: str) -> set[str]:
     )
 
 
-def latest_starting(session: Session, prefix: str) -> OutboxMessage | None:
-    """The message most recently queued whose key starts with `prefix`, if any."""
-    return session.exec(
-        select(OutboxMessage)
-        .where(col(OutboxMessage.key).startswith(prefix, autoescape=True))
-        .order_by(col(OutboxMessage.created_at).desc(), col(OutboxMessage.id).desc())
-    ).first()
+def latest_by_recipient(session: Session, partnership_id: int, prefix: str) -> dict[str, OutboxMessage]:
+    """For each recipient in the partnership, their message with the greatest key starting with `prefix` (keys
+    ending in an ISO date: their latest), by email; one query."""
+    latest = (
+        select(OutboxMessage.recipient, func.max(OutboxMessage.key).label("key"))
+        .where(
+            col(OutboxMessage.partnership_id) == partnership_id,
+            col(OutboxMessage.key).startswith(prefix, autoescape=True),
+        )
+        .group_by(col(OutboxMessage.recipient))
+        .subquery()
+    )
+    rows = session.exec(select(OutboxMessage).join(latest, col(OutboxMessage.key) == latest.c.key))
+    return {row.recipient: row for row in rows}
 
 
 def delete_pending_starting(
