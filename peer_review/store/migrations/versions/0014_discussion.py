@@ -17,10 +17,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("person") as batch:
-        batch.add_column(
-            sa.Column("comment_emails", sqlmodel.sql.sqltypes.AutoString(), nullable=False, server_default="digest")
-        )
+    op.add_column(
+        "person",
+        sa.Column("comment_emails", sqlmodel.sql.sqltypes.AutoString(), nullable=False, server_default="digest"),
+    )
     op.create_table(
         "comment",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -58,5 +58,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("commentversion")
     op.drop_table("comment")
-    with op.batch_alter_table("person") as batch:
-        batch.drop_column("comment_emails")
+    op.drop_column("person", "comment_emails")  # in place (SQLite 3.35 on): person is referenced by other tables
