@@ -392,6 +392,7 @@ def _comment_context(session: Session, review: Review, comment: Comment, author:
         "author": author.name,
         "author_role": ROLE_WORDS.get(comment.author_role, comment.author_role),
         "where": place(comment.line_number),
+        "on": "the review" if comment.line_number is None else f"line of enquiry {comment.line_number} of the review",
         "visibility": visibility.label,
         "readers": visibility.readers,
         "text": text,
@@ -463,7 +464,7 @@ def digests(session: Session, partnership: Partnership, today: dt.date) -> int:
             person=person,
             subject=f"New comments on your peer reviews: {len(mine)}",
             context={
-                "headline": "New comments on the reviews you take part in:",
+                "headline": f"There {'is a new comment' if len(mine) == 1 else 'are new comments'} on the reviews you take part in.",
                 "tasks": [],
                 "comments": [
                     _comment_context(session, reviews[c.review_id], c, authors[c.author_id], versions[c.id][-1].text)
