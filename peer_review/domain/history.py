@@ -458,7 +458,7 @@ def _for_whom(d: Mapping) -> str:
 
 def _comment_posted(actor: str, d: Mapping, names: Names) -> str:
     """A comment's words are never in the log (its versions keep them), and the history of someone who may not
-    read the comment says nothing of it (service.discussion.unread_ids)."""
+    read the comment says nothing of it (service.discussion.Discussion.unread)."""
     return f"{names.actor(actor)} commented on {_where(d)}, for {_for_whom(d)}"
 
 

@@ -201,7 +201,7 @@ def review_detail(
     """The review page's content. `history_kinds`: the kinds of event the history shows (as the query string
     gives them: unknown ones are ignored, none means all); `reasons_for_declining`: whether the history gives
     the reason someone declined their place (the coordinator's view, as on the team table); `unread_comments`:
-    the comments the reader may not read, of which the history says nothing (service.discussion.unread_ids)."""
+    the comments the reader may not read, of which the history says nothing (service.discussion.Discussion.unread)."""
     review = get_review(session, review_id)
     partnership = get_partnership_by_id(session, review.partnership_id)
     today = clock.today()

@@ -3,7 +3,7 @@ comments reach people (at once, or in the daily digest). The rules are domain/di
 to a review comes from the records (access.roles_on), on every call.
 
 Every action is in the audit log without the comment's words (its versions keep them), and the review's history
-leaves out what is said about a comment its reader may not read (`unread_ids`).
+leaves out what is said about a comment its reader may not read (`Discussion.unread`).
 """
 
 from __future__ import annotations
@@ -188,11 +188,6 @@ def _view(
         can_edit=why_not_edit(own, hidden, review.stage) is None,
         can_hide=why_not_hide(roles, hidden) is None,
     )
-
-
-def unread_ids(session: Session, review: Review, roles: set[str]) -> frozenset[int]:
-    """The ids of the review's comments this reader may not read: their history says nothing of those."""
-    return frozenset(c.id for c in store.comments_of(session, review.id) if not _readable(c, review, roles))
 
 
 # --- posting, editing, hiding ------------------------------------------------------------------------------
