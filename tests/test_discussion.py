@@ -430,3 +430,17 @@ def test_a_closed_reviews_discussion_is_kept_to_read_and_the_coordinator_may_sti
         assert "Hidden by the coordinator on 6 November 2023: Names a pupil." in visible_text(
             team["host"].get("/reviews/1").text
         )
+
+
+def test_a_change_of_mind_loses_no_comment_and_sends_none_twice(team):
+    with clock.frozen_at(MONDAY):
+        _post(team["peer"], {"visibility": "team_and_host", "text": "Before the change."})
+        _choose(team["host"], "at_once")  # the comment above waits for the digest: it was posted before
+        _post(team["peer"], {"visibility": "team_and_host", "text": "After the change."})
+        assert [m.recipient for m in _messages("comment/")] == [PEOPLE["host"]]
+        _choose(team["host"], "digest")
+    with clock.frozen_at(TUESDAY):
+        with db.session_scope() as session:
+            reminders.sweep(session)
+    (digest,) = [m for m in _messages("comment_digest/") if m.recipient == PEOPLE["host"]]
+    assert "Before the change." in digest.text and "After the change." not in digest.text  # that one went at once
