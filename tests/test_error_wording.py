@@ -598,3 +598,44 @@ def test_every_field_of_every_task_form_has_its_words():
     needed = set().union(*(walk(kind.model) for kind in KINDS.values()))
     assert needed - set(forms.FIELDS) == set()
     assert set(forms.FIELDS) - needed == set()  # no words for a field that is gone
+
+
+def test_a_comment_says_each_problem_beside_its_field(planned):
+    """Posting, editing and hiding a comment, and choosing how comments reach you (service/discussion.py)."""
+    ceo, coordinator = sign_in(CEO), sign_in(COORDINATOR)
+    token = csrf_of(coordinator.get("/reviews/1/comments/new").text)
+    before = row_counts()
+    _refused(
+        coordinator.post("/reviews/1/comments", data={"csrf_token": token, "line": "", "text": ""}),
+        {"visibility": "Select who can read the comment", "text": "Enter a comment"},
+    )
+    _refused(
+        coordinator.post(
+            "/reviews/1/comments", data={"csrf_token": token, "visibility": "team_only", "text": "x" * 5001}
+        ),
+        {"text": "Comment must be 5,000 characters or fewer"},
+    )
+    _refused(  # a posted form loses control characters (web/pages.py): a comment of only those is empty
+        coordinator.post("/reviews/1/comments", data={"csrf_token": token, "visibility": "all", "text": "\x07"}),
+        {"visibility": "Select who can read the comment", "text": "Enter a comment"},
+    )
+    assert row_counts() == before
+    mine = csrf_of(ceo.get("/reviews/1/comments/new").text)
+    posted = ceo.post("/reviews/1/comments", data={"csrf_token": mine, "visibility": "team_and_host", "text": "Ours"})
+    assert posted.status_code == 303
+    comment = int(posted.headers["location"].rsplit("-", 1)[1])
+    before = row_counts()
+    _refused(ceo.post(f"/comments/{comment}/edit", data={"csrf_token": mine, "text": " "}), {"text": "Enter a comment"})
+    _refused(
+        coordinator.post(f"/comments/{comment}/hide", data={"csrf_token": token, "reason": ""}),
+        {"reason": "Enter why the comment is hidden"},
+    )
+    _refused(
+        coordinator.post(f"/comments/{comment}/hide", data={"csrf_token": token, "reason": "r" * 1001}),
+        {"reason": "The reason must be 1,000 characters or fewer"},
+    )
+    _refused(
+        ceo.post("/email-settings", data={"csrf_token": mine, "how": ""}),
+        {"how": "Select how new comments should reach you"},
+    )
+    assert row_counts() == before

@@ -459,7 +459,9 @@ def test_the_zip_of_a_review_holds_only_what_the_person_may_have(evidence_task):
     peer, note = contents(PEER)
     agreement = [name for name in peer if name.startswith("documents/")]
     assert agreement and all(name.endswith(".docx") for name in agreement)  # the lines-of-enquiry agreement
-    assert peer["evidence/E1/Board minutes.pdf"] == PDF and peer["evidence/E1/Board minutes (2).pdf"] == PDF + b"% again\n"
+    assert (
+        peer["evidence/E1/Board minutes.pdf"] == PDF and peer["evidence/E1/Board minutes (2).pdf"] == PDF + b"% again\n"
+    )
     assert peer["evidence/E2/Case studies.docx"] == WORD
     assert f"SHA-256 {hashlib.sha256(WORD).hexdigest()}" in note and "What it leaves out" not in note
     coordinator, note = contents(COORDINATOR)

@@ -322,3 +322,72 @@ def _docx_text(content: bytes) -> str:
     parts = [p.text for p in document.paragraphs]
     parts += [cell.text for table in document.tables for row in table.rows for cell in row.cells]
     return "\n".join(parts)
+
+
+def test_a_comment_keeps_hostile_text_as_typed_on_the_page_and_in_every_email(planned):
+    """Each of the corpus typed as a comment: refused with the form's words (NUL, escapes, a megabyte), or kept
+    exactly as typed: on the review page (escaped, its spaces and line breaks kept), in the email sent at once
+    (the text part as typed, the HTML part escaped) and in the next day's digest."""
+    import datetime as dt
+
+    from peer_review import clock
+    from peer_review.adapters.mail import build_email
+    from peer_review.errors import BadInput
+    from peer_review.service import access, discussion, queries, reminders, workflow
+    from peer_review.store import db
+    from peer_review.store.tables import OutboxMessage
+
+    from helpers import row_counts
+
+    peer, moderator = "owen.fletcher@donriver.example.org", "daniel.okafor@coordinator.example.org"
+    kept = {}
+    with clock.frozen_at(clock.at_london(dt.date(2023, 11, 6), 9)):
+        with db.session_scope() as session:
+            discussion.set_comment_emails(session, access.viewer_for(session, moderator), "at_once")
+            for task in queries.open_tasks(session):
+                if task.review_id == 1 and task.assignee_email in (peer, moderator):
+                    workflow.submit(session, task.id, {"response": "accept"}, task.assignee_email)
+        for name, value in CORPUS.items():
+            before = row_counts()
+            try:
+                with db.session_scope() as session:
+                    discussion.post(session, access.viewer_for(session, peer), 1, None, "team_and_host", value)
+            except BadInput as refused:
+                assert name in ALWAYS_REFUSED, (name, refused)
+                assert refused.problem.startswith(("Comment: remove the control character", "Comment must be 5,000"))
+                assert row_counts() == before
+                TALLY["comment", "refused"] += 1
+                continue
+            assert name not in ALWAYS_REFUSED
+            kept[name] = value
+            TALLY["comment", "kept"] += 1
+        assert set(kept) == set(CORPUS) - ALWAYS_REFUSED
+        for name, value in (("mix line", MIX_LINE), ("mix paragraph", MIX_PARAGRAPH)):
+            with db.session_scope() as session:
+                discussion.post(session, access.viewer_for(session, peer), 1, None, "team_and_host", value)
+            kept[name] = value
+        page = sign_in("helen.marsh@steelvalley.example.org").get("/reviews/1").text
+        shown = [
+            html.unescape(found)
+            for found in re.findall(
+                r'<p class="govuk-body app-comment-text govuk-!-margin-bottom-1">(.*?)</p>', page, re.S
+            )
+        ]
+        assert shown == list(kept.values())  # exactly as typed, line breaks and all
+        assert "<script>alert(1)</script>" not in page and "\u202eevil" in html.unescape(page)
+        with db.session_scope() as session:
+            at_once = [m for m in session.exec(select(OutboxMessage)) if m.key.startswith("comment/")]
+    with clock.frozen_at(clock.at_london(dt.date(2023, 11, 7), 7)):
+        with db.session_scope() as session:
+            reminders.sweep(session)
+            digests = [m for m in session.exec(select(OutboxMessage)) if m.key.startswith("comment_digest/")]
+    assert len(at_once) == len(kept) and digests
+    for row in at_once + digests:
+        parsed = email.message_from_bytes(build_email(row).as_bytes(), policy=email.policy.default)
+        assert parsed["Subject"] == row.subject and "\n" not in parsed["Subject"]
+        assert "<script>alert(1)</script>" not in row.html
+    for value in kept.values():
+        framed = f"----\n{value}\n----"  # the text part frames the comment, as typed
+        assert sum(framed in row.text for row in at_once) == 1, value  # one email for each
+        assert sum(f">{value}</blockquote>" in html.unescape(row.html) for row in at_once) == 1, value
+        assert all(framed in row.text and f">{value}</blockquote>" in html.unescape(row.html) for row in digests)

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from peer_review import clock
 from peer_review.demo.simulation import answer
-from peer_review.service import queries, workflow
+from peer_review.service import access, discussion, queries, workflow
 from peer_review.store import db
 from peer_review.store.tables import Document, EvidenceItem, Task, Trust
 
@@ -57,15 +57,18 @@ def world(planned, tmp_path):
         with db.session_scope() as session:
             invited_task = session.exec(select(Task.id).where(Task.review_id == 1, Task.status == "open")).one()
             steel = session.exec(select(Trust.id).where(Trust.key == "steel-valley", Trust.partnership_id == 1)).one()
+            peer = access.viewer_for(session, PEOPLE["peer"])
+            comment = discussion.post(session, peer, 1, None, "team_and_host", "Can we see the tracker?").id
+            team_only = discussion.post(session, peer, 1, None, "team_only", "For the team").id
         browsers = {role: sign_in(email) for role, email in PEOPLE.items()}
-        yield {"browsers": browsers, "task": invited_task, "trust": steel}
+        yield {"browsers": browsers, "task": invited_task, "trust": steel, "comment": comment, "team_only": team_only}
 
 
 def _expect(allowed: set[str], hidden_to: set[str] = frozenset({"outsider"}), hidden: int = HIDDEN) -> dict[str, int]:
     return {role: OK if role in allowed else hidden if role in hidden_to else NO for role in ROLES}
 
 
-def _routes(task: int, trust: int) -> dict[str, dict[str, int]]:
+def _routes(task: int, trust: int, comment: int, team_only: int) -> dict[str, dict[str, int]]:
     review = {"coordinator", "host", "peer", "moderator"}
     return {
         "/": {role: OK for role in ROLES},
@@ -85,6 +88,12 @@ def _routes(task: int, trust: int) -> dict[str, dict[str, int]]:
         "/reviews/1/timetable": _expect(review),
         "/reviews/1/timetable/calendar.ics": _expect(review),
         "/reviews/1/timetable/add": _expect({"coordinator", "host"}),
+        "/reviews/1/comments/new": _expect(review),
+        f"/comments/{comment}/edit": _expect({"peer"}),  # its author only
+        f"/comments/{comment}/hide": _expect({"coordinator"}),
+        f"/comments/{team_only}/edit": _expect({"peer"}),
+        f"/comments/{team_only}/hide": _expect({"coordinator"}),  # the host may not even read it
+        "/email-settings": {role: OK for role in ROLES},  # each person's own
         f"/tasks/{task}": _expect({"coordinator", "invited"}),
         f"/tasks/{task}/extend": _expect({"coordinator", "moderator"}),
         f"/trusts/{trust}": _expect({"coordinator", "host"}),
@@ -99,7 +108,7 @@ def test_every_page_answers_each_role_as_the_records_say(world, caplog):
     browsers = world["browsers"]
     caplog.set_level(logging.WARNING, logger="peer_review.entrypoints.web")
     with clock.frozen_at(clock.at_london(dt.date(2023, 11, 6), 9)):
-        for path, expected in _routes(world["task"], world["trust"]).items():
+        for path, expected in _routes(world["task"], world["trust"], world["comment"], world["team_only"]).items():
             got = {role: browsers[role].get(path).status_code for role in ROLES}
             assert got == expected, path
             if NO in expected.values():
@@ -120,6 +129,7 @@ def test_the_partnerships_list_shows_only_those_a_person_coordinates(world):
 
 def test_refused_actions_write_nothing(world):
     browsers, task = world["browsers"], world["task"]
+    review = {"coordinator", "host", "peer", "moderator"}
     actions = {
         f"/tasks/{task}": ({"response": "decline", "reason": "not me", "action": "submit"}, {"coordinator", "invited"}),
         f"/tasks/{task}/extend": (
@@ -135,6 +145,10 @@ def test_refused_actions_write_nothing(world):
             {"coordinator", "host"},
         ),
         "/reviews/1/timetable/tell": ({}, {"coordinator", "host"}),
+        "/reviews/1/comments": ({"visibility": "team_and_host", "text": "A comment"}, review),
+        f"/comments/{world['comment']}/edit": ({"text": "Changed"}, {"peer"}),
+        f"/comments/{world['comment']}/hide": ({"reason": "Off topic"}, {"coordinator"}),
+        f"/comments/{world['team_only']}/hide": ({"reason": "Off topic"}, {"coordinator"}),
     }
     with clock.frozen_at(clock.at_london(dt.date(2023, 11, 6), 9)):
         for path, (fields, allowed) in actions.items():

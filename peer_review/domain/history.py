@@ -37,6 +37,7 @@ class EventKind(StrEnum):
     TEAM = "team"
     VISIT = "visit"
     DOCUMENTS = "documents"
+    DISCUSSION = "discussion"
     OTHER = "other"
 
     @property
@@ -47,6 +48,7 @@ class EventKind(StrEnum):
             "team": "The team",
             "visit": "The visit",
             "documents": "Documents",
+            "discussion": "Discussion",
             "other": "Anything else",
         }[self.value]
 
@@ -497,6 +499,36 @@ def _report_wording_corrected(actor: str, d: Mapping, names: Names) -> str:
     return f"{names.actor(actor)} corrected the report's wording of {what}"
 
 
+def _where(d: Mapping) -> str:
+    line = d.get("line")
+    return f"line of enquiry {line}" if isinstance(line, int) else "the whole review"
+
+
+def _for_whom(d: Mapping) -> str:
+    return {"team_only": "the review team only", "team_and_host": "the review team and host"}.get(
+        d.get("visibility") or "", "its readers"
+    )
+
+
+def _comment_posted(actor: str, d: Mapping, names: Names) -> str:
+    """A comment's words are never in the log (its versions keep them), and the history of someone who may not
+    read the comment says nothing of it (service.discussion.Discussion.unread)."""
+    return f"{names.actor(actor)} commented on {_where(d)}, for {_for_whom(d)}"
+
+
+def _comment_edited(actor: str, d: Mapping, names: Names) -> str:
+    return f"{names.actor(actor)} edited their comment on {_where(d)}"
+
+
+def _comment_hidden(actor: str, d: Mapping, names: Names) -> str:
+    return f"{names.actor(actor)} hid {names.person(d.get('author'))}'s comment on {_where(d)}" + _then(d.get("reason"))
+
+
+def _comment_emails_set(actor: str, d: Mapping, names: Names) -> str:
+    how = "at once" if d.get("how") == "at_once" else "in the daily digest"
+    return f"{names.actor(actor)} chose to have new comments emailed {how}"
+
+
 # partnership-wide entries: not on a review's page today, in words all the same
 
 
@@ -648,6 +680,10 @@ EVENTS: dict[str, Event] = {
     "report_wording_corrected": Event(EventKind.DOCUMENTS, _report_wording_corrected),
     "evidence_file_attached": Event(EventKind.DOCUMENTS, _evidence_file_attached),
     "evidence_file_removed": Event(EventKind.DOCUMENTS, _evidence_file_removed),
+    # the discussion
+    "comment_posted": Event(EventKind.DISCUSSION, _comment_posted),
+    "comment_edited": Event(EventKind.DISCUSSION, _comment_edited),
+    "comment_hidden": Event(EventKind.DISCUSSION, _comment_hidden),
     # anything else: the review's follow-up, and what concerns the whole partnership
     "good_practice_consent": Event(EventKind.OTHER, _good_practice_consent),
     "development_actions_created": Event(EventKind.OTHER, _development_actions_created),
@@ -670,6 +706,7 @@ EVENTS: dict[str, Event] = {
     "unavailable_removed": Event(EventKind.OTHER, _unavailable_removed),
     "preferred_terms_set": Event(EventKind.OTHER, _preferred_terms_set),
     "reviewer_strands_set": Event(EventKind.OTHER, _reviewer_strands_set),
+    "comment_emails_set": Event(EventKind.OTHER, _comment_emails_set),
     **{change.value: Event(EventKind.OTHER, _roster_changed) for change in RosterChange},
 }
 

@@ -192,15 +192,24 @@ class ReviewDetail:
 
 
 def review_detail(
-    session: Session, review_id: int, history_kinds: Iterable[str] = (), reasons_for_declining: bool = False
+    session: Session,
+    review_id: int,
+    history_kinds: Iterable[str] = (),
+    reasons_for_declining: bool = False,
+    unread_comments: frozenset[int] = frozenset(),
 ) -> ReviewDetail:
     """The review page's content. `history_kinds`: the kinds of event the history shows (as the query string
     gives them: unknown ones are ignored, none means all); `reasons_for_declining`: whether the history gives
-    the reason someone declined their place (the coordinator's view, as on the team table)."""
+    the reason someone declined their place (the coordinator's view, as on the team table); `unread_comments`:
+    the comments the reader may not read, of which the history says nothing (service.discussion.Discussion.unread)."""
     review = get_review(session, review_id)
     partnership = get_partnership_by_id(session, review.partnership_id)
     today = clock.today()
-    entries = overviews.history_of(session, review.id)
+    entries = [
+        entry
+        for entry in overviews.history_of(session, review.id)
+        if not (entry.action.startswith("comment_") and (entry.detail or {}).get("comment") in unread_comments)
+    ]
     stages = _stages(review, entries)
     team = [
         TeamMember(p.name, p.email, p.organisation, a.role, a.status, a.reason)

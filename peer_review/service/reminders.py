@@ -1,4 +1,5 @@
-"""The daily reminder sweep (reminders, escalations, weekly digests) and due-date extensions."""
+"""The daily reminder sweep (reminders, escalations, weekly digests, the daily digest of new comments) and due-date
+extensions."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from peer_review.domain.calendar import OutsideCalendar
 from peer_review.domain.model import KIND_RULES, TaskKind
 from peer_review.domain.reminders import ReminderRules, reminder_due
 from peer_review.errors import BadInput, Conflict, UserError
-from peer_review.service import surveys
+from peer_review.service import discussion, surveys
 from peer_review.service.common import audit, checked_text, host_calendar
 from peer_review.service.isolation import Failures, units_of
 from peer_review.service.outbox import notify, review_context
@@ -116,6 +117,7 @@ def _sweep_partnership(session: Session, partnership: Partnership, today: dt.dat
             )
             counts["reminders"] += 1
     counts["reminders"] += surveys.remind(session, partnership, rules, today)
+    counts["digests"] += discussion.digests(session, partnership, today)  # new comments: every day
     if today.weekday() == rules.digest_weekday:
         counts["digests"] += _digests(session, partnership, coordinator, today)
     return counts

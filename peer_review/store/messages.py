@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
 from peer_review.store.tables import OutboxMessage
@@ -101,3 +101,42 @@ def add_message(
     )
     session.add(message)
     return message
+
+
+def keys_starting(session: Session, prefix: str) -> set[str]:
+    """The keys of the messages whose key starts with `prefix` (an event's kind and its first parts)."""
+    return set(
+        session.exec(select(OutboxMessage.key).where(col(OutboxMessage.key).startswith(prefix, autoescape=True)))
+    )
+
+
+def latest_by_recipient(session: Session, partnership_id: int, prefix: str) -> dict[str, OutboxMessage]:
+    """For each recipient in the partnership, their message with the greatest key starting with `prefix` (keys
+    ending in an ISO date: their latest), by email; one query."""
+    latest = (
+        select(OutboxMessage.recipient, func.max(OutboxMessage.key).label("key"))
+        .where(
+            col(OutboxMessage.partnership_id) == partnership_id,
+            col(OutboxMessage.key).startswith(prefix, autoescape=True),
+        )
+        .group_by(col(OutboxMessage.recipient))
+        .subquery()
+    )
+    rows = session.exec(select(OutboxMessage).join(latest, col(OutboxMessage.key) == latest.c.key))
+    return {row.recipient: row for row in rows}
+
+
+def delete_pending_starting(
+    session: Session, prefix: str, partnership_id: int, since: dt.datetime | None = None
+) -> int:
+    """Delete the partnership's messages not yet sent whose key starts with `prefix` (queued since `since`, when
+    given): what they say should no longer go out. Returns how many."""
+    query = delete(OutboxMessage).where(
+        col(OutboxMessage.key).startswith(prefix, autoescape=True),
+        col(OutboxMessage.partnership_id) == partnership_id,
+        col(OutboxMessage.status) == "pending",
+    )
+    if since is not None:
+        query = query.where(col(OutboxMessage.created_at) >= since)
+    result = session.exec(query.execution_options(synchronize_session=False))
+    return result.rowcount or 0

@@ -30,6 +30,7 @@ from peer_review import settings
 from peer_review.entrypoints.web import (
     auth,
     coordinator,
+    discussion,
     evidence,
     library,
     new_partnership,
@@ -87,6 +88,7 @@ def create_app(
         participant,
         evidence,
         timetable,
+        discussion,
         reports,
         trusts,
         new_partnership,

@@ -28,6 +28,7 @@ from peer_review.service import (
     access,
     attention,
     dashboard,
+    discussion,
     evidence_files,
     follow_up,
     queries,
@@ -313,10 +314,16 @@ def review_page(
     viewer: Signed,
     s: DB,
     moved: int = 0,
+    commented: int = 0,  # the comment just posted, edited or hidden: a banner says so
+    edited: int = 0,
+    hidden: int = 0,
     kind: Annotated[list[str] | None, Query()] = None,  # the history's filter: kinds of event, checked there
 ):
     review, roles = access.review_for(s, viewer, review_id)
-    detail = dashboard.review_detail(s, review.id, kind or (), reasons_for_declining="coordinator" in roles)
+    talk = discussion.discussion_for(s, review, roles, viewer.person_ids)
+    detail = dashboard.review_detail(
+        s, review.id, kind or (), reasons_for_declining="coordinator" in roles, unread_comments=talk.unread
+    )
     earlier = follow_up.action_views(
         s, follow_up.earlier_actions(s, review)
     )  # the host trust's follow-up of its earlier reviews
@@ -340,7 +347,22 @@ def review_page(
         can_extend=bool(roles & {"coordinator", "moderator"}),
         moved=bool(moved),
         provisional=term_dates.on_provisional_dates(s, review),
+        discussion=talk,
+        comment_emails=discussion.comment_emails_of(s, viewer),
+        done_to_comment=_done_to_comment(talk, commented, edited, hidden),
+        values={},  # the comment form's, empty on the review's page (its errors are shown on the form's own page)
+        errors={},
     )
+
+
+def _done_to_comment(talk: discussion.Discussion, commented: int, edited: int, hidden: int) -> dict | None:
+    """What the banner says of the comment the reader has just posted, edited or hidden (one of theirs, shown)."""
+    comments = [*talk.on_review, *(c for line in talk.by_line.values() for c in line)]
+    for number, verb in ((commented, "posted"), (edited, "changed"), (hidden, "hidden")):
+        found = next((c for c in comments if c.id == number), None) if number else None
+        if found is not None:
+            return {"verb": verb, "comment": found}
+    return None
 
 
 @router.get("/reviews/{review_id}/move")

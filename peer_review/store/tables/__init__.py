@@ -3,7 +3,7 @@ by the Alembic migrations.
 
 `from peer_review.store.tables import Task` reads as from one module, but defines only the tables of the
 module holding Task, and those they refer to. Defining a table costs about 3 ms; a command that names
-a third of them starts that much sooner (`status` names 10 of 35). What needs every table (the migrations,
+a third of them starts that much sooner (`status` names 10 of 38). What needs every table (the migrations,
 copying a database) calls `every_table()`.
 
 The session listeners below keep the engine's queue (machine_work) in step with every change to a review.
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session as OrmSession
 if TYPE_CHECKING:  # the checker sees every table; at run time each is defined when first asked for (below)
     from peer_review.store.tables.audit import AuditEntry  # noqa: F401
     from peer_review.store.tables.context import ExternalReview, ExternalStrandView, HeadlineFigure  # noqa: F401
+    from peer_review.store.tables.discussion import Comment, CommentVersion  # noqa: F401
     from peer_review.store.tables.document import Document, ReportCorrection  # noqa: F401
     from peer_review.store.tables.enquiry import (  # noqa: F401
         EvidenceFile,
@@ -52,6 +53,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     "follow_up": ("DevelopmentAction", "ActionProgress"),
     "document": ("Document", "ReportCorrection"),
     "feedback": ("FeedbackResponse",),
+    "discussion": ("Comment", "CommentVersion"),
     "context": ("HeadlineFigure", "ExternalReview", "ExternalStrandView"),
     "survey": ("SurveyRound", "SurveyInvitation", "SurveyAnswer"),
     "outbox": ("OutboxMessage",),
@@ -84,9 +86,19 @@ def every_table() -> MetaData:
 
 
 #: Changes that never alter what the engine does next: the audit log, messages, drafts, histories, the visit
-#: timetable, and the engine's queue itself. By table name, so that a listener defines no table.
+#: timetable, comments, and the engine's queue itself. By table name, so that a listener defines no table.
 _NOT_ENGINE_INPUT = frozenset(
-    {"auditentry", "outboxmessage", "taskdraft", "duedatechange", "visitchange", "machinework", "visitsession"}
+    {
+        "auditentry",
+        "outboxmessage",
+        "taskdraft",
+        "duedatechange",
+        "visitchange",
+        "machinework",
+        "visitsession",
+        "comment",
+        "commentversion",
+    }
 )
 
 

@@ -64,5 +64,6 @@ class Person(Base, table=True):
     conflicts: list = json_list()  # trust ids and people's emails
     previous_employers: list = json_list()  # trust ids
     digest_only: bool = False  # only the weekly digest, no email per task or reminder
+    comment_emails: str = "digest"  # new comments: "digest" (the daily digest) or "at_once"; set by the person
     left_on: dt.date | None = None  # the day they left (`partnership load --update`): no roles since, records kept
     survey_group: str = ""  # for someone asked only the stakeholder survey (the file's `respondents`), e.g. Trustees
