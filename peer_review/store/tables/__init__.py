@@ -3,7 +3,7 @@ by the Alembic migrations.
 
 `from peer_review.store.tables import Task` reads as from one module, but defines only the tables of the
 module holding Task, and those they refer to. Defining a table costs about 3 ms; a command that names
-a third of them starts that much sooner (`status` names 10 of 38). What needs every table (the migrations,
+a third of them starts that much sooner (`status` names 10 of 39). What needs every table (the migrations,
 copying a database) calls `every_table()`.
 
 The session listeners below keep the engine's queue (machine_work) in step with every change to a review.

@@ -18,8 +18,7 @@ depends_on = None
 
 def upgrade() -> None:
     text = sqlmodel.sql.sqltypes.AutoString
-    with op.batch_alter_table("person") as batch:
-        batch.add_column(sa.Column("is_colleague", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column("person", sa.Column("is_colleague", sa.Boolean(), nullable=False, server_default=sa.false()))
     op.create_table(
         "evidencefile",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -65,5 +64,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("hostcolleague")
     op.drop_table("evidencefile")
-    with op.batch_alter_table("person") as batch:
-        batch.drop_column("is_colleague")
+    op.drop_column("person", "is_colleague")  # in place (SQLite 3.35 on): person is referenced by other tables
