@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from peer_review import clock
 from peer_review.demo import answers as simulated
-from peer_review.demo.visit_preparation import prepare_visit
+from peer_review.demo.visit_preparation import prepare_visit, team_talks
 from peer_review.domain.model import TaskKind
 from peer_review.domain.proposals import ChangeKind, ChangeRequest
 from peer_review.domain.surveys import SurveyRound
@@ -23,6 +23,7 @@ from peer_review.service import (
     surveys,
     workflow,
 )
+from peer_review.service.common import moderator_of
 from peer_review.store import db, people, reviews, survey_answers
 from peer_review.store.db import Session
 from peer_review.store.people import get_partnership
@@ -122,6 +123,7 @@ def simulate_cycle(
     every review on. Stops when nothing is open, or after `until`. Returns (advance calls, tasks done, whether
     nothing is left open)."""
     today, advances, done = start, 0, 0
+    talked: set[int] = set()  # the reviews whose team has talked (visit_preparation.team_talks)
     while True:
         clock.set_time(clock.at_london(today, 17))
         advance(partnership)
@@ -149,6 +151,10 @@ def simulate_cycle(
                     given = answer(queries.task_context(session, task.id))
                     if task.kind == TaskKind.SUBMIT_EVIDENCE:  # its files, and the visit's timetable, first
                         prepare_visit(session, task.review_id, given["items"], task.assignee_email)
+                    if task.kind == TaskKind.RECORD_FINDINGS and task.review_id not in talked:
+                        talked.add(task.review_id)
+                        moderator = moderator_of(session, reviews.get_review(session, task.review_id))
+                        team_talks(session, task.review_id, task.assignee_email, moderator.email if moderator else None)
                     workflow.submit(session, task.id, given, task.assignee_email)
                 done += 1
         for survey in invitations:

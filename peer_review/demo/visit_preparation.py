@@ -1,7 +1,8 @@
 """What a simulated host does beside its evidence index, so that a newcomer sees it after `demo`: it
 attaches two small generated files (a PDF and a Word document) to the first two evidence items, builds the
 visit's timetable (each day a welcome, a learning walk and a document scrutiny side by side, pupil and staff
-voice, and feedback on the last day), and tells the team. All of it goes through the same use cases as the web.
+voice, and feedback on the last day), and tells the team; and the team talks before the findings are written
+(`team_talks`). All of it goes through the same use cases as the web.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING
 
-from peer_review.service import access, evidence_files, timetable
+from peer_review.service import access, discussion, evidence_files, timetable
 from peer_review.store.people import trust_of
 from peer_review.store.records import latest_lines
 from peer_review.store.reviews import get_review
@@ -105,3 +106,36 @@ def prepare_visit(session: Session, review_id: int, items: list[dict], host_emai
                 ),
             )
     timetable.tell_team(session, viewer, review.id)
+
+
+def team_talks(session: Session, review_id: int, peer_email: str, moderator_email: str | None) -> None:
+    """Before the first peer records findings: they ask the host about line 1 (the team and the host read
+    it) and say to the team alone how they mean to share the work; the moderator answers the team."""
+    lines = latest_lines(session, get_review(session, review_id))
+    peer = access.viewer_for(session, peer_email)
+    discussion.post(
+        session,
+        peer,
+        review_id,
+        lines[0].number if lines else None,
+        "team_and_host",
+        "Thank you for the visit. Could you send the minutes where the trust board agreed this line's priorities? "
+        "We would like to cite them.",
+    )
+    discussion.post(
+        session,
+        peer,
+        review_id,
+        None,
+        "team_only",
+        "I will draft the findings for line 1 first; shall we compare notes before the moderator sees them?",
+    )
+    if moderator_email:
+        discussion.post(
+            session,
+            access.viewer_for(session, moderator_email),
+            review_id,
+            None,
+            "team_only",
+            "Please do: cite the evidence by its number (E1, E2...), so that I can check each finding against it.",
+        )
