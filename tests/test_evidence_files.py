@@ -232,6 +232,30 @@ def test_no_file_chosen_is_asked_for(evidence_task):
     assert answer.status_code == 400 and "Select a file" in answer.text
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "problem"),
+    [
+        ("", b"", "Select a file"),
+        ("minutes.pdf", EXECUTABLE, "The selected file must be a PDF: its content is not a PDF"),
+    ],
+)
+def test_a_file_problem_and_no_personal_data_answer_are_said_at_once(evidence_task, tmp_path, name, content, problem):
+    host = sign_in(HOST)
+    before = row_counts()
+    token = csrf_of(host.get("/reviews/1/evidence/1/files").text)
+    answer = host.post(
+        "/reviews/1/evidence/1/files",
+        data={"csrf_token": token},
+        files={"file": (name, content, "application/octet-stream")},
+    )
+    assert answer.status_code == 400
+    assert (
+        f'<li><a href="#file">{problem}</a></li>'
+        '<li><a href="#personal_data">Select yes if the file holds personal data</a></li>'
+    ) in answer.text
+    assert row_counts() == before and _stored_files(tmp_path) == []
+
+
 def test_a_file_over_the_limit_is_refused_while_it_streams(evidence_task, tmp_path, monkeypatch):
     monkeypatch.setenv("PEER_REVIEW_FILE_LIMIT_MB", "1")
     host = sign_in(HOST)

@@ -36,6 +36,7 @@ from peer_review.store.task_drafts import draft_of
 from peer_review.store.tasks import tasks_of
 
 if TYPE_CHECKING:
+    from peer_review.domain.evidence_files import FileKind
     from peer_review.store.tables import EvidenceFile, Review
 
 log = logging.getLogger("peer_review.files")
@@ -52,6 +53,12 @@ class FileProblem(BadInput):
         super().__init__(message)
         self.field = field
         self.http_status = status
+        self.also: dict[str, str] = {}  # the form's other problems, said with it (GOV.UK: all at once)
+
+    @property
+    def errors(self) -> dict[str, str]:
+        """Every problem, by field, in the form's order (the file, then the personal data answer)."""
+        return {self.field: self.problem, **self.also}
 
 
 @dataclass(frozen=True)
@@ -92,33 +99,14 @@ def _review_for_attaching(session: Session, viewer: access.Viewer, review_id: in
     return review, roles
 
 
-def attach(
-    session: Session,
-    viewer: access.Viewer,
-    review_id: int,
-    item: int,
-    filename: str,
-    content: bytes,
-    personal_data: bool | None,
-    store: FileStore | None = None,
-) -> EvidenceFile:
-    """Check a file and keep it against an evidence item; a refusal is a FileProblem and keeps nothing."""
-    review, _ = _review_for_attaching(session, viewer, review_id)
-    if Stage(review.stage) not in ATTACHING:
-        raise FileProblem(
-            f"Files can be attached while the evidence is gathered and the peers record their findings; this review is at "
-            f"“{Stage(review.stage).label}”",
-            status=409,
-        )
-    items = evidence(session, review)
-    most = len(items) or MOST_ITEMS
-    if not 1 <= item <= most:
-        raise FileProblem(f"Choose an evidence item from E1 to E{most}", field="item")
-    on_item = items[item - 1] if items else None
-    if on_item is not None and on_item.personal_data:
-        personal_data = True  # an item holding personal data holds it in every file
-    if personal_data is None:
-        raise FileProblem("Select yes if the file holds personal data", field="personal_data")
+NO_ANSWER = "Select yes if the file holds personal data"
+
+
+def _checked(
+    session: Session, viewer: access.Viewer, review: Review, filename: str, content: bytes
+) -> tuple[str, FileKind, bool]:
+    """A file's shown name, its kind and whether clamd scanned it, once it passes every check of the file
+    itself (a FileProblem otherwise)."""
     name = shown_name(filename)
     if not name:
         raise FileProblem("Select a file")
@@ -158,6 +146,42 @@ def attach(
                 name[:60],
             )
             raise FileProblem("The selected file contains a virus")
+    return name, kind, clamd is not None
+
+
+def attach(
+    session: Session,
+    viewer: access.Viewer,
+    review_id: int,
+    item: int,
+    filename: str,
+    content: bytes,
+    personal_data: bool | None,
+    store: FileStore | None = None,
+) -> EvidenceFile:
+    """Check a file and keep it against an evidence item; a refusal is a FileProblem and keeps nothing."""
+    review, _ = _review_for_attaching(session, viewer, review_id)
+    if Stage(review.stage) not in ATTACHING:
+        raise FileProblem(
+            f"Files can be attached while the evidence is gathered and the peers record their findings; this review is at "
+            f"“{Stage(review.stage).label}”",
+            status=409,
+        )
+    items = evidence(session, review)
+    most = len(items) or MOST_ITEMS
+    if not 1 <= item <= most:
+        raise FileProblem(f"Choose an evidence item from E1 to E{most}", field="item")
+    on_item = items[item - 1] if items else None
+    if on_item is not None and on_item.personal_data:
+        personal_data = True  # an item holding personal data holds it in every file
+    try:
+        name, kind, scanned = _checked(session, viewer, review, filename, content)
+    except FileProblem as exc:
+        if personal_data is None:  # asked for with what is wrong with the file, not after it is put right
+            exc.also["personal_data"] = NO_ANSWER
+        raise
+    if personal_data is None:
+        raise FileProblem(NO_ANSWER, field="personal_data")
     actor = access.acting_person(session, viewer, review.partnership_id)
     ceo = host_ceo(session, review)
     key = f"reviews/{review.id}/{secrets.token_hex(16)}"
@@ -175,7 +199,7 @@ def attach(
             sha256=sha256,
             key=key,
             personal_data=personal_data,
-            scanned="clean" if clamd else "not scanned",
+            scanned="clean" if scanned else "not scanned",
             uploaded_by_id=actor.id,
             for_id=ceo.id if actor.id != ceo.id else None,
             uploaded_at=clock.now(),

@@ -43,7 +43,7 @@ async def attach(request: Request, review_id: Id, item: Id, viewer: Signed, s: D
         )
     except evidence_files.FileProblem as exc:
         s.rollback()
-        return _attach_form(request, s, viewer, review_id, item, {exc.field: exc.problem}, exc.http_status, fields)
+        return _attach_form(request, s, viewer, review_id, item, exc.errors, exc.http_status, fields)
     s.commit()
     return RedirectResponse(f"/reviews/{review_id}/evidence/{item}/files?attached=1", status_code=303)
 
