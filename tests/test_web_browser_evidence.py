@@ -224,9 +224,7 @@ def test_a_colleague_attaches_evidence_files_and_each_person_gets_what_the_rules
             assert row_counts() == before
             page.get_by_label("Email address").fill(COLLEAGUE["email"])
             page.get_by_role("button", name="Name this colleague").click()
-            expect(page.locator(".govuk-notification-banner")).to_contain_text(
-                "The colleagues on this review are changed"
-            )
+            expect(page.locator(".govuk-notification-banner")).to_contain_text("Your change to the colleagues is saved")
             expect(page.locator("#named")).to_contain_text(COLLEAGUE["name"])
             expect(page.locator("#named")).to_contain_text(COLLEAGUE["email"])
             tour.axe(page, "colleagues-named")

@@ -16,18 +16,20 @@ MARKER = ".peer-review-demo"
 DATABASE = "peer-review.db"
 EMAILS = "emails"
 EVALUATION = "evaluation"
+FILES = "evidence-files"  # the evidence files beside the database (service.evidence_files.files)
 
 _EXPLANATION = f"""This folder was written by `peer-review demo`.
 
 A later `peer-review demo --out` into this folder first removes the files a demo writes here: its
-Word documents (NNN-TRUST-STRAND-KIND.docx), its emails ({EMAILS}/NNNNN-....eml) and its database
-({DATABASE}); the evaluation/ files are overwritten. Every other file is left alone. Without this file,
+Word documents (NNN-TRUST-STRAND-KIND.docx), its emails ({EMAILS}/NNNNN-....eml), its database
+({DATABASE}) and the evidence files beside it ({FILES}/reviews/N/...); the evaluation/ files are overwritten. Every other file is left alone. Without this file,
 the demo refuses to write into a folder that is not empty. Delete it to keep the demo out of this folder.
 """
 
 # The names the demo writes (service.documents.filename, channels.FolderChannel): nothing else is removed.
 _DOCUMENT = re.compile(r"\d{3,}-.+-(" + "|".join(re.escape(kind.value) for kind in DocumentKind) + r")\.docx")
 _EMAIL = re.compile(r"\d{5,}-.+\.eml")
+_FILE_KEY = re.compile(r"\d{1,12}/[0-9a-f]{32}")  # reviews/N/KEY under FILES (adapters.file_store)
 _DATABASE_FILES = {DATABASE, f"{DATABASE}-wal", f"{DATABASE}-shm", f"{DATABASE}-journal"}
 
 _WHAT_WORKS = f"choose a new or empty folder with --out, or one an earlier demo wrote (it holds a {MARKER} file)"
@@ -66,7 +68,14 @@ def check(out: Path) -> None:
 def _no_links(out: Path) -> None:
     """The demo writes through no link (to the marker, emails/, evaluation/ or the files in them, or its
     database): a link there would send its writing, or its removing, somewhere else."""
-    places = [out / MARKER, out / EMAILS, out / EVALUATION, *(out / name for name in _DATABASE_FILES)]
+    places = [out / MARKER, out / EMAILS, out / EVALUATION, out / FILES, *(out / name for name in _DATABASE_FILES)]
+    reviews = out / FILES / "reviews"
+    if reviews.is_dir() and not reviews.is_symlink():
+        places.append(reviews)
+        for folder in reviews.iterdir():
+            places.append(folder)
+            if folder.is_dir() and not folder.is_symlink():
+                places += list(folder.iterdir())
     for folder in (out / EMAILS, out / EVALUATION):
         if folder.is_dir() and not folder.is_symlink():
             places += list(folder.iterdir())
@@ -113,6 +122,9 @@ def prepare(out: Path, own_database: bool = True, partnership: str | None = None
         ]
         if (out / EMAILS).is_dir():
             earlier += [p for p in (out / EMAILS).iterdir() if _EMAIL.fullmatch(p.name)]
+        reviews = out / FILES / "reviews"
+        if own_database and reviews.is_dir():  # the earlier database's evidence files go with it
+            earlier += [p for p in reviews.glob("*/*") if _FILE_KEY.fullmatch(f"{p.parent.name}/{p.name}")]
         for path in earlier:
             if path.is_file() or path.is_symlink():  # a folder of the user's with such a name stays
                 path.unlink()
