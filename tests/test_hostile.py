@@ -391,3 +391,58 @@ def test_a_comment_keeps_hostile_text_as_typed_on_the_page_and_in_every_email(pl
         assert sum(framed in row.text for row in at_once) == 1, value  # one email for each
         assert sum(f">{value}</blockquote>" in html.unescape(row.html) for row in at_once) == 1, value
         assert all(framed in row.text and f">{value}</blockquote>" in html.unescape(row.html) for row in digests)
+
+
+def test_evidence_file_names_from_the_corpus_are_kept_without_folders_or_controls_and_escaped(planned):
+    """Each corpus value as an evidence file's name: kept as the browser's name would be shown (its last part,
+    NFC, no control or format characters such as a right-to-left override, at most 150 characters) or refused;
+    on the files page escaped and shown as kept; in the download's header percent-encoded on one line; in the
+    review's zip and its note as kept."""
+    import datetime as dt
+    import zipfile
+    from urllib.parse import unquote
+
+    from peer_review import clock
+    from peer_review.domain.evidence_files import shown_name
+    from peer_review.store import db
+    from peer_review.store.tables import EvidenceFile
+
+    from helpers import csrf_of, do_until, row_counts
+
+    pdf = b"%PDF-1.4\n%%EOF\n"
+    with clock.frozen_at(clock.at_london(dt.date(2023, 11, 6), 9)):
+        do_until("submit_evidence")
+        host = sign_in("helen.marsh@steelvalley.example.org")
+        kept = {}
+        for name, value in {**CORPUS, "mix line": MIX_LINE}.items():
+            before = row_counts()
+            token = csrf_of(host.get("/reviews/1/evidence/1/files").text)
+            sent = host.post(
+                "/reviews/1/evidence/1/files",
+                data={"csrf_token": token, "personal_data": "no"},
+                files={"file": (f"{value}.pdf", pdf, "application/pdf")},
+            )
+            if sent.status_code != 303:
+                assert sent.status_code in (400, 413) and "There is a problem" in sent.text, name
+                assert row_counts() == before
+                TALLY["evidence file name", "refused"] += 1
+                continue
+            kept[name] = shown_name(f"{value}.pdf")
+            TALLY["evidence file name", "kept"] += 1
+        with db.session_scope() as session:
+            rows = {row.id: row.filename for row in session.exec(select(EvidenceFile))}
+        # as the server received them (a browser, like httpx, sends " as %22 and a line break as %0A)
+        assert len(rows) == len(kept) and kept["emoji"] in rows.values() and kept["markup"] in rows.values()
+        assert all("\u202e" not in name and "\x00" not in name and len(name) <= 150 for name in rows.values())
+        page = host.get("/reviews/1/evidence/1/files").text
+        assert "<script>alert(1)</script>" not in page
+        assert all(
+            html.escape(name, quote=False) in html.unescape(page) or name in html.unescape(page)
+            for name in rows.values()
+        )
+        for file_id, name in rows.items():
+            header = host.get(f"/files/{file_id}").headers["content-disposition"]
+            assert "\n" not in header and unquote(header.split("UTF-8''", 1)[1]) == name
+        bundle = zipfile.ZipFile(io.BytesIO(host.get("/reviews/1/documents.zip").content))
+        note = bundle.read("what-this-holds.txt").decode()
+        assert all(name.rsplit(".", 1)[0] in note for name in rows.values())

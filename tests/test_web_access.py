@@ -60,17 +60,67 @@ def world(planned, tmp_path):
             peer = access.viewer_for(session, PEOPLE["peer"])
             comment = discussion.post(session, peer, 1, None, "team_and_host", "Can we see the tracker?").id
             team_only = discussion.post(session, peer, 1, None, "team_only", "For the team").id
+        files = _evidence_files()
         browsers = {role: sign_in(email) for role, email in PEOPLE.items()}
-        yield {"browsers": browsers, "task": invited_task, "trust": steel, "comment": comment, "team_only": team_only}
+        yield {
+            "browsers": browsers,
+            "task": invited_task,
+            "trust": steel,
+            "comment": comment,
+            "team_only": team_only,
+            **files,
+        }
+
+
+def _evidence_files() -> dict[str, int]:
+    """Two files on review 1's first evidence item, one holding personal data, kept as an upload keeps them
+    (the review is not at its evidence stage yet, so they are put in place here)."""
+    import hashlib
+
+    from peer_review.service.evidence_files import files
+    from peer_review.store.evidence_files import add_evidence_file
+    from peer_review.store.tables import Person
+
+    pdf = b"%PDF-1.4\n%%EOF\n"
+    ids = {}
+    with db.session_scope() as session:
+        host = session.exec(select(Person.id).where(Person.email == PEOPLE["host"])).one()
+        for name, personal in (("file", False), ("personal_file", True)):
+            key = f"reviews/1/{hashlib.md5(name.encode()).hexdigest()}"
+            files().put(key, pdf)
+            ids[name] = add_evidence_file(
+                session,
+                review_id=1,
+                item=1,
+                filename=f"{name}.pdf",
+                file_type="pdf",
+                size=len(pdf),
+                sha256=hashlib.sha256(pdf).hexdigest(),
+                key=key,
+                personal_data=personal,
+                scanned="not scanned",
+                uploaded_by_id=host,
+                uploaded_at=clock.now(),
+            ).id
+    return ids
 
 
 def _expect(allowed: set[str], hidden_to: set[str] = frozenset({"outsider"}), hidden: int = HIDDEN) -> dict[str, int]:
     return {role: OK if role in allowed else hidden if role in hidden_to else NO for role in ROLES}
 
 
-def _routes(task: int, trust: int, comment: int, team_only: int) -> dict[str, dict[str, int]]:
+def _routes(
+    task: int, trust: int, comment: int, team_only: int, file: int, personal_file: int
+) -> dict[str, dict[str, int]]:
     review = {"coordinator", "host", "peer", "moderator"}
     return {
+        # evidence files before the index is submitted: the host trust's, and the coordinator's but for personal data
+        f"/files/{file}": _expect({"coordinator", "host"}),
+        f"/files/{personal_file}": _expect({"host"}),
+        "/files/99999": _expect(set(), hidden_to=set(ROLES)),
+        "/reviews/1/evidence/1/files": _expect({"coordinator", "host"}),
+        "/reviews/1/documents.zip": _expect(review),
+        "/reviews/1/colleagues": _expect({"coordinator", "host"}),
         "/": {role: OK for role in ROLES},
         "/partnerships": {role: OK for role in ROLES},
         "/partnerships/1": _expect({"coordinator"}),
@@ -108,7 +158,10 @@ def test_every_page_answers_each_role_as_the_records_say(world, caplog):
     browsers = world["browsers"]
     caplog.set_level(logging.WARNING, logger="peer_review.entrypoints.web")
     with clock.frozen_at(clock.at_london(dt.date(2023, 11, 6), 9)):
-        for path, expected in _routes(world["task"], world["trust"], world["comment"], world["team_only"]).items():
+        routes = _routes(
+            world["task"], world["trust"], world["comment"], world["team_only"], world["file"], world["personal_file"]
+        )
+        for path, expected in routes.items():
             got = {role: browsers[role].get(path).status_code for role in ROLES}
             assert got == expected, path
             if NO in expected.values():
@@ -146,6 +199,11 @@ def test_refused_actions_write_nothing(world):
         ),
         "/reviews/1/timetable/tell": ({}, {"coordinator", "host"}),
         "/reviews/1/comments": ({"visibility": "team_and_host", "text": "A comment"}, review),
+        f"/files/{world['file']}/remove": ({}, {"coordinator", "host"}),
+        "/reviews/1/colleagues": (
+            {"action": "add", "name": "Priya Shah", "email": "priya.shah@steelvalley.example.org", "job_title": "Head"},
+            {"coordinator", "host"},
+        ),
         f"/comments/{world['comment']}/edit": ({"text": "Changed"}, {"peer"}),
         f"/comments/{world['comment']}/hide": ({"reason": "Off topic"}, {"coordinator"}),
         f"/comments/{world['team_only']}/hide": ({"reason": "Off topic"}, {"coordinator"}),

@@ -46,6 +46,7 @@ from peer_review.entrypoints.web.pages import (
     STATIC,
     BadCsrf,
     FormTooLarge,
+    FormUnreadable,
     NotSignedIn,
     address_problem,
     loggable,
@@ -189,6 +190,16 @@ def create_app(
             413,
             title="Your answer is too long to send",
             message="Shorten it and try again. Nothing was saved.",
+        )
+
+    @app.exception_handler(FormUnreadable)
+    async def _unreadable(request: Request, _exc: FormUnreadable):
+        return page(
+            request,
+            "message.html",
+            400,
+            title="Your form could not be read",
+            message="Go back and try again, choosing the file again. Nothing was saved.",
         )
 
     @app.exception_handler(NotFound)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from peer_review import settings
-from peer_review.entrypoints.web.pages import DB, FileTooLarge, Id, Signed, page, posted, posted_file
+from peer_review.entrypoints.web.pages import DB, FileTooLarge, FormUnreadable, Id, Signed, page, posted, posted_file
 from peer_review.service import evidence_files
 
 router = APIRouter()
@@ -36,6 +36,9 @@ async def attach(request: Request, review_id: Id, item: Id, viewer: Signed, s: D
     except FileTooLarge:  # nothing of it was kept
         message = f"The selected file must be smaller than {limit // settings.MB} MB"
         return _attach_form(request, s, viewer, review_id, item, {"file": message}, 413)
+    except FormUnreadable:  # a part it cannot read, such as a file name of a megabyte
+        message = "The selected file could not be uploaded – try again"
+        return _attach_form(request, s, viewer, review_id, item, {"file": message}, 400)
     personal = {"yes": True, "no": False}.get(fields.get("personal_data", ""))
     try:
         evidence_files.attach(

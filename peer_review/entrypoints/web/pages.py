@@ -231,6 +231,10 @@ MAX_UPLOAD_BYTES = 2_000_000  # a partnership, calendar or figures file: limited
 MAX_RESENT_BYTES = 3 * MAX_UPLOAD_BYTES + 200_000
 
 
+class FormUnreadable(Exception):
+    """A multipart form that cannot be parsed: nothing of it was kept."""
+
+
 class FileTooLarge(Exception):
     """An upload larger than its limit: what was sent was read to its end (so the browser shows the answer)
     and not kept."""
@@ -264,6 +268,8 @@ async def posted_file(
         form = await request.form(max_files=1, max_fields=20, max_part_size=MAX_UPLOAD_BYTES)
     except HTTPException:  # not multipart, or malformed (starlette's 400): as a form with nothing in it
         form = None
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            raise FormUnreadable() from None  # a multipart form it cannot read (a file name of a megabyte)
     fields = {k: _printable(v) for k, v in (form.multi_items() if form else []) if isinstance(v, str)}
     _check_csrf(request, fields.get("csrf_token", ""))
     upload = next((v for _, v in (form.multi_items() if form else []) if not isinstance(v, str)), None)
