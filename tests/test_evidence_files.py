@@ -494,3 +494,26 @@ def test_the_zip_of_a_review_holds_only_what_the_person_may_have(evidence_task):
     assert "Case studies" not in note
     for who, status in ((BYSTANDER, 403), (OTHER_CEO, 403), (OUTSIDER, 404)):
         assert sign_in(who).get("/reviews/1/documents.zip").status_code == status, who
+
+
+def test_a_colleague_named_early_is_told_of_the_tasks_they_may_do_and_may_answer_at_the_command_line(planned):
+    from peer_review.service import queries, workflow
+    from peer_review.store.tables import OutboxMessage
+
+    with clock.frozen_at(clock.at_london(dt.date(2023, 11, 6), 9)):
+        assert _name_colleague(sign_in(HOST), **COLLEAGUE).status_code == 303
+        (task,) = do_until("submit_evidence")
+    with db.session_scope() as session:
+        told = session.exec(select(OutboxMessage).where(OutboxMessage.key.startswith(f"task_assigned/{task.id}"))).all()
+        assert sorted(m.recipient for m in told) == sorted([HOST, COLLEAGUE["email"]])
+        mine = next(m for m in told if m.recipient == COLLEAGUE["email"])
+        assert "There is a task for Helen Marsh in the peer review of Steel Valley" in mine.text
+        answer = {
+            "items": [
+                {"title": "Minutes", "type": "minutes", "location": "SharePoint", "lines": [1], "personal_data": False}
+            ]
+        }
+        with clock.frozen_at(clock.at_london(dt.date(2023, 11, 7), 9)):
+            workflow.submit(session, task.id, answer, COLLEAGUE["email"])  # as `peer-review submit --as` does
+    with db.session_scope() as session:
+        assert [t for t in queries.open_tasks(session) if t.id == task.id] == []

@@ -34,6 +34,7 @@ from peer_review.service.common import ENGINE, audit, end_task, host_calendar
 from peer_review.service.outbox import notify, review_context
 from peer_review.store import review_locks
 from peer_review.store.db import Session
+from peer_review.store.evidence_files import colleagues_of
 from peer_review.store.people import coordinator_of, host_ceo
 from peer_review.store.records import agreed_lines, team
 from peer_review.store.rendered_documents import document_kinds_of
@@ -252,6 +253,27 @@ def _notify_assigned(session: Session, review: Review, task: Task, assignee: Per
         task=task,
         ics=reviews_calendar(session, [review], f"Peer review visit: {context['host']}") if invited else None,
     )
+    if KIND_RULES[kind].colleagues and assignee.is_ceo:  # the colleagues the CEO named may do it for them
+        for _, colleague in colleagues_of(session, review.id):
+            if not colleague.digest_only:
+                notify(
+                    session,
+                    key=f"task_assigned/{task.id}/colleague/{colleague.id}",
+                    event="task_assigned",
+                    person=colleague,
+                    subject=f"Action needed by {due}: {kind.title} ({context['host']}, {context['strand']})",
+                    context=context
+                    | {
+                        "intro": f"There is a task for {assignee.name} in the peer review of {context['host']}, which "
+                        f"you may do for them: they named you to act for the trust on this review.",
+                        "task_title": kind.title,
+                        "due": due,
+                        "note": task.note,
+                        "task_id": task.id,
+                    },
+                    review=review,
+                    task=task,
+                )
 
 
 def _open_tasks(session: Session, review: Review, _step: NextStep) -> None:

@@ -29,6 +29,7 @@ from peer_review.service import access
 from peer_review.service.common import audit
 from peer_review.store import timetable as rows
 from peer_review.store.db import Session
+from peer_review.store.evidence_files import colleagues_of
 from peer_review.store.people import host_ceo, names_by_id, trust_of
 
 if TYPE_CHECKING:
@@ -413,9 +414,11 @@ def follow_the_visit(session: Session, review: Review, old_start: dt.date, old_e
 
 
 def told(session: Session, review: Review) -> list[Person]:
-    """Who is told of the timetable: the review team who have accepted their places, and the host trust's CEO."""
+    """Who is told of the timetable: the review team who have accepted their places, the host trust's CEO and
+    the colleagues the CEO named for the review."""
     team = [p for p, _role, status in rows.team_places(session, review.id) if status == "accepted"]
-    people = {p.id: p for p in [*team, host_ceo(session, review)]}
+    colleagues = [p for _, p in colleagues_of(session, review.id)]
+    people = {p.id: p for p in [*team, host_ceo(session, review), *colleagues]}
     return list(people.values())
 
 
@@ -442,9 +445,9 @@ def tell_team(session: Session, viewer: access.Viewer, review_id: int) -> int:
     visit = visit_of(review, team)
     clashes = [p.message for p in tt.problems(sessions, visit, names)]
     people = told(session, review)
-    ceo = host_ceo(session, review)
+    host_side = {host_ceo(session, review).id} | {p.id for _, p in colleagues_of(session, review.id)}
     for person in people:
-        theirs = None if person.id == ceo.id else frozenset({person.id})
+        theirs = None if person.id in host_side else frozenset({person.id})  # the host's people: every session
         mine = [s for s in tt.ordered(sessions) if theirs is None or set(s.reviewers) & theirs]
         ics = reviews_calendar(session, [review], f"Peer review visit: {context['host']}", {review.id: theirs})
         notify(
