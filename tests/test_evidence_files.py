@@ -517,3 +517,16 @@ def test_a_colleague_named_early_is_told_of_the_tasks_they_may_do_and_may_answer
             workflow.submit(session, task.id, answer, COLLEAGUE["email"])  # as `peer-review submit --as` does
     with db.session_scope() as session:
         assert [t for t in queries.open_tasks(session) if t.id == task.id] == []
+
+
+def test_the_findings_form_links_the_files_of_the_evidence_it_cites(evidence_task):
+    host = sign_in(HOST)
+    assert _upload(host, 1, "Board minutes.pdf", PDF).status_code == 303
+    _submit_index(host, evidence_task.id)
+    with clock.frozen_at(clock.at_london(dt.date(2024, 1, 17), 9)):
+        tasks = do_until("record_findings")
+        mine = next(t for t in tasks if t.assignee_email == PEER)
+        (file_id,) = _file_ids()
+        form = sign_in(PEER).get(f"/tasks/{mine.id}").text
+        index = form.split('id="evidence-index"', 1)[1]
+        assert f'href="/files/{file_id}"' in index and "Board minutes.pdf" in index

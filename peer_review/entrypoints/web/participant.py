@@ -237,8 +237,13 @@ def _task_context(s: Session, viewer: access.Viewer, task, review) -> dict:
     """What the task's page shows. Evidence flagged as personal data is named only to the review's team
     and host: the coordinator, answering for someone, sees that it exists and can cite it by its id."""
     ctx = queries.task_context(s, task.id)
-    if not access.sees_personal_data(access.roles_on(s, viewer, review)):
+    roles = access.roles_on(s, viewer, review)
+    if not access.sees_personal_data(roles):
         ctx["evidence"] = [access.withheld(e) if e.personal_data else e for e in ctx["evidence"]]
+    files: dict[int, list] = {}  # each item's files, as this person may have them (linked from the index)
+    for f in evidence_files.file_views(s, review, roles - {"invited"}, viewer.person_ids):
+        files.setdefault(f.item, []).append(f)
+    ctx["files"] = files
     return ctx
 
 
