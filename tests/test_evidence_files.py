@@ -98,13 +98,13 @@ def test_the_store_keeps_bytes_by_key_and_refuses_bytes_that_changed(store):
     key, other = "reviews/1/" + "a" * 32, "reviews/2/" + "b" * 32
     store.put(key, PDF)
     store.put(other, b"other")
-    assert store.get(key) == PDF and store.keys() == {key, other}
+    assert store.get(key) == PDF and set(store.keys()) == {key, other}
     assert read_checked(store, key, hashlib.sha256(PDF).hexdigest(), len(PDF)) == PDF
     store.put(key, PDF.replace(b"Catalog", b"Catalo9"))  # changed where it is kept: never served
     with pytest.raises(Damaged, match="checksum"):
         read_checked(store, key, hashlib.sha256(PDF).hexdigest(), len(PDF))
     store.delete(key)
-    assert store.keys() == {other}
+    assert set(store.keys()) == {other}
     with pytest.raises(Damaged, match="missing"):
         read_checked(store, key, hashlib.sha256(PDF).hexdigest(), len(PDF))
     for bad in ("../../etc/passwd", "reviews/1/../../x", "reviews/x/" + "a" * 32, "/reviews/1/" + "a" * 32):
@@ -530,3 +530,27 @@ def test_the_findings_form_links_the_files_of_the_evidence_it_cites(evidence_tas
         form = sign_in(PEER).get(f"/tasks/{mine.id}").text
         index = form.split('id="evidence-index"', 1)[1]
         assert f'href="/files/{file_id}"' in index and "Board minutes.pdf" in index
+
+
+def test_files_check_finds_missing_damaged_and_orphaned_bytes(evidence_task, tmp_path):
+    from helpers import run_cli
+
+    host = sign_in(HOST)
+    assert _upload(host, 1, "one.pdf", PDF).status_code == 303
+    assert _upload(host, 1, "two.pdf", PDF + b"%2\n").status_code == 303
+    env = {"PEER_REVIEW_DATABASE_URL": db.database_url(), "PEER_REVIEW_FILES": str(tmp_path / "evidence-files")}
+    clean = run_cli("files", "check", env=env)
+    assert clean.returncode == 0 and "2 files checked" in clean.stdout, clean.stdout + clean.stderr
+    first, second = sorted(_stored_files(tmp_path), key=lambda p: p.stat().st_mtime)
+    orphan = first.parent / ("0" * 32)
+    orphan.write_bytes(b"left over")
+    second.write_bytes(b"changed")
+    first.unlink()
+    found = run_cli("files", "check", "--remove-orphans", env=env)
+    assert found.returncode == 1
+    assert (
+        "missing: review 1, E1: one.pdf" in found.stdout
+        and "damaged (checksum differs): review 1, E1: two.pdf" in found.stdout
+    )
+    assert "1 stored without a file record" in found.stdout and "0 deleted" in found.stdout  # not an hour old yet
+    assert orphan.exists()

@@ -8,6 +8,7 @@ is refused (`Damaged`), not served."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import re
@@ -34,7 +35,7 @@ class FileStore(Protocol):
 
     def delete(self, key: str) -> None: ...
 
-    def keys(self) -> set[str]: ...
+    def keys(self) -> dict[str, dt.datetime]: ...  # every key held, with when it was last written
 
 
 def checked_key(key: str) -> str:
@@ -84,11 +85,11 @@ class FolderStore:
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
-    def keys(self) -> set[str]:
+    def keys(self) -> dict[str, dt.datetime]:
         if not (self.root / "reviews").is_dir():
-            return set()
+            return {}
         return {
-            str(p.relative_to(self.root))
+            str(p.relative_to(self.root)): dt.datetime.fromtimestamp(p.stat().st_mtime, dt.UTC)
             for p in (self.root / "reviews").glob("*/*")
             if p.is_file() and not p.name.startswith(".")
         }
@@ -125,12 +126,12 @@ class S3Store:
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self.prefix + checked_key(key))
 
-    def keys(self) -> set[str]:
-        found = set()
+    def keys(self) -> dict[str, dt.datetime]:
+        found: dict[str, dt.datetime] = {}
         for page in self.client.get_paginator("list_objects_v2").paginate(
             Bucket=self.bucket, Prefix=self.prefix + "reviews/"
         ):
-            found |= {item["Key"][len(self.prefix) :] for item in page.get("Contents", [])}
+            found |= {item["Key"][len(self.prefix) :]: item["LastModified"] for item in page.get("Contents", [])}
         return found
 
 

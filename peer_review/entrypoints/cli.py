@@ -38,10 +38,12 @@ framework_app = typer.Typer(help="Check and show frameworks of enquiry.", no_arg
 partnership_app = typer.Typer(help="Load partnerships (a triad or larger group of trusts).", no_args_is_help=True)
 task_app = typer.Typer(help="Work with one task.", no_args_is_help=True)
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+files_app = typer.Typer(help="Evidence files in the file store.", no_args_is_help=True)
 app.add_typer(framework_app, name="framework")
 app.add_typer(partnership_app, name="partnership")
 app.add_typer(task_app, name="task")
 app.add_typer(db_app, name="db")
+app.add_typer(files_app, name="files")
 survey_app = typer.Typer(
     help="The stakeholder survey: rounds at the baseline, mid-cycle and end, answered by everyone in a partnership.",
     no_args_is_help=True,
@@ -876,6 +878,32 @@ def outbox(all_: Annotated[bool, typer.Option("--all", help="sent messages too")
     for row in rows:
         table.add_row(str(row.id), row.recipient, row.subject, row.status, str(row.attempts), row.last_error or "-")
     out.print(table)
+
+
+@files_app.command("check")
+def files_check(
+    remove_orphans: Annotated[
+        bool, typer.Option("--remove-orphans", help="delete bytes no file names, once an hour old")
+    ] = False,
+) -> None:
+    """Read every evidence file back against its checksum, and list bytes in the store that no file names.
+    Exit 1 if a file is missing or damaged."""
+    from peer_review.service.evidence_files import check_store, files
+
+    with _session() as session:
+        found = check_store(session, remove_orphans)
+    out.print(f"{found.checked} file{'s' if found.checked != 1 else ''} checked in {files().where}", markup=False)
+    for label, places in (("missing", found.missing), ("damaged (checksum differs)", found.damaged)):
+        for place in places:
+            out.print(f"{label}: {place}", markup=False)
+    if found.orphans:
+        out.print(
+            f"{len(found.orphans)} stored without a file record (an upload whose record failed)"
+            + (f"; {found.removed} deleted" if remove_orphans else ": `--remove-orphans` deletes them"),
+            markup=False,
+        )
+    if found.missing or found.damaged:
+        raise SystemExit(1)
 
 
 @app.command()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from peer_review import clock, settings
-from peer_review.adapters.file_store import FileStore, file_store, read_checked
+from peer_review.adapters.file_store import Damaged, FileStore, file_store, read_checked
 from peer_review.adapters.file_types import sniffed
 from peer_review.adapters.virus_scan import ScanUnavailable, scanner
 from peer_review.domain.evidence_files import FileRefused, check_content, kind_of, may_have, shown_name, size_in_words
@@ -436,3 +436,42 @@ def review_bundle(
 DOCUMENT_WITHHELD = (
     "it gives the moderator's decisions on every finding, for the moderator, the coordinator and the host trust"
 )
+
+
+@dataclass(frozen=True)
+class StoreCheck:
+    """The file store against the database: what `peer-review files check` reports."""
+
+    checked: int  # files the database names, each read back against its checksum
+    missing: list[str]  # named, but not in the store
+    damaged: list[str]  # in the store, but not the bytes checked in
+    orphans: list[str]  # in the store, named by no file (an upload whose record failed)
+    removed: int  # orphans deleted
+
+
+def check_store(session: Session, remove_orphans: bool = False, store: FileStore | None = None) -> StoreCheck:
+    """Every file the database names read back and checked; bytes no file names listed (and with
+    `remove_orphans`, deleted once an hour old: an upload in progress writes its bytes just before its record)."""
+    store = store or files()
+    held = store.keys()
+    missing, damaged = [], []
+    rows = stored.every_file(session)
+    for row in rows:
+        where = f"review {row.review_id}, E{row.item}: {row.filename} ({row.key})"
+        if row.key not in held:
+            missing.append(where)
+            continue
+        try:
+            read_checked(store, row.key, row.sha256, row.size)
+        except Damaged:
+            damaged.append(where)
+    named = {row.key for row in rows}
+    orphans = sorted(key for key in held if key not in named)
+    removed = 0
+    if remove_orphans:
+        old = clock.now() - dt.timedelta(hours=1)
+        for key in orphans:
+            if held[key] < old:
+                store.delete(key)
+                removed += 1
+    return StoreCheck(len(rows), missing, damaged, orphans, removed)

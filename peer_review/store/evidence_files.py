@@ -43,9 +43,9 @@ def remove_file(session: Session, row: EvidenceFile) -> None:
     session.flush()
 
 
-def every_file_key(session: Session) -> set[str]:
-    """Every key the database names (what the file store may hold; the rest is left over from a failure)."""
-    return set(session.exec(select(EvidenceFile.key)))
+def every_file(session: Session) -> list[EvidenceFile]:
+    """Every evidence file the database names (what the file store should hold; the rest is left over from a failure)."""
+    return list(session.exec(select(EvidenceFile).order_by(col(EvidenceFile.id))))
 
 
 def colleagues_of(session: Session, review_id: int, *, current: bool = True) -> list[tuple[HostColleague, Person]]:

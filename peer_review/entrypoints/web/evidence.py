@@ -41,13 +41,17 @@ async def attach(request: Request, review_id: Id, item: Id, viewer: Signed, s: D
         return _attach_form(request, s, viewer, review_id, item, {"file": message}, 400)
     personal = {"yes": True, "no": False}.get(fields.get("personal_data", ""))
     try:
-        evidence_files.attach(
+        row = evidence_files.attach(
             s, viewer, review_id, item, upload[0] if upload else "", upload[1] if upload else b"", personal
         )
     except evidence_files.FileProblem as exc:
         s.rollback()
         return _attach_form(request, s, viewer, review_id, item, exc.errors, exc.http_status, fields)
-    s.commit()
+    try:
+        s.commit()
+    except BaseException:  # its record was not kept: neither are its bytes
+        evidence_files.files().delete(row.key)
+        raise
     return RedirectResponse(f"/reviews/{review_id}/evidence/{item}/files?attached=1", status_code=303)
 
 
