@@ -554,3 +554,28 @@ def test_files_check_finds_missing_damaged_and_orphaned_bytes(evidence_task, tmp
     )
     assert "1 stored without a file record" in found.stdout and "0 deleted" in found.stdout  # not an hour old yet
     assert orphan.exists()
+
+
+def test_two_uploads_at_once_cannot_both_fit_under_the_review_limit_only_one_fits_under(
+    evidence_task, tmp_path, monkeypatch
+):
+    from peer_review.service import access, evidence_files
+
+    from helpers import all_at_once
+
+    monkeypatch.setenv("PEER_REVIEW_FILE_LIMIT_MB", "1")
+    monkeypatch.setenv("PEER_REVIEW_REVIEW_FILES_LIMIT_MB", "1")
+    part = PDF + b"%" * (600 * 1024)
+
+    def upload(i: int):
+        with db.session_scope() as session:
+            return evidence_files.attach(
+                session, access.viewer_for(session, HOST), 1, 1, f"part{i}.pdf", part, False
+            ).id
+
+    outcomes = all_at_once(2, upload)
+    kept = [o for o in outcomes if isinstance(o, int)]
+    refused = [o for o in outcomes if isinstance(o, evidence_files.FileProblem)]
+    assert len(kept) == 1 and len(refused) == 1, outcomes
+    assert "must be 1 MB or less in all" in refused[0].problem
+    assert _file_ids() == kept and len(_stored_files(tmp_path)) == 1

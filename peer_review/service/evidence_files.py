@@ -32,6 +32,7 @@ from peer_review.store.db import Session, sqlite_path
 from peer_review.store.people import host_ceo, trust_of
 from peer_review.store.records import evidence
 from peer_review.store.rendered_documents import stored_documents
+from peer_review.store.review_locks import lock_review
 from peer_review.store.task_drafts import draft_of
 from peer_review.store.tasks import tasks_of
 
@@ -102,6 +103,13 @@ def _review_for_attaching(session: Session, viewer: access.Viewer, review_id: in
 NO_ANSWER = "Select yes if the file holds personal data"
 
 
+def _over_review_limit(total: int, limit: int) -> str:
+    return (
+        f"The selected file would take this review's files to {size_in_words(total)}: a review's files must be "
+        f"{limit // settings.MB} MB or less in all. Remove a file you no longer need first"
+    )
+
+
 def _checked(
     session: Session, viewer: access.Viewer, review: Review, filename: str, content: bytes
 ) -> tuple[str, FileKind, bool]:
@@ -117,11 +125,7 @@ def _checked(
         raise FileProblem(f"The selected file must be smaller than {limit // settings.MB} MB", status=413)
     held, review_limit = stored.bytes_held(session, review.id), settings.review_files_limit_bytes()
     if held + len(content) > review_limit:
-        raise FileProblem(
-            f"The selected file would take this review's files to {size_in_words(held + len(content))}: a review's files "
-            f"must be {review_limit // settings.MB} MB or less in all. Remove a file you no longer need first",
-            status=413,
-        )
+        raise FileProblem(_over_review_limit(held + len(content), review_limit), status=413)
     try:
         kind = kind_of(name)
         check_content(kind, sniffed(content), content[:65536])
@@ -182,6 +186,12 @@ def attach(
         raise
     if personal_data is None:
         raise FileProblem(NO_ANSWER, field="personal_data")
+    # uploads to one review take turns from here (after the scan, which may take a while), so that two at
+    # once cannot both fit under the review's limit that only one of them fits under
+    lock_review(session, review.id)
+    held, review_limit = stored.bytes_held(session, review.id), settings.review_files_limit_bytes()
+    if held + len(content) > review_limit:
+        raise FileProblem(_over_review_limit(held + len(content), review_limit), status=413)
     actor = access.acting_person(session, viewer, review.partnership_id)
     ceo = host_ceo(session, review)
     key = f"reviews/{review.id}/{secrets.token_hex(16)}"
