@@ -36,5 +36,11 @@ def reminder_sweep() -> dict[str, int]:
     sent = deliver(session_scope, channel_from_environment()).sent
     return end_run(
         queued.failures,
-        {"reminders": queued.reminders, "escalations": queued.escalations, "digests": queued.digests, "sent": sent},
+        {
+            "reminders": queued.reminders,
+            "escalations": queued.escalations,
+            "digests": queued.digests,
+            "timetables": queued.timetables,
+            "sent": sent,
+        },
     )

@@ -458,3 +458,23 @@ def test_when_the_visit_moves_its_sessions_move_with_it_day_for_day(world):
     event = _events(sign_in(PEER).get("/reviews/1/timetable/calendar.ics").content)["review-1-session-1@peer-review"]
     assert event.decoded("dtstart").date() == dt.date(2024, 2, 28) and int(event["sequence"]) == 1
     assert "Problems to put right" not in host.get("/reviews/1/timetable").text
+
+
+def test_the_daily_sweep_tells_the_team_of_changes_nobody_told_them_of_once_it_is_quiet(world):
+    from peer_review.service import reminders
+
+    host = sign_in(HOST)
+    with clock.frozen_at(NOW):
+        post_form(host, "/reviews/1/timetable/add", walk(reviewers=(OWEN,)))
+        assert reminders.sweep(db.session_scope).timetables == 0  # just changed: the host may be at it still
+    assert _told() == []
+    with clock.frozen_at(NOW + dt.timedelta(hours=3)):
+        assert reminders.sweep(db.session_scope).timetables == 3  # Owen, Daniel and the host's CEO
+        assert reminders.sweep(db.session_scope).timetables == 0  # told: nothing more
+    owen = next(m for m in _told() if m.recipient == PEER)
+    assert "Steel Valley Academy Trust has set out the timetable" in owen.text
+    with db.session_scope() as session:
+        entry = session.exec(select(AuditEntry).where(AuditEntry.action == "timetable_told")).one()
+    assert entry.actor == "engine"
+    history = visible_text(host.get("/reviews/1").text)
+    assert "told the review team" in history

@@ -930,7 +930,10 @@ def remind(today: Annotated[str | None, typer.Option(help="sweep as of this date
     day = _parse_date(today, "--today") if today else None
     with failure_log("remind") as log_file:
         result = sweep(session_scope, day)  # each partnership's work committed on its own
-    out.print(f"queued {result.reminders} reminder(s), {result.escalations} escalation(s), {result.digests} digest(s)")
+    out.print(
+        f"queued {result.reminders} reminder(s), {result.escalations} escalation(s), {result.digests} digest(s), "
+        f"{result.timetables} timetable email(s)"
+    )
     if result.failures:
         for line in result.failures.summary(log_file()):
             err.print(line)

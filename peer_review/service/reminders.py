@@ -15,12 +15,13 @@ from peer_review.domain.calendar import OutsideCalendar
 from peer_review.domain.model import KIND_RULES, TaskKind
 from peer_review.domain.reminders import ReminderRules, reminder_due
 from peer_review.errors import BadInput, Conflict, UserError
-from peer_review.service import discussion, surveys
+from peer_review.service import discussion, surveys, timetable
 from peer_review.service.common import audit, checked_text, host_calendar
 from peer_review.service.isolation import Failures, units_of
 from peer_review.service.outbox import notify, review_context
 from peer_review.service.queries import open_tasks
 from peer_review.store.db import Session
+from peer_review.store.overviews import reviews_of_partnership
 from peer_review.store.people import coordinator_of, get_partnership_by_id, member_by_email, person_by_email
 from peer_review.store.reminder_targets import open_tasks_with_people, partnerships_in_order
 from peer_review.store.reviews import get_review, get_task
@@ -36,10 +37,12 @@ class Sweep:
     escalations: int
     digests: int
     failures: Failures = field(default_factory=Failures)  # the partnerships whose work failed (rolled back), with why
+    timetables: int = 0  # people told of timetable changes the host had not told them of (timetable.tell_untold)
 
 
 def sweep(sessions: Session | Callable[[], ContextManager[Session]], today: dt.date | None = None) -> Sweep:
-    """Queue every reminder, escalation and digest owed today; running it again the same day queues nothing.
+    """Queue every reminder, escalation and digest owed today, and tell teams of timetable changes nobody told
+    them of; running it again the same day queues nothing.
 
     Each partnership's work is a unit of its own: given a session factory (db.session_scope), its own
     transaction, committed on its own; given a session, a savepoint of it. A partnership whose work fails
@@ -57,7 +60,7 @@ def sweep(sessions: Session | Callable[[], ContextManager[Session]], today: dt.d
     counts, failures = Counter(), Failures()
     for partnership_id, name in partnerships:
         counts += failures.run(f"partnership '{name}'", one, partnership_id) or Counter()
-    return Sweep(counts["reminders"], counts["escalations"], counts["digests"], failures)
+    return Sweep(counts["reminders"], counts["escalations"], counts["digests"], failures, counts["timetables"])
 
 
 def _sweep_partnership(session: Session, partnership: Partnership, today: dt.date) -> Counter:
@@ -118,6 +121,7 @@ def _sweep_partnership(session: Session, partnership: Partnership, today: dt.dat
             counts["reminders"] += 1
     counts["reminders"] += surveys.remind(session, partnership, rules, today)
     counts["digests"] += discussion.digests(session, partnership, today)  # new comments: every day
+    counts["timetables"] += timetable.tell_untold(session, reviews_of_partnership(session, partnership.id))
     if today.weekday() == rules.digest_weekday:
         counts["digests"] += _digests(session, partnership, coordinator, today)
     return counts

@@ -26,7 +26,7 @@ from peer_review.domain.lifecycle import Stage, visit_is_past
 from peer_review.domain.text import OptionalName, OptionalText, OptionalTitle
 from peer_review.errors import BadInput, Conflict, NotFound, Refused, UserError
 from peer_review.service import access
-from peer_review.service.common import audit
+from peer_review.service.common import ENGINE, audit
 from peer_review.store import timetable as rows
 from peer_review.store.db import Session
 from peer_review.store.evidence_files import colleagues_of
@@ -169,9 +169,7 @@ def timetable(session: Session, viewer: access.Viewer, review_id: int) -> Timeta
     may_change = bool(roles & EDITORS)
     untold, told_at = [], None
     if may_change:
-        entry, _count = rows.last_told(session, review.id)
-        told = [tt.TimetableSession.from_record(r) for r in entry.detail.get("sessions", [])] if entry else []
-        untold = tt.changes(told, sessions, names)
+        untold, _sessions, entry, _count = _untold(session, review)
         told_at = entry.at if entry else None
     return Timetable(
         review=review,
@@ -425,16 +423,52 @@ def told(session: Session, review: Review) -> list[Person]:
 def tell_team(session: Session, viewer: access.Viewer, review_id: int) -> int:
     """One email to each person told (`told`), saying what changed since they were last told, with their own
     calendar entries for the visit attached; the number of people told. Refused when nothing has changed."""
-    from peer_review.service.calendars import reviews_calendar
-    from peer_review.service.outbox import notify, review_context
-
     review, me = editable(session, viewer, review_id)
+    return _tell(session, review, me.name, me.email)
+
+
+#: How long after the last change the daily sweep tells the team of changes the host has not told them of.
+QUIET_HOURS = 2
+
+
+def tell_untold(session: Session, reviews: list[Review]) -> int:
+    """The daily sweep's part: for each review whose visit is still to come, the team is told of timetable
+    changes nobody told them of, once nobody has changed it for QUIET_HOURS (a host who forgets to press
+    "Tell the team" still has the team told, by the next morning). The number of people told."""
+    told_now = 0
+    quiet = clock.now() - dt.timedelta(hours=QUIET_HOURS)
+    for review in reviews:
+        if not can_still_move(review):
+            continue
+        latest = rows.last_change(session, review.id)
+        if latest is None or _as_utc(latest) > quiet:
+            continue
+        if _untold(session, review)[0]:
+            told_now += _tell(session, review, trust_of(session, review).name, ENGINE)  # "... has changed the timetable"
+    return told_now
+
+
+def _as_utc(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _untold(session: Session, review: Review):
+    """(the changes since the team was last told, in sentences; the sessions now; the last telling; how many)."""
     team = team_of(session, review.id)
     sessions = [value(r) for r in rows.sessions_of(session, review.id)]
     names = _names(session, sessions, team)
     entry, count = rows.last_told(session, review.id)
     before = [tt.TimetableSession.from_record(r) for r in entry.detail.get("sessions", [])] if entry else []
-    changed = tt.changes(before, sessions, names)
+    return tt.changes(before, sessions, names), sessions, entry, count
+
+
+def _tell(session: Session, review: Review, by_name: str, by_email: str) -> int:
+    from peer_review.service.calendars import reviews_calendar
+    from peer_review.service.outbox import notify, review_context
+
+    changed, sessions, entry, count = _untold(session, review)
+    team = team_of(session, review.id)
+    names = _names(session, sessions, team)
     if not changed:
         raise BadInput(
             "There are no changes to tell the team about: add a session first"
@@ -462,7 +496,7 @@ def tell_team(session: Session, viewer: access.Viewer, review_id: int) -> int:
             context=context
             | {
                 "first": entry is None,
-                "by": me.name,
+                "by": by_name,
                 "changes": changed,
                 "sessions": [_in_words(s, names) for s in mine],
                 "everyone": theirs is None,
@@ -476,7 +510,7 @@ def tell_team(session: Session, viewer: access.Viewer, review_id: int) -> int:
         session,
         review.partnership_id,
         "timetable_told",  # rows.TOLD, which rows.last_told reads
-        me.email,
+        by_email,
         review.id,
         sessions=[s.record() for s in sessions],
         changes=len(changed),

@@ -107,6 +107,19 @@ def remove_visit_session(session: Session, row: VisitSession) -> None:
     session.delete(row)
 
 
+#: The audit log's actions that change a timetable (a moved visit moves its sessions).
+CHANGES = ("timetable_session_added", "timetable_session_changed", "timetable_session_removed", "visit_moved")
+
+
+def last_change(session: Session, review_id: int) -> dt.datetime | None:
+    """When the review's timetable last changed (None: never)."""
+    from peer_review.store.tables import AuditEntry
+
+    return session.exec(
+        select(func.max(AuditEntry.at)).where(AuditEntry.review_id == review_id, col(AuditEntry.action).in_(CHANGES))
+    ).one()
+
+
 def last_told(session: Session, review_id: int) -> tuple[AuditEntry | None, int]:
     """The latest time the review's team was told of its timetable (None: never), and how many times they have been."""
     from peer_review.store.tables import AuditEntry
