@@ -69,7 +69,6 @@ class EvidenceFile(Base, table=True):
     cleaned of any folder. `scanned` says whether clamd passed it ("clean") or no scanner was configured
     ("not scanned"); a file clamd flags is never kept."""
 
-    __table_args__ = (UniqueConstraint("key"),)
     id: int = Field(default=None, primary_key=True)
     review_id: int = Field(foreign_key="review.id", index=True)
     item: int  # the evidence item's number: 2 is E2
@@ -77,7 +76,7 @@ class EvidenceFile(Base, table=True):
     file_type: str  # the allow-list's extension: pdf, docx, xlsx, ...
     size: int
     sha256: str
-    key: str
+    key: str = Field(unique=True)  # where its bytes are in the file store
     personal_data: bool = False
     scanned: str  # clean | not scanned
     uploaded_by_id: int = Field(foreign_key="person.id")
