@@ -159,7 +159,8 @@ def clamd(tmp_path_factory):
     sock = folder / "clamd.sock"
     (folder / "clamd.conf").write_text(
         f"Foreground yes\nLocalSocket {sock}\nDatabaseDirectory {folder / 'db'}\nLogFile {folder / 'clamd.log'}\n"
-        + ("User root\n" if os.geteuid() == 0 else "")
+        # as docs/operations.md asks: what clamd gives up scanning, or cannot read, is flagged, not passed as clean
+        "AlertExceedsMax yes\nAlertEncrypted yes\n" + ("User root\n" if os.geteuid() == 0 else "")
     )
     process = subprocess.Popen(
         [binary, "-c", str(folder / "clamd.conf")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE

@@ -197,11 +197,14 @@ def review_detail(
     history_kinds: Iterable[str] = (),
     reasons_for_declining: bool = False,
     unread_comments: frozenset[int] = frozenset(),
+    unnamed_files: frozenset[str] = frozenset(),
 ) -> ReviewDetail:
     """The review page's content. `history_kinds`: the kinds of event the history shows (as the query string
     gives them: unknown ones are ignored, none means all); `reasons_for_declining`: whether the history gives
     the reason someone declined their place (the coordinator's view, as on the team table); `unread_comments`:
-    the comments the reader may not read, of which the history says nothing (service.discussion.Discussion.unread)."""
+    the comments the reader may not read, of which the history says nothing (service.discussion.Discussion.unread);
+    `unnamed_files`: the checksums of the evidence files whose names the reader may not know, which the history
+    gives as "a file" (service.evidence_files.unnamed_files)."""
     review = get_review(session, review_id)
     partnership = get_partnership_by_id(session, review.partnership_id)
     today = clock.today()
@@ -235,7 +238,7 @@ def review_detail(
     ]
     names = _names(session, partnership, task_rows, reasons_for_declining)
     chosen = chosen_kinds(history_kinds)
-    history = [_history_line(entry, names) for entry in reversed(entries)]
+    history = [_history_line(entry, names, unnamed_files) for entry in reversed(entries)]
     moves = overviews.visit_moves_of(session, review.id)
     return ReviewDetail(
         review,
@@ -306,8 +309,11 @@ def _names(session: Session, partnership: Partnership, tasks: list[tuple[Task, P
     )
 
 
-def _history_line(entry: AuditEntry, names: Names) -> HistoryLine:
-    kind, sentence = describe(entry.action, entry.actor, entry.detail or {}, names)
+def _history_line(entry: AuditEntry, names: Names, unnamed_files: frozenset[str] = frozenset()) -> HistoryLine:
+    detail = entry.detail or {}
+    if entry.action.startswith("evidence_file_") and detail.get("sha256") in unnamed_files:
+        detail = {**detail, "filename": None}  # "a file", or "a file holding personal data" (never the entry itself)
+    kind, sentence = describe(entry.action, entry.actor, detail, names)
     return HistoryLine(entry.at, clock.long_moment(entry.at), kind, sentence)
 
 

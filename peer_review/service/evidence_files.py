@@ -29,6 +29,7 @@ from peer_review.service.common import audit, stored_person
 from peer_review.service.review_contents import reading_of
 from peer_review.store import evidence_files as stored
 from peer_review.store.db import Session, sqlite_path
+from peer_review.store.overviews import history_of
 from peer_review.store.people import host_ceo, trust_of
 from peer_review.store.records import evidence
 from peer_review.store.rendered_documents import stored_documents
@@ -319,6 +320,27 @@ def file_views(
             )
         )
     return views
+
+
+def unnamed_files(
+    session: Session, review: Review, roles: set[str], person_ids: frozenset[int] | set[int]
+) -> frozenset[str]:
+    """The checksums of the files, attached or removed since, whose names the review's history may not give this
+    reader, by the rules of `may_have` as they stand now: an entry written when a file was attached says whether
+    it held personal data then, but its item may have been marked as holding it since (the index submitted
+    later), and before the index is submitted the files are the host trust's and the coordinator's."""
+    items = evidence(session, review)
+    reading = reading_of(session, review, roles, person_ids)
+    entries = [
+        e for e in history_of(session, review.id) if e.action.startswith("evidence_file_") and e.detail.get("sha256")
+    ]
+    personal = {row.sha256 for row in stored.files_of(session, review.id) if _personal(row, items)}
+    personal |= {e.detail["sha256"] for e in entries if e.detail.get("personal")}
+    return frozenset(
+        e.detail["sha256"]
+        for e in entries
+        if not may_have(roles, reading, index_submitted=bool(items), personal=e.detail["sha256"] in personal)
+    )
 
 
 def files_beyond_index(session: Session, review: Review, items: int) -> list[str]:

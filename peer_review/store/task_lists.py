@@ -9,8 +9,9 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from peer_review.errors import UserError
+from peer_review.store.evidence_files import acting_places
 from peer_review.store.people import get_partnership
-from peer_review.store.tables import Assignment, HostColleague, Person, Review, Task, Trust
+from peer_review.store.tables import Assignment, Person, Review, Task, Trust
 
 TaskWithReview = tuple[Task, Review, Person, Trust]
 
@@ -81,10 +82,8 @@ def colleague_tasks(session: Session, person_ids: frozenset[int] | set[int], kin
     return list(
         session.exec(
             _task_rows()
-            .join(HostColleague, col(HostColleague.review_id) == Task.review_id)
             .where(
-                col(HostColleague.person_id).in_(person_ids),
-                col(HostColleague.withdrawn_at).is_(None),
+                col(Task.review_id).in_(acting_places(person_ids)),
                 Task.status == "open",
                 col(Task.kind).in_(kinds),
                 col(Person.is_ceo),
@@ -103,8 +102,7 @@ def reviews_as_colleague(session: Session, person_ids: frozenset[int] | set[int]
         session.exec(
             select(Review, Trust)
             .join(Trust, col(Trust.id) == Review.host_trust_id)
-            .join(HostColleague, col(HostColleague.review_id) == Review.id)
-            .where(col(HostColleague.person_id).in_(person_ids), col(HostColleague.withdrawn_at).is_(None))
+            .where(col(Review.id).in_(acting_places(person_ids)))
             .order_by(col(Review.visit_start))
         )
     )

@@ -327,7 +327,12 @@ def review_page(
     review, roles = access.review_for(s, viewer, review_id)
     talk = discussion.discussion_for(s, review, roles, viewer.person_ids)
     detail = dashboard.review_detail(
-        s, review.id, kind or (), reasons_for_declining="coordinator" in roles, unread_comments=talk.unread
+        s,
+        review.id,
+        kind or (),
+        reasons_for_declining="coordinator" in roles,
+        unread_comments=talk.unread,
+        unnamed_files=evidence_files.unnamed_files(s, review, roles, viewer.person_ids),
     )
     earlier = follow_up.action_views(
         s, follow_up.earlier_actions(s, review)
