@@ -579,3 +579,25 @@ def test_two_uploads_at_once_cannot_both_fit_under_the_review_limit_only_one_fit
     assert len(kept) == 1 and len(refused) == 1, outcomes
     assert "must be 1 MB or less in all" in refused[0].problem
     assert _file_ids() == kept and len(_stored_files(tmp_path)) == 1
+
+
+def test_once_moderation_starts_only_the_coordinator_removes_a_file(evidence_task, tmp_path):
+    host = sign_in(HOST)
+    assert _upload(host, 1, "minutes.pdf", PDF).status_code == 303
+    _submit_index(host, evidence_task.id)
+    (file_id,) = _file_ids()
+    with clock.frozen_at(clock.at_london(dt.date(2024, 1, 30), 9)):
+        do_until("moderate")
+        host = sign_in(HOST)  # weeks on: a new sign-in
+        page = host.get("/reviews/1/evidence/1/files").text
+        assert f'action="/files/{file_id}/remove"' not in page
+        before = row_counts()
+        refused = host.post(f"/files/{file_id}/remove", data={"csrf_token": csrf_of(host.get("/").text)})
+        assert refused.status_code == 403 and "ask the partnership’s coordinator" in refused.text.replace(
+            "&#39;", "’"
+        ).replace("'", "’")
+        assert row_counts() == before and len(_stored_files(tmp_path)) == 1
+        coordinator = sign_in(COORDINATOR)
+        token = csrf_of(coordinator.get("/reviews/1/evidence/1/files").text)
+        assert coordinator.post(f"/files/{file_id}/remove", data={"csrf_token": token}).status_code == 303
+    assert _file_ids() == [] and _stored_files(tmp_path) == []

@@ -26,25 +26,22 @@ class FileKind:
     types: frozenset[str]  # what its bytes may read as (empty: text, which has no signature)
 
 
-_OLE = frozenset(
-    {"application/msword", "application/vnd.ms-excel", "application/vnd.ms-powerpoint", "application/x-ole-storage"}
-)
 _KINDS = [
     FileKind("pdf", "PDF", frozenset({"application/pdf"})),
     FileKind(
         "docx", "Word document", frozenset({"application/vnd.openxmlformats-officedocument.wordprocessingml.document"})
     ),
-    FileKind("doc", "Word document", _OLE),
+    FileKind("doc", "Word document", frozenset({"application/msword"})),
     FileKind(
         "xlsx", "Excel spreadsheet", frozenset({"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
     ),
-    FileKind("xls", "Excel spreadsheet", _OLE),
+    FileKind("xls", "Excel spreadsheet", frozenset({"application/vnd.ms-excel"})),
     FileKind(
         "pptx",
         "PowerPoint presentation",
         frozenset({"application/vnd.openxmlformats-officedocument.presentationml.presentation"}),
     ),
-    FileKind("ppt", "PowerPoint presentation", _OLE),
+    FileKind("ppt", "PowerPoint presentation", frozenset({"application/vnd.ms-powerpoint"})),
     FileKind("csv", "CSV", frozenset()),
     FileKind("png", "PNG image", frozenset({"image/png"})),
     FileKind("jpg", "JPEG image", frozenset({"image/jpeg"})),

@@ -242,12 +242,19 @@ def _file(session: Session, viewer: access.Viewer, file_id: int) -> tuple[Eviden
     return row, review, roles
 
 
-def remove(session: Session, viewer: access.Viewer, file_id: int, store: FileStore | None = None) -> EvidenceFile:
-    """Take a file off its item (a wrong file, or personal data that should not be there): its bytes are
-    deleted; the audit log keeps its name and checksum."""
+def remove(session: Session, viewer: access.Viewer, file_id: int) -> EvidenceFile:
+    """Take a file off its item (a wrong file, or personal data that should not be there): the host trust
+    while files may be attached (after that the moderation record lists it), the coordinator at any time.
+    The caller deletes its bytes once this is committed (`files().delete(row.key)`); the audit log keeps its
+    name and checksum."""
     row, review, roles = _file(session, viewer, file_id)
     if not roles & {"host", "coordinator"}:
         raise Refused("Only the host trust and the coordinator can remove an evidence file.")
+    if "coordinator" not in roles and Stage(review.stage) not in ATTACHING:
+        raise Refused(
+            "The review team has moderated against this file, and the moderation record lists it: ask the "
+            "partnership's coordinator to remove it (for example if it holds personal data it should not)."
+        )
     actor = access.acting_person(session, viewer, review.partnership_id)
     personal = _personal(row, evidence(session, review))
     stored.remove_file(session, row)
@@ -262,7 +269,6 @@ def remove(session: Session, viewer: access.Viewer, file_id: int, store: FileSto
         sha256=row.sha256,
         personal=personal,
     )
-    (store or files()).delete(row.key)
     return row
 
 
@@ -360,6 +366,7 @@ class AttachPage:
     task_id: int | None  # the open evidence form, to go back to
     open: bool  # files may be attached now
     limits: str
+    may_remove: bool  # the host while files may be attached, the coordinator at any time
 
 
 def attach_page(session: Session, viewer: access.Viewer, review_id: int, item: int) -> AttachPage:
@@ -393,6 +400,7 @@ def attach_page(session: Session, viewer: access.Viewer, review_id: int, item: i
         task.id if task else None,
         Stage(review.stage) in ATTACHING,
         limits_in_words(),
+        Stage(review.stage) in ATTACHING or "coordinator" in roles,
     )
 
 

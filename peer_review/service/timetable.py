@@ -444,7 +444,9 @@ def tell_untold(session: Session, reviews: list[Review]) -> int:
         if latest is None or _as_utc(latest) > quiet:
             continue
         if _untold(session, review)[0]:
-            told_now += _tell(session, review, trust_of(session, review).name, ENGINE)  # "... has changed the timetable"
+            told_now += _tell(
+                session, review, trust_of(session, review).name, ENGINE
+            )  # "... has changed the timetable"
     return told_now
 
 

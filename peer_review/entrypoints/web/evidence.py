@@ -60,6 +60,7 @@ async def remove(request: Request, file_id: Id, viewer: Signed, s: DB):
     await posted(request)
     row = evidence_files.remove(s, viewer, file_id)
     s.commit()
+    evidence_files.files().delete(row.key)  # once its record is gone (a failed commit keeps both)
     return RedirectResponse(f"/reviews/{row.review_id}/evidence/{row.item}/files?removed=1", status_code=303)
 
 
