@@ -672,3 +672,49 @@ def compare_databases():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+# --- evidence files and colleagues (tests/test_evidence_files.py, tests/test_hostile_review_25.py) -------
+
+PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+
+
+def word_file(text: str = "Minutes of the board, 12 October") -> bytes:
+    """A Word document, as python-docx writes one."""
+    document = Docx()
+    document.add_paragraph(text)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+WORD = word_file()
+
+
+def stored_evidence_files(tmp_path: Path) -> list[Path]:
+    """The files in a test's evidence store (PEER_REVIEW_FILES is tmp_path/evidence-files: conftest.py)."""
+    return [p for p in (tmp_path / "evidence-files").rglob("*") if p.is_file()]
+
+
+def upload_evidence(client, item: int, name: str, content: bytes, personal: str = "no", review: int = 1):
+    """A file attached to an evidence item as the files page's form sends it."""
+    path = f"/reviews/{review}/evidence/{item}/files"
+    token = csrf_of(client.get(path).text) if client.get(path).status_code == 200 else csrf_of(client.get("/").text)
+    data = {"csrf_token": token, "personal_data": personal} if personal else {"csrf_token": token}
+    return client.post(path, data=data, files={"file": (name, content, "application/octet-stream")})
+
+
+def evidence_file_ids() -> list[int]:
+    from peer_review.store.tables import EvidenceFile
+
+    with db.session_scope() as session:
+        return list(session.exec(select(EvidenceFile.id).order_by(EvidenceFile.id)))
+
+
+def name_colleague(ceo, **fields):
+    """Someone new named on review 1's colleagues page."""
+    token = csrf_of(ceo.get("/reviews/1/colleagues").text)
+    return ceo.post("/reviews/1/colleagues", data={"csrf_token": token, "action": "add", **fields})
+
+
+COLLEAGUE = {"name": "Priya Shah", "email": "priya.shah@steelvalley.example.org", "job_title": "Director of Education"}

@@ -8,10 +8,8 @@ import datetime as dt
 import hashlib
 import io
 import re
-from pathlib import Path
 
 import pytest
-from docx import Document as Docx
 from sqlmodel import select
 
 from peer_review import clock
@@ -20,7 +18,10 @@ from peer_review.store import db
 from peer_review.store.tables import AuditEntry, EvidenceFile, Task
 
 from helpers import (
+    COLLEAGUE,
+    PDF,
     TEST_SIGNATURE,
+    WORD,
     csrf_of,
     do_until,
     flatten,
@@ -31,6 +32,10 @@ from helpers import (
     sign_in,
     visible_text,
 )
+from helpers import evidence_file_ids as _file_ids
+from helpers import name_colleague as _name_colleague
+from helpers import stored_evidence_files as _stored_files
+from helpers import upload_evidence as _upload
 
 pytestmark = pytest.mark.db
 
@@ -41,23 +46,7 @@ COORDINATOR = "ruth.ashby@coordinator.example.org"
 BYSTANDER = "sian.pryce@donriver.example.org"  # a reviewer in the partnership, not on review 1
 OTHER_CEO = "marcus.hale@donriver.example.org"
 OUTSIDER = "ruth.ashby@coordinator.other.example.org"
-PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 EXECUTABLE = b"\x7fELF\x02\x01\x01\x00" + bytes(200)
-
-
-def _word(text: str = "Minutes of the board, 12 October") -> bytes:
-    document = Docx()
-    document.add_paragraph(text)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
-
-
-WORD = _word()
-
-
-def _stored_files(tmp_path: Path) -> list[Path]:
-    return [p for p in (tmp_path / "evidence-files").rglob("*") if p.is_file()]
 
 
 # --- the store ---------------------------------------------------------------------------------------
@@ -123,18 +112,6 @@ def evidence_task(planned, tmp_path):
         (task,) = do_until("submit_evidence")
     with clock.frozen_at(clock.at_london(dt.date(2023, 11, 7), 9)):
         yield task
-
-
-def _upload(client, item: int, name: str, content: bytes, personal: str = "no", review: int = 1):
-    path = f"/reviews/{review}/evidence/{item}/files"
-    token = csrf_of(client.get(path).text) if client.get(path).status_code == 200 else csrf_of(client.get("/").text)
-    data = {"csrf_token": token, "personal_data": personal} if personal else {"csrf_token": token}
-    return client.post(path, data=data, files={"file": (name, content, "application/octet-stream")})
-
-
-def _file_ids() -> list[int]:
-    with db.session_scope() as session:
-        return list(session.exec(select(EvidenceFile.id).order_by(EvidenceFile.id)))
 
 
 def _submit_index(host, task_id: int, personal_second: bool = False) -> None:
@@ -369,14 +346,6 @@ def test_clamd_refuses_a_file_carrying_the_test_signature(clamd, evidence_task, 
 
 
 # --- colleagues acting for the host CEO ----------------------------------------------------------------
-
-
-def _name_colleague(ceo, **fields):
-    token = csrf_of(ceo.get("/reviews/1/colleagues").text)
-    return ceo.post("/reviews/1/colleagues", data={"csrf_token": token, "action": "add", **fields})
-
-
-COLLEAGUE = {"name": "Priya Shah", "email": "priya.shah@steelvalley.example.org", "job_title": "Director of Education"}
 
 
 def test_a_colleague_named_by_the_ceo_does_the_evidence_for_them(evidence_task, tmp_path):

@@ -9,26 +9,16 @@ import zipfile
 
 import pytest
 from sqlmodel import select
-from test_evidence_files import (
-    COLLEAGUE,
-    COORDINATOR,
-    HOST,
-    OTHER_CEO,
-    PDF,
-    PEER,
-    WORD,
-    _file_ids,
-    _name_colleague,
-    _stored_files,
-    _upload,
-)
 
 from peer_review import clock
 from peer_review.store import db
 from peer_review.store.tables import OutboxMessage, Person
 
 from helpers import (
+    COLLEAGUE,
+    PDF,
     TEST_SIGNATURE,
+    WORD,
     csrf_of,
     do_until,
     flatten,
@@ -39,6 +29,15 @@ from helpers import (
     sign_in,
     visible_text,
 )
+from helpers import evidence_file_ids as _file_ids
+from helpers import name_colleague as _name_colleague
+from helpers import stored_evidence_files as _stored_files
+from helpers import upload_evidence as _upload
+
+HOST = "helen.marsh@steelvalley.example.org"  # Steel Valley's CEO: Steel Valley hosts review 1
+PEER = "owen.fletcher@donriver.example.org"
+COORDINATOR = "ruth.ashby@coordinator.example.org"
+OTHER_CEO = "marcus.hale@donriver.example.org"
 
 pytestmark = pytest.mark.db
 

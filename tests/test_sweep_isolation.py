@@ -167,7 +167,7 @@ def test_remind_queues_the_healthy_partnerships_work_and_exits_1_naming_the_brok
     healthy = _swept_rows()[_ids()[HEALTHY]]
     assert (
         done.stdout
-        == f"queued {healthy['reminders']} reminder(s), {_owed_escalations(HEALTHY)} escalation(s), {healthy['digests']} digest(s)\n"
+        == f"queued {healthy['reminders']} reminder(s), {_owed_escalations(HEALTHY)} escalation(s), {healthy['digests']} digest(s), 0 timetable email(s)\n"
     )
     assert healthy["escalations"] == _owed_escalations(HEALTHY) > 0
     failed, summary = done.stderr.splitlines()

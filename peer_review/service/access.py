@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from peer_review.domain.model import KIND_RULES, TaskKind
 from peer_review.errors import NotFound, Refused
 from peer_review.service.common import stored_person
-from peer_review.store import evidence_files, people, records, reviews, survey_answers, tasks, viewers
+from peer_review.store import colleagues, people, records, reviews, survey_answers, tasks, viewers
 from peer_review.store.db import Session
 from peer_review.store.people import people_with_email
 
@@ -66,7 +66,7 @@ def roles_on(session: Session, viewer: Viewer, review: Review) -> set[str]:
         roles.add("coordinator")
     if review.host_trust_id in viewer.ceo_of:
         roles |= {"host", "ceo"}
-    if review.id in evidence_files.colleague_places(session, viewer.person_ids):
+    if review.id in colleagues.colleague_places(session, viewer.person_ids):
         roles |= {"host", "colleague"}
     if viewer.person_ids:
         for a in viewers.assignments_of(session, review.id, viewer.person_ids):
@@ -143,7 +143,7 @@ def colleague_may_do(session: Session, task: Task, person_ids: frozenset[int] | 
     review: a host task of a kind colleagues may do, assigned to the host trust's CEO."""
     if not KIND_RULES[TaskKind(task.kind)].colleagues:
         return False
-    if task.review_id not in evidence_files.colleague_places(session, person_ids):
+    if task.review_id not in colleagues.colleague_places(session, person_ids):
         return False
     assignee = stored_person(session, task.assignee_id)
     return assignee.is_ceo and assignee.trust_id == reviews.get_review(session, task.review_id).host_trust_id

@@ -17,7 +17,7 @@ from peer_review.domain.lifecycle import Stage
 from peer_review.errors import NotFound, Refused, UserError
 from peer_review.service import access, outbox
 from peer_review.service.common import audit
-from peer_review.store import evidence_files as stored
+from peer_review.store import colleagues as stored
 from peer_review.store.people import people_in, person_by_email, trust_of
 
 if TYPE_CHECKING:

@@ -33,8 +33,8 @@ from peer_review.service.calendars import reviews_calendar
 from peer_review.service.common import ENGINE, audit, end_task, host_calendar
 from peer_review.service.outbox import notify, review_context
 from peer_review.store import review_locks
+from peer_review.store.colleagues import colleagues_of
 from peer_review.store.db import Session
-from peer_review.store.evidence_files import colleagues_of
 from peer_review.store.people import coordinator_of, host_ceo
 from peer_review.store.records import agreed_lines, team
 from peer_review.store.rendered_documents import document_kinds_of

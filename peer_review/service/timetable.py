@@ -28,8 +28,8 @@ from peer_review.errors import BadInput, Conflict, NotFound, Refused, UserError
 from peer_review.service import access
 from peer_review.service.common import ENGINE, audit
 from peer_review.store import timetable as rows
+from peer_review.store.colleagues import colleagues_of
 from peer_review.store.db import Session
-from peer_review.store.evidence_files import colleagues_of
 from peer_review.store.people import host_ceo, names_by_id, trust_of
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from peer_review.errors import UserError
-from peer_review.store.evidence_files import acting_places
+from peer_review.store.colleagues import acting_places
 from peer_review.store.people import get_partnership
 from peer_review.store.tables import Assignment, Person, Review, Task, Trust
 
