@@ -136,15 +136,17 @@ class S3Store:
 
 
 def file_store(default_folder: Path | None = None) -> FileStore:
-    """The store the settings name: PEER_REVIEW_FILES as s3://BUCKET/PREFIX or a folder; unset, the default
-    folder given (the service gives the folder beside the SQLite database in use, so that the demo's and each
-    test's database has its own), else `evidence-files` in the working folder."""
-    place = settings.files_place()
+    """The store the settings name (PEER_REVIEW_FILES); unset, the default folder given (the service gives the
+    folder beside the SQLite database in use, so that the demo's and each test's database has its own), else
+    `evidence-files` in the working folder."""
+    return store_at(settings.files_place() or str(default_folder or Path("evidence-files").resolve()))
+
+
+def store_at(place: str) -> FileStore:
+    """The store a place names: s3://BUCKET/PREFIX, or a folder."""
     if place.startswith("s3://"):
         bucket, _, prefix = place.removeprefix("s3://").partition("/")
         if not bucket:
             raise UserError(f"{settings.FILES.name} must name a bucket, as s3://BUCKET/PREFIX; got '{place[:80]}'")
         return S3Store(bucket, prefix, settings.s3_endpoint_url())
-    if place:
-        return FolderStore(Path(place))
-    return FolderStore(default_folder or Path("evidence-files").resolve())
+    return FolderStore(Path(place))

@@ -880,6 +880,40 @@ def outbox(all_: Annotated[bool, typer.Option("--all", help="sent messages too")
     out.print(table)
 
 
+@app.command()
+def backup(folder: Annotated[Path, typer.Option("--out", help="a new folder for the backup")]) -> None:
+    """Back up the database and its evidence files into a new folder, with a manifest of every table's rows
+    and every file's checksum (SQLite: its online backup; PostgreSQL: pg_dump)."""
+    from peer_review.service.backups import back_up
+
+    manifest = back_up(folder)
+    out.print(
+        f"backed up {sum(manifest['rows'].values()):,} rows in {len(manifest['rows'])} tables and "
+        f"{len(manifest['files'])} evidence file{'s' if len(manifest['files']) != 1 else ''} to {folder}",
+        markup=False,
+    )
+
+
+@app.command()
+def restore(
+    folder: Path,
+    to: Annotated[str, typer.Option("--to", help="a new database: sqlite:///NEW.db, or an empty PostgreSQL database")],
+    files: Annotated[
+        str | None, typer.Option("--files", help="where the evidence files go (default: beside a new SQLite file)")
+    ] = None,
+) -> None:
+    """Restore a backup into a new database and file store, and check both against its manifest."""
+    from peer_review.service.backups import restore as restore_backup
+
+    done = restore_backup(folder, to, files)
+    out.print(
+        f"restored {done.rows:,} rows in {done.tables} tables to {done.database} and {done.files} evidence "
+        f"file{'s' if done.files != 1 else ''} to {done.files_at}; every table's rows and every file's checksum "
+        "match the backup",
+        markup=False,
+    )
+
+
 @files_app.command("check")
 def files_check(
     remove_orphans: Annotated[

@@ -1,0 +1,105 @@
+"""Backing up the service (the database and the evidence files) and restoring it elsewhere, checked.
+
+A backup is a folder: the database's copy (store/backup.py), the evidence files under their keys
+(`evidence-files/reviews/N/KEY`), and `manifest.json`, which says what it holds: the schema version, when it
+was made, every table's row count and every file's size and SHA-256. It is written into a new folder beside
+the one asked for and renamed into place at the end, so a failed backup leaves nothing that looks like one.
+
+A restore puts the copy into a new, empty database and the files into a file store, then checks both against
+the manifest: every table's row count, and every file's bytes against its checksum. Any difference is an
+error, and the restored database is not to be used.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from peer_review import clock
+from peer_review.adapters.file_store import FileStore, FolderStore, read_checked, store_at
+from peer_review.errors import UserError
+from peer_review.service.evidence_files import files
+from peer_review.store import backup
+from peer_review.store.db import SCHEMA_VERSION, database_url, database_url_for_display, session_scope, sqlite_path
+from peer_review.store.evidence_files import every_file
+
+MANIFEST = "manifest.json"
+FILES = "evidence-files"
+
+
+@dataclass(frozen=True)
+class Restored:
+    tables: int
+    rows: int
+    files: int
+    database: str  # as shown, without a password
+    files_at: str
+
+
+def back_up(out: Path) -> dict:
+    """The database in use and its evidence files, into the new folder `out`; the manifest."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UserError(f"{out} exists and is not an empty folder: back up into a new folder")
+    url = database_url()
+    with session_scope() as session:  # upgraded to this version first, as every command does
+        stored = [(row.key, row.size, row.sha256) for row in every_file(session)]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    working = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    try:
+        copy = backup.back_up_database(url, working)
+        source, target = files(), FolderStore(working / FILES)
+        for key, size, sha256 in stored:
+            target.put(key, read_checked(source, key, sha256, size))
+        manifest = {
+            "schema": SCHEMA_VERSION,
+            "made_at": clock.now().isoformat(),
+            "database": copy.name,
+            "rows": backup.row_counts(url),
+            "files": [{"key": key, "size": size, "sha256": sha256} for key, size, sha256 in stored],
+        }
+        (working / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        if out.exists():
+            out.rmdir()
+        working.rename(out)
+    except BaseException:
+        shutil.rmtree(working, ignore_errors=True)
+        raise
+    return manifest
+
+
+def restore(folder: Path, to_url: str, files_place: str | None = None) -> Restored:
+    """A backup folder into the new database `to_url` and the file store `files_place` (default: the folder
+    `evidence-files` beside an SQLite database), checked against its manifest."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{folder} is not a peer-review backup: its {MANIFEST} cannot be read ({exc})") from None
+    if manifest.get("schema") != SCHEMA_VERSION:
+        raise UserError(
+            f"the backup is of schema {manifest.get('schema')} and this peer-review is at {SCHEMA_VERSION}: restore it "
+            "with the version that made it, then upgrade (peer-review db upgrade)"
+        )
+    target_db = sqlite_path(to_url)
+    place = files_place or (str(target_db.resolve().parent / FILES) if target_db else None)
+    if place is None:
+        raise UserError("say where the restored evidence files go: --files FOLDER or --files s3://BUCKET/PREFIX")
+    store: FileStore = store_at(place)
+    taken = set(store.keys())
+    if taken:
+        raise UserError(f"{store.where} holds files already: restore the evidence files into a new, empty place")
+    backup.restore_database(folder / manifest["database"], to_url)
+    counts = backup.row_counts(to_url)
+    if counts != manifest["rows"]:
+        differ = sorted(t for t in set(counts) | set(manifest["rows"]) if counts.get(t) != manifest["rows"].get(t))
+        raise UserError(f"the restored database's rows differ from the backup's in: {', '.join(differ[:10])}")
+    kept = FolderStore(folder / FILES)
+    for entry in manifest["files"]:
+        store.put(entry["key"], read_checked(kept, entry["key"], entry["sha256"], entry["size"]))
+    for entry in manifest["files"]:  # read back from where they now are
+        read_checked(store, entry["key"], entry["sha256"], entry["size"])
+    return Restored(
+        len(counts), sum(counts.values()), len(manifest["files"]), database_url_for_display(to_url), store.where
+    )
