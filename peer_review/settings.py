@@ -105,6 +105,11 @@ PREFECT_DEFAULTS = {
 }
 
 
+def environment_for_a_tool(**extra: str) -> dict[str, str]:
+    """This process's environment with `extra` added, for a tool it runs (pg_dump reads PGPASSWORD there)."""
+    return {**os.environ, **extra}
+
+
 def default_prefect_settings() -> None:
     """Give Prefect's settings above their defaults where the environment has none (before Prefect imports)."""
     for name, value in PREFECT_DEFAULTS.items():

@@ -570,3 +570,28 @@ def test_once_moderation_starts_only_the_coordinator_removes_a_file(evidence_tas
         token = csrf_of(coordinator.get("/reviews/1/evidence/1/files").text)
         assert coordinator.post(f"/files/{file_id}/remove", data={"csrf_token": token}).status_code == 303
     assert _file_ids() == [] and _stored_files(tmp_path) == []
+
+
+def test_the_access_log_tells_the_coordinator_who_downloaded_what_naming_no_personal_data(evidence_task):
+    host = sign_in(HOST)
+    assert _upload(host, 1, "Board minutes.pdf", PDF).status_code == 303
+    assert _upload(host, 2, "J Smith case study.docx", WORD, personal="yes").status_code == 303
+    _submit_index(host, evidence_task.id)
+    pdf_id, word_id = _file_ids()
+    peer = sign_in(PEER)
+    assert peer.get(f"/files/{pdf_id}").status_code == 200 and peer.get(f"/files/{word_id}").status_code == 200
+    assert peer.get("/reviews/1/documents/lines-of-enquiry-agreement").status_code == 200
+    assert peer.get("/reviews/1/documents.zip").status_code == 200
+    assert sign_in(COORDINATOR).get(f"/files/{word_id}").status_code == 403  # refused: not in the log
+    log = sign_in(COORDINATOR).get("/reviews/1/access-log")
+    assert log.status_code == 200
+    rows = [visible_text(row) for row in re.findall(r"<tr class=\"govuk-table__row\">(.*?)</tr>", log.text, re.S)]
+    rows = [row for row in rows if PEER in row]
+    assert len(rows) == 4, rows
+    shown = "\n".join(rows)
+    assert "downloaded the evidence file Board minutes.pdf (E1)" in shown
+    assert "downloaded the evidence file a file holding personal data on E2" in shown and "J Smith" not in log.text
+    assert "downloaded the Word document: lines of enquiry agreement" in shown
+    assert "downloaded the zip" in shown
+    for who in (HOST, PEER, BYSTANDER):
+        assert sign_in(who).get("/reviews/1/access-log").status_code == 403, who

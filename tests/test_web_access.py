@@ -121,6 +121,7 @@ def _routes(
         "/reviews/1/evidence/1/files": _expect({"coordinator", "host"}),
         "/reviews/1/documents.zip": _expect(review),
         "/reviews/1/colleagues": _expect({"coordinator", "host"}),
+        "/reviews/1/access-log": _expect({"coordinator"}),
         "/": {role: OK for role in ROLES},
         "/partnerships": {role: OK for role in ROLES},
         "/partnerships/1": _expect({"coordinator"}),

@@ -24,7 +24,7 @@ from peer_review.domain.lifecycle import Stage
 from peer_review.domain.model import TaskKind
 from peer_review.domain.reading import may_download
 from peer_review.errors import BadInput, NotFound, Refused
-from peer_review.service import access
+from peer_review.service import access, access_log
 from peer_review.service.common import audit, stored_person
 from peer_review.service.review_contents import reading_of
 from peer_review.store import evidence_files as stored
@@ -284,11 +284,16 @@ def fetch(
     row, review, roles = _file(session, viewer, file_id)
     items = evidence(session, review)
     reading = reading_of(session, review, roles, viewer.person_ids)
-    if not may_have(roles, reading, index_submitted=bool(items), personal=_personal(row, items)):
+    personal = _personal(row, items)
+    if not may_have(roles, reading, index_submitted=bool(items), personal=personal):
         if not items:
             raise Refused("The evidence files are the host trust's until it submits the evidence index.")
         raise Refused("This file holds personal data: only the review team and the host trust can have it.")
-    return row, read_checked(store or files(), row.key, row.sha256, row.size)
+    content = read_checked(store or files(), row.key, row.sha256, row.size)
+    # the access log names a personal-data file by its item only: the coordinator reads the log
+    named = f"a file holding personal data on E{row.item}" if personal else f"{row.filename} (E{row.item})"
+    access_log.opened(session, viewer, review.id, review.partnership_id, "file", named, row.id)
+    return row, content
 
 
 def file_views(
@@ -470,6 +475,7 @@ def review_bundle(
             note += ["", "What it leaves out:", *[f"- {line}" for line in left_out]]
         bundle.writestr("what-this-holds.txt", "\r\n".join(note) + "\r\n", zipfile.ZIP_DEFLATED)
     name = f"{trust_of(session, review).key}-{review.strand_id}-review-{review.id}.zip"
+    access_log.opened(session, viewer, review.id, review.partnership_id, "zip", name)
     return name, out.getvalue()
 
 

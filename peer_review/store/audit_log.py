@@ -1,12 +1,13 @@
-"""Writing the audit log (its entries are read where they are shown: overviews.py, memberships.py). Its table is
-defined when the first entry is written, not by every command that imports this module."""
+"""Writing the audit log (its entries are read where they are shown: overviews.py, memberships.py), and the access
+log (who opened which document or evidence file). Their tables are defined when first used, not by every command
+that imports this module."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 if TYPE_CHECKING:
     from peer_review.store.tables import AuditEntry
@@ -30,3 +31,24 @@ def add_audit_entry(
     )
     session.add(entry)
     return entry
+
+
+def add_access_record(session: Session, **columns) -> None:
+    """One line of the access log, added to the session (service.access_log words what it records)."""
+    from peer_review.store.tables import AccessRecord
+
+    session.add(AccessRecord(**columns))
+
+
+def access_records_of(session: Session, review_id: int, limit: int) -> list:
+    """A review's access log, newest first, at most `limit` lines."""
+    from peer_review.store.tables import AccessRecord
+
+    return list(
+        session.exec(
+            select(AccessRecord)
+            .where(AccessRecord.review_id == review_id)
+            .order_by(col(AccessRecord.at).desc(), col(AccessRecord.id).desc())
+            .limit(limit)
+        )
+    )

@@ -7,7 +7,6 @@ any user of the machine could read it in the process list)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
 import subprocess
@@ -15,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, func, inspect, select
 
+from peer_review import settings
 from peer_review.errors import UserError
 from peer_review.store.db import database_url_for_display, sqlite_path
 from peer_review.store.tables import every_table
@@ -54,7 +54,7 @@ def _postgres(url: str) -> tuple[list[str], dict[str, str]]:
     options = [f"--dbname={parsed.database}", f"--host={parsed.host or 'localhost'}", f"--port={parsed.port or 5432}"]
     if parsed.username:
         options.append(f"--username={parsed.username}")
-    env = {**os.environ, **({"PGPASSWORD": parsed.password} if parsed.password else {})}
+    env = settings.environment_for_a_tool(**({"PGPASSWORD": parsed.password} if parsed.password else {}))
     return options, env
 
 

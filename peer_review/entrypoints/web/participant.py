@@ -26,6 +26,7 @@ from peer_review.entrypoints.web.pages import (
 from peer_review.errors import Conflict, UserError
 from peer_review.service import (
     access,
+    access_log,
     attention,
     dashboard,
     discussion,
@@ -375,6 +376,15 @@ def _done_to_comment(talk: discussion.Discussion, commented: int, edited: int, h
     return None
 
 
+@router.get("/reviews/{review_id}/access-log")
+def access_log_page(request: Request, review_id: Id, viewer: Signed, s: DB):
+    """Who opened which of the review's documents and evidence files, and when: for the coordinator."""
+    review, lines = access_log.access_log(s, viewer, review_id)
+    return page(
+        request, "access_log.html", review=review, host=trust_of(s, review).name, lines=lines, shown=access_log.SHOWN
+    )
+
+
 @router.get("/reviews/{review_id}/move")
 def move_form(request: Request, review_id: Id, viewer: Signed, s: DB):
     review, roles = _mover(s, viewer, review_id)
@@ -426,6 +436,7 @@ def review_document(review_id: Id, kind: str, viewer: Signed, s: DB):
             "coordinator and, once the draft report is written, the host trust."
         )
     document = dashboard.document_of(s, review.id, kind)
+    access_log.opened(s, viewer, review.id, review.partnership_id, "document", document.kind)
     return Response(
         document.content,
         media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
