@@ -24,7 +24,6 @@ from peer_review.errors import UserError
 from peer_review.service.evidence_files import files
 from peer_review.store import backup
 from peer_review.store.db import SCHEMA_VERSION, database_url, database_url_for_display, session_scope, sqlite_path
-from peer_review.store.evidence_files import every_file
 
 MANIFEST = "manifest.json"
 FILES = "evidence-files"
@@ -44,21 +43,21 @@ def back_up(out: Path) -> dict:
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise UserError(f"{out} exists and is not an empty folder: back up into a new folder")
     url = database_url()
-    with session_scope() as session:  # upgraded to this version first, as every command does
-        stored = [(row.key, row.size, row.sha256) for row in every_file(session)]
+    with session_scope():  # the database upgraded to this version first, as every command does
+        pass
     out.parent.mkdir(parents=True, exist_ok=True)
     working = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
         copy = backup.back_up_database(url, working)
         source, target = files(), FolderStore(working / FILES)
-        for key, size, sha256 in stored:
+        for key, size, sha256 in copy.files:  # the files the copy names (its bytes are never changed in place)
             target.put(key, read_checked(source, key, sha256, size))
         manifest = {
             "schema": SCHEMA_VERSION,
             "made_at": clock.now().isoformat(),
-            "database": copy.name,
-            "rows": backup.row_counts(url),
-            "files": [{"key": key, "size": size, "sha256": sha256} for key, size, sha256 in stored],
+            "database": copy.path.name,
+            "rows": copy.rows,
+            "files": [{"key": key, "size": size, "sha256": sha256} for key, size, sha256 in copy.files],
         }
         (working / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
         if out.exists():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import create_engine, func, inspect, select
@@ -23,17 +24,34 @@ SQLITE_FILE = "database.sqlite"
 POSTGRES_FILE = "database.dump"
 
 
+@dataclass(frozen=True)
+class Copied:
+    """A database's copy, and what it holds, read from one consistent view of it."""
+
+    path: Path
+    rows: dict[str, int]  # every table's rows (the alembic version table's too)
+    files: list[tuple[str, int, str]]  # every evidence file's (key, size, sha256)
+
+
+def _contents(connection) -> tuple[dict[str, int], list[tuple[str, int, str]]]:
+    counts = {
+        table.name: connection.execute(select(func.count()).select_from(table)).scalar_one()
+        for table in every_table().sorted_tables
+    }
+    counts["alembic_version"] = connection.exec_driver_sql("SELECT count(*) FROM alembic_version").scalar_one()
+    files = [
+        (key, size, sha256)
+        for key, size, sha256 in connection.exec_driver_sql("SELECT key, size, sha256 FROM evidencefile ORDER BY id")
+    ]
+    return counts, files
+
+
 def row_counts(url: str) -> dict[str, int]:
     """Every table's number of rows (the alembic version table's too), for checking a copy against its original."""
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            counts = {
-                table.name: connection.execute(select(func.count()).select_from(table)).scalar_one()
-                for table in every_table().sorted_tables
-            }
-            counts["alembic_version"] = connection.exec_driver_sql("SELECT count(*) FROM alembic_version").scalar_one()
-        return counts
+            return _contents(connection)[0]
     finally:
         engine.dispose()
 
@@ -69,8 +87,10 @@ def _run(command: list[str], env: dict[str, str], what: str) -> None:
         raise UserError(f"{command[0]} could not {what}: {done.stderr.strip()[-500:]}")
 
 
-def back_up_database(url: str, folder: Path) -> Path:
-    """The database's copy, written into `folder` (SQLITE_FILE or POSTGRES_FILE); the file written."""
+def back_up_database(url: str, folder: Path) -> Copied:
+    """The database's copy, written into `folder` (SQLITE_FILE or POSTGRES_FILE), with its rows and files read
+    from the same moment as the copy: SQLite's are read from the copy itself; PostgreSQL's in a transaction
+    whose snapshot pg_dump is given, so that a change made meanwhile is in neither or in both."""
     source = sqlite_path(url)
     if source is not None:
         if not source.is_file():
@@ -81,15 +101,36 @@ def back_up_database(url: str, folder: Path) -> Path:
                 original.backup(copy)  # page by page, consistent even while others write
         copy.close()
         original.close()
-        return target
+        engine = create_engine(f"sqlite:///{target}")
+        try:
+            with engine.connect() as connection:
+                rows, files = _contents(connection)
+        finally:
+            engine.dispose()
+        return Copied(target, rows, files)
     target = folder / POSTGRES_FILE
     options, env = _postgres(url)
-    _run(
-        ["pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--file={target}", *options],
-        env,
-        "back up the database",
-    )
-    return target
+    engine = create_engine(url, isolation_level="REPEATABLE READ")
+    try:
+        with engine.connect() as connection, connection.begin():
+            snapshot = connection.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
+            rows, files = _contents(connection)
+            _run(
+                [
+                    "pg_dump",
+                    "--format=custom",
+                    "--no-owner",
+                    "--no-privileges",
+                    f"--snapshot={snapshot}",
+                    f"--file={target}",
+                    *options,
+                ],
+                env,
+                "back up the database",
+            )
+    finally:
+        engine.dispose()
+    return Copied(target, rows, files)
 
 
 def restore_database(copy: Path, url: str) -> None:
