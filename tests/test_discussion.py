@@ -444,3 +444,9 @@ def test_a_change_of_mind_loses_no_comment_and_sends_none_twice(team):
             reminders.sweep(session)
     (digest,) = [m for m in _messages("comment_digest/") if m.recipient == PEOPLE["host"]]
     assert "Before the change." in digest.text and "After the change." not in digest.text  # that one went at once
+
+
+def test_a_line_given_in_digits_that_are_not_ascii_is_not_found(team):
+    peer = sign_in(PEOPLE["peer"])
+    for line in ("\u00b2", "1\u00b2", "-1", "x"):
+        assert peer.get(f"/reviews/1/comments/new?line={line}").status_code == 404, line

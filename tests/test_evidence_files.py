@@ -595,3 +595,12 @@ def test_the_access_log_tells_the_coordinator_who_downloaded_what_naming_no_pers
     assert "downloaded the zip" in shown
     for who in (HOST, PEER, BYSTANDER):
         assert sign_in(who).get("/reviews/1/access-log").status_code == 403, who
+
+
+def test_a_colleague_action_with_digits_that_are_not_ascii_is_not_found(evidence_task):
+    ceo = sign_in(HOST)
+    token = csrf_of(ceo.get("/reviews/1/colleagues").text)
+    for action in ("name:\u00b2", "withdraw:\u0663", "name:", "rename:1"):
+        assert ceo.post("/reviews/1/colleagues", data={"csrf_token": token, "action": action}).status_code == 404, (
+            action
+        )

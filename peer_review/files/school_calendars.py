@@ -49,7 +49,7 @@ class Provisional(BaseModel):
     @classmethod
     def _a_school_year(cls, value: object) -> str:
         text = value if isinstance(value, str) else ""
-        if not (len(text) == 7 and text[:4].isdigit() and text[4] == "-" and text[5:].isdigit()):
+        if not (len(text) == 7 and text.isascii() and text[:4].isdigit() and text[4] == "-" and text[5:].isdigit()):
             raise ValueError("give a school year as 2028-29")
         if int(text[5:]) != (int(text[:4]) + 1) % 100:
             raise ValueError(f"{text} is not a school year: the second year follows the first, as 2028-29")

@@ -34,7 +34,7 @@ def _new_form(
     found = discussion.discussion_for(s, review, roles, viewer.person_ids)
     line_title = ""
     if line:
-        number = int(line) if line.isdigit() else -1
+        number = int(line) if line.isascii() and line.isdigit() else -1
         titled = next((one for one in latest_lines(s, review) if one.number == number), None)
         if titled is None or not found.on_lines:
             raise NotFound(f"review {review.id} has no line of enquiry {line} to comment on")

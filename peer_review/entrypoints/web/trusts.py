@@ -415,9 +415,9 @@ async def name_colleague(request: Request, review_id: Id, viewer: Signed, s: DB)
     action = fields.get("action", "")
     colleagues.colleagues_page(s, viewer, review_id)  # who may name colleagues: everyone else is refused here
     try:
-        if action.startswith("name:") and action[5:].isdigit():
+        if action.startswith("name:") and action[5:].isascii() and action[5:].isdigit():
             colleagues.name_colleague(s, viewer, review_id, int(action[5:]))
-        elif action.startswith("withdraw:") and action[9:].isdigit():
+        elif action.startswith("withdraw:") and action[9:].isascii() and action[9:].isdigit():
             colleagues.withdraw_colleague(s, viewer, review_id, int(action[9:]))
         elif action == "add":
             checked = {key: typed(fields, key, label, missing) for key, label, missing in _COLLEAGUE_FIELDS}
