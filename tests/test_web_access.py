@@ -122,6 +122,8 @@ def _routes(
         "/reviews/1/documents.zip": _expect(review),
         "/reviews/1/colleagues": _expect({"coordinator", "host"}),
         "/reviews/1/access-log": _expect({"coordinator"}),
+        "/calendar": {role: OK for role in ROLES},  # each person's own calendar address
+        "/calendar-feed/not-an-address-of-anyone-at-all.ics": {role: HIDDEN for role in ROLES},
         "/": {role: OK for role in ROLES},
         "/partnerships": {role: OK for role in ROLES},
         "/partnerships/1": _expect({"coordinator"}),

@@ -382,6 +382,33 @@ def test_a_colleague_attaches_evidence_files_and_each_person_gets_what_the_rules
             link = evidence.get_by_role("link", name="Board minutes.pdf")
             assert _downloaded(page, link, tmp_path, "coordinator") == ("Board minutes.pdf", PDF)
             _forbidden(page, word_url)
+
+            # 5. The coordinator's access log: the peer's downloads and their own, the personal file by its item
+            page.goto(site.url + "/reviews/1")
+            page.get_by_role("link", name="Who opened its documents and files").click()
+            log = page.locator("#access-log")
+            expect(log).to_contain_text("downloaded the evidence file Board minutes.pdf (E1)")
+            expect(log).to_contain_text("downloaded the evidence file a file holding personal data on E2")
+            expect(log).not_to_contain_text("Case studies")
+            tour.axe(page, "access-log")
+
+            # 6. The peer's calendar address: made, shown once, read by a calendar without signing in
+            page = tour.home(PEER)
+            page.get_by_role(
+                "link", name="Your calendar address: your visits in Outlook, Google or Apple Calendar"
+            ).click()
+            tour.axe(page, "calendar-none")
+            page.get_by_role("button", name="Make a calendar address").click()
+            address = page.locator("#calendar-address").inner_text()
+            tour.axe(page, "calendar-made")
+            import icalendar
+
+            outside = browser.new_context()  # as a calendar app reads it: the address alone, no cookie
+            feed = outside.request.get(address)
+            assert feed.status == 200
+            assert "review-1-visit@peer-review" in {
+                str(e["uid"]) for e in icalendar.Calendar.from_ical(feed.body()).walk("VEVENT")
+            }
         finally:
             browser.close()
             (artifacts / "axe-summary.json").write_text(

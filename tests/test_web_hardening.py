@@ -324,6 +324,7 @@ http {{
             get(f"/%73ign-in/{secret}").status == 200 and get(f"//sign-in/{secret}").status == 200
         )  # the same link, spelt otherwise
         assert get("/partnerships/1?page=2").headers.get_all("Strict-Transport-Security") == [HSTS]
+        assert get(f"/calendar-feed/{secret}.ics").status == 200  # a calendar address: its token not logged either
         redirect = get(f"/sign-in/{secret}", http_port, secure=False)
         assert redirect.status == 301 and redirect.headers.get("Strict-Transport-Security") is None
         upstream.shutdown()
@@ -338,6 +339,7 @@ http {{
     logged = "".join(p.read_text() for p in tmp_path.glob("*.log"))
     assert secret not in logged, logged
     assert logged.count("/sign-in/[link]") >= 5 and "/partnerships/1?page=2" in logged, logged
+    assert "GET /calendar-feed/[address] HTTP" in logged, logged
     assert (
         "GET /partnerships/1 HTTP" in (tmp_path / "main-error.log").read_text()
     )  # other pages' errors are still logged

@@ -1,4 +1,5 @@
-"""Sign-in requests (the emailed links) and the web sessions they start: only tokens' hashes are stored."""
+"""Sign-in requests (the emailed links), the web sessions they start, and people's calendar addresses: only
+tokens' hashes are stored."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import datetime as dt
 from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
-from peer_review.store.tables import SignInRequest, WebSession
+from peer_review.store.tables import CalendarFeed, SignInRequest, WebSession
 
 
 def requests_for_address_since(session: Session, email: str, since: dt.datetime) -> int:
@@ -97,3 +98,22 @@ def add_web_session(
     )
     session.add(web)
     return web
+
+
+def live_feeds_of(session: Session, email: str) -> list[CalendarFeed]:
+    """A person's calendar addresses not stopped, newest first."""
+    return list(
+        session.exec(
+            select(CalendarFeed)
+            .where(CalendarFeed.email == email, col(CalendarFeed.revoked_at).is_(None))
+            .order_by(col(CalendarFeed.id).desc())
+        )
+    )
+
+
+def feed_by_token_hash(session: Session, token_hash: str) -> CalendarFeed | None:
+    return session.exec(select(CalendarFeed).where(CalendarFeed.token_hash == token_hash)).first()
+
+
+def add_calendar_feed(session: Session, *, email: str, token_hash: str, created_at: dt.datetime) -> None:
+    session.add(CalendarFeed(email=email, token_hash=token_hash, created_at=created_at))

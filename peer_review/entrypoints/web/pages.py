@@ -322,8 +322,11 @@ def _utf8(data: bytes) -> str | None:
 
 
 def loggable(path: str) -> str:
-    """A path fit for the log: never a sign-in link's token, which works until it is used."""
-    return re.sub(r"^/sign-in/[^/]+", "/sign-in/[link]", path)
+    """A path fit for the log: never a sign-in link's token, which works until it is used, nor a calendar
+    address's, which works until it is stopped."""
+    return re.sub(
+        r"^/calendar-feed/[^/]+", "/calendar-feed/[address]", re.sub(r"^/sign-in/[^/]+", "/sign-in/[link]", path)
+    )
 
 
 def client_of(request: Request) -> str:

@@ -28,6 +28,7 @@ from peer_review.service import (
     access,
     access_log,
     attention,
+    calendar_feeds,
     dashboard,
     discussion,
     evidence_files,
@@ -374,6 +375,37 @@ def _done_to_comment(talk: discussion.Discussion, commented: int, edited: int, h
         if found is not None:
             return {"verb": verb, "comment": found}
     return None
+
+
+@router.get("/calendar")
+def calendar_page(request: Request, viewer: Signed, s: DB):
+    """The person's calendar address: made, shown once, stopped."""
+    return page(request, "calendar_feed.html", feed=calendar_feeds.feed_of(s, viewer), address=None)
+
+
+@router.post("/calendar")
+async def calendar_change(request: Request, viewer: Signed, s: DB):
+    fields = dict(await posted(request))
+    if fields.get("action") == "make":
+        token = calendar_feeds.make_feed(s, viewer)
+        s.commit()
+        address = f"{request.app.state.web_url or str(request.base_url).rstrip('/')}{calendar_feeds.PATH}{token}.ics"
+        return page(request, "calendar_feed.html", feed=calendar_feeds.feed_of(s, viewer), address=address)
+    if fields.get("action") == "stop":
+        calendar_feeds.stop_feed(s, viewer)
+        s.commit()
+        return RedirectResponse("/calendar?stopped=1", status_code=303)
+    return RedirectResponse("/calendar", status_code=303)
+
+
+@router.get(calendar_feeds.PATH + "{token}.ics")
+def calendar_feed(token: str, s: DB):
+    """A calendar address, answered without signing in: the token is the key (only its hash is kept)."""
+    return Response(
+        calendar_feeds.calendar_for(s, token),
+        media_type="text/calendar; charset=utf-8",
+        headers={"Cache-Control": "private, max-age=900", "X-Robots-Tag": "noindex"},
+    )
 
 
 @router.get("/reviews/{review_id}/access-log")

@@ -37,3 +37,15 @@ class WebSession(Base, table=True):
     created_at: dt.datetime
     last_seen_at: dt.datetime
     ended_at: dt.datetime | None = None
+
+
+class CalendarFeed(Base, table=True):
+    """A person's calendar address (a feed their calendar subscribes to, without signing in): a random token
+    in the address, of which only the SHA-256 is kept here. Stopped (revoked_at), it answers no more."""
+
+    id: int = Field(default=None, primary_key=True)
+    email: str = Field(index=True)  # the person, as they sign in (every partnership they are in)
+    token_hash: str = Field(unique=True)
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None = None
+    last_used_at: dt.datetime | None = None
