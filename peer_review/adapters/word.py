@@ -63,3 +63,16 @@ def render_evaluation(context: dict, charts: dict) -> bytes:
     out = io.BytesIO()
     template.save(out)
     return out.getvalue()
+
+
+def text_of(content: bytes) -> str:
+    """A Word document's words: its paragraphs and its tables' cells, one to a line (to search it)."""
+    import io
+
+    from docx import Document
+
+    document = Document(io.BytesIO(content))
+    lines = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        lines += [cell.text for row in table.rows for cell in row.cells]
+    return "\n".join(lines)

@@ -692,6 +692,10 @@ EVENTS: dict[str, Event] = {
     "calendar_loaded": Event(EventKind.OTHER, _calendar_loaded),
     "headline_figures_loaded": Event(EventKind.OTHER, _headline_figures_loaded),
     "external_review_loaded": Event(EventKind.OTHER, _external_review_loaded),
+    "subject_access_export": Event(
+        EventKind.OTHER,
+        lambda actor, d, names: f"{names.actor(actor)} made a subject access export of someone's records",
+    ),
     "partnership_loaded": Event(EventKind.OTHER, _fixed("{actor} loaded the partnership from its file")),
     "partnership_updated": Event(EventKind.OTHER, _partnership_updated),
     "roster_exported": Event(EventKind.OTHER, _fixed("{actor} downloaded the partnership's file (its roster)")),

@@ -914,6 +914,26 @@ def restore(
     )
 
 
+@app.command("subject-access")
+def subject_access(
+    email: str,
+    out_file: Annotated[Path, typer.Option("--out", help="the zip to write (a new file)")],
+    as_: Annotated[str, typer.Option("--as", help="your email: a coordinator of a partnership they are in")],
+) -> None:
+    """Everything held by or about one person, as a zip of JSON and the documents naming them (UK GDPR article 15)."""
+    from peer_review.service import access
+    from peer_review.service.subject_access import export
+
+    if out_file.exists():
+        raise UserError(f"{out_file} exists already: give a new file")
+    with _session() as session:
+        _name, content = export(session, access.viewer_for(session, as_), email)
+    out_file.write_bytes(content)
+    out.print(
+        f"wrote {out_file} ({len(content):,} bytes): read what-this-holds.txt in it before sending it", markup=False
+    )
+
+
 @files_app.command("check")
 def files_check(
     remove_orphans: Annotated[
