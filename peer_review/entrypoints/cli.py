@@ -928,7 +928,12 @@ def subject_access(
         raise UserError(f"{out_file} exists already: give a new file")
     with _session() as session:
         _name, content = export(session, access.viewer_for(session, as_), email)
-    out_file.write_bytes(content)
+    try:  # a new file (never through a symlink), readable by its owner only: it is someone's personal data
+        handle = os.open(out_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except FileExistsError:
+        raise UserError(f"{out_file} exists already: give a new file") from None
+    with os.fdopen(handle, "wb") as written:
+        written.write(content)
     out.print(
         f"wrote {out_file} ({len(content):,} bytes): read what-this-holds.txt in it before sending it", markup=False
     )

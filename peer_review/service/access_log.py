@@ -58,6 +58,8 @@ def access_log(session: Session, viewer: access.Viewer, review_id: int) -> tuple
     for row in access_records_of(session, review.id, SHOWN):
         if row.what == "zip":
             said = "downloaded the zip of the documents and files they may have"
+        elif row.what == "report page":
+            said = f"read the {'report' if row.name == 'review-report' else 'draft report'} as a page"
         elif row.what == "file":
             said = f"downloaded the evidence file {row.name}"
         else:

@@ -6,12 +6,14 @@ was made, every table's row count and every file's size and SHA-256. It is writt
 the one asked for and renamed into place at the end, so a failed backup leaves nothing that looks like one.
 
 A restore puts the copy into a new, empty database and the files into a file store, then checks both against
-the manifest: every table's row count, and every file's bytes against its checksum. Any difference is an
-error, and the restored database is not to be used.
+the manifest: the database copy's checksum, every table's row count, and every file's bytes against its
+checksum. Any difference is an error: a new SQLite file and the files put are removed again; a PostgreSQL
+database is the operator's to drop, and is not to be used.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import tempfile
@@ -38,6 +40,14 @@ class Restored:
     files_at: str
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as read:
+        for chunk in iter(lambda: read.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def back_up(out: Path) -> dict:
     """The database in use and its evidence files, into the new folder `out`; the manifest."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -56,6 +66,7 @@ def back_up(out: Path) -> dict:
             "schema": SCHEMA_VERSION,
             "made_at": clock.now().isoformat(),
             "database": copy.path.name,
+            "database_sha256": _sha256(copy.path),
             "rows": copy.rows,
             "files": [{"key": key, "size": size, "sha256": sha256} for key, size, sha256 in copy.files],
         }
@@ -89,16 +100,31 @@ def restore(folder: Path, to_url: str, files_place: str | None = None) -> Restor
     taken = set(store.keys())
     if taken:
         raise UserError(f"{store.where} holds files already: restore the evidence files into a new, empty place")
-    backup.restore_database(folder / manifest["database"], to_url)
-    counts = backup.row_counts(to_url)
-    if counts != manifest["rows"]:
-        differ = sorted(t for t in set(counts) | set(manifest["rows"]) if counts.get(t) != manifest["rows"].get(t))
-        raise UserError(f"the restored database's rows differ from the backup's in: {', '.join(differ[:10])}")
-    kept = FolderStore(folder / FILES)
-    for entry in manifest["files"]:
-        store.put(entry["key"], read_checked(kept, entry["key"], entry["sha256"], entry["size"]))
-    for entry in manifest["files"]:  # read back from where they now are
-        read_checked(store, entry["key"], entry["sha256"], entry["size"])
+    copy = folder / Path(str(manifest.get("database", ""))).name  # never a path out of the backup's folder
+    if not copy.is_file() or _sha256(copy) != manifest.get("database_sha256"):
+        raise UserError(f"{copy} does not match the checksum in {MANIFEST}: the backup is damaged or was altered")
+    put: list[str] = []
+    made = target_db is not None and not target_db.exists()  # only a file this restore makes is removed
+    try:
+        backup.restore_database(copy, to_url)
+        counts = backup.row_counts(to_url)
+        if counts != manifest["rows"]:
+            differ = sorted(t for t in set(counts) | set(manifest["rows"]) if counts.get(t) != manifest["rows"].get(t))
+            raise UserError(f"the restored database's rows differ from the backup's in: {', '.join(differ[:10])}")
+        kept = FolderStore(folder / FILES)
+        for entry in manifest["files"]:
+            store.put(entry["key"], read_checked(kept, entry["key"], entry["sha256"], entry["size"]))
+            put.append(entry["key"])
+        for entry in manifest["files"]:  # read back from where they now are
+            read_checked(store, entry["key"], entry["sha256"], entry["size"])
+    except BaseException:
+        # nothing half-restored is left to be used: the new SQLite file and the files put go (both were new);
+        # a PostgreSQL database the operator made is theirs to drop (the error says it is not to be used)
+        for key in put:
+            store.delete(key)
+        if made and target_db is not None:
+            target_db.unlink(missing_ok=True)
+        raise
     return Restored(
         len(counts), sum(counts.values()), len(manifest["files"]), database_url_for_display(to_url), store.where
     )

@@ -60,4 +60,4 @@ def calendar_for(session: Session, token: str) -> bytes:
     if last is None or (last if last.tzinfo else last.replace(tzinfo=dt.UTC)) < now - dt.timedelta(hours=1):
         feed.last_used_at = now  # at most hourly: calendars poll often, and a write per poll is wasted
         session.add(feed)
-    return visits_calendar(session, person=feed.email)
+    return visits_calendar(session, person=feed.email, still_here=True)  # not a partnership they have left

@@ -35,8 +35,8 @@ VISIT_HOURS = (dt.time(9, 0), dt.time(16, 0))
 Sessions = dict[int, frozenset[int] | None]
 
 
-def _visits_for_person(session: Session, email: str) -> tuple[list[Review], Sessions]:
-    people = people_with_email(session, email)
+def _visits_for_person(session: Session, email: str, still_here: bool = False) -> tuple[list[Review], Sessions]:
+    people = people_with_email(session, email, still_here=still_here)
     if not people:
         raise UserError(f"no person with email {email} in any loaded partnership")
     ids = [p.id for p in people]
@@ -59,11 +59,14 @@ def _visits_for_trust(session: Session, key: str) -> tuple[list[Review], Session
     return sorted(found.values(), key=lambda r: (r.visit_start, r.id)), sessions
 
 
-def visits_calendar(session: Session, person: str | None = None, trust: str | None = None) -> bytes:
+def visits_calendar(
+    session: Session, person: str | None = None, trust: str | None = None, still_here: bool = False
+) -> bytes:
     """One event per visit, and one per session of its timetable the person or trust is at; stable UIDs, and
-    SEQUENCE goes up each time a visit moves or a session changes."""
+    SEQUENCE goes up each time a visit moves or a session changes. With still_here, a person's only in the
+    partnerships they have not left (a calendar address)."""
     if person is not None and trust is None:
-        reviews, sessions = _visits_for_person(session, person)
+        reviews, sessions = _visits_for_person(session, person, still_here)
     elif trust is not None and person is None:
         reviews, sessions = _visits_for_trust(session, trust)
     else:

@@ -1,6 +1,7 @@
 """Every row of every table that is by or about one person, for a subject access request (UK GDPR article 15).
 
-A row is theirs when a column that refers to a person holds one of their ids, or when any text (or JSON) in it
+A row is theirs when a column that refers to a person holds one of their ids (or, a JSON list of ids named
+`..._ids`, includes one), or when any text (or JSON) in it
 holds their email address or their full name: the audit log's details, emails sent to them, answers that name
 them. Every table is read, whole, in this process: a pilot partnership's records are thousands of rows, not
 millions (a national service would search with the database's own text search instead)."""
@@ -40,8 +41,12 @@ def rows_naming(session: Session, person_ids: set[int], email: str, name: str) -
             if any(fk.column.table.name == "person" for fk in c.foreign_keys)
             or (table.name == "person" and c.name == "id")
         ]
+        # a JSON list of person ids, with no foreign key (visitsession.reviewer_ids)
+        id_lists = [c.name for c in table.columns if c.name.endswith("_ids")]
         for row in session.connection().execute(table.select()).mappings():
-            hit = any(row[c] in person_ids for c in by_person)
+            hit = any(row[c] in person_ids for c in by_person) or any(
+                isinstance(row[c], list) and bool(person_ids.intersection(row[c])) for c in id_lists
+            )
             if not hit:
                 for value in row.values():
                     text = json.dumps(value, default=str) if isinstance(value, (dict, list)) else value

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 from peer_review.domain.model import DocumentKind
 from peer_review.entrypoints.web.pages import DB, Id, Signed, page, posted
 from peer_review.errors import NotFound, Refused, UserError
-from peer_review.service import access, report_wording, review_contents
+from peer_review.service import access, access_log, report_wording, review_contents
 from peer_review.store.db import Session
 from peer_review.store.people import trust_of
 
@@ -23,6 +23,7 @@ def report_page(request: Request, review_id: Id, viewer: Signed, s: DB):
     for kind in (DocumentKind.REPORT, DocumentKind.REPORT_DRAFT):
         report = review_contents.report_page(s, review, kind)
         if report is not None:
+            access_log.opened(s, viewer, review.id, review.partnership_id, "report page", kind.value)
             return page(
                 request,
                 "review_report.html",
