@@ -74,13 +74,6 @@ def test_a_timetable_session_the_person_is_at_is_in_their_export(planned):
     assert [r["description"] for r in tables.get("visitsession", [])] == ["Governance walk"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the export matches the person's full name in every row of every partnership: another partnership's "
-    "Owen Fletcher (another person, another email) and his records go to this partnership's coordinator. Fix: "
-    "match by id and email only (a name is not an identifier), or keep name matches to rows of the partnerships "
-    "the requester coordinates, and say in what-this-holds.txt which partnerships it covers",
-)
 def test_another_partnership_s_person_of_the_same_name_is_not_in_the_export(planned, tmp_path):
     load_second_partnership(tmp_path)  # another Owen Fletcher, owen.fletcher@donriver.other.example.org
     with db.session_scope() as session:

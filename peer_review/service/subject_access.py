@@ -16,12 +16,14 @@ from peer_review.errors import NotFound, Refused
 from peer_review.service import access
 from peer_review.service.common import audit
 from peer_review.store.db import Session
+from peer_review.store.people import get_partnership_by_id
 from peer_review.store.rendered_documents import stored_documents
 from peer_review.store.subject_access import person_rows, rows_naming
 
 COVERS = """What this export holds
 
-Every row of every table of the peer-review database that refers to {name} <{email}> by their records' ids
+Of the partnership(s) {partnerships} (those its maker coordinates): every row of every table of the
+peer-review database that refers to {name} <{email}> by their records' ids
 (as author, assignee, team member, reviewer, uploader...) or whose text holds their email address or their
 full name (answers, comments, findings, the audit log, emails waiting or sent). Each table is a JSON file in
 tables/, its rows as stored. Word documents of reviews that name them are in documents/.
@@ -48,23 +50,34 @@ def export(session: Session, viewer: access.Viewer, email: str) -> tuple[str, by
         raise NotFound(f"no person with the email {email[:80]} in any partnership")
     if not {p.partnership_id for p in people} & viewer.coordinates:
         raise Refused("A subject access export is made by the coordinator of a partnership the person is in.")
-    person = people[0]
-    ids = {p.id for p in people if p.id is not None}
-    found = rows_naming(session, ids, person.email, person.name)
+    covered = {p.partnership_id for p in people} & viewer.coordinates  # only what the one asking coordinates
+    mine = [p for p in people if p.partnership_id in covered]
+    person = mine[0]
+    ids = {p.id for p in mine if p.id is not None}
+    found = rows_naming(session, ids, person.email, person.name, covered)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bundle:
         bundle.writestr(
             "what-this-holds.txt",
             COVERS.format(
-                name=person.name, email=person.email, made=clock.long_moment(clock.now()), requester=viewer.email
+                name=person.name,
+                email=person.email,
+                made=clock.long_moment(clock.now()),
+                requester=viewer.email,
+                partnerships=", ".join(get_partnership_by_id(session, p).name for p in sorted(covered)),
             ),
         )
         for table, rows in sorted(found.items()):
             bundle.writestr(f"tables/{table}.json", json.dumps(rows, indent=2, ensure_ascii=False, default=str) + "\n")
+        reviews = {row["id"] for row in found.get("review", [])} | {
+            row["review_id"] for rows in found.values() for row in rows if row.get("review_id") is not None
+        }
         for document in stored_documents(session):
+            if document.review_id not in reviews:
+                continue  # only the reviews of the partnerships covered where their records are
             words = text_of(document.content).casefold()
             if person.email.lower() in words or person.name.casefold() in words:
                 bundle.writestr(f"documents/review-{document.review_id}-{document.filename}", document.content)
-    for partnership_id in {p.partnership_id for p in people} & viewer.coordinates:
+    for partnership_id in covered:
         audit(session, partnership_id, "subject_access_export", viewer.email, None, person=person.email)
     return f"subject-access-{person.email.replace('@', '-at-')}.zip", out.getvalue()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any
 
 from sqlmodel import Session, select
@@ -30,9 +31,40 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def rows_naming(session: Session, person_ids: set[int], email: str, name: str) -> dict[str, list[dict[str, Any]]]:
-    """By table, the rows that refer to these people (by id) or hold this email or full name in any text."""
-    wanted_email, wanted_name = email.lower(), name.casefold()
+def _partnership_of_rows(session: Session) -> tuple[dict[int, int], dict[int, int]]:
+    """Each review's partnership, and each task's, for placing a row that names only its review or task."""
+    connection = session.connection()
+    reviews: dict[int, int] = {
+        review: partnership
+        for review, partnership in connection.exec_driver_sql("SELECT id, partnership_id FROM review")
+    }
+    tasks: dict[int, int] = {
+        task: reviews[review] for task, review in connection.exec_driver_sql("SELECT id, review_id FROM task")
+    }
+    return reviews, tasks
+
+
+def _partnership(row, reviews: dict[int, int], tasks: dict[int, int]) -> int | None:
+    """The partnership a row belongs to, where it says (by its partnership, review or task), else None."""
+    if row.get("partnership_id") is not None:
+        return row["partnership_id"]
+    if row.get("review_id") is not None:
+        return reviews.get(row["review_id"])
+    if row.get("task_id") is not None:
+        return tasks.get(row["task_id"])
+    return None
+
+
+def rows_naming(
+    session: Session, person_ids: set[int], email: str, name: str, partnerships: set[int]
+) -> dict[str, list[dict[str, Any]]]:
+    """By table, the rows of these partnerships that refer to these people (by id), or hold this email address
+    (as a whole address) or full name in any text. A row that belongs to another partnership is left out, so a
+    coordinator is given nothing of a partnership they do not coordinate (a namesake's records included); a row
+    that belongs to no partnership (a sign-in, a calendar address) is theirs by its email or ids alone."""
+    address = re.compile(r"(?<![\w.+-])" + re.escape(email.lower()) + r"(?![\w-])")
+    wanted_name = name.casefold()
+    reviews, tasks = _partnership_of_rows(session)
     found: dict[str, list[dict[str, Any]]] = {}
     for table in every_table().sorted_tables:
         by_person = [
@@ -44,15 +76,19 @@ def rows_naming(session: Session, person_ids: set[int], email: str, name: str) -
         # a JSON list of person ids, with no foreign key (visitsession.reviewer_ids)
         id_lists = [c.name for c in table.columns if c.name.endswith("_ids")]
         for row in session.connection().execute(table.select()).mappings():
+            placed = _partnership(row, reviews, tasks)
+            if placed is not None and placed not in partnerships:
+                continue
             hit = any(row[c] in person_ids for c in by_person) or any(
                 isinstance(row[c], list) and bool(person_ids.intersection(row[c])) for c in id_lists
             )
             if not hit:
                 for value in row.values():
                     text = json.dumps(value, default=str) if isinstance(value, (dict, list)) else value
-                    if isinstance(text, str) and (
-                        wanted_email in text.lower() or (wanted_name and wanted_name in text.casefold())
-                    ):
+                    if not isinstance(text, str):
+                        continue
+                    by_name = placed is not None and wanted_name and wanted_name in text.casefold()
+                    if address.search(text.lower()) or by_name:
                         hit = True
                         break
             if hit:
