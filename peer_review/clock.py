@@ -50,10 +50,13 @@ def long_moment(moment: dt.datetime) -> str:
     return f"{long_date(local.date())} at {local:%H:%M}"
 
 
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """A stored moment made comparable with `now()`: a naive one, as SQLite returns them, is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
 def _in_england(moment: dt.datetime) -> dt.datetime:
-    if moment.tzinfo is None:  # as SQLite returns them: UTC
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(_ENGLAND)
+    return as_utc(moment).astimezone(_ENGLAND)
 
 
 def in_england(moment: dt.datetime) -> dt.datetime:

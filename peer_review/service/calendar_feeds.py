@@ -56,8 +56,7 @@ def calendar_for(session: Session, token: str) -> bytes:
     if feed is None or feed.revoked_at is not None or not access.viewer_for(session, feed.email).known:
         raise NotFound("no such calendar address")
     now = clock.now()
-    last = feed.last_used_at
-    if last is None or (last if last.tzinfo else last.replace(tzinfo=dt.UTC)) < now - dt.timedelta(hours=1):
+    if feed.last_used_at is None or clock.as_utc(feed.last_used_at) < now - dt.timedelta(hours=1):
         feed.last_used_at = now  # at most hourly: calendars poll often, and a write per poll is wasted
         session.add(feed)
     return visits_calendar(session, person=feed.email, still_here=True)  # not a partnership they have left

@@ -441,17 +441,13 @@ def tell_untold(session: Session, reviews: list[Review]) -> int:
         if not can_still_move(review):
             continue
         latest = rows.last_change(session, review.id)
-        if latest is None or _as_utc(latest) > quiet:
+        if latest is None or clock.as_utc(latest) > quiet:
             continue
         if _untold(session, review)[0]:
             told_now += _tell(
                 session, review, trust_of(session, review).name, ENGINE
             )  # "... has changed the timetable"
     return told_now
-
-
-def _as_utc(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _untold(session: Session, review: Review):
